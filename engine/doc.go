@@ -1,0 +1,23 @@
+// Package engine runs DataWeaver pipelines: a [Source] reads Apache Arrow
+// record batches, a chain of [Stage]s transforms them, and one or more
+// [Sink]s write them.
+//
+// # Flow
+//
+// Steps are joined by bounded queues, so a slow sink slows the source and
+// memory stays flat whatever the input size. A stage may run several workers;
+// batches leave it in the order they entered.
+//
+// # Acknowledgement
+//
+// A source learns that a batch is safe ([Source.Ack]) only after every sink
+// has flushed it, and acks arrive in the order the source produced batches.
+// Sources that can resume (message buses, databases) commit their position
+// there; that is also where a later checkpoint store hooks in.
+//
+// # Errors
+//
+// Rows that cannot be read or processed come back as [RowError]s and go
+// through the step's [Policy]: fail the run, skip them (counted), or send them
+// to the dead-letter sink with the error and the step's name.
+package engine

@@ -1,0 +1,76 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Sentinel categories; every error the engine returns wraps one of them with
+// context (step name, file, line, row).
+var (
+	// ErrInvalidConfig: a pipeline or connector configuration is wrong.
+	ErrInvalidConfig = errors.New("invalid configuration")
+	// ErrEndOfInput is returned by Source.Read when the source is exhausted.
+	ErrEndOfInput = errors.New("end of input")
+	// ErrSchema: a step cannot accept the schema it is given.
+	ErrSchema = errors.New("schema mismatch")
+	// ErrRejected: rows failed under the fail policy.
+	ErrRejected = errors.New("rows rejected")
+)
+
+// RowError is one row a step could not handle. The step fills what it
+// knows; the engine adds the step name.
+type RowError struct {
+	Step   string // step (source, stage or sink) name
+	File   string // input file, when the row came from one
+	Line   int64  // 1-based line or record number in File
+	Row    int    // row index in the batch the step received (stages, sinks)
+	Column string // offending column, if known
+	Raw    []byte // the row as read (sources) — kept for the dead-letter record
+	Err    error
+}
+
+func (e *RowError) Error() string {
+	var b strings.Builder
+	if e.Step != "" {
+		fmt.Fprintf(&b, "%s: ", e.Step)
+	}
+	switch {
+	case e.File != "" && e.Line > 0:
+		fmt.Fprintf(&b, "%s:%d: ", e.File, e.Line)
+	case e.File != "":
+		fmt.Fprintf(&b, "%s: ", e.File)
+	default:
+		fmt.Fprintf(&b, "row %d: ", e.Row)
+	}
+	if e.Column != "" {
+		fmt.Fprintf(&b, "column %q: ", e.Column)
+	}
+	if e.Err != nil {
+		b.WriteString(e.Err.Error())
+	}
+	return b.String()
+}
+
+func (e *RowError) Unwrap() error { return e.Err }
+
+// permanent marks a sink error that retrying cannot fix.
+type permanent struct{ err error }
+
+func (p permanent) Error() string { return p.err.Error() }
+func (p permanent) Unwrap() error { return p.err }
+
+// Permanent wraps err so the engine does not retry the write that returned it.
+func Permanent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return permanent{err}
+}
+
+// IsPermanent reports whether err (or an error it wraps) was marked Permanent.
+func IsPermanent(err error) bool {
+	var p permanent
+	return errors.As(err, &p)
+}

@@ -1,0 +1,62 @@
+package engine
+
+import (
+	"log/slog"
+
+	"github.com/apache/arrow/go/v15/arrow/memory"
+)
+
+// Pipeline is a source, a chain of stages and one or more sinks. Build it as
+// a plain struct (or from a pipeline file with the config package) and call
+// Run; a Pipeline runs once.
+type Pipeline struct {
+	Name   string
+	Source SourceStep
+	Stages []StageStep
+	// Sinks all receive every batch (fan-out).
+	Sinks []SinkStep
+	// DeadLetter receives rejected rows from steps whose policy is
+	// DeadLetter, as records with the DeadLetterSchema.
+	DeadLetter Sink
+	// Buffer is how many batches may wait between two steps (default 4).
+	// It bounds memory: a slow sink blocks the source.
+	Buffer int
+	Logger *slog.Logger
+	// Mem allocates the engine's own records (dead letters); default Go allocator.
+	Mem memory.Allocator
+	// Drain, when closed, makes the pipeline stop reading, finish the
+	// batches in flight, flush the sinks and return without error: a
+	// graceful stop (SIGINT). Cancelling Run's context aborts instead.
+	Drain <-chan struct{}
+	// Metrics, when set, is updated live while the pipeline runs (the CLI
+	// reads it for its progress line); Run returns it either way.
+	Metrics *Metrics
+}
+
+// SourceStep is the pipeline's source and its error policy for rows it
+// cannot decode.
+type SourceStep struct {
+	Name    string
+	Source  Source
+	OnError Policy
+}
+
+// StageStep is one stage in the chain.
+type StageStep struct {
+	Name    string
+	Stage   Stage
+	OnError Policy
+	// Workers is how many batches the stage processes at once (default 1).
+	Workers int
+	// Unordered lets batches leave the stage as soon as each is done
+	// instead of in input order.
+	Unordered bool
+}
+
+// SinkStep is one sink.
+type SinkStep struct {
+	Name    string
+	Sink    Sink
+	OnError Policy
+	Retry   Retry
+}

@@ -1,0 +1,28 @@
+package engine
+
+import (
+	"context"
+
+	"github.com/apache/arrow/go/v15/arrow"
+)
+
+// Sink writes batches: the seed's write().
+//
+// The engine calls Open once with the schema of the batches it will receive,
+// then Write and Flush from a single goroutine, then Close.
+type Sink interface {
+	Open(ctx context.Context, schema *arrow.Schema) error
+	// Write writes one batch; it must not keep rec after returning. A failed
+	// Write is retried with backoff unless the error is marked Permanent.
+	Write(ctx context.Context, rec arrow.Record) error
+	// Flush makes every batch written so far durable. Only flushed batches
+	// are acknowledged to the source.
+	Flush(ctx context.Context) error
+	Close() error
+}
+
+// SchemaChecker is implemented by sinks that can tell, without opening
+// anything, whether they accept a schema (weave validate uses it).
+type SchemaChecker interface {
+	CheckSchema(schema *arrow.Schema) error
+}

@@ -1,0 +1,132 @@
+package spec
+
+import (
+	"fmt"
+	"time"
+)
+
+// Kind is the type of value a field holds.
+type Kind int
+
+const (
+	KindString Kind = iota
+	KindInt
+	KindFloat
+	KindBool
+	KindDuration   // "100ms", "2s"
+	KindStringList // [a, b] (a single scalar is accepted as a one-item list)
+	KindMap        // ordered string → string mapping
+	KindObject     // nested fields
+	KindAny        // any YAML value, kept as a decoded Go value
+	KindByteSize   // "64MiB", "512KB", or a plain number of bytes
+)
+
+func (k Kind) String() string {
+	switch k {
+	case KindString:
+		return "string"
+	case KindInt:
+		return "int"
+	case KindFloat:
+		return "float"
+	case KindBool:
+		return "bool"
+	case KindDuration:
+		return "duration"
+	case KindStringList:
+		return "list of strings"
+	case KindMap:
+		return "map of strings"
+	case KindObject:
+		return "object"
+	case KindAny:
+		return "any"
+	case KindByteSize:
+		return "byte size"
+	}
+	return fmt.Sprintf("kind(%d)", int(k))
+}
+
+// Field declares one configuration key. Build it with the constructors
+// (String, Int, …) and chain the setters; a field is required unless it
+// has a default or is marked Optional.
+type Field struct {
+	Name         string
+	Kind         Kind
+	Description  string
+	DefaultValue any // typed as the field's Go value; nil when none
+	IsOptional   bool
+	Enum         []string
+	Examples     []string
+	Fields       []*Field // KindObject
+	Advanced     bool     // hidden from the short listing
+	// Check, when set, validates the decoded value (after defaults); its
+	// error is reported at the field's line.
+	Check func(v any) error
+}
+
+func newField(name string, k Kind) *Field { return &Field{Name: name, Kind: k} }
+
+// String declares a string field.
+func String(name string) *Field { return newField(name, KindString) }
+
+// Int declares an integer field.
+func Int(name string) *Field { return newField(name, KindInt) }
+
+// Float declares a floating-point field.
+func Float(name string) *Field { return newField(name, KindFloat) }
+
+// Bool declares a boolean field.
+func Bool(name string) *Field { return newField(name, KindBool) }
+
+// Duration declares a duration field written like "250ms" or "1m30s".
+func Duration(name string) *Field { return newField(name, KindDuration) }
+
+// ByteSize declares a size field written like "64MiB" or 1048576.
+func ByteSize(name string) *Field { return newField(name, KindByteSize) }
+
+// StringList declares a list-of-strings field.
+func StringList(name string) *Field { return newField(name, KindStringList) }
+
+// Map declares an ordered string → string mapping.
+func Map(name string) *Field { return newField(name, KindMap) }
+
+// Any declares a field whose value is passed through undecoded.
+func Any(name string) *Field { return newField(name, KindAny) }
+
+// Object declares a nested group of fields.
+func Object(name string, fields ...*Field) *Field {
+	f := newField(name, KindObject)
+	f.Fields = fields
+	return f
+}
+
+// Desc sets the description shown in docs.
+func (f *Field) Desc(s string) *Field { f.Description = s; return f }
+
+// Default sets the value used when the key is absent; it makes the field optional.
+// Pass the Go value of the field's kind (string, int, float64, bool,
+// time.Duration, []string, int64 for byte sizes).
+func (f *Field) Default(v any) *Field {
+	if d, ok := v.(time.Duration); ok && f.Kind == KindDuration {
+		v = d
+	}
+	f.DefaultValue = v
+	f.IsOptional = true
+	return f
+}
+
+// Optional marks the field as not required and without default.
+func (f *Field) Optional() *Field { f.IsOptional = true; return f }
+
+// OneOf restricts a string (or each list item) to the given values.
+func (f *Field) OneOf(values ...string) *Field { f.Enum = values; return f }
+
+// Example adds an example value (YAML text) to the docs.
+func (f *Field) Example(v string) *Field { f.Examples = append(f.Examples, v); return f }
+
+// Advance hides the field from the short listing.
+func (f *Field) Advance() *Field { f.Advanced = true; return f }
+
+// Validate sets a check run on the decoded value.
+func (f *Field) Validate(check func(v any) error) *Field { f.Check = check; return f }

@@ -1,0 +1,323 @@
+package spec
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+var sprintf = fmt.Sprintf
+
+func join(path, name string) string {
+	if path == "" {
+		return name
+	}
+	if name == "" {
+		return path
+	}
+	return path + "." + name
+}
+
+// Parse validates node against the spec and returns the parsed values. It
+// reports every problem it finds, not just the first. node may be nil or a
+// YAML null (no configuration); path is the dotted location of node in the
+// file, used in messages.
+func (s *Spec) Parse(node *yaml.Node, file, path string) (*Parsed, Errors) {
+	if node != nil && node.Kind == yaml.ScalarNode && node.Tag != "!!null" && s.ScalarField != "" {
+		node = &yaml.Node{Kind: yaml.MappingNode, Line: node.Line, Column: node.Column, Content: []*yaml.Node{
+			{Kind: yaml.ScalarNode, Value: s.ScalarField, Line: node.Line, Column: node.Column}, node,
+		}}
+	}
+	return parseFields(s.Fields, node, file, path)
+}
+
+func parseFields(fields []*Field, node *yaml.Node, file, path string) (*Parsed, Errors) {
+	p := &Parsed{values: map[string]any{}, nodes: map[string]*yaml.Node{}, file: file, path: path}
+	var errs Errors
+	errAt := func(n *yaml.Node, key, format string, args ...any) {
+		e := &Error{File: file, Path: join(path, key), Msg: fmt.Sprintf(format, args...)}
+		if n != nil {
+			e.Line, e.Column = n.Line, n.Column
+		}
+		errs = append(errs, e)
+	}
+	byName := map[string]*Field{}
+	for _, f := range fields {
+		byName[f.Name] = f
+	}
+	if node != nil {
+		p.nodes[""] = node
+		switch {
+		case node.Kind == yaml.ScalarNode && node.Tag == "!!null":
+			// "discard:" with nothing after it: no keys given.
+		case node.Kind != yaml.MappingNode:
+			errAt(node, "", "expected a mapping of fields, got %s", describe(node))
+		default:
+			for i := 0; i+1 < len(node.Content); i += 2 {
+				k, v := node.Content[i], node.Content[i+1]
+				f := byName[k.Value]
+				if f == nil {
+					errAt(k, k.Value, "unknown field%s", suggest(k.Value, fields))
+					continue
+				}
+				if _, dup := p.nodes[k.Value]; dup {
+					errAt(k, k.Value, "field given twice")
+					continue
+				}
+				p.nodes[k.Value] = v
+				val, ferrs := decode(f, v, file, join(path, k.Value))
+				errs = append(errs, ferrs...)
+				if len(ferrs) == 0 {
+					p.values[k.Value] = val
+				}
+			}
+		}
+	}
+	for _, f := range fields {
+		if _, given := p.nodes[f.Name]; given {
+			continue
+		}
+		switch {
+		case f.DefaultValue != nil:
+			p.values[f.Name] = f.DefaultValue
+		case f.Kind == KindObject:
+			// An absent object still carries its fields' defaults, and
+			// reports its own required fields when it has any.
+			sub, serrs := parseFields(f.Fields, nil, file, join(path, f.Name))
+			if f.IsOptional {
+				if len(serrs) == 0 {
+					p.values[f.Name] = sub
+				}
+				continue
+			}
+			if len(serrs) > 0 {
+				errAt(node, f.Name, "missing required field")
+				continue
+			}
+			p.values[f.Name] = sub
+		case !f.IsOptional:
+			errAt(node, f.Name, "missing required field (%s)", f.Kind)
+		}
+	}
+	for _, f := range fields {
+		v, ok := p.values[f.Name]
+		if !ok || f.Check == nil {
+			continue
+		}
+		if err := f.Check(v); err != nil {
+			errAt(p.nodes[f.Name], f.Name, "%v", err)
+		}
+	}
+	return p, errs
+}
+
+func describe(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		if n.Tag == "!!null" {
+			return "nothing"
+		}
+		return fmt.Sprintf("%q", n.Value)
+	case yaml.AliasNode:
+		return describe(n.Alias)
+	}
+	return "an unexpected value"
+}
+
+func suggest(name string, fields []*Field) string {
+	names := make([]string, 0, len(fields))
+	best, bestD := "", 3
+	for _, f := range fields {
+		names = append(names, f.Name)
+		if d := distance(name, f.Name); d < bestD {
+			best, bestD = f.Name, d
+		}
+	}
+	if best != "" {
+		return fmt.Sprintf(" (did you mean %q?)", best)
+	}
+	if len(names) == 0 {
+		return " (this takes no fields)"
+	}
+	sort.Strings(names)
+	return " (known: " + strings.Join(names, ", ") + ")"
+}
+
+// distance is the Levenshtein distance, for "did you mean" hints.
+func distance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+func decode(f *Field, v *yaml.Node, file, path string) (any, Errors) {
+	if v.Kind == yaml.AliasNode {
+		v = v.Alias
+	}
+	fail := func(format string, args ...any) (any, Errors) {
+		return nil, Errors{{File: file, Line: v.Line, Column: v.Column, Path: path, Msg: fmt.Sprintf(format, args...)}}
+	}
+	scalar := func() (string, bool) {
+		return v.Value, v.Kind == yaml.ScalarNode && v.Tag != "!!null"
+	}
+	switch f.Kind {
+	case KindString:
+		s, ok := scalar()
+		if !ok {
+			return fail("expected a string, got %s", describe(v))
+		}
+		if len(f.Enum) > 0 && !contains(f.Enum, s) {
+			return fail("%q is not one of: %s", s, strings.Join(f.Enum, ", "))
+		}
+		return s, nil
+	case KindInt:
+		s, ok := scalar()
+		n, err := strconv.ParseInt(strings.ReplaceAll(s, "_", ""), 0, 64)
+		if !ok || err != nil || n > math.MaxInt || n < math.MinInt {
+			return fail("expected an integer, got %s", describe(v))
+		}
+		return int(n), nil
+	case KindFloat:
+		s, ok := scalar()
+		n, err := strconv.ParseFloat(s, 64)
+		if !ok || err != nil {
+			return fail("expected a number, got %s", describe(v))
+		}
+		return n, nil
+	case KindBool:
+		s, ok := scalar()
+		var b bool
+		if err := v.Decode(&b); !ok || err != nil {
+			return fail("expected true or false, got %q", s)
+		}
+		return b, nil
+	case KindDuration:
+		s, ok := scalar()
+		d, err := time.ParseDuration(s)
+		if !ok || err != nil {
+			return fail("expected a duration like 250ms or 1m30s, got %s", describe(v))
+		}
+		if d < 0 {
+			return fail("duration must not be negative")
+		}
+		return d, nil
+	case KindByteSize:
+		s, ok := scalar()
+		n, err := ParseByteSize(s)
+		if !ok || err != nil {
+			return fail("expected a size like 64MiB or 1048576, got %s", describe(v))
+		}
+		return n, nil
+	case KindStringList:
+		var items []*yaml.Node
+		switch {
+		case v.Kind == yaml.SequenceNode:
+			items = v.Content
+		case v.Kind == yaml.ScalarNode && v.Tag != "!!null":
+			items = []*yaml.Node{v}
+		default:
+			return fail("expected a list of strings, got %s", describe(v))
+		}
+		out := make([]string, 0, len(items))
+		var errs Errors
+		for i, it := range items {
+			ip := fmt.Sprintf("%s[%d]", path, i)
+			if it.Kind != yaml.ScalarNode || it.Tag == "!!null" {
+				errs = append(errs, &Error{File: file, Line: it.Line, Column: it.Column, Path: ip, Msg: "expected a string, got " + describe(it)})
+				continue
+			}
+			if len(f.Enum) > 0 && !contains(f.Enum, it.Value) {
+				errs = append(errs, &Error{File: file, Line: it.Line, Column: it.Column, Path: ip, Msg: fmt.Sprintf("%q is not one of: %s", it.Value, strings.Join(f.Enum, ", "))})
+				continue
+			}
+			out = append(out, it.Value)
+		}
+		return out, errs
+	case KindMap:
+		if v.Kind != yaml.MappingNode {
+			return fail("expected a mapping of strings, got %s", describe(v))
+		}
+		out := make([]KV, 0, len(v.Content)/2)
+		var errs Errors
+		for i := 0; i+1 < len(v.Content); i += 2 {
+			k, val := v.Content[i], v.Content[i+1]
+			if val.Kind != yaml.ScalarNode || val.Tag == "!!null" {
+				errs = append(errs, &Error{File: file, Line: val.Line, Column: val.Column, Path: join(path, k.Value), Msg: "expected a string, got " + describe(val)})
+				continue
+			}
+			out = append(out, KV{Key: k.Value, Value: val.Value, Line: k.Line})
+		}
+		return out, errs
+	case KindObject:
+		return parseFieldsAny(f.Fields, v, file, path)
+	case KindAny:
+		var out any
+		if err := v.Decode(&out); err != nil {
+			return fail("%v", err)
+		}
+		return out, nil
+	}
+	return fail("field kind %v not supported", f.Kind)
+}
+
+func parseFieldsAny(fields []*Field, v *yaml.Node, file, path string) (any, Errors) {
+	p, errs := parseFields(fields, v, file, path)
+	return p, errs
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// ParseByteSize reads "64MiB", "512KB", "1.5GB" or a plain byte count.
+func ParseByteSize(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	units := []struct {
+		suffix string
+		mult   float64
+	}{
+		{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40},
+		{"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12},
+		{"K", 1 << 10}, {"M", 1 << 20}, {"G", 1 << 30}, {"B", 1},
+	}
+	mult := 1.0
+	for _, u := range units {
+		if strings.HasSuffix(s, u.suffix) {
+			s, mult = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.mult
+			break
+		}
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || f < 0 || f*mult > math.MaxInt64 {
+		return 0, fmt.Errorf("invalid size %q", s)
+	}
+	return int64(f * mult), nil
+}

@@ -1,0 +1,76 @@
+package spec
+
+import (
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Parsed is a validated configuration with defaults applied. Accessors
+// return the zero value for absent optional fields; use Has to tell.
+type Parsed struct {
+	values map[string]any
+	nodes  map[string]*yaml.Node
+	file   string
+	path   string
+}
+
+// KV is one entry of an ordered map field.
+type KV struct {
+	Key, Value string
+	Line       int
+}
+
+// Has reports whether the key was given in the file or has a default.
+func (p *Parsed) Has(name string) bool { _, ok := p.values[name]; return ok }
+
+// Given reports whether the key was written in the file (not defaulted).
+func (p *Parsed) Given(name string) bool { _, ok := p.nodes[name]; return ok }
+
+// String returns a string field.
+func (p *Parsed) String(name string) string { s, _ := p.values[name].(string); return s }
+
+// Int returns an int field.
+func (p *Parsed) Int(name string) int { i, _ := p.values[name].(int); return i }
+
+// ByteSize returns a byte-size field.
+func (p *Parsed) ByteSize(name string) int64 { i, _ := p.values[name].(int64); return i }
+
+// Float returns a float field.
+func (p *Parsed) Float(name string) float64 { f, _ := p.values[name].(float64); return f }
+
+// Bool returns a bool field.
+func (p *Parsed) Bool(name string) bool { b, _ := p.values[name].(bool); return b }
+
+// Duration returns a duration field.
+func (p *Parsed) Duration(name string) time.Duration {
+	d, _ := p.values[name].(time.Duration)
+	return d
+}
+
+// Strings returns a list-of-strings field.
+func (p *Parsed) Strings(name string) []string { l, _ := p.values[name].([]string); return l }
+
+// Map returns an ordered map field.
+func (p *Parsed) Map(name string) []KV { m, _ := p.values[name].([]KV); return m }
+
+// Object returns a nested object field, or nil when absent.
+func (p *Parsed) Object(name string) *Parsed { o, _ := p.values[name].(*Parsed); return o }
+
+// Any returns the decoded value of an Any field.
+func (p *Parsed) Any(name string) any { return p.values[name] }
+
+// Node returns the YAML node a key was read from (nil when defaulted).
+func (p *Parsed) Node(name string) *yaml.Node { return p.nodes[name] }
+
+// Errorf builds an Error positioned at the field name (or at the object when
+// the field was not written), for checks a constructor makes after parsing.
+func (p *Parsed) Errorf(name, format string, args ...any) *Error {
+	e := &Error{File: p.file, Path: join(p.path, name), Msg: sprintf(format, args...)}
+	if n := p.nodes[name]; n != nil {
+		e.Line, e.Column = n.Line, n.Column
+	} else if n := p.nodes[""]; n != nil {
+		e.Line, e.Column = n.Line, n.Column
+	}
+	return e
+}

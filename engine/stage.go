@@ -1,0 +1,23 @@
+package engine
+
+import (
+	"context"
+
+	"github.com/apache/arrow/go/v15/arrow"
+)
+
+// Stage transforms batches: the seed's process().
+type Stage interface {
+	// Bind is called once, before any data, with the schema of the batches
+	// the stage will receive. It returns the schema of the batches it emits,
+	// or an error wrapping ErrSchema when it cannot work on that input.
+	Bind(ctx context.Context, in *arrow.Schema) (*arrow.Schema, error)
+	// Process transforms one batch. When the stage is configured with more
+	// than one worker it is called from several goroutines at once.
+	// Rows the stage cannot handle are left out of out and reported in
+	// rejects with Row set to their index in rec. The engine releases rec;
+	// out belongs to the caller (return rec retained to pass it through).
+	// An error fails the whole batch.
+	Process(ctx context.Context, rec arrow.Record) (out arrow.Record, rejects []RowError, err error)
+	Close() error
+}
