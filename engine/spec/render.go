@@ -1,0 +1,268 @@
+package spec
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// WriteText prints the spec as `weave connectors describe` shows it: the
+// name and kind, summary, description, every field (advanced ones last) with
+// its type, whether it is required or its default, allowed values,
+// description and examples, then the YAML examples.
+func (s *Spec) WriteText(w io.Writer, kind string) {
+	tw := &textWriter{w: w}
+	tw.printf("%s (%s)\n", s.Name, kind)
+	if s.SummaryText != "" {
+		tw.printf("  %s\n", s.SummaryText)
+	}
+	if s.DescText != "" {
+		tw.printf("\n")
+		for _, line := range strings.Split(strings.TrimSpace(s.DescText), "\n") {
+			tw.line("  ", line)
+		}
+	}
+	if s.ScalarField != "" {
+		tw.printf("\n  May be written as a plain value, meaning {%s: value}.\n", s.ScalarField)
+	}
+	basic, advanced := splitAdvanced(s.Fields)
+	if len(s.Fields) == 0 {
+		tw.printf("\nFields: none\n")
+	}
+	if len(basic) > 0 {
+		tw.printf("\nFields:\n")
+		writeTextFields(tw, basic, "  ")
+	}
+	if len(advanced) > 0 {
+		tw.printf("\nAdvanced fields:\n")
+		writeTextFields(tw, advanced, "  ")
+	}
+	if len(s.Examples) > 0 {
+		tw.printf("\nExamples:\n")
+		for i, ex := range s.Examples {
+			if i > 0 {
+				tw.printf("\n")
+			}
+			if ex.Title != "" {
+				tw.printf("  # %s\n", ex.Title)
+			}
+			for _, line := range strings.Split(strings.TrimRight(ex.YAML, "\n "), "\n") {
+				tw.line("  ", line)
+			}
+		}
+	}
+}
+
+func writeTextFields(tw *textWriter, fields []*Field, indent string) {
+	for _, f := range fields {
+		tw.printf("%s%s  %s\n", indent, f.Name, fieldSummary(f))
+		in := indent + "    "
+		if f.Description != "" {
+			tw.line(in, f.Description)
+		}
+		if len(f.Enum) > 0 {
+			tw.line(in, "One of: "+strings.Join(f.Enum, ", "))
+		}
+		for _, ex := range f.Examples {
+			tw.line(in, "Example: "+ex)
+		}
+		if f.Kind == KindObject && len(f.Fields) > 0 {
+			writeTextFields(tw, f.Fields, in)
+		}
+	}
+}
+
+// fieldSummary is "string, required", `duration, default 100ms`, "int, optional".
+func fieldSummary(f *Field) string {
+	s := f.Kind.String()
+	switch {
+	case f.DefaultValue != nil:
+		s += ", default " + FormatValue(f.DefaultValue)
+	case f.IsOptional:
+		s += ", optional"
+	case f.Kind == KindObject && !hasRequired(f.Fields):
+		// An object whose fields all have defaults may be left out.
+		s += ", optional"
+	default:
+		s += ", required"
+	}
+	return s
+}
+
+func hasRequired(fields []*Field) bool {
+	for _, f := range fields {
+		if f.DefaultValue == nil && !f.IsOptional && (f.Kind != KindObject || hasRequired(f.Fields)) {
+			return true
+		}
+	}
+	return false
+}
+
+func splitAdvanced(fields []*Field) (basic, advanced []*Field) {
+	for _, f := range fields {
+		if f.Advanced {
+			advanced = append(advanced, f)
+		} else {
+			basic = append(basic, f)
+		}
+	}
+	return basic, advanced
+}
+
+// FormatValue renders a default value the way it is written in a pipeline
+// file, so docs show `100ms` rather than 100000000 and strings that YAML
+// would read as something else are quoted.
+func FormatValue(v any) string {
+	switch v := v.(type) {
+	case string:
+		if needsQuote(v) {
+			return strconv.Quote(v)
+		}
+		return v
+	case time.Duration:
+		return v.String()
+	case int64:
+		// Byte sizes are the only int64 defaults; 1MiB reads better than 1048576.
+		return formatByteSize(v)
+	case []string:
+		parts := make([]string, len(v))
+		for i, s := range v {
+			parts[i] = FormatValue(s)
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
+	case []KV:
+		parts := make([]string, len(v))
+		for i, kv := range v {
+			parts[i] = FormatValue(kv.Key) + ": " + FormatValue(kv.Value)
+		}
+		return "{" + strings.Join(parts, ", ") + "}"
+	}
+	return fmt.Sprint(v)
+}
+
+func formatByteSize(n int64) string {
+	units := []string{"KiB", "MiB", "GiB", "TiB"}
+	unit := ""
+	for _, u := range units {
+		if n == 0 || n%1024 != 0 {
+			break
+		}
+		n, unit = n/1024, u
+	}
+	return strconv.FormatInt(n, 10) + unit
+}
+
+func needsQuote(s string) bool {
+	if s == "" || strings.TrimSpace(s) != s {
+		return true
+	}
+	switch strings.ToLower(s) {
+	case "true", "false", "yes", "no", "on", "off", "null", "~", "y", "n":
+		return true
+	}
+	if _, err := strconv.ParseFloat(s, 64); err == nil {
+		return true
+	}
+	return strings.ContainsAny(s, ":#{}[],&*!|>'\"%@`\\\t\n") || strings.HasPrefix(s, "-") || strings.HasPrefix(s, "?")
+}
+
+// textWriter keeps WriteText free of error plumbing: an io.Writer error is
+// sticky and ends the output, which is all a help printer can do about it.
+type textWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (t *textWriter) printf(format string, args ...any) {
+	if t.err == nil {
+		_, t.err = fmt.Fprintf(t.w, format, args...)
+	}
+}
+
+// line prints text under indent, one output line per input line, so
+// multi-line descriptions stay aligned.
+func (t *textWriter) line(indent, text string) {
+	for _, l := range strings.Split(text, "\n") {
+		if strings.TrimSpace(l) == "" {
+			t.printf("\n")
+			continue
+		}
+		t.printf("%s%s\n", indent, l)
+	}
+}
+
+// WriteMarkdown prints the spec as a section of a Markdown reference: a
+// level-3 heading (it sits under a "## Sources" / "## Stages" / "## Sinks"
+// heading), summary, description, a table of fields with nested object
+// fields as dotted names, and the YAML examples as fenced blocks.
+func (s *Spec) WriteMarkdown(w io.Writer, kind string) {
+	tw := &textWriter{w: w}
+	tw.printf("### %s\n\n", s.Name)
+	tw.printf("*%s*", kind)
+	if s.SummaryText != "" {
+		tw.printf(" — %s", s.SummaryText)
+	}
+	tw.printf("\n\n")
+	if d := strings.TrimSpace(s.DescText); d != "" {
+		tw.printf("%s\n\n", d)
+	}
+	if s.ScalarField != "" {
+		tw.printf("May be written as a plain value: `%s: VALUE` means `%s: {%s: VALUE}`.\n\n", s.Name, s.Name, s.ScalarField)
+	}
+	if len(s.Fields) == 0 {
+		tw.printf("Takes no fields.\n\n")
+	} else {
+		tw.printf("| Field | Type | Default | Description |\n")
+		tw.printf("| --- | --- | --- | --- |\n")
+		writeMarkdownFields(tw, s.Fields, "")
+		tw.printf("\n")
+	}
+	for _, ex := range s.Examples {
+		if ex.Title != "" {
+			tw.printf("**%s**\n\n", mdEscape(ex.Title))
+		}
+		tw.printf("```yaml\n%s\n```\n\n", strings.TrimRight(ex.YAML, "\n "))
+	}
+}
+
+func writeMarkdownFields(tw *textWriter, fields []*Field, prefix string) {
+	basic, advanced := splitAdvanced(fields)
+	for _, f := range append(basic, advanced...) {
+		name := prefix + f.Name
+		var def string
+		switch {
+		case f.DefaultValue != nil:
+			def = "`" + FormatValue(f.DefaultValue) + "`"
+		case f.IsOptional, f.Kind == KindObject && !hasRequired(f.Fields):
+			def = "optional"
+		default:
+			def = "**required**"
+		}
+		var desc []string
+		if f.Description != "" {
+			desc = append(desc, mdEscape(f.Description))
+		}
+		if len(f.Enum) > 0 {
+			desc = append(desc, "One of: `"+strings.Join(f.Enum, "`, `")+"`.")
+		}
+		for _, ex := range f.Examples {
+			desc = append(desc, "Example: `"+mdEscape(ex)+"`.")
+		}
+		if f.Advanced {
+			desc = append(desc, "*Advanced.*")
+		}
+		tw.printf("| `%s` | %s | %s | %s |\n", name, f.Kind, def, strings.Join(desc, " "))
+		if f.Kind == KindObject {
+			writeMarkdownFields(tw, f.Fields, name+".")
+		}
+	}
+}
+
+// mdEscape keeps free text inside one table cell: a pipe would end the cell
+// and a newline the row.
+func mdEscape(s string) string {
+	s = strings.ReplaceAll(s, "|", `\|`)
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
+}
