@@ -1,0 +1,283 @@
+package csv
+
+import (
+	"bytes"
+	"fmt"
+	"unicode/utf8"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/array"
+	"github.com/apache/arrow/go/v15/arrow/memory"
+
+	"github.com/dataweaver/dataweaver/format"
+)
+
+// decoder turns chunks of whole CSV rows into records. One per worker; its
+// columns and scratch buffers are reused for every chunk it decodes.
+type decoder struct {
+	mem    memory.Allocator
+	schema *arrow.Schema
+	file   string
+	delim  byte
+	cols   []*column // schema order
+	slots  []*column // per field position; nil for a header column not in the schema
+	// nullEmpty: an unquoted empty cell is null for string columns too.
+	nullEmpty bool
+	// nullOther holds the non-empty NullValues.
+	nullOther [][]byte
+
+	checkUTF8 bool
+	rows      int
+	rejects   []format.RowError
+	scratch   []byte
+}
+
+func (d *decoder) decode(c *chunk) (arrow.Record, []format.RowError, error) {
+	data := c.data
+	d.rejects = nil
+	// One validation pass per chunk is far cheaper than one per cell; cells
+	// are checked one by one only in the rare chunk that has invalid bytes.
+	d.checkUTF8 = !utf8.Valid(data)
+	line := c.line
+	for pos := 0; pos < len(data); {
+		rest := data[pos:]
+		row, next, lines := rest, len(data), 1
+		if nl := bytes.IndexByte(rest, '\n'); nl >= 0 {
+			row, next = rest[:nl], pos+nl+1
+		}
+		var st rowStatus
+		if bytes.IndexByte(row, '"') >= 0 {
+			next, lines, st = rowEnd(data, pos, d.delim, true)
+			row = data[pos:next]
+			if st == rowComplete {
+				row = trimEOL(row)
+			}
+		} else if n := len(row); n > 0 && row[n-1] == '\r' {
+			row = row[:n-1]
+		}
+		if st == rowUnterminated {
+			d.reject(line, "", row, errUnterminated)
+		} else {
+			d.row(row, line)
+		}
+		pos, line = next, line+int64(lines)
+	}
+	return d.record()
+}
+
+// row decodes one row (without its line end) or rejects it.
+func (d *decoder) row(row []byte, line int64) {
+	if len(row) == 0 && len(d.slots) != 1 {
+		return // blank line; with one column it is a row with an empty cell
+	}
+	if bytes.IndexByte(row, '"') >= 0 {
+		d.quotedRow(row, line)
+		return
+	}
+	rest := row
+	for i, c := range d.slots {
+		f := rest
+		k := bytes.IndexByte(rest, d.delim)
+		if k >= 0 {
+			f, rest = rest[:k], rest[k+1:]
+		}
+		if k < 0 && i < len(d.slots)-1 {
+			d.rollback()
+			d.reject(line, "", row, fmt.Errorf("%d fields, want %d", i+1, len(d.slots)))
+			return
+		}
+		if k >= 0 && i == len(d.slots)-1 {
+			d.rollback()
+			d.reject(line, "", row, fmt.Errorf("%d fields, want %d", bytes.Count(row, []byte{d.delim})+1, len(d.slots)))
+			return
+		}
+		if c != nil && !d.cell(c, f, false) {
+			d.rollback()
+			d.reject(line, c.name, row, cellError(c, f))
+			return
+		}
+	}
+	d.rows++
+}
+
+// quotedRow is row's slow path for rows that contain a quote.
+func (d *decoder) quotedRow(row []byte, line int64) {
+	i, n := 0, 0
+	for i >= 0 {
+		f, q, next, s, err := nextField(row, i, d.delim, d.scratch)
+		d.scratch = s
+		col := ""
+		if n < len(d.slots) && d.slots[n] != nil {
+			col = d.slots[n].name
+		}
+		if err != nil {
+			d.rollback()
+			d.reject(line, col, row, err)
+			return
+		}
+		if n >= len(d.slots) {
+			for ; next >= 0; n++ {
+				_, _, next, d.scratch, _ = nextField(row, next, d.delim, d.scratch)
+			}
+			d.rollback()
+			d.reject(line, "", row, fmt.Errorf("%d fields, want %d", n+1, len(d.slots)))
+			return
+		}
+		if c := d.slots[n]; c != nil && !d.cell(c, f, q) {
+			d.rollback()
+			d.reject(line, c.name, row, cellError(c, f))
+			return
+		}
+		i, n = next, n+1
+	}
+	if n != len(d.slots) {
+		d.rollback()
+		d.reject(line, "", row, fmt.Errorf("%d fields, want %d", n, len(d.slots)))
+		return
+	}
+	d.rows++
+}
+
+// cell appends one value; false means f does not parse as c's type.
+func (d *decoder) cell(c *column, f []byte, quoted bool) bool {
+	if len(f) == 0 {
+		switch c.kind {
+		case kString, kLargeString, kBinary:
+			if quoted || !d.nullEmpty {
+				c.valid = append(c.valid, 1)
+				c.offs = append(c.offs, int64(len(c.data)))
+				return true
+			}
+		}
+		c.appendNull()
+		return true
+	}
+	if len(d.nullOther) > 0 && !quoted {
+		for _, nv := range d.nullOther {
+			if bytes.Equal(f, nv) {
+				c.appendNull()
+				return true
+			}
+		}
+	}
+	switch c.kind {
+	case kString, kLargeString:
+		if d.checkUTF8 && !utf8.Valid(f) {
+			return false
+		}
+		c.data = append(c.data, f...)
+		c.offs = append(c.offs, int64(len(c.data)))
+	case kInt:
+		v, ok := parseInt(f)
+		if !ok || v < c.lo || v > c.hi {
+			return false
+		}
+		c.i64 = append(c.i64, v)
+	case kFloat64:
+		v, ok := parseFloat(f)
+		if !ok {
+			return false
+		}
+		c.f64 = append(c.f64, v)
+	case kFloat32:
+		v, ok := parseFloat32(f)
+		if !ok {
+			return false
+		}
+		c.f64 = append(c.f64, v)
+	case kTimestamp:
+		v, ok := parseTimestamp(f, c.unit, false)
+		if !ok {
+			return false
+		}
+		c.i64 = append(c.i64, v)
+	case kUint:
+		v, ok := parseUint(f)
+		if !ok && len(f) > 1 && f[0] == '+' {
+			v, ok = parseUint(f[1:])
+		}
+		if !ok || v > c.uhi {
+			return false
+		}
+		c.u64 = append(c.u64, v)
+	case kBool:
+		v, ok := parseBool(f)
+		if !ok {
+			return false
+		}
+		c.b8 = append(c.b8, byte(boolInt(v)))
+	case kDate32:
+		v, ok := parseDate(f)
+		if !ok {
+			return false
+		}
+		c.i64 = append(c.i64, v)
+	case kDecimal:
+		v, ok := parseDecimal(f, c.prec, c.scale)
+		if !ok {
+			return false
+		}
+		c.dec = append(c.dec, v)
+	case kBinary:
+		var ok bool
+		if c.data, ok = appendBase64(c.data, f); !ok {
+			return false
+		}
+		c.offs = append(c.offs, int64(len(c.data)))
+	default:
+		return false
+	}
+	c.valid = append(c.valid, 1)
+	return true
+}
+
+func cellError(c *column, f []byte) error {
+	if (c.kind == kString || c.kind == kLargeString) && !utf8.Valid(f) {
+		return fmt.Errorf("value is not valid UTF-8 (read the column as binary)")
+	}
+	if len(f) > 64 {
+		return fmt.Errorf("%q... is not a valid %s", f[:64], c.dt)
+	}
+	return fmt.Errorf("%q is not a valid %s", f, c.dt)
+}
+
+// rollback drops the cells a rejected row had already appended.
+func (d *decoder) rollback() {
+	for _, c := range d.cols {
+		c.truncate(d.rows)
+	}
+}
+
+func (d *decoder) reject(line int64, col string, raw []byte, err error) {
+	d.rejects = append(d.rejects, format.RowError{
+		File:   d.file,
+		Line:   line,
+		Column: col,
+		Raw:    bytes.Clone(raw),
+		Err:    fmt.Errorf("%w: %w", format.ErrMalformed, err),
+	})
+}
+
+// record hands the decoded rows over as a record and resets the decoder.
+func (d *decoder) record() (arrow.Record, []format.RowError, error) {
+	n := d.rows
+	d.rows = 0
+	arrs := make([]arrow.Array, len(d.cols))
+	defer func() {
+		for _, a := range arrs {
+			if a != nil {
+				a.Release()
+			}
+		}
+	}()
+	var err error
+	for i, c := range d.cols {
+		if arrs[i], err = c.finish(d.mem); err != nil {
+			for _, c := range d.cols {
+				c.reset()
+			}
+			return nil, nil, fmt.Errorf("%s: %w", d.file, err)
+		}
+	}
+	return array.NewRecord(d.schema, arrs, int64(n)), d.rejects, nil
+}

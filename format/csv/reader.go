@@ -1,0 +1,210 @@
+package csv
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"strings"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/memory"
+
+	"github.com/dataweaver/dataweaver/format"
+)
+
+// ErrOptions is wrapped when ReadOptions or WriteOptions cannot be used.
+var ErrOptions = errors.New("csv: invalid options")
+
+const (
+	defaultBatchRows = 65536
+	defaultInferRows = 1000
+)
+
+type reader struct {
+	schema *arrow.Schema
+	p      *pipeline
+	err    error
+}
+
+// NewReader reads the header and, without a schema, the inference sample,
+// then starts decoding in the background. The sample stays buffered and is
+// decoded like the rest, so a stream that cannot be re-read (stdin) loses
+// nothing.
+func NewReader(in format.Input, opts format.ReadOptions) (format.Reader, error) {
+	name := in.Name
+	if name == "" {
+		name = "-"
+	}
+	delim, err := delimiter(opts.Delimiter)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Mem == nil {
+		opts.Mem = memory.DefaultAllocator
+	}
+	if opts.BatchRows <= 0 {
+		opts.BatchRows = defaultBatchRows
+	}
+	if opts.InferRows <= 0 {
+		opts.InferRows = defaultInferRows
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = runtime.GOMAXPROCS(0)
+	}
+	nullEmpty, nullOther := nullSet(opts.NullValues)
+
+	p := newPipeline(in.R, name, splitter(delim), opts.BatchRows)
+	p.skipBOM()
+	var header []string
+	if !opts.NoHeader {
+		row, line, ok, err := p.take()
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			if header, _, err = splitRecord(row, delim); err != nil {
+				return nil, fmt.Errorf("%s:%d: header: %w: %w", name, line, format.ErrMalformed, err)
+			}
+			for i, h := range header {
+				if h == "" {
+					header[i] = fmt.Sprintf("f%d", i)
+				}
+			}
+		}
+	}
+
+	schema := opts.Schema
+	var slotOf []int // schema field index per field position, -1 to skip
+	switch {
+	case schema != nil && header != nil:
+		pos := make(map[string]int, len(header))
+		for i := len(header) - 1; i >= 0; i-- {
+			pos[header[i]] = i
+		}
+		slotOf = make([]int, len(header))
+		for i := range slotOf {
+			slotOf[i] = -1
+		}
+		var missing []string
+		for fi, f := range schema.Fields() {
+			if i, ok := pos[f.Name]; ok && slotOf[i] < 0 {
+				slotOf[i] = fi
+			} else {
+				missing = append(missing, f.Name)
+			}
+		}
+		if len(missing) > 0 {
+			return nil, fmt.Errorf("%s:1: %w: schema columns %q are not in the header %q", name, ErrOptions, missing, header)
+		}
+	case schema != nil:
+		slotOf = make([]int, schema.NumFields())
+		for i := range slotOf {
+			slotOf[i] = i
+		}
+	default:
+		ncols := -1
+		if header != nil {
+			ncols = len(header)
+		}
+		sample, err := p.peek(opts.InferRows)
+		if err != nil {
+			return nil, err
+		}
+		types := infer(sample, delim, ncols, nullOther)
+		fields := make([]arrow.Field, len(types))
+		slotOf = make([]int, len(types))
+		for i, t := range types {
+			n := fmt.Sprintf("f%d", i)
+			if header != nil {
+				n = header[i]
+			}
+			fields[i] = arrow.Field{Name: n, Type: t, Nullable: true}
+			slotOf[i] = i
+		}
+		schema = arrow.NewSchema(fields, nil)
+	}
+	for _, f := range schema.Fields() {
+		if _, err := newColumn(f.Name, f.Type, false); err != nil {
+			return nil, fmt.Errorf("%s: %w: %w", name, ErrOptions, err)
+		}
+	}
+
+	p.start(opts.Workers, func() chunkDecoder {
+		d := &decoder{
+			mem: opts.Mem, schema: schema, file: name, delim: delim,
+			nullEmpty: nullEmpty, nullOther: nullOther,
+		}
+		for _, f := range schema.Fields() {
+			c, _ := newColumn(f.Name, f.Type, false)
+			d.cols = append(d.cols, c)
+		}
+		d.slots = make([]*column, len(slotOf))
+		for i, fi := range slotOf {
+			if fi >= 0 {
+				d.slots[i] = d.cols[fi]
+			}
+		}
+		return d
+	})
+	return &reader{schema: schema, p: p}, nil
+}
+
+func delimiter(r rune) (byte, error) {
+	switch {
+	case r == 0:
+		return ',', nil
+	case r >= 0x80 || r == '"' || r == '\n' || r == '\r':
+		return 0, fmt.Errorf("%w: delimiter %q must be one ASCII character other than a quote or line end", ErrOptions, r)
+	}
+	return byte(r), nil
+}
+
+// nullSet splits NullValues into "the empty cell is null" and the other
+// texts. nil means the default, {""}; an empty non-nil slice means no text is
+// null, so empty cells of string columns are empty strings.
+func nullSet(vals []string) (bool, [][]byte) {
+	if vals == nil {
+		return true, nil
+	}
+	empty := false
+	var other [][]byte
+	for _, v := range vals {
+		if v == "" {
+			empty = true
+		} else {
+			other = append(other, []byte(v))
+		}
+	}
+	return empty, other
+}
+
+func (r *reader) Schema() *arrow.Schema { return r.schema }
+
+func (r *reader) Next() (arrow.Record, []format.RowError, error) {
+	if r.err != nil {
+		return nil, nil, r.err
+	}
+	res, ok := r.p.next()
+	switch {
+	case !ok:
+		r.err = io.EOF
+	case res.err != nil:
+		r.err = res.err
+	default:
+		return res.rec, res.rejects, nil
+	}
+	return nil, nil, r.err
+}
+
+func (r *reader) Close() error {
+	r.p.close()
+	if r.err == nil {
+		r.err = fmt.Errorf("csv: %w", errClosed)
+	}
+	return nil
+}
+
+var errClosed = errors.New("reader is closed")
+
+var _ = strings.Join
