@@ -1,0 +1,85 @@
+package conformance
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/array"
+)
+
+// SameColumns reports how got differs from want in column names and types,
+// or "" when they agree. Nullability and metadata are ignored: text formats
+// read every column back as nullable, and that is not a data difference.
+func SameColumns(want, got *arrow.Schema) string {
+	if want.NumFields() != got.NumFields() {
+		return fmt.Sprintf("%d columns, want %d: got %s, want %s", got.NumFields(), want.NumFields(), names(got), names(want))
+	}
+	for i, w := range want.Fields() {
+		g := got.Field(i)
+		if g.Name != w.Name || !arrow.TypeEqual(g.Type, w.Type) {
+			return fmt.Sprintf("column %d is %s %s, want %s %s", i, g.Name, g.Type, w.Name, w.Type)
+		}
+	}
+	return ""
+}
+
+func names(s *arrow.Schema) string {
+	out := make([]string, s.NumFields())
+	for i, f := range s.Fields() {
+		out[i] = f.Name
+	}
+	return "[" + strings.Join(out, ", ") + "]"
+}
+
+// EqualRows fails t unless the records in got, taken in order, hold
+// exactly the rows of want. It names the first differing row and column
+// with both values, which is what one needs to find an encoder bug.
+func EqualRows(t testing.TB, want arrow.Record, got []arrow.Record) {
+	t.Helper()
+	var total int64
+	for _, g := range got {
+		total += g.NumRows()
+	}
+	if total != want.NumRows() {
+		t.Errorf("got %d rows in %d batches, want %d", total, len(got), want.NumRows())
+	}
+	var off int64
+	for bi, g := range got {
+		if d := SameColumns(want.Schema(), g.Schema()); d != "" {
+			t.Errorf("batch %d: %s", bi, d)
+			return
+		}
+		n := g.NumRows()
+		if off+n > want.NumRows() {
+			n = want.NumRows() - off
+		}
+		for c := 0; c < int(want.NumCols()); c++ {
+			wc, gc := want.Column(c), g.Column(c)
+			if array.SliceEqual(wc, off, off+n, gc, 0, n) {
+				continue
+			}
+			for r := int64(0); r < n; r++ {
+				if !array.SliceEqual(wc, off+r, off+r+1, gc, r, r+1) {
+					t.Errorf("batch %d, row %d (overall %d), column %q: got %s, want %s",
+						bi, r, off+r, want.ColumnName(c), gc.ValueStr(int(r)), wc.ValueStr(int(off+r)))
+					return
+				}
+			}
+		}
+		off += g.NumRows()
+		if off >= want.NumRows() {
+			break
+		}
+	}
+}
+
+// Release releases every record in recs.
+func Release(recs []arrow.Record) {
+	for _, r := range recs {
+		if r != nil {
+			r.Release()
+		}
+	}
+}
