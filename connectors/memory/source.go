@@ -15,14 +15,14 @@ import (
 
 var sourceSpec = spec.New("memory").
 	Summary("Serves rows held in memory: inline rows from the pipeline file, or records handed in from Go.").
-	Description("Meant for tests and examples. The rows are given in the pipeline file as a list of " +
-		"mappings and decoded into the declared schema when the pipeline runs. A row that does not " +
-		"fit (wrong type, unknown column, missing non-nullable value) is rejected with its line, " +
-		"like a malformed line of a file, so a test pipeline can exercise error policies.\n\n" +
+	Description("Meant for tests and examples. The rows are given in the pipeline file as a list of "+
+		"mappings and decoded into the declared schema when the pipeline runs. A row that does not "+
+		"fit (wrong type, unknown column, missing non-nullable value) is rejected with its line, "+
+		"like a malformed line of a file, so a test pipeline can exercise error policies.\n\n"+
 		"Go programs use memory.NewSource(schema, records...) instead.").
 	Field(
-		arrowtype.Field("schema").Desc("Ordered mapping of column name to Arrow type (see the file source's " +
-			"schema field for the type names). Values in rows are read the way Arrow reads JSON: " +
+		arrowtype.Field("schema").Desc("Ordered mapping of column name to Arrow type (see the file source's "+
+			"schema field for the type names). Values in rows are read the way Arrow reads JSON: "+
 			"numbers, strings, booleans, null; timestamps and dates as ISO-8601 strings; decimals as strings or numbers."),
 		spec.Any("rows").Optional().
 			Desc("The rows, in order: a list of mappings from column name to value. Columns left out are null.").
