@@ -1,0 +1,136 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/apache/arrow/go/v15/arrow/memory"
+
+	"github.com/dataweaver/dataweaver/engine"
+	"github.com/dataweaver/dataweaver/engine/spec"
+)
+
+// Build constructs the pipeline a parsed File describes. Every constructor
+// runs even after one fails, so all their complaints come back together;
+// on failure the steps already built are closed again.
+func Build(f *File, opts Options) (*engine.Pipeline, error) {
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	mem := opts.Mem
+	if mem == nil {
+		mem = memory.DefaultAllocator
+	}
+	p := &engine.Pipeline{Name: f.Name, Buffer: f.Buffer, Logger: logger, Mem: mem}
+	b := &builder{file: f, env: opts.env(), logger: logger, mem: mem}
+
+	src, err := b.plugin(&f.Source).NewSource(f.Source.Config, b.build(&f.Source))
+	if b.check(&f.Source, src, err) {
+		p.Source = engine.SourceStep{Name: f.Source.Name, Source: src, OnError: f.Source.OnError}
+	}
+	for i := range f.Stages {
+		st := &f.Stages[i]
+		stage, err := b.plugin(st).NewStage(st.Config, b.build(st))
+		if b.check(st, stage, err) {
+			p.Stages = append(p.Stages, engine.StageStep{Name: st.Name, Stage: stage, OnError: st.OnError, Workers: st.Workers, Unordered: st.Unordered})
+		}
+	}
+	for i := range f.Sinks {
+		st := &f.Sinks[i]
+		sink, err := b.plugin(st).NewSink(st.Config, b.build(st))
+		if b.check(st, sink, err) {
+			p.Sinks = append(p.Sinks, engine.SinkStep{Name: st.Name, Sink: sink, OnError: st.OnError, Retry: st.Retry})
+		}
+	}
+	if st := f.DeadLetter; st != nil {
+		sink, err := b.plugin(st).NewSink(st.Config, b.build(st))
+		if b.check(st, sink, err) {
+			p.DeadLetter = sink
+		}
+	}
+	if len(b.errs) > 0 {
+		closeAll(p)
+		return nil, invalid(b.errs)
+	}
+	return p, nil
+}
+
+type builder struct {
+	file   *File
+	env    *engine.Environment
+	logger *slog.Logger
+	mem    memory.Allocator
+	errs   spec.Errors
+}
+
+// plugin is the connector Parse resolved; a File assembled by hand is
+// resolved here instead.
+func (b *builder) plugin(st *Step) *engine.Plugin {
+	if st.plugin != nil {
+		return st.plugin
+	}
+	if p := b.env.Lookup(st.Kind, st.Connector); p != nil {
+		return p
+	}
+	// A plugin of no kind makes every New* fail with a clear message.
+	return &engine.Plugin{Kind: "unknown", Spec: spec.New(st.Connector)}
+}
+
+func (b *builder) build(st *Step) engine.Build {
+	return engine.Build{
+		Mem:       b.mem,
+		Logger:    b.logger.With("step", st.Name),
+		Name:      st.Name,
+		BatchRows: b.file.Batch.Rows,
+		Linger:    b.file.Batch.Linger,
+		Env:       b.env,
+	}
+}
+
+// check records a constructor's failure and reports whether it succeeded.
+// Errors the constructor positioned itself (spec.Error from Parsed.Errorf)
+// are kept as they are; others are placed at the step.
+func (b *builder) check(st *Step, built any, err error) bool {
+	if err == nil && built == nil {
+		err = errors.New("constructor returned nothing")
+	}
+	if err == nil {
+		return true
+	}
+	var many spec.Errors
+	var one *spec.Error
+	switch {
+	case errors.As(err, &many):
+		b.errs = append(b.errs, many...)
+		return false
+	case errors.As(err, &one):
+		b.errs = append(b.errs, one)
+		return false
+	}
+	msg := strings.TrimPrefix(err.Error(), engine.ErrInvalidConfig.Error()+": ")
+	if st.Name != joinPath(st.Path, st.Connector) {
+		msg = fmt.Sprintf("step %q: %s", st.Name, msg)
+	}
+	b.errs = append(b.errs, &spec.Error{File: b.file.Filename, Line: st.Line, Column: st.Column, Path: joinPath(st.Path, st.Connector), Msg: msg})
+	return false
+}
+
+// closeAll releases what constructors acquired (a compiled module, say)
+// when the pipeline as a whole cannot be built.
+func closeAll(p *engine.Pipeline) {
+	if p.Source.Source != nil {
+		_ = p.Source.Source.Close()
+	}
+	for _, s := range p.Stages {
+		_ = s.Stage.Close()
+	}
+	for _, s := range p.Sinks {
+		_ = s.Sink.Close()
+	}
+	if p.DeadLetter != nil {
+		_ = p.DeadLetter.Close()
+	}
+}

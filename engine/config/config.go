@@ -1,0 +1,164 @@
+package config
+
+import (
+	"errors"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow/go/v15/arrow/memory"
+
+	"github.com/dataweaver/dataweaver/engine"
+	"github.com/dataweaver/dataweaver/engine/spec"
+)
+
+// Options are what Load, Parse and Build need beyond the file itself. The
+// zero value uses the default environment, the process environment, the
+// default logger and the Go allocator.
+type Options struct {
+	// Env resolves connector names; default engine.DefaultEnvironment().
+	Env *engine.Environment
+	// Lookup reads environment variables for ${VAR}; default os.LookupEnv.
+	Lookup func(string) (string, bool)
+	// Set holds "path=value" overrides (--set), applied in order.
+	Set []string
+	// Logger is given to the pipeline and, tagged with the step name, to
+	// each constructor; default slog.Default().
+	Logger *slog.Logger
+	// Mem is the allocator for the pipeline and its steps; default memory.DefaultAllocator.
+	Mem memory.Allocator
+}
+
+func (o Options) env() *engine.Environment {
+	if o.Env != nil {
+		return o.Env
+	}
+	return engine.DefaultEnvironment()
+}
+
+func (o Options) lookup() func(string) (string, bool) {
+	if o.Lookup != nil {
+		return o.Lookup
+	}
+	return os.LookupEnv
+}
+
+// File is a pipeline file after parsing: plain values, every default
+// filled in, connectors resolved but not yet constructed.
+type File struct {
+	// Filename is the file it was parsed from, for messages.
+	Filename   string
+	Name       string
+	Source     Step
+	Stages     []Step
+	Sinks      []Step
+	DeadLetter *Step // nil when the file has none
+	Batch      Batch
+	Buffer     int // 0: the engine's default
+	OnError    engine.Policy
+}
+
+// Batch is the pipeline's batching: sources aim for Rows rows per batch and
+// emit a partial one after Linger without new input.
+type Batch struct {
+	Rows   int
+	Linger time.Duration
+}
+
+// Default batching, used for keys the file leaves out.
+const (
+	DefaultBatchRows   = 65536
+	DefaultBatchLinger = 100 * time.Millisecond
+)
+
+// Step is one source, stage or sink of a File.
+type Step struct {
+	Kind      string // engine.KindSource, KindStage or KindSink (also for the dead-letter sink)
+	Name      string // given, or the default "stages[1].select"
+	Connector string // registered name
+	Config    *spec.Parsed
+	OnError   engine.Policy
+	Workers   int          // stages
+	Unordered bool         // stages
+	Retry     engine.Retry // sinks
+	// Path is where the step sits in the file ("source", "stages[1]").
+	Path         string
+	Line, Column int
+
+	plugin *engine.Plugin
+}
+
+// Error is a failed Parse, Build or Load: every problem found, each with its
+// file, line, column and dotted path. It wraps engine.ErrInvalidConfig and
+// the spec.Errors it lists, so errors.As reaches the individual problems.
+type Error struct {
+	Problems spec.Errors
+}
+
+func (e *Error) Error() string   { return e.Problems.Error() }
+func (e *Error) Unwrap() []error { return []error{engine.ErrInvalidConfig, e.Problems} }
+
+// invalid returns nil for no problems, so call sites can return it directly.
+func invalid(errs spec.Errors) error {
+	if len(errs) == 0 {
+		return nil
+	}
+	// Problems come from several passes (substitution, parse, build); the
+	// reader wants them in file order. Problems without a line (a bad
+	// --set) come first.
+	sort.SliceStable(errs, func(i, j int) bool {
+		if errs[i].Line != errs[j].Line {
+			return errs[i].Line < errs[j].Line
+		}
+		return errs[i].Column < errs[j].Column
+	})
+	return &Error{Problems: errs}
+}
+
+// Load reads the pipeline file at path, parses it and builds the pipeline.
+func Load(path string, opts Options) (*engine.Pipeline, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		msg := err.Error()
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			msg = pe.Err.Error() // the path is already the message's prefix
+		}
+		return nil, invalid(spec.Errors{{File: path, Msg: msg}})
+	}
+	f, err := Parse(data, path, opts)
+	if err != nil {
+		return nil, err
+	}
+	return Build(f, opts)
+}
+
+// Parse checks a pipeline file held in data; file names it in messages.
+// It reports every problem at once in an *Error.
+func Parse(data []byte, file string, opts Options) (*File, error) {
+	root, errs := decodeYAML(data, file)
+	if len(errs) > 0 {
+		return nil, invalid(errs)
+	}
+	fromSet, serrs := applySets(root, opts.Set)
+	errs = append(errs, serrs...)
+	errs = append(errs, substitute(root, opts.lookup(), file, fromSet)...)
+	f, perrs := parseFile(root, file, opts.env())
+	errs = append(errs, perrs...)
+	if err := invalid(errs); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+func defaultName(file string) string {
+	if file == "" || file == "-" {
+		return "pipeline"
+	}
+	base := filepath.Base(file)
+	return strings.TrimSuffix(base, filepath.Ext(base))
+}

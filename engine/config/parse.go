@@ -1,0 +1,452 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/dataweaver/dataweaver/engine"
+	"github.com/dataweaver/dataweaver/engine/spec"
+)
+
+// Top-level keys holding steps; the rest are checked by topSpec.
+const (
+	keySource     = "source"
+	keyStages     = "stages"
+	keySinks      = "sinks"
+	keyDeadLetter = "dead_letter"
+)
+
+func positive(v any) error {
+	if n, _ := v.(int); n < 1 {
+		return fmt.Errorf("must be at least 1, got %d", n)
+	}
+	return nil
+}
+
+func nonEmpty(v any) error {
+	if s, _ := v.(string); strings.TrimSpace(s) == "" {
+		return errors.New("must not be empty")
+	}
+	return nil
+}
+
+var policyField = func() *spec.Field {
+	return spec.String("on_error").OneOf(engine.Policies...).Optional().
+		Desc("What happens to rows the step cannot handle; default: the pipeline's on_error.")
+}
+
+// topSpec declares the pipeline file's own scalar keys; the step keys
+// (source, stages, sinks, dead_letter) are parsed by hand because their
+// connector key is not known in advance.
+var topSpec = spec.New("pipeline").Field(
+	spec.String("name").Optional().Validate(nonEmpty).Desc("Pipeline name, for logs; default: the file name without extension."),
+	spec.Object("batch",
+		spec.Int("rows").Default(DefaultBatchRows).Validate(positive).Desc("Rows per batch sources aim for."),
+		spec.Duration("linger").Default(DefaultBatchLinger).Desc("How long a source waits to fill a batch before sending a partial one."),
+	),
+	spec.Int("buffer").Optional().Validate(positive).Desc("Batches that may wait between two steps; default: the engine's (4)."),
+	spec.String("on_error").OneOf(engine.Policies...).Default("fail").Desc("Default error policy of every step."),
+)
+
+var topKeys = []string{"name", keySource, keyStages, keySinks, "batch", "buffer", "on_error", keyDeadLetter}
+
+// stepKeys declares the keys a step has besides its connector, per kind.
+var stepKeys = map[string]*spec.Spec{
+	keySource: spec.New(keySource).Field(
+		spec.String("name").Optional().Validate(nonEmpty),
+		policyField(),
+	),
+	keyStages: spec.New("stage").Field(
+		spec.String("name").Optional().Validate(nonEmpty),
+		spec.Int("workers").Default(1).Validate(positive),
+		spec.Bool("unordered").Default(false),
+		policyField(),
+	),
+	keySinks: spec.New("sink").Field(
+		spec.String("name").Optional().Validate(nonEmpty),
+		policyField(),
+		spec.Object("retry",
+			spec.Int("attempts").Default(engine.DefaultRetry.Attempts).Validate(positive),
+			spec.Duration("initial").Default(engine.DefaultRetry.Initial),
+			spec.Duration("max").Default(engine.DefaultRetry.Max),
+		).Validate(func(v any) error {
+			p := v.(*spec.Parsed)
+			if p.Duration("initial") > p.Duration("max") {
+				return fmt.Errorf("initial (%s) is longer than max (%s)", p.Duration("initial"), p.Duration("max"))
+			}
+			return nil
+		}),
+	),
+	// The dead-letter sink is a bare engine.Sink: no policy (its own
+	// failures fail the run) and no retry setting.
+	keyDeadLetter: spec.New(keyDeadLetter).Field(
+		spec.String("name").Optional().Validate(nonEmpty),
+	),
+}
+
+var pluginKind = map[string]string{
+	keySource: engine.KindSource, keyStages: engine.KindStage, keySinks: engine.KindSink, keyDeadLetter: engine.KindSink,
+}
+
+// parser holds what every step check needs, and the problems found so far.
+type parser struct {
+	file string
+	env  *engine.Environment
+	errs spec.Errors
+	// policyNodes are the on_error values that chose dead_letter, checked
+	// once we know whether the file has a dead-letter sink.
+	policyNodes []policyAt
+}
+
+type policyAt struct {
+	path string
+	node *yaml.Node
+}
+
+func (p *parser) errAt(n *yaml.Node, path, format string, args ...any) {
+	e := &spec.Error{File: p.file, Path: path, Msg: fmt.Sprintf(format, args...)}
+	if n != nil {
+		e.Line, e.Column = n.Line, n.Column
+	}
+	p.errs = append(p.errs, e)
+}
+
+func parseFile(doc *yaml.Node, file string, env *engine.Environment) (*File, spec.Errors) {
+	p := &parser{file: file, env: env}
+	var root *yaml.Node
+	if len(doc.Content) > 0 {
+		root = deref(doc.Content[0])
+	}
+	if isNull(root) {
+		p.errAt(doc, "", "empty pipeline file: it needs a source and at least one sink")
+		return nil, p.errs
+	}
+	if root.Kind != yaml.MappingNode {
+		p.errAt(root, "", "expected a mapping with source, stages and sinks, got %s", describe(root))
+		return nil, p.errs
+	}
+
+	// Split the root into step keys and topSpec's keys, reporting unknown
+	// and repeated keys here so suggestions draw on every top-level key.
+	own := &yaml.Node{Kind: yaml.MappingNode, Line: root.Line, Column: root.Column}
+	steps := map[string]*yaml.Node{}
+	keyNodes := map[string]*yaml.Node{}
+	// A misspelt "sink:" already says what is wrong; "sinks: missing" on
+	// top of it would only repeat it.
+	misspelt := map[string]bool{}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		k, v := root.Content[i], root.Content[i+1]
+		switch {
+		case strings.HasPrefix(k.Value, "x-"):
+			// Extension keys hold anchors for the rest of the file to
+			// reuse, as in Compose files; they are otherwise ignored.
+			continue
+		case keyNodes[k.Value] != nil:
+			p.errAt(k, k.Value, "key given twice (first on line %d)", keyNodes[k.Value].Line)
+			continue
+		case !contains(topKeys, k.Value):
+			p.errAt(k, k.Value, "unknown key%s", suggest(k.Value, topKeys, "known keys"))
+			misspelt[closest(k.Value, topKeys)] = true
+			continue
+		}
+		keyNodes[k.Value] = k
+		switch k.Value {
+		case keySource, keyStages, keySinks, keyDeadLetter:
+			steps[k.Value] = v
+		default:
+			own.Content = append(own.Content, k, v)
+		}
+	}
+	top, errs := topSpec.Parse(own, file, "")
+	p.errs = append(p.errs, errs...)
+
+	f := &File{
+		Filename: file,
+		Name:     defaultName(file),
+		Buffer:   top.Int("buffer"),
+		Batch:    Batch{Rows: DefaultBatchRows, Linger: DefaultBatchLinger},
+	}
+	if top.Has("name") {
+		f.Name = top.String("name")
+	}
+	if b := top.Object("batch"); b != nil {
+		f.Batch = Batch{Rows: b.Int("rows"), Linger: b.Duration("linger")}
+	}
+	if top.Has("on_error") {
+		f.OnError, _ = engine.ParsePolicy(top.String("on_error"))
+		if f.OnError == engine.DeadLetter && top.Given("on_error") {
+			p.policyNodes = append(p.policyNodes, policyAt{"on_error", top.Node("on_error")})
+		}
+	}
+
+	if n, ok := steps[keySource]; ok && !isNull(n) {
+		if st, ok := p.step(n, keySource, keySource, f.OnError); ok {
+			f.Source = st
+		}
+	} else if !misspelt[keySource] {
+		p.errAt(orNode(keyNodes[keySource], root), keySource, "missing: a pipeline needs a source (%s)", p.known(engine.KindSource))
+	}
+	for i, n := range p.list(steps[keyStages], keyStages, false) {
+		if st, ok := p.step(n, keyStages, indexPath(keyStages, i), f.OnError); ok {
+			f.Stages = append(f.Stages, st)
+		}
+	}
+	sinks := p.list(steps[keySinks], keySinks, true)
+	if len(sinks) == 0 && !p.hasErrAt(keySinks) && !misspelt[keySinks] {
+		p.errAt(orNode(keyNodes[keySinks], root), keySinks, "missing: a pipeline needs at least one sink (%s)", p.known(engine.KindSink))
+	}
+	for i, n := range sinks {
+		if st, ok := p.step(n, keySinks, indexPath(keySinks, i), f.OnError); ok {
+			f.Sinks = append(f.Sinks, st)
+		}
+	}
+	if n, ok := steps[keyDeadLetter]; ok && !isNull(n) {
+		if st, ok := p.step(n, keyDeadLetter, keyDeadLetter, engine.Fail); ok {
+			f.DeadLetter = &st
+		}
+	}
+
+	if f.DeadLetter == nil {
+		for _, at := range p.policyNodes {
+			p.errAt(at.node, at.path, "dead_letter needs a dead_letter sink: add a top-level dead_letter: with a sink, e.g. {file: {path: rejected.jsonl}}")
+		}
+	}
+	p.checkNames(f)
+	return f, p.errs
+}
+
+func orNode(n, fallback *yaml.Node) *yaml.Node {
+	if n != nil {
+		return n
+	}
+	return fallback
+}
+
+func (p *parser) hasErrAt(path string) bool {
+	for _, e := range p.errs {
+		if e.Path == path {
+			return true
+		}
+	}
+	return false
+}
+
+// list returns the items of a stages or sinks list. A single step written
+// without the list is an error rather than accepted, so files read one way.
+func (p *parser) list(n *yaml.Node, key string, required bool) []*yaml.Node {
+	n = deref(n)
+	if isNull(n) {
+		return nil
+	}
+	if n.Kind != yaml.SequenceNode {
+		hint := ""
+		if n.Kind == yaml.MappingNode {
+			hint = " (start each step with \"- \")"
+		}
+		p.errAt(n, key, "expected a list of steps, got %s%s", describe(n), hint)
+		return nil
+	}
+	return n.Content
+}
+
+// step checks one step mapping: exactly one connector key of the right
+// kind, the optional step keys, and the connector's own configuration.
+func (p *parser) step(n *yaml.Node, key, path string, policy engine.Policy) (Step, bool) {
+	n = deref(n)
+	kind := pluginKind[key]
+	keys := stepKeys[key]
+	st := Step{Kind: kind, Path: path, OnError: policy, Workers: 1, Line: n.Line, Column: n.Column}
+	before := len(p.errs)
+
+	if n.Kind == yaml.ScalarNode && !isNull(n) && p.env.Lookup(kind, n.Value) != nil {
+		// "- discard": a connector that needs no configuration.
+		n = &yaml.Node{Kind: yaml.MappingNode, Line: n.Line, Column: n.Column, Content: []*yaml.Node{n, {Kind: yaml.ScalarNode, Tag: "!!null", Line: n.Line, Column: n.Column}}}
+	}
+	if n.Kind != yaml.MappingNode {
+		p.errAt(n, path, "expected a step: a mapping with one %s key (%s), got %s", kind, p.known(kind), describe(n))
+		return st, false
+	}
+
+	own := &yaml.Node{Kind: yaml.MappingNode, Line: n.Line, Column: n.Column}
+	var connKey, connVal *yaml.Node
+	seen := map[string]bool{}
+	unknown := false
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		switch {
+		case keys.Lookup(k.Value) != nil:
+			own.Content = append(own.Content, k, v)
+		case seen[k.Value]:
+			p.errAt(k, joinPath(path, k.Value), "given twice in one step")
+		case p.env.Lookup(kind, k.Value) != nil:
+			seen[k.Value] = true
+			if connKey != nil {
+				p.errAt(k, joinPath(path, k.Value), "a step has one %s, but this one has %s and %s: give each its own step", kind, connKey.Value, k.Value)
+				continue
+			}
+			connKey, connVal = k, v
+		default:
+			unknown = true
+			p.errAt(k, joinPath(path, k.Value), "%s", p.unknownStepKey(k.Value, key, keys))
+		}
+	}
+	conf, errs := keys.Parse(own, p.file, path)
+	p.errs = append(p.errs, errs...)
+	if connKey == nil {
+		if !unknown {
+			p.errAt(n, path, "no %s given: add one of its keys (%s)", kind, p.known(kind))
+		}
+		return st, false
+	}
+
+	st.Connector = connKey.Value
+	st.plugin = p.env.Lookup(kind, connKey.Value)
+	st.Name = joinPath(path, st.Connector)
+	if conf.Has("name") {
+		st.Name = conf.String("name")
+	}
+	if conf.Given("on_error") {
+		st.OnError, _ = engine.ParsePolicy(conf.String("on_error"))
+		if st.OnError == engine.DeadLetter {
+			p.policyNodes = append(p.policyNodes, policyAt{joinPath(path, "on_error"), conf.Node("on_error")})
+		}
+	}
+	if key == keyStages {
+		st.Workers = conf.Int("workers")
+		st.Unordered = conf.Bool("unordered")
+	}
+	if r := conf.Object("retry"); r != nil {
+		st.Retry = engine.Retry{Attempts: r.Int("attempts"), Initial: r.Duration("initial"), Max: r.Duration("max")}
+	}
+	parsed, errs := st.plugin.Spec.Parse(deref(connVal), p.file, joinPath(path, st.Connector))
+	p.errs = append(p.errs, errs...)
+	st.Config = parsed
+	return st, len(p.errs) == before
+}
+
+// unknownStepKey explains a key that is neither a step key nor a connector
+// of the step's kind, pointing at the likeliest mistake first.
+func (p *parser) unknownStepKey(name, key string, keys *spec.Spec) string {
+	kind := pluginKind[key]
+	for _, other := range []string{keyStages, keySinks, keySource} {
+		if other == key || stepKeys[other].Lookup(name) == nil {
+			continue
+		}
+		if key == keyDeadLetter {
+			return fmt.Sprintf("the dead_letter sink takes no %s: it has no error policy or retry of its own", name)
+		}
+		{
+			return fmt.Sprintf("%s applies only to %s steps", name, stepKeys[other].Name)
+		}
+	}
+	for _, other := range []string{engine.KindSource, engine.KindStage, engine.KindSink} {
+		if other != kind && p.env.Lookup(other, name) != nil {
+			return fmt.Sprintf("%s is a %s, not a %s (%s)", name, other, kind, p.known(kind))
+		}
+	}
+	candidates := p.names(kind)
+	for _, f := range keys.Fields {
+		candidates = append(candidates, f.Name)
+	}
+	if best := closest(name, candidates); best != "" {
+		return fmt.Sprintf("unknown %s or step key %q (did you mean %q? %s)", kind, name, best, p.known(kind))
+	}
+	return fmt.Sprintf("unknown %s %q (%s)", kind, name, p.known(kind))
+}
+
+func (p *parser) names(kind string) []string {
+	var out []string
+	for _, pl := range p.env.Plugins(kind) {
+		out = append(out, pl.Spec.Name)
+	}
+	return out
+}
+
+// known lists the registered connectors of a kind for messages.
+func (p *parser) known(kind string) string {
+	names := p.names(kind)
+	if len(names) == 0 {
+		return "no " + kind + "s are registered"
+	}
+	return "known " + kind + "s: " + strings.Join(names, ", ")
+}
+
+// checkNames rejects two steps with one name: metrics, logs and dead
+// letters identify steps by name.
+func (p *parser) checkNames(f *File) {
+	first := map[string]*Step{}
+	check := func(st *Step) {
+		if st.Name == "" {
+			return
+		}
+		if prev := first[st.Name]; prev != nil {
+			p.errAt(&yaml.Node{Line: st.Line, Column: st.Column}, st.Path, "step name %q is already used by %s (line %d)", st.Name, prev.Path, prev.Line)
+			return
+		}
+		first[st.Name] = st
+	}
+	check(&f.Source)
+	for i := range f.Stages {
+		check(&f.Stages[i])
+	}
+	for i := range f.Sinks {
+		check(&f.Sinks[i])
+	}
+	if f.DeadLetter != nil {
+		check(f.DeadLetter)
+	}
+}
+
+func suggest(name string, known []string, label string) string {
+	if best := closest(name, known); best != "" {
+		return fmt.Sprintf(" %q (did you mean %q?)", name, best)
+	}
+	sorted := append([]string(nil), known...)
+	sort.Strings(sorted)
+	return fmt.Sprintf(" %q (%s: %s)", name, label, strings.Join(sorted, ", "))
+}
+
+// closest returns the candidate within edit distance 2 of name, or "".
+func closest(name string, candidates []string) string {
+	best, bestD := "", 3
+	for _, c := range candidates {
+		if d := distance(name, c); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+// distance is the Levenshtein distance.
+func distance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
