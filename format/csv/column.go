@@ -64,6 +64,11 @@ type column struct {
 	children []*column // kStruct
 	byName   map[string]int
 	child    *column // kList
+
+	// seen[i] == gen when child i was set by the object being decoded
+	// (JSONL), so missing keys can be filled with nulls without clearing.
+	seen []uint32
+	gen  uint32
 }
 
 // newColumn returns the column for dt, or an error naming the unsupported
@@ -114,6 +119,7 @@ func newColumn(name string, dt arrow.DataType, nested bool) (*column, error) {
 		}
 		c.kind = kStruct
 		c.byName = make(map[string]int, len(t.Fields()))
+		c.seen = make([]uint32, len(t.Fields()))
 		for i, f := range t.Fields() {
 			ch, err := newColumn(f.Name, f.Type, nested)
 			if err != nil {
@@ -169,10 +175,12 @@ func (c *column) appendNull() {
 
 // truncate drops rows from n on; it undoes a partly decoded row.
 func (c *column) truncate(n int) {
-	if n >= len(c.valid) {
+	// A nested column may be shorter than its children while a row is
+	// half decoded, so only leaf columns can stop early.
+	if n >= len(c.valid) && c.kind != kStruct && c.kind != kList {
 		return
 	}
-	c.valid = c.valid[:n]
+	c.valid = c.valid[:min(n, len(c.valid))]
 	switch c.kind {
 	case kBool:
 		c.b8 = c.b8[:n]
@@ -196,7 +204,8 @@ func (c *column) truncate(n int) {
 			ch.truncate(n)
 		}
 	case kList:
-		c.offs = c.offs[:n]
+		c.offs = c.offs[:min(n, len(c.offs))]
+		n = len(c.offs)
 		end := 0
 		if n > 0 {
 			end = int(c.offs[n-1])

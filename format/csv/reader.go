@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"runtime"
-	"strings"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/memory"
@@ -200,11 +199,9 @@ func (r *reader) Next() (arrow.Record, []format.RowError, error) {
 func (r *reader) Close() error {
 	r.p.close()
 	if r.err == nil {
-		r.err = fmt.Errorf("csv: %w", errClosed)
+		r.err = errClosed
 	}
 	return nil
 }
 
-var errClosed = errors.New("reader is closed")
-
-var _ = strings.Join
+var errClosed = errors.New("csv: reader is closed")

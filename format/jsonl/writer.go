@@ -1,0 +1,367 @@
+package jsonl
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"runtime"
+	"strconv"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/array"
+	"github.com/apache/arrow/go/v15/arrow/decimal128"
+
+	"github.com/dataweaver/dataweaver/format"
+)
+
+const (
+	flushAt       = 1 << 20 // bytes buffered before they go to the io.Writer
+	parallelAbove = 16384   // rows per batch before encoding is split over goroutines
+)
+
+type writer struct {
+	w      io.Writer
+	name   string
+	schema *arrow.Schema
+	keys   [][]byte // `{"name":` for the first column, `,"name":` after
+	buf    []byte
+	parts  [][]byte
+	procs  int
+	err    error
+}
+
+// NewWriter writes one object per record row. Types without a fast path
+// (dictionaries, maps, durations...) go through arrow's own JSON value
+// (GetOneForMarshal), slower but complete.
+func NewWriter(w io.Writer, schema *arrow.Schema, opts format.WriteOptions) (format.Writer, error) {
+	name := opts.Name
+	if name == "" {
+		name = "-"
+	}
+	wr := &writer{w: w, name: name, schema: schema, procs: runtime.GOMAXPROCS(0)}
+	wr.keys = objectKeys(schema.Fields())
+	return wr, nil
+}
+
+func objectKeys(fields []arrow.Field) [][]byte {
+	keys := make([][]byte, len(fields))
+	for i, f := range fields {
+		sep := byte(',')
+		if i == 0 {
+			sep = '{'
+		}
+		k := appendString([]byte{sep}, []byte(f.Name))
+		keys[i] = append(k, ':')
+	}
+	return keys
+}
+
+func (w *writer) Write(rec arrow.Record) error {
+	if w.err != nil {
+		return w.err
+	}
+	if !rec.Schema().Equal(w.schema) {
+		return fmt.Errorf("%s: %w: record schema %s differs from the writer's %s", w.name, ErrOptions, rec.Schema(), w.schema)
+	}
+	n := int(rec.NumRows())
+	cols := make([]view, rec.NumCols())
+	for i := range cols {
+		cols[i] = newView(rec.Column(i))
+	}
+	parts := 1
+	if n >= parallelAbove {
+		parts = w.procs
+	}
+	if parts <= 1 {
+		w.buf = encodeRows(w.buf, w.keys, cols, 0, n)
+		if len(w.buf) >= flushAt {
+			return w.Flush()
+		}
+		return nil
+	}
+	// Rows are independent, so slices of the batch encode in parallel into
+	// their own buffers and are written in order.
+	for len(w.parts) < parts {
+		w.parts = append(w.parts, nil)
+	}
+	var wg sync.WaitGroup
+	for p := range parts {
+		lo, hi := n*p/parts, n*(p+1)/parts
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w.parts[p] = encodeRows(w.parts[p][:0], w.keys, cols, lo, hi)
+		}()
+	}
+	wg.Wait()
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	for p := range parts {
+		if _, err := w.w.Write(w.parts[p]); err != nil {
+			w.err = fmt.Errorf("%s: write: %w", w.name, err)
+			return w.err
+		}
+	}
+	return nil
+}
+
+// kNarrowInt marks 8-, 16- and unsigned 32-bit integers, rare enough to
+// print through ValueStr.
+const kNarrowInt kind = 200
+
+// view holds one array's typed buffers so the encode loop indexes slices
+// instead of calling through arrow.Array.
+type view struct {
+	kind  kind
+	arr   arrow.Array
+	nulls bool
+	i64   []int64
+	i32   []int32
+	u64   []uint64
+	f64   []float64
+	f32   []float32
+	dec   []decimal128.Num
+	offs  []int32
+	loffs []int64
+	bytes []byte
+	bools *array.Boolean
+	unit  arrow.TimeUnit
+	scale int32
+	keys  [][]byte // struct
+	kids  []view   // struct fields, or the list element
+}
+
+func newView(a arrow.Array) view {
+	v := view{kind: 255, arr: a, nulls: a.NullN() > 0}
+	switch a := a.(type) {
+	case *array.Int64:
+		v.kind, v.i64 = kInt, a.Int64Values()
+	case *array.Int32:
+		v.kind, v.i32 = kInt, a.Int32Values()
+	case *array.Uint64:
+		v.kind, v.u64 = kUint, a.Uint64Values()
+	case *array.Float64:
+		v.kind, v.f64 = kFloat64, a.Float64Values()
+	case *array.Float32:
+		v.kind, v.f32 = kFloat32, a.Float32Values()
+	case *array.String:
+		v.kind, v.offs, v.bytes = kString, a.ValueOffsets(), a.ValueBytes()
+	case *array.LargeString:
+		v.kind, v.loffs, v.bytes = kLargeString, a.ValueOffsets(), a.ValueBytes()
+	case *array.Binary:
+		v.kind, v.offs, v.bytes = kBinary, a.ValueOffsets(), a.ValueBytes()
+	case *array.Boolean:
+		v.kind, v.bools = kBool, a
+	case *array.Date32:
+		v.kind = kDate32
+		v.i32 = arrow.Int32Traits.CastFromBytes(arrow.Date32Traits.CastToBytes(a.Date32Values()))
+	case *array.Timestamp:
+		v.kind = kTimestamp
+		v.i64 = arrow.Int64Traits.CastFromBytes(arrow.TimestampTraits.CastToBytes(a.TimestampValues()))
+		v.unit = a.DataType().(*arrow.TimestampType).Unit
+	case *array.Decimal128:
+		v.kind, v.dec = kDecimal, a.Values()
+		v.scale = a.DataType().(*arrow.Decimal128Type).Scale
+	case *array.Struct:
+		v.kind = kStruct
+		v.keys = objectKeys(a.DataType().(*arrow.StructType).Fields())
+		for i := range a.NumField() {
+			v.kids = append(v.kids, newView(a.Field(i)))
+		}
+	case *array.List:
+		v.kind = kList
+		v.i32 = a.Offsets()
+		v.kids = []view{newView(a.ListValues())}
+	case *array.Int8, *array.Int16, *array.Uint8, *array.Uint16, *array.Uint32:
+		v.kind = kNarrowInt
+	}
+	return v
+}
+
+// encodeRows appends rows [lo,hi) as JSON lines.
+func encodeRows(dst []byte, keys [][]byte, cols []view, lo, hi int) []byte {
+	if len(cols) == 0 {
+		for i := lo; i < hi; i++ {
+			dst = append(dst, "{}\n"...)
+		}
+		return dst
+	}
+	for i := lo; i < hi; i++ {
+		for j := range cols {
+			dst = append(dst, keys[j]...)
+			dst = appendValue(dst, &cols[j], i)
+		}
+		dst = append(dst, '}', '\n')
+	}
+	return dst
+}
+
+// appendValue writes element i of v. The switch is on a small integer per
+// cell; the scalar cases index typed slices directly.
+func appendValue(dst []byte, v *view, i int) []byte {
+	if v.nulls && v.arr.IsNull(i) {
+		return append(dst, "null"...)
+	}
+	switch v.kind {
+	case kInt:
+		if v.i64 != nil {
+			return strconv.AppendInt(dst, v.i64[i], 10)
+		}
+		return strconv.AppendInt(dst, int64(v.i32[i]), 10)
+	case kUint:
+		return strconv.AppendUint(dst, v.u64[i], 10)
+	case kFloat64:
+		return appendFloat(dst, v.f64[i], 64)
+	case kFloat32:
+		return appendFloat(dst, float64(v.f32[i]), 32)
+	case kString:
+		return appendString(dst, v.bytes[v.offs[i]-v.offs[0]:v.offs[i+1]-v.offs[0]])
+	case kLargeString:
+		return appendString(dst, v.bytes[v.loffs[i]-v.loffs[0]:v.loffs[i+1]-v.loffs[0]])
+	case kBinary:
+		dst = append(dst, '"')
+		dst = base64.StdEncoding.AppendEncode(dst, v.bytes[v.offs[i]-v.offs[0]:v.offs[i+1]-v.offs[0]])
+		return append(dst, '"')
+	case kBool:
+		if v.bools.Value(i) {
+			return append(dst, "true"...)
+		}
+		return append(dst, "false"...)
+	case kTimestamp:
+		dst = append(dst, '"')
+		dst = appendTimestamp(dst, v.i64[i], v.unit)
+		return append(dst, '"')
+	case kDate32:
+		dst = append(dst, '"')
+		dst = appendDate(dst, int64(v.i32[i]))
+		return append(dst, '"')
+	case kDecimal:
+		dst = append(dst, '"')
+		dst = appendDecimal(dst, v.dec[i], v.scale)
+		return append(dst, '"')
+	case kStruct:
+		if len(v.kids) == 0 {
+			return append(dst, '{', '}')
+		}
+		for k := range v.kids {
+			dst = append(dst, v.keys[k]...)
+			dst = appendValue(dst, &v.kids[k], i)
+		}
+		return append(dst, '}')
+	case kList:
+		dst = append(dst, '[')
+		for k := v.i32[i]; k < v.i32[i+1]; k++ {
+			if k > v.i32[i] {
+				dst = append(dst, ',')
+			}
+			dst = appendValue(dst, &v.kids[0], int(k))
+		}
+		return append(dst, ']')
+	case kNarrowInt:
+		return append(dst, v.arr.ValueStr(i)...)
+	}
+	b, err := json.Marshal(v.arr.GetOneForMarshal(i))
+	if err != nil {
+		return appendString(dst, []byte(v.arr.ValueStr(i)))
+	}
+	return append(dst, b...)
+}
+
+// appendFloat writes the shortest text that reads back as the same value,
+// in encoding/json's style (exponent only outside 1e-6..1e21). JSON has no
+// NaN or Infinity, so those become null.
+func appendFloat(dst []byte, f float64, bits int) []byte {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return append(dst, "null"...)
+	}
+	fmtc := byte('f')
+	if a := math.Abs(f); a != 0 {
+		if bits == 64 && (a < 1e-6 || a >= 1e21) || bits == 32 && (float32(a) < 1e-6 || float32(a) >= 1e21) {
+			fmtc = 'e'
+		}
+	}
+	dst = strconv.AppendFloat(dst, f, fmtc, -1, bits)
+	if fmtc == 'e' {
+		// 1e-07 → 1e-7, as encoding/json does.
+		if n := len(dst); n >= 4 && dst[n-4] == 'e' && dst[n-3] == '-' && dst[n-2] == '0' {
+			dst[n-2] = dst[n-1]
+			dst = dst[:n-1]
+		}
+	}
+	return dst
+}
+
+// safe marks bytes that go into a JSON string as they are.
+var safe = func() (t [256]bool) {
+	for c := 0x20; c < 0x80; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+const hexDigits = "0123456789abcdef"
+
+// appendString writes s as a JSON string. Runs of safe ASCII are copied in
+// one append; invalid UTF-8 bytes become \ufffd so the output is always
+// valid JSON.
+func appendString(dst, s []byte) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if safe[c] {
+			i++
+			continue
+		}
+		if c < utf8.RuneSelf {
+			dst = append(dst, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				dst = append(dst, '\\', c)
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRune(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i++
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
+
+func (w *writer) Flush() error {
+	if w.err != nil {
+		return w.err
+	}
+	if len(w.buf) > 0 {
+		if _, err := w.w.Write(w.buf); err != nil {
+			w.err = fmt.Errorf("%s: write: %w", w.name, err)
+			return w.err
+		}
+		w.buf = w.buf[:0]
+	}
+	return nil
+}
+
+func (w *writer) Close() error { return w.Flush() }
