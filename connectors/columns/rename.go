@@ -14,9 +14,9 @@ import (
 
 var renameSpec = spec.New("rename").
 	Summary("Renames columns. Zero-copy.").
-	Description("Columns not mentioned keep their name and position; types, nullability and " +
-		"metadata are kept. Renaming a column the input does not have, or to a name another " +
-		"column ends up with, is an error when the pipeline is checked. Swapping two names " +
+	Description("Columns not mentioned keep their name and position; types, nullability and "+
+		"metadata are kept. Renaming a column the input does not have, or to a name another "+
+		"column ends up with, is an error when the pipeline is checked. Swapping two names "+
 		"({a: b, b: a}) is allowed.").
 	Field(spec.Map("columns").
 		Desc("Ordered mapping of old name to new name.").

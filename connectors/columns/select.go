@@ -15,8 +15,8 @@ import (
 
 var selectSpec = spec.New("select").
 	Summary("Keeps the listed columns, in that order, or drops the listed ones. Zero-copy.").
-	Description("Give exactly one of columns (what to keep, in output order) or drop (what to " +
-		"remove; the rest keep their order). Naming a column the input does not have is an error " +
+	Description("Give exactly one of columns (what to keep, in output order) or drop (what to "+
+		"remove; the rest keep their order). Naming a column the input does not have is an error "+
 		"when the pipeline is checked, not when data arrives.").
 	Field(
 		spec.StringList("columns").Optional().
