@@ -246,7 +246,7 @@ func (c *column) finishData(mem memory.Allocator) (arrow.ArrayData, error) {
 	}()
 	switch c.kind {
 	case kBool:
-		b := newBuf(mem, (n+7)/8)
+		b := newBitmap(mem, n)
 		out := b.Bytes()
 		for i, v := range c.b8 {
 			if v != 0 {
@@ -387,11 +387,18 @@ func (c *column) finishData(mem memory.Allocator) (arrow.ArrayData, error) {
 	return array.NewData(c.dt, n, bufs, children, nulls, 0), nil
 }
 
-// newBuf allocates n bytes from mem. Allocators are not required to zero
-// memory, so callers write every byte (bitmaps are cleared here).
+// newBuf allocates n bytes from mem for values the caller overwrites in
+// full. Clearing here too cost 10% of JSONL decoding in profiles.
 func newBuf(mem memory.Allocator, n int) *memory.Buffer {
 	b := memory.NewResizableBuffer(mem)
 	b.Resize(n)
+	return b
+}
+
+// newBitmap allocates a cleared bitmap for n bits: allocators are not
+// required to zero memory, and bitmaps are built by OR-ing bits in.
+func newBitmap(mem memory.Allocator, n int) *memory.Buffer {
+	b := newBuf(mem, (n+7)/8)
 	clear(b.Bytes())
 	return b
 }
@@ -406,7 +413,7 @@ func packValidity(mem memory.Allocator, valid []byte) (*memory.Buffer, int) {
 	if nulls == 0 {
 		return nil, 0
 	}
-	b := newBuf(mem, (len(valid)+7)/8)
+	b := newBitmap(mem, len(valid))
 	out := b.Bytes()
 	for i, v := range valid {
 		out[i>>3] |= v << (i & 7)

@@ -69,22 +69,36 @@ type pipeline struct {
 	done      chan struct{}
 	closeOnce sync.Once
 	wg        sync.WaitGroup
-	pool      sync.Pool
+	// free holds chunk buffers for reuse. A channel rather than a
+	// sync.Pool: the pool is emptied at every GC, which the large output
+	// batches trigger often, and a fresh 16 MiB buffer costs a memclr.
+	free chan *[]byte
 }
 
 func newPipeline(r io.Reader, name string, split splitFunc, batchRows int) *pipeline {
-	p := &pipeline{r: r, name: name, split: split, batchRows: batchRows, line: 1}
+	p := &pipeline{r: r, name: name, split: split, batchRows: batchRows, line: 1, free: make(chan *[]byte, 16)}
 	p.bufp = p.getBuf(minRead)
 	p.buf = (*p.bufp)[:0]
 	return p
 }
 
 func (p *pipeline) getBuf(n int) *[]byte {
-	if bp, ok := p.pool.Get().(*[]byte); ok && cap(*bp) >= n {
-		return bp
+	select {
+	case bp := <-p.free:
+		if cap(*bp) >= n {
+			return bp
+		}
+	default:
 	}
 	b := make([]byte, 0, n)
 	return &b
+}
+
+func (p *pipeline) putBuf(bp *[]byte) {
+	select {
+	case p.free <- bp:
+	default:
+	}
 }
 
 // read appends more input to buf, moving the unconsumed bytes to the front
@@ -105,7 +119,7 @@ func (p *pipeline) read() {
 		} else {
 			nbp := p.getBuf(need)
 			nb := append((*nbp)[:0], p.buf[p.pos0:]...)
-			p.pool.Put(p.bufp)
+			p.putBuf(p.bufp)
 			p.bufp, p.buf = nbp, nb
 		}
 		p.pos0 = 0
@@ -217,13 +231,13 @@ func (p *pipeline) start(workers int, newDecoder func() chunkDecoder) {
 			for j := range jobs {
 				select {
 				case <-p.done:
-					p.pool.Put(j.c.buf)
+					p.putBuf(j.c.buf)
 					j.out <- result{}
 					continue
 				default:
 				}
 				rec, rej, err := d.decode(j.c)
-				p.pool.Put(j.c.buf)
+				p.putBuf(j.c.buf)
 				j.out <- result{rec: rec, rejects: rej, err: err}
 			}
 		}()

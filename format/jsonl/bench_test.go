@@ -1,0 +1,114 @@
+package jsonl
+
+import (
+	"bytes"
+	"io"
+	"testing"
+
+	"github.com/apache/arrow/go/v15/arrow/memory"
+
+	"github.com/dataweaver/dataweaver/format"
+)
+
+const benchRows = 1_000_000
+
+// BenchmarkReadOrders decodes the 1M-row orders JSONL with an inferred schema
+// on the default number of workers.
+func BenchmarkReadOrders(b *testing.B) {
+	data := ordersText(b)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	rows := 0
+	for range b.N {
+		r, err := NewReader(format.Input{R: bytes.NewReader(data), Name: "orders.jsonl"}, format.ReadOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for {
+			rec, rej, err := r.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			if len(rej) > 0 {
+				b.Fatalf("reject: %v", &rej[0])
+			}
+			rows += int(rec.NumRows())
+			rec.Release()
+		}
+		r.Close()
+	}
+	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// BenchmarkWriteOrders encodes the 1M-row orders table as JSONL.
+func BenchmarkWriteOrders(b *testing.B) {
+	recs := ordersRecords(memory.DefaultAllocator, benchRows, 65536)
+	defer func() {
+		for _, r := range recs {
+			r.Release()
+		}
+	}()
+	b.SetBytes(int64(len(ordersText(b))))
+	b.ReportAllocs()
+	b.ResetTimer()
+	rows := 0
+	for range b.N {
+		w, err := NewWriter(io.Discard, ordersSchema, format.WriteOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, r := range recs {
+			if err := w.Write(r); err != nil {
+				b.Fatal(err)
+			}
+			rows += int(r.NumRows())
+		}
+		if err := w.Close(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// BenchmarkPipelineOrders is JSONL→JSONL: read and re-encode the 1M-row
+// orders table, the whole pipeline the 1M rows/s target is stated for.
+func BenchmarkPipelineOrders(b *testing.B) {
+	data := ordersText(b)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	rows := 0
+	for range b.N {
+		r, err := NewReader(format.Input{R: bytes.NewReader(data), Name: "orders.jsonl"}, format.ReadOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		w, err := NewWriter(io.Discard, r.Schema(), format.WriteOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for {
+			rec, _, err := r.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := w.Write(rec); err != nil {
+				b.Fatal(err)
+			}
+			rows += int(rec.NumRows())
+			rec.Release()
+		}
+		if err := w.Close(); err != nil {
+			b.Fatal(err)
+		}
+		r.Close()
+	}
+	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
+}
