@@ -70,8 +70,8 @@ func ordersRecords(mem memory.Allocator, rows, batch int) []arrow.Record {
 }
 
 var (
-	ordersOnce sync.Once
-	ordersJSONL  []byte
+	ordersOnce  sync.Once
+	ordersJSONL []byte
 )
 
 // ordersText is the orders table written by this package's writer, made
