@@ -1,0 +1,105 @@
+package progress
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Stats is one reading of a running pipeline.
+type Stats struct {
+	Rows    int64 // rows read by the source
+	Bytes   int64 // input bytes read
+	Elapsed time.Duration
+	// Done and Total are input bytes consumed and in all, for the bar;
+	// Total <= 0 when the source does not know its size.
+	Done, Total int64
+}
+
+// Line renders s in at most width-1 columns (writing into the last column
+// makes some terminals wrap). A width <= 0 means no limit.
+func Line(s Stats, width int) string {
+	var rate float64
+	if secs := s.Elapsed.Seconds(); secs > 0 {
+		rate = float64(s.Rows) / secs
+	}
+	head := fmt.Sprintf("%s rows  %s rows/s  %s  %s", Count(s.Rows), Count(int64(rate)), Bytes(s.Bytes), Clock(s.Elapsed))
+	if s.Total <= 0 {
+		return clip(head, width)
+	}
+	frac := float64(s.Done) / float64(s.Total)
+	frac = min(max(frac, 0), 1)
+	tail := fmt.Sprintf(" %3d%%", int(frac*100))
+	if frac > 0 && frac < 1 {
+		left := time.Duration(float64(s.Elapsed) * (1 - frac) / frac)
+		tail += "  ETA " + Clock(left)
+	}
+	// The bar takes what the numbers leave, within reason: a bar shorter
+	// than 10 cells says nothing, and one wider than 40 only adds noise.
+	barWidth := 40
+	if width > 0 {
+		barWidth = min(barWidth, width-1-len(head)-len(tail)-4)
+	}
+	if barWidth < 10 {
+		return clip(head+tail, width)
+	}
+	return head + "  " + bar(frac, barWidth) + tail
+}
+
+// bar draws [=====>    ] with width cells between the brackets.
+func bar(frac float64, width int) string {
+	full := int(frac * float64(width))
+	var b strings.Builder
+	b.WriteByte('[')
+	b.WriteString(strings.Repeat("=", full))
+	if full < width {
+		b.WriteByte('>')
+		b.WriteString(strings.Repeat(" ", width-full-1))
+	}
+	b.WriteByte(']')
+	return b.String()
+}
+
+func clip(s string, width int) string {
+	if width > 0 && len(s) > width-1 {
+		return s[:max(width-1, 0)]
+	}
+	return s
+}
+
+// Count abbreviates a count: 999, 1.2k, 45.6M, 7.0G.
+func Count(n int64) string {
+	switch f := float64(n); {
+	case n < 1000:
+		return fmt.Sprint(n)
+	case f < 1e6:
+		return fmt.Sprintf("%.1fk", f/1e3)
+	case f < 1e9:
+		return fmt.Sprintf("%.1fM", f/1e6)
+	default:
+		return fmt.Sprintf("%.1fG", f/1e9)
+	}
+}
+
+// Bytes renders a byte count in binary units: 512 B, 1.5 KiB, 20.0 MiB.
+func Bytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit && exp < 4; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTP"[exp])
+}
+
+// Clock renders a duration as m:ss, or h:mm:ss past an hour.
+func Clock(d time.Duration) string {
+	s := int64(d.Round(time.Second) / time.Second)
+	if s < 3600 {
+		return fmt.Sprintf("%d:%02d", s/60, s%60)
+	}
+	return fmt.Sprintf("%d:%02d:%02d", s/3600, s/60%60, s%60)
+}
