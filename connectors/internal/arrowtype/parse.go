@@ -350,8 +350,9 @@ func Field(name string) *spec.Field {
 			"float32, float64, bool, utf8 (string), large_utf8, binary, date32, date64, " +
 			"time32[s|ms], time64[us|ns], timestamp[unit] or timestamp[unit, TZ] (unit s, ms, us, ns), " +
 			"duration[unit], decimal128(precision,scale), decimal256(p,s), list<type>. " +
-			"Append \"not null\" to declare a column non-nullable.").
-		Example("{id: int64, name: utf8, amount: decimal128(10,2), ts: \"timestamp[us, UTC]\"}").
+			"Append \"not null\" to declare a column non-nullable. In a {…} flow mapping, quote types " +
+			"that contain a comma (\"decimal128(10,2)\", \"timestamp[us, UTC]\"): YAML splits on it.").
+		Example("{id: int64, name: utf8, amount: \"decimal128(10,2)\", ts: \"timestamp[us, UTC]\"}").
 		Validate(func(v any) error {
 			kvs, _ := v.([]spec.KV)
 			_, err := Schema(kvs)

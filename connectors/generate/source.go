@@ -1,0 +1,158 @@
+package generate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/memory"
+
+	"github.com/dataweaver/dataweaver/connectors/internal/arrowtype"
+	"github.com/dataweaver/dataweaver/engine"
+	"github.com/dataweaver/dataweaver/engine/spec"
+)
+
+var sourceSpec = spec.New("generate").
+	Summary("Generates seeded synthetic rows for a declared schema or a preset table.").
+	Description("Give either preset (a ready-made table) or schema (your own columns). The same "+
+		"seed always gives the same rows, whatever the batch size, so a benchmark or a test can "+
+		"rely on the data. Values stay in ranges that look like data: integers up to a billion, "+
+		"amounts with two decimals, dates from 2020, timestamps from 2024-01-01 one second apart, "+
+		"strings of two words.\n\n"+
+		"The orders preset is the benchmark table: id int64 (1, 2, 3, …), customer, email "+
+		"(name@domain, always the same for a customer), country (two letters, skewed towards a "+
+		"few, about 0.8% \"XX\"), amount float64 (two decimals, about 1.6% negative refunds), ts "+
+		"timestamp[us, UTC] (about 4 per second from 2024-01-01, not sorted) and note (nullable "+
+		"string, mostly null). Go code gets the same rows from generate.Orders.").
+	Field(
+		spec.Int("rows").Default(1000).
+			Desc("How many rows to generate in all.").
+			Example("10000000").
+			Validate(func(v any) error {
+				if v.(int) < 0 {
+					return errors.New("must not be negative")
+				}
+				return nil
+			}),
+		spec.Int("seed").Default(1).
+			Desc("Seed of the generator; the same seed gives the same rows."),
+		spec.String("preset").OneOf("orders").Optional().
+			Desc("A ready-made table instead of schema: orders (see above)."),
+		arrowtype.Field("schema").Optional(),
+		spec.Float("null_fraction").Default(0.0).Advance().
+			Desc("Share of null values, between 0 and 1, in each nullable column of schema.").
+			Validate(func(v any) error {
+				if f := v.(float64); f < 0 || f > 1 {
+					return errors.New("must be between 0 and 1")
+				}
+				return nil
+			}),
+	).
+	WithExample("Ten million benchmark orders", `source:
+  generate: {preset: orders, rows: 10000000, seed: 42}`).
+	WithExample("Your own columns", `source:
+  generate:
+    rows: 1000
+    schema: {id: int64 not null, sku: utf8, price: "decimal128(9,2)", sold_at: "timestamp[ms, UTC]"}
+    null_fraction: 0.1`)
+
+func init() { engine.RegisterSource(sourceSpec, newSourceFromConfig) }
+
+const defaultBatchRows = 65536
+
+// Source generates rows batch by batch.
+type Source struct {
+	engine.NoAck
+	schema    *arrow.Schema
+	gen       func(mem memory.Allocator, start, n int) arrow.Record
+	rows      int
+	batchRows int
+	mem       memory.Allocator
+
+	next int
+}
+
+// NewOrdersSource returns a source of rows rows of the orders table, the
+// same as Orders(mem, rows, seed), in batches of batchRows (65536 when 0).
+func NewOrdersSource(mem memory.Allocator, rows int, seed int64, batchRows int) *Source {
+	return &Source{
+		schema:    OrdersSchema,
+		gen:       func(mem memory.Allocator, start, n int) arrow.Record { return OrdersRange(mem, seed, start, n) },
+		rows:      rows,
+		batchRows: batchRows,
+		mem:       mem,
+	}
+}
+
+func newSourceFromConfig(conf *spec.Parsed, b engine.Build) (engine.Source, error) {
+	mem := b.Mem
+	if mem == nil {
+		mem = memory.NewGoAllocator()
+	}
+	rows, seed := conf.Int("rows"), int64(conf.Int("seed"))
+	hasPreset, hasSchema := conf.Given("preset"), conf.Given("schema")
+	switch {
+	case hasPreset && hasSchema:
+		return nil, fmt.Errorf("%w: %s", engine.ErrInvalidConfig, conf.Errorf("schema", "give either preset or schema, not both"))
+	case !hasPreset && !hasSchema:
+		return nil, fmt.Errorf("%w: %s", engine.ErrInvalidConfig, conf.Errorf("schema", "give a preset (orders) or a schema"))
+	case hasPreset:
+		return NewOrdersSource(mem, rows, seed, b.BatchRows), nil
+	}
+	schema, err := arrowtype.Schema(conf.Map("schema"))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s", engine.ErrInvalidConfig, conf.Errorf("schema", "%v", err))
+	}
+	gen, err := NewRows(schema, seed, conf.Float("null_fraction"))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s", engine.ErrInvalidConfig, conf.Errorf("schema", "%v", err))
+	}
+	return &Source{schema: schema, gen: gen, rows: rows, batchRows: b.BatchRows, mem: mem}, nil
+}
+
+// NewRows returns a function making rows start..start+n-1 of schema for
+// seed, with about nullFraction nulls in each nullable column. It fails on
+// a column type it cannot generate.
+func NewRows(schema *arrow.Schema, seed int64, nullFraction float64) (func(mem memory.Allocator, start, n int) arrow.Record, error) {
+	cols := make([]column, schema.NumFields())
+	for i, f := range schema.Fields() {
+		c, err := columnFor(f, i, nullFraction)
+		if err != nil {
+			return nil, err
+		}
+		cols[i] = c
+	}
+	k := key(seed)
+	return func(mem memory.Allocator, start, n int) arrow.Record {
+		arrs := make([]arrow.Array, len(cols))
+		for i, c := range cols {
+			arrs[i] = c(mem, k, start, n)
+		}
+		return newRecord(schema, arrs, n)
+	}, nil
+}
+
+// Open returns the schema; nothing is generated until Read.
+func (s *Source) Open(context.Context) (*arrow.Schema, error) { return s.schema, nil }
+
+// Read generates the next batch.
+func (s *Source) Read(ctx context.Context) (*engine.Batch, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if s.next >= s.rows {
+		return nil, engine.ErrEndOfInput
+	}
+	size := s.batchRows
+	if size <= 0 {
+		size = defaultBatchRows
+	}
+	n := min(size, s.rows-s.next)
+	rec := s.gen(s.mem, s.next, n)
+	s.next += n
+	return &engine.Batch{Record: rec, Checkpoint: s.next}, nil
+}
+
+// Close has nothing to release: each batch belongs to its reader.
+func (s *Source) Close() error { return nil }
