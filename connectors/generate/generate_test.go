@@ -73,7 +73,6 @@ func TestSchemaConformance(t *testing.T) {
 	})
 }
 
-
 func TestOrdersDeterministic(t *testing.T) {
 	mem := conformance.Checked(t)
 	a := Orders(mem, 5000, 42)
