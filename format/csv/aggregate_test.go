@@ -55,7 +55,9 @@ func TestAggregateInferred(t *testing.T) {
 }
 
 func TestAggregateExplicitSchema(t *testing.T) {
-	f := func(name string, dt arrow.DataType) arrow.Field { return arrow.Field{Name: name, Type: dt, Nullable: true} }
+	f := func(name string, dt arrow.DataType) arrow.Field {
+		return arrow.Field{Name: name, Type: dt, Nullable: true}
+	}
 	// The schema the file was made for (DataFusion's aggregate_test_100).
 	fields := []arrow.Field{
 		f("c1", arrow.BinaryTypes.String), f("c2", arrow.PrimitiveTypes.Uint32),
