@@ -1,0 +1,52 @@
+// Package parquet is DataWeaver's Parquet format ("parquet", *.parquet),
+// built on arrow-go's pqarrow.
+//
+// # Reading
+//
+// Parquet keeps its metadata in a footer, so the reader needs random access:
+// it uses format.Input.RA when the input is a file and reads a pipe whole
+// into memory otherwise. Batches hold ReadOptions.BatchRows rows (65536 by
+// default); columns are decoded in parallel. Spark's INT96 timestamps read
+// as timestamp[ns]. Corrupt files give an error wrapping format.ErrMalformed
+// with the file name: panics inside the library are recovered.
+//
+// # Writing
+//
+// Rows are gathered into row groups of up to 1,048,576 rows, dictionary
+// encoding is on, statistics are written, and the Arrow schema is stored in
+// the file so every type below reads back as written. Compression is
+// "snappy" (default), "zstd", "gzip" or "none". Flush encodes the gathered
+// rows as a row group. A Parquet file is readable only once Close has
+// written its footer, so a sink must acknowledge Parquet output after
+// Close, not after Flush (see writer.Flush). Figures and the commands
+// behind the settings are in BENCH_NOTES.md.
+//
+// # Types
+//
+// | Arrow type | parquet |
+// | --- | --- |
+// | bool, int8/16/32/64, uint8/16/32/64, float32, float64 | round-trips (NaN, ±Inf, extremes) |
+// | utf8, large_utf8, binary, fixed_size_binary | round-trips |
+// | date32, date64 | round-trips (date64 via the stored Arrow schema) |
+// | time32[ms], time64[us], time64[ns] | round-trips |
+// | timestamp[s/ms/us/ns], with or without time zone | round-trips (seconds are stored as ms and restored) |
+// | decimal128 | round-trips |
+// | list, struct, map, nested combinations | round-trips |
+// | dictionary<int32, utf8> | round-trips (written dictionary-encoded) |
+// | duration, interval, float16, union | not supported by arrow-go v15's Parquet writer: NewWriter fails naming the type |
+// | INT96 (read only, e.g. Spark) | reads as timestamp[ns, UTC]; instants outside 1677..2262 wrap (arrow-go v15) |
+//
+// # Known limits of arrow-go v15 worked around here
+//
+//   - DELTA_* encoded columns: the decoder fails when a batch ends inside a
+//     page and never frees a scratch buffer, so such files are read a row
+//     group at a time from a garbage-collected allocator, then copied into
+//     ReadOptions.Mem and sliced to BatchRows.
+//   - Corrupt page headers can make pqarrow end a column early without an
+//     error; the reader compares the rows it read with the footer's count.
+//   - pqarrow's Parallel column decoding runs in goroutines where a panic
+//     on corrupt data cannot be recovered, so columns are decoded serially.
+//   - nation.dict-malformed.parquet (PARQUET-816, parquet-mr <= 1.2.8 left
+//     the dictionary page header out of the chunk size) is read correctly,
+//     as Arrow C++ does, rather than rejected.
+package parquet

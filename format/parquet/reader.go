@@ -1,0 +1,240 @@
+package parquet
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/array"
+	"github.com/apache/arrow/go/v15/arrow/memory"
+	pq "github.com/apache/arrow/go/v15/parquet"
+	"github.com/apache/arrow/go/v15/parquet/file"
+	"github.com/apache/arrow/go/v15/parquet/pqarrow"
+	"github.com/dataweaver/dataweaver/format"
+)
+
+const defaultBatchRows = 65536
+
+// NewReader opens a Parquet file. Parquet keeps its metadata in a footer,
+// so the reader needs random access: in.RA when the input is a regular file,
+// otherwise the whole input is read into memory first.
+func NewReader(in format.Input, opts format.ReadOptions) (format.Reader, error) {
+	mem := opts.Mem
+	if mem == nil {
+		mem = memory.DefaultAllocator
+	}
+	batch := opts.BatchRows
+	if batch <= 0 {
+		batch = defaultBatchRows
+	}
+
+	var src pq.ReaderAtSeeker
+	if in.RA != nil {
+		src = io.NewSectionReader(in.RA, 0, in.Size)
+	} else {
+		data, err := io.ReadAll(in.R)
+		if err != nil {
+			return nil, fmt.Errorf("%s: read parquet input: %w", in.Name, err)
+		}
+		src = bytes.NewReader(data)
+	}
+
+	r := &reader{name: in.Name, mem: mem, batch: int64(batch)}
+	err := guard(func() error {
+		// The file's metadata is read once to decide how to read it.
+		meta, err := file.NewParquetReader(src)
+		if err != nil {
+			return err
+		}
+		libMem, libBatch := mem, int64(batch)
+		if rows, ok := deltaEncoded(meta); ok {
+			// arrow-go v15's DELTA_* decoders fail when a batch ends in
+			// the middle of a page and never free their scratch buffer.
+			// Read such files a whole row group at a time from the garbage
+			// collected allocator, then copy and slice into mem.
+			libMem, libBatch = memory.NewGoAllocator(), max(rows, 1)
+			r.copyTo = true
+		}
+		_ = meta.Close()
+
+		props := pq.NewReaderProperties(libMem)
+		// Read column chunks page by page instead of whole, so a batch
+		// costs memory in proportion to the batch, not to the row group.
+		props.BufferedStreamEnabled = true
+		pf, err := file.NewParquetReader(src, file.WithReadProps(props))
+		if err != nil {
+			return err
+		}
+		r.pf = pf
+		r.wantRows = pf.NumRows()
+		fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: libBatch, Parallel: false}, libMem)
+		if err != nil {
+			return err
+		}
+		r.rr, err = fr.GetRecordReader(context.Background(), nil, nil)
+		if err != nil {
+			return err
+		}
+		r.restore = newRestorer(r.rr.Schema(), pf.MetaData().KeyValueMetadata(), mem)
+		return nil
+	})
+	if err != nil {
+		r.Close()
+		return nil, r.malformed("open parquet file", err)
+	}
+	return r, nil
+}
+
+type reader struct {
+	name  string
+	mem   memory.Allocator
+	batch int64
+	// copyTo: records come from a private allocator in batches of a whole
+	// row group and are copied to mem and sliced to batch rows (see NewReader).
+	copyTo bool
+	cur    arrow.Record // copied record being sliced
+	off    int64
+	// gotRows and wantRows catch silent truncation: when a page header is
+	// corrupt, pqarrow ends the column early with io.EOF instead of an error.
+	gotRows, wantRows int64
+	pf                *file.Reader
+	rr                pqarrow.RecordReader
+	// restore gives columns the types of the stored Arrow schema.
+	restore *restorer
+}
+
+func (r *reader) Schema() *arrow.Schema { return r.restore.schema }
+
+func (r *reader) Next() (arrow.Record, []format.RowError, error) {
+	for {
+		if r.cur != nil && r.off < r.cur.NumRows() {
+			end := min(r.off+r.batch, r.cur.NumRows())
+			out := r.cur.NewSlice(r.off, end)
+			r.off = end
+			return out, nil, nil
+		}
+		if r.cur != nil {
+			r.cur.Release()
+			r.cur = nil
+		}
+		rec, rejects, err := r.next()
+		if err != nil || !r.copyTo {
+			return rec, rejects, err
+		}
+		r.cur, r.off = rec, 0
+	}
+}
+
+// next returns the next record as pqarrow reads it, restored and copied.
+func (r *reader) next() (rec arrow.Record, _ []format.RowError, err error) {
+	err = guard(func() error {
+		if !r.rr.Next() {
+			if err := r.rr.Err(); err != nil && !errors.Is(err, io.EOF) {
+				return err
+			}
+			return io.EOF
+		}
+		rec = r.rr.Record()
+		rec.Retain() // the record reader releases it on the next call
+		var err error
+		if rec, err = r.restore.apply(rec); err != nil || !r.copyTo {
+			return err
+		}
+		rec, err = copyRecord(rec, r.mem)
+		return err
+	})
+	if errors.Is(err, io.EOF) {
+		if r.gotRows != r.wantRows {
+			return nil, nil, r.malformed("read parquet batch", fmt.Errorf("the footer declares %d rows but only %d could be read", r.wantRows, r.gotRows))
+		}
+		return nil, nil, io.EOF
+	}
+	if err != nil {
+		if rec != nil {
+			rec.Release()
+		}
+		return nil, nil, r.malformed("read parquet batch", err)
+	}
+	r.gotRows += rec.NumRows()
+	return rec, nil, nil
+}
+
+func (r *reader) Close() error {
+	if r.cur != nil {
+		r.cur.Release()
+		r.cur = nil
+	}
+	if r.rr != nil {
+		r.rr.Release()
+		r.rr = nil
+	}
+	if r.pf != nil {
+		err := r.pf.Close()
+		r.pf = nil
+		if err != nil {
+			return fmt.Errorf("%s: close parquet file: %w", r.name, err)
+		}
+	}
+	return nil
+}
+
+// guard turns a panic inside the parquet library (which it raises on some
+// corrupt pages, e.g. a dictionary index out of range) into an error, so a
+// bad file never takes the process down.
+func guard(fn func() error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("parquet library panicked: %v", p)
+		}
+	}()
+	return fn()
+}
+
+func (r *reader) malformed(what string, err error) error {
+	return fmt.Errorf("%s: %s: %w: %w", r.name, what, format.ErrMalformed, err)
+}
+
+// deltaEncoded reports whether any column chunk uses a DELTA_* encoding,
+// and the largest row group's row count.
+func deltaEncoded(pf *file.Reader) (maxRows int64, found bool) {
+	md := pf.MetaData()
+	for i := 0; i < pf.NumRowGroups(); i++ {
+		rg := md.RowGroup(i)
+		maxRows = max(maxRows, rg.NumRows())
+		for c := 0; c < rg.NumColumns(); c++ {
+			cc, err := rg.ColumnChunk(c)
+			if err != nil {
+				continue
+			}
+			for _, e := range cc.Encodings() {
+				switch e {
+				case pq.Encodings.DeltaBinaryPacked, pq.Encodings.DeltaLengthByteArray, pq.Encodings.DeltaByteArray:
+					found = true
+				}
+			}
+		}
+	}
+	return maxRows, found
+}
+
+// copyRecord copies rec's columns into mem and releases rec.
+func copyRecord(rec arrow.Record, mem memory.Allocator) (arrow.Record, error) {
+	defer rec.Release()
+	cols := make([]arrow.Array, 0, rec.NumCols())
+	defer func() {
+		for _, c := range cols {
+			c.Release()
+		}
+	}()
+	for _, c := range rec.Columns() {
+		cp, err := array.Concatenate([]arrow.Array{c}, mem)
+		if err != nil {
+			return nil, err
+		}
+		cols = append(cols, cp)
+	}
+	return array.NewRecord(rec.Schema(), cols, rec.NumRows()), nil
+}
