@@ -70,6 +70,12 @@ func (d *decoder) row(row []byte, line int64) {
 	if len(row) == 0 && len(d.slots) != 1 {
 		return // blank line; with one column it is a row with an empty cell
 	}
+	if len(d.slots) == 0 {
+		// Only a headerless input whose sample had no usable row has no
+		// columns; its later rows cannot fit.
+		d.reject(line, "", row, fmt.Errorf("row has fields, the inferred schema has no columns"))
+		return
+	}
 	if bytes.IndexByte(row, '"') >= 0 {
 		d.quotedRow(row, line)
 		return

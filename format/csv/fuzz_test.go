@@ -1,0 +1,124 @@
+package csv
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/apache/arrow/go/v15/arrow/memory"
+
+	"github.com/dataweaver/dataweaver/format"
+)
+
+// refRows counts the rows of a CSV text byte by byte, independently of
+// rowEnd's memchr jumps: a quote opens a quoted field only at the start of a
+// field, and blank rows count only when there is one column. It returns the
+// number of data rows (after a header unless noHeader) of a table of ncols
+// columns.
+func refRows(in []byte, delim byte, noHeader bool, ncols int) (rows int) {
+	in = bytes.TrimPrefix(in, []byte("\xEF\xBB\xBF"))
+	var counts []int // fields per row; 0 = blank
+	const (
+		fieldStart = iota
+		unquoted
+		quoted
+		quoteInQuoted
+	)
+	blank := func(row []byte) bool { return len(row) == 0 || string(row) == "\r" }
+	state, fields, rowStart := fieldStart, 1, 0
+	for i := 0; i < len(in); i++ {
+		c := in[i]
+		switch state {
+		case fieldStart, unquoted:
+			switch {
+			case c == '"' && state == fieldStart:
+				state = quoted
+			case c == delim:
+				fields++
+				state = fieldStart
+			case c == '\n':
+				if blank(in[rowStart:i]) {
+					counts = append(counts, 0)
+				} else {
+					counts = append(counts, fields)
+				}
+				state, fields, rowStart = fieldStart, 1, i+1
+			default:
+				state = unquoted
+			}
+		case quoted:
+			if c == '"' {
+				state = quoteInQuoted
+			}
+		case quoteInQuoted:
+			if c == '"' {
+				state = quoted
+			} else {
+				state = unquoted
+				i-- // reread as unquoted
+			}
+		}
+	}
+	if rowStart < len(in) {
+		if blank(in[rowStart:]) {
+			counts = append(counts, 0)
+		} else {
+			counts = append(counts, fields)
+		}
+	}
+	if !noHeader && len(counts) > 0 {
+		counts = counts[1:]
+	}
+	for _, n := range counts {
+		if n > 0 || ncols == 1 {
+			rows++
+		}
+	}
+	return rows
+}
+
+func FuzzReadCSV(f *testing.F) {
+	seeds := []string{
+		"a,b\n1,2\n",
+		"a,b\r\n1,\"x,\"\"y\"\"\nz\"\r\n2,3\n",
+		"\xEF\xBB\xBFa\n\n1\n\r\n",
+		"a,b\n1\n1,2,3\n\"open\n",
+		"x,y\n\"a\"b,c\n\"\",\n",
+		"t\n2020-01-01T00:00:00Z\n2020-13-01T00:00:00Z\n",
+		"u\n18446744073709551615\n-1\n1e400\n",
+		"a;b\n1;2\n",
+		"",
+		"\n\n\n",
+		"\"",
+		"a,\"b\n",
+		",0\n\r", // a last row of just "\r" is blank (found by fuzzing)
+	}
+	for _, s := range seeds {
+		f.Add([]byte(s), false, uint8(3))
+	}
+	f.Add([]byte("1,2\n3,4\n"), true, uint8(1))
+	f.Add([]byte("\n\"\n1,2\n"), true, uint8(1))
+	f.Fuzz(func(t *testing.T, in []byte, noHeader bool, batch uint8) {
+		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+		defer mem.AssertSize(t, 0)
+		opts := format.ReadOptions{NoHeader: noHeader, BatchRows: int(batch%8) + 1, Workers: 2}
+		s, rows, rej, err := readAll(t, mem, bytes.NewReader(in), opts)
+		if err != nil {
+			// Only a broken header may fail the whole input.
+			if !noHeader {
+				return
+			}
+			t.Fatalf("error on headerless input: %v", err)
+		}
+		want := refRows(in, ',', noHeader, s.NumFields())
+		if got := len(rows) + len(rej); got != want {
+			t.Fatalf("%d rows + %d rejects = %d, reference counts %d rows (%d columns) in %q", len(rows), len(rej), got, want, s.NumFields(), in)
+		}
+		last := int64(0)
+		for _, e := range rej {
+			if e.Line <= last {
+				t.Fatalf("reject lines not increasing: %v after line %d", &e, last)
+			}
+			last = e.Line
+		}
+	})
+}
