@@ -1,0 +1,99 @@
+package file
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+)
+
+// Compression names as pipeline files write them.
+const (
+	compAuto = "auto"
+	compNone = "none"
+	compGzip = "gzip"
+	compZstd = "zstd"
+)
+
+var (
+	gzipMagic = []byte{0x1f, 0x8b}
+	zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
+)
+
+// bySuffix returns the compression a path's suffix announces, or "".
+func bySuffix(path string) string {
+	switch {
+	case strings.HasSuffix(path, ".gz"), strings.HasSuffix(path, ".gzip"):
+		return compGzip
+	case strings.HasSuffix(path, ".zst"), strings.HasSuffix(path, ".zstd"):
+		return compZstd
+	}
+	return ""
+}
+
+// byMagic looks at the first bytes of br without consuming them.
+func byMagic(br *bufio.Reader) (string, error) {
+	head, err := br.Peek(len(zstdMagic))
+	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
+		return "", err
+	}
+	switch {
+	case bytes.HasPrefix(head, gzipMagic):
+		return compGzip, nil
+	case bytes.HasPrefix(head, zstdMagic):
+		return compZstd, nil
+	}
+	return compNone, nil
+}
+
+// decompress wraps r; the returned closer stops any goroutine the
+// decompressor started (zstd decodes ahead concurrently).
+func decompress(kind string, r io.Reader) (io.Reader, func() error, error) {
+	switch kind {
+	case compGzip:
+		zr, err := gzip.NewReader(r)
+		if err != nil {
+			return nil, nil, fmt.Errorf("gzip: %w", err)
+		}
+		return zr, zr.Close, nil
+	case compZstd:
+		zr, err := zstd.NewReader(r)
+		if err != nil {
+			return nil, nil, fmt.Errorf("zstd: %w", err)
+		}
+		return zr, func() error { zr.Close(); return nil }, nil
+	}
+	return r, func() error { return nil }, nil
+}
+
+// compressor is the writing side: Flush pushes a complete compressed block
+// downstream, so what was flushed can be decompressed even if the process
+// dies before Close.
+type compressor interface {
+	io.Writer
+	Flush() error
+	Close() error
+}
+
+type nopCompressor struct{ io.Writer }
+
+func (nopCompressor) Flush() error { return nil }
+func (nopCompressor) Close() error { return nil }
+
+func compress(kind string, w io.Writer) (compressor, error) {
+	switch kind {
+	case compGzip:
+		return gzip.NewWriter(w), nil
+	case compZstd:
+		zw, err := zstd.NewWriter(w)
+		if err != nil {
+			return nil, fmt.Errorf("zstd: %w", err)
+		}
+		return zw, nil
+	}
+	return nopCompressor{w}, nil
+}

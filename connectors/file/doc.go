@@ -1,0 +1,35 @@
+// Package file provides the `file` source and sink: files (or stdin and
+// stdout) in any registered format — CSV, JSON Lines, Parquet, Arrow IPC,
+// Avro — optionally gzip- or zstd-compressed.
+//
+// # Reading
+//
+// The source takes a path, a glob (data/*.csv, and data/**/*.jsonl where **
+// spans directories) or - for stdin. Matching files are read one after
+// another in sorted path order and form one table: the first file's schema
+// (inferred, read from the file, or declared with `schema:`) is the schema
+// of every batch. Later text files are decoded into that schema, so a value
+// that does not fit is a row error naming its file and line; later binary
+// files (Parquet, Arrow, Avro) must carry the same columns and types, or
+// the run stops with an error naming the file. Nothing is opened before
+// Open: `weave validate` builds the source without touching the disk.
+//
+// Rows a format cannot decode come back as engine.RowErrors with file,
+// line, column and the raw bytes; they never end the run by themselves.
+//
+// # Compression
+//
+// Text formats may be compressed; `compression: auto` (the default) goes by
+// a .gz/.zst suffix and, failing that, by the stream's magic bytes, so
+// stdin works too. Binary formats compress inside the file and are refused
+// with an outer compression rather than misread.
+//
+// # Writing
+//
+// The sink writes to a temporary file beside the target and renames it
+// into place on Close, so readers never see a half-written file and a
+// failed run leaves the previous file as it was (see the sink's `atomic`
+// field for when not to). Close commits only if every write and flush
+// succeeded and the run was not cancelled or failed: the engine cancels the
+// context it passed to Open when a run fails, before closing sinks.
+package file

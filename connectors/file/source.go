@@ -1,0 +1,437 @@
+package file
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync/atomic"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/array"
+
+	"github.com/dataweaver/dataweaver/connectors/internal/arrowtype"
+	"github.com/dataweaver/dataweaver/engine"
+	"github.com/dataweaver/dataweaver/engine/spec"
+	"github.com/dataweaver/dataweaver/format"
+)
+
+var sourceSpec = spec.New("file").
+	Summary("Reads files (or stdin) in CSV, JSON Lines, Parquet, Arrow IPC or Avro, optionally gzip/zstd-compressed.").
+	Description("path may be one file, a glob or - for stdin. Files matching a glob are read in sorted " +
+		"order as one table: the first file's schema (or the declared schema) applies to all, later " +
+		"text files are decoded into it and later binary files must match it.\n\n" +
+		"Rows that cannot be decoded are rejected with their file, line and column and handled by " +
+		"the source's on_error policy; the rest of the file is still read.").
+	Field(
+		spec.String("path").
+			Desc("File to read, a glob (* ? [..] within a directory, ** across directories), or - for stdin.").
+			Example("data/orders.csv").Example("logs/2024-*/*.jsonl.gz").Example("data/**/part-*.parquet").Example("-"),
+		spec.String("format").Optional().
+			Desc("csv, jsonl, parquet, arrow or avro. Default: from the file extension (ignoring .gz/.zst). Required for stdin."),
+		spec.String("compression").Default(compAuto).OneOf(compAuto, compNone, compGzip, compZstd).
+			Desc("Outer compression of text formats. auto: by .gz/.zst suffix, else by the data's magic bytes. " +
+				"Parquet, Arrow and Avro compress inside the file and take none (or auto)."),
+		arrowtype.Field("schema").Optional().
+			Desc("Decode into these columns instead of inferring them (CSV, JSON Lines). " +
+				"Ordered mapping of column name to Arrow type: int8..int64, uint8..uint64, float32, float64, " +
+				"bool, utf8 (string), date32, timestamp[unit] or timestamp[unit, TZ], decimal128(p,s), list<type>, " +
+				"… ; append \"not null\" for non-nullable columns. With a CSV header, columns are matched by name."),
+		spec.Object("csv",
+			delimiterField(),
+			headerField(true),
+			spec.StringList("null_values").Default([]string{""}).
+				Desc("Cell texts read as null.").
+				Example(`["", "NA", "NULL"]`),
+		).Desc("CSV options."),
+		spec.Int("infer_rows").Default(1000).
+			Desc("Rows sampled to infer column types when schema is not given (CSV, JSON Lines).").
+			Validate(positive),
+		spec.Int("workers").Default(0).Advance().
+			Desc("Goroutines decoding in parallel (CSV, JSON Lines); 0 means one per CPU."),
+	).
+	Scalar("path").
+	WithExample("A CSV file", `source:
+  file: data/orders.csv`).
+	WithExample("Daily gzipped JSON Lines with a fixed schema", `source:
+  file:
+    path: logs/2024-05-*.jsonl.gz
+    schema: {ts: "timestamp[ms, UTC]", level: utf8, msg: utf8}`).
+	WithExample("Semicolon CSV from stdin", `source:
+  file:
+    path: "-"
+    format: csv
+    csv: {delimiter: ";", null_values: ["", "NA"]}`)
+
+func positive(v any) error {
+	if v.(int) < 1 {
+		return errors.New("must be at least 1")
+	}
+	return nil
+}
+
+func init() {
+	engine.RegisterSource(sourceSpec, newSource)
+	engine.RegisterSink(sinkSpec, newSink)
+}
+
+// Source reads one file, a glob of files, or stdin.
+type Source struct {
+	engine.NoAck
+	path        string
+	format      *format.Format
+	compression string
+	opts        format.ReadOptions // Schema is the declared schema, if any
+
+	files  []string
+	sizes  []int64 // -1 when unknown (stdin)
+	total  int64   // sum of sizes, <= 0 when unknown
+	schema *arrow.Schema
+	next   int   // index of the next file to open
+	cur    *open // file being read
+	// pending is a record larger than BatchRows being served in slices.
+	pending    arrow.Record
+	pendingOff int64
+
+	read     atomic.Int64 // input bytes consumed, across files
+	reported int64        // read as of the last batch, for Batch.Bytes
+	closed   bool
+}
+
+// open is one file being decoded.
+type open struct {
+	name    string
+	size    int64
+	file    *os.File // nil for stdin
+	count   *countingReader
+	countRA *countingReaderAt
+	unzip   func() error
+	reader  format.Reader
+	rewrap  bool // records carry a schema differing only in nullability or metadata
+}
+
+func newSource(conf *spec.Parsed, b engine.Build) (engine.Source, error) {
+	s := &Source{path: conf.String("path"), compression: conf.String("compression")}
+	if s.path == "" {
+		return nil, configErr(conf, "path", "path is empty")
+	}
+	var err error
+	if s.format, err = lookupFormat(conf, s.path); err != nil {
+		return nil, err
+	}
+	if !s.format.Text {
+		outer := s.compression
+		if outer == compAuto {
+			outer = bySuffix(s.path)
+		}
+		if outer == compGzip || outer == compZstd {
+			return nil, configErr(conf, "compression", "%s files cannot be read through %s: the format compresses internally; decompress the file first", s.format.Name, outer)
+		}
+	}
+	s.opts = format.ReadOptions{
+		Mem:       b.Mem,
+		BatchRows: b.BatchRows,
+		InferRows: conf.Int("infer_rows"),
+		Workers:   conf.Int("workers"),
+	}
+	if conf.Given("schema") {
+		if s.opts.Schema, err = arrowtype.Schema(conf.Map("schema")); err != nil {
+			return nil, configErr(conf, "schema", "%v", err)
+		}
+	}
+	if conf.Given("csv") && s.format.Name != "csv" {
+		return nil, configErr(conf, "csv", "csv options given but the format is %s", s.format.Name)
+	}
+	if csv := conf.Object("csv"); csv != nil && s.format.Name == "csv" {
+		if s.opts.Delimiter, err = parseDelimiter(csv.String("delimiter")); err != nil {
+			return nil, configErr(conf, "csv", "%v", err)
+		}
+		s.opts.NoHeader = !csv.Bool("header")
+		s.opts.NullValues = csv.Strings("null_values")
+	}
+	return s, nil
+}
+
+// Open finds the files and opens the first, whose schema is the source's.
+func (s *Source) Open(ctx context.Context) (*arrow.Schema, error) {
+	if s.path == "-" {
+		s.files, s.sizes, s.total = []string{"-"}, []int64{-1}, -1
+	} else {
+		files, err := expand(s.path)
+		if err != nil {
+			return nil, fmt.Errorf("file source: %w", err)
+		}
+		s.files = files
+		for _, f := range files {
+			info, err := os.Stat(f)
+			if err != nil {
+				return nil, fmt.Errorf("file source: %w", err)
+			}
+			s.sizes = append(s.sizes, info.Size())
+			s.total += info.Size()
+		}
+	}
+	if err := s.openNext(); err != nil {
+		return nil, err
+	}
+	return s.schema, nil
+}
+
+// Progress reports compressed input bytes read so far, against the files'
+// total size (unknown for stdin).
+func (s *Source) Progress() (done, total int64) {
+	done = s.read.Load()
+	if s.total > 0 && done > s.total {
+		done = s.total
+	}
+	return done, s.total
+}
+
+func (s *Source) openNext() error {
+	i := s.next
+	s.next++
+	name := s.files[i]
+	o := &open{name: name, size: s.sizes[i]}
+	in := format.Input{Name: name}
+	var raw io.Reader
+	if name == "-" {
+		raw = os.Stdin
+	} else {
+		f, err := os.Open(name)
+		if err != nil {
+			return fmt.Errorf("file source: %w", err)
+		}
+		o.file, raw = f, f
+	}
+	o.count = &countingReader{r: raw, total: &s.read}
+	br := bufio.NewReaderSize(o.count, ioBuffer)
+	kind := s.compression
+	if kind == compAuto {
+		kind = bySuffix(name)
+		if kind == "" && s.format.Text {
+			var err error
+			if kind, err = byMagic(br); err != nil {
+				o.close()
+				return fmt.Errorf("file source: %s: %w", name, err)
+			}
+		}
+	}
+	if !s.format.Text && (kind == compGzip || kind == compZstd) {
+		o.close()
+		return fmt.Errorf("%w: file source: %s: %s files cannot be read through %s; decompress the file first", engine.ErrInvalidConfig, name, s.format.Name, kind)
+	}
+	r, unzip, err := decompress(kind, br)
+	if err != nil {
+		o.close()
+		return fmt.Errorf("file source: %s: %w", name, err)
+	}
+	o.unzip = unzip
+	in.R = r
+	if o.file != nil && kind != compGzip && kind != compZstd {
+		o.countRA = &countingReaderAt{ra: o.file, total: &s.read}
+		in.RA, in.Size = o.countRA, o.size
+	}
+	opts := s.opts
+	if s.schema != nil && s.format.Text {
+		// Later text files decode into the first file's schema, so the
+		// glob reads as one table and a value that does not fit becomes a
+		// row error with its line rather than a schema clash.
+		opts.Schema = s.schema
+	}
+	o.reader, err = s.format.NewReader(in, opts)
+	if err != nil {
+		o.close()
+		return fmt.Errorf("file source: %w", err)
+	}
+	got := o.reader.Schema()
+	switch {
+	case s.schema == nil && s.opts.Schema != nil && !got.Equal(s.opts.Schema):
+		o.close()
+		return fmt.Errorf("%w: file source: %s: the %s reader produced %s instead of the declared schema %s", engine.ErrSchema, name, s.format.Name, got, s.opts.Schema)
+	case s.schema == nil:
+		s.schema = got
+	case !got.Equal(s.schema):
+		if !compatible(s.schema, got) {
+			o.close()
+			return fmt.Errorf("%w: file source: %s has columns %s, but %s (the first file) has %s; declare schema to read them alike, or read them separately",
+				engine.ErrSchema, name, describe(got), s.files[0], describe(s.schema))
+		}
+		o.rewrap = true
+	}
+	s.cur = o
+	return nil
+}
+
+// compatible reports whether records of got can be relabelled as want:
+// same names and types, and nullability only narrowing.
+func compatible(want, got *arrow.Schema) bool {
+	if want.NumFields() != got.NumFields() {
+		return false
+	}
+	for i, w := range want.Fields() {
+		g := got.Field(i)
+		if g.Name != w.Name || !arrow.TypeEqual(g.Type, w.Type) || (g.Nullable && !w.Nullable) {
+			return false
+		}
+	}
+	return true
+}
+
+func describe(s *arrow.Schema) string {
+	out := "("
+	for i, f := range s.Fields() {
+		if i > 0 {
+			out += ", "
+		}
+		out += f.Name + " " + f.Type.String()
+	}
+	return out + ")"
+}
+
+func (o *open) close() error {
+	var errs []error
+	if o.reader != nil {
+		errs = append(errs, o.reader.Close())
+	}
+	if o.unzip != nil {
+		errs = append(errs, o.unzip())
+	}
+	if o.file != nil {
+		errs = append(errs, o.file.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Read returns the next batch, moving on to the next file at the end of one.
+func (s *Source) Read(ctx context.Context) (*engine.Batch, error) {
+	if s.closed {
+		return nil, fmt.Errorf("file source: Read: %w", errClosed)
+	}
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if s.pending != nil {
+			return s.slice(nil), nil
+		}
+		if s.cur == nil {
+			if s.next >= len(s.files) {
+				return nil, engine.ErrEndOfInput
+			}
+			if err := s.openNext(); err != nil {
+				return nil, err
+			}
+		}
+		rec, rejects, err := s.cur.reader.Next()
+		out := s.rowErrors(rejects)
+		if errors.Is(err, io.EOF) {
+			if rec != nil {
+				rec.Release()
+			}
+			if err := s.finishFile(); err != nil {
+				return nil, err
+			}
+			if len(out) == 0 {
+				continue
+			}
+		} else if err != nil {
+			if rec != nil {
+				rec.Release()
+			}
+			return nil, fmt.Errorf("file source: %w", err)
+		}
+		if rec != nil && rec.NumRows() == 0 {
+			rec.Release()
+			rec = nil
+		}
+		if rec == nil && len(out) == 0 {
+			continue
+		}
+		if rec != nil && s.cur != nil && s.cur.rewrap {
+			relabelled := array.NewRecord(s.schema, rec.Columns(), rec.NumRows())
+			rec.Release()
+			rec = relabelled
+		}
+		if rec != nil && s.opts.BatchRows > 0 && rec.NumRows() > int64(s.opts.BatchRows) {
+			s.pending, s.pendingOff = rec, 0
+			return s.slice(out), nil
+		}
+		return &engine.Batch{Record: rec, Rejects: out, Bytes: s.bytesSinceLast()}, nil
+	}
+}
+
+// slice serves the next BatchRows of an oversized record (Arrow and Parquet
+// readers return batches as they were stored).
+func (s *Source) slice(rejects []engine.RowError) *engine.Batch {
+	end := min(s.pendingOff+int64(s.opts.BatchRows), s.pending.NumRows())
+	rec := s.pending.NewSlice(s.pendingOff, end)
+	s.pendingOff = end
+	if end == s.pending.NumRows() {
+		s.pending.Release()
+		s.pending = nil
+	}
+	return &engine.Batch{Record: rec, Rejects: rejects, Bytes: s.bytesSinceLast()}
+}
+
+func (s *Source) bytesSinceLast() int64 {
+	now := s.read.Load()
+	d := now - s.reported
+	s.reported = now
+	return d
+}
+
+func (s *Source) rowErrors(in []format.RowError) []engine.RowError {
+	if len(in) == 0 {
+		return nil
+	}
+	out := make([]engine.RowError, len(in))
+	for i, r := range in {
+		out[i] = engine.RowError{File: r.File, Line: r.Line, Column: r.Column, Raw: r.Raw, Err: r.Err}
+		if out[i].File == "" && s.cur != nil {
+			out[i].File = s.cur.name
+		}
+	}
+	return out
+}
+
+// finishFile closes the current file and settles its progress at exactly
+// its size: buffered read-ahead and random-access re-reads would otherwise
+// make the total drift from the sum of file sizes.
+func (s *Source) finishFile() error {
+	o := s.cur
+	s.cur = nil
+	if o.size >= 0 {
+		counted := o.count.n
+		if o.countRA != nil {
+			counted += o.countRA.n.Load()
+		}
+		s.read.Add(o.size - counted)
+	}
+	if err := o.close(); err != nil {
+		return fmt.Errorf("file source: %s: %w", o.name, err)
+	}
+	return nil
+}
+
+// Close stops the current reader (and any goroutines it runs) and closes
+// the file. It is safe without Open and more than once.
+func (s *Source) Close() error {
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	if s.pending != nil {
+		s.pending.Release()
+		s.pending = nil
+	}
+	if s.cur != nil {
+		o := s.cur
+		s.cur = nil
+		if err := o.close(); err != nil {
+			return fmt.Errorf("file source: %s: %w", o.name, err)
+		}
+	}
+	return nil
+}
