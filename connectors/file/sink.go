@@ -23,11 +23,11 @@ import (
 
 var sinkSpec = spec.New("file").
 	Summary("Writes CSV, JSON Lines, Parquet, Arrow IPC or Avro to a file or stdout.").
-	Description("The file is written under a temporary name in the same directory and renamed into " +
-		"place when the run ends well, so nobody reads a half-written file and a failed run leaves " +
-		"any previous file untouched (set atomic: false to write in place instead). An existing file " +
-		"is replaced, as cp and most export tools do; set overwrite: false to refuse.\n\n" +
-		"Flush (at every acknowledgement) pushes the batches written so far through the format, the " +
+	Description("The file is written under a temporary name in the same directory and renamed into "+
+		"place when the run ends well, so nobody reads a half-written file and a failed run leaves "+
+		"any previous file untouched (set atomic: false to write in place instead). An existing file "+
+		"is replaced, as cp and most export tools do; set overwrite: false to refuse.\n\n"+
+		"Flush (at every acknowledgement) pushes the batches written so far through the format, the "+
 		"compressor and the write buffer to the operating system; sync: true also waits for the disk.").
 	Field(
 		spec.String("path").
@@ -36,9 +36,9 @@ var sinkSpec = spec.New("file").
 		spec.String("format").Optional().
 			Desc("csv, jsonl, parquet, arrow or avro. Default: from the file extension (ignoring .gz/.zst). Required for stdout."),
 		spec.String("compression").Default(compAuto).
-			Desc("Text formats (csv, jsonl): none, gzip or zstd, applied to the whole file; auto picks gzip " +
-				"for .gz, zstd for .zst, else none. Binary formats compress inside the file, and auto " +
-				"keeps their default: parquet snappy (or zstd, gzip, none), avro null (or deflate, zstd), " +
+			Desc("Text formats (csv, jsonl): none, gzip or zstd, applied to the whole file; auto picks gzip "+
+				"for .gz, zstd for .zst, else none. Binary formats compress inside the file, and auto "+
+				"keeps their default: parquet snappy (or zstd, gzip, none), avro null (or deflate, zstd), "+
 				"arrow none (or zstd, lz4).").
 			Example("zstd"),
 		spec.Object("csv",
@@ -50,8 +50,8 @@ var sinkSpec = spec.New("file").
 		spec.Bool("overwrite").Default(true).
 			Desc("Replace an existing file. With false, the run fails at start if the file exists."),
 		spec.Bool("atomic").Default(true).
-			Desc("Write to a temporary file and rename it into place when the run succeeds. Set false when " +
-				"something tails the file while it grows, or when an acknowledging source (a message bus) must " +
+			Desc("Write to a temporary file and rename it into place when the run succeeds. Set false when "+
+				"something tails the file while it grows, or when an acknowledging source (a message bus) must "+
 				"find flushed data at the final path after a crash; a failed run then leaves a partial file."),
 		spec.Bool("sync").Default(false).Advance().
 			Desc("fsync at every flush and on close, so acknowledged data survives a power cut, at a large cost in speed."),

@@ -20,10 +20,10 @@ import (
 
 var sourceSpec = spec.New("file").
 	Summary("Reads files (or stdin) in CSV, JSON Lines, Parquet, Arrow IPC or Avro, optionally gzip/zstd-compressed.").
-	Description("path may be one file, a glob or - for stdin. Files matching a glob are read in sorted " +
-		"order as one table: the first file's schema (or the declared schema) applies to all, later " +
-		"text files are decoded into it and later binary files must match it.\n\n" +
-		"Rows that cannot be decoded are rejected with their file, line and column and handled by " +
+	Description("path may be one file, a glob or - for stdin. Files matching a glob are read in sorted "+
+		"order as one table: the first file's schema (or the declared schema) applies to all, later "+
+		"text files are decoded into it and later binary files must match it.\n\n"+
+		"Rows that cannot be decoded are rejected with their file, line and column and handled by "+
 		"the source's on_error policy; the rest of the file is still read.").
 	Field(
 		spec.String("path").
@@ -32,12 +32,12 @@ var sourceSpec = spec.New("file").
 		spec.String("format").Optional().
 			Desc("csv, jsonl, parquet, arrow or avro. Default: from the file extension (ignoring .gz/.zst). Required for stdin."),
 		spec.String("compression").Default(compAuto).OneOf(compAuto, compNone, compGzip, compZstd).
-			Desc("Outer compression of text formats. auto: by .gz/.zst suffix, else by the data's magic bytes. " +
+			Desc("Outer compression of text formats. auto: by .gz/.zst suffix, else by the data's magic bytes. "+
 				"Parquet, Arrow and Avro compress inside the file and take none (or auto)."),
 		arrowtype.Field("schema").Optional().
-			Desc("Decode into these columns instead of inferring them (CSV, JSON Lines). " +
-				"Ordered mapping of column name to Arrow type: int8..int64, uint8..uint64, float32, float64, " +
-				"bool, utf8 (string), date32, timestamp[unit] or timestamp[unit, TZ], decimal128(p,s), list<type>, " +
+			Desc("Decode into these columns instead of inferring them (CSV, JSON Lines). "+
+				"Ordered mapping of column name to Arrow type: int8..int64, uint8..uint64, float32, float64, "+
+				"bool, utf8 (string), date32, timestamp[unit] or timestamp[unit, TZ], decimal128(p,s), list<type>, "+
 				"… ; append \"not null\" for non-nullable columns. With a CSV header, columns are matched by name."),
 		spec.Object("csv",
 			delimiterField(),
