@@ -1,0 +1,73 @@
+package avro
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"testing"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/memory"
+	"github.com/dataweaver/dataweaver/format"
+)
+
+func checkedMem(t testing.TB) *memory.CheckedAllocator {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	t.Cleanup(func() { mem.AssertSize(t, 0) })
+	return mem
+}
+
+// readAll reads every batch; the caller releases the records.
+func readAll(t testing.TB, in format.Input, opts format.ReadOptions) (*arrow.Schema, []arrow.Record) {
+	t.Helper()
+	r, err := NewReader(in, opts)
+	if err != nil {
+		t.Fatalf("NewReader(%s): %v", in.Name, err)
+	}
+	defer r.Close()
+	var recs []arrow.Record
+	for {
+		rec, rejects, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("Next(%s): %v", in.Name, err)
+		}
+		if len(rejects) != 0 {
+			t.Fatalf("%s: unexpected rejects %v", in.Name, rejects)
+		}
+		recs = append(recs, rec)
+	}
+	return r.Schema(), recs
+}
+
+func fileInput(t testing.TB, path string) format.Input {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return format.Input{R: bytes.NewReader(data), Name: path}
+}
+
+// readErr reads data to the end and returns the first error (nil at EOF).
+func readErr(data []byte, mem memory.Allocator) error {
+	r, err := NewReader(format.Input{R: bytes.NewReader(data), Name: "bad.avro"}, format.ReadOptions{Mem: mem, BatchRows: 3})
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	for {
+		rec, _, err := r.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		rec.Release()
+	}
+}
+
+func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }

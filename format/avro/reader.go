@@ -1,0 +1,201 @@
+package avro
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/array"
+	"github.com/apache/arrow/go/v15/arrow/memory"
+	"github.com/dataweaver/dataweaver/format"
+	hamba "github.com/hamba/avro/v2"
+)
+
+const defaultBatchRows = 65536
+
+// NewReader reads an Avro object container file as a stream (no random
+// access needed). A record schema's fields become columns; any other
+// top-level schema becomes one column named "value". Rows are decoded
+// straight into Arrow builders.
+func NewReader(in format.Input, opts format.ReadOptions) (format.Reader, error) {
+	mem := opts.Mem
+	if mem == nil {
+		mem = memory.DefaultAllocator
+	}
+	batch := opts.BatchRows
+	if batch <= 0 {
+		batch = defaultBatchRows
+	}
+	r := &reader{name: in.Name, br: bufio.NewReaderSize(in.R, 256<<10), batch: batch}
+	h, err := readHeader(r.br)
+	if err != nil {
+		return nil, r.malformed(err)
+	}
+	r.sync = h.sync
+	// A private cache: named types of one file must not leak into, or
+	// clash with, another file's schema.
+	schema, err := hamba.ParseBytesWithCache(h.meta["avro.schema"], "", &hamba.SchemaCache{})
+	if err != nil {
+		return nil, r.malformed(fmt.Errorf("avro.schema: %w", err))
+	}
+	if r.schema, err = arrowSchema(schema); err != nil {
+		return nil, fmt.Errorf("%s: %w", in.Name, err)
+	}
+	if r.decompress, r.closeCodec, err = newDecompressor(string(h.meta["avro.codec"])); err != nil {
+		return nil, r.malformed(err)
+	}
+	r.rb = array.NewRecordBuilder(mem, r.schema)
+	if r.decode, err = rowDecoder(schema, r.rb); err != nil {
+		r.Close()
+		return nil, fmt.Errorf("%s: %w", in.Name, err)
+	}
+	return r, nil
+}
+
+// arrowSchema maps the file's schema to the Arrow schema of the batches.
+func arrowSchema(s hamba.Schema) (*arrow.Schema, error) {
+	if rs, ok := s.(*hamba.RecordSchema); ok {
+		dt, _, err := toArrowType(rs, map[string]bool{})
+		if err != nil {
+			return nil, err
+		}
+		return arrow.NewSchema(dt.(*arrow.StructType).Fields(), nil), nil
+	}
+	f, err := toArrowField("value", s, map[string]bool{})
+	if err != nil {
+		return nil, err
+	}
+	return arrow.NewSchema([]arrow.Field{f}, nil), nil
+}
+
+func rowDecoder(s hamba.Schema, rb *array.RecordBuilder) (decodeFn, error) {
+	rs, ok := s.(*hamba.RecordSchema)
+	if !ok {
+		return newDecoder(s, rb.Field(0))
+	}
+	fields := make([]decodeFn, len(rs.Fields()))
+	for i, f := range rs.Fields() {
+		d, err := newDecoder(f.Type(), rb.Field(i))
+		if err != nil {
+			return nil, err
+		}
+		fields[i] = d
+	}
+	return func(c *cursor) {
+		for _, d := range fields {
+			d(c)
+		}
+	}, nil
+}
+
+type reader struct {
+	name       string
+	br         *bufio.Reader
+	sync       [16]byte
+	schema     *arrow.Schema
+	decompress decompressor
+	closeCodec func()
+	rb         *array.RecordBuilder
+	decode     decodeFn
+	batch      int
+
+	block  cursor // current decompressed block
+	left   int64  // records left in block
+	record int64  // records decoded so far, for error messages
+	err    error  // sticky: the input is unreadable past this point
+}
+
+func (r *reader) Schema() *arrow.Schema { return r.schema }
+
+func (r *reader) Next() (arrow.Record, []format.RowError, error) {
+	if r.err != nil {
+		return nil, nil, r.err
+	}
+	rows := 0
+	for rows < r.batch {
+		if r.left == 0 {
+			more, err := r.nextBlock()
+			if err != nil {
+				r.err = r.malformed(err)
+				r.rb.NewRecord().Release() // drop partial rows
+				return nil, nil, r.err
+			}
+			if !more {
+				break
+			}
+			continue
+		}
+		r.decode(&r.block)
+		if r.block.err != nil {
+			r.err = r.malformed(fmt.Errorf("record %d: %w", r.record+1, r.block.err))
+			r.rb.NewRecord().Release()
+			return nil, nil, r.err
+		}
+		r.left--
+		r.record++
+		rows++
+		if r.left == 0 && r.block.off != len(r.block.b) {
+			r.err = r.malformed(fmt.Errorf("block ending at record %d has %d bytes left over", r.record, len(r.block.b)-r.block.off))
+			r.rb.NewRecord().Release()
+			return nil, nil, r.err
+		}
+	}
+	if rows == 0 {
+		r.err = io.EOF
+		return nil, nil, io.EOF
+	}
+	return r.rb.NewRecord(), nil, nil
+}
+
+// nextBlock reads and decompresses the next block; false at a clean end.
+func (r *reader) nextBlock() (bool, error) {
+	count, err := binary.ReadVarint(r.br)
+	if errors.Is(err, io.EOF) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("block header: %w", err)
+	}
+	size, err := binary.ReadVarint(r.br)
+	if err != nil {
+		return false, fmt.Errorf("block header: %w", err)
+	}
+	data, err := readN(r.br, size, maxBlockBytes)
+	if err != nil {
+		return false, fmt.Errorf("block after record %d: %w", r.record, err)
+	}
+	var sync [16]byte
+	if _, err := io.ReadFull(r.br, sync[:]); err != nil || sync != r.sync {
+		return false, fmt.Errorf("block after record %d: sync marker missing or wrong", r.record)
+	}
+	if data, err = r.decompress(data); err != nil {
+		return false, fmt.Errorf("block after record %d: %w", r.record, err)
+	}
+	// Records take at least a byte unless the schema is all nulls; the
+	// slack lets such files through while a corrupt count still fails.
+	if count < 0 || count > int64(len(data))+1<<20 {
+		return false, fmt.Errorf("block after record %d claims %d records in %d bytes", r.record, count, len(data))
+	}
+	r.block = cursor{b: data}
+	r.left = count
+	return true, nil
+}
+
+func (r *reader) Close() error {
+	if r.rb != nil {
+		r.rb.Release()
+		r.rb = nil
+	}
+	if r.closeCodec != nil {
+		r.closeCodec()
+		r.closeCodec = nil
+	}
+	return nil
+}
+
+func (r *reader) malformed(err error) error {
+	return fmt.Errorf("%s: %w: avro: %w", r.name, format.ErrMalformed, err)
+}

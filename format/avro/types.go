@@ -1,0 +1,3 @@
+package avro
+
+const Types = "TBD"
