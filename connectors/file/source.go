@@ -286,6 +286,9 @@ func describe(s *arrow.Schema) string {
 			out += ", "
 		}
 		out += f.Name + " " + f.Type.String()
+		if !f.Nullable {
+			out += " not null"
+		}
 	}
 	return out + ")"
 }
