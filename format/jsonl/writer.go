@@ -175,7 +175,9 @@ func newView(a arrow.Array) view {
 		}
 	case *array.List:
 		v.kind = kList
-		v.i32 = a.Offsets()
+		// Offsets() is not adjusted for a sliced list (primitive Values()
+		// are), so index past the slice offset here.
+		v.i32 = a.Offsets()[a.Data().Offset():]
 		v.kids = []view{newView(a.ListValues())}
 	case *array.Int8, *array.Int16, *array.Uint8, *array.Uint16, *array.Uint32:
 		v.kind = kNarrowInt

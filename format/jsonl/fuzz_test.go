@@ -1,0 +1,81 @@
+package jsonl
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"testing"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/memory"
+
+	"github.com/dataweaver/dataweaver/format"
+)
+
+func FuzzReadJSONL(f *testing.F) {
+	seeds := []string{
+		`{"a":1,"b":"x"}` + "\n" + `{"a":2.5,"c":[1,{"d":null}]}`,
+		"\xEF\xBB\xBF{\"a\":true}\r\n\n  \n{\"a\":false}",
+		`{"a":"\ud83d\ude00\u00e9\"\\"}` + "\n" + `{"a":"\ud800"}`,
+		`{"a":{"b":{"c":[[1],[2,3]]}}}` + "\n" + `{"a":{"b":null}}`,
+		`[1]` + "\n" + `"x"` + "\n" + `{"a":1} x` + "\n" + `{"a":1,"a":2}`,
+		`{"t":"2020-01-01T00:00:00Z"}` + "\n" + `{"t":"2020-01-01T00:00:00.123456789Z"}`,
+		`{"u":18446744073709551615}` + "\n" + `{"u":-1}` + "\n" + `{"u":1e999}`,
+		`{"a":[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]}`,
+		"{\"a\":\"\xff\"}",
+		"",
+		"{",
+		`{"":1}`,
+		`{"":0,"":0}`, // a duplicate key is rejected, though encoding/json takes the last (found by fuzzing)
+	}
+	for _, s := range seeds {
+		f.Add([]byte(s), uint8(3), false)
+	}
+	f.Fuzz(func(t *testing.T, in []byte, batch uint8, withSchema bool) {
+		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+		defer mem.AssertSize(t, 0)
+		opts := format.ReadOptions{BatchRows: int(batch%8) + 1, Workers: 2}
+		if withSchema {
+			// A fixed nested schema, so decoding into types the input may
+			// not match is fuzzed too.
+			opts.Schema = arrow.NewSchema([]arrow.Field{
+				{Name: "a", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+				{Name: "b", Type: arrow.BinaryTypes.String, Nullable: true},
+				{Name: "c", Type: arrow.ListOf(arrow.StructOf(arrow.Field{Name: "d", Type: arrow.PrimitiveTypes.Float64, Nullable: true})), Nullable: true},
+				{Name: "t", Type: &arrow.TimestampType{Unit: arrow.Millisecond}, Nullable: true},
+			}, nil)
+		}
+		_, rows, rej, err := readAll(t, mem, bytes.NewReader(in), opts)
+		if err != nil {
+			t.Fatalf("error: %v", err)
+		}
+		// Every line with anything but whitespace is a row or a reject.
+		want := 0
+		body := bytes.TrimPrefix(in, []byte("\xEF\xBB\xBF"))
+		for _, line := range bytes.Split(body, []byte("\n")) {
+			if len(bytes.Trim(line, " \t\r\n")) > 0 {
+				want++
+			}
+		}
+		if got := len(rows) + len(rej); got != want {
+			t.Fatalf("%d rows + %d rejects = %d, want %d lines in %q", len(rows), len(rej), got, want, in)
+		}
+		last := int64(0)
+		for _, e := range rej {
+			if e.Line <= last {
+				t.Fatalf("reject lines not increasing: %v after line %d", &e, last)
+			}
+			last = e.Line
+		}
+		// A line encoding/json accepts as an object must not be rejected
+		// for its syntax (types and duplicate keys are other matters).
+		lines := bytes.Split(body, []byte("\n"))
+		for _, e := range rej {
+			var obj map[string]any
+			syntax := errors.Is(e.Err, errSyntax) || errors.Is(e.Err, errNotObject) || errors.Is(e.Err, errTrailing)
+			if syntax && json.Unmarshal(lines[e.Line-1], &obj) == nil {
+				t.Errorf("line %d is a valid object but was rejected: %v", e.Line, &e)
+			}
+		}
+	})
+}
