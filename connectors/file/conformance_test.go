@@ -24,6 +24,7 @@ var variants = []struct {
 	{"jsonl.zst", "jsonl", ".jsonl.zst", compZstd},
 	{"parquet", "parquet", ".parquet", compNone},
 	{"arrow", "arrow", ".arrows", compNone},
+	{"avro", "avro", ".avro", compNone},
 }
 
 // TestFormatsRegistered fails when a format this package is tested with is

@@ -19,6 +19,7 @@ import (
 
 	// The formats that have landed; each is run through the conformance suite.
 	_ "github.com/dataweaver/dataweaver/format/arrowipc"
+	_ "github.com/dataweaver/dataweaver/format/avro"
 	_ "github.com/dataweaver/dataweaver/format/csv"
 	_ "github.com/dataweaver/dataweaver/format/jsonl"
 	_ "github.com/dataweaver/dataweaver/format/parquet"

@@ -475,3 +475,37 @@ func TestReadAfterClose(t *testing.T) {
 		t.Fatal("Read after Close succeeded")
 	}
 }
+
+// TestSharedBinary reads Parquet, Avro and Arrow files written by other
+// implementations, through globs across codecs and container variants.
+func TestSharedBinary(t *testing.T) {
+	tests := []struct {
+		glob      []string
+		format    string
+		rows      int64
+		cols      int64
+		firstName string
+	}{
+		{[]string{"parquet", "alltypes_plain.parquet"}, "parquet", 8, 11, "id"},
+		// weather.avro, weather-deflate.avro and weather-zstd.avro: the same rows, three codecs.
+		{[]string{"avro", "weather*.avro"}, "avro", 15, 3, "station"},
+		// The same table as an Arrow IPC file and stream.
+		{[]string{"arrow", "generated_primitive.*[em]"}, "arrow", 74, 30, "bool_nullable"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.glob[1], func(t *testing.T) {
+			mem := conformance.Checked(t)
+			dir := sharedData(t, tc.glob[0])
+			src := mustSource(t, "{path: "+q(filepath.Join(dir, tc.glob[1]))+", format: "+tc.format+"}", conformance.Build(mem, 10, "source"))
+			recs := conformance.ReadAll(t, src, 10, true)
+			defer conformance.Release(recs)
+			var rows int64
+			for _, r := range recs {
+				rows += r.NumRows()
+			}
+			if rows != tc.rows || recs[0].NumCols() != tc.cols || recs[0].ColumnName(0) != tc.firstName {
+				t.Fatalf("%d rows of %d columns starting %q; want %d of %d starting %q", rows, recs[0].NumCols(), recs[0].ColumnName(0), tc.rows, tc.cols, tc.firstName)
+			}
+		})
+	}
+}

@@ -43,7 +43,9 @@ var sinkSpec = spec.New("memory").
 		"the rows are simply held until the process exits.").
 	Field(spec.String("name").Optional().
 		Desc("Name under which Go code finds this sink with memory.Lookup. A later sink with the same name replaces it.").
-		Example("results"))
+		Example("results")).
+	WithExample("Collect rows for a Go caller", `sinks:
+  - memory: {name: results}`)
 
 func init() {
 	engine.RegisterSource(sourceSpec, newSourceFromConfig)

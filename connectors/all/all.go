@@ -1,0 +1,27 @@
+// Package all registers the standard connectors, stages and file formats:
+// a program that blank-imports it (the weave CLI does) can build any
+// pipeline that uses them.
+//
+// # What it brings in
+//
+// Sources: file, generate, memory. Stages: select, rename. Sinks: file,
+// discard, memory. Formats: csv, jsonl, parquet, arrow, avro.
+//
+// A Go program that needs only some of them imports those packages
+// instead and keeps its binary smaller (Parquet and Avro pull in sizeable
+// dependencies).
+package all
+
+import (
+	_ "github.com/dataweaver/dataweaver/connectors/columns"
+	_ "github.com/dataweaver/dataweaver/connectors/discard"
+	_ "github.com/dataweaver/dataweaver/connectors/file"
+	_ "github.com/dataweaver/dataweaver/connectors/generate"
+	_ "github.com/dataweaver/dataweaver/connectors/memory"
+
+	_ "github.com/dataweaver/dataweaver/format/arrowipc"
+	_ "github.com/dataweaver/dataweaver/format/avro"
+	_ "github.com/dataweaver/dataweaver/format/csv"
+	_ "github.com/dataweaver/dataweaver/format/jsonl"
+	_ "github.com/dataweaver/dataweaver/format/parquet"
+)
