@@ -38,8 +38,8 @@ var sourceSpec = spec.New("memory").
 
 var sinkSpec = spec.New("memory").
 	Summary("Keeps every batch in memory, for tests and Go programs.").
-	Description("Nothing is written anywhere. With a name, a Go program that built the pipeline " +
-		"finds the sink with memory.Lookup(name) and reads the rows after the run; from the CLI " +
+	Description("Nothing is written anywhere. With a name, a Go program that built the pipeline "+
+		"finds the sink with memory.Lookup(name) and reads the rows after the run; from the CLI "+
 		"the rows are simply held until the process exits.").
 	Field(spec.String("name").Optional().
 		Desc("Name under which Go code finds this sink with memory.Lookup. A later sink with the same name replaces it.").
