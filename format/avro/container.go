@@ -17,7 +17,7 @@ import (
 // Limits that keep corrupt or hostile files from exhausting memory; real
 // files stay far below them (writers use blocks of kilobytes to megabytes).
 const (
-	maxBlockBytes  = 512 << 20 // compressed or decompressed block
+	maxBlockBytes  = 256 << 20 // compressed or decompressed block
 	maxHeaderBytes = 64 << 20  // one header metadata value
 )
 

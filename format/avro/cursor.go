@@ -16,7 +16,12 @@ type cursor struct {
 	b   []byte
 	off int
 	err error
+	// items bounds the array and map items one block may declare, so that
+	// zero-byte items (null) cannot make a few bytes expand without limit.
+	items int64
 }
+
+func newCursor(b []byte) cursor { return cursor{b: b, items: int64(len(b)) + 1<<16} }
 
 func (c *cursor) fail(err error) {
 	if c.err == nil {
@@ -107,9 +112,10 @@ func (c *cursor) blockCount() int64 {
 		n = -n
 		c.long()
 	}
-	if n < 0 || n > int64(len(c.b)-c.off)+1024 {
-		c.fail(fmt.Errorf("block of %d items exceeds the bytes left", n))
+	if n < 0 || n > c.items {
+		c.fail(fmt.Errorf("array or map block of %d items exceeds what the block can hold", n))
 		return 0
 	}
+	c.items -= n
 	return n
 }

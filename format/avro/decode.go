@@ -90,7 +90,11 @@ func newDecoder(s hamba.Schema, b array.Builder) (decodeFn, error) {
 		}, nil
 	case *array.FixedSizeBinaryBuilder:
 		n := s.(*hamba.FixedSchema).Size()
-		return func(c *cursor) { b.Append(c.fixed(n)) }, nil
+		return func(c *cursor) {
+			if v := c.fixed(n); v != nil {
+				b.Append(v)
+			}
+		}, nil
 	case *array.Decimal128Builder:
 		if f, ok := s.(*hamba.FixedSchema); ok {
 			n := f.Size()

@@ -120,7 +120,7 @@ func (r *reader) Next() (arrow.Record, []format.RowError, error) {
 			more, err := r.nextBlock()
 			if err != nil {
 				r.err = r.malformed(err)
-				r.rb.NewRecord().Release() // drop partial rows
+				r.dropRows()
 				return nil, nil, r.err
 			}
 			if !more {
@@ -131,7 +131,7 @@ func (r *reader) Next() (arrow.Record, []format.RowError, error) {
 		r.decode(&r.block)
 		if r.block.err != nil {
 			r.err = r.malformed(fmt.Errorf("record %d: %w", r.record+1, r.block.err))
-			r.rb.NewRecord().Release()
+			r.dropRows()
 			return nil, nil, r.err
 		}
 		r.left--
@@ -139,7 +139,7 @@ func (r *reader) Next() (arrow.Record, []format.RowError, error) {
 		rows++
 		if r.left == 0 && r.block.off != len(r.block.b) {
 			r.err = r.malformed(fmt.Errorf("block ending at record %d has %d bytes left over", r.record, len(r.block.b)-r.block.off))
-			r.rb.NewRecord().Release()
+			r.dropRows()
 			return nil, nil, r.err
 		}
 	}
@@ -179,9 +179,17 @@ func (r *reader) nextBlock() (bool, error) {
 	if count < 0 || count > int64(len(data))+1<<20 {
 		return false, fmt.Errorf("block after record %d claims %d records in %d bytes", r.record, count, len(data))
 	}
-	r.block = cursor{b: data}
+	r.block = newCursor(data)
 	r.left = count
 	return true, nil
+}
+
+// dropRows frees the builders after a fatal error; no record can be built
+// from them because a row may be half decoded (Next returns the sticky
+// error from now on).
+func (r *reader) dropRows() {
+	r.rb.Release()
+	r.rb = nil
 }
 
 func (r *reader) Close() error {

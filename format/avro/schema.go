@@ -13,6 +13,11 @@ import (
 // the enum back.
 const enumKey = "avro.enum"
 
+// maxFixedBytes bounds a fixed type's size: a corrupt schema must not make
+// every row allocate gigabytes. Real fixeds (hashes, uuids, decimals) are
+// tens of bytes.
+const maxFixedBytes = 1 << 20
+
 type enumMeta struct {
 	Name    string   `json:"name"`
 	Symbols []string `json:"symbols"`
@@ -73,6 +78,9 @@ func toArrowType(s hamba.Schema, inProgress map[string]bool) (arrow.DataType, ar
 		if d, ok := s.Logical().(*hamba.DecimalLogicalSchema); ok {
 			dt, err := decimalType(d)
 			return dt, none, err
+		}
+		if s.Size() < 0 || s.Size() > maxFixedBytes {
+			return nil, none, fmt.Errorf("fixed %s of %d bytes is outside 0..%d", s.FullName(), s.Size(), maxFixedBytes)
 		}
 		return &arrow.FixedSizeBinaryType{ByteWidth: s.Size()}, none, nil
 	case *hamba.EnumSchema:
