@@ -38,7 +38,8 @@ var sourceSpec = spec.New("file").
 			Desc("Decode into these columns instead of inferring them (CSV, JSON Lines). "+
 				"Ordered mapping of column name to Arrow type: int8..int64, uint8..uint64, float32, float64, "+
 				"bool, utf8 (string), date32, timestamp[unit] or timestamp[unit, TZ], decimal128(p,s), list<type>, "+
-				"… ; append \"not null\" for non-nullable columns. With a CSV header, columns are matched by name."),
+				"… ; append \"not null\" for non-nullable columns. With a CSV header, columns are matched by name. "+
+				"In a {…} flow mapping, quote types containing a comma: \"decimal128(10,2)\"."),
 		spec.Object("csv",
 			delimiterField(),
 			headerField(true),
