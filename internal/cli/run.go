@@ -1,0 +1,196 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	ucli "github.com/urfave/cli/v2"
+
+	"github.com/dataweaver/dataweaver/engine"
+	"github.com/dataweaver/dataweaver/engine/config"
+	"github.com/dataweaver/dataweaver/internal/progress"
+)
+
+var setFlag = &ucli.StringSliceFlag{
+	Name:  "set",
+	Usage: "override a value of the pipeline file, e.g. --set source.file.path=x.csv (repeatable)",
+}
+
+func (w *weave) runCommand() *ucli.Command {
+	return &ucli.Command{
+		Name:      "run",
+		Usage:     "run a pipeline file",
+		ArgsUsage: "FILE",
+		Description: "Runs the pipeline and prints a per-step summary to stderr. The first Ctrl-C stops " +
+			"reading and drains what is in flight; the second aborts.",
+		Flags:  []ucli.Flag{setFlag},
+		Action: w.run,
+	}
+}
+
+func (w *weave) validateCommand() *ucli.Command {
+	return &ucli.Command{
+		Name:      "validate",
+		Usage:     "check a pipeline file and print each step's output schema",
+		ArgsUsage: "FILE",
+		Description: "Checks the file, builds every step, opens the source to learn its schema and " +
+			"binds each stage to it. No data moves.",
+		Flags:  []ucli.Flag{setFlag},
+		Action: w.validate,
+	}
+}
+
+// load reads the one FILE argument into a pipeline.
+func (w *weave) load(c *ucli.Context) (*engine.Pipeline, error) {
+	if c.NArg() != 1 {
+		return nil, usagef("%s needs exactly one pipeline FILE, got %d arguments", c.Command.Name, c.NArg())
+	}
+	return config.Load(c.Args().First(), config.Options{
+		Env:    w.opts.Env,
+		Lookup: w.opts.Lookup,
+		Set:    c.StringSlice("set"),
+		Logger: w.logger,
+		Mem:    w.opts.Mem,
+	})
+}
+
+func (w *weave) run(c *ucli.Context) error {
+	p, err := w.load(c)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(c.Context)
+	defer cancel()
+	drain := make(chan struct{})
+	p.Drain = drain
+	p.Metrics = &engine.Metrics{}
+	aborted := w.watchSignals(ctx, drain, cancel)
+
+	stopMeter := w.startMeter(p)
+	m, err := p.Run(ctx)
+	stopMeter()
+	if m != nil {
+		m.WriteSummary(w.opts.Stderr)
+	}
+	if err != nil && aborted() {
+		return fmt.Errorf("aborted: %w", err)
+	}
+	return err
+}
+
+// watchSignals drains on the first signal and cancels on the second. The
+// returned func reports whether the run was aborted that way.
+func (w *weave) watchSignals(ctx context.Context, drain chan struct{}, cancel context.CancelFunc) (aborted func() bool) {
+	sigs := w.opts.Signals
+	if sigs == nil {
+		ch := make(chan os.Signal, 2)
+		signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+		context.AfterFunc(ctx, func() { signal.Stop(ch) })
+		sigs = ch
+	}
+	abort := make(chan struct{})
+	go func() {
+		select {
+		case <-sigs:
+		case <-ctx.Done():
+			return
+		}
+		w.logger.Warn("draining; press Ctrl-C again to abort")
+		close(drain)
+		select {
+		case <-sigs:
+		case <-ctx.Done():
+			return
+		}
+		w.logger.Warn("aborting")
+		close(abort)
+		cancel()
+	}()
+	return func() bool {
+		select {
+		case <-abort:
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+// meterInterval gives about four redraws a second: fast enough to look
+// live, slow enough not to cost anything.
+const meterInterval = 250 * time.Millisecond
+
+// startMeter shows the progress line while the pipeline runs, when stderr
+// is a terminal; it returns the function that removes it again.
+func (w *weave) startMeter(p *engine.Pipeline) (stop func()) {
+	tty, width := w.opts.Terminal()
+	if !tty {
+		return func() {}
+	}
+	m := p.Metrics
+	read := func() progress.Stats {
+		var s progress.Stats
+		if m.Start.IsZero() {
+			return s
+		}
+		s.Elapsed = m.Elapsed()
+		if src := m.Step(p.Source.Name); src != nil {
+			s.Rows, s.Bytes = src.RowsOut.Load(), src.Bytes.Load()
+		}
+		if m.Source != nil {
+			s.Done, s.Total = m.Source.Progress()
+		}
+		return s
+	}
+	meter := progress.Start(w.opts.Stderr, meterInterval, read, width)
+	w.stderr.set(meter.Writer())
+	return func() {
+		meter.Stop()
+		w.stderr.set(w.opts.Stderr)
+	}
+}
+
+func (w *weave) validate(c *ucli.Context) error {
+	p, err := w.load(c)
+	if err != nil {
+		return err
+	}
+	schemas, err := p.Validate(c.Context)
+	if err != nil {
+		return err
+	}
+	out := w.opts.Stdout
+	for _, s := range schemas {
+		fmt.Fprintln(out, s.Name)
+		writeSchema(out, s.Schema)
+	}
+	fmt.Fprintf(out, "pipeline %q is valid: %d step(s) checked\n", p.Name, 1+len(p.Stages)+len(p.Sinks))
+	return nil
+}
+
+// writeSchema prints one indented line per field: name, type, and
+// "not null" where the field is not nullable (the rarer case).
+func writeSchema(w io.Writer, s *arrow.Schema) {
+	if s == nil || s.NumFields() == 0 {
+		fmt.Fprintln(w, "  (no columns)")
+		return
+	}
+	nameW, typeW := 0, 0
+	for _, f := range s.Fields() {
+		nameW, typeW = max(nameW, len(f.Name)), max(typeW, len(f.Type.String()))
+	}
+	for _, f := range s.Fields() {
+		line := fmt.Sprintf("  %-*s  %-*s", nameW, f.Name, typeW, f.Type)
+		if !f.Nullable {
+			line += "  not null"
+		}
+		fmt.Fprintln(w, strings.TrimRight(line, " "))
+	}
+}
