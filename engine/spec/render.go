@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // WriteText prints the spec as `weave connectors describe` shows it: the
@@ -20,9 +21,7 @@ func (s *Spec) WriteText(w io.Writer, kind string) {
 	}
 	if s.DescText != "" {
 		tw.printf("\n")
-		for _, line := range strings.Split(strings.TrimSpace(s.DescText), "\n") {
-			tw.line("  ", line)
-		}
+		tw.wrap("  ", strings.TrimSpace(s.DescText))
 	}
 	if s.ScalarField != "" {
 		tw.printf("\n  May be written as a plain value, meaning {%s: value}.\n", s.ScalarField)
@@ -60,10 +59,10 @@ func writeTextFields(tw *textWriter, fields []*Field, indent string) {
 		tw.printf("%s%s  %s\n", indent, f.Name, fieldSummary(f))
 		in := indent + "    "
 		if f.Description != "" {
-			tw.line(in, f.Description)
+			tw.wrap(in, f.Description)
 		}
 		if len(f.Enum) > 0 {
-			tw.line(in, "One of: "+strings.Join(f.Enum, ", "))
+			tw.wrap(in, "One of: "+strings.Join(f.Enum, ", "))
 		}
 		for _, ex := range f.Examples {
 			tw.line(in, "Example: "+ex)
@@ -190,6 +189,39 @@ func (t *textWriter) line(indent, text string) {
 			continue
 		}
 		t.printf("%s%s\n", indent, l)
+	}
+}
+
+// textWidth is where WriteText wraps prose: terminals are at least 80
+// columns, and wrapping there keeps the indentation a terminal's own
+// wrapping would lose.
+const textWidth = 80
+
+// wrap prints prose under indent, re-flowing each paragraph to textWidth.
+// Lines within a paragraph are joined; blank lines separate paragraphs.
+func (t *textWriter) wrap(indent, text string) {
+	for i, para := range strings.Split(text, "\n\n") {
+		if i > 0 {
+			t.printf("\n")
+		}
+		col := 0
+		for _, word := range strings.Fields(para) {
+			n := utf8.RuneCountInString(word)
+			switch {
+			case col == 0:
+				t.printf("%s%s", indent, word)
+				col = len(indent) + n
+			case col+1+n > textWidth:
+				t.printf("\n%s%s", indent, word)
+				col = len(indent) + n
+			default:
+				t.printf(" %s", word)
+				col += 1 + n
+			}
+		}
+		if col > 0 {
+			t.printf("\n")
+		}
 	}
 }
 

@@ -17,10 +17,12 @@ var update = flag.Bool("update", false, "rewrite golden files")
 func sampleSpec() *spec.Spec {
 	return spec.New("file").
 		Summary("Reads files in CSV, JSON Lines, Parquet, Arrow or Avro.").
-		Description("Reads one file, a glob, or stdin.\n\nFiles matched by a glob are read in name order.").
+		Description("Reads one file, a glob, or stdin.\n\nFiles matched by a glob are read in name order, "+
+			"as one table: the first file's schema applies to all of them, later text files are decoded "+
+			"into it and later binary files must match it — or the run stops.").
 		Scalar("path").
 		Field(
-			spec.String("path").Desc("File path or glob; - for stdin.").Example("data/*.csv").Example("-"),
+			spec.String("path").Desc("File path or glob; - for stdin. A glob may use * ? [..] within a directory and ** across directories; matches are sorted.").Example("data/*.csv").Example("-"),
 			spec.String("format").Desc("Input format; guessed from the extension when absent.").OneOf("csv", "jsonl", "parquet").Optional(),
 			spec.Int("batch_rows").Desc("Rows per batch.").Default(65536),
 			spec.Duration("linger").Default(100*time.Millisecond),
