@@ -23,7 +23,13 @@ func Line(s Stats, width int) string {
 	if secs := s.Elapsed.Seconds(); secs > 0 {
 		rate = float64(s.Rows) / secs
 	}
-	head := fmt.Sprintf("%s rows  %s rows/s  %s  %s", Count(s.Rows), Count(int64(rate)), Bytes(s.Bytes), Clock(s.Elapsed))
+	head := fmt.Sprintf("%s rows  %s rows/s", Count(s.Rows), Count(int64(rate)))
+	if s.Bytes > 0 {
+		// Sources that make rows (generate) read no bytes; "0 B" would only
+		// look like a stall.
+		head += "  " + Bytes(s.Bytes)
+	}
+	head += "  " + Clock(s.Elapsed)
 	if s.Total <= 0 {
 		return clip(head, width)
 	}

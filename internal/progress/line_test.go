@@ -17,7 +17,7 @@ func TestLine(t *testing.T) {
 		width int
 		want  string
 	}{
-		{"start", progress.Stats{}, 80, "0 rows  0 rows/s  0 B  0:00"},
+		{"start", progress.Stats{}, 80, "0 rows  0 rows/s  0:00"},
 		{"unsized", progress.Stats{Rows: 1_234_567, Bytes: 3 << 20, Elapsed: 2 * time.Second}, 80,
 			"1.2M rows  617.3k rows/s  3.0 MiB  0:02"},
 		{"sized", progress.Stats{Rows: 5000, Bytes: 512, Elapsed: 10 * time.Second, Done: 25, Total: 100}, 100,
@@ -28,9 +28,9 @@ func TestLine(t *testing.T) {
 			"5.0k rows  500 rows/s  512 B  0:10  50%  ETA 0:10"},
 		{"clipped", progress.Stats{Rows: 5000, Elapsed: time.Second}, 12, "5.0k rows  "},
 		{"done", progress.Stats{Rows: 10, Elapsed: time.Hour + 2*time.Second, Done: 100, Total: 100}, 0,
-			"10 rows  0 rows/s  0 B  1:00:02  [========================================] 100%"},
+			"10 rows  0 rows/s  1:00:02  [========================================] 100%"},
 		{"over total", progress.Stats{Done: 150, Total: 100}, 0,
-			"0 rows  0 rows/s  0 B  0:00  [========================================] 100%"},
+			"0 rows  0 rows/s  0:00  [========================================] 100%"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
