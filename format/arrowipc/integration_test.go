@@ -17,6 +17,7 @@ import (
 	"github.com/dataweaver/dataweaver/format"
 	"github.com/dataweaver/dataweaver/format/internal/arrowjson"
 	"github.com/dataweaver/dataweaver/format/internal/sharedata"
+	"github.com/dataweaver/dataweaver/format/internal/testrecords"
 )
 
 // readAll reads every batch of one input; the caller releases the records.
@@ -44,12 +45,6 @@ func readAll(t *testing.T, in format.Input, mem memory.Allocator) (*arrow.Schema
 	return r.Schema(), recs
 }
 
-func release(recs []arrow.Record) {
-	for _, r := range recs {
-		r.Release()
-	}
-}
-
 // inputs opens path three ways: with random access, as a plain reader
 // (what a pipe gives), and the same for the stream form.
 func inputs(t *testing.T, path string) []format.Input {
@@ -62,28 +57,6 @@ func inputs(t *testing.T, path string) []format.Input {
 	return []format.Input{
 		{R: bytes.NewReader(data), RA: bytes.NewReader(data), Size: int64(len(data)), Name: name + " (random access)"},
 		{R: io.MultiReader(bytes.NewReader(data)), Name: name + " (pipe)"},
-	}
-}
-
-// requireEqual compares batch by batch and reports the first differing column.
-func requireEqual(t *testing.T, what string, want, got []arrow.Record) {
-	t.Helper()
-	if len(want) != len(got) {
-		t.Fatalf("%s: %d batches, want %d", what, len(got), len(want))
-	}
-	for i := range want {
-		if array.RecordEqual(want[i], got[i]) {
-			continue
-		}
-		if want[i].NumRows() != got[i].NumRows() || want[i].NumCols() != got[i].NumCols() {
-			t.Fatalf("%s batch %d: %dx%d, want %dx%d", what, i, got[i].NumRows(), got[i].NumCols(), want[i].NumRows(), want[i].NumCols())
-		}
-		for c := 0; c < int(want[i].NumCols()); c++ {
-			if !array.Equal(want[i].Column(c), got[i].Column(c)) {
-				t.Fatalf("%s batch %d column %q differs:\n got  %s %v\n want %s %v", what, i, want[i].ColumnName(c),
-					got[i].Column(c).DataType(), got[i].Column(c), want[i].Column(c).DataType(), want[i].Column(c))
-			}
-		}
 	}
 }
 
@@ -122,7 +95,7 @@ func TestIntegrationFiles(t *testing.T) {
 
 			var first []arrow.Record
 			var firstSchema *arrow.Schema
-			defer func() { release(first) }()
+			defer func() { testrecords.Release(first) }()
 			for _, ext := range []string{".arrow_file", ".stream"} {
 				for _, in := range inputs(t, filepath.Join(dir, name+ext)) {
 					schema, recs := readAll(t, in, mem)
@@ -131,11 +104,11 @@ func TestIntegrationFiles(t *testing.T) {
 						continue
 					}
 					if !schema.Equal(firstSchema) {
-						release(recs)
+						testrecords.Release(recs)
 						t.Fatalf("%s: schema differs from the first form read:\n%s\nvs\n%s", in.Name, schema, firstSchema)
 					}
-					requireEqual(t, in.Name+" vs "+name+".arrow_file", first, recs)
-					release(recs)
+					testrecords.RequireEqual(t, in.Name+" vs "+name+".arrow_file", first, recs)
+					testrecords.Release(recs)
 				}
 			}
 
@@ -146,7 +119,7 @@ func TestIntegrationFiles(t *testing.T) {
 				if !want.Schema.Equal(firstSchema) {
 					t.Fatalf("schema:\n%s\nwant (from json):\n%s", firstSchema, want.Schema)
 				}
-				requireEqual(t, name+" vs json", want.Records, first)
+				testrecords.RequireEqual(t, name+" vs json", want.Records, first)
 				return
 			}
 			checkNoJSON(t, name, firstSchema, first)

@@ -17,9 +17,12 @@ import (
 // continuation marker or a message length instead.
 var fileMagic = []byte("ARROW1")
 
-// NewReader reads the IPC file format (random access, needs the whole file)
-// or the IPC stream format, telling them apart by the leading magic bytes.
-// Batches come back as they are stored; opts.BatchRows is not applied.
+// NewReader reads the IPC file format or the IPC stream format, telling
+// them apart by the leading magic bytes. The file format is read through
+// its message region (a file holds a stream between its magic and its
+// footer), so both formats share one validated path; it needs the whole
+// file, so a pipe is read into memory first. Batches come back as they are
+// stored; opts.BatchRows is not applied.
 func NewReader(in format.Input, opts format.ReadOptions) (format.Reader, error) {
 	mem := opts.Mem
 	if mem == nil {
@@ -33,7 +36,7 @@ func NewReader(in format.Input, opts format.ReadOptions) (format.Reader, error) 
 			return nil, fmt.Errorf("%s: read arrow header: %w", in.Name, err)
 		}
 		if bytes.Equal(head, fileMagic) {
-			return r.openFile(io.NewSectionReader(in.RA, 0, in.Size), mem)
+			return r.openFile(in.RA, in.Size, mem)
 		}
 	}
 
@@ -43,45 +46,41 @@ func NewReader(in format.Input, opts format.ReadOptions) (format.Reader, error) 
 		return nil, fmt.Errorf("%s: read arrow header: %w", in.Name, err)
 	}
 	if bytes.Equal(head, fileMagic) {
-		// The file format keeps its footer at the end, so a pipe must be
-		// read whole before the first batch can be found.
+		// The footer ends the file, so a pipe is read whole first.
 		all, err := io.ReadAll(br)
 		if err != nil {
 			return nil, fmt.Errorf("%s: read arrow file: %w", in.Name, err)
 		}
-		return r.openFile(bytes.NewReader(all), mem)
+		return r.openFile(bytes.NewReader(all), int64(len(all)), mem)
 	}
-	if err := r.guard(func() error {
-		var err error
-		r.stream, err = ipc.NewReader(br, ipc.WithAllocator(mem))
-		return err
-	}); err != nil {
-		return nil, r.malformed("open arrow stream", err)
-	}
-	r.schema = r.stream.Schema()
-	return r, nil
+	return r.open(newMessageReader(br, -1, mem), mem)
 }
 
-func (r *reader) openFile(ra ipc.ReadAtSeeker, mem memory.Allocator) (*reader, error) {
-	alloc := newOpenAllocator(mem)
-	err := r.guard(func() error {
-		var err error
-		r.file, err = ipc.NewFileReader(ra, ipc.WithAllocator(alloc))
-		return err
-	})
-	alloc.done()
+func (r *reader) openFile(ra io.ReaderAt, size int64, mem memory.Allocator) (*reader, error) {
+	off, n, err := fileRegion(ra, size)
 	if err != nil {
 		return nil, r.malformed("open arrow file", err)
 	}
-	r.schema = r.file.Schema()
+	return r.open(newMessageReader(io.NewSectionReader(ra, off, n), n, mem), mem)
+}
+
+func (r *reader) open(msgs *messageReader, mem memory.Allocator) (*reader, error) {
+	err := r.guard(func() error {
+		var err error
+		r.stream, err = ipc.NewReaderFromMessageReader(msgs, ipc.WithAllocator(&limitAllocator{mem}))
+		return err
+	})
+	if err != nil {
+		msgs.Release()
+		return nil, r.malformed("open arrow input", err)
+	}
+	r.schema = r.stream.Schema()
 	return r, nil
 }
 
 type reader struct {
 	name   string
 	schema *arrow.Schema
-	file   *ipc.FileReader
-	next   int // next record index in file
 	stream *ipc.Reader
 }
 
@@ -89,16 +88,6 @@ func (r *reader) Schema() *arrow.Schema { return r.schema }
 
 func (r *reader) Next() (rec arrow.Record, _ []format.RowError, err error) {
 	err = r.guard(func() error {
-		if r.file != nil {
-			if r.next >= r.file.NumRecords() {
-				return io.EOF
-			}
-			var err error
-			// RecordAt hands ownership to us, unlike Record.
-			rec, err = r.file.RecordAt(r.next)
-			r.next++
-			return err
-		}
 		if !r.stream.Next() {
 			if err := r.stream.Err(); err != nil {
 				return err
@@ -122,11 +111,9 @@ func (r *reader) Next() (rec arrow.Record, _ []format.RowError, err error) {
 }
 
 func (r *reader) Close() error {
-	if r.file != nil {
-		return r.file.Close()
-	}
 	if r.stream != nil {
 		r.stream.Release()
+		r.stream = nil
 	}
 	return nil
 }
@@ -144,4 +131,26 @@ func (r *reader) guard(fn func() error) (err error) {
 
 func (r *reader) malformed(what string, err error) error {
 	return fmt.Errorf("%s: %s: %w: %w", r.name, what, format.ErrMalformed, err)
+}
+
+// maxAllocation bounds one buffer arrow-go asks for while decoding: a
+// corrupt compressed buffer states its own decompressed length, and asking
+// the runtime for that much is a fatal error recover cannot catch. The
+// panic raised here is recovered by guard and reported as malformed input.
+const maxAllocation = 1 << 30
+
+type limitAllocator struct{ memory.Allocator }
+
+func (a *limitAllocator) Allocate(size int) []byte {
+	if size < 0 || size > maxAllocation {
+		panic(fmt.Sprintf("buffer of %d bytes exceeds the %d-byte limit", size, maxAllocation))
+	}
+	return a.Allocator.Allocate(size)
+}
+
+func (a *limitAllocator) Reallocate(size int, b []byte) []byte {
+	if size < 0 || size > maxAllocation {
+		panic(fmt.Sprintf("buffer of %d bytes exceeds the %d-byte limit", size, maxAllocation))
+	}
+	return a.Allocator.Reallocate(size, b)
 }
