@@ -40,6 +40,12 @@ func (d *decoder) decode(c *chunk) (arrow.Record, []format.RowError, error) {
 	d.checkUTF8 = !utf8.Valid(data)
 	line := c.line
 	for pos := 0; pos < len(data); {
+		if next, lines, ok := d.fastRow(data, pos); ok {
+			d.rows++
+			pos, line = next, line+int64(lines)
+			continue
+		}
+		d.rollback()
 		rest := data[pos:]
 		row, next, lines := rest, len(data), 1
 		if nl := bytes.IndexByte(rest, '\n'); nl >= 0 {
@@ -64,6 +70,83 @@ func (d *decoder) decode(c *chunk) (arrow.Record, []format.RowError, error) {
 	}
 	return d.record()
 }
+
+// fastRow decodes the row at data[pos:] in one pass when it has the right
+// number of fields, cells that all parse and well-formed quotes, which is
+// nearly every row. Otherwise it returns false, and the caller rolls back
+// what it appended and takes the general path, which also builds the
+// reject. lines counts the newlines inside quoted fields, plus one.
+func (d *decoder) fastRow(data []byte, pos int) (next, lines int, ok bool) {
+	slots := d.slots
+	lines = 1
+	for n, i := 0, pos; ; n++ {
+		var (
+			f      []byte
+			j      int
+			quoted bool
+		)
+		if i < len(data) && data[i] == '"' {
+			// A quoted field: runs to the next lone quote; doubled quotes
+			// are collapsed into scratch, and only then is it copied.
+			quoted = true
+			k := bytes.IndexByte(data[i+1:], '"')
+			if k < 0 {
+				return 0, 0, false
+			}
+			j = i + 1 + k
+			f = data[i+1 : j]
+			if j+1 < len(data) && data[j+1] == '"' {
+				sc := append(d.scratch[:0], data[i+1:j+1]...)
+				for j += 2; ; j += 2 {
+					k := bytes.IndexByte(data[j:], '"')
+					if k < 0 {
+						return 0, 0, false
+					}
+					sc = append(sc, data[j:j+k]...)
+					j += k
+					if j+1 >= len(data) || data[j+1] != '"' {
+						break
+					}
+					sc = append(sc, '"')
+				}
+				d.scratch, f = sc, sc
+			}
+			lines += bytes.Count(data[i+1:j], nl)
+			j++ // past the closing quote
+			if j < len(data) && data[j] == '\r' && j+1 < len(data) && data[j+1] == '\n' {
+				j++
+			}
+			if j < len(data) && data[j] != d.delim && data[j] != '\n' {
+				return 0, 0, false // text after the closing quote
+			}
+		} else {
+			j = nextSpecial(data, i, d.delim)
+			if j < len(data) && data[j] == '"' {
+				return 0, 0, false // a quote inside an unquoted field
+			}
+			f = data[i:j]
+		}
+		eor := j == len(data) || data[j] == '\n'
+		if eor && !quoted && len(f) > 0 && f[len(f)-1] == '\r' {
+			f = f[:len(f)-1]
+		}
+		if n >= len(slots) {
+			return 0, 0, false
+		}
+		if c := slots[n]; c != nil && !d.cell(c, f, quoted) {
+			return 0, 0, false
+		}
+		if eor {
+			if n+1 != len(slots) {
+				return 0, 0, false // also a blank line in a table of several columns
+			}
+			return min(j+1, len(data)), lines, true
+		}
+		i = j + 1
+	}
+}
+
+var nl = []byte{'\n'}
 
 // row decodes one row (without its line end) or rejects it.
 func (d *decoder) row(row []byte, line int64) {

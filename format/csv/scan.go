@@ -68,14 +68,16 @@ func rowEnd(buf []byte, pos int, delim byte, atEOF bool) (next, lines int, st ro
 				break
 			}
 		}
-		for ; i < len(buf); i++ {
-			c := buf[i]
-			if c == delim {
+		// The rest of the field; a quote here is a literal character.
+		for {
+			i = nextSpecial(buf, i, delim)
+			if i == len(buf) || buf[i] != '"' {
 				break
 			}
-			if c == '\n' {
-				return i + 1, lines, rowComplete
-			}
+			i++
+		}
+		if i < len(buf) && buf[i] == '\n' {
+			return i + 1, lines, rowComplete
 		}
 		if i == len(buf) {
 			if atEOF {

@@ -5,6 +5,7 @@ import (
 	"io"
 	"testing"
 
+	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
 	"github.com/dataweaver/dataweaver/format"
@@ -19,7 +20,7 @@ func BenchmarkReadOrders(b *testing.B) {
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	b.ResetTimer()
-	rows := 0
+	rows, cpu0 := 0, cpuTime()
 	for range b.N {
 		r, err := NewReader(format.Input{R: bytes.NewReader(data), Name: "orders.jsonl"}, format.ReadOptions{})
 		if err != nil {
@@ -41,7 +42,7 @@ func BenchmarkReadOrders(b *testing.B) {
 		}
 		r.Close()
 	}
-	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
+	reportRows(b, rows, cpu0)
 }
 
 // BenchmarkWriteOrders encodes the 1M-row orders table as JSONL.
@@ -55,7 +56,7 @@ func BenchmarkWriteOrders(b *testing.B) {
 	b.SetBytes(int64(len(ordersText(b))))
 	b.ReportAllocs()
 	b.ResetTimer()
-	rows := 0
+	rows, cpu0 := 0, cpuTime()
 	for range b.N {
 		w, err := NewWriter(io.Discard, ordersSchema, format.WriteOptions{})
 		if err != nil {
@@ -71,7 +72,7 @@ func BenchmarkWriteOrders(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
+	reportRows(b, rows, cpu0)
 }
 
 // BenchmarkPipelineOrders is JSONL→JSONL: read and re-encode the 1M-row
@@ -81,7 +82,7 @@ func BenchmarkPipelineOrders(b *testing.B) {
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	b.ResetTimer()
-	rows := 0
+	rows, cpu0 := 0, cpuTime()
 	for range b.N {
 		r, err := NewReader(format.Input{R: bytes.NewReader(data), Name: "orders.jsonl"}, format.ReadOptions{})
 		if err != nil {
@@ -110,5 +111,31 @@ func BenchmarkPipelineOrders(b *testing.B) {
 		}
 		r.Close()
 	}
-	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
+	reportRows(b, rows, cpu0)
+}
+
+// BenchmarkDecodeChunk is one worker's share without the pipeline: decode
+// one 65536-line chunk of orders into a record, on one goroutine.
+func BenchmarkDecodeChunk(b *testing.B) {
+	data := ordersText(b)
+	end := 0
+	for range 65536 {
+		end += bytes.IndexByte(data[end:], '\n') + 1
+	}
+	c := &chunk{data: data[:end], line: 1}
+	root, _ := newColumn("", arrow.StructOf(ordersSchema.Fields()...), true)
+	d := &decoder{mem: memory.DefaultAllocator, schema: ordersSchema, file: "orders.jsonl", root: root}
+	b.SetBytes(int64(len(c.data)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	n, cpu0 := 0, cpuTime()
+	for range b.N {
+		rec, rej, err := d.decode(c)
+		if err != nil || len(rej) > 0 {
+			b.Fatal(err, rej)
+		}
+		n += int(rec.NumRows())
+		rec.Release()
+	}
+	reportRows(b, n, cpu0)
 }

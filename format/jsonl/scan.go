@@ -81,14 +81,15 @@ func scanNumber(b []byte, i int) (end int, isInt, ok bool) {
 // characters are accepted (lenient); invalid \u escapes are not.
 func scanString(b []byte, i int, scratch []byte) (s []byte, next int, _ []byte, ok bool) {
 	j := i + 1
-	k := bytes.IndexByte(b[j:], '"')
+	k := quoteOrBackslash(b, j)
 	if k < 0 {
 		return nil, 0, scratch, false
 	}
-	if bytes.IndexByte(b[j:j+k], '\\') < 0 {
-		return b[j : j+k], j + k + 1, scratch, true
+	if b[k] == '"' {
+		return b[j:k], k + 1, scratch, true
 	}
-	out := scratch[:0]
+	out := append(scratch[:0], b[j:k]...)
+	j = k
 	for j < len(b) {
 		c := b[j]
 		switch c {
