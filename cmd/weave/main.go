@@ -1,5 +1,3 @@
-// Command weave runs DataWeaver pipeline files. See internal/cli for the
-// commands; this file only connects them to the process.
 package main
 
 import (

@@ -91,12 +91,15 @@ func (w *weave) app() *ucli.App {
 			&ucli.StringFlag{Name: "log-level", Value: "info", Usage: "debug, info, warn or error"},
 			&ucli.StringFlag{Name: "log-format", Value: "text", Usage: "text or json"},
 		},
-		Before:         w.setupLogging,
-		Commands:       w.commands(),
-		Suggest:        true,
-		HideVersion:    true,
-		OnUsageError:   onUsageError,
-		ExitErrHandler: func(*ucli.Context, error) {}, // Main owns the exit code
+		Before:   w.setupLogging,
+		Commands: w.commands(),
+		Suggest:  true,
+		// --set values are YAML and may hold commas ("[id, email]"); v2
+		// would otherwise split them into several values.
+		DisableSliceFlagSeparator: true,
+		HideVersion:               true,
+		OnUsageError:              onUsageError,
+		ExitErrHandler:            func(*ucli.Context, error) {}, // Main owns the exit code
 		Action: func(c *ucli.Context) error {
 			if c.NArg() > 0 {
 				return usagef("unknown command %q", c.Args().First())

@@ -112,6 +112,10 @@ func TestRunSetAfterFile(t *testing.T) {
 	if r.code != 1 || !strings.Contains(r.stderr, "disk on fire") {
 		t.Errorf("exit code %d (want 1, the --set made the sink fail); stderr:\n%s", r.code, r.stderr)
 	}
+	r = run(t, cli.Options{}, "validate", path, "--set", "stages=[{pass: {}}, {pass: {}, name: again}]")
+	if r.code != 0 || !strings.Contains(r.stdout, "again") {
+		t.Errorf("a --set value with commas: exit code %d; stderr:\n%s", r.code, r.stderr)
+	}
 	r = run(t, cli.Options{}, "run", path, "--set=source.counter.batches=x")
 	if r.code != 2 || !strings.Contains(r.stderr, `source.counter.batches: expected an integer, got "x"`) {
 		t.Errorf("exit code %d; stderr:\n%s", r.code, r.stderr)
