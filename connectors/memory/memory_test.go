@@ -198,3 +198,31 @@ func (r *rejectsOK) Errorf(format string, args ...any) {
 	r.T.Helper()
 	r.T.Errorf(format, args...)
 }
+
+// TestInlineRowsYAMLTypes: unquoted YAML timestamps and dates (which YAML
+// decodes as times), decimals, lists.
+func TestInlineRowsYAMLTypes(t *testing.T) {
+	mem := conformance.Checked(t)
+	src := buildSource(t, `schema: {ts: "timestamp[ms, UTC]", d: date32, dec: "decimal128(6,2)", l: list<int64>}
+rows:
+  - {ts: 2024-05-01T10:00:00Z, d: 2024-05-02, dec: 12.34, l: [1, 2]}
+  - {ts: "2024-05-01 10:00:01", d: "2024-05-03", dec: "5.5"}
+`, conformance.Build(mem, 100, "source"))
+	got := conformance.ReadAll(t, src, 100, true)
+	defer conformance.Release(got)
+	if len(got) != 1 || got[0].NumRows() != 2 {
+		t.Fatalf("got %v", got)
+	}
+	r := got[0]
+	for c, want := range []string{"2024-05-01 10:00:00Z", "2024-05-02", "12.34", "[1,2]"} {
+		if s := r.Column(c).ValueStr(0); s != want {
+			t.Errorf("column %s row 0 = %s, want %s", r.ColumnName(c), s, want)
+		}
+	}
+	if s := r.Column(2).ValueStr(1); s != "5.5" && s != "5.50" {
+		t.Errorf("dec row 1 = %s", s)
+	}
+	if !r.Column(3).IsNull(1) {
+		t.Error("missing list should be null")
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"math"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
@@ -129,6 +130,14 @@ func (r *inlineRows) check(i int) ([][]byte, *engine.RowError) {
 			// arrow-go truncates 2.5 into an integer column; silently
 			// changing a value is worse than rejecting the row.
 			return nil, reject(f.Name, "value %v does not fit %s: not an integer", v, f.Type)
+		}
+		if tm, ok := v.(time.Time); ok {
+			// YAML reads an unquoted 2024-05-02 as a time; Arrow's JSON
+			// reader wants a date column's value without a clock.
+			v = tm.Format(time.RFC3339Nano)
+			if id := f.Type.ID(); id == arrow.DATE32 || id == arrow.DATE64 {
+				v = tm.Format(time.DateOnly)
+			}
 		}
 		js, err := json.Marshal([]any{v})
 		if err != nil {
