@@ -16,6 +16,8 @@
 //
 // Rows a format cannot decode come back as engine.RowErrors with file,
 // line, column and the raw bytes; they never end the run by themselves.
+// Reading stdin blocks until data arrives: a cancelled context takes
+// effect at the next batch, not in the middle of a read.
 //
 // # Compression
 //

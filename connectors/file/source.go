@@ -98,6 +98,7 @@ type Source struct {
 
 	read     atomic.Int64 // input bytes consumed, across files
 	reported int64        // read as of the last batch, for Batch.Bytes
+	err      error        // first fatal error, returned by every later Read
 	closed   bool
 }
 
@@ -309,10 +310,23 @@ func (o *open) close() error {
 }
 
 // Read returns the next batch, moving on to the next file at the end of one.
+// A fatal error (unreadable file, schema clash) is returned again by every
+// later Read rather than skipping to the next file.
 func (s *Source) Read(ctx context.Context) (*engine.Batch, error) {
 	if s.closed {
 		return nil, fmt.Errorf("file source: Read: %w", errClosed)
 	}
+	if s.err != nil {
+		return nil, s.err
+	}
+	b, err := s.readBatch(ctx)
+	if err != nil && !errors.Is(err, engine.ErrEndOfInput) && ctx.Err() == nil {
+		s.err = err
+	}
+	return b, err
+}
+
+func (s *Source) readBatch(ctx context.Context) (*engine.Batch, error) {
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, err

@@ -296,6 +296,11 @@ func TestBinarySchemaMismatch(t *testing.T) {
 		for {
 			batch, err := src.Read(ctx)
 			if err != nil {
+				// The error sticks: a retrying caller must not silently
+				// skip to the next file.
+				if _, again := src.Read(ctx); again != err {
+					t.Errorf("Read after %v returned %v", err, again)
+				}
 				return err
 			}
 			batch.Record.Release()
