@@ -7,7 +7,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"sync"
+	"time"
 	"testing"
 
 	"github.com/apache/arrow/go/v15/arrow"
@@ -142,7 +145,31 @@ func run(t *testing.T, opts cli.Options, args ...string) result {
 		opts.Mem = mem
 	}
 	code := cli.Main(append([]string{"weave"}, args...), opts)
+	checkGoroutines(t)
 	return result{code, stdout.String(), stderr.String()}
+}
+
+// checkGoroutines fails the test if a goroutine of the engine, the CLI or
+// the progress meter outlives Main: each run must clean up after itself.
+func checkGoroutines(t *testing.T) {
+	t.Helper()
+	var leaked []string
+	for try := 0; try < 100; try++ {
+		leaked = leaked[:0]
+		buf := make([]byte, 1<<20)
+		buf = buf[:runtime.Stack(buf, true)]
+		for _, g := range strings.Split(string(buf), "\n\n") {
+			if strings.Contains(g, "dataweaver/engine.") || strings.Contains(g, "dataweaver/internal/progress.") ||
+				strings.Contains(g, "dataweaver/internal/cli.") {
+				leaked = append(leaked, g)
+			}
+		}
+		if len(leaked) == 0 {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Errorf("%d goroutine(s) outlived the run:\n%s", len(leaked), strings.Join(leaked, "\n\n"))
 }
 
 // writeFile puts a pipeline file in a temporary directory.
