@@ -319,6 +319,11 @@ func parseTimestamp(b []byte, unit arrow.TimeUnit, strict bool) (int64, bool) {
 // mulAdd returns a*b+c, or false on int64 overflow (nanosecond timestamps
 // only cover the years 1677..2262).
 func mulAdd(a, b, c int64) (int64, bool) {
+	if a < 0 && c > 0 {
+		// Fold the positive fraction into a so that the product of a value
+		// near the minimum does not overflow before c brings it back.
+		a, c = a+1, c-b
+	}
 	hi, lo := bits.Mul64(uint64(absI(a)), uint64(b))
 	if hi != 0 || lo > math.MaxInt64 {
 		return 0, false

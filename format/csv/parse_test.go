@@ -1,0 +1,111 @@
+package csv
+
+import (
+	"math"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow/go/v15/arrow"
+)
+
+func TestParseTimestamp(t *testing.T) {
+	tests := []struct {
+		name   string
+		in     string
+		unit   arrow.TimeUnit
+		strict bool
+		want   int64
+		ok     bool
+	}{
+		{"RFC 3339 Z", "2024-02-29T23:59:59Z", arrow.Second, true, time.Date(2024, 2, 29, 23, 59, 59, 0, time.UTC).Unix(), true},
+		{"offset", "2024-03-01T01:00:00+02:00", arrow.Second, true, time.Date(2024, 2, 29, 23, 0, 0, 0, time.UTC).Unix(), true},
+		{"negative offset", "2024-02-29T23:00:00-01:30", arrow.Second, true, time.Date(2024, 3, 1, 0, 30, 0, 0, time.UTC).Unix(), true},
+		{"space, no zone", "2024-02-29 23:59:59.5", arrow.Millisecond, false, time.Date(2024, 2, 29, 23, 59, 59, 5e8, time.UTC).UnixMilli(), true},
+		{"space is not strict", "2024-02-29 23:59:59Z", arrow.Second, true, 0, false},
+		{"no zone is not strict", "2024-02-29T23:59:59", arrow.Second, true, 0, false},
+		{"date only", "1969-12-31", arrow.Microsecond, false, -86400e6, true},
+		{"min int64 ns", "1677-09-21T00:12:43.145224192Z", arrow.Nanosecond, true, math.MinInt64, true},
+		{"max int64 ns", "2262-04-11T23:47:16.854775807Z", arrow.Nanosecond, true, math.MaxInt64, true},
+		{"past max int64 ns", "2262-04-11T23:47:16.854775808Z", arrow.Nanosecond, true, 0, false},
+		{"before min int64 ns", "1677-09-21T00:12:43.145224191Z", arrow.Nanosecond, true, 0, false},
+		{"year 9999 in us", "9999-12-31T23:59:59.999999Z", arrow.Microsecond, true, time.Date(9999, 12, 31, 23, 59, 59, 999999000, time.UTC).UnixMicro(), true},
+		{"trailing zeros past the unit", "2000-01-01T00:00:00.500000Z", arrow.Millisecond, true, time.Date(2000, 1, 1, 0, 0, 0, 5e8, time.UTC).UnixMilli(), true},
+		{"digits past the unit", "2000-01-01T00:00:00.5001Z", arrow.Millisecond, true, 0, false},
+		{"not a leap year", "2023-02-29T00:00:00Z", arrow.Second, true, 0, false},
+		{"hour 24", "2023-01-01T24:00:00Z", arrow.Second, true, 0, false},
+		{"empty fraction", "2023-01-01T00:00:00.Z", arrow.Second, true, 0, false},
+		{"junk after zone", "2023-01-01T00:00:00Zx", arrow.Second, true, 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := parseTimestamp([]byte(tt.in), tt.unit, tt.strict)
+			if ok != tt.ok || (ok && got != tt.want) {
+				t.Errorf("parseTimestamp(%q) = %d, %v; want %d, %v", tt.in, got, ok, tt.want, tt.ok)
+			}
+			if ok {
+				// The writer's text must read back to the same value.
+				text := appendTimestamp(nil, got, tt.unit)
+				if back, ok := parseTimestamp(text, tt.unit, true); !ok || back != got {
+					t.Errorf("appendTimestamp(%d) = %s, which reads back as %d, %v", got, text, back, ok)
+				}
+			}
+		})
+	}
+}
+
+func TestParseNumbers(t *testing.T) {
+	ints := []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"-9223372036854775808", math.MinInt64, true}, {"9223372036854775807", math.MaxInt64, true},
+		{"9223372036854775808", 0, false}, {"-9223372036854775809", 0, false}, {"+7", 7, true},
+		{"", 0, false}, {"-", 0, false}, {"1.0", 0, false}, {" 1", 0, false}, {"00012", 12, true},
+	}
+	for _, tt := range ints {
+		if got, ok := parseInt([]byte(tt.in)); ok != tt.ok || got != tt.want {
+			t.Errorf("parseInt(%q) = %d, %v", tt.in, got, ok)
+		}
+	}
+	if u, ok := parseUint([]byte("18446744073709551615")); !ok || u != math.MaxUint64 {
+		t.Errorf("parseUint(max) = %d, %v", u, ok)
+	}
+	if _, ok := parseUint([]byte("18446744073709551616")); ok {
+		t.Error("parseUint(max+1) accepted")
+	}
+	floats := []struct {
+		in   string
+		want float64
+	}{
+		{"0.1", 0.1}, {"-0", math.Copysign(0, -1)}, {"123456789012345", 123456789012345}, {"1234567890123456789", 1234567890123456789},
+		{"0.30000000000000004", 0.30000000000000004}, {"1e-7", 1e-7}, {"5e-324", 5e-324}, {".5", 0.5}, {"5.", 5},
+	}
+	for _, tt := range floats {
+		if got, ok := parseFloat([]byte(tt.in)); !ok || math.Float64bits(got) != math.Float64bits(tt.want) {
+			t.Errorf("parseFloat(%q) = %v, %v; want %v", tt.in, got, ok, tt.want)
+		}
+	}
+	for _, bad := range []string{"", ".", "-", "1e999", "1,5", "0x"} {
+		if got, ok := parseFloat([]byte(bad)); ok {
+			t.Errorf("parseFloat(%q) = %v, accepted", bad, got)
+		}
+	}
+	decs := []struct {
+		in         string
+		prec, scal int32
+		want       string
+		ok         bool
+	}{
+		{"12.345", 5, 3, "12.345", true}, {"-0.5", 3, 2, "-0.50", true}, {"12.3450", 5, 3, "12.345", true},
+		{"12.3456", 6, 3, "", false}, {"123.4", 4, 2, "", false}, {"1.", 3, 1, "1.0", true}, {".", 3, 1, "", false},
+		{"99999999999999999999999999999999999999", 38, 0, "99999999999999999999999999999999999999", true},
+		{"999999999999999999999999999999999999999", 38, 0, "", false},
+	}
+	for _, tt := range decs {
+		n, ok := parseDecimal([]byte(tt.in), tt.prec, tt.scal)
+		if ok != tt.ok || (ok && string(appendDecimal(nil, n, tt.scal)) != tt.want) {
+			t.Errorf("parseDecimal(%q, %d, %d) = %s, %v; want %s, %v", tt.in, tt.prec, tt.scal, appendDecimal(nil, n, tt.scal), ok, tt.want, tt.ok)
+		}
+	}
+}
