@@ -2,23 +2,22 @@ package csv
 
 import (
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
 	"github.com/dataweaver/dataweaver/format"
+	"github.com/dataweaver/dataweaver/format/internal/sharedata"
 )
 
-// sharedCSV opens a file of /work/shared/data/csv (see its README), which
-// sits beside the repository; the tests run in format/csv.
+// sharedCSV opens a file of ../shared/data/csv (see its README), failing
+// the test when it is missing.
 func sharedCSV(t *testing.T, name string) *os.File {
 	t.Helper()
-	path := filepath.Join("..", "..", "..", "shared", "data", "csv", name)
-	f, err := os.Open(path)
+	f, err := os.Open(sharedata.Path(t, "csv", name))
 	if err != nil {
-		t.Fatalf("shared test data missing: %v (the repository expects ../shared/data beside it; see shared/data/README.md)", err)
+		t.Fatal(err)
 	}
 	t.Cleanup(func() { f.Close() })
 	return f
