@@ -234,11 +234,11 @@ func (s *Spec) WriteMarkdown(w io.Writer, kind string) {
 	tw.printf("### %s\n\n", s.Name)
 	tw.printf("*%s*", kind)
 	if s.SummaryText != "" {
-		tw.printf(" — %s", s.SummaryText)
+		tw.printf(" — %s", mdText(s.SummaryText))
 	}
 	tw.printf("\n\n")
 	if d := strings.TrimSpace(s.DescText); d != "" {
-		tw.printf("%s\n\n", d)
+		tw.printf("%s\n\n", mdText(d))
 	}
 	if s.ScalarField != "" {
 		tw.printf("May be written as a plain value: `%s: VALUE` means `%s: {%s: VALUE}`.\n\n", s.Name, s.Name, s.ScalarField)
@@ -266,7 +266,7 @@ func writeMarkdownFields(tw *textWriter, fields []*Field, prefix string) {
 		var def string
 		switch {
 		case f.DefaultValue != nil:
-			def = "`" + FormatValue(f.DefaultValue) + "`"
+			def = mdCode(FormatValue(f.DefaultValue))
 		case f.IsOptional, f.Kind == KindObject && !hasRequired(f.Fields):
 			def = "optional"
 		default:
@@ -280,7 +280,7 @@ func writeMarkdownFields(tw *textWriter, fields []*Field, prefix string) {
 			desc = append(desc, "One of: `"+strings.Join(f.Enum, "`, `")+"`.")
 		}
 		for _, ex := range f.Examples {
-			desc = append(desc, "Example: `"+mdEscape(ex)+"`.")
+			desc = append(desc, "Example: "+mdCode(ex)+".")
 		}
 		if f.Advanced {
 			desc = append(desc, "*Advanced.*")
@@ -292,9 +292,34 @@ func writeMarkdownFields(tw *textWriter, fields []*Field, prefix string) {
 	}
 }
 
+// mdText escapes prose for Markdown: descriptions are plain text, so a
+// glob's "**" or a type's "list<type>" must not turn into emphasis or an
+// HTML tag. Spans in backticks are code already and stay as written.
+func mdText(s string) string {
+	parts := strings.Split(s, "`")
+	if len(parts)%2 == 0 {
+		// An unpaired backtick is a literal one.
+		return mdPlain(s)
+	}
+	for i := 0; i < len(parts); i += 2 {
+		parts[i] = mdPlain(parts[i])
+	}
+	return strings.Join(parts, "`")
+}
+
+var mdReplacer = strings.NewReplacer(`\`, `\\`, "*", `\*`, "_", `\_`, "<", "&lt;", ">", "&gt;", "`", "\\`")
+
+func mdPlain(s string) string { return mdReplacer.Replace(s) }
+
 // mdEscape keeps free text inside one table cell: a pipe would end the cell
 // and a newline the row.
 func mdEscape(s string) string {
-	s = strings.ReplaceAll(s, "|", `\|`)
+	s = strings.ReplaceAll(mdText(s), "|", `\|`)
 	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
+}
+
+// mdCode is a code span for a table cell; only a pipe needs escaping there.
+func mdCode(s string) string {
+	s = strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
+	return "`" + strings.ReplaceAll(s, "|", `\|`) + "`"
 }

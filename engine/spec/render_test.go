@@ -27,7 +27,7 @@ func sampleSpec() *spec.Spec {
 			spec.Int("batch_rows").Desc("Rows per batch.").Default(65536),
 			spec.Duration("linger").Default(100*time.Millisecond),
 			spec.StringList("null_values").Desc("Cell texts read as null.").Default([]string{"", "NA"}),
-			spec.Map("rename").Desc("Columns to rename | old → new.").Optional(),
+			spec.Map("rename").Desc("Columns to rename | old → new; see `weave run`. Types like list<int64> and globs like **/*.csv stay literal.").Optional(),
 			spec.Object("csv",
 				spec.String("delimiter").Default(","),
 				spec.Bool("header").Default(true),
