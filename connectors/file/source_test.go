@@ -514,3 +514,35 @@ func TestSharedBinary(t *testing.T) {
 		})
 	}
 }
+
+// TestCloseMidFile stops reading a large compressed file after one batch:
+// Close must stop the decompressor's and the format's goroutines and free
+// their buffers (conformance.Checked fails the test otherwise).
+func TestCloseMidFile(t *testing.T) {
+	for _, tc := range []struct{ file, format, comp string }{
+		{"big.csv.zst", "csv", compZstd},
+		{"big.jsonl.gz", "jsonl", compGzip},
+		{"big.csv", "csv", compNone},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			mem := conformance.Checked(t)
+			rec := conformance.Sample(mem, conformance.SampleSchema, 0, 200_000)
+			path := filepath.Join(t.TempDir(), tc.file)
+			writeWith(t, path, tc.format, tc.comp, mem, rec.Schema(), rec)
+			rec.Release()
+			src := mustSource(t, "{path: "+q(path)+"}", conformance.Build(mem, 1000, "source"))
+			ctx := context.Background()
+			if _, err := src.Open(ctx); err != nil {
+				t.Fatal(err)
+			}
+			b, err := src.Read(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b.Record.Release()
+			if err := src.Close(); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}

@@ -1,0 +1,91 @@
+package conformance
+
+import (
+	"fmt"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/array"
+	"github.com/apache/arrow/go/v15/arrow/memory"
+)
+
+// recorder is a testing.TB that keeps failures instead of failing, so the
+// suite's own checks can be shown to fire.
+type recorder struct {
+	testing.TB
+	errs []string
+}
+
+func (r *recorder) Errorf(format string, args ...any) {
+	r.errs = append(r.errs, fmt.Sprintf(format, args...))
+}
+func (r *recorder) Helper() {}
+
+func TestNoGoroutineLeakFires(t *testing.T) {
+	before := runtime.NumGoroutine()
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() { <-stop }()
+	rec := &recorder{TB: t}
+	NoGoroutineLeak(rec, before)
+	if len(rec.errs) != 1 || !strings.Contains(rec.errs[0], "goroutines still running") || !strings.Contains(rec.errs[0], "TestNoGoroutineLeakFires") {
+		t.Fatalf("a blocked goroutine was not reported with its stack: %v", rec.errs)
+	}
+}
+
+func TestEqualRowsFires(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	want := Sample(mem, SampleSchema, 0, 10)
+	defer want.Release()
+	shifted := Sample(mem, SampleSchema, 1, 10)
+	defer shifted.Release()
+	head, tail, short := want.NewSlice(0, 4), want.NewSlice(4, 10), want.NewSlice(0, 9)
+	defer head.Release()
+	defer tail.Release()
+	defer short.Release()
+	other := Sample(mem, arrow.NewSchema(SampleSchema.Fields()[:2], nil), 0, 10)
+	defer other.Release()
+
+	for _, tc := range []struct {
+		name string
+		got  []arrow.Record
+		want string // "" when EqualRows must stay quiet
+	}{
+		{"same rows in two batches", []arrow.Record{head, tail}, ""},
+		{"a row missing", []arrow.Record{short}, "got 9 rows in 1 batches, want 10"},
+		{"values differ", []arrow.Record{shifted}, `batch 0, row 0 (overall 0), column "id": got 1, want 0`},
+		{"columns differ", []arrow.Record{other}, "2 columns, want 6"},
+		{"batches out of order", []arrow.Record{tail, head}, `column "id": got 4, want 0`},
+	} {
+		rec := &recorder{TB: t}
+		EqualRows(rec, want, tc.got)
+		switch {
+		case tc.want == "" && len(rec.errs) > 0:
+			t.Errorf("%s: unexpected failure %v", tc.name, rec.errs)
+		case tc.want != "" && (len(rec.errs) == 0 || !strings.Contains(strings.Join(rec.errs, "\n"), tc.want)):
+			t.Errorf("%s: failures %v, want one containing %q", tc.name, rec.errs, tc.want)
+		}
+	}
+}
+
+// TestSampleSlices: Sample's rows depend only on their number, which the
+// harnesses rely on to build input and expectations separately.
+func TestSampleSlices(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	whole := Sample(mem, SampleSchema, 0, 30)
+	defer whole.Release()
+	part := Sample(mem, SampleSchema, 12, 7)
+	defer part.Release()
+	slice := whole.NewSlice(12, 19)
+	defer slice.Release()
+	if !array.RecordEqual(part, slice) {
+		t.Fatal("Sample(12, 7) differs from rows 12..18 of Sample(0, 30)")
+	}
+	if whole.Column(2).NullN() == 0 || whole.Column(0).NullN() != 0 {
+		t.Fatal("nullable columns must hold some nulls, others none")
+	}
+}
