@@ -37,3 +37,20 @@ func FuzzParse(f *testing.F) {
 		_, _ = config.Build(file, opts)
 	})
 }
+
+// FuzzSet applies arbitrary --set arguments to a valid file: a bad path or
+// value is an error, never a panic.
+func FuzzSet(f *testing.F) {
+	for _, s := range []string{"batch.rows=5", "sinks[0].file.path=x", "sinks.1={discard: {}}", "stages[0][1]=x",
+		"source=", "a..b=1", "[0]=1", "x=[1", "stages=[{select: {columns: [a]}}]"} {
+		f.Add(s)
+	}
+	base, err := os.ReadFile("testdata/valid_full.yaml")
+	if err != nil {
+		f.Fatal(err)
+	}
+	env := testEnv(f)
+	f.Fuzz(func(t *testing.T, set string) {
+		_, _ = config.Parse(base, "fuzz.yaml", config.Options{Env: env, Lookup: testLookup, Set: []string{set, set}})
+	})
+}
