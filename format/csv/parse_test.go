@@ -2,6 +2,8 @@ package csv
 
 import (
 	"math"
+	"math/rand/v2"
+	"strconv"
 	"testing"
 	"time"
 
@@ -107,5 +109,42 @@ func TestParseNumbers(t *testing.T) {
 		if ok != tt.ok || (ok && string(appendDecimal(nil, n, tt.scal)) != tt.want) {
 			t.Errorf("parseDecimal(%q, %d, %d) = %s, %v; want %s, %v", tt.in, tt.prec, tt.scal, appendDecimal(nil, n, tt.scal), ok, tt.want, tt.ok)
 		}
+	}
+}
+
+// TestAppendCents checks the fast float form against strconv, which it must
+// match byte for byte whenever it applies.
+func TestAppendCents(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	vals := []float64{0.01, -0.01, 0.1, 0.3, 1, 100, 999999.99, 1e6, 12.345, 0.005, math.Copysign(0, -1), 0, 90071992547409.91, 1e-7}
+	for range 50000 {
+		switch rng.IntN(3) {
+		case 0:
+			vals = append(vals, float64(rng.Int64N(2e8)-1e8)/100)
+		case 1:
+			vals = append(vals, float64(rng.Int64N(1e15))/100)
+		default:
+			vals = append(vals, rng.NormFloat64()*1e4)
+		}
+	}
+	applied := 0
+	for _, f := range vals {
+		for _, limit := range []float64{1e6, 1e13} {
+			got, ok := appendCents(nil, f, limit)
+			if !ok {
+				continue
+			}
+			applied++
+			want := strconv.FormatFloat(f, 'f', -1, 64)
+			if limit == 1e6 {
+				want = strconv.FormatFloat(f, 'g', -1, 64)
+			}
+			if string(got) != want {
+				t.Fatalf("appendCents(%v, %g) = %s, strconv says %s", f, limit, got, want)
+			}
+		}
+	}
+	if applied < len(vals)/2 {
+		t.Errorf("fast form applied to only %d of %d values", applied, 2*len(vals))
 	}
 }

@@ -4,6 +4,7 @@ package csv
 // format/jsonl; see column.go.
 
 import (
+	"math"
 	"time"
 
 	"github.com/apache/arrow/go/v15/arrow"
@@ -86,4 +87,48 @@ func appendDecimal(dst []byte, n decimal128.Num, scale int32) []byte {
 	dst = append(dst, s[:k]...)
 	dst = append(dst, '.')
 	return append(dst, s[k:]...)
+}
+
+// appendCents writes f as "[-]int[.d[d]]" when f is exactly the double
+// nearest to a decimal with at most two fraction digits (prices, amounts)
+// and |f| < limit (at most 1e13); ok is false otherwise and nothing is
+// written. Below 2^46 doubles are closer together than 0.01, so no other
+// decimal with two or fewer fraction digits reads back as f: the text is the
+// shortest round-trip form, the one strconv's -1 precision gives, at a
+// fraction of its cost. TestAppendCents holds it to strconv's output.
+func appendCents(dst []byte, f, limit float64) ([]byte, bool) {
+	if f == 0 || !(f > -limit && f < limit) {
+		return dst, false // also keeps -0 and NaN away
+	}
+	c := math.Round(f * 100)
+	if c/100 != f {
+		return dst, false
+	}
+	k := int64(c)
+	if k < 0 {
+		dst = append(dst, '-')
+		k = -k
+	}
+	dst = appendUint(dst, uint64(k/100))
+	switch r := k % 100; {
+	case r == 0:
+	case r%10 == 0:
+		dst = append(dst, '.', byte('0'+r/10))
+	default:
+		dst = append(dst, '.', byte('0'+r/10), byte('0'+r%10))
+	}
+	return dst, true
+}
+
+func appendUint(dst []byte, v uint64) []byte {
+	var b [20]byte
+	i := len(b)
+	for v >= 10 {
+		i--
+		b[i] = byte('0' + v%10)
+		v /= 10
+	}
+	i--
+	b[i] = byte('0' + v)
+	return append(dst, b[i:]...)
 }

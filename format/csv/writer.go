@@ -2,6 +2,7 @@ package csv
 
 import (
 	"encoding/base64"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"math"
@@ -265,6 +266,12 @@ func appendFloat(dst []byte, f float64, bits int) []byte {
 	case math.IsInf(f, -1):
 		return append(dst, "-Inf"...)
 	}
+	if bits == 64 {
+		// Below 1e6 'g' never uses an exponent, so the fast form is the same text.
+		if d, ok := appendCents(dst, f, 1e6); ok {
+			return d
+		}
+	}
 	return strconv.AppendFloat(dst, f, 'g', -1, bits)
 }
 
@@ -278,7 +285,16 @@ var needsQuote = [256]bool{'"': true, '\n': true, '\r': true}
 func appendCell(dst, s []byte, delim byte, force bool) []byte {
 	q := force
 	if !q {
-		for _, c := range s {
+		md := uint64(delim) * lsb8
+		i := 0
+		for ; i+8 <= len(s); i += 8 {
+			x := binary.LittleEndian.Uint64(s[i:])
+			if zeroBytes(x^md)|zeroBytes(x^('"'*lsb8))|zeroBytes(x^('\n'*lsb8))|zeroBytes(x^('\r'*lsb8)) != 0 {
+				q = true
+				break
+			}
+		}
+		for _, c := range s[i:] {
 			if needsQuote[c] || c == delim {
 				q = true
 				break
