@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -50,8 +51,14 @@ func (w *weave) validateCommand() *ucli.Command {
 
 // load reads the one FILE argument into a pipeline.
 func (w *weave) load(c *ucli.Context) (*engine.Pipeline, error) {
-	if c.NArg() != 1 {
-		return nil, usagef("%s needs exactly one pipeline FILE, got %d arguments", c.Command.Name, c.NArg())
+	switch c.NArg() {
+	case 1:
+	case 0:
+		return nil, usagef("%s needs a pipeline FILE", c.Command.Name)
+	default:
+		// Usually an unquoted --set value the shell split at a space.
+		return nil, usagef("%s takes one pipeline FILE, got %d arguments: %s (quote --set values that contain spaces)",
+			c.Command.Name, c.NArg(), quoteAll(c.Args().Slice()))
 	}
 	return config.Load(c.Args().First(), config.Options{
 		Env:    w.opts.Env,
@@ -84,6 +91,14 @@ func (w *weave) run(c *ucli.Context) error {
 		return fmt.Errorf("aborted: %w", err)
 	}
 	return err
+}
+
+func quoteAll(args []string) string {
+	q := make([]string, len(args))
+	for i, a := range args {
+		q[i] = strconv.Quote(a)
+	}
+	return strings.Join(q, " ")
 }
 
 // watchSignals drains on the first signal and cancels on the second. The
