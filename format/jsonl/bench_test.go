@@ -124,6 +124,7 @@ func BenchmarkDecodeChunk(b *testing.B) {
 	}
 	c := &chunk{data: data[:end], line: 1}
 	root, _ := newColumn("", arrow.StructOf(ordersSchema.Fields()...), true)
+	setTokens(root)
 	d := &decoder{mem: memory.DefaultAllocator, schema: ordersSchema, file: "orders.jsonl", root: root}
 	b.SetBytes(int64(len(c.data)))
 	b.ReportAllocs()

@@ -69,6 +69,8 @@ type column struct {
 	// (JSONL), so missing keys can be filled with nulls without clearing.
 	seen []uint32
 	gen  uint32
+	// token is the name as a JSON string, quotes included (JSONL keys).
+	token []byte
 }
 
 // newColumn returns the column for dt, or an error naming the unsupported

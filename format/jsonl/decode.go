@@ -114,22 +114,31 @@ func (d *decoder) object(c *column, b []byte, i int, top bool) (int, bool) {
 			if i >= len(b) || b[i] != '"' {
 				return 0, false
 			}
-			key, j, kb, ok := scanString(b, i, d.keyBuf)
-			d.keyBuf = kb
-			if !ok {
-				return 0, false
+			var (
+				j   int
+				ok  bool
+				idx = -1
+			)
+			// The key usually is the next column's, spelled as the schema
+			// spells it: one comparison of its JSON text, quotes included,
+			// then no scanning and no map lookup.
+			if next < len(kids) && hasPrefixAt(b, i, kids[next].token) {
+				idx, j = next, i+len(kids[next].token)
+			} else {
+				var key []byte
+				key, j, d.keyBuf, ok = scanString(b, i, d.keyBuf)
+				if !ok {
+					return 0, false
+				}
+				if k, found := c.byName[string(key)]; found {
+					idx = k
+				}
 			}
 			j = skipWS(b, j)
 			if j >= len(b) || b[j] != ':' {
 				return 0, false
 			}
 			j = skipWS(b, j+1)
-			idx := -1
-			if next < len(kids) && string(key) == kids[next].name {
-				idx = next
-			} else if k, found := c.byName[string(key)]; found {
-				idx = k
-			}
 			if idx < 0 {
 				// Keys the schema does not have are skipped (validated).
 				if j, ok = skipValue(b, j, 0); !ok {
@@ -138,7 +147,7 @@ func (d *decoder) object(c *column, b []byte, i int, top bool) (int, bool) {
 			} else {
 				k := kids[idx]
 				if c.seen[idx] == gen {
-					return 0, d.fail(k, fmt.Errorf("duplicate key %q", key))
+					return 0, d.fail(k, fmt.Errorf("duplicate key %q", k.name))
 				}
 				c.seen[idx] = gen
 				if j, ok = d.value(k, b, j); !ok {
@@ -167,6 +176,21 @@ func (d *decoder) object(c *column, b []byte, i int, top bool) (int, bool) {
 		}
 	}
 	return i, true
+}
+
+func hasPrefixAt(b []byte, i int, tok []byte) bool {
+	return len(b)-i >= len(tok) && string(b[i:i+len(tok)]) == string(tok)
+}
+
+// setTokens stores each struct child's key as JSON text (see object).
+func setTokens(c *column) {
+	for _, ch := range c.children {
+		ch.token = appendString(nil, []byte(ch.name))
+		setTokens(ch)
+	}
+	if c.child != nil {
+		setTokens(c.child)
+	}
 }
 
 // value decodes the JSON value at b[i] into c.

@@ -62,6 +62,7 @@ func NewReader(in format.Input, opts format.ReadOptions) (format.Reader, error) 
 	}
 	p.start(opts.Workers, func() chunkDecoder {
 		root, _ := newColumn("", rootType, true)
+		setTokens(root)
 		return &decoder{mem: opts.Mem, schema: schema, file: name, root: root}
 	})
 	return &reader{schema: schema, p: p}, nil
