@@ -10,6 +10,7 @@ import (
 
 	"github.com/apache/arrow/go/v15/arrow/ipc"
 	"github.com/apache/arrow/go/v15/arrow/memory"
+	"github.com/dataweaver/dataweaver/format/internal/ipccheck"
 )
 
 // maxMetadata bounds one message's flatbuffer metadata; real ones are
@@ -18,7 +19,7 @@ const maxMetadata = 64 << 20
 
 // messageReader frames IPC messages itself instead of using
 // ipc.NewMessageReader, so that each message's metadata is checked
-// (checkMessage) before arrow-go decodes it, and a body is allocated only
+// (ipccheck.Message) before arrow-go decodes it, and a body is allocated only
 // as its bytes arrive: a corrupt length cannot demand gigabytes up front.
 type messageReader struct {
 	r    io.Reader
@@ -86,7 +87,7 @@ func (m *messageReader) Message() (*ipc.Message, error) {
 	if err != nil {
 		return nil, fmt.Errorf("message metadata: %w", err)
 	}
-	bodyLen, err := checkMessage(meta)
+	bodyLen, err := ipccheck.Message(meta)
 	if err != nil {
 		return nil, err
 	}

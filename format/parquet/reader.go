@@ -32,6 +32,7 @@ func NewReader(in format.Input, opts format.ReadOptions) (format.Reader, error) 
 	}
 
 	var src pq.ReaderAtSeeker
+	srcSize := in.Size
 	if in.RA != nil {
 		src = io.NewSectionReader(in.RA, 0, in.Size)
 	} else {
@@ -40,6 +41,7 @@ func NewReader(in format.Input, opts format.ReadOptions) (format.Reader, error) 
 			return nil, fmt.Errorf("%s: read parquet input: %w", in.Name, err)
 		}
 		src = bytes.NewReader(data)
+		srcSize = int64(len(data))
 	}
 
 	r := &reader{name: in.Name, mem: mem, batch: int64(batch)}
@@ -57,6 +59,16 @@ func NewReader(in format.Input, opts format.ReadOptions) (format.Reader, error) 
 			// collected allocator, then copy and slice into mem.
 			libMem, libBatch = memory.NewGoAllocator(), max(rows, 1)
 			r.copyTo = true
+		}
+		// pqarrow decodes the stored Arrow schema without checks; a
+		// corrupt one can make it loop forever.
+		if err := checkStoredSchema(meta.MetaData().KeyValueMetadata()); err != nil {
+			_ = meta.Close()
+			return err
+		}
+		if err := checkPages(meta, src, srcSize); err != nil {
+			_ = meta.Close()
+			return err
 		}
 		_ = meta.Close()
 
@@ -79,6 +91,9 @@ func NewReader(in format.Input, opts format.ReadOptions) (format.Reader, error) 
 			return err
 		}
 		r.restore = newRestorer(r.rr.Schema(), pf.MetaData().KeyValueMetadata(), mem)
+		if schemaNested(r.rr.Schema()) {
+			return predecode(pf, fr.Manifest, libMem)
+		}
 		return nil
 	})
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/flight"
 	"github.com/apache/arrow/go/v15/arrow/memory"
 	"github.com/apache/arrow/go/v15/parquet/metadata"
+	"github.com/dataweaver/dataweaver/format/internal/ipccheck"
 )
 
 // restorer puts back what pqarrow v15 does not restore from the stored
@@ -50,16 +51,37 @@ func newRestorer(read *arrow.Schema, kv metadata.KeyValueMetadata, mem memory.Al
 	return &restorer{schema: arrow.NewSchema(fields, &md), convert: convert, mem: mem}
 }
 
-func storedSchema(kv metadata.KeyValueMetadata, mem memory.Allocator) *arrow.Schema {
+// decodeStored returns the bytes of the ARROW:schema entry, nil if absent.
+func decodeStored(kv metadata.KeyValueMetadata) ([]byte, error) {
 	v := kv.FindValue("ARROW:schema")
 	if v == nil {
-		return nil
+		return nil, nil
 	}
 	b, err := base64.StdEncoding.DecodeString(*v)
 	if err != nil {
-		if b, err = base64.RawStdEncoding.DecodeString(*v); err != nil {
-			return nil
-		}
+		b, err = base64.RawStdEncoding.DecodeString(*v)
+	}
+	return b, err
+}
+
+func checkStoredSchema(kv metadata.KeyValueMetadata) error {
+	b, err := decodeStored(kv)
+	if err != nil {
+		return fmt.Errorf("stored Arrow schema: %w", err)
+	}
+	if b == nil {
+		return nil
+	}
+	if err := ipccheck.Stream(b); err != nil {
+		return fmt.Errorf("stored Arrow schema: %w", err)
+	}
+	return nil
+}
+
+func storedSchema(kv metadata.KeyValueMetadata, mem memory.Allocator) *arrow.Schema {
+	b, err := decodeStored(kv)
+	if b == nil || err != nil {
+		return nil
 	}
 	var s *arrow.Schema
 	// A corrupt stored schema is not fatal: the Parquet schema still says

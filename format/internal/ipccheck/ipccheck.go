@@ -1,4 +1,7 @@
-package arrowipc
+// Package ipccheck validates Arrow IPC message metadata before arrow-go
+// decodes it. It is shared by the Arrow IPC reader and by the Parquet
+// reader, which decodes the Arrow schema stored in a Parquet footer.
+package ipccheck
 
 import (
 	"encoding/binary"
@@ -9,7 +12,7 @@ import (
 // arrow-go v15 trusts the flatbuffers in IPC metadata: a corrupt vector
 // length makes it allocate that many elements (a fatal out-of-memory that
 // recover cannot catch), and offsets that point back at a parent make it
-// recurse forever. checkMessage walks the parts of a Message that arrow-go
+// recurse forever. Message walks the parts of a Message that arrow-go
 // turns into allocations or recursion and checks every offset and length
 // against the buffer first.
 
@@ -84,7 +87,10 @@ func (f *fbuf) field(tbl, id int) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if 4+2*id+2 > size {
+	// Present when the slot starts inside the vtable, exactly as the
+	// flatbuffers runtime decides (it reads a slot that starts at the
+	// last byte of an odd-sized vtable).
+	if 4+2*id >= size {
 		return -1, nil
 	}
 	off, err := f.u16(vt + 4 + 2*id)
@@ -160,8 +166,8 @@ func (f *fbuf) keyValues(tbl, id int) error {
 	})
 }
 
-// checkMessage validates an IPC Message flatbuffer and returns its body length.
-func checkMessage(meta []byte) (int64, error) {
+// Message validates an IPC Message flatbuffer and returns its body length.
+func Message(meta []byte) (int64, error) {
 	f := &fbuf{b: meta, budget: len(meta)}
 	root, err := f.deref(0)
 	if err != nil {
@@ -294,5 +300,26 @@ func (f *fbuf) recordBatch(rb int, bodyLen int64) error {
 		}
 	}
 	_, err = f.child(rb, 3) // compression
+	return err
+}
+
+// Stream validates the first message of an IPC stream (continuation
+// marker, length, metadata), as stored for example in a Parquet file's
+// ARROW:schema.
+func Stream(b []byte) error {
+	if len(b) >= 4 && binary.LittleEndian.Uint32(b) == 0xFFFFFFFF {
+		b = b[4:]
+	}
+	if len(b) < 4 {
+		return fmt.Errorf("%w: truncated message", errFlatbuf)
+	}
+	n := int64(binary.LittleEndian.Uint32(b))
+	if n > int64(len(b)-4) {
+		return fmt.Errorf("%w: message of %d bytes in %d", errFlatbuf, n, len(b)-4)
+	}
+	body, err := Message(b[4 : 4+n])
+	if err == nil && body > int64(len(b))-4-n {
+		err = fmt.Errorf("%w: body of %d bytes overruns the stream", errFlatbuf, body)
+	}
 	return err
 }

@@ -1,0 +1,51 @@
+package parquet
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/memory"
+	"github.com/dataweaver/dataweaver/format"
+	"github.com/dataweaver/dataweaver/format/internal/testrecords"
+)
+
+// FuzzReadParquet feeds arbitrary bytes to the reader: it must return an
+// error naming the input or records, never panic.
+func FuzzReadParquet(f *testing.F) {
+	mem := memory.NewGoAllocator()
+	for _, c := range []struct {
+		codec  string
+		fields []string
+	}{
+		{"none", []string{"i64", "utf8"}},
+		{"snappy", []string{"list", "struct", "dict"}},
+		{"zstd", []string{"f64", "ts_ms_utc", "dec"}},
+	} {
+		rec := testrecords.Record(mem, testrecords.ByName(c.fields...)...)
+		var buf bytes.Buffer
+		w, err := NewWriter(&buf, rec.Schema(), format.WriteOptions{Compression: c.codec})
+		if err != nil {
+			f.Fatal(err)
+		}
+		if err := w.Write(rec); err != nil {
+			f.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			f.Fatal(err)
+		}
+		rec.Release()
+		f.Add(buf.Bytes())
+	}
+	f.Add([]byte("PAR1\x00\x00\x00\x00PAR1"))
+
+	f.Fuzz(func(t *testing.T, data []byte) {
+		err := readAllErr(data, memory.NewCheckedAllocator(memory.NewGoAllocator()))
+		if err != nil && !strings.Contains(err.Error(), "damaged.parquet") {
+			t.Fatalf("error does not name the file: %v", err)
+		}
+	})
+}
+
+var _ arrow.Record
