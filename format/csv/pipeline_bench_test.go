@@ -20,7 +20,7 @@ import (
 // import. Behind a build tag so that ordinary test runs do not compile the
 // Parquet packages.
 func BenchmarkCSVToParquet(b *testing.B) {
-	data := ordersText(b)
+	data := ordersData(b, false)
 	b.SetBytes(int64(len(data)))
 	b.ResetTimer()
 	rows, cpu0 := 0, cpuTime()

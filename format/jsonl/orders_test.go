@@ -11,12 +11,13 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/array"
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
+	"github.com/dataweaver/dataweaver/connectors/generate"
 	"github.com/dataweaver/dataweaver/format"
 )
 
-// The "orders" table the pipeline targets are stated for: id, customer,
-// email, 2-letter country, amount (some negative), RFC 3339 ts and a
-// nullable note, some of whose texts need CSV quoting.
+// ordersSchema is the quoted variant's schema: the benchmark "orders" table
+// (id, customer, email, 2-letter country, amount, some negative, RFC 3339
+// ts and a nullable note), all nullable.
 var ordersSchema = arrow.NewSchema([]arrow.Field{
 	{Name: "id", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
 	{Name: "customer", Type: arrow.BinaryTypes.String, Nullable: true},
@@ -34,8 +35,19 @@ var (
 	notes      = []string{"leave at the door", "gift wrap, please", "call before delivery", `fragile: "glass"`, "second attempt", "customer asked for an invoice with VAT number", "express"}
 )
 
-// ordersRecords builds rows deterministic rows in batches of batch rows.
-func ordersRecords(mem memory.Allocator, rows, batch int) []arrow.Record {
+// ordersRecords returns the benchmark orders table in batches of batch rows:
+// the project's generator (connectors/generate, the rows the pipeline targets
+// are stated for: notes rare and never quoted) when quoted is false, else
+// this file's variant, where a fifth of the rows have a note with a comma or
+// a quote, so CSV's quoted-field path is measured too.
+func ordersRecords(mem memory.Allocator, rows, batch int, quoted bool) []arrow.Record {
+	if !quoted {
+		var recs []arrow.Record
+		for start := 0; start < rows; start += batch {
+			recs = append(recs, generate.OrdersRange(mem, 42, start, min(batch, rows-start)))
+		}
+		return recs
+	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	var recs []arrow.Record
 	b := array.NewRecordBuilder(mem, ordersSchema)
@@ -70,30 +82,33 @@ func ordersRecords(mem memory.Allocator, rows, batch int) []arrow.Record {
 }
 
 var (
-	ordersOnce  sync.Once
-	ordersJSONL []byte
+	ordersMu   sync.Mutex
+	ordersText = map[bool][]byte{}
 )
 
-// ordersText is the orders table written by this package's writer, made
-// once per test binary.
-func ordersText(tb testing.TB) []byte {
-	ordersOnce.Do(func() {
-		recs := ordersRecords(memory.DefaultAllocator, benchRows, 65536)
-		var buf bytes.Buffer
-		w, err := NewWriter(&buf, ordersSchema, format.WriteOptions{})
-		if err != nil {
-			panic(err)
+// ordersData is the orders table written by this package's writer, made
+// once per test binary and variant.
+func ordersData(tb testing.TB, quoted bool) []byte {
+	ordersMu.Lock()
+	defer ordersMu.Unlock()
+	if data, ok := ordersText[quoted]; ok {
+		return data
+	}
+	recs := ordersRecords(memory.DefaultAllocator, benchRows, 65536, quoted)
+	var buf bytes.Buffer
+	w, err := NewWriter(&buf, recs[0].Schema(), format.WriteOptions{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, r := range recs {
+		if err := w.Write(r); err != nil {
+			tb.Fatal(err)
 		}
-		for _, r := range recs {
-			if err := w.Write(r); err != nil {
-				panic(err)
-			}
-			r.Release()
-		}
-		if err := w.Close(); err != nil {
-			panic(err)
-		}
-		ordersJSONL = buf.Bytes()
-	})
-	return ordersJSONL
+		r.Release()
+	}
+	if err := w.Close(); err != nil {
+		tb.Fatal(err)
+	}
+	ordersText[quoted] = buf.Bytes()
+	return buf.Bytes()
 }
