@@ -9,6 +9,8 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/dataweaver/dataweaver/format"
 )
 
 // Compression names as pipeline files write them.
@@ -57,17 +59,34 @@ func decompress(kind string, r io.Reader) (io.Reader, func() error, error) {
 	case compGzip:
 		zr, err := gzip.NewReader(r)
 		if err != nil {
-			return nil, nil, fmt.Errorf("gzip: %w", err)
+			return nil, nil, fmt.Errorf("gzip: %w: %w", format.ErrMalformed, err)
 		}
-		return zr, zr.Close, nil
+		return &streamErrors{r: zr, kind: kind}, zr.Close, nil
 	case compZstd:
 		zr, err := zstd.NewReader(r)
 		if err != nil {
 			return nil, nil, fmt.Errorf("zstd: %w", err)
 		}
-		return zr, func() error { zr.Close(); return nil }, nil
+		return &streamErrors{r: zr, kind: kind}, func() error { zr.Close(); return nil }, nil
 	}
 	return r, func() error { return nil }, nil
+}
+
+// streamErrors hides io.ErrUnexpectedEOF from a truncated compressed
+// stream behind an error of its own. Readers that fill buffers with
+// io.ReadFull take io.ErrUnexpectedEOF for a short last read, that is, for
+// a clean end: a cut .zst would then lose its tail without a word.
+type streamErrors struct {
+	r    io.Reader
+	kind string
+}
+
+func (s *streamErrors) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if err != nil && err != io.EOF {
+		err = fmt.Errorf("%s stream is truncated or corrupt: %w: %v", s.kind, format.ErrMalformed, err)
+	}
+	return n, err
 }
 
 // compressor is the writing side: Flush pushes a complete compressed block
