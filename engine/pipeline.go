@@ -28,9 +28,11 @@ type Pipeline struct {
 	// batches in flight, flush the sinks and return without error: a
 	// graceful stop (SIGINT). Cancelling Run's context aborts instead.
 	Drain <-chan struct{}
-	// Metrics, when set, is updated live while the pipeline runs (the CLI
-	// reads it for its progress line); Run returns it either way.
+	// Metrics, when set from NewMetrics, is updated live while the pipeline
+	// runs (the CLI reads it for its progress line); Run returns it either way.
 	Metrics *Metrics
+
+	closed bool
 }
 
 // SourceStep is the pipeline's source and its error policy for rows it

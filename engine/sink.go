@@ -9,7 +9,8 @@ import (
 // Sink writes batches: the seed's write().
 //
 // The engine calls Open once with the schema of the batches it will receive,
-// then Write and Flush from a single goroutine, then Close.
+// then Write and Flush from a single goroutine, then Close. Close must be
+// safe without Open (a pipeline that failed before opening its sinks).
 type Sink interface {
 	Open(ctx context.Context, schema *arrow.Schema) error
 	// Write writes one batch; it must not keep rec after returning. A failed

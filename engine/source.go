@@ -8,9 +8,11 @@ import (
 
 // Source produces record batches: the seed's read().
 //
-// The engine calls Open once, then Read from a single goroutine until it
+// The engine calls Open, then Read from a single goroutine until it
 // returns ErrEndOfInput (or the pipeline stops), then Close. Ack may be
-// called from another goroutine while Read is running.
+// called from another goroutine while Read is running. Validate opens and
+// closes a source before Run opens it again, so Open after Close must work,
+// and Close must be safe without Open.
 type Source interface {
 	// Open prepares the source and returns the schema of every batch it will
 	// produce, so that stages and sinks can be checked before data flows.

@@ -11,6 +11,7 @@ type Stage interface {
 	// Bind is called once, before any data, with the schema of the batches
 	// the stage will receive. It returns the schema of the batches it emits,
 	// or an error wrapping ErrSchema when it cannot work on that input.
+	// Validate and Run both call it, so it may be called more than once.
 	Bind(ctx context.Context, in *arrow.Schema) (*arrow.Schema, error)
 	// Process transforms one batch. When the stage is configured with more
 	// than one worker it is called from several goroutines at once.

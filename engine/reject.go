@@ -1,0 +1,83 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/memory"
+)
+
+// maxLoggedSkips bounds the warn lines a skipping step writes, so a file of
+// bad rows does not drown the log; the count in the summary stays exact.
+const maxLoggedSkips = 20
+
+// reject applies a step's policy to rows it could not handle. src is the
+// batch the rows' indexes point into (nil for source rejects, which carry
+// their raw bytes instead).
+func (r *runner) reject(ctx context.Context, step string, policy Policy, m *StepMetrics, rows []RowError, src arrow.Record) error {
+	for i := range rows {
+		rows[i].Step = step
+	}
+	switch policy {
+	case Skip:
+		before := m.Skipped.Add(int64(len(rows))) - int64(len(rows))
+		for i := range rows {
+			if n := before + int64(i); n < maxLoggedSkips {
+				r.log.Warn("skipped row", "step", step, "error", rows[i].Error())
+			} else if n == maxLoggedSkips {
+				r.log.Warn("further skipped rows are counted but not logged", "step", step)
+			}
+		}
+		return nil
+	case DeadLetter:
+		if err := r.dlq.write(ctx, rows, src); err != nil {
+			return fmt.Errorf("%s: dead_letter: %w", step, err)
+		}
+		m.DeadLettered.Add(int64(len(rows)))
+		return nil
+	default:
+		if len(rows) == 1 {
+			return fmt.Errorf("%w: %w", ErrRejected, &rows[0])
+		}
+		return fmt.Errorf("%w: %w (and %d more rows in this batch)", ErrRejected, &rows[0], len(rows)-1)
+	}
+}
+
+// deadLetters serialises writes to the dead-letter sink from every step.
+type deadLetters struct {
+	mu      sync.Mutex
+	sink    Sink
+	mem     memory.Allocator
+	dirty   bool
+	metrics *StepMetrics
+}
+
+func (d *deadLetters) write(ctx context.Context, rows []RowError, src arrow.Record) error {
+	rec := deadLetterRecord(d.mem, rows, src)
+	defer rec.Release()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := withRetry(ctx, DefaultRetry, func() error { return d.sink.Write(ctx, rec) }); err != nil {
+		return err
+	}
+	d.dirty = true
+	d.metrics.Batches.Add(1)
+	d.metrics.RowsIn.Add(rec.NumRows())
+	d.metrics.RowsOut.Add(rec.NumRows())
+	return nil
+}
+
+func (d *deadLetters) flush(ctx context.Context) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.dirty {
+		return nil
+	}
+	if err := withRetry(ctx, DefaultRetry, func() error { return d.sink.Flush(ctx) }); err != nil {
+		return err
+	}
+	d.dirty = false
+	return nil
+}

@@ -1,0 +1,422 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/memory"
+)
+
+// StepSchema is the schema a step emits.
+type StepSchema struct {
+	Name   string
+	Schema *arrow.Schema
+}
+
+// envelope carries one source batch through the pipeline. rec may be nil
+// or empty (everything filtered or skipped): the envelope still travels to
+// the sinks so the batch is acknowledged in order.
+type envelope struct {
+	seq     int64
+	rowBase int64 // source rows before this batch, for error messages
+	rec     arrow.Record
+}
+
+func (e *envelope) release() {
+	if e == nil {
+		return
+	}
+	if e.rec != nil {
+		e.rec.Release()
+		e.rec = nil
+	}
+}
+
+func (e *envelope) rows() int64 {
+	if e.rec == nil {
+		return 0
+	}
+	return e.rec.NumRows()
+}
+
+// Validate checks that the steps fit together without moving any data: it
+// opens the source to learn its schema, binds each stage to the schema
+// before it, asks sinks that can whether they accept theirs, and closes the
+// source again. It returns each step's output schema.
+func (p *Pipeline) Validate(ctx context.Context) ([]StepSchema, error) {
+	if err := p.check(); err != nil {
+		return nil, err
+	}
+	schema, err := p.Source.Source.Open(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", p.Source.Name, err)
+	}
+	defer p.Source.Source.Close()
+	return p.bind(ctx, schema)
+}
+
+func (p *Pipeline) check() error {
+	var errs []error
+	if p.Source.Source == nil {
+		errs = append(errs, fmt.Errorf("%w: pipeline %q has no source", ErrInvalidConfig, p.Name))
+	}
+	if len(p.Sinks) == 0 {
+		errs = append(errs, fmt.Errorf("%w: pipeline %q has no sink", ErrInvalidConfig, p.Name))
+	}
+	needDLQ := p.Source.OnError == DeadLetter
+	for _, s := range p.Stages {
+		if s.Stage == nil {
+			errs = append(errs, fmt.Errorf("%w: stage %q is nil", ErrInvalidConfig, s.Name))
+		}
+		needDLQ = needDLQ || s.OnError == DeadLetter
+	}
+	for _, s := range p.Sinks {
+		if s.Sink == nil {
+			errs = append(errs, fmt.Errorf("%w: sink %q is nil", ErrInvalidConfig, s.Name))
+		}
+		needDLQ = needDLQ || s.OnError == DeadLetter
+	}
+	if needDLQ && p.DeadLetter == nil {
+		errs = append(errs, fmt.Errorf("%w: a step uses the dead_letter policy but the pipeline has no dead_letter sink", ErrInvalidConfig))
+	}
+	return errors.Join(errs...)
+}
+
+func (p *Pipeline) bind(ctx context.Context, schema *arrow.Schema) ([]StepSchema, error) {
+	out := []StepSchema{{Name: p.Source.Name, Schema: schema}}
+	for _, s := range p.Stages {
+		next, err := s.Stage.Bind(ctx, schema)
+		if err != nil {
+			return out, fmt.Errorf("stage %s: %w", s.Name, err)
+		}
+		if next == nil {
+			return out, fmt.Errorf("stage %s: %w: Bind returned no schema", s.Name, ErrSchema)
+		}
+		schema = next
+		out = append(out, StepSchema{Name: s.Name, Schema: schema})
+	}
+	for _, s := range p.Sinks {
+		if c, ok := s.Sink.(SchemaChecker); ok {
+			if err := c.CheckSchema(schema); err != nil {
+				return out, fmt.Errorf("sink %s: %w", s.Name, err)
+			}
+		}
+	}
+	if c, ok := p.DeadLetter.(SchemaChecker); ok {
+		if err := c.CheckSchema(DeadLetterSchema); err != nil {
+			return out, fmt.Errorf("dead_letter: %w", err)
+		}
+	}
+	return out, nil
+}
+
+// Run moves every batch from the source through the stages to the sinks and
+// returns the run's metrics. It returns when the source is exhausted and
+// every sink has flushed, when Drain is closed and the batches in flight are
+// done, or at the first error that the steps' policies do not absorb.
+// Cancelling ctx aborts at once. Every goroutine Run starts has ended when
+// it returns.
+func (p *Pipeline) Run(ctx context.Context) (*Metrics, error) {
+	r, err := p.newRun()
+	if err != nil {
+		return r.metrics, errors.Join(err, p.Close())
+	}
+	err = r.run(ctx)
+	r.metrics.End.Store(time.Now().UnixNano())
+	return r.metrics, err
+}
+
+type runner struct {
+	p       *Pipeline
+	log     *slog.Logger
+	mem     memory.Allocator
+	metrics *Metrics
+	src     *StepMetrics
+	stages  []*StepMetrics
+	sinks   []*StepMetrics
+	dlq     *deadLetters
+	acker   *acker
+	buffer  int
+}
+
+// NewMetrics returns the metrics a run of p fills in: one entry per step,
+// in pipeline order. Set p.Metrics to it before Run to read the figures
+// live from another goroutine (the CLI's progress line); Run only updates
+// the counters, never the slice.
+func (p *Pipeline) NewMetrics() *Metrics {
+	m := &Metrics{Start: time.Now()}
+	m.Steps = append(m.Steps, &StepMetrics{Name: p.Source.Name, Kind: KindSource})
+	for _, s := range p.Stages {
+		m.Steps = append(m.Steps, &StepMetrics{Name: s.Name, Kind: KindStage})
+	}
+	for _, s := range p.Sinks {
+		m.Steps = append(m.Steps, &StepMetrics{Name: s.Name, Kind: KindSink})
+	}
+	if p.DeadLetter != nil {
+		m.Steps = append(m.Steps, &StepMetrics{Name: "dead_letter", Kind: KindSink})
+	}
+	if sz, ok := p.Source.Source.(Sized); ok {
+		m.Source = sz
+	}
+	return m
+}
+
+func (p *Pipeline) newRun() (*runner, error) {
+	r := &runner{p: p, log: p.Logger, mem: p.Mem, metrics: p.Metrics, buffer: p.Buffer}
+	if r.log == nil {
+		r.log = slog.Default()
+	}
+	if r.mem == nil {
+		r.mem = memory.DefaultAllocator
+	}
+	if r.buffer <= 0 {
+		r.buffer = 4
+	}
+	if r.metrics == nil || len(r.metrics.Steps) != 1+len(p.Stages)+len(p.Sinks)+btoi(p.DeadLetter != nil) {
+		r.metrics = p.NewMetrics()
+	}
+	steps := r.metrics.Steps
+	r.src = steps[0]
+	r.stages = steps[1 : 1+len(p.Stages)]
+	r.sinks = steps[1+len(p.Stages) : 1+len(p.Stages)+len(p.Sinks)]
+	return r, p.check()
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// Close closes every step of a pipeline that will not be run (after
+// Validate, say). Run closes the steps itself; Close after Run does nothing.
+func (p *Pipeline) Close() error {
+	if p.closed {
+		return nil
+	}
+	p.closed = true
+	var errs []error
+	for _, s := range p.Sinks {
+		if s.Sink != nil {
+			if err := s.Sink.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("sink %s: %w", s.Name, err))
+			}
+		}
+	}
+	if p.DeadLetter != nil {
+		if err := p.DeadLetter.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("dead_letter: %w", err))
+		}
+	}
+	for _, s := range p.Stages {
+		if s.Stage != nil {
+			if err := s.Stage.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("stage %s: %w", s.Name, err))
+			}
+		}
+	}
+	if p.Source.Source != nil {
+		if err := p.Source.Source.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", p.Source.Name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (r *runner) run(ctx context.Context) (err error) {
+	p := r.p
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+
+	// Every step is closed whatever happens, opened or not (a Close
+	// without Open is valid for every step); a Close error (a Parquet footer
+	// that failed to write) fails the run too.
+	defer func() {
+		if r.dlq != nil {
+			if ferr := r.dlq.flush(context.WithoutCancel(ctx)); ferr != nil && err == nil {
+				err = fmt.Errorf("dead_letter: %w", ferr)
+			}
+		}
+		if cerr := p.Close(); cerr != nil && err == nil {
+			err = cerr
+		}
+	}()
+	schema, err := p.Source.Source.Open(ctx)
+	if err != nil {
+		return fmt.Errorf("%s: %w", p.Source.Name, err)
+	}
+	schemas, err := p.bind(ctx, schema)
+	if err != nil {
+		return err
+	}
+	final := schemas[len(schemas)-1].Schema
+	if p.DeadLetter != nil {
+		if err := p.DeadLetter.Open(ctx, DeadLetterSchema); err != nil {
+			return fmt.Errorf("dead_letter: %w", err)
+		}
+		r.dlq = &deadLetters{sink: p.DeadLetter, mem: r.mem, metrics: r.metrics.Steps[len(r.metrics.Steps)-1]}
+	}
+	for _, s := range p.Sinks {
+		if err := s.Sink.Open(ctx, final); err != nil {
+			return fmt.Errorf("sink %s: %w", s.Name, err)
+		}
+	}
+	r.acker = newAcker(p.Source.Source, len(p.Sinks))
+	if r.dlq != nil {
+		r.acker.beforeAck = r.dlq.flush
+	}
+
+	var (
+		wg       sync.WaitGroup
+		chans    []chan *envelope
+		errOnce  sync.Once
+		firstErr error
+	)
+	fail := func(err error) {
+		if err == nil {
+			return
+		}
+		errOnce.Do(func() { firstErr = err; cancel(err) })
+	}
+	newChan := func() chan *envelope {
+		c := make(chan *envelope, r.buffer)
+		chans = append(chans, c)
+		return c
+	}
+	goStep := func(f func() error) {
+		wg.Add(1)
+		go func() { defer wg.Done(); fail(f()) }()
+	}
+
+	in := newChan()
+	first := in
+	goStep(func() error { return r.readSource(ctx, first) })
+	for i := range p.Stages {
+		out := newChan()
+		stIn, stOut, i := in, out, i
+		goStep(func() error { return r.runStage(ctx, i, stIn, stOut) })
+		in = out
+	}
+	sinkIns := make([]chan *envelope, len(p.Sinks))
+	for i := range p.Sinks {
+		sinkIns[i] = newChan()
+	}
+	last := in
+	goStep(func() error { return fanOut(ctx, last, sinkIns) })
+	for i := range p.Sinks {
+		i := i
+		goStep(func() error { return r.runSink(ctx, i, sinkIns[i]) })
+	}
+	wg.Wait()
+	// Everything has stopped; whatever an abort left queued is released so
+	// no Arrow memory outlives the run.
+	for _, c := range chans {
+		for e := range c {
+			e.release()
+		}
+	}
+	if firstErr != nil {
+		return firstErr
+	}
+	return context.Cause(ctx)
+}
+
+// readSource reads until end of input, Drain, or an error. It owns out and
+// closes it, which lets the rest of the pipeline finish.
+func (r *runner) readSource(ctx context.Context, out chan<- *envelope) error {
+	defer close(out)
+	p := r.p
+	readCtx, stopRead := context.WithCancel(ctx)
+	defer stopRead()
+	if p.Drain != nil {
+		go func() {
+			select {
+			case <-p.Drain:
+				stopRead()
+			case <-readCtx.Done():
+			}
+		}()
+	}
+	var seq, rows int64
+	for {
+		if readCtx.Err() != nil {
+			return r.drained(ctx)
+		}
+		b, err := p.Source.Source.Read(readCtx)
+		if errors.Is(err, ErrEndOfInput) {
+			return nil
+		}
+		if err != nil {
+			if readCtx.Err() != nil {
+				return r.drained(ctx)
+			}
+			return fmt.Errorf("%s: %w", p.Source.Name, err)
+		}
+		env := &envelope{seq: seq, rowBase: rows, rec: b.Record}
+		seq++
+		n := env.rows()
+		rows += n + int64(len(b.Rejects))
+		r.src.Batches.Add(1)
+		r.src.RowsIn.Add(n + int64(len(b.Rejects)))
+		r.src.RowsOut.Add(n)
+		r.src.Bytes.Add(b.Bytes)
+		if len(b.Rejects) > 0 {
+			if err := r.reject(ctx, p.Source.Name, p.Source.OnError, r.src, b.Rejects, nil); err != nil {
+				env.release()
+				return err
+			}
+		}
+		r.acker.add(env.seq, b.Checkpoint)
+		select {
+		case out <- env:
+		case <-ctx.Done():
+			env.release()
+			return context.Cause(ctx)
+		}
+	}
+}
+
+// drained tells a graceful stop (nil) from an abort.
+func (r *runner) drained(ctx context.Context) error {
+	if ctx.Err() != nil {
+		return context.Cause(ctx)
+	}
+	r.log.Info("stopped reading; finishing batches in flight", "pipeline", r.p.Name)
+	return nil
+}
+
+// fanOut hands every batch to every sink.
+func fanOut(ctx context.Context, in <-chan *envelope, outs []chan *envelope) error {
+	defer func() {
+		for _, o := range outs {
+			close(o)
+		}
+	}()
+	for env := range in {
+		for i, o := range outs {
+			e := env
+			if i < len(outs)-1 {
+				e = &envelope{seq: env.seq, rowBase: env.rowBase, rec: env.rec}
+				if e.rec != nil {
+					e.rec.Retain()
+				}
+			}
+			select {
+			case o <- e:
+			case <-ctx.Done():
+				e.release()
+				if i < len(outs)-1 {
+					env.release()
+				}
+				return context.Cause(ctx)
+			}
+		}
+	}
+	return nil
+}

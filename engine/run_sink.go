@@ -1,0 +1,108 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"time"
+)
+
+// flushEvery bounds how many batches a sink holds unflushed when its queue
+// never runs dry; otherwise it flushes whenever it catches up.
+const flushEvery = 16
+
+func (r *runner) runSink(ctx context.Context, i int, in <-chan *envelope) error {
+	step := r.p.Sinks[i]
+	m := r.sinks[i]
+	retry := step.Retry
+	if retry == (Retry{}) {
+		retry = DefaultRetry
+	}
+	var pending []int64
+	flush := func() error {
+		if len(pending) == 0 {
+			return nil
+		}
+		if err := withRetry(ctx, retry, func() error { return step.Sink.Flush(ctx) }); err != nil {
+			// Which rows a failed flush lost is unknown, so no policy can
+			// absorb it: fail, and the unacknowledged batches are read again.
+			return fmt.Errorf("sink %s: flush: %w", step.Name, err)
+		}
+		err := r.acker.done(ctx, pending)
+		pending = pending[:0]
+		if err != nil {
+			return fmt.Errorf("%s: ack: %w", r.p.Source.Name, err)
+		}
+		return nil
+	}
+	for {
+		var env *envelope
+		var ok bool
+		select {
+		case env, ok = <-in:
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
+		if !ok {
+			return flush()
+		}
+		if n := env.rows(); n > 0 {
+			m.Batches.Add(1)
+			m.RowsIn.Add(n)
+			err := withRetry(ctx, retry, func() error { return step.Sink.Write(ctx, env.rec) })
+			switch {
+			case err == nil:
+				m.RowsOut.Add(n)
+			case ctx.Err() != nil:
+				env.release()
+				return context.Cause(ctx)
+			default:
+				err = fmt.Errorf("sink %s: batch %d (source rows from %d): %w", step.Name, env.seq, env.rowBase, err)
+				if step.OnError == Fail {
+					env.release()
+					return err
+				}
+				if rerr := r.reject(ctx, step.Name, step.OnError, m, allRows(env.rec, err), env.rec); rerr != nil {
+					env.release()
+					return rerr
+				}
+			}
+		}
+		pending = append(pending, env.seq)
+		env.release()
+		if len(in) == 0 || len(pending) >= flushEvery {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// withRetry calls f until it succeeds, returns a Permanent error, or has
+// been tried r.Attempts times, sleeping with exponential backoff and full
+// jitter in between (jitter keeps many pipelines from retrying in step).
+func withRetry(ctx context.Context, r Retry, f func() error) error {
+	delay := r.Initial
+	var err error
+	for attempt := 1; ; attempt++ {
+		if err = f(); err == nil || IsPermanent(err) || attempt >= r.Attempts {
+			break
+		}
+		sleep := time.Duration(0)
+		if delay > 0 {
+			sleep = time.Duration(rand.Int64N(int64(delay) + 1))
+		}
+		t := time.NewTimer(sleep)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		}
+		delay = min(delay*2, r.Max)
+	}
+	if err != nil && r.Attempts > 1 && !IsPermanent(err) {
+		return fmt.Errorf("after %d attempts: %w", r.Attempts, err)
+	}
+	return err
+}

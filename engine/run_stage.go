@@ -1,0 +1,213 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"sync"
+)
+
+// runStage moves batches through one stage, on as many workers as the step
+// asks for, keeping input order unless the step says otherwise.
+func (r *runner) runStage(ctx context.Context, i int, in <-chan *envelope, out chan<- *envelope) error {
+	defer close(out)
+	step := r.p.Stages[i]
+	workers := max(step.Workers, 1)
+	if workers == 1 {
+		for env := range in {
+			if err := r.process(ctx, i, env); err != nil {
+				env.release()
+				return err
+			}
+			if err := send(ctx, out, env); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if step.Unordered {
+		return r.runStageUnordered(ctx, i, workers, in, out)
+	}
+	return r.runStageOrdered(ctx, i, workers, in, out)
+}
+
+func send(ctx context.Context, out chan<- *envelope, env *envelope) error {
+	select {
+	case out <- env:
+		return nil
+	case <-ctx.Done():
+		env.release()
+		return context.Cause(ctx)
+	}
+}
+
+type stageResult struct {
+	env *envelope
+	err error
+}
+
+// recv takes the next envelope from in, or reports false when in is closed
+// or stop is closed.
+func recv(in <-chan *envelope, stop <-chan struct{}) (*envelope, bool) {
+	select {
+	case env, ok := <-in:
+		return env, ok
+	case <-stop:
+		return nil, false
+	}
+}
+
+// runStageOrdered keeps order with a queue of per-batch result slots: the
+// dispatcher enqueues a slot per batch in input order and hands the batch to
+// any free worker; the collector waits on the slots in queue order. The
+// queue's capacity bounds the batches in flight.
+func (r *runner) runStageOrdered(ctx context.Context, i, workers int, in <-chan *envelope, out chan<- *envelope) error {
+	type job struct {
+		env  *envelope
+		slot chan stageResult
+	}
+	jobs := make(chan job)
+	order := make(chan chan stageResult, workers*2)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1 + workers)
+	go func() {
+		defer wg.Done()
+		defer close(jobs)
+		defer close(order)
+		for {
+			env, ok := recv(in, stop)
+			if !ok {
+				return
+			}
+			slot := make(chan stageResult, 1)
+			select {
+			case order <- slot:
+			case <-stop:
+				env.release()
+				return
+			}
+			select {
+			case jobs <- job{env, slot}:
+			case <-stop:
+				slot <- stageResult{env: env, err: context.Canceled}
+				return
+			}
+		}
+	}()
+	for w := 0; w < workers; w++ {
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				j.slot <- stageResult{j.env, r.process(ctx, i, j.env)}
+			}
+		}()
+	}
+	// Every slot in order is filled once the helpers are done, so the
+	// cleanup can wait on each without blocking forever.
+	var current chan stageResult
+	defer func() {
+		close(stop)
+		wg.Wait()
+		if current != nil {
+			(<-current).env.release()
+		}
+		for slot := range order {
+			(<-slot).env.release()
+		}
+	}()
+	for slot := range order {
+		current = slot
+		var res stageResult
+		select {
+		case res = <-slot:
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
+		current = nil
+		if res.err != nil {
+			res.env.release()
+			return res.err
+		}
+		if err := send(ctx, out, res.env); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *runner) runStageUnordered(ctx context.Context, i, workers int, in <-chan *envelope, out chan<- *envelope) error {
+	stop := make(chan struct{})
+	var once sync.Once
+	var first error
+	var wg sync.WaitGroup
+	wg.Add(workers)
+	for w := 0; w < workers; w++ {
+		go func() {
+			defer wg.Done()
+			for {
+				env, ok := recv(in, stop)
+				if !ok {
+					return
+				}
+				err := r.process(ctx, i, env)
+				if err == nil {
+					err = send(ctx, out, env)
+				} else {
+					env.release()
+				}
+				if err != nil {
+					once.Do(func() { first = err; close(stop) })
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return first
+}
+
+// process runs the stage on env.rec in place, applying the step's policy to
+// rejected rows and failed batches.
+func (r *runner) process(ctx context.Context, i int, env *envelope) error {
+	step := r.p.Stages[i]
+	m := r.stages[i]
+	in := env.rec
+	if in == nil {
+		return nil
+	}
+	m.Batches.Add(1)
+	m.RowsIn.Add(in.NumRows())
+	if in.NumRows() == 0 {
+		m.RowsOut.Add(0)
+		return nil
+	}
+	out, rejects, err := step.Stage.Process(ctx, in)
+	if err != nil {
+		if ctx.Err() != nil {
+			return context.Cause(ctx)
+		}
+		err = fmt.Errorf("stage %s: batch %d (source rows %d-%d): %w", step.Name, env.seq, env.rowBase, env.rowBase+in.NumRows()-1, err)
+		if step.OnError == Fail {
+			return err
+		}
+		if rerr := r.reject(ctx, step.Name, step.OnError, m, allRows(in, err), in); rerr != nil {
+			return rerr
+		}
+		env.release()
+		return nil
+	}
+	if len(rejects) > 0 {
+		if rerr := r.reject(ctx, step.Name, step.OnError, m, rejects, in); rerr != nil {
+			if out != nil {
+				out.Release()
+			}
+			return rerr
+		}
+	}
+	in.Release()
+	env.rec = out
+	if out != nil {
+		m.RowsOut.Add(out.NumRows())
+	}
+	return nil
+}
