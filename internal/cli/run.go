@@ -8,7 +8,6 @@ import (
 	"os/signal"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -78,7 +77,9 @@ func (w *weave) run(c *ucli.Context) error {
 	defer cancel()
 	drain := make(chan struct{})
 	p.Drain = drain
-	p.Metrics = &engine.Metrics{}
+	// NewMetrics fixes the step list before Run starts, so the progress
+	// line can read the counters from its own goroutine without a race.
+	p.Metrics = p.NewMetrics()
 	aborted := w.watchSignals(ctx, drain, cancel)
 
 	stopMeter := w.startMeter(p)
@@ -150,15 +151,9 @@ func (w *weave) startMeter(p *engine.Pipeline) (stop func()) {
 	if !tty {
 		return func() {}
 	}
-	gate := gateSource(p)
 	m := p.Metrics
 	read := func() progress.Stats {
 		var s progress.Stats
-		select {
-		case <-gate:
-		default:
-			return s // Run is still filling in m
-		}
 		s.Elapsed = m.Elapsed()
 		if src := m.Step(p.Source.Name); src != nil {
 			s.Rows, s.Bytes = src.RowsOut.Load(), src.Bytes.Load()
@@ -174,39 +169,6 @@ func (w *weave) startMeter(p *engine.Pipeline) (stop func()) {
 		meter.Stop()
 		w.stderr.set(w.opts.Stderr)
 	}
-}
-
-// gateSource wraps the pipeline's source so the returned channel closes
-// at the first Read. Run fills in p.Metrics (Start, Steps, Source) before
-// it starts the goroutine that reads, and does not write those fields
-// again, so from then on the meter may read them without a data race.
-// The engine has no such signal of its own yet; when it has, this goes.
-func gateSource(p *engine.Pipeline) <-chan struct{} {
-	g := &readGate{Source: p.Source.Source, started: make(chan struct{})}
-	// Sized is the one optional interface the engine looks for on a
-	// source; hiding it would lose the progress bar.
-	if sz, ok := p.Source.Source.(engine.Sized); ok {
-		p.Source.Source = sizedReadGate{g, sz}
-	} else {
-		p.Source.Source = g
-	}
-	return g.started
-}
-
-type readGate struct {
-	engine.Source
-	once    sync.Once
-	started chan struct{}
-}
-
-func (g *readGate) Read(ctx context.Context) (*engine.Batch, error) {
-	g.once.Do(func() { close(g.started) })
-	return g.Source.Read(ctx)
-}
-
-type sizedReadGate struct {
-	*readGate
-	engine.Sized
 }
 
 func (w *weave) validate(c *ucli.Context) error {
