@@ -6,20 +6,24 @@
 // Parquet keeps its metadata in a footer, so the reader needs random access:
 // it uses format.Input.RA when the input is a file and reads a pipe whole
 // into memory otherwise. Batches hold ReadOptions.BatchRows rows (65536 by
-// default); columns are decoded in parallel. Spark's INT96 timestamps read
-// as timestamp[ns]. Corrupt files give an error wrapping format.ErrMalformed
-// with the file name: panics inside the library are recovered.
+// default); columns are decoded one after another (see the limits below).
+// Spark's INT96 timestamps read as timestamp[ns]. Corrupt files give an
+// error wrapping format.ErrMalformed with the file name: the footer, the
+// stored Arrow schema and every page header are checked before pqarrow
+// reads them, and panics inside the library are recovered.
 //
 // # Writing
 //
-// Rows are gathered into row groups of up to 1,048,576 rows, dictionary
-// encoding is on, statistics are written, and the Arrow schema is stored in
-// the file so every type below reads back as written. Compression is
-// "snappy" (default), "zstd", "gzip" or "none". Flush encodes the gathered
-// rows as a row group. A Parquet file is readable only once Close has
-// written its footer, so a sink must acknowledge Parquet output after
-// Close, not after Flush (see writer.Flush). Figures and the commands
-// behind the settings are in BENCH_NOTES.md.
+// Rows are gathered into row groups of up to 1,048,576 rows and written as
+// V2 data pages (arrow-go v15 writes V1 pages in quadratic time, see
+// BENCH_NOTES.md) with statistics. Dictionary encoding is chosen per
+// top-level column from the first batch: on where at least half of the
+// sampled values repeat. The Arrow schema is stored in the file so every
+// type below reads back as written. Compression is "snappy" (default),
+// "zstd", "gzip" or "none". Flush encodes the gathered rows as a row group.
+// A Parquet file is readable only once Close has written its footer, so a
+// sink must acknowledge Parquet output after Close, not after Flush (see
+// writer.Flush).
 //
 // # Types
 //
@@ -46,6 +50,13 @@
 //     error; the reader compares the rows it read with the footer's count.
 //   - pqarrow's Parallel column decoding runs in goroutines where a panic
 //     on corrupt data cannot be recovered, so columns are decoded serially.
+//   - Struct and map children are decoded by pqarrow in goroutines it
+//     starts even with Parallel off; files with such columns are decoded
+//     once more beforehand in the reader's goroutine (predecode.go) so
+//     corrupt pages give an error rather than an unrecoverable panic.
+//     This doubles decoding work for nested files only.
+//   - V2 data page buffers are never released by the reader: pages are
+//     decompressed with a garbage-collected allocator.
 //   - nation.dict-malformed.parquet (PARQUET-816, parquet-mr <= 1.2.8 left
 //     the dictionary page header out of the chunk size) is read correctly,
 //     as Arrow C++ does, rather than rejected.

@@ -72,7 +72,11 @@ func NewReader(in format.Input, opts format.ReadOptions) (format.Reader, error) 
 		}
 		_ = meta.Close()
 
-		props := pq.NewReaderProperties(libMem)
+		// Pages are decompressed into buffers from the reader properties'
+		// allocator, records are built from pqarrow's. arrow-go v15 never
+		// releases V2 data page buffers, so pages come from the garbage
+		// collected allocator while records still use mem.
+		props := pq.NewReaderProperties(memory.NewGoAllocator())
 		// Read column chunks page by page instead of whole, so a batch
 		// costs memory in proportion to the batch, not to the row group.
 		props.BufferedStreamEnabled = true

@@ -22,10 +22,39 @@ const rowGroupRows = 1 << 20
 
 // NewWriter writes a Parquet file. The Arrow schema is stored in the file
 // (ARROW:schema) so types Parquet lacks (uint widths, large strings,
-// durations, dictionaries, time zones) read back as written.
+// dictionaries, time zones) read back as written.
 //
 // opts.Compression: "snappy" (default), "zstd", "gzip", "none".
 func NewWriter(w io.Writer, schema *arrow.Schema, opts format.WriteOptions) (format.Writer, error) {
+	return newWriter(w, schema, opts, defaultTuning)
+}
+
+// dictMode says which columns get dictionary encoding.
+type dictMode int
+
+const (
+	dictAuto   dictMode = iota // top-level columns whose first batch repeats values
+	dictAlways                 // every column (pqarrow's default)
+	dictNever
+)
+
+// tuning holds the writer settings BENCH_NOTES.md measured; benchmarks
+// compare alternatives through newWriter.
+type tuning struct {
+	rowGroupRows int64
+	dict         dictMode
+	stats        bool
+	pageBytes    int64
+	pageV1       bool
+}
+
+// defaultTuning: see BENCH_NOTES.md. Data pages are V2 because arrow-go
+// v15 encodes V1 definition levels in quadratic time (PooledBufferWriter
+// regrows its buffer on every reserve when it has the 4-byte V1 length
+// prefix), which made nullable columns 5-8x slower.
+var defaultTuning = tuning{rowGroupRows: rowGroupRows, dict: dictAuto, stats: true, pageBytes: 1 << 20}
+
+func newWriter(w io.Writer, schema *arrow.Schema, opts format.WriteOptions, tu tuning) (format.Writer, error) {
 	mem := opts.Mem
 	if mem == nil {
 		mem = memory.DefaultAllocator
@@ -34,25 +63,86 @@ func NewWriter(w io.Writer, schema *arrow.Schema, opts format.WriteOptions) (for
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", opts.Name, err)
 	}
-	props := pq.NewWriterProperties(
-		pq.WithAllocator(mem),
-		pq.WithCompression(codec),
-		pq.WithMaxRowGroupLength(rowGroupRows),
-		pq.WithDictionaryDefault(true),
-		pq.WithStats(true),
-	)
-	arrProps := pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema(), pqarrow.WithAllocator(mem))
-
-	var fw *pqarrow.FileWriter
+	wr := &writer{name: opts.Name, w: w, schema: schema, groupRows: tu.rowGroupRows, tu: tu, codec: codec, mem: mem}
+	// Check the schema now, so an unsupported type fails at NewWriter;
+	// the file writer itself waits for the first batch (see open).
 	err = guard(func() error {
-		var err error
-		fw, err = pqarrow.NewFileWriter(schema, w, props, arrProps)
+		_, err := pqarrow.ToParquet(schema, wr.props(nil), wr.arrowProps())
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%s: parquet cannot store this schema: %w", opts.Name, err)
 	}
-	return &writer{name: opts.Name, fw: fw, schema: schema}, nil
+	return wr, nil
+}
+
+func (w *writer) arrowProps() pqarrow.ArrowWriterProperties {
+	return pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema(), pqarrow.WithAllocator(w.mem))
+}
+
+// props returns the writer properties; sample (the first batch, or nil)
+// decides which columns get a dictionary in dictAuto mode.
+func (w *writer) props(sample arrow.Record) *pq.WriterProperties {
+	opts := []pq.WriterProperty{
+		pq.WithAllocator(w.mem),
+		pq.WithCompression(w.codec),
+		pq.WithMaxRowGroupLength(w.tu.rowGroupRows),
+		pq.WithStats(w.tu.stats),
+		pq.WithDataPageSize(w.tu.pageBytes),
+		pq.WithDictionaryDefault(w.tu.dict != dictNever),
+	}
+	if !w.tu.pageV1 {
+		opts = append(opts, pq.WithDataPageVersion(pq.DataPageV2))
+	}
+	if w.tu.dict == dictAuto && sample != nil {
+		for i, f := range w.schema.Fields() {
+			if dict, ok := wantDictionary(f, sample.Column(i)); ok {
+				opts = append(opts, pq.WithDictionaryFor(f.Name, dict))
+			}
+		}
+	}
+	return pq.NewWriterProperties(opts...)
+}
+
+// wantDictionary decides dictionary encoding for a top-level primitive
+// column from the values of the first batch: on when at least half of the
+// sampled values repeat. Dictionary encoding hashes every value, which
+// costs more than it saves for ids, timestamps and free text (measured in
+// BENCH_NOTES.md). ok is false for nested columns (left at the default).
+func wantDictionary(f arrow.Field, col arrow.Array) (dict, ok bool) {
+	switch f.Type.(type) {
+	case *arrow.DictionaryType:
+		return true, true
+	case arrow.NestedType:
+		return false, false
+	}
+	const sample = 8192
+	seen := map[string]struct{}{}
+	valid := 0
+	for i := 0; i < col.Len() && valid < sample; i++ {
+		if col.IsNull(i) {
+			continue
+		}
+		valid++
+		seen[col.ValueStr(i)] = struct{}{}
+	}
+	return valid > 0 && 2*len(seen) <= valid, true
+}
+
+// open creates the file writer once the first batch (or Close) arrives.
+func (w *writer) open(sample arrow.Record) error {
+	if w.fw != nil {
+		return nil
+	}
+	err := guard(func() error {
+		var err error
+		w.fw, err = pqarrow.NewFileWriter(w.schema, w.w, w.props(sample), w.arrowProps())
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("%s: open parquet writer: %w", w.name, err)
+	}
+	return nil
 }
 
 func codecFor(name string) (compress.Compression, error) {
@@ -71,10 +161,16 @@ func codecFor(name string) (compress.Compression, error) {
 
 type writer struct {
 	name    string
-	fw      *pqarrow.FileWriter
+	w       io.Writer
+	tu      tuning
+	codec   compress.Compression
+	mem     memory.Allocator
+	fw      *pqarrow.FileWriter // nil until open
 	schema  *arrow.Schema
 	pending []arrow.Record // retained until written as a row group
 	rows    int64          // rows in pending
+	// groupRows is the row group size (rowGroupRows unless benchmarking).
+	groupRows int64
 }
 
 func (w *writer) Write(rec arrow.Record) error {
@@ -84,12 +180,15 @@ func (w *writer) Write(rec arrow.Record) error {
 	if rec.NumRows() == 0 {
 		return nil
 	}
+	if err := w.open(rec); err != nil {
+		return err
+	}
 	// Records are immutable, so holding a reference is safe; it avoids
 	// copying rows that are about to be encoded anyway.
 	rec.Retain()
 	w.pending = append(w.pending, rec)
 	w.rows += rec.NumRows()
-	if w.rows >= rowGroupRows {
+	if w.rows >= w.groupRows {
 		return w.writePending()
 	}
 	return nil
@@ -107,7 +206,7 @@ func (w *writer) writePending() error {
 	}
 	w.pending, w.rows = w.pending[:0], 0
 	defer tbl.Release()
-	err := guard(func() error { return w.fw.WriteTable(tbl, rowGroupRows) })
+	err := guard(func() error { return w.fw.WriteTable(tbl, w.groupRows) })
 	if err != nil {
 		return fmt.Errorf("%s: write parquet row group: %w", w.name, err)
 	}
@@ -130,6 +229,9 @@ func (w *writer) Flush() error {
 
 // Close writes the remaining rows and the footer.
 func (w *writer) Close() error {
+	if err := w.open(nil); err != nil {
+		return err
+	}
 	err := w.writePending()
 	if cerr := guard(w.fw.Close); cerr != nil && err == nil {
 		err = fmt.Errorf("%s: close parquet file: %w", w.name, cerr)
