@@ -95,6 +95,10 @@ func TestStages(t *testing.T) {
 			if got := names(out); got != tc.want {
 				t.Fatalf("columns %s, want %s", got, tc.want)
 			}
+			// Validate and Run both bind: a second Bind must agree.
+			if again, err := st.Bind(context.Background(), input); err != nil || !again.Equal(out) {
+				t.Fatalf("second Bind: %v, %v", again, err)
+			}
 			checkProcess(t, st, out)
 		})
 	}

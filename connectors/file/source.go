@@ -100,6 +100,7 @@ type Source struct {
 	reported int64        // read as of the last batch, for Batch.Bytes
 	err      error        // first fatal error, returned by every later Read
 	closed   bool
+	stdin    stdin // replays what an opening without reads took from stdin
 }
 
 // open is one file being decoded.
@@ -157,7 +158,12 @@ func newSource(conf *spec.Parsed, b engine.Build) (engine.Source, error) {
 }
 
 // Open finds the files and opens the first, whose schema is the source's.
+// It may follow a Close (Pipeline.Validate then Run): reading starts over.
 func (s *Source) Open(ctx context.Context) (*arrow.Schema, error) {
+	s.Close()
+	s.files, s.sizes, s.total, s.schema, s.next = nil, nil, 0, nil, 0
+	s.read.Store(0)
+	s.reported, s.err, s.closed = 0, nil, false
 	if s.path == "-" {
 		s.files, s.sizes, s.total = []string{"-"}, []int64{-1}, -1
 	} else {
@@ -199,7 +205,7 @@ func (s *Source) openNext() error {
 	in := format.Input{Name: name}
 	var raw io.Reader
 	if name == "-" {
-		raw = os.Stdin
+		raw = s.stdin.open()
 	} else {
 		f, err := os.Open(name)
 		if err != nil {
@@ -215,18 +221,18 @@ func (s *Source) openNext() error {
 		if kind == "" && s.format.Text {
 			var err error
 			if kind, err = byMagic(br); err != nil {
-				o.close()
+				s.closeOpen(o)
 				return fmt.Errorf("file source: %s: %w", name, err)
 			}
 		}
 	}
 	if !s.format.Text && (kind == compGzip || kind == compZstd) {
-		o.close()
+		s.closeOpen(o)
 		return fmt.Errorf("%w: file source: %s: %s files cannot be read through %s; decompress the file first", engine.ErrInvalidConfig, name, s.format.Name, kind)
 	}
 	r, unzip, err := decompress(kind, br)
 	if err != nil {
-		o.close()
+		s.closeOpen(o)
 		return fmt.Errorf("file source: %s: %w", name, err)
 	}
 	o.unzip = unzip
@@ -244,19 +250,19 @@ func (s *Source) openNext() error {
 	}
 	o.reader, err = s.format.NewReader(in, opts)
 	if err != nil {
-		o.close()
+		s.closeOpen(o)
 		return fmt.Errorf("file source: %w", err)
 	}
 	got := o.reader.Schema()
 	switch {
 	case s.schema == nil && s.opts.Schema != nil && !got.Equal(s.opts.Schema):
-		o.close()
+		s.closeOpen(o)
 		return fmt.Errorf("%w: file source: %s: the %s reader produced %s instead of the declared schema %s", engine.ErrSchema, name, s.format.Name, got, s.opts.Schema)
 	case s.schema == nil:
 		s.schema = got
 	case !got.Equal(s.schema):
 		if !compatible(s.schema, got) {
-			o.close()
+			s.closeOpen(o)
 			return fmt.Errorf("%w: file source: %s has columns %s, but %s (the first file) has %s; declare schema to read them alike, or read them separately",
 				engine.ErrSchema, name, describe(got), s.files[0], describe(s.schema))
 		}
@@ -319,6 +325,7 @@ func (s *Source) Read(ctx context.Context) (*engine.Batch, error) {
 	if s.err != nil {
 		return nil, s.err
 	}
+	s.stdin.reading()
 	b, err := s.readBatch(ctx)
 	if err != nil && !errors.Is(err, engine.ErrEndOfInput) && ctx.Err() == nil {
 		s.err = err
@@ -427,10 +434,20 @@ func (s *Source) finishFile() error {
 		}
 		s.read.Add(o.size - counted)
 	}
-	if err := o.close(); err != nil {
+	if err := s.closeOpen(o); err != nil {
 		return fmt.Errorf("file source: %s: %w", o.name, err)
 	}
 	return nil
+}
+
+// closeOpen closes one input; for stdin it then keeps what the reading took
+// (see stdin), which is only safe once the format's goroutines have stopped.
+func (s *Source) closeOpen(o *open) error {
+	err := o.close()
+	if o.name == "-" {
+		s.stdin.closed()
+	}
+	return err
 }
 
 // Close stops the current reader (and any goroutines it runs) and closes
@@ -447,7 +464,7 @@ func (s *Source) Close() error {
 	if s.cur != nil {
 		o := s.cur
 		s.cur = nil
-		if err := o.close(); err != nil {
+		if err := s.closeOpen(o); err != nil {
 			return fmt.Errorf("file source: %s: %w", o.name, err)
 		}
 	}

@@ -189,12 +189,21 @@ func TestProgressAndBytes(t *testing.T) {
 
 func TestStdin(t *testing.T) {
 	for _, tc := range []struct {
-		name string
-		comp string
-	}{{"plain", compNone}, {"gzip", compGzip}, {"zstd", compZstd}} {
+		name     string
+		comp     string
+		rows     int
+		reopened bool // opened and closed first, as Pipeline.Validate does
+	}{
+		{"plain", compNone, 50, false},
+		{"gzip", compGzip, 50, false},
+		{"zstd", compZstd, 50, false},
+		{"validated first", compNone, 50, true},
+		{"validated first, large", compNone, 200_000, true},
+		{"validated first, zstd", compZstd, 200_000, true},
+	} {
 		t.Run(tc.name, func(t *testing.T) {
 			mem := conformance.Checked(t)
-			want := conformance.Sample(mem, conformance.SampleSchema, 0, 50)
+			want := conformance.Sample(mem, conformance.SampleSchema, 0, tc.rows)
 			defer want.Release()
 			path := filepath.Join(t.TempDir(), "in")
 			writeWith(t, path, "jsonl", tc.comp, mem, want.Schema(), want)
@@ -209,8 +218,16 @@ func TestStdin(t *testing.T) {
 			defer func() { os.Stdin = old; r.Close() }()
 			go func() { w.Write(data); w.Close() }()
 
-			src := mustSource(t, `{path: "-", format: jsonl, schema: `+schemaYAML(want.Schema())+"}", conformance.Build(mem, 16, "source"))
-			got := conformance.ReadAll(t, src, 16, true)
+			src := mustSource(t, `{path: "-", format: jsonl, schema: `+schemaYAML(want.Schema())+"}", conformance.Build(mem, 4096, "source"))
+			if tc.reopened {
+				if _, err := src.Open(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+				if err := src.Close(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got := conformance.ReadAll(t, src, 4096, true)
 			defer conformance.Release(got)
 			conformance.EqualRows(t, want, got)
 			if done, total := src.Progress(); done != int64(len(data)) || total > 0 {

@@ -133,8 +133,12 @@ func NewRows(schema *arrow.Schema, seed int64, nullFraction float64) (func(mem m
 	}, nil
 }
 
-// Open returns the schema; nothing is generated until Read.
-func (s *Source) Open(context.Context) (*arrow.Schema, error) { return s.schema, nil }
+// Open starts again from row 0 and returns the schema; nothing is
+// generated until Read.
+func (s *Source) Open(context.Context) (*arrow.Schema, error) {
+	s.next = 0
+	return s.schema, nil
+}
 
 // Read generates the next batch.
 func (s *Source) Read(ctx context.Context) (*engine.Batch, error) {

@@ -4,7 +4,8 @@
 // # Source
 //
 // From Go, [NewSource] serves the records you give it, in order, one batch
-// per record (cut to Build.BatchRows when built from a pipeline file). From
+// per record, until [Source.Release] (Close only rewinds: the engine opens a
+// source once to validate and again to run). From
 // a pipeline file, the source takes a `schema:` and inline `rows:` — handy
 // for a test pipeline that needs five known rows:
 //

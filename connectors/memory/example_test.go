@@ -24,6 +24,7 @@ func Example() {
 	b.Release()
 
 	src := memory.NewSource(schema, rec)
+	defer src.Release()
 	rec.Release() // the source retained it
 	sink := memory.NewSink()
 	defer sink.Release()

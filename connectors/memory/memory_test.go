@@ -27,6 +27,7 @@ func TestSourceConformance(t *testing.T) {
 				parts = append(parts, in.NewSlice(off, min(off+step, in.NumRows())))
 			}
 			s := NewSource(in.Schema(), parts...)
+			t.Cleanup(s.Release) // runs before the leak check, registered first
 			s.batchRows = b.BatchRows
 			conformance.Release(parts)
 			return s
@@ -162,7 +163,7 @@ func TestSourceSchemaMismatch(t *testing.T) {
 	defer rec.Release()
 	other := arrow.NewSchema([]arrow.Field{{Name: "x", Type: arrow.PrimitiveTypes.Int8}}, nil)
 	s := NewSource(other, rec)
-	defer s.Close()
+	defer s.Release()
 	if _, err := s.Open(context.Background()); !errors.Is(err, engine.ErrSchema) {
 		t.Fatalf("Open = %v, want ErrSchema", err)
 	}

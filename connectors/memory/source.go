@@ -67,9 +67,10 @@ type Source struct {
 }
 
 // NewSource returns a source serving recs, in order, one batch per record
-// (records with no rows are skipped). It retains the records and releases
-// them on Close. Open fails, wrapping engine.ErrSchema, if a record's
-// schema is not schema.
+// (records with no rows are skipped). It retains the records until Release:
+// Close only rewinds, because the engine opens a source twice (Validate,
+// then Run). Open fails, wrapping engine.ErrSchema, if a record's schema is
+// not schema.
 func NewSource(schema *arrow.Schema, recs ...arrow.Record) *Source {
 	s := &Source{schema: schema, recs: make([]arrow.Record, len(recs))}
 	for i, r := range recs {
@@ -91,8 +92,13 @@ func newSourceFromConfig(conf *spec.Parsed, b engine.Build) (engine.Source, erro
 	return &Source{schema: schema, rows: rows, batchRows: b.BatchRows}, nil
 }
 
-// Open checks the records against the schema; it does no I/O.
+// Open checks the records against the schema and starts from the first
+// row; it does no I/O.
 func (s *Source) Open(context.Context) (*arrow.Schema, error) {
+	s.next, s.off = 0, 0
+	if s.rows != nil {
+		s.rows.next = 0
+	}
 	if s.schema == nil {
 		return nil, fmt.Errorf("%w: memory source has no schema", engine.ErrInvalidConfig)
 	}
@@ -136,19 +142,23 @@ func (s *Source) Read(ctx context.Context) (*engine.Batch, error) {
 	return &engine.Batch{Record: out, Checkpoint: s.next}, nil
 }
 
-// Close releases the records; it is safe to call more than once.
+// Close ends a reading; the records stay for the next Open until Release.
 func (s *Source) Close() error {
-	for i, r := range s.recs {
-		if r != nil {
-			r.Release()
-			s.recs[i] = nil
-		}
-	}
-	s.recs = nil
+	s.opened = false
 	if s.rows != nil {
 		s.rows.releaseScratch()
 	}
 	return nil
+}
+
+// Release frees the records given to NewSource. The source serves nothing
+// afterwards.
+func (s *Source) Release() {
+	s.Close()
+	for _, r := range s.recs {
+		r.Release()
+	}
+	s.recs = nil
 }
 
 // allocator returns b.Mem, or the Go allocator when a caller left it unset.

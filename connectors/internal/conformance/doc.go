@@ -10,7 +10,8 @@
 // batch+1 and several batches of rows; no batch exceeds Build.BatchRows;
 // Read keeps returning engine.ErrEndOfInput once exhausted; acks in order
 // succeed; a Read with a cancelled context returns; Close works with and
-// without Open.
+// without Open; and a source opened and closed once (as Pipeline.Validate
+// does before Run) still yields every row when opened again.
 //
 // # Sinks
 //

@@ -82,6 +82,22 @@ func RunSource(t *testing.T, h SourceHarness) {
 			t.Fatalf("Close: %v", err)
 		}
 	})
+	t.Run("ReopenAfterClose", func(t *testing.T) {
+		// engine.Pipeline.Validate opens and closes the source, then Run
+		// opens it again: the second opening must still see every row.
+		mem := Checked(t)
+		src, want := h.New(t, 2*batch+1, Build(mem, batch, "source"))
+		defer want.Release()
+		if _, err := src.Open(context.Background()); err != nil {
+			t.Fatalf("first Open: %v", err)
+		}
+		if err := src.Close(); err != nil {
+			t.Fatalf("first Close: %v", err)
+		}
+		got := ReadAll(t, src, batch, !h.IgnoresBatchRows)
+		defer Release(got)
+		EqualRows(t, want, got)
+	})
 	for _, n := range []int{0, 1, batch - 1, batch, batch + 1, 3*batch + 2} {
 		t.Run(fmt.Sprintf("Rows%d", n), func(t *testing.T) {
 			mem := Checked(t)
