@@ -230,9 +230,19 @@ func checkDecimal(t *testing.T, schema *arrow.Schema, recs []arrow.Record) {
 	if len(recs) != 36 || total != 18*17 {
 		t.Fatalf("batches %v, want 36 batches alternating 7 and 10 rows", rowsPerBatch(recs))
 	}
-	// f0 (decimal(3,2)) in the first batch: 128.10, null, null, null, null, then a negative value.
+	// Values read with apache-arrow 21 (JavaScript), an independent reader:
+	// f0[0] = 12810 unscaled, f0[1] null, f35[0] and f35[2] as below, f35[1] null.
 	f0 := recs[0].Column(0).(*array.Decimal128)
-	if got := f0.Value(0); got != decimal128.FromI64(12810) {
-		t.Fatalf("f0[0] = %s, want 128.10", got.ToString(2))
+	if got := f0.Value(0); got != decimal128.FromI64(12810) || !f0.IsNull(1) {
+		t.Fatalf("f0[0:2] = %s, %v; want 128.10, null", got.ToString(2), f0.IsValid(1))
+	}
+	f35 := recs[0].Column(35).(*array.Decimal128)
+	for i, want := range map[int]string{0: "1544317897813952806030081925068398131.60", 2: "357291214100068043964443330103670087.94"} {
+		if got := f35.Value(i).ToString(2); got != want {
+			t.Fatalf("f35[%d] = %s, want %s", i, got, want)
+		}
+	}
+	if !f35.IsNull(1) {
+		t.Fatalf("f35[1] is not null")
 	}
 }

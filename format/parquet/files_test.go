@@ -18,8 +18,9 @@ import (
 	"github.com/dataweaver/dataweaver/format/internal/testrecords"
 )
 
-// The expected values below were checked with an independent reader,
-// hyparquet 1.31 (JavaScript), except where a comment says otherwise.
+// The expected values below were checked with two independent readers,
+// hyparquet 1.31 (JavaScript) and DuckDB 1.5.6, except where a comment says
+// otherwise.
 var fileCases = []struct {
 	file string
 	rows int64
@@ -94,8 +95,9 @@ var fileCases = []struct {
 	// PARQUET-816 / IMPALA-694: parquet-mr <= 1.2.8 left the dictionary page
 	// header out of the column chunk's total_compressed_size. arrow-go (like
 	// Arrow C++) pads the chunk for files from such writers and reads the
-	// file correctly; the values are TPC-H's nation table. Truly corrupt
-	// variants are in TestCorruptFiles.
+	// file correctly, and so does DuckDB; the values are TPC-H's nation
+	// table. (hyparquet rejects it.) Truly corrupt variants are in
+	// TestCorruptFiles.
 	{file: "nation.dict-malformed.parquet", rows: 25, want: map[string]string{
 		"nation_key": "[0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24]",
 		"name":       `["ALGERIA" "ARGENTINA" "BRAZIL" "CANADA" "EGYPT" "ETHIOPIA" "FRANCE" "GERMANY" "INDIA" "INDONESIA" "IRAN" "IRAQ" "JAPAN" "JORDAN" "KENYA" "MOROCCO" "MOZAMBIQUE" "PERU" "CHINA" "ROMANIA" "SAUDI ARABIA" "VIETNAM" "RUSSIA" "UNITED KINGDOM" "UNITED STATES"]`,
