@@ -4,7 +4,6 @@ package csv
 // format/jsonl; see column.go.
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"sync"
@@ -124,11 +123,11 @@ func (p *pipeline) read() {
 		}
 		p.pos0 = 0
 	}
-	n, err := io.ReadFull(p.r, p.buf[len(p.buf):cap(p.buf)])
+	n, err := fill(p.r, p.buf[len(p.buf):cap(p.buf)])
 	p.buf = p.buf[:len(p.buf)+n]
 	switch {
 	case err == nil:
-	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+	case err == io.EOF:
 		p.eof = true
 	default:
 		p.readErr = fmt.Errorf("%s: line %d: read: %w", p.name, p.line, err)
@@ -323,4 +322,25 @@ func (p *pipeline) close() {
 		}
 		p.wg.Wait()
 	})
+}
+
+// fill reads until b is full or the reader fails. Unlike io.ReadFull it
+// passes io.ErrUnexpectedEOF from the reader through as an error: a cut
+// gzip or zstd stream says so that way, and taking it for a clean end would
+// silently drop the rest of the input.
+func fill(r io.Reader, b []byte) (int, error) {
+	n, empty := 0, 0
+	for n < len(b) {
+		m, err := r.Read(b[n:])
+		n += m
+		if err != nil {
+			return n, err
+		}
+		if m == 0 {
+			if empty++; empty >= 100 {
+				return n, io.ErrNoProgress
+			}
+		}
+	}
+	return n, nil
 }
