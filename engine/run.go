@@ -194,6 +194,18 @@ func btoi(b bool) int {
 	return 0
 }
 
+// abortSinks tells sinks that can discard their output that the run failed.
+func (p *Pipeline) abortSinks() {
+	for _, s := range p.Sinks {
+		if a, ok := s.Sink.(Aborter); ok {
+			a.Abort()
+		}
+	}
+	if a, ok := p.DeadLetter.(Aborter); ok {
+		a.Abort()
+	}
+}
+
 // Close closes every step of a pipeline that will not be run (after
 // Validate, say). Run closes the steps itself; Close after Run does nothing.
 func (p *Pipeline) Close() error {
@@ -242,6 +254,9 @@ func (r *runner) run(ctx context.Context) (err error) {
 			if ferr := r.dlq.flush(context.WithoutCancel(ctx)); ferr != nil && err == nil {
 				err = fmt.Errorf("dead_letter: %w", ferr)
 			}
+		}
+		if err != nil {
+			p.abortSinks()
 		}
 		if cerr := p.Close(); cerr != nil && err == nil {
 			err = cerr

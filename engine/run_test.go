@@ -370,3 +370,44 @@ type badBind struct{ funcStage }
 func (badBind) Bind(context.Context, *arrow.Schema) (*arrow.Schema, error) {
 	return nil, errors.Join(engine.ErrSchema, errors.New(`needs column "email"`))
 }
+
+// abortSink records whether the engine told it the run failed.
+type abortSink struct {
+	collectSink
+	aborted bool
+}
+
+func (s *abortSink) Abort() { s.aborted = true }
+
+func TestRunAbortsSinksOnFailure(t *testing.T) {
+	noLeakedGoroutines(t)
+	mem := checkedMem(t)
+	for _, tc := range []struct {
+		name      string
+		failing   bool
+		wantAbort bool
+	}{
+		{name: "failed run aborts", failing: true, wantAbort: true},
+		{name: "good run commits", failing: false, wantAbort: false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sink := &abortSink{}
+			pred := func(int64) bool { return true }
+			if tc.failing {
+				pred = func(v int64) bool { return v != 15 }
+			}
+			p := &engine.Pipeline{
+				Source: engine.SourceStep{Name: "src", Source: &seqSource{mem: mem, batches: 3, rows: 10}},
+				Stages: []engine.StageStep{{Name: "check", Stage: keep(mem, pred)}},
+				Sinks:  []engine.SinkStep{{Name: "out", Sink: sink}},
+			}
+			_, err := p.Run(context.Background())
+			if (err != nil) != tc.failing {
+				t.Fatalf("err = %v", err)
+			}
+			if sink.aborted != tc.wantAbort || !sink.closed {
+				t.Errorf("aborted=%v closed=%v, want aborted=%v and closed", sink.aborted, sink.closed, tc.wantAbort)
+			}
+		})
+	}
+}

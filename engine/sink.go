@@ -27,3 +27,11 @@ type Sink interface {
 type SchemaChecker interface {
 	CheckSchema(schema *arrow.Schema) error
 }
+
+// Aborter is implemented by sinks that can throw away what a failed run
+// wrote (a file sink removes its temporary file instead of renaming it into
+// place). When a run fails or is aborted, the engine calls Abort before
+// Close; Close after Abort must not commit anything.
+type Aborter interface {
+	Abort()
+}
