@@ -9,6 +9,7 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/array"
 	"github.com/apache/arrow/go/v15/arrow/memory"
 	"github.com/dataweaver/dataweaver/format"
+	"github.com/dataweaver/dataweaver/format/internal/sharedata"
 	"github.com/dataweaver/dataweaver/format/internal/testrecords"
 )
 
@@ -178,4 +179,18 @@ func TestEnumRoundTrip(t *testing.T) {
 	if err := w.Write(bad); err == nil || !strings.Contains(err.Error(), "CLUBS") {
 		t.Fatalf("err = %v, want the unknown symbol named", err)
 	}
+}
+
+// TestUnionFileRoundTrip writes what with_union.avro reads as (dense
+// unions, a nullable record, a union with a null branch) and reads it back.
+func TestUnionFileRoundTrip(t *testing.T) {
+	mem := checkedMem(t)
+	_, recs := readAll(t, fileInput(t, sharedata.Path(t, "avro", "with_union.avro")), format.ReadOptions{Mem: mem})
+	defer testrecords.Release(recs)
+	schema, got := roundTrip(t, mem, recs, "deflate", false)
+	defer testrecords.Release(got)
+	if !schema.Equal(recs[0].Schema()) {
+		t.Fatalf("schema\n%s\nwant\n%s", schema, recs[0].Schema())
+	}
+	testrecords.RequireEqual(t, "with_union round trip", recs, got)
 }

@@ -2,17 +2,15 @@ package parquet
 
 import (
 	"bytes"
-	"fmt"
 	"io"
-	"math/rand"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/apache/arrow/go/v15/arrow"
-	"github.com/apache/arrow/go/v15/arrow/array"
+
 	"github.com/apache/arrow/go/v15/arrow/memory"
 	"github.com/dataweaver/dataweaver/format"
+	"github.com/dataweaver/dataweaver/format/internal/testrecords"
 )
 
 // The benchmark table: an "orders" table of benchRows rows in batches of
@@ -22,56 +20,15 @@ const (
 	benchBatch = 65536
 )
 
-var ordersSchema = arrow.NewSchema([]arrow.Field{
-	{Name: "id", Type: arrow.PrimitiveTypes.Int64},
-	{Name: "customer", Type: arrow.BinaryTypes.String},
-	{Name: "email", Type: arrow.BinaryTypes.String},
-	{Name: "country", Type: arrow.BinaryTypes.String},
-	{Name: "amount", Type: arrow.PrimitiveTypes.Float64},
-	{Name: "ts", Type: &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"}},
-	{Name: "note", Type: arrow.BinaryTypes.String, Nullable: true},
-}, nil)
+var ordersSchema = testrecords.OrdersSchema
 
 var (
 	ordersOnce sync.Once
 	orders     []arrow.Record
 )
 
-// ordersTable builds the table once per test binary: 50,000 customers,
-// 40 countries, amounts with ~10% refunds (negative), timestamps a second
-// apart with jitter, and a note on one order in five.
 func ordersTable() []arrow.Record {
-	ordersOnce.Do(func() {
-		rng := rand.New(rand.NewSource(42))
-		countries := []string{"US", "DE", "FR", "GB", "JP", "CN", "IN", "BR", "CA", "AU", "ES", "IT", "NL", "SE", "NO", "DK", "FI", "PL", "CZ", "AT",
-			"CH", "BE", "PT", "IE", "MX", "AR", "CL", "CO", "ZA", "NG", "EG", "KE", "KR", "SG", "TH", "VN", "ID", "PH", "NZ", "TR"}
-		notes := []string{"gift wrap", "leave at door", "call before delivery", "fragile", "expedite — VIP customer"}
-		b := array.NewRecordBuilder(memory.NewGoAllocator(), ordersSchema)
-		defer b.Release()
-		ts := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC).UnixMicro()
-		for row := 0; row < benchRows; row++ {
-			c := rng.Intn(50000)
-			b.Field(0).(*array.Int64Builder).Append(int64(row) + 1_000_000)
-			b.Field(1).(*array.StringBuilder).Append(fmt.Sprintf("Customer %05d", c))
-			b.Field(2).(*array.StringBuilder).Append(fmt.Sprintf("customer%05d@example.com", c))
-			b.Field(3).(*array.StringBuilder).Append(countries[rng.Intn(len(countries))])
-			amount := float64(rng.Intn(100000)) / 100
-			if rng.Intn(10) == 0 {
-				amount = -amount
-			}
-			b.Field(4).(*array.Float64Builder).Append(amount)
-			ts += int64(1_000_000 + rng.Intn(1000))
-			b.Field(5).(*array.TimestampBuilder).Append(arrow.Timestamp(ts))
-			if rng.Intn(5) == 0 {
-				b.Field(6).(*array.StringBuilder).Append(notes[rng.Intn(len(notes))])
-			} else {
-				b.Field(6).AppendNull()
-			}
-			if (row+1)%benchBatch == 0 {
-				orders = append(orders, b.NewRecord())
-			}
-		}
-	})
+	ordersOnce.Do(func() { orders = testrecords.Orders(memory.NewGoAllocator(), benchRows, benchBatch) })
 	return orders
 }
 
