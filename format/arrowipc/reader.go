@@ -96,6 +96,11 @@ func (r *reader) Next() (rec arrow.Record, _ []format.RowError, err error) {
 		}
 		rec = r.stream.Record()
 		rec.Retain() // the stream reader releases it on the next call
+		for i, col := range rec.Columns() {
+			if err := validate(col); err != nil {
+				return fmt.Errorf("column %q: %w", rec.ColumnName(i), err)
+			}
+		}
 		return nil
 	})
 	if errors.Is(err, io.EOF) {
