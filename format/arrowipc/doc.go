@@ -18,7 +18,10 @@
 // forever. The reader therefore frames messages itself and checks each
 // message's flatbuffer (format/internal/ipccheck) before arrow-go decodes
 // it, reads bodies only as their bytes arrive, and caps any single buffer
-// arrow-go asks for at 1 GiB; remaining panics are recovered and reported
+// arrow-go asks for at 1 GiB, and checks the offsets, dictionary indices
+// and union codes of every decoded batch (format/internal/arrowcheck) so
+// that a corrupt batch cannot make a consumer panic later; remaining
+// panics are recovered and reported
 // as format.ErrMalformed naming the input (FuzzReadArrow). On such a
 // failure arrow-go may leave buffers it had allocated from
 // ReadOptions.Mem unreleased; Go's allocator reclaims them.

@@ -11,6 +11,7 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/ipc"
 	"github.com/apache/arrow/go/v15/arrow/memory"
 	"github.com/dataweaver/dataweaver/format"
+	"github.com/dataweaver/dataweaver/format/internal/arrowcheck"
 )
 
 // fileMagic opens (and closes) every IPC file; a stream starts with a
@@ -96,12 +97,7 @@ func (r *reader) Next() (rec arrow.Record, _ []format.RowError, err error) {
 		}
 		rec = r.stream.Record()
 		rec.Retain() // the stream reader releases it on the next call
-		for i, col := range rec.Columns() {
-			if err := validate(col); err != nil {
-				return fmt.Errorf("column %q: %w", rec.ColumnName(i), err)
-			}
-		}
-		return nil
+		return arrowcheck.Record(rec)
 	})
 	if errors.Is(err, io.EOF) {
 		return nil, nil, io.EOF

@@ -14,6 +14,7 @@ import (
 	"github.com/apache/arrow/go/v15/parquet/file"
 	"github.com/apache/arrow/go/v15/parquet/pqarrow"
 	"github.com/dataweaver/dataweaver/format"
+	"github.com/dataweaver/dataweaver/format/internal/arrowcheck"
 )
 
 const defaultBatchRows = 65536
@@ -159,8 +160,14 @@ func (r *reader) next() (rec arrow.Record, _ []format.RowError, err error) {
 		rec = r.rr.Record()
 		rec.Retain() // the record reader releases it on the next call
 		var err error
-		if rec, err = r.restore.apply(rec); err != nil || !r.copyTo {
+		if rec, err = r.restore.apply(rec); err != nil {
 			return err
+		}
+		if err := arrowcheck.Record(rec); err != nil {
+			return err
+		}
+		if !r.copyTo {
+			return nil
 		}
 		rec, err = copyRecord(rec, r.mem)
 		return err

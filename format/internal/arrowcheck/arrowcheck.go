@@ -1,4 +1,6 @@
-package arrowipc
+// Package arrowcheck validates Arrow arrays that a reader built from
+// untrusted bytes, before they reach code that indexes into them.
+package arrowcheck
 
 import (
 	"fmt"
@@ -7,13 +9,13 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/array"
 )
 
-// validate checks what arrow-go v15 does not check when it builds arrays
-// from IPC buffers, and what would make a later Value(i) panic in whatever
+// Array checks what arrow-go v15 does not check when it builds arrays
+// from IPC or Parquet buffers, and what would make a later Value(i) panic in whatever
 // consumes the record: offsets that decrease or leave their values, child
 // arrays shorter than their parent needs, dictionary indices outside the
 // dictionary, and union type codes or offsets outside their children.
 // It costs one pass over offsets and indices, not over values.
-func validate(arr arrow.Array) error {
+func Array(arr arrow.Array) error {
 	n := arr.Len()
 	d := arr.Data()
 	switch a := arr.(type) {
@@ -25,29 +27,29 @@ func validate(arr arrow.Array) error {
 		if err := offsets32(raw32(d, 1), n, a.ListValues().Len(), d.Offset()); err != nil {
 			return err
 		}
-		return validate(a.ListValues())
+		return Array(a.ListValues())
 	case *array.Map:
 		if err := offsets32(raw32(d, 1), n, a.ListValues().Len(), d.Offset()); err != nil {
 			return err
 		}
-		return validate(a.ListValues())
+		return Array(a.ListValues())
 	case *array.LargeList:
 		if err := offsets64(raw64(d, 1), n, a.ListValues().Len(), d.Offset()); err != nil {
 			return err
 		}
-		return validate(a.ListValues())
+		return Array(a.ListValues())
 	case *array.FixedSizeList:
 		size := int(a.DataType().(*arrow.FixedSizeListType).Len())
 		if need := (a.Data().Offset() + n) * size; a.ListValues().Len() < need {
 			return fmt.Errorf("fixed-size list needs %d child values, has %d", need, a.ListValues().Len())
 		}
-		return validate(a.ListValues())
+		return Array(a.ListValues())
 	case *array.Struct:
 		for i := 0; i < a.NumField(); i++ {
 			if need := a.Data().Offset() + n; a.Field(i).Len() < need {
 				return fmt.Errorf("struct field %d has %d values, needs %d", i, a.Field(i).Len(), need)
 			}
-			if err := validate(a.Field(i)); err != nil {
+			if err := Array(a.Field(i)); err != nil {
 				return err
 			}
 		}
@@ -60,7 +62,7 @@ func validate(arr arrow.Array) error {
 				}
 			}
 		}
-		return validate(a.Dictionary())
+		return Array(a.Dictionary())
 	case *array.DenseUnion:
 		ids := a.UnionType().ChildIDs()
 		for i := 0; i < n; i++ {
@@ -73,7 +75,7 @@ func validate(arr arrow.Array) error {
 			}
 		}
 		for i := 0; i < a.NumFields(); i++ {
-			if err := validate(a.Field(i)); err != nil {
+			if err := Array(a.Field(i)); err != nil {
 				return err
 			}
 		}
@@ -89,7 +91,7 @@ func validate(arr arrow.Array) error {
 			if need := a.Data().Offset() + n; a.Field(i).Len() < need {
 				return fmt.Errorf("sparse union child %d has %d values, needs %d", i, a.Field(i).Len(), need)
 			}
-			if err := validate(a.Field(i)); err != nil {
+			if err := Array(a.Field(i)); err != nil {
 				return err
 			}
 		}
@@ -157,6 +159,16 @@ func offsets64(offs []int64, n, values, start int) error {
 			return fmt.Errorf("offset %d at row %d after %d, with %d values", o, i, prev, values)
 		}
 		prev = o
+	}
+	return nil
+}
+
+// Record checks every column of rec, naming the column in the error.
+func Record(rec arrow.Record) error {
+	for i, col := range rec.Columns() {
+		if err := Array(col); err != nil {
+			return fmt.Errorf("column %q: %w", rec.ColumnName(i), err)
+		}
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package arrowipc
+package arrowcheck
 
 import (
 	"encoding/binary"
@@ -18,7 +18,7 @@ func int32Buf(vals ...int32) *memory.Buffer {
 	return memory.NewBufferBytes(b)
 }
 
-func TestValidate(t *testing.T) {
+func TestArray(t *testing.T) {
 	strData := func(offs ...int32) arrow.Array {
 		d := array.NewData(arrow.BinaryTypes.String, len(offs)-1, []*memory.Buffer{nil, int32Buf(offs...), memory.NewBufferBytes([]byte("abcdef"))}, nil, 0, 0)
 		defer d.Release()
@@ -55,7 +55,7 @@ func TestValidate(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			defer tt.arr.Release()
-			err := validate(tt.arr)
+			err := Array(tt.arr)
 			if tt.want == "" && err != nil {
 				t.Fatalf("valid array rejected: %v", err)
 			}
