@@ -1,0 +1,41 @@
+// Package guest is the Go SDK for DataWeaver Wasm stages.
+//
+// A transform is a Go main package built with
+//
+//	GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o x.wasm .
+//
+// (or `weave build`). It registers one function from init(); main stays
+// empty because a c-shared Wasm module is a reactor whose main is never run.
+//
+//	func init() {
+//		guest.Stage(func(s *guest.Setup) (guest.ProcessFunc, error) {
+//			var conf struct{ Min float64 `json:"min"` }
+//			if err := s.Config(&conf); err != nil {
+//				return nil, err
+//			}
+//			amount := guest.Read[float64](s, "amount")
+//			s.Filter()
+//			return func(b *guest.Batch) error {
+//				v := amount.View(b)
+//				for i, x := range v.Values {
+//					if x < conf.Min {
+//						b.Drop(i)
+//					}
+//				}
+//				return nil
+//			}, nil
+//		})
+//	}
+//
+// # What the SDK hides
+//
+// The setup function runs at bind time, once per instance, with the stage's
+// configuration and the input schema. What it declares (the columns it reads
+// with Read, the columns it produces with Write, Filter, DropColumn) is the
+// stage's answer to the handshake: the host derives the output schema from
+// it and copies only the read columns into the guest for every batch.
+//
+// Column views are zero-copy: View returns slices over the host-written
+// buffers, valid until the ProcessFunc returns. Output columns are buffers
+// the SDK reuses from batch to batch. See wasmabi/ABI.md for the wire format.
+package guest

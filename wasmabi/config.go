@@ -1,0 +1,57 @@
+package wasmabi
+
+import (
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Defaults for the per-stage limits.
+const (
+	DefaultMemoryLimit = 256 << 20
+	DefaultTimeout     = 10 * time.Second
+)
+
+// Config holds a stage's runtime limits. It is an immutable value: each
+// WithX returns a changed copy (the same choice as wazero's configs).
+type Config struct {
+	memoryLimit int64
+	timeout     time.Duration
+	cacheDir    string
+	logger      *slog.Logger
+}
+
+// NewConfig returns the defaults: 256 MiB of guest memory, 10 s per call,
+// compilation cached under the user cache directory.
+func NewConfig() Config {
+	c := Config{memoryLimit: DefaultMemoryLimit, timeout: DefaultTimeout, logger: slog.Default()}
+	if dir, err := os.UserCacheDir(); err == nil {
+		c.cacheDir = filepath.Join(dir, "dataweaver", "wazero")
+	}
+	return c
+}
+
+// WithMemoryLimit caps each instance's linear memory, in bytes (rounded up
+// to 64 KiB pages).
+func (c Config) WithMemoryLimit(bytes int64) Config { c.memoryLimit = bytes; return c }
+
+// WithTimeout bounds every guest call; 0 means no limit.
+func (c Config) WithTimeout(d time.Duration) Config { c.timeout = d; return c }
+
+// WithCacheDir sets where compiled modules are cached; "" disables the cache.
+func (c Config) WithCacheDir(dir string) Config { c.cacheDir = dir; return c }
+
+// WithLogger sets the logger the guest's log import writes to.
+func (c Config) WithLogger(l *slog.Logger) Config { c.logger = l; return c }
+
+func (c Config) memoryPages() uint32 {
+	p := (c.memoryLimit + 65535) / 65536
+	switch {
+	case p < 1:
+		return 1
+	case p > 65536:
+		return 65536
+	}
+	return uint32(p)
+}

@@ -1,0 +1,187 @@
+package wasmabi
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/sys"
+)
+
+// instance is one instantiated module; it runs one call at a time.
+type instance struct {
+	mod                    api.Module
+	mem                    api.Memory
+	reserve, bind, process api.Function
+	arenaPtr, arenaCap     uint32
+	stderr                 *tail
+	stack                  [2]uint64
+	timeout                time.Duration
+}
+
+// call runs fn with one i32 argument... or two, and returns its i32 result.
+// Traps, exits and timeouts are mapped to the package's sentinels with the
+// tail of the guest's stderr (where a Go panic prints) attached.
+func (in *instance) call(ctx context.Context, fn api.Function, args ...uint32) (uint32, error) {
+	if in.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, in.timeout)
+		defer cancel()
+	}
+	stack := in.stack[:]
+	for i, a := range args {
+		stack[i] = uint64(a)
+	}
+	in.stderr.reset()
+	err := fn.CallWithStack(ctx, stack)
+	if err == nil {
+		return uint32(stack[0]), nil
+	}
+	return 0, in.classify(ctx, err)
+}
+
+func (in *instance) classify(ctx context.Context, err error) error {
+	var exit *sys.ExitError
+	if errors.As(err, &exit) {
+		switch exit.ExitCode() {
+		case sys.ExitCodeDeadlineExceeded:
+			return fmt.Errorf("%w after %s (the instance was stopped)", ErrGuestTimeout, in.timeout)
+		case sys.ExitCodeContextCanceled:
+			return ctx.Err()
+		}
+		return fmt.Errorf("%w: exited with code %d%s", ErrGuestTrap, exit.ExitCode(), in.stderr.suffix())
+	}
+	// wazero's message carries the whole wasm stack trace; its first line
+	// ("wasm error: unreachable") and the guest's own report on stderr (a Go
+	// panic's message) are what a user can act on.
+	msg, _, _ := strings.Cut(err.Error(), "\n")
+	return fmt.Errorf("%w: %s%s", ErrGuestTrap, msg, in.stderr.suffix())
+}
+
+func (in *instance) close(ctx context.Context) { _ = in.mod.Close(ctx) }
+
+// instantiate starts a fresh instance and checks its ABI version.
+func (r *runtime) instantiate(ctx context.Context, timeout time.Duration) (*instance, string, error) {
+	stderr := &tail{}
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	mod, err := r.rt.InstantiateModule(ctx, r.compiled, r.modCfg.WithStderr(stderr))
+	if err != nil {
+		in := &instance{stderr: stderr, timeout: timeout}
+		return nil, "_initialize", in.classify(ctx, err)
+	}
+	in := &instance{
+		mod: mod, mem: mod.Memory(), stderr: stderr, timeout: timeout,
+		reserve: mod.ExportedFunction(exportReserve),
+		bind:    mod.ExportedFunction(exportBind),
+		process: mod.ExportedFunction(exportProcess),
+	}
+	if in.mem == nil {
+		in.close(ctx)
+		return nil, "(load)", fmt.Errorf("%w: it exports no memory", ErrModule)
+	}
+	v, err := in.call(ctx, mod.ExportedFunction(exportVersion))
+	if err != nil {
+		in.close(ctx)
+		return nil, exportVersion, err
+	}
+	if int32(v) != Version {
+		in.close(ctx)
+		return nil, exportVersion, fmt.Errorf("%w: module speaks v%d, this host speaks v%d", ErrABIVersion, int32(v), Version)
+	}
+	return in, "", nil
+}
+
+// write copies p into the reserved region, reserving more first if needed,
+// and returns where it went.
+func (in *instance) ensure(ctx context.Context, size uint32) error {
+	if size <= in.arenaCap && in.arenaPtr != 0 {
+		return nil
+	}
+	want := size + size/4 + 64
+	p, err := in.call(ctx, in.reserve, want)
+	if err != nil {
+		return err
+	}
+	if p == 0 || p%64 != 0 {
+		return fmt.Errorf("%w: dw_reserve(%d) returned %#x, want a non-zero 64-byte aligned pointer", ErrGuestOutput, want, p)
+	}
+	if _, ok := in.mem.Read(p, want); !ok {
+		return fmt.Errorf("%w: dw_reserve(%d) returned %#x, outside its %d-byte memory", ErrGuestOutput, want, p, in.mem.Size())
+	}
+	in.arenaPtr, in.arenaCap = p, want
+	return nil
+}
+
+// bindCall runs the handshake and returns the response JSON.
+func (in *instance) bindCall(ctx context.Context, req []byte) ([]byte, error) {
+	if err := in.ensure(ctx, uint32(len(req))); err != nil {
+		return nil, err
+	}
+	if !in.mem.Write(in.arenaPtr, req) {
+		return nil, fmt.Errorf("%w: reserved region outside memory", ErrGuestOutput)
+	}
+	p, err := in.call(ctx, in.bind, in.arenaPtr, uint32(len(req)))
+	if err != nil {
+		return nil, err
+	}
+	n, ok := in.mem.ReadUint32Le(p)
+	if !ok {
+		return nil, fmt.Errorf("%w: bind response at %#x is outside memory", ErrGuestOutput, p)
+	}
+	if n > 1<<20 {
+		return nil, fmt.Errorf("%w: bind response of %d bytes (limit 1 MiB)", ErrGuestOutput, n)
+	}
+	body, ok := in.mem.Read(p+4, n)
+	if !ok {
+		return nil, fmt.Errorf("%w: bind response of %d bytes at %#x is outside memory", ErrGuestOutput, n, p+4)
+	}
+	return append([]byte(nil), body...), nil
+}
+
+// tail keeps the first 1 KiB the guest writes to stderr during a call: a
+// Go runtime puts the panic or fatal error first, then goroutine dumps.
+type tail struct {
+	mu  sync.Mutex
+	buf []byte
+}
+
+const stderrKeep = 1024
+
+func (t *tail) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if room := stderrKeep - len(t.buf); room > 0 {
+		t.buf = append(t.buf, p[:min(room, len(p))]...)
+	}
+	return len(p), nil
+}
+
+func (t *tail) reset() {
+	t.mu.Lock()
+	t.buf = t.buf[:0]
+	t.mu.Unlock()
+}
+
+func (t *tail) suffix() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.buf) == 0 {
+		return ""
+	}
+	msg := strings.TrimSpace(strings.ToValidUTF8(string(t.buf), "\uFFFD"))
+	if i := strings.Index(msg, "\n\ngoroutine "); i > 0 {
+		msg = msg[:i]
+	}
+	return "; guest stderr: " + msg
+}
+
+var le = binary.LittleEndian

@@ -1,0 +1,226 @@
+package wasmabi
+
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
+
+// Result header status and selection kinds (ABI.md).
+const (
+	statusOK     = 0
+	statusFailed = 1
+
+	selAll     = 0
+	selBitmap  = 1
+	selIndices = 2
+
+	resultSize = 40
+	descSize   = 32
+)
+
+// result is a guest's answer to one batch after validation: every slice
+// points into the guest memory view it was read from, so it is only good
+// until the next guest call.
+type result struct {
+	failed  string // non-empty: the guest failed the whole batch
+	selKind uint32
+	selBits []byte   // selBitmap
+	selIdx  []uint32 // selIndices
+	cols    []colView
+	errs    []rowErr
+}
+
+type colView struct {
+	valid   []byte // nil: no nulls
+	offsets []byte // var-width only
+	values  []byte
+}
+
+type rowErr struct {
+	row int
+	msg string
+}
+
+// outCol is what the host expects of one written column.
+type outCol struct {
+	name string
+	code uint8
+}
+
+// span returns mem[p:p+n] or an error naming what lay out of bounds.
+func span(mem []byte, p, n uint64, what string) ([]byte, error) {
+	if n == 0 {
+		return nil, nil
+	}
+	if p == 0 || p+n > uint64(len(mem)) {
+		return nil, fmt.Errorf("%w: %s: %d bytes at %#x are outside the guest's %d-byte memory", ErrGuestOutput, what, n, p, len(mem))
+	}
+	return mem[p : p+n : p+n], nil
+}
+
+// readResult validates the result header at ptr for a batch of n rows
+// against the columns the guest declared at bind time. It never reads
+// outside mem and never panics, whatever mem holds (FuzzReadResult).
+func readResult(mem []byte, ptr uint32, n int, writes []outCol) (*result, error) {
+	hdr, err := span(mem, uint64(ptr), resultSize, "result header")
+	if err != nil {
+		return nil, err
+	}
+	u := func(i int) uint64 { return uint64(le.Uint32(hdr[4*i:])) }
+	r := &result{}
+	switch u(0) {
+	case statusOK:
+	case statusFailed:
+		msg, err := span(mem, u(1), min(u(2), 4096), "failure message")
+		if err != nil {
+			return nil, err
+		}
+		r.failed = sanitize(msg)
+		if r.failed == "" {
+			r.failed = "(no message)"
+		}
+		return r, nil
+	default:
+		return nil, fmt.Errorf("%w: result status %d (want 0 or 1)", ErrGuestOutput, u(0))
+	}
+	nbits := uint64(n+7) / 8
+	switch r.selKind = uint32(u(3)); r.selKind {
+	case selAll:
+	case selBitmap:
+		if u(5) < nbits {
+			return nil, fmt.Errorf("%w: selection bitmap of %d bytes for %d rows (want %d)", ErrGuestOutput, u(5), n, nbits)
+		}
+		if r.selBits, err = span(mem, u(4), nbits, "selection bitmap"); err != nil {
+			return nil, err
+		}
+	case selIndices:
+		if u(5) > uint64(n) {
+			return nil, fmt.Errorf("%w: %d selected indices for %d rows", ErrGuestOutput, u(5), n)
+		}
+		raw, err := span(mem, u(4), 4*u(5), "selection indices")
+		if err != nil {
+			return nil, err
+		}
+		r.selIdx = make([]uint32, u(5))
+		for i := range r.selIdx {
+			v := le.Uint32(raw[4*i:])
+			if v >= uint32(n) || (i > 0 && v <= r.selIdx[i-1]) {
+				return nil, fmt.Errorf("%w: selection index %d at position %d: indices must ascend strictly and be below %d", ErrGuestOutput, v, i, n)
+			}
+			r.selIdx[i] = v
+		}
+	default:
+		return nil, fmt.Errorf("%w: selection kind %d (want 0, 1 or 2)", ErrGuestOutput, r.selKind)
+	}
+	if u(6) != uint64(len(writes)) {
+		return nil, fmt.Errorf("%w: %d output columns, the stage declared %d", ErrGuestOutput, u(6), len(writes))
+	}
+	descs, err := span(mem, u(7), descSize*u(6), "output column descriptors")
+	if err != nil {
+		return nil, err
+	}
+	r.cols = make([]colView, len(writes))
+	seen := make([]bool, len(writes))
+	for i := range writes {
+		d := descs[descSize*i:]
+		idx := uint64(le.Uint32(d))
+		if idx >= uint64(len(writes)) || seen[idx] {
+			return nil, fmt.Errorf("%w: output descriptor %d has column index %d (want each of 0..%d once)", ErrGuestOutput, i, idx, len(writes)-1)
+		}
+		seen[idx] = true
+		w := writes[idx]
+		if d[4] != w.code {
+			return nil, fmt.Errorf("%w: column %q: type code %d, declared %d", ErrGuestOutput, w.name, d[4], w.code)
+		}
+		c, err := readColumn(mem, d, n, w)
+		if err != nil {
+			return nil, err
+		}
+		r.cols[idx] = c
+	}
+	nerr := u(8)
+	if nerr > uint64(n) {
+		return nil, fmt.Errorf("%w: %d row errors for %d rows", ErrGuestOutput, nerr, n)
+	}
+	raw, err := span(mem, u(9), 12*nerr, "row errors")
+	if err != nil {
+		return nil, err
+	}
+	for i := range int(nerr) {
+		e := raw[12*i:]
+		row := le.Uint32(e)
+		if uint64(row) >= uint64(n) {
+			return nil, fmt.Errorf("%w: row error %d names row %d of %d", ErrGuestOutput, i, row, n)
+		}
+		msg, err := span(mem, uint64(le.Uint32(e[4:])), min(uint64(le.Uint32(e[8:])), 4096), "row error message")
+		if err != nil {
+			return nil, err
+		}
+		r.errs = append(r.errs, rowErr{row: int(row), msg: sanitize(msg)})
+	}
+	return r, nil
+}
+
+func readColumn(mem, d []byte, n int, w outCol) (colView, error) {
+	lay, _ := layoutOf(w.code)
+	validP, offsP, valsP, valsLen := uint64(le.Uint32(d[12:])), uint64(le.Uint32(d[16:])), uint64(le.Uint32(d[20:])), uint64(le.Uint32(d[24:]))
+	nbits := uint64(n+7) / 8
+	var c colView
+	var err error
+	what := func(s string) string { return fmt.Sprintf("column %q: %s", w.name, s) }
+	if validP != 0 {
+		if c.valid, err = span(mem, validP, nbits, what("validity bitmap")); err != nil {
+			return c, err
+		}
+	}
+	switch {
+	case lay.offsets == 0:
+		need := nbits
+		if lay.width > 0 {
+			need = uint64(n) * uint64(lay.width)
+		}
+		if valsLen < need {
+			return c, fmt.Errorf("%w: %s: %d value bytes for %d rows (want %d)", ErrGuestOutput, w.name, valsLen, n, need)
+		}
+		c.values, err = span(mem, valsP, need, what("values"))
+		return c, err
+	default:
+		ow := uint64(lay.offsets)
+		if c.offsets, err = span(mem, offsP, (uint64(n)+1)*ow, what("offsets")); err != nil {
+			return c, err
+		}
+		if c.values, err = span(mem, valsP, valsLen, what("values")); err != nil {
+			return c, err
+		}
+		off := func(i int) int64 {
+			if ow == 4 {
+				return int64(int32(le.Uint32(c.offsets[4*i:])))
+			}
+			return int64(le.Uint64(c.offsets[8*i:]))
+		}
+		base := off(0)
+		if base < 0 {
+			return c, fmt.Errorf("%w: column %q: first offset %d is negative", ErrGuestOutput, w.name, base)
+		}
+		prev := base
+		for i := 1; i <= n; i++ {
+			o := off(i)
+			if o < prev {
+				return c, fmt.Errorf("%w: column %q: offsets not monotonic at row %d (%d after %d)", ErrGuestOutput, w.name, i-1, o, prev)
+			}
+			if o-base > int64(valsLen) {
+				return c, fmt.Errorf("%w: column %q: row %d ends at value byte %d, past the %d bytes given", ErrGuestOutput, w.name, i-1, o-base, valsLen)
+			}
+			if lay.utf8 && !utf8.Valid(c.values[prev-base:o-base]) {
+				return c, fmt.Errorf("%w: column %q: row %d is not valid UTF-8", ErrGuestOutput, w.name, i-1)
+			}
+			prev = o
+		}
+		c.values = c.values[:prev-base]
+		return c, nil
+	}
+}
+
+// sanitize turns a guest's message bytes into a printable string.
+func sanitize(b []byte) string { return strings.ToValidUTF8(string(b), "\uFFFD") }

@@ -1,0 +1,436 @@
+package wasmabi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/array"
+	"github.com/apache/arrow/go/v15/arrow/memory"
+
+	"github.com/dataweaver/dataweaver/engine"
+)
+
+// Stage is a Wasm module run as an engine.Stage.
+type Stage struct {
+	name, module string
+	cfg          Config
+	mem          memory.Allocator
+	conf         json.RawMessage
+	rt           *runtime
+	batches      atomic.Int64
+
+	mu   sync.Mutex
+	free []*instance
+	plan *plan // set by Bind; instances in free are bound to it
+}
+
+// plan is the outcome of the handshake for one input schema.
+type plan struct {
+	in, out *arrow.Schema
+	req     []byte
+	resp    bindAnswer
+	reads   []int    // input column index per read slot
+	codes   []uint8  // type code per read slot
+	writes  []outCol // declared output columns
+	wtypes  []arrow.DataType
+	// outFrom says where each output column comes from: >= 0 an input
+	// column, < 0 the write -1-i.
+	outFrom []int
+}
+
+type abiField struct {
+	Name     string `json:"name"`
+	Type     string `json:"type"`
+	Nullable bool   `json:"nullable"`
+}
+
+type bindAnswer struct {
+	Reads  []string   `json:"reads"`
+	Writes []abiField `json:"writes"`
+	Drops  []string   `json:"drops"`
+	Filter bool       `json:"filter"`
+	Error  string     `json:"error"`
+}
+
+// NewStage compiles wasm (named module in messages, usually its file path)
+// as the pipeline step name. conf is the stage's configuration, sent to the
+// guest as JSON at bind time.
+func NewStage(ctx context.Context, name, module string, wasm []byte, conf any, mem memory.Allocator, cfg Config) (*Stage, error) {
+	raw, err := json.Marshal(conf)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: config: %w", engine.ErrInvalidConfig, name, err)
+	}
+	module = filepath.Base(module)
+	rt, err := newRuntime(ctx, name, module, wasm, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if mem == nil {
+		mem = memory.DefaultAllocator
+	}
+	return &Stage{name: name, module: module, cfg: cfg, mem: mem, conf: raw, rt: rt}, nil
+}
+
+func (s *Stage) guestErr(export string, batch int64, rows int, err error) error {
+	return &GuestError{Stage: s.name, Module: s.module, Export: export, Batch: batch, Rows: rows, Err: err}
+}
+
+// Bind runs the handshake on a fresh instance and derives the output schema.
+func (s *Stage) Bind(ctx context.Context, in *arrow.Schema) (*arrow.Schema, error) {
+	fields := make([]abiField, in.NumFields())
+	codes := make([]uint8, in.NumFields())
+	for i, f := range in.Fields() {
+		t, code, err := typeName(f.Type)
+		if err != nil {
+			t = "unsupported:" + f.Type.String() // the guest may still ignore it
+		}
+		fields[i], codes[i] = abiField{Name: f.Name, Type: t, Nullable: f.Nullable}, code
+	}
+	req, _ := json.Marshal(struct {
+		ABI    int             `json:"abi"`
+		Stage  string          `json:"stage"`
+		Config json.RawMessage `json:"config"`
+		Schema []abiField      `json:"schema"`
+	}{Version, s.name, s.conf, fields})
+	p := &plan{in: in, req: req}
+	inst, err := s.fresh(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.derive(p, codes); err != nil {
+		inst.close(ctx)
+		return nil, err
+	}
+	s.mu.Lock()
+	for _, old := range s.free {
+		old.close(ctx)
+	}
+	s.free, s.plan = []*instance{inst}, p
+	s.mu.Unlock()
+	return p.out, nil
+}
+
+// fresh instantiates and binds an instance. When p.resp is already set (a
+// pool refill) the answer must match the first one.
+func (s *Stage) fresh(ctx context.Context, p *plan) (*instance, error) {
+	inst, export, err := s.rt.instantiate(ctx, s.cfg.timeout)
+	if err != nil {
+		return nil, s.guestErr(export, 0, 0, err)
+	}
+	body, err := inst.bindCall(ctx, p.req)
+	if err != nil {
+		inst.close(ctx)
+		return nil, s.guestErr(exportBind, 0, 0, err)
+	}
+	var ans bindAnswer
+	if err := json.Unmarshal(body, &ans); err != nil {
+		inst.close(ctx)
+		return nil, s.guestErr(exportBind, 0, 0, fmt.Errorf("%w: bind response is not JSON: %w", ErrGuestOutput, err))
+	}
+	if ans.Error != "" {
+		inst.close(ctx)
+		return nil, fmt.Errorf("%w: %s: module[%s]: %s", engine.ErrSchema, s.name, s.module, ans.Error)
+	}
+	if p.reads != nil || p.outFrom != nil {
+		if !slices.Equal(ans.Reads, p.resp.Reads) || !slices.Equal(ans.Writes, p.resp.Writes) {
+			inst.close(ctx)
+			return nil, s.guestErr(exportBind, 0, 0, fmt.Errorf("%w: a new instance answered the handshake differently", ErrGuestOutput))
+		}
+	}
+	p.resp = ans
+	return inst, nil
+}
+
+// derive turns the handshake answer into the plan and output schema.
+func (s *Stage) derive(p *plan, codes []uint8) error {
+	in, ans := p.in, p.resp
+	fail := func(format string, args ...any) error {
+		return fmt.Errorf("%w: %s: module[%s]: %s", engine.ErrSchema, s.name, s.module, fmt.Sprintf(format, args...))
+	}
+	index := func(name string) (int, error) {
+		idx := in.FieldIndices(name)
+		switch len(idx) {
+		case 0:
+			return 0, fail("no column %q in the input", name)
+		case 1:
+			return idx[0], nil
+		}
+		return 0, fail("the input has %d columns called %q", len(idx), name)
+	}
+	for _, r := range ans.Reads {
+		i, err := index(r)
+		if err != nil {
+			return err
+		}
+		if codes[i] == 0 {
+			return fail("column %q is %s, which ABI v1 cannot pass to a guest", r, in.Field(i).Type)
+		}
+		p.reads, p.codes = append(p.reads, i), append(p.codes, codes[i])
+	}
+	dropped := map[int]bool{}
+	for _, d := range ans.Drops {
+		i, err := index(d)
+		if err != nil {
+			return err
+		}
+		dropped[i] = true
+	}
+	replaced := map[int]int{}
+	var appended []int
+	for j, w := range ans.Writes {
+		dt, code, err := parseType(w.Type)
+		if err != nil {
+			return fail("output column %q: %v", w.Name, err)
+		}
+		p.writes, p.wtypes = append(p.writes, outCol{name: w.Name, code: code}), append(p.wtypes, dt)
+		if idx := in.FieldIndices(w.Name); len(idx) == 1 && !dropped[idx[0]] {
+			replaced[idx[0]] = j
+		} else {
+			appended = append(appended, j)
+		}
+	}
+	var fields []arrow.Field
+	for i, f := range in.Fields() {
+		switch j, ok := replaced[i]; {
+		case ok:
+			fields = append(fields, arrow.Field{Name: f.Name, Type: p.wtypes[j], Nullable: ans.Writes[j].Nullable, Metadata: f.Metadata})
+			p.outFrom = append(p.outFrom, -1-j)
+		case !dropped[i]:
+			fields = append(fields, f)
+			p.outFrom = append(p.outFrom, i)
+		}
+	}
+	for _, j := range appended {
+		fields = append(fields, arrow.Field{Name: ans.Writes[j].Name, Type: p.wtypes[j], Nullable: ans.Writes[j].Nullable})
+		p.outFrom = append(p.outFrom, -1-j)
+	}
+	md := in.Metadata()
+	p.out = arrow.NewSchema(fields, &md)
+	return nil
+}
+
+// get takes an idle instance or makes a bound one.
+func (s *Stage) get(ctx context.Context) (*instance, *plan, error) {
+	s.mu.Lock()
+	p := s.plan
+	if n := len(s.free); n > 0 {
+		inst := s.free[n-1]
+		s.free = s.free[:n-1]
+		s.mu.Unlock()
+		return inst, p, nil
+	}
+	s.mu.Unlock()
+	if p == nil {
+		return nil, nil, fmt.Errorf("%s: Process before Bind", s.name)
+	}
+	inst, err := s.fresh(ctx, p)
+	return inst, p, err
+}
+
+func (s *Stage) put(ctx context.Context, inst *instance, p *plan) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.plan != p || s.rt == nil {
+		inst.close(ctx)
+		return
+	}
+	s.free = append(s.free, inst)
+}
+
+// Close releases every instance and the compiled module.
+func (s *Stage) Close() error {
+	ctx := context.Background()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, in := range s.free {
+		in.close(ctx)
+	}
+	s.free, s.plan = nil, nil
+	if s.rt == nil {
+		return nil
+	}
+	err := s.rt.close(ctx)
+	s.rt = nil
+	return err
+}
+
+// Process runs one batch through the guest.
+func (s *Stage) Process(ctx context.Context, rec arrow.Record) (arrow.Record, []engine.RowError, error) {
+	inst, p, err := s.get(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	seq := s.batches.Add(1)
+	n := int(rec.NumRows())
+	out, rejects, export, err := s.process(ctx, inst, p, rec)
+	if err != nil {
+		// Whatever happened, the instance's state is suspect: replace it.
+		inst.close(ctx)
+		if errors.Is(err, context.Canceled) {
+			return nil, nil, err
+		}
+		return nil, nil, s.guestErr(export, seq, n, err)
+	}
+	s.put(ctx, inst, p)
+	return out, rejects, nil
+}
+
+func (s *Stage) process(ctx context.Context, inst *instance, p *plan, rec arrow.Record) (arrow.Record, []engine.RowError, string, error) {
+	if !rec.Schema().Equal(p.in) {
+		return nil, nil, exportProcess, fmt.Errorf("%w: batch schema %s differs from the bound schema %s", engine.ErrSchema, rec.Schema(), p.in)
+	}
+	n := int(rec.NumRows())
+	cols, release, err := s.inputs(rec, p)
+	defer release()
+	if err != nil {
+		return nil, nil, exportProcess, err
+	}
+	size := layoutSize(cols)
+	if size > 1<<32-1 {
+		return nil, nil, exportProcess, fmt.Errorf("batch of %d input bytes is too large for a 32-bit guest", size)
+	}
+	if err := inst.ensure(ctx, uint32(size)); err != nil {
+		return nil, nil, exportReserve, err
+	}
+	view, ok := inst.mem.Read(inst.arenaPtr, uint32(size))
+	if !ok {
+		return nil, nil, exportReserve, fmt.Errorf("%w: reserved region outside memory", ErrGuestOutput)
+	}
+	writeBatch(view, inst.arenaPtr, n, cols)
+	ptr, err := inst.call(ctx, inst.process, inst.arenaPtr)
+	if err != nil {
+		return nil, nil, exportProcess, err
+	}
+	// The call may have grown memory: take a fresh view of all of it.
+	whole, _ := inst.mem.Read(0, inst.mem.Size())
+	res, err := readResult(whole, ptr, n, p.writes)
+	if err != nil {
+		return nil, nil, exportProcess, err
+	}
+	if res.failed != "" {
+		return nil, nil, exportProcess, fmt.Errorf("%w: %s", ErrGuestFailed, res.failed)
+	}
+	out, rejects, err := s.assemble(rec, p, res)
+	return out, rejects, exportProcess, err
+}
+
+// inputs returns the arrays the guest reads, dictionary columns decoded.
+func (s *Stage) inputs(rec arrow.Record, p *plan) ([]inCol, func(), error) {
+	var decoded []arrow.Array
+	release := func() {
+		for _, a := range decoded {
+			a.Release()
+		}
+	}
+	cols := make([]inCol, len(p.reads))
+	for slot, i := range p.reads {
+		a := rec.Column(i)
+		if d, ok := a.(*array.Dictionary); ok {
+			dec, err := decodeDictionary(s.mem, d)
+			if err != nil {
+				return nil, release, err
+			}
+			decoded = append(decoded, dec)
+			a = dec
+		}
+		cols[slot] = inCol{index: uint32(i), code: p.codes[slot], arr: a}
+	}
+	return cols, release, nil
+}
+
+// assemble builds the output record from the passed-through columns and the
+// guest's validated buffers, applying selection and row errors.
+func (s *Stage) assemble(rec arrow.Record, p *plan, res *result) (arrow.Record, []engine.RowError, error) {
+	n := int(rec.NumRows())
+	written := make([]arrow.Array, len(p.writes))
+	defer func() {
+		for _, a := range written {
+			if a != nil {
+				a.Release()
+			}
+		}
+	}()
+	for j := range p.writes {
+		written[j] = buildArray(s.mem, p.wtypes[j], p.writes[j].code, n, res.cols[j])
+	}
+	keep, kept := selection(res, n)
+	var rejects []engine.RowError
+	for _, e := range res.errs {
+		if keep == nil {
+			keep, kept = allTrue(n), n
+		}
+		if keep[e.row] {
+			keep[e.row] = false
+			kept--
+		}
+		rejects = append(rejects, engine.RowError{Row: e.row, Err: errors.New(e.msg)})
+	}
+	cols := make([]arrow.Array, len(p.outFrom))
+	defer func() {
+		for _, c := range cols {
+			if c != nil {
+				c.Release()
+			}
+		}
+	}()
+	for k, from := range p.outFrom {
+		var a arrow.Array
+		if from >= 0 {
+			a = rec.Column(from)
+		} else {
+			a = written[-1-from]
+		}
+		if keep == nil {
+			a.Retain()
+			cols[k] = a
+			continue
+		}
+		t, err := filterArray(s.mem, a, keep, kept)
+		if err != nil {
+			return nil, nil, err
+		}
+		cols[k] = t
+	}
+	rows := int64(n)
+	if keep != nil {
+		rows = int64(kept)
+	}
+	return array.NewRecord(p.out, cols, rows), rejects, nil
+}
+
+// selection turns the guest's selection into a keep mask (nil: all rows).
+func selection(res *result, n int) ([]bool, int) {
+	switch res.selKind {
+	case selBitmap:
+		keep, kept := make([]bool, n), 0
+		for i := range keep {
+			if res.selBits[i>>3]&(1<<(i&7)) != 0 {
+				keep[i] = true
+				kept++
+			}
+		}
+		return keep, kept
+	case selIndices:
+		keep := make([]bool, n)
+		for _, i := range res.selIdx {
+			keep[i] = true
+		}
+		return keep, len(res.selIdx)
+	}
+	return nil, n
+}
+
+func allTrue(n int) []bool {
+	k := make([]bool, n)
+	for i := range k {
+		k[i] = true
+	}
+	return k
+}
