@@ -78,8 +78,7 @@ func TestGolden(t *testing.T) {
 	// Output directories outlive their subtest: a later case may read one as ${IN}.
 	root := t.TempDir()
 	outs := map[string]string{}
-	var outDir func(t *testing.T, name string) string
-	outDir = func(t *testing.T, name string) string {
+	outDir := func(t *testing.T, name string) string {
 		if out, ok := outs[name]; ok {
 			return out
 		}
