@@ -111,7 +111,7 @@ func (sb *schemaBuilder) typ(dt arrow.DataType, md arrow.Metadata, path string) 
 		return map[string]any{"type": "array", "items": items}, err
 	case *arrow.MapType:
 		if dt.KeyType().ID() != arrow.STRING {
-			return nil, fmt.Errorf("Avro map keys are strings; %s keys are not supported", dt.KeyType())
+			return nil, fmt.Errorf("map keys must be strings in Avro; %s keys are not supported", dt.KeyType())
 		}
 		values, err := sb.field(dt.ItemField(), path+"_value")
 		return map[string]any{"type": "map", "values": values}, err
@@ -138,7 +138,7 @@ func (sb *schemaBuilder) typ(dt arrow.DataType, md arrow.Metadata, path string) 
 		}
 		return branches, nil
 	}
-	return nil, fmt.Errorf("Arrow type %s has no Avro mapping", dt)
+	return nil, fmt.Errorf("no Avro mapping for Arrow type %s", dt)
 }
 
 // newEncoder returns the encoder of one array written as field f: a

@@ -62,7 +62,7 @@ func appendValue(b array.Builder, dt arrow.DataType, row int) {
 	case *array.Float32Builder:
 		b.Append(pick(row, -math.MaxFloat32, float32(math.NaN()), pick(row-2, float32(math.Inf(-1)), math.SmallestNonzeroFloat32, float32(r)*-1.25)))
 	case *array.Float64Builder:
-		b.Append(pick(row, -math.MaxFloat64, math.NaN(), pick(row-2, math.Inf(1), -0.0, float64(r)*3.14159e-3-0.01)))
+		b.Append(pick(row, -math.MaxFloat64, math.NaN(), pick(row-2, math.Inf(1), math.Copysign(0, -1), float64(r)*3.14159e-3-0.01)))
 	case *array.StringBuilder:
 		b.Append(texts[row%len(texts)])
 	case *array.LargeStringBuilder:
