@@ -13,7 +13,7 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/array"
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
-	"github.com/dataweaver/dataweaver/wasmabi/internal/wasmtest"
+	"github.com/dataweaver/dataweaver/wasmabi/wasmtest"
 )
 
 // guests are built once per test binary in TestMain.

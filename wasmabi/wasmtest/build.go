@@ -1,4 +1,5 @@
-// Package wasmtest builds Go guests for tests, once per test binary.
+// Package wasmtest builds Go guests (transforms) for tests: call Build from
+// TestMain so each guest is compiled once per test binary, not per test.
 package wasmtest
 
 import (

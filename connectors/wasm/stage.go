@@ -1,0 +1,70 @@
+package wasm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/dataweaver/dataweaver/engine"
+	"github.com/dataweaver/dataweaver/engine/spec"
+	"github.com/dataweaver/dataweaver/wasmabi"
+)
+
+var stageSpec = spec.New("wasm").
+	Summary("Runs a WebAssembly transform (built with the DataWeaver guest SDK) on every batch.").
+	Description("The module is compiled once (and cached on disk), then one sandboxed instance per worker "+
+		"processes whole batches: only the columns it declares it reads are copied in, and what it "+
+		"returns is validated before it becomes Arrow data. The module sees its config and the input "+
+		"schema when the pipeline is checked, so a wrong column name fails `weave validate`. It gets no "+
+		"files, no environment and no network.").
+	Field(
+		spec.String("path").Desc("The .wasm module, relative to the working directory.").
+			Example("transforms/mask/mask.wasm"),
+		spec.Any("config").Optional().Desc("The module's own configuration, passed to it as JSON."),
+		spec.ByteSize("memory_limit").Default(int64(wasmabi.DefaultMemoryLimit)).
+			Desc("Most linear memory one instance may use; a module that needs more traps.").
+			Validate(func(v any) error {
+				if n, _ := v.(int64); n < 64<<10 || n > 4<<30 {
+					return errors.New("must be between 64KiB and 4GiB")
+				}
+				return nil
+			}).Advance(),
+		spec.Duration("timeout").Default(wasmabi.DefaultTimeout).
+			Desc("Longest one batch may take in the module; a module still running then is stopped and the batch fails.").
+			Validate(func(v any) error {
+				if d, _ := v.(time.Duration); d <= 0 {
+					return errors.New("must be positive")
+				}
+				return nil
+			}).Advance(),
+	).
+	Scalar("path").
+	WithExample("Mask emails", `stages:
+  - wasm:
+      path: transforms/mask/mask.wasm
+      config: {columns: [email]}`).
+	WithExample("Scalar form", `stages:
+  - wasm: build/identity.wasm`)
+
+func init() { engine.RegisterStage(stageSpec, newStage) }
+
+func newStage(conf *spec.Parsed, b engine.Build) (engine.Stage, error) {
+	path := conf.String("path")
+	wasm, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s", engine.ErrInvalidConfig, conf.Errorf("path", "%v", err))
+	}
+	cfg := wasmabi.NewConfig().
+		WithMemoryLimit(conf.ByteSize("memory_limit")).
+		WithTimeout(conf.Duration("timeout"))
+	if b.Logger != nil {
+		cfg = cfg.WithLogger(b.Logger)
+	}
+	s, err := wasmabi.NewStage(context.Background(), b.Name, path, wasm, conf.Any("config"), b.Mem, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s", engine.ErrInvalidConfig, conf.Errorf("path", "%v", err))
+	}
+	return s, nil
+}
