@@ -142,6 +142,11 @@ type runner struct {
 	dlq     *deadLetters
 	acker   *acker
 	buffer  int
+	// held[i] are the batches sink i has flushed but that only become
+	// safe when it closes (CommitsOnClose); closed marks sinks commit
+	// already closed (the dead-letter sink last).
+	held   [][]int64
+	closed []bool
 }
 
 // NewMetrics returns the metrics a run of p fills in: one entry per step,
@@ -208,20 +213,25 @@ func (p *Pipeline) abortSinks() {
 
 // Close closes every step of a pipeline that will not be run (after
 // Validate, say). Run closes the steps itself; Close after Run does nothing.
-func (p *Pipeline) Close() error {
+func (p *Pipeline) Close() error { return p.closeSteps(nil) }
+
+// closeSteps closes every step but the sinks already closed (marked in
+// done, indexed like p.Sinks, with the dead-letter sink last).
+func (p *Pipeline) closeSteps(done []bool) error {
 	if p.closed {
 		return nil
 	}
 	p.closed = true
+	skip := func(i int) bool { return i < len(done) && done[i] }
 	var errs []error
-	for _, s := range p.Sinks {
-		if s.Sink != nil {
+	for i, s := range p.Sinks {
+		if s.Sink != nil && !skip(i) {
 			if err := s.Sink.Close(); err != nil {
 				errs = append(errs, fmt.Errorf("sink %s: %w", s.Name, err))
 			}
 		}
 	}
-	if p.DeadLetter != nil {
+	if p.DeadLetter != nil && !skip(len(p.Sinks)) {
 		if err := p.DeadLetter.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("dead_letter: %w", err))
 		}
@@ -241,6 +251,38 @@ func (p *Pipeline) Close() error {
 	return errors.Join(errs...)
 }
 
+// commit closes the sinks that only commit on Close (and the dead-letter
+// sink, whose rows must be durable before their batches count as safe),
+// then acknowledges the batches those sinks were holding back.
+func (r *runner) commit(ctx context.Context) error {
+	p := r.p
+	ctx = context.WithoutCancel(ctx)
+	if r.dlq != nil {
+		if err := r.dlq.flush(ctx); err != nil {
+			return fmt.Errorf("dead_letter: %w", err)
+		}
+		if commitsOnClose(p.DeadLetter) {
+			r.closed[len(p.Sinks)] = true
+			if err := p.DeadLetter.Close(); err != nil {
+				return fmt.Errorf("dead_letter: %w", err)
+			}
+		}
+	}
+	for i, s := range p.Sinks {
+		if !commitsOnClose(s.Sink) {
+			continue
+		}
+		r.closed[i] = true
+		if err := s.Sink.Close(); err != nil {
+			return fmt.Errorf("sink %s: %w", s.Name, err)
+		}
+		if err := r.acker.done(ctx, r.held[i]); err != nil {
+			return fmt.Errorf("%s: ack: %w", p.Source.Name, err)
+		}
+	}
+	return nil
+}
+
 func (r *runner) run(ctx context.Context) (err error) {
 	p := r.p
 	ctx, cancel := context.WithCancelCause(ctx)
@@ -249,16 +291,16 @@ func (r *runner) run(ctx context.Context) (err error) {
 	// Every step is closed whatever happens, opened or not (a Close
 	// without Open is valid for every step); a Close error (a Parquet footer
 	// that failed to write) fails the run too.
+	r.closed = make([]bool, len(p.Sinks)+1)
+	r.held = make([][]int64, len(p.Sinks))
 	defer func() {
-		if r.dlq != nil {
-			if ferr := r.dlq.flush(context.WithoutCancel(ctx)); ferr != nil && err == nil {
-				err = fmt.Errorf("dead_letter: %w", ferr)
-			}
+		if err == nil && r.acker != nil {
+			err = r.commit(ctx)
 		}
 		if err != nil {
 			p.abortSinks()
 		}
-		if cerr := p.Close(); cerr != nil && err == nil {
+		if cerr := p.closeSteps(r.closed); cerr != nil && err == nil {
 			err = cerr
 		}
 	}()

@@ -19,6 +19,7 @@ func (r *runner) runSink(ctx context.Context, i int, in <-chan *envelope) error 
 		retry = DefaultRetry
 	}
 	var pending []int64
+	holdAcks := commitsOnClose(step.Sink)
 	flush := func() error {
 		if len(pending) == 0 {
 			return nil
@@ -27,6 +28,11 @@ func (r *runner) runSink(ctx context.Context, i int, in <-chan *envelope) error 
 			// Which rows a failed flush lost is unknown, so no policy can
 			// absorb it: fail, and the unacknowledged batches are read again.
 			return fmt.Errorf("sink %s: flush: %w", step.Name, err)
+		}
+		if holdAcks {
+			r.held[i] = append(r.held[i], pending...)
+			pending = pending[:0]
+			return nil
 		}
 		err := r.acker.done(ctx, pending)
 		pending = pending[:0]

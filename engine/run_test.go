@@ -411,3 +411,59 @@ func TestRunAbortsSinksOnFailure(t *testing.T) {
 		})
 	}
 }
+
+// footerSink is durable only once Close succeeds, like a Parquet file.
+type footerSink struct {
+	collectSink
+	closeErr    error
+	closedAt    chan struct{}
+	ackedBefore bool
+}
+
+func (s *footerSink) CommitsOnClose() bool { return true }
+func (s *footerSink) Close() error {
+	s.closed = true
+	close(s.closedAt)
+	return s.closeErr
+}
+
+func TestRunCommitOnCloseSinkHoldsAcks(t *testing.T) {
+	noLeakedGoroutines(t)
+	for _, tc := range []struct {
+		name     string
+		closeErr error
+		wantAck  engine.Checkpoint
+	}{
+		{name: "acked after a good close", wantAck: 19},
+		{name: "never acked when close fails", closeErr: errors.New("footer write failed"), wantAck: nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mem := checkedMem(t)
+			sink := &footerSink{closeErr: tc.closeErr, closedAt: make(chan struct{})}
+			plain := &collectSink{}
+			src := &seqSource{mem: mem, batches: 20, rows: 5}
+			src.onAck = func(engine.Checkpoint) {
+				select {
+				case <-sink.closedAt:
+				default:
+					sink.ackedBefore = true
+				}
+			}
+			p := &engine.Pipeline{
+				Source: engine.SourceStep{Name: "src", Source: src},
+				Sinks:  []engine.SinkStep{{Name: "plain", Sink: plain}, {Name: "parquet", Sink: sink}},
+			}
+			_, err := p.Run(context.Background())
+			if (err != nil) != (tc.closeErr != nil) {
+				t.Fatalf("err = %v", err)
+			}
+			if sink.ackedBefore {
+				t.Error("a batch was acknowledged before the commit-on-close sink closed")
+			}
+			if got := src.lastAck(); got != tc.wantAck {
+				t.Errorf("last ack = %v, want %v", got, tc.wantAck)
+			}
+			wantSeq(t, plain.values, 100, nil)
+		})
+	}
+}

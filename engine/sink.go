@@ -35,3 +35,17 @@ type SchemaChecker interface {
 type Aborter interface {
 	Abort()
 }
+
+// CommitsOnClose is implemented by sinks whose output only becomes durable
+// when Close succeeds: a Parquet file is unreadable until its footer is
+// written, and a file written atomically appears only when it is renamed
+// into place. For such a sink the engine acknowledges the batches it
+// received only after its Close returned nil; Flush still bounds buffering.
+type CommitsOnClose interface {
+	CommitsOnClose() bool
+}
+
+func commitsOnClose(s Sink) bool {
+	c, ok := s.(CommitsOnClose)
+	return ok && c.CommitsOnClose()
+}
