@@ -36,7 +36,9 @@ func NewConfig() Config {
 // to 64 KiB pages).
 func (c Config) WithMemoryLimit(bytes int64) Config { c.memoryLimit = bytes; return c }
 
-// WithTimeout bounds every guest call; 0 means no limit.
+// WithTimeout bounds every guest call. 0 means no limit and compiles the
+// module without the instrumentation a timeout needs, which makes guest
+// code several times faster; a looping guest then hangs its worker.
 func (c Config) WithTimeout(d time.Duration) Config { c.timeout = d; return c }
 
 // WithCacheDir sets where compiled modules are cached; "" disables the cache.

@@ -56,7 +56,10 @@ type runtime struct {
 func newRuntime(ctx context.Context, stage, module string, wasm []byte, cfg Config) (*runtime, error) {
 	rc := wazero.NewRuntimeConfigCompiler().
 		WithMemoryLimitPages(cfg.memoryPages()).
-		WithCloseOnContextDone(true)
+		// The loop and call instrumentation that lets a timeout stop a
+		// running guest costs 3-6x on guest-heavy stages (BENCH_NOTES.md),
+		// so it is compiled in only when the stage has a timeout.
+		WithCloseOnContextDone(cfg.timeout > 0)
 	if cfg.cacheDir != "" {
 		cache, err := compilationCache(cfg.cacheDir)
 		if err != nil {

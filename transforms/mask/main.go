@@ -48,7 +48,8 @@ func setup(s *guest.Setup) (guest.ProcessFunc, error) {
 					w.AppendNull(b)
 					continue
 				}
-				w.Append(Mask(v.Value(i)))
+				head, tail := split(v.Value(i))
+				w.AppendConcat(head, "***", tail)
 			}
 		}
 		return nil
@@ -60,12 +61,20 @@ func Mask(s string) string {
 	if s == "" {
 		return ""
 	}
+	head, tail := split(s)
+	return head + "***" + tail
+}
+
+// split returns what Mask keeps: the first character, and from the last
+// '@' on. The empty string keeps nothing (and is masked to "***"... no:
+// the transform writes head+"***"+tail, so "" becomes "***").
+func split(s string) (head, tail string) {
+	if s == "" {
+		return "", ""
+	}
 	_, n := utf8.DecodeRuneInString(s)
 	if at := strings.LastIndexByte(s, '@'); at > 0 {
-		if at < n {
-			n = at
-		}
-		return s[:n] + "***" + s[at:]
+		return s[:min(n, at)], s[at:]
 	}
-	return s[:n] + "***"
+	return s[:n], ""
 }

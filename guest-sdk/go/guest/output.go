@@ -83,6 +83,15 @@ func (sb *StrBuilder) Append(s string) {
 	sb.c.offs = append(sb.c.offs, int32(len(sb.c.values)))
 }
 
+// AppendConcat adds the next row's value as the concatenation of parts,
+// without building the string first (no allocation per row).
+func (sb *StrBuilder) AppendConcat(parts ...string) {
+	for _, p := range parts {
+		sb.c.values = append(sb.c.values, p...)
+	}
+	sb.c.offs = append(sb.c.offs, int32(len(sb.c.values)))
+}
+
 // AppendBytes adds the next row's value.
 func (sb *StrBuilder) AppendBytes(p []byte) {
 	sb.c.values = append(sb.c.values, p...)

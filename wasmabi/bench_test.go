@@ -1,0 +1,216 @@
+package wasmabi
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/array"
+	"github.com/apache/arrow/go/v15/arrow/memory"
+)
+
+const (
+	benchBatch   = 64 << 10
+	benchBatches = 16 // 1M rows per op
+)
+
+var benchSchema = arrow.NewSchema([]arrow.Field{
+	{Name: "id", Type: arrow.PrimitiveTypes.Int64},
+	{Name: "email", Type: arrow.BinaryTypes.String},
+	{Name: "country", Type: arrow.BinaryTypes.String},
+	{Name: "amount", Type: arrow.PrimitiveTypes.Float64},
+}, nil)
+
+// benchRecord is one 64K-row orders batch: ~5% negative amounts.
+func benchRecord(mem memory.Allocator, n int) arrow.Record {
+	b := array.NewRecordBuilder(mem, benchSchema)
+	defer b.Release()
+	countries := []string{"FR", "DE", "US", "JP", "XX", "GB"}
+	for i := range n {
+		b.Field(0).(*array.Int64Builder).Append(int64(i))
+		b.Field(1).(*array.StringBuilder).Append(fmt.Sprintf("user%d@example%d.com", i, i%50))
+		b.Field(2).(*array.StringBuilder).Append(countries[i%len(countries)])
+		amt := float64(i%1000)/7 - 7
+		b.Field(3).(*array.Float64Builder).Append(amt)
+	}
+	return b.NewRecord()
+}
+
+type nativeFn func(mem memory.Allocator, rec arrow.Record) arrow.Record
+
+// The native stages do what the transforms do, in plain Go on Arrow arrays.
+var natives = map[string]nativeFn{
+	"filter": func(mem memory.Allocator, rec arrow.Record) arrow.Record {
+		a := rec.Column(3).(*array.Float64)
+		keep, kept := make([]bool, a.Len()), 0
+		for i, v := range a.Float64Values() {
+			if v >= 0 {
+				keep[i] = true
+				kept++
+			}
+		}
+		cols := make([]arrow.Array, rec.NumCols())
+		for c := range cols {
+			cols[c], _ = filterArray(mem, rec.Column(c), keep, kept)
+		}
+		out := array.NewRecord(rec.Schema(), cols, int64(kept))
+		for _, c := range cols {
+			c.Release()
+		}
+		return out
+	},
+	"mask": func(mem memory.Allocator, rec arrow.Record) arrow.Record {
+		a := rec.Column(1).(*array.String)
+		b := array.NewStringBuilder(mem)
+		defer b.Release()
+		b.ReserveData(a.Len() * 16)
+		for i := range a.Len() {
+			s := a.Value(i)
+			if at := strings.LastIndexByte(s, '@'); at > 0 {
+				b.Append(s[:1] + "***" + s[at:])
+			} else {
+				b.Append(s[:min(1, len(s))] + "***")
+			}
+		}
+		m := b.NewArray()
+		defer m.Release()
+		cols := []arrow.Array{rec.Column(0), m, rec.Column(2), rec.Column(3)}
+		return array.NewRecord(rec.Schema(), cols, rec.NumRows())
+	},
+	"derive": func(mem memory.Allocator, rec arrow.Record) arrow.Record {
+		a := rec.Column(3).(*array.Float64)
+		b := array.NewInt64Builder(mem)
+		defer b.Release()
+		b.Reserve(a.Len())
+		for _, v := range a.Float64Values() {
+			b.UnsafeAppend(int64(math.Round(v * 100)))
+		}
+		c := b.NewArray()
+		defer c.Release()
+		s := arrow.NewSchema(append(rec.Schema().Fields(), arrow.Field{Name: "amount_cents", Type: arrow.PrimitiveTypes.Int64, Nullable: true}), nil)
+		return array.NewRecord(s, append(rec.Columns(), c), rec.NumRows())
+	},
+}
+
+var benchConf = map[string]any{
+	"filter": map[string]any{"column": "amount", "op": ">=", "value": 0},
+	"mask":   map[string]any{"columns": []string{"email"}},
+	"derive": nil,
+}
+
+// BenchmarkStages: 1M rows (16 × 64K) per op through each transform as a
+// Wasm stage and as the same logic in native Go.
+func BenchmarkStages(b *testing.B) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(b, 0)
+	rec := benchRecord(mem, benchBatch)
+	defer rec.Release()
+	ctx := context.Background()
+	for _, name := range []string{"filter", "mask", "derive"} {
+		for _, v := range []struct {
+			name string
+			cfg  Config
+		}{{"wasm", NewConfig()}, {"wasm-no-timeout", NewConfig().WithTimeout(0)}} {
+			b.Run(name+"/"+v.name, func(b *testing.B) {
+				s := newStage(b, name, benchConf[name], mem, v.cfg)
+				if _, err := s.Bind(ctx, benchSchema); err != nil {
+					b.Fatal(err)
+				}
+				b.ResetTimer()
+				for range b.N {
+					for range benchBatches {
+						out, _, err := s.Process(ctx, rec)
+						if err != nil {
+							b.Fatal(err)
+						}
+						out.Release()
+					}
+				}
+				b.ReportMetric(float64(b.N*benchBatch*benchBatches)/b.Elapsed().Seconds(), "rows/s")
+				_ = s.Close()
+			})
+		}
+		b.Run(name+"/native", func(b *testing.B) {
+			fn := natives[name]
+			for range b.N {
+				for range benchBatches {
+					fn(mem, rec).Release()
+				}
+			}
+			b.ReportMetric(float64(b.N*benchBatch*benchBatches)/b.Elapsed().Seconds(), "rows/s")
+		})
+	}
+}
+
+// BenchmarkFixedCost: one call on a 1-row batch, with and without the
+// per-call timeout (wazero's close-on-context-done needs a context with a
+// deadline per call).
+func BenchmarkFixedCost(b *testing.B) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(b, 0)
+	rec := benchRecord(mem, 1)
+	defer rec.Release()
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name    string
+		timeout bool
+	}{{"timeout", true}, {"no-timeout", false}} {
+		b.Run(tc.name, func(b *testing.B) {
+			cfg := NewConfig()
+			if !tc.timeout {
+				cfg = cfg.WithTimeout(0)
+			}
+			s := newStage(b, "derive", nil, mem, cfg)
+			if _, err := s.Bind(ctx, benchSchema); err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			for range b.N {
+				out, _, err := s.Process(ctx, rec)
+				if err != nil {
+					b.Fatal(err)
+				}
+				out.Release()
+			}
+			_ = s.Close()
+		})
+	}
+}
+
+// BenchmarkBoundary: laying a batch's touched columns out in guest memory
+// (writeBatch) against a plain copy of the same bytes.
+func BenchmarkBoundary(b *testing.B) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(b, 0)
+	rec := benchRecord(mem, benchBatch)
+	defer rec.Release()
+	cols := []inCol{{index: 1, code: codeUTF8, arr: rec.Column(1)}, {index: 3, code: codeFloat64, arr: rec.Column(3)}}
+	size := layoutSize(cols)
+	view := make([]byte, size)
+	var srcs [][]byte
+	for _, c := range cols {
+		for _, buf := range c.arr.Data().Buffers() {
+			if buf != nil {
+				srcs = append(srcs, buf.Bytes())
+			}
+		}
+	}
+	b.Run("writeBatch", func(b *testing.B) {
+		b.SetBytes(int64(size))
+		for range b.N {
+			writeBatch(view, 64, benchBatch, cols)
+		}
+	})
+	b.Run("memcpy", func(b *testing.B) {
+		b.SetBytes(int64(size))
+		for range b.N {
+			pos := 0
+			for _, s := range srcs {
+				pos += copy(view[pos:], s)
+			}
+		}
+	})
+}
