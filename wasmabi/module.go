@@ -57,7 +57,7 @@ func newRuntime(ctx context.Context, stage, module string, wasm []byte, cfg Conf
 	rc := wazero.NewRuntimeConfigCompiler().
 		WithMemoryLimitPages(cfg.memoryPages()).
 		// The loop and call instrumentation that lets a timeout stop a
-		// running guest costs 3-6x on guest-heavy stages (BENCH_NOTES.md),
+		// running guest costs 2-9x on guest-heavy stages (BENCH_NOTES.md),
 		// so it is compiled in only when the stage has a timeout.
 		WithCloseOnContextDone(cfg.timeout > 0)
 	if cfg.cacheDir != "" {

@@ -34,7 +34,7 @@ var stageSpec = spec.New("wasm").
 		spec.Duration("timeout").Default(wasmabi.DefaultTimeout).
 			Desc("Longest one batch may take in the module; a module still running then is stopped and the batch fails. "+
 				"0 turns the limit off, which also removes the checks that make stopping possible: guest code runs "+
-				"3-6x faster, but a module that loops forever hangs its worker. Use 0 only for trusted modules.").
+				"2-9x faster, but a module that loops forever hangs its worker. Use 0 only for trusted modules.").
 			Validate(func(v any) error {
 				if d, _ := v.(time.Duration); d < 0 {
 					return errors.New("must not be negative")

@@ -66,8 +66,7 @@ func Mask(s string) string {
 }
 
 // split returns what Mask keeps: the first character, and from the last
-// '@' on. The empty string keeps nothing (and is masked to "***"... no:
-// the transform writes head+"***"+tail, so "" becomes "***").
+// '@' on. The stage writes head+"***"+tail, so an empty value becomes "***".
 func split(s string) (head, tail string) {
 	if s == "" {
 		return "", ""
