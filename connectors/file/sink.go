@@ -278,6 +278,15 @@ func (s *Sink) Flush(context.Context) error {
 	return nil
 }
 
+// CommitsOnClose tells the engine to acknowledge batches only after Close
+// succeeded when nothing before Close is durable at the target: an atomic
+// write appears only when renamed into place, and a Parquet file is
+// unreadable until its footer is written. Plain appending text written in
+// place (or to stdout) is durable at each Flush.
+func (s *Sink) CommitsOnClose() bool {
+	return (s.atomic && s.path != "-") || s.format.Name == "parquet"
+}
+
 // Abort discards the output: the temporary file is removed (an in-place
 // file is left as far as it got). Close after Abort does nothing.
 func (s *Sink) Abort() {

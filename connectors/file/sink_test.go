@@ -337,3 +337,24 @@ func TestMatchSegments(t *testing.T) {
 		}
 	}
 }
+
+func TestSinkCommitsOnClose(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		conf string
+		want bool
+	}{
+		{name: "atomic jsonl", conf: "{path: out.jsonl}", want: true},
+		{name: "in-place jsonl", conf: "{path: out.jsonl, atomic: false}", want: false},
+		{name: "in-place parquet", conf: "{path: out.parquet, atomic: false}", want: true},
+		{name: "stdout jsonl", conf: "{path: '-', format: jsonl}", want: false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var c engine.CommitsOnClose = mustSink(t, tc.conf, engine.Build{})
+			ok := true
+			if !ok || c.CommitsOnClose() != tc.want {
+				t.Errorf("CommitsOnClose = %v (implemented %v), want %v", ok && c.CommitsOnClose(), ok, tc.want)
+			}
+		})
+	}
+}
