@@ -1,4 +1,4 @@
-package csv
+package rowcodec
 
 import (
 	"math"
@@ -40,15 +40,15 @@ func TestParseTimestamp(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, ok := parseTimestamp([]byte(tt.in), tt.unit, tt.strict)
+			got, ok := ParseTimestamp([]byte(tt.in), tt.unit, tt.strict)
 			if ok != tt.ok || (ok && got != tt.want) {
-				t.Errorf("parseTimestamp(%q) = %d, %v; want %d, %v", tt.in, got, ok, tt.want, tt.ok)
+				t.Errorf("ParseTimestamp(%q) = %d, %v; want %d, %v", tt.in, got, ok, tt.want, tt.ok)
 			}
 			if ok {
 				// The writer's text must read back to the same value.
-				text := appendTimestamp(nil, got, tt.unit)
-				if back, ok := parseTimestamp(text, tt.unit, true); !ok || back != got {
-					t.Errorf("appendTimestamp(%d) = %s, which reads back as %d, %v", got, text, back, ok)
+				text := AppendTimestamp(nil, got, tt.unit)
+				if back, ok := ParseTimestamp(text, tt.unit, true); !ok || back != got {
+					t.Errorf("AppendTimestamp(%d) = %s, which reads back as %d, %v", got, text, back, ok)
 				}
 			}
 		})
@@ -66,15 +66,15 @@ func TestParseNumbers(t *testing.T) {
 		{"", 0, false}, {"-", 0, false}, {"1.0", 0, false}, {" 1", 0, false}, {"00012", 12, true},
 	}
 	for _, tt := range ints {
-		if got, ok := parseInt([]byte(tt.in)); ok != tt.ok || got != tt.want {
-			t.Errorf("parseInt(%q) = %d, %v", tt.in, got, ok)
+		if got, ok := ParseInt([]byte(tt.in)); ok != tt.ok || got != tt.want {
+			t.Errorf("ParseInt(%q) = %d, %v", tt.in, got, ok)
 		}
 	}
-	if u, ok := parseUint([]byte("18446744073709551615")); !ok || u != math.MaxUint64 {
-		t.Errorf("parseUint(max) = %d, %v", u, ok)
+	if u, ok := ParseUint([]byte("18446744073709551615")); !ok || u != math.MaxUint64 {
+		t.Errorf("ParseUint(max) = %d, %v", u, ok)
 	}
-	if _, ok := parseUint([]byte("18446744073709551616")); ok {
-		t.Error("parseUint(max+1) accepted")
+	if _, ok := ParseUint([]byte("18446744073709551616")); ok {
+		t.Error("ParseUint(max+1) accepted")
 	}
 	floats := []struct {
 		in   string
@@ -84,13 +84,13 @@ func TestParseNumbers(t *testing.T) {
 		{"0.30000000000000004", 0.30000000000000004}, {"1e-7", 1e-7}, {"5e-324", 5e-324}, {".5", 0.5}, {"5.", 5},
 	}
 	for _, tt := range floats {
-		if got, ok := parseFloat([]byte(tt.in)); !ok || math.Float64bits(got) != math.Float64bits(tt.want) {
-			t.Errorf("parseFloat(%q) = %v, %v; want %v", tt.in, got, ok, tt.want)
+		if got, ok := ParseFloat([]byte(tt.in)); !ok || math.Float64bits(got) != math.Float64bits(tt.want) {
+			t.Errorf("ParseFloat(%q) = %v, %v; want %v", tt.in, got, ok, tt.want)
 		}
 	}
 	for _, bad := range []string{"", ".", "-", "1e999", "1,5", "0x"} {
-		if got, ok := parseFloat([]byte(bad)); ok {
-			t.Errorf("parseFloat(%q) = %v, accepted", bad, got)
+		if got, ok := ParseFloat([]byte(bad)); ok {
+			t.Errorf("ParseFloat(%q) = %v, accepted", bad, got)
 		}
 	}
 	decs := []struct {
@@ -105,9 +105,9 @@ func TestParseNumbers(t *testing.T) {
 		{"999999999999999999999999999999999999999", 38, 0, "", false},
 	}
 	for _, tt := range decs {
-		n, ok := parseDecimal([]byte(tt.in), tt.prec, tt.scal)
-		if ok != tt.ok || (ok && string(appendDecimal(nil, n, tt.scal)) != tt.want) {
-			t.Errorf("parseDecimal(%q, %d, %d) = %s, %v; want %s, %v", tt.in, tt.prec, tt.scal, appendDecimal(nil, n, tt.scal), ok, tt.want, tt.ok)
+		n, ok := ParseDecimal([]byte(tt.in), tt.prec, tt.scal)
+		if ok != tt.ok || (ok && string(AppendDecimal(nil, n, tt.scal)) != tt.want) {
+			t.Errorf("ParseDecimal(%q, %d, %d) = %s, %v; want %s, %v", tt.in, tt.prec, tt.scal, AppendDecimal(nil, n, tt.scal), ok, tt.want, tt.ok)
 		}
 	}
 }
@@ -130,7 +130,7 @@ func TestAppendCents(t *testing.T) {
 	applied := 0
 	for _, f := range vals {
 		for _, limit := range []float64{1e6, 1e13} {
-			got, ok := appendCents(nil, f, limit)
+			got, ok := AppendCents(nil, f, limit)
 			if !ok {
 				continue
 			}
@@ -140,7 +140,7 @@ func TestAppendCents(t *testing.T) {
 				want = strconv.FormatFloat(f, 'g', -1, 64)
 			}
 			if string(got) != want {
-				t.Fatalf("appendCents(%v, %g) = %s, strconv says %s", f, limit, got, want)
+				t.Fatalf("AppendCents(%v, %g) = %s, strconv says %s", f, limit, got, want)
 			}
 		}
 	}

@@ -1,0 +1,91 @@
+package formattest
+
+import (
+	"errors"
+	"io"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/memory"
+
+	"github.com/dataweaver/dataweaver/format"
+)
+
+// ReadAll decodes in with f as "in.<format>" and renders every row as
+// "v1|v2|...": null for nulls, strings quoted (so "" and null differ),
+// other values as ValueStr.
+func ReadAll(t testing.TB, f *format.Format, mem memory.Allocator, in io.Reader, opts format.ReadOptions) (*arrow.Schema, []string, []format.RowError, error) {
+	t.Helper()
+	opts.Mem = mem
+	r, err := f.NewReader(format.Input{R: in, Name: "in." + f.Name}, opts)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	defer r.Close()
+	var rows []string
+	var rejects []format.RowError
+	for {
+		rec, rej, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			return r.Schema(), rows, rejects, nil
+		}
+		if err != nil {
+			return r.Schema(), rows, rejects, err
+		}
+		if !rec.Schema().Equal(r.Schema()) {
+			t.Errorf("record schema %s differs from reader schema %s", rec.Schema(), r.Schema())
+		}
+		rows = append(rows, render(rec)...)
+		rejects = append(rejects, rej...)
+		rec.Release()
+	}
+}
+
+func render(rec arrow.Record) []string {
+	var out []string
+	for i := 0; i < int(rec.NumRows()); i++ {
+		cells := make([]string, rec.NumCols())
+		for j, col := range rec.Columns() {
+			switch {
+			case col.IsNull(i):
+				cells[j] = "null"
+			case col.DataType().ID() == arrow.STRING || col.DataType().ID() == arrow.LARGE_STRING:
+				cells[j] = strconv.Quote(col.ValueStr(i))
+			default:
+				cells[j] = col.ValueStr(i)
+			}
+		}
+		out = append(out, strings.Join(cells, "|"))
+	}
+	return out
+}
+
+// TypesOf renders a schema as "name:type,...".
+func TypesOf(s *arrow.Schema) string {
+	var parts []string
+	for _, f := range s.Fields() {
+		parts = append(parts, f.Name+":"+f.Type.String())
+	}
+	return strings.Join(parts, ",")
+}
+
+// RejectsOf renders rejects as "line:column".
+func RejectsOf(rej []format.RowError) []string {
+	var out []string
+	for _, e := range rej {
+		out = append(out, strconv.FormatInt(e.Line, 10)+":"+e.Column)
+	}
+	return out
+}
+
+// FirstDiff is the first index at which a and b differ.
+func FirstDiff(a, b []string) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return min(len(a), len(b))
+}
