@@ -8,6 +8,7 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
 	"github.com/dataweaver/dataweaver/format"
+	"github.com/dataweaver/dataweaver/format/internal/formattest"
 	"github.com/dataweaver/dataweaver/format/internal/sharedata"
 )
 
@@ -34,13 +35,13 @@ var aggregateRows = map[int]string{
 func TestAggregateInferred(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
-	s, rows, rej, err := readAll(t, mem, sharedCSV(t, "aggregate_test_100.csv"), format.ReadOptions{BatchRows: 16})
+	s, rows, rej, err := formattest.ReadAll(t, csvFormat, mem, sharedCSV(t, "aggregate_test_100.csv"), format.ReadOptions{BatchRows: 16})
 	if err != nil {
 		t.Fatal(err)
 	}
 	// c10 holds values above MaxInt64, all non-negative: uint64.
 	want := "c1:utf8,c2:int64,c3:int64,c4:int64,c5:int64,c6:int64,c7:int64,c8:int64,c9:int64,c10:uint64,c11:float64,c12:float64,c13:utf8"
-	if got := typesOf(s); got != want {
+	if got := formattest.TypesOf(s); got != want {
 		t.Errorf("types:\n got %s\nwant %s", got, want)
 	}
 	if len(rows) != 100 || len(rej) != 0 || s.NumFields() != 13 {
@@ -88,7 +89,7 @@ func TestAggregateExplicitSchema(t *testing.T) {
 			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 			defer mem.AssertSize(t, 0)
 			schema := arrow.NewSchema(tt.fields, nil)
-			s, rows, rej, err := readAll(t, mem, sharedCSV(t, tt.file), format.ReadOptions{Schema: schema, BatchRows: 7, Workers: 2})
+			s, rows, rej, err := formattest.ReadAll(t, csvFormat, mem, sharedCSV(t, tt.file), format.ReadOptions{Schema: schema, BatchRows: 7, Workers: 2})
 			if err != nil {
 				t.Fatal(err)
 			}

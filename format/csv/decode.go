@@ -6,42 +6,37 @@ import (
 	"unicode/utf8"
 
 	"github.com/apache/arrow/go/v15/arrow"
-	"github.com/apache/arrow/go/v15/arrow/array"
-	"github.com/apache/arrow/go/v15/arrow/memory"
 
 	"github.com/dataweaver/dataweaver/format"
+	"github.com/dataweaver/dataweaver/format/internal/rowcodec"
 )
 
 // decoder turns chunks of whole CSV rows into records. One per worker; its
 // columns and scratch buffers are reused for every chunk it decodes.
 type decoder struct {
-	mem    memory.Allocator
-	schema *arrow.Schema
-	file   string
-	delim  byte
-	cols   []*column // schema order
-	slots  []*column // per field position; nil for a header column not in the schema
+	rowcodec.Batch
+	delim byte
+	cols  []*rowcodec.Column // schema order
+	slots []*rowcodec.Column // per field position; nil for a header column not in the schema
 	// nullEmpty: an unquoted empty cell is null for string columns too.
 	nullEmpty bool
 	// nullOther holds the non-empty NullValues.
 	nullOther [][]byte
 
 	checkUTF8 bool
-	rows      int
-	rejects   []format.RowError
 	scratch   []byte
 }
 
-func (d *decoder) decode(c *chunk) (arrow.Record, []format.RowError, error) {
-	data := c.data
-	d.rejects = nil
+func (d *decoder) Decode(c *rowcodec.Chunk) (arrow.Record, []format.RowError, error) {
+	data := c.Data
+	d.Rejects = nil
 	// One validation pass per chunk is far cheaper than one per cell; cells
 	// are checked one by one only in the rare chunk that has invalid bytes.
 	d.checkUTF8 = !utf8.Valid(data)
-	line := c.line
+	line := c.Line
 	for pos := 0; pos < len(data); {
 		if next, lines, ok := d.fastRow(data, pos); ok {
-			d.rows++
+			d.Rows++
 			pos, line = next, line+int64(lines)
 			continue
 		}
@@ -56,19 +51,19 @@ func (d *decoder) decode(c *chunk) (arrow.Record, []format.RowError, error) {
 			next, lines, st = rowEnd(data, pos, d.delim, true)
 			row = data[pos:next]
 			if st == rowComplete {
-				row = trimEOL(row)
+				row = rowcodec.TrimEOL(row)
 			}
 		} else if n := len(row); n > 0 && row[n-1] == '\r' {
 			row = row[:n-1]
 		}
 		if st == rowUnterminated {
-			d.reject(line, "", row, errUnterminated)
+			d.Reject(line, "", row, errUnterminated)
 		} else {
 			d.row(row, line)
 		}
 		pos, line = next, line+int64(lines)
 	}
-	return d.record()
+	return d.Record(d.cols)
 }
 
 // fastRow decodes the row at data[pos:] in one pass when it has the right
@@ -156,7 +151,7 @@ func (d *decoder) row(row []byte, line int64) {
 	if len(d.slots) == 0 {
 		// Only a headerless input whose sample had no usable row has no
 		// columns; its later rows cannot fit.
-		d.reject(line, "", row, fmt.Errorf("row has fields, the inferred schema has no columns"))
+		d.Reject(line, "", row, fmt.Errorf("row has fields, the inferred schema has no columns"))
 		return
 	}
 	if bytes.IndexByte(row, '"') >= 0 {
@@ -172,21 +167,21 @@ func (d *decoder) row(row []byte, line int64) {
 		}
 		if k < 0 && i < len(d.slots)-1 {
 			d.rollback()
-			d.reject(line, "", row, fmt.Errorf("%d fields, want %d", i+1, len(d.slots)))
+			d.Reject(line, "", row, fmt.Errorf("%d fields, want %d", i+1, len(d.slots)))
 			return
 		}
 		if k >= 0 && i == len(d.slots)-1 {
 			d.rollback()
-			d.reject(line, "", row, fmt.Errorf("%d fields, want %d", bytes.Count(row, []byte{d.delim})+1, len(d.slots)))
+			d.Reject(line, "", row, fmt.Errorf("%d fields, want %d", bytes.Count(row, []byte{d.delim})+1, len(d.slots)))
 			return
 		}
 		if c != nil && !d.cell(c, f, false) {
 			d.rollback()
-			d.reject(line, c.name, row, cellError(c, f))
+			d.Reject(line, c.Name, row, cellError(c, f))
 			return
 		}
 	}
-	d.rows++
+	d.Rows++
 }
 
 // quotedRow is row's slow path for rows that contain a quote.
@@ -197,11 +192,11 @@ func (d *decoder) quotedRow(row []byte, line int64) {
 		d.scratch = s
 		col := ""
 		if n < len(d.slots) && d.slots[n] != nil {
-			col = d.slots[n].name
+			col = d.slots[n].Name
 		}
 		if err != nil {
 			d.rollback()
-			d.reject(line, col, row, err)
+			d.Reject(line, col, row, err)
 			return
 		}
 		if n >= len(d.slots) {
@@ -209,164 +204,134 @@ func (d *decoder) quotedRow(row []byte, line int64) {
 				_, _, next, d.scratch, _ = nextField(row, next, d.delim, d.scratch)
 			}
 			d.rollback()
-			d.reject(line, "", row, fmt.Errorf("%d fields, want %d", n+1, len(d.slots)))
+			d.Reject(line, "", row, fmt.Errorf("%d fields, want %d", n+1, len(d.slots)))
 			return
 		}
 		if c := d.slots[n]; c != nil && !d.cell(c, f, q) {
 			d.rollback()
-			d.reject(line, c.name, row, cellError(c, f))
+			d.Reject(line, c.Name, row, cellError(c, f))
 			return
 		}
 		i, n = next, n+1
 	}
 	if n != len(d.slots) {
 		d.rollback()
-		d.reject(line, "", row, fmt.Errorf("%d fields, want %d", n, len(d.slots)))
+		d.Reject(line, "", row, fmt.Errorf("%d fields, want %d", n, len(d.slots)))
 		return
 	}
-	d.rows++
+	d.Rows++
 }
 
 // cell appends one value; false means f does not parse as c's type.
-func (d *decoder) cell(c *column, f []byte, quoted bool) bool {
+func (d *decoder) cell(c *rowcodec.Column, f []byte, quoted bool) bool {
 	if len(f) == 0 {
-		switch c.kind {
-		case kString, kLargeString, kBinary:
+		switch c.Kind {
+		case rowcodec.KindString, rowcodec.KindLargeString, rowcodec.KindBinary:
 			if quoted || !d.nullEmpty {
-				c.valid = append(c.valid, 1)
-				c.offs = append(c.offs, int64(len(c.data)))
+				c.Valid = append(c.Valid, 1)
+				c.Offs = append(c.Offs, int64(len(c.Data)))
 				return true
 			}
 		}
-		c.appendNull()
+		c.AppendNull()
 		return true
 	}
 	if len(d.nullOther) > 0 && !quoted {
 		for _, nv := range d.nullOther {
 			if bytes.Equal(f, nv) {
-				c.appendNull()
+				c.AppendNull()
 				return true
 			}
 		}
 	}
-	switch c.kind {
-	case kString, kLargeString:
+	switch c.Kind {
+	case rowcodec.KindString, rowcodec.KindLargeString:
 		if d.checkUTF8 && !utf8.Valid(f) {
 			return false
 		}
-		c.data = append(c.data, f...)
-		c.offs = append(c.offs, int64(len(c.data)))
-	case kInt:
-		v, ok := parseInt(f)
-		if !ok || v < c.lo || v > c.hi {
+		c.Data = append(c.Data, f...)
+		c.Offs = append(c.Offs, int64(len(c.Data)))
+	case rowcodec.KindInt:
+		v, ok := rowcodec.ParseInt(f)
+		if !ok || v < c.Lo || v > c.Hi {
 			return false
 		}
-		c.i64 = append(c.i64, v)
-	case kFloat64:
-		v, ok := parseFloat(f)
+		c.I64 = append(c.I64, v)
+	case rowcodec.KindFloat64:
+		v, ok := rowcodec.ParseFloat(f)
 		if !ok {
 			return false
 		}
-		c.f64 = append(c.f64, v)
-	case kFloat32:
-		v, ok := parseFloat32(f)
+		c.F64 = append(c.F64, v)
+	case rowcodec.KindFloat32:
+		v, ok := rowcodec.ParseFloat32(f)
 		if !ok {
 			return false
 		}
-		c.f64 = append(c.f64, v)
-	case kTimestamp:
-		v, ok := parseTimestamp(f, c.unit, false)
+		c.F64 = append(c.F64, v)
+	case rowcodec.KindTimestamp:
+		v, ok := rowcodec.ParseTimestamp(f, c.Unit, false)
 		if !ok {
 			return false
 		}
-		c.i64 = append(c.i64, v)
-	case kUint:
-		v, ok := parseUint(f)
+		c.I64 = append(c.I64, v)
+	case rowcodec.KindUint:
+		v, ok := rowcodec.ParseUint(f)
 		if !ok && len(f) > 1 && f[0] == '+' {
-			v, ok = parseUint(f[1:])
+			v, ok = rowcodec.ParseUint(f[1:])
 		}
-		if !ok || v > c.uhi {
+		if !ok || v > c.UHi {
 			return false
 		}
-		c.u64 = append(c.u64, v)
-	case kBool:
-		v, ok := parseBool(f)
+		c.U64 = append(c.U64, v)
+	case rowcodec.KindBool:
+		v, ok := rowcodec.ParseBool(f)
 		if !ok {
 			return false
 		}
-		c.b8 = append(c.b8, byte(boolInt(v)))
-	case kDate32:
-		v, ok := parseDate(f)
+		b := byte(0)
+		if v {
+			b = 1
+		}
+		c.B8 = append(c.B8, b)
+	case rowcodec.KindDate32:
+		v, ok := rowcodec.ParseDate(f)
 		if !ok {
 			return false
 		}
-		c.i64 = append(c.i64, v)
-	case kDecimal:
-		v, ok := parseDecimal(f, c.prec, c.scale)
+		c.I64 = append(c.I64, v)
+	case rowcodec.KindDecimal:
+		v, ok := rowcodec.ParseDecimal(f, c.Prec, c.Scale)
 		if !ok {
 			return false
 		}
-		c.dec = append(c.dec, v)
-	case kBinary:
+		c.Dec = append(c.Dec, v)
+	case rowcodec.KindBinary:
 		var ok bool
-		if c.data, ok = appendBase64(c.data, f); !ok {
+		if c.Data, ok = rowcodec.AppendBase64(c.Data, f); !ok {
 			return false
 		}
-		c.offs = append(c.offs, int64(len(c.data)))
+		c.Offs = append(c.Offs, int64(len(c.Data)))
 	default:
 		return false
 	}
-	c.valid = append(c.valid, 1)
+	c.Valid = append(c.Valid, 1)
 	return true
 }
 
-func cellError(c *column, f []byte) error {
-	if (c.kind == kString || c.kind == kLargeString) && !utf8.Valid(f) {
+func cellError(c *rowcodec.Column, f []byte) error {
+	if (c.Kind == rowcodec.KindString || c.Kind == rowcodec.KindLargeString) && !utf8.Valid(f) {
 		return fmt.Errorf("value is not valid UTF-8 (read the column as binary)")
 	}
 	if len(f) > 64 {
-		return fmt.Errorf("%q... is not a valid %s", f[:64], c.dt)
+		return fmt.Errorf("%q... is not a valid %s", f[:64], c.Type)
 	}
-	return fmt.Errorf("%q is not a valid %s", f, c.dt)
+	return fmt.Errorf("%q is not a valid %s", f, c.Type)
 }
 
 // rollback drops the cells a rejected row had already appended.
 func (d *decoder) rollback() {
 	for _, c := range d.cols {
-		c.truncate(d.rows)
+		c.Truncate(d.Rows)
 	}
-}
-
-func (d *decoder) reject(line int64, col string, raw []byte, err error) {
-	d.rejects = append(d.rejects, format.RowError{
-		File:   d.file,
-		Line:   line,
-		Column: col,
-		Raw:    bytes.Clone(raw),
-		Err:    fmt.Errorf("%w: %w", format.ErrMalformed, err),
-	})
-}
-
-// record hands the decoded rows over as a record and resets the decoder.
-func (d *decoder) record() (arrow.Record, []format.RowError, error) {
-	n := d.rows
-	d.rows = 0
-	arrs := make([]arrow.Array, len(d.cols))
-	defer func() {
-		for _, a := range arrs {
-			if a != nil {
-				a.Release()
-			}
-		}
-	}()
-	var err error
-	for i, c := range d.cols {
-		if arrs[i], err = c.finish(d.mem); err != nil {
-			for _, c := range d.cols {
-				c.reset()
-			}
-			return nil, nil, fmt.Errorf("%s: %w", d.file, err)
-		}
-	}
-	return array.NewRecord(d.schema, arrs, int64(n)), d.rejects, nil
 }

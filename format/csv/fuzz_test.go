@@ -7,6 +7,7 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
 	"github.com/dataweaver/dataweaver/format"
+	"github.com/dataweaver/dataweaver/format/internal/formattest"
 )
 
 // refRows counts the rows of a CSV text byte by byte, independently of
@@ -101,7 +102,7 @@ func FuzzReadCSV(f *testing.F) {
 		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 		defer mem.AssertSize(t, 0)
 		opts := format.ReadOptions{NoHeader: noHeader, BatchRows: int(batch%8) + 1, Workers: 2}
-		s, rows, rej, err := readAll(t, mem, bytes.NewReader(in), opts)
+		s, rows, rej, err := formattest.ReadAll(t, csvFormat, mem, bytes.NewReader(in), opts)
 		if err != nil {
 			// Only a broken header may fail the whole input.
 			if !noHeader {

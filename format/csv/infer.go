@@ -4,6 +4,8 @@ import (
 	"bytes"
 
 	"github.com/apache/arrow/go/v15/arrow"
+
+	"github.com/dataweaver/dataweaver/format/internal/rowcodec"
 )
 
 // guess collects what the sampled cells of one column looked like.
@@ -16,17 +18,17 @@ func (g *guess) observe(f []byte) {
 	if g.strs {
 		return
 	}
-	if v, ok := parseInt(f); ok {
+	if v, ok := rowcodec.ParseInt(f); ok {
 		g.ints = true
 		g.negs = g.negs || v < 0
 		return
 	}
-	if _, ok := parseUint(f); ok {
+	if _, ok := rowcodec.ParseUint(f); ok {
 		g.bigUints = true
 		return
 	}
 	if isDecimalText(f) {
-		if _, ok := parseFloat(f); ok {
+		if _, ok := rowcodec.ParseFloat(f); ok {
 			g.floats = true
 			return
 		}
@@ -35,11 +37,11 @@ func (g *guess) observe(f []byte) {
 		g.bools = true
 		return
 	}
-	if _, ok := parseTimestamp(f, arrow.Microsecond, true); ok {
+	if _, ok := rowcodec.ParseTimestamp(f, arrow.Microsecond, true); ok {
 		g.times = true
 		return
 	}
-	if _, ok := parseTimestamp(f, arrow.Nanosecond, true); ok {
+	if _, ok := rowcodec.ParseTimestamp(f, arrow.Nanosecond, true); ok {
 		g.times, g.timesNs = true, true
 		return
 	}
@@ -97,7 +99,7 @@ func infer(sample []byte, delim byte, ncols int, nullOther [][]byte) []arrow.Dat
 	var scratch []byte
 	for pos := 0; pos < len(sample); {
 		next, _, st := rowEnd(sample, pos, delim, true)
-		row := trimEOL(sample[pos:next])
+		row := rowcodec.TrimEOL(sample[pos:next])
 		if bytes.IndexByte(row, '"') < 0 {
 			row = bytes.TrimSuffix(row, []byte{'\r'})
 		}

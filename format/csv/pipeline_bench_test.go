@@ -3,15 +3,15 @@
 package csv
 
 import (
-	"bytes"
 	"io"
 	"testing"
 
+	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/parquet"
 	"github.com/apache/arrow/go/v15/parquet/compress"
 	"github.com/apache/arrow/go/v15/parquet/pqarrow"
 
-	"github.com/dataweaver/dataweaver/format"
+	"github.com/dataweaver/dataweaver/format/internal/formattest"
 )
 
 // BenchmarkCSVToParquet (go test -tags pipelinebench) is the CSV→Parquet
@@ -20,38 +20,8 @@ import (
 // import. Behind a build tag so that ordinary test runs do not compile the
 // Parquet packages.
 func BenchmarkCSVToParquet(b *testing.B) {
-	data := ordersData(b, false)
-	b.SetBytes(int64(len(data)))
-	b.ResetTimer()
-	rows, cpu0 := 0, cpuTime()
-	for range b.N {
-		r, err := NewReader(format.Input{R: bytes.NewReader(data), Name: "orders.csv"}, format.ReadOptions{})
-		if err != nil {
-			b.Fatal(err)
-		}
+	formattest.BenchPipeline(b, csvFormat, false, func(s *arrow.Schema) (formattest.RecordWriter, error) {
 		props := parquet.NewWriterProperties(parquet.WithCompression(compress.Codecs.Snappy))
-		w, err := pqarrow.NewFileWriter(r.Schema(), io.Discard, props, pqarrow.DefaultWriterProps())
-		if err != nil {
-			b.Fatal(err)
-		}
-		for {
-			rec, _, err := r.Next()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				b.Fatal(err)
-			}
-			if err := w.Write(rec); err != nil {
-				b.Fatal(err)
-			}
-			rows += int(rec.NumRows())
-			rec.Release()
-		}
-		if err := w.Close(); err != nil {
-			b.Fatal(err)
-		}
-		r.Close()
-	}
-	reportRows(b, rows, cpu0)
+		return pqarrow.NewFileWriter(s, io.Discard, props, pqarrow.DefaultWriterProps())
+	})
 }

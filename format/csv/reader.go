@@ -3,61 +3,33 @@ package csv
 import (
 	"errors"
 	"fmt"
-	"io"
-	"runtime"
 
 	"github.com/apache/arrow/go/v15/arrow"
-	"github.com/apache/arrow/go/v15/arrow/memory"
 
 	"github.com/dataweaver/dataweaver/format"
+	"github.com/dataweaver/dataweaver/format/internal/rowcodec"
 )
 
 // ErrOptions is wrapped when ReadOptions or WriteOptions cannot be used.
 var ErrOptions = errors.New("csv: invalid options")
-
-const (
-	defaultBatchRows = 65536
-	defaultInferRows = 1000
-)
-
-type reader struct {
-	schema *arrow.Schema
-	p      *pipeline
-	err    error
-}
 
 // NewReader reads the header and, without a schema, the inference sample,
 // then starts decoding in the background. The sample stays buffered and is
 // decoded like the rest, so a stream that cannot be re-read (stdin) loses
 // nothing.
 func NewReader(in format.Input, opts format.ReadOptions) (format.Reader, error) {
-	name := in.Name
-	if name == "" {
-		name = "-"
-	}
+	name, opts := rowcodec.ReadDefaults(in, opts)
 	delim, err := delimiter(opts.Delimiter)
 	if err != nil {
 		return nil, err
 	}
-	if opts.Mem == nil {
-		opts.Mem = memory.DefaultAllocator
-	}
-	if opts.BatchRows <= 0 {
-		opts.BatchRows = defaultBatchRows
-	}
-	if opts.InferRows <= 0 {
-		opts.InferRows = defaultInferRows
-	}
-	if opts.Workers <= 0 {
-		opts.Workers = runtime.GOMAXPROCS(0)
-	}
 	nullEmpty, nullOther := nullSet(opts.NullValues)
 
-	p := newPipeline(in.R, name, splitter(delim), opts.BatchRows)
-	p.skipBOM()
+	p := rowcodec.NewPipeline(in.R, name, splitter(delim), opts.BatchRows)
+	p.SkipBOM()
 	var header []string
 	if !opts.NoHeader {
-		row, line, ok, err := p.take()
+		row, line, ok, err := p.Take()
 		if err != nil {
 			return nil, err
 		}
@@ -106,7 +78,7 @@ func NewReader(in format.Input, opts format.ReadOptions) (format.Reader, error) 
 		if header != nil {
 			ncols = len(header)
 		}
-		sample, err := p.peek(opts.InferRows)
+		sample, err := p.Peek(opts.InferRows)
 		if err != nil {
 			return nil, err
 		}
@@ -124,21 +96,21 @@ func NewReader(in format.Input, opts format.ReadOptions) (format.Reader, error) 
 		schema = arrow.NewSchema(fields, nil)
 	}
 	for _, f := range schema.Fields() {
-		if _, err := newColumn(f.Name, f.Type, false); err != nil {
+		if _, err := rowcodec.NewColumn(f.Name, f.Type, false); err != nil {
 			return nil, fmt.Errorf("%s: %w: %w", name, ErrOptions, err)
 		}
 	}
 
-	p.start(opts.Workers, func() chunkDecoder {
+	p.Start(opts.Workers, func() rowcodec.ChunkDecoder {
 		d := &decoder{
-			mem: opts.Mem, schema: schema, file: name, delim: delim,
-			nullEmpty: nullEmpty, nullOther: nullOther,
+			Batch: rowcodec.Batch{Mem: opts.Mem, Schema: schema, File: name},
+			delim: delim, nullEmpty: nullEmpty, nullOther: nullOther,
 		}
 		for _, f := range schema.Fields() {
-			c, _ := newColumn(f.Name, f.Type, false)
+			c, _ := rowcodec.NewColumn(f.Name, f.Type, false)
 			d.cols = append(d.cols, c)
 		}
-		d.slots = make([]*column, len(slotOf))
+		d.slots = make([]*rowcodec.Column, len(slotOf))
 		for i, fi := range slotOf {
 			if fi >= 0 {
 				d.slots[i] = d.cols[fi]
@@ -146,7 +118,7 @@ func NewReader(in format.Input, opts format.ReadOptions) (format.Reader, error) 
 		}
 		return d
 	})
-	return &reader{schema: schema, p: p}, nil
+	return rowcodec.NewReader(schema, p, errClosed), nil
 }
 
 func delimiter(r rune) (byte, error) {
@@ -176,32 +148,6 @@ func nullSet(vals []string) (bool, [][]byte) {
 		}
 	}
 	return empty, other
-}
-
-func (r *reader) Schema() *arrow.Schema { return r.schema }
-
-func (r *reader) Next() (arrow.Record, []format.RowError, error) {
-	if r.err != nil {
-		return nil, nil, r.err
-	}
-	res, ok := r.p.next()
-	switch {
-	case !ok:
-		r.err = io.EOF
-	case res.err != nil:
-		r.err = res.err
-	default:
-		return res.rec, res.rejects, nil
-	}
-	return nil, nil, r.err
-}
-
-func (r *reader) Close() error {
-	r.p.close()
-	if r.err == nil {
-		r.err = errClosed
-	}
-	return nil
 }
 
 var errClosed = errors.New("csv: reader is closed")

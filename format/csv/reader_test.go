@@ -10,6 +10,7 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
 	"github.com/dataweaver/dataweaver/format"
+	"github.com/dataweaver/dataweaver/format/internal/formattest"
 )
 
 func TestRead(t *testing.T) {
@@ -189,17 +190,17 @@ func TestRead(t *testing.T) {
 				opts := tt.opts
 				opts.Workers = workers
 				opts.BatchRows = 2 // many chunks, so every case also runs across chunk boundaries
-				s, rows, rej, err := readAll(t, mem, strings.NewReader(tt.in), opts)
+				s, rows, rej, err := formattest.ReadAll(t, csvFormat, mem, strings.NewReader(tt.in), opts)
 				if err != nil {
 					t.Fatalf("workers=%d: %v", workers, err)
 				}
-				if tt.wantTypes != "" && typesOf(s) != tt.wantTypes {
-					t.Errorf("types = %s, want %s", typesOf(s), tt.wantTypes)
+				if tt.wantTypes != "" && formattest.TypesOf(s) != tt.wantTypes {
+					t.Errorf("types = %s, want %s", formattest.TypesOf(s), tt.wantTypes)
 				}
 				if !reflect.DeepEqual(rows, tt.want) {
 					t.Errorf("workers=%d rows:\n got %q\nwant %q", workers, rows, tt.want)
 				}
-				if got := rejectsOf(rej); !reflect.DeepEqual(got, tt.wantRejects) {
+				if got := formattest.RejectsOf(rej); !reflect.DeepEqual(got, tt.wantRejects) {
 					t.Errorf("workers=%d rejects = %q, want %q (%v)", workers, got, tt.wantRejects, rej)
 				}
 				for _, e := range rej {

@@ -1,151 +1,14 @@
 package csv
 
 import (
-	"bytes"
-	"math"
-	"math/big"
 	"testing"
 
-	"github.com/apache/arrow/go/v15/arrow"
-	"github.com/apache/arrow/go/v15/arrow/array"
-	"github.com/apache/arrow/go/v15/arrow/decimal128"
-	"github.com/apache/arrow/go/v15/arrow/memory"
-
 	"github.com/dataweaver/dataweaver/format"
+	"github.com/dataweaver/dataweaver/format/internal/formattest"
 )
 
-// edgeRecord holds every type the format round-trips, with the values most
-// likely to break a text encoding: extremes, signed zero, NaN and infinities,
-// text that needs quoting or escaping, non-ASCII, nulls and empty values.
-func edgeRecord(mem memory.Allocator) arrow.Record {
-	ts := func(u arrow.TimeUnit) arrow.DataType { return &arrow.TimestampType{Unit: u, TimeZone: "UTC"} }
-	fields := []arrow.Field{
-		{Name: "bool", Type: arrow.FixedWidthTypes.Boolean},
-		{Name: "i8", Type: arrow.PrimitiveTypes.Int8},
-		{Name: "i16", Type: arrow.PrimitiveTypes.Int16},
-		{Name: "i32", Type: arrow.PrimitiveTypes.Int32},
-		{Name: "i64", Type: arrow.PrimitiveTypes.Int64},
-		{Name: "u8", Type: arrow.PrimitiveTypes.Uint8},
-		{Name: "u16", Type: arrow.PrimitiveTypes.Uint16},
-		{Name: "u32", Type: arrow.PrimitiveTypes.Uint32},
-		{Name: "u64", Type: arrow.PrimitiveTypes.Uint64},
-		{Name: "f32", Type: arrow.PrimitiveTypes.Float32},
-		{Name: "f64", Type: arrow.PrimitiveTypes.Float64},
-		{Name: "str", Type: arrow.BinaryTypes.String},
-		{Name: "large, \"str\"", Type: arrow.BinaryTypes.LargeString},
-		{Name: "bin", Type: arrow.BinaryTypes.Binary},
-		{Name: "date", Type: arrow.FixedWidthTypes.Date32},
-		{Name: "ts_s", Type: ts(arrow.Second)},
-		{Name: "ts_ms", Type: ts(arrow.Millisecond)},
-		{Name: "ts_us", Type: &arrow.TimestampType{Unit: arrow.Microsecond}},
-		{Name: "ts_ns", Type: ts(arrow.Nanosecond)},
-		{Name: "dec", Type: &arrow.Decimal128Type{Precision: 38, Scale: 10}},
-	}
-	for i := range fields {
-		fields[i].Nullable = true
-	}
-	schema := arrow.NewSchema(fields, nil)
-	b := array.NewRecordBuilder(mem, schema)
-	defer b.Release()
-	strs := []string{"", "a,b", `say "hi"`, "two\nlines\r\nand CRLF", "ünïcödé ✓ 日本", " padded ", "NULL", `"`, "\t"}
-	nines := new(big.Int).Sub(new(big.Int).Exp(big.NewInt(10), big.NewInt(38), nil), big.NewInt(1))
-	maxDec := decimal128.FromBigInt(nines) // the largest decimal128(38, s)
-	const n = 9
-	for i := range n {
-		null := i == n-1 // the last row is all nulls
-		for j := range fields {
-			fb := b.Field(j)
-			if null {
-				fb.AppendNull()
-				continue
-			}
-			switch fb := fb.(type) {
-			case *array.BooleanBuilder:
-				fb.Append(i%2 == 0)
-			case *array.Int8Builder:
-				fb.Append([]int8{math.MinInt8, math.MaxInt8, 0, -1}[i%4])
-			case *array.Int16Builder:
-				fb.Append([]int16{math.MinInt16, math.MaxInt16, 0, -1}[i%4])
-			case *array.Int32Builder:
-				fb.Append([]int32{math.MinInt32, math.MaxInt32, 0, -1}[i%4])
-			case *array.Int64Builder:
-				fb.Append([]int64{math.MinInt64, math.MaxInt64, 0, -1}[i%4])
-			case *array.Uint8Builder:
-				fb.Append([]uint8{0, math.MaxUint8}[i%2])
-			case *array.Uint16Builder:
-				fb.Append([]uint16{0, math.MaxUint16}[i%2])
-			case *array.Uint32Builder:
-				fb.Append([]uint32{0, math.MaxUint32}[i%2])
-			case *array.Uint64Builder:
-				fb.Append([]uint64{0, math.MaxUint64, 1 << 63}[i%3])
-			case *array.Float32Builder:
-				fb.Append([]float32{0.1, math.MaxFloat32, math.SmallestNonzeroFloat32, float32(math.Copysign(0, -1)), float32(math.NaN()), float32(math.Inf(1)), -3.4028235e+38, 16777217, 1e-7}[i])
-			case *array.Float64Builder:
-				fb.Append([]float64{0.1, math.MaxFloat64, math.SmallestNonzeroFloat64, math.Copysign(0, -1), math.NaN(), math.Inf(-1), -123.456, 1e21, 2.2250738585072014e-308}[i])
-			case *array.StringBuilder:
-				fb.Append(strs[i])
-			case *array.LargeStringBuilder:
-				fb.Append(strs[(i+3)%len(strs)])
-			case *array.BinaryBuilder:
-				fb.Append([][]byte{{}, {0, 1, 2, 255}, []byte("plain"), {'"', ',', '\n'}}[i%4])
-			case *array.Date32Builder:
-				fb.Append(arrow.Date32([]int32{0, -1, 19000, 2932896, -719162}[i%5]))
-			case *array.TimestampBuilder:
-				fb.Append(arrow.Timestamp([]int64{0, -1, 1_700_000_123, -86_400_001, 253402300799}[i%5]))
-			case *array.Decimal128Builder:
-				fb.Append([]decimal128.Num{decimal128.FromI64(0), maxDec, maxDec.Negate(), decimal128.FromI64(-1), decimal128.FromI64(12345678901)}[i%5])
-			}
-		}
-	}
-	return b.NewRecord()
-}
-
-// sameRecords compares cell by cell; floats by bits (so -0 differs from 0)
-// with any NaN equal to any NaN.
-func sameRecords(t *testing.T, got, want arrow.Record) {
-	t.Helper()
-	if !got.Schema().Equal(want.Schema()) {
-		t.Fatalf("schema:\n got %s\nwant %s", got.Schema(), want.Schema())
-	}
-	if got.NumRows() != want.NumRows() {
-		t.Fatalf("%d rows, want %d", got.NumRows(), want.NumRows())
-	}
-	for j := range int(want.NumCols()) {
-		g, w := got.Column(j), want.Column(j)
-		name := want.Schema().Field(j).Name
-		switch w := w.(type) {
-		case *array.Float64:
-			g := g.(*array.Float64)
-			for i := range w.Len() {
-				if !sameFloat(g.IsNull(i), w.IsNull(i), g.Value(i), w.Value(i)) {
-					t.Errorf("%s row %d: got %v, want %v", name, i, g.Value(i), w.Value(i))
-				}
-			}
-		case *array.Float32:
-			g := g.(*array.Float32)
-			for i := range w.Len() {
-				if !sameFloat(g.IsNull(i), w.IsNull(i), float64(g.Value(i)), float64(w.Value(i))) {
-					t.Errorf("%s row %d: got %v, want %v", name, i, g.Value(i), w.Value(i))
-				}
-			}
-		default:
-			if !array.Equal(g, w) {
-				t.Errorf("%s:\n got %v\nwant %v", name, g, w)
-			}
-		}
-	}
-}
-
-func sameFloat(gn, wn bool, g, w float64) bool {
-	if gn || wn {
-		return gn == wn
-	}
-	if math.IsNaN(w) {
-		return math.IsNaN(g)
-	}
-	return math.Float64bits(g) == math.Float64bits(w)
-}
-
+// TestRoundTrip writes every type CSV round-trips, with NaN and infinities,
+// and reads it back under each set of options.
 func TestRoundTrip(t *testing.T) {
 	tests := []struct {
 		name  string
@@ -158,73 +21,7 @@ func TestRoundTrip(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-			defer mem.AssertSize(t, 0)
-			want := edgeRecord(mem)
-			defer want.Release()
-			var buf bytes.Buffer
-			w, err := NewWriter(&buf, want.Schema(), tt.wopts)
-			if err != nil {
-				t.Fatal(err)
-			}
-			// Written in two slices so sliced arrays (non-zero offsets) are covered.
-			for _, part := range []arrow.Record{want.NewSlice(0, 4), want.NewSlice(4, want.NumRows())} {
-				if err := w.Write(part); err != nil {
-					t.Fatal(err)
-				}
-				part.Release()
-			}
-			if err := w.Close(); err != nil {
-				t.Fatal(err)
-			}
-			ropts := tt.ropts
-			ropts.Mem, ropts.Schema = mem, want.Schema()
-			r, err := NewReader(format.Input{R: bytes.NewReader(buf.Bytes()), Name: "rt.csv"}, ropts)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer r.Close()
-			var recs []arrow.Record
-			for {
-				rec, rej, err := r.Next()
-				if err != nil {
-					break
-				}
-				for _, e := range rej {
-					t.Errorf("reject: %v", &e)
-				}
-				recs = append(recs, rec)
-			}
-			got := concat(t, mem, want.Schema(), recs)
-			defer got.Release()
-			sameRecords(t, got, want)
-			if t.Failed() || testing.Verbose() {
-				t.Logf("CSV:\n%s", buf.String())
-			}
+			formattest.RoundTrip(t, csvFormat, tt.wopts, tt.ropts, formattest.Edge{NonFinite: true})
 		})
 	}
-}
-
-// concat joins records into one (and releases them).
-func concat(t *testing.T, mem memory.Allocator, schema *arrow.Schema, recs []arrow.Record) arrow.Record {
-	t.Helper()
-	cols := make([]arrow.Array, schema.NumFields())
-	rows := int64(0)
-	for j := range cols {
-		parts := make([]arrow.Array, len(recs))
-		for i, r := range recs {
-			parts[i] = r.Column(j)
-		}
-		c, err := array.Concatenate(parts, mem)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cols[j] = c
-		defer c.Release()
-	}
-	for _, r := range recs {
-		rows += r.NumRows()
-		r.Release()
-	}
-	return array.NewRecord(schema, cols, rows)
 }

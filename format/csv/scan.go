@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+
+	"github.com/dataweaver/dataweaver/format/internal/rowcodec"
 )
 
 // Row boundaries. A row ends at a newline outside quotes. A quote opens a
@@ -26,7 +28,7 @@ const (
 // splitter returns the pipeline's row finder: one memchr for the newline and
 // one for a quote per row, and the quote-aware walk only for rows that have
 // a quote.
-func splitter(delim byte) splitFunc {
+func splitter(delim byte) rowcodec.SplitFunc {
 	return func(buf []byte, pos int) (int, int, bool) {
 		rest := buf[pos:]
 		nl := bytes.IndexByte(rest, '\n')
@@ -52,11 +54,11 @@ func rowEnd(buf []byte, pos int, delim byte, atEOF bool) (next, lines int, st ro
 				j := bytes.IndexByte(buf[i:], '"')
 				if j < 0 {
 					if atEOF {
-						return len(buf), lines + countNL(buf[i:]), rowUnterminated
+						return len(buf), lines + rowcodec.CountNL(buf[i:]), rowUnterminated
 					}
 					return 0, 0, rowNeedMore
 				}
-				lines += countNL(buf[i : i+j])
+				lines += rowcodec.CountNL(buf[i : i+j])
 				i += j + 1
 				if i < len(buf) && buf[i] == '"' {
 					i++

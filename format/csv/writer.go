@@ -6,124 +6,76 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"runtime"
 	"strconv"
-	"sync"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
 	"github.com/apache/arrow/go/v15/arrow/decimal128"
 
 	"github.com/dataweaver/dataweaver/format"
-)
-
-const (
-	flushAt       = 1 << 20 // bytes buffered before they go to the io.Writer
-	parallelAbove = 16384   // rows per batch before encoding is split over goroutines
+	"github.com/dataweaver/dataweaver/format/internal/rowcodec"
 )
 
 type writer struct {
-	w      io.Writer
-	name   string
+	rowcodec.Output
 	schema *arrow.Schema
 	delim  byte
-	kinds  []kind
-	buf    []byte
-	parts  [][]byte // per-goroutine buffers for parallel encoding, reused
-	procs  int
-	err    error
+	kinds  []rowcodec.Kind
 }
 
 // NewWriter writes the header (unless NoHeader) into its buffer at once, so
 // an empty table still gets one. Types without a fast path (dictionaries,
 // time-of-day, durations...) are written with arrow's ValueStr text.
 func NewWriter(w io.Writer, schema *arrow.Schema, opts format.WriteOptions) (format.Writer, error) {
-	name := opts.Name
-	if name == "" {
-		name = "-"
-	}
 	delim, err := delimiter(opts.Delimiter)
 	if err != nil {
 		return nil, err
 	}
-	wr := &writer{w: w, name: name, schema: schema, delim: delim, procs: runtime.GOMAXPROCS(0)}
-	for _, f := range schema.Fields() {
-		switch f.Type.ID() {
-		case arrow.STRUCT, arrow.LIST, arrow.LARGE_LIST, arrow.FIXED_SIZE_LIST, arrow.MAP, arrow.SPARSE_UNION, arrow.DENSE_UNION:
-			return nil, fmt.Errorf("%s: %w: column %q: CSV cannot hold nested type %s (write JSONL, Parquet or Arrow)", name, ErrOptions, f.Name, f.Type)
-		}
-		k, err := newColumn(f.Name, f.Type, false)
-		kd := kind(255)
-		if err == nil {
-			kd = k.kind
-		}
-		wr.kinds = append(wr.kinds, kd)
-	}
+	var header []byte
 	if !opts.NoHeader {
 		for i, f := range schema.Fields() {
 			if i > 0 {
-				wr.buf = append(wr.buf, delim)
+				header = append(header, delim)
 			}
-			wr.buf = appendCell(wr.buf, []byte(f.Name), delim, f.Name == "")
+			header = appendCell(header, []byte(f.Name), delim, f.Name == "")
 		}
-		wr.buf = append(wr.buf, '\n')
+		header = append(header, '\n')
+	}
+	wr := &writer{Output: rowcodec.NewOutput(w, opts.Name, header), schema: schema, delim: delim}
+	for _, f := range schema.Fields() {
+		switch f.Type.ID() {
+		case arrow.STRUCT, arrow.LIST, arrow.LARGE_LIST, arrow.FIXED_SIZE_LIST, arrow.MAP, arrow.SPARSE_UNION, arrow.DENSE_UNION:
+			return nil, fmt.Errorf("%s: %w: column %q: CSV cannot hold nested type %s (write JSONL, Parquet or Arrow)", wr.Name(), ErrOptions, f.Name, f.Type)
+		}
+		k, err := rowcodec.NewColumn(f.Name, f.Type, false)
+		kd := rowcodec.Kind(255)
+		if err == nil {
+			kd = k.Kind
+		}
+		wr.kinds = append(wr.kinds, kd)
 	}
 	return wr, nil
 }
 
 func (w *writer) Write(rec arrow.Record) error {
-	if w.err != nil {
-		return w.err
+	if err := w.Err(); err != nil {
+		return err
 	}
 	if !rec.Schema().Equal(w.schema) {
-		return fmt.Errorf("%s: %w: record schema %s differs from the writer's %s", w.name, ErrOptions, rec.Schema(), w.schema)
+		return fmt.Errorf("%s: %w: record schema %s differs from the writer's %s", w.Name(), ErrOptions, rec.Schema(), w.schema)
 	}
-	n := int(rec.NumRows())
 	cols := make([]colView, rec.NumCols())
 	for i := range cols {
 		cols[i] = view(rec.Column(i), w.kinds[i])
 	}
-	parts := 1
-	if n >= parallelAbove {
-		parts = w.procs
-	}
-	if parts <= 1 {
-		w.buf = w.encode(w.buf, cols, 0, n)
-		if len(w.buf) >= flushAt {
-			return w.Flush()
-		}
-		return nil
-	}
-	// Rows are independent, so slices of the batch encode in parallel into
-	// their own buffers and are written in order.
-	for len(w.parts) < parts {
-		w.parts = append(w.parts, nil)
-	}
-	var wg sync.WaitGroup
-	for p := range parts {
-		lo, hi := n*p/parts, n*(p+1)/parts
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			w.parts[p] = w.encode(w.parts[p][:0], cols, lo, hi)
-		}()
-	}
-	wg.Wait()
-	if err := w.Flush(); err != nil {
-		return err
-	}
-	for p := range parts {
-		if _, err := w.w.Write(w.parts[p]); err != nil {
-			w.err = fmt.Errorf("%s: write: %w", w.name, err)
-			return w.err
-		}
-	}
-	return nil
+	return w.Encode(int(rec.NumRows()), func(dst []byte, lo, hi int) []byte {
+		return w.encode(dst, cols, lo, hi)
+	})
 }
 
 // colView holds one column's typed buffers for the encode loop.
 type colView struct {
-	kind   kind
+	kind   rowcodec.Kind
 	arr    arrow.Array
 	nulls  bool
 	i64    []int64
@@ -142,7 +94,7 @@ type colView struct {
 	uVal   func(i int) uint64 // narrow uints
 }
 
-func view(a arrow.Array, k kind) colView {
+func view(a arrow.Array, k rowcodec.Kind) colView {
 	v := colView{kind: k, arr: a, nulls: a.NullN() > 0}
 	switch a := a.(type) {
 	case *array.Int64:
@@ -199,7 +151,7 @@ func (w *writer) encode(dst []byte, cols []colView, lo, hi int) []byte {
 				continue
 			}
 			switch c.kind {
-			case kInt:
+			case rowcodec.KindInt:
 				switch {
 				case c.i64 != nil:
 					dst = strconv.AppendInt(dst, c.i64[i], 10)
@@ -208,17 +160,17 @@ func (w *writer) encode(dst []byte, cols []colView, lo, hi int) []byte {
 				default:
 					dst = strconv.AppendInt(dst, c.intVal(i), 10)
 				}
-			case kUint:
+			case rowcodec.KindUint:
 				if c.u64 != nil {
 					dst = strconv.AppendUint(dst, c.u64[i], 10)
 				} else {
 					dst = strconv.AppendUint(dst, c.uVal(i), 10)
 				}
-			case kFloat64:
+			case rowcodec.KindFloat64:
 				dst = appendFloat(dst, c.f64[i], 64)
-			case kFloat32:
+			case rowcodec.KindFloat32:
 				dst = appendFloat(dst, float64(c.f32[i]), 32)
-			case kString, kLargeString:
+			case rowcodec.KindString, rowcodec.KindLargeString:
 				var s []byte
 				if c.offs != nil {
 					s = c.bytes[c.offs[i]-c.offs[0] : c.offs[i+1]-c.offs[0]]
@@ -226,25 +178,25 @@ func (w *writer) encode(dst []byte, cols []colView, lo, hi int) []byte {
 					s = c.bytes[c.loffs[i]-c.loffs[0] : c.loffs[i+1]-c.loffs[0]]
 				}
 				dst = appendCell(dst, s, delim, len(s) == 0)
-			case kBinary:
+			case rowcodec.KindBinary:
 				s := c.bytes[c.offs[i]-c.offs[0] : c.offs[i+1]-c.offs[0]]
 				if len(s) == 0 {
 					dst = append(dst, '"', '"')
 				} else {
 					dst = base64.StdEncoding.AppendEncode(dst, s)
 				}
-			case kBool:
+			case rowcodec.KindBool:
 				if c.bools.Value(i) {
 					dst = append(dst, "true"...)
 				} else {
 					dst = append(dst, "false"...)
 				}
-			case kTimestamp:
-				dst = appendTimestamp(dst, c.i64[i], c.unit)
-			case kDate32:
-				dst = appendDate(dst, int64(c.i32[i]))
-			case kDecimal:
-				dst = appendDecimal(dst, c.dec[i], c.scale)
+			case rowcodec.KindTimestamp:
+				dst = rowcodec.AppendTimestamp(dst, c.i64[i], c.unit)
+			case rowcodec.KindDate32:
+				dst = rowcodec.AppendDate(dst, int64(c.i32[i]))
+			case rowcodec.KindDecimal:
+				dst = rowcodec.AppendDecimal(dst, c.dec[i], c.scale)
 			default:
 				s := c.arr.ValueStr(i)
 				dst = appendCell(dst, []byte(s), delim, s == "")
@@ -268,7 +220,7 @@ func appendFloat(dst []byte, f float64, bits int) []byte {
 	}
 	if bits == 64 {
 		// Below 1e6 'g' never uses an exponent, so the fast form is the same text.
-		if d, ok := appendCents(dst, f, 1e6); ok {
+		if d, ok := rowcodec.AppendCents(dst, f, 1e6); ok {
 			return d
 		}
 	}
@@ -285,11 +237,11 @@ var needsQuote = [256]bool{'"': true, '\n': true, '\r': true}
 func appendCell(dst, s []byte, delim byte, force bool) []byte {
 	q := force
 	if !q {
-		md := uint64(delim) * lsb8
+		md := uint64(delim) * rowcodec.LSB8
 		i := 0
 		for ; i+8 <= len(s); i += 8 {
 			x := binary.LittleEndian.Uint64(s[i:])
-			if zeroBytes(x^md)|zeroBytes(x^('"'*lsb8))|zeroBytes(x^('\n'*lsb8))|zeroBytes(x^('\r'*lsb8)) != 0 {
+			if rowcodec.ZeroBytes(x^md)|rowcodec.ZeroBytes(x^('"'*rowcodec.LSB8))|rowcodec.ZeroBytes(x^('\n'*rowcodec.LSB8))|rowcodec.ZeroBytes(x^('\r'*rowcodec.LSB8)) != 0 {
 				q = true
 				break
 			}
@@ -326,19 +278,3 @@ func indexQuote(s []byte) int {
 	}
 	return -1
 }
-
-func (w *writer) Flush() error {
-	if w.err != nil {
-		return w.err
-	}
-	if len(w.buf) > 0 {
-		if _, err := w.w.Write(w.buf); err != nil {
-			w.err = fmt.Errorf("%s: write: %w", w.name, err)
-			return w.err
-		}
-		w.buf = w.buf[:0]
-	}
-	return nil
-}
-
-func (w *writer) Close() error { return w.Flush() }

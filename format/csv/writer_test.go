@@ -11,6 +11,7 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
 	"github.com/dataweaver/dataweaver/format"
+	"github.com/dataweaver/dataweaver/format/internal/formattest"
 )
 
 func TestWrite(t *testing.T) {
@@ -115,20 +116,14 @@ func TestWriteErrors(t *testing.T) {
 	}
 	// A failing io.Writer surfaces on Flush with the file name, and sticks.
 	schema := arrow.NewSchema([]arrow.Field{{Name: "a", Type: arrow.PrimitiveTypes.Int64}}, nil)
-	w, err := NewWriter(failWriter{}, schema, format.WriteOptions{Name: "out.csv"})
+	w, err := NewWriter(formattest.FailWriter{}, schema, format.WriteOptions{Name: "out.csv"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := w.Flush(); err == nil || !strings.Contains(err.Error(), "out.csv") || !errors.Is(err, errDiskFull) {
+	if err := w.Flush(); err == nil || !strings.Contains(err.Error(), "out.csv") || !errors.Is(err, formattest.ErrDiskFull) {
 		t.Errorf("Flush: err = %v", err)
 	}
 	if err := w.Close(); err == nil {
 		t.Error("Close after a failed Flush returned nil")
 	}
 }
-
-var errDiskFull = errors.New("disk full")
-
-type failWriter struct{}
-
-func (failWriter) Write([]byte) (int, error) { return 0, errDiskFull }

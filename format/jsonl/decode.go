@@ -7,24 +7,19 @@ import (
 	"unicode/utf8"
 
 	"github.com/apache/arrow/go/v15/arrow"
-	"github.com/apache/arrow/go/v15/arrow/array"
-	"github.com/apache/arrow/go/v15/arrow/memory"
 
 	"github.com/dataweaver/dataweaver/format"
+	"github.com/dataweaver/dataweaver/format/internal/rowcodec"
 )
 
 // decoder turns chunks of JSON lines into records. One per worker; columns
 // and scratch space are reused for every chunk. It parses JSON straight into
 // the columns: no token stream, no interface values, no reflection.
 type decoder struct {
-	mem    memory.Allocator
-	schema *arrow.Schema
-	file   string
-	root   *column // a struct column whose children are the schema's columns
+	rowcodec.Batch
+	root *rowcodec.Column // a struct column whose children are the schema's columns
 
 	checkUTF8 bool
-	rows      int
-	rejects   []format.RowError
 	scratch   []byte
 	keyBuf    []byte
 
@@ -33,12 +28,12 @@ type decoder struct {
 	errCol string
 }
 
-func (d *decoder) decode(c *chunk) (arrow.Record, []format.RowError, error) {
-	data := c.data
-	d.rejects = nil
+func (d *decoder) Decode(c *rowcodec.Chunk) (arrow.Record, []format.RowError, error) {
+	data := c.Data
+	d.Rejects = nil
 	// One validation pass per chunk is cheaper than one per string.
 	d.checkUTF8 = !utf8.Valid(data)
-	line := c.line
+	line := c.Line
 	for pos := 0; pos < len(data); line++ {
 		row := data[pos:]
 		if nl := bytes.IndexByte(row, '\n'); nl >= 0 {
@@ -65,7 +60,7 @@ func (d *decoder) row(row []byte, line int64) {
 	}
 	d.errMsg, d.errCol = nil, ""
 	if row[i] != '{' {
-		d.reject(line, "", row, errNotObject)
+		d.Reject(line, "", row, errNotObject)
 		return
 	}
 	end, ok := d.object(d.root, row, i, true)
@@ -74,22 +69,22 @@ func (d *decoder) row(row []byte, line int64) {
 		d.errMsg = errTrailing
 	}
 	if !ok {
-		d.root.truncate(d.rows)
+		d.root.Truncate(d.Rows)
 		if d.errMsg == nil {
 			d.errMsg = errSyntax
 		}
-		d.reject(line, d.errCol, row, d.errMsg)
+		d.Reject(line, d.errCol, row, d.errMsg)
 		return
 	}
-	d.root.valid = append(d.root.valid, 1)
-	d.rows++
+	d.root.Valid = append(d.root.Valid, 1)
+	d.Rows++
 }
 
 // fail records the first error of a row and returns false for chaining.
-func (d *decoder) fail(c *column, err error) bool {
+func (d *decoder) fail(c *rowcodec.Column, err error) bool {
 	if d.errMsg == nil {
 		d.errMsg = err
-		d.errCol = c.name
+		d.errCol = c.Name
 	}
 	return false
 }
@@ -97,14 +92,14 @@ func (d *decoder) fail(c *column, err error) bool {
 // object decodes the object at b[i] (a '{') into struct column c's
 // children and fills missing keys with nulls. Keys usually come in schema
 // order, so the next child is tried before the name map.
-func (d *decoder) object(c *column, b []byte, i int, top bool) (int, bool) {
-	c.gen++
-	if c.gen == 0 {
-		clear(c.seen)
-		c.gen = 1
+func (d *decoder) object(c *rowcodec.Column, b []byte, i int, top bool) (int, bool) {
+	c.Gen++
+	if c.Gen == 0 {
+		clear(c.Seen)
+		c.Gen = 1
 	}
-	gen := c.gen
-	kids := c.children
+	gen := c.Gen
+	kids := c.Children
 	next := 0
 	i = skipWS(b, i+1)
 	if i < len(b) && b[i] == '}' {
@@ -122,15 +117,15 @@ func (d *decoder) object(c *column, b []byte, i int, top bool) (int, bool) {
 			// The key usually is the next column's, spelled as the schema
 			// spells it: one comparison of its JSON text, quotes included,
 			// then no scanning and no map lookup.
-			if next < len(kids) && hasPrefixAt(b, i, kids[next].token) {
-				idx, j = next, i+len(kids[next].token)
+			if next < len(kids) && hasPrefixAt(b, i, kids[next].Token) {
+				idx, j = next, i+len(kids[next].Token)
 			} else {
 				var key []byte
 				key, j, d.keyBuf, ok = scanString(b, i, d.keyBuf)
 				if !ok {
 					return 0, false
 				}
-				if k, found := c.byName[string(key)]; found {
+				if k, found := c.ByName[string(key)]; found {
 					idx = k
 				}
 			}
@@ -146,13 +141,13 @@ func (d *decoder) object(c *column, b []byte, i int, top bool) (int, bool) {
 				}
 			} else {
 				k := kids[idx]
-				if c.seen[idx] == gen {
-					return 0, d.fail(k, fmt.Errorf("duplicate key %q", k.name))
+				if c.Seen[idx] == gen {
+					return 0, d.fail(k, fmt.Errorf("duplicate key %q", k.Name))
 				}
-				c.seen[idx] = gen
+				c.Seen[idx] = gen
 				if j, ok = d.value(k, b, j); !ok {
-					if !top && d.errCol == k.name {
-						d.errCol = c.name + "." + d.errCol
+					if !top && d.errCol == k.Name {
+						d.errCol = c.Name + "." + d.errCol
 					}
 					return 0, false
 				}
@@ -171,8 +166,8 @@ func (d *decoder) object(c *column, b []byte, i int, top bool) (int, bool) {
 		}
 	}
 	for k, ch := range kids {
-		if c.seen[k] != gen {
-			ch.appendNull()
+		if c.Seen[k] != gen {
+			ch.AppendNull()
 		}
 	}
 	return i, true
@@ -183,30 +178,30 @@ func hasPrefixAt(b []byte, i int, tok []byte) bool {
 }
 
 // setTokens stores each struct child's key as JSON text (see object).
-func setTokens(c *column) {
-	for _, ch := range c.children {
-		ch.token = appendString(nil, []byte(ch.name))
+func setTokens(c *rowcodec.Column) {
+	for _, ch := range c.Children {
+		ch.Token = appendString(nil, []byte(ch.Name))
 		setTokens(ch)
 	}
-	if c.child != nil {
-		setTokens(c.child)
+	if c.Child != nil {
+		setTokens(c.Child)
 	}
 }
 
 // value decodes the JSON value at b[i] into c.
-func (d *decoder) value(c *column, b []byte, i int) (int, bool) {
+func (d *decoder) value(c *rowcodec.Column, b []byte, i int) (int, bool) {
 	if i >= len(b) {
 		return 0, false
 	}
 	if b[i] == 'n' {
 		end, ok := literal(b, i, "null")
 		if ok {
-			c.appendNull()
+			c.AppendNull()
 		}
 		return end, ok
 	}
-	switch c.kind {
-	case kString, kLargeString:
+	switch c.Kind {
+	case rowcodec.KindString, rowcodec.KindLargeString:
 		if b[i] != '"' {
 			// Any other JSON value is kept as its text, so a column whose
 			// sample mixed types loses nothing.
@@ -214,9 +209,9 @@ func (d *decoder) value(c *column, b []byte, i int) (int, bool) {
 			if !ok {
 				return 0, false
 			}
-			c.data = append(c.data, b[i:end]...)
-			c.offs = append(c.offs, int64(len(c.data)))
-			c.valid = append(c.valid, 1)
+			c.Data = append(c.Data, b[i:end]...)
+			c.Offs = append(c.Offs, int64(len(c.Data)))
+			c.Valid = append(c.Valid, 1)
 			return end, true
 		}
 		s, end, sc, ok := scanString(b, i, d.scratch)
@@ -227,80 +222,80 @@ func (d *decoder) value(c *column, b []byte, i int) (int, bool) {
 		if d.checkUTF8 && !utf8.Valid(s) {
 			return 0, d.fail(c, errors.New("string is not valid UTF-8"))
 		}
-		c.data = append(c.data, s...)
-		c.offs = append(c.offs, int64(len(c.data)))
-		c.valid = append(c.valid, 1)
+		c.Data = append(c.Data, s...)
+		c.Offs = append(c.Offs, int64(len(c.Data)))
+		c.Valid = append(c.Valid, 1)
 		return end, true
-	case kInt:
+	case rowcodec.KindInt:
 		end, isInt, ok := scanNumber(b, i)
 		if !ok {
 			return 0, d.typeErr(c, b, i)
 		}
-		v, ok := parseInt(b[i:end])
-		if !isInt || !ok || v < c.lo || v > c.hi {
+		v, ok := rowcodec.ParseInt(b[i:end])
+		if !isInt || !ok || v < c.Lo || v > c.Hi {
 			return 0, d.typeErr(c, b, i)
 		}
-		c.i64 = append(c.i64, v)
-		c.valid = append(c.valid, 1)
+		c.I64 = append(c.I64, v)
+		c.Valid = append(c.Valid, 1)
 		return end, true
-	case kFloat64, kFloat32:
+	case rowcodec.KindFloat64, rowcodec.KindFloat32:
 		end, _, ok := scanNumber(b, i)
 		if !ok {
 			return 0, d.typeErr(c, b, i)
 		}
 		var v float64
-		if c.kind == kFloat64 {
-			v, ok = parseFloat(b[i:end])
+		if c.Kind == rowcodec.KindFloat64 {
+			v, ok = rowcodec.ParseFloat(b[i:end])
 		} else {
-			v, ok = parseFloat32(b[i:end])
+			v, ok = rowcodec.ParseFloat32(b[i:end])
 		}
 		if !ok {
 			return 0, d.typeErr(c, b, i)
 		}
-		c.f64 = append(c.f64, v)
-		c.valid = append(c.valid, 1)
+		c.F64 = append(c.F64, v)
+		c.Valid = append(c.Valid, 1)
 		return end, true
-	case kUint:
+	case rowcodec.KindUint:
 		end, isInt, ok := scanNumber(b, i)
 		if !ok || !isInt {
 			return 0, d.typeErr(c, b, i)
 		}
-		v, ok := parseUint(b[i:end])
-		if !ok || v > c.uhi {
+		v, ok := rowcodec.ParseUint(b[i:end])
+		if !ok || v > c.UHi {
 			return 0, d.typeErr(c, b, i)
 		}
-		c.u64 = append(c.u64, v)
-		c.valid = append(c.valid, 1)
+		c.U64 = append(c.U64, v)
+		c.Valid = append(c.Valid, 1)
 		return end, true
-	case kBool:
+	case rowcodec.KindBool:
 		var end int
 		var ok bool
 		switch b[i] {
 		case 't':
 			end, ok = literal(b, i, "true")
-			c.b8 = append(c.b8, 1)
+			c.B8 = append(c.B8, 1)
 		case 'f':
 			end, ok = literal(b, i, "false")
-			c.b8 = append(c.b8, 0)
+			c.B8 = append(c.B8, 0)
 		}
 		if !ok {
-			c.b8 = c.b8[:len(c.valid)]
+			c.B8 = c.B8[:len(c.Valid)]
 			return 0, d.typeErr(c, b, i)
 		}
-		c.valid = append(c.valid, 1)
+		c.Valid = append(c.Valid, 1)
 		return end, true
-	case kTimestamp, kDate32, kDecimal, kBinary:
+	case rowcodec.KindTimestamp, rowcodec.KindDate32, rowcodec.KindDecimal, rowcodec.KindBinary:
 		return d.textValue(c, b, i)
-	case kStruct:
+	case rowcodec.KindStruct:
 		if b[i] != '{' {
 			return 0, d.typeErr(c, b, i)
 		}
 		end, ok := d.object(c, b, i, false)
 		if ok {
-			c.valid = append(c.valid, 1)
+			c.Valid = append(c.Valid, 1)
 		}
 		return end, ok
-	case kList:
+	case rowcodec.KindList:
 		if b[i] != '[' {
 			return 0, d.typeErr(c, b, i)
 		}
@@ -310,9 +305,9 @@ func (d *decoder) value(c *column, b []byte, i int) (int, bool) {
 		} else {
 			for {
 				var ok bool
-				if i, ok = d.value(c.child, b, i); !ok {
-					if d.errCol == c.child.name {
-						d.errCol = c.name
+				if i, ok = d.value(c.Child, b, i); !ok {
+					if d.errCol == c.Child.Name {
+						d.errCol = c.Name
 					}
 					return 0, false
 				}
@@ -328,15 +323,15 @@ func (d *decoder) value(c *column, b []byte, i int) (int, bool) {
 				return 0, false
 			}
 		}
-		c.offs = append(c.offs, int64(c.child.len()))
-		c.valid = append(c.valid, 1)
+		c.Offs = append(c.Offs, int64(c.Child.Len()))
+		c.Valid = append(c.Valid, 1)
 		return i, true
 	}
 	return 0, false
 }
 
 // textValue decodes types that JSON carries as strings.
-func (d *decoder) textValue(c *column, b []byte, i int) (int, bool) {
+func (d *decoder) textValue(c *rowcodec.Column, b []byte, i int) (int, bool) {
 	var (
 		s   []byte
 		end int
@@ -344,7 +339,7 @@ func (d *decoder) textValue(c *column, b []byte, i int) (int, bool) {
 	)
 	if b[i] == '"' {
 		s, end, d.scratch, ok = scanString(b, i, d.scratch)
-	} else if c.kind == kDecimal {
+	} else if c.Kind == rowcodec.KindDecimal {
 		var isInt bool
 		end, isInt, ok = scanNumber(b, i)
 		ok = ok && (isInt || bytes.IndexAny(b[i:end], "eE") < 0)
@@ -353,79 +348,52 @@ func (d *decoder) textValue(c *column, b []byte, i int) (int, bool) {
 	if !ok {
 		return 0, d.typeErr(c, b, i)
 	}
-	switch c.kind {
-	case kTimestamp:
-		v, ok := parseTimestamp(s, c.unit, false)
+	switch c.Kind {
+	case rowcodec.KindTimestamp:
+		v, ok := rowcodec.ParseTimestamp(s, c.Unit, false)
 		if !ok {
 			return 0, d.typeErr(c, b, i)
 		}
-		c.i64 = append(c.i64, v)
-	case kDate32:
-		v, ok := parseDate(s)
+		c.I64 = append(c.I64, v)
+	case rowcodec.KindDate32:
+		v, ok := rowcodec.ParseDate(s)
 		if !ok {
 			return 0, d.typeErr(c, b, i)
 		}
-		c.i64 = append(c.i64, v)
-	case kDecimal:
-		v, ok := parseDecimal(s, c.prec, c.scale)
+		c.I64 = append(c.I64, v)
+	case rowcodec.KindDecimal:
+		v, ok := rowcodec.ParseDecimal(s, c.Prec, c.Scale)
 		if !ok {
 			return 0, d.typeErr(c, b, i)
 		}
-		c.dec = append(c.dec, v)
-	case kBinary:
-		if c.data, ok = appendBase64(c.data, s); !ok {
+		c.Dec = append(c.Dec, v)
+	case rowcodec.KindBinary:
+		if c.Data, ok = rowcodec.AppendBase64(c.Data, s); !ok {
 			return 0, d.typeErr(c, b, i)
 		}
-		c.offs = append(c.offs, int64(len(c.data)))
+		c.Offs = append(c.Offs, int64(len(c.Data)))
 	}
-	c.valid = append(c.valid, 1)
+	c.Valid = append(c.Valid, 1)
 	return end, true
 }
 
 // typeErr describes a value that is valid JSON but not of c's type (or not
 // valid JSON at all).
-func (d *decoder) typeErr(c *column, b []byte, i int) bool {
+func (d *decoder) typeErr(c *rowcodec.Column, b []byte, i int) bool {
 	end, ok := skipValue(b, i, 0)
 	if !ok {
 		return d.fail(c, errSyntax)
 	}
 	v := b[i:end]
 	if len(v) > 64 {
-		return d.fail(c, fmt.Errorf("%s... is not a valid %s", v[:64], c.dt))
+		return d.fail(c, fmt.Errorf("%s... is not a valid %s", v[:64], c.Type))
 	}
-	return d.fail(c, fmt.Errorf("%s is not a valid %s", v, c.dt))
+	return d.fail(c, fmt.Errorf("%s is not a valid %s", v, c.Type))
 }
 
-func (d *decoder) reject(line int64, col string, raw []byte, err error) {
-	d.rejects = append(d.rejects, format.RowError{
-		File:   d.file,
-		Line:   line,
-		Column: col,
-		Raw:    bytes.Clone(raw),
-		Err:    fmt.Errorf("%w: %w", format.ErrMalformed, err),
-	})
-}
-
-// record hands the decoded rows over as a record and resets the decoder.
+// record hands the decoded rows over as a record; the root's own validity
+// is not part of it.
 func (d *decoder) record() (arrow.Record, []format.RowError, error) {
-	n := d.rows
-	d.rows = 0
-	d.root.valid = d.root.valid[:0]
-	cols := d.root.children
-	arrs := make([]arrow.Array, len(cols))
-	defer func() {
-		for _, a := range arrs {
-			if a != nil {
-				a.Release()
-			}
-		}
-	}()
-	var err error
-	for i, c := range cols {
-		if arrs[i], err = c.finish(d.mem); err != nil {
-			d.root.reset()
-			return nil, nil, fmt.Errorf("%s: %w", d.file, err)
-		}
-	}
-	return array.NewRecord(d.schema, arrs, int64(n)), d.rejects, nil
+	d.root.Valid = d.root.Valid[:0]
+	return d.Record(d.root.Children)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
 	"github.com/dataweaver/dataweaver/format"
+	"github.com/dataweaver/dataweaver/format/internal/formattest"
 )
 
 func FuzzReadJSONL(f *testing.F) {
@@ -46,7 +47,7 @@ func FuzzReadJSONL(f *testing.F) {
 				{Name: "t", Type: &arrow.TimestampType{Unit: arrow.Millisecond}, Nullable: true},
 			}, nil)
 		}
-		_, rows, rej, err := readAll(t, mem, bytes.NewReader(in), opts)
+		_, rows, rej, err := formattest.ReadAll(t, jsonlFormat, mem, bytes.NewReader(in), opts)
 		if err != nil {
 			t.Fatalf("error: %v", err)
 		}

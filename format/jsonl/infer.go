@@ -4,6 +4,8 @@ import (
 	"bytes"
 
 	"github.com/apache/arrow/go/v15/arrow"
+
+	"github.com/dataweaver/dataweaver/format/internal/rowcodec"
 )
 
 // node collects what the sampled values at one place in the document (a
@@ -127,9 +129,9 @@ func (in *inferrer) observe(n *node, b []byte, i, depth int) (int, bool) {
 		case !isInt:
 			n.floats = true
 		default:
-			if v, ok := parseInt(b[i:end]); ok {
+			if v, ok := rowcodec.ParseInt(b[i:end]); ok {
 				n.ints, n.negs = true, n.negs || v < 0
-			} else if _, ok := parseUint(b[i:end]); ok {
+			} else if _, ok := rowcodec.ParseUint(b[i:end]); ok {
 				n.bigUints = true
 			} else {
 				n.floats = true
@@ -140,7 +142,7 @@ func (in *inferrer) observe(n *node, b []byte, i, depth int) (int, bool) {
 }
 
 func isTime(s []byte, unit arrow.TimeUnit) bool {
-	_, ok := parseTimestamp(s, unit, true)
+	_, ok := rowcodec.ParseTimestamp(s, unit, true)
 	return ok
 }
 

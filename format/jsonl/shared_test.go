@@ -1,15 +1,9 @@
 package jsonl
 
 import (
-	"bytes"
-	"io"
 	"testing"
 
-	"github.com/apache/arrow/go/v15/arrow"
-	"github.com/apache/arrow/go/v15/arrow/memory"
-
-	"github.com/dataweaver/dataweaver/format"
-	"github.com/dataweaver/dataweaver/format/internal/testrecords"
+	"github.com/dataweaver/dataweaver/format/internal/formattest"
 )
 
 // jsonlTypes are the testrecords columns JSONL round-trips. Floats are left
@@ -24,41 +18,5 @@ var jsonlTypes = []string{"bool", "i8", "i16", "i32", "i64", "u8", "u16", "u32",
 // TestRoundTripSharedRecords runs the formats' common test columns through
 // the writer and back, batch for batch.
 func TestRoundTripSharedRecords(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
-	want := []arrow.Record{testrecords.Record(mem, testrecords.ByName(jsonlTypes...)...)}
-	defer testrecords.Release(want)
-	schema := want[0].Schema()
-	var buf bytes.Buffer
-	w, err := NewWriter(&buf, schema, format.WriteOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Write(want[0]); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	r, err := NewReader(format.Input{R: &buf, Name: "shared.jsonl"}, format.ReadOptions{Mem: mem, Schema: schema})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	var got []arrow.Record
-	defer func() { testrecords.Release(got) }()
-	for {
-		rec, rej, err := r.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, e := range rej {
-			t.Errorf("reject: %v", &e)
-		}
-		got = append(got, rec)
-	}
-	testrecords.RequireEqual(t, "jsonl round trip", want, got)
+	formattest.RoundTripShared(t, jsonlFormat, jsonlTypes)
 }

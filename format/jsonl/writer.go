@@ -7,9 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"runtime"
 	"strconv"
-	"sync"
 	"unicode/utf8"
 
 	"github.com/apache/arrow/go/v15/arrow"
@@ -17,35 +15,20 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/decimal128"
 
 	"github.com/dataweaver/dataweaver/format"
-)
-
-const (
-	flushAt       = 1 << 20 // bytes buffered before they go to the io.Writer
-	parallelAbove = 16384   // rows per batch before encoding is split over goroutines
+	"github.com/dataweaver/dataweaver/format/internal/rowcodec"
 )
 
 type writer struct {
-	w      io.Writer
-	name   string
+	rowcodec.Output
 	schema *arrow.Schema
 	keys   [][]byte // `{"name":` for the first column, `,"name":` after
-	buf    []byte
-	parts  [][]byte
-	procs  int
-	err    error
 }
 
 // NewWriter writes one object per record row. Types without a fast path
 // (dictionaries, maps, durations...) go through arrow's own JSON value
 // (GetOneForMarshal), slower but complete.
 func NewWriter(w io.Writer, schema *arrow.Schema, opts format.WriteOptions) (format.Writer, error) {
-	name := opts.Name
-	if name == "" {
-		name = "-"
-	}
-	wr := &writer{w: w, name: name, schema: schema, procs: runtime.GOMAXPROCS(0)}
-	wr.keys = objectKeys(schema.Fields())
-	return wr, nil
+	return &writer{Output: rowcodec.NewOutput(w, opts.Name, nil), schema: schema, keys: objectKeys(schema.Fields())}, nil
 }
 
 func objectKeys(fields []arrow.Field) [][]byte {
@@ -62,63 +45,29 @@ func objectKeys(fields []arrow.Field) [][]byte {
 }
 
 func (w *writer) Write(rec arrow.Record) error {
-	if w.err != nil {
-		return w.err
+	if err := w.Err(); err != nil {
+		return err
 	}
 	if !rec.Schema().Equal(w.schema) {
-		return fmt.Errorf("%s: %w: record schema %s differs from the writer's %s", w.name, ErrOptions, rec.Schema(), w.schema)
+		return fmt.Errorf("%s: %w: record schema %s differs from the writer's %s", w.Name(), ErrOptions, rec.Schema(), w.schema)
 	}
-	n := int(rec.NumRows())
 	cols := make([]view, rec.NumCols())
 	for i := range cols {
 		cols[i] = newView(rec.Column(i))
 	}
-	parts := 1
-	if n >= parallelAbove {
-		parts = w.procs
-	}
-	if parts <= 1 {
-		w.buf = encodeRows(w.buf, w.keys, cols, 0, n)
-		if len(w.buf) >= flushAt {
-			return w.Flush()
-		}
-		return nil
-	}
-	// Rows are independent, so slices of the batch encode in parallel into
-	// their own buffers and are written in order.
-	for len(w.parts) < parts {
-		w.parts = append(w.parts, nil)
-	}
-	var wg sync.WaitGroup
-	for p := range parts {
-		lo, hi := n*p/parts, n*(p+1)/parts
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			w.parts[p] = encodeRows(w.parts[p][:0], w.keys, cols, lo, hi)
-		}()
-	}
-	wg.Wait()
-	if err := w.Flush(); err != nil {
-		return err
-	}
-	for p := range parts {
-		if _, err := w.w.Write(w.parts[p]); err != nil {
-			w.err = fmt.Errorf("%s: write: %w", w.name, err)
-			return w.err
-		}
-	}
-	return nil
+	return w.Encode(int(rec.NumRows()), func(dst []byte, lo, hi int) []byte {
+		return encodeRows(dst, w.keys, cols, lo, hi)
+	})
 }
 
 // kNarrowInt marks 8-, 16- and unsigned 32-bit integers, rare enough to
 // print through ValueStr.
-const kNarrowInt kind = 200
+const kNarrowInt rowcodec.Kind = 200
 
 // view holds one array's typed buffers so the encode loop indexes slices
 // instead of calling through arrow.Array.
 type view struct {
-	kind  kind
+	kind  rowcodec.Kind
 	arr   arrow.Array
 	nulls bool
 	i64   []int64
@@ -141,41 +90,41 @@ func newView(a arrow.Array) view {
 	v := view{kind: 255, arr: a, nulls: a.NullN() > 0}
 	switch a := a.(type) {
 	case *array.Int64:
-		v.kind, v.i64 = kInt, a.Int64Values()
+		v.kind, v.i64 = rowcodec.KindInt, a.Int64Values()
 	case *array.Int32:
-		v.kind, v.i32 = kInt, a.Int32Values()
+		v.kind, v.i32 = rowcodec.KindInt, a.Int32Values()
 	case *array.Uint64:
-		v.kind, v.u64 = kUint, a.Uint64Values()
+		v.kind, v.u64 = rowcodec.KindUint, a.Uint64Values()
 	case *array.Float64:
-		v.kind, v.f64 = kFloat64, a.Float64Values()
+		v.kind, v.f64 = rowcodec.KindFloat64, a.Float64Values()
 	case *array.Float32:
-		v.kind, v.f32 = kFloat32, a.Float32Values()
+		v.kind, v.f32 = rowcodec.KindFloat32, a.Float32Values()
 	case *array.String:
-		v.kind, v.offs, v.bytes = kString, a.ValueOffsets(), a.ValueBytes()
+		v.kind, v.offs, v.bytes = rowcodec.KindString, a.ValueOffsets(), a.ValueBytes()
 	case *array.LargeString:
-		v.kind, v.loffs, v.bytes = kLargeString, a.ValueOffsets(), a.ValueBytes()
+		v.kind, v.loffs, v.bytes = rowcodec.KindLargeString, a.ValueOffsets(), a.ValueBytes()
 	case *array.Binary:
-		v.kind, v.offs, v.bytes = kBinary, a.ValueOffsets(), a.ValueBytes()
+		v.kind, v.offs, v.bytes = rowcodec.KindBinary, a.ValueOffsets(), a.ValueBytes()
 	case *array.Boolean:
-		v.kind, v.bools = kBool, a
+		v.kind, v.bools = rowcodec.KindBool, a
 	case *array.Date32:
-		v.kind = kDate32
+		v.kind = rowcodec.KindDate32
 		v.i32 = arrow.Int32Traits.CastFromBytes(arrow.Date32Traits.CastToBytes(a.Date32Values()))
 	case *array.Timestamp:
-		v.kind = kTimestamp
+		v.kind = rowcodec.KindTimestamp
 		v.i64 = arrow.Int64Traits.CastFromBytes(arrow.TimestampTraits.CastToBytes(a.TimestampValues()))
 		v.unit = a.DataType().(*arrow.TimestampType).Unit
 	case *array.Decimal128:
-		v.kind, v.dec = kDecimal, a.Values()
+		v.kind, v.dec = rowcodec.KindDecimal, a.Values()
 		v.scale = a.DataType().(*arrow.Decimal128Type).Scale
 	case *array.Struct:
-		v.kind = kStruct
+		v.kind = rowcodec.KindStruct
 		v.keys = objectKeys(a.DataType().(*arrow.StructType).Fields())
 		for i := range a.NumField() {
 			v.kids = append(v.kids, newView(a.Field(i)))
 		}
 	case *array.List:
-		v.kind = kList
+		v.kind = rowcodec.KindList
 		// Offsets() is not adjusted for a sliced list (primitive Values()
 		// are), so index past the slice offset here.
 		v.i32 = a.Offsets()[a.Data().Offset():]
@@ -211,43 +160,43 @@ func appendValue(dst []byte, v *view, i int) []byte {
 		return append(dst, "null"...)
 	}
 	switch v.kind {
-	case kInt:
+	case rowcodec.KindInt:
 		if v.i64 != nil {
 			return strconv.AppendInt(dst, v.i64[i], 10)
 		}
 		return strconv.AppendInt(dst, int64(v.i32[i]), 10)
-	case kUint:
+	case rowcodec.KindUint:
 		return strconv.AppendUint(dst, v.u64[i], 10)
-	case kFloat64:
+	case rowcodec.KindFloat64:
 		return appendFloat(dst, v.f64[i], 64)
-	case kFloat32:
+	case rowcodec.KindFloat32:
 		return appendFloat(dst, float64(v.f32[i]), 32)
-	case kString:
+	case rowcodec.KindString:
 		return appendString(dst, v.bytes[v.offs[i]-v.offs[0]:v.offs[i+1]-v.offs[0]])
-	case kLargeString:
+	case rowcodec.KindLargeString:
 		return appendString(dst, v.bytes[v.loffs[i]-v.loffs[0]:v.loffs[i+1]-v.loffs[0]])
-	case kBinary:
+	case rowcodec.KindBinary:
 		dst = append(dst, '"')
 		dst = base64.StdEncoding.AppendEncode(dst, v.bytes[v.offs[i]-v.offs[0]:v.offs[i+1]-v.offs[0]])
 		return append(dst, '"')
-	case kBool:
+	case rowcodec.KindBool:
 		if v.bools.Value(i) {
 			return append(dst, "true"...)
 		}
 		return append(dst, "false"...)
-	case kTimestamp:
+	case rowcodec.KindTimestamp:
 		dst = append(dst, '"')
-		dst = appendTimestamp(dst, v.i64[i], v.unit)
+		dst = rowcodec.AppendTimestamp(dst, v.i64[i], v.unit)
 		return append(dst, '"')
-	case kDate32:
+	case rowcodec.KindDate32:
 		dst = append(dst, '"')
-		dst = appendDate(dst, int64(v.i32[i]))
+		dst = rowcodec.AppendDate(dst, int64(v.i32[i]))
 		return append(dst, '"')
-	case kDecimal:
+	case rowcodec.KindDecimal:
 		dst = append(dst, '"')
-		dst = appendDecimal(dst, v.dec[i], v.scale)
+		dst = rowcodec.AppendDecimal(dst, v.dec[i], v.scale)
 		return append(dst, '"')
-	case kStruct:
+	case rowcodec.KindStruct:
 		if len(v.kids) == 0 {
 			return append(dst, '{', '}')
 		}
@@ -256,7 +205,7 @@ func appendValue(dst []byte, v *view, i int) []byte {
 			dst = appendValue(dst, &v.kids[k], i)
 		}
 		return append(dst, '}')
-	case kList:
+	case rowcodec.KindList:
 		dst = append(dst, '[')
 		for k := v.i32[i]; k < v.i32[i+1]; k++ {
 			if k > v.i32[i] {
@@ -283,7 +232,7 @@ func appendFloat(dst []byte, f float64, bits int) []byte {
 		return append(dst, "null"...)
 	}
 	if bits == 64 {
-		if d, ok := appendCents(dst, f, 1e13); ok {
+		if d, ok := rowcodec.AppendCents(dst, f, 1e13); ok {
 			return d
 		}
 	}
@@ -308,8 +257,8 @@ func appendFloat(dst []byte, f float64, bits int) []byte {
 // control character, quote or backslash. Checking a word at a time halves
 // the cost of writing typical strings.
 func plainWord(x uint64) bool {
-	ctl := (x - 0x20*lsb8) & ^x & msb8
-	return (ctl | x&msb8 | zeroBytes(x^('"'*lsb8)) | zeroBytes(x^('\\'*lsb8))) == 0
+	ctl := (x - 0x20*rowcodec.LSB8) & ^x & rowcodec.MSB8
+	return (ctl | x&rowcodec.MSB8 | rowcodec.ZeroBytes(x^('"'*rowcodec.LSB8)) | rowcodec.ZeroBytes(x^('\\'*rowcodec.LSB8))) == 0
 }
 
 // safe marks bytes that go into a JSON string as they are.
@@ -369,19 +318,3 @@ func appendString(dst, s []byte) []byte {
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
 }
-
-func (w *writer) Flush() error {
-	if w.err != nil {
-		return w.err
-	}
-	if len(w.buf) > 0 {
-		if _, err := w.w.Write(w.buf); err != nil {
-			w.err = fmt.Errorf("%s: write: %w", w.name, err)
-			return w.err
-		}
-		w.buf = w.buf[:0]
-	}
-	return nil
-}
-
-func (w *writer) Close() error { return w.Flush() }

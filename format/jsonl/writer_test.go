@@ -13,6 +13,7 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
 	"github.com/dataweaver/dataweaver/format"
+	"github.com/dataweaver/dataweaver/format/internal/formattest"
 )
 
 func TestWrite(t *testing.T) {
@@ -122,7 +123,7 @@ func TestWriteNonFiniteAndInvalidUTF8(t *testing.T) {
 
 func TestWriteErrors(t *testing.T) {
 	schema := arrow.NewSchema([]arrow.Field{{Name: "a", Type: arrow.PrimitiveTypes.Int64}}, nil)
-	w, err := NewWriter(failWriter{}, schema, format.WriteOptions{Name: "out.jsonl"})
+	w, err := NewWriter(formattest.FailWriter{}, schema, format.WriteOptions{Name: "out.jsonl"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,19 +137,13 @@ func TestWriteErrors(t *testing.T) {
 	if err := w.Write(rec); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.Flush(); err == nil || !strings.Contains(err.Error(), "out.jsonl") || !errors.Is(err, errDiskFull) {
+	if err := w.Flush(); err == nil || !strings.Contains(err.Error(), "out.jsonl") || !errors.Is(err, formattest.ErrDiskFull) {
 		t.Errorf("Flush: err = %v", err)
 	}
 	if err := w.Close(); err == nil {
 		t.Error("Close after a failed Flush returned nil")
 	}
 }
-
-var errDiskFull = errors.New("disk full")
-
-type failWriter struct{}
-
-func (failWriter) Write([]byte) (int, error) { return 0, errDiskFull }
 
 // TestAppendStringMatchesEncodingJSON compares the escaper with
 // encoding/json (HTML escaping off) on strings that straddle the 8-byte
