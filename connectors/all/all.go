@@ -4,7 +4,7 @@
 //
 // # What it brings in
 //
-// Sources: file, generate, memory. Stages: select, rename. Sinks: file,
+// Sources: file, generate, memory. Stages: select, rename, wasm. Sinks: file,
 // discard, memory. Formats: csv, jsonl, parquet, arrow, avro.
 //
 // A Go program that needs only some of them imports those packages
@@ -18,6 +18,7 @@ import (
 	_ "github.com/dataweaver/dataweaver/connectors/file"
 	_ "github.com/dataweaver/dataweaver/connectors/generate"
 	_ "github.com/dataweaver/dataweaver/connectors/memory"
+	_ "github.com/dataweaver/dataweaver/connectors/wasm"
 
 	_ "github.com/dataweaver/dataweaver/format/arrowipc"
 	_ "github.com/dataweaver/dataweaver/format/avro"

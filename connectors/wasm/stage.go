@@ -56,7 +56,7 @@ func newStage(conf *spec.Parsed, b engine.Build) (engine.Stage, error) {
 	path := conf.String("path")
 	wasm, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s", engine.ErrInvalidConfig, conf.Errorf("path", "%v", err))
+		return nil, fmt.Errorf("%w: %w", engine.ErrInvalidConfig, conf.Errorf("path", "%w", err))
 	}
 	cfg := wasmabi.NewConfig().
 		WithMemoryLimit(conf.ByteSize("memory_limit")).
@@ -66,7 +66,7 @@ func newStage(conf *spec.Parsed, b engine.Build) (engine.Stage, error) {
 	}
 	s, err := wasmabi.NewStage(context.Background(), b.Name, path, wasm, conf.Any("config"), b.Mem, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s", engine.ErrInvalidConfig, conf.Errorf("path", "%v", err))
+		return nil, fmt.Errorf("%w: %w", engine.ErrInvalidConfig, conf.Errorf("path", "%w", err))
 	}
 	return s, nil
 }

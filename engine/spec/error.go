@@ -12,7 +12,12 @@ type Error struct {
 	Column int
 	Path   string // dotted key path, e.g. "source.file.path"
 	Msg    string
+	// Err is the underlying cause, when the problem came from one (a
+	// module file that does not exist), so callers can errors.Is it.
+	Err error
 }
+
+func (e *Error) Unwrap() error { return e.Err }
 
 func (e *Error) Error() string {
 	var b strings.Builder

@@ -1,6 +1,8 @@
 package spec
 
 import (
+	"errors"
+	"fmt"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -63,10 +65,12 @@ func (p *Parsed) Any(name string) any { return p.values[name] }
 // Node returns the YAML node a key was read from (nil when defaulted).
 func (p *Parsed) Node(name string) *yaml.Node { return p.nodes[name] }
 
-// Errorf builds an Error positioned at the field name (or at the object when
-// the field was not written), for checks a constructor makes after parsing.
+// Errorf builds an Error positioned at the field name (or at the object
+// when the field was not written), for checks a constructor makes after
+// parsing; a %w verb in format makes the Error wrap that cause.
 func (p *Parsed) Errorf(name, format string, args ...any) *Error {
-	e := &Error{File: p.file, Path: join(p.path, name), Msg: sprintf(format, args...)}
+	cause := fmt.Errorf(format, args...)
+	e := &Error{File: p.file, Path: join(p.path, name), Msg: cause.Error(), Err: errors.Unwrap(cause)}
 	if n := p.nodes[name]; n != nil {
 		e.Line, e.Column = n.Line, n.Column
 	} else if n := p.nodes[""]; n != nil {
