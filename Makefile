@@ -17,7 +17,7 @@ COUNT ?= 1
 # make fuzz FUZZTIME=2m
 FUZZTIME ?= 20s
 
-.PHONY: build test check bench demo docs fuzz clean
+.PHONY: build test check check-fmt check-vet check-tidy check-staticcheck check-docs bench demo docs fuzz clean
 
 build:
 	$(GO) build -o bin/weave ./cmd/weave
@@ -30,17 +30,30 @@ build:
 test:
 	$(GO) test -race -count=1 ./...
 
+# Every check runs (make -k), so one CI log shows all that is wrong.
 check:
+	@$(MAKE) --no-print-directory -k check-fmt check-vet check-tidy check-staticcheck check-docs
+
+check-fmt:
 	@echo '== gofmt -l'
 	@files=$$(gofmt -l .); if [ -n "$$files" ]; then echo "gofmt would change:"; echo "$$files"; exit 1; fi
+
+check-vet:
 	@echo '== go vet'
 	$(GO) vet ./...
+
+# -diff prints what tidy would change and fails, without rewriting go.mod
+# under engineers who are editing it; in a fresh clone (CI) it is the same
+# as `go mod tidy && git diff --exit-code go.mod go.sum`.
+check-tidy:
 	@echo '== go mod tidy'
-	@# -diff prints what tidy would change and fails, without rewriting files
-	@# (in a fresh clone the same as `go mod tidy && git diff --exit-code`).
 	$(GO) mod tidy -diff
+
+check-staticcheck:
 	@echo '== staticcheck'
 	$(GO) run $(STATICCHECK) ./...
+
+check-docs:
 	@echo '== docs/connectors.md is current'
 	@$(GO) run ./cmd/weave connectors docs | diff -u docs/connectors.md - \
 		|| { echo "docs/connectors.md is stale: run 'make docs' and commit it"; exit 1; }
