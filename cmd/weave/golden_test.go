@@ -55,9 +55,11 @@ var goldenCases = []goldenCase{
 	{name: "fanout", args: []string{"run", "testdata/pipelines/fanout.yaml"}},
 	{name: "policy_dead_letter", args: []string{"run", "testdata/pipelines/policy.yaml"}},
 	{name: "policy_skip", args: []string{"run", "testdata/pipelines/policy.yaml"}, vars: map[string]string{"POLICY": "skip"}},
+	// fail: exit 1, the message names testdata/orders.csv:19, and the atomic sinks leave no file.
 	{name: "policy_fail", args: []string{"run", "testdata/pipelines/policy.yaml", "--set", "on_error=fail"}, code: 1},
 	{name: "vars_default", args: []string{"run", "testdata/pipelines/vars.yaml"}},
 	{name: "vars_env", args: []string{"run", "testdata/pipelines/vars.yaml"}, vars: map[string]string{"ROWS": "2", "STEM": "two"}},
+	// --set is applied before ${VAR} substitution and wins over ROWS.
 	{name: "vars_set", args: []string{"run", "testdata/pipelines/vars.yaml",
 		"--set", "source.generate.rows=3", "--set", "stages[0].select.columns=[id, email]"}, vars: map[string]string{"ROWS": "9"}},
 	{name: "validate_unknown_column", args: []string{"validate", "testdata/pipelines/csv_to_jsonl.yaml",
