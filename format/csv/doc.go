@@ -105,6 +105,9 @@
 // into allocator-owned Arrow buffers; batches come out in input order. Each
 // chunk knows its first line number, so reject lines are exact. The writer
 // formats into a reused byte slice with strconv.Append* and, for batches of
-// 16384 rows or more, encodes row ranges on GOMAXPROCS goroutines. Measured
-// figures are in BENCH_NOTES.md.
+// 16384 rows or more, encodes row ranges on GOMAXPROCS goroutines. The
+// reading pipeline, the column buffers, the value parsers and formatters
+// and the writer's buffering are shared with format/jsonl, in
+// format/internal/rowcodec; the row splitter, the field decoder and the
+// quoting are this package's. Measured figures are in BENCH_NOTES.md.
 package csv

@@ -98,6 +98,9 @@
 // lookup), then copied into allocator-owned Arrow buffers; batches come out
 // in input order. Each chunk knows its first line number, so reject lines
 // are exact. The writer formats into a reused byte slice and, for batches of
-// 16384 rows or more, encodes row ranges on GOMAXPROCS goroutines. Measured
-// figures are in BENCH_NOTES.md.
+// 16384 rows or more, encodes row ranges on GOMAXPROCS goroutines. The
+// reading pipeline, the column buffers, the value parsers and formatters
+// and the writer's buffering are shared with format/csv, in
+// format/internal/rowcodec; the JSON scanner, the object decoder and the
+// string escaper are this package's. Measured figures are in BENCH_NOTES.md.
 package jsonl
