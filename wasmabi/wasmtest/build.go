@@ -3,12 +3,14 @@
 package wasmtest
 
 import (
+	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
+
+	"github.com/dataweaver/dataweaver/internal/wasmbuild"
 )
 
 // Root is the module root (the directory holding go.mod).
@@ -28,20 +30,22 @@ func Root() (string, error) {
 }
 
 // Build compiles the Go guest package pkg (a path relative to the module
-// root, like "transforms/filter") to out with GOOS=wasip1 GOARCH=wasm
-// -buildmode=c-shared. Extra go build flags come after.
+// root, like "transforms/filter") to out, with the same command line as
+// `weave build` (internal/wasmbuild). Extra go build flags come after;
+// -ldflags=X values are added to the linker flags rather than replacing them.
 func Build(pkg, out string, flags ...string) error {
 	root, err := Root()
 	if err != nil {
 		return err
 	}
-	args := append([]string{"build", "-buildmode=c-shared", "-o", out}, flags...)
-	args = append(args, "./"+pkg)
-	cmd := exec.Command("go", args...)
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go %s: %w\n%s", strings.Join(args, " "), err, b)
+	o := wasmbuild.Options{Dir: filepath.Join(root, pkg), Out: out}
+	for _, f := range flags {
+		if ld, ok := strings.CutPrefix(f, "-ldflags="); ok {
+			o.LDFlags = append(o.LDFlags, ld)
+		} else {
+			o.Args = append(o.Args, f)
+		}
 	}
-	return nil
+	_, _, err = wasmbuild.Build(context.Background(), o)
+	return err
 }

@@ -1,0 +1,39 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+
+	ucli "github.com/urfave/cli/v2"
+
+	"github.com/dataweaver/dataweaver/internal/wasmbuild"
+)
+
+func (w *weave) buildCommand() *ucli.Command {
+	return &ucli.Command{
+		Name:      "build",
+		Usage:     "compile a transform's source directory to a .wasm module for the wasm stage",
+		ArgsUsage: "PATH",
+		Description: "PATH is the transform's source directory. Its language is detected from its files " +
+			"(go.mod or *.go: Go; Cargo.toml: Rust; asconfig.json: AssemblyScript; *.c: C; *.wat: WebAssembly text); " +
+			"only Go is built today, with GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -trimpath -ldflags=-s.",
+		Flags: []ucli.Flag{
+			&ucli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "the module to write (default PATH/<dir name>.wasm)"},
+		},
+		Action: func(c *ucli.Context) error {
+			if c.NArg() != 1 {
+				return usagef("build takes one source directory, got %d arguments", c.NArg())
+			}
+			dir := c.Args().First()
+			l, out, err := wasmbuild.Build(c.Context, wasmbuild.Options{Dir: dir, Out: c.String("output")})
+			if err != nil {
+				if errors.Is(err, wasmbuild.ErrUnknownLanguage) {
+					return usageError{err}
+				}
+				return err
+			}
+			fmt.Fprintf(w.opts.Stdout, "built %s (%s) from %s\n", out, l.Name, dir)
+			return nil
+		},
+	}
+}

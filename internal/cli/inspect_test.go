@@ -1,0 +1,61 @@
+package cli_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/dataweaver/dataweaver/internal/cli"
+)
+
+func TestInspect(t *testing.T) {
+	path := builtDerive(t)
+	notWasm := filepath.Join(t.TempDir(), "x.wasm")
+	if err := os.WriteFile(notWasm, []byte("hello"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// A valid module that is not a stage: just a memory export.
+	plain := filepath.Join(t.TempDir(), "plain.wasm")
+	if err := os.WriteFile(plain, []byte("\x00asm\x01\x00\x00\x00\x05\x03\x01\x00\x01\x07\x0a\x01\x06memory\x02\x00"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want []string // in stdout, or stderr when code != 0
+	}{
+		{"static and empty handshake", []string{"inspect", path}, 0, []string{
+			"abi: v1 (this weave speaks v1)", "  dw_process      (i32) -> (i32)", "wasi_snapshot_preview1.fd_write",
+			"handshake: config null, input (empty input schema; pass --schema)", `error  no column "amount" in the input`}},
+		{"handshake", []string{"inspect", path, "--schema", "id:int64,amount:float64", "--config", "{target: cents, factor: 100}"}, 0, []string{
+			`handshake: config {"factor":100,"target":"cents"}, input id:int64,amount:float64`,
+			"  reads   amount\n", "  writes  cents:int64\n", "  filter  false\n"}},
+		{"not wasm", []string{"inspect", notWasm}, 1, []string{"module[" + notWasm + "]: unusable module: "}},
+		{"not a stage", []string{"inspect", plain}, 1, []string{"unusable module"}},
+		{"bad schema", []string{"inspect", path, "--schema", "id"}, 2, []string{`--schema: "id": want name:type`}},
+		{"no module", []string{"inspect"}, 2, []string{"inspect takes one module"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := run(t, cli.Options{}, tt.args...)
+			got := r.stdout
+			if tt.code != 0 {
+				got = r.stderr
+			}
+			if r.code != tt.code {
+				t.Errorf("exit %d, want %d; stderr:\n%s", r.code, tt.code, r.stderr)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("output lacks %q:\n%s", w, got)
+				}
+			}
+		})
+	}
+	r := run(t, cli.Options{}, "inspect", plain)
+	if !strings.Contains(r.stdout, "abi: not a DataWeaver stage: missing dw_abi_version, dw_reserve, dw_bind, dw_process") {
+		t.Errorf("stdout:\n%s", r.stdout)
+	}
+}
