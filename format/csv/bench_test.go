@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"testing"
 
+	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
+	"github.com/dataweaver/dataweaver/format"
 	"github.com/dataweaver/dataweaver/format/internal/formattest"
 	"github.com/dataweaver/dataweaver/format/internal/rowcodec"
 )
@@ -41,19 +43,9 @@ func BenchmarkDecodeChunk(b *testing.B) {
 				d.cols = append(d.cols, col)
 			}
 			d.slots = d.cols
-			b.SetBytes(int64(len(c.Data)))
-			b.ReportAllocs()
-			b.ResetTimer()
-			n, cpu0 := 0, formattest.CPUTime()
-			for range b.N {
-				rec, rej, err := d.Decode(c)
-				if err != nil || len(rej) > 0 {
-					b.Fatal(err, rej)
-				}
-				n += int(rec.NumRows())
-				rec.Release()
-			}
-			formattest.ReportRows(b, n, cpu0)
+			formattest.BenchDecode(b, len(c.Data), func() (arrow.Record, []format.RowError, error) {
+				return d.Decode(c)
+			})
 		})
 	}
 }

@@ -7,8 +7,6 @@ import (
 	"testing"
 
 	"github.com/apache/arrow/go/v15/arrow"
-	"github.com/apache/arrow/go/v15/arrow/array"
-	"github.com/apache/arrow/go/v15/arrow/memory"
 
 	"github.com/dataweaver/dataweaver/format"
 	"github.com/dataweaver/dataweaver/format/internal/formattest"
@@ -62,33 +60,8 @@ func TestWrite(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-			defer mem.AssertSize(t, 0)
-			schema := arrow.NewSchema(tt.fields, nil)
-			rec, _, err := array.RecordFromJSON(mem, schema, strings.NewReader(tt.rows))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer rec.Release()
-			var buf bytes.Buffer
-			w, err := NewWriter(&buf, schema, tt.opts)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := w.Write(rec); err != nil {
-				t.Fatal(err)
-			}
-			if buf.Len() != 0 {
-				t.Errorf("bytes reached the io.Writer before Flush")
-			}
-			if err := w.Flush(); err != nil {
-				t.Fatal(err)
-			}
-			if got := buf.String(); got != tt.want {
+			if got := formattest.WriteJSONRows(t, csvFormat, tt.fields, tt.rows, tt.opts); got != tt.want {
 				t.Errorf("got\n%q\nwant\n%q", got, tt.want)
-			}
-			if err := w.Close(); err != nil {
-				t.Fatal(err)
 			}
 		})
 	}

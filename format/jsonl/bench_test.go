@@ -35,19 +35,9 @@ func BenchmarkDecodeChunk(b *testing.B) {
 			root, _ := rowcodec.NewColumn("", arrow.StructOf(schema.Fields()...), true)
 			setTokens(root)
 			d := &decoder{Batch: rowcodec.Batch{Mem: memory.DefaultAllocator, Schema: schema, File: "orders.jsonl"}, root: root}
-			b.SetBytes(int64(len(c.Data)))
-			b.ReportAllocs()
-			b.ResetTimer()
-			n, cpu0 := 0, formattest.CPUTime()
-			for range b.N {
-				rec, rej, err := d.Decode(c)
-				if err != nil || len(rej) > 0 {
-					b.Fatal(err, rej)
-				}
-				n += int(rec.NumRows())
-				rec.Release()
-			}
-			formattest.ReportRows(b, n, cpu0)
+			formattest.BenchDecode(b, len(c.Data), func() (arrow.Record, []format.RowError, error) {
+				return d.Decode(c)
+			})
 		})
 	}
 }

@@ -11,17 +11,8 @@ import (
 // and reads it back. NaN and infinities are left out: they are written as
 // null (see TestWriteNonFiniteAndInvalidUTF8).
 func TestRoundTrip(t *testing.T) {
-	tests := []struct {
-		name  string
-		wopts format.WriteOptions
-		ropts format.ReadOptions
-	}{
-		{"defaults", format.WriteOptions{}, format.ReadOptions{}},
-		{"tiny batches", format.WriteOptions{}, format.ReadOptions{BatchRows: 2, Workers: 3}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			formattest.RoundTrip(t, jsonlFormat, tt.wopts, tt.ropts, formattest.Edge{Nested: true})
-		})
-	}
+	formattest.RoundTrip(t, jsonlFormat, formattest.Edge{Nested: true}, []formattest.Options{
+		{Name: "defaults"},
+		{Name: "tiny batches", Read: format.ReadOptions{BatchRows: 2, Workers: 3}},
+	})
 }

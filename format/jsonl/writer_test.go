@@ -63,15 +63,7 @@ func TestWrite(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-			defer mem.AssertSize(t, 0)
-			schema := arrow.NewSchema(tt.fields, nil)
-			rec, _, err := array.RecordFromJSON(mem, schema, strings.NewReader(tt.rows))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer rec.Release()
-			got := writeString(t, rec)
+			got := formattest.WriteJSONRows(t, jsonlFormat, tt.fields, tt.rows, format.WriteOptions{})
 			if got != tt.want {
 				t.Errorf("got\n%s\nwant\n%s", got, tt.want)
 			}
@@ -82,25 +74,6 @@ func TestWrite(t *testing.T) {
 			}
 		})
 	}
-}
-
-func writeString(t *testing.T, rec arrow.Record) string {
-	t.Helper()
-	var buf bytes.Buffer
-	w, err := NewWriter(&buf, rec.Schema(), format.WriteOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Write(rec); err != nil {
-		t.Fatal(err)
-	}
-	if buf.Len() != 0 {
-		t.Errorf("bytes reached the io.Writer before Flush")
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.String()
 }
 
 // TestWriteNonFiniteAndInvalidUTF8 covers values JSON cannot carry as they
@@ -116,7 +89,7 @@ func TestWriteNonFiniteAndInvalidUTF8(t *testing.T) {
 	rec := b.NewRecord()
 	defer rec.Release()
 	want := `{"f":null,"s":"a\ufffdb"}` + "\n" + `{"f":null,"s":"\ufffd\ufffd"}` + "\n" + "{\"f\":null,\"s\":\"ok\u2028\"}\n"
-	if got := writeString(t, rec); got != want {
+	if got := formattest.WriteText(t, jsonlFormat, rec, format.WriteOptions{}); got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
 }

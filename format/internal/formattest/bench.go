@@ -126,3 +126,22 @@ func BenchPipeline(b *testing.B, f *format.Format, quoted bool, sink func(*arrow
 	}
 	ReportRows(b, rows, cpu0)
 }
+
+// BenchDecode times decode, one worker's share of a read without the
+// pipeline: each call turns one chunk of size bytes into a record, on one
+// goroutine, and must reject nothing.
+func BenchDecode(b *testing.B, size int, decode func() (arrow.Record, []format.RowError, error)) {
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	b.ResetTimer()
+	n, cpu0 := 0, CPUTime()
+	for range b.N {
+		rec, rej, err := decode()
+		if err != nil || len(rej) > 0 {
+			b.Fatal(err, rej)
+		}
+		n += int(rec.NumRows())
+		rec.Release()
+	}
+	ReportRows(b, n, cpu0)
+}

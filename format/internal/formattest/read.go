@@ -3,6 +3,7 @@ package formattest
 import (
 	"errors"
 	"io"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -88,4 +89,51 @@ func FirstDiff(a, b []string) int {
 		}
 	}
 	return min(len(a), len(b))
+}
+
+// ReadCase is one case of a reader's table test.
+type ReadCase struct {
+	Name        string
+	In          string
+	Opts        format.ReadOptions
+	WantTypes   string   // TypesOf the schema; "" skips the check
+	Want        []string // rows as ReadAll renders them
+	WantRejects []string // "line:column", as RejectsOf renders them
+}
+
+// ReadCases reads each case with f on one worker and on three, in batches
+// of two rows so that every case also runs across chunk boundaries. Every
+// reject must wrap format.ErrMalformed and carry the file name and the raw
+// row.
+func ReadCases(t *testing.T, f *format.Format, cases []ReadCase) {
+	file := "in." + f.Name
+	for _, tt := range cases {
+		t.Run(tt.Name, func(t *testing.T) {
+			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			defer mem.AssertSize(t, 0)
+			for _, workers := range []int{1, 3} {
+				opts := tt.Opts
+				opts.Workers = workers
+				opts.BatchRows = 2
+				s, rows, rej, err := ReadAll(t, f, mem, strings.NewReader(tt.In), opts)
+				if err != nil {
+					t.Fatalf("workers=%d: %v", workers, err)
+				}
+				if tt.WantTypes != "" && TypesOf(s) != tt.WantTypes {
+					t.Errorf("types = %s, want %s", TypesOf(s), tt.WantTypes)
+				}
+				if !reflect.DeepEqual(rows, tt.Want) {
+					t.Errorf("workers=%d rows:\n got %q\nwant %q", workers, rows, tt.Want)
+				}
+				if got := RejectsOf(rej); !reflect.DeepEqual(got, tt.WantRejects) {
+					t.Errorf("workers=%d rejects = %q, want %q (%v)", workers, got, tt.WantRejects, rej)
+				}
+				for _, e := range rej {
+					if !errors.Is(e.Err, format.ErrMalformed) || e.File != file || len(e.Raw) == 0 {
+						t.Errorf("reject %v: want ErrMalformed, file %s and the raw row", &e, file)
+					}
+				}
+			}
+		})
+	}
 }

@@ -193,10 +193,24 @@ func sameFloat(gn, wn bool, g, w float64) bool {
 	return math.Float64bits(g) == math.Float64bits(w)
 }
 
-// RoundTrip writes EdgeRecord(e) with f in two slices (so sliced arrays,
-// with non-zero offsets, are covered), reads it back with its schema and
-// compares; the text is logged when the test fails or runs with -v.
-func RoundTrip(t *testing.T, f *format.Format, wopts format.WriteOptions, ropts format.ReadOptions, e Edge) {
+// Options is one way of writing and reading the text of a round trip.
+type Options struct {
+	Name  string
+	Write format.WriteOptions
+	Read  format.ReadOptions
+}
+
+// RoundTrip writes EdgeRecord(e) with f under each set of options, reads it
+// back with its schema and compares.
+func RoundTrip(t *testing.T, f *format.Format, e Edge, cases []Options) {
+	for _, tt := range cases {
+		t.Run(tt.Name, func(t *testing.T) { roundTrip(t, f, e, tt.Write, tt.Read) })
+	}
+}
+
+// roundTrip writes in two slices (so sliced arrays, with non-zero offsets,
+// are covered); the text is logged when the test fails or runs with -v.
+func roundTrip(t *testing.T, f *format.Format, e Edge, wopts format.WriteOptions, ropts format.ReadOptions) {
 	t.Helper()
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)

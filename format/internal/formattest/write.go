@@ -1,0 +1,52 @@
+package formattest
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/array"
+	"github.com/apache/arrow/go/v15/arrow/memory"
+
+	"github.com/dataweaver/dataweaver/format"
+)
+
+// WriteText writes rec with f and returns the text after Flush and Close.
+// Nothing may reach the io.Writer before Flush: writers buffer, and a sink
+// relies on Flush as the point where its output is durable.
+func WriteText(t *testing.T, f *format.Format, rec arrow.Record, opts format.WriteOptions) string {
+	t.Helper()
+	var buf bytes.Buffer
+	w, err := f.NewWriter(&buf, rec.Schema(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(rec); err != nil {
+		t.Fatal(err)
+	}
+	if buf.Len() != 0 {
+		t.Errorf("bytes reached the io.Writer before Flush")
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.String()
+}
+
+// WriteJSONRows is WriteText for a table of fields whose rows are given as
+// JSON, the way array.RecordFromJSON reads them.
+func WriteJSONRows(t *testing.T, f *format.Format, fields []arrow.Field, rows string, opts format.WriteOptions) string {
+	t.Helper()
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	rec, _, err := array.RecordFromJSON(mem, arrow.NewSchema(fields, nil), strings.NewReader(rows))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rec.Release()
+	return WriteText(t, f, rec, opts)
+}
