@@ -6,8 +6,9 @@ SHELL := bash
 .DEFAULT_GOAL := build
 
 GO ?= go
-# staticcheck 2026.2.2 is the first release built for go1.26; go run fetches
-# it through the module proxy into the module cache, so CI needs no install.
+# staticcheck 2026.2.2 (v0.8.2, the newest; v0.8.x is the line built with
+# go1.26, v0.7.0 stops at go1.25). go run fetches it through the module proxy
+# into the module cache, so CI installs nothing.
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # make bench BENCH=ReadOrders BENCHPKGS=./format/csv BENCHTIME=5x COUNT=3
 BENCH ?= .
