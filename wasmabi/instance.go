@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/sys"
 )
@@ -22,6 +23,10 @@ type instance struct {
 	stderr                 *tail
 	stack                  [2]uint64
 	timeout                time.Duration
+	// Reused per call by Stage.inputs: the read columns and the
+	// dictionary columns decoded for them.
+	cols    []inCol
+	decoded []arrow.Array
 }
 
 // call runs fn with one i32 argument... or two, and returns its i32 result.

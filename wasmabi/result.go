@@ -50,10 +50,19 @@ type outCol struct {
 
 // span returns mem[p:p+n] or an error naming what lay out of bounds.
 func span(mem []byte, p, n uint64, what string) ([]byte, error) {
+	return colSpan(mem, p, n, "", what)
+}
+
+// colSpan is span for a part of output column col; the message is built
+// only on failure (this runs for every column of every batch).
+func colSpan(mem []byte, p, n uint64, col, what string) ([]byte, error) {
 	if n == 0 {
 		return nil, nil
 	}
 	if p == 0 || p+n > uint64(len(mem)) {
+		if col != "" {
+			what = fmt.Sprintf("column %q: %s", col, what)
+		}
 		return nil, fmt.Errorf("%w: %s: %d bytes at %#x are outside the guest's %d-byte memory", ErrGuestOutput, what, n, p, len(mem))
 	}
 	return mem[p : p+n : p+n], nil
@@ -168,9 +177,8 @@ func readColumn(mem, d []byte, n int, w outCol) (colView, error) {
 	nbits := uint64(n+7) / 8
 	var c colView
 	var err error
-	what := func(s string) string { return fmt.Sprintf("column %q: %s", w.name, s) }
 	if validP != 0 {
-		if c.valid, err = span(mem, validP, nbits, what("validity bitmap")); err != nil {
+		if c.valid, err = colSpan(mem, validP, nbits, w.name, "validity bitmap"); err != nil {
 			return c, err
 		}
 	}
@@ -183,14 +191,14 @@ func readColumn(mem, d []byte, n int, w outCol) (colView, error) {
 		if valsLen < need {
 			return c, fmt.Errorf("%w: %s: %d value bytes for %d rows (want %d)", ErrGuestOutput, w.name, valsLen, n, need)
 		}
-		c.values, err = span(mem, valsP, need, what("values"))
+		c.values, err = colSpan(mem, valsP, need, w.name, "values")
 		return c, err
 	default:
 		ow := uint64(lay.offsets)
-		if c.offsets, err = span(mem, offsP, (uint64(n)+1)*ow, what("offsets")); err != nil {
+		if c.offsets, err = colSpan(mem, offsP, (uint64(n)+1)*ow, w.name, "offsets"); err != nil {
 			return c, err
 		}
-		if c.values, err = span(mem, valsP, valsLen, what("values")); err != nil {
+		if c.values, err = colSpan(mem, valsP, valsLen, w.name, "values"); err != nil {
 			return c, err
 		}
 		off := func(i int) int64 {

@@ -287,8 +287,8 @@ func (s *Stage) process(ctx context.Context, inst *instance, p *plan, rec arrow.
 		return nil, nil, exportProcess, fmt.Errorf("%w: batch schema %s differs from the bound schema %s", engine.ErrSchema, rec.Schema(), p.in)
 	}
 	n := int(rec.NumRows())
-	cols, release, err := s.inputs(rec, p)
-	defer release()
+	cols, err := s.inputs(inst, rec, p)
+	defer inst.release()
 	if err != nil {
 		return nil, nil, exportProcess, err
 	}
@@ -321,28 +321,34 @@ func (s *Stage) process(ctx context.Context, inst *instance, p *plan, rec arrow.
 	return out, rejects, exportProcess, err
 }
 
-// inputs returns the arrays the guest reads, dictionary columns decoded.
-func (s *Stage) inputs(rec arrow.Record, p *plan) ([]inCol, func(), error) {
-	var decoded []arrow.Array
-	release := func() {
-		for _, a := range decoded {
-			a.Release()
-		}
-	}
-	cols := make([]inCol, len(p.reads))
+// inputs returns the arrays the guest reads, dictionary columns decoded,
+// in inst's reused slice; release frees the decoded ones.
+func (s *Stage) inputs(inst *instance, rec arrow.Record, p *plan) ([]inCol, error) {
+	cols := slices.Grow(inst.cols[:0], len(p.reads))[:len(p.reads)]
+	inst.cols = cols
 	for slot, i := range p.reads {
 		a := rec.Column(i)
 		if d, ok := a.(*array.Dictionary); ok {
 			dec, err := decodeDictionary(s.mem, d)
 			if err != nil {
-				return nil, release, err
+				return nil, err
 			}
-			decoded = append(decoded, dec)
+			inst.decoded = append(inst.decoded, dec)
 			a = dec
 		}
 		cols[slot] = inCol{index: uint32(i), code: p.codes[slot], arr: a}
 	}
-	return cols, release, nil
+	return cols, nil
+}
+
+// release drops what inputs decoded and the references it kept.
+func (in *instance) release() {
+	for i, a := range in.decoded {
+		a.Release()
+		in.decoded[i] = nil
+	}
+	in.decoded = in.decoded[:0]
+	clear(in.cols)
 }
 
 // assemble builds the output record from the passed-through columns and the
