@@ -8,44 +8,28 @@ import (
 	"github.com/dataweaver/dataweaver/format/internal/rowcodec"
 )
 
-// guess collects what the sampled cells of one column looked like.
-type guess struct {
-	ints, negs, bigUints, floats, bools, times, timesNs, strs bool
-}
-
 // observe classifies one non-null cell.
-func (g *guess) observe(f []byte) {
-	if g.strs {
+func observe(g *rowcodec.Guess, f []byte) {
+	if g.Strs {
 		return
 	}
-	if v, ok := rowcodec.ParseInt(f); ok {
-		g.ints = true
-		g.negs = g.negs || v < 0
-		return
-	}
-	if _, ok := rowcodec.ParseUint(f); ok {
-		g.bigUints = true
+	if g.Integer(f) {
 		return
 	}
 	if isDecimalText(f) {
 		if _, ok := rowcodec.ParseFloat(f); ok {
-			g.floats = true
+			g.Floats = true
 			return
 		}
 	}
 	if bytes.EqualFold(f, []byte("true")) || bytes.EqualFold(f, []byte("false")) {
-		g.bools = true
+		g.Bools = true
 		return
 	}
-	if _, ok := rowcodec.ParseTimestamp(f, arrow.Microsecond, true); ok {
-		g.times = true
+	if g.Timestamp(f) {
 		return
 	}
-	if _, ok := rowcodec.ParseTimestamp(f, arrow.Nanosecond, true); ok {
-		g.times, g.timesNs = true, true
-		return
-	}
-	g.strs = true
+	g.Strs = true
 }
 
 // isDecimalText accepts what a person writes as a number ("1.5", "-2e10",
@@ -64,37 +48,15 @@ func isDecimalText(f []byte) bool {
 	return true
 }
 
-// dataType is the narrowest type that holds every sampled value. Numbers
-// widen (int64, then uint64 for big non-negative values, then float64);
-// any other mix, or a column with only nulls, is utf8.
-func (g *guess) dataType() arrow.DataType {
-	numeric := g.ints || g.bigUints || g.floats
-	switch {
-	case g.strs || (numeric && (g.bools || g.times)) || (g.bools && g.times):
-		return arrow.BinaryTypes.String
-	case g.bools:
-		return arrow.FixedWidthTypes.Boolean
-	case g.times && g.timesNs:
-		return &arrow.TimestampType{Unit: arrow.Nanosecond, TimeZone: "UTC"}
-	case g.times:
-		return &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"}
-	case g.floats || (g.bigUints && g.negs):
-		return arrow.PrimitiveTypes.Float64
-	case g.bigUints:
-		return arrow.PrimitiveTypes.Uint64
-	case g.ints:
-		return arrow.PrimitiveTypes.Int64
-	}
-	return arrow.BinaryTypes.String
-}
-
-// infer guesses column types from the sampled rows. ncols < 0 means there is
-// no header and the first row decides the column count. Rows with the wrong
-// number of fields or a broken quote are skipped here; decoding rejects them.
+// infer guesses column types from the sampled rows; rowcodec.Guess turns
+// what the cells looked like into a type, by the same rules as JSONL's.
+// ncols < 0 means there is no header and the first row decides the column
+// count. Rows with the wrong number of fields or a broken quote are skipped
+// here; decoding rejects them.
 func infer(sample []byte, delim byte, ncols int, nullOther [][]byte) []arrow.DataType {
-	var gs []guess
+	var gs []rowcodec.Guess
 	if ncols >= 0 {
-		gs = make([]guess, ncols)
+		gs = make([]rowcodec.Guess, ncols)
 	}
 	var scratch []byte
 	for pos := 0; pos < len(sample); {
@@ -127,7 +89,7 @@ func infer(sample []byte, delim byte, ncols int, nullOther [][]byte) []arrow.Dat
 			continue
 		}
 		if gs == nil {
-			gs = make([]guess, len(cells))
+			gs = make([]rowcodec.Guess, len(cells))
 		}
 		if len(cells) != len(gs) {
 			continue
@@ -136,12 +98,12 @@ func infer(sample []byte, delim byte, ncols int, nullOther [][]byte) []arrow.Dat
 			if len(c.f) == 0 || (!c.quoted && isNullText(c.f, nullOther)) {
 				continue
 			}
-			gs[i].observe(c.f)
+			observe(&gs[i], c.f)
 		}
 	}
 	out := make([]arrow.DataType, len(gs))
 	for i := range gs {
-		out[i] = gs[i].dataType()
+		out[i] = gs[i].Type()
 	}
 	return out
 }

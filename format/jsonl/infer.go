@@ -11,7 +11,8 @@ import (
 // node collects what the sampled values at one place in the document (a
 // top-level key, a nested key, the elements of an array) looked like.
 type node struct {
-	bools, ints, negs, bigUints, floats, times, timesNs, strs, objs, arrs bool
+	rowcodec.Guess // scalar values
+	objs, arrs     bool
 
 	keys   []string // first-seen order
 	fields map[string]*node
@@ -34,7 +35,7 @@ func (in *inferrer) observe(n *node, b []byte, i, depth int) (int, bool) {
 		return literal(b, i, "null")
 	case c == 't' || c == 'f':
 		end, ok := skipValue(b, i, 0)
-		n.bools = true
+		n.Bools = true
 		return end, ok
 	case c == '"':
 		s, end, sc, ok := scanString(b, i, in.scratch)
@@ -42,18 +43,12 @@ func (in *inferrer) observe(n *node, b []byte, i, depth int) (int, bool) {
 		if !ok {
 			return 0, false
 		}
-		switch {
-		case n.strs:
-		case isTime(s, arrow.Microsecond):
-			n.times = true
-		case isTime(s, arrow.Nanosecond):
-			n.times, n.timesNs = true, true
-		default:
-			n.strs = true
+		if !n.Strs && !n.Timestamp(s) {
+			n.Strs = true
 		}
 		return end, true
 	case (c == '{' || c == '[') && depth >= inferDepth:
-		n.strs = true
+		n.Strs = true
 		return skipValue(b, i, 0)
 	case c == '{':
 		n.objs = true
@@ -125,43 +120,22 @@ func (in *inferrer) observe(n *node, b []byte, i, depth int) (int, bool) {
 		if !ok {
 			return 0, false
 		}
-		switch {
-		case !isInt:
-			n.floats = true
-		default:
-			if v, ok := rowcodec.ParseInt(b[i:end]); ok {
-				n.ints, n.negs = true, n.negs || v < 0
-			} else if _, ok := rowcodec.ParseUint(b[i:end]); ok {
-				n.bigUints = true
-			} else {
-				n.floats = true
-			}
+		if !isInt || !n.Integer(b[i:end]) {
+			n.Floats = true // also integers too big for uint64
 		}
 		return end, true
 	}
 }
 
-func isTime(s []byte, unit arrow.TimeUnit) bool {
-	_, ok := rowcodec.ParseTimestamp(s, unit, true)
-	return ok
-}
-
-// dataType is the narrowest type holding every sampled value: numbers widen
-// int64 → uint64 (big non-negative) → float64; objects become structs with
-// keys in first-seen order, arrays lists of their merged element type; any
-// other mix, a value seen only as null, or an object with no keys is utf8,
-// and the decoder stores non-string values of a utf8 column as JSON text.
+// dataType is the narrowest type holding every sampled value: objects
+// become structs with keys in first-seen order, arrays lists of their merged
+// element type, and scalars are typed as in CSV (rowcodec.Guess); a mix of
+// objects, arrays and scalars, a value seen only as null, or an object with
+// no keys is utf8, and the decoder stores non-string values of a utf8
+// column as JSON text.
 func (n *node) dataType() arrow.DataType {
-	numeric := n.ints || n.bigUints || n.floats
-	scalar := numeric || n.bools || n.times || n.strs
-	kinds := 0
-	for _, k := range []bool{numeric, n.bools, n.times, n.strs, n.objs, n.arrs} {
-		if k {
-			kinds++
-		}
-	}
 	switch {
-	case kinds != 1:
+	case n.objs && (n.arrs || n.Scalar()), n.arrs && n.Scalar():
 		return arrow.BinaryTypes.String
 	case n.objs:
 		if len(n.keys) == 0 {
@@ -174,22 +148,8 @@ func (n *node) dataType() arrow.DataType {
 		return arrow.StructOf(fields...)
 	case n.arrs:
 		return arrow.ListOf(n.elem.dataType())
-	case !scalar:
-		return arrow.BinaryTypes.String
-	case n.bools:
-		return arrow.FixedWidthTypes.Boolean
-	case n.times && n.timesNs:
-		return &arrow.TimestampType{Unit: arrow.Nanosecond, TimeZone: "UTC"}
-	case n.times:
-		return &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"}
-	case n.floats || (n.bigUints && n.negs):
-		return arrow.PrimitiveTypes.Float64
-	case n.bigUints:
-		return arrow.PrimitiveTypes.Uint64
-	case n.ints:
-		return arrow.PrimitiveTypes.Int64
 	}
-	return arrow.BinaryTypes.String
+	return n.Guess.Type()
 }
 
 // infer builds a schema from the sampled lines. Lines that are not JSON

@@ -17,12 +17,14 @@
 //     input order with exact line numbers (NewReader).
 //   - Output: the writers' buffering, and parallel encoding of large
 //     batches with a format's own row encoder.
+//   - Guess: the type a column's inference sample implies, so that both
+//     formats widen numbers and fall back to utf8 by the same rules.
 //   - ZeroBytes and its constants, the word-at-a-time byte search both
 //     formats' scanners are built on.
 //
 // What stays in each format: cutting rows (CSV quoting, one JSON object per
-// line), parsing a row into the columns, schema inference, and encoding
-// rows.
+// line), parsing a row into the columns, classifying sampled values for
+// inference (and JSONL's structs and lists), and encoding rows.
 //
 // # Why the fields are exported
 //
