@@ -24,10 +24,10 @@ build:
 	$(GO) build -o bin/weave ./cmd/weave
 
 # The whole suite under the race detector. Measured on the shared 2-core
-# machine (load ~6, warm build cache): 2m40s, of which wasmabi (~85 s) and
-# connectors/wasm (~50 s) are most: -race slows wazero's compiler ~9x. Without
-# -race the suite takes 26 s. A few minutes is affordable, so no package is
-# left out of -race; revisit if it passes ~5 min.
+# machine with a warm build cache: 1m55s (load 4-6) to 2m40s (load 6-7);
+# wasmabi is the longest package (60-105 s: -race slows wazero's compiler
+# several times over). Without -race the suite takes 26 s. A few minutes is
+# affordable, so no package is left out of -race; revisit past ~5 min.
 test:
 	$(GO) test -race -count=1 ./...
 
