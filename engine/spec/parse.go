@@ -11,8 +11,6 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-var sprintf = fmt.Sprintf
-
 func join(path, name string) string {
 	if path == "" {
 		return name

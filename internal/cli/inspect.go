@@ -85,8 +85,6 @@ func parseSchemaFlag(s string) ([]inspectField, error) {
 // inspectModule prints what can be read from the binary, then what the
 // module says about itself when run.
 func inspectModule(ctx context.Context, out io.Writer, path string, wasm []byte, conf any, schema []inspectField) error {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
 	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigCompiler().
 		WithCloseOnContextDone(true).
 		WithMemoryLimitPages(uint32(wasmabi.DefaultMemoryLimit>>16)))
@@ -143,6 +141,10 @@ func inspectModule(ctx context.Context, out io.Writer, path string, wasm []byte,
 	}
 
 	// Run it: the same host modules as the stage, logs and stderr kept.
+	// The time limit covers running the guest, not compiling it, which
+	// can take seconds for a large module on a busy machine.
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
 	var logs, stderr bytes.Buffer
 	if _, err := wasi_snapshot_preview1.Instantiate(ctx, rt); err != nil {
 		return err
