@@ -18,7 +18,7 @@ COUNT ?= 1
 # make fuzz FUZZTIME=2m
 FUZZTIME ?= 20s
 
-.PHONY: build test check check-fmt check-vet check-tidy check-staticcheck check-docs bench demo docs fuzz clean
+.PHONY: build wasm test check check-fmt check-vet check-tidy check-staticcheck check-docs bench demo docs fuzz clean
 
 build:
 	$(GO) build -o bin/weave ./cmd/weave
@@ -64,7 +64,13 @@ bench:
 
 # Runs the bundled pipeline: testdata/orders.csv (two malformed rows) through
 # select and rename into Parquet and JSON Lines, rejects to a dead-letter file.
-demo: build
+# The example transforms as Wasm modules, built by weave itself.
+WASM_TRANSFORMS := filter mask derive enrich
+wasm: build
+	@mkdir -p build/wasm
+	@for t in $(WASM_TRANSFORMS); do ./bin/weave build transforms/$$t -o build/wasm/$$t.wasm || exit 1; done
+
+demo: build wasm
 	rm -rf out/demo
 	OUT=out/demo ./bin/weave run testdata/pipelines/demo.yaml
 	@echo
@@ -100,4 +106,4 @@ fuzz:
 	done
 
 clean:
-	rm -rf bin out bench.txt docs/connectors.md.tmp
+	rm -rf bin build out bench.txt docs/connectors.md.tmp

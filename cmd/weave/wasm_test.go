@@ -60,8 +60,12 @@ func TestMain(m *testing.M) {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
-		for _, tc := range wasmCases {
-			tc.vars["WASM"] = dir
+		// Every case gets ${WASM}: the demo pipeline uses Wasm stages too.
+		for i := range goldenCases {
+			if goldenCases[i].vars == nil {
+				goldenCases[i].vars = map[string]string{}
+			}
+			goldenCases[i].vars["WASM"] = dir
 		}
 		return m.Run()
 	}()
