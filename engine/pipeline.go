@@ -38,7 +38,10 @@ type Pipeline struct {
 // SourceStep is the pipeline's source and its error policy for rows it
 // cannot decode.
 type SourceStep struct {
-	Name    string
+	Name string
+	// Origin is where the step was declared ("pipeline.yaml:7:5"), put
+	// in front of errors found before data flows; empty for Go-built steps.
+	Origin  string
 	Source  Source
 	OnError Policy
 }
@@ -46,6 +49,7 @@ type SourceStep struct {
 // StageStep is one stage in the chain.
 type StageStep struct {
 	Name    string
+	Origin  string // see SourceStep.Origin
 	Stage   Stage
 	OnError Policy
 	// Workers is how many batches the stage processes at once (default 1).
@@ -58,6 +62,7 @@ type StageStep struct {
 // SinkStep is one sink.
 type SinkStep struct {
 	Name    string
+	Origin  string // see SourceStep.Origin
 	Sink    Sink
 	OnError Policy
 	Retry   Retry

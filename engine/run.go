@@ -54,10 +54,18 @@ func (p *Pipeline) Validate(ctx context.Context) ([]StepSchema, error) {
 	}
 	schema, err := p.Source.Source.Open(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", p.Source.Name, err)
+		return nil, fmt.Errorf("%s%s: %w", at(p.Source.Origin), p.Source.Name, err)
 	}
 	defer p.Source.Source.Close()
 	return p.bind(ctx, schema)
+}
+
+// at prefixes an error with where the step was declared, when known.
+func at(origin string) string {
+	if origin == "" {
+		return ""
+	}
+	return origin + ": "
 }
 
 func (p *Pipeline) check() error {
@@ -92,7 +100,7 @@ func (p *Pipeline) bind(ctx context.Context, schema *arrow.Schema) ([]StepSchema
 	for _, s := range p.Stages {
 		next, err := s.Stage.Bind(ctx, schema)
 		if err != nil {
-			return out, fmt.Errorf("stage %s: %w", s.Name, err)
+			return out, fmt.Errorf("%sstage %s: %w", at(s.Origin), s.Name, err)
 		}
 		if next == nil {
 			return out, fmt.Errorf("stage %s: %w: Bind returned no schema", s.Name, ErrSchema)
@@ -103,7 +111,7 @@ func (p *Pipeline) bind(ctx context.Context, schema *arrow.Schema) ([]StepSchema
 	for _, s := range p.Sinks {
 		if c, ok := s.Sink.(SchemaChecker); ok {
 			if err := c.CheckSchema(schema); err != nil {
-				return out, fmt.Errorf("sink %s: %w", s.Name, err)
+				return out, fmt.Errorf("%ssink %s: %w", at(s.Origin), s.Name, err)
 			}
 		}
 	}
@@ -306,7 +314,7 @@ func (r *runner) run(ctx context.Context) (err error) {
 	}()
 	schema, err := p.Source.Source.Open(ctx)
 	if err != nil {
-		return fmt.Errorf("%s: %w", p.Source.Name, err)
+		return fmt.Errorf("%s%s: %w", at(p.Source.Origin), p.Source.Name, err)
 	}
 	schemas, err := p.bind(ctx, schema)
 	if err != nil {

@@ -125,7 +125,7 @@ func TestExitCodes(t *testing.T) {
 		code int
 		want string
 	}{
-		{"unknown column", []string{"validate", "testdata/orders.yaml", "--set", "stages[0].select.columns=[nope]"}, 2, "weave: stage stages[0].select: "},
+		{"unknown column", []string{"validate", "testdata/orders.yaml", "--set", "stages[0].select.columns=[nope]"}, 2, "weave: testdata/orders.yaml:7:5: stage stages[0].select: "},
 		{"config error", []string{"run", "testdata/orders.yaml", "--set", "stages[1].rename={}"}, 2, "weave: testdata/orders.yaml: stages[1].rename.columns: missing required field"},
 		{"missing input", []string{"run", "testdata/orders.yaml", "--set", "source.file.path=testdata/nope.csv"}, 1, "nope.csv"},
 		{"unknown connector", []string{"connectors", "describe", "fiel"}, 2, `weave: unknown connector "fiel" (did you mean "file"?)`},
