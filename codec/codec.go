@@ -1,0 +1,154 @@
+package codec
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/memory"
+
+	"github.com/dataweaver/dataweaver/engine"
+	"github.com/dataweaver/dataweaver/engine/spec"
+)
+
+// ErrConfig is wrapped by every error about a codec's configuration.
+var ErrConfig = errors.New("codec: invalid configuration")
+
+// Names of the codecs.
+const (
+	JSON = "json"
+	Avro = "avro"
+)
+
+// Avro encodings.
+const (
+	AvroRaw          = "raw"
+	AvroSingleObject = "single_object"
+)
+
+// Decoder decodes batches of messages. It is not safe for concurrent use.
+type Decoder interface {
+	// Schema is the schema of every record Decode returns.
+	Schema() *arrow.Schema
+	// Decode decodes msgs, in order, into one record (possibly of zero
+	// rows) holding the messages that decoded; every other message is a
+	// RowError with Row = its index in msgs and Raw = its bytes. An error
+	// means the batch could not be decoded at all (never a bad message).
+	Decode(msgs [][]byte) (arrow.Record, []engine.RowError, error)
+}
+
+// Encoder encodes rows as messages. It is not safe for concurrent use.
+type Encoder interface {
+	// Encode calls emit once per row of rec, in order, with the row's
+	// message. msg is valid only during the call: copy it to keep it.
+	Encode(rec arrow.Record, emit func(row int, msg []byte) error) error
+}
+
+// Config selects and configures a codec. JSON needs Schema to decode: a
+// source must return its schema from Open, before any message is read, so
+// there are no first lines to infer it from as a file reader does.
+type Config struct {
+	Name string // JSON (default) or Avro
+	// Schema is the Arrow schema: required to decode JSON, ignored by Avro
+	// (whose Arrow schema follows from AvroSchema).
+	Schema *arrow.Schema
+	// AvroSchema is the Avro schema as JSON text (or AvroSchemaFile a path
+	// to an .avsc file holding it); required to decode Avro. Encoding
+	// derives the Avro schema from the record's columns instead.
+	AvroSchema     string
+	AvroSchemaFile string
+	AvroEncoding   string // AvroRaw (default) or AvroSingleObject
+}
+
+// Fields declares the codec settings a message connector embeds in its
+// spec. The Arrow schema field is the connector's (it is parsed by
+// connectors/internal/arrowtype, which this package cannot import).
+func Fields() []*spec.Field {
+	return []*spec.Field{
+		spec.String("codec").Default(JSON).OneOf(JSON, Avro).
+			Desc("How a message's bytes map to a row. json: one JSON object per message (types as in JSON Lines files). " +
+				"avro: one Avro datum per message, in the schema given under avro (protobuf: not yet)."),
+		spec.Object("avro",
+			spec.String("schema").Optional().
+				Desc("The Avro schema, as JSON.").
+				Example(`'{"type":"record","name":"order","fields":[{"name":"id","type":"long"}]}'`),
+			spec.String("schema_file").Optional().
+				Desc("Path of an .avsc file holding the Avro schema (instead of schema).").
+				Example("schemas/order.avsc"),
+			spec.String("encoding").Default(AvroRaw).OneOf(AvroRaw, AvroSingleObject).
+				Desc("raw: the bare binary datum. single_object: Avro's single-object encoding "+
+					"(0xC3 0x01, the schema's CRC-64-AVRO fingerprint, the datum); messages with another fingerprint are rejected."),
+		).Optional().Desc("Avro settings (codec: avro). A sink derives the Avro schema from its columns and needs none."),
+	}
+}
+
+// FromConfig reads the settings Fields declared; schema is the connector's
+// parsed Arrow schema, if any.
+func FromConfig(conf *spec.Parsed, schema *arrow.Schema) (Config, error) {
+	c := Config{Name: conf.String("codec"), Schema: schema}
+	if a := conf.Object("avro"); a != nil {
+		c.AvroSchema, c.AvroSchemaFile, c.AvroEncoding = a.String("schema"), a.String("schema_file"), a.String("encoding")
+		if conf.Given("avro") && c.Name != Avro {
+			return c, fmt.Errorf("%w: %w", ErrConfig, conf.Errorf("avro", "avro settings given but codec is %s", c.Name))
+		}
+		if c.AvroSchema != "" && c.AvroSchemaFile != "" {
+			return c, fmt.Errorf("%w: %w", ErrConfig, conf.Errorf("avro", "give avro.schema or avro.schema_file, not both"))
+		}
+	}
+	return c, nil
+}
+
+func (c Config) name() string {
+	if c.Name == "" {
+		return JSON
+	}
+	return c.Name
+}
+
+// avroSchemaText returns the Avro schema's JSON, reading the file if need be.
+func (c Config) avroSchemaText() ([]byte, error) {
+	switch {
+	case c.AvroSchema != "":
+		return []byte(c.AvroSchema), nil
+	case c.AvroSchemaFile != "":
+		b, err := os.ReadFile(c.AvroSchemaFile)
+		if err != nil {
+			return nil, fmt.Errorf("%w: avro schema file: %w", ErrConfig, err)
+		}
+		return b, nil
+	}
+	return nil, fmt.Errorf("%w: codec avro needs avro.schema or avro.schema_file to decode messages", ErrConfig)
+}
+
+// NewDecoder returns a decoder whose records are allocated from mem.
+func NewDecoder(c Config, mem memory.Allocator) (Decoder, error) {
+	switch c.name() {
+	case JSON:
+		if c.Schema == nil {
+			return nil, fmt.Errorf("%w: codec json needs a schema to decode messages (columns and their types)", ErrConfig)
+		}
+		return &jsonDecoder{schema: c.Schema, mem: mem}, nil
+	case Avro:
+		text, err := c.avroSchemaText()
+		if err != nil {
+			return nil, err
+		}
+		return newAvroDecoder(text, c.AvroEncoding == AvroSingleObject, mem)
+	}
+	return nil, fmt.Errorf("%w: unknown codec %q (json, avro)", ErrConfig, c.Name)
+}
+
+// NewEncoder returns an encoder for records of schema.
+func NewEncoder(c Config, schema *arrow.Schema, mem memory.Allocator) (Encoder, error) {
+	switch c.name() {
+	case JSON:
+		return newJSONEncoder(schema, mem)
+	case Avro:
+		if c.AvroSchema != "" || c.AvroSchemaFile != "" {
+			return nil, fmt.Errorf("%w: an avro sink derives its Avro schema from the columns; remove avro.schema and avro.schema_file", ErrConfig)
+		}
+		return newAvroEncoder(schema, c.AvroEncoding == AvroSingleObject, mem)
+	}
+	return nil, fmt.Errorf("%w: unknown codec %q (json, avro)", ErrConfig, c.Name)
+}

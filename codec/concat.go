@@ -1,0 +1,59 @@
+package codec
+
+import (
+	"sort"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/array"
+	"github.com/apache/arrow/go/v15/arrow/memory"
+	"github.com/dataweaver/dataweaver/engine"
+)
+
+// concat joins recs (all of schema) into one record and releases them.
+// None gives an empty record; one is returned as is.
+func concat(mem memory.Allocator, schema *arrow.Schema, recs []arrow.Record) (arrow.Record, error) {
+	switch len(recs) {
+	case 0:
+		b := array.NewRecordBuilder(mem, schema)
+		defer b.Release()
+		return b.NewRecord(), nil
+	case 1:
+		return recs[0], nil
+	}
+	defer releaseAll(recs)
+	cols := make([]arrow.Array, schema.NumFields())
+	var rows int64
+	for _, r := range recs {
+		rows += r.NumRows()
+	}
+	parts := make([]arrow.Array, len(recs))
+	for c := range cols {
+		for i, r := range recs {
+			parts[i] = r.Column(c)
+		}
+		a, err := array.Concatenate(parts, mem)
+		if err != nil {
+			for _, done := range cols[:c] {
+				done.Release()
+			}
+			return nil, err
+		}
+		cols[c] = a
+	}
+	out := array.NewRecord(schema, cols, rows)
+	for _, a := range cols {
+		a.Release()
+	}
+	return out, nil
+}
+
+func releaseAll(recs []arrow.Record) {
+	for _, r := range recs {
+		r.Release()
+	}
+}
+
+// sortRejects orders rejects by message, as they were read.
+func sortRejects(rs []engine.RowError) {
+	sort.SliceStable(rs, func(a, b int) bool { return rs[a].Row < rs[b].Row })
+}

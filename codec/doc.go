@@ -1,0 +1,41 @@
+// Package codec turns messages into Arrow record batches and back, for the
+// connectors that move one row per message (NATS, Kafka, HTTP). A
+// [Decoder] decodes a batch of messages into one record; an [Encoder]
+// encodes each row of a record as one message.
+//
+// # Formats
+//
+//   - json: one JSON object per message. Decoding reuses format/jsonl: the
+//     batch's messages are joined with newlines into one buffer (what its
+//     scanner is fast at) and its rejects, which carry line numbers, are
+//     mapped back to messages. A message spread over several lines is
+//     compacted first (encoding/json.Compact), so line i is always message
+//     i. Encoding reuses format/jsonl's writer and cuts its output at the
+//     newlines it puts after each row (strings never hold a raw newline).
+//     Types and their JSON forms are format/jsonl's.
+//   - avro: Avro binary, raw (the schema is agreed out of band) or in the
+//     single-object encoding (0xC3 0x01, then the CRC-64-AVRO fingerprint
+//     of the schema, little-endian, then the body). The schema is given in
+//     the pipeline or read from an .avsc file; its mapping to Arrow is
+//     format/avro's (see that package's table), so files and messages agree.
+//   - protobuf: not yet (a message type from a .proto file or a descriptor
+//     set, decoded as dynamic messages, is the next step).
+//
+// # Rejects
+//
+// A message that does not decode never disappears: it comes back as an
+// engine.RowError with Row set to its index in the batch and Raw holding
+// its bytes, and the connector adds where it came from (subject, sequence)
+// before the engine applies the source's error policy.
+//
+// # Why not one decoder per message
+//
+// Both decoders hand whole batches to the format packages, so the Arrow
+// building, the type mapping and the error texts are the ones the file
+// formats already test and tune, not a third JSON parser and a second Avro
+// mapping. The avro decoder wraps the batch's messages in an in-memory
+// object container (one block per message, so trailing garbage in a
+// message is caught); when the container does not decode it bisects to
+// find the bad messages, which costs log2(batch) extra passes per bad
+// message and nothing when all are good.
+package codec
