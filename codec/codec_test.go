@@ -93,7 +93,7 @@ func TestRoundTripWithRejects(t *testing.T) {
 		}},
 		{"avro single object", Config{Name: Avro, AvroSchema: testAvsc, AvroEncoding: AvroSingleObject}, [][]byte{
 			{0xC3, 0x01, 1, 2, 3, 4, 5, 6, 7, 8, 0x02, 0x00, 0x00, 0x02}, // wrong fingerprint
-			{0x02, 0x00, 0x00, 0x02}, // raw, no header
+			{0x02, 0x00, 0x00, 0x02},                                     // raw, no header
 			{0xC3},
 		}},
 	} {
