@@ -342,7 +342,7 @@ func (d *decoder) textValue(c *rowcodec.Column, b []byte, i int) (int, bool) {
 	} else if c.Kind == rowcodec.KindDecimal {
 		var isInt bool
 		end, isInt, ok = scanNumber(b, i)
-		ok = ok && (isInt || bytes.IndexAny(b[i:end], "eE") < 0)
+		ok = ok && (isInt || !bytes.ContainsAny(b[i:end], "eE"))
 		s = b[i:end]
 	}
 	if !ok {
