@@ -145,38 +145,70 @@ func BenchmarkStages(b *testing.B) {
 	}
 }
 
-// BenchmarkFixedCost: one call on a 1-row batch, with and without the
-// per-call timeout (wazero's close-on-context-done needs a context with a
-// deadline per call).
+// BenchmarkFixedCost: one call on a 1-row batch. The variants separate the
+// cost of wazero's close-on-context-done instrumentation from the cost of
+// the per-call stop plumbing:
+//
+//   - no-timeout: compiled without the checks, context.Background.
+//   - checks/background: compiled with them (wazero then starts a watcher
+//     goroutine per call), no timeout, context.Background.
+//   - checks/cancellable: the same under a cancellable caller context.
+//   - timeout: the default 10 s timeout (the instance's stopper), under a
+//     cancellable caller context as in the engine.
+//
+// alloc=go is the allocator pipelines use (memory.DefaultAllocator);
+// alloc=checked adds arrow's leak-checking allocator, which records a
+// stack trace per allocation.
 func BenchmarkFixedCost(b *testing.B) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(b, 0)
-	rec := benchRecord(mem, 1)
-	defer rec.Release()
-	ctx := context.Background()
-	for _, tc := range []struct {
-		name    string
-		timeout bool
-	}{{"timeout", true}, {"no-timeout", false}} {
-		b.Run(tc.name, func(b *testing.B) {
-			cfg := NewConfig()
-			if !tc.timeout {
-				cfg = cfg.WithTimeout(0)
-			}
-			s := newStage(b, "derive", nil, mem, cfg)
-			if _, err := s.Bind(ctx, benchSchema); err != nil {
-				b.Fatal(err)
-			}
-			b.ResetTimer()
-			for range b.N {
-				out, _, err := s.Process(ctx, rec)
-				if err != nil {
+	for _, alloc := range []string{"go", "checked"} {
+		var mem memory.Allocator = memory.NewGoAllocator()
+		checked := memory.NewCheckedAllocator(memory.NewGoAllocator())
+		if alloc == "checked" {
+			mem = checked
+		}
+		rec := benchRecord(mem, 1)
+		for _, tc := range []struct {
+			name        string
+			timeout     bool
+			instrument  bool
+			cancellable bool
+		}{
+			{"no-timeout", false, false, false},
+			{"checks/background", false, true, false},
+			{"checks/cancellable", false, true, true},
+			{"timeout", true, false, true},
+		} {
+			b.Run("alloc="+alloc+"/"+tc.name, func(b *testing.B) {
+				cfg := NewConfig()
+				if !tc.timeout {
+					cfg = cfg.WithTimeout(0)
+				}
+				cfg.instrument = tc.instrument
+				ctx := context.Background()
+				if tc.cancellable {
+					var cancel context.CancelFunc
+					ctx, cancel = context.WithCancel(ctx)
+					defer cancel()
+				}
+				s := newStage(b, "derive", nil, mem, cfg)
+				if _, err := s.Bind(ctx, benchSchema); err != nil {
 					b.Fatal(err)
 				}
-				out.Release()
-			}
-			_ = s.Close()
-		})
+				b.ReportAllocs()
+				b.ResetTimer()
+				for range b.N {
+					out, _, err := s.Process(ctx, rec)
+					if err != nil {
+						b.Fatal(err)
+					}
+					out.Release()
+				}
+				b.StopTimer()
+				_ = s.Close()
+			})
+		}
+		rec.Release()
+		checked.AssertSize(b, 0)
 	}
 }
 

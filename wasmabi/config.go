@@ -20,6 +20,10 @@ type Config struct {
 	timeout     time.Duration
 	cacheDir    string
 	logger      *slog.Logger
+	// instrument compiles in wazero's close-on-context-done checks even
+	// without a timeout: only benchmarks set it, to tell the cost of the
+	// checks from the cost of the per-call stop plumbing.
+	instrument bool
 }
 
 // NewConfig returns the defaults: 256 MiB of guest memory, 10 s per call,

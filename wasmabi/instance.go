@@ -23,31 +23,58 @@ type instance struct {
 	stderr                 *tail
 	stack                  [2]uint64
 	timeout                time.Duration
+	// stop bounds each call when the stage has a timeout (nil otherwise).
+	stop *stopper
 	// Reused per call by Stage.inputs: the read columns and the
 	// dictionary columns decoded for them.
 	cols    []inCol
 	decoded []arrow.Array
+	// Reused per call by Stage.process and assemble: the validated
+	// result, and the scratch slices that turn it into a record.
+	res     result
+	written []arrow.Array
+	out     []arrow.Array
+	keep    []bool
+	idx     []int
 }
 
 // call runs fn with one i32 argument... or two, and returns its i32 result.
 // Traps, exits and timeouts are mapped to the package's sentinels with the
 // tail of the guest's stderr (where a Go panic prints) attached.
 func (in *instance) call(ctx context.Context, fn api.Function, args ...uint32) (uint32, error) {
-	if in.timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, in.timeout)
-		defer cancel()
-	}
 	stack := in.stack[:]
 	for i, a := range args {
 		stack[i] = uint64(a)
 	}
 	in.stderr.reset()
-	err := fn.CallWithStack(ctx, stack)
+	if in.stop == nil {
+		err := fn.CallWithStack(ctx, stack)
+		if err == nil {
+			return uint32(stack[0]), nil
+		}
+		return 0, in.classify(ctx, err)
+	}
+	if err := in.stop.begin(ctx); err != nil {
+		return 0, err
+	}
+	err := fn.CallWithStack(in.stop, stack)
+	if !in.stop.end() {
+		// Stopped, or the deadline passed as the call returned: either way
+		// the batch overran and wazero may be closing the module. The
+		// caller throws the instance away, as after any failed call.
+		if cause, timedOut, ok := in.stop.cause(); ok && !timedOut {
+			return 0, cause
+		}
+		return 0, in.timeoutErr()
+	}
 	if err == nil {
 		return uint32(stack[0]), nil
 	}
 	return 0, in.classify(ctx, err)
+}
+
+func (in *instance) timeoutErr() error {
+	return fmt.Errorf("%w after %s (the instance was stopped)", ErrGuestTimeout, in.timeout)
 }
 
 func (in *instance) classify(ctx context.Context, err error) error {
@@ -55,9 +82,12 @@ func (in *instance) classify(ctx context.Context, err error) error {
 	if errors.As(err, &exit) {
 		switch exit.ExitCode() {
 		case sys.ExitCodeDeadlineExceeded:
-			return fmt.Errorf("%w after %s (the instance was stopped)", ErrGuestTimeout, in.timeout)
+			return in.timeoutErr()
 		case sys.ExitCodeContextCanceled:
-			return ctx.Err()
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			return context.Canceled
 		}
 		return fmt.Errorf("%w: exited with code %d%s", ErrGuestTrap, exit.ExitCode(), in.stderr.suffix())
 	}
@@ -68,26 +98,35 @@ func (in *instance) classify(ctx context.Context, err error) error {
 	return fmt.Errorf("%w: %s%s", ErrGuestTrap, msg, in.stderr.suffix())
 }
 
-func (in *instance) close(ctx context.Context) { _ = in.mod.Close(ctx) }
+func (in *instance) close(ctx context.Context) {
+	if in.stop != nil {
+		in.stop.close()
+	}
+	_ = in.mod.Close(ctx)
+}
 
 // instantiate starts a fresh instance and checks its ABI version.
 func (r *runtime) instantiate(ctx context.Context, timeout time.Duration) (*instance, string, error) {
 	stderr := &tail{}
+	ictx := ctx // the start function runs once: a plain timeout context will do
 	if timeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, timeout)
+		ictx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
 	}
-	mod, err := r.rt.InstantiateModule(ctx, r.compiled, r.modCfg.WithStderr(stderr))
+	mod, err := r.rt.InstantiateModule(ictx, r.compiled, r.modCfg.WithStderr(stderr))
 	if err != nil {
 		in := &instance{stderr: stderr, timeout: timeout}
-		return nil, "_initialize", in.classify(ctx, err)
+		return nil, "_initialize", in.classify(ictx, err)
 	}
 	in := &instance{
 		mod: mod, mem: mod.Memory(), stderr: stderr, timeout: timeout,
 		reserve: mod.ExportedFunction(exportReserve),
 		bind:    mod.ExportedFunction(exportBind),
 		process: mod.ExportedFunction(exportProcess),
+	}
+	if timeout > 0 {
+		in.stop = newStopper(timeout)
 	}
 	if in.mem == nil {
 		in.close(ctx)

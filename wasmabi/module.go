@@ -59,7 +59,7 @@ func newRuntime(ctx context.Context, stage, module string, wasm []byte, cfg Conf
 		// The loop and call instrumentation that lets a timeout stop a
 		// running guest costs 2-9x on guest-heavy stages (BENCH_NOTES.md),
 		// so it is compiled in only when the stage has a timeout.
-		WithCloseOnContextDone(cfg.timeout > 0)
+		WithCloseOnContextDone(cfg.timeout > 0 || cfg.instrument)
 	if cfg.cacheDir != "" {
 		cache, err := compilationCache(cfg.cacheDir)
 		if err != nil {

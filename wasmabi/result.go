@@ -2,6 +2,7 @@ package wasmabi
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -29,6 +30,7 @@ type result struct {
 	selIdx  []uint32 // selIndices
 	cols    []colView
 	errs    []rowErr
+	seen    []bool // scratch for readResult
 }
 
 type colView struct {
@@ -69,106 +71,110 @@ func colSpan(mem []byte, p, n uint64, col, what string) ([]byte, error) {
 }
 
 // readResult validates the result header at ptr for a batch of n rows
-// against the columns the guest declared at bind time. It never reads
-// outside mem and never panics, whatever mem holds (FuzzReadResult).
-func readResult(mem []byte, ptr uint32, n int, writes []outCol) (*result, error) {
+// against the columns the guest declared at bind time, into r (whose slices
+// are reused call to call). It never reads outside mem and never panics,
+// whatever mem holds (FuzzReadResult).
+func readResult(mem []byte, ptr uint32, n int, writes []outCol, r *result) error {
+	*r = result{cols: r.cols[:0], selIdx: r.selIdx[:0], errs: r.errs[:0], seen: r.seen[:0]}
 	hdr, err := span(mem, uint64(ptr), resultSize, "result header")
 	if err != nil {
-		return nil, err
+		return err
 	}
 	u := func(i int) uint64 { return uint64(le.Uint32(hdr[4*i:])) }
-	r := &result{}
 	switch u(0) {
 	case statusOK:
 	case statusFailed:
 		msg, err := span(mem, u(1), min(u(2), 4096), "failure message")
 		if err != nil {
-			return nil, err
+			return err
 		}
 		r.failed = sanitize(msg)
 		if r.failed == "" {
 			r.failed = "(no message)"
 		}
-		return r, nil
+		return nil
 	default:
-		return nil, fmt.Errorf("%w: result status %d (want 0 or 1)", ErrGuestOutput, u(0))
+		return fmt.Errorf("%w: result status %d (want 0 or 1)", ErrGuestOutput, u(0))
 	}
 	nbits := uint64(n+7) / 8
 	switch r.selKind = uint32(u(3)); r.selKind {
 	case selAll:
 	case selBitmap:
 		if u(5) < nbits {
-			return nil, fmt.Errorf("%w: selection bitmap of %d bytes for %d rows (want %d)", ErrGuestOutput, u(5), n, nbits)
+			return fmt.Errorf("%w: selection bitmap of %d bytes for %d rows (want %d)", ErrGuestOutput, u(5), n, nbits)
 		}
 		if r.selBits, err = span(mem, u(4), nbits, "selection bitmap"); err != nil {
-			return nil, err
+			return err
 		}
 	case selIndices:
 		if u(5) > uint64(n) {
-			return nil, fmt.Errorf("%w: %d selected indices for %d rows", ErrGuestOutput, u(5), n)
+			return fmt.Errorf("%w: %d selected indices for %d rows", ErrGuestOutput, u(5), n)
 		}
 		raw, err := span(mem, u(4), 4*u(5), "selection indices")
 		if err != nil {
-			return nil, err
+			return err
 		}
-		r.selIdx = make([]uint32, u(5))
+		r.selIdx = slices.Grow(r.selIdx, int(u(5)))[:u(5)]
 		for i := range r.selIdx {
 			v := le.Uint32(raw[4*i:])
 			if v >= uint32(n) || (i > 0 && v <= r.selIdx[i-1]) {
-				return nil, fmt.Errorf("%w: selection index %d at position %d: indices must ascend strictly and be below %d", ErrGuestOutput, v, i, n)
+				return fmt.Errorf("%w: selection index %d at position %d: indices must ascend strictly and be below %d", ErrGuestOutput, v, i, n)
 			}
 			r.selIdx[i] = v
 		}
 	default:
-		return nil, fmt.Errorf("%w: selection kind %d (want 0, 1 or 2)", ErrGuestOutput, r.selKind)
+		return fmt.Errorf("%w: selection kind %d (want 0, 1 or 2)", ErrGuestOutput, r.selKind)
 	}
 	if u(6) != uint64(len(writes)) {
-		return nil, fmt.Errorf("%w: %d output columns, the stage declared %d", ErrGuestOutput, u(6), len(writes))
+		return fmt.Errorf("%w: %d output columns, the stage declared %d", ErrGuestOutput, u(6), len(writes))
 	}
 	descs, err := span(mem, u(7), descSize*u(6), "output column descriptors")
 	if err != nil {
-		return nil, err
+		return err
 	}
-	r.cols = make([]colView, len(writes))
-	seen := make([]bool, len(writes))
+	r.cols = slices.Grow(r.cols, len(writes))[:len(writes)]
+	clear(r.cols)
+	r.seen = slices.Grow(r.seen, len(writes))[:len(writes)]
+	clear(r.seen)
+	seen := r.seen
 	for i := range writes {
 		d := descs[descSize*i:]
 		idx := uint64(le.Uint32(d))
 		if idx >= uint64(len(writes)) || seen[idx] {
-			return nil, fmt.Errorf("%w: output descriptor %d has column index %d (want each of 0..%d once)", ErrGuestOutput, i, idx, len(writes)-1)
+			return fmt.Errorf("%w: output descriptor %d has column index %d (want each of 0..%d once)", ErrGuestOutput, i, idx, len(writes)-1)
 		}
 		seen[idx] = true
 		w := writes[idx]
 		if d[4] != w.code {
-			return nil, fmt.Errorf("%w: column %q: type code %d, declared %d", ErrGuestOutput, w.name, d[4], w.code)
+			return fmt.Errorf("%w: column %q: type code %d, declared %d", ErrGuestOutput, w.name, d[4], w.code)
 		}
 		c, err := readColumn(mem, d, n, w)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		r.cols[idx] = c
 	}
 	nerr := u(8)
 	if nerr > uint64(n) {
-		return nil, fmt.Errorf("%w: %d row errors for %d rows", ErrGuestOutput, nerr, n)
+		return fmt.Errorf("%w: %d row errors for %d rows", ErrGuestOutput, nerr, n)
 	}
 	raw, err := span(mem, u(9), 12*nerr, "row errors")
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for i := range int(nerr) {
 		e := raw[12*i:]
 		row := le.Uint32(e)
 		if uint64(row) >= uint64(n) {
-			return nil, fmt.Errorf("%w: row error %d names row %d of %d", ErrGuestOutput, i, row, n)
+			return fmt.Errorf("%w: row error %d names row %d of %d", ErrGuestOutput, i, row, n)
 		}
 		msg, err := span(mem, uint64(le.Uint32(e[4:])), min(uint64(le.Uint32(e[8:])), 4096), "row error message")
 		if err != nil {
-			return nil, err
+			return err
 		}
 		r.errs = append(r.errs, rowErr{row: int(row), msg: sanitize(msg)})
 	}
-	return r, nil
+	return nil
 }
 
 func readColumn(mem, d []byte, n int, w outCol) (colView, error) {

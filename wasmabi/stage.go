@@ -283,7 +283,7 @@ func (s *Stage) Process(ctx context.Context, rec arrow.Record) (arrow.Record, []
 }
 
 func (s *Stage) process(ctx context.Context, inst *instance, p *plan, rec arrow.Record) (arrow.Record, []engine.RowError, string, error) {
-	if !rec.Schema().Equal(p.in) {
+	if sc := rec.Schema(); sc != p.in && !sc.Equal(p.in) {
 		return nil, nil, exportProcess, fmt.Errorf("%w: batch schema %s differs from the bound schema %s", engine.ErrSchema, rec.Schema(), p.in)
 	}
 	n := int(rec.NumRows())
@@ -310,14 +310,14 @@ func (s *Stage) process(ctx context.Context, inst *instance, p *plan, rec arrow.
 	}
 	// The call may have grown memory: take a fresh view of all of it.
 	whole, _ := inst.mem.Read(0, inst.mem.Size())
-	res, err := readResult(whole, ptr, n, p.writes)
-	if err != nil {
+	res := &inst.res
+	if err := readResult(whole, ptr, n, p.writes, res); err != nil {
 		return nil, nil, exportProcess, err
 	}
 	if res.failed != "" {
 		return nil, nil, exportProcess, fmt.Errorf("%w: %s", ErrGuestFailed, res.failed)
 	}
-	out, rejects, err := s.assemble(rec, p, res)
+	out, rejects, err := s.assemble(inst, rec, p, res)
 	return out, rejects, exportProcess, err
 }
 
@@ -352,25 +352,36 @@ func (in *instance) release() {
 }
 
 // assemble builds the output record from the passed-through columns and the
-// guest's validated buffers, applying selection and row errors.
-func (s *Stage) assemble(rec arrow.Record, p *plan, res *result) (arrow.Record, []engine.RowError, error) {
+// guest's validated buffers, applying selection and row errors. Its scratch
+// slices are inst's, reused batch to batch.
+func (s *Stage) assemble(inst *instance, rec arrow.Record, p *plan, res *result) (arrow.Record, []engine.RowError, error) {
 	n := int(rec.NumRows())
-	written := make([]arrow.Array, len(p.writes))
+	written := slices.Grow(inst.written[:0], len(p.writes))[:len(p.writes)]
+	inst.written = written
+	cols := slices.Grow(inst.out[:0], len(p.outFrom))[:len(p.outFrom)]
+	inst.out = cols
 	defer func() {
 		for _, a := range written {
 			if a != nil {
 				a.Release()
 			}
 		}
+		for _, c := range cols {
+			if c != nil {
+				c.Release()
+			}
+		}
+		clear(written)
+		clear(cols)
 	}()
 	for j := range p.writes {
 		written[j] = buildArray(s.mem, p.wtypes[j], p.writes[j].code, n, res.cols[j])
 	}
-	keep, kept := selection(res, n)
+	keep, kept := selection(res, n, &inst.keep)
 	var rejects []engine.RowError
 	for _, e := range res.errs {
 		if keep == nil {
-			keep, kept = allTrue(n), n
+			keep, kept = allTrue(n, &inst.keep), n
 		}
 		if keep[e.row] {
 			keep[e.row] = false
@@ -378,14 +389,10 @@ func (s *Stage) assemble(rec arrow.Record, p *plan, res *result) (arrow.Record, 
 		}
 		rejects = append(rejects, engine.RowError{Row: e.row, Err: errors.New(e.msg)})
 	}
-	cols := make([]arrow.Array, len(p.outFrom))
-	defer func() {
-		for _, c := range cols {
-			if c != nil {
-				c.Release()
-			}
-		}
-	}()
+	var idx []int
+	if keep != nil {
+		idx = keptRows(keep, kept, &inst.idx)
+	}
 	for k, from := range p.outFrom {
 		var a arrow.Array
 		if from >= 0 {
@@ -398,7 +405,7 @@ func (s *Stage) assemble(rec arrow.Record, p *plan, res *result) (arrow.Record, 
 			cols[k] = a
 			continue
 		}
-		t, err := filterArray(s.mem, a, keep, kept)
+		t, err := take(s.mem, a, idx)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -411,20 +418,23 @@ func (s *Stage) assemble(rec arrow.Record, p *plan, res *result) (arrow.Record, 
 	return array.NewRecord(p.out, cols, rows), rejects, nil
 }
 
-// selection turns the guest's selection into a keep mask (nil: all rows).
-func selection(res *result, n int) ([]bool, int) {
+// selection turns the guest's selection into a keep mask (nil: all rows),
+// in *buf's storage.
+func selection(res *result, n int, buf *[]bool) ([]bool, int) {
 	switch res.selKind {
 	case selBitmap:
-		keep, kept := make([]bool, n), 0
+		keep, kept := grownBools(buf, n), 0
 		for i := range keep {
-			if res.selBits[i>>3]&(1<<(i&7)) != 0 {
-				keep[i] = true
+			k := res.selBits[i>>3]&(1<<(i&7)) != 0
+			keep[i] = k
+			if k {
 				kept++
 			}
 		}
 		return keep, kept
 	case selIndices:
-		keep := make([]bool, n)
+		keep := grownBools(buf, n)
+		clear(keep)
 		for _, i := range res.selIdx {
 			keep[i] = true
 		}
@@ -433,8 +443,25 @@ func selection(res *result, n int) ([]bool, int) {
 	return nil, n
 }
 
-func allTrue(n int) []bool {
-	k := make([]bool, n)
+func grownBools(buf *[]bool, n int) []bool {
+	*buf = slices.Grow((*buf)[:0], n)[:n]
+	return *buf
+}
+
+// keptRows lists the rows keep selects, in *buf's storage.
+func keptRows(keep []bool, kept int, buf *[]int) []int {
+	idx := slices.Grow((*buf)[:0], kept)
+	for i, k := range keep {
+		if k {
+			idx = append(idx, i)
+		}
+	}
+	*buf = idx
+	return idx
+}
+
+func allTrue(n int, buf *[]bool) []bool {
+	k := grownBools(buf, n)
 	for i := range k {
 		k[i] = true
 	}

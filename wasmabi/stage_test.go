@@ -203,3 +203,36 @@ func TestParallelWorkers(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestCallerCancel: a looping guest under a long timeout is stopped when
+// the caller's context is cancelled, and the error is the caller's, not a
+// timeout; the stage then serves the next batch with a fresh instance.
+func TestCallerCancel(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	s := newStage(t, "hostile", map[string]any{"mode": "loop"}, mem, NewConfig().WithTimeout(time.Minute))
+	renamed := renameEmail(ordersSchema)
+	if _, err := s.Bind(context.Background(), renamed); err != nil {
+		t.Fatal(err)
+	}
+	rec := orders(mem, sample())
+	defer rec.Release()
+	rec2 := withSchema(rec, renamed)
+	defer rec2.Release()
+	for range 2 {
+		ctx, cancel := context.WithCancel(context.Background())
+		time.AfterFunc(200*time.Millisecond, cancel)
+		start := time.Now()
+		out, _, err := s.Process(ctx, rec2)
+		cancel()
+		if out != nil {
+			out.Release()
+		}
+		if !errors.Is(err, context.Canceled) || errors.Is(err, ErrGuestTimeout) {
+			t.Fatalf("error %v, want context.Canceled", err)
+		}
+		if d := time.Since(start); d > 30*time.Second {
+			t.Fatalf("stopped after %s", d)
+		}
+	}
+}
