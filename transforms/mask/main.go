@@ -10,6 +10,7 @@ package main
 
 import (
 	"fmt"
+	"math/bits"
 	"strings"
 	"unicode/utf8"
 
@@ -71,9 +72,39 @@ func split(s string) (head, tail string) {
 	if s == "" {
 		return "", ""
 	}
-	_, n := utf8.DecodeRuneInString(s)
-	if at := strings.LastIndexByte(s, '@'); at > 0 {
+	n := 1
+	if s[0] >= utf8.RuneSelf {
+		_, n = utf8.DecodeRuneInString(s)
+	}
+	if at := lastAt(s); at > 0 {
 		return s[:min(n, at)], s[at:]
 	}
 	return s[:n], ""
+}
+
+// lastAt is strings.LastIndexByte(s, '@') eight bytes per step. Under a
+// stage timeout wazero makes every loop iteration of the guest leave the
+// JIT code for a check in Go (BENCH_NOTES.md), so a byte-by-byte scan costs
+// one exit per byte; this one costs one per eight.
+func lastAt(s string) int {
+	const (
+		ones = 0x0101010101010101
+		low7 = 0x7f7f7f7f7f7f7f7f
+		at   = '@' * ones
+	)
+	i := len(s)
+	for i >= 8 {
+		c := s[i-8 : i]
+		x := uint64(c[0]) | uint64(c[1])<<8 | uint64(c[2])<<16 | uint64(c[3])<<24 |
+			uint64(c[4])<<32 | uint64(c[5])<<40 | uint64(c[6])<<48 | uint64(c[7])<<56
+		x ^= at
+		// High bit set in each byte of x that is zero (exact: no borrow
+		// between bytes), i.e. each '@'.
+		z := ^(((x & low7) + low7) | x | low7)
+		if z != 0 {
+			return i - 8 + (63-bits.LeadingZeros64(z))/8
+		}
+		i -= 8
+	}
+	return strings.LastIndexByte(s[:i], '@')
 }

@@ -1,6 +1,9 @@
 package main
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestMask(t *testing.T) {
 	tests := []struct{ name, in, want string }{
@@ -17,5 +20,14 @@ func TestMask(t *testing.T) {
 				t.Errorf("Mask(%q) = %q, want %q", tc.in, got, tc.want)
 			}
 		})
+	}
+}
+
+func TestLastAt(t *testing.T) {
+	for _, s := range []string{"", "@", "a@b", "abcdefgh@", "@abcdefgh", "a@bcdefghijklmnopq", "user12@example3.com",
+		"A@@@@@@@@@@@@@@@@A", "xxxxxxxxxxxxxxxxxxx", "é@ü@ééééééééé", "@A@A@A@A@A@A@A@A@A@A"} {
+		if got, want := lastAt(s), strings.LastIndexByte(s, '@'); got != want {
+			t.Errorf("lastAt(%q) = %d, want %d", s, got, want)
+		}
 	}
 }
