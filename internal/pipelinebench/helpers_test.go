@@ -44,7 +44,8 @@ func build(p Pipeline, vars map[string]string, mem memory.Allocator) (*engine.Pi
 	return config.Build(f, opts)
 }
 
-// writeInputs runs InputsYAML in this process and returns each file's size.
+// writeInputs runs InputsYAML in this process, flushes the files to disk
+// and returns each file's size.
 func writeInputs(ctx context.Context, dir string, rows int, names ...string) (map[string]int64, error) {
 	if len(names) == 0 {
 		names = Inputs
@@ -60,6 +61,9 @@ func writeInputs(ctx context.Context, dir string, rows int, names ...string) (ma
 	}
 	if _, err := p.Run(ctx); err != nil {
 		return nil, fmt.Errorf("writing inputs: %w", err)
+	}
+	if err := Settle(dir, names...); err != nil {
+		return nil, err
 	}
 	return Sizes(dir, names...)
 }

@@ -116,6 +116,24 @@ func InputsYAML(dir string, rows int, names ...string) string {
 	return b.String()
 }
 
+// Settle flushes the named files in dir to disk. Inputs written just
+// before a measurement would otherwise be written back by the kernel
+// during the first one, which then runs at a fraction of its speed.
+func Settle(dir string, names ...string) error {
+	for _, n := range names {
+		f, err := os.Open(filepath.Join(dir, n))
+		if err != nil {
+			return err
+		}
+		err = f.Sync()
+		f.Close()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Sizes returns the sizes of the named files in dir.
 func Sizes(dir string, names ...string) (map[string]int64, error) {
 	sizes := map[string]int64{}

@@ -130,6 +130,9 @@ func run(weave, rowsList, names string, repeat int, parent string) error {
 		if _, err := child(weave, []string{"run", gen}, nil); err != nil {
 			return fmt.Errorf("writing %d rows of inputs: %w", rows, err)
 		}
+		if err := pipelinebench.Settle(in, files...); err != nil {
+			return err
+		}
 		sizes, err := pipelinebench.Sizes(in, files...)
 		if err != nil {
 			return err
