@@ -4,8 +4,9 @@
 //
 // # What it brings in
 //
-// Sources: file, generate, memory. Stages: select, rename, wasm. Sinks: file,
-// discard, memory. Formats: csv, jsonl, parquet, arrow, avro.
+// Sources: file, generate, memory, nats_jetstream. Stages: select, rename,
+// wasm. Sinks: file, discard, memory, nats. Formats: csv, jsonl, parquet,
+// arrow, avro.
 //
 // A Go program that needs only some of them imports those packages
 // instead and keeps its binary smaller (Parquet and Avro pull in sizeable
@@ -18,6 +19,7 @@ import (
 	_ "github.com/dataweaver/dataweaver/connectors/file"
 	_ "github.com/dataweaver/dataweaver/connectors/generate"
 	_ "github.com/dataweaver/dataweaver/connectors/memory"
+	_ "github.com/dataweaver/dataweaver/connectors/nats"
 	_ "github.com/dataweaver/dataweaver/connectors/wasm"
 
 	_ "github.com/dataweaver/dataweaver/format/arrowipc"

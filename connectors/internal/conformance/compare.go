@@ -75,6 +75,50 @@ func EqualRows(t testing.TB, want arrow.Record, got []arrow.Record) {
 	}
 }
 
+// SameRows fails t unless got holds the rows of want in any order, each
+// as often: redelivered rows may arrive after rows read for the first
+// time (a message bus hands them out again when their ack deadline
+// passes), so at-least-once is checked as a multiset. Rows are compared
+// by their values' text.
+func SameRows(t testing.TB, want arrow.Record, got []arrow.Record) {
+	t.Helper()
+	count := map[string]int{}
+	for r := 0; r < int(want.NumRows()); r++ {
+		count[rowKey(want, r)]++
+	}
+	for bi, g := range got {
+		if d := SameColumns(want.Schema(), g.Schema()); d != "" {
+			t.Errorf("batch %d: %s", bi, d)
+			return
+		}
+		for r := 0; r < int(g.NumRows()); r++ {
+			k := rowKey(g, r)
+			if count[k] == 0 {
+				t.Errorf("batch %d, row %d is not expected (or came twice): %s", bi, r, k)
+				return
+			}
+			count[k]--
+		}
+	}
+	for k, n := range count {
+		if n > 0 {
+			t.Errorf("row missing: %s", k)
+			return
+		}
+	}
+}
+
+func rowKey(rec arrow.Record, r int) string {
+	var b strings.Builder
+	for c := 0; c < int(rec.NumCols()); c++ {
+		if c > 0 {
+			b.WriteString(" | ")
+		}
+		b.WriteString(rec.Column(c).ValueStr(r))
+	}
+	return b.String()
+}
+
 // Release releases every record in recs.
 func Release(recs []arrow.Record) {
 	for _, r := range recs {

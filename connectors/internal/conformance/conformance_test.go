@@ -89,3 +89,30 @@ func TestSampleSlices(t *testing.T) {
 		t.Fatal("nullable columns must hold some nulls, others none")
 	}
 }
+
+func TestSameRowsFires(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	want := Sample(mem, SampleSchema, 0, 10)
+	defer want.Release()
+	head, tail, short, dup := want.NewSlice(0, 4), want.NewSlice(4, 10), want.NewSlice(0, 9), want.NewSlice(0, 1)
+	defer Release([]arrow.Record{head, tail, short, dup})
+	for _, tc := range []struct {
+		name string
+		got  []arrow.Record
+		want string
+	}{
+		{"any order", []arrow.Record{tail, head}, ""},
+		{"a row missing", []arrow.Record{short}, "row missing"},
+		{"a row twice", []arrow.Record{dup, head, tail}, "came twice"},
+	} {
+		rec := &recorder{TB: t}
+		SameRows(rec, want, tc.got)
+		switch {
+		case tc.want == "" && len(rec.errs) > 0:
+			t.Errorf("%s: unexpected failure %v", tc.name, rec.errs)
+		case tc.want != "" && (len(rec.errs) == 0 || !strings.Contains(strings.Join(rec.errs, "\n"), tc.want)):
+			t.Errorf("%s: failures %v, want one containing %q", tc.name, rec.errs, tc.want)
+		}
+	}
+}

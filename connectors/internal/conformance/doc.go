@@ -11,7 +11,11 @@
 // Read keeps returning engine.ErrEndOfInput once exhausted; acks in order
 // succeed; a Read with a cancelled context returns; Close works with and
 // without Open; and a source opened and closed once (as Pipeline.Validate
-// does before Run) still yields every row when opened again.
+// does before Run) still yields every row when opened again. Sources that
+// keep a position (SourceHarness.AtLeastOnce) are also checked to resume
+// after the last acknowledged batch and to deliver again every
+// unacknowledged one after a simulated crash (SourceHarness.Crash) or a
+// Close.
 //
 // # Sinks
 //

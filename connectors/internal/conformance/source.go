@@ -27,6 +27,18 @@ type SourceHarness struct {
 	// IgnoresBatchRows skips the check that no batch is larger than
 	// BatchRows, for sources whose batches are fixed by the other side.
 	IgnoresBatchRows bool
+	// AtLeastOnce marks sources that keep their position across Close and
+	// Open (message buses, databases with a cursor): what was acknowledged
+	// (an Ack that returned) is not read again, what was not is. RunSource
+	// then checks exactly that, and that a source whose rows were all
+	// acknowledged ends at once when opened again. Needs a source that
+	// ends (engine.ErrEndOfInput) once it has delivered everything.
+	AtLeastOnce bool
+	// Crash, when set, stands for the process dying mid-run: it drops src
+	// without what Close does on the way out (nak'ing, committing). The
+	// AtLeastOnce check calls it instead of Close, so redelivery must not
+	// depend on a clean shutdown. The source is then opened again.
+	Crash func(src engine.Source)
 }
 
 // FromSample is the usual SourceHarness.New: it builds Sample rows of
@@ -107,6 +119,9 @@ func RunSource(t *testing.T, h SourceHarness) {
 			defer Release(got)
 			EqualRows(t, want, got)
 		})
+	}
+	if h.AtLeastOnce {
+		t.Run("AtLeastOnce", func(t *testing.T) { atLeastOnce(t, h, batch) })
 	}
 	t.Run("CancelledRead", func(t *testing.T) {
 		mem := Checked(t)
@@ -190,4 +205,51 @@ func ReadAll(t testing.TB, src engine.Source, batchRows int, checkBatchRows bool
 		}
 	}
 	return recs
+}
+
+// atLeastOnce reads two batches, acknowledges only the first, crashes (or
+// closes) and opens the source again: the rows of the second batch onwards
+// must all come back, in any order, and those of the first must not; and once everything is
+// acknowledged a further opening reads nothing.
+func atLeastOnce(t *testing.T, h SourceHarness, batch int) {
+	mem := Checked(t)
+	n := 3*batch + 2
+	src, want := h.New(t, n, Build(mem, batch, "source"))
+	defer want.Release()
+	ctx := context.Background()
+	if _, err := src.Open(ctx); err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	var acked int64
+	for i := range 2 {
+		b, err := src.Read(ctx)
+		if err != nil || b == nil || b.Record == nil || b.Record.NumRows() == 0 {
+			src.Close()
+			t.Fatalf("Read batch %d of %d rows: %v", i, n, err)
+		}
+		if i == 0 {
+			acked = b.Record.NumRows()
+			if err := src.Ack(ctx, b.Checkpoint); err != nil {
+				t.Errorf("Ack: %v", err)
+			}
+		}
+		b.Record.Release()
+	}
+	if h.Crash != nil {
+		h.Crash(src)
+	} else if err := src.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	rest := want.NewSlice(acked, int64(n))
+	defer rest.Release()
+	got := ReadAll(t, src, batch, !h.IgnoresBatchRows)
+	defer Release(got)
+	SameRows(t, rest, got)
+	again := ReadAll(t, src, batch, !h.IgnoresBatchRows)
+	defer Release(again)
+	for _, r := range again {
+		if r.NumRows() > 0 {
+			t.Errorf("after every row was acknowledged, opening again read %d more rows", r.NumRows())
+		}
+	}
 }

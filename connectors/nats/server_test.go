@@ -1,0 +1,106 @@
+package nats
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"gopkg.in/yaml.v3"
+
+	"github.com/dataweaver/dataweaver/engine"
+)
+
+// startServer runs an in-process nats-server with JetStream on a random
+// port, storing in a temporary directory, until t ends.
+func startServer(t testing.TB) string {
+	t.Helper()
+	srv, err := server.NewServer(&server.Options{
+		Host: "127.0.0.1", Port: server.RANDOM_PORT, JetStream: true, StoreDir: t.TempDir(),
+		NoLog: true, NoSigs: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Start()
+	if !srv.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats-server did not start")
+	}
+	t.Cleanup(func() {
+		srv.Shutdown()
+		srv.WaitForShutdown()
+	})
+	return srv.ClientURL()
+}
+
+// createStream makes stream name capturing subjects, and returns a
+// JetStream client for the test's own publishing and inspection.
+func createStream(t testing.TB, url, name string, subjects ...string) jetstream.JetStream {
+	t.Helper()
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.CreateStream(context.Background(), jetstream.StreamConfig{Name: name, Subjects: subjects, Duplicates: time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	return js
+}
+
+func publish(t testing.TB, js jetstream.JetStream, subject string, msgs ...[]byte) {
+	t.Helper()
+	for _, m := range msgs {
+		if _, err := js.Publish(context.Background(), subject, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func build(t testing.TB, kind, text string, b engine.Build) (any, error) {
+	t.Helper()
+	var doc yaml.Node
+	if err := yaml.Unmarshal([]byte(text), &doc); err != nil {
+		t.Fatalf("test YAML %q: %v", text, err)
+	}
+	name := "nats"
+	if kind == engine.KindSource {
+		name = "nats_jetstream"
+	}
+	p := engine.DefaultEnvironment().Lookup(kind, name)
+	conf, errs := p.Spec.Parse(doc.Content[0], "p.yaml", kind+"."+name)
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	if kind == engine.KindSource {
+		return p.NewSource(conf, b)
+	}
+	return p.NewSink(conf, b)
+}
+
+func mustSource(t testing.TB, text string, b engine.Build) *Source {
+	t.Helper()
+	s, err := build(t, engine.KindSource, text, b)
+	if err != nil {
+		t.Fatalf("build source from %s: %v", text, err)
+	}
+	return s.(*Source)
+}
+
+func mustSink(t testing.TB, text string, b engine.Build) *Sink {
+	t.Helper()
+	s, err := build(t, engine.KindSink, text, b)
+	if err != nil {
+		t.Fatalf("build sink from %s: %v", text, err)
+	}
+	return s.(*Sink)
+}
+
+func q(s string) string { return fmt.Sprintf("%q", s) }

@@ -1,0 +1,270 @@
+package nats
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/array"
+	"github.com/apache/arrow/go/v15/arrow/memory"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/dataweaver/dataweaver/codec"
+	"github.com/dataweaver/dataweaver/engine"
+	"github.com/dataweaver/dataweaver/engine/spec"
+)
+
+var sinkSpec = spec.New("nats").
+	Summary("Publishes each row as a message on a NATS subject: to JetStream with publish acknowledgements (default), or core NATS.").
+	Description("Rows are encoded by codec, one message per row. With jetstream: true (the default) messages are "+
+		"published asynchronously and Flush waits for the server's acknowledgement of every one, so a batch counts "+
+		"as written only once the stream has stored it; messages the server refused are published again on the "+
+		"next Flush, which the engine retries. With msg_id_column, each message carries that column's value as "+
+		"Nats-Msg-Id and the stream drops a message it has already stored under the same id within its duplicate "+
+		"window, so a batch replayed after a failure is not stored twice.\n\n"+
+		"With jetstream: false messages go to core NATS: Flush only waits until the server has received them; "+
+		"subscribers that are not connected miss them.").
+	Field(connectionFields()...).
+	Field(
+		spec.String("subject").Desc("Subject to publish on; with JetStream a stream must capture it.").Example("orders.created"),
+		spec.Bool("jetstream").Default(true).Desc("Publish to JetStream and wait for acknowledgements; false publishes to core NATS."),
+		spec.String("msg_id_column").Optional().
+			Desc("Column whose value (as text) becomes each message's Nats-Msg-Id, for de-duplication by the stream (JetStream only). "+
+				"A null leaves that message without an id.").
+			Example("order_id"),
+		spec.Int("max_pending").Default(4096).Advance().
+			Desc("JetStream publishes awaiting acknowledgement before publishing blocks.").
+			Validate(func(v any) error {
+				if v.(int) < 1 {
+					return errors.New("must be at least 1")
+				}
+				return nil
+			}),
+	).
+	Field(codec.Fields()...).
+	WithExample("Orders to a JetStream stream, de-duplicated by id", `sinks:
+  - nats:
+      urls: [nats://localhost:4222]
+      subject: orders.clean
+      msg_id_column: id`).
+	WithExample("Core NATS, Avro", `sinks:
+  - nats: {subject: metrics.cpu, jetstream: false, codec: avro}`)
+
+func init() {
+	engine.RegisterSource(sourceSpec, newSource)
+	engine.RegisterSink(sinkSpec, newSink)
+}
+
+// coreFlushTimeout bounds a core NATS Flush (a ping round trip).
+const coreFlushTimeout = 30 * time.Second
+
+// Sink publishes rows as messages.
+type Sink struct {
+	conn       connConfig
+	codec      codec.Config
+	mem        memory.Allocator
+	subject    string
+	jetstream  bool
+	idColumn   string
+	maxPending int
+
+	nc      *nats.Conn
+	js      jetstream.JetStream
+	enc     codec.Encoder
+	idCol   int // index of idColumn, -1 when none
+	futures []jetstream.PubAckFuture
+	retry   []*nats.Msg // refused by the server, published again on Flush
+
+	// duplicates counts publishes the stream acknowledged as already stored.
+	duplicates int64
+}
+
+func newSink(conf *spec.Parsed, b engine.Build) (engine.Sink, error) {
+	s := &Sink{
+		conn: readConnConfig(conf, b.Name), mem: b.Mem, subject: conf.String("subject"),
+		jetstream: conf.Bool("jetstream"), idColumn: conf.String("msg_id_column"), maxPending: conf.Int("max_pending"), idCol: -1,
+	}
+	if s.subject == "" {
+		return nil, configErr(conf, "subject", "subject is empty")
+	}
+	if s.idColumn != "" && !s.jetstream {
+		return nil, configErr(conf, "msg_id_column", "message ids de-duplicate in JetStream only; remove it or set jetstream: true")
+	}
+	var err error
+	if s.codec, err = codec.FromConfig(conf, nil); err != nil {
+		return nil, fmt.Errorf("%w: %w", engine.ErrInvalidConfig, err)
+	}
+	if s.codec.AvroSchema != "" || s.codec.AvroSchemaFile != "" {
+		return nil, configErr(conf, "avro", "the sink derives the Avro schema from its columns; remove avro.schema and avro.schema_file")
+	}
+	return s, nil
+}
+
+// CheckSchema checks that the message id column exists.
+func (s *Sink) CheckSchema(schema *arrow.Schema) error {
+	if s.idColumn == "" {
+		return nil
+	}
+	if idx := schema.FieldIndices(s.idColumn); len(idx) == 0 {
+		return fmt.Errorf("%w: nats sink: msg_id_column %q is not a column (have %v)", engine.ErrSchema, s.idColumn, columnNames(schema))
+	}
+	return nil
+}
+
+func columnNames(schema *arrow.Schema) []string {
+	out := make([]string, schema.NumFields())
+	for i, f := range schema.Fields() {
+		out[i] = f.Name
+	}
+	return out
+}
+
+func (s *Sink) Open(ctx context.Context, schema *arrow.Schema) error {
+	if err := s.CheckSchema(schema); err != nil {
+		return err
+	}
+	if s.idColumn != "" {
+		s.idCol = schema.FieldIndices(s.idColumn)[0]
+	}
+	enc, err := codec.NewEncoder(s.codec, schema, s.mem)
+	if err != nil {
+		return fmt.Errorf("nats sink: %w", err)
+	}
+	nc, err := s.conn.connect()
+	if err != nil {
+		return err
+	}
+	if s.jetstream {
+		js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(s.maxPending))
+		if err != nil {
+			nc.Close()
+			return fmt.Errorf("nats sink: %w", err)
+		}
+		s.js = js
+	}
+	s.nc, s.enc = nc, enc
+	return nil
+}
+
+// Write publishes one message per row. JetStream acknowledgements are
+// collected by Flush.
+func (s *Sink) Write(ctx context.Context, rec arrow.Record) error {
+	if s.nc == nil {
+		return engine.Permanent(errClosed)
+	}
+	var ids arrow.Array
+	if s.idCol >= 0 {
+		ids = rec.Column(s.idCol)
+	}
+	return s.enc.Encode(rec, func(row int, data []byte) error {
+		if !s.jetstream {
+			if err := s.nc.Publish(s.subject, data); err != nil {
+				return fmt.Errorf("nats sink: publish to %s: %w", s.subject, err)
+			}
+			return nil
+		}
+		m := &nats.Msg{Subject: s.subject, Data: append([]byte(nil), data...)}
+		if ids != nil && ids.IsValid(row) {
+			m.Header = nats.Header{jetstream.MsgIDHeader: []string{idText(ids, row)}}
+		}
+		return s.publish(ctx, m)
+	})
+}
+
+func idText(a arrow.Array, i int) string {
+	if s, ok := a.(*array.String); ok {
+		return s.Value(i)
+	}
+	return a.ValueStr(i)
+}
+
+// publish sends m asynchronously; when too many acknowledgements are
+// outstanding it waits for them and tries again.
+func (s *Sink) publish(ctx context.Context, m *nats.Msg) error {
+	for {
+		f, err := s.js.PublishMsgAsync(m)
+		if err == nil {
+			s.futures = append(s.futures, f)
+			return nil
+		}
+		if !errors.Is(err, jetstream.ErrTooManyStalledMsgs) {
+			return fmt.Errorf("nats sink: publish to %s: %w", s.subject, err)
+		}
+		if err := s.settle(ctx); err != nil {
+			return err
+		}
+	}
+}
+
+// settle waits for every outstanding acknowledgement; messages the server
+// refused are kept for the next Flush, and the first refusal is returned.
+func (s *Sink) settle(ctx context.Context) error {
+	var first error
+	for _, f := range s.futures {
+		select {
+		case ack := <-f.Ok():
+			if ack.Duplicate {
+				s.duplicates++
+			}
+		case err := <-f.Err():
+			s.retry = append(s.retry, f.Msg())
+			if first == nil {
+				first = fmt.Errorf("nats sink: publish to %s not acknowledged: %w", s.subject, err)
+			}
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	s.futures = s.futures[:0]
+	return first
+}
+
+// Flush returns once the server has every message written so far: for
+// JetStream, once the stream acknowledged each; refused messages are
+// published again first, so the engine's retry of a failed Flush resends
+// them.
+func (s *Sink) Flush(ctx context.Context) error {
+	if s.nc == nil {
+		return engine.Permanent(errClosed)
+	}
+	if !s.jetstream {
+		// nats.go wants a deadline for the round trip; a stuck server must
+		// not hang the pipeline, and the engine retries a failed Flush.
+		if _, ok := ctx.Deadline(); !ok {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, coreFlushTimeout)
+			defer cancel()
+		}
+		if err := s.nc.FlushWithContext(ctx); err != nil {
+			return fmt.Errorf("nats sink: flush: %w", err)
+		}
+		return nil
+	}
+	retry := s.retry
+	s.retry = nil
+	for i, m := range retry {
+		if err := s.publish(ctx, m); err != nil {
+			s.retry = append(s.retry, retry[i:]...)
+			return err
+		}
+	}
+	return s.settle(ctx)
+}
+
+// Close disconnects; messages not yet flushed may be lost, as with any
+// sink closed without Flush.
+func (s *Sink) Close() error {
+	if s.nc == nil {
+		return nil
+	}
+	if s.js != nil {
+		// Stop waiting for acknowledgements of a failed run.
+		s.js.CleanupPublisher()
+	}
+	closeConn(s.nc)
+	s.nc, s.js, s.enc, s.futures, s.retry = nil, nil, nil, nil, nil
+	return nil
+}

@@ -1,0 +1,386 @@
+package nats
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/memory"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/dataweaver/dataweaver/codec"
+	"github.com/dataweaver/dataweaver/connectors/internal/arrowtype"
+	"github.com/dataweaver/dataweaver/engine"
+	"github.com/dataweaver/dataweaver/engine/spec"
+)
+
+// Deliver policies (where a new durable consumer starts).
+const (
+	deliverAll      = "all"
+	deliverNew      = "new"
+	deliverSequence = "sequence"
+	deliverTime     = "time"
+)
+
+// defaultLinger is the batch wait when the pipeline gives none.
+const defaultLinger = 100 * time.Millisecond
+
+var sourceSpec = spec.New("nats_jetstream").
+	Summary("Reads messages from a NATS JetStream stream through a durable pull consumer; acknowledges them only once every sink has flushed them.").
+	Description("Each message is one row, decoded by codec. Batches hold up to the pipeline's batch rows "+
+		"and wait at most its linger for a batch to fill. A message is acknowledged only after every sink "+
+		"has flushed the batch that carried it, so a run that fails or a process that dies before that gets "+
+		"the message again (at-least-once): on a clean Close unacknowledged messages are nak'ed and come back "+
+		"at once, after a crash they come back when ack_wait expires.\n\n"+
+		"The consumer is created, or updated, with the given durable name; its start position (deliver) only "+
+		"applies when it is first created, afterwards it resumes where it left off. Messages that do not decode "+
+		"are rows rejected with their subject, stream sequence and raw bytes and go through the source's on_error policy.").
+	Field(connectionFields()...).
+	Field(
+		spec.String("stream").Desc("The JetStream stream to read.").Example("ORDERS"),
+		spec.String("durable").Desc("Durable consumer name: the position survives restarts under this name.").Example("weave-orders"),
+		spec.String("filter_subject").Optional().Desc("Only messages on this subject (wildcards allowed).").Example("orders.created"),
+		spec.String("deliver").Default(deliverAll).OneOf(deliverAll, deliverNew, deliverSequence, deliverTime).
+			Desc("Where a new consumer starts: all (the first message), new (messages published from now on), "+
+				"sequence (start_sequence), time (start_time)."),
+		spec.Int("start_sequence").Optional().Desc("First stream sequence to read, with deliver: sequence.").Example("1000"),
+		spec.String("start_time").Optional().Desc("RFC 3339 time to start from, with deliver: time.").Example(`"2024-05-01T00:00:00Z"`).
+			Validate(func(v any) error { _, err := time.Parse(time.RFC3339Nano, v.(string)); return err }),
+		spec.Duration("ack_wait").Default(30*time.Second).
+			Desc("How long the server waits for an acknowledgement before redelivering. Must exceed the time a batch "+
+				"takes to reach every sink's flush, or messages are delivered twice."),
+		spec.Int("max_ack_pending").Default(0).Advance().
+			Desc("Messages delivered but not yet acknowledged that the server allows; 0 means 16 batches' worth."),
+		spec.Bool("stop_at_end").Default(false).
+			Desc("End the input once the consumer has nothing left to deliver (for backfills, tests and benchmarks); "+
+				"by default the source waits for new messages until the pipeline is stopped."),
+		arrowtype.Field("schema").Optional().
+			Desc("Columns of the rows (codec json; avro takes them from the Avro schema): an ordered mapping of "+
+				"column name to Arrow type, as in the file source."),
+	).
+	Field(codec.Fields()...).
+	WithExample("JSON orders from a stream", `source:
+  nats_jetstream:
+    urls: [nats://localhost:4222]
+    stream: ORDERS
+    durable: weave-orders
+    filter_subject: orders.created
+    schema: {id: int64, customer: utf8, amount: "decimal128(12,2)", ts: "timestamp[ms, UTC]"}`).
+	WithExample("Avro (single-object encoding) from a point in time", `source:
+  nats_jetstream:
+    stream: EVENTS
+    durable: weave-events
+    deliver: time
+    start_time: "2024-05-01T00:00:00Z"
+    codec: avro
+    avro:
+      encoding: single_object
+      schema: '{"type": "record", "name": "event", "fields": [{"name": "kind", "type": "string"}, {"name": "at", "type": {"type": "long", "logicalType": "timestamp-millis"}}]}'`)
+
+// Source reads a JetStream stream through a durable pull consumer.
+type Source struct {
+	name    string
+	conn    connConfig
+	codec   codec.Config
+	mem     memory.Allocator
+	batch   int
+	linger  time.Duration
+	stop    bool
+	consCfg jetstream.ConsumerConfig
+	stream  string
+
+	nc   *nats.Conn
+	cons jetstream.Consumer
+	dec  codec.Decoder
+
+	mu      sync.Mutex
+	pending []held // batches read and not yet acknowledged, in read order
+	seq     int64  // checkpoint of the next batch
+	held    int    // messages in pending
+}
+
+// held is one batch's messages, acknowledged together.
+type held struct {
+	seq  int64
+	msgs []jetstream.Msg
+}
+
+// checkpoint is what a batch hands back through Ack: the batch's number
+// (the source holds its messages) and, for logs and a later checkpoint
+// store, the last stream sequence in it.
+type checkpoint struct {
+	Batch     int64
+	StreamSeq uint64
+}
+
+func newSource(conf *spec.Parsed, b engine.Build) (engine.Source, error) {
+	s := &Source{
+		name: b.Name, conn: readConnConfig(conf, b.Name), mem: b.Mem,
+		batch: b.BatchRows, linger: b.Linger, stop: conf.Bool("stop_at_end"), stream: conf.String("stream"),
+	}
+	if s.batch <= 0 {
+		s.batch = 1000
+	}
+	if s.linger <= 0 {
+		s.linger = defaultLinger
+	}
+	var schema *arrow.Schema
+	if conf.Given("schema") {
+		var err error
+		if schema, err = arrowtype.Schema(conf.Map("schema")); err != nil {
+			return nil, configErr(conf, "schema", "%v", err)
+		}
+	}
+	var err error
+	if s.codec, err = codec.FromConfig(conf, schema); err != nil {
+		return nil, fmt.Errorf("%w: %w", engine.ErrInvalidConfig, err)
+	}
+	// Build a decoder now so a missing schema or a bad .avsc fails
+	// validation, not the first read.
+	if _, err := codec.NewDecoder(s.codec, b.Mem); err != nil {
+		return nil, configErr(conf, "codec", "%v", err)
+	}
+	maxAck := conf.Int("max_ack_pending")
+	if maxAck < 0 {
+		return nil, configErr(conf, "max_ack_pending", "must not be negative")
+	}
+	if maxAck == 0 {
+		maxAck = 16 * s.batch
+	}
+	cc := jetstream.ConsumerConfig{
+		Durable:       conf.String("durable"),
+		FilterSubject: conf.String("filter_subject"),
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       conf.Duration("ack_wait"),
+		MaxAckPending: maxAck,
+	}
+	switch conf.String("deliver") {
+	case deliverAll:
+		cc.DeliverPolicy = jetstream.DeliverAllPolicy
+	case deliverNew:
+		cc.DeliverPolicy = jetstream.DeliverNewPolicy
+	case deliverSequence:
+		if !conf.Given("start_sequence") || conf.Int("start_sequence") < 1 {
+			return nil, configErr(conf, "start_sequence", "deliver: sequence needs start_sequence (1 or more)")
+		}
+		cc.DeliverPolicy, cc.OptStartSeq = jetstream.DeliverByStartSequencePolicy, uint64(conf.Int("start_sequence"))
+	case deliverTime:
+		if !conf.Given("start_time") {
+			return nil, configErr(conf, "start_time", "deliver: time needs start_time")
+		}
+		t, _ := time.Parse(time.RFC3339Nano, conf.String("start_time"))
+		cc.DeliverPolicy, cc.OptStartTime = jetstream.DeliverByStartTimePolicy, &t
+	}
+	if conf.Given("start_sequence") && cc.DeliverPolicy != jetstream.DeliverByStartSequencePolicy {
+		return nil, configErr(conf, "start_sequence", "start_sequence needs deliver: sequence")
+	}
+	if conf.Given("start_time") && cc.DeliverPolicy != jetstream.DeliverByStartTimePolicy {
+		return nil, configErr(conf, "start_time", "start_time needs deliver: time")
+	}
+	s.consCfg = cc
+	return s, nil
+}
+
+// Open connects and creates or updates the durable consumer. After a
+// Close it starts again from the consumer's position: whatever was not
+// acknowledged is delivered again.
+func (s *Source) Open(ctx context.Context) (*arrow.Schema, error) {
+	s.Close()
+	dec, err := codec.NewDecoder(s.codec, s.mem)
+	if err != nil {
+		return nil, err
+	}
+	nc, err := s.conn.connect()
+	if err != nil {
+		return nil, err
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("nats: %w", err)
+	}
+	cons, err := js.CreateOrUpdateConsumer(ctx, s.stream, s.consCfg)
+	if err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("nats: stream %q, consumer %q: %w", s.stream, s.consCfg.Durable, err)
+	}
+	s.nc, s.cons, s.dec = nc, cons, dec
+	return dec.Schema(), nil
+}
+
+// Read fetches up to BatchRows messages, waiting at most Linger for the
+// batch to fill once the first request went out; it keeps fetching while
+// nothing arrives.
+func (s *Source) Read(ctx context.Context) (*engine.Batch, error) {
+	if s.cons == nil {
+		return nil, errClosed
+	}
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		msgs, err := s.fetch(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if len(msgs) > 0 {
+			return s.decode(msgs)
+		}
+		if s.stop {
+			done, err := s.drained(ctx)
+			if err != nil {
+				return nil, err
+			}
+			if done {
+				return nil, engine.ErrEndOfInput
+			}
+		}
+	}
+}
+
+func (s *Source) fetch(ctx context.Context) ([]jetstream.Msg, error) {
+	fctx, cancel := context.WithTimeout(ctx, s.linger)
+	defer cancel()
+	mb, err := s.cons.Fetch(s.batch, jetstream.FetchContext(fctx))
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("nats: fetch from %q: %w", s.stream, err)
+	}
+	var msgs []jetstream.Msg
+	for m := range mb.Messages() {
+		msgs = append(msgs, m)
+	}
+	if err := mb.Error(); err != nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, nats.ErrTimeout) {
+		if ctx.Err() != nil {
+			s.nak(msgs)
+			return nil, ctx.Err()
+		}
+		if len(msgs) == 0 {
+			return nil, fmt.Errorf("nats: fetch from %q: %w", s.stream, err)
+		}
+	}
+	return msgs, nil
+}
+
+// drained reports whether the consumer has nothing left to give: no
+// undelivered messages and none awaiting acknowledgement except those this
+// source holds (messages a previous run left unacknowledged count as not
+// yet delivered until ack_wait hands them out again).
+func (s *Source) drained(ctx context.Context) (bool, error) {
+	info, err := s.cons.Info(ctx)
+	if err != nil {
+		return false, fmt.Errorf("nats: consumer info: %w", err)
+	}
+	s.mu.Lock()
+	held := s.held
+	s.mu.Unlock()
+	return info.NumPending == 0 && info.NumAckPending <= held, nil
+}
+
+func (s *Source) decode(msgs []jetstream.Msg) (*engine.Batch, error) {
+	data := make([][]byte, len(msgs))
+	var bytes int64
+	for i, m := range msgs {
+		data[i] = m.Data()
+		bytes += int64(len(data[i]))
+	}
+	rec, rejects, err := s.dec.Decode(data)
+	if err != nil {
+		s.nak(msgs)
+		return nil, fmt.Errorf("nats: decode: %w", err)
+	}
+	for i := range rejects {
+		m := msgs[rejects[i].Row]
+		rejects[i].File = m.Subject()
+		if md, err := m.Metadata(); err == nil {
+			rejects[i].Line = int64(md.Sequence.Stream)
+		}
+	}
+	cp := checkpoint{}
+	if md, err := msgs[len(msgs)-1].Metadata(); err == nil {
+		cp.StreamSeq = md.Sequence.Stream
+	}
+	s.mu.Lock()
+	cp.Batch = s.seq
+	s.seq++
+	s.pending = append(s.pending, held{seq: cp.Batch, msgs: msgs})
+	s.held += len(msgs)
+	s.mu.Unlock()
+	return &engine.Batch{Record: rec, Rejects: rejects, Checkpoint: cp, Bytes: bytes}, nil
+}
+
+// Ack acknowledges the messages of every batch up to and including cp's.
+func (s *Source) Ack(ctx context.Context, cp engine.Checkpoint) error {
+	c, ok := cp.(checkpoint)
+	if !ok {
+		return fmt.Errorf("nats: Ack with a checkpoint of type %T", cp)
+	}
+	s.mu.Lock()
+	var done []held
+	for len(s.pending) > 0 && s.pending[0].seq <= c.Batch {
+		done = append(done, s.pending[0])
+		s.held -= len(s.pending[0].msgs)
+		s.pending = s.pending[1:]
+	}
+	s.mu.Unlock()
+	// Plain acks are fire-and-forget; the last one waits for the server's
+	// reply, and since the server handles one connection's messages in
+	// order, every ack before it has been applied too: once Ack returns,
+	// a crash does not bring these messages back.
+	var last jetstream.Msg
+	for _, h := range done {
+		for _, m := range h.msgs {
+			if last != nil {
+				if err := last.Ack(); err != nil {
+					return fmt.Errorf("nats: ack: %w", err)
+				}
+			}
+			last = m
+		}
+	}
+	if last != nil {
+		if err := last.DoubleAck(ctx); err != nil {
+			return fmt.Errorf("nats: ack up to stream sequence %d: %w", c.StreamSeq, err)
+		}
+	}
+	return nil
+}
+
+func (s *Source) nak(msgs []jetstream.Msg) {
+	for _, m := range msgs {
+		_ = m.Nak()
+	}
+}
+
+// Close naks every message it still holds, so the next run gets them at
+// once rather than after ack_wait, and disconnects.
+func (s *Source) Close() error {
+	s.mu.Lock()
+	pending := s.pending
+	s.pending, s.held = nil, 0
+	s.mu.Unlock()
+	for _, h := range pending {
+		s.nak(h.msgs)
+	}
+	closeConn(s.nc)
+	s.nc, s.cons, s.dec = nil, nil, nil
+	return nil
+}
+
+// abandon drops the connection without nak'ing, as a crashed process
+// would: the server redelivers after ack_wait. Tests use it.
+func (s *Source) abandon() {
+	s.mu.Lock()
+	s.pending, s.held = nil, 0
+	s.mu.Unlock()
+	if s.nc != nil {
+		s.nc.Close()
+	}
+	s.nc, s.cons, s.dec = nil, nil, nil
+}
