@@ -43,6 +43,12 @@ type nativeFn func(mem memory.Allocator, rec arrow.Record) arrow.Record
 
 // The native stages do what the transforms do, in plain Go on Arrow arrays.
 var natives = map[string]nativeFn{
+	// identity passes the batch through: what a stage costs when it
+	// does nothing.
+	"identity": func(_ memory.Allocator, rec arrow.Record) arrow.Record {
+		rec.Retain()
+		return rec
+	},
 	"filter": func(mem memory.Allocator, rec arrow.Record) arrow.Record {
 		a := rec.Column(3).(*array.Float64)
 		keep, kept := make([]bool, a.Len()), 0
@@ -96,9 +102,10 @@ var natives = map[string]nativeFn{
 }
 
 var benchConf = map[string]any{
-	"filter": map[string]any{"column": "amount", "op": ">=", "value": 0},
-	"mask":   map[string]any{"columns": []string{"email"}},
-	"derive": nil,
+	"identity": map[string]any{"floats": []string{"amount"}, "strings": []string{"email"}},
+	"filter":   map[string]any{"column": "amount", "op": ">=", "value": 0},
+	"mask":     map[string]any{"columns": []string{"email"}},
+	"derive":   nil,
 }
 
 // BenchmarkStages: 1M rows (16 × 64K) per op through each transform as a
@@ -109,7 +116,7 @@ func BenchmarkStages(b *testing.B) {
 	rec := benchRecord(mem, benchBatch)
 	defer rec.Release()
 	ctx := context.Background()
-	for _, name := range []string{"filter", "mask", "derive"} {
+	for _, name := range []string{"identity", "filter", "mask", "derive"} {
 		for _, v := range []struct {
 			name string
 			cfg  Config

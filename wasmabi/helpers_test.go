@@ -23,6 +23,7 @@ var (
 )
 
 var guestPkgs = map[string][]string{
+	"identity":   {"transforms/identity"},
 	"filter":     {"transforms/filter"},
 	"mask":       {"transforms/mask"},
 	"derive":     {"transforms/derive"},
