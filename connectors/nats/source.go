@@ -242,10 +242,13 @@ func (s *Source) Read(ctx context.Context) (*engine.Batch, error) {
 	}
 }
 
+// fetch pulls up to a batch of messages. It bounds the pull by the
+// server-side expiry (FetchMaxWait), not by a context: a fetch cut short by
+// the client drops messages the server already sent, which then sit
+// unacknowledged until ack_wait (30 s by default) redelivers them. A
+// cancelled ctx therefore takes effect after at most one linger.
 func (s *Source) fetch(ctx context.Context) ([]jetstream.Msg, error) {
-	fctx, cancel := context.WithTimeout(ctx, s.linger)
-	defer cancel()
-	mb, err := s.cons.Fetch(s.batch, jetstream.FetchContext(fctx))
+	mb, err := s.cons.Fetch(s.batch, jetstream.FetchMaxWait(s.linger))
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()

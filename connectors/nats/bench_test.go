@@ -1,0 +1,73 @@
+package nats
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow/go/v15/arrow/memory"
+
+	"github.com/dataweaver/dataweaver/codec"
+	"github.com/dataweaver/dataweaver/connectors/generate"
+	"github.com/dataweaver/dataweaver/engine/config"
+
+	_ "github.com/dataweaver/dataweaver/connectors/discard"
+)
+
+// BenchmarkJetStreamToDiscard: rows/s from a JetStream stream of orders
+// (JSON, about 150 bytes a message) through the source into discard, per
+// batch size. The stream is filled once; each iteration reads it all
+// with a new durable consumer, acks included.
+func BenchmarkJetStreamToDiscard(b *testing.B) {
+	const rows = 200_000
+	url := startServer(b)
+	js := createStream(b, url, "ORDERS", "orders.>")
+	mem := memory.NewGoAllocator()
+	rec := generate.Orders(mem, rows, 1)
+	msgs := encode(b, codec.Config{Name: codec.JSON}, rec, mem)
+	rec.Release()
+	ctx := context.Background()
+	for i, m := range msgs {
+		if _, err := js.PublishAsync("orders.new", m); err != nil {
+			b.Fatal(err)
+		}
+		if i%10000 == 9999 {
+			<-js.PublishAsyncComplete()
+		}
+	}
+	<-js.PublishAsyncComplete()
+	schema := `{id: int64, customer: utf8, email: utf8, country: utf8, amount: float64, ts: "timestamp[us, UTC]", note: utf8}`
+	for _, batch := range []int{1000, 10000} {
+		b.Run(fmt.Sprintf("batch%d", batch), func(b *testing.B) {
+			for range b.N {
+				text := fmt.Sprintf(`
+batch: {rows: %d, linger: 100ms}
+source:
+  nats_jetstream: {urls: [%s], stream: ORDERS, durable: bench%d, stop_at_end: true, schema: %s}
+sinks:
+  - discard:
+`, batch, q(url), durables.Add(1), schema)
+				opts := config.Options{Logger: slog.New(slog.DiscardHandler)}
+				f, err := config.Parse([]byte(text), "bench.yaml", opts)
+				if err != nil {
+					b.Fatal(err)
+				}
+				p, err := config.Build(f, opts)
+				if err != nil {
+					b.Fatal(err)
+				}
+				start := time.Now()
+				m, err := p.Run(ctx)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if got := m.Steps[0].RowsOut.Load(); got != rows {
+					b.Fatalf("read %d rows, want %d", got, rows)
+				}
+				b.ReportMetric(float64(rows)/time.Since(start).Seconds(), "rows/s")
+			}
+		})
+	}
+}
