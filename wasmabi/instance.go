@@ -62,7 +62,7 @@ func (in *instance) call(ctx context.Context, fn api.Function, args ...uint32) (
 		// Stopped, or the deadline passed as the call returned: either way
 		// the batch overran and wazero may be closing the module. The
 		// caller throws the instance away, as after any failed call.
-		if cause, timedOut, ok := in.stop.cause(); ok && !timedOut {
+		if timedOut, ok, cause := in.stop.cause(); ok && !timedOut {
 			return 0, cause
 		}
 		return 0, in.timeoutErr()

@@ -81,10 +81,10 @@ func (s *stopper) end() bool {
 }
 
 // cause is why the stopper fired: ok is false when it has not.
-func (s *stopper) cause() (err error, timedOut, ok bool) {
+func (s *stopper) cause() (timedOut, ok bool, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.err, s.timedOut, s.err != nil
+	return s.timedOut, s.err != nil, s.err
 }
 
 func (s *stopper) close() {
