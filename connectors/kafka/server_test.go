@@ -1,0 +1,162 @@
+package kafka
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/memory"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"gopkg.in/yaml.v3"
+
+	"github.com/dataweaver/dataweaver/codec"
+	"github.com/dataweaver/dataweaver/engine"
+)
+
+// startCluster runs an in-process kfake cluster (the Kafka protocol,
+// groups and idempotent producers included) with the given topics, until
+// t ends, and returns its brokers as a YAML list.
+func startCluster(t testing.TB, partitions int32, topics ...string) string {
+	t.Helper()
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(partitions, topics...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	addrs := c.ListenAddrs()
+	for i, a := range addrs {
+		addrs[i] = fmt.Sprintf("%q", a)
+	}
+	return "[" + strings.Join(addrs, ", ") + "]"
+}
+
+func brokerList(brokers string) []string {
+	var out []string
+	if err := yaml.Unmarshal([]byte(brokers), &out); err != nil {
+		panic(err)
+	}
+	return out
+}
+
+// produce writes records synchronously with a client of the test's own.
+func produce(t testing.TB, brokers string, recs ...*kgo.Record) {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokerList(brokers)...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	if err := cl.ProduceSync(context.Background(), recs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func values(topic string, msgs [][]byte) []*kgo.Record {
+	out := make([]*kgo.Record, len(msgs))
+	for i, m := range msgs {
+		out[i] = &kgo.Record{Topic: topic, Value: m}
+	}
+	return out
+}
+
+// consumeAll reads every record of topic (which holds n) with a
+// group-less client.
+func consumeAll(t testing.TB, brokers, topic string, n int) []*kgo.Record {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokerList(brokers)...), kgo.ConsumeTopics(topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	var out []*kgo.Record
+	ctx, cancel := context.WithTimeout(context.Background(), readTimeout)
+	defer cancel()
+	for len(out) < n {
+		fs := cl.PollFetches(ctx)
+		if err := ctx.Err(); err != nil {
+			t.Fatalf("read %d of %d records from %s: %v", len(out), n, topic, err)
+		}
+		out = append(out, fs.Records()...)
+	}
+	return out
+}
+
+// encode turns rows into messages with the codec, independently of the sink.
+func encode(t testing.TB, conf codec.Config, rec arrow.Record, mem memory.Allocator) [][]byte {
+	t.Helper()
+	enc, err := codec.NewEncoder(conf, rec.Schema(), mem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out [][]byte
+	if err := enc.Encode(rec, func(_ int, m []byte) error { out = append(out, append([]byte(nil), m...)); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func build(t testing.TB, kind, text string, b engine.Build) (any, error) {
+	t.Helper()
+	var doc yaml.Node
+	if err := yaml.Unmarshal([]byte(text), &doc); err != nil {
+		t.Fatalf("test YAML %q: %v", text, err)
+	}
+	p := engine.DefaultEnvironment().Lookup(kind, "kafka")
+	conf, errs := p.Spec.Parse(doc.Content[0], "p.yaml", kind+".kafka")
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	if kind == engine.KindSource {
+		return p.NewSource(conf, b)
+	}
+	return p.NewSink(conf, b)
+}
+
+func mustSource(t testing.TB, text string, b engine.Build) *Source {
+	t.Helper()
+	s, err := build(t, engine.KindSource, text, b)
+	if err != nil {
+		t.Fatalf("build source from %s: %v", text, err)
+	}
+	return s.(*Source)
+}
+
+func mustSink(t testing.TB, text string, b engine.Build) *Sink {
+	t.Helper()
+	s, err := build(t, engine.KindSink, text, b)
+	if err != nil {
+		t.Fatalf("build sink from %s: %v", text, err)
+	}
+	return s.(*Sink)
+}
+
+var groups atomic.Int64
+
+func q(s string) string { return fmt.Sprintf("%q", s) }
+
+// endOffset is the sum of topic's partitions' end offsets: its record
+// count, as nothing is deleted or transactional in these tests.
+func endOffset(t testing.TB, brokers, topic string) int64 {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokerList(brokers)...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ends, err := kadm.NewClient(cl).ListEndOffsets(context.Background(), topic)
+	if err == nil {
+		err = ends.Error()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int64
+	ends.Each(func(o kadm.ListedOffset) { n += o.Offset })
+	return n
+}
