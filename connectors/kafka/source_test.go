@@ -1,0 +1,163 @@
+package kafka
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/dataweaver/dataweaver/connectors/internal/conformance"
+	"github.com/dataweaver/dataweaver/engine"
+	"github.com/dataweaver/dataweaver/format"
+)
+
+// TestMalformedRecordIsRejected: a record that does not decode comes back
+// as a RowError with its topic/partition, offset and bytes, the good
+// records around it are rows, and their metadata columns line up.
+func TestMalformedRecordIsRejected(t *testing.T) {
+	mem := conformance.Checked(t)
+	brokers := startCluster(t, 1, "in")
+	produce(t, brokers, values("in", [][]byte{[]byte(`{"id": 1}`), []byte(`{"id": "one"}`), []byte(`{"id": 3`), []byte(`{"id": 4}`)})...)
+	src := mustSource(t, fmt.Sprintf("{brokers: %s, topics: [in], group: g, stop_at_end: true, metadata: true, schema: {id: int64}}", brokers),
+		conformance.Build(mem, 10, "source"))
+	ctx := context.Background()
+	if _, err := src.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	b, err := src.Read(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Record.Release()
+	if b.Record.NumRows() != 2 || b.Record.Column(0).ValueStr(1) != "4" || b.Record.Column(4).ValueStr(1) != "3" {
+		t.Errorf("rows: %v", b.Record)
+	}
+	want := []struct {
+		offset int64
+		raw    string
+	}{{1, `{"id": "one"}`}, {2, `{"id": 3`}}
+	if len(b.Rejects) != len(want) {
+		t.Fatalf("rejects %v, want %d", b.Rejects, len(want))
+	}
+	for i, w := range want {
+		r := b.Rejects[i]
+		if r.File != "in/0" || r.Line != w.offset || string(r.Raw) != w.raw || !errors.Is(r.Err, format.ErrMalformed) {
+			t.Errorf("reject %d = {%s:%d %q %v}, want in/0:%d %q", i, r.File, r.Line, r.Raw, r.Err, w.offset, w.raw)
+		}
+	}
+	if err := src.Ack(ctx, b.Checkpoint); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := src.Read(ctx); !errors.Is(err, engine.ErrEndOfInput) {
+		t.Fatalf("after everything was read and acked: %v, want end of input", err)
+	}
+}
+
+// TestStartOffset: where a group without committed offsets starts.
+func TestStartOffset(t *testing.T) {
+	mem := conformance.Checked(t)
+	brokers := startCluster(t, 2, "in")
+	var recs []*kgo.Record
+	for i := 1; i <= 5; i++ {
+		recs = append(recs, &kgo.Record{Topic: "in", Value: fmt.Appendf(nil, `{"id": %d}`, i)})
+	}
+	produce(t, brokers, recs...)
+	for _, tc := range []struct{ start, want string }{{"earliest", "1 2 3 4 5"}, {"latest", ""}} {
+		src := mustSource(t, fmt.Sprintf("{brokers: %s, topics: [in], group: %s, stop_at_end: true, start_offset: %s, schema: {id: int64}}",
+			brokers, tc.start, tc.start), conformance.Build(mem, 10, "source"))
+		got := conformance.ReadAll(t, src, 10, true)
+		var ids []string
+		for _, r := range got {
+			for i := range int(r.NumRows()) {
+				ids = append(ids, r.Column(0).ValueStr(i))
+			}
+		}
+		conformance.Release(got)
+		// Partitions interleave, so compare as a set.
+		if n := len(ids); (tc.want == "" && n != 0) || (tc.want != "" && n != 5) {
+			t.Errorf("%s: read %q, want %q", tc.start, ids, tc.want)
+		}
+	}
+}
+
+// TestAckSkipsCheckpoints: the engine may ack only the last of several
+// batches; that commits the offsets of all of them, across partitions.
+func TestAckSkipsCheckpoints(t *testing.T) {
+	mem := conformance.Checked(t)
+	brokers := startCluster(t, 3, "in")
+	var recs []*kgo.Record
+	for i := range 30 {
+		recs = append(recs, &kgo.Record{Topic: "in", Partition: int32(i % 3), Value: fmt.Appendf(nil, `{"id": %d}`, i)})
+	}
+	produceManual(t, brokers, recs...)
+	conf := fmt.Sprintf("{brokers: %s, topics: [in], group: g, stop_at_end: true, schema: {id: int64}}", brokers)
+	src := mustSource(t, conf, conformance.Build(mem, 4, "source"))
+	ctx := context.Background()
+	if _, err := src.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var last engine.Checkpoint
+	n := 0
+	for {
+		b, err := src.Read(ctx)
+		if errors.Is(err, engine.ErrEndOfInput) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += int(b.Record.NumRows())
+		b.Record.Release()
+		last = b.Checkpoint
+	}
+	if n != 30 {
+		t.Fatalf("read %d rows, want 30", n)
+	}
+	if err := src.Ack(ctx, last); err != nil {
+		t.Fatal(err)
+	}
+	src.Close()
+	again := conformance.ReadAll(t, mustSource(t, conf, conformance.Build(mem, 4, "source")), 4, true)
+	defer conformance.Release(again)
+	for _, r := range again {
+		if r.NumRows() > 0 {
+			t.Errorf("after acking the last batch, a new run read %d rows again", r.NumRows())
+		}
+	}
+}
+
+// produceManual writes records to the partitions they name.
+func produceManual(t testing.TB, brokers string, recs ...*kgo.Record) {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokerList(brokers)...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	if err := cl.ProduceSync(context.Background(), recs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestSourceConfigErrors(t *testing.T) {
+	mem := conformance.Checked(t)
+	for _, tc := range []struct{ conf, want string }{
+		{"{topics: [a], group: g}", "needs a schema"},
+		{"{topics: [a], group: g, codec: avro}", "avro.schema or avro.schema_file"},
+		{"{topics: [a], group: g, schema: {id: int64}, avro: {encoding: raw}}", "codec is json"},
+		{"{topics: [], group: g, schema: {id: int64}}", "topic"},
+		{"{topics: [a], schema: {id: int64}}", "group"},
+		{"{topics: [a], group: g, schema: {id: int64}, start_offset: middle}", "start_offset"},
+		{"{topics: [a], group: g, schema: {_offset: int64}, metadata: true}", "appears twice"},
+		{"{topics: [a], group: g, schema: {id: int64}, header_columns: [id]}", "appears twice"},
+	} {
+		_, err := build(t, engine.KindSource, tc.conf, conformance.Build(mem, 10, "source"))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want an error containing %q", tc.conf, err, tc.want)
+		}
+	}
+}
