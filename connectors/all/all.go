@@ -4,8 +4,8 @@
 //
 // # What it brings in
 //
-// Sources: file, generate, memory, nats_jetstream. Stages: select, rename,
-// wasm. Sinks: file, discard, memory, nats. Formats: csv, jsonl, parquet,
+// Sources: file, generate, memory, nats_jetstream, postgres. Stages: select, rename,
+// wasm. Sinks: file, discard, memory, nats, postgres. Formats: csv, jsonl, parquet,
 // arrow, avro.
 //
 // A Go program that needs only some of them imports those packages
@@ -20,6 +20,7 @@ import (
 	_ "github.com/dataweaver/dataweaver/connectors/generate"
 	_ "github.com/dataweaver/dataweaver/connectors/memory"
 	_ "github.com/dataweaver/dataweaver/connectors/nats"
+	_ "github.com/dataweaver/dataweaver/connectors/postgres"
 	_ "github.com/dataweaver/dataweaver/connectors/wasm"
 
 	_ "github.com/dataweaver/dataweaver/format/arrowipc"

@@ -1,0 +1,46 @@
+package postgres
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/memory"
+
+	"github.com/dataweaver/dataweaver/connectors/internal/conformance"
+	"github.com/dataweaver/dataweaver/connectors/postgres/internal/pgtest"
+	"github.com/dataweaver/dataweaver/engine"
+)
+
+func TestSourceConformance(t *testing.T) {
+	conformance.RunSource(t, conformance.SourceHarness{
+		AtLeastOnce: true,
+		New: conformance.FromSample(nil, func(t *testing.T, in arrow.Record, b engine.Build) engine.Source {
+			dsn := pgtest.DB(t)
+			if in.NumRows() > 0 {
+				write(t, dsn, "rows", "", memory.NewGoAllocator(), in)
+			} else {
+				exec(t, dsn, "CREATE TABLE rows (id bigint, name text, score double precision, ok boolean, note text, ts timestamptz)")
+			}
+			return mustSource(t, fmt.Sprintf("{dsn: %s, table: rows, cursor: id, stop_at_end: true}", q(dsn)), b)
+		}),
+	})
+}
+
+func TestSinkConformance(t *testing.T) {
+	for _, mode := range []string{"mode: append", "mode: upsert, key: [id]"} {
+		t.Run(mode, func(t *testing.T) {
+			conformance.RunSink(t, conformance.SinkHarness{
+				New: func(t *testing.T, b engine.Build) (engine.Sink, conformance.ReadBack) {
+					dsn := pgtest.DB(t)
+					sink := mustSink(t, fmt.Sprintf("{dsn: %s, table: public.out, create_table: true, %s}", q(dsn), mode), b)
+					return sink, func(t *testing.T, mem memory.Allocator) []arrow.Record {
+						// An empty table may not exist: the sink creates it at Open.
+						exec(t, dsn, "CREATE TABLE IF NOT EXISTS out (id bigint)")
+						return readTable(t, dsn, "query: 'SELECT * FROM out'", "id", mem)
+					}
+				},
+			})
+		})
+	}
+}

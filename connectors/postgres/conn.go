@@ -1,0 +1,89 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/dataweaver/dataweaver/engine"
+	"github.com/dataweaver/dataweaver/engine/spec"
+)
+
+func dsnField() *spec.Field {
+	return spec.String("dsn").
+		Desc("Connection string, as a URL or key=value pairs (libpq's syntax; PG* environment variables fill what it leaves out).").
+		Example(`"postgres://weave@db:5432/shop?sslmode=require"`)
+}
+
+// connect opens one connection with the session time zone set to UTC, so
+// timestamptz values and cursor texts do not depend on the server's setting.
+func connect(ctx context.Context, dsn, step string) (*pgx.Conn, error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: dsn: %w", err)
+	}
+	cfg.RuntimeParams["timezone"] = "UTC"
+	cfg.RuntimeParams["application_name"] = "dataweaver " + step
+	if cfg.ConnectTimeout == 0 {
+		cfg.ConnectTimeout = 10 * time.Second
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: connect to %s:%d: %w", cfg.Host, cfg.Port, err)
+	}
+	return conn, nil
+}
+
+func closeConn(conn *pgx.Conn) {
+	if conn == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = conn.Close(ctx)
+}
+
+// tableIdent splits "schema.table" and quotes each part.
+func tableIdent(name string) pgx.Identifier { return pgx.Identifier(strings.Split(name, ".")) }
+
+func quote(name string) string { return pgx.Identifier{name}.Sanitize() }
+
+func configErr(conf *spec.Parsed, field, msg string, args ...any) error {
+	return fmt.Errorf("%w: %w", engine.ErrInvalidConfig, conf.Errorf(field, msg, args...))
+}
+
+// permanentClasses are SQLSTATE classes that retrying the same batch
+// cannot fix: data exceptions (22), integrity violations (23), syntax
+// errors and undefined objects (42).
+var permanentClasses = []string{"22", "23", "42"}
+
+// tableErr says which table failed and, for a server error, its detail and
+// where (COPY names the line), marking errors retrying cannot fix.
+func tableErr(table, what string, err error) error {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) {
+		return fmt.Errorf("postgres: table %s: %s: %w", table, what, err)
+	}
+	msg := fmt.Sprintf("postgres: table %s: %s: %s (SQLSTATE %s)", table, what, pe.Message, pe.Code)
+	if pe.ConstraintName != "" {
+		msg += ", constraint " + pe.ConstraintName
+	}
+	if pe.Detail != "" {
+		msg += ": " + pe.Detail
+	}
+	if pe.Where != "" {
+		msg += " [" + pe.Where + "]"
+	}
+	out := fmt.Errorf("%s: %w", msg, err)
+	for _, c := range permanentClasses {
+		if strings.HasPrefix(pe.Code, c) {
+			return engine.Permanent(out)
+		}
+	}
+	return out
+}

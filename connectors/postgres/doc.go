@@ -1,0 +1,68 @@
+// Package postgres provides the `postgres` source and sink (pgx v5).
+//
+// # Source
+//
+// A table or a query, read in pages of the pipeline's batch rows ordered by
+// a cursor column: a full snapshot, then, polling, the rows whose cursor
+// value is past the last one read (new rows, or rows whose updated_at
+// moved on). A batch's checkpoint is the text of its last cursor value; a
+// reopened source resumes after the last acknowledged one, a new one after
+// its start value. The cursor must be unique and only grow (see the
+// source's description for what is missed otherwise).
+//
+// # Sink
+//
+// One transaction per batch, committed in Write, so Flush is a no-op:
+// append mode sends the batch with binary COPY; upsert mode COPYs it into
+// a temporary table and merges it with INSERT … SELECT DISTINCT ON (key) …
+// ON CONFLICT (key) DO UPDATE. Committing per Write rather than per Flush
+// keeps a failed batch's error on that batch (and its rows), at the cost of
+// one commit per batch, which at the usual batch sizes is small beside the
+// COPY. Errors the server gives for data (SQLSTATE classes 22, 23, 42) are
+// marked permanent and name the table, constraint and COPY line.
+//
+// # Types
+//
+// PostgreSQL → Arrow (source, by the result's column type OIDs):
+//
+//	boolean                     bool
+//	smallint, integer, bigint   int16, int32, int64
+//	real, double precision      float32, float64
+//	numeric(p,s), p ≤ 38        decimal128(p, s)
+//	numeric (no precision)      utf8 (the exact text)
+//	text, varchar, char, name   utf8
+//	uuid, json, jsonb           utf8 (canonical text)
+//	bytea                       binary
+//	date                        date32
+//	timestamp                   timestamp[us]
+//	timestamptz                 timestamp[us, UTC]
+//
+// Every column is nullable. Other types are an error at Open naming the
+// column: cast them in a query. Infinite dates and timestamps, and NaN or
+// infinite numerics in a decimal column, are read errors.
+//
+// Arrow → PostgreSQL (sink; create_table declares these):
+//
+//	bool                        boolean
+//	int8, int16, uint8          smallint
+//	int32, uint16               integer
+//	int64, uint32               bigint
+//	uint64                      numeric(20,0)
+//	float32, float64            real, double precision
+//	utf8, large_utf8            text
+//	binary, large_binary        bytea
+//	date32                      date
+//	timestamp (any unit)        timestamp; timestamptz when it has a time zone
+//	decimal128(p, s)            numeric(p,s)
+//
+// Writing into an existing table, values go to its columns by name and
+// PostgreSQL's assignment casts apply (utf8 into varchar, int64 into
+// integer when it fits).
+//
+// # Not yet
+//
+// Sources without a cursor column (a one-off copy by a server-side cursor),
+// cursor tie-breaking on a second column, logical replication (CDC), a
+// checkpoint kept in the database, and types beyond the table above
+// (arrays, intervals, time).
+package postgres

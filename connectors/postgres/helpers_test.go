@@ -1,0 +1,102 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"testing"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/memory"
+	"github.com/jackc/pgx/v5"
+	"gopkg.in/yaml.v3"
+
+	"github.com/dataweaver/dataweaver/connectors/internal/conformance"
+	"github.com/dataweaver/dataweaver/connectors/postgres/internal/pgtest"
+	"github.com/dataweaver/dataweaver/engine"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	pgtest.Stop()
+	os.Exit(code)
+}
+
+func build(t testing.TB, kind, text string, b engine.Build) (any, error) {
+	t.Helper()
+	var doc yaml.Node
+	if err := yaml.Unmarshal([]byte(text), &doc); err != nil {
+		t.Fatalf("test YAML %q: %v", text, err)
+	}
+	p := engine.DefaultEnvironment().Lookup(kind, "postgres")
+	conf, errs := p.Spec.Parse(doc.Content[0], "p.yaml", kind+".postgres")
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	if kind == engine.KindSource {
+		return p.NewSource(conf, b)
+	}
+	return p.NewSink(conf, b)
+}
+
+func mustSource(t testing.TB, text string, b engine.Build) *Source {
+	t.Helper()
+	s, err := build(t, engine.KindSource, text, b)
+	if err != nil {
+		t.Fatalf("build source from %s: %v", text, err)
+	}
+	return s.(*Source)
+}
+
+func mustSink(t testing.TB, text string, b engine.Build) *Sink {
+	t.Helper()
+	s, err := build(t, engine.KindSink, text, b)
+	if err != nil {
+		t.Fatalf("build sink from %s: %v", text, err)
+	}
+	return s.(*Sink)
+}
+
+func q(s string) string { return fmt.Sprintf("%q", s) }
+
+// exec runs statements on a connection of the test's own.
+func exec(t testing.TB, dsn string, sqls ...string) {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	for _, s := range sqls {
+		if _, err := conn.Exec(ctx, s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+}
+
+// write stores rec in table through the sink (created from rec's schema).
+func write(t testing.TB, dsn, table, extra string, mem memory.Allocator, recs ...arrow.Record) {
+	t.Helper()
+	ctx := context.Background()
+	sink := mustSink(t, fmt.Sprintf("{dsn: %s, table: %s, create_table: true, %s}", q(dsn), table, extra), conformance.Build(mem, 100, "sink"))
+	if err := sink.Open(ctx, recs[0].Schema()); err != nil {
+		t.Fatal(err)
+	}
+	defer sink.Close()
+	for _, r := range recs {
+		if err := sink.Write(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := sink.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// readTable reads a table back through the source, ordered by cursor.
+func readTable(t testing.TB, dsn, from, cursor string, mem memory.Allocator) []arrow.Record {
+	t.Helper()
+	src := mustSource(t, fmt.Sprintf("{dsn: %s, %s, cursor: %s, stop_at_end: true}", q(dsn), from, cursor), conformance.Build(mem, 1000, "source"))
+	return conformance.ReadAll(t, src, 1000, true)
+}

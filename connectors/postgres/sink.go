@@ -1,0 +1,235 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/dataweaver/dataweaver/engine"
+	"github.com/dataweaver/dataweaver/engine/spec"
+)
+
+const (
+	modeAppend = "append"
+	modeUpsert = "upsert"
+)
+
+// stageTable is the session's temporary table an upsert copies a batch
+// into; ordCol numbers the rows so the last of several with one key wins.
+const (
+	stageTable = "dw_stage"
+	ordCol     = "dw_ord"
+)
+
+var sinkSpec = spec.New("postgres").
+	Summary("Writes rows to a PostgreSQL table: COPY for appends, INSERT … ON CONFLICT for upserts by key; one transaction per batch.").
+	Description("Each batch is written in its own transaction, committed before Write returns, so Flush has nothing "+
+		"left to do and a batch is either wholly in the table or not at all. In append mode the batch is sent with "+
+		"COPY (binary). In upsert mode it is copied into a temporary table and merged with INSERT … SELECT … ON "+
+		"CONFLICT (key) DO UPDATE, which needs a unique index or primary key on exactly the key columns; of several "+
+		"rows with one key in a batch the last wins. A batch replayed after a failure is thus harmless in upsert "+
+		"mode and stored twice in append mode.\n\n"+
+		"Columns are matched by name; the table may have more (they get their defaults). With create_table the "+
+		"table is created when missing, with a column per Arrow field (types as the package documentation lists), "+
+		"NOT NULL for non-nullable fields and the key as primary key. A row the database refuses (a constraint, a "+
+		"value out of range) fails the batch with an error naming the table, the constraint and the row; such "+
+		"errors are not retried.").
+	Field(
+		dsnField(),
+		spec.String("table").Desc("Table (optionally schema-qualified) to write.").Example("public.orders"),
+		spec.String("mode").Default(modeAppend).OneOf(modeAppend, modeUpsert).
+			Desc("append: COPY every row in. upsert: insert new keys and update existing ones."),
+		spec.StringList("key").Optional().Desc("Key columns for upsert.").Example("[id]").Example("[tenant, order_id]"),
+		spec.Bool("create_table").Default(false).Desc("Create the table from the batches' schema when it does not exist."),
+	).
+	WithExample("Append with COPY", `sinks:
+  - postgres: {dsn: postgres://weave@db/dw, table: events, create_table: true}`).
+	WithExample("Upsert by id", `sinks:
+  - postgres:
+      dsn: postgres://weave@db/dw
+      table: public.customers
+      mode: upsert
+      key: [id]`)
+
+// Sink writes batches to a table, one transaction each.
+type Sink struct {
+	name, dsn, table, mode string
+	key                    []string
+	create                 bool
+
+	conn   *pgx.Conn
+	schema *arrow.Schema
+	cols   []string
+	upsert string // the merge statement, in upsert mode
+}
+
+func newSink(conf *spec.Parsed, b engine.Build) (engine.Sink, error) {
+	s := &Sink{name: b.Name, dsn: conf.String("dsn"), table: conf.String("table"), mode: conf.String("mode"),
+		key: conf.Strings("key"), create: conf.Bool("create_table")}
+	if s.mode == modeUpsert && len(s.key) == 0 {
+		return nil, configErr(conf, "key", "mode upsert needs key columns")
+	}
+	if s.mode == modeAppend && len(s.key) > 0 && !s.create {
+		return nil, configErr(conf, "key", "key is only used by mode upsert or as create_table's primary key")
+	}
+	return s, nil
+}
+
+// CheckSchema reports a column type the sink cannot write, or a key that
+// is not a column.
+func (s *Sink) CheckSchema(schema *arrow.Schema) error {
+	if err := checkTypes(schema); err != nil {
+		return fmt.Errorf("%w: postgres table %s: %w", engine.ErrSchema, s.table, err)
+	}
+	for _, k := range s.key {
+		if len(schema.FieldIndices(k)) == 0 {
+			return fmt.Errorf("%w: postgres table %s: key column %q is not in the batches", engine.ErrSchema, s.table, k)
+		}
+	}
+	return nil
+}
+
+// Open connects, creates the table if asked, and in upsert mode the
+// session's staging table.
+func (s *Sink) Open(ctx context.Context, schema *arrow.Schema) error {
+	if err := s.CheckSchema(schema); err != nil {
+		return err
+	}
+	conn, err := connect(ctx, s.dsn, s.name)
+	if err != nil {
+		return err
+	}
+	s.conn, s.schema = conn, schema
+	s.cols = make([]string, schema.NumFields())
+	for i, f := range schema.Fields() {
+		s.cols[i] = f.Name
+	}
+	if s.create {
+		if _, err := conn.Exec(ctx, s.ddl("CREATE TABLE IF NOT EXISTS "+tableIdent(s.table).Sanitize(), true, "")); err != nil {
+			return tableErr(s.table, "create", err)
+		}
+	}
+	if s.mode == modeUpsert {
+		if _, err := conn.Exec(ctx, s.ddl("CREATE TEMP TABLE "+stageTable, false, ", "+ordCol+" bigint")+" ON COMMIT DELETE ROWS"); err != nil {
+			return tableErr(s.table, "create staging table", err)
+		}
+		s.upsert = s.merge()
+	}
+	return nil
+}
+
+// ddl declares the schema's columns (types without constraints for the
+// staging table, which has no key).
+func (s *Sink) ddl(head string, constraints bool, extra string) string {
+	var b strings.Builder
+	b.WriteString(head + " (")
+	for i, f := range s.schema.Fields() {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(quote(f.Name) + " " + pgType(f.Type))
+		if !f.Nullable && constraints {
+			b.WriteString(" NOT NULL")
+		}
+	}
+	if constraints && len(s.key) > 0 {
+		b.WriteString(", PRIMARY KEY (" + quoteAll(s.key) + ")")
+	}
+	return b.String() + extra + ")"
+}
+
+// merge is INSERT … SELECT DISTINCT ON (key) … ON CONFLICT (key) DO UPDATE.
+func (s *Sink) merge() string {
+	cols, key := quoteAll(s.cols), quoteAll(s.key)
+	var set []string
+	for _, c := range s.cols {
+		if !slices.Contains(s.key, c) {
+			set = append(set, quote(c)+" = EXCLUDED."+quote(c))
+		}
+	}
+	action := "DO NOTHING"
+	if len(set) > 0 {
+		action = "DO UPDATE SET " + strings.Join(set, ", ")
+	}
+	return fmt.Sprintf("INSERT INTO %s (%s) SELECT DISTINCT ON (%s) %s FROM %s ORDER BY %s, %s DESC ON CONFLICT (%s) %s",
+		tableIdent(s.table).Sanitize(), cols, key, cols, stageTable, key, ordCol, key, action)
+}
+
+func quoteAll(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = quote(n)
+	}
+	return strings.Join(q, ", ")
+}
+
+// Write commits rec in one transaction.
+func (s *Sink) Write(ctx context.Context, rec arrow.Record) error {
+	if s.conn == nil {
+		return errors.New("postgres: sink is not open")
+	}
+	if rec.NumRows() == 0 {
+		return nil
+	}
+	tx, err := s.conn.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("postgres: table %s: begin: %w", s.table, err)
+	}
+	defer tx.Rollback(context.Background()) //nolint:errcheck // a no-op after Commit
+	src := &recordRows{rec: rec, row: -1, ord: s.mode == modeUpsert}
+	if s.mode == modeUpsert {
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{stageTable}, append(slices.Clone(s.cols), ordCol), src); err != nil {
+			return tableErr(s.table, "copy to staging table", err)
+		}
+		if _, err := tx.Exec(ctx, s.upsert); err != nil {
+			return tableErr(s.table, "upsert", err)
+		}
+	} else if _, err := tx.CopyFrom(ctx, tableIdent(s.table), s.cols, src); err != nil {
+		return tableErr(s.table, "copy", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return tableErr(s.table, "commit", err)
+	}
+	return nil
+}
+
+// Flush does nothing: every Write has committed its transaction.
+func (s *Sink) Flush(context.Context) error { return nil }
+
+// Close disconnects.
+func (s *Sink) Close() error {
+	closeConn(s.conn)
+	s.conn = nil
+	return nil
+}
+
+// recordRows feeds a record's rows to CopyFrom.
+type recordRows struct {
+	rec  arrow.Record
+	row  int
+	ord  bool // append the row number (the staging table's ordCol)
+	vals []any
+}
+
+func (r *recordRows) Next() bool {
+	r.row++
+	return r.row < int(r.rec.NumRows())
+}
+
+func (r *recordRows) Values() ([]any, error) {
+	r.vals = r.vals[:0]
+	for _, c := range r.rec.Columns() {
+		r.vals = append(r.vals, value(c, r.row))
+	}
+	if r.ord {
+		r.vals = append(r.vals, int64(r.row))
+	}
+	return r.vals, nil
+}
+
+func (r *recordRows) Err() error { return nil }

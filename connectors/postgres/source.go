@@ -1,0 +1,261 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/array"
+	"github.com/apache/arrow/go/v15/arrow/memory"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/dataweaver/dataweaver/engine"
+	"github.com/dataweaver/dataweaver/engine/spec"
+)
+
+var sourceSpec = spec.New("postgres").
+	Summary("Reads a PostgreSQL table or query: a full snapshot, then new and changed rows by a cursor column.").
+	Description("Rows are read in the order of the cursor column, a page of the pipeline's batch rows at a time "+
+		"(WHERE cursor > last value ORDER BY cursor LIMIT batch rows), so a batch's checkpoint is simply the last "+
+		"cursor value in it. The first pages are the snapshot of every row; once a page comes back empty the source "+
+		"waits poll_interval and asks again for rows past the last cursor value, which picks up rows inserted, or "+
+		"updated with a new cursor value, since. With stop_at_end it ends instead (backfills, batch runs).\n\n"+
+		"The cursor column must be unique and only grow: rows that share a cursor value across a page boundary, or that "+
+		"are committed with a value below one already read (a long transaction), are missed. A serial id, or a "+
+		"timestamp maintained by a trigger together with a unique index, qualifies.\n\n"+
+		"After Close and Open the source starts again after the last acknowledged batch; a new process starts at "+
+		"start (after that value), or at the beginning. Column types map to Arrow as the package documentation lists; "+
+		"a column of another type is an error at Open naming it (cast it to text in a query).").
+	Field(
+		dsnField(),
+		spec.String("table").Optional().Desc("Table (optionally schema-qualified) to read; or give query.").Example("public.orders"),
+		spec.String("query").Optional().
+			Desc("A SELECT to read instead of a table; the source wraps it as a subquery, so it must not end with ORDER BY or LIMIT.").
+			Example(`"SELECT id, customer, amount, updated_at FROM orders WHERE country = 'NL'"`),
+		spec.String("cursor").Desc("Column that orders the rows and tells new ones: unique and only ever growing.").Example("updated_at"),
+		spec.String("start").Optional().
+			Desc("Read only rows whose cursor is greater than this value (PostgreSQL's text form of it): where a previous run's last checkpoint left off.").
+			Example(`"2024-05-01 12:00:00.123456+00"`),
+		spec.Duration("poll_interval").Default(time.Second).Desc("Wait between polls once the source has caught up."),
+		spec.Bool("stop_at_end").Default(false).Desc("End the input when a poll finds no new rows, instead of polling on."),
+	).
+	WithExample("A table, incrementally by updated_at", `source:
+  postgres:
+    dsn: postgres://weave@db/shop
+    table: public.orders
+    cursor: updated_at
+    poll_interval: 5s`).
+	WithExample("A query, once, from a known position", `source:
+  postgres:
+    dsn: postgres://weave@db/shop
+    query: SELECT id, email FROM customers WHERE active
+    cursor: id
+    start: "41000"
+    stop_at_end: true`)
+
+func init() {
+	engine.RegisterSource(sourceSpec, newSource)
+	engine.RegisterSink(sinkSpec, newSink)
+}
+
+// Checkpoint is a batch's position: the text of the last cursor value in
+// it (PostgreSQL's own text form, so it is exact for every type). It is
+// what the start field takes.
+type Checkpoint struct {
+	Cursor string
+}
+
+// Source reads a table or query by a cursor column.
+type Source struct {
+	name, dsn, from, cursor string
+	start                   *string
+	poll                    time.Duration
+	stop                    bool
+	batch                   int
+	mem                     memory.Allocator
+
+	conn     *pgx.Conn
+	schema   *arrow.Schema
+	cols     []*column
+	typeName string // the cursor column's type, for the cast of the position
+	pos      *string
+	ended    bool
+
+	mu    sync.Mutex
+	acked *string // last acknowledged cursor value, where a reopened source resumes
+}
+
+func newSource(conf *spec.Parsed, b engine.Build) (engine.Source, error) {
+	s := &Source{
+		name: b.Name, dsn: conf.String("dsn"), cursor: conf.String("cursor"),
+		poll: conf.Duration("poll_interval"), stop: conf.Bool("stop_at_end"), batch: b.BatchRows, mem: b.Mem,
+	}
+	if s.batch <= 0 {
+		s.batch = 1000
+	}
+	switch {
+	case conf.Given("table") == conf.Given("query"):
+		return nil, configErr(conf, "table", "give either table or query")
+	case conf.Given("table"):
+		s.from = tableIdent(conf.String("table")).Sanitize()
+	default:
+		s.from = "(" + conf.String("query") + ")"
+	}
+	if conf.Given("start") {
+		v := conf.String("start")
+		s.start = &v
+	}
+	return s, nil
+}
+
+// Open connects and learns the columns from the query's result
+// description (LIMIT 0 reads no rows).
+func (s *Source) Open(ctx context.Context) (*arrow.Schema, error) {
+	s.Close()
+	conn, err := connect(ctx, s.dsn, s.name)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := conn.Query(ctx, "SELECT * FROM "+s.from+" AS dw LIMIT 0")
+	if err != nil {
+		closeConn(conn)
+		return nil, fmt.Errorf("postgres: %s: %w", s.from, err)
+	}
+	fds := rows.FieldDescriptions()
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		closeConn(conn)
+		return nil, fmt.Errorf("postgres: %s: %w", s.from, err)
+	}
+	typeName := func(oid uint32) string {
+		if t, ok := conn.TypeMap().TypeForOID(oid); ok {
+			return t.Name
+		}
+		return "unknown"
+	}
+	var cols []*column
+	fields := make([]arrow.Field, len(fds))
+	cursorOID := uint32(0)
+	for i, fd := range fds {
+		c, err := newColumn(fd, typeName)
+		if err != nil {
+			closeConn(conn)
+			return nil, fmt.Errorf("postgres: %s: %w", s.from, err)
+		}
+		cols, fields[i] = append(cols, c), c.field
+		if fd.Name == s.cursor {
+			cursorOID = fd.DataTypeOID
+		}
+	}
+	if cursorOID == 0 {
+		closeConn(conn)
+		return nil, fmt.Errorf("%w: postgres: %s has no cursor column %q", engine.ErrInvalidConfig, s.from, s.cursor)
+	}
+	if err := conn.QueryRow(ctx, "SELECT format_type($1, NULL)", cursorOID).Scan(&s.typeName); err != nil {
+		closeConn(conn)
+		return nil, fmt.Errorf("postgres: type of cursor %q: %w", s.cursor, err)
+	}
+	s.conn, s.cols, s.schema = conn, cols, arrow.NewSchema(fields, nil)
+	s.mu.Lock()
+	s.pos = s.acked
+	s.mu.Unlock()
+	if s.pos == nil {
+		s.pos = s.start
+	}
+	return s.schema, nil
+}
+
+// Read returns the next page past the last cursor value read, polling
+// until there is one (or, with stop_at_end, ending).
+func (s *Source) Read(ctx context.Context) (*engine.Batch, error) {
+	if s.conn == nil {
+		return nil, errors.New("postgres: source is not open")
+	}
+	for !s.ended {
+		b, err := s.page(ctx)
+		if err != nil || b != nil {
+			return b, err
+		}
+		if s.stop {
+			s.ended = true
+			break
+		}
+		t := time.NewTimer(s.poll)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctx.Err()
+		case <-t.C:
+		}
+	}
+	return nil, engine.ErrEndOfInput
+}
+
+// page reads up to a batch of rows past s.pos; nil when there are none.
+func (s *Source) page(ctx context.Context) (*engine.Batch, error) {
+	cur := "dw." + quote(s.cursor)
+	sql := "SELECT dw.*, (" + cur + ")::text FROM " + s.from + " AS dw"
+	args := []any{}
+	if s.pos != nil {
+		sql += " WHERE " + cur + " > $1::" + s.typeName
+		args = append(args, *s.pos)
+	}
+	sql += fmt.Sprintf(" ORDER BY %s LIMIT %d", cur, s.batch)
+	rows, err := s.conn.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: read %s: %w", s.from, err)
+	}
+	defer rows.Close()
+	b := array.NewRecordBuilder(s.mem, s.schema)
+	defer b.Release()
+	dest := make([]any, len(s.cols)+1)
+	for i, c := range s.cols {
+		dest[i] = c.scan
+	}
+	var last string
+	dest[len(s.cols)] = &last
+	n := 0
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return nil, fmt.Errorf("postgres: read %s: row after cursor %s: %w", s.from, last, err)
+		}
+		for i, c := range s.cols {
+			if err := c.put(b.Field(i)); err != nil {
+				return nil, fmt.Errorf("postgres: read %s: %w", s.from, err)
+			}
+		}
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("postgres: read %s: %w", s.from, err)
+	}
+	if n == 0 {
+		return nil, nil
+	}
+	s.pos = &last
+	return &engine.Batch{Record: b.NewRecord(), Checkpoint: Checkpoint{Cursor: last}}, nil
+}
+
+// Ack records where a reopened source resumes. Nothing is written to the
+// database: a new process resumes from start, which a checkpoint store
+// (or the operator) sets from the last checkpoint.
+func (s *Source) Ack(_ context.Context, cp engine.Checkpoint) error {
+	c, ok := cp.(Checkpoint)
+	if !ok {
+		return fmt.Errorf("postgres: Ack with a checkpoint of type %T", cp)
+	}
+	s.mu.Lock()
+	s.acked = &c.Cursor
+	s.mu.Unlock()
+	return nil
+}
+
+// Close disconnects; a later Open resumes after the last acknowledged batch.
+func (s *Source) Close() error {
+	closeConn(s.conn)
+	s.conn, s.ended = nil, false
+	return nil
+}
