@@ -4,9 +4,9 @@
 //
 // # What it brings in
 //
-// Sources: file, generate, memory, nats_jetstream, postgres. Stages: select, rename,
-// wasm. Sinks: file, discard, memory, nats, postgres. Formats: csv, jsonl, parquet,
-// arrow, avro.
+// Sources: file, generate, kafka, memory, nats_jetstream, postgres. Stages:
+// select, rename, wasm. Sinks: file, discard, kafka, memory, nats, postgres.
+// Formats: csv, jsonl, parquet, arrow, avro.
 //
 // A Go program that needs only some of them imports those packages
 // instead and keeps its binary smaller (Parquet and Avro pull in sizeable
@@ -18,6 +18,7 @@ import (
 	_ "github.com/dataweaver/dataweaver/connectors/discard"
 	_ "github.com/dataweaver/dataweaver/connectors/file"
 	_ "github.com/dataweaver/dataweaver/connectors/generate"
+	_ "github.com/dataweaver/dataweaver/connectors/kafka"
 	_ "github.com/dataweaver/dataweaver/connectors/memory"
 	_ "github.com/dataweaver/dataweaver/connectors/nats"
 	_ "github.com/dataweaver/dataweaver/connectors/postgres"
