@@ -1,0 +1,78 @@
+package kafka
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow/go/v15/arrow/memory"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/dataweaver/dataweaver/codec"
+	"github.com/dataweaver/dataweaver/connectors/generate"
+	"github.com/dataweaver/dataweaver/engine/config"
+
+	_ "github.com/dataweaver/dataweaver/connectors/discard"
+)
+
+// BenchmarkKafkaToDiscard: rows/s from a kfake topic of orders (JSON,
+// about 150 bytes a record, 4 partitions) through the source into
+// discard, per batch size. The topic is filled once; each iteration reads
+// it all in a new consumer group, offset commits included.
+func BenchmarkKafkaToDiscard(b *testing.B) {
+	const rows = 200_000
+	brokers := startCluster(b, 4, "orders")
+	mem := memory.NewGoAllocator()
+	rec := generate.Orders(mem, rows, 1)
+	msgs := encode(b, codec.Config{Name: codec.JSON}, rec, mem)
+	rec.Release()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokerList(brokers)...))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, m := range msgs {
+		cl.Produce(context.Background(), &kgo.Record{Topic: "orders", Value: m}, func(_ *kgo.Record, err error) {
+			if err != nil {
+				panic(err)
+			}
+		})
+	}
+	if err := cl.Flush(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	cl.Close()
+	schema := `{id: int64, customer: utf8, email: utf8, country: utf8, amount: float64, ts: "timestamp[us, UTC]", note: utf8}`
+	for _, batch := range []int{1000, 10000} {
+		b.Run(fmt.Sprintf("batch%d", batch), func(b *testing.B) {
+			for range b.N {
+				text := fmt.Sprintf(`
+batch: {rows: %d, linger: 100ms}
+source:
+  kafka: {brokers: %s, topics: [orders], group: bench%d, stop_at_end: true, schema: %s}
+sinks:
+  - discard:
+`, batch, brokers, groups.Add(1), schema)
+				opts := config.Options{Logger: slog.New(slog.DiscardHandler)}
+				f, err := config.Parse([]byte(text), "bench.yaml", opts)
+				if err != nil {
+					b.Fatal(err)
+				}
+				p, err := config.Build(f, opts)
+				if err != nil {
+					b.Fatal(err)
+				}
+				start := time.Now()
+				m, err := p.Run(context.Background())
+				if err != nil {
+					b.Fatal(err)
+				}
+				if got := m.Steps[0].RowsOut.Load(); got != rows {
+					b.Fatalf("read %d rows, want %d", got, rows)
+				}
+				b.ReportMetric(float64(rows)/time.Since(start).Seconds(), "rows/s")
+			}
+		})
+	}
+}
