@@ -79,7 +79,7 @@ func tableErr(table, what string, err error) error {
 	if pe.Where != "" {
 		msg += " [" + pe.Where + "]"
 	}
-	out := fmt.Errorf("%s: %w", msg, err)
+	var out error = &serverError{msg: msg, err: err}
 	for _, c := range permanentClasses {
 		if strings.HasPrefix(pe.Code, c) {
 			return engine.Permanent(out)
@@ -87,3 +87,12 @@ func tableErr(table, what string, err error) error {
 	}
 	return out
 }
+
+// serverError says what tableErr found out and unwraps to the *pgconn.PgError.
+type serverError struct {
+	msg string
+	err error
+}
+
+func (e *serverError) Error() string { return e.msg }
+func (e *serverError) Unwrap() error { return e.err }
