@@ -74,7 +74,8 @@ var sourceSpec = spec.New("kafka").
     group: weave-events
     start_offset: latest
     codec: avro
-    avro: {schema_file: schemas/event.avsc}`)
+    avro:
+      schema: '{"type": "record", "name": "event", "fields": [{"name": "kind", "type": "string"}, {"name": "at", "type": {"type": "long", "logicalType": "timestamp-millis"}}]}'`)
 
 // Source reads Kafka topics in a consumer group.
 type Source struct {
