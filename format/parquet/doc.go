@@ -14,7 +14,7 @@
 //
 // # Writing
 //
-// Rows are gathered into row groups of up to 1,048,576 rows and written as
+// Rows are gathered into row groups of 262,144 rows (Flush does not cut them) and written as
 // V2 data pages (arrow-go v15 writes V1 pages in quadratic time, see
 // BENCH_NOTES.md) with statistics. Dictionary encoding is chosen per
 // top-level column from the first batch: on where at least half of the
