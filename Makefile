@@ -18,7 +18,7 @@ COUNT ?= 1
 # make fuzz FUZZTIME=2m
 FUZZTIME ?= 20s
 
-.PHONY: build wasm test check check-fmt check-vet check-tidy check-staticcheck check-docs bench demo docs fuzz clean
+.PHONY: build wasm bench-pipelines rss test check check-fmt check-vet check-tidy check-staticcheck check-docs bench demo docs fuzz clean
 
 build:
 	$(GO) build -o bin/weave ./cmd/weave
@@ -62,14 +62,23 @@ check-docs:
 bench:
 	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem -benchtime $(BENCHTIME) -count $(COUNT) $(BENCHPKGS) | tee bench.txt
 
-# Runs the bundled pipeline: testdata/orders.csv (two malformed rows) through
-# select and rename into Parquet and JSON Lines, rejects to a dead-letter file.
+# The end-to-end pipelines of BENCHMARKS.md (1M-row orders table).
+bench-pipelines:
+	$(GO) test -run '^$$' -bench Orders -benchtime 3x -count 2 ./internal/pipelinebench/ | tee bench-pipelines.txt
+
+# Peak RSS of weave at 1M and 10M rows (needs ~4.5 GB of free disk).
+rss: build
+	$(GO) run ./internal/pipelinebench/cmd/rss -weave bin/weave -rows 1000000,10000000 -repeat 2
+
 # The example transforms as Wasm modules, built by weave itself.
 WASM_TRANSFORMS := filter mask derive enrich
 wasm: build
 	@mkdir -p build/wasm
 	@for t in $(WASM_TRANSFORMS); do ./bin/weave build transforms/$$t -o build/wasm/$$t.wasm || exit 1; done
 
+# Runs the bundled pipeline: the orders job on testdata/orders.csv (two
+# malformed rows) through Wasm filter/mask/derive and a native rename into
+# Parquet and JSON Lines, rejects to a dead-letter file.
 demo: build wasm
 	rm -rf out/demo
 	OUT=out/demo ./bin/weave run testdata/pipelines/demo.yaml
@@ -106,4 +115,4 @@ fuzz:
 	done
 
 clean:
-	rm -rf bin build out bench.txt docs/connectors.md.tmp
+	rm -rf bin build out bench.txt bench-pipelines.txt docs/connectors.md.tmp
