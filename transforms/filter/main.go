@@ -79,48 +79,81 @@ func stringFilter(s *guest.Setup, c config) (guest.ProcessFunc, error) {
 		return nil, fmt.Errorf("config: op %q does not apply to strings (use == or !=)", c.Op)
 	}
 	col := guest.ReadString(s, c.Column)
+	if len(set) == 1 {
+		var want string
+		for k := range set {
+			want = k
+		}
+		inv := byte(0xff) // != : keep the rows that differ
+		if keep {
+			inv = 0
+		}
+		return func(b *guest.Batch) error {
+			v := col.View(b)
+			sel := b.KeepBits()
+			o32, o64, data := v.Raw()
+			if o32 != nil {
+				strEq(sel, o32, data, want, inv)
+			} else {
+				strEq(sel, o64, data, want, inv)
+			}
+			andValid(sel, v.Validity())
+			return nil
+		}, nil
+	}
 	return func(b *guest.Batch) error {
 		v := col.View(b)
-		for i := range b.Len() {
-			if !v.Valid(i) || set[v.Value(i)] != keep {
-				b.Drop(i)
+		sel := b.KeepBits()
+		n := b.Len()
+		for j := 0; j < n; j += 8 {
+			var m byte
+			for k := range min(8, n-j) {
+				if set[v.Value(j+k)] == keep {
+					m |= 1 << k
+				}
 			}
+			sel[j>>3] = m
 		}
+		andValid(sel, v.Validity())
 		return nil
 	}, nil
 }
 
 type number interface{ ~int32 | ~int64 | ~float64 }
 
+// numberFilter specialises the comparison at setup: < and <= are > and >=
+// on negated operands (exact in float64, NaN still never matches) and != is
+// the complement of ==, so three kernels cover the six ops, each filling
+// the selection 64 rows per loop iteration with no call in the loop.
 func numberFilter[T number](s *guest.Setup, c config, col guest.Col[T]) (guest.ProcessFunc, error) {
 	x, ok := c.Value.(float64)
 	if !ok {
 		return nil, fmt.Errorf("config: value must be a number for column %q", c.Column)
 	}
-	var pred func(v float64) bool
+	var kernel func(sel []byte, vals []T, sign, x float64, inv byte)
+	sign, inv := 1.0, byte(0)
 	switch c.Op {
 	case "==":
-		pred = func(v float64) bool { return v == x }
+		kernel = fillEQ[T]
 	case "!=":
-		pred = func(v float64) bool { return v != x }
+		kernel, inv = fillEQ[T], 0xff
 	case "<":
-		pred = func(v float64) bool { return v < x }
+		kernel, sign = fillGT[T], -1
 	case "<=":
-		pred = func(v float64) bool { return v <= x }
+		kernel, sign = fillGE[T], -1
 	case ">":
-		pred = func(v float64) bool { return v > x }
+		kernel = fillGT[T]
 	case ">=":
-		pred = func(v float64) bool { return v >= x }
+		kernel = fillGE[T]
 	default:
 		return nil, fmt.Errorf("config: unknown op %q (==, !=, <, <=, >, >=)", c.Op)
 	}
+	sx := sign * x
 	return func(b *guest.Batch) error {
 		v := col.View(b)
-		for i, val := range v.Values {
-			if !v.Valid(i) || !pred(float64(val)) {
-				b.Drop(i)
-			}
-		}
+		sel := b.KeepBits()
+		kernel(sel, v.Values, sign, sx, inv)
+		andValid(sel, v.Validity())
 		return nil
 	}, nil
 }

@@ -108,6 +108,12 @@ func (c Col[T]) View(b *Batch) FixedView[T] {
 // Valid reports whether row i is not null.
 func (v FixedView[T]) Valid(i int) bool { return v.valid == nil || v.valid[i>>3]&(1<<(i&7)) != 0 }
 
+// Validity returns the column's validity bitmap in this batch (bit i&7 of
+// byte i>>3 is row i, 1 = not null), or nil when the batch has no nulls in
+// it: a stage can test that once per batch instead of calling Valid per
+// row, or combine it with a selection a byte at a time.
+func (v FixedView[T]) Validity() []byte { return v.valid }
+
 // BoolCol is a bool input column.
 type BoolCol struct{ slot int }
 
@@ -204,3 +210,14 @@ func (v StrView) Value(i int) string {
 
 // Valid reports whether row i is not null.
 func (v StrView) Valid(i int) bool { return v.valid == nil || v.valid[i>>3]&(1<<(i&7)) != 0 }
+
+// Validity is FixedView.Validity for a variable-width column.
+func (v StrView) Validity() []byte { return v.valid }
+
+// Raw returns the column's offsets and value bytes for loops that read
+// them directly: exactly one of offs32 and offs64 is non-nil, it has
+// Len()+1 entries starting at 0, and row i is data[offs[i]:offs[i+1]].
+// Nothing may be written through them.
+func (v StrView) Raw() (offs32 []int32, offs64 []int64, data []byte) {
+	return v.offs32, v.offs64, v.data
+}

@@ -128,9 +128,7 @@ type outCol struct {
 func (c *outCol) setNull(n, i int) {
 	if !c.hasNull {
 		c.valid = grow(c.valid, (n+7)/8)
-		for j := range c.valid {
-			c.valid[j] = 0xff
-		}
+		fillOnes(c.valid)
 		c.hasNull = true
 	}
 	c.valid[i>>3] &^= 1 << (i & 7)

@@ -1,0 +1,153 @@
+package wasmabi
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"testing"
+
+	"github.com/apache/arrow/go/v15/arrow/memory"
+)
+
+// bigOrders is n rows with edge-value amounts (NaN, ±Inf, ±0, ±0.5 steps,
+// values past int64 after ×100) and, when nulls, null amounts and
+// countries: enough rows for the filter's 64-row blocks and derive's
+// 8-row blocks plus a tail.
+func bigOrders(n int, nulls bool) []order {
+	r := rand.New(rand.NewPCG(7, uint64(n)))
+	edges := []float64{0, math.Copysign(0, -1), math.NaN(), math.Inf(1), math.Inf(-1), 0.005, -0.005,
+		0.125, -0.125, 1e17, -1e17, 9.3e16, -9.3e16, 92233720368547758, 1e300, 0.49999999999999994}
+	countries := []string{"FR", "XX", "US", "X", "XXX", "", "GERMANY!", "LONGCOUNTRY"}
+	rows := make([]order, n)
+	for i := range rows {
+		a := float64(r.IntN(41)-20) / 4
+		if r.IntN(4) == 0 {
+			a = edges[r.IntN(len(edges))]
+		}
+		rows[i] = order{int64(i), ptr("x@y"), ptr(countries[r.IntN(len(countries))]), ptr(a)}
+		if nulls && r.IntN(7) == 0 {
+			rows[i].amount = nil
+		}
+		if nulls && r.IntN(7) == 0 {
+			rows[i].country = nil
+		}
+	}
+	return rows
+}
+
+// TestFilterDeriveBlocks checks the filter's and derive's block kernels
+// against the per-row semantics on batches larger than a block.
+func TestFilterDeriveBlocks(t *testing.T) {
+	ctx := context.Background()
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	cmp := map[string]func(a, b float64) bool{
+		"==": func(a, b float64) bool { return a == b }, "!=": func(a, b float64) bool { return a != b },
+		"<": func(a, b float64) bool { return a < b }, "<=": func(a, b float64) bool { return a <= b },
+		">": func(a, b float64) bool { return a > b }, ">=": func(a, b float64) bool { return a >= b },
+	}
+	type filterCase struct {
+		conf map[string]any
+		keep func(o order) bool
+	}
+	var cases []filterCase
+	for op, f := range cmp {
+		for _, x := range []float64{0, 0.5, -1.25, 1e17} {
+			cases = append(cases, filterCase{
+				map[string]any{"column": "amount", "op": op, "value": x},
+				func(o order) bool { return o.amount != nil && f(*o.amount, x) },
+			})
+		}
+	}
+	for _, op := range []string{"==", "!="} {
+		for _, v := range []any{"XX", "X", "", "GERMANY!", "LONGCOUNTRY", []string{"XX", "FR"}} {
+			set := map[string]bool{}
+			if s, ok := v.(string); ok {
+				set[s] = true
+			} else {
+				for _, s := range v.([]string) {
+					set[s] = true
+				}
+			}
+			cases = append(cases, filterCase{
+				map[string]any{"column": "country", "op": op, "value": v},
+				func(o order) bool { return o.country != nil && set[*o.country] == (op == "==") },
+			})
+		}
+	}
+	for _, n := range []int{1, 63, 64, 1000, 4099} {
+		for _, nulls := range []bool{false, true} {
+			rows := bigOrders(n, nulls)
+			rec := orders(mem, rows)
+			for _, c := range cases {
+				name := fmt.Sprintf("n=%d/nulls=%v/%v %v %v", n, nulls, c.conf["column"], c.conf["op"], c.conf["value"])
+				s := newStage(t, "filter", c.conf, mem, NewConfig())
+				if _, err := s.Bind(ctx, ordersSchema); err != nil {
+					t.Fatal(name, err)
+				}
+				out, _, err := s.Process(ctx, rec)
+				if err != nil {
+					t.Fatal(name, err)
+				}
+				var want []string
+				for _, o := range rows {
+					if c.keep(o) {
+						want = append(want, strconv.FormatInt(o.id, 10))
+					}
+				}
+				if got := column(out, "id"); !slices.Equal(got, want) && !(len(got) == 0 && len(want) == 0) {
+					t.Errorf("%s: kept %d rows, want %d", name, len(got), len(want))
+				}
+				out.Release()
+				_ = s.Close()
+			}
+
+			s := newStage(t, "derive", nil, mem, NewConfig())
+			if _, err := s.Bind(ctx, ordersSchema); err != nil {
+				t.Fatal(err)
+			}
+			out, rejects, err := s.Process(ctx, rec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var wantIDs, wantCents []string
+			var wantRejects []int
+			for i, o := range rows {
+				if o.amount == nil {
+					wantIDs, wantCents = append(wantIDs, strconv.Itoa(i)), append(wantCents, "null")
+					continue
+				}
+				y := math.Round(*o.amount * 100)
+				if math.IsNaN(y) || y >= float64(math.MaxInt64) || y < -float64(math.MaxInt64) {
+					wantRejects = append(wantRejects, i)
+					continue
+				}
+				wantIDs, wantCents = append(wantIDs, strconv.Itoa(i)), append(wantCents, strconv.FormatInt(int64(y), 10))
+			}
+			var gotRejects []int
+			for _, e := range rejects {
+				gotRejects = append(gotRejects, e.Row)
+			}
+			if !slices.Equal(gotRejects, wantRejects) {
+				t.Errorf("derive n=%d nulls=%v: rejected rows %v, want %v", n, nulls, gotRejects, wantRejects)
+			}
+			if got := column(out, "id"); !slices.Equal(got, wantIDs) {
+				t.Errorf("derive n=%d nulls=%v: ids differ", n, nulls)
+			}
+			if got := column(out, "amount_cents"); !slices.Equal(got, wantCents) {
+				for i := range min(len(got), len(wantCents)) {
+					if got[i] != wantCents[i] {
+						t.Errorf("derive n=%d nulls=%v: row id %s: amount_cents %s, want %s", n, nulls, wantIDs[i], got[i], wantCents[i])
+						break
+					}
+				}
+			}
+			out.Release()
+			_ = s.Close()
+			rec.Release()
+		}
+	}
+}
