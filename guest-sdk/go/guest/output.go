@@ -107,6 +107,16 @@ func (sb *StrBuilder) AppendBytes(p []byte) {
 	sb.c.offs = append(sb.c.offs, int32(len(sb.c.values)))
 }
 
+// Raw returns the builder's value bytes and offsets, for loops that write
+// rows without a call per row (under a stage timeout every call and loop
+// iteration in a Go guest costs an exit to the host, wasmabi/BENCH_NOTES.md).
+// *offs holds len(*values) after each row so far, after a leading 0: to
+// add a row, append its bytes to *values and then len(*values) to *offs.
+// Bytes past len(*values), within its capacity, may be used as scratch.
+// Store the slices back through the pointers before calling the builder's
+// other methods (AppendNull, Append…) and reload them after.
+func (sb *StrBuilder) Raw() (values *[]byte, offs *[]int32) { return &sb.c.values, &sb.c.offs }
+
 // AppendNull adds a null for the next row.
 func (sb *StrBuilder) AppendNull(b *Batch) {
 	i := len(sb.c.offs) - 1
