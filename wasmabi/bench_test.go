@@ -58,15 +58,18 @@ var natives = map[string]nativeFn{
 				kept++
 			}
 		}
-		cols := make([]arrow.Array, rec.NumCols())
-		for c := range cols {
-			cols[c], _ = filterArray(mem, rec.Column(c), keep, kept)
+		return filterRecord(mem, rec, keep, kept)
+	},
+	"filter_country": func(mem memory.Allocator, rec arrow.Record) arrow.Record {
+		a := rec.Column(2).(*array.String)
+		keep, kept := make([]bool, a.Len()), 0
+		for i := range a.Len() {
+			if a.IsValid(i) && a.Value(i) != "XX" {
+				keep[i] = true
+				kept++
+			}
 		}
-		out := array.NewRecord(rec.Schema(), cols, int64(kept))
-		for _, c := range cols {
-			c.Release()
-		}
-		return out
+		return filterRecord(mem, rec, keep, kept)
 	},
 	"mask": func(mem memory.Allocator, rec arrow.Record) arrow.Record {
 		a := rec.Column(1).(*array.String)
@@ -104,8 +107,22 @@ var natives = map[string]nativeFn{
 var benchConf = map[string]any{
 	"identity": map[string]any{"floats": []string{"amount"}, "strings": []string{"email"}},
 	"filter":   map[string]any{"column": "amount", "op": ">=", "value": 0},
-	"mask":     map[string]any{"columns": []string{"email"}},
-	"derive":   nil,
+	// filter_country is the orders job's second filter (a string column).
+	"filter_country": map[string]any{"column": "country", "op": "!=", "value": "XX"},
+	"mask":           map[string]any{"columns": []string{"email"}},
+	"derive":         nil,
+}
+
+func filterRecord(mem memory.Allocator, rec arrow.Record, keep []bool, kept int) arrow.Record {
+	cols := make([]arrow.Array, rec.NumCols())
+	for c := range cols {
+		cols[c], _ = filterArray(mem, rec.Column(c), keep, kept)
+	}
+	out := array.NewRecord(rec.Schema(), cols, int64(kept))
+	for _, c := range cols {
+		c.Release()
+	}
+	return out
 }
 
 // BenchmarkStages: 1M rows (16 × 64K) per op through each transform as a
@@ -116,13 +133,13 @@ func BenchmarkStages(b *testing.B) {
 	rec := benchRecord(mem, benchBatch)
 	defer rec.Release()
 	ctx := context.Background()
-	for _, name := range []string{"identity", "filter", "mask", "derive"} {
+	for _, name := range []string{"identity", "filter", "filter_country", "mask", "derive"} {
 		for _, v := range []struct {
 			name string
 			cfg  Config
 		}{{"wasm", NewConfig()}, {"wasm-no-timeout", NewConfig().WithTimeout(0)}} {
 			b.Run(name+"/"+v.name, func(b *testing.B) {
-				s := newStage(b, name, benchConf[name], mem, v.cfg)
+				s := newStage(b, strings.TrimSuffix(name, "_country"), benchConf[name], mem, v.cfg)
 				if _, err := s.Bind(ctx, benchSchema); err != nil {
 					b.Fatal(err)
 				}
