@@ -38,4 +38,16 @@
 // Column views are zero-copy: View returns slices over the host-written
 // buffers, valid until the ProcessFunc returns. Output columns are buffers
 // the SDK reuses from batch to batch. See wasmabi/ABI.md for the wire format.
+//
+// # Performance under a stage timeout
+//
+// With a timeout (the default) the runtime makes every taken jump in a Go
+// guest — each loop iteration, each non-inlined call, each branch around
+// an if — leave compiled code for a check, so a stage's cost is roughly
+// its jumps per row (wasmabi/BENCH_NOTES.md, session 4). For hot loops the
+// SDK exposes the raw buffers: Batch.KeepBits fills the selection 8 or 64
+// rows at a time instead of one Drop call per row, Validity tells once per
+// batch whether a column has nulls, StrView.Raw gives offsets and bytes,
+// and StrBuilder.Raw lets a stage write output values without a call per
+// row. transforms/filter, derive and mask show the patterns.
 package guest
