@@ -35,184 +35,94 @@ func numericPrecision(typmod int32) (p, s int32, ok bool) {
 // documentation for the table).
 func newColumn(fd pgconn.FieldDescription, typeName func(oid uint32) string) (*column, error) {
 	c := &column{field: arrow.Field{Name: fd.Name, Nullable: true}}
+	// infinite rejects the infinity values dates and timestamps may hold.
+	infinite := func(what string, m pgtype.InfinityModifier) error {
+		if m != pgtype.Finite {
+			return fmt.Errorf("column %q: infinite %s has no Arrow value", fd.Name, what)
+		}
+		return nil
+	}
 	switch fd.DataTypeOID {
 	case pgtype.BoolOID:
 		var v pgtype.Bool
-		c.field.Type, c.scan = arrow.FixedWidthTypes.Boolean, &v
-		c.put = func(b array.Builder) error {
-			if !v.Valid {
-				b.AppendNull()
-			} else {
-				b.(*array.BooleanBuilder).Append(v.Bool)
-			}
-			return nil
-		}
+		scalar[*array.BooleanBuilder](c, arrow.FixedWidthTypes.Boolean, &v, func() (bool, bool, error) { return v.Bool, v.Valid, nil })
 	case pgtype.Int2OID:
 		var v pgtype.Int2
-		c.field.Type, c.scan = arrow.PrimitiveTypes.Int16, &v
-		c.put = func(b array.Builder) error {
-			if !v.Valid {
-				b.AppendNull()
-			} else {
-				b.(*array.Int16Builder).Append(v.Int16)
-			}
-			return nil
-		}
+		scalar[*array.Int16Builder](c, arrow.PrimitiveTypes.Int16, &v, func() (int16, bool, error) { return v.Int16, v.Valid, nil })
 	case pgtype.Int4OID:
 		var v pgtype.Int4
-		c.field.Type, c.scan = arrow.PrimitiveTypes.Int32, &v
-		c.put = func(b array.Builder) error {
-			if !v.Valid {
-				b.AppendNull()
-			} else {
-				b.(*array.Int32Builder).Append(v.Int32)
-			}
-			return nil
-		}
+		scalar[*array.Int32Builder](c, arrow.PrimitiveTypes.Int32, &v, func() (int32, bool, error) { return v.Int32, v.Valid, nil })
 	case pgtype.Int8OID:
 		var v pgtype.Int8
-		c.field.Type, c.scan = arrow.PrimitiveTypes.Int64, &v
-		c.put = func(b array.Builder) error {
-			if !v.Valid {
-				b.AppendNull()
-			} else {
-				b.(*array.Int64Builder).Append(v.Int64)
-			}
-			return nil
-		}
+		scalar[*array.Int64Builder](c, arrow.PrimitiveTypes.Int64, &v, func() (int64, bool, error) { return v.Int64, v.Valid, nil })
 	case pgtype.Float4OID:
 		var v pgtype.Float4
-		c.field.Type, c.scan = arrow.PrimitiveTypes.Float32, &v
-		c.put = func(b array.Builder) error {
-			if !v.Valid {
-				b.AppendNull()
-			} else {
-				b.(*array.Float32Builder).Append(v.Float32)
-			}
-			return nil
-		}
+		scalar[*array.Float32Builder](c, arrow.PrimitiveTypes.Float32, &v, func() (float32, bool, error) { return v.Float32, v.Valid, nil })
 	case pgtype.Float8OID:
 		var v pgtype.Float8
-		c.field.Type, c.scan = arrow.PrimitiveTypes.Float64, &v
-		c.put = func(b array.Builder) error {
-			if !v.Valid {
-				b.AppendNull()
-			} else {
-				b.(*array.Float64Builder).Append(v.Float64)
-			}
-			return nil
-		}
+		scalar[*array.Float64Builder](c, arrow.PrimitiveTypes.Float64, &v, func() (float64, bool, error) { return v.Float64, v.Valid, nil })
 	case pgtype.NumericOID:
 		var v pgtype.Numeric
-		c.scan = &v
 		if p, s, ok := numericPrecision(fd.TypeModifier); ok && p >= 1 && p <= 38 {
-			c.field.Type = &arrow.Decimal128Type{Precision: p, Scale: s}
-			c.put = func(b array.Builder) error {
+			scalar[*array.Decimal128Builder](c, &arrow.Decimal128Type{Precision: p, Scale: s}, &v, func() (decimal128.Num, bool, error) {
 				if !v.Valid {
-					b.AppendNull()
-					return nil
+					return decimal128.Num{}, false, nil
 				}
 				n, err := numericToDecimal(v, s)
-				if err != nil {
-					return err
-				}
-				b.(*array.Decimal128Builder).Append(n)
-				return nil
-			}
-		} else {
-			// Unconstrained numeric has up to 131072 digits: text keeps them.
-			c.field.Type = arrow.BinaryTypes.String
-			c.put = func(b array.Builder) error {
-				if !v.Valid {
-					b.AppendNull()
-					return nil
-				}
-				t, err := v.Value()
-				if err != nil {
-					return err
-				}
-				b.(*array.StringBuilder).Append(t.(string))
-				return nil
-			}
-		}
-	case pgtype.TextOID, pgtype.VarcharOID, pgtype.BPCharOID, pgtype.NameOID, pgtype.UUIDOID, pgtype.JSONOID, pgtype.JSONBOID:
-		var v pgtype.Text
-		c.field.Type, c.scan = arrow.BinaryTypes.String, &v
-		if fd.DataTypeOID == pgtype.JSONOID || fd.DataTypeOID == pgtype.JSONBOID {
-			// The JSON codecs scan into a string but not into pgtype.Text.
-			var s *string
-			c.scan = &s
-			c.put = func(b array.Builder) error {
-				if s == nil {
-					b.AppendNull()
-				} else {
-					b.(*array.StringBuilder).Append(*s)
-				}
-				return nil
-			}
+				return n, true, err
+			})
 			break
 		}
-		c.put = func(b array.Builder) error {
+		// Unconstrained numeric has up to 131072 digits: text keeps them.
+		scalar[*array.StringBuilder](c, arrow.BinaryTypes.String, &v, func() (string, bool, error) {
 			if !v.Valid {
-				b.AppendNull()
-			} else {
-				b.(*array.StringBuilder).Append(v.String)
+				return "", false, nil
 			}
-			return nil
-		}
+			t, err := v.Value()
+			if err != nil {
+				return "", true, err
+			}
+			return t.(string), true, nil
+		})
+	case pgtype.JSONOID, pgtype.JSONBOID:
+		// The JSON codecs scan into a string but not into pgtype.Text.
+		var s *string
+		scalar[*array.StringBuilder](c, arrow.BinaryTypes.String, &s, func() (string, bool, error) {
+			if s == nil {
+				return "", false, nil
+			}
+			return *s, true, nil
+		})
+	case pgtype.TextOID, pgtype.VarcharOID, pgtype.BPCharOID, pgtype.NameOID, pgtype.UUIDOID:
+		var v pgtype.Text
+		scalar[*array.StringBuilder](c, arrow.BinaryTypes.String, &v, func() (string, bool, error) { return v.String, v.Valid, nil })
 	case pgtype.ByteaOID:
 		var v []byte
-		c.field.Type, c.scan = arrow.BinaryTypes.Binary, &v
-		c.put = func(b array.Builder) error {
-			if v == nil {
-				b.AppendNull()
-			} else {
-				b.(*array.BinaryBuilder).Append(v)
-			}
-			return nil
-		}
+		scalar[*array.BinaryBuilder](c, arrow.BinaryTypes.Binary, &v, func() ([]byte, bool, error) { return v, v != nil, nil })
 	case pgtype.DateOID:
 		var v pgtype.Date
-		c.field.Type, c.scan = arrow.FixedWidthTypes.Date32, &v
-		c.put = func(b array.Builder) error {
-			switch {
-			case !v.Valid:
-				b.AppendNull()
-			case v.InfinityModifier != pgtype.Finite:
-				return fmt.Errorf("column %q: infinite date has no Arrow value", fd.Name)
-			default:
-				b.(*array.Date32Builder).Append(arrow.Date32FromTime(v.Time))
+		scalar[*array.Date32Builder](c, arrow.FixedWidthTypes.Date32, &v, func() (arrow.Date32, bool, error) {
+			if !v.Valid {
+				return 0, false, nil
 			}
-			return nil
-		}
+			return arrow.Date32FromTime(v.Time), true, infinite("date", v.InfinityModifier)
+		})
 	case pgtype.TimestampOID:
 		var v pgtype.Timestamp
-		c.field.Type, c.scan = &arrow.TimestampType{Unit: arrow.Microsecond}, &v
-		c.put = func(b array.Builder) error {
-			switch {
-			case !v.Valid:
-				b.AppendNull()
-			case v.InfinityModifier != pgtype.Finite:
-				return fmt.Errorf("column %q: infinite timestamp has no Arrow value", fd.Name)
-			default:
-				b.(*array.TimestampBuilder).Append(arrow.Timestamp(v.Time.UnixMicro()))
+		scalar[*array.TimestampBuilder](c, &arrow.TimestampType{Unit: arrow.Microsecond}, &v, func() (arrow.Timestamp, bool, error) {
+			if !v.Valid {
+				return 0, false, nil
 			}
-			return nil
-		}
+			return arrow.Timestamp(v.Time.UnixMicro()), true, infinite("timestamp", v.InfinityModifier)
+		})
 	case pgtype.TimestamptzOID:
 		var v pgtype.Timestamptz
-		c.field.Type, c.scan = tsUTC, &v
-		c.put = func(b array.Builder) error {
-			switch {
-			case !v.Valid:
-				b.AppendNull()
-			case v.InfinityModifier != pgtype.Finite:
-				return fmt.Errorf("column %q: infinite timestamp has no Arrow value", fd.Name)
-			default:
-				b.(*array.TimestampBuilder).Append(arrow.Timestamp(v.Time.UnixMicro()))
+		scalar[*array.TimestampBuilder](c, tsUTC, &v, func() (arrow.Timestamp, bool, error) {
+			if !v.Valid {
+				return 0, false, nil
 			}
-			return nil
-		}
+			return arrow.Timestamp(v.Time.UnixMicro()), true, infinite("timestamp", v.InfinityModifier)
+		})
 	default:
 		return nil, fmt.Errorf("column %q has type %s (OID %d), which has no Arrow mapping: cast it in a query (%q::text)",
 			fd.Name, typeName(fd.DataTypeOID), fd.DataTypeOID, fd.Name)
@@ -220,7 +130,29 @@ func newColumn(fd pgconn.FieldDescription, typeName func(oid uint32) string) (*c
 	return c, nil
 }
 
-// numericToDecimal scales v (Int × 10^Exp) to scale digits after the point.
+// scalar wires a column: scan is what rows.Scan fills, and get reads the
+// value from it after each row (ok false for NULL, err for a value Arrow
+// cannot hold). One helper for every type keeps the NULL and error
+// handling in one place.
+func scalar[B interface {
+	array.Builder
+	Append(T)
+}, T any](c *column, typ arrow.DataType, scan any, get func() (T, bool, error)) {
+	c.field.Type, c.scan = typ, scan
+	c.put = func(b array.Builder) error {
+		x, ok, err := get()
+		switch {
+		case err != nil:
+			return err
+		case !ok:
+			b.AppendNull()
+		default:
+			b.(B).Append(x)
+		}
+		return nil
+	}
+}
+
 func numericToDecimal(v pgtype.Numeric, scale int32) (decimal128.Num, error) {
 	if v.NaN || v.InfinityModifier != pgtype.Finite {
 		return decimal128.Num{}, fmt.Errorf("numeric %s has no decimal128 value", fmtNumeric(v))
