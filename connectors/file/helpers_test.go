@@ -11,7 +11,6 @@ import (
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/memory"
-	"gopkg.in/yaml.v3"
 
 	"github.com/dataweaver/dataweaver/connectors/internal/conformance"
 	"github.com/dataweaver/dataweaver/engine"
@@ -29,16 +28,11 @@ import (
 // pipeline loader does, and builds the source.
 func newSourceYAML(t testing.TB, text string, b engine.Build) (engine.Source, error) {
 	t.Helper()
-	var doc yaml.Node
-	if err := yaml.Unmarshal([]byte(text), &doc); err != nil {
-		t.Fatalf("test YAML %q: %v", text, err)
+	s, err := conformance.BuildStep(t, engine.KindSource, "file", text, b)
+	if err != nil {
+		return nil, err
 	}
-	p := engine.DefaultEnvironment().Lookup(engine.KindSource, "file")
-	conf, errs := p.Spec.Parse(doc.Content[0], "p.yaml", "source.file")
-	if len(errs) > 0 {
-		return nil, errs
-	}
-	return p.NewSource(conf, b)
+	return s.(engine.Source), nil
 }
 
 func mustSource(t testing.TB, text string, b engine.Build) *Source {
@@ -52,16 +46,11 @@ func mustSource(t testing.TB, text string, b engine.Build) *Source {
 
 func newSinkYAML(t testing.TB, text string, b engine.Build) (engine.Sink, error) {
 	t.Helper()
-	var doc yaml.Node
-	if err := yaml.Unmarshal([]byte(text), &doc); err != nil {
-		t.Fatalf("test YAML %q: %v", text, err)
+	s, err := conformance.BuildStep(t, engine.KindSink, "file", text, b)
+	if err != nil {
+		return nil, err
 	}
-	p := engine.DefaultEnvironment().Lookup(engine.KindSink, "file")
-	conf, errs := p.Spec.Parse(doc.Content[0], "p.yaml", "sinks[0].file")
-	if len(errs) > 0 {
-		return nil, errs
-	}
-	return p.NewSink(conf, b)
+	return s.(engine.Sink), nil
 }
 
 func mustSink(t testing.TB, text string, b engine.Build) *Sink {

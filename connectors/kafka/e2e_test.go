@@ -1,9 +1,7 @@
 package kafka
 
 import (
-	"context"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
@@ -13,25 +11,7 @@ import (
 	"github.com/dataweaver/dataweaver/connectors/generate"
 	"github.com/dataweaver/dataweaver/connectors/internal/conformance"
 	mem "github.com/dataweaver/dataweaver/connectors/memory"
-	"github.com/dataweaver/dataweaver/engine/config"
 )
-
-// runPipeline parses and runs a pipeline file's text.
-func runPipeline(t *testing.T, mem memory.Allocator, text string) {
-	t.Helper()
-	opts := config.Options{Mem: mem, Logger: slog.New(slog.DiscardHandler)}
-	f, err := config.Parse([]byte(text), "t.yaml", opts)
-	if err != nil {
-		t.Fatalf("parse:\n%s\n%v", text, err)
-	}
-	p, err := config.Build(f, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.Run(context.Background()); err != nil {
-		t.Fatalf("run:\n%s\n%v", text, err)
-	}
-}
 
 // TestGenerateToKafkaAndBack: generate → Kafka sink, then Kafka source →
 // memory sink, on one partition so the order is kept: the memory sink
@@ -42,7 +22,7 @@ func TestGenerateToKafkaAndBack(t *testing.T) {
 			// First, so its leak checks run after the cluster has stopped.
 			checked := conformance.Checked(t)
 			brokers := startCluster(t, 1, "orders")
-			runPipeline(t, checked, fmt.Sprintf(`
+			conformance.RunPipeline(t, checked, fmt.Sprintf(`
 batch: {rows: 500}
 source:
   generate: {preset: orders, rows: 5003}
@@ -54,7 +34,7 @@ sinks:
 			if c.name == "avro" {
 				src = "codec: avro, avro: {schema_file: " + q(writeOrdersAvsc(t)) + "}"
 			}
-			runPipeline(t, checked, fmt.Sprintf(`
+			conformance.RunPipeline(t, checked, fmt.Sprintf(`
 batch: {rows: 700, linger: 50ms}
 source:
   kafka: {brokers: %[1]s, topics: [orders], group: e2e, stop_at_end: true, %[2]s}

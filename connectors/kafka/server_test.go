@@ -15,6 +15,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/dataweaver/dataweaver/codec"
+	"github.com/dataweaver/dataweaver/connectors/internal/conformance"
 	"github.com/dataweaver/dataweaver/engine"
 )
 
@@ -103,19 +104,8 @@ func encode(t testing.TB, conf codec.Config, rec arrow.Record, mem memory.Alloca
 
 func build(t testing.TB, kind, text string, b engine.Build) (any, error) {
 	t.Helper()
-	var doc yaml.Node
-	if err := yaml.Unmarshal([]byte(text), &doc); err != nil {
-		t.Fatalf("test YAML %q: %v", text, err)
-	}
-	p := engine.DefaultEnvironment().Lookup(kind, "kafka")
-	conf, errs := p.Spec.Parse(doc.Content[0], "p.yaml", kind+".kafka")
-	if len(errs) > 0 {
-		return nil, errs
-	}
-	if kind == engine.KindSource {
-		return p.NewSource(conf, b)
-	}
-	return p.NewSink(conf, b)
+	const name = "kafka"
+	return conformance.BuildStep(t, kind, name, text, b)
 }
 
 func mustSource(t testing.TB, text string, b engine.Build) *Source {

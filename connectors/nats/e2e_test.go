@@ -1,9 +1,7 @@
 package nats
 
 import (
-	"context"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
@@ -13,25 +11,7 @@ import (
 	"github.com/dataweaver/dataweaver/connectors/generate"
 	"github.com/dataweaver/dataweaver/connectors/internal/conformance"
 	mem "github.com/dataweaver/dataweaver/connectors/memory"
-	"github.com/dataweaver/dataweaver/engine/config"
 )
-
-// runPipeline parses and runs a pipeline file's text.
-func runPipeline(t *testing.T, mem memory.Allocator, text string) {
-	t.Helper()
-	opts := config.Options{Mem: mem, Logger: slog.New(slog.DiscardHandler)}
-	f, err := config.Parse([]byte(text), "t.yaml", opts)
-	if err != nil {
-		t.Fatalf("parse:\n%s\n%v", text, err)
-	}
-	p, err := config.Build(f, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.Run(context.Background()); err != nil {
-		t.Fatalf("run:\n%s\n%v", text, err)
-	}
-}
 
 // TestGenerateToJetStreamAndBack: generate → JetStream sink (also copied
 // to a memory sink), then JetStream source → memory sink; both memory
@@ -44,7 +24,7 @@ func TestGenerateToJetStreamAndBack(t *testing.T) {
 			url := startServer(t)
 			createStream(t, url, "ORDERS", "orders.>")
 			schema := "{id: int64, customer: utf8, email: utf8, country: utf8, amount: float64, ts: \"timestamp[us, UTC]\", note: utf8}"
-			runPipeline(t, checked, fmt.Sprintf(`
+			conformance.RunPipeline(t, checked, fmt.Sprintf(`
 batch: {rows: 500}
 source:
   generate: {preset: orders, rows: 5003}
@@ -56,7 +36,7 @@ sinks:
 			if c.name == "avro" {
 				src = "codec: avro, avro: {schema_file: " + q(writeOrdersAvsc(t)) + "}"
 			}
-			runPipeline(t, checked, fmt.Sprintf(`
+			conformance.RunPipeline(t, checked, fmt.Sprintf(`
 batch: {rows: 700, linger: 50ms}
 source:
   nats_jetstream: {urls: [%[1]s], stream: ORDERS, durable: e2e, stop_at_end: true, %[2]s}

@@ -9,8 +9,8 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-	"gopkg.in/yaml.v3"
 
+	"github.com/dataweaver/dataweaver/connectors/internal/conformance"
 	"github.com/dataweaver/dataweaver/engine"
 )
 
@@ -66,23 +66,11 @@ func publish(t testing.TB, js jetstream.JetStream, subject string, msgs ...[]byt
 
 func build(t testing.TB, kind, text string, b engine.Build) (any, error) {
 	t.Helper()
-	var doc yaml.Node
-	if err := yaml.Unmarshal([]byte(text), &doc); err != nil {
-		t.Fatalf("test YAML %q: %v", text, err)
-	}
 	name := "nats"
 	if kind == engine.KindSource {
 		name = "nats_jetstream"
 	}
-	p := engine.DefaultEnvironment().Lookup(kind, name)
-	conf, errs := p.Spec.Parse(doc.Content[0], "p.yaml", kind+"."+name)
-	if len(errs) > 0 {
-		return nil, errs
-	}
-	if kind == engine.KindSource {
-		return p.NewSource(conf, b)
-	}
-	return p.NewSink(conf, b)
+	return conformance.BuildStep(t, kind, name, text, b)
 }
 
 func mustSource(t testing.TB, text string, b engine.Build) *Source {

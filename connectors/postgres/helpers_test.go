@@ -9,7 +9,6 @@ import (
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/memory"
 	"github.com/jackc/pgx/v5"
-	"gopkg.in/yaml.v3"
 
 	"github.com/dataweaver/dataweaver/connectors/internal/conformance"
 	"github.com/dataweaver/dataweaver/connectors/postgres/internal/pgtest"
@@ -24,19 +23,8 @@ func TestMain(m *testing.M) {
 
 func build(t testing.TB, kind, text string, b engine.Build) (any, error) {
 	t.Helper()
-	var doc yaml.Node
-	if err := yaml.Unmarshal([]byte(text), &doc); err != nil {
-		t.Fatalf("test YAML %q: %v", text, err)
-	}
-	p := engine.DefaultEnvironment().Lookup(kind, "postgres")
-	conf, errs := p.Spec.Parse(doc.Content[0], "p.yaml", kind+".postgres")
-	if len(errs) > 0 {
-		return nil, errs
-	}
-	if kind == engine.KindSource {
-		return p.NewSource(conf, b)
-	}
-	return p.NewSink(conf, b)
+	const name = "postgres"
+	return conformance.BuildStep(t, kind, name, text, b)
 }
 
 func mustSource(t testing.TB, text string, b engine.Build) *Source {

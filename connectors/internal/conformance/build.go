@@ -1,0 +1,61 @@
+package conformance
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+
+	"github.com/apache/arrow/go/v15/arrow/memory"
+	"gopkg.in/yaml.v3"
+
+	"github.com/dataweaver/dataweaver/engine"
+	"github.com/dataweaver/dataweaver/engine/config"
+)
+
+// BuildStep decodes a step's configuration (YAML text) through the spec of the
+// plugin registered as kind/name in the default environment, as the
+// pipeline loader does, and builds it. Spec problems come back as the
+// error, so tests can check them; text that is not YAML fails t.
+func BuildStep(t testing.TB, kind, name, text string, b engine.Build) (any, error) {
+	t.Helper()
+	var doc yaml.Node
+	if err := yaml.Unmarshal([]byte(text), &doc); err != nil {
+		t.Fatalf("test YAML %q: %v", text, err)
+	}
+	p := engine.DefaultEnvironment().Lookup(kind, name)
+	if p == nil {
+		t.Fatalf("no %s registered as %q", kind, name)
+	}
+	conf, errs := p.Spec.Parse(doc.Content[0], "p.yaml", kind+"."+name)
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	switch kind {
+	case engine.KindSource:
+		return p.NewSource(conf, b)
+	case engine.KindStage:
+		return p.NewStage(conf, b)
+	default:
+		return p.NewSink(conf, b)
+	}
+}
+
+// RunPipeline parses, builds and runs a pipeline file's text with the
+// default environment, failing t on any error.
+func RunPipeline(t testing.TB, mem memory.Allocator, text string) *engine.Metrics {
+	t.Helper()
+	opts := config.Options{Mem: mem, Logger: slog.New(slog.DiscardHandler)}
+	f, err := config.Parse([]byte(text), "t.yaml", opts)
+	if err != nil {
+		t.Fatalf("parse:\n%s\n%v", text, err)
+	}
+	p, err := config.Build(f, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := p.Run(context.Background())
+	if err != nil {
+		t.Fatalf("run:\n%s\n%v", text, err)
+	}
+	return m
+}
