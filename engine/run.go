@@ -190,7 +190,7 @@ func (p *Pipeline) newRun() (*runner, error) {
 	if r.buffer <= 0 {
 		r.buffer = 4
 	}
-	if r.metrics == nil || len(r.metrics.Steps) != 1+len(p.Stages)+len(p.Sinks)+btoi(p.DeadLetter != nil) {
+	if r.metrics == nil || len(r.metrics.Steps) != p.numSteps() {
 		r.metrics = p.NewMetrics()
 	}
 	steps := r.metrics.Steps
@@ -200,11 +200,13 @@ func (p *Pipeline) newRun() (*runner, error) {
 	return r, p.check()
 }
 
-func btoi(b bool) int {
-	if b {
-		return 1
+// numSteps counts the steps NewMetrics makes an entry for.
+func (p *Pipeline) numSteps() int {
+	n := 1 + len(p.Stages) + len(p.Sinks)
+	if p.DeadLetter != nil {
+		n++
 	}
-	return 0
+	return n
 }
 
 // abortSinks tells sinks that can discard their output that the run failed.

@@ -270,7 +270,7 @@ func decode(f *Field, v *yaml.Node, file, path string) (any, Errors) {
 		}
 		return out, errs
 	case KindObject:
-		return parseFieldsAny(f.Fields, v, file, path)
+		return parseFields(f.Fields, v, file, path)
 	case KindAny:
 		var out any
 		if err := v.Decode(&out); err != nil {
@@ -279,11 +279,6 @@ func decode(f *Field, v *yaml.Node, file, path string) (any, Errors) {
 		return out, nil
 	}
 	return fail("field kind %v not supported", f.Kind)
-}
-
-func parseFieldsAny(fields []*Field, v *yaml.Node, file, path string) (any, Errors) {
-	p, errs := parseFields(fields, v, file, path)
-	return p, errs
 }
 
 func contains(list []string, s string) bool {
