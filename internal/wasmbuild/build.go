@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 )
@@ -40,11 +39,11 @@ func (l Language) Supported() bool { return l.build != nil }
 // (go.mod, Cargo.toml, asconfig.json) wins over a source extension, so a
 // Rust crate with a C helper file is Rust.
 var Languages = []Language{
-	{Name: "Go", Markers: []string{"go.mod", "*.go"}, Install: "Go 1.24 or newer (https://go.dev/dl/), with `go` on PATH", build: buildGo},
-	{Name: "Rust", Markers: []string{"Cargo.toml"}, Install: "a DataWeaver Rust SDK (planned); meanwhile build with `cargo build --target wasm32-wasip1 --release`"},
-	{Name: "AssemblyScript", Markers: []string{"asconfig.json"}, Install: "a DataWeaver AssemblyScript SDK (planned); meanwhile build with `npx asc`"},
-	{Name: "C", Markers: []string{"*.c"}, Install: "a DataWeaver C SDK (planned); meanwhile build with wasi-sdk's clang --target=wasm32-wasip1"},
-	{Name: "WebAssembly text", Markers: []string{"*.wat"}, Install: "wabt's wat2wasm (apt-get install wabt), then name the .wasm in the pipeline"},
+	{Name: "Go", Markers: []string{"go.mod", "*.go"}, Install: goInstall, build: buildGo},
+	{Name: "Rust", Markers: []string{"Cargo.toml", "lib.rs", "src/lib.rs"}, Install: rustInstall, build: buildRust},
+	{Name: "AssemblyScript", Markers: []string{"asconfig.json"}, Install: asInstall, build: buildAssemblyScript},
+	{Name: "C", Markers: []string{"*.c"}, Install: cInstall, build: buildC},
+	{Name: "WebAssembly text", Markers: []string{"*.wat"}, Install: watInstall, build: buildWAT},
 }
 
 // Detect returns the language of the transform in dir. Markers are checked
@@ -119,30 +118,3 @@ func Build(ctx context.Context, o Options) (Language, string, error) {
 	return l, o.Out, nil
 }
 
-// GoArgs is the go build command line for a guest (without the package):
-// the flags the wasm stage needs (reactor module with //go:wasmexport) plus
-// reproducible, smaller output.
-func GoArgs(out string, ldflags, extra []string) []string {
-	ld := strings.Join(append([]string{"-s"}, ldflags...), " ")
-	args := []string{"build", "-buildmode=c-shared", "-trimpath", "-ldflags=" + ld, "-o", out}
-	return append(args, extra...)
-}
-
-// GoEnv is what GoArgs runs under.
-var GoEnv = []string{"GOOS=wasip1", "GOARCH=wasm"}
-
-func buildGo(ctx context.Context, o Options) error {
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		return fmt.Errorf("%w: building a Go transform needs the Go toolchain: install Go 1.24 or newer (https://go.dev/dl/) and put `go` on PATH: %w", ErrToolchain, err)
-	}
-	args := append(GoArgs(o.Out, o.LDFlags, o.Args), ".")
-	cmd := exec.CommandContext(ctx, gobin, args...)
-	cmd.Dir = o.Dir
-	cmd.Env = append(os.Environ(), GoEnv...)
-	b, err := cmd.CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("%w: in %s: GOOS=wasip1 GOARCH=wasm go %s: %w\n%s", ErrCompile, o.Dir, strings.Join(args, " "), err, strings.TrimRight(string(b), "\n"))
-	}
-	return nil
-}
