@@ -127,4 +127,3 @@ func TestCommittedModulesAreFresh(t *testing.T) {
 		t.Errorf("committed module differs from a fresh build of its source: %s; run `make wasm` and commit the result", s)
 	}
 }
-
