@@ -117,4 +117,3 @@ func Build(ctx context.Context, o Options) (Language, string, error) {
 	}
 	return l, o.Out, nil
 }
-

@@ -54,6 +54,9 @@ var cases = map[string][]tcase{
 		{name: "err-empty-target", conf: conf{"target": ""}, bindErr: true},
 		{name: "err-not-float64", conf: conf{"source": "country"}, bindErr: true},
 	},
+	"positive": {
+		{name: "fixed", conf: conf{"ignored": true}},
+	},
 	"gcd": {
 		{name: "defaults", conf: conf{}},
 		{name: "named", conf: conf{"a": "b", "b": "a", "target": "g"}},

@@ -21,6 +21,9 @@ var natives = map[string]func(conf, *arrow.Schema) (processor, error){
 	"mask":   nativeMask,
 	"derive": nativeDerive,
 	"gcd":    nativeGCD,
+	"positive": func(_ conf, s *arrow.Schema) (processor, error) {
+		return nativeFilter(conf{"column": "id", "op": ">", "value": 0}, s)
+	},
 }
 
 // rowFunc is a native transform's per-batch logic: keep[i] says whether row
