@@ -8,8 +8,8 @@ import (
 
 	"github.com/dataweaver/dataweaver/connectors/generate"
 	"github.com/dataweaver/dataweaver/connectors/internal/conformance"
+	"github.com/dataweaver/dataweaver/connectors/internal/pgtest"
 	mem "github.com/dataweaver/dataweaver/connectors/memory"
-	"github.com/dataweaver/dataweaver/connectors/postgres/internal/pgtest"
 )
 
 // TestGenerateToPostgresAndBack: generate → postgres (upsert, twice, so
