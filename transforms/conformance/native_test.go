@@ -65,36 +65,83 @@ func (p nativeProc) process(mem memory.Allocator, rec arrow.Record) (arrow.Recor
 			fields, arrs = append(fields, c.field), append(arrs, c.arr)
 		}
 	}
-	outArrs := make([]arrow.Array, len(arrs))
+	whole := array.NewRecord(arrow.NewSchema(fields, nil), arrs, int64(n))
+	if countTrue(keep) == n {
+		// Nothing dropped: the columns pass through, as in the Wasm host.
+		return whole, rejected, nil
+	}
+	defer whole.Release()
+	idx := make([]int, 0, n)
+	for i, k := range keep {
+		if k {
+			idx = append(idx, i)
+		}
+	}
+	taken := make([]arrow.Array, len(arrs))
 	for j, a := range arrs {
-		var runs []arrow.Array
-		for i := 0; i < n; {
-			if !keep[i] {
-				i++
-				continue
-			}
-			k := i
-			for k < n && keep[k] {
-				k++
-			}
-			runs = append(runs, array.NewSlice(a, int64(i), int64(k)))
-			i = k
-		}
-		var err error
-		if len(runs) == 0 {
-			outArrs[j] = array.MakeArrayOfNull(mem, a.DataType(), 0)
-		} else if outArrs[j], err = array.Concatenate(runs, mem); err != nil {
-			return nil, nil, err
-		}
-		for _, r := range runs {
-			r.Release()
-		}
+		taken[j] = take(mem, a, idx)
+		defer taken[j].Release()
 	}
-	out := array.NewRecord(arrow.NewSchema(fields, nil), outArrs, int64(countTrue(keep)))
-	for _, a := range outArrs {
-		a.Release()
+	return array.NewRecord(whole.Schema(), taken, int64(len(idx))), rejected, nil
+}
+
+// take copies rows idx of a: a type switch per column, not per row.
+func take(mem memory.Allocator, a arrow.Array, idx []int) arrow.Array {
+	b := array.NewBuilder(mem, a.DataType())
+	defer b.Release()
+	b.Reserve(len(idx))
+	valid := func(i int) bool { return a.IsValid(i) }
+	switch a := a.(type) {
+	case *array.Int32:
+		takeFixed(b.(*array.Int32Builder), a.Int32Values(), idx, valid)
+	case *array.Int64:
+		takeFixed(b.(*array.Int64Builder), a.Int64Values(), idx, valid)
+	case *array.Float64:
+		takeFixed(b.(*array.Float64Builder), a.Float64Values(), idx, valid)
+	case *array.String:
+		sb := b.(*array.StringBuilder)
+		for _, i := range idx {
+			if a.IsNull(i) {
+				sb.AppendNull()
+			} else {
+				sb.Append(a.Value(i))
+			}
+		}
+	case *array.LargeString:
+		sb := b.(*array.LargeStringBuilder)
+		for _, i := range idx {
+			if a.IsNull(i) {
+				sb.AppendNull()
+			} else {
+				sb.Append(a.Value(i))
+			}
+		}
+	case *array.Binary:
+		bb := b.(*array.BinaryBuilder)
+		for _, i := range idx {
+			if a.IsNull(i) {
+				bb.AppendNull()
+			} else {
+				bb.Append(a.Value(i))
+			}
+		}
+	default:
+		panic("take: unsupported type " + a.DataType().String())
 	}
-	return out, rejected, nil
+	return b.NewArray()
+}
+
+type fixedBuilder[T any] interface {
+	AppendValues([]T, []bool)
+}
+
+func takeFixed[T int32 | int64 | float64](b fixedBuilder[T], vals []T, idx []int, valid func(int) bool) {
+	out := make([]T, len(idx))
+	ok := make([]bool, len(idx))
+	for k, i := range idx {
+		out[k], ok[k] = vals[i], valid(i)
+	}
+	b.AppendValues(out, ok)
 }
 
 func countTrue(b []bool) int {
@@ -188,20 +235,27 @@ func nativeFilter(c conf, s *arrow.Schema) (processor, error) {
 	return nativeProc{func(_ memory.Allocator, rec arrow.Record) ([]bool, []int, []outCol) {
 		col := rec.Column(idx)
 		keep := make([]bool, col.Len())
-		for i := range keep {
-			var v float64
-			switch a := col.(type) {
-			case *array.Int32:
-				v = float64(a.Value(i))
-			case *array.Int64:
-				v = float64(a.Value(i))
-			case *array.Float64:
-				v = a.Value(i)
+		switch a := col.(type) {
+		case *array.Int32:
+			compare(keep, a.Int32Values(), cmp)
+		case *array.Int64:
+			compare(keep, a.Int64Values(), cmp)
+		case *array.Float64:
+			compare(keep, a.Float64Values(), cmp)
+		}
+		if col.NullN() > 0 {
+			for i := range keep {
+				keep[i] = keep[i] && col.IsValid(i)
 			}
-			keep[i] = col.IsValid(i) && cmp(v)
 		}
 		return keep, nil, nil
 	}}, nil
+}
+
+func compare[T int32 | int64 | float64](keep []bool, vals []T, cmp func(float64) bool) {
+	for i, v := range vals {
+		keep[i] = cmp(float64(v))
+	}
 }
 
 func number(v any) (float64, bool) {
