@@ -189,4 +189,3 @@ func BenchmarkStart(b *testing.B) {
 		})
 	}
 }
-
