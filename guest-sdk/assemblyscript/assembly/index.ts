@@ -1,0 +1,10 @@
+// DataWeaver guest SDK for AssemblyScript. See README.md.
+
+export { Buf, runeLen } from "./buffer";
+export { Batch } from "./batch";
+export { Col, FixedView, BoolCol, BoolView, StrCol, StrView, read, readBool, readString } from "./column";
+export { Out, OutBool, OutStr, StrBuilder, write, writeBool, writeString, writeBinary } from "./output";
+export { Config, Field, Setup, Stage, register } from "./setup";
+export { JSONValue, Kind, bytesEqual } from "./json";
+export { log, logBytes, LevelDebug, LevelInfo, LevelWarn, LevelError } from "./log";
+export { formatFloat } from "./format";
