@@ -15,6 +15,20 @@
 // The guarantee is at-least-once: a sink may see a message twice, and a
 // JetStream sink with msg_id_column drops such repeats.
 //
+// # Poison messages
+//
+// A message whose runs keep failing (a crash, a stage or sink error the
+// policy cannot absorb) is delivered again and again. With max_deliver
+// the source counts deliveries (the server's NumDelivered): past the
+// limit a message is not decoded but handed to the source's on_error
+// policy with its raw bytes as a reject wrapping [ErrMaxDeliver], and it
+// is terminated (not acknowledged: the server's MSG_TERMINATED advisory
+// records it) when its batch is acknowledged, that is once the dead-letter
+// sink has flushed it. The count is per message but failures are per
+// batch, so a batch that keeps failing takes every message in it past the
+// limit, not only the culprit. The server's own MaxDeliver is not used: a
+// message over it stays in the stream undelivered, and no sink sees it.
+//
 // stop_at_end turns the source into a bounded one: Read returns
 // engine.ErrEndOfInput once a fetch comes back empty and the consumer has
 // neither undelivered messages nor unacknowledged ones other than those

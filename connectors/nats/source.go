@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -38,7 +39,8 @@ var sourceSpec = spec.New("nats_jetstream").
 		"at once, after a crash they come back when ack_wait expires.\n\n"+
 		"The consumer is created, or updated, with the given durable name; its start position (deliver) only "+
 		"applies when it is first created, afterwards it resumes where it left off. Messages that do not decode "+
-		"are rows rejected with their subject, stream sequence and raw bytes and go through the source's on_error policy.").
+		"are rows rejected with their subject, stream sequence and raw bytes and go through the source's on_error policy; "+
+		"so are messages delivered more than max_deliver times (poison messages), which are then terminated.").
 	Field(connectionFields()...).
 	Field(
 		spec.String("stream").Desc("The JetStream stream to read.").Example("ORDERS"),
@@ -53,6 +55,19 @@ var sourceSpec = spec.New("nats_jetstream").
 		spec.Duration("ack_wait").Default(30*time.Second).
 			Desc("How long the server waits for an acknowledgement before redelivering. Must exceed the time a batch "+
 				"takes to reach every sink's flush, or messages are delivered twice."),
+		spec.Int("max_deliver").Default(0).
+			Desc("How many times a message may be delivered to the pipeline; 0 means no limit. A message delivered "+
+				"once more than that (the runs that read it failed or crashed before acknowledging it) is not decoded "+
+				"again: it goes with its raw bytes to the source's on_error policy (dead_letter keeps it, skip counts "+
+				"it) and is then terminated, so the server stops redelivering it. Every message of a batch that keeps "+
+				"failing is counted, not only the culprit.").
+			Example("5").
+			Validate(func(v any) error {
+				if v.(int) < 0 {
+					return errors.New("must not be negative")
+				}
+				return nil
+			}),
 		spec.Int("max_ack_pending").Default(0).Advance().
 			Desc("Messages delivered but not yet acknowledged that the server allows; 0 means 16 batches' worth."),
 		spec.Bool("stop_at_end").Default(false).
@@ -90,6 +105,7 @@ type Source struct {
 	batch   int
 	linger  time.Duration
 	stop    bool
+	maxDel  int // max_deliver; 0 for no limit
 	consCfg jetstream.ConsumerConfig
 	stream  string
 
@@ -103,11 +119,17 @@ type Source struct {
 	held    int    // messages in pending
 }
 
-// held is one batch's messages, acknowledged together.
+// held is one batch's messages, acknowledged together; poison[i] marks
+// a message rejected for max_deliver, which is terminated instead.
 type held struct {
-	seq  int64
-	msgs []jetstream.Msg
+	seq    int64
+	msgs   []jetstream.Msg
+	poison []bool // nil when the batch has none
 }
+
+// ErrMaxDeliver is wrapped by the RowError of a message the source
+// rejected because it was delivered more than max_deliver times.
+var ErrMaxDeliver = errors.New("nats: delivered more than max_deliver times")
 
 // checkpoint is what a batch hands back through Ack: the batch's number
 // (the source holds its messages) and, for logs and a later checkpoint
@@ -121,6 +143,7 @@ func newSource(conf *spec.Parsed, b engine.Build) (engine.Source, error) {
 	s := &Source{
 		name: b.Name, conn: readConnConfig(conf, b.Name), mem: b.Mem,
 		batch: b.BatchRows, linger: b.Linger, stop: conf.Bool("stop_at_end"), stream: conf.String("stream"),
+		maxDel: conf.Int("max_deliver"),
 	}
 	if s.batch <= 0 {
 		s.batch = 1000
@@ -287,16 +310,47 @@ func (s *Source) drained(ctx context.Context) (bool, error) {
 }
 
 func (s *Source) decode(msgs []jetstream.Msg) (*engine.Batch, error) {
-	data := make([][]byte, len(msgs))
-	var bytes int64
+	data := make([][]byte, 0, len(msgs))
+	var (
+		bytes   int64
+		poison  []bool
+		rejects []engine.RowError
+		kept    []int // index in msgs of each entry of data, once a message was left out
+	)
 	for i, m := range msgs {
-		data[i] = m.Data()
-		bytes += int64(len(data[i]))
+		bytes += int64(len(m.Data()))
+		if n := s.overDelivered(m); n > 0 {
+			if poison == nil {
+				poison = make([]bool, len(msgs))
+				for j := range i {
+					kept = append(kept, j)
+				}
+			}
+			poison[i] = true
+			rejects = append(rejects, engine.RowError{Row: i, Raw: m.Data(),
+				Err: fmt.Errorf("%w: delivered %d times, max_deliver is %d", ErrMaxDeliver, n, s.maxDel)})
+			continue
+		}
+		if poison != nil {
+			kept = append(kept, i)
+		}
+		data = append(data, m.Data())
 	}
-	rec, rejects, err := s.dec.Decode(data)
+	rec, bad, err := s.dec.Decode(data)
 	if err != nil {
 		s.nak(msgs)
 		return nil, fmt.Errorf("nats: decode: %w", err)
+	}
+	if poison != nil {
+		// The decoder numbered the messages it was given; the batch's
+		// rejects name their place in the batch.
+		for i := range bad {
+			bad[i].Row = kept[bad[i].Row]
+		}
+		rejects = append(rejects, bad...)
+		slices.SortFunc(rejects, func(a, b engine.RowError) int { return a.Row - b.Row })
+	} else {
+		rejects = bad
 	}
 	for i := range rejects {
 		m := msgs[rejects[i].Row]
@@ -312,13 +366,27 @@ func (s *Source) decode(msgs []jetstream.Msg) (*engine.Batch, error) {
 	s.mu.Lock()
 	cp.Batch = s.seq
 	s.seq++
-	s.pending = append(s.pending, held{seq: cp.Batch, msgs: msgs})
+	s.pending = append(s.pending, held{seq: cp.Batch, msgs: msgs, poison: poison})
 	s.held += len(msgs)
 	s.mu.Unlock()
 	return &engine.Batch{Record: rec, Rejects: rejects, Checkpoint: cp, Bytes: bytes}, nil
 }
 
-// Ack acknowledges the messages of every batch up to and including cp's.
+// overDelivered returns how often m was delivered when that is more than
+// max_deliver, else 0.
+func (s *Source) overDelivered(m jetstream.Msg) int {
+	if s.maxDel == 0 {
+		return 0
+	}
+	md, err := m.Metadata()
+	if err != nil || md.NumDelivered <= uint64(s.maxDel) {
+		return 0
+	}
+	return int(md.NumDelivered)
+}
+
+// Ack acknowledges the messages of every batch up to and including cp's,
+// and terminates those rejected for max_deliver.
 func (s *Source) Ack(ctx context.Context, cp engine.Checkpoint) error {
 	c, ok := cp.(checkpoint)
 	if !ok {
@@ -332,25 +400,58 @@ func (s *Source) Ack(ctx context.Context, cp engine.Checkpoint) error {
 		s.pending = s.pending[1:]
 	}
 	s.mu.Unlock()
-	// Plain acks are fire-and-forget; the last one waits for the server's
-	// reply, and since the server handles one connection's messages in
-	// order, every ack before it has been applied too: once Ack returns,
-	// a crash does not bring these messages back.
-	var last jetstream.Msg
+	// Plain acks and terms are fire-and-forget; the last one waits for
+	// the server's reply, and since the server handles one connection's
+	// messages in order, every one before it has been applied too: once
+	// Ack returns, a crash does not bring these messages back.
+	var (
+		last       jetstream.Msg
+		lastPoison bool
+	)
 	for _, h := range done {
-		for _, m := range h.msgs {
+		for i, m := range h.msgs {
 			if last != nil {
-				if err := last.Ack(); err != nil {
-					return fmt.Errorf("nats: ack: %w", err)
+				if err := settle(last, lastPoison); err != nil {
+					return err
 				}
 			}
-			last = m
+			last, lastPoison = m, h.poison != nil && h.poison[i]
 		}
 	}
-	if last != nil {
+	switch {
+	case last == nil:
+	case lastPoison:
+		// jetstream has no synchronous term; a term sent as a request is
+		// answered once applied, as DoubleAck's ack is.
+		if s.nc == nil {
+			return errClosed
+		}
+		if _, err := s.nc.RequestWithContext(ctx, last.Reply(), []byte("+TERM "+termReason)); err != nil {
+			return fmt.Errorf("nats: terminate up to stream sequence %d: %w", c.StreamSeq, err)
+		}
+	default:
 		if err := last.DoubleAck(ctx); err != nil {
 			return fmt.Errorf("nats: ack up to stream sequence %d: %w", c.StreamSeq, err)
 		}
+	}
+	return nil
+}
+
+// termReason is what the server's MSG_TERMINATED advisory gives as the
+// reason a poison message was terminated.
+const termReason = "dataweaver: delivered more than max_deliver times"
+
+// settle acknowledges m, or terminates it when it was rejected for
+// max_deliver, without waiting for the server.
+func settle(m jetstream.Msg, poison bool) error {
+	if poison {
+		if err := m.TermWithReason(termReason); err != nil {
+			return fmt.Errorf("nats: terminate: %w", err)
+		}
+		return nil
+	}
+	if err := m.Ack(); err != nil {
+		return fmt.Errorf("nats: ack: %w", err)
 	}
 	return nil
 }

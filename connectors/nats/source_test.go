@@ -107,6 +107,7 @@ func TestSourceConfigErrors(t *testing.T) {
 		{"{stream: S, durable: d, codec: avro}", "avro.schema or avro.schema_file"},
 		{"{stream: S, durable: d, schema: {id: int64}, avro: {encoding: raw}}", "codec is json"},
 		{"{durable: d, schema: {id: int64}}", "stream"},
+		{"{stream: S, durable: d, schema: {id: int64}, max_deliver: -1}", "must not be negative"},
 	} {
 		_, err := build(t, engine.KindSource, tc.conf, conformance.Build(mem, 10, "source"))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
