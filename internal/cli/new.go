@@ -1,0 +1,52 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	ucli "github.com/urfave/cli/v2"
+
+	"github.com/dataweaver/dataweaver/internal/scaffold"
+)
+
+func (w *weave) newCommand() *ucli.Command {
+	return &ucli.Command{
+		Name:  "new",
+		Usage: "create something from a template",
+		Subcommands: []*ucli.Command{{
+			Name:      "transform",
+			Usage:     "scaffold a working, tested Wasm transform in a language of your choice",
+			ArgsUsage: "NAME",
+			Description: "Writes NAME/ (or --dir): the transform's source, a pipeline that runs it on sample input, " +
+				"and the output that run must give. Then: cd NAME && weave build . && weave run pipeline.yaml && " +
+				"diff out/output.jsonl testdata/want.jsonl.",
+			Flags: []ucli.Flag{
+				&ucli.StringFlag{Name: "lang", Aliases: []string{"l"}, Value: "go", Usage: strings.Join(scaffold.Languages, ", ")},
+				&ucli.StringFlag{Name: "dir", Usage: "directory to create (default ./NAME)"},
+				&ucli.StringFlag{Name: "sdk", Usage: "the DataWeaver source tree to build against (default: the one the directory is in)"},
+			},
+			Action: func(c *ucli.Context) error {
+				if c.NArg() != 1 {
+					return usagef("new transform takes one NAME, got %d arguments", c.NArg())
+				}
+				dir, files, err := scaffold.New(scaffold.Options{
+					Name: c.Args().First(), Lang: c.String("lang"), Dir: c.String("dir"), SDK: c.String("sdk"),
+				})
+				if err != nil {
+					if errors.Is(err, scaffold.ErrInvalid) {
+						return usageError{err}
+					}
+					return err
+				}
+				fmt.Fprintf(w.opts.Stdout, "created %s (%s):\n", dir, c.String("lang"))
+				for _, f := range files {
+					fmt.Fprintf(w.opts.Stdout, "  %s\n", filepath.Join(dir, f))
+				}
+				fmt.Fprintf(w.opts.Stdout, "next: cd %s && weave build . && weave run pipeline.yaml && diff out/output.jsonl testdata/want.jsonl\n", dir)
+				return nil
+			},
+		}},
+	}
+}
