@@ -1,0 +1,122 @@
+//! The Rust SDK for DataWeaver Wasm stages.
+//!
+//! A transform is a `cdylib` crate built for `wasm32-wasi` (`weave build
+//! DIR` does it). It hands one setup function to [`stage!`], which defines
+//! the module's exports:
+//!
+//! ```
+//! use dataweaver_guest::{stage, Batch, Setup};
+//!
+//! fn setup(s: &mut Setup) -> Result<impl FnMut(&Batch) -> Result<(), String>, String> {
+//!     let min = s.config(&["min"])?.f64("min")?.unwrap_or(0.0);
+//!     let amount = s.read::<f64>("amount");
+//!     s.filter();
+//!     Ok(move |b: &Batch| {
+//!         let v = amount.view(b);
+//!         for (i, x) in v.values.iter().enumerate() {
+//!             if *x < min {
+//!                 b.drop_row(i);
+//!             }
+//!         }
+//!         Ok(())
+//!     })
+//! }
+//!
+//! stage!(setup);
+//! # fn main() {}
+//! ```
+//!
+//! # What the SDK hides
+//!
+//! The setup function runs at bind time, once per instance, with the
+//! stage's configuration and the input schema. What it declares (the
+//! columns it reads with [`Setup::read`], the columns it produces with
+//! [`Setup::write`], [`Setup::filter`], [`Setup::drop_column`]) is the
+//! stage's answer to the handshake: the host derives the output schema
+//! from it and copies only the read columns into the guest for every
+//! batch. The function it returns runs once per batch.
+//!
+//! Column views are zero-copy: a view's slices point into the buffers the
+//! host wrote, and their lifetime ends with the batch. Output columns are
+//! buffers the SDK reuses from batch to batch. See wasmabi/ABI.md for the
+//! wire format.
+//!
+//! # Errors and panics
+//!
+//! Setup errors (a `String`) become the bind error `weave validate`
+//! reports. A process function's `Err` fails the whole batch;
+//! [`Batch::reject`] refuses single rows, which the pipeline's error
+//! policy then handles. A panic aborts the instance (wasm32 has no
+//! unwinding): the host reports a trap with the panic message, which the
+//! standard library writes to stderr, and replaces the instance.
+//!
+//! # Performance under a stage timeout
+//!
+//! With a timeout (the default) the host checks for cancellation at every
+//! loop iteration and function entry in the guest (wasmabi/BENCH_NOTES.md),
+//! so a stage's cost grows with the iterations and calls per row. Hot
+//! loops do better working on blocks of rows: [`Batch::keep_bits`] fills
+//! the selection 8 or 64 rows at a time, views give whole slices and
+//! their validity bitmap once per batch, and [`StrBuilder::raw`] lets a
+//! stage write values without a call per row. transforms/rust/ shows the
+//! patterns.
+
+mod batch;
+pub mod bitmap;
+mod column;
+pub mod json;
+mod log;
+mod output;
+mod runtime;
+mod setup;
+pub mod testing;
+
+#[doc(hidden)]
+pub mod abi;
+
+pub use batch::Batch;
+pub use column::{BoolCol, BoolView, Col, Decimal128, Fixed, FixedView, Offsets, StrCol, StrView};
+pub use log::{log, Level};
+pub use output::{BoolOut, FixedOut, Out, OutBool, OutStr, StrBuilder};
+pub use setup::{Config, Field, Setup};
+
+/// The ABI version this SDK speaks (wasmabi/ABI.md).
+pub const ABI_VERSION: i32 = 1;
+
+/// A per-batch function, boxed: what a setup function returns when its
+/// branches make different closures.
+pub type Process = Box<dyn for<'a, 'b> FnMut(&'a Batch<'b>) -> Result<(), String>>;
+
+/// Defines the module's exports (`_initialize`, `dw_abi_version`,
+/// `dw_reserve`, `dw_bind`, `dw_process`) for a stage's setup function,
+/// `fn(&mut Setup) -> Result<P, String>` where P is the per-batch
+/// function. Use it once, at the top level of the crate.
+#[macro_export]
+macro_rules! stage {
+    ($setup:expr) => {
+        #[no_mangle]
+        pub extern "C" fn _initialize() {
+            $crate::abi::initialize()
+        }
+
+        #[no_mangle]
+        pub extern "C" fn dw_abi_version() -> i32 {
+            $crate::ABI_VERSION
+        }
+
+        #[no_mangle]
+        pub extern "C" fn dw_reserve(size: i32) -> i32 {
+            $crate::abi::reserve(size)
+        }
+
+        #[no_mangle]
+        pub extern "C" fn dw_bind(ptr: i32, len: i32) -> i32 {
+            $crate::abi::bind(ptr, len, $setup)
+        }
+
+        #[no_mangle]
+        pub extern "C" fn dw_process(batch: i32) -> i32 {
+            $crate::abi::process(batch)
+        }
+    };
+}

@@ -1,0 +1,329 @@
+//! Output columns: handles declared at setup, builders per batch. Their
+//! buffers belong to the SDK and are reused from batch to batch.
+
+use std::cell::RefMut;
+use std::marker::PhantomData;
+use std::ops::{Deref, DerefMut};
+
+use crate::batch::Batch;
+use crate::bitmap;
+use crate::column::{Decimal128, Fixed};
+
+/// A fixed-width output column's values, typed (so no cast is needed to
+/// write them, and they are aligned for their type).
+#[doc(hidden)]
+pub enum Values {
+    I8(Vec<i8>),
+    I16(Vec<i16>),
+    I32(Vec<i32>),
+    I64(Vec<i64>),
+    U8(Vec<u8>),
+    U16(Vec<u16>),
+    U32(Vec<u32>),
+    U64(Vec<u64>),
+    F32(Vec<f32>),
+    F64(Vec<f64>),
+    Dec(Vec<Decimal128>),
+    /// bool and variable-width columns keep their bytes in OutCol::bytes.
+    None,
+}
+
+macro_rules! each_values {
+    ($v:expr, $x:ident => $e:expr, $none:expr) => {
+        match $v {
+            Values::I8($x) => $e,
+            Values::I16($x) => $e,
+            Values::I32($x) => $e,
+            Values::I64($x) => $e,
+            Values::U8($x) => $e,
+            Values::U16($x) => $e,
+            Values::U32($x) => $e,
+            Values::U64($x) => $e,
+            Values::F32($x) => $e,
+            Values::F64($x) => $e,
+            Values::Dec($x) => $e,
+            Values::None => $none,
+        }
+    };
+}
+
+impl Values {
+    /// n zero values.
+    fn reset(&mut self, n: usize) {
+        each_values!(self, v => { v.clear(); v.resize(n, Default::default()) }, ())
+    }
+
+    /// The values as little-endian bytes (for the testing host).
+    pub(crate) fn le_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        each_values!(self, v => for x in v { x.write_le(&mut out) }, ());
+        out
+    }
+
+    /// Address and length in bytes, for the result descriptor.
+    pub(crate) fn raw(&self) -> (*const u8, usize) {
+        each_values!(self, v => (v.as_ptr().cast::<u8>(), std::mem::size_of_val(v.as_slice())), (std::ptr::null(), 0))
+    }
+}
+
+/// Which buffers a column has.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Kind {
+    Fixed,
+    Bool,
+    Var,
+}
+
+/// The validity bitmap of an output column, made on the first null.
+#[doc(hidden)]
+pub struct Nulls {
+    pub(crate) valid: Vec<u8>,
+    pub(crate) has_null: bool,
+    n: usize,
+}
+
+impl Nulls {
+    fn set_null(&mut self, i: usize) {
+        assert!(i < self.n, "set_null({}) in a batch of {} rows", i, self.n);
+        if !self.has_null {
+            self.valid.clear();
+            self.valid.resize((self.n + 7) / 8, 0xff);
+            self.has_null = true;
+        }
+        bitmap::clear(&mut self.valid, i);
+    }
+}
+
+/// One output column's buffers.
+#[doc(hidden)]
+pub struct OutCol {
+    pub(crate) name: String,
+    pub(crate) code: u8,
+    pub(crate) kind: Kind,
+    pub(crate) values: Values,
+    /// bool: the bits; utf8/binary: the value bytes.
+    pub(crate) bytes: Vec<u8>,
+    pub(crate) offs: Vec<i32>,
+    pub(crate) nulls: Nulls,
+    pub(crate) touched: bool,
+}
+
+impl OutCol {
+    pub(crate) fn new(name: String, code: u8, kind: Kind, values: Values) -> OutCol {
+        OutCol {
+            name,
+            code,
+            kind,
+            values,
+            bytes: vec![],
+            offs: vec![],
+            nulls: Nulls {
+                valid: vec![],
+                has_null: false,
+                n: 0,
+            },
+            touched: false,
+        }
+    }
+
+    /// Prepares the buffers for a batch of n rows: zero values, no nulls.
+    pub(crate) fn start(&mut self, n: usize) {
+        self.touched = true;
+        self.nulls.has_null = false;
+        self.nulls.n = n;
+        match self.kind {
+            Kind::Fixed => self.values.reset(n),
+            Kind::Bool => {
+                self.bytes.clear();
+                self.bytes.resize((n + 7) / 8, 0);
+            }
+            Kind::Var => {
+                self.bytes.clear();
+                self.offs.clear();
+                self.offs.push(0);
+            }
+        }
+    }
+
+    /// Whether the stage produced the whole column.
+    pub(crate) fn check(&self, n: usize) -> Result<(), String> {
+        if !self.touched {
+            return Err(format!(
+                "output column {:?} was not written for this batch",
+                self.name
+            ));
+        }
+        if self.kind == Kind::Var && self.offs.len() != n + 1 {
+            return Err(format!(
+                "output column {:?}: {} values appended for {} rows",
+                self.name,
+                self.offs.len() - 1,
+                n
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A fixed-width output column written as `[T]` (from [`crate::Setup::write`]).
+pub struct Out<T: Fixed> {
+    pub(crate) slot: usize,
+    pub(crate) _t: PhantomData<fn() -> T>,
+}
+
+impl<T: Fixed> Clone for Out<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T: Fixed> Copy for Out<T> {}
+
+/// The values of a fixed-width output column in one batch: a `[T]` of
+/// len() rows, zeroed (index it, or iterate it mutably), plus set_null.
+/// Every row must be set or marked null.
+pub struct FixedOut<'b, T> {
+    values: RefMut<'b, [T]>,
+    nulls: RefMut<'b, Nulls>,
+}
+
+impl<T: Fixed> Out<T> {
+    /// The column's values in batch b. One FixedOut per column may be
+    /// held at a time.
+    pub fn values<'b>(&self, b: &Batch<'b>) -> FixedOut<'b, T> {
+        let (values, nulls) = RefMut::map_split(b.output(self.slot), |c| {
+            (T::storage(&mut c.values).as_mut_slice(), &mut c.nulls)
+        });
+        FixedOut { values, nulls }
+    }
+}
+
+impl<'b, T> FixedOut<'b, T> {
+    /// Marks row i null.
+    pub fn set_null(&mut self, i: usize) {
+        self.nulls.set_null(i);
+    }
+}
+
+impl<'b, T> Deref for FixedOut<'b, T> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        &self.values
+    }
+}
+
+impl<'b, T> DerefMut for FixedOut<'b, T> {
+    fn deref_mut(&mut self) -> &mut [T] {
+        &mut self.values
+    }
+}
+
+/// A bool output column (from [`crate::Setup::write_bool`]).
+#[derive(Clone, Copy)]
+pub struct OutBool {
+    pub(crate) slot: usize,
+}
+
+/// A bool output column in one batch; rows start false.
+pub struct BoolOut<'b> {
+    c: RefMut<'b, OutCol>,
+}
+
+impl OutBool {
+    pub fn values<'b>(&self, b: &Batch<'b>) -> BoolOut<'b> {
+        BoolOut {
+            c: b.output(self.slot),
+        }
+    }
+}
+
+impl<'b> BoolOut<'b> {
+    pub fn set(&mut self, i: usize, v: bool) {
+        if v {
+            bitmap::set(&mut self.c.bytes, i);
+        } else {
+            bitmap::clear(&mut self.c.bytes, i);
+        }
+    }
+
+    /// The bit-packed values, for stages that fill them a byte at a time.
+    pub fn bits(&mut self) -> &mut [u8] {
+        &mut self.c.bytes
+    }
+
+    pub fn set_null(&mut self, i: usize) {
+        self.c.nulls.set_null(i);
+    }
+}
+
+/// A utf8 or binary output column (from [`crate::Setup::write_string`] or
+/// [`crate::Setup::write_binary`]), built by appending one value per row
+/// in row order.
+#[derive(Clone, Copy)]
+pub struct OutStr {
+    pub(crate) slot: usize,
+}
+
+/// Appends a variable-width column's values, one per row.
+pub struct StrBuilder<'b> {
+    c: RefMut<'b, OutCol>,
+}
+
+impl OutStr {
+    /// The column's builder for batch b.
+    pub fn builder<'b>(&self, b: &Batch<'b>) -> StrBuilder<'b> {
+        StrBuilder {
+            c: b.output(self.slot),
+        }
+    }
+}
+
+impl<'b> StrBuilder<'b> {
+    /// Makes room for about n more bytes of values.
+    pub fn reserve(&mut self, n: usize) {
+        self.c.bytes.reserve(n);
+    }
+
+    /// Adds the next row's value.
+    #[inline]
+    pub fn append(&mut self, v: &str) {
+        self.append_bytes(v.as_bytes());
+    }
+
+    /// Adds the next row's value. In a utf8 column it must be UTF-8: the
+    /// host checks every value and fails the batch otherwise.
+    #[inline]
+    pub fn append_bytes(&mut self, v: &[u8]) {
+        let c = &mut *self.c;
+        c.bytes.extend_from_slice(v);
+        c.offs.push(c.bytes.len() as i32);
+    }
+
+    /// Adds the next row's value as the concatenation of parts, without
+    /// building it first.
+    #[inline]
+    pub fn append_concat(&mut self, parts: &[&[u8]]) {
+        let c = &mut *self.c;
+        for p in parts {
+            c.bytes.extend_from_slice(p);
+        }
+        c.offs.push(c.bytes.len() as i32);
+    }
+
+    /// Adds a null for the next row.
+    pub fn append_null(&mut self) {
+        let c = &mut *self.c;
+        let i = c.offs.len() - 1;
+        c.offs.push(c.bytes.len() as i32);
+        c.nulls.set_null(i);
+    }
+
+    /// The value bytes and offsets, for loops that write rows directly:
+    /// offs holds a leading 0 and then bytes.len() after each row so far;
+    /// to add a row, extend bytes and push its new length to offs. The
+    /// SDK checks at the end of the batch that there is one offset per
+    /// row, and the host checks that they never decrease.
+    pub fn raw(&mut self) -> (&mut Vec<u8>, &mut Vec<i32>) {
+        let c = &mut *self.c;
+        (&mut c.bytes, &mut c.offs)
+    }
+}
