@@ -22,6 +22,16 @@ export class OutCol {
   touched: bool = false;
   constructor(public field: Field, public code: i32) {}
 
+  copyValidity(n: i32, validity: usize): void {
+    if (validity == 0) {
+      this.hasNull = false;
+      return;
+    }
+    this.valid.resize(<u32>(n + 7) >> 3);
+    memory.copy(this.valid.ptr, validity, this.valid.len);
+    this.hasNull = true;
+  }
+
   setNull(n: i32, i: i32): void {
     if (!this.hasNull) {
       this.valid.resize(<u32>(n + 7) >> 3);
