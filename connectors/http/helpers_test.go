@@ -1,0 +1,291 @@
+package http
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/ipc"
+	"github.com/apache/arrow/go/v15/arrow/memory"
+
+	"github.com/dataweaver/dataweaver/connectors/internal/conformance"
+	"github.com/dataweaver/dataweaver/engine"
+	"github.com/dataweaver/dataweaver/format"
+	"github.com/dataweaver/dataweaver/format/jsonl"
+)
+
+func mustSource(t testing.TB, text string, b engine.Build) *Source {
+	t.Helper()
+	s, err := conformance.BuildStep(t, engine.KindSource, "http", text, b)
+	if err != nil {
+		t.Fatalf("build source %s: %v", text, err)
+	}
+	return s.(*Source)
+}
+
+func mustSink(t testing.TB, text string, b engine.Build) *Sink {
+	t.Helper()
+	s, err := conformance.BuildStep(t, engine.KindSink, "http", text, b)
+	if err != nil {
+		t.Fatalf("build sink %s: %v", text, err)
+	}
+	return s.(*Sink)
+}
+
+func schemaYAML(s *arrow.Schema) string {
+	parts := make([]string, s.NumFields())
+	for i, f := range s.Fields() {
+		nn := ""
+		if !f.Nullable {
+			nn = " not null"
+		}
+		parts[i] = fmt.Sprintf("%s: %q", f.Name, f.Type.String()+nn)
+	}
+	return "{" + strings.Join(parts, ", ") + "}"
+}
+
+// Bodies are made here with the format packages and arrow-go directly, not
+// with the sink's encoder, so the source is checked against independent
+// encodings.
+
+func ndjsonBody(t testing.TB, rec arrow.Record) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	w, err := jsonl.NewWriter(&buf, rec.Schema(), format.WriteOptions{Mem: memory.NewGoAllocator()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(rec); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func jsonBody(t testing.TB, rec arrow.Record) []byte {
+	t.Helper()
+	lines := bytes.Split(bytes.TrimSuffix(ndjsonBody(t, rec), []byte("\n")), []byte("\n"))
+	if rec.NumRows() == 0 {
+		lines = nil
+	}
+	// Pretty-printed, so elements span lines as hand-written JSON does.
+	return append(append([]byte("[\n  "), bytes.Join(lines, []byte(",\n  "))...), "\n]\n"...)
+}
+
+func arrowBody(t testing.TB, rec arrow.Record) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	w := ipc.NewWriter(&buf, ipc.WithSchema(rec.Schema()))
+	// Two IPC batches when possible, so the source joins them.
+	half := rec.NumRows() / 2
+	for _, part := range []arrow.Record{rec.NewSlice(0, half), rec.NewSlice(half, rec.NumRows())} {
+		if err := w.Write(part); err != nil {
+			t.Fatal(err)
+		}
+		part.Release()
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+const (
+	ctJSON   = "application/json"
+	ctNDJSON = "application/x-ndjson"
+	ctArrow  = "application/vnd.apache.arrow.stream"
+)
+
+// encodeAs is a body of rec in one of the three source formats.
+func encodeAs(t testing.TB, ct string, rec arrow.Record) []byte {
+	switch ct {
+	case ctJSON:
+		return jsonBody(t, rec)
+	case ctNDJSON:
+		return ndjsonBody(t, rec)
+	}
+	return arrowBody(t, rec)
+}
+
+// response is what a client got back.
+type response struct {
+	status int
+	header http.Header
+	body   string
+	err    error
+}
+
+// json decodes the reply body into v.
+func (r response) json(t testing.TB, v any) {
+	t.Helper()
+	if err := json.Unmarshal([]byte(r.body), v); err != nil {
+		t.Fatalf("reply %d %q is not JSON: %v", r.status, r.body, err)
+	}
+}
+
+// post sends one request with a client of its own and returns the reply.
+func post(ctx context.Context, url, ct string, body []byte, header map[string]string) response {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return response{err: err}
+	}
+	if ct != "" {
+		req.Header.Set("Content-Type", ct)
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	tr := &http.Transport{}
+	defer tr.CloseIdleConnections()
+	resp, err := (&http.Client{Transport: tr}).Do(req)
+	if err != nil {
+		return response{err: err}
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return response{status: resp.StatusCode, header: resp.Header, body: string(b), err: err}
+}
+
+// postAsync sends a request in the background; the reply arrives on the
+// channel. The test waits for it before it ends.
+func postAsync(t testing.TB, url, ct string, body []byte, header map[string]string) <-chan response {
+	ch := make(chan response, 1)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		ch <- post(context.Background(), url, ct, body, header)
+	}()
+	t.Cleanup(wg.Wait)
+	return ch
+}
+
+// waitFor polls cond until it holds; it fails t after a generous deadline
+// (a hang, not a timing assertion).
+func waitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting: %s", what)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+func recv(t testing.TB, ch <-chan response) response {
+	t.Helper()
+	select {
+	case r := <-ch:
+		return r
+	case <-time.After(20 * time.Second):
+		t.Fatal("no reply")
+	}
+	return response{}
+}
+
+// queued is how many requests wait for Read (tests poll it).
+func (s *Source) queued() int {
+	srv := s.server()
+	if srv == nil {
+		return 0
+	}
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	return len(srv.queue)
+}
+
+// draining reports whether the server refuses requests because Read's
+// context ended.
+func (s *Source) draining() bool {
+	srv := s.server()
+	if srv == nil {
+		return false
+	}
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	return srv.draining
+}
+
+func (s *Source) url() string {
+	path := s.cfg.path
+	return "http://" + s.Addr() + path
+}
+
+// reader reads a source the way the engine does, acknowledging each batch
+// at once, and keeps the records and rejects.
+type reader struct {
+	mu      sync.Mutex
+	recs    []arrow.Record
+	rejects []engine.RowError
+	stop    context.CancelFunc
+	done    chan error
+}
+
+func startReader(t testing.TB, src *Source) *reader {
+	t.Helper()
+	if _, err := src.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &reader{stop: cancel, done: make(chan error, 1)}
+	go func() {
+		for {
+			b, err := src.Read(ctx)
+			if err != nil {
+				r.done <- err
+				return
+			}
+			r.mu.Lock()
+			if b.Record != nil {
+				r.recs = append(r.recs, b.Record)
+			}
+			r.rejects = append(r.rejects, b.Rejects...)
+			r.mu.Unlock()
+			if err := src.Ack(ctx, b.Checkpoint); err != nil {
+				r.done <- err
+				return
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		r.stop()
+		if err := <-r.done; err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, engine.ErrEndOfInput) {
+			t.Errorf("reader: %v", err)
+		}
+		if err := src.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+		r.mu.Lock()
+		conformance.Release(r.recs)
+		r.mu.Unlock()
+	})
+	return r
+}
+
+func (r *reader) rows() int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var n int64
+	for _, rec := range r.recs {
+		n += rec.NumRows()
+	}
+	return n
+}
+
+func (r *reader) gotRejects() []engine.RowError {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]engine.RowError(nil), r.rejects...)
+}

@@ -1,0 +1,454 @@
+package http
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/array"
+
+	"github.com/dataweaver/dataweaver/engine"
+)
+
+// shutdownWait bounds how long Close waits for handlers to write their
+// replies before it drops the connections.
+const shutdownWait = 5 * time.Second
+
+// server is one run of the source between Open and Close: the listener,
+// the queue of decoded requests, and the batches awaiting their ack.
+//
+// A request holds a place (a token in sem) from before its body is read
+// until Read takes it, so at most max_pending_requests bodies and their
+// decoded rows are in memory besides what the pipeline holds; the rest
+// wait for a place, up to max_wait, and then get 503.
+type server struct {
+	cfg      serverConfig
+	run      int64
+	addr     string
+	http     *http.Server
+	served   chan struct{} // closed when Serve has returned
+	sem      chan struct{} // places
+	stopping chan struct{} // closed when the server stops: waiting requests give up
+	wake     chan struct{} // tells Read that the queue or the state changed
+
+	mu        sync.Mutex
+	closed    bool
+	draining  bool // Read's context ended: the pipeline is stopping
+	ended     bool // a request carried Weave-End-Of-Input
+	holding   int  // requests holding a place (being decoded or queued)
+	queue     []*request
+	cur       *request // taken, rows partly emitted
+	batch     int64    // number of the next batch
+	unacked   []unacked
+	requestNo int64
+}
+
+// unacked is a batch read but not acknowledged, with the requests whose
+// last rows it carries.
+type unacked struct {
+	batch int64
+	done  []*request
+}
+
+func startServer(cfg serverConfig, run int64) (*server, error) {
+	ln, err := net.Listen("tcp", cfg.address)
+	if err != nil {
+		return nil, fmt.Errorf("http source: listen on %s: %w", cfg.address, err)
+	}
+	scheme := "http"
+	if cfg.certFile != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.certFile, cfg.keyFile)
+		if err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("http source: tls: %w", err)
+		}
+		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+		scheme = "https"
+	}
+	sv := &server{
+		cfg: cfg, run: run, addr: ln.Addr().String(),
+		served: make(chan struct{}), sem: make(chan struct{}, cfg.maxPending),
+		stopping: make(chan struct{}), wake: make(chan struct{}, 1),
+	}
+	sv.http = &http.Server{
+		Handler:           sv,
+		ReadHeaderTimeout: min(cfg.readTO, 10*time.Second),
+		// A request's reply waits for the pipeline, so there is no
+		// WriteTimeout; ReadTimeout bounds how long a slow client holds
+		// a place while its body trickles in.
+		ReadTimeout:    cfg.readTO,
+		IdleTimeout:    2 * time.Minute,
+		MaxHeaderBytes: 64 << 10,
+		ErrorLog:       slog.NewLogLogger(cfg.log.Handler(), slog.LevelWarn),
+	}
+	go func() {
+		defer close(sv.served)
+		if err := sv.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			cfg.log.Error("http source: serve", "error", err)
+		}
+	}()
+	cfg.log.Info("listening", "url", scheme+"://"+sv.addr+cfg.path)
+	if cfg.token == "" && !loopback(ln.Addr()) {
+		cfg.log.Warn("http source accepts requests from any host without a token; set auth_token", "address", sv.addr)
+	}
+	return sv, nil
+}
+
+func loopback(a net.Addr) bool {
+	tcp, ok := a.(*net.TCPAddr)
+	return ok && tcp.IP.IsLoopback()
+}
+
+func (sv *server) signal() {
+	select {
+	case sv.wake <- struct{}{}:
+	default:
+	}
+}
+
+// stateErr is why the server takes no more requests, or "".
+func (sv *server) stateErr() string {
+	switch {
+	case sv.closed || sv.draining:
+		return "the pipeline is stopping"
+	case sv.ended:
+		return "the input has ended (Weave-End-Of-Input)"
+	}
+	return ""
+}
+
+// admit waits until deadline for a place. It returns "" once the request
+// holds one, or why it cannot have one (the reply is then 503), or
+// errGone when the client left.
+func (sv *server) admit(ctx context.Context, deadline time.Time) string {
+	sv.mu.Lock()
+	why := sv.stateErr()
+	sv.mu.Unlock()
+	if why != "" {
+		return why
+	}
+	t := time.NewTimer(time.Until(deadline))
+	defer t.Stop()
+	select {
+	case sv.sem <- struct{}{}:
+	case <-t.C:
+		return "too many requests are waiting for the pipeline"
+	case <-sv.stopping:
+		return "the pipeline is stopping"
+	case <-ctx.Done():
+		return errGone
+	}
+	sv.mu.Lock()
+	defer sv.mu.Unlock()
+	if why := sv.stateErr(); why != "" {
+		<-sv.sem
+		return why
+	}
+	sv.holding++
+	return ""
+}
+
+const errGone = "client gone"
+
+// leave gives back the place of a request that will not be queued.
+func (sv *server) leave() {
+	sv.mu.Lock()
+	sv.holding--
+	sv.mu.Unlock()
+	<-sv.sem
+	sv.signal()
+}
+
+// enqueue hands a decoded request to Read. It returns the answer when the
+// request is done at once (no rows, or the server is stopping).
+func (sv *server) enqueue(r *request) (result, bool) {
+	sv.mu.Lock()
+	if sv.closed || sv.draining {
+		sv.mu.Unlock()
+		sv.leave()
+		r.release()
+		return unavailable("the pipeline is stopping"), true
+	}
+	if r.end {
+		sv.ended = true
+	}
+	if r.rows == 0 && len(r.rejects) == 0 {
+		sv.mu.Unlock()
+		sv.leave()
+		return result{status: http.StatusOK, body: okBody{Ended: r.end}}, true
+	}
+	r.state = queued
+	sv.queue = append(sv.queue, r)
+	sv.mu.Unlock()
+	sv.signal()
+	return result{}, false
+}
+
+// withdraw takes a request that Read has not taken yet out of the queue
+// (its wait is over, or its client left). It reports false when Read has
+// it already: its answer will come.
+func (sv *server) withdraw(r *request) bool {
+	sv.mu.Lock()
+	if r.state != queued {
+		sv.mu.Unlock()
+		return false
+	}
+	for i, q := range sv.queue {
+		if q == r {
+			sv.queue = append(sv.queue[:i], sv.queue[i+1:]...)
+			break
+		}
+	}
+	r.state = withdrawn
+	sv.holding--
+	sv.mu.Unlock()
+	<-sv.sem
+	r.release()
+	sv.signal()
+	return true
+}
+
+// take moves a queued request to Read; sv.mu is held.
+func (sv *server) take(r *request) {
+	r.state = taken
+	sv.holding--
+	<-sv.sem
+}
+
+// read is Source.Read.
+func (sv *server) read(ctx context.Context) (*engine.Batch, error) {
+	for {
+		if err := ctx.Err(); err != nil {
+			sv.drain()
+			return nil, err
+		}
+		sv.mu.Lock()
+		if sv.closed {
+			sv.mu.Unlock()
+			return nil, errClosed
+		}
+		sv.draining = false
+		if sv.cur != nil || len(sv.queue) > 0 {
+			a := sv.assemble()
+			sv.mu.Unlock()
+			return sv.batchOf(a)
+		}
+		if sv.ended && sv.holding == 0 {
+			sv.mu.Unlock()
+			return nil, engine.ErrEndOfInput
+		}
+		sv.mu.Unlock()
+		select {
+		case <-sv.wake:
+		case <-ctx.Done():
+		}
+	}
+}
+
+// assembled is one batch's worth of rows taken from requests.
+type assembled struct {
+	pieces  []arrow.Record
+	rejects []engine.RowError
+	bytes   int64
+	batch   int64
+}
+
+// assemble takes rows from the current request and then from queued ones
+// until the batch is full or the queue empty; sv.mu is held. A request
+// whose last rows are in the batch is answered when the batch is acked.
+func (sv *server) assemble() assembled {
+	var a assembled
+	var done []*request
+	room := int64(sv.cfg.batchRows)
+	for {
+		r := sv.cur
+		if r == nil {
+			if room == 0 || len(sv.queue) == 0 {
+				break
+			}
+			r = sv.queue[0]
+			sv.queue[0] = nil
+			sv.queue = sv.queue[1:]
+			sv.take(r)
+			a.rejects = append(a.rejects, r.rejects...)
+			r.rejects = nil
+			a.bytes += r.bytes
+			sv.cur = r
+		}
+		for room > 0 && !r.exhausted() {
+			rec := r.recs[r.next]
+			left := rec.NumRows() - r.off
+			n := min(left, room)
+			if r.off == 0 && n == left {
+				a.pieces = append(a.pieces, rec) // the whole record changes hands
+				r.recs[r.next] = nil
+			} else {
+				a.pieces = append(a.pieces, rec.NewSlice(r.off, r.off+n))
+			}
+			r.off += n
+			room -= n
+			if r.off == rec.NumRows() {
+				if r.recs[r.next] != nil {
+					rec.Release()
+					r.recs[r.next] = nil
+				}
+				r.next++
+				r.off = 0
+			}
+		}
+		if !r.exhausted() {
+			break
+		}
+		done = append(done, r)
+		sv.cur = nil
+	}
+	a.batch = sv.batch
+	sv.batch++
+	sv.unacked = append(sv.unacked, unacked{batch: a.batch, done: done})
+	return a
+}
+
+// batchOf joins a batch's pieces into one record.
+func (sv *server) batchOf(a assembled) (*engine.Batch, error) {
+	b := &engine.Batch{Rejects: a.rejects, Checkpoint: checkpoint{Run: sv.run, Batch: a.batch}, Bytes: a.bytes}
+	switch len(a.pieces) {
+	case 0:
+	case 1:
+		b.Record = a.pieces[0]
+	default:
+		rec, err := concat(sv.cfg, a.pieces)
+		if err != nil {
+			return nil, err
+		}
+		b.Record = rec
+	}
+	return b, nil
+}
+
+// concat joins records of the source's schema and releases them.
+func concat(cfg serverConfig, recs []arrow.Record) (arrow.Record, error) {
+	defer func() {
+		for _, r := range recs {
+			r.Release()
+		}
+	}()
+	cols := make([]arrow.Array, cfg.schema.NumFields())
+	defer func() {
+		for _, c := range cols {
+			if c != nil {
+				c.Release()
+			}
+		}
+	}()
+	parts := make([]arrow.Array, len(recs))
+	var rows int64
+	for _, r := range recs {
+		rows += r.NumRows()
+	}
+	for c := range cols {
+		for i, r := range recs {
+			parts[i] = r.Column(c)
+		}
+		a, err := array.Concatenate(parts, cfg.mem)
+		if err != nil {
+			return nil, fmt.Errorf("http source: join requests into a batch: %w", err)
+		}
+		cols[c] = a
+	}
+	return array.NewRecord(cfg.schema, cols, rows), nil
+}
+
+// ack answers the requests completed by every batch up to batch.
+func (sv *server) ack(batch int64) {
+	sv.mu.Lock()
+	defer sv.mu.Unlock()
+	for len(sv.unacked) > 0 && sv.unacked[0].batch <= batch {
+		for _, r := range sv.unacked[0].done {
+			r.finish(result{status: http.StatusOK, body: r.ok})
+		}
+		sv.unacked = sv.unacked[1:]
+	}
+}
+
+// drain answers the queued requests 503: Read's context ended, so the
+// pipeline will not take them. Requests arriving until the next Read get
+// 503 too.
+func (sv *server) drain() {
+	sv.mu.Lock()
+	sv.draining = true
+	q := sv.queue
+	sv.queue = nil
+	for _, r := range q {
+		r.finish(unavailable("the pipeline is stopping"))
+		sv.holding--
+		<-sv.sem
+	}
+	sv.mu.Unlock()
+	for _, r := range q {
+		r.release()
+	}
+}
+
+// stop marks the server closed and answers every request not yet
+// acknowledged with res.
+func (sv *server) stop(res result) {
+	sv.mu.Lock()
+	if sv.closed {
+		sv.mu.Unlock()
+		return
+	}
+	sv.closed = true
+	close(sv.stopping)
+	var free []*request
+	for _, r := range sv.queue {
+		r.finish(res)
+		free = append(free, r)
+	}
+	if sv.cur != nil {
+		free = append(free, sv.cur)
+		sv.cur.finish(res)
+	}
+	for _, u := range sv.unacked {
+		for _, r := range u.done {
+			r.finish(res)
+		}
+	}
+	sv.queue, sv.cur, sv.unacked = nil, nil, nil
+	sv.mu.Unlock()
+	for _, r := range free {
+		r.release()
+	}
+	sv.signal()
+}
+
+// shutdown is Source.Close: requests not acknowledged get 503 (their
+// clients send them again), then the server stops.
+func (sv *server) shutdown() error {
+	sv.stop(unavailable("the pipeline stopped before these rows were stored; send them again"))
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownWait)
+	defer cancel()
+	err := sv.http.Shutdown(ctx)
+	if err != nil {
+		err = errors.Join(fmt.Errorf("http source: shutdown: %w", err), sv.http.Close())
+	}
+	<-sv.served
+	return err
+}
+
+// crash drops every connection without answering, as a dying process does.
+func (sv *server) crash() {
+	sv.stop(result{abort: true})
+	_ = sv.http.Close()
+	<-sv.served
+}
+
+func unavailable(why string) result {
+	return result{status: http.StatusServiceUnavailable, body: errBody{Error: why}}
+}
