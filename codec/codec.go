@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/memory"
@@ -15,10 +16,15 @@ import (
 // ErrConfig is wrapped by every error about a codec's configuration.
 var ErrConfig = errors.New("codec: invalid configuration")
 
+// ErrEncode is wrapped by an encoder's error for a value the message
+// format cannot hold (out of the field's range, a null in a list, …).
+var ErrEncode = errors.New("codec: value cannot be encoded")
+
 // Names of the codecs.
 const (
-	JSON = "json"
-	Avro = "avro"
+	JSON     = "json"
+	Avro     = "avro"
+	Protobuf = "protobuf"
 )
 
 // Avro encodings.
@@ -49,9 +55,9 @@ type Encoder interface {
 // source must return its schema from Open, before any message is read, so
 // there are no first lines to infer it from as a file reader does.
 type Config struct {
-	Name string // JSON (default) or Avro
+	Name string // JSON (default), Avro or Protobuf
 	// Schema is the Arrow schema: required to decode JSON, ignored by Avro
-	// (whose Arrow schema follows from AvroSchema).
+	// and Protobuf (whose Arrow schema follows from the message type).
 	Schema *arrow.Schema
 	// AvroSchema is the Avro schema as JSON text (or AvroSchemaFile a path
 	// to an .avsc file holding it); required to decode Avro. Encoding
@@ -59,6 +65,8 @@ type Config struct {
 	AvroSchema     string
 	AvroSchemaFile string
 	AvroEncoding   string // AvroRaw (default) or AvroSingleObject
+	// Protobuf is the message type, needed both to decode and to encode.
+	Protobuf ProtobufConfig
 }
 
 // Fields declares the codec settings a message connector embeds in its
@@ -66,9 +74,10 @@ type Config struct {
 // connectors/internal/arrowtype, which this package cannot import).
 func Fields() []*spec.Field {
 	return []*spec.Field{
-		spec.String("codec").Default(JSON).OneOf(JSON, Avro).
+		spec.String("codec").Default(JSON).OneOf(JSON, Avro, Protobuf).
 			Desc("How a message's bytes map to a row. json: one JSON object per message (types as in JSON Lines files). " +
-				"avro: one Avro datum per message, in the schema given under avro (protobuf: not yet)."),
+				"avro: one Avro datum per message, in the schema given under avro. " +
+				"protobuf: one protobuf message per message, of the type given under protobuf. Type mappings: docs/types.md."),
 		spec.Object("avro",
 			spec.String("schema").Optional().
 				Desc("The Avro schema, as JSON.").
@@ -80,6 +89,24 @@ func Fields() []*spec.Field {
 				Desc("raw: the bare binary datum. single_object: Avro's single-object encoding "+
 					"(0xC3 0x01, the schema's CRC-64-AVRO fingerprint, the datum); messages with another fingerprint are rejected."),
 		).Optional().Desc("Avro settings (codec: avro). A sink derives the Avro schema from its columns and needs none."),
+		spec.Object("protobuf",
+			spec.String("message").
+				Desc("Full name of the message type each message holds (package and name).").
+				Example("shop.v1.Order"),
+			spec.String("proto_file").Optional().
+				Desc("A .proto file declaring the message (or importing the file that does), compiled when the pipeline is built; no protoc needed.").
+				Example("protos/shop/v1/order.proto"),
+			spec.String("descriptor_set").Optional().
+				Desc("Instead of proto_file: a compiled FileDescriptorSet, from protoc --descriptor_set_out=FILE --include_imports or buf build -o FILE.").
+				Example("build/shop.binpb"),
+			spec.StringList("import_paths").Optional().
+				Desc("Directories where proto_file's imports are found, as protoc's -I; proto_file's own directory is searched last. "+
+					"google/protobuf/*.proto need none."),
+			spec.String("timestamp_unit").Default("us").OneOf("us", "ns").
+				Desc("Unit of the columns google.protobuf.Timestamp and Duration fields become. "+
+					"us: any valid Timestamp, but a value with sub-microsecond digits is rejected. ns: every digit, but only 1677-2262."),
+		).Optional().Desc("Protobuf settings (codec: protobuf): the message type of every message, for sources and sinks alike. " +
+			"Columns are the message's fields; a sink matches columns to fields by name."),
 	}
 }
 
@@ -95,6 +122,28 @@ func FromConfig(conf *spec.Parsed, schema *arrow.Schema) (Config, error) {
 		if c.AvroSchema != "" && c.AvroSchemaFile != "" {
 			return c, fmt.Errorf("%w: %w", ErrConfig, conf.Errorf("avro", "give avro.schema or avro.schema_file, not both"))
 		}
+	}
+	p := conf.Object("protobuf")
+	switch {
+	case conf.Given("protobuf") && c.Name != Protobuf:
+		return c, fmt.Errorf("%w: %w", ErrConfig, conf.Errorf("protobuf", "protobuf settings given but codec is %s", c.name()))
+	case c.Name != Protobuf:
+		return c, nil
+	case p == nil:
+		return c, fmt.Errorf("%w: %w", ErrConfig, conf.Errorf("codec", "codec protobuf needs protobuf.message and protobuf.proto_file or protobuf.descriptor_set"))
+	}
+	c.Protobuf = ProtobufConfig{
+		File: p.String("proto_file"), DescriptorSet: p.String("descriptor_set"),
+		Message: p.String("message"), ImportPaths: p.Strings("import_paths"),
+	}
+	if p.String("timestamp_unit") == "ns" {
+		c.Protobuf.TimestampUnit = arrow.Nanosecond
+	}
+	// Load the message type now, so that a missing file or message is a
+	// configuration error with its line, for sinks too (which build their
+	// encoder only when opened).
+	if _, err := c.Protobuf.messageDescriptor(); err != nil {
+		return c, fmt.Errorf("%w: %w", ErrConfig, conf.Errorf("protobuf", "%s", strings.TrimPrefix(err.Error(), ErrConfig.Error()+": ")))
 	}
 	return c, nil
 }
@@ -135,8 +184,10 @@ func NewDecoder(c Config, mem memory.Allocator) (Decoder, error) {
 			return nil, err
 		}
 		return newAvroDecoder(text, c.AvroEncoding == AvroSingleObject, mem)
+	case Protobuf:
+		return newProtoDecoder(&c.Protobuf, mem)
 	}
-	return nil, fmt.Errorf("%w: unknown codec %q (json, avro)", ErrConfig, c.Name)
+	return nil, fmt.Errorf("%w: unknown codec %q (json, avro, protobuf)", ErrConfig, c.Name)
 }
 
 // NewEncoder returns an encoder for records of schema.
@@ -149,6 +200,8 @@ func NewEncoder(c Config, schema *arrow.Schema, mem memory.Allocator) (Encoder, 
 			return nil, fmt.Errorf("%w: an avro sink derives its Avro schema from the columns; remove avro.schema and avro.schema_file", ErrConfig)
 		}
 		return newAvroEncoder(schema, c.AvroEncoding == AvroSingleObject, mem)
+	case Protobuf:
+		return newProtoEncoder(&c.Protobuf, schema)
 	}
-	return nil, fmt.Errorf("%w: unknown codec %q (json, avro)", ErrConfig, c.Name)
+	return nil, fmt.Errorf("%w: unknown codec %q (json, avro, protobuf)", ErrConfig, c.Name)
 }

@@ -96,6 +96,13 @@ func TestRoundTripWithRejects(t *testing.T) {
 			{0x02, 0x00, 0x00, 0x02},                                     // raw, no header
 			{0xC3},
 		}},
+		{"protobuf", protoConf("row.proto", "dw.test.v1.TestRow"), [][]byte{
+			{0x08, 0x80},                   // id, truncated
+			{0x12, 0x01, 0xff},             // name not UTF-8
+			{0x22, 0x02, 0x10, 0x01},       // ts with a nanosecond
+			{0x09, 1, 2, 3, 4, 5, 6, 7, 8}, // id as fixed64
+			{0x00},                         // field 0
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			mem := checked(t)
@@ -147,7 +154,7 @@ func TestRoundTripWithRejects(t *testing.T) {
 
 func TestDecodeEmptyBatch(t *testing.T) {
 	mem := checked(t)
-	for _, conf := range []Config{{Name: JSON, Schema: testSchema}, {Name: Avro, AvroSchema: testAvsc}} {
+	for _, conf := range []Config{{Name: JSON, Schema: testSchema}, {Name: Avro, AvroSchema: testAvsc}, protoConf("row.proto", "dw.test.v1.TestRow")} {
 		dec, err := NewDecoder(conf, mem)
 		if err != nil {
 			t.Fatal(err)
@@ -191,7 +198,7 @@ func TestConfigErrors(t *testing.T) {
 		{"avro without schema", Config{Name: Avro}, "avro.schema or avro.schema_file"},
 		{"bad avro schema", Config{Name: Avro, AvroSchema: `{"type":"nope"}`}, "avro schema"},
 		{"missing avsc", Config{Name: Avro, AvroSchemaFile: "testdata/none.avsc"}, "no such file"},
-		{"unknown", Config{Name: "protobuf"}, "unknown codec"},
+		{"unknown", Config{Name: "xml"}, "unknown codec"},
 	} {
 		_, err := NewDecoder(tc.conf, mem)
 		if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), tc.want) {
