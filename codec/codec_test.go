@@ -54,7 +54,7 @@ func checked(t *testing.T) *memory.CheckedAllocator {
 	return mem
 }
 
-func encodeAll(t *testing.T, enc Encoder, rec arrow.Record) [][]byte {
+func encodeAll(t testing.TB, enc Encoder, rec arrow.Record) [][]byte {
 	t.Helper()
 	var msgs [][]byte
 	if err := enc.Encode(rec, func(row int, msg []byte) error {

@@ -18,8 +18,11 @@
 //     of the schema, little-endian, then the body). The schema is given in
 //     the pipeline or read from an .avsc file; its mapping to Arrow is
 //     format/avro's (see that package's table), so files and messages agree.
-//   - protobuf: not yet (a message type from a .proto file or a descriptor
-//     set, decoded as dynamic messages, is the next step).
+//   - protobuf: one message of a type named in the pipeline, from a .proto
+//     file compiled when the pipeline is built (bufbuild/protocompile: no
+//     protoc needed) or from a FileDescriptorSet. The message's fields are
+//     the columns, by their .proto names; the mapping both ways is in
+//     docs/types.md. Unknown fields (a newer writer's) are skipped.
 //
 // # Rejects
 //
@@ -27,6 +30,21 @@
 // engine.RowError with Row set to its index in the batch and Raw holding
 // its bytes, and the connector adds where it came from (subject, sequence)
 // before the engine applies the source's error policy.
+//
+// # Protobuf without dynamic messages
+//
+// The protobuf codec does not build a dynamicpb message per row: from the
+// descriptor it makes a plan once (per field: number, kind, builder or
+// array, nullability), and per message walks the wire bytes with protowire
+// straight into the Arrow builders, and back from the arrays into wire
+// bytes. Protobuf's rules are kept: the last occurrence of a scalar wins,
+// occurrences of a message merge, a oneof keeps its last member, repeated
+// scalars read packed or not. A message is validated in full (wire format,
+// UTF-8, required fields, well-known types' ranges) before any of it is
+// appended, because a builder cannot take a value back; the price is a
+// second walk over good messages, about a third of the decode time. On the
+// orders table this decodes 8x and encodes 30x faster than dynamicpb with
+// protoreflect into the same builders (BenchmarkCodecDecode/Encode).
 //
 // # Why not one decoder per message
 //

@@ -43,6 +43,28 @@ func writeAvsc(t testing.TB) string {
 	return path
 }
 
+// sampleProto is conformance.SampleSchema as a protobuf message.
+const sampleProto = `syntax = "proto3";
+package dw.test.v1;
+import "google/protobuf/timestamp.proto";
+message Row {
+  int64 id = 1;
+  string name = 2;
+  optional double score = 3;
+  bool ok = 4;
+  optional string note = 5;
+  google.protobuf.Timestamp ts = 6;
+}`
+
+// rowProto writes sampleProto to a file and returns the codec settings naming it.
+func rowProto(t testing.TB) codec.Config {
+	path := filepath.Join(t.TempDir(), "row.proto")
+	if err := os.WriteFile(path, []byte(sampleProto), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return codec.Config{Name: codec.Protobuf, Protobuf: codec.ProtobufConfig{File: path, Message: "dw.test.v1.Row"}}
+}
+
 // TestSourceConformance runs the shared suite on one partition (so batch
 // boundaries and order are those of the input) with AtLeastOnce: Close
 // never commits, so what was not acknowledged is read again by the group.
@@ -50,6 +72,7 @@ func TestSourceConformance(t *testing.T) {
 	for _, c := range []struct{ name, conf string }{
 		{"json", "schema: " + schemaYAML(conformance.SampleSchema)},
 		{"avro", "codec: avro, avro: {schema_file: AVSC}"},
+		{"protobuf", "codec: protobuf, protobuf: {proto_file: PROTO, message: dw.test.v1.Row}"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			conformance.RunSource(t, conformance.SourceHarness{
@@ -61,6 +84,10 @@ func TestSourceConformance(t *testing.T) {
 					if c.name == "avro" {
 						conf.Name = codec.Avro
 						extra = strings.Replace(extra, "AVSC", q(writeAvsc(t)), 1)
+					}
+					if c.name == "protobuf" {
+						conf = rowProto(t)
+						extra = strings.Replace(extra, "PROTO", q(conf.Protobuf.File), 1)
 					}
 					if in.NumRows() > 0 {
 						produce(t, brokers, values("in", encode(t, conf, in, b.Mem))...)
@@ -81,14 +108,20 @@ func TestSinkConformance(t *testing.T) {
 		{"json", "", codec.Config{Name: codec.JSON, Schema: conformance.SampleSchema}},
 		{"json keyed", "key_column: id", codec.Config{Name: codec.JSON, Schema: conformance.SampleSchema}},
 		{"avro", "codec: avro", codec.Config{Name: codec.Avro, AvroSchema: sampleAvsc}},
+		{"protobuf", "codec: protobuf, protobuf: {proto_file: PROTO, message: dw.test.v1.Row}", codec.Config{Name: codec.Protobuf}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			conformance.RunSink(t, conformance.SinkHarness{
 				New: func(t *testing.T, b engine.Build) (engine.Sink, conformance.ReadBack) {
 					brokers := startCluster(t, 1, "out")
-					sink := mustSink(t, fmt.Sprintf("{brokers: %s, topic: out, %s}", brokers, c.conf), b)
+					conf, cc := c.conf, c.codec
+					if cc.Name == codec.Protobuf {
+						cc = rowProto(t)
+						conf = strings.Replace(conf, "PROTO", q(cc.Protobuf.File), 1)
+					}
+					sink := mustSink(t, fmt.Sprintf("{brokers: %s, topic: out, %s}", brokers, conf), b)
 					return sink, func(t *testing.T, mem memory.Allocator) []arrow.Record {
-						return readTopic(t, brokers, "out", c.codec, mem)
+						return readTopic(t, brokers, "out", cc, mem)
 					}
 				},
 			})

@@ -2,18 +2,17 @@ package nats
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
-	"time"
-
-	"fmt"
-	"github.com/nats-io/nats.go/jetstream"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/memory"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/dataweaver/dataweaver/codec"
 	"github.com/dataweaver/dataweaver/connectors/internal/conformance"
@@ -48,6 +47,7 @@ func TestSourceConformance(t *testing.T) {
 	for _, c := range []struct{ name, conf string }{
 		{"json", "schema: " + schemaYAML(conformance.SampleSchema)},
 		{"avro", "codec: avro, avro: {schema_file: AVSC}"},
+		{"protobuf", "codec: protobuf, protobuf: {proto_file: PROTO, message: dw.test.v1.Row}"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			conformance.RunSource(t, conformance.SourceHarness{
@@ -61,6 +61,10 @@ func TestSourceConformance(t *testing.T) {
 					if c.name == "avro" {
 						conf.Name = codec.Avro
 						extra = strings.Replace(extra, "AVSC", q(writeAvsc(t)), 1)
+					}
+					if c.name == "protobuf" {
+						conf = rowProto(t)
+						extra = strings.Replace(extra, "PROTO", q(conf.Protobuf.File), 1)
 					}
 					publish(t, js, "in.x", encode(t, conf, in, b.Mem)...)
 					// A short ack_wait: the crash case waits for it.
@@ -87,6 +91,28 @@ func writeAvsc(t testing.TB) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// sampleProto is conformance.SampleSchema as a protobuf message.
+const sampleProto = `syntax = "proto3";
+package dw.test.v1;
+import "google/protobuf/timestamp.proto";
+message Row {
+  int64 id = 1;
+  string name = 2;
+  optional double score = 3;
+  bool ok = 4;
+  optional string note = 5;
+  google.protobuf.Timestamp ts = 6;
+}`
+
+// rowProto writes sampleProto to a file and returns the codec settings naming it.
+func rowProto(t testing.TB) codec.Config {
+	path := filepath.Join(t.TempDir(), "row.proto")
+	if err := os.WriteFile(path, []byte(sampleProto), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return codec.Config{Name: codec.Protobuf, Protobuf: codec.ProtobufConfig{File: path, Message: "dw.test.v1.Row"}}
 }
 
 // readStream decodes every message stored in stream with the codec.
@@ -135,15 +161,21 @@ func TestSinkConformance(t *testing.T) {
 		{"jetstream json", "", codec.Config{Name: codec.JSON, Schema: conformance.SampleSchema}},
 		{"jetstream json msg id", "msg_id_column: id", codec.Config{Name: codec.JSON, Schema: conformance.SampleSchema}},
 		{"jetstream avro", "codec: avro", codec.Config{Name: codec.Avro, AvroSchema: sampleAvsc}},
+		{"jetstream protobuf", "codec: protobuf, protobuf: {proto_file: PROTO, message: dw.test.v1.Row}", codec.Config{Name: codec.Protobuf}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			conformance.RunSink(t, conformance.SinkHarness{
 				New: func(t *testing.T, b engine.Build) (engine.Sink, conformance.ReadBack) {
 					url := startServer(t)
 					js := createStream(t, url, "OUT", "out.>")
-					sink := mustSink(t, fmt.Sprintf("{urls: [%s], subject: out.rows, %s}", q(url), c.conf), b)
+					conf, cc := c.conf, c.codec
+					if cc.Name == codec.Protobuf {
+						cc = rowProto(t)
+						conf = strings.Replace(conf, "PROTO", q(cc.Protobuf.File), 1)
+					}
+					sink := mustSink(t, fmt.Sprintf("{urls: [%s], subject: out.rows, %s}", q(url), conf), b)
 					return sink, func(t *testing.T, mem memory.Allocator) []arrow.Record {
-						return readStream(t, js, "OUT", c.codec, mem)
+						return readStream(t, js, "OUT", cc, mem)
 					}
 				},
 			})
