@@ -27,3 +27,30 @@ func TestDB(t *testing.T) {
 		t.Fatalf("SELECT 1: %d %v", one, err)
 	}
 }
+
+// TestCPU: the server's CPU time grows while it works.
+func TestCPU(t *testing.T) {
+	dsn := DB(t)
+	s := Shared(t)
+	before, err := s.CPU()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	// About a second of server work.
+	if _, err := conn.Exec(ctx, "SELECT count(*) FROM generate_series(1, 3000000) a, LATERAL (SELECT md5(a::text)) b"); err != nil {
+		t.Fatal(err)
+	}
+	after, err := s.CPU()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after <= before {
+		t.Fatalf("server CPU went from %v to %v; want it to grow by the query's work", before, after)
+	}
+}
