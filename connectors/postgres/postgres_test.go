@@ -17,9 +17,24 @@ import (
 	"github.com/dataweaver/dataweaver/engine"
 )
 
+// protocols are the two ways results arrive: binary (pgx's default, read
+// from the wire by the source) and text (the simple protocol, which
+// poolers such as PgBouncer in transaction mode need; read through pgx's
+// scan plans). Every type test runs under both.
+var protocols = []struct{ name, dsn string }{
+	{"binary", ""},
+	{"text", "&default_query_exec_mode=simple_protocol"},
+}
+
 // TestTypesRoundTrip: Arrow → table (create_table) → Arrow gives the same
 // types and values for every type that maps both ways.
 func TestTypesRoundTrip(t *testing.T) {
+	for _, p := range protocols {
+		t.Run(p.name, func(t *testing.T) { typesRoundTrip(t, p.dsn) })
+	}
+}
+
+func typesRoundTrip(t *testing.T, protocol string) {
 	mem := conformance.Checked(t)
 	schema := arrow.NewSchema([]arrow.Field{
 		{Name: "id", Type: arrow.PrimitiveTypes.Int64},
@@ -39,19 +54,25 @@ func TestTypesRoundTrip(t *testing.T) {
 	defer want.Release()
 	dsn := pgtest.DB(t)
 	write(t, dsn, "types", "", mem, want)
-	got := readTable(t, dsn, "table: types", "id", mem)
+	got := readTable(t, dsn+protocol, "table: types", "id", mem)
 	defer conformance.Release(got)
 	conformance.EqualRows(t, want, got)
 }
 
 // TestPostgresTypes: types only PostgreSQL has come out as documented.
 func TestPostgresTypes(t *testing.T) {
+	for _, p := range protocols {
+		t.Run(p.name, func(t *testing.T) { postgresTypes(t, p.dsn) })
+	}
+}
+
+func postgresTypes(t *testing.T, protocol string) {
 	mem := conformance.Checked(t)
 	dsn := pgtest.DB(t)
 	exec(t, dsn, `CREATE TABLE x (id int PRIMARY KEY, u uuid, j json, jb jsonb, vc varchar(5), n numeric, big numeric(40,2), c char(3))`,
 		`INSERT INTO x VALUES (1, 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '{"a": 1}', '{"b": [1, 2]}', 'hé', 12345678901234567890.123456789, 1.5, 'ab'),
 		 (2, NULL, NULL, NULL, NULL, NULL, NULL, NULL)`)
-	got := readTable(t, dsn, "table: x", "id", mem)
+	got := readTable(t, dsn+protocol, "table: x", "id", mem)
 	defer conformance.Release(got)
 	if len(got) != 1 || got[0].NumRows() != 2 {
 		t.Fatalf("got %d batches", len(got))
@@ -77,6 +98,44 @@ func TestPostgresTypes(t *testing.T) {
 		t.Errorf("Open with an interval column: %v", err)
 	}
 	src.Close()
+}
+
+// TestOutOfRange: dates and timestamps Arrow cannot hold are read errors
+// naming the column, whichever protocol brought them.
+func TestOutOfRange(t *testing.T) {
+	mem := conformance.Checked(t)
+	dsn := pgtest.DB(t)
+	exec(t, dsn, `CREATE TABLE r (id int, d date, ts timestamp, tstz timestamptz)`,
+		`INSERT INTO r VALUES (1, '2024-05-01', '2024-05-01 12:00', '2024-05-01 12:00+00'),
+		 (2, 'infinity', NULL, NULL), (3, NULL, '-infinity', NULL), (4, NULL, NULL, 'infinity'),
+		 (5, NULL, '294270-01-01 00:00', NULL), (6, NULL, NULL, '294270-01-01 00:00+00')`)
+	for _, p := range protocols {
+		for _, tc := range []struct {
+			id   int
+			want string
+		}{
+			{2, `column "d": infinite date`},
+			{3, `column "ts": infinite timestamp`},
+			{4, `column "tstz": infinite timestamp`},
+			{5, `column "ts": timestamp past Arrow's range`},
+			{6, `column "tstz": timestamp past Arrow's range`},
+		} {
+			src := mustSource(t, fmt.Sprintf("{dsn: %s, query: \"SELECT * FROM r WHERE id IN (1, %d)\", cursor: id}", q(dsn+p.dsn), tc.id),
+				conformance.Build(mem, 10, "source"))
+			ctx := context.Background()
+			if _, err := src.Open(ctx); err != nil {
+				t.Fatal(err)
+			}
+			b, err := src.Read(ctx)
+			if err == nil {
+				b.Record.Release()
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("%s, row %d: %v, want an error containing %q", p.name, tc.id, err, tc.want)
+			}
+			src.Close()
+		}
+	}
 }
 
 func readN(t *testing.T, src engine.Source, max int) (ids []int64, last engine.Checkpoint) {

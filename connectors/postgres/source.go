@@ -83,6 +83,10 @@ type Source struct {
 	typeName string // the cursor column's type, for the cast of the position
 	pos      *string
 	ended    bool
+	// lastRows and lastData (per column, bytes of variable-width values)
+	// are the previous page's size, which reserve sizes the next by.
+	lastRows int
+	lastData []int
 
 	mu    sync.Mutex
 	acked *string // last acknowledged cursor value, where a reopened source resumes
@@ -209,24 +213,31 @@ func (s *Source) page(ctx context.Context) (*engine.Batch, error) {
 		return nil, fmt.Errorf("postgres: read %s: %w", s.from, err)
 	}
 	defer rows.Close()
+	// The formats are the result's, so each page decides how to read.
+	fds := rows.FieldDescriptions()
+	if len(fds) != len(s.cols)+1 {
+		return nil, fmt.Errorf("postgres: read %s: %d columns, want %d (did the table change?)", s.from, len(fds)-1, len(s.cols))
+	}
+	decs := make([]decoder, len(s.cols))
+	for i, c := range s.cols {
+		if fds[i].DataTypeOID != c.oid {
+			return nil, fmt.Errorf("postgres: read %s: column %q changed type (did the table change?)", s.from, c.field.Name)
+		}
+		decs[i] = c.decoder(s.conn.TypeMap(), fds[i].Format)
+	}
 	b := array.NewRecordBuilder(s.mem, s.schema)
 	defer b.Release()
-	dest := make([]any, len(s.cols)+1)
-	for i, c := range s.cols {
-		dest[i] = c.scan
-	}
-	var last string
-	dest[len(s.cols)] = &last
+	s.reserve(b)
+	var last []byte // the cursor's text in the latest row
 	n := 0
 	for rows.Next() {
-		if err := rows.Scan(dest...); err != nil {
-			return nil, fmt.Errorf("postgres: read %s: row after cursor %s: %w", s.from, last, err)
-		}
-		for i, c := range s.cols {
-			if err := c.put(b.Field(i)); err != nil {
-				return nil, fmt.Errorf("postgres: read %s: %w", s.from, err)
+		vals := rows.RawValues()
+		for i := range decs {
+			if err := decs[i].append(b.Field(i), vals[i]); err != nil {
+				return nil, fmt.Errorf("postgres: read %s: row after cursor %s: %w", s.from, last, err)
 			}
 		}
+		last = append(last[:0], vals[len(decs)]...)
 		n++
 	}
 	if err := rows.Err(); err != nil {
@@ -235,8 +246,39 @@ func (s *Source) page(ctx context.Context) (*engine.Batch, error) {
 	if n == 0 {
 		return nil, nil
 	}
-	s.pos = &last
-	return &engine.Batch{Record: b.NewRecord(), Checkpoint: Checkpoint{Cursor: last}}, nil
+	s.sized(b, n)
+	cursor := string(last)
+	s.pos = &cursor
+	return &engine.Batch{Record: b.NewRecord(), Checkpoint: Checkpoint{Cursor: cursor}}, nil
+}
+
+// reserve sizes b's buffers for a page like the previous one, so that a
+// page's builders grow once, not by doubling: a snapshot's pages are all
+// full, and an incremental poll's small pages do not reserve a batch.
+func (s *Source) reserve(b *array.RecordBuilder) {
+	if s.lastRows == 0 {
+		return
+	}
+	for i := range s.cols {
+		fb := b.Field(i)
+		fb.Reserve(s.lastRows)
+		if bb, ok := fb.(interface{ ReserveData(int) }); ok {
+			bb.ReserveData(s.lastData[i])
+		}
+	}
+}
+
+// sized records the size of the page in b (n rows) for reserve.
+func (s *Source) sized(b *array.RecordBuilder, n int) {
+	s.lastRows = n
+	if s.lastData == nil {
+		s.lastData = make([]int, len(s.cols))
+	}
+	for i := range s.cols {
+		if bb, ok := b.Field(i).(interface{ DataLen() int }); ok {
+			s.lastData[i] = bb.DataLen()
+		}
+	}
 }
 
 // Ack records where a reopened source resumes. Nothing is written to the

@@ -1,8 +1,11 @@
 package postgres
 
 import (
+	"encoding/binary"
 	"fmt"
+	"math"
 	"math/big"
+	"time"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
@@ -11,12 +14,125 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
-// column reads one result column into an Arrow builder: scan is the
-// destination handed to rows.Scan, put appends what it received.
+// column reads one result column into an Arrow builder. Values of the
+// common types in PostgreSQL's binary format are appended straight from
+// the wire by appendWire (wire says how); the others, and every value of a
+// text-format result, go through pgx: its scan plan fills scan, and put
+// appends what it received.
 type column struct {
 	field arrow.Field
+	oid   uint32
+	wire  wireKind
 	scan  any
 	put   func(b array.Builder) error
+}
+
+// wireKind is how appendWire reads a column's binary values; viaScan
+// leaves them to pgx.
+type wireKind uint8
+
+const (
+	viaScan wireKind = iota
+	wireBool
+	wireInt16
+	wireInt32
+	wireInt64
+	wireFloat32
+	wireFloat64
+	wireText  // text, varchar, char, name: the bytes are the value, in either format
+	wireBytes // bytea: the bytes are the value (binary format only)
+	wireDate
+	wireTimestamp // timestamp and timestamptz alike: µs since 2000-01-01
+)
+
+// wireSize is each fixed-width kind's value length.
+var wireSize = [...]int{wireBool: 1, wireInt16: 2, wireInt32: 4, wireInt64: 8, wireFloat32: 4, wireFloat64: 8, wireDate: 4, wireTimestamp: 8}
+
+// PostgreSQL counts dates and timestamps from 2000-01-01, Arrow from 1970.
+const (
+	pgEpochDays   = 10_957
+	pgEpochMicros = pgEpochDays * 86_400_000_000
+)
+
+// decoder appends one column's values as a result delivers them.
+type decoder struct {
+	c    *column
+	wire bool
+	plan pgtype.ScanPlan
+}
+
+// decoder returns how to read c's values in format (a result's
+// FieldDescription.Format): from the wire when c's type allows and the
+// format is binary (or, for text types, either), else through pgx's scan
+// plan for that format.
+func (c *column) decoder(m *pgtype.Map, format int16) decoder {
+	if c.wire == wireText || c.wire != viaScan && format == pgtype.BinaryFormatCode {
+		return decoder{c: c, wire: true}
+	}
+	return decoder{c: c, plan: m.PlanScan(c.oid, format, c.scan)}
+}
+
+// append appends v, the column's raw value in one row (nil for NULL).
+func (d *decoder) append(b array.Builder, v []byte) error {
+	if d.wire {
+		return d.c.appendWire(b, v)
+	}
+	if err := d.plan.Scan(v, d.c.scan); err != nil {
+		return fmt.Errorf("column %q: %w", d.c.field.Name, err)
+	}
+	return d.c.put(b)
+}
+
+// appendWire appends a binary-format value. Reading the wire form directly
+// skips pgx's per-value scan machinery and, for strings, a Go string per
+// value; it is what makes the snapshot fast (BENCHMARKS.md).
+func (c *column) appendWire(b array.Builder, v []byte) error {
+	if v == nil {
+		b.AppendNull()
+		return nil
+	}
+	if c.wire == wireText || c.wire == wireBytes {
+		switch b := b.(type) {
+		case *array.StringBuilder:
+			b.BinaryBuilder.Append(v)
+		case *array.BinaryBuilder:
+			b.Append(v)
+		}
+		return nil
+	}
+	if len(v) != wireSize[c.wire] {
+		return fmt.Errorf("column %q: %d-byte binary value, want %d", c.field.Name, len(v), wireSize[c.wire])
+	}
+	switch c.wire {
+	case wireBool:
+		b.(*array.BooleanBuilder).Append(v[0] != 0)
+	case wireInt16:
+		b.(*array.Int16Builder).Append(int16(binary.BigEndian.Uint16(v)))
+	case wireInt32:
+		b.(*array.Int32Builder).Append(int32(binary.BigEndian.Uint32(v)))
+	case wireInt64:
+		b.(*array.Int64Builder).Append(int64(binary.BigEndian.Uint64(v)))
+	case wireFloat32:
+		b.(*array.Float32Builder).Append(math.Float32frombits(binary.BigEndian.Uint32(v)))
+	case wireFloat64:
+		b.(*array.Float64Builder).Append(math.Float64frombits(binary.BigEndian.Uint64(v)))
+	case wireDate:
+		d := int32(binary.BigEndian.Uint32(v))
+		if d == math.MaxInt32 || d == math.MinInt32 {
+			return fmt.Errorf("column %q: infinite date has no Arrow value", c.field.Name)
+		}
+		b.(*array.Date32Builder).Append(arrow.Date32(d + pgEpochDays))
+	case wireTimestamp:
+		t := int64(binary.BigEndian.Uint64(v))
+		switch {
+		case t == math.MaxInt64 || t == math.MinInt64:
+			return fmt.Errorf("column %q: infinite timestamp has no Arrow value", c.field.Name)
+		case t > math.MaxInt64-pgEpochMicros:
+			return errPastArrow(c.field.Name)
+		}
+		b.(*array.TimestampBuilder).Append(arrow.Timestamp(t + pgEpochMicros))
+	}
+	return nil
 }
 
 var tsUTC = &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"}
@@ -34,7 +150,7 @@ func numericPrecision(typmod int32) (p, s int32, ok bool) {
 // newColumn maps a result column to Arrow by its type OID (see the package
 // documentation for the table).
 func newColumn(fd pgconn.FieldDescription, typeName func(oid uint32) string) (*column, error) {
-	c := &column{field: arrow.Field{Name: fd.Name, Nullable: true}}
+	c := &column{field: arrow.Field{Name: fd.Name, Nullable: true}, oid: fd.DataTypeOID}
 	// infinite rejects the infinity values dates and timestamps may hold.
 	infinite := func(what string, m pgtype.InfinityModifier) error {
 		if m != pgtype.Finite {
@@ -44,21 +160,27 @@ func newColumn(fd pgconn.FieldDescription, typeName func(oid uint32) string) (*c
 	}
 	switch fd.DataTypeOID {
 	case pgtype.BoolOID:
+		c.wire = wireBool
 		var v pgtype.Bool
 		scalar[*array.BooleanBuilder](c, arrow.FixedWidthTypes.Boolean, &v, func() (bool, bool, error) { return v.Bool, v.Valid, nil })
 	case pgtype.Int2OID:
+		c.wire = wireInt16
 		var v pgtype.Int2
 		scalar[*array.Int16Builder](c, arrow.PrimitiveTypes.Int16, &v, func() (int16, bool, error) { return v.Int16, v.Valid, nil })
 	case pgtype.Int4OID:
+		c.wire = wireInt32
 		var v pgtype.Int4
 		scalar[*array.Int32Builder](c, arrow.PrimitiveTypes.Int32, &v, func() (int32, bool, error) { return v.Int32, v.Valid, nil })
 	case pgtype.Int8OID:
+		c.wire = wireInt64
 		var v pgtype.Int8
 		scalar[*array.Int64Builder](c, arrow.PrimitiveTypes.Int64, &v, func() (int64, bool, error) { return v.Int64, v.Valid, nil })
 	case pgtype.Float4OID:
+		c.wire = wireFloat32
 		var v pgtype.Float4
 		scalar[*array.Float32Builder](c, arrow.PrimitiveTypes.Float32, &v, func() (float32, bool, error) { return v.Float32, v.Valid, nil })
 	case pgtype.Float8OID:
+		c.wire = wireFloat64
 		var v pgtype.Float8
 		scalar[*array.Float64Builder](c, arrow.PrimitiveTypes.Float64, &v, func() (float64, bool, error) { return v.Float64, v.Valid, nil })
 	case pgtype.NumericOID:
@@ -94,12 +216,17 @@ func newColumn(fd pgconn.FieldDescription, typeName func(oid uint32) string) (*c
 			return *s, true, nil
 		})
 	case pgtype.TextOID, pgtype.VarcharOID, pgtype.BPCharOID, pgtype.NameOID, pgtype.UUIDOID:
+		if fd.DataTypeOID != pgtype.UUIDOID { // binary uuid is 16 bytes, not its text
+			c.wire = wireText
+		}
 		var v pgtype.Text
 		scalar[*array.StringBuilder](c, arrow.BinaryTypes.String, &v, func() (string, bool, error) { return v.String, v.Valid, nil })
 	case pgtype.ByteaOID:
+		c.wire = wireBytes
 		var v []byte
 		scalar[*array.BinaryBuilder](c, arrow.BinaryTypes.Binary, &v, func() ([]byte, bool, error) { return v, v != nil, nil })
 	case pgtype.DateOID:
+		c.wire = wireDate
 		var v pgtype.Date
 		scalar[*array.Date32Builder](c, arrow.FixedWidthTypes.Date32, &v, func() (arrow.Date32, bool, error) {
 			if !v.Valid {
@@ -108,20 +235,28 @@ func newColumn(fd pgconn.FieldDescription, typeName func(oid uint32) string) (*c
 			return arrow.Date32FromTime(v.Time), true, infinite("date", v.InfinityModifier)
 		})
 	case pgtype.TimestampOID:
+		c.wire = wireTimestamp
 		var v pgtype.Timestamp
 		scalar[*array.TimestampBuilder](c, &arrow.TimestampType{Unit: arrow.Microsecond}, &v, func() (arrow.Timestamp, bool, error) {
 			if !v.Valid {
 				return 0, false, nil
 			}
-			return arrow.Timestamp(v.Time.UnixMicro()), true, infinite("timestamp", v.InfinityModifier)
+			if err := infinite("timestamp", v.InfinityModifier); err != nil {
+				return 0, true, err
+			}
+			return micros(fd.Name, v.Time)
 		})
 	case pgtype.TimestamptzOID:
+		c.wire = wireTimestamp
 		var v pgtype.Timestamptz
 		scalar[*array.TimestampBuilder](c, tsUTC, &v, func() (arrow.Timestamp, bool, error) {
 			if !v.Valid {
 				return 0, false, nil
 			}
-			return arrow.Timestamp(v.Time.UnixMicro()), true, infinite("timestamp", v.InfinityModifier)
+			if err := infinite("timestamp", v.InfinityModifier); err != nil {
+				return 0, true, err
+			}
+			return micros(fd.Name, v.Time)
 		})
 	default:
 		return nil, fmt.Errorf("column %q has type %s (OID %d), which has no Arrow mapping: cast it in a query (%q::text)",
@@ -130,7 +265,7 @@ func newColumn(fd pgconn.FieldDescription, typeName func(oid uint32) string) (*c
 	return c, nil
 }
 
-// scalar wires a column: scan is what rows.Scan fills, and get reads the
+// scalar wires a column: scan is what pgx's scan plan fills, and get reads the
 // value from it after each row (ok false for NULL, err for a value Arrow
 // cannot hold). One helper for every type keeps the NULL and error
 // handling in one place.
@@ -151,6 +286,22 @@ func scalar[B interface {
 		}
 		return nil
 	}
+}
+
+// maxTime is the last microsecond an Arrow timestamp[us] holds.
+var maxTime = time.UnixMicro(math.MaxInt64)
+
+// micros is t as an Arrow timestamp[us]; PostgreSQL's last 30 years
+// (up to 294276 AD) are past Arrow's.
+func micros(column string, t time.Time) (arrow.Timestamp, bool, error) {
+	if t.After(maxTime) {
+		return 0, true, errPastArrow(column)
+	}
+	return arrow.Timestamp(t.UnixMicro()), true, nil
+}
+
+func errPastArrow(column string) error {
+	return fmt.Errorf("column %q: timestamp past Arrow's range (year 294247)", column)
 }
 
 func numericToDecimal(v pgtype.Numeric, scale int32) (decimal128.Num, error) {
