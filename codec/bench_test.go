@@ -131,7 +131,7 @@ func benchEncode(b *testing.B, enc Encoder, rec arrow.Record) {
 
 // avroSchemaOf is the Avro schema the avro encoder writes for schema:
 // format/avro's writer puts it in the container header.
-func avroSchemaOf(b *testing.B, schema *arrow.Schema) string {
+func avroSchemaOf(b testing.TB, schema *arrow.Schema) string {
 	var buf bytes.Buffer
 	w, err := avro.NewWriter(&buf, schema, format.WriteOptions{Mem: memory.NewGoAllocator(), Name: "bench"})
 	if err != nil {

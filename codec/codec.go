@@ -174,10 +174,7 @@ func (c Config) avroSchemaText() ([]byte, error) {
 func NewDecoder(c Config, mem memory.Allocator) (Decoder, error) {
 	switch c.name() {
 	case JSON:
-		if c.Schema == nil {
-			return nil, fmt.Errorf("%w: codec json needs a schema to decode messages (columns and their types)", ErrConfig)
-		}
-		return &jsonDecoder{schema: c.Schema, mem: mem}, nil
+		return newJSONDecoder(c.Schema, mem)
 	case Avro:
 		text, err := c.avroSchemaText()
 		if err != nil {

@@ -27,6 +27,20 @@ type jsonDecoder struct {
 	compact bytes.Buffer
 }
 
+func newJSONDecoder(schema *arrow.Schema, mem memory.Allocator) (*jsonDecoder, error) {
+	if schema == nil {
+		return nil, fmt.Errorf("%w: codec json needs a schema to decode messages (columns and their types)", ErrConfig)
+	}
+	// A reader over nothing checks the column types now, so a type JSON
+	// cannot hold fails the pipeline's validation, not every batch.
+	r, err := jsonl.NewReader(format.Input{R: bytes.NewReader(nil), Name: "message"}, format.ReadOptions{Mem: mem, Schema: schema, Workers: 1})
+	if err != nil {
+		return nil, fmt.Errorf("%w: codec json: %w", ErrConfig, err)
+	}
+	r.Close()
+	return &jsonDecoder{schema: schema, mem: mem}, nil
+}
+
 func (d *jsonDecoder) Schema() *arrow.Schema { return d.schema }
 
 func (d *jsonDecoder) Decode(msgs [][]byte) (arrow.Record, []engine.RowError, error) {

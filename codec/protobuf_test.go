@@ -275,11 +275,14 @@ func TestProtobufMergeSemantics(t *testing.T) {
 		}
 		return b
 	}
-	unpacked := []byte{0xa8, 0x01, 0x05, 0xa8, 0x01, 0x06} // field 21 (nums) as two varint records
+	unpacked := []byte{0xa8, 0x01, 0x05, 0xa8, 0x01, 0x06}                                    // field 21 (nums) as two varint records
+	unknown := append(wireOf(t, md, `{"i64": "3"}`), 0xb8, 0x06, 0x07, 0xc2, 0x06, 0x01, 'x') // fields 103 and 104
 	msgs := [][]byte{
 		cat(`{"i64": "1", "address": {"city": "A"}, "nums": ["1"]}`, `{"i64": "2", "address": {"country": "B"}, "nums": ["2"]}`),
 		cat(`{"email": "e"}`, `{"phone": "p"}`),
 		unpacked,
+		unknown,
+		cat(`{"counts": {"k": "1"}}`, `{"counts": {"k": "2"}}`),
 	}
 	rec := decodeAll(t, dec, msgs)
 	defer rec.Release()
@@ -290,6 +293,10 @@ func TestProtobufMergeSemantics(t *testing.T) {
 		{0, "i64", "2"}, {0, "address", `{"city":"A","country":"B"}`}, {0, "nums", "[1,2]"},
 		{1, "email", "(null)"}, {1, "phone", "p"},
 		{2, "nums", "[5,6]"},
+		{3, "i64", "3"},
+		// Arrow keeps both entries, in wire order; protobuf runtimes keep the
+		// last, and so does whatever reads the re-encoded message.
+		{4, "counts", `[{"key":"k","value":1},{"key":"k","value":2}]`},
 	} {
 		if got := rec.Column(rec.Schema().FieldIndices(tc.col)[0]).ValueStr(tc.row); got != tc.want {
 			t.Errorf("row %d %s = %s, want %s", tc.row, tc.col, got, tc.want)
@@ -550,13 +557,15 @@ func TestProtobufLegacy(t *testing.T) {
 		wireOf(t, md, `{"id": "1", "kind": "KIND_B", "plain": [1, 2], "packed": [3, 4]}`),
 		wireOf(t, md, `{"label": "x"}`), // no id
 		wireOf(t, md, `{"id": "2"}`),
+		{0x08, 0x03, 0x12, 0x01, 0xff}, // proto2 too: a string must be UTF-8
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rec.Release()
-	if rec.NumRows() != 2 || len(rej) != 1 || rej[0].Column != "id" || !strings.Contains(rej[0].Err.Error(), "required") {
-		t.Fatalf("%d rows, rejects %v; want 2 rows and a missing id", rec.NumRows(), rej)
+	if rec.NumRows() != 2 || len(rej) != 2 || rej[0].Column != "id" || !strings.Contains(rej[0].Err.Error(), "required") ||
+		rej[1].Column != "label" || !strings.Contains(rej[1].Err.Error(), "UTF-8") {
+		t.Fatalf("%d rows, rejects %v; want 2 rows, a missing id and a bad label", rec.NumRows(), rej)
 	}
 	want := "id: [1 2]\nlabel: [(null) (null)]\nkind: [\"KIND_B\" (null)]\nplain: [[1 2] []]\npacked: [[3 4] []]\n"
 	var got strings.Builder
@@ -710,10 +719,20 @@ func TestDecimalText(t *testing.T) {
 	}
 }
 
-// TestProtobufRecursive: a type that contains itself has no Arrow schema.
-func TestProtobufRecursive(t *testing.T) {
-	_, err := NewDecoder(protoConf("recursive.proto", "dw.test.v1.Tree"), memory.DefaultAllocator)
-	if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "contains itself") {
-		t.Errorf("NewDecoder: %v, want ErrConfig about recursion", err)
+// TestProtobufUnsupported: types that have no Arrow schema are
+// configuration errors: recursive messages (google.protobuf.Struct is
+// one) and proto2 groups.
+func TestProtobufUnsupported(t *testing.T) {
+	for _, tc := range []struct {
+		file, msg, want string
+	}{
+		{"recursive.proto", "dw.test.v1.Tree", "message dw.test.v1.Tree contains itself"},
+		{"recursive.proto", "dw.test.v1.WithStruct", "message google.protobuf.Struct contains itself"},
+		{"legacy.proto", "dw.test.v1.WithGroup", "field g: group fields are not supported"},
+	} {
+		_, err := NewDecoder(protoConf(tc.file, tc.msg), memory.DefaultAllocator)
+		if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: NewDecoder: %v, want ErrConfig with %q", tc.msg, err, tc.want)
+		}
 	}
 }
