@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/apache/arrow/go/v15/arrow/array"
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
 	"github.com/dataweaver/dataweaver/internal/wasmbuild"
@@ -228,4 +229,41 @@ func firstDiff(a, b string) string {
 	}
 	from := max(0, i-200)
 	return fmt.Sprintf("at byte %d:\nGo:  …%.400s\nAS:  …%.400s", i, a[from:], b[from:])
+}
+
+// TestRejectsDoNotLeak rejects every row of many batches in a small
+// memory: the messages are managed strings, and the SDK's minimal runtime
+// collects only when asked, which dw_process does after a batch with
+// rejects. Without that the instance runs out of memory and traps.
+func TestRejectsDoNotLeak(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	cfg := wasmabi.NewConfig().WithCacheDir(cacheDir).WithMemoryLimit(16 << 20)
+	s, err := newStage(t, modules["as/derive"], map[string]any{"factor": 1e300}, mem, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	b := array.NewRecordBuilder(mem, schema)
+	for i := range 20000 {
+		b.Field(0).(*array.Int64Builder).Append(int64(i))
+		b.Field(1).(*array.Float64Builder).Append(float64(i) + 0.25) // × 1e300: too big
+		b.Field(2).AppendNull()
+		b.Field(3).AppendNull()
+		b.Field(4).AppendNull()
+	}
+	rec := b.NewRecord()
+	b.Release()
+	defer rec.Release()
+	for i := range 30 {
+		out, rejects, err := s.Process(context.Background(), rec)
+		if err != nil {
+			t.Fatalf("batch %d: %v", i, err)
+		}
+		n := out.NumRows()
+		out.Release()
+		if n != 0 || len(rejects) != 20000 {
+			t.Fatalf("batch %d: %d rows out, %d rejected; want 0 and 20000", i, n, len(rejects))
+		}
+	}
 }

@@ -49,8 +49,8 @@ export function dw_bind(ptr: usize, len: i32): usize {
   resp.u32(0);
   bind(ptr, <usize>len);
   store<u32>(resp.ptr, resp.len - 4);
-  // Everything bind keeps is reachable from globals now; the parse tree
-  // and the strings built on the way are garbage.
+  // The parse tree and the strings built on the way are garbage: free
+  // them now rather than let them ride along in every instance.
   __collect();
   return resp.ptr;
 }
