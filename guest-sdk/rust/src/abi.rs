@@ -141,14 +141,7 @@ fn encode(g: &mut Guest) {
             1 => (0, place(&c.bytes)),
             _ => {
                 let (p, len) = c.values.raw();
-                (
-                    0,
-                    if len == 0 {
-                        (0, 0)
-                    } else {
-                        (addr(p), len as u32)
-                    },
-                )
+                (0, if len == 0 { (0, 0) } else { (addr(p), len as u32) })
             }
         };
         g.out_desc

@@ -27,8 +27,7 @@ const MAX_DEPTH: usize = 256;
 impl Json {
     /// Parses one JSON value (surrounding whitespace allowed).
     pub fn parse(text: &[u8]) -> Result<Json, String> {
-        let text = std::str::from_utf8(text)
-            .map_err(|e| format!("json: invalid UTF-8 at byte {}", e.valid_up_to()))?;
+        let text = std::str::from_utf8(text).map_err(|e| format!("json: invalid UTF-8 at byte {}", e.valid_up_to()))?;
         let mut p = Parser {
             s: text,
             i: 0,
@@ -337,9 +336,7 @@ impl<'a> Parser<'a> {
             .ok_or_else(|| self.err("short \\u escape"))?;
         let mut v = 0;
         for &c in h {
-            let d = (c as char)
-                .to_digit(16)
-                .ok_or_else(|| self.err("invalid \\u escape"))?;
+            let d = (c as char).to_digit(16).ok_or_else(|| self.err("invalid \\u escape"))?;
             v = v * 16 + d;
         }
         self.i += 4;
@@ -427,11 +424,7 @@ mod tests {
             ("[]", Json::Array(vec![])),
             (
                 "[1, \"a\", [null]]",
-                Json::Array(vec![
-                    Json::Number(1.0),
-                    s("a"),
-                    Json::Array(vec![Json::Null]),
-                ]),
+                Json::Array(vec![Json::Number(1.0), s("a"), Json::Array(vec![Json::Null])]),
             ),
             ("{}", obj(&[])),
             (
@@ -449,11 +442,7 @@ mod tests {
             }
         }
         // -0 keeps its sign.
-        assert!(Json::parse(b"-0")
-            .unwrap()
-            .as_f64()
-            .unwrap()
-            .is_sign_negative());
+        assert!(Json::parse(b"-0").unwrap().as_f64().unwrap().is_sign_negative());
     }
 
     #[test]
@@ -498,10 +487,7 @@ mod tests {
         }
         assert!(Json::parse(b"\"\xff\"").is_err(), "invalid UTF-8");
         let ok = "[".repeat(MAX_DEPTH) + &"]".repeat(MAX_DEPTH);
-        assert!(
-            Json::parse(ok.as_bytes()).is_ok(),
-            "MAX_DEPTH levels are allowed"
-        );
+        assert!(Json::parse(ok.as_bytes()).is_ok(), "MAX_DEPTH levels are allowed");
     }
 
     #[test]
@@ -518,12 +504,7 @@ mod tests {
         let v = Json::parse(text.as_bytes()).unwrap();
         let mut out = String::new();
         v.write(&mut out);
-        assert_eq!(
-            Json::parse(out.as_bytes()).unwrap(),
-            v,
-            "round trip of {}",
-            out
-        );
+        assert_eq!(Json::parse(out.as_bytes()).unwrap(), v, "round trip of {}", out);
         assert!(out.contains(r#""a\"b\\\n\u0001é""#), "{}", out);
     }
 

@@ -92,6 +92,19 @@ impl Nulls {
         }
         bitmap::clear(&mut self.valid, i);
     }
+
+    fn copy_from(&mut self, bits: &[u8]) {
+        let len = (self.n + 7) / 8;
+        assert!(
+            bits.len() >= len,
+            "set_validity: {} bytes for {} rows",
+            bits.len(),
+            self.n
+        );
+        self.valid.clear();
+        self.valid.extend_from_slice(&bits[..len]);
+        self.has_null = true;
+    }
 }
 
 /// One output column's buffers.
@@ -148,10 +161,7 @@ impl OutCol {
     /// Whether the stage produced the whole column.
     pub(crate) fn check(&self, n: usize) -> Result<(), String> {
         if !self.touched {
-            return Err(format!(
-                "output column {:?} was not written for this batch",
-                self.name
-            ));
+            return Err(format!("output column {:?} was not written for this batch", self.name));
         }
         if self.kind == Kind::Var && self.offs.len() != n + 1 {
             return Err(format!(
@@ -202,6 +212,14 @@ impl<'b, T> FixedOut<'b, T> {
     pub fn set_null(&mut self, i: usize) {
         self.nulls.set_null(i);
     }
+
+    /// Replaces the column's validity with a copy of bits (bit i&7 of byte
+    /// i>>3 is row i, 1 = not null; bits past len() are ignored): one copy
+    /// where an output has the nulls of an input, instead of a call per
+    /// null row.
+    pub fn set_validity(&mut self, bits: &[u8]) {
+        self.nulls.copy_from(bits);
+    }
 }
 
 impl<'b, T> Deref for FixedOut<'b, T> {
@@ -230,9 +248,7 @@ pub struct BoolOut<'b> {
 
 impl OutBool {
     pub fn values<'b>(&self, b: &Batch<'b>) -> BoolOut<'b> {
-        BoolOut {
-            c: b.output(self.slot),
-        }
+        BoolOut { c: b.output(self.slot) }
     }
 }
 
@@ -271,9 +287,7 @@ pub struct StrBuilder<'b> {
 impl OutStr {
     /// The column's builder for batch b.
     pub fn builder<'b>(&self, b: &Batch<'b>) -> StrBuilder<'b> {
-        StrBuilder {
-            c: b.output(self.slot),
-        }
+        StrBuilder { c: b.output(self.slot) }
     }
 }
 
@@ -307,6 +321,18 @@ impl<'b> StrBuilder<'b> {
             c.bytes.extend_from_slice(p);
         }
         c.offs.push(c.bytes.len() as i32);
+    }
+
+    /// Marks row i null; with [`StrBuilder::raw`], a null row is appended
+    /// as an empty value and then marked.
+    pub fn set_null(&mut self, i: usize) {
+        self.c.nulls.set_null(i);
+    }
+
+    /// Replaces the column's validity with a copy of bits, like
+    /// [`FixedOut::set_validity`].
+    pub fn set_validity(&mut self, bits: &[u8]) {
+        self.c.nulls.copy_from(bits);
     }
 
     /// Adds a null for the next row.

@@ -85,23 +85,14 @@ impl Runtime {
     {
         let req = Json::parse(req).map_err(|e| format!("bind request: {}", e))?;
         let (stage, schema) = parse_request(&req)?;
-        let mut s = Setup::new(
-            stage,
-            schema,
-            req.get("config").cloned().unwrap_or(Json::Null),
-        );
+        let mut s = Setup::new(stage, schema, req.get("config").cloned().unwrap_or(Json::Null));
         let f = setup(&mut s)?;
         s.err()?;
         let mut outs = Vec::with_capacity(s.writes.len());
         for w in &s.writes {
-            let (code, kind, values) = type_code(&w.ty)
-                .ok_or_else(|| format!("column {:?}: type {:?} is not in ABI v1", w.name, w.ty))?;
-            outs.push(RefCell::new(OutCol::new(
-                w.name.clone(),
-                code,
-                kind,
-                values,
-            )));
+            let (code, kind, values) =
+                type_code(&w.ty).ok_or_else(|| format!("column {:?}: type {:?} is not in ABI v1", w.name, w.ty))?;
+            outs.push(RefCell::new(OutCol::new(w.name.clone(), code, kind, values)));
         }
         self.outs = outs;
         self.ins = vec![InCol::default(); s.reads.len()];
@@ -152,21 +143,10 @@ impl Runtime {
             }
             Some(Span { off, len })
         };
-        let u32_at = |off: usize| {
-            u32::from_le_bytes([
-                region[off],
-                region[off + 1],
-                region[off + 2],
-                region[off + 3],
-            ])
-        };
+        let u32_at = |off: usize| u32::from_le_bytes([region[off], region[off + 1], region[off + 2], region[off + 3]]);
         let process = match (&mut self.process, at(ptr, 16)) {
             (Some(p), Some(_)) => p,
-            _ => {
-                return Err(
-                    "dw_process before dw_bind, or batch header outside the reserved region".into(),
-                )
-            }
+            _ => return Err("dw_process before dw_bind, or batch header outside the reserved region".into()),
         };
         let hdr = (ptr - base) as usize;
         let (n, ncols) = (u32_at(hdr) as usize, u32_at(hdr + 4) as usize);
@@ -183,18 +163,14 @@ impl Runtime {
         for (i, c) in self.ins.iter_mut().enumerate() {
             let d = hdr + 16 + 32 * i;
             let code = region[d + 4];
-            let (valid, offs, vals, vlen) = (
-                u32_at(d + 12),
-                u32_at(d + 16),
-                u32_at(d + 20),
-                u32_at(d + 24) as usize,
-            );
+            let (valid, offs, vals, vlen) = (u32_at(d + 12), u32_at(d + 16), u32_at(d + 20), u32_at(d + 24) as usize);
             c.large = code == CODE_LARGE_UTF8 || code == CODE_LARGE_BINARY;
             c.valid = None;
             if valid != 0 {
-                c.valid = Some(at(valid, (n + 7) / 8).ok_or_else(|| {
-                    format!("column {}: validity outside the reserved region", i)
-                })?);
+                c.valid = Some(
+                    at(valid, (n + 7) / 8)
+                        .ok_or_else(|| format!("column {}: validity outside the reserved region", i))?,
+                );
             }
             c.offsets = Span::default();
             if (CODE_UTF8..=CODE_LARGE_BINARY).contains(&code) {
@@ -204,8 +180,7 @@ impl Runtime {
             }
             c.values = Span::default();
             if vlen > 0 {
-                c.values = at(vals, vlen)
-                    .ok_or_else(|| format!("column {}: values outside the reserved region", i))?;
+                c.values = at(vals, vlen).ok_or_else(|| format!("column {}: values outside the reserved region", i))?;
             }
         }
         for c in &mut self.outs {
@@ -233,18 +208,14 @@ impl Runtime {
 fn parse_request(req: &Json) -> Result<(String, Vec<Field>), String> {
     if let Some(v) = req.get("abi") {
         if v.as_f64() != Some(crate::ABI_VERSION as f64) {
+            // The host checked dw_abi_version first: this is a broken host.
             return Err(format!(
-                "bind request for ABI {:?}, this SDK speaks {}",
-                v,
+                "bind request for another ABI version, this SDK speaks {}",
                 crate::ABI_VERSION
             ));
         }
     }
-    let stage = req
-        .get("stage")
-        .and_then(Json::as_str)
-        .unwrap_or("")
-        .to_string();
+    let stage = req.get("stage").and_then(Json::as_str).unwrap_or("").to_string();
     let mut schema = vec![];
     for f in req.get("schema").and_then(Json::as_array).unwrap_or(&[]) {
         let name = f.get("name").and_then(Json::as_str);

@@ -198,20 +198,13 @@ impl Setup {
         let ty = match self.field(name) {
             Some(f) => f.ty.clone(),
             None => {
-                let msg = format!(
-                    "no column {:?} in the input (columns: {})",
-                    name,
-                    self.column_list()
-                );
+                let msg = format!("no column {:?} in the input (columns: {})", name, self.column_list());
                 self.error(msg);
                 return usize::MAX;
             }
         };
         if !ok(&ty) {
-            self.error(format!(
-                "column {:?} is {}, this stage reads it as {}",
-                name, ty, want
-            ));
+            self.error(format!("column {:?} is {}, this stage reads it as {}", name, ty, want));
             return usize::MAX;
         }
         if let Some(i) = self.reads.iter().position(|r| r == name) {
@@ -284,13 +277,7 @@ impl<'s> Config<'s> {
         let list = match self.get(key) {
             None => return Ok(None),
             Some(Json::Array(a)) => a,
-            Some(v) => {
-                return Err(format!(
-                    "config: {}: want a list of strings, got {}",
-                    key,
-                    v.kind()
-                ))
-            }
+            Some(v) => return Err(format!("config: {}: want a list of strings, got {}", key, v.kind())),
         };
         let mut out = Vec::with_capacity(list.len());
         for v in list {
@@ -309,12 +296,7 @@ impl<'s> Config<'s> {
         Ok(Some(out))
     }
 
-    fn typed<T>(
-        &self,
-        key: &str,
-        want: &str,
-        f: impl Fn(&'s Json) -> Option<T>,
-    ) -> Result<Option<T>, String> {
+    fn typed<T>(&self, key: &str, want: &str, f: impl Fn(&'s Json) -> Option<T>) -> Result<Option<T>, String> {
         match self.get(key) {
             None => Ok(None),
             Some(v) => f(v)
@@ -356,26 +338,14 @@ mod tests {
                 nullable: true,
             },
         ];
-        Setup::new(
-            "stages[0].wasm".into(),
-            schema,
-            Json::parse(config.as_bytes()).unwrap(),
-        )
+        Setup::new("stages[0].wasm".into(), schema, Json::parse(config.as_bytes()).unwrap())
     }
 
     #[test]
     fn config_accessors() {
-        let s = setup(
-            r#"{"Column":"amount","op":null,"value":2.5,"on":true,"cols":["a",null,"b"],"bad":[1]}"#,
-        );
-        let c = s
-            .config(&["column", "op", "value", "on", "cols", "bad"])
-            .unwrap();
-        assert_eq!(
-            c.str("column"),
-            Ok(Some("amount")),
-            "keys match ignoring case"
-        );
+        let s = setup(r#"{"Column":"amount","op":null,"value":2.5,"on":true,"cols":["a",null,"b"],"bad":[1]}"#);
+        let c = s.config(&["column", "op", "value", "on", "cols", "bad"]).unwrap();
+        assert_eq!(c.str("column"), Ok(Some("amount")), "keys match ignoring case");
         assert_eq!(c.str("op"), Ok(None), "null is absent");
         assert_eq!(c.str("missing"), Ok(None));
         assert_eq!(c.f64("value"), Ok(Some(2.5)));
@@ -399,10 +369,7 @@ mod tests {
         let err = s.config(&["column"]).err().unwrap();
         assert!(err.contains("unknown field \"colum\""), "{}", err);
         assert!(setup("[1]").config(&["x"]).is_err());
-        assert!(
-            setup("null").config(&[]).is_ok(),
-            "no config is an empty one"
-        );
+        assert!(setup("null").config(&[]).is_ok(), "no config is an empty one");
         let s = setup(r#"{"a":1,"A":2}"#);
         assert_eq!(
             s.config(&["a"]).unwrap().f64("a"),
@@ -419,10 +386,7 @@ mod tests {
         let d = s.read::<i32>("day");
         let t = s.read::<i64>("ts");
         let e = s.read_string("email");
-        assert_eq!(
-            (a.slot, again.slot, d.slot, t.slot, e.slot),
-            (0, 0, 1, 2, 3)
-        );
+        assert_eq!((a.slot, again.slot, d.slot, t.slot, e.slot), (0, 0, 1, 2, 3));
         let o = s.write::<i64>("cents", "int64");
         let w = s.write_string("email");
         assert_eq!((o.slot, w.slot), (0, 1));

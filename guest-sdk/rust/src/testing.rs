@@ -164,12 +164,7 @@ impl Host {
         let names = |k: &str| -> Vec<String> {
             let list = response.get(k).and_then(Json::as_array).unwrap_or(&[]);
             list.iter()
-                .map(|v| {
-                    v.as_str()
-                        .or_else(|| v.get("name")?.as_str())
-                        .unwrap_or("")
-                        .to_string()
-                })
+                .map(|v| v.as_str().or_else(|| v.get("name")?.as_str()).unwrap_or("").to_string())
                 .collect()
         };
         let reads = names("reads")
@@ -182,10 +177,7 @@ impl Host {
             })
             .collect();
         let writes = names("writes");
-        let schema = schema
-            .iter()
-            .map(|(n, t)| (n.to_string(), t.to_string()))
-            .collect();
+        let schema = schema.iter().map(|(n, t)| (n.to_string(), t.to_string())).collect();
         Ok(Host {
             rt,
             schema,
@@ -226,16 +218,7 @@ impl Host {
             let valid = c.valid.as_ref().map_or(0, |v| put(&mut mem, v));
             let offs = c.offsets.as_ref().map_or(0, |o| put(&mut mem, o));
             let vals = put(&mut mem, &c.values);
-            descs.push([
-                i as u32,
-                code as u32,
-                0,
-                valid,
-                offs,
-                vals,
-                c.values.len() as u32,
-                0,
-            ]);
+            descs.push([i as u32, code as u32, 0, valid, offs, vals, c.values.len() as u32, 0]);
         }
         for (k, d) in descs.iter().enumerate() {
             for (j, w) in d.iter().enumerate() {
@@ -249,8 +232,7 @@ impl Host {
         let mut region = vec![0u8; mem.len() + 64];
         let start = (64 - region.as_ptr() as usize % 64) % 64;
         region[start..start + mem.len()].copy_from_slice(&mem);
-        self.rt
-            .process_batch(&region[start..start + mem.len()], BASE, BASE)?;
+        self.rt.process_batch(&region[start..start + mem.len()], BASE, BASE)?;
         Ok(self.output())
     }
 
@@ -275,10 +257,7 @@ impl Host {
             let valid = |i: usize| !c.nulls.has_null || bitmap::get(&c.nulls.valid, i);
             let data = match c.kind {
                 Kind::Var => (0..n)
-                    .map(|i| {
-                        valid(i)
-                            .then(|| c.bytes[c.offs[i] as usize..c.offs[i + 1] as usize].to_vec())
-                    })
+                    .map(|i| valid(i).then(|| c.bytes[c.offs[i] as usize..c.offs[i + 1] as usize].to_vec()))
                     .collect(),
                 Kind::Bool => (0..n)
                     .map(|i| valid(i).then(|| vec![bitmap::get(&c.bytes, i) as u8]))
@@ -351,10 +330,7 @@ impl Output {
     pub fn strings(&self, name: &str) -> Vec<Option<String>> {
         self.column(name)
             .iter()
-            .map(|v| {
-                v.as_ref()
-                    .map(|b| String::from_utf8(b.clone()).expect("UTF-8"))
-            })
+            .map(|v| v.as_ref().map(|b| String::from_utf8(b.clone()).expect("UTF-8")))
             .collect()
     }
 }

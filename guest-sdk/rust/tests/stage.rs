@@ -72,10 +72,7 @@ fn bind_answers_the_handshake() {
 fn bind_errors() {
     for (config, want) in [
         (r#"{"targe":"x"}"#, "unknown field \"targe\""),
-        (
-            r#"{"target":1}"#,
-            "config: target: want a string, got a number",
-        ),
+        (r#"{"target":1}"#, "config: target: want a string, got a number"),
         (r#"{"target":"upper"}"#, "column \"upper\" is written twice"),
         ("[]", "want a mapping"),
     ] {
@@ -84,9 +81,7 @@ fn bind_errors() {
             Err(e) => assert!(e.contains(want), "{}: {:?} lacks {:?}", config, e, want),
         }
     }
-    let err = Host::bind(cents, "{}", &[("amount", "utf8")])
-        .err()
-        .unwrap();
+    let err = Host::bind(cents, "{}", &[("amount", "utf8")]).err().unwrap();
     assert!(
         err.contains("column \"amount\" is utf8, this stage reads it as f64"),
         "{}",
@@ -107,11 +102,7 @@ fn bind_errors() {
     )
     .err()
     .unwrap();
-    assert!(
-        err.contains("type list<int64> cannot be written as i64"),
-        "{}",
-        err
-    );
+    assert!(err.contains("type list<int64> cannot be written as i64"), "{}", err);
 }
 
 #[test]
@@ -127,10 +118,7 @@ fn process_writes_columns_nulls_and_rejections() {
             .unwrap();
         assert_eq!(out.selection, None, "round {}", round);
         assert_eq!(out.rejected, vec![(2, "amount -3 is negative".to_string())]);
-        assert_eq!(
-            out.fixed::<i64>("cents"),
-            [Some(100), None, Some(0), Some(250)]
-        );
+        assert_eq!(out.fixed::<i64>("cents"), [Some(100), None, Some(0), Some(250)]);
         assert_eq!(
             out.strings("upper"),
             [Some("A@B".into()), None, Some("".into()), Some("É".into())]
@@ -165,9 +153,7 @@ fn filters_by_drop_row_and_keep_bits() {
     };
     let mut h = Host::bind(setup, "{}", SCHEMA).unwrap();
     let n = 21;
-    let out = h
-        .process(&columns(&vec![Some(1.0); n], &vec![Some("x"); n]))
-        .unwrap();
+    let out = h.process(&columns(&vec![Some(1.0); n], &vec![Some("x"); n])).unwrap();
     let want: Vec<bool> = (0..n).map(|i| i % 2 == 0 && i != 10).collect();
     assert_eq!(out.selection, Some(want));
 
@@ -179,9 +165,7 @@ fn filters_by_drop_row_and_keep_bits() {
         }))
     };
     let mut h = Host::bind(drop_only, "{}", SCHEMA).unwrap();
-    let out = h
-        .process(&columns(&[Some(1.0); 3], &[Some("x"); 3]))
-        .unwrap();
+    let out = h.process(&columns(&[Some(1.0); 3], &[Some("x"); 3])).unwrap();
     assert_eq!(
         out.selection,
         Some(vec![true, false, true]),
@@ -227,13 +211,9 @@ fn a_batch_fails_on_unwritten_or_short_outputs_and_on_err() {
         }))
     };
     let mut h = Host::bind(lazy, "{}", SCHEMA).unwrap();
-    let err = h
-        .process(&columns(&[Some(0.0); 3], &[Some("a"); 3]))
-        .unwrap_err();
+    let err = h.process(&columns(&[Some(0.0); 3], &[Some("a"); 3])).unwrap_err();
     assert_eq!(err, "output column \"y\" was not written for this batch");
-    let err = h
-        .process(&columns(&[Some(0.0); 2], &[Some("a"); 2]))
-        .unwrap_err();
+    let err = h.process(&columns(&[Some(0.0); 2], &[Some("a"); 2])).unwrap_err();
     assert_eq!(err, "output column \"y\": 1 values appended for 2 rows");
     let err = h.process(&columns(&[Some(0.0)], &[Some("a")])).unwrap_err();
     assert_eq!(err, "one row is not enough");
@@ -242,8 +222,53 @@ fn a_batch_fails_on_unwritten_or_short_outputs_and_on_err() {
 #[test]
 fn json_is_public_for_stages_with_their_own_config_shapes() {
     let v = Json::parse(br#"{"rules":[{"col":"a","max":3}]}"#).unwrap();
+    assert_eq!(v.get("rules").and_then(Json::as_array).map(<[Json]>::len), Some(1));
+}
+
+#[test]
+fn raw_builders_and_copied_validity() {
+    // Copies the email column through StrBuilder::raw, nulls by
+    // set_validity, and writes amount's nulls onto an int64 column.
+    let setup = |s: &mut Setup| -> Result<Process, String> {
+        let (email, amount) = (s.read_string("email"), s.read::<f64>("amount"));
+        let (copy, flag) = (s.write_string("copy"), s.write::<i64>("flag", "int64"));
+        Ok(Box::new(move |b: &Batch| {
+            let v = email.view(b);
+            let mut w = copy.builder(b);
+            let (bytes, offs) = w.raw();
+            for i in 0..b.len() {
+                bytes.extend_from_slice(v.bytes(i));
+                offs.push(bytes.len() as i32);
+            }
+            if let Some(valid) = v.validity() {
+                w.set_validity(valid);
+            }
+            if b.len() > 2 {
+                w.set_null(2);
+            }
+            let a = amount.view(b);
+            let mut f = flag.values(b);
+            f.iter_mut().for_each(|x| *x = 7);
+            if let Some(valid) = a.validity() {
+                f.set_validity(valid);
+            }
+            Ok(())
+        }))
+    };
+    let mut h = Host::bind(setup, "{}", SCHEMA).unwrap();
+    let out = h
+        .process(&columns(
+            &[None, Some(1.0), Some(2.0), None],
+            &[Some("a"), None, Some("c"), Some("d")],
+        ))
+        .unwrap();
+    assert_eq!(out.strings("copy"), [Some("a".into()), None, None, Some("d".into())]);
+    assert_eq!(out.fixed::<i64>("flag"), [None, Some(7), Some(7), None]);
+    let out = h.process(&columns(&[Some(1.0); 2], &[Some("x"), Some("y")])).unwrap();
     assert_eq!(
-        v.get("rules").and_then(Json::as_array).map(<[Json]>::len),
-        Some(1)
+        out.strings("copy"),
+        [Some("x".into()), Some("y".into())],
+        "no nulls left from the last batch"
     );
+    assert_eq!(out.fixed::<i64>("flag"), [Some(7), Some(7)]);
 }
