@@ -1,4 +1,6 @@
-// DataWeaver guest SDK for AssemblyScript. See README.md.
+// DataWeaver guest SDK for AssemblyScript (import it as
+// "@dataweaver/guest/assembly"; the ABI exports are in ./exports). See
+// README.md.
 
 export { Buf, runeLen } from "./buffer";
 export { Batch } from "./batch";
