@@ -479,6 +479,7 @@ func TestProtobufRejects(t *testing.T) {
 		{"sub-microsecond timestamp", msg(tag(at, protowire.BytesType), sub(tag(2, protowire.VarintType), varint(1))), "at", "sub-microsecond"},
 		{"timestamp after 9999", msg(tag(at, protowire.BytesType), sub(tag(1, protowire.VarintType), varint(maxTimestamp+1))), "at", "outside the range"},
 		{"negative nanos in a timestamp", msg(tag(at, protowire.BytesType), sub(tag(2, protowire.VarintType), varint(-1000))), "at", "outside the range"},
+		{"duration beyond 10,000 years", msg(tag(took, protowire.BytesType), sub(tag(1, protowire.VarintType), varint(maxDuration+1))), "took", "outside the range"},
 		{"duration with mixed signs", msg(tag(took, protowire.BytesType), sub(tag(1, protowire.VarintType), varint(1), tag(2, protowire.VarintType), varint(-1000))), "took", "outside the range"},
 		{"timestamp seconds as a string", msg(tag(at, protowire.BytesType), sub(tag(1, protowire.BytesType), []byte{0})), "at", "wire type 2"},
 		{"truncated packed list", msg(tag(21, protowire.BytesType), []byte{1, 0x80}), "nums", "unexpected EOF"},
@@ -692,6 +693,48 @@ func TestProtobufEncode(t *testing.T) {
 				t.Errorf("%d messages emitted before the error; want none", emitted)
 			}
 		})
+	}
+}
+
+// TestProtobufEncodeKinds: the other Arrow types each field kind takes,
+// and the bytes themselves: zero values of fields without presence left
+// out, proto3 repeated scalars packed.
+func TestProtobufEncodeKinds(t *testing.T) {
+	mem := checked(t)
+	md := descriptorOf(t, everythingConf)
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "by", Type: &arrow.FixedSizeBinaryType{ByteWidth: 2}},
+		{Name: "str", Type: arrow.BinaryTypes.LargeString},
+		{Name: "tags", Type: arrow.LargeListOf(arrow.BinaryTypes.String)},
+		{Name: "wrapped", Type: arrow.PrimitiveTypes.Int32, Nullable: true},
+		{Name: "flag", Type: arrow.FixedWidthTypes.Boolean, Nullable: true},
+		{Name: "address", Type: arrow.StructOf(arrow.Field{Name: "city", Type: arrow.BinaryTypes.LargeString})},
+		{Name: "at", Type: &arrow.TimestampType{Unit: arrow.Nanosecond, TimeZone: "UTC"}},
+		{Name: "i64", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "nums", Type: arrow.ListOf(arrow.PrimitiveTypes.Int64)},
+	}, nil)
+	rec, _, err := array.RecordFromJSON(mem, schema, strings.NewReader(`[
+	 {"by": "AP8=", "str": "s", "tags": ["a", "b"], "wrapped": 0, "flag": true, "address": {"city": "Oslo"}, "at": "2024-01-02T03:04:05.123456789Z", "i64": 0, "nums": [1, 2]},
+	 {"by": "AAA=", "str": "", "tags": [], "wrapped": null, "flag": null, "address": null, "at": null, "i64": 0, "nums": []}]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rec.Release()
+	enc, err := NewEncoder(everythingConf, schema, mem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := encodeAll(t, enc, rec)
+	want := `{"by": "AP8=", "str": "s", "tags": ["a", "b"], "wrapped": "0", "flag": true, "address": {"city": "Oslo"}, "at": "2024-01-02T03:04:05.123456789Z", "nums": ["1", "2"]}`
+	if got := mustParse(t, md, msgs[0]); !proto.Equal(got, mustParse(t, md, wireOf(t, md, want))) {
+		t.Errorf("row 0: %v, want %s", protojson.Format(got), want)
+	}
+	if !bytes.Contains(msgs[0], []byte{0xaa, 0x01, 0x02, 0x01, 0x02}) {
+		t.Errorf("row 0 %x: nums not packed", msgs[0])
+	}
+	// Row 1: a two-byte bytes value, nothing else (zeros and nulls are absent).
+	if want := []byte{0x7a, 0x02, 0x00, 0x00}; !bytes.Equal(msgs[1], want) {
+		t.Errorf("row 1 is %x, want %x", msgs[1], want)
 	}
 }
 

@@ -88,6 +88,7 @@ func TestJSONTypes(t *testing.T) {
 		want string
 	}{
 		{"null", arrow.PrimitiveTypes.Int64, `[{"v": null}]`, `{"v":null}`},
+		{"bool", arrow.FixedWidthTypes.Boolean, `[{"v": true}]`, `{"v":true}`},
 		{"int64 beyond 2^53 stays exact", arrow.PrimitiveTypes.Int64, `[{"v": "9007199254740993"}]`, `{"v":9007199254740993}`},
 		{"float", arrow.PrimitiveTypes.Float64, `[{"v": 0.1}]`, `{"v":0.1}`},
 		{"binary", arrow.BinaryTypes.Binary, `[{"v": "AP8="}]`, `{"v":"AP8="}`},
