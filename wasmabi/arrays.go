@@ -95,6 +95,12 @@ func decodeDictionary(mem memory.Allocator, d *array.Dictionary) (arrow.Array, e
 
 // take gathers rows idx of a (-1 = null) into a new array.
 func take(mem memory.Allocator, a arrow.Array, idx []int) (arrow.Array, error) {
+	if len(idx) == 0 {
+		// An empty input has no values buffer to gather from (a bool
+		// array of length 0 may carry nil buffers): an empty slice is
+		// the answer for every type.
+		return array.NewSlice(a, 0, 0), nil
+	}
 	data := a.Data()
 	off := data.Offset()
 	bufs := data.Buffers()
