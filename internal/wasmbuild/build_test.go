@@ -48,13 +48,18 @@ func TestDetect(t *testing.T) {
 	}
 }
 
+// TestBuildUnsupported: every language of Languages builds now, so the
+// test registers one that does not (as a new language starts out).
 func TestBuildUnsupported(t *testing.T) {
+	saved := Languages
+	t.Cleanup(func() { Languages = saved })
+	Languages = append([]Language{{Name: "Zig", Markers: []string{"build.zig"}, Install: "zig 0.13"}}, saved...)
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "Cargo.toml"), nil, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "build.zig"), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	_, _, err := Build(context.Background(), Options{Dir: dir})
-	if !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "language Rust is not supported yet") || !strings.Contains(err.Error(), "install ") {
+	if !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "language Zig is not supported yet") || !strings.Contains(err.Error(), "install zig 0.13") {
 		t.Fatalf("err = %v", err)
 	}
 }

@@ -256,7 +256,7 @@ func rustLayout(meta cargoMetadata, dir string) (lib string, outside []rustPacka
 	}
 	switch {
 	case !found:
-		return "", nil, errors.New("Cargo.toml defines no package here (a virtual workspace? build a member crate's directory)")
+		return "", nil, errors.New("no package is defined here (Cargo.toml is a virtual workspace? build a member crate's directory)")
 	case lib == "":
 		return "", nil, errors.New(`the crate has no cdylib target: add [lib] crate-type = ["cdylib"] to Cargo.toml`)
 	}
