@@ -15,8 +15,9 @@ func (w *weave) buildCommand() *ucli.Command {
 		Usage:     "compile a transform's source directory to a .wasm module for the wasm stage",
 		ArgsUsage: "PATH",
 		Description: "PATH is the transform's source directory. Its language is detected from its files " +
-			"(go.mod or *.go: Go; Cargo.toml: Rust; asconfig.json: AssemblyScript; *.c: C; *.wat: WebAssembly text); " +
-			"only Go is built today, with GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -trimpath -ldflags=-s.",
+			"(go.mod or *.go: Go; Cargo.toml or lib.rs: Rust; asconfig.json: AssemblyScript; *.c: C; *.wat: WebAssembly text) " +
+			"and built with that language's own toolchain as a reactor module, optimised and stripped. " +
+			"A missing toolchain is an error naming what to install. `weave new transform` scaffolds a transform in any of them.",
 		Flags: []ucli.Flag{
 			&ucli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "the module to write (default PATH/<dir name>.wasm)"},
 		},

@@ -6,7 +6,8 @@
 // # Languages
 //
 // The language is detected from the directory's marker files (see
-// [Detect]). Only Go is built today; the others are recognised so that the
-// user is told which SDK is missing instead of "no Go files", and adding one
-// means giving its [Language] a build function.
+// [Detect]); each language's build is in its own file (go.go, c.go,
+// rust.go, assemblyscript.go, wat.go) and runs that language's own
+// toolchain, with an error naming the package to install when it is
+// missing.
 package wasmbuild
