@@ -22,7 +22,20 @@ func TestNewTransform(t *testing.T) {
 	}
 	for _, lang := range scaffold.Languages {
 		t.Run(lang, func(t *testing.T) {
-			dir := filepath.Join(t.TempDir(), "scale")
+			// Inside the tree (build/ is git-ignored), as a transform of
+			// one's own under a checkout would be: that is where weave
+			// build finds the SDKs' compilers (AssemblyScript's
+			// node_modules) without a global install.
+			base := filepath.Join(root, "build", "test-new")
+			if err := os.MkdirAll(base, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			tmp, err := os.MkdirTemp(base, lang+"-")
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { os.RemoveAll(tmp) })
+			dir := filepath.Join(tmp, "scale")
 			code, stdout, stderr, _ := weave(t, "new", "transform", "scale", "--lang", lang, "--dir", dir, "--sdk", root)
 			if code != 0 {
 				t.Fatalf("weave new: exit %d\n%s%s", code, stdout, stderr)
