@@ -27,6 +27,8 @@ static inline uint64_t load64(const uint8_t *p) {
     return w;
 }
 
+static inline void store64(uint8_t *p, uint64_t w) { memcpy(p, &w, 8); }
+
 /* at_bits returns bit k set where byte k of w is '@'. The zero-byte test
  * is exact (no borrow between bytes) and the multiply gathers each byte's
  * flag into the top byte without carries. */
@@ -94,11 +96,17 @@ static inline __attribute__((always_inline)) void mask_row(dw_builder *w, const 
                  at_bits(load64(base + 24)) << 24;
     m &= (uint32_t)(~0ull << (33 - n)); /* only bytes at index 1 or more of the value */
     uint32_t out = 4;
-    dst[0] = s[0];
-    memcpy(dst + 1, "***", 3);
+    uint32_t head = s[0] | (uint32_t)'*' << 8 | (uint32_t)'*' << 16 | (uint32_t)'*' << 24;
+    memcpy(dst, &head, 4);
     if (m) {
+        /* Four word copies, not memcpy(dst + 4, tail, 32): clang emits
+         * memory.copy for that, which wazero runs as a call. */
         uint32_t at = 31 - (uint32_t)__builtin_clz(m);
-        memcpy(dst + 4, base + at, 32);
+        const uint8_t *t = base + at;
+        store64(dst + 4, load64(t));
+        store64(dst + 12, load64(t + 8));
+        store64(dst + 20, load64(t + 16));
+        store64(dst + 28, load64(t + 24));
         out += 32 - at;
     }
     dw_commit(w, out);
