@@ -45,7 +45,7 @@
 // The source appends values of the types above to the Arrow builders
 // straight from the protocol's binary form (text types in either form)
 // instead of scanning each into a Go value through pgx, which cuts the
-// client's CPU per row by about 40% (BENCHMARKS.md). numeric, uuid and
+// client's CPU per row by about 30% (BENCHMARKS.md). numeric, uuid and
 // json, and every column
 // of a text-format result (pgx's simple protocol, which poolers in
 // transaction mode need), go through pgx's scan plans.
