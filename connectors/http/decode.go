@@ -234,6 +234,7 @@ func decodeArrow(cfg *serverConfig, req *request, body io.Reader) error {
 	if why := schemaDiff(cfg.schema, r.Schema()); why != "" {
 		return badRequest("the Arrow schema does not match the source's: %s", why)
 	}
+	var rows int64
 	for n := 0; ; n++ {
 		rec, _, err := r.Next()
 		if errors.Is(err, io.EOF) {
@@ -249,13 +250,14 @@ func decodeArrow(cfg *serverConfig, req *request, body io.Reader) error {
 					row++
 				}
 				rec.Release()
-				return badRequest("Arrow batch %d, row %d: column %q is null but the schema declares it not null", n, row, f.Name)
+				return badRequest("row %d (Arrow batch %d, row %d): column %q is null but the schema declares it not null", rows+int64(row), n, row, f.Name)
 			}
 		}
 		// The source's schema, so every batch matches what Open returned
 		// (field nullability and metadata may differ in the body).
 		out := array.NewRecord(cfg.schema, rec.Columns(), rec.NumRows())
 		rec.Release()
+		rows += out.NumRows()
 		req.add(out)
 	}
 }

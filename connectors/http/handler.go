@@ -93,7 +93,14 @@ func (sv *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	req := newRequest(sv.requestID(r), format)
 	req.end = end
 	body := &countingReader{r: http.MaxBytesReader(w, r.Body, cfg.maxBody)}
-	if err := decodeBody(cfg, req, body); err != nil {
+	err := decodeBody(cfg, req, body)
+	if body.err != nil {
+		// A reader may take a failed read for the end of its input; the
+		// body is refused all the same.
+		req.release()
+		err = body.err
+	}
+	if err != nil {
 		sv.leave()
 		be := classify(err)
 		reply(w, be.status, errBody{Error: be.msg}, 0)
@@ -213,14 +220,20 @@ func reply(w http.ResponseWriter, status int, body any, retry time.Duration) {
 	_ = json.NewEncoder(w).Encode(body)
 }
 
-// countingReader counts the body bytes read, for the batch's Bytes.
+// countingReader counts the body bytes read, for the batch's Bytes, and
+// keeps the first read error: format readers do not always wrap it, and
+// it decides the reply (413 for a body over the limit, 408 for a slow one).
 type countingReader struct {
-	r io.Reader
-	n int64
+	r   io.Reader
+	n   int64
+	err error
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += int64(n)
+	if err != nil && err != io.EOF && c.err == nil {
+		c.err = err
+	}
 	return n, err
 }

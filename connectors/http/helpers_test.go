@@ -206,6 +206,17 @@ func (s *Source) queued() int {
 	return len(srv.queue)
 }
 
+// holding is how many requests hold a place (being decoded or queued).
+func (s *Source) holding() int {
+	srv := s.server()
+	if srv == nil {
+		return 0
+	}
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	return srv.holding
+}
+
 // draining reports whether the server refuses requests because Read's
 // context ended.
 func (s *Source) draining() bool {
