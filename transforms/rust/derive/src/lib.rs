@@ -30,41 +30,55 @@ fn setup(s: &mut Setup) -> Result<Process, String> {
     Ok(Box::new(move |b: &Batch| {
         let v = src.view(b);
         let mut out = dst.values(b);
-        let vals = v.values;
         // 8 rows per iteration with no branch and no call per row (under a
         // stage timeout each iteration is a check by the host,
-        // wasmabi/BENCH_NOTES.md); rows that do not fit are found again
-        // after the loop, which runs only if there is one.
-        let mut bad = 0u8;
+        // wasmabi/BENCH_NOTES.md); a block holding a row that does not
+        // fit is redone row by row, out of line.
+        let reject = |i: usize, x: f64| {
+            if v.is_valid(i) {
+                b.reject(
+                    i,
+                    format!("{}: {} × {} does not fit in int64", source, go_float(x), go_float(f)),
+                );
+            }
+        };
         let mut o = out.chunks_exact_mut(8);
-        let mut x = vals.chunks_exact(8);
-        for (o, x) in (&mut o).zip(&mut x) {
+        let mut xs = v.values.chunks_exact(8);
+        let mut at = 0;
+        for (o, x) in (&mut o).zip(&mut xs) {
+            let mut bad = 0u8;
             for k in 0..8 {
                 let y = round(x[k] * f);
                 bad |= outside(y);
                 o[k] = y as i64;
             }
-        }
-        for (o, x) in o.into_remainder().iter_mut().zip(x.remainder()) {
-            let y = round(x * f);
-            bad |= outside(y);
-            *o = y as i64;
-        }
-        if bad != 0 {
-            for (i, &x) in vals.iter().enumerate() {
-                if outside(round(x * f)) != 0 && v.is_valid(i) {
-                    b.reject(
-                        i,
-                        format!("{}: {} × {} does not fit in int64", source, go_float(x), go_float(f)),
-                    );
-                }
+            if bad != 0 {
+                redo(at, x, f, &reject);
             }
+            at += 8;
         }
+        let x = xs.remainder();
+        for (o, x) in o.into_remainder().iter_mut().zip(x) {
+            *o = round(x * f) as i64;
+        }
+        redo(at, x, f, &reject);
         if let Some(valid) = v.validity() {
             out.set_validity(valid);
         }
         Ok(())
     }))
+}
+
+/// Rejects the rows of a block (starting at row `at`) whose result does
+/// not fit; the rare path, kept out of the block loop.
+#[inline(never)]
+#[cold]
+fn redo(at: usize, x: &[f64], f: f64, reject: &dyn Fn(usize, f64)) {
+    for (k, &x) in x.iter().enumerate() {
+        if outside(round(x * f)) != 0 {
+            reject(at + k, x);
+        }
+    }
 }
 
 /// f64::round (half away from zero) from operations that are single Wasm

@@ -23,10 +23,18 @@ fn setup(s: &mut Setup) -> Result<Process, String> {
     Ok(Box::new(move |batch: &Batch| {
         let (va, vb) = (ca.view(batch), cb.view(batch));
         let mut o = out.values(batch);
-        let mut oc = o.chunks_exact_mut(LANES);
-        let (mut xa, mut xb) = (va.values.chunks_exact(LANES), vb.values.chunks_exact(LANES));
+        // Four groups (64 rows) per loop iteration.
+        let mut oc = o.chunks_exact_mut(4 * LANES);
+        let (mut xa, mut xb) = (va.values.chunks_exact(4 * LANES), vb.values.chunks_exact(4 * LANES));
         for ((o, a), b) in (&mut oc).zip(&mut xa).zip(&mut xb) {
-            gcd_lanes(a, b, o);
+            gcd_lanes(&a[..LANES], &b[..LANES], &mut o[..LANES]);
+            gcd_lanes(&a[LANES..2 * LANES], &b[LANES..2 * LANES], &mut o[LANES..2 * LANES]);
+            gcd_lanes(
+                &a[2 * LANES..3 * LANES],
+                &b[2 * LANES..3 * LANES],
+                &mut o[2 * LANES..3 * LANES],
+            );
+            gcd_lanes(&a[3 * LANES..], &b[3 * LANES..], &mut o[3 * LANES..]);
         }
         for ((o, a), b) in oc.into_remainder().iter_mut().zip(xa.remainder()).zip(xb.remainder()) {
             *o = gcd(*a, *b);
@@ -45,10 +53,10 @@ fn setup(s: &mut Setup) -> Result<Process, String> {
 }
 
 /// Rows computed together: Euclid's loop runs until the slowest of them
-/// is done, so more lanes cost more remainders but fewer loop iterations
-/// (each one a check by the host under a stage timeout) and let the CPU
-/// overlap independent divisions.
-const LANES: usize = 8;
+/// is done, so a group costs the most steps one of its rows needs rather
+/// than their sum. Under a stage timeout each loop iteration is a check by
+/// the host, and the independent divisions of a group overlap in the CPU.
+const LANES: usize = 16;
 
 fn gcd(mut a: i32, mut b: i32) -> i32 {
     while b != 0 {
@@ -57,29 +65,54 @@ fn gcd(mut a: i32, mut b: i32) -> i32 {
     a
 }
 
-/// gcd of LANES rows in lockstep, branch-free inside the loop: a lane
-/// that is done (b = 0) divides by 1 and keeps its a. wrapping_rem is
-/// Go's % for i32::MIN % -1 (0, where Rust's % would panic).
+/// Runs $body once for each lane index 0..16 written out: LLVM does not
+/// fully unroll a 16-iteration loop holding divisions, and every
+/// iteration left would be a check under a stage timeout.
+macro_rules! lanes {
+    ($k:ident => $body:block) => {
+        lanes!(@ $k $body; 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15)
+    };
+    (@ $k:ident $body:block; $($i:literal)*) => {
+        $({
+            let $k: usize = $i;
+            $body
+        })*
+    };
+}
+
+/// gcd of LANES rows: two Euclid steps per row written out (branches, no
+/// loop), then, if a row is unfinished, steps on all of them in lockstep,
+/// branch-free: a row that is done (b = 0) divides by 1 and keeps its a.
+/// wrapping_rem is Go's % on i32::MIN % -1 (0, where Rust's % would panic).
 #[inline(always)]
-fn gcd_lanes(a: &[i32], b: &[i32], out: &mut [i32]) {
-    let mut x = [0i32; LANES];
-    let mut y = [0i32; LANES];
-    x.copy_from_slice(a);
-    y.copy_from_slice(b);
-    loop {
-        let mut live = 0;
-        for k in 0..LANES {
-            let done = y[k] == 0;
-            let r = x[k].wrapping_rem(if done { 1 } else { y[k] });
-            x[k] = if done { x[k] } else { y[k] };
-            y[k] = if done { 0 } else { r };
-            live |= y[k];
+fn gcd_lanes(x: &[i32], y: &[i32], out: &mut [i32]) {
+    let (x, y): (&[i32; LANES], &[i32; LANES]) = (x.try_into().unwrap(), y.try_into().unwrap());
+    let mut a = [0i32; LANES];
+    let mut b = [0i32; LANES];
+    let mut live = 0;
+    lanes!(k => {
+        let (mut p, mut q) = (x[k], y[k]);
+        if q != 0 {
+            (p, q) = (q, p.wrapping_rem(q));
+            if q != 0 {
+                (p, q) = (q, p.wrapping_rem(q));
+            }
         }
-        if live == 0 {
-            break;
-        }
+        a[k] = p;
+        b[k] = q;
+        live |= q;
+    });
+    while live != 0 {
+        live = 0;
+        lanes!(k => {
+            let done = b[k] == 0;
+            let r = a[k].wrapping_rem(b[k] | done as i32);
+            a[k] = if done { a[k] } else { b[k] };
+            b[k] = if done { 0 } else { r };
+            live |= b[k];
+        });
     }
-    out.copy_from_slice(&x);
+    out.copy_from_slice(&a);
 }
 
 #[cfg(test)]
@@ -133,17 +166,19 @@ mod tests {
     fn stage() {
         let schema = [("a", "int32"), ("b", "int32"), ("id", "int64")];
         let mut h = Host::bind(super::setup, "{}", &schema).unwrap();
-        let a: Vec<Option<i32>> = (0..19).map(|i| if i == 4 { None } else { Some(i * 6) }).collect();
-        let b: Vec<Option<i32>> = (0..19).map(|i| if i == 7 { None } else { Some(i * 4 + 2) }).collect();
+        let a: Vec<Option<i32>> = (0..150)
+            .map(|i| if i == 4 { None } else { Some(i * 6 - 300) })
+            .collect();
+        let b: Vec<Option<i32>> = (0..150).map(|i| if i == 7 { None } else { Some(i * 4 + 2) }).collect();
         let out = h
-            .process(&[Column::i32(&a), Column::i32(&b), Column::i64(&[Some(0); 19])])
+            .process(&[Column::i32(&a), Column::i32(&b), Column::i64(&[Some(0); 150])])
             .unwrap();
-        let want: Vec<Option<i32>> = (0..19)
+        let want: Vec<Option<i32>> = (0..150)
             .map(|i| {
                 if i == 4 || i == 7 {
                     None
                 } else {
-                    Some(gcd(i * 6, i * 4 + 2))
+                    Some(gcd(i * 6 - 300, i * 4 + 2))
                 }
             })
             .collect();
