@@ -284,7 +284,12 @@ dw_out dw_write(dw_setup *s, const char *name, const char *type) {
             return o;
         }
     }
-    if (type_code(type, &width) == 0) dw_errorf(s, "column \"%s\": type \"%s\" is not in ABI v1", name, type);
+    uint8_t code = type_code(type, &width);
+    if (code == 0) dw_errorf(s, "column \"%s\": type \"%s\" is not in ABI v1", name, type);
+    /* Guest memory is 32-bit, so 64-bit offsets would buy nothing. */
+    if (code == CODE_LARGE_UTF8 || code == CODE_LARGE_BINARY)
+        dw_errorf(s, "column \"%s\": write %s columns as %s (the SDK builds 32-bit offsets)", name, type,
+                  code == CODE_LARGE_UTF8 ? "utf8" : "binary");
     GROW(s->writes, s->nwrites, s->capwrites);
     dw_field f = {dw__xstrndup(name, strlen(name)), dw__xstrndup(type, strlen(type)), true};
     s->writes[s->nwrites] = f;

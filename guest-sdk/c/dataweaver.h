@@ -222,7 +222,9 @@ typedef struct dw_out {
 /* dw_write declares an output column of ABI type type ("int64",
  * "float64", "bool", "utf8", "binary", "timestamp[ms]", "decimal128(12,2)"…).
  * A name equal to an input column replaces it in place; other names are
- * appended in declaration order. */
+ * appended in declaration order. String columns are written as utf8 or
+ * binary: large_ types are refused (guest memory is 32-bit, so 64-bit
+ * offsets would buy nothing). */
 dw_out dw_write(dw_setup *s, const char *name, const char *type);
 
 /* dw_filter declares that the stage drops rows (dw_drop, dw_keep_bits). */

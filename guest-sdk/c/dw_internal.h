@@ -1,7 +1,7 @@
 /*
  * dw_internal.h — what the SDK's own files share; not for stages.
  * dw_json.c is plain C with no Wasm in it, so the native tests
- * (guest-sdk/c/test) compile it for the host.
+ * (guest-sdk/c/sdktest) compile it for the host.
  */
 #ifndef DW_INTERNAL_H
 #define DW_INTERNAL_H

@@ -8,7 +8,7 @@
  * accessors then walk the validated text lazily, without building a tree,
  * because a setup function asks for a handful of keys once per instance.
  * Everything here is plain C so that it is tested natively
- * (guest-sdk/c/test, run by guest-sdk/c/sdk_test.go) against Go's
+ * (guest-sdk/c/sdktest) against Go's
  * encoding/json and strconv.
  */
 #include <math.h>

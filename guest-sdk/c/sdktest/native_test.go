@@ -1,11 +1,11 @@
-// Package native_test compiles the C SDK's JSON reader, float formatter
+// Package sdktest_test compiles the C SDK's JSON reader, float formatter
 // and UTF-8 decoder (guest-sdk/c/dw_json.c) for the host, with address
 // and undefined-behaviour sanitizers when the compiler has them, and
 // compares their answers with encoding/json, fmt and unicode/utf8 on
 // tables, random inputs and fuzzed bytes. The harness is
 // testdata/harness.c (Go refuses .c files beside .go files, hence the
 // directory of its own).
-package native_test
+package sdktest_test
 
 import (
 	"bufio"

@@ -1,6 +1,6 @@
 /*
  * harness runs the C SDK's JSON reader, float formatter and UTF-8 decoder
- * natively for guest-sdk/c/native's Go tests, which compare its answers
+ * natively for guest-sdk/c/sdktest, which compare its answers
  * with encoding/json, strconv and unicode/utf8.
  *
  *     harness selftest   C-side unit tests; prints "ok"
