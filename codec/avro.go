@@ -24,9 +24,9 @@ const singleObjectHeader = 10
 
 var errFingerprint = fmt.Errorf("%w: avro single-object message: not the magic 0xC3 0x01 or a different schema fingerprint", format.ErrMalformed)
 
-// sync is the container sync marker the decoder writes between messages;
-// any value works since the container never leaves memory.
-var sync = [16]byte{'d', 'a', 't', 'a', 'w', 'e', 'a', 'v', 'e', 'r', 'm', 's', 'g', 's', 'y', 'n'}
+// syncMarker is the container sync marker the decoder writes between
+// messages; any value works since the container never leaves memory.
+var syncMarker = [16]byte{'d', 'a', 't', 'a', 'w', 'e', 'a', 'v', 'e', 'r', 'm', 's', 'g', 's', 'y', 'n'}
 
 type avroDecoder struct {
 	schema *arrow.Schema
@@ -70,7 +70,7 @@ func containerHeader(schema []byte) []byte {
 		}
 	}
 	h = binary.AppendVarint(h, 0)
-	return append(h, sync[:]...)
+	return append(h, syncMarker[:]...)
 }
 
 func (d *avroDecoder) Schema() *arrow.Schema { return d.schema }
@@ -130,7 +130,7 @@ func (d *avroDecoder) decode(bodies [][]byte, idx []int) (arrow.Record, error) {
 		buf = binary.AppendVarint(buf, 1)
 		buf = binary.AppendVarint(buf, int64(len(bodies[i])))
 		buf = append(buf, bodies[i]...)
-		buf = append(buf, sync[:]...)
+		buf = append(buf, syncMarker[:]...)
 	}
 	d.buf = buf
 	r, err := avro.NewReader(format.Input{R: bytes.NewReader(buf), Name: "message"},
