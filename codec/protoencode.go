@@ -32,7 +32,6 @@ type protoEncoder struct {
 type encMsg struct {
 	fields []*encField   // in field-number order, as protobuf runtimes write them
 	oneofs [][]*encField // oneofs with two or more members given: at most one may be non-null
-	cols   []arrow.Array // bound per record
 }
 
 // encField writes one field from a column.
@@ -206,7 +205,6 @@ func newEncVal(f *pfield, dt arrow.DataType) (*encVal, error) {
 
 // bind points the plan at a record's arrays.
 func (m *encMsg) bind(cols []arrow.Array) {
-	m.cols = cols
 	for _, ef := range m.fields {
 		a := cols[ef.col]
 		ef.arr = a

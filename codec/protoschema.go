@@ -138,14 +138,13 @@ func (m *pmsg) field(num protowire.Number) *pfield {
 
 // penum maps an enum's numbers to names and back.
 type penum struct {
-	names  map[int32]string
-	nums   map[string]int32
-	zero   string // the name of the default value (the first one declared)
-	closed bool
+	names map[int32]string
+	nums  map[string]int32
+	zero  string // the name of the default value (the first one declared)
 }
 
 func newPenum(ed protoreflect.EnumDescriptor) *penum {
-	e := &penum{names: map[int32]string{}, nums: map[string]int32{}, closed: ed.IsClosed()}
+	e := &penum{names: map[int32]string{}, nums: map[string]int32{}}
 	vals := ed.Values()
 	for i := vals.Len() - 1; i >= 0; i-- { // the first of aliased names wins
 		v := vals.Get(i)
