@@ -37,11 +37,17 @@ func badRequest(format string, args ...any) *bodyError {
 // decodeBody decodes a request body into req.recs (records of the
 // source's schema) and req.rejects (rows that do not fit it, with their
 // bytes). An error means the body as a whole is refused; req then holds
-// nothing.
+// nothing. An empty body holds no rows in any format, so a bare
+// end-of-input request needs no valid empty Arrow stream.
 //
 // Each format is decoded by the package the file connector uses for it,
 // so a row reads the same whether it came in a file or a POST.
 func decodeBody(cfg *serverConfig, req *request, body io.Reader) error {
+	br := bufio.NewReaderSize(body, 64<<10)
+	if _, err := br.Peek(1); errors.Is(err, io.EOF) {
+		return nil // an empty body holds no rows, whatever its format
+	}
+	body = br
 	var err error
 	switch req.format {
 	case formatNDJSON:
@@ -123,7 +129,7 @@ func decodeJSON(cfg *serverConfig, req *request, body io.Reader) error {
 	br := bufio.NewReader(body)
 	first, err := firstByte(br)
 	if errors.Is(err, io.EOF) {
-		return nil // an empty body holds no rows
+		return nil // only white space
 	}
 	if err != nil {
 		return err

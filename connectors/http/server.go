@@ -38,6 +38,9 @@ type server struct {
 	stopping chan struct{} // closed when the server stops: waiting requests give up
 	wake     chan struct{} // tells Read that the queue or the state changed
 
+	connMu sync.Mutex
+	fresh  map[net.Conn]struct{} // connections that have not sent a request yet
+
 	mu        sync.Mutex
 	closed    bool
 	draining  bool // Read's context ended: the pipeline is stopping
@@ -76,6 +79,7 @@ func startServer(cfg serverConfig, run int64) (*server, error) {
 		cfg: cfg, run: run, addr: ln.Addr().String(),
 		served: make(chan struct{}), sem: make(chan struct{}, cfg.maxPending),
 		stopping: make(chan struct{}), wake: make(chan struct{}, 1),
+		fresh: map[net.Conn]struct{}{},
 	}
 	sv.http = &http.Server{
 		Handler:           sv,
@@ -87,6 +91,7 @@ func startServer(cfg serverConfig, run int64) (*server, error) {
 		IdleTimeout:    2 * time.Minute,
 		MaxHeaderBytes: 64 << 10,
 		ErrorLog:       slog.NewLogLogger(cfg.log.Handler(), slog.LevelWarn),
+		ConnState:      sv.track,
 	}
 	go func() {
 		defer close(sv.served)
@@ -428,18 +433,40 @@ func (sv *server) stop(res result) {
 	sv.signal()
 }
 
+// track follows connections from accept to their first request.
+func (sv *server) track(c net.Conn, state http.ConnState) {
+	sv.connMu.Lock()
+	defer sv.connMu.Unlock()
+	if state == http.StateNew {
+		sv.fresh[c] = struct{}{}
+	} else {
+		delete(sv.fresh, c)
+	}
+}
+
 // shutdown is Source.Close: requests not acknowledged get 503 (their
-// clients send them again), then the server stops.
+// clients send them again), then the server stops once every reply is
+// written. Connections a client opened but has not used yet are closed at
+// once (http.Server.Shutdown would wait five seconds for them), and a
+// client still uploading after shutdownWait is cut off: it gets no reply
+// and sends the request again, which at-least-once allows.
 func (sv *server) shutdown() error {
 	sv.stop(unavailable("the pipeline stopped before these rows were stored; send them again"))
 	ctx, cancel := context.WithTimeout(context.Background(), shutdownWait)
 	defer cancel()
-	err := sv.http.Shutdown(ctx)
-	if err != nil {
-		err = errors.Join(fmt.Errorf("http source: shutdown: %w", err), sv.http.Close())
+	shut := make(chan error, 1)
+	go func() { shut <- sv.http.Shutdown(ctx) }()
+	sv.connMu.Lock()
+	for c := range sv.fresh {
+		_ = c.Close()
+	}
+	sv.connMu.Unlock()
+	if err := <-shut; err != nil {
+		sv.cfg.log.Warn("http source: cut off requests still being sent at shutdown", "error", err)
+		_ = sv.http.Close()
 	}
 	<-sv.served
-	return err
+	return nil
 }
 
 // crash drops every connection without answering, as a dying process does.
