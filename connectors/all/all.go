@@ -18,6 +18,7 @@ import (
 	_ "github.com/dataweaver/dataweaver/connectors/discard"
 	_ "github.com/dataweaver/dataweaver/connectors/file"
 	_ "github.com/dataweaver/dataweaver/connectors/generate"
+	_ "github.com/dataweaver/dataweaver/connectors/http"
 	_ "github.com/dataweaver/dataweaver/connectors/kafka"
 	_ "github.com/dataweaver/dataweaver/connectors/memory"
 	_ "github.com/dataweaver/dataweaver/connectors/nats"
