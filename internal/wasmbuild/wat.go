@@ -22,7 +22,7 @@ func buildWAT(ctx context.Context, o Options) error {
 	if err != nil {
 		return fmt.Errorf("%w: building a WebAssembly text transform needs %s: %w", ErrToolchain, watInstall, err)
 	}
-	args := append([]string{files[0], "-o", o.Out}, o.Args...)
+	args := append([]string{filepath.Base(files[0]), "-o", o.Out}, o.Args...)
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Dir = o.Dir
 	if b, err := cmd.CombinedOutput(); err != nil {

@@ -68,3 +68,25 @@ func TestBuildWATErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestBuildWATRelative: a relative DIR (as `weave build transforms/wat/x`
+// gets it) names the same file after the compiler's working directory
+// becomes DIR.
+func TestBuildWATRelative(t *testing.T) {
+	needWAT(t)
+	out := filepath.Join(t.TempDir(), "positive.wasm")
+	if _, _, err := Build(context.Background(), Options{Dir: filepath.Join("..", "..", "transforms", "wat", "positive"), Out: out}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	committed, err := os.ReadFile(filepath.Join("..", "..", "transforms", "wat", "positive", "positive.wasm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, committed) {
+		t.Errorf("a fresh build of transforms/wat/positive differs from the committed positive.wasm: run make wasm")
+	}
+}
