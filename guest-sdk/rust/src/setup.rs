@@ -45,7 +45,7 @@ impl Setup {
         }
     }
 
-    /// The pipeline step's name ("stages[1].wasm"), for messages.
+    /// The pipeline step's name (`stages[1].wasm`), for messages.
     pub fn stage_name(&self) -> &str {
         &self.stage
     }
@@ -144,8 +144,8 @@ impl Setup {
         }
     }
 
-    /// Declares an output column of ABI type `ty` ("int64", "float64",
-    /// "timestamp[ms]", "decimal128(12,2)"…) filled as `[T]`. A name equal
+    /// Declares an output column of ABI type `ty` (`int64`, `float64`,
+    /// `timestamp[ms]`, `decimal128(12,2)`…) filled as `[T]`. A name equal
     /// to an input column replaces it in place; other names are appended.
     pub fn write<T: Fixed>(&mut self, name: &str, ty: &str) -> Out<T> {
         if !T::fits(ty) {

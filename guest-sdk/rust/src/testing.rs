@@ -45,7 +45,7 @@ fn validity<T>(v: &[Option<T>]) -> Option<Vec<u8>> {
 }
 
 impl Column {
-    /// A fixed-width column of ABI type ty ("int64", "timestamp[ms]"…).
+    /// A fixed-width column of ABI type ty (`int64`, `timestamp[ms]`…).
     pub fn fixed<T: Fixed>(ty: &str, v: &[Option<T>]) -> Column {
         assert!(T::fits(ty), "a {} column cannot hold {}", ty, T::NAME);
         let mut values = Vec::new();
