@@ -3,6 +3,7 @@ package http
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -79,6 +80,11 @@ func (s *Sink) post(ctx context.Context, body []byte, key string) error {
 		}
 		if errors.Is(err, context.DeadlineExceeded) {
 			return fmt.Errorf("http sink: %s %s: no reply within %s: %w", s.method, s.url, s.timeout, err)
+		}
+		var badCert *tls.CertificateVerificationError
+		if errors.As(err, &badCert) {
+			// An untrusted server stays untrusted however often we ask.
+			return engine.Permanent(fmt.Errorf("http sink: %w (set ca_file to trust its certificate authority)", err))
 		}
 		return fmt.Errorf("http sink: %w", err) // the url.Error names method and URL
 	}

@@ -3,11 +3,14 @@ package http
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
 	"time"
 
 	"github.com/apache/arrow/go/v15/arrow"
@@ -53,6 +56,9 @@ var sinkSpec = spec.New("http").
 			spec.Float("requests_per_second").Desc("Sustained rate of requests, retries included.").Example("20"),
 			spec.Int("burst").Default(1).Desc("Requests that may go at once after a quiet spell."),
 		).Optional().Desc("Limit the request rate (a token bucket). Without it requests go as fast as replies come."),
+		spec.String("ca_file").Optional().
+			Desc("PEM file of the certificate authorities to trust for https, instead of the system's (a private CA, a self-signed server).").
+			Example("/etc/weave/collector-ca.pem"),
 		spec.String("idempotency_header").Default("Idempotency-Key").Advance().
 			Desc(`Header that carries the request's key; "" sends none.`),
 		spec.Duration("max_retry_after").Default(time.Minute).Advance().
@@ -90,6 +96,7 @@ type Sink struct {
 	burst         int
 	idemHeader    string
 	maxRetryAfter time.Duration
+	caFile        string // "": the system's roots
 	mem           memory.Allocator
 	clock         clock
 
@@ -118,6 +125,7 @@ func newSink(conf *spec.Parsed, b engine.Build) (engine.Sink, error) {
 		headers: conf.Map("headers"), token: conf.String("auth_token"), timeout: conf.Duration("timeout"),
 		maxRows: conf.Int("max_rows"), maxBytes: conf.ByteSize("max_bytes"),
 		idemHeader: conf.String("idempotency_header"), maxRetryAfter: conf.Duration("max_retry_after"),
+		caFile: conf.String("ca_file"),
 		mem: b.Mem, clock: wallClock{},
 	}
 	if s.mem == nil {
@@ -167,6 +175,18 @@ func (s *Sink) Open(_ context.Context, schema *arrow.Schema) error {
 	var id [8]byte
 	_, _ = rand.Read(id[:])
 	s.transport = http.DefaultTransport.(*http.Transport).Clone()
+	if s.caFile != "" {
+		// Read at Open, not when the pipeline is built: building does no I/O.
+		pem, err := os.ReadFile(s.caFile)
+		if err != nil {
+			return fmt.Errorf("http sink: ca_file: %w", err)
+		}
+		roots := x509.NewCertPool()
+		if !roots.AppendCertsFromPEM(pem) {
+			return fmt.Errorf("http sink: ca_file %s holds no PEM certificate", s.caFile)
+		}
+		s.transport.TLSClientConfig = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
+	}
 	s.client = &http.Client{
 		Transport: s.transport,
 		// A redirected POST may turn into a GET or lose its body; a
