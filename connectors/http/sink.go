@@ -126,7 +126,7 @@ func newSink(conf *spec.Parsed, b engine.Build) (engine.Sink, error) {
 		maxRows: conf.Int("max_rows"), maxBytes: conf.ByteSize("max_bytes"),
 		idemHeader: conf.String("idempotency_header"), maxRetryAfter: conf.Duration("max_retry_after"),
 		caFile: conf.String("ca_file"),
-		mem: b.Mem, clock: wallClock{},
+		mem:    b.Mem, clock: wallClock{},
 	}
 	if s.mem == nil {
 		s.mem = memory.DefaultAllocator
