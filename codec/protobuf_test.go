@@ -482,6 +482,7 @@ func TestProtobufRejects(t *testing.T) {
 		{"duration beyond 10,000 years", msg(tag(took, protowire.BytesType), sub(tag(1, protowire.VarintType), varint(maxDuration+1))), "took", "outside the range"},
 		{"duration with mixed signs", msg(tag(took, protowire.BytesType), sub(tag(1, protowire.VarintType), varint(1), tag(2, protowire.VarintType), varint(-1000))), "took", "outside the range"},
 		{"timestamp seconds as a string", msg(tag(at, protowire.BytesType), sub(tag(1, protowire.BytesType), []byte{0})), "at", "wire type 2"},
+		{"message occurrence cut inside a field", msg(tag(at, protowire.BytesType), sub(tag(1, protowire.VarintType)), tag(at, protowire.BytesType), sub(varint(5))), "at", "unexpected EOF"},
 		{"truncated packed list", msg(tag(21, protowire.BytesType), []byte{1, 0x80}), "nums", "unexpected EOF"},
 		{"truncated unknown field", msg(tag(127, protowire.VarintType)), "", "unknown field 127"},
 		{"nested message cut short", msg(tag(20, protowire.BytesType), sub(tag(1, protowire.BytesType), []byte{5})), "address.city", "unexpected EOF"},

@@ -170,6 +170,22 @@ func consumeTag(b []byte) (protowire.Number, protowire.Type, int, error) {
 	return num, wt, n, nil
 }
 
+// wholeFields checks that b is a sequence of complete fields.
+func wholeFields(b []byte) error {
+	for len(b) > 0 {
+		num, wt, n, err := consumeTag(b)
+		if err != nil {
+			return err
+		}
+		b = b[n:]
+		if n = protowire.ConsumeFieldValue(num, wt, b); n < 0 {
+			return protowire.ParseError(n)
+		}
+		b = b[n:]
+	}
+	return nil
+}
+
 // consume reads one value of kind k from b: its bits (varint and fixed
 // kinds) or bytes (length-delimited kinds) and its length, negative on a
 // wire error.
@@ -252,10 +268,19 @@ func (d *protoDecoder) check(m *pmsg, b []byte) error {
 		if f.required && !f.seen {
 			return malformed(f, "required field missing")
 		}
-		if f.seen && len(f.chunks) > 0 {
-			if err := d.checkOne(f, f.kind, 0, f.value()); err != nil {
-				return err
+		if !f.seen || len(f.chunks) == 0 {
+			continue
+		}
+		// Merging is concatenating only when each occurrence ends where
+		// its fields do: one cut inside a field could be completed by the
+		// next.
+		for _, c := range f.chunks[:len(f.chunks)-1] {
+			if err := wholeFields(c); err != nil {
+				return malformed(f, "%v", err)
 			}
+		}
+		if err := d.checkOne(f, f.kind, 0, f.value()); err != nil {
+			return err
 		}
 	}
 	return nil
