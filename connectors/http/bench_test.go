@@ -49,6 +49,32 @@ func BenchmarkPostToDiscard(b *testing.B) {
 					postAll(b, schema, batch, ct, bodies, clients, rows)
 				}
 			})
+			// The same-run baseline: the same bodies through the same
+			// decoders from memory, on as many goroutines, no HTTP, queue,
+			// engine or ack.
+			b.Run(fmt.Sprintf("%s/batch%d/decode-only", name, batch), func(b *testing.B) {
+				format := map[string]string{ctNDJSON: formatNDJSON, ctArrow: formatArrow}[ct]
+				cfg := &serverConfig{mem: m, schema: generate.OrdersSchema, batchRows: batch}
+				for range b.N {
+					start := time.Now()
+					var wg sync.WaitGroup
+					for c := range clients {
+						wg.Add(1)
+						go func() {
+							defer wg.Done()
+							for i := c; i < len(bodies); i += clients {
+								req := newRequest("bench", format)
+								if err := decodeBody(cfg, req, bytes.NewReader(bodies[i])); err != nil {
+									panic(err)
+								}
+								req.release()
+							}
+						}()
+					}
+					wg.Wait()
+					b.ReportMetric(float64(rows)/time.Since(start).Seconds(), "rows/s")
+				}
+			})
 		}
 	}
 }

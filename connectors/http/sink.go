@@ -125,8 +125,7 @@ func newSink(conf *spec.Parsed, b engine.Build) (engine.Sink, error) {
 		headers: conf.Map("headers"), token: conf.String("auth_token"), timeout: conf.Duration("timeout"),
 		maxRows: conf.Int("max_rows"), maxBytes: conf.ByteSize("max_bytes"),
 		idemHeader: conf.String("idempotency_header"), maxRetryAfter: conf.Duration("max_retry_after"),
-		caFile: conf.String("ca_file"),
-		mem:    b.Mem, clock: wallClock{},
+		caFile: conf.String("ca_file"), mem: b.Mem, clock: wallClock{},
 	}
 	if s.mem == nil {
 		s.mem = memory.DefaultAllocator

@@ -2,11 +2,14 @@ package http
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/apache/arrow/go/v15/arrow"
@@ -619,4 +622,61 @@ func TestSourcePortInUse(t *testing.T) {
 		b.Close()
 		t.Fatalf("Open on a taken port: %v", err)
 	}
+}
+
+// TestSourceManyClients: concurrent clients, mixed formats and sizes, a
+// small batch so requests are both split and joined: every row arrives
+// exactly once and every request is answered 200 with its row count.
+func TestSourceManyClients(t *testing.T) {
+	mem := conformance.Checked(t)
+	schema := conformance.SampleSchema
+	src := mustSource(t, "{address: 127.0.0.1:0, max_pending_requests: 3, schema: "+schemaYAML(schema)+"}", conformance.Build(mem, 7, "source"))
+	r := startReader(t, src)
+	const clients, each = 6, 12
+	want := conformance.Sample(mem, schema, 0, clients*each*(each+1)/2)
+	defer want.Release()
+	types := []string{ctNDJSON, ctJSON, ctArrow}
+	bodies := make([][][]byte, clients) // client, request (of 1..each rows)
+	for c, off := 0, 0; c < clients; c++ {
+		for i := 1; i <= each; i++ {
+			part := want.NewSlice(int64(off), int64(off+i))
+			bodies[c] = append(bodies[c], encodeAs(t, types[(c+i)%3], part))
+			part.Release()
+			off += i
+		}
+	}
+	var wg sync.WaitGroup
+	errs := make(chan string, clients*each)
+	for c := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 1; i <= each; i++ {
+				for {
+					resp := post(context.Background(), src.url(), types[(c+i)%3], bodies[c][i-1], nil)
+					if resp.status == 503 {
+						continue // the queue was full: send it again
+					}
+					var ok okBody
+					if resp.status != 200 || json.Unmarshal([]byte(resp.body), &ok) != nil || ok.Rows != int64(i) {
+						errs <- fmt.Sprintf("client %d request %d: %d %q", c, i, resp.status, resp.body)
+					}
+					break
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i, rec := range r.recs {
+		if rec.NumRows() > 7 {
+			t.Errorf("batch %d has %d rows, more than 7", i, rec.NumRows())
+		}
+	}
+	conformance.SameRows(t, want, r.recs)
 }
