@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -43,7 +44,7 @@ var sourceSpec = spec.New("http").
 	Field(
 		spec.String("address").Default("localhost:8080").
 			Desc("host:port to listen on. The default accepts local clients only; \":8080\" or \"0.0.0.0:8080\" accepts any. "+
-				"Port 0 picks a free port (logged).").
+				"Port 0 picks a free port (logged) at the first Open and keeps it.").
 			Example(`":8080"`),
 		spec.String("path").Default("/").Desc("URL path that takes POSTs; other paths get 404.").Example("/ingest/orders"),
 		arrowtype.Field("schema").Desc("Columns of the rows: an ordered mapping of column name to Arrow type, as in the file source. "+
@@ -103,8 +104,9 @@ var sourceSpec = spec.New("http").
 type Source struct {
 	cfg serverConfig
 
-	mu  sync.Mutex
-	srv *server // nil when closed
+	mu     sync.Mutex
+	srv    *server // nil when closed
+	picked string  // the address port 0 resolved to at the first Open
 }
 
 // serverConfig is what every server a Source starts shares.
@@ -179,12 +181,24 @@ func newSource(conf *spec.Parsed, b engine.Build) (engine.Source, error) {
 // that were waiting got 503 and are sent again by their clients.
 func (s *Source) Open(ctx context.Context) (*arrow.Schema, error) {
 	s.Close()
-	srv, err := startServer(s.cfg, runs.Add(1))
+	cfg := s.cfg
+	s.mu.Lock()
+	if s.picked != "" {
+		cfg.address = s.picked
+	}
+	s.mu.Unlock()
+	srv, err := startServer(cfg, runs.Add(1))
 	if err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
 	s.srv = srv
+	if _, port, _ := net.SplitHostPort(s.cfg.address); port == "0" {
+		// Keep the port picked for port 0: validation opens the source
+		// before the run does, and clients told the first port must
+		// find the server there.
+		s.picked = srv.addr
+	}
 	s.mu.Unlock()
 	return s.cfg.schema, nil
 }

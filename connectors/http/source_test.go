@@ -680,3 +680,24 @@ func TestSourceManyClients(t *testing.T) {
 	}
 	conformance.SameRows(t, want, r.recs)
 }
+
+// TestSourceKeepsPickedPort: port 0 is resolved once, so the server the
+// run starts is where the one validation started was.
+func TestSourceKeepsPickedPort(t *testing.T) {
+	mem := conformance.Checked(t)
+	src := mustSource(t, "{address: 127.0.0.1:0, schema: "+rowsSchema+"}", conformance.Build(mem, 10, "source"))
+	if _, err := src.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	first := src.Addr()
+	if err := src.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := src.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	if again := src.Addr(); again != first || strings.HasSuffix(first, ":0") {
+		t.Errorf("first Open listened on %s, the second on %s", first, again)
+	}
+}
