@@ -42,8 +42,9 @@ const acceptedTypes = "application/json, application/x-ndjson or application/vnd
 
 // ServeHTTP takes one POST through auth, admission, decoding and the
 // queue, and answers once the pipeline has stored its rows (or cannot).
-// The cheap refusals (path, token, method, type) come before the body is
-// read, so a client sending Expect: 100-continue does not upload in vain.
+// The cheap refusals (path, token, method, type, a declared length over
+// the limit) come before the body is read and before the request waits for
+// a place, so a client sending Expect: 100-continue does not upload in vain.
 func (sv *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	cfg := &sv.cfg
 	if r.URL.Path != cfg.path {
@@ -67,6 +68,11 @@ func (sv *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	format, why := sv.formatOf(r.Header)
 	if why != "" {
 		reply(w, http.StatusUnsupportedMediaType, errBody{Error: why}, 0)
+		return
+	}
+	if r.ContentLength > cfg.maxBody {
+		be := classify(&http.MaxBytesError{Limit: cfg.maxBody})
+		reply(w, be.status, errBody{Error: be.msg}, 0)
 		return
 	}
 	end := false

@@ -97,6 +97,7 @@ func TestSourceRefusals(t *testing.T) {
 		body                   string
 		status                 int
 		want                   string
+		sized                  bool // send Content-Length (otherwise chunked, so limits apply while reading)
 	}{
 		{name: "wrong path", path: "/out", ct: ctJSON, body: `{}`, status: 404, want: "POSTed to /in"},
 		{name: "GET", method: http.MethodGet, ct: ctJSON, status: 405, want: "only POST"},
@@ -111,6 +112,7 @@ func TestSourceRefusals(t *testing.T) {
 		{name: "json: missing comma", ct: ctJSON, body: `[{"id": 1} {"id": 2}]`, status: 400, want: "element 1"},
 		{name: "json: unclosed array", ct: ctJSON, body: `[{"id": 1}`, status: 400, want: "not closed"},
 		{name: "json: data after the array", ct: ctJSON, body: `[{"id": 1}] {"id": 2}`, status: 400, want: "data after the array"},
+		{name: "declared too large", ct: ctNDJSON, body: strings.Repeat("{\"id\": 1}\n", 500), status: 413, want: "max_body_bytes (4000 bytes)", sized: true},
 		{name: "json: too large", ct: ctJSON, body: "[" + strings.Repeat(`{"id": 1},`, 400) + `{"id": 1}]`, status: 413, want: "max_body_bytes (4000 bytes)"},
 		{name: "ndjson: too large", ct: ctNDJSON, body: strings.Repeat("{\"id\": 1}\n", 500), status: 413, want: "max_body_bytes"},
 		{name: "arrow: too large", ct: ctArrow, body: string(arrowBody(t, big)), status: 413, want: "max_body_bytes"},
@@ -128,7 +130,11 @@ func TestSourceRefusals(t *testing.T) {
 			if method == "" {
 				method = http.MethodPost
 			}
-			req, _ := http.NewRequest(method, url, strings.NewReader(tc.body))
+			var body io.Reader = io.NopCloser(strings.NewReader(tc.body))
+			if tc.sized {
+				body = strings.NewReader(tc.body)
+			}
+			req, _ := http.NewRequest(method, url, body)
 			req.Header.Set("Content-Type", tc.ct)
 			for k, v := range tc.header {
 				req.Header.Set(k, v)
