@@ -57,8 +57,10 @@ var sourceSpec = spec.New("http").
 			Desc("Format of a body sent without Content-Type."),
 		spec.String("bad_rows").Default(badRowsPolicy).OneOf(badRowsPolicy, badRowsReject).
 			Desc("policy: rows that do not fit the schema go through the source's on_error with their raw bytes and the "+
-				"rest of the request is taken (the 200 reply counts the rejected rows; with on_error: fail they stop the run). "+
-				"reject: any such row fails the whole request with 400 naming it, and nothing of it is taken."),
+				"rest of the request is taken; the 200 reply counts the rejected rows. Under on_error: fail (the default) one "+
+				"bad row stops the server and its client, resending, stops the next run too: give a long-running server "+
+				"on_error: dead_letter or skip, or use reject. reject: any such row fails the whole request with 400 naming "+
+				"it, and nothing of it is taken."),
 		spec.ByteSize("max_body_bytes").Default(int64(16<<20)).
 			Desc("Largest request body accepted (413 beyond). A request is decoded in memory, so this bounds each one's footprint."),
 		spec.Int("max_pending_requests").Default(8).
