@@ -18,7 +18,7 @@ COUNT ?= 1
 # make fuzz FUZZTIME=2m
 FUZZTIME ?= 20s
 
-.PHONY: build wasm wasm-go bench-pipelines rss test check check-fmt check-vet check-tidy check-staticcheck check-docs bench demo docs fuzz clean
+.PHONY: build wasm wasm-go test-rust bench-pipelines rss test check check-fmt check-vet check-tidy check-staticcheck check-docs bench demo docs fuzz clean
 
 build:
 	$(GO) build -o bin/weave ./cmd/weave
@@ -30,6 +30,17 @@ build:
 # affordable, so no package is left out of -race; revisit past ~5 min.
 test:
 	$(GO) test -race -count=1 ./...
+
+# The Rust SDK's and transforms' own unit tests, natively, with Debian's
+# rustc 1.63 (the oldest we support; RUSTDOC too, or doc tests pick up a
+# rustup rustdoc). The transforms' behaviour through the host is tested by
+# go test (transforms/conformance).
+RUST_CRATES = guest-sdk/rust $(dir $(wildcard transforms/rust/*/Cargo.toml))
+test-rust:
+	@for d in $(RUST_CRATES); do \
+		echo "== cargo test $$d"; \
+		(cd $$d && RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc CARGO_TARGET_DIR=$(CURDIR)/build/cargo /usr/bin/cargo test --offline -q) || exit 1; \
+	done
 
 # Every check runs (make -k), so one CI log shows all that is wrong.
 check:
