@@ -113,7 +113,6 @@ type Source struct {
 
 // serverConfig is what every server a Source starts shares.
 type serverConfig struct {
-	name       string
 	log        *slog.Logger
 	mem        memory.Allocator
 	schema     *arrow.Schema
@@ -143,7 +142,7 @@ func newSource(conf *spec.Parsed, b engine.Build) (engine.Source, error) {
 		return nil, configErr(conf, "schema", "%v", err)
 	}
 	c := serverConfig{
-		name: b.Name, log: b.Logger, mem: b.Mem, schema: schema, batchRows: b.BatchRows,
+		log: b.Logger, mem: b.Mem, schema: schema, batchRows: b.BatchRows,
 		address: conf.String("address"), path: conf.String("path"), token: conf.String("auth_token"),
 		defFormat: conf.String("default_format"), rejectBad: conf.String("bad_rows") == badRowsReject,
 		maxBody: conf.ByteSize("max_body_bytes"), maxPending: conf.Int("max_pending_requests"),
