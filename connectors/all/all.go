@@ -4,8 +4,8 @@
 //
 // # What it brings in
 //
-// Sources: file, generate, kafka, memory, nats_jetstream, postgres. Stages:
-// select, rename, wasm. Sinks: file, discard, kafka, memory, nats, postgres.
+// Sources: file, generate, http, kafka, memory, nats_jetstream, postgres. Stages:
+// select, rename, wasm. Sinks: file, discard, http, kafka, memory, nats, postgres.
 // Formats: csv, jsonl, parquet, arrow, avro.
 //
 // A Go program that needs only some of them imports those packages
