@@ -36,32 +36,42 @@ static void reject(dw_batch *b, uint32_t i, double x) {
     dw_rejectf(b, i, "%s: %s \xc3\x97 %s does not fit in int64", source, xs, fs);
 }
 
+/* Rows per loop iteration: 32 measured best (guest-only CPU time per
+ * row, 8/16/32/64: 3.5/3.4/3.4/4.6 ns without a timeout, 6.7/5.2/4.5/5.8
+ * with one: fewer exits, until the block no longer fits the registers). */
+#define BLOCK 32
+
 static int process(dw_batch *b) {
     dw_view in = dw_view_of(b, src);
     int64_t *out = dw_values(b, dst);
-    uint32_t n = in.len, j = 0;
+    /* Locals, not the view's fields or the global: the compiler must
+     * otherwise reload them after every store to out, which may alias. */
+    const double *x = in.f64, f = factor;
     const uint8_t *valid = in.validity;
+    uint32_t n = in.len, j = 0;
     if (valid != NULL) memcpy(dw_validity(b, dst), valid, (n + 7) / 8);
-    /* Eight rows per iteration, each a value (0 for nulls and rows that
-     * do not fit) and a bit of bad; a block with a bad row is redone per
-     * row to reject exactly the rows Go rejects, in order. */
-    for (; j + 8 <= n; j += 8) {
-        uint32_t ok = valid ? valid[j / 8] : 0xff, bad = 0;
+    /* BLOCK rows per iteration (one loop exit under a timeout), each
+     * a value (0 for nulls and rows that do not fit) and a bit of bad; a
+     * block with a bad row is redone per row to reject exactly the rows Go
+     * rejects, in order. */
+    for (; j + BLOCK <= n; j += BLOCK) {
+        uint64_t ok = ~0ull, bad = 0;
+        if (valid) memcpy(&ok, valid + j / 8, BLOCK / 8);
 #pragma clang loop unroll(full)
-        for (int k = 0; k < 8; k++) {
-            double y = round_half_away(in.f64[j + k] * factor);
+        for (int k = 0; k < BLOCK; k++) {
+            double y = round_half_away(x[j + k] * f);
             uint64_t keep = (ok >> k & 1) & !outside(y);
             out[j + k] = (int64_t)y & -(int64_t)keep;
-            bad |= (uint32_t)((ok >> k & 1) & outside(y)) << k;
+            bad |= ((ok >> k & 1) & outside(y)) << k;
         }
         for (int k = 0; bad != 0; k++, bad >>= 1)
-            if (bad & 1) reject(b, j + (uint32_t)k, in.f64[j + k]);
+            if (bad & 1) reject(b, j + (uint32_t)k, x[j + k]);
     }
     for (; j < n; j++) {
-        if (!dw_valid(&in, j)) continue;
-        double y = round_half_away(in.f64[j] * factor);
+        if (valid != NULL && !(valid[j / 8] >> (j % 8) & 1)) continue;
+        double y = round_half_away(x[j] * f);
         if (outside(y)) {
-            reject(b, j, in.f64[j]);
+            reject(b, j, x[j]);
             continue;
         }
         out[j] = (int64_t)y;

@@ -108,40 +108,73 @@ static void add(dw_str v) {
     set[nset++] = k;
 }
 
-/* The single-value filter, 64 rows per iteration. */
+/* short_eq is 1 when the row at p of length len is the key k of at most
+ * eight bytes: one masked word and the length, no branch. */
+static inline uint64_t short_eq(const uint8_t *p, uint32_t len, const struct key *k) {
+    return (len == k->len) & (((load64(p) ^ k->word) & k->mask) == 0);
+}
+
+/* str_eq is the single-value filter. A value of up to eight bytes (a
+ * country code, a status) compares branch-free, 64 rows per iteration;
+ * longer ones use same(). */
 static void str_eq(uint8_t *sel, const dw_view *v) {
     const int32_t *o = v->offsets;
+    const uint8_t *d = v->data;
+    const struct key k = set[0];
     uint64_t flip = keep_in ? 0 : ~0ull;
     uint32_t n = v->len, j = 0;
-    for (; j + 64 <= n; j += 64) {
-        uint64_t m = 0;
-        UNROLL for (int k = 0; k < 64; k++)
-            m |= same(v->data + o[j + k], (uint32_t)(o[j + k + 1] - o[j + k]), &set[0]) << k;
-        m ^= flip;
-        memcpy(sel + j / 8, &m, 8);
+    if (k.len <= 8) {
+        for (; j + 64 <= n; j += 64) {
+            uint64_t m = 0;
+            UNROLL for (int i = 0; i < 64; i++)
+                m |= short_eq(d + o[j + i], (uint32_t)(o[j + i + 1] - o[j + i]), &k) << i;
+            m ^= flip;
+            memcpy(sel + j / 8, &m, 8);
+        }
     }
-    if (j < n) {
+    for (; j < n; j += 64) {
         uint64_t m = 0;
-        for (uint32_t k = 0; j + k < n; k++)
-            m |= same(v->data + o[j + k], (uint32_t)(o[j + k + 1] - o[j + k]), &set[0]) << k;
+        for (uint32_t i = 0; i < 64 && j + i < n; i++)
+            m |= same(d + o[j + i], (uint32_t)(o[j + i + 1] - o[j + i]), &k) << i;
         m ^= flip;
         memcpy(sel + j / 8, &m, 8);
     }
 }
 
-/* "Any of" a list: eight rows per iteration, each compared with the set's
- * values in turn. */
+/* str_in is the "any of" filter. Up to eight values of up to eight bytes
+ * each compare branch-free (the set padded with repeats of its first
+ * value), 16 rows per iteration; other sets one value at a time. */
 static void str_in(uint8_t *sel, const dw_view *v) {
     const int32_t *o = v->offsets;
-    uint32_t n = v->len;
-    for (uint32_t j = 0; j < n; j += 8) {
+    const uint8_t *d = v->data;
+    uint32_t n = v->len, j = 0;
+    uint16_t flip = keep_in ? 0 : 0xffff;
+    bool small = nset > 0 && nset <= 8;
+    for (uint32_t s = 0; s < nset; s++) small = small && set[s].len <= 8;
+    if (small) {
+        struct key k[8];
+        for (int s = 0; s < 8; s++) k[s] = set[(uint32_t)s < nset ? (uint32_t)s : 0];
+        for (; j + 16 <= n; j += 16) {
+            uint32_t m = 0;
+            UNROLL for (int i = 0; i < 16; i++) {
+                const uint8_t *p = d + o[j + i];
+                uint32_t len = (uint32_t)(o[j + i + 1] - o[j + i]);
+                uint64_t in = 0;
+                UNROLL for (int s = 0; s < 8; s++) in |= short_eq(p, len, &k[s]);
+                m |= (uint32_t)in << i;
+            }
+            m ^= flip;
+            memcpy(sel + j / 8, &m, 2);
+        }
+    }
+    for (; j < n; j += 8) {
         uint8_t m = 0;
-        for (uint32_t k = 0; k < 8 && j + k < n; k++) {
-            const uint8_t *p = v->data + o[j + k];
-            uint32_t len = (uint32_t)(o[j + k + 1] - o[j + k]);
+        for (uint32_t i = 0; i < 8 && j + i < n; i++) {
+            const uint8_t *p = d + o[j + i];
+            uint32_t len = (uint32_t)(o[j + i + 1] - o[j + i]);
             uint64_t in = 0;
             for (uint32_t s = 0; s < nset && !in; s++) in = same(p, len, &set[s]);
-            m |= (uint8_t)((in == keep_in) << k);
+            m |= (uint8_t)((in == keep_in) << i);
         }
         sel[j / 8] = m;
     }

@@ -27,8 +27,6 @@ static inline uint64_t load64(const uint8_t *p) {
     return w;
 }
 
-static inline void store64(uint8_t *p, uint64_t w) { memcpy(p, &w, 8); }
-
 /* at_bits returns bit k set where byte k of w is '@'. The zero-byte test
  * is exact (no borrow between bytes) and the multiply gathers each byte's
  * flag into the top byte without carries. */
@@ -53,8 +51,8 @@ static int64_t last_at(const uint8_t *s, uint32_t n) {
 }
 
 /* mask_any writes the masked form of any value s[0..n) to dst and returns
- * its length (at most n + 4). */
-static uint32_t mask_any(const uint8_t *s, uint32_t n, uint8_t *dst) {
+ * its length (at most n + 4). It is the slow path: not inlined. */
+static __attribute__((noinline)) uint32_t mask_any(const uint8_t *s, uint32_t n, uint8_t *dst) {
     if (n == 0) {
         memcpy(dst, "***", 3);
         return 3;
@@ -72,60 +70,72 @@ static uint32_t mask_any(const uint8_t *s, uint32_t n, uint8_t *dst) {
     return head + 3 + tail;
 }
 
-/* mask_row masks row i into the builder. A value of 1-32 bytes starting
- * with an ASCII byte (almost every email) takes the fast path: its last
- * '@' at index 1 or more comes from the four words ending at its end, and
- * the output is one 4-byte store and a 32-byte copy, with no loop. The
- * reads may reach 32 bytes past either end of the value and the copy may
- * write 32 bytes past the row: DW_PAD allows the first, dw_room's scratch
- * the second, and the next row overwrites it. */
-static inline __attribute__((always_inline)) void mask_row(dw_builder *w, const dw_view *v, uint32_t i) {
-    if (!dw_valid(v, i)) {
-        dw_append_null(w);
-        return;
-    }
-    const uint8_t *s = v->data + v->offsets[i];
-    uint32_t n = (uint32_t)(v->offsets[i + 1] - v->offsets[i]);
-    uint8_t *dst = w->data + w->len;
-    if (n - 1 >= 32 || s[0] >= 0x80) {
-        dw_commit(w, mask_any(s, n, dst));
-        return;
-    }
+/* mask_value writes row s[0..n) masked at dst and returns its length. A
+ * value of 1-32 bytes starting with an ASCII byte (almost every email)
+ * takes the fast path: its last '@' at index 1 or more comes from the four
+ * words ending at its end, and the output is one 4-byte store and a
+ * 32-byte copy, with no loop and no call. The reads may reach 32 bytes
+ * past either end of the value and the copy may write 32 bytes past the
+ * row: DW_PAD allows the first, dw_room's scratch the second, and the next
+ * row overwrites it. */
+static inline __attribute__((always_inline)) uint32_t mask_value(const uint8_t *s, uint32_t n, uint8_t *dst) {
+    if (n - 1 >= 32 || s[0] >= 0x80) return mask_any(s, n, dst);
     const uint8_t *base = s + n - 32;
     uint32_t m = at_bits(load64(base)) | at_bits(load64(base + 8)) << 8 | at_bits(load64(base + 16)) << 16 |
                  at_bits(load64(base + 24)) << 24;
     m &= (uint32_t)(~0ull << (33 - n)); /* only bytes at index 1 or more of the value */
-    uint32_t out = 4;
     uint32_t head = s[0] | (uint32_t)'*' << 8 | (uint32_t)'*' << 16 | (uint32_t)'*' << 24;
     memcpy(dst, &head, 4);
-    if (m) {
-        /* Four word copies, not memcpy(dst + 4, tail, 32): clang emits
-         * memory.copy for that, which wazero runs as a call. */
-        uint32_t at = 31 - (uint32_t)__builtin_clz(m);
-        const uint8_t *t = base + at;
-        store64(dst + 4, load64(t));
-        store64(dst + 12, load64(t + 8));
-        store64(dst + 20, load64(t + 16));
-        store64(dst + 28, load64(t + 24));
-        out += 32 - at;
+    if (m == 0) return 4;
+    uint32_t at = 31 - (uint32_t)__builtin_clz(m);
+    memcpy(dst + 4, base + at, 32); /* fixed size: four 8-byte loads and stores */
+    return 4 + 32 - at;
+}
+
+/* mask_column writes one column's rows straight into the builder's
+ * buffers (its public fields), keeping the write position in locals: the
+ * room for every row is made once, so no row needs a check, and the
+ * compiler need not reload the builder after each store. */
+static void mask_column(dw_batch *b, dw_out col, const dw_view *v) {
+    dw_builder *w = dw_builder_of(b, col);
+    uint32_t n = v->len;
+    dw_room(w, 4 * n + v->data_len); /* a row's output is at most 4 bytes longer */
+    uint8_t *data = w->data;
+    int32_t *offs = w->offsets;
+    const int32_t *in = v->offsets;
+    const uint8_t *src = v->data, *valid = v->validity;
+    uint32_t len = w->len, i = 0;
+#define ROW(i)                                                                                \
+    do {                                                                                      \
+        if (valid != NULL && !(valid[(i) >> 3] >> ((i) & 7) & 1)) {                           \
+            dw_set_null(b, col, (i));                                                         \
+        } else {                                                                              \
+            len += mask_value(src + in[i], (uint32_t)(in[(i) + 1] - in[i]), data + len);      \
+        }                                                                                     \
+        offs[(i) + 1] = (int32_t)len;                                                         \
+    } while (0)
+    /* Eight rows per iteration: an eighth of the exits under a timeout
+     * (sixteen measured no faster). */
+    for (; i + 8 <= n; i += 8) {
+        ROW(i);
+        ROW(i + 1);
+        ROW(i + 2);
+        ROW(i + 3);
+        ROW(i + 4);
+        ROW(i + 5);
+        ROW(i + 6);
+        ROW(i + 7);
     }
-    dw_commit(w, out);
+    for (; i < n; i++) ROW(i);
+#undef ROW
+    w->len = len;
+    w->rows = n;
 }
 
 static int process(dw_batch *b) {
     for (uint32_t c = 0; c < ncols; c++) {
         dw_view v = dw_view_of(b, ins[c]);
-        dw_builder *w = dw_builder_of(b, outs[c]);
-        dw_room(w, 4 * v.len + v.data_len);
-        uint32_t i = 0;
-        /* Four rows per iteration: a quarter of the exits under a timeout. */
-        for (; i + 4 <= v.len; i += 4) {
-            mask_row(w, &v, i);
-            mask_row(w, &v, i + 1);
-            mask_row(w, &v, i + 2);
-            mask_row(w, &v, i + 3);
-        }
-        for (; i < v.len; i++) mask_row(w, &v, i);
+        mask_column(b, outs[c], &v);
     }
     return 0;
 }
