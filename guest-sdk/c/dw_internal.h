@@ -1,7 +1,8 @@
 /*
  * dw_internal.h — what the SDK's own files share; not for stages.
  * dw_json.c is plain C with no Wasm in it, so the native tests
- * (guest-sdk/c/sdktest) compile it for the host.
+ * (guest-sdk/c/sdktest) compile it for the host; dataweaver.c (the ABI),
+ * dw_setup.c and dw_batch.c share the instance's state below.
  */
 #ifndef DW_INTERNAL_H
 #define DW_INTERNAL_H
@@ -47,5 +48,110 @@ char *dw__xstrndup(const char *s, size_t n);
 /* dw__die writes msg to stderr (the host appends it to the trap error)
  * and traps. */
 _Noreturn void dw__die(const char *msg);
+
+/* ---------------------------------------------------------------- */
+/* State shared by dataweaver.c (the ABI), dw_setup.c and dw_batch.c */
+
+/* Type codes of the column descriptors. */
+enum {
+    DW_CODE_BOOL = 1,
+    DW_CODE_UTF8 = 12,
+    DW_CODE_BINARY = 13,
+    DW_CODE_LARGE_UTF8 = 14,
+    DW_CODE_LARGE_BINARY = 15,
+    DW_CODE_TIMESTAMP = 17,
+    DW_CODE_DECIMAL128 = 18,
+};
+
+/* dw__type_code maps an ABI type name to its descriptor code and value
+ * width in bytes (0 for bool and variable-width types); code 0 is unknown. */
+uint8_t dw__type_code(const char *t, uint8_t *width);
+
+/* DW_GROW doubles arr's capacity when it is full. */
+#define DW_GROW(arr, n, cap)                                             \
+    do {                                                                 \
+        if ((n) == (cap)) {                                              \
+            (cap) = (cap) ? 2 * (cap) : 8;                               \
+            (arr) = dw__xrealloc((arr), (size_t)(cap) * sizeof *(arr));  \
+        }                                                                \
+    } while (0)
+
+struct dw_setup {
+    const char *stage;
+    dw_field *schema;
+    uint32_t nschema;
+    dw_json config; /* the config object, or absent */
+    const char **asked;
+    uint32_t nasked, capasked;
+    const char **reads;
+    uint32_t nreads, capreads;
+    dw_field *writes;
+    uint32_t nwrites, capwrites;
+    const char **drops;
+    uint32_t ndrops, capdrops;
+    bool filter;
+    dwj_buf errs;
+    uint32_t nerrs;
+};
+
+struct dw__in_col {
+    uint8_t code;
+    dw_view view;
+    int32_t *offs; /* narrowed or rebased offsets */
+    uint32_t offs_cap;
+};
+
+struct dw__out_col {
+    const char *name;
+    uint8_t code, width;
+    bool touched, has_null;
+    uint8_t *values;
+    uint32_t values_cap;
+    uint8_t *valid;
+    uint32_t valid_cap;
+    dw_builder w;
+    uint32_t offs_cap;
+};
+
+struct dw__row_err {
+    uint32_t row, off, len;
+};
+
+struct dw_batch {
+    uint32_t n;
+    uint8_t *sel;
+    uint32_t sel_cap;
+    bool sel_set;
+    struct dw__row_err *errs;
+    uint32_t nerrs, errs_cap;
+    dwj_buf msgs;
+    dwj_buf fail;
+    bool failed;
+};
+
+/* dw__g is the instance's state: one bind, one batch at a time. */
+struct dw__state {
+    uint8_t *arena_raw, *arena;
+    uint32_t arena_len;
+    dwj_buf resp;
+    dw_setup setup;
+    dw_process_fn process;
+    struct dw__in_col *ins;
+    uint32_t nins;
+    struct dw__out_col *outs;
+    uint32_t nouts;
+    dw_batch batch;
+    uint32_t result[10];
+    uint32_t *out_desc, out_desc_cap;
+    uint32_t *err_desc, err_desc_cap;
+};
+extern struct dw__state dw__g;
+
+static inline uint32_t dw__addr(const void *p) { return (uint32_t)(uintptr_t)p; }
+
+/* dw__run_setup reads the bind request's schema and config into s and
+ * runs the stage's setup function: the error message, or NULL with the
+ * process function in *fn (dw_setup.c). */
+const char *dw__run_setup(dw_setup *s, dw_json root, dw_process_fn *fn);
 
 #endif

@@ -15,11 +15,9 @@ const cInstall = "clang, lld and wasi-libc: apt-get install -y clang lld wasi-li
 // the transform is not inside a DataWeaver checkout.
 const CSDKEnv = "DATAWEAVER_C_SDK"
 
-// cSDKHeader marks a directory as the C SDK; cSDKFiles are its
-// translation units, compiled with every transform.
+// cSDKHeader marks a directory as the C SDK; every *.c beside it is
+// compiled with every transform.
 const cSDKHeader = "dataweaver.h"
-
-var cSDKFiles = []string{"dataweaver.c", "dw_json.c"}
 
 // CFlags are the compiler flags of every C source of a transform,
 // before the include path:
@@ -76,9 +74,8 @@ func buildC(ctx context.Context, o Options) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	for _, f := range cSDKFiles {
-		srcs = append(srcs, filepath.Join(sdk, f))
-	}
+	sdkSrcs, _ := filepath.Glob(filepath.Join(sdk, "*.c"))
+	srcs = append(srcs, sdkSrcs...)
 	run := func(args []string) error {
 		cmd := exec.CommandContext(ctx, clang, args...)
 		cmd.Dir = dir
