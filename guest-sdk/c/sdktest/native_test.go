@@ -1,10 +1,11 @@
-// Package sdktest_test compiles the C SDK's JSON reader, float formatter
-// and UTF-8 decoder (guest-sdk/c/dw_json.c) for the host, with address
-// and undefined-behaviour sanitizers when the compiler has them, and
-// compares their answers with encoding/json, fmt and unicode/utf8 on
-// tables, random inputs and fuzzed bytes. The harness is
-// testdata/harness.c (Go refuses .c files beside .go files, hence the
-// directory of its own).
+// Package sdktest_test tests the C SDK. native_test.go compiles its JSON
+// reader, float formatter and UTF-8 decoder (dw_json.c, dw_float.c) for
+// the host, with address and undefined-behaviour sanitizers when the
+// compiler has them, and compares their answers with encoding/json, fmt
+// and unicode/utf8 on tables, random inputs and fuzzed bytes; the harness
+// is testdata/harness.c (Go refuses .c files beside .go files, hence the
+// directory of its own). stage_test.go runs a whole-SDK test stage through
+// the real host.
 package sdktest_test
 
 import (
@@ -53,7 +54,7 @@ func build(t testing.TB) string {
 			return
 		}
 		harness = filepath.Join(dir, "harness")
-		args := []string{"-std=c11", "-O1", "-g", "-Wall", "-Wextra", "-Werror", "-I", "..", "-o", harness, "testdata/harness.c", "../dw_json.c", "-lm"}
+		args := []string{"-std=c11", "-O1", "-g", "-Wall", "-Wextra", "-Werror", "-I", "..", "-o", harness, "testdata/harness.c", "../dw_json.c", "../dw_float.c", "-lm"}
 		sanitized := append([]string{"-fsanitize=address,undefined", "-fno-sanitize-recover=all"}, args...)
 		if out, err := exec.Command(cc, sanitized...).CombinedOutput(); err != nil {
 			// Some toolchains lack the sanitizer runtimes: the plain build
