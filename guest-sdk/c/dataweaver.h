@@ -83,8 +83,10 @@ extern "C" {
 /* ---------------------------------------------------------------- */
 /* Strings and configuration                                        */
 
-/* dw_str is a byte string with its length: ptr[len] is always '\0', but
- * the bytes may hold NULs of their own (JSON "\u0000"). */
+/* dw_str is a byte string with its length. The ones the SDK allocates
+ * (config values) end with a '\0' at ptr[len], though their bytes may hold
+ * NULs of their own (JSON "\u0000"); the ones dw_string returns point into
+ * the batch and do not. */
 typedef struct dw_str {
     const char *ptr;
     uint32_t len;
@@ -289,7 +291,6 @@ static inline dw_str dw_string(const dw_view *v, uint32_t i) {
     dw_str s = {(const char *)v->data + v->offsets[i], (uint32_t)(v->offsets[i + 1] - v->offsets[i])};
     return s;
 }
-/* Note: a dw_str from dw_string is not NUL-terminated. */
 static inline bool dw_bool(const dw_view *v, uint32_t i) { return v->bits[i >> 3] >> (i & 7) & 1; }
 
 /* Fixed-width outputs. dw_values returns the column's buffer for batch b:
@@ -302,14 +303,19 @@ void dw_set_null(dw_batch *b, dw_out o, uint32_t i);
  * it a byte or a word at a time: (len+7)/8 bytes, all ones (not null)
  * when first asked for in a batch, rounded up to whole 8-byte words. */
 uint8_t *dw_validity(dw_batch *b, dw_out o);
+/* dw_set_bool sets bit i of a bitmap (a bool column's values, a validity,
+ * a selection) to v. */
 static inline void dw_set_bool(uint8_t *bits, uint32_t i, bool v) {
     bits[i >> 3] = (uint8_t)((bits[i >> 3] & ~(1u << (i & 7))) | ((unsigned)v << (i & 7)));
 }
 
 /* Variable-width (utf8, binary) outputs are built by appending one value
- * per row, in row order. The fields are public so a hot loop can write
- * rows without a call per row (see dw_room); the rows appended so far are
- * data[offsets[i] .. offsets[i+1]) for i < rows. */
+ * per row, in row order. The rows appended so far are data[offsets[i] ..
+ * offsets[i+1]) for i < rows. The fields are public so a hot loop can
+ * write rows without a call per row: after dw_room(w, total) it may write
+ * each row at data + len, set offsets[rows + 1] = len + its length, and
+ * store len and rows back at the end (transforms/c/mask); the SDK checks
+ * that the batch got exactly nrows rows, the host checks the offsets. */
 typedef struct dw_builder {
     uint8_t *data;
     uint32_t len; /* bytes used */
