@@ -36,6 +36,10 @@ type plan struct {
 	in, out *arrow.Schema
 	req     []byte
 	resp    bindAnswer
+	// bound: resp holds the first instance's answer. Set once, at Bind,
+	// before workers exist; pool refills then only read resp, so they may
+	// run concurrently.
+	bound bool
 	reads   []int    // input column index per read slot
 	codes   []uint8  // type code per read slot
 	writes  []outCol // declared output columns
@@ -138,13 +142,14 @@ func (s *Stage) fresh(ctx context.Context, p *plan) (*instance, error) {
 		inst.close(ctx)
 		return nil, fmt.Errorf("%w: %s: module[%s]: %s", engine.ErrSchema, s.name, s.module, ans.Error)
 	}
-	if p.reads != nil || p.outFrom != nil {
+	if p.bound {
 		if !slices.Equal(ans.Reads, p.resp.Reads) || !slices.Equal(ans.Writes, p.resp.Writes) {
 			inst.close(ctx)
 			return nil, s.guestErr(exportBind, 0, 0, fmt.Errorf("%w: a new instance answered the handshake differently", ErrGuestOutput))
 		}
+		return inst, nil
 	}
-	p.resp = ans
+	p.resp, p.bound = ans, true
 	return inst, nil
 }
 
