@@ -39,11 +39,11 @@ type plan struct {
 	// bound: resp holds the first instance's answer. Set once, at Bind,
 	// before workers exist; pool refills then only read resp, so they may
 	// run concurrently.
-	bound bool
-	reads   []int    // input column index per read slot
-	codes   []uint8  // type code per read slot
-	writes  []outCol // declared output columns
-	wtypes  []arrow.DataType
+	bound  bool
+	reads  []int    // input column index per read slot
+	codes  []uint8  // type code per read slot
+	writes []outCol // declared output columns
+	wtypes []arrow.DataType
 	// outFrom says where each output column comes from: >= 0 an input
 	// column, < 0 the write -1-i.
 	outFrom []int
