@@ -7,18 +7,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
 )
-
-// repoRoot is the checkout this test file is in.
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..")
-}
 
 // needASC returns the asc the AssemblyScript transforms build with, and
 // skips (or, under CI=true, fails) when it is not installed.
@@ -234,7 +226,7 @@ func TestBuildAssemblyScriptTransforms(t *testing.T) {
 	needASC(t)
 	root := repoRoot(t)
 	other := filepath.Join(t.TempDir(), "elsewhere", "dataweaver")
-	copyTree(t, filepath.Join(root, "guest-sdk", "assemblyscript", "assembly"), filepath.Join(other, "guest-sdk", "assemblyscript", "assembly"))
+	copyTree(t, filepath.Join(root, "guest-sdk", "assemblyscript", "assembly"), filepath.Join(other, "guest-sdk", "assemblyscript", "assembly"), skipDir("node_modules"))
 	// The copy uses this checkout's compiler.
 	if err := os.Symlink(filepath.Join(root, "guest-sdk", "assemblyscript", "node_modules"), filepath.Join(other, "guest-sdk", "assemblyscript", "node_modules")); err != nil {
 		t.Fatal(err)
@@ -246,8 +238,8 @@ func TestBuildAssemblyScriptTransforms(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			copyTree(t, filepath.Join(root, rel, "assembly"), filepath.Join(other, rel, "assembly"))
-			copyTree(t, filepath.Join(root, rel), filepath.Join(other, rel))
+			copyTree(t, filepath.Join(root, rel, "assembly"), filepath.Join(other, rel, "assembly"), skipDir("node_modules"))
+			copyTree(t, filepath.Join(root, rel), filepath.Join(other, rel), skipDir("node_modules"))
 			for _, dir := range []string{filepath.Join(root, rel), filepath.Join(other, rel)} {
 				out := filepath.Join(t.TempDir(), name+".wasm")
 				l, got, err := Build(context.Background(), Options{Dir: dir, Out: out})
@@ -263,32 +255,6 @@ func TestBuildAssemblyScriptTransforms(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-// copyTree copies the regular files of src (not recursively into
-// node_modules) to dst.
-func copyTree(t *testing.T, src, dst string) {
-	t.Helper()
-	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if d.IsDir() {
-			if d.Name() == "node_modules" {
-				return filepath.SkipDir
-			}
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 }
 

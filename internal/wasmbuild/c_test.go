@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -26,46 +25,10 @@ func requireClang(t *testing.T) {
 	t.Skip(msg)
 }
 
-// cRepoRoot is the checkout this package lives in.
-func cRepoRoot(t *testing.T) string {
-	t.Helper()
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return root
-}
-
-// cCopyTree copies the regular files of src (not its subdirectories' .wasm
-// or test files) to dst.
-func cCopyTree(t *testing.T, src, dst string) {
-	t.Helper()
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if d.IsDir() {
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		if !strings.HasSuffix(p, ".c") && !strings.HasSuffix(p, ".h") {
-			return nil
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
 func TestBuildC(t *testing.T) {
 	requireClang(t)
 	out := filepath.Join(t.TempDir(), "derive.wasm")
-	l, path, err := Build(context.Background(), Options{Dir: filepath.Join(cRepoRoot(t), "transforms", "c", "derive"), Out: out})
+	l, path, err := Build(context.Background(), Options{Dir: filepath.Join(repoRoot(t), "transforms", "c", "derive"), Out: out})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,12 +101,12 @@ func TestBuildCReproducible(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a C transform twice")
 	}
-	root := cRepoRoot(t)
+	root := repoRoot(t)
 	var mods [][]byte
 	for _, base := range []string{t.TempDir(), filepath.Join(t.TempDir(), "a much", "longer", "checkout path")} {
-		cCopyTree(t, filepath.Join(root, "guest-sdk", "c"), filepath.Join(base, "guest-sdk", "c"))
+		copyTree(t, filepath.Join(root, "guest-sdk", "c"), filepath.Join(base, "guest-sdk", "c"), onlyC)
 		dir := filepath.Join(base, "transforms", "c", "mask")
-		cCopyTree(t, filepath.Join(root, "transforms", "c", "mask"), dir)
+		copyTree(t, filepath.Join(root, "transforms", "c", "mask"), dir, onlyC)
 		_, out, err := Build(context.Background(), Options{Dir: dir})
 		if err != nil {
 			t.Fatal(err)
@@ -167,7 +130,7 @@ func TestCModulesFresh(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds every C module")
 	}
-	root := cRepoRoot(t)
+	root := repoRoot(t)
 	mods := map[string]string{
 		"transforms/c/filter/filter.wasm":         "transforms/c/filter",
 		"transforms/c/mask/mask.wasm":             "transforms/c/mask",
@@ -201,9 +164,9 @@ func TestCModulesFresh(t *testing.T) {
 // $DATAWEAVER_C_SDK; with neither, the error says what to set.
 func TestBuildCSDKLookup(t *testing.T) {
 	requireClang(t)
-	root := cRepoRoot(t)
+	root := repoRoot(t)
 	outside := t.TempDir()
-	cCopyTree(t, filepath.Join(root, "transforms", "c", "gcd"), outside)
+	copyTree(t, filepath.Join(root, "transforms", "c", "gcd"), outside, onlyC)
 
 	t.Setenv(CSDKEnv, "")
 	_, _, err := Build(context.Background(), Options{Dir: outside, Out: filepath.Join(outside, "x.wasm")})
@@ -237,7 +200,7 @@ func TestBuildCSDKLookup(t *testing.T) {
 
 func TestBuildCErrors(t *testing.T) {
 	requireClang(t)
-	root := cRepoRoot(t)
+	root := repoRoot(t)
 	t.Setenv(CSDKEnv, filepath.Join(root, "guest-sdk", "c"))
 	tests := []struct {
 		name, src string

@@ -103,31 +103,6 @@ func TestFindRust(t *testing.T) {
 	}
 }
 
-// copyCrate copies src to dst, leaving out cargo's target directories.
-func copyCrate(t *testing.T, src, dst string) {
-	t.Helper()
-	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if d.IsDir() {
-			if d.Name() == "target" {
-				return filepath.SkipDir
-			}
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
 // listing names every file below dir (outside target/) with its size.
 func listing(t *testing.T, dir string) []string {
 	t.Helper()
@@ -196,7 +171,7 @@ func TestBuildRustTransforms(t *testing.T) {
 	}
 	needRust(t)
 	other := filepath.Join(t.TempDir(), "another checkout")
-	copyCrate(t, filepath.Join(root, "guest-sdk", "rust"), filepath.Join(other, "guest-sdk", "rust"))
+	copyTree(t, filepath.Join(root, "guest-sdk", "rust"), filepath.Join(other, "guest-sdk", "rust"), skipDir("target"))
 	for _, tc := range []struct {
 		name      string
 		elsewhere bool
@@ -209,7 +184,7 @@ func TestBuildRustTransforms(t *testing.T) {
 			}
 			dirs := []string{filepath.Join(root, rel)}
 			if tc.elsewhere {
-				copyCrate(t, filepath.Join(root, rel), filepath.Join(other, rel))
+				copyTree(t, filepath.Join(root, rel), filepath.Join(other, rel), skipDir("target"))
 				dirs = append(dirs, filepath.Join(other, rel))
 			}
 			for _, dir := range dirs {
