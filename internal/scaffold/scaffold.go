@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"text/template"
@@ -42,7 +43,7 @@ func New(o Options) (dir string, files []string, err error) {
 	if !validName.MatchString(o.Name) {
 		return "", nil, fmt.Errorf("%w: name %q: use lower-case letters, digits, - and _, starting with a letter", ErrInvalid, o.Name)
 	}
-	if !hasLang(o.Lang) {
+	if !slices.Contains(Languages, o.Lang) {
 		return "", nil, fmt.Errorf("%w: language %q: choose one of %s", ErrInvalid, o.Lang, strings.Join(Languages, ", "))
 	}
 	dir = o.Dir
@@ -112,15 +113,6 @@ func New(o Options) (dir string, files []string, err error) {
 	}
 	sort.Strings(files)
 	return dir, files, nil
-}
-
-func hasLang(l string) bool {
-	for _, x := range Languages {
-		if x == l {
-			return true
-		}
-	}
-	return false
 }
 
 // findSDK walks up from dir to a directory holding guest-sdk/.

@@ -342,9 +342,6 @@ func nativeMask(c conf, s *arrow.Schema) (processor, error) {
 	}}, nil
 }
 
-// roundHalfAway is math.Round: halves go away from zero.
-func roundHalfAway(x float64) float64 { return math.Round(x) }
-
 func nativeDerive(c conf, s *arrow.Schema) (processor, error) {
 	source, target, factor := "amount", "amount_cents", 100.0
 	if v, ok := c["source"].(string); ok {
@@ -380,7 +377,7 @@ func nativeDerive(c conf, s *arrow.Schema) (processor, error) {
 				b.AppendNull()
 				continue
 			}
-			y := roundHalfAway(col.Value(i) * factor)
+			y := math.Round(col.Value(i) * factor) // halves away from zero
 			if !(y < 0x1p63 && y >= -0x1p63) {
 				rejected = append(rejected, i)
 				b.Append(0)
