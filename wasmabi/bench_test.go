@@ -2,7 +2,6 @@ package wasmabi
 
 import (
 	"context"
-	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -10,34 +9,14 @@ import (
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
 	"github.com/apache/arrow/go/v15/arrow/memory"
+
+	"github.com/dataweaver/dataweaver/wasmabi/wasmtest"
 )
 
 const (
 	benchBatch   = 64 << 10
 	benchBatches = 16 // 1M rows per op
 )
-
-var benchSchema = arrow.NewSchema([]arrow.Field{
-	{Name: "id", Type: arrow.PrimitiveTypes.Int64},
-	{Name: "email", Type: arrow.BinaryTypes.String},
-	{Name: "country", Type: arrow.BinaryTypes.String},
-	{Name: "amount", Type: arrow.PrimitiveTypes.Float64},
-}, nil)
-
-// benchRecord is one 64K-row orders batch: ~5% negative amounts.
-func benchRecord(mem memory.Allocator, n int) arrow.Record {
-	b := array.NewRecordBuilder(mem, benchSchema)
-	defer b.Release()
-	countries := []string{"FR", "DE", "US", "JP", "XX", "GB"}
-	for i := range n {
-		b.Field(0).(*array.Int64Builder).Append(int64(i))
-		b.Field(1).(*array.StringBuilder).Append(fmt.Sprintf("user%d@example%d.com", i, i%50))
-		b.Field(2).(*array.StringBuilder).Append(countries[i%len(countries)])
-		amt := float64(i%1000)/7 - 7
-		b.Field(3).(*array.Float64Builder).Append(amt)
-	}
-	return b.NewRecord()
-}
 
 type nativeFn func(mem memory.Allocator, rec arrow.Record) arrow.Record
 
@@ -130,7 +109,7 @@ func filterRecord(mem memory.Allocator, rec arrow.Record, keep []bool, kept int)
 func BenchmarkStages(b *testing.B) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(b, 0)
-	rec := benchRecord(mem, benchBatch)
+	rec := wasmtest.Orders(mem, benchBatch)
 	defer rec.Release()
 	ctx := context.Background()
 	for _, name := range []string{"identity", "filter", "filter_country", "mask", "derive"} {
@@ -140,7 +119,7 @@ func BenchmarkStages(b *testing.B) {
 		}{{"wasm", NewConfig()}, {"wasm-no-timeout", NewConfig().WithTimeout(0)}} {
 			b.Run(name+"/"+v.name, func(b *testing.B) {
 				s := newStage(b, strings.TrimSuffix(name, "_country"), benchConf[name], mem, v.cfg)
-				if _, err := s.Bind(ctx, benchSchema); err != nil {
+				if _, err := s.Bind(ctx, wasmtest.OrdersSchema); err != nil {
 					b.Fatal(err)
 				}
 				b.ResetTimer()
@@ -190,7 +169,7 @@ func BenchmarkFixedCost(b *testing.B) {
 		if alloc == "checked" {
 			mem = checked
 		}
-		rec := benchRecord(mem, 1)
+		rec := wasmtest.Orders(mem, 1)
 		for _, tc := range []struct {
 			name        string
 			timeout     bool
@@ -215,7 +194,7 @@ func BenchmarkFixedCost(b *testing.B) {
 					defer cancel()
 				}
 				s := newStage(b, "derive", nil, mem, cfg)
-				if _, err := s.Bind(ctx, benchSchema); err != nil {
+				if _, err := s.Bind(ctx, wasmtest.OrdersSchema); err != nil {
 					b.Fatal(err)
 				}
 				b.ReportAllocs()
@@ -241,7 +220,7 @@ func BenchmarkFixedCost(b *testing.B) {
 func BenchmarkBoundary(b *testing.B) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(b, 0)
-	rec := benchRecord(mem, benchBatch)
+	rec := wasmtest.Orders(mem, benchBatch)
 	defer rec.Release()
 	cols := []inCol{{index: 1, code: codeUTF8, arr: rec.Column(1)}, {index: 3, code: codeFloat64, arr: rec.Column(3)}}
 	size := layoutSize(cols)

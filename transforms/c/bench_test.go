@@ -15,6 +15,7 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
 	"github.com/dataweaver/dataweaver/wasmabi"
+	"github.com/dataweaver/dataweaver/wasmabi/wasmtest"
 )
 
 var gcdSchema = arrow.NewSchema([]arrow.Field{
@@ -204,28 +205,6 @@ func TestGCDMatchesNative(t *testing.T) {
 	}
 }
 
-var ordersSchema = arrow.NewSchema([]arrow.Field{
-	{Name: "id", Type: arrow.PrimitiveTypes.Int64},
-	{Name: "email", Type: arrow.BinaryTypes.String},
-	{Name: "country", Type: arrow.BinaryTypes.String},
-	{Name: "amount", Type: arrow.PrimitiveTypes.Float64},
-}, nil)
-
-// orders is wasmabi's benchmark batch (bench_test.go there): n order
-// rows, ~22-byte emails, ~5% negative amounts, no nulls, nothing rejected.
-func orders(mem memory.Allocator, n int) arrow.Record {
-	b := array.NewRecordBuilder(mem, ordersSchema)
-	defer b.Release()
-	countries := []string{"FR", "DE", "US", "JP", "XX", "GB"}
-	for i := range n {
-		b.Field(0).(*array.Int64Builder).Append(int64(i))
-		b.Field(1).(*array.StringBuilder).Append(fmt.Sprintf("user%d@example%d.com", i, i%50))
-		b.Field(2).(*array.StringBuilder).Append(countries[i%len(countries)])
-		b.Field(3).(*array.Float64Builder).Append(float64(i%1000)/7 - 7)
-	}
-	return b.NewRecord()
-}
-
 // BenchmarkGuests runs the C and Go guests of filter, mask and derive on
 // one 64K-row orders batch per op (with and without the stage timeout).
 //
@@ -233,7 +212,7 @@ func orders(mem memory.Allocator, n int) arrow.Record {
 func BenchmarkGuests(b *testing.B) {
 	mem := memory.NewGoAllocator()
 	ctx := context.Background()
-	rec := orders(mem, 1<<16)
+	rec := wasmtest.Orders(mem, 1<<16)
 	defer rec.Release()
 	confs := []struct {
 		name, module string
@@ -258,7 +237,7 @@ func BenchmarkGuests(b *testing.B) {
 						b.Fatal(err)
 					}
 					defer s.Close()
-					if _, err := s.Bind(ctx, ordersSchema); err != nil {
+					if _, err := s.Bind(ctx, wasmtest.OrdersSchema); err != nil {
 						b.Fatal(err)
 					}
 					b.ResetTimer()

@@ -1,0 +1,34 @@
+package wasmtest
+
+import (
+	"fmt"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/array"
+	"github.com/apache/arrow/go/v15/arrow/memory"
+)
+
+// OrdersSchema is the schema of Orders.
+var OrdersSchema = arrow.NewSchema([]arrow.Field{
+	{Name: "id", Type: arrow.PrimitiveTypes.Int64},
+	{Name: "email", Type: arrow.BinaryTypes.String},
+	{Name: "country", Type: arrow.BinaryTypes.String},
+	{Name: "amount", Type: arrow.PrimitiveTypes.Float64},
+}, nil)
+
+// Orders is the Wasm benchmarks' batch: n order rows, ~22-byte emails,
+// six countries (one of them XX), ~5% negative amounts, no nulls. The
+// wasmabi and per-language guest benchmarks share it so their figures
+// are for the same data.
+func Orders(mem memory.Allocator, n int) arrow.Record {
+	b := array.NewRecordBuilder(mem, OrdersSchema)
+	defer b.Release()
+	countries := []string{"FR", "DE", "US", "JP", "XX", "GB"}
+	for i := range n {
+		b.Field(0).(*array.Int64Builder).Append(int64(i))
+		b.Field(1).(*array.StringBuilder).Append(fmt.Sprintf("user%d@example%d.com", i, i%50))
+		b.Field(2).(*array.StringBuilder).Append(countries[i%len(countries)])
+		b.Field(3).(*array.Float64Builder).Append(float64(i%1000)/7 - 7)
+	}
+	return b.NewRecord()
+}
