@@ -3,7 +3,7 @@ package discard
 import (
 	"testing"
 
-	"github.com/dataweaver/dataweaver/connectors/internal/conformance"
+	"github.com/dataweaver/dataweaver/connectors/conformance"
 	"github.com/dataweaver/dataweaver/engine"
 )
 

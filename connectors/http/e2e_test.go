@@ -12,7 +12,7 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
 	"github.com/dataweaver/dataweaver/connectors/generate"
-	"github.com/dataweaver/dataweaver/connectors/internal/conformance"
+	"github.com/dataweaver/dataweaver/connectors/conformance"
 	mem "github.com/dataweaver/dataweaver/connectors/memory"
 	"github.com/dataweaver/dataweaver/engine"
 	"github.com/dataweaver/dataweaver/engine/config"

@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dataweaver/dataweaver/connectors/internal/conformance"
+	"github.com/dataweaver/dataweaver/connectors/conformance"
 	"github.com/dataweaver/dataweaver/engine"
 )
 

@@ -15,7 +15,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/dataweaver/dataweaver/codec"
-	"github.com/dataweaver/dataweaver/connectors/internal/conformance"
+	"github.com/dataweaver/dataweaver/connectors/conformance"
 	"github.com/dataweaver/dataweaver/engine"
 )
 

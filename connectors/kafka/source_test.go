@@ -9,7 +9,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/dataweaver/dataweaver/connectors/internal/conformance"
+	"github.com/dataweaver/dataweaver/connectors/conformance"
 	"github.com/dataweaver/dataweaver/engine"
 	"github.com/dataweaver/dataweaver/format"
 )

@@ -11,7 +11,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
-	"github.com/dataweaver/dataweaver/connectors/internal/conformance"
+	"github.com/dataweaver/dataweaver/connectors/conformance"
 	mem "github.com/dataweaver/dataweaver/connectors/memory"
 	"github.com/dataweaver/dataweaver/engine"
 )

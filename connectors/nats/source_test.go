@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dataweaver/dataweaver/connectors/internal/conformance"
+	"github.com/dataweaver/dataweaver/connectors/conformance"
 	"github.com/dataweaver/dataweaver/engine"
 	"github.com/dataweaver/dataweaver/format"
 )

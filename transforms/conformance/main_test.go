@@ -14,7 +14,6 @@ import (
 	"github.com/dataweaver/dataweaver/wasmabi/wasmtest"
 )
 
-// Languages whose modules are committed; Go guests are built by TestMain.
 
 // Transforms in the conformance table and the languages that have them.
 var transforms = map[string][]string{
@@ -78,12 +77,16 @@ func loadModules(fresh bool) {
 			key := lang + "/" + name
 			committed := filepath.Join(srcDir(lang, name), name+".wasm")
 			if lang != "go" && !fresh {
+				// Go builds started above write these maps from their own
+				// goroutines, so every write takes the lock.
 				b, err := os.ReadFile(committed)
+				mu.Lock()
 				if err != nil {
 					buildErrs[key] = fmt.Errorf("no committed module (build it with `make wasm`): %w", err)
-					continue
+				} else {
+					modules[key] = b
 				}
-				modules[key] = b
+				mu.Unlock()
 				continue
 			}
 			wg.Add(1)
