@@ -14,7 +14,6 @@ import (
 	"github.com/dataweaver/dataweaver/wasmabi/wasmtest"
 )
 
-
 // Transforms in the conformance table and the languages that have them.
 var transforms = map[string][]string{
 	"filter": {"go", "c", "rust", "assemblyscript"},
