@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -10,6 +11,7 @@ import (
 
 	"github.com/dataweaver/dataweaver/engine"
 	"github.com/dataweaver/dataweaver/engine/spec"
+	"github.com/dataweaver/dataweaver/internal/suggest"
 )
 
 // Top-level keys holding steps; the rest are checked by topSpec.
@@ -148,9 +150,9 @@ func parseFile(doc *yaml.Node, file string, env *engine.Environment) (*File, spe
 		case keyNodes[k.Value] != nil:
 			p.errAt(k, k.Value, "key given twice (first on line %d)", keyNodes[k.Value].Line)
 			continue
-		case !contains(topKeys, k.Value):
-			p.errAt(k, k.Value, "unknown key%s", suggest(k.Value, topKeys, "known keys"))
-			misspelt[closest(k.Value, topKeys)] = true
+		case !slices.Contains(topKeys, k.Value):
+			p.errAt(k, k.Value, "unknown key%s", nameHint(k.Value, topKeys, "known keys"))
+			misspelt[suggest.Closest(k.Value, topKeys)] = true
 			continue
 		}
 		keyNodes[k.Value] = k
@@ -352,7 +354,7 @@ func (p *parser) unknownStepKey(name, key string, keys *spec.Spec) string {
 	for _, f := range keys.Fields {
 		candidates = append(candidates, f.Name)
 	}
-	if best := closest(name, candidates); best != "" {
+	if best := suggest.Closest(name, candidates); best != "" {
 		return fmt.Sprintf("unknown %s or step key %q (did you mean %q? %s)", kind, name, best, p.known(kind))
 	}
 	return fmt.Sprintf("unknown %s %q (%s)", kind, name, p.known(kind))
@@ -401,52 +403,11 @@ func (p *parser) checkNames(f *File) {
 	}
 }
 
-func suggest(name string, known []string, label string) string {
-	if best := closest(name, known); best != "" {
+func nameHint(name string, known []string, label string) string {
+	if best := suggest.Closest(name, known); best != "" {
 		return fmt.Sprintf(" %q (did you mean %q?)", name, best)
 	}
 	sorted := append([]string(nil), known...)
 	sort.Strings(sorted)
 	return fmt.Sprintf(" %q (%s: %s)", name, label, strings.Join(sorted, ", "))
-}
-
-// closest returns the candidate within edit distance 2 of name, or "".
-func closest(name string, candidates []string) string {
-	best, bestD := "", 3
-	for _, c := range candidates {
-		if d := distance(name, c); d < bestD {
-			best, bestD = c, d
-		}
-	}
-	return best
-}
-
-// distance is the Levenshtein distance.
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -3,12 +3,15 @@ package spec
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/dataweaver/dataweaver/internal/suggest"
 )
 
 func join(path, name string) string {
@@ -60,7 +63,7 @@ func parseFields(fields []*Field, node *yaml.Node, file, path string) (*Parsed, 
 				k, v := node.Content[i], node.Content[i+1]
 				f := byName[k.Value]
 				if f == nil {
-					errAt(k, k.Value, "unknown field%s", suggest(k.Value, fields))
+					errAt(k, k.Value, "unknown field%s", fieldHint(k.Value, fields))
 					continue
 				}
 				if _, dup := p.nodes[k.Value]; dup {
@@ -131,16 +134,12 @@ func describe(n *yaml.Node) string {
 	return "an unexpected value"
 }
 
-func suggest(name string, fields []*Field) string {
+func fieldHint(name string, fields []*Field) string {
 	names := make([]string, 0, len(fields))
-	best, bestD := "", 3
 	for _, f := range fields {
 		names = append(names, f.Name)
-		if d := distance(name, f.Name); d < bestD {
-			best, bestD = f.Name, d
-		}
 	}
-	if best != "" {
+	if best := suggest.Closest(name, names); best != "" {
 		return fmt.Sprintf(" (did you mean %q?)", best)
 	}
 	if len(names) == 0 {
@@ -148,27 +147,6 @@ func suggest(name string, fields []*Field) string {
 	}
 	sort.Strings(names)
 	return " (known: " + strings.Join(names, ", ") + ")"
-}
-
-// distance is the Levenshtein distance, for "did you mean" hints.
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 func decode(f *Field, v *yaml.Node, file, path string) (any, Errors) {
@@ -187,7 +165,7 @@ func decode(f *Field, v *yaml.Node, file, path string) (any, Errors) {
 		if !ok {
 			return fail("expected a string, got %s", describe(v))
 		}
-		if len(f.Enum) > 0 && !contains(f.Enum, s) {
+		if len(f.Enum) > 0 && !slices.Contains(f.Enum, s) {
 			return fail("%q is not one of: %s", s, strings.Join(f.Enum, ", "))
 		}
 		return s, nil
@@ -247,7 +225,7 @@ func decode(f *Field, v *yaml.Node, file, path string) (any, Errors) {
 				errs = append(errs, &Error{File: file, Line: it.Line, Column: it.Column, Path: ip, Msg: "expected a string, got " + describe(it)})
 				continue
 			}
-			if len(f.Enum) > 0 && !contains(f.Enum, it.Value) {
+			if len(f.Enum) > 0 && !slices.Contains(f.Enum, it.Value) {
 				errs = append(errs, &Error{File: file, Line: it.Line, Column: it.Column, Path: ip, Msg: fmt.Sprintf("%q is not one of: %s", it.Value, strings.Join(f.Enum, ", "))})
 				continue
 			}
@@ -279,15 +257,6 @@ func decode(f *Field, v *yaml.Node, file, path string) (any, Errors) {
 		return out, nil
 	}
 	return fail("field kind %v not supported", f.Kind)
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // ParseByteSize reads "64MiB", "512KB", "1.5GB" or a plain byte count.

@@ -9,6 +9,7 @@ import (
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/dataweaver/dataweaver/engine"
+	"github.com/dataweaver/dataweaver/internal/suggest"
 )
 
 var kinds = []string{engine.KindSource, engine.KindStage, engine.KindSink}
@@ -108,13 +109,7 @@ func (w *weave) unknownConnector(name, kind string) string {
 			names = append(names, p.Spec.Name)
 		}
 	}
-	best, bestD := "", 3
-	for _, n := range names {
-		if d := distance(name, n); d < bestD {
-			best, bestD = n, d
-		}
-	}
-	if best != "" {
+	if best := suggest.Closest(name, names); best != "" {
 		return fmt.Sprintf("unknown %s %q (did you mean %q?)", what, name, best)
 	}
 	if kind != "" {
@@ -154,25 +149,4 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-// distance is the Levenshtein distance, for "did you mean" hints.
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/dataweaver/dataweaver/engine/spec"
+	"github.com/dataweaver/dataweaver/internal/suggest"
 )
 
 // simple maps every parameterless name (and alias) to its type.
@@ -274,39 +275,19 @@ func checkZone(tz string) error {
 }
 
 func unknown(name string) error {
-	best, bestD := "", 3
+	// Names() spells parameterised types with their parameters
+	// ("timestamp[unit, tz]"); a typo is in the base name, so compare that.
+	var bases []string
 	for _, n := range Names() {
 		n, _, _ = strings.Cut(n, "[")
 		n, _, _ = strings.Cut(n, "(")
 		n, _, _ = strings.Cut(n, "<")
-		if d := distance(name, n); d < bestD {
-			best, bestD = n, d
-		}
+		bases = append(bases, n)
 	}
-	if best != "" {
+	if best := suggest.Closest(name, bases); best != "" {
 		return fmt.Errorf("unknown type %q (did you mean %q?)", name, best)
 	}
 	return fmt.Errorf("unknown type %q (known: %s)", name, strings.Join(Names(), ", "))
-}
-
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // Schema builds a schema from an ordered column → type mapping, naming the
