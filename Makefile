@@ -18,18 +18,28 @@ COUNT ?= 1
 # make fuzz FUZZTIME=2m
 FUZZTIME ?= 20s
 
-.PHONY: build wasm wasm-go test-rust bench-pipelines rss test check check-fmt check-vet check-tidy check-staticcheck check-docs bench demo docs fuzz clean
+.PHONY: build wasm wasm-go test-fresh test-rust bench-pipelines rss test check check-fmt check-vet check-tidy check-staticcheck check-docs bench demo docs fuzz clean
 
 build:
 	$(GO) build -o bin/weave ./cmd/weave
 
-# The whole suite under the race detector. Measured on the shared 2-core
-# machine with a warm build cache: 1m55s (load 4-6) to 2m40s (load 6-7);
-# wasmabi is the longest package (60-105 s: -race slows wazero's compiler
-# several times over). Without -race the suite takes 26 s. A few minutes is
-# affordable, so no package is left out of -race; revisit past ~5 min.
+# The whole suite under the race detector, as a newcomer runs it: the
+# committed C, Rust, AssemblyScript and WAT modules, Go guests built once
+# per test binary. go test -json goes through internal/testreport, which
+# prints go test's usual lines, then every skipped test with its reason
+# (plain go test says "ok" for a package whose tests all skipped), the
+# slowest packages and a closing "tests: N passed, N failed, N skipped".
+# Times: README, Development.
 test:
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -json ./... | $(GO) run ./internal/testreport/cmd/testreport
+
+# Every committed module rebuilt from its source and compared with the
+# committed bytes (DW_WASM_FRESH=1), in the packages that hold such a
+# check; needs every guest toolchain (.ci/run installs them). make test
+# does not need them: it runs the committed modules.
+WASM_FRESH_PKGS = $(sort $(dir $(shell grep -rl --include='*_test.go' DW_WASM_FRESH --exclude-dir=node_modules --exclude-dir=.git . | sed 's,^\./,,')))
+test-fresh:
+	DW_WASM_FRESH=1 $(GO) test -count=1 -json $(addprefix ./,$(WASM_FRESH_PKGS)) | $(GO) run ./internal/testreport/cmd/testreport
 
 # The Rust SDK's and transforms' own unit tests, natively, with Debian's
 # rustc 1.63 (the oldest we support; RUSTDOC too, or doc tests pick up a
