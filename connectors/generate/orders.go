@@ -5,18 +5,13 @@ import (
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/memory"
+
+	"github.com/dataweaver/dataweaver/internal/orders"
 )
 
-// OrdersSchema is the benchmark "orders" table.
-var OrdersSchema = arrow.NewSchema([]arrow.Field{
-	{Name: "id", Type: arrow.PrimitiveTypes.Int64},
-	{Name: "customer", Type: arrow.BinaryTypes.String},
-	{Name: "email", Type: arrow.BinaryTypes.String},
-	{Name: "country", Type: arrow.BinaryTypes.String},
-	{Name: "amount", Type: arrow.PrimitiveTypes.Float64},
-	{Name: "ts", Type: &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"}},
-	{Name: "note", Type: arrow.BinaryTypes.String, Nullable: true},
-}, nil)
+// OrdersSchema is the benchmark "orders" table: id, customer, email,
+// country, amount, ts (microseconds, UTC) and a nullable note.
+var OrdersSchema = orders.Schema
 
 var (
 	firstNames = strings.Fields(`Ada Alan Grace Edsger Barbara Donald Ken Dennis Margaret Linus Guido Bjarne

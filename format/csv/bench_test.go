@@ -10,6 +10,7 @@ import (
 	"github.com/dataweaver/dataweaver/format"
 	"github.com/dataweaver/dataweaver/format/internal/formattest"
 	"github.com/dataweaver/dataweaver/format/internal/rowcodec"
+	"github.com/dataweaver/dataweaver/internal/orders"
 )
 
 // BenchmarkReadOrders decodes the 1M-row orders CSV with an inferred schema
@@ -36,7 +37,7 @@ func BenchmarkDecodeChunk(b *testing.B) {
 				end = next
 			}
 			c := &rowcodec.Chunk{Data: data[hdr:end], Line: 2}
-			schema := formattest.OrdersRecords(memory.DefaultAllocator, 1, 1, v.Quoted)[0].Schema()
+			schema := orders.Schema
 			d := &decoder{Batch: rowcodec.Batch{Mem: memory.DefaultAllocator, Schema: schema, File: "orders.csv"}, delim: ',', nullEmpty: true}
 			for _, f := range schema.Fields() {
 				col, _ := rowcodec.NewColumn(f.Name, f.Type, false)

@@ -11,6 +11,7 @@ import (
 	"github.com/dataweaver/dataweaver/format"
 	"github.com/dataweaver/dataweaver/format/internal/formattest"
 	"github.com/dataweaver/dataweaver/format/internal/rowcodec"
+	"github.com/dataweaver/dataweaver/internal/orders"
 )
 
 // BenchmarkReadOrders decodes the 1M-row orders JSONL with an inferred schema
@@ -31,7 +32,7 @@ func BenchmarkDecodeChunk(b *testing.B) {
 				end += bytes.IndexByte(data[end:], '\n') + 1
 			}
 			c := &rowcodec.Chunk{Data: data[:end], Line: 1}
-			schema := formattest.OrdersRecords(memory.DefaultAllocator, 1, 1, v.Quoted)[0].Schema()
+			schema := orders.Schema
 			root, _ := rowcodec.NewColumn("", arrow.StructOf(schema.Fields()...), true)
 			setTokens(root)
 			d := &decoder{Batch: rowcodec.Batch{Mem: memory.DefaultAllocator, Schema: schema, File: "orders.jsonl"}, root: root}

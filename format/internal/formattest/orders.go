@@ -13,20 +13,8 @@ import (
 
 	"github.com/dataweaver/dataweaver/connectors/generate"
 	"github.com/dataweaver/dataweaver/format"
+	"github.com/dataweaver/dataweaver/internal/orders"
 )
-
-// ordersSchema is the quoted variant's schema: the benchmark "orders" table
-// (id, customer, email, 2-letter country, amount, some negative, RFC 3339
-// ts and a nullable note), all nullable.
-var ordersSchema = arrow.NewSchema([]arrow.Field{
-	{Name: "id", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
-	{Name: "customer", Type: arrow.BinaryTypes.String, Nullable: true},
-	{Name: "email", Type: arrow.BinaryTypes.String, Nullable: true},
-	{Name: "country", Type: arrow.BinaryTypes.String, Nullable: true},
-	{Name: "amount", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
-	{Name: "ts", Type: &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"}, Nullable: true},
-	{Name: "note", Type: arrow.BinaryTypes.String, Nullable: true},
-}, nil)
 
 var (
 	firstNames = []string{"Alice", "Bob", "Carla", "Dmitri", "Emeka", "Fatima", "Gustav", "Hana", "Ivan", "Jüri", "Kenji", "Lucía", "Mohammed", "Nora", "Olu", "Priya"}
@@ -50,8 +38,9 @@ var Variants = []Variant{{"generate", false}, {"quoted-notes", true}}
 // OrdersRecords returns the benchmark orders table in batches of batch rows:
 // the project's generator (connectors/generate, the rows the pipeline targets
 // are stated for: notes rare and never quoted) when quoted is false, else
-// this file's variant, where a fifth of the rows have a note with a comma or
-// a quote (one JSON escapes), so CSV's quoted-field path is measured too.
+// this file's variant of the same table (same schema, other rows), where a
+// fifth of the rows have a note with a comma or a quote (one JSON escapes),
+// so CSV's quoted-field path is measured too.
 func OrdersRecords(mem memory.Allocator, rows, batch int, quoted bool) []arrow.Record {
 	if !quoted {
 		var recs []arrow.Record
@@ -62,7 +51,7 @@ func OrdersRecords(mem memory.Allocator, rows, batch int, quoted bool) []arrow.R
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	var recs []arrow.Record
-	b := array.NewRecordBuilder(mem, ordersSchema)
+	b := array.NewRecordBuilder(mem, orders.Schema)
 	defer b.Release()
 	id := b.Field(0).(*array.Int64Builder)
 	cust := b.Field(1).(*array.StringBuilder)
