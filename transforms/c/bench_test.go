@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
@@ -128,6 +130,77 @@ func BenchmarkGCD(b *testing.B) {
 			})
 		}
 		rec.Release()
+	}
+}
+
+// BenchmarkGCDPaired compares native Go, C and Rust on arrow-udf's gcd
+// batch (a = i, b = 2i) with the default timeout and with timeout 0, each
+// variant running a block of pairBlock batches in turn inside one loop (the
+// first variant rotating per op), so a change in the shared machine's load
+// falls on all of them alike. It reports each variant's wall and CPU ns
+// per batch and its ratios to native: the figures BENCHMARKS.md quotes
+// for the ≤ 1.5x target. Rounds are separate runs:
+//
+//	for r in 1 2 3 4 5; do go test ./transforms/c -run '^$' -bench GCDPaired -benchtime 100x; done
+func BenchmarkGCDPaired(b *testing.B) {
+	const pairBlock = 64
+	mem := memory.NewGoAllocator()
+	ctx := context.Background()
+	rec := gcdBatch(mem, false)
+	defer rec.Release()
+	rustWasm, err := os.ReadFile(filepath.Join(root, "transforms", "rust", "gcd", "gcd.wasm"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	type variant struct {
+		name      string
+		run       func()
+		wall, cpu time.Duration
+	}
+	vs := []*variant{{name: "native", run: func() { nativeGCD(mem, rec).Release() }}}
+	for _, m := range []struct {
+		lang string
+		wasm []byte
+	}{{"c", cWasm["gcd"]}, {"rust", rustWasm}} {
+		for _, to := range []time.Duration{wasmabi.DefaultTimeout, 0} {
+			s, err := wasmabi.NewStage(ctx, "stages[0].wasm", m.lang+"-gcd.wasm", m.wasm, nil, mem,
+				wasmabi.NewConfig().WithCacheDir(cacheDir).WithTimeout(to))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			if _, err := s.Bind(ctx, gcdSchema); err != nil {
+				b.Fatal(err)
+			}
+			vs = append(vs, &variant{name: fmt.Sprintf("%s-%v", m.lang, to), run: func() {
+				out, _, err := s.Process(ctx, rec)
+				if err != nil {
+					b.Fatal(err)
+				}
+				out.Release()
+			}})
+		}
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		for k := range vs {
+			v := vs[(i+k)%len(vs)]
+			w, c := time.Now(), cpuNow()
+			for range pairBlock {
+				v.run()
+			}
+			v.cpu += cpuNow() - c
+			v.wall += time.Since(w)
+		}
+	}
+	batches := float64(b.N * pairBlock)
+	for _, v := range vs {
+		b.ReportMetric(float64(v.wall.Nanoseconds())/batches, v.name+"-ns/batch")
+		b.ReportMetric(float64(v.cpu.Nanoseconds())/batches, v.name+"-cpu-ns/batch")
+		if v != vs[0] {
+			b.ReportMetric(float64(v.wall)/float64(vs[0].wall), v.name+"/native")
+			b.ReportMetric(float64(v.cpu)/float64(vs[0].cpu), v.name+"/native-cpu")
+		}
 	}
 }
 
