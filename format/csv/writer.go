@@ -9,8 +9,6 @@ import (
 	"strconv"
 
 	"github.com/apache/arrow/go/v15/arrow"
-	"github.com/apache/arrow/go/v15/arrow/array"
-	"github.com/apache/arrow/go/v15/arrow/decimal128"
 
 	"github.com/dataweaver/dataweaver/format"
 	"github.com/dataweaver/dataweaver/format/internal/rowcodec"
@@ -20,7 +18,6 @@ type writer struct {
 	rowcodec.Output
 	schema *arrow.Schema
 	delim  byte
-	kinds  []rowcodec.Kind
 }
 
 // NewWriter writes the header (unless NoHeader) into its buffer at once, so
@@ -47,12 +44,6 @@ func NewWriter(w io.Writer, schema *arrow.Schema, opts format.WriteOptions) (for
 		case arrow.STRUCT, arrow.LIST, arrow.LARGE_LIST, arrow.FIXED_SIZE_LIST, arrow.MAP, arrow.SPARSE_UNION, arrow.DENSE_UNION:
 			return nil, fmt.Errorf("%s: %w: column %q: CSV cannot hold nested type %s (write JSONL, Parquet or Arrow)", wr.Name(), ErrOptions, f.Name, f.Type)
 		}
-		k, err := rowcodec.NewColumn(f.Name, f.Type, false)
-		kd := rowcodec.Kind(255)
-		if err == nil {
-			kd = k.Kind
-		}
-		wr.kinds = append(wr.kinds, kd)
 	}
 	return wr, nil
 }
@@ -64,82 +55,18 @@ func (w *writer) Write(rec arrow.Record) error {
 	if !rec.Schema().Equal(w.schema) {
 		return fmt.Errorf("%s: %w: record schema %s differs from the writer's %s", w.Name(), ErrOptions, rec.Schema(), w.schema)
 	}
-	cols := make([]colView, rec.NumCols())
+	cols := make([]rowcodec.View, rec.NumCols())
 	for i := range cols {
-		cols[i] = view(rec.Column(i), w.kinds[i])
+		cols[i] = rowcodec.NewView(rec.Column(i))
 	}
 	return w.Encode(int(rec.NumRows()), func(dst []byte, lo, hi int) []byte {
 		return w.encode(dst, cols, lo, hi)
 	})
 }
 
-// colView holds one column's typed buffers for the encode loop.
-type colView struct {
-	kind   rowcodec.Kind
-	arr    arrow.Array
-	nulls  bool
-	i64    []int64
-	i32    []int32
-	u64    []uint64
-	f64    []float64
-	f32    []float32
-	dec    []decimal128.Num
-	offs   []int32
-	loffs  []int64
-	bytes  []byte
-	bools  *array.Boolean
-	unit   arrow.TimeUnit
-	scale  int32
-	intVal func(i int) int64  // narrow ints
-	uVal   func(i int) uint64 // narrow uints
-}
-
-func view(a arrow.Array, k rowcodec.Kind) colView {
-	v := colView{kind: k, arr: a, nulls: a.NullN() > 0}
-	switch a := a.(type) {
-	case *array.Int64:
-		v.i64 = a.Int64Values()
-	case *array.Int32:
-		v.i32 = a.Int32Values()
-	case *array.Int16:
-		v.intVal = func(i int) int64 { return int64(a.Value(i)) }
-	case *array.Int8:
-		v.intVal = func(i int) int64 { return int64(a.Value(i)) }
-	case *array.Uint64:
-		v.u64 = a.Uint64Values()
-	case *array.Uint32:
-		v.uVal = func(i int) uint64 { return uint64(a.Value(i)) }
-	case *array.Uint16:
-		v.uVal = func(i int) uint64 { return uint64(a.Value(i)) }
-	case *array.Uint8:
-		v.uVal = func(i int) uint64 { return uint64(a.Value(i)) }
-	case *array.Float64:
-		v.f64 = a.Float64Values()
-	case *array.Float32:
-		v.f32 = a.Float32Values()
-	case *array.String:
-		v.offs, v.bytes = a.ValueOffsets(), a.ValueBytes()
-	case *array.LargeString:
-		v.loffs, v.bytes = a.ValueOffsets(), a.ValueBytes()
-	case *array.Binary:
-		v.offs, v.bytes = a.ValueOffsets(), a.ValueBytes()
-	case *array.Boolean:
-		v.bools = a
-	case *array.Date32:
-		v.i32 = arrow.Int32Traits.CastFromBytes(arrow.Date32Traits.CastToBytes(a.Date32Values()))
-	case *array.Timestamp:
-		v.i64 = arrow.Int64Traits.CastFromBytes(arrow.TimestampTraits.CastToBytes(a.TimestampValues()))
-		v.unit = a.DataType().(*arrow.TimestampType).Unit
-	case *array.Decimal128:
-		v.dec = a.Values()
-		v.scale = a.DataType().(*arrow.Decimal128Type).Scale
-	}
-	return v
-}
-
 // encode appends rows [lo,hi) of cols to dst. The switch runs per cell on
 // a small integer; there is no interface call on the fast paths.
-func (w *writer) encode(dst []byte, cols []colView, lo, hi int) []byte {
+func (w *writer) encode(dst []byte, cols []rowcodec.View, lo, hi int) []byte {
 	delim := w.delim
 	for i := lo; i < hi; i++ {
 		for j := range cols {
@@ -147,58 +74,58 @@ func (w *writer) encode(dst []byte, cols []colView, lo, hi int) []byte {
 			if j > 0 {
 				dst = append(dst, delim)
 			}
-			if c.nulls && c.arr.IsNull(i) {
+			if c.Nulls && c.Arr.IsNull(i) {
 				continue
 			}
-			switch c.kind {
+			switch c.Kind {
 			case rowcodec.KindInt:
 				switch {
-				case c.i64 != nil:
-					dst = strconv.AppendInt(dst, c.i64[i], 10)
-				case c.i32 != nil:
-					dst = strconv.AppendInt(dst, int64(c.i32[i]), 10)
+				case c.I64 != nil:
+					dst = strconv.AppendInt(dst, c.I64[i], 10)
+				case c.I32 != nil:
+					dst = strconv.AppendInt(dst, int64(c.I32[i]), 10)
 				default:
-					dst = strconv.AppendInt(dst, c.intVal(i), 10)
+					dst = strconv.AppendInt(dst, c.NarrowInt(i), 10)
 				}
 			case rowcodec.KindUint:
-				if c.u64 != nil {
-					dst = strconv.AppendUint(dst, c.u64[i], 10)
+				if c.U64 != nil {
+					dst = strconv.AppendUint(dst, c.U64[i], 10)
 				} else {
-					dst = strconv.AppendUint(dst, c.uVal(i), 10)
+					dst = strconv.AppendUint(dst, c.NarrowUint(i), 10)
 				}
 			case rowcodec.KindFloat64:
-				dst = appendFloat(dst, c.f64[i], 64)
+				dst = appendFloat(dst, c.F64[i], 64)
 			case rowcodec.KindFloat32:
-				dst = appendFloat(dst, float64(c.f32[i]), 32)
+				dst = appendFloat(dst, float64(c.F32[i]), 32)
 			case rowcodec.KindString, rowcodec.KindLargeString:
 				var s []byte
-				if c.offs != nil {
-					s = c.bytes[c.offs[i]-c.offs[0] : c.offs[i+1]-c.offs[0]]
+				if c.Offs != nil {
+					s = c.Bytes[c.Offs[i]-c.Offs[0] : c.Offs[i+1]-c.Offs[0]]
 				} else {
-					s = c.bytes[c.loffs[i]-c.loffs[0] : c.loffs[i+1]-c.loffs[0]]
+					s = c.Bytes[c.LOffs[i]-c.LOffs[0] : c.LOffs[i+1]-c.LOffs[0]]
 				}
 				dst = appendCell(dst, s, delim, len(s) == 0)
 			case rowcodec.KindBinary:
-				s := c.bytes[c.offs[i]-c.offs[0] : c.offs[i+1]-c.offs[0]]
+				s := c.Bytes[c.Offs[i]-c.Offs[0] : c.Offs[i+1]-c.Offs[0]]
 				if len(s) == 0 {
 					dst = append(dst, '"', '"')
 				} else {
 					dst = base64.StdEncoding.AppendEncode(dst, s)
 				}
 			case rowcodec.KindBool:
-				if c.bools.Value(i) {
+				if c.Bools.Value(i) {
 					dst = append(dst, "true"...)
 				} else {
 					dst = append(dst, "false"...)
 				}
 			case rowcodec.KindTimestamp:
-				dst = rowcodec.AppendTimestamp(dst, c.i64[i], c.unit)
+				dst = rowcodec.AppendTimestamp(dst, c.I64[i], c.Unit)
 			case rowcodec.KindDate32:
-				dst = rowcodec.AppendDate(dst, int64(c.i32[i]))
+				dst = rowcodec.AppendDate(dst, int64(c.I32[i]))
 			case rowcodec.KindDecimal:
-				dst = rowcodec.AppendDecimal(dst, c.dec[i], c.scale)
+				dst = rowcodec.AppendDecimal(dst, c.Dec[i], c.Scale)
 			default:
-				s := c.arr.ValueStr(i)
+				s := c.Arr.ValueStr(i)
 				dst = appendCell(dst, []byte(s), delim, s == "")
 			}
 		}

@@ -12,7 +12,6 @@ import (
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
-	"github.com/apache/arrow/go/v15/arrow/decimal128"
 
 	"github.com/dataweaver/dataweaver/format"
 	"github.com/dataweaver/dataweaver/format/internal/rowcodec"
@@ -60,77 +59,25 @@ func (w *writer) Write(rec arrow.Record) error {
 	})
 }
 
-// kNarrowInt marks 8-, 16- and unsigned 32-bit integers, rare enough to
-// print through ValueStr.
-const kNarrowInt rowcodec.Kind = 200
-
-// view holds one array's typed buffers so the encode loop indexes slices
-// instead of calling through arrow.Array.
+// view is one array's typed buffers (rowcodec.View, shared with the CSV
+// writer) plus what only JSON writes: a struct's field keys and the views
+// of its fields or of a list's elements.
 type view struct {
-	kind  rowcodec.Kind
-	arr   arrow.Array
-	nulls bool
-	i64   []int64
-	i32   []int32
-	u64   []uint64
-	f64   []float64
-	f32   []float32
-	dec   []decimal128.Num
-	offs  []int32
-	loffs []int64
-	bytes []byte
-	bools *array.Boolean
-	unit  arrow.TimeUnit
-	scale int32
-	keys  [][]byte // struct
-	kids  []view   // struct fields, or the list element
+	rowcodec.View
+	keys [][]byte // struct
+	kids []view   // struct fields, or the list element
 }
 
 func newView(a arrow.Array) view {
-	v := view{kind: 255, arr: a, nulls: a.NullN() > 0}
+	v := view{View: rowcodec.NewView(a)}
 	switch a := a.(type) {
-	case *array.Int64:
-		v.kind, v.i64 = rowcodec.KindInt, a.Int64Values()
-	case *array.Int32:
-		v.kind, v.i32 = rowcodec.KindInt, a.Int32Values()
-	case *array.Uint64:
-		v.kind, v.u64 = rowcodec.KindUint, a.Uint64Values()
-	case *array.Float64:
-		v.kind, v.f64 = rowcodec.KindFloat64, a.Float64Values()
-	case *array.Float32:
-		v.kind, v.f32 = rowcodec.KindFloat32, a.Float32Values()
-	case *array.String:
-		v.kind, v.offs, v.bytes = rowcodec.KindString, a.ValueOffsets(), a.ValueBytes()
-	case *array.LargeString:
-		v.kind, v.loffs, v.bytes = rowcodec.KindLargeString, a.ValueOffsets(), a.ValueBytes()
-	case *array.Binary:
-		v.kind, v.offs, v.bytes = rowcodec.KindBinary, a.ValueOffsets(), a.ValueBytes()
-	case *array.Boolean:
-		v.kind, v.bools = rowcodec.KindBool, a
-	case *array.Date32:
-		v.kind = rowcodec.KindDate32
-		v.i32 = arrow.Int32Traits.CastFromBytes(arrow.Date32Traits.CastToBytes(a.Date32Values()))
-	case *array.Timestamp:
-		v.kind = rowcodec.KindTimestamp
-		v.i64 = arrow.Int64Traits.CastFromBytes(arrow.TimestampTraits.CastToBytes(a.TimestampValues()))
-		v.unit = a.DataType().(*arrow.TimestampType).Unit
-	case *array.Decimal128:
-		v.kind, v.dec = rowcodec.KindDecimal, a.Values()
-		v.scale = a.DataType().(*arrow.Decimal128Type).Scale
 	case *array.Struct:
-		v.kind = rowcodec.KindStruct
 		v.keys = objectKeys(a.DataType().(*arrow.StructType).Fields())
 		for i := range a.NumField() {
 			v.kids = append(v.kids, newView(a.Field(i)))
 		}
 	case *array.List:
-		v.kind = rowcodec.KindList
-		// Offsets() is not adjusted for a sliced list (primitive Values()
-		// are), so index past the slice offset here.
-		v.i32 = a.Offsets()[a.Data().Offset():]
 		v.kids = []view{newView(a.ListValues())}
-	case *array.Int8, *array.Int16, *array.Uint8, *array.Uint16, *array.Uint32:
-		v.kind = kNarrowInt
 	}
 	return v
 }
@@ -156,45 +103,51 @@ func encodeRows(dst []byte, keys [][]byte, cols []view, lo, hi int) []byte {
 // appendValue writes element i of v. The switch is on a small integer per
 // cell; the scalar cases index typed slices directly.
 func appendValue(dst []byte, v *view, i int) []byte {
-	if v.nulls && v.arr.IsNull(i) {
+	if v.Nulls && v.Arr.IsNull(i) {
 		return append(dst, "null"...)
 	}
-	switch v.kind {
+	switch v.Kind {
 	case rowcodec.KindInt:
-		if v.i64 != nil {
-			return strconv.AppendInt(dst, v.i64[i], 10)
+		switch {
+		case v.I64 != nil:
+			return strconv.AppendInt(dst, v.I64[i], 10)
+		case v.I32 != nil:
+			return strconv.AppendInt(dst, int64(v.I32[i]), 10)
 		}
-		return strconv.AppendInt(dst, int64(v.i32[i]), 10)
+		return strconv.AppendInt(dst, v.NarrowInt(i), 10)
 	case rowcodec.KindUint:
-		return strconv.AppendUint(dst, v.u64[i], 10)
+		if v.U64 != nil {
+			return strconv.AppendUint(dst, v.U64[i], 10)
+		}
+		return strconv.AppendUint(dst, v.NarrowUint(i), 10)
 	case rowcodec.KindFloat64:
-		return appendFloat(dst, v.f64[i], 64)
+		return appendFloat(dst, v.F64[i], 64)
 	case rowcodec.KindFloat32:
-		return appendFloat(dst, float64(v.f32[i]), 32)
+		return appendFloat(dst, float64(v.F32[i]), 32)
 	case rowcodec.KindString:
-		return appendString(dst, v.bytes[v.offs[i]-v.offs[0]:v.offs[i+1]-v.offs[0]])
+		return appendString(dst, v.Bytes[v.Offs[i]-v.Offs[0]:v.Offs[i+1]-v.Offs[0]])
 	case rowcodec.KindLargeString:
-		return appendString(dst, v.bytes[v.loffs[i]-v.loffs[0]:v.loffs[i+1]-v.loffs[0]])
+		return appendString(dst, v.Bytes[v.LOffs[i]-v.LOffs[0]:v.LOffs[i+1]-v.LOffs[0]])
 	case rowcodec.KindBinary:
 		dst = append(dst, '"')
-		dst = base64.StdEncoding.AppendEncode(dst, v.bytes[v.offs[i]-v.offs[0]:v.offs[i+1]-v.offs[0]])
+		dst = base64.StdEncoding.AppendEncode(dst, v.Bytes[v.Offs[i]-v.Offs[0]:v.Offs[i+1]-v.Offs[0]])
 		return append(dst, '"')
 	case rowcodec.KindBool:
-		if v.bools.Value(i) {
+		if v.Bools.Value(i) {
 			return append(dst, "true"...)
 		}
 		return append(dst, "false"...)
 	case rowcodec.KindTimestamp:
 		dst = append(dst, '"')
-		dst = rowcodec.AppendTimestamp(dst, v.i64[i], v.unit)
+		dst = rowcodec.AppendTimestamp(dst, v.I64[i], v.Unit)
 		return append(dst, '"')
 	case rowcodec.KindDate32:
 		dst = append(dst, '"')
-		dst = rowcodec.AppendDate(dst, int64(v.i32[i]))
+		dst = rowcodec.AppendDate(dst, int64(v.I32[i]))
 		return append(dst, '"')
 	case rowcodec.KindDecimal:
 		dst = append(dst, '"')
-		dst = rowcodec.AppendDecimal(dst, v.dec[i], v.scale)
+		dst = rowcodec.AppendDecimal(dst, v.Dec[i], v.Scale)
 		return append(dst, '"')
 	case rowcodec.KindStruct:
 		if len(v.kids) == 0 {
@@ -207,19 +160,17 @@ func appendValue(dst []byte, v *view, i int) []byte {
 		return append(dst, '}')
 	case rowcodec.KindList:
 		dst = append(dst, '[')
-		for k := v.i32[i]; k < v.i32[i+1]; k++ {
-			if k > v.i32[i] {
+		for k := v.I32[i]; k < v.I32[i+1]; k++ {
+			if k > v.I32[i] {
 				dst = append(dst, ',')
 			}
 			dst = appendValue(dst, &v.kids[0], int(k))
 		}
 		return append(dst, ']')
-	case kNarrowInt:
-		return append(dst, v.arr.ValueStr(i)...)
 	}
-	b, err := json.Marshal(v.arr.GetOneForMarshal(i))
+	b, err := json.Marshal(v.Arr.GetOneForMarshal(i))
 	if err != nil {
-		return appendString(dst, []byte(v.arr.ValueStr(i)))
+		return appendString(dst, []byte(v.Arr.ValueStr(i)))
 	}
 	return append(dst, b...)
 }

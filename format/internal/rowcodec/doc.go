@@ -17,6 +17,8 @@
 //     input order with exact line numbers (NewReader).
 //   - Output: the writers' buffering, and parallel encoding of large
 //     batches with a format's own row encoder.
+//   - View: one array's typed buffers for the writers' encode loops (the
+//     writer-side Column).
 //   - Guess: the type a column's inference sample implies, so that both
 //     formats widen numbers and fall back to utf8 by the same rules.
 //   - ZeroBytes and its constants, the word-at-a-time byte search both
