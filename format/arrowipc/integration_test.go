@@ -16,6 +16,7 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/memory"
 	"github.com/dataweaver/dataweaver/format"
 	"github.com/dataweaver/dataweaver/format/internal/arrowjson"
+	"github.com/dataweaver/dataweaver/format/internal/formattest"
 	"github.com/dataweaver/dataweaver/format/internal/sharedata"
 	"github.com/dataweaver/dataweaver/format/internal/testrecords"
 )
@@ -27,22 +28,7 @@ func readAll(t *testing.T, in format.Input, mem memory.Allocator) (*arrow.Schema
 	if err != nil {
 		t.Fatalf("NewReader(%s): %v", in.Name, err)
 	}
-	defer r.Close()
-	var recs []arrow.Record
-	for {
-		rec, rejects, err := r.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatalf("Next(%s): %v", in.Name, err)
-		}
-		if len(rejects) != 0 {
-			t.Fatalf("%s: unexpected rejects %v", in.Name, rejects)
-		}
-		recs = append(recs, rec)
-	}
-	return r.Schema(), recs
+	return formattest.Records(t, in.Name, r)
 }
 
 // inputs opens path three ways: with random access, as a plain reader

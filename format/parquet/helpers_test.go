@@ -8,6 +8,7 @@ import (
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/memory"
 	"github.com/dataweaver/dataweaver/format"
+	"github.com/dataweaver/dataweaver/format/internal/formattest"
 )
 
 // readAll reads every batch; the caller releases the records.
@@ -17,22 +18,7 @@ func readAll(t testing.TB, in format.Input, opts format.ReadOptions) (*arrow.Sch
 	if err != nil {
 		t.Fatalf("NewReader(%s): %v", in.Name, err)
 	}
-	defer r.Close()
-	var recs []arrow.Record
-	for {
-		rec, rejects, err := r.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatalf("Next(%s): %v", in.Name, err)
-		}
-		if len(rejects) != 0 {
-			t.Fatalf("%s: unexpected rejects %v", in.Name, rejects)
-		}
-		recs = append(recs, rec)
-	}
-	return r.Schema(), recs
+	return formattest.Records(t, in.Name, r)
 }
 
 // writeAll writes recs as one Parquet file, flushing after each when flush is set.

@@ -137,3 +137,34 @@ func ReadCases(t *testing.T, f *format.Format, cases []ReadCase) {
 		})
 	}
 }
+
+// Records reads every batch of r, named name in messages, and closes it.
+// An error or a rejected row fails the test: it is for inputs that must
+// read cleanly. The records read so far are released before it fails, so
+// a checked allocator reports the failure and not a leak as well; on
+// success the caller releases them.
+func Records(t testing.TB, name string, r format.Reader) (*arrow.Schema, []arrow.Record) {
+	t.Helper()
+	defer r.Close()
+	var recs []arrow.Record
+	fail := func(format string, args ...any) {
+		t.Helper()
+		for _, rec := range recs {
+			rec.Release()
+		}
+		t.Fatalf(format, args...)
+	}
+	for {
+		rec, rejects, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			return r.Schema(), recs
+		}
+		if err != nil {
+			fail("Next(%s): %v", name, err)
+		}
+		recs = append(recs, rec)
+		if len(rejects) != 0 {
+			fail("%s: unexpected rejects %v", name, rejects)
+		}
+	}
+}
