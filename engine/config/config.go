@@ -62,6 +62,23 @@ type File struct {
 	OnError    engine.Policy
 }
 
+// Steps is every step of the file in the order it appears: the source,
+// the stages, the sinks and last the dead-letter sink if there is one.
+func (f *File) Steps() []*Step {
+	steps := make([]*Step, 0, 2+len(f.Stages)+len(f.Sinks))
+	steps = append(steps, &f.Source)
+	for i := range f.Stages {
+		steps = append(steps, &f.Stages[i])
+	}
+	for i := range f.Sinks {
+		steps = append(steps, &f.Sinks[i])
+	}
+	if f.DeadLetter != nil {
+		steps = append(steps, f.DeadLetter)
+	}
+	return steps
+}
+
 // Batch is the pipeline's batching: sources aim for Rows rows per batch and
 // emit a partial one after Linger without new input.
 type Batch struct {

@@ -114,15 +114,8 @@ func dump(f *config.File, env *engine.Environment) string {
 			}
 		}
 	}
-	step(&f.Source)
-	for i := range f.Stages {
-		step(&f.Stages[i])
-	}
-	for i := range f.Sinks {
-		step(&f.Sinks[i])
-	}
-	if f.DeadLetter != nil {
-		step(f.DeadLetter)
+	for _, st := range f.Steps() {
+		step(st)
 	}
 	return b.String()
 }

@@ -381,25 +381,15 @@ func (p *parser) known(kind string) string {
 // letters identify steps by name.
 func (p *parser) checkNames(f *File) {
 	first := map[string]*Step{}
-	check := func(st *Step) {
+	for _, st := range f.Steps() {
 		if st.Name == "" {
-			return
+			continue
 		}
 		if prev := first[st.Name]; prev != nil {
 			p.errAt(&yaml.Node{Line: st.Line, Column: st.Column}, st.Path, "step name %q is already used by %s (line %d)", st.Name, prev.Path, prev.Line)
-			return
+			continue
 		}
 		first[st.Name] = st
-	}
-	check(&f.Source)
-	for i := range f.Stages {
-		check(&f.Stages[i])
-	}
-	for i := range f.Sinks {
-		check(&f.Sinks[i])
-	}
-	if f.DeadLetter != nil {
-		check(f.DeadLetter)
 	}
 }
 
