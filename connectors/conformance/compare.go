@@ -82,10 +82,7 @@ func EqualRows(t testing.TB, want arrow.Record, got []arrow.Record) {
 // by their values' text.
 func SameRows(t testing.TB, want arrow.Record, got []arrow.Record) {
 	t.Helper()
-	count := map[string]int{}
-	for r := 0; r < int(want.NumRows()); r++ {
-		count[rowKey(want, r)]++
-	}
+	count := countRows(want)
 	for bi, g := range got {
 		if d := SameColumns(want.Schema(), g.Schema()); d != "" {
 			t.Errorf("batch %d: %s", bi, d)
@@ -106,6 +103,46 @@ func SameRows(t testing.TB, want arrow.Record, got []arrow.Record) {
 			return
 		}
 	}
+}
+
+// CoversRows fails t unless got, in any order, holds every row of must
+// and nothing but rows of may, none more often than may holds it: what an
+// at-least-once source may read after a restart, where must is what was
+// not acknowledged and may everything it was given.
+func CoversRows(t testing.TB, must, may arrow.Record, got []arrow.Record) {
+	t.Helper()
+	need, allowed := countRows(must), countRows(may)
+	for bi, g := range got {
+		if d := SameColumns(may.Schema(), g.Schema()); d != "" {
+			t.Errorf("batch %d: %s", bi, d)
+			return
+		}
+		for r := 0; r < int(g.NumRows()); r++ {
+			k := rowKey(g, r)
+			if allowed[k] == 0 {
+				t.Errorf("batch %d, row %d was never written (or came more often than written): %s", bi, r, k)
+				return
+			}
+			allowed[k]--
+			if need[k] > 0 {
+				need[k]--
+			}
+		}
+	}
+	for k, n := range need {
+		if n > 0 {
+			t.Errorf("unacknowledged row lost: %s", k)
+			return
+		}
+	}
+}
+
+func countRows(rec arrow.Record) map[string]int {
+	count := map[string]int{}
+	for r := 0; r < int(rec.NumRows()); r++ {
+		count[rowKey(rec, r)]++
+	}
+	return count
 }
 
 func rowKey(rec arrow.Record, r int) string {

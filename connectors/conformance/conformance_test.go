@@ -9,6 +9,9 @@ import (
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
 	"github.com/apache/arrow/go/v15/arrow/memory"
+
+	memsource "github.com/dataweaver/dataweaver/connectors/memory"
+	"github.com/dataweaver/dataweaver/engine"
 )
 
 // recorder is a testing.TB that keeps failures instead of failing, so the
@@ -116,3 +119,58 @@ func TestSameRowsFires(t *testing.T) {
 		}
 	}
 }
+
+func TestCoversRowsFires(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	all := Sample(mem, SampleSchema, 0, 10)
+	defer all.Release()
+	acked, rest, lost, first := all.NewSlice(0, 4), all.NewSlice(4, 10), all.NewSlice(5, 10), all.NewSlice(0, 1)
+	other := Sample(mem, SampleSchema, 10, 1)
+	defer Release([]arrow.Record{acked, rest, lost, first, other})
+	for _, tc := range []struct {
+		name string
+		got  []arrow.Record
+		want string // "" when CoversRows must stay quiet
+	}{
+		{"exactly the unacknowledged rows", []arrow.Record{rest}, ""},
+		{"acknowledged rows again too, any order", []arrow.Record{rest, acked}, ""},
+		{"an unacknowledged row lost", []arrow.Record{acked, lost}, "unacknowledged row lost"},
+		{"a row never written", []arrow.Record{rest, other}, "never written"},
+		{"a row more often than written", []arrow.Record{rest, acked, first}, "more often than written"},
+	} {
+		rec := &recorder{TB: t}
+		CoversRows(rec, rest, all, tc.got)
+		switch {
+		case tc.want == "" && len(rec.errs) > 0:
+			t.Errorf("%s: unexpected failure %v", tc.name, rec.errs)
+		case tc.want != "" && (len(rec.errs) == 0 || !strings.Contains(strings.Join(rec.errs, "\n"), tc.want)):
+			t.Errorf("%s: failures %v, want one containing %q", tc.name, rec.errs, tc.want)
+		}
+	}
+}
+
+// TestSameObject: the restart checks tell a new source from the one built
+// before only by identity, so identity must be what is compared.
+func TestSameObject(t *testing.T) {
+	a, b := memsource.NewSource(SampleSchema), memsource.NewSource(SampleSchema)
+	defer a.Release()
+	defer b.Release()
+	for _, tc := range []struct {
+		name string
+		x, y engine.Source
+		want bool
+	}{
+		{"one pointer twice", a, a, true},
+		{"two objects of one configuration", a, b, false},
+		{"values are never the same object", valueSource{}, valueSource{}, false},
+	} {
+		if got := sameObject(tc.x, tc.y); got != tc.want {
+			t.Errorf("%s: sameObject = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+// valueSource is a source held by value, which sameObject must not call
+// the same object as an equal copy.
+type valueSource struct{ engine.Source }

@@ -3,6 +3,7 @@ package conformance
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
@@ -20,6 +21,22 @@ var SampleSchema = arrow.NewSchema([]arrow.Field{
 	{Name: "note", Type: arrow.BinaryTypes.String, Nullable: true},
 	{Name: "ts", Type: &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"}},
 }, nil)
+
+// SchemaYAML spells schema the way a pipeline file declares one (a flow
+// mapping of column name to type, "not null" where the field is not
+// nullable), for harnesses whose source takes a
+// schema: field: text formats cannot tell a timestamp's unit and zone.
+func SchemaYAML(schema *arrow.Schema) string {
+	parts := make([]string, schema.NumFields())
+	for i, f := range schema.Fields() {
+		typ := f.Type.String()
+		if !f.Nullable {
+			typ += " not null"
+		}
+		parts[i] = fmt.Sprintf("%s: %q", f.Name, typ)
+	}
+	return "{" + strings.Join(parts, ", ") + "}"
+}
 
 // sampleWords are chosen to trip up text encoders: a delimiter, quotes,
 // non-ASCII, significant spaces. Never the empty string: CSV cannot tell it

@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"testing"
-	"time"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/memory"
@@ -14,43 +14,76 @@ import (
 	"github.com/dataweaver/dataweaver/engine"
 )
 
+// SourceBuilder builds one source object from the configuration a
+// harness prepared, as a process does when it starts. Every call must
+// return a new object: the suite builds one per opening that stands for a
+// new process (after a crash or a restart), so that a position kept only
+// in the object's fields is lost exactly as it is in production.
+type SourceBuilder func(b engine.Build) engine.Source
+
 // SourceHarness adapts one source to the suite.
 type SourceHarness struct {
-	// New returns a source built with b that will produce exactly the rows
-	// of want, and want itself (allocated from b.Mem; the suite releases
-	// it). Most harnesses call [FromSample]; a source that makes its own
-	// data (generate) returns what it is known to produce.
-	New func(t *testing.T, rows int, b engine.Build) (src engine.Source, want arrow.Record)
+	// New prepares an input holding exactly the rows of want (allocated
+	// from b.Mem; the suite releases it after the last source it built is
+	// closed) and returns how to build sources
+	// that read it. Most harnesses call [FromSample] and [SourceFromConfig];
+	// a source that makes its own data (generate) returns what it is known
+	// to produce.
+	New func(t *testing.T, rows int, b engine.Build) (build SourceBuilder, want arrow.Record)
 	// BatchRows is Build.BatchRows for every case (default 8: small, so
 	// that a few dozen rows cross several batch boundaries).
 	BatchRows int
 	// IgnoresBatchRows skips the check that no batch is larger than
 	// BatchRows, for sources whose batches are fixed by the other side.
 	IgnoresBatchRows bool
-	// AtLeastOnce marks sources that keep their position across Close and
-	// Open (message buses, databases with a cursor): what was acknowledged
-	// (an Ack that returned) is not read again, what was not is. RunSource
-	// then checks exactly that, and that a source whose rows were all
-	// acknowledged ends at once when opened again. Needs a source that
-	// ends (engine.ErrEndOfInput) once it has delivered everything.
+	// AtLeastOnce marks sources that lose nothing across a restart: after
+	// a source is closed (or crashed, see Crash) with rows read but not
+	// acknowledged, a new source built from the same configuration reads
+	// every one of those rows again. Rows that were acknowledged may come
+	// back too, unless Resumes is set. A file re-read from the start is
+	// at-least-once; so is a message bus that redelivers. Needs a source
+	// that ends (engine.ErrEndOfInput) once it has delivered everything.
 	AtLeastOnce bool
+	// Resumes marks sources that keep a durable position outside the
+	// process (a consumer group's committed offsets, a durable consumer):
+	// a new source built after a restart reads exactly what was not
+	// acknowledged (an Ack that returned), and once everything was
+	// acknowledged it reads nothing. Implies AtLeastOnce.
+	Resumes bool
 	// Crash, when set, stands for the process dying mid-run: it drops src
-	// without what Close does on the way out (nak'ing, committing). The
-	// AtLeastOnce check calls it instead of Close, so redelivery must not
-	// depend on a clean shutdown. The source is then opened again.
+	// without what Close does on the way out (nak'ing, answering,
+	// committing). The at-least-once checks then run twice, once after a
+	// Close and once after Crash, so redelivery must not depend on a
+	// clean shutdown. The crashed object is never used again.
 	Crash func(src engine.Source)
 }
 
 // FromSample is the usual SourceHarness.New: it builds Sample rows of
-// schema (SampleSchema when nil) and hands them to put, which must return
-// a source that reads them back (put writes a file, publishes messages, …).
-func FromSample(schema *arrow.Schema, put func(t *testing.T, input arrow.Record, b engine.Build) engine.Source) func(*testing.T, int, engine.Build) (engine.Source, arrow.Record) {
+// schema (SampleSchema when nil) and hands them to put, which stores them
+// where the source will read them (writes a file, publishes messages, …)
+// and returns how to build such a source.
+func FromSample(schema *arrow.Schema, put func(t *testing.T, input arrow.Record, b engine.Build) SourceBuilder) func(*testing.T, int, engine.Build) (SourceBuilder, arrow.Record) {
 	if schema == nil {
 		schema = SampleSchema
 	}
-	return func(t *testing.T, rows int, b engine.Build) (engine.Source, arrow.Record) {
+	return func(t *testing.T, rows int, b engine.Build) (SourceBuilder, arrow.Record) {
 		want := Sample(b.Mem, schema, 0, rows)
 		return put(t, want, b), want
+	}
+}
+
+// SourceFromConfig returns a SourceBuilder that builds the source
+// registered as name in the default environment from config (a YAML
+// mapping, as under source.<name> in a pipeline file), through its spec
+// as the pipeline loader does. A configuration the spec rejects fails t.
+func SourceFromConfig(t testing.TB, name, config string) SourceBuilder {
+	return func(b engine.Build) engine.Source {
+		t.Helper()
+		s, err := BuildStep(t, engine.KindSource, name, config, b)
+		if err != nil {
+			t.Fatalf("build source %s from %s: %v", name, config, err)
+		}
+		return s.(engine.Source)
 	}
 }
 
@@ -59,27 +92,28 @@ func Build(mem memory.Allocator, batchRows int, name string) engine.Build {
 	return engine.Build{Mem: mem, BatchRows: batchRows, Name: name, Logger: slog.New(slog.DiscardHandler), Env: engine.DefaultEnvironment()}
 }
 
-const readTimeout = 10 * time.Second
-
 // RunSource runs every source check as a subtest of t.
 func RunSource(t *testing.T, h SourceHarness) {
 	t.Helper()
-	batch := h.BatchRows
-	if batch <= 0 {
-		batch = 8
+	batch := h.batchRows()
+	// setup calls h.New for one case; the builder it returns checks that
+	// each source it hands out is a new object.
+	setup := func(t *testing.T, rows int) (*builds, arrow.Record) {
+		b := Build(Checked(t), batch, "source")
+		build, want := h.New(t, rows, b)
+		return &builds{t: t, b: b, build: build}, want
 	}
 	t.Run("CloseWithoutOpen", func(t *testing.T) {
-		mem := Checked(t)
-		src, want := h.New(t, 3, Build(mem, batch, "source"))
-		want.Release()
-		if err := src.Close(); err != nil {
+		bs, want := setup(t, 3)
+		defer want.Release()
+		if err := bs.next().Close(); err != nil {
 			t.Fatalf("Close without Open: %v", err)
 		}
 	})
 	t.Run("OpenClose", func(t *testing.T) {
-		mem := Checked(t)
-		src, want := h.New(t, 3, Build(mem, batch, "source"))
+		bs, want := setup(t, 3)
 		defer want.Release()
+		src := bs.next()
 		schema, err := src.Open(context.Background())
 		if err != nil {
 			t.Fatalf("Open: %v", err)
@@ -96,10 +130,11 @@ func RunSource(t *testing.T, h SourceHarness) {
 	})
 	t.Run("ReopenAfterClose", func(t *testing.T) {
 		// engine.Pipeline.Validate opens and closes the source, then Run
-		// opens it again: the second opening must still see every row.
-		mem := Checked(t)
-		src, want := h.New(t, 2*batch+1, Build(mem, batch, "source"))
+		// opens the same object again: the second opening must still see
+		// every row. (A restart, which builds a new object, is AtLeastOnce.)
+		bs, want := setup(t, 2*batch+1)
 		defer want.Release()
+		src := bs.next()
 		if _, err := src.Open(context.Background()); err != nil {
 			t.Fatalf("first Open: %v", err)
 		}
@@ -112,21 +147,35 @@ func RunSource(t *testing.T, h SourceHarness) {
 	})
 	for _, n := range []int{0, 1, batch - 1, batch, batch + 1, 3*batch + 2} {
 		t.Run(fmt.Sprintf("Rows%d", n), func(t *testing.T) {
-			mem := Checked(t)
-			src, want := h.New(t, n, Build(mem, batch, "source"))
+			bs, want := setup(t, n)
 			defer want.Release()
-			got := ReadAll(t, src, batch, !h.IgnoresBatchRows)
+			got := ReadAll(t, bs.next(), batch, !h.IgnoresBatchRows)
 			defer Release(got)
 			EqualRows(t, want, got)
 		})
 	}
-	if h.AtLeastOnce {
-		t.Run("AtLeastOnce", func(t *testing.T) { atLeastOnce(t, h, batch) })
+	if h.AtLeastOnce || h.Resumes {
+		t.Run("AtLeastOnce/Restart", func(t *testing.T) {
+			bs, want := setup(t, 3*batch+2)
+			defer want.Release()
+			atLeastOnce(t, h, bs, want, func(src engine.Source) {
+				if err := src.Close(); err != nil {
+					t.Errorf("Close: %v", err)
+				}
+			})
+		})
+		if h.Crash != nil {
+			t.Run("AtLeastOnce/Crash", func(t *testing.T) {
+				bs, want := setup(t, 3*batch+2)
+				defer want.Release()
+				atLeastOnce(t, h, bs, want, h.Crash)
+			})
+		}
 	}
 	t.Run("CancelledRead", func(t *testing.T) {
-		mem := Checked(t)
-		src, want := h.New(t, 2*batch, Build(mem, batch, "source"))
+		bs, want := setup(t, 2*batch)
 		defer want.Release()
+		src := bs.next()
 		if _, err := src.Open(context.Background()); err != nil {
 			t.Fatalf("Open: %v", err)
 		}
@@ -135,21 +184,62 @@ func RunSource(t *testing.T, h SourceHarness) {
 		cancel()
 		// Either outcome is fine (a file source may well finish the batch
 		// first); what matters is that Read returns rather than blocking a
-		// pipeline that is shutting down.
-		done := make(chan *engine.Batch, 1)
-		go func() {
-			b, _ := src.Read(ctx)
-			done <- b
-		}()
-		select {
-		case b := <-done:
-			if b != nil && b.Record != nil {
-				b.Record.Release()
-			}
-		case <-time.After(readTimeout):
-			t.Fatal("Read with a cancelled context did not return")
+		// pipeline that is shutting down. A Read that blocks is caught by
+		// go test's -timeout, which also prints where it blocked.
+		if b, _ := src.Read(ctx); b != nil && b.Record != nil {
+			b.Record.Release()
 		}
 	})
+}
+
+func (h SourceHarness) batchRows() int {
+	if h.BatchRows <= 0 {
+		return 8
+	}
+	return h.BatchRows
+}
+
+// builds hands out the sources of one case and fails it when the
+// harness's SourceBuilder returns an object it returned before: the
+// restart checks would then test a reopened object, which keeps in its
+// fields what a new process would have lost.
+type builds struct {
+	t     testing.TB
+	b     engine.Build
+	build SourceBuilder
+	seen  []engine.Source
+}
+
+func (bs *builds) next() engine.Source {
+	bs.t.Helper()
+	src := bs.build(bs.b)
+	if src == nil {
+		bs.t.Fatal("the harness's SourceBuilder returned a nil source")
+	}
+	for _, old := range bs.seen {
+		if sameObject(old, src) {
+			bs.t.Fatalf("the harness's SourceBuilder returned the same %T object twice: each call must build a new source, as a restarted process does", src)
+		}
+	}
+	bs.seen = append(bs.seen, src)
+	return src
+}
+
+// sameObject reports whether a and b are the same pointer (or other
+// reference). A source held by value cannot carry state between calls
+// except through references it holds, and two such values built from one
+// configuration compare equal without being the same object, so values
+// are never reported.
+func sameObject(a, b engine.Source) bool {
+	va, vb := reflect.ValueOf(a), reflect.ValueOf(b)
+	if va.Type() != vb.Type() {
+		return false
+	}
+	switch va.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Chan, reflect.Func, reflect.UnsafePointer:
+		return va.Pointer() == vb.Pointer()
+	}
+	return false
 }
 
 // ReadAll opens src, reads it to the end checking the per-batch contract,
@@ -207,16 +297,17 @@ func ReadAll(t testing.TB, src engine.Source, batchRows int, checkBatchRows bool
 	return recs
 }
 
-// atLeastOnce reads two batches, acknowledges only the first, crashes (or
-// closes) and opens the source again: the rows of the second batch onwards
-// must all come back, in any order, and those of the first must not; and once everything is
-// acknowledged a further opening reads nothing.
-func atLeastOnce(t *testing.T, h SourceHarness, batch int) {
-	mem := Checked(t)
-	n := 3*batch + 2
-	src, want := h.New(t, n, Build(mem, batch, "source"))
-	defer want.Release()
+// atLeastOnce reads two batches from a first source, acknowledges only
+// the first batch and stops the source with stop (a Close or the harness's
+// Crash). A new source built from the same configuration, as a restarted
+// process builds it, must then read every row of the second batch
+// onwards, in any order. Of the acknowledged rows, a source that Resumes
+// reads none, and once everything is acknowledged a third source reads
+// nothing at all; any other at-least-once source may read them again.
+func atLeastOnce(t *testing.T, h SourceHarness, bs *builds, want arrow.Record, stop func(engine.Source)) {
+	n := want.NumRows()
 	ctx := context.Background()
+	src := bs.next()
 	if _, err := src.Open(ctx); err != nil {
 		t.Fatalf("Open: %v", err)
 	}
@@ -235,21 +326,21 @@ func atLeastOnce(t *testing.T, h SourceHarness, batch int) {
 		}
 		b.Record.Release()
 	}
-	if h.Crash != nil {
-		h.Crash(src)
-	} else if err := src.Close(); err != nil {
-		t.Fatalf("Close: %v", err)
-	}
-	rest := want.NewSlice(acked, int64(n))
+	stop(src)
+	rest := want.NewSlice(acked, n)
 	defer rest.Release()
-	got := ReadAll(t, src, batch, !h.IgnoresBatchRows)
+	got := ReadAll(t, bs.next(), h.batchRows(), !h.IgnoresBatchRows)
 	defer Release(got)
+	if !h.Resumes {
+		CoversRows(t, rest, want, got)
+		return
+	}
 	SameRows(t, rest, got)
-	again := ReadAll(t, src, batch, !h.IgnoresBatchRows)
+	again := ReadAll(t, bs.next(), h.batchRows(), !h.IgnoresBatchRows)
 	defer Release(again)
 	for _, r := range again {
 		if r.NumRows() > 0 {
-			t.Errorf("after every row was acknowledged, opening again read %d more rows", r.NumRows())
+			t.Errorf("after every row was acknowledged, a new source read %d rows again", r.NumRows())
 		}
 	}
 }

@@ -41,7 +41,9 @@ func TestSourceConformance(t *testing.T) {
 	for _, v := range variants {
 		t.Run(v.name, func(t *testing.T) {
 			conformance.RunSource(t, conformance.SourceHarness{
-				New: conformance.FromSample(nil, func(t *testing.T, in arrow.Record, b engine.Build) engine.Source {
+				// A file is read again from its start by a new source.
+				AtLeastOnce: true,
+				New: conformance.FromSample(nil, func(t *testing.T, in arrow.Record, b engine.Build) conformance.SourceBuilder {
 					path := filepath.Join(t.TempDir(), "input"+v.ext)
 					writeWith(t, path, v.format, v.compression, b.Mem, in.Schema(), in)
 					conf := "{path: " + q(path)
@@ -49,9 +51,9 @@ func TestSourceConformance(t *testing.T) {
 					if fm.Text {
 						// Inference cannot know ts is UTC microseconds; the
 						// declared schema makes the comparison exact.
-						conf += ", schema: " + schemaYAML(in.Schema())
+						conf += ", schema: " + conformance.SchemaYAML(in.Schema())
 					}
-					return mustSource(t, conf+"}", b)
+					return conformance.SourceFromConfig(t, "file", conf+"}")
 				}),
 			})
 		})

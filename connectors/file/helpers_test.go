@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/apache/arrow/go/v15/arrow"
@@ -64,15 +63,6 @@ func mustSink(t testing.TB, text string, b engine.Build) *Sink {
 
 // q quotes a path for a YAML flow mapping.
 func q(s string) string { return fmt.Sprintf("%q", filepath.ToSlash(s)) }
-
-// schemaYAML spells a schema the way a pipeline file declares it.
-func schemaYAML(s *arrow.Schema) string {
-	parts := make([]string, s.NumFields())
-	for i, f := range s.Fields() {
-		parts[i] = fmt.Sprintf("%s: %q", f.Name, f.Type.String())
-	}
-	return "{" + strings.Join(parts, ", ") + "}"
-}
 
 // writeWith encodes recs with a format's own writer, independently of the
 // sink under test, optionally wrapped by a compressor.

@@ -131,7 +131,7 @@ func TestCompressed(t *testing.T) {
 			defer want.Release()
 			path := filepath.Join(dir, tc.file)
 			writeWith(t, path, "csv", tc.comp, mem, want.Schema(), want)
-			src := mustSource(t, "{path: "+q(path)+", schema: "+schemaYAML(want.Schema())+tc.extra+"}", conformance.Build(mem, 128, "source"))
+			src := mustSource(t, "{path: "+q(path)+", schema: "+conformance.SchemaYAML(want.Schema())+tc.extra+"}", conformance.Build(mem, 128, "source"))
 			got := conformance.ReadAll(t, src, 128, true)
 			defer conformance.Release(got)
 			conformance.EqualRows(t, want, got)
@@ -218,7 +218,7 @@ func TestStdin(t *testing.T) {
 			defer func() { os.Stdin = old; r.Close() }()
 			go func() { w.Write(data); w.Close() }()
 
-			src := mustSource(t, `{path: "-", format: jsonl, schema: `+schemaYAML(want.Schema())+"}", conformance.Build(mem, 4096, "source"))
+			src := mustSource(t, `{path: "-", format: jsonl, schema: `+conformance.SchemaYAML(want.Schema())+"}", conformance.Build(mem, 4096, "source"))
 			if tc.reopened {
 				if _, err := src.Open(context.Background()); err != nil {
 					t.Fatal(err)
@@ -591,7 +591,7 @@ func TestCorruptCompressed(t *testing.T) {
 			data, _ := os.ReadFile(path)
 			writeFile(t, path, string(tc.mangle(data)))
 
-			src := mustSource(t, "{path: "+q(path)+", schema: "+schemaYAML(conformance.SampleSchema)+"}", conformance.Build(mem, 1000, "source"))
+			src := mustSource(t, "{path: "+q(path)+", schema: "+conformance.SchemaYAML(conformance.SampleSchema)+"}", conformance.Build(mem, 1000, "source"))
 			defer src.Close()
 			ctx := context.Background()
 			_, err := src.Open(ctx)

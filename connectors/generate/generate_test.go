@@ -11,7 +11,6 @@ import (
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
 	"github.com/apache/arrow/go/v15/arrow/memory"
-	"gopkg.in/yaml.v3"
 
 	"github.com/dataweaver/dataweaver/connectors/conformance"
 	"github.com/dataweaver/dataweaver/engine"
@@ -19,16 +18,11 @@ import (
 
 func build(t testing.TB, text string, b engine.Build) (engine.Source, error) {
 	t.Helper()
-	var doc yaml.Node
-	if err := yaml.Unmarshal([]byte(text), &doc); err != nil {
-		t.Fatal(err)
+	s, err := conformance.BuildStep(t, engine.KindSource, "generate", text, b)
+	if err != nil {
+		return nil, err
 	}
-	p := engine.DefaultEnvironment().Lookup(engine.KindSource, "generate")
-	conf, errs := p.Spec.Parse(doc.Content[0], "p.yaml", "source.generate")
-	if len(errs) > 0 {
-		return nil, errs
-	}
-	return p.NewSource(conf, b)
+	return s.(engine.Source), nil
 }
 
 func mustBuild(t testing.TB, text string, b engine.Build) engine.Source {
@@ -44,9 +38,11 @@ func mustBuild(t testing.TB, text string, b engine.Build) engine.Source {
 // what Orders builds in one go.
 func TestOrdersConformance(t *testing.T) {
 	conformance.RunSource(t, conformance.SourceHarness{
-		New: func(t *testing.T, rows int, b engine.Build) (engine.Source, arrow.Record) {
-			src := mustBuild(t, "{preset: orders, seed: 7, rows: "+strconv.Itoa(rows)+"}", b)
-			return src, Orders(b.Mem, rows, 7)
+		// The same seed generates the same rows again after a restart.
+		AtLeastOnce: true,
+		New: func(t *testing.T, rows int, b engine.Build) (conformance.SourceBuilder, arrow.Record) {
+			conf := "{preset: orders, seed: 7, rows: " + strconv.Itoa(rows) + "}"
+			return conformance.SourceFromConfig(t, "generate", conf), Orders(b.Mem, rows, 7)
 		},
 	})
 }
@@ -58,17 +54,24 @@ const allTypes = `{i8: int8, i16: int16, i32: int32, i64: int64 not null, u8: ui
 
 func TestSchemaConformance(t *testing.T) {
 	conformance.RunSource(t, conformance.SourceHarness{
-		New: func(t *testing.T, rows int, b engine.Build) (engine.Source, arrow.Record) {
-			src := mustBuild(t, "{seed: 3, null_fraction: 0.2, rows: "+strconv.Itoa(rows)+", schema: "+allTypes+"}", b)
+		AtLeastOnce: true,
+		New: func(t *testing.T, rows int, b engine.Build) (conformance.SourceBuilder, arrow.Record) {
+			build := conformance.SourceFromConfig(t, "generate", "{seed: 3, null_fraction: 0.2, rows: "+strconv.Itoa(rows)+", schema: "+allTypes+"}")
+			// The declared schema, as the source resolves it, from a source
+			// of the test's own.
+			src := build(b)
 			schema, err := src.Open(context.Background())
 			if err != nil {
+				t.Fatal(err)
+			}
+			if err := src.Close(); err != nil {
 				t.Fatal(err)
 			}
 			gen, err := NewRows(schema, 3, 0.2)
 			if err != nil {
 				t.Fatal(err)
 			}
-			return src, gen(b.Mem, 0, rows)
+			return build, gen(b.Mem, 0, rows)
 		},
 	})
 }

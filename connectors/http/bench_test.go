@@ -13,6 +13,7 @@ import (
 
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
+	"github.com/dataweaver/dataweaver/connectors/conformance"
 	"github.com/dataweaver/dataweaver/connectors/generate"
 	"github.com/dataweaver/dataweaver/engine/config"
 
@@ -30,7 +31,7 @@ func BenchmarkPostToDiscard(b *testing.B) {
 	m := memory.NewGoAllocator()
 	orders := generate.Orders(m, rows, 1)
 	defer orders.Release()
-	schema := schemaYAML(generate.OrdersSchema)
+	schema := conformance.SchemaYAML(generate.OrdersSchema)
 	for _, ct := range []string{ctNDJSON, ctArrow} {
 		for _, batch := range []int{1000, 10000} {
 			var bodies [][]byte

@@ -142,7 +142,7 @@ source:
     allow_end_of_input: true
     schema: %s
 sinks: [{memory: {name: %s}}]
-`, schemaYAML(generate.OrdersSchema), name), map[string]string{"TOKEN": "t0k"})
+`, conformance.SchemaYAML(generate.OrdersSchema), name), map[string]string{"TOKEN": "t0k"})
 			url := "http://" + src.Addr() + "/in"
 			conformance.RunPipeline(t, m, fmt.Sprintf(`
 batch: {rows: 700}

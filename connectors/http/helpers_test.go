@@ -5,10 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -39,18 +37,6 @@ func mustSink(t testing.TB, text string, b engine.Build) *Sink {
 		t.Fatalf("build sink %s: %v", text, err)
 	}
 	return s.(*Sink)
-}
-
-func schemaYAML(s *arrow.Schema) string {
-	parts := make([]string, s.NumFields())
-	for i, f := range s.Fields() {
-		nn := ""
-		if !f.Nullable {
-			nn = " not null"
-		}
-		parts[i] = fmt.Sprintf("%s: %q", f.Name, f.Type.String()+nn)
-	}
-	return "{" + strings.Join(parts, ", ") + "}"
 }
 
 // Bodies are made here with the format packages and arrow-go directly, not

@@ -251,7 +251,7 @@ func TestSourceBadRows(t *testing.T) {
 func TestSourceSplitsAndJoins(t *testing.T) {
 	mem := conformance.Checked(t)
 	schema := conformance.SampleSchema
-	src := mustSource(t, "{address: 127.0.0.1:0, schema: "+schemaYAML(schema)+"}", conformance.Build(mem, 10, "source"))
+	src := mustSource(t, "{address: 127.0.0.1:0, schema: "+conformance.SchemaYAML(schema)+"}", conformance.Build(mem, 10, "source"))
 	ctx := context.Background()
 	if _, err := src.Open(ctx); err != nil {
 		t.Fatal(err)
@@ -636,7 +636,7 @@ func TestSourcePortInUse(t *testing.T) {
 func TestSourceManyClients(t *testing.T) {
 	mem := conformance.Checked(t)
 	schema := conformance.SampleSchema
-	src := mustSource(t, "{address: 127.0.0.1:0, max_pending_requests: 3, schema: "+schemaYAML(schema)+"}", conformance.Build(mem, 7, "source"))
+	src := mustSource(t, "{address: 127.0.0.1:0, max_pending_requests: 3, schema: "+conformance.SchemaYAML(schema)+"}", conformance.Build(mem, 7, "source"))
 	r := startReader(t, src)
 	const clients, each = 6, 12
 	want := conformance.Sample(mem, schema, 0, clients*each*(each+1)/2)

@@ -64,7 +64,7 @@ func TestTLS(t *testing.T) {
 	m := conformance.Checked(t)
 	cert, key := selfSigned(t)
 	src := mustSource(t, fmt.Sprintf("{address: 127.0.0.1:0, schema: %s, tls: {cert_file: %q, key_file: %q}}",
-		schemaYAML(conformance.SampleSchema), cert, key), conformance.Build(m, 100, "source"))
+		conformance.SchemaYAML(conformance.SampleSchema), cert, key), conformance.Build(m, 100, "source"))
 	r := startReader(t, src)
 	url := "https://" + src.Addr() + "/"
 

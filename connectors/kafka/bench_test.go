@@ -12,6 +12,7 @@ import (
 
 	"github.com/dataweaver/dataweaver/codec"
 	"github.com/dataweaver/dataweaver/connectors/generate"
+	"github.com/dataweaver/dataweaver/connectors/internal/msgtest"
 	"github.com/dataweaver/dataweaver/engine/config"
 
 	_ "github.com/dataweaver/dataweaver/connectors/discard"
@@ -26,7 +27,7 @@ func BenchmarkKafkaToDiscard(b *testing.B) {
 	brokers := startCluster(b, 4, "orders")
 	mem := memory.NewGoAllocator()
 	rec := generate.Orders(mem, rows, 1)
-	msgs := encode(b, codec.Config{Name: codec.JSON}, rec, mem)
+	msgs := msgtest.Encode(b, codec.Config{Name: codec.JSON}, rec, mem)
 	rec.Release()
 	cl, err := kgo.NewClient(kgo.SeedBrokers(brokerList(brokers)...))
 	if err != nil {

@@ -21,16 +21,20 @@ import (
 // the source must both pass records through and cut them at BatchRows.
 func TestSourceConformance(t *testing.T) {
 	conformance.RunSource(t, conformance.SourceHarness{
-		New: conformance.FromSample(nil, func(t *testing.T, in arrow.Record, b engine.Build) engine.Source {
-			var parts []arrow.Record
-			for off, step := int64(0), int64(1); off < in.NumRows(); off, step = off+step, step*3 {
-				parts = append(parts, in.NewSlice(off, min(off+step, in.NumRows())))
+		// A new source over the same records reads them all again.
+		AtLeastOnce: true,
+		New: conformance.FromSample(nil, func(t *testing.T, in arrow.Record, b engine.Build) conformance.SourceBuilder {
+			return func(b engine.Build) engine.Source {
+				var parts []arrow.Record
+				for off, step := int64(0), int64(1); off < in.NumRows(); off, step = off+step, step*3 {
+					parts = append(parts, in.NewSlice(off, min(off+step, in.NumRows())))
+				}
+				s := NewSource(in.Schema(), parts...)
+				t.Cleanup(s.Release) // runs before the leak check, registered first
+				s.batchRows = b.BatchRows
+				conformance.Release(parts)
+				return s
 			}
-			s := NewSource(in.Schema(), parts...)
-			t.Cleanup(s.Release) // runs before the leak check, registered first
-			s.batchRows = b.BatchRows
-			conformance.Release(parts)
-			return s
 		}),
 	})
 }
@@ -39,7 +43,8 @@ func TestSourceConformance(t *testing.T) {
 // rows are written out as YAML and decoded by the source.
 func TestInlineRowsConformance(t *testing.T) {
 	conformance.RunSource(t, conformance.SourceHarness{
-		New: conformance.FromSample(nil, func(t *testing.T, in arrow.Record, b engine.Build) engine.Source {
+		AtLeastOnce: true,
+		New: conformance.FromSample(nil, func(t *testing.T, in arrow.Record, b engine.Build) conformance.SourceBuilder {
 			var y strings.Builder
 			y.WriteString("schema:\n")
 			for _, f := range in.Schema().Fields() {
@@ -55,7 +60,7 @@ func TestInlineRowsConformance(t *testing.T) {
 					fmt.Fprintf(&y, "  - %s\n", line)
 				}
 			}
-			return buildSource(t, y.String(), b)
+			return conformance.SourceFromConfig(t, "memory", y.String())
 		}),
 	})
 }
@@ -78,20 +83,7 @@ func TestSinkConformance(t *testing.T) {
 
 func buildSource(t testing.TB, text string, b engine.Build) engine.Source {
 	t.Helper()
-	var doc yaml.Node
-	if err := yaml.Unmarshal([]byte(text), &doc); err != nil {
-		t.Fatalf("test YAML: %v\n%s", err, text)
-	}
-	p := engine.DefaultEnvironment().Lookup(engine.KindSource, "memory")
-	conf, errs := p.Spec.Parse(doc.Content[0], "test.yaml", "source.memory")
-	if len(errs) > 0 {
-		t.Fatalf("parse: %v", errs)
-	}
-	src, err := p.NewSource(conf, b)
-	if err != nil {
-		t.Fatalf("NewSource: %v", err)
-	}
-	return src
+	return conformance.SourceFromConfig(t, "memory", text)(b)
 }
 
 func TestInlineRowsRejects(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/dataweaver/dataweaver/codec"
 	"github.com/dataweaver/dataweaver/connectors/generate"
+	"github.com/dataweaver/dataweaver/connectors/internal/msgtest"
 	"github.com/dataweaver/dataweaver/engine/config"
 
 	_ "github.com/dataweaver/dataweaver/connectors/discard"
@@ -26,7 +27,7 @@ func BenchmarkJetStreamToDiscard(b *testing.B) {
 	js := createStream(b, url, "ORDERS", "orders.>")
 	mem := memory.NewGoAllocator()
 	rec := generate.Orders(mem, rows, 1)
-	msgs := encode(b, codec.Config{Name: codec.JSON}, rec, mem)
+	msgs := msgtest.Encode(b, codec.Config{Name: codec.JSON}, rec, mem)
 	rec.Release()
 	ctx := context.Background()
 	for i, m := range msgs {

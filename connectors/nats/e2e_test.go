@@ -2,14 +2,13 @@ package nats
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
 	"github.com/dataweaver/dataweaver/connectors/conformance"
 	"github.com/dataweaver/dataweaver/connectors/generate"
+	"github.com/dataweaver/dataweaver/connectors/internal/msgtest"
 	mem "github.com/dataweaver/dataweaver/connectors/memory"
 )
 
@@ -34,7 +33,7 @@ sinks:
 
 			src := "schema: " + schema
 			if c.name == "avro" {
-				src = "codec: avro, avro: {schema_file: " + q(writeOrdersAvsc(t)) + "}"
+				src = "codec: avro, avro: {schema_file: " + msgtest.Q(msgtest.WriteFile(t, "orders.avsc", msgtest.OrdersAvsc)) + "}"
 			}
 			conformance.RunPipeline(t, checked, fmt.Sprintf(`
 batch: {rows: 700, linger: 50ms}
@@ -51,22 +50,4 @@ sinks:
 			conformance.EqualRows(t, want, out.Records())
 		})
 	}
-}
-
-// ordersAvsc is generate.OrdersSchema as Avro.
-const ordersAvsc = `{"type": "record", "name": "row", "fields": [
-  {"name": "id", "type": "long"},
-  {"name": "customer", "type": "string"},
-  {"name": "email", "type": "string"},
-  {"name": "country", "type": "string"},
-  {"name": "amount", "type": "double"},
-  {"name": "ts", "type": {"type": "long", "logicalType": "timestamp-micros"}},
-  {"name": "note", "type": ["null", "string"]}]}`
-
-func writeOrdersAvsc(t testing.TB) string {
-	path := filepath.Join(t.TempDir(), "orders.avsc")
-	if err := os.WriteFile(path, []byte(ordersAvsc), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
 }

@@ -1,0 +1,159 @@
+// Package msgtest holds what the Kafka and NATS connectors' tests share:
+// conformance.SampleSchema (and generate's orders) spelled as Avro and
+// protobuf schemas, the codec settings that go with each, and encoding and
+// decoding messages independently of the connector under test.
+package msgtest
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/memory"
+
+	"github.com/dataweaver/dataweaver/codec"
+	"github.com/dataweaver/dataweaver/connectors/conformance"
+)
+
+// Codecs are the codecs every message connector's conformance tests run
+// with: each has its own decoder and encoder path in the connectors.
+var Codecs = []string{codec.JSON, codec.Avro, codec.Protobuf}
+
+// SampleAvsc is conformance.SampleSchema as Avro.
+const SampleAvsc = `{"type": "record", "name": "row", "fields": [
+  {"name": "id", "type": "long"},
+  {"name": "name", "type": "string"},
+  {"name": "score", "type": ["null", "double"]},
+  {"name": "ok", "type": "boolean"},
+  {"name": "note", "type": ["null", "string"]},
+  {"name": "ts", "type": {"type": "long", "logicalType": "timestamp-micros"}}]}`
+
+// OrdersAvsc is generate.OrdersSchema as Avro.
+const OrdersAvsc = `{"type": "record", "name": "row", "fields": [
+  {"name": "id", "type": "long"},
+  {"name": "customer", "type": "string"},
+  {"name": "email", "type": "string"},
+  {"name": "country", "type": "string"},
+  {"name": "amount", "type": "double"},
+  {"name": "ts", "type": {"type": "long", "logicalType": "timestamp-micros"}},
+  {"name": "note", "type": ["null", "string"]}]}`
+
+// SampleProto is conformance.SampleSchema as a protobuf message.
+const SampleProto = `syntax = "proto3";
+package dw.test.v1;
+import "google/protobuf/timestamp.proto";
+message Row {
+  int64 id = 1;
+  string name = 2;
+  optional double score = 3;
+  bool ok = 4;
+  optional string note = 5;
+  google.protobuf.Timestamp ts = 6;
+}`
+
+// WriteFile writes text to a file named name in a directory of t's own
+// and returns its path.
+func WriteFile(t testing.TB, name, text string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// RowProto writes SampleProto to a file and returns the codec settings
+// naming it.
+func RowProto(t testing.TB) codec.Config {
+	t.Helper()
+	path := WriteFile(t, "row.proto", SampleProto)
+	return codec.Config{Name: codec.Protobuf, Protobuf: codec.ProtobufConfig{File: path, Message: "dw.test.v1.Row"}}
+}
+
+// Q quotes s for a YAML flow mapping.
+func Q(s string) string { return fmt.Sprintf("%q", filepath.ToSlash(s)) }
+
+// SourceCodec returns, for one of Codecs, the settings that encode
+// SampleSchema rows into the messages a test publishes, and the source
+// configuration fields (a YAML flow fragment) that decode them.
+func SourceCodec(t testing.TB, name string) (encode codec.Config, fields string) {
+	t.Helper()
+	switch name {
+	case codec.JSON:
+		return codec.Config{Name: codec.JSON}, "schema: " + conformance.SchemaYAML(conformance.SampleSchema)
+	case codec.Avro:
+		return codec.Config{Name: codec.Avro}, "codec: avro, avro: {schema_file: " + Q(WriteFile(t, "row.avsc", SampleAvsc)) + "}"
+	case codec.Protobuf:
+		conf := RowProto(t)
+		return conf, protoFields(conf)
+	}
+	t.Fatalf("msgtest: no codec %q", name)
+	return codec.Config{}, ""
+}
+
+// SinkCodec returns, for one of Codecs, the sink configuration fields
+// that write SampleSchema rows with it, and the settings that decode what
+// the sink wrote.
+func SinkCodec(t testing.TB, name string) (fields string, decode codec.Config) {
+	t.Helper()
+	switch name {
+	case codec.JSON:
+		return "", codec.Config{Name: codec.JSON, Schema: conformance.SampleSchema}
+	case codec.Avro:
+		return "codec: avro", codec.Config{Name: codec.Avro, AvroSchema: SampleAvsc}
+	case codec.Protobuf:
+		conf := RowProto(t)
+		return protoFields(conf), conf
+	}
+	t.Fatalf("msgtest: no codec %q", name)
+	return "", codec.Config{}
+}
+
+func protoFields(c codec.Config) string {
+	return fmt.Sprintf("codec: protobuf, protobuf: {proto_file: %s, message: %s}", Q(c.Protobuf.File), c.Protobuf.Message)
+}
+
+// Encode turns rows into messages with the codec, independently of the
+// sink under test.
+func Encode(t testing.TB, conf codec.Config, rec arrow.Record, mem memory.Allocator) [][]byte {
+	t.Helper()
+	enc, err := codec.NewEncoder(conf, rec.Schema(), mem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out [][]byte
+	if err := enc.Encode(rec, func(_ int, m []byte) error { out = append(out, append([]byte(nil), m...)); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// Decode turns stored messages back into rows with the codec,
+// independently of the source under test; any reject fails t.
+func Decode(t testing.TB, conf codec.Config, msgs [][]byte, mem memory.Allocator) []arrow.Record {
+	t.Helper()
+	dec, err := codec.NewDecoder(conf, mem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, rej, err := dec.Decode(msgs)
+	if err != nil || len(rej) > 0 {
+		t.Fatalf("decode stored messages: %v %v", err, rej)
+	}
+	return []arrow.Record{rec}
+}
+
+// Flow joins the non-empty fields into a YAML flow mapping, so optional
+// fragments such as SinkCodec's can be left empty.
+func Flow(fields ...string) string {
+	var kept []string
+	for _, f := range fields {
+		if f != "" {
+			kept = append(kept, f)
+		}
+	}
+	return "{" + strings.Join(kept, ", ") + "}"
+}
