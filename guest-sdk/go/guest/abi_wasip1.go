@@ -187,6 +187,12 @@ func finish() error {
 	n := batch.n
 	outDesc = outDesc[:0]
 	for i := range batch.outs {
+		if n == 0 {
+			// An empty batch has no row to write: a stage looping over its
+			// rows never touches a bool column (Set is per row), so every
+			// output is prepared (empty) here instead of failing as unwritten.
+			batch.out(i)
+		}
 		c := &batch.outs[i]
 		if err := c.check(n); err != nil {
 			return err
