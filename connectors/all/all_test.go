@@ -2,7 +2,14 @@ package all_test
 
 import (
 	"errors"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -16,24 +23,104 @@ import (
 )
 
 // TestRegistered pins the standard set, so dropping an import (or a
-// package's init) fails here rather than in a user's pipeline.
+// package's init) fails here rather than in a user's pipeline, and a
+// plugin registered but missing here (and from the package doc) fails too.
 func TestRegistered(t *testing.T) {
-	env := engine.DefaultEnvironment()
 	want := map[string][]string{
-		engine.KindSource: {"file", "generate", "memory"},
-		engine.KindStage:  {"rename", "select"},
-		engine.KindSink:   {"discard", "file", "memory"},
+		engine.KindSource: {"file", "generate", "http", "kafka", "memory", "nats_jetstream", "postgres"},
+		engine.KindStage:  {"rename", "select", "wasm"},
+		engine.KindSink:   {"discard", "file", "http", "kafka", "memory", "nats", "postgres"},
+	}
+	got := map[string][]string{}
+	for _, p := range engine.DefaultEnvironment().Plugins("") {
+		got[p.Kind] = append(got[p.Kind], p.Spec.Name)
 	}
 	for kind, names := range want {
-		for _, n := range names {
-			if env.Lookup(kind, n) == nil {
-				t.Errorf("%s %q is not registered", kind, n)
-			}
+		slices.Sort(got[kind])
+		if !slices.Equal(got[kind], names) {
+			t.Errorf("%s plugins registered: %v, want %v", kind, got[kind], names)
 		}
 	}
 	if got := strings.Join(format.Names(), ","); got != "arrow,avro,csv,jsonl,parquet" {
 		t.Errorf("formats %s", got)
 	}
+}
+
+// notConnectors are the directories under connectors/ that register no
+// plugin: the standard set itself, the suite connectors are tested with,
+// and helpers.
+var notConnectors = map[string]bool{"all": true, "conformance": true, "internal": true}
+
+// TestEveryConnectorImported derives the connector packages from the
+// directory listing, so a new connectors/<name> cannot be left out of
+// the standard set: every directory beside this one is either imported by
+// all.go or listed in notConnectors, and the packages imported are exactly
+// the ones whose code registers a plugin.
+func TestEveryConnectorImported(t *testing.T) {
+	const prefix = "github.com/dataweaver/dataweaver/connectors/"
+	f, err := parser.ParseFile(token.NewFileSet(), "all.go", nil, parser.ImportsOnly)
+	if err != nil {
+		t.Fatal(err)
+	}
+	imported := map[string]bool{}
+	for _, imp := range f.Imports {
+		if p, _ := strconv.Unquote(imp.Path.Value); strings.HasPrefix(p, prefix) {
+			imported[strings.TrimPrefix(p, prefix)] = true
+		}
+	}
+	dirs, err := os.ReadDir("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := 0
+	for _, d := range dirs {
+		if !d.IsDir() || notConnectors[d.Name()] {
+			continue
+		}
+		seen++
+		if !imported[d.Name()] {
+			t.Errorf("connectors/%s is not imported by all.go (or listed in notConnectors)", d.Name())
+		}
+		if !registers(t, filepath.Join("..", d.Name())) {
+			t.Errorf("connectors/%s registers no plugin (engine.Register*) in its init", d.Name())
+		}
+		delete(imported, d.Name())
+	}
+	for name := range imported {
+		t.Errorf("all.go imports connectors/%s, which is not a directory beside it", name)
+	}
+	if seen == 0 {
+		t.Fatal("no connector directories found beside connectors/all")
+	}
+}
+
+// registers reports whether the non-test Go files of dir call one of
+// engine's Register functions.
+func registers(t *testing.T, dir string) bool {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), name, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			if sel, ok := n.(*ast.SelectorExpr); ok {
+				if x, ok := sel.X.(*ast.Ident); ok && x.Name == "engine" && strings.HasPrefix(sel.Sel.Name, "Register") {
+					found = true
+				}
+			}
+			return !found
+		})
+	}
+	return found
 }
 
 // TestSpecsDocumented: every field of every connector has a description,
