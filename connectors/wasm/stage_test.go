@@ -2,6 +2,7 @@ package wasm_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,13 +12,22 @@ import (
 
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
+	_ "github.com/dataweaver/dataweaver/connectors/discard"
 	memsink "github.com/dataweaver/dataweaver/connectors/memory"
 	_ "github.com/dataweaver/dataweaver/connectors/wasm"
 	"github.com/dataweaver/dataweaver/engine/config"
+	"github.com/dataweaver/dataweaver/wasmabi"
 	"github.com/dataweaver/dataweaver/wasmabi/wasmtest"
 )
 
 var guestDir string
+
+// noTimeout is the guest timeout of every correctness test: far beyond
+// any test, so the module is compiled with the same stop checks as with
+// the production default, but a slow, loaded machine never trips it
+// (10 s did, failing tests that had nothing to do with time).
+// TestTimeout is the one test of the limit itself.
+const noTimeout = "24h"
 
 // TestMain builds the transforms once for every test here.
 func TestMain(m *testing.M) {
@@ -29,8 +39,11 @@ func TestMain(m *testing.M) {
 		}
 		defer os.RemoveAll(dir)
 		guestDir = dir
-		for _, t := range []string{"filter", "mask", "derive"} {
-			if err := wasmtest.Build("transforms/"+t, filepath.Join(dir, t+".wasm")); err != nil {
+		for name, pkg := range map[string]string{
+			"filter": "transforms/filter", "mask": "transforms/mask", "derive": "transforms/derive",
+			"hostile": "wasmabi/testdata/hostile",
+		} {
+			if err := wasmtest.Build(pkg, filepath.Join(dir, name+".wasm")); err != nil {
 				fmt.Fprintln(os.Stderr, err)
 				return 1
 			}
@@ -41,12 +54,13 @@ func TestMain(m *testing.M) {
 }
 
 // The orders job: drop negative amounts and country XX, mask emails, add
-// amount_cents — every step a Wasm stage, one of them in the scalar form
-// with its config defaulted.
+// amount_cents — every step a Wasm stage, one of them with its config
+// defaulted. (The scalar form, `- wasm: path`, is TestSpecExamples' in
+// connectors/all: here every stage needs the test timeout.)
 func TestOrdersPipeline(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
-	yaml := strings.ReplaceAll(`
+	yaml := strings.NewReplacer("DIR", guestDir, "TIMEOUT", noTimeout).Replace(`
 source:
   memory:
     schema: {id: int64, email: utf8, country: utf8, amount: float64}
@@ -59,19 +73,21 @@ stages:
   - wasm:
       path: DIR/filter.wasm
       config: {column: amount, op: ">=", value: 0}
+      timeout: TIMEOUT
   - wasm:
       path: DIR/filter.wasm
       config: {column: country, op: "!=", value: XX}
-      timeout: 2s
+      timeout: TIMEOUT
       memory_limit: 64MiB
     workers: 2
   - wasm:
       path: DIR/mask.wasm
       config: {columns: [email]}
-  - wasm: DIR/derive.wasm
+      timeout: TIMEOUT
+  - wasm: {path: DIR/derive.wasm, timeout: TIMEOUT}
 sinks:
   - memory: {name: orders-out}
-`, "DIR", guestDir)
+`)
 	f, err := config.Parse([]byte(yaml), "orders.yaml", config.Options{Mem: mem})
 	if err != nil {
 		t.Fatal(err)
@@ -108,15 +124,15 @@ sinks:
 // A column the module needs but the input lacks is a schema error before
 // any data flows, as weave validate reports it.
 func TestValidateCatchesSchemaErrors(t *testing.T) {
-	yaml := strings.ReplaceAll(`
+	yaml := strings.NewReplacer("DIR", guestDir, "TIMEOUT", noTimeout).Replace(`
 source:
   memory:
     schema: {id: int64}
     rows: [{id: 1}]
 stages:
-  - wasm: {path: DIR/mask.wasm, config: {columns: [email]}}
+  - wasm: {path: DIR/mask.wasm, config: {columns: [email]}, timeout: TIMEOUT}
 sinks: [{memory: {}}]
-`, "DIR", guestDir)
+`)
 	f, err := config.Parse([]byte(yaml), "bad.yaml", config.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -140,5 +156,35 @@ func TestMissingModule(t *testing.T) {
 	_, err = config.Build(f, config.Options{})
 	if err == nil || !strings.Contains(err.Error(), "p.yaml:2:") || !strings.Contains(err.Error(), "nowhere.wasm") {
 		t.Fatalf("Build error %v, want file:line and the path", err)
+	}
+}
+
+// TestTimeout: the stage's timeout field reaches the runtime. A guest
+// that loops on the batch "boom" is stopped, and the run fails with
+// wasmabi.ErrGuestTimeout, instead of hanging its worker.
+func TestTimeout(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	yaml := strings.ReplaceAll(`
+source:
+  memory:
+    schema: {s: utf8}
+    rows: [{s: boom}]
+stages:
+  - wasm: {path: DIR/hostile.wasm, config: {mode: loop}, timeout: 50ms}
+sinks: [{discard: {}}]
+`, "DIR", guestDir)
+	f, err := config.Parse([]byte(yaml), "loop.yaml", config.Options{Mem: mem})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := config.Build(f, config.Options{Mem: mem})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	// The limit named in the error is the configured one, not a default.
+	if _, err := p.Run(context.Background()); !errors.Is(err, wasmabi.ErrGuestTimeout) || !strings.Contains(err.Error(), "after 50ms") {
+		t.Fatalf("Run error %v, want %v after 50ms", err, wasmabi.ErrGuestTimeout)
 	}
 }
