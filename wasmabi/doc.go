@@ -2,10 +2,12 @@
 //
 // # Overview
 //
-// Load compiles a module once (with a persistent compilation cache) and
-// NewStage makes an engine.Stage of it. The stage keeps a pool of module
-// instances so the engine's workers call it in parallel; each instance
-// handles one batch at a time.
+// NewStage compiles a module once (with a persistent compilation cache,
+// Config.WithCacheDir) into a Stage, an engine.Stage. Bind runs the
+// handshake and derives the output schema; the stage then keeps a pool of
+// module instances so the engine's workers call Process in parallel; each
+// instance handles one batch at a time. Config sets the per-stage limits:
+// memory per instance and timeout per call.
 //
 // # The boundary
 //

@@ -128,10 +128,6 @@ func (r *runtime) instantiate(ctx context.Context, timeout time.Duration) (*inst
 	if timeout > 0 {
 		in.stop = newStopper(timeout)
 	}
-	if in.mem == nil {
-		in.close(ctx)
-		return nil, "(load)", fmt.Errorf("%w: it exports no memory", ErrModule)
-	}
 	v, err := in.call(ctx, mod.ExportedFunction(exportVersion))
 	if err != nil {
 		in.close(ctx)
@@ -144,8 +140,8 @@ func (r *runtime) instantiate(ctx context.Context, timeout time.Duration) (*inst
 	return in, "", nil
 }
 
-// write copies p into the reserved region, reserving more first if needed,
-// and returns where it went.
+// ensure makes the reserved region at least size bytes, calling dw_reserve
+// when it is smaller, and checks the pointer the guest returns.
 func (in *instance) ensure(ctx context.Context, size uint32) error {
 	if size <= in.arenaCap && in.arenaPtr != 0 {
 		return nil
@@ -165,30 +161,32 @@ func (in *instance) ensure(ctx context.Context, size uint32) error {
 	return nil
 }
 
-// bindCall runs the handshake and returns the response JSON.
-func (in *instance) bindCall(ctx context.Context, req []byte) ([]byte, error) {
+// bindCall runs the handshake and returns the response JSON, or the
+// export that failed with the error: dw_reserve (making room for the
+// request) or dw_bind.
+func (in *instance) bindCall(ctx context.Context, req []byte) ([]byte, string, error) {
 	if err := in.ensure(ctx, uint32(len(req))); err != nil {
-		return nil, err
+		return nil, exportReserve, err
 	}
 	if !in.mem.Write(in.arenaPtr, req) {
-		return nil, fmt.Errorf("%w: reserved region outside memory", ErrGuestOutput)
+		return nil, exportReserve, fmt.Errorf("%w: reserved region outside memory", ErrGuestOutput)
 	}
 	p, err := in.call(ctx, in.bind, in.arenaPtr, uint32(len(req)))
 	if err != nil {
-		return nil, err
+		return nil, exportBind, err
 	}
 	n, ok := in.mem.ReadUint32Le(p)
 	if !ok {
-		return nil, fmt.Errorf("%w: bind response at %#x is outside memory", ErrGuestOutput, p)
+		return nil, exportBind, fmt.Errorf("%w: bind response at %#x is outside memory", ErrGuestOutput, p)
 	}
 	if n > 1<<20 {
-		return nil, fmt.Errorf("%w: bind response of %d bytes (limit 1 MiB)", ErrGuestOutput, n)
+		return nil, exportBind, fmt.Errorf("%w: bind response of %d bytes (limit 1 MiB)", ErrGuestOutput, n)
 	}
 	body, ok := in.mem.Read(p+4, n)
 	if !ok {
-		return nil, fmt.Errorf("%w: bind response of %d bytes at %#x is outside memory", ErrGuestOutput, n, p+4)
+		return nil, exportBind, fmt.Errorf("%w: bind response of %d bytes at %#x is outside memory", ErrGuestOutput, n, p+4)
 	}
-	return append([]byte(nil), body...), nil
+	return append([]byte(nil), body...), exportBind, nil
 }
 
 // tail keeps the first 1 KiB the guest writes to stderr during a call: a

@@ -86,7 +86,7 @@ func TestFilterDeriveBlocks(t *testing.T) {
 			rec := orders(mem, rows)
 			for _, c := range cases {
 				name := fmt.Sprintf("n=%d/nulls=%v/%v %v %v", n, nulls, c.conf["column"], c.conf["op"], c.conf["value"])
-				s := newStage(t, "filter", c.conf, mem, NewConfig())
+				s := newStage(t, "filter", c.conf, mem, testConfig())
 				if _, err := s.Bind(ctx, ordersSchema); err != nil {
 					t.Fatal(name, err)
 				}
@@ -107,7 +107,7 @@ func TestFilterDeriveBlocks(t *testing.T) {
 				_ = s.Close()
 			}
 
-			s := newStage(t, "derive", nil, mem, NewConfig())
+			s := newStage(t, "derive", nil, mem, testConfig())
 			if _, err := s.Bind(ctx, ordersSchema); err != nil {
 				t.Fatal(err)
 			}
@@ -202,7 +202,7 @@ func TestMaskBlocks(t *testing.T) {
 				}
 			}
 			rec := orders(mem, rows)
-			s := newStage(t, "mask", map[string]any{"columns": []string{"email"}}, mem, NewConfig())
+			s := newStage(t, "mask", map[string]any{"columns": []string{"email"}}, mem, testConfig())
 			if _, err := s.Bind(ctx, ordersSchema); err != nil {
 				t.Fatal(err)
 			}

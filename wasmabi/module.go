@@ -117,6 +117,11 @@ func newRuntime(ctx context.Context, stage, module string, wasm []byte, cfg Conf
 	if len(missing) > 0 {
 		return fail(fmt.Errorf("%w: missing exports %v (is it built with the DataWeaver guest SDK?)", ErrModule, missing))
 	}
+	// Checked here, not on the instance: wazero's Module.Memory returns a
+	// non-nil interface holding a nil memory when there is none.
+	if len(compiled.ExportedMemories()) == 0 {
+		return fail(fmt.Errorf("%w: it exports no memory", ErrModule))
+	}
 	modCfg := wazero.NewModuleConfig().
 		WithName("").
 		WithStartFunctions("_initialize").

@@ -128,10 +128,10 @@ func (s *Stage) fresh(ctx context.Context, p *plan) (*instance, error) {
 	if err != nil {
 		return nil, s.guestErr(export, 0, 0, err)
 	}
-	body, err := inst.bindCall(ctx, p.req)
+	body, export, err := inst.bindCall(ctx, p.req)
 	if err != nil {
 		inst.close(ctx)
-		return nil, s.guestErr(exportBind, 0, 0, err)
+		return nil, s.guestErr(export, 0, 0, err)
 	}
 	var ans bindAnswer
 	if err := json.Unmarshal(body, &ans); err != nil {
