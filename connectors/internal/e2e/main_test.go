@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/dataweaver/dataweaver/connectors/internal/pgtest"
+	"github.com/dataweaver/dataweaver/internal/crashtest"
 	"github.com/dataweaver/dataweaver/wasmabi/wasmtest"
 )
 
@@ -28,6 +29,7 @@ func TestMain(m *testing.M) {
 		}
 		wasmDir = dir
 		defer pgtest.Stop()
+		defer crashtest.Cleanup()
 		return m.Run()
 	}())
 }

@@ -3,34 +3,55 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/dataweaver/dataweaver/connectors/conformance"
 	"github.com/dataweaver/dataweaver/connectors/internal/pgtest"
+	"github.com/dataweaver/dataweaver/internal/crashtest"
+	"github.com/dataweaver/dataweaver/wasmabi/wasmtest"
 )
 
-// rows is each test's input size: ten 1,000-row batches and a partial one.
+// rows is each test's input size.
 const rows = 10_007
 
-// crashAt is where the first run of each test crashes (in rows stored by
-// the sink): a third of the way.
-const crashAt = 3_000
+// smallBatches gives each run about a hundred batches, so a kill drawn at
+// up to half the input lands with dozens of batches still to come.
+const smallBatches = "batch.rows=100"
 
-// TestPostgresMaskJetStream: postgres_mask_jetstream.yaml copies an
-// orders table into a JetStream stream with names and addresses masked by
-// the Wasm stage. The first run crashes; the second reads the table again
-// from the start (the Postgres source keeps no position across processes)
-// and the stream's duplicate window drops what the first had stored, so
-// the stream holds every order exactly once, in id order. A third run
-// started where the second left off (start: its last checkpoint) copies
-// only the orders added since.
-func TestPostgresMaskJetStream(t *testing.T) {
+// fixture is one pipeline file of testdata/pipelines with its systems
+// started and its input in place.
+type fixture struct {
+	p crashtest.Pipeline
+	// check fails t unless the destination holds every input row, value by
+	// value (exactly once where the sink de-duplicates), once a run has
+	// ended normally.
+	check func(t *testing.T)
+}
+
+// pipelineFile is the path of a file of testdata/pipelines.
+func pipelineFile(t *testing.T, name string) string {
+	t.Helper()
+	root, err := wasmtest.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join(root, "testdata", "pipelines", name)
+}
+
+// postgresMaskJetStream: postgres_mask_jetstream.yaml with an orders table
+// of rows rows and an empty ORDERS_MASKED stream. The stream must then
+// hold every order exactly once (Nats-Msg-Id is the order id, inside the
+// stream's duplicate window), masked, in id order.
+func postgresMaskJetStream(t *testing.T) (fixture, func(n int), jetstream.JetStream) {
 	checked := conformance.Checked(t)
 	dsn := pgtest.DB(t)
 	url := startNATS(t)
@@ -43,23 +64,29 @@ sinks: [{postgres: {dsn: %q, table: orders, create_table: true, mode: upsert, ke
 `, n, dsn))
 	}
 	fill(rows)
+	f := fixture{
+		p: crashtest.Pipeline{
+			File:   pipelineFile(t, "postgres_mask_jetstream.yaml"),
+			Env:    map[string]string{"PG_DSN": dsn, "NATS_URL": url, "WASM": wasmDir},
+			Set:    []string{smallBatches},
+			Finish: []string{"source.postgres.stop_at_end=true"},
+			Rows:   rows,
+			Stored: func(t testing.TB) int { return streamCount(t, js, "ORDERS_MASKED") },
+		},
+		check: func(t *testing.T) {
+			var want []order
+			for _, o := range orders(rows) {
+				want = append(want, masked(o))
+			}
+			sameOrders(t, "stream ORDERS_MASKED", want, streamOrders(t, js))
+		},
+	}
+	return f, fill, js
+}
 
-	r := run{
-		file: "postgres_mask_jetstream.yaml",
-		vars: map[string]string{"PG_DSN": dsn, "NATS_URL": url, "WASM": wasmDir},
-		set:  []string{"source.postgres.stop_at_end=true"},
-	}
-	crash := r
-	crash.crashAfter = crashAt
-	stored := crash.crashes(t, checked)
-	if n := streamCount(t, js, "ORDERS_MASKED"); n != stored || n >= rows {
-		t.Fatalf("after the crash the stream holds %d messages, want the %d the sink stored (fewer than %d)", n, stored, rows)
-	}
-
-	m := r.mustRun(t, checked)
-	if got := m.Steps[0].RowsOut.Load(); got != rows {
-		t.Errorf("second run read %d rows, want the whole table (%d)", got, rows)
-	}
+// streamOrders reads ORDERS_MASKED, checking each message's Nats-Msg-Id.
+func streamOrders(t *testing.T, js jetstream.JetStream) []order {
+	t.Helper()
 	var got []order
 	for _, msg := range streamMsgs(t, js, "ORDERS_MASKED") {
 		o := decodeOrder(t, msg.Data())
@@ -68,38 +95,16 @@ sinks: [{postgres: {dsn: %q, table: orders, create_table: true, mode: upsert, ke
 		}
 		got = append(got, o)
 	}
-	var want []order
-	for _, o := range orders(rows) {
-		want = append(want, masked(o))
-	}
-	sameOrders(t, "stream ORDERS_MASKED", want, got)
-
-	const more = 100
-	fill(rows + more)
-	next := r
-	next.set = append(next.set, fmt.Sprintf("source.postgres.start=%q", strconv.Itoa(rows)))
-	if n := next.mustRun(t, checked).Steps[0].RowsOut.Load(); n != more {
-		t.Errorf("third run read %d rows, want the %d added", n, more)
-	}
-	got = got[:0]
-	for _, msg := range streamMsgs(t, js, "ORDERS_MASKED") {
-		got = append(got, decodeOrder(t, msg.Data()))
-	}
-	for _, o := range orders(rows + more)[rows:] {
-		want = append(want, masked(o))
-	}
-	sameOrders(t, "stream ORDERS_MASKED after the third run", want, got)
+	return got
 }
 
-// TestJetStreamToKafka: jetstream_to_kafka.yaml moves the masked orders
-// from a durable consumer into a Kafka topic keyed by id, and a message
-// that does not decode into the orders.rejected topic. The first run
-// crashes after Kafka stored a third of the orders; the second delivers
-// the rest — and again what the crash left unacknowledged, which Kafka
-// then holds twice (at-least-once: the idempotent producer de-duplicates
-// within one producer session only). A third run has nothing to read.
-func TestJetStreamToKafka(t *testing.T) {
-	checked := conformance.Checked(t)
+// jetStreamToKafka: jetstream_to_kafka.yaml with rows masked orders in
+// ORDERS_MASKED, and half-way one message no schema can read. The
+// orders.masked topic must then hold every order at least once (Kafka
+// keeps what a killed run stored and the rerun sends again: the
+// idempotent producer de-duplicates within one producer session only),
+// keyed by id, and orders.rejected the bad message.
+func jetStreamToKafka(t *testing.T) (fixture, jetstream.JetStream) {
 	url := startNATS(t)
 	broker := startKafka(t, 3, "orders.masked", "orders.rejected")
 	_, js := jetStream(t, url)
@@ -113,50 +118,157 @@ func TestJetStreamToKafka(t *testing.T) {
 			t.Fatal(err)
 		}
 		if i == rows/2 {
-			// Half-way, one message no schema can read.
 			if _, err := js.Publish(ctx, "orders.masked", []byte(`{"id": "seven", "amount": 1}`)); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
 	<-js.PublishAsyncComplete()
+	topic := topicCounter(t, broker, "orders.masked")
+	f := fixture{
+		p: crashtest.Pipeline{
+			File: pipelineFile(t, "jetstream_to_kafka.yaml"),
+			Env:  map[string]string{"NATS_URL": url, "KAFKA_BROKER": broker},
+			// Messages a killed run held come back after ack_wait; the
+			// default 30 s would make the rerun wait that long.
+			Set:    []string{smallBatches, "source.nats_jetstream.ack_wait=2s"},
+			Finish: []string{"source.nats_jetstream.stop_at_end=true"},
+			Rows:   rows,
+			Stored: topic,
+		},
+		check: func(t *testing.T) {
+			var got []order
+			for _, rec := range topicRecords(t, broker, "orders.masked") {
+				o := decodeOrder(t, rec.Value)
+				if string(rec.Key) != strconv.FormatInt(o.ID, 10) {
+					t.Fatalf("order %d has key %q", o.ID, rec.Key)
+				}
+				got = append(got, o)
+			}
+			repeats := atLeastOnce(t, "topic orders.masked", want, got)
+			t.Logf("%d orders, %d repeated (stored by the first run, not acknowledged)", rows, repeats)
+			checkDeadLetter(t, deadLetters(t, broker), "source.nats_jetstream", "orders.masked", rows/2+2, `{"id": "seven", "amount": 1}`)
+		},
+	}
+	return f, js
+}
 
-	r := run{
-		file: "jetstream_to_kafka.yaml",
-		vars: map[string]string{"NATS_URL": url, "KAFKA_BROKER": broker},
-		set:  []string{"source.nats_jetstream.stop_at_end=true"},
+// kafkaToPostgresUpsert: kafka_to_postgres_upsert.yaml with a topic of
+// every order, then a second version of the first 500 (a new amount),
+// then one record that does not decode. The orders_masked table must then
+// hold each order exactly once in its last version, and orders_rejected
+// the bad record.
+func kafkaToPostgresUpsert(t *testing.T) fixture {
+	dsn := pgtest.DB(t)
+	broker := startKafka(t, 3, "orders.masked")
+	want := orders(rows)
+	var recs []*kgo.Record
+	add := func(o order) {
+		recs = append(recs, &kgo.Record{Topic: "orders.masked", Key: []byte(strconv.FormatInt(o.ID, 10)), Value: encodeOrder(t, o)})
 	}
-	crash := r
-	crash.crashAfter = crashAt
-	stored := crash.crashes(t, checked)
-	if n := topicCount(t, broker, "orders.masked"); n != stored || n >= rows {
-		t.Fatalf("after the crash the topic holds %d records, want the %d the sink stored (fewer than %d)", n, stored, rows)
+	for _, o := range want {
+		add(o)
 	}
+	for i := range 500 {
+		want[i].Amount += 1000
+		add(want[i])
+	}
+	// Produced last and unkeyed, so at an offset past 0 of whichever
+	// partition the producer picks (ProduceSync fills both in).
+	bad := &kgo.Record{Topic: "orders.masked", Value: []byte(`{"id": 1, "amount": "lots"}`)}
+	recs = append(recs, bad)
+	produce(t, broker, recs...)
+	conn := pgConn(t, dsn)
+	return fixture{
+		p: crashtest.Pipeline{
+			File:   pipelineFile(t, "kafka_to_postgres_upsert.yaml"),
+			Env:    map[string]string{"PG_DSN": dsn, "KAFKA_BROKER": broker},
+			Set:    []string{smallBatches},
+			Finish: []string{"source.kafka.stop_at_end=true"},
+			// The killed run's member stays in the group until its session
+			// times out (45 s, franz-go's default; the source has no option
+			// for it), and the rerun's join waits for that. Removing it, as
+			// the broker then would, changes nothing about which offsets
+			// were committed.
+			AfterKill: func(t testing.TB) { evictGroup(t, broker, "weave-to-postgres") },
+			Rows:      rows,
+			Stored:    func(t testing.TB) int { return tableCount(t, conn, "orders_masked") },
+		},
+		check: func(t *testing.T) {
+			sameOrders(t, "table orders_masked", want, tableOrders(t, dsn))
+			checkDeadLetter(t, tableDeadLetters(t, dsn), "source.kafka", fmt.Sprintf("orders.masked/%d", bad.Partition), bad.Offset, string(bad.Value))
+		},
+	}
+}
 
-	r.mustRun(t, checked)
-	var got []order
-	for _, rec := range topicRecords(t, broker, "orders.masked") {
-		o := decodeOrder(t, rec.Value)
-		if string(rec.Key) != strconv.FormatInt(o.ID, 10) {
-			t.Fatalf("order %d has key %q", o.ID, rec.Key)
-		}
-		got = append(got, o)
+// TestKillPostgresMaskJetStream kills postgres_mask_jetstream.yaml
+// part-way and runs it again. The Postgres source keeps no position across
+// processes, so the rerun reads the whole table again and the stream's
+// duplicate window drops what the killed run had published: every order
+// exactly once. A third run started at the last id (source.postgres.start,
+// the position a user keeps) copies only the orders added since.
+func TestKillPostgresMaskJetStream(t *testing.T) {
+	f, fill, js := postgresMaskJetStream(t)
+	c := f.p.KillAndRerun(t)
+	if got := c.Rerun.Steps[0].RowsOut; got != rows {
+		t.Errorf("the rerun read %d rows, want the whole table (%d)", got, rows)
 	}
-	repeats := atLeastOnce(t, "topic orders.masked", want, got)
-	t.Logf("%d orders, %d of them twice (stored before the crash, not yet acknowledged)", rows, repeats)
-	if repeats == 0 {
-		t.Errorf("no order arrived twice: the crash left no batch stored and unacknowledged, so it tested nothing")
-	}
-	checkDeadLetter(t, deadLetters(t, broker), "source.nats_jetstream", "orders.masked", rows/2+2, `{"id": "seven", "amount": 1}`)
+	f.check(t)
 
-	// Everything was acknowledged: a third run reads nothing.
-	m := r.mustRun(t, checked)
-	if n := m.Steps[0].RowsOut.Load(); n != 0 {
+	const more = 100
+	fill(rows + more)
+	if got := f.p.Run(t, fmt.Sprintf("source.postgres.start=%q", strconv.Itoa(rows))).Steps[0].RowsOut; got != more {
+		t.Errorf("third run read %d rows, want the %d added", got, more)
+	}
+	var want []order
+	for _, o := range orders(rows + more) {
+		want = append(want, masked(o))
+	}
+	sameOrders(t, "stream ORDERS_MASKED after the third run", want, streamOrders(t, js))
+}
+
+// TestKillJetStreamToKafka kills jetstream_to_kafka.yaml part-way and runs
+// it again: every order reaches the topic at least once. The durable
+// consumer then has nothing pending or unacknowledged, and a third run
+// reads nothing and adds nothing to the topic.
+func TestKillJetStreamToKafka(t *testing.T) {
+	f, js := jetStreamToKafka(t)
+	f.p.KillAndRerun(t)
+	f.check(t)
+
+	if info := consumerInfo(t, js); info.NumPending != 0 || info.NumAckPending != 0 {
+		t.Errorf("after the rerun the durable consumer has %d messages pending and %d unacknowledged, want 0 and 0", info.NumPending, info.NumAckPending)
+	}
+	before := f.p.Stored(t)
+	if n := f.p.Run(t).Steps[0].RowsOut; n != 0 {
 		t.Errorf("third run read %d rows, want 0", n)
 	}
-	if n := topicCount(t, broker, "orders.masked"); n != len(got) {
-		t.Errorf("third run changed the topic: %d records, was %d", n, len(got))
+	if n := f.p.Stored(t); n != before {
+		t.Errorf("third run changed the topic: %d records, was %d", n, before)
 	}
+}
+
+// TestKillKafkaToPostgresUpsert kills kafka_to_postgres_upsert.yaml
+// part-way and runs it again: the table holds each order exactly once, in
+// its last version, whatever the group read twice. A third run reads
+// nothing (the group's committed offsets are at the end).
+func TestKillKafkaToPostgresUpsert(t *testing.T) {
+	f := kafkaToPostgresUpsert(t)
+	f.p.KillAndRerun(t)
+	f.check(t)
+	if n := f.p.Run(t).Steps[0].RowsOut; n != 0 {
+		t.Errorf("third run read %d rows, want 0", n)
+	}
+}
+
+// consumerInfo is the state of jetstream_to_kafka.yaml's durable consumer.
+func consumerInfo(t *testing.T, js jetstream.JetStream) *jetstream.ConsumerInfo {
+	t.Helper()
+	cons, err := js.Consumer(context.Background(), "ORDERS_MASKED", "weave-to-kafka")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cons.CachedInfo()
 }
 
 // deadLetter is a row of the engine's dead-letter schema.
@@ -194,69 +306,38 @@ func checkDeadLetter(t *testing.T, got []deadLetter, step, file string, line int
 	}
 }
 
-// TestKafkaToPostgresUpsert: kafka_to_postgres_upsert.yaml upserts the
-// topic's orders into a table. The topic holds every order and then a
-// second version of the first 500 (a new amount); a record that does not
-// decode lands in the orders_rejected table. The first run crashes; after
-// the second the table holds each order exactly once, in its last
-// version, whatever the crash made the group read twice. A third run has
-// nothing to read.
-func TestKafkaToPostgresUpsert(t *testing.T) {
-	checked := conformance.Checked(t)
-	dsn := pgtest.DB(t)
-	broker := startKafka(t, 3, "orders.masked")
-	want := orders(rows)
-	var recs []*kgo.Record
-	add := func(o order) {
-		recs = append(recs, &kgo.Record{Topic: "orders.masked", Key: []byte(strconv.FormatInt(o.ID, 10)), Value: encodeOrder(t, o)})
-	}
-	for _, o := range want {
-		add(o)
-	}
-	for i := range 500 {
-		want[i].Amount += 1000
-		add(want[i])
-	}
-	// Produced last and unkeyed, so at an offset past 0 of whichever
-	// partition the producer picks (ProduceSync fills both in).
-	bad := &kgo.Record{Topic: "orders.masked", Value: []byte(`{"id": 1, "amount": "lots"}`)}
-	recs = append(recs, bad)
-	produce(t, broker, recs...)
-
-	r := run{
-		file: "kafka_to_postgres_upsert.yaml",
-		vars: map[string]string{"PG_DSN": dsn, "KAFKA_BROKER": broker},
-		set:  []string{"source.kafka.stop_at_end=true"},
-	}
-	crash := r
-	crash.crashAfter = crashAt
-	stored := crash.crashes(t, checked)
-	if n := len(tableOrders(t, dsn)); n == 0 || n > stored || n >= rows {
-		t.Fatalf("after the crash the table holds %d orders, want 1 to %d (what the sink stored, fewer than %d)", n, stored, rows)
-	}
-
-	r.mustRun(t, checked)
-	got := tableOrders(t, dsn)
-	sameOrders(t, "table orders_masked", want, got)
-
-	checkDeadLetter(t, tableDeadLetters(t, dsn), "source.kafka", fmt.Sprintf("orders.masked/%d", bad.Partition), bad.Offset, string(bad.Value))
-
-	m := r.mustRun(t, checked)
-	if n := m.Steps[0].RowsOut.Load(); n != 0 {
-		t.Errorf("third run read %d rows, want 0", n)
-	}
-}
-
-// tableOrders reads orders_masked in id order.
-func tableOrders(t *testing.T, dsn string) []order {
+// pgConn is a connection of the test's own, closed when t ends.
+func pgConn(t *testing.T, dsn string) *pgx.Conn {
 	t.Helper()
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close(ctx)
-	rows, err := conn.Query(ctx, "SELECT id, customer, email, country, amount, ts, note FROM orders_masked ORDER BY id")
+	t.Cleanup(func() { conn.Close(ctx) })
+	return conn
+}
+
+// tableCount is how many rows table holds; 0 before the sink created it.
+func tableCount(t testing.TB, conn *pgx.Conn, table string) int {
+	t.Helper()
+	var n int
+	err := conn.QueryRow(context.Background(), "SELECT count(*) FROM "+pgx.Identifier{table}.Sanitize()).Scan(&n)
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "42P01" { // undefined_table
+		return 0
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// tableOrders reads orders_masked in id order.
+func tableOrders(t *testing.T, dsn string) []order {
+	t.Helper()
+	ctx := context.Background()
+	rows, err := pgConn(t, dsn).Query(ctx, "SELECT id, customer, email, country, amount, ts, note FROM orders_masked ORDER BY id")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -274,13 +355,7 @@ func tableOrders(t *testing.T, dsn string) []order {
 // tableDeadLetters reads orders_rejected.
 func tableDeadLetters(t *testing.T, dsn string) []deadLetter {
 	t.Helper()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	rows, err := conn.Query(ctx, "SELECT step, error, file, line, record FROM orders_rejected")
+	rows, err := pgConn(t, dsn).Query(context.Background(), "SELECT step, error, file, line, record FROM orders_rejected")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,8 +9,10 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // waitFor bounds every read-back from a server.
@@ -94,7 +96,7 @@ func streamMsgs(t *testing.T, js jetstream.JetStream, stream string) []jetstream
 }
 
 // streamCount is how many messages stream holds.
-func streamCount(t *testing.T, js jetstream.JetStream, stream string) int {
+func streamCount(t testing.TB, js jetstream.JetStream, stream string) int {
 	t.Helper()
 	st, err := js.Stream(context.Background(), stream)
 	if err != nil {
@@ -115,7 +117,7 @@ func startKafka(t *testing.T, partitions int32, topics ...string) string {
 	return c.ListenAddrs()[0]
 }
 
-func kafkaClient(t *testing.T, broker string, opts ...kgo.Opt) *kgo.Client {
+func kafkaClient(t testing.TB, broker string, opts ...kgo.Opt) *kgo.Client {
 	t.Helper()
 	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(broker)}, opts...)...)
 	if err != nil {
@@ -134,28 +136,34 @@ func produce(t *testing.T, broker string, recs ...*kgo.Record) {
 	}
 }
 
-// topicCount is how many records topic holds: the sum of its partitions'
-// end offsets (nothing is deleted or transactional here).
-func topicCount(t *testing.T, broker, topic string) int {
+// topicCounter returns a function counting the records topic holds: the
+// sum of its partitions' end offsets (nothing is deleted or transactional
+// here). It keeps one client for every call, as a crash test calls it
+// every few milliseconds while a run goes on.
+func topicCounter(t *testing.T, broker, topic string) func(testing.TB) int {
 	t.Helper()
 	cl := kafkaClient(t, broker)
-	defer cl.Close()
-	ends, err := kadm.NewClient(cl).ListEndOffsets(context.Background(), topic)
-	if err == nil {
-		err = ends.Error()
+	t.Cleanup(cl.Close)
+	adm := kadm.NewClient(cl)
+	return func(t testing.TB) int {
+		t.Helper()
+		ends, err := adm.ListEndOffsets(context.Background(), topic)
+		if err == nil {
+			err = ends.Error()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n int64
+		ends.Each(func(o kadm.ListedOffset) { n += o.Offset })
+		return int(n)
 	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	var n int64
-	ends.Each(func(o kadm.ListedOffset) { n += o.Offset })
-	return int(n)
 }
 
 // topicRecords reads every record of topic with a group-less client.
 func topicRecords(t *testing.T, broker, topic string) []*kgo.Record {
 	t.Helper()
-	n := topicCount(t, broker, topic)
+	n := topicCounter(t, broker, topic)(t)
 	cl := kafkaClient(t, broker, kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 	defer cl.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
@@ -169,4 +177,42 @@ func topicRecords(t *testing.T, broker, topic string) []*kgo.Record {
 		out = append(out, fs.Records()...)
 	}
 	return out
+}
+
+// evictGroup removes every member of a consumer group, as the broker does
+// with a member whose session timed out.
+func evictGroup(t testing.TB, broker, group string) {
+	t.Helper()
+	cl := kafkaClient(t, broker)
+	defer cl.Close()
+	ctx := context.Background()
+	groups, err := kadm.NewClient(cl).DescribeGroups(ctx, group)
+	if err == nil {
+		err = groups.Error()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := kmsg.NewPtrLeaveGroupRequest()
+	req.Group = group
+	for _, m := range groups[group].Members {
+		lm := kmsg.NewLeaveGroupRequestMember()
+		lm.MemberID = m.MemberID
+		req.Members = append(req.Members, lm)
+	}
+	if len(req.Members) == 0 {
+		return
+	}
+	resp, err := req.RequestWith(ctx, cl)
+	if err == nil {
+		err = kerr.ErrorForCode(resp.ErrorCode)
+	}
+	for _, m := range resp.Members {
+		if err == nil {
+			err = kerr.ErrorForCode(m.ErrorCode)
+		}
+	}
+	if err != nil {
+		t.Fatalf("remove the members of group %s: %v", group, err)
+	}
 }

@@ -1,0 +1,128 @@
+package crashtest
+
+import (
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// Pipeline is a pipeline file run as `weave run`, and how to see from
+// outside the process what its sink has stored.
+type Pipeline struct {
+	// File is the pipeline file's path.
+	File string
+	// Env holds the file's ${VAR}s, set on top of the test's environment.
+	Env map[string]string
+	// Set holds --set values for every run (small batches, a short
+	// ack_wait).
+	Set []string
+	// Finish holds --set values that make a run end once its input is
+	// exhausted (a source's stop_at_end). The run that is killed goes
+	// without them, so it cannot end before the kill.
+	Finish []string
+	// AfterKill, if set, runs between the kill and the rerun, for what a
+	// system would do by itself given time (a Kafka group dropping a member
+	// whose session timed out). It must not move any data.
+	AfterKill func(t testing.TB)
+	// Rows is what Stored reports once the whole input has arrived.
+	Rows int
+	// Stored counts, in the destination system itself, the input rows it
+	// holds (messages in a stream, records in a topic, rows in a table). It
+	// is called over and over while the first run goes on.
+	Stored func(t testing.TB) int
+}
+
+// Result is a run that exited with status 0.
+type Result struct {
+	Output string // stdout and stderr
+	Steps  []Step // the summary table `weave run` ends with
+}
+
+// Crash is what KillAndRerun did.
+type Crash struct {
+	Seed   uint64 // DW_CRASH_SEED that draws the same After
+	After  int    // the first run was killed once Stored reported this many rows
+	Killed int    // what Stored reported after the kill
+	Rerun  Result // the second run, to the end of the input
+}
+
+// SeedEnv names the variable that replays a kill point.
+const SeedEnv = "DW_CRASH_SEED"
+
+// pollEvery is the pause between two Stored calls: short, so the kill
+// lands soon after N rows, and long enough to leave the cores to weave.
+const pollEvery = 2 * time.Millisecond
+
+// Run runs the file with Set, Finish and then set to a clean exit and
+// returns its output and summary.
+func (p Pipeline) Run(t testing.TB, set ...string) Result {
+	t.Helper()
+	pr := p.start(t, append(append(append([]string(nil), p.Set...), p.Finish...), set...))
+	pr.Wait(t)
+	out := pr.Output()
+	steps, err := parseSummary(out)
+	if err != nil {
+		t.Fatalf("crashtest: %s: %v:\n%s", pr.name, err, out)
+	}
+	return Result{Output: out, Steps: steps}
+}
+
+// Start runs the file with Set and then set, without Finish, and returns
+// the running child. KillAndRerun is Start, a wait, Kill and Run.
+func (p Pipeline) Start(t testing.TB, set ...string) *Process {
+	t.Helper()
+	return p.start(t, append(append([]string(nil), p.Set...), set...))
+}
+
+// KillAndRerun starts the file, SIGKILLs it once Stored reports at least N
+// rows (N drawn at random in [1, Rows/2], the seed logged), fails t if
+// the destination already held the whole input — the kill would have
+// tested nothing — and runs the file again to the end of its input.
+func (p Pipeline) KillAndRerun(t testing.TB) Crash {
+	t.Helper()
+	if p.Rows < 2 {
+		t.Fatalf("crashtest: Rows is %d; a kill part-way needs at least 2", p.Rows)
+	}
+	c := Crash{Seed: seed(t)}
+	c.After = 1 + rand.New(rand.NewPCG(c.Seed, 0)).IntN(p.Rows/2)
+	t.Logf("crashtest: killing %s once %d of %d rows are stored (%s=%d replays this)", p.File, c.After, p.Rows, SeedEnv, c.Seed)
+
+	pr := p.Start(t)
+	dl, hasDL := failBy(t)
+	for n := p.Stored(t); n < c.After; n = p.Stored(t) {
+		if pr.Exited() {
+			t.Fatalf("crashtest: %s ended (%v) with %d of %d rows stored, before the kill:\n%s", pr.name, pr.err, n, c.After, pr.Output())
+		}
+		if hasDL && time.Now().After(dl) {
+			t.Fatalf("crashtest: %s had stored %d rows, waiting for %d, at the test's deadline:\n%s", pr.name, n, c.After, pr.Output())
+		}
+		time.Sleep(pollEvery)
+	}
+	pr.Kill(t)
+	c.Killed = p.Stored(t)
+	t.Logf("crashtest: killed; %d rows were stored", c.Killed)
+	if c.Killed >= p.Rows {
+		t.Fatalf("crashtest: the killed run had stored all %d rows (waiting for %d): the kill tested nothing; give it smaller batches in Set", c.Killed, c.After)
+	}
+	if p.AfterKill != nil {
+		p.AfterKill(t)
+	}
+	c.Rerun = p.Run(t)
+	return c
+}
+
+// seed is DW_CRASH_SEED or, without it, a fresh random one.
+func seed(t testing.TB) uint64 {
+	t.Helper()
+	s := os.Getenv(SeedEnv)
+	if s == "" {
+		return rand.Uint64()
+	}
+	v, err := strconv.ParseUint(s, 10, 64)
+	if err != nil {
+		t.Fatalf("crashtest: %s=%q: %v", SeedEnv, s, err)
+	}
+	return v
+}

@@ -1,0 +1,136 @@
+package crashtest
+
+import (
+	"fmt"
+	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Process is one `weave run` running as a child of the test.
+type Process struct {
+	cmd    *exec.Cmd
+	name   string // for messages: the file and the --set values
+	stderr string // file the child's stdout and stderr go to
+	exited chan struct{}
+	err    error // cmd.Wait's, once exited is closed
+}
+
+// start runs `weave run` on p.File with the given --set values. The child
+// is killed, if still running, when t ends, and its output is logged if t
+// failed.
+func (p Pipeline) start(t testing.TB, set []string) *Process {
+	t.Helper()
+	args := []string{"run"}
+	for _, s := range set {
+		args = append(args, "--set", s)
+	}
+	args = append(args, p.File)
+	cmd := exec.Command(Weave(t), args...)
+	// The test's environment with the pipeline's variables on top (a later
+	// entry wins), so PATH and the module cache are the test's own.
+	cmd.Env = os.Environ()
+	for _, k := range slices.Sorted(maps.Keys(p.Env)) {
+		cmd.Env = append(cmd.Env, k+"="+p.Env[k])
+	}
+	cmd.SysProcAttr = sysProcAttr()
+	// A file rather than a buffer: the child writes to it directly, and the
+	// test reads it only after the child has gone.
+	out, err := os.CreateTemp(t.TempDir(), "weave-*.stderr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	cmd.Stdout, cmd.Stderr = out, out
+	pr := &Process{cmd: cmd, name: fmt.Sprintf("weave run %s %q", filepath.Base(p.File), set), stderr: out.Name(), exited: make(chan struct{})}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("crashtest: start %s: %v", pr.name, err)
+	}
+	go func() {
+		pr.err = cmd.Wait()
+		close(pr.exited)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-pr.exited:
+		default:
+			cmd.Process.Kill()
+			<-pr.exited
+		}
+		if t.Failed() {
+			t.Logf("output of %s (pid %d):\n%s", pr.name, cmd.Process.Pid, pr.Output())
+		}
+	})
+	return pr
+}
+
+// Output is what the child wrote to stdout and stderr so far.
+func (pr *Process) Output() string {
+	b, err := os.ReadFile(pr.stderr)
+	if err != nil {
+		return fmt.Sprintf("(reading %s: %v)", pr.stderr, err)
+	}
+	return string(b)
+}
+
+// Exited reports whether the child has ended.
+func (pr *Process) Exited() bool {
+	select {
+	case <-pr.exited:
+		return true
+	default:
+		return false
+	}
+}
+
+// Kill sends SIGKILL and fails t unless the child died of it (rather than
+// having ended before).
+func (pr *Process) Kill(t testing.TB) {
+	t.Helper()
+	if err := pr.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		<-pr.exited
+		t.Fatalf("crashtest: %s ended (%v) before it was killed:\n%s", pr.name, pr.err, pr.Output())
+	}
+	<-pr.exited
+	ws, ok := pr.cmd.ProcessState.Sys().(syscall.WaitStatus)
+	if !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
+		t.Fatalf("crashtest: %s was sent SIGKILL but ended with %v:\n%s", pr.name, pr.cmd.ProcessState, pr.Output())
+	}
+}
+
+// Wait waits for the child to end and fails t unless it exited with 0. It
+// gives up, failing t, shortly before the test's deadline.
+func (pr *Process) Wait(t testing.TB) {
+	t.Helper()
+	var deadline <-chan time.Time
+	if d, ok := failBy(t); ok {
+		deadline = time.After(time.Until(d))
+	}
+	select {
+	case <-pr.exited:
+	case <-deadline:
+		t.Fatalf("crashtest: %s still running at the test's deadline; output so far:\n%s", pr.name, pr.Output())
+	}
+	if pr.err != nil {
+		t.Fatalf("crashtest: %s: %v:\n%s", pr.name, pr.err, pr.Output())
+	}
+}
+
+// deadlineMargin is how long before go test's -timeout a wait gives up,
+// so that its message, not the timeout's goroutine dump, reports the hang.
+const deadlineMargin = 5 * time.Second
+
+// failBy is when a wait should give up: a little before t's deadline.
+func failBy(t testing.TB) (time.Time, bool) {
+	d, ok := t.(interface{ Deadline() (time.Time, bool) })
+	if !ok {
+		return time.Time{}, false
+	}
+	dl, ok := d.Deadline()
+	return dl.Add(-deadlineMargin), ok
+}

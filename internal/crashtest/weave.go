@@ -1,0 +1,55 @@
+package crashtest
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/dataweaver/dataweaver/wasmabi/wasmtest"
+)
+
+var (
+	buildOnce sync.Once
+	binDir    string
+	binPath   string
+	buildErr  error
+)
+
+// Weave returns the path of a weave binary built from this checkout,
+// building it on the first call of the test binary.
+func Weave(t testing.TB) string {
+	t.Helper()
+	buildOnce.Do(func() { binPath, buildErr = build() })
+	if buildErr != nil {
+		t.Fatalf("crashtest: %v", buildErr)
+	}
+	return binPath
+}
+
+// Cleanup removes the binary Weave built, if it did. Call it from TestMain
+// after m.Run.
+func Cleanup() {
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+}
+
+func build() (string, error) {
+	root, err := wasmtest.Root()
+	if err != nil {
+		return "", err
+	}
+	if binDir, err = os.MkdirTemp("", "crashtest-weave-"); err != nil {
+		return "", err
+	}
+	out := filepath.Join(binDir, "weave")
+	cmd := exec.Command("go", "build", "-o", out, "./cmd/weave")
+	cmd.Dir = root
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build ./cmd/weave in %s: %w\n%s", root, err, b)
+	}
+	return out, nil
+}
