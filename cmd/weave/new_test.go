@@ -1,81 +1,124 @@
 package main
 
 import (
-	"context"
-	"errors"
+	"bytes"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/dataweaver/dataweaver/internal/scaffold"
 	"github.com/dataweaver/dataweaver/internal/wasmbuild"
-	"github.com/dataweaver/dataweaver/wasmabi/wasmtest"
 )
 
-// TestNewTransform is the user's first five minutes in every language:
-// weave new transform, weave build, weave run on the scaffold's pipeline,
-// and the output must equal the scaffold's testdata/want.jsonl.
+// scaffoldOutput is what the scaffold's pipeline must write for its
+// sample input: amount × 2, the null passed through, the negative amount
+// (id 3) rejected. Written out here rather than read from the scaffold's
+// testdata/want.jsonl, which the scaffold under test also writes.
+const scaffoldOutput = `{"id":1,"amount":10.5,"scaled":21}
+{"id":2,"amount":null,"scaled":null}
+{"id":4,"amount":0.25,"scaled":0.5}
+{"id":5,"amount":1e+300,"scaled":2e+300}
+`
+
+// TestNewTransform is the first five minutes of a user who has the weave
+// binary and one language's toolchain, nothing of the DataWeaver source
+// tree: in a temporary directory outside any checkout or Go module, weave
+// new transform, weave build and weave run on the scaffold's pipeline,
+// for every language. It runs the built binary, so every SDK file the
+// transform needs must come from the binary itself.
+//
+// A language whose toolchain is missing skips, and fails under CI=true,
+// with what weave build says to install.
 func TestNewTransform(t *testing.T) {
-	root, err := wasmtest.Root()
-	if err != nil {
-		t.Fatal(err)
+	bin := filepath.Join(t.TempDir(), "weave")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build ./cmd/weave: %v\n%s", err, out)
 	}
+	env := userEnv()
 	for _, lang := range scaffold.Languages {
 		t.Run(lang, func(t *testing.T) {
-			// Inside the tree (build/ is git-ignored), as a transform of
-			// one's own under a checkout would be: that is where weave
-			// build finds the SDKs' compilers (AssemblyScript's
-			// node_modules) without a global install.
-			base := filepath.Join(root, "build", "test-new")
-			if err := os.MkdirAll(base, 0o755); err != nil {
-				t.Fatal(err)
+			home := t.TempDir()
+			if found := goModAbove(home); found != "" {
+				t.Fatalf("the temporary directory %s is inside a Go module or workspace (%s), so the scaffold would not be tested outside one: set TMPDIR to a directory outside any module", home, found)
 			}
-			tmp, err := os.MkdirTemp(base, lang+"-")
-			if err != nil {
-				t.Fatal(err)
+			if _, stderr, err := runWeave(bin, env, home, "new", "transform", "scale", "--lang", lang); err != nil {
+				t.Fatalf("weave new transform scale --lang %s: %v\n%s", lang, err, stderr)
 			}
-			t.Cleanup(func() { os.RemoveAll(tmp) })
-			dir := filepath.Join(tmp, "scale")
-			code, stdout, stderr, _ := weave(t, "new", "transform", "scale", "--lang", lang, "--dir", dir, "--sdk", root)
-			if code != 0 {
-				t.Fatalf("weave new: exit %d\n%s%s", code, stdout, stderr)
-			}
-			t.Chdir(dir)
-			// weave build, through the same code the CLI calls; a missing
-			// toolchain (a rustup cargo without the WASI target counts) is
-			// a skip here and a failure under CI=true.
-			if l, _, err := wasmbuild.Build(context.Background(), wasmbuild.Options{Dir: "."}); err != nil {
-				if !errors.Is(err, wasmbuild.ErrToolchain) {
-					t.Fatalf("weave build: %v", err)
+			dir := filepath.Join(home, "scale")
+			if _, stderr, err := runWeave(bin, env, dir, "build"); err != nil {
+				if strings.Contains(stderr, wasmbuild.ErrToolchain.Error()) {
+					if os.Getenv("CI") == "true" {
+						t.Fatalf("weave build (%s): %v\n%s", lang, err, stderr)
+					}
+					t.Skipf("weave build (%s): the toolchain is missing; install what this says to run the case:\n%s", lang, stderr)
 				}
-				if os.Getenv("CI") == "true" {
-					t.Fatalf("%s toolchain missing: install %s (%v)", l.Name, l.Install, err)
-				}
-				t.Skipf("%s toolchain missing: install %s (%v)", l.Name, l.Install, err)
+				t.Fatalf("weave build (%s): %v\n%s", lang, err, stderr)
 			}
-			code, _, stderr, out := weave(t, "run", "pipeline.yaml")
-			if code != 0 {
-				t.Fatalf("weave run: exit %d\n%s", code, stderr)
+			if _, stderr, err := runWeave(bin, env, dir, "run", "pipeline.yaml"); err != nil {
+				t.Fatalf("weave run pipeline.yaml: %v\n%s", err, stderr)
 			}
-			got, err := os.ReadFile(filepath.Join(out, "output.jsonl"))
-			if err != nil {
-				t.Fatal(err)
+			got := readFile(t, filepath.Join(dir, "out", "output.jsonl"))
+			if got != scaffoldOutput {
+				t.Errorf("out/output.jsonl:\n%s\nwant:\n%s", got, scaffoldOutput)
 			}
-			want, err := os.ReadFile(filepath.Join(dir, "testdata", "want.jsonl"))
-			if err != nil {
-				t.Fatal(err)
+			// The README's last step: diff against the scaffold's own want.
+			if want := readFile(t, filepath.Join(dir, "testdata", "want.jsonl")); got != want {
+				t.Errorf("out/output.jsonl differs from the scaffold's testdata/want.jsonl:\n%s\nwant:\n%s", got, want)
 			}
-			if string(got) != string(want) {
-				t.Errorf("output.jsonl:\n%s\nwant (testdata/want.jsonl):\n%s", got, want)
-			}
-			rejected, err := os.ReadFile(filepath.Join(out, "rejected.jsonl"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if n := strings.Count(string(rejected), "\n"); n != 1 || !strings.Contains(string(rejected), `"row":2`) {
+			rejected := readFile(t, filepath.Join(dir, "out", "rejected.jsonl"))
+			if n := strings.Count(rejected, "\n"); n != 1 || !strings.Contains(rejected, `"row":2`) {
 				t.Errorf("rejected.jsonl: want the one negative amount (row 2), got %d lines:\n%s", n, rejected)
 			}
 		})
 	}
+}
+
+// userEnv is this process's environment as a user's shell outside any
+// module would have it: module mode with no vendoring or workspace, and
+// no C SDK named by hand (the transform must bring its own).
+func userEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		switch k, _, _ := strings.Cut(kv, "="); k {
+		case "GOFLAGS", "GOWORK", "PWD", "OUT", wasmbuild.CSDKEnv:
+			continue
+		}
+		env = append(env, kv)
+	}
+	return append(env, "GOFLAGS=-mod=mod", "GOWORK=off")
+}
+
+// runWeave runs the weave binary in dir.
+func runWeave(bin string, env []string, dir string, args ...string) (stdout, stderr string, err error) {
+	cmd := exec.Command(bin, args...)
+	cmd.Dir, cmd.Env = dir, env
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err = cmd.Run()
+	return o.String(), e.String(), err
+}
+
+// goModAbove returns the first go.mod or go.work in dir or above it, or "".
+func goModAbove(dir string) string {
+	for d := dir; ; d = filepath.Dir(d) {
+		for _, f := range []string{"go.mod", "go.work"} {
+			if _, err := os.Stat(filepath.Join(d, f)); err == nil {
+				return filepath.Join(d, f)
+			}
+		}
+		if filepath.Dir(d) == d {
+			return ""
+		}
+	}
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

@@ -63,7 +63,7 @@ func TestBuildErrors(t *testing.T) {
 		code int
 		want string
 	}{
-		{"no path", []string{"build"}, 2, "build takes one source directory"},
+		{"two paths", []string{"build", "a", "b"}, 2, "build takes one source directory, got 2"},
 		{"not a transform", []string{"build", t.TempDir()}, 2, "holds none of the files that mark a transform"},
 		// Either the compiler's error or, without wabt, what to install:
 		// both name wat2wasm.

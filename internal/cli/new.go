@@ -20,19 +20,20 @@ func (w *weave) newCommand() *ucli.Command {
 			Usage:     "scaffold a working, tested Wasm transform in a language of your choice",
 			ArgsUsage: "NAME",
 			Description: "Writes NAME/ (or --dir): the transform's source, a pipeline that runs it on sample input, " +
-				"and the output that run must give. Then: cd NAME && weave build . && weave run pipeline.yaml && " +
-				"diff out/output.jsonl testdata/want.jsonl.",
+				"and the output that run must give. Outside a DataWeaver checkout it also writes the language's guest SDK, " +
+				"carried by weave, into NAME/guest-sdk/, so the transform builds with only the language's toolchain; " +
+				"inside a checkout it builds against the checkout's guest-sdk/. " +
+				"Then: cd NAME && weave build && weave run pipeline.yaml && diff out/output.jsonl testdata/want.jsonl.",
 			Flags: []ucli.Flag{
 				&ucli.StringFlag{Name: "lang", Aliases: []string{"l"}, Value: "go", Usage: strings.Join(scaffold.Languages, ", ")},
 				&ucli.StringFlag{Name: "dir", Usage: "directory to create (default ./NAME)"},
-				&ucli.StringFlag{Name: "sdk", Usage: "the DataWeaver source tree to build against (default: the one the directory is in)"},
 			},
 			Action: func(c *ucli.Context) error {
 				if c.NArg() != 1 {
 					return usagef("new transform takes one NAME, got %d arguments", c.NArg())
 				}
 				dir, files, err := scaffold.New(scaffold.Options{
-					Name: c.Args().First(), Lang: c.String("lang"), Dir: c.String("dir"), SDK: c.String("sdk"),
+					Name: c.Args().First(), Lang: c.String("lang"), Dir: c.String("dir"),
 				})
 				if err != nil {
 					if errors.Is(err, scaffold.ErrInvalid) {
@@ -44,7 +45,7 @@ func (w *weave) newCommand() *ucli.Command {
 				for _, f := range files {
 					fmt.Fprintf(w.opts.Stdout, "  %s\n", filepath.Join(dir, f))
 				}
-				fmt.Fprintf(w.opts.Stdout, "next: cd %s && weave build . && weave run pipeline.yaml && diff out/output.jsonl testdata/want.jsonl\n", dir)
+				fmt.Fprintf(w.opts.Stdout, "next: cd %s && weave build && weave run pipeline.yaml && diff out/output.jsonl testdata/want.jsonl\n", dir)
 				return nil
 			},
 		}},

@@ -13,6 +13,8 @@ import (
 	"sort"
 	"strings"
 	"text/template"
+
+	guestsdk "github.com/dataweaver/dataweaver/guest-sdk"
 )
 
 // ErrInvalid is wrapped by errors about the name, language or directory.
@@ -29,9 +31,6 @@ type Options struct {
 	Name string // the transform's name: letters, digits, '-' and '_'
 	Lang string // one of Languages
 	Dir  string // the directory to create; "" means ./Name
-	// SDK is the DataWeaver source tree (holding guest-sdk/) that the new
-	// transform builds against. "" means: the tree Dir is inside, if any.
-	SDK string
 }
 
 var validName = regexp.MustCompile(`^[a-z][a-z0-9_-]*$`)
@@ -57,26 +56,25 @@ func New(o Options) (dir string, files []string, err error) {
 	if err != nil {
 		return "", nil, err
 	}
-	sdk := o.SDK
-	if sdk == "" {
-		sdk = findSDK(abs)
+	// Inside a DataWeaver checkout the transform builds against the
+	// checkout's SDK, like the transforms in transforms/; anywhere else it
+	// gets its own copy of the SDK carried by this binary, in guest-sdk/,
+	// so it builds with nothing but the language's toolchain.
+	tree := findTree(abs)
+	data := map[string]any{
+		"Name":   o.Name,
+		"Crate":  strings.ReplaceAll(o.Name, "-", "_"),
+		"InTree": tree != "",
+		// GuestSDK is the path from the transform to the guest-sdk
+		// directory, slash-separated, for build files and imports.
+		"GuestSDK": "guest-sdk",
 	}
-	if sdk != "" {
-		if sdk, err = filepath.Abs(sdk); err != nil {
+	if tree != "" {
+		r, err := filepath.Rel(abs, filepath.Join(tree, "guest-sdk"))
+		if err != nil {
 			return "", nil, err
 		}
-		if _, err := os.Stat(filepath.Join(sdk, "guest-sdk")); err != nil {
-			return "", nil, fmt.Errorf("%w: --sdk %s holds no guest-sdk directory (give the DataWeaver source tree)", ErrInvalid, sdk)
-		}
-	}
-	data := map[string]any{
-		"Name":  o.Name,
-		"Crate": strings.ReplaceAll(o.Name, "-", "_"),
-		"SDK":   sdk,
-		// InTree: the directory is inside the DataWeaver module itself,
-		// so a Go transform needs no go.mod of its own.
-		"InTree": sdk != "" && within(abs, sdk),
-		"RelSDK": rel(abs, sdk),
+		data["GuestSDK"] = filepath.ToSlash(r)
 	}
 	for _, root := range []string{"templates/common", "templates/" + o.Lang} {
 		err := fs.WalkDir(templates, root, func(p string, d fs.DirEntry, err error) error {
@@ -111,36 +109,53 @@ func New(o Options) (dir string, files []string, err error) {
 			return "", nil, fmt.Errorf("%w: writing %s: %w", ErrInvalid, dir, err)
 		}
 	}
+	if sdk, ok := guestsdk.Dirs[o.Lang]; ok && tree == "" {
+		if err := copySDK(sdk, filepath.Join(dir, "guest-sdk")); err != nil {
+			return "", nil, fmt.Errorf("%w: writing the %s SDK into %s: %w", ErrInvalid, o.Lang, dir, err)
+		}
+		files = append(files, "guest-sdk/"+sdk+"/")
+	}
 	sort.Strings(files)
 	return dir, files, nil
 }
 
-// findSDK walks up from dir to a directory holding guest-sdk/.
-func findSDK(dir string) string {
+// copySDK writes the embedded SDK directory sdk (e.g. "c") under dst
+// (dst/c/…). Test files of the SDK stay out: they test the SDK, not the
+// transform.
+func copySDK(sdk, dst string) error {
+	src := guestsdk.FS()
+	return fs.WalkDir(src, sdk, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || strings.HasSuffix(p, "_test.go") {
+			return err
+		}
+		b, err := fs.ReadFile(src, p)
+		if err != nil {
+			return err
+		}
+		out := filepath.Join(dst, filepath.FromSlash(p))
+		if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(out, b, 0o644)
+	})
+}
+
+// treeModule is the first line of a DataWeaver checkout's go.mod.
+const treeModule = "module github.com/dataweaver/dataweaver\n"
+
+// findTree walks up from dir to a DataWeaver checkout: a directory whose
+// go.mod is the DataWeaver module's and that holds guest-sdk/. A
+// directory merely holding guest-sdk/ (a transform's own copy) is not one.
+func findTree(dir string) string {
 	for d := dir; ; d = filepath.Dir(d) {
-		if st, err := os.Stat(filepath.Join(d, "guest-sdk")); err == nil && st.IsDir() {
-			return d
+		mod, err := os.ReadFile(filepath.Join(d, "go.mod"))
+		if err == nil && strings.HasPrefix(string(mod), treeModule) {
+			if st, err := os.Stat(filepath.Join(d, "guest-sdk")); err == nil && st.IsDir() {
+				return d
+			}
 		}
 		if filepath.Dir(d) == d {
 			return ""
 		}
 	}
-}
-
-func within(dir, root string) bool {
-	r, err := filepath.Rel(root, dir)
-	return err == nil && r != ".." && !strings.HasPrefix(r, ".."+string(filepath.Separator))
-}
-
-// rel is the SDK's path from dir, slash-separated, for build files that
-// want a relative path ("../../guest-sdk/c"); absolute when there is none.
-func rel(dir, sdk string) string {
-	if sdk == "" {
-		return ""
-	}
-	r, err := filepath.Rel(dir, sdk)
-	if err != nil {
-		return filepath.ToSlash(sdk)
-	}
-	return filepath.ToSlash(r)
 }

@@ -125,6 +125,9 @@ func buildAssemblyScript(ctx context.Context, o Options) error {
 		}
 	}
 	asc, err := FindASC(o.Dir)
+	if errors.Is(err, ErrToolchain) {
+		asc, err = installASC(ctx, o.Dir, err)
+	}
 	if err != nil {
 		return err
 	}
@@ -164,6 +167,33 @@ func buildAssemblyScript(ctx context.Context, o Options) error {
 			ErrCompile, o.Dir, strings.Join(bad, ", "))
 	}
 	return nil
+}
+
+// installASC installs the AssemblyScript compiler for a transform that
+// holds its own copy of the SDK (dir/guest-sdk/assemblyscript, as `weave
+// new transform` writes outside a checkout): `npm ci` there, at the
+// version its package-lock.json pins, as go build and cargo build fetch
+// their dependencies. notFound is FindASC's error, returned as it is when
+// there is no such copy: a checkout's shared SDK or a project of one's own
+// is installed by hand, never behind the user's back.
+func installASC(ctx context.Context, dir string, notFound error) (string, error) {
+	sdk := filepath.Join(dir, "guest-sdk", "assemblyscript")
+	if _, err := os.Stat(filepath.Join(sdk, "package-lock.json")); err != nil {
+		return "", notFound
+	}
+	npm, err := exec.LookPath("npm")
+	if err != nil {
+		return "", fmt.Errorf("%w: building an AssemblyScript transform needs npm to install the compiler pinned in %s: apt-get install -y nodejs npm: %w",
+			ErrToolchain, filepath.Join(sdk, "package-lock.json"), err)
+	}
+	args := []string{"ci", "--no-audit", "--no-fund"}
+	cmd := exec.CommandContext(ctx, npm, args...)
+	cmd.Dir = sdk
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("%w: installing the AssemblyScript compiler: in %s: npm %s: %w\n%s",
+			ErrToolchain, sdk, strings.Join(args, " "), err, strings.TrimRight(string(b), "\n"))
+	}
+	return FindASC(dir)
 }
 
 // WasmImport is one entry of a module's import section.

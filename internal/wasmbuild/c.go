@@ -155,9 +155,9 @@ func cToolchainGap(ctx context.Context, clang string) string {
 // one (a transform inside a DataWeaver checkout builds against that
 // checkout's SDK), else $DATAWEAVER_C_SDK.
 //
-// The SDK is not embedded in the weave binary: Go refuses .go files in a
-// directory holding .c files, so an embed package would need a second
-// copy of the sources.
+// A transform scaffolded outside a checkout holds its own copy in
+// guest-sdk/c (`weave new transform` writes the one the binary carries),
+// so the walk finds it in dir itself.
 func findCSDK(dir string) (string, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
