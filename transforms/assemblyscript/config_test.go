@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"testing"
 
-	"github.com/apache/arrow/go/v15/arrow/memory"
+	"github.com/dataweaver/dataweaver/internal/wasmtesting"
 )
 
 // TestConfigLikeGo binds the Go and the AssemblyScript transform to the
@@ -76,10 +76,8 @@ func TestConfigLikeGo(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.transform+"/"+tt.conf, func(t *testing.T) {
-			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-			defer mem.AssertSize(t, 0)
-			rec := testBatch(mem, 100, true)
-			defer rec.Release()
+			mem := wasmtesting.Allocator(t)
+			rec := wasmtesting.Release(t, testBatch(mem, 100, true))
 			want, goErr := run(t, modules["go/"+tt.transform], raw(tt.conf), rec, mem)
 			got, asErr := run(t, modules["as/"+tt.transform], raw(tt.conf), rec, mem)
 			switch {
@@ -112,10 +110,8 @@ func FuzzConfigLikeGo(f *testing.F) {
 			t.Skip("the host only sends valid JSON")
 		}
 		name := names[int(which)%len(names)]
-		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-		defer mem.AssertSize(t, 0)
-		rec := testBatch(mem, 30, true)
-		defer rec.Release()
+		mem := wasmtesting.Allocator(t)
+		rec := wasmtesting.Release(t, testBatch(mem, 30, true))
 		want, goErr := run(t, modules["go/"+name], raw(conf), rec, mem)
 		got, asErr := run(t, modules["as/"+name], raw(conf), rec, mem)
 		if (goErr != nil) != (asErr != nil) {

@@ -19,6 +19,7 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/array"
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
+	"github.com/dataweaver/dataweaver/internal/wasmtesting"
 	"github.com/dataweaver/dataweaver/wasmabi"
 	"github.com/dataweaver/dataweaver/wasmabi/wasmtest"
 )
@@ -112,14 +113,12 @@ func testBatch(mem memory.Allocator, n int, nulls bool) arrow.Record {
 	return b.NewRecord()
 }
 
+// newStage creates a stage (closed in tb.Cleanup) and binds it to schema;
+// a bind error is returned, anything else fails the test.
 func newStage(tb testing.TB, wasm []byte, conf any, mem memory.Allocator, cfg wasmabi.Config) (*wasmabi.Stage, error) {
 	tb.Helper()
-	s, err := wasmabi.NewStage(context.Background(), "stages[0].wasm", "x.wasm", wasm, conf, mem, cfg)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	s := wasmtesting.NewStage(tb, wasm, conf, mem, cfg)
 	if _, err := s.Bind(context.Background(), schema); err != nil {
-		s.Close()
 		return nil, err
 	}
 	return s, nil
@@ -140,16 +139,14 @@ func dump(rec arrow.Record, rejects []string) string {
 // dump, or the bind error.
 func run(t *testing.T, wasm []byte, conf any, rec arrow.Record, mem memory.Allocator) (string, error) {
 	t.Helper()
-	s, err := newStage(t, wasm, conf, mem, wasmabi.NewConfig().WithCacheDir(cacheDir))
+	s, err := newStage(t, wasm, conf, mem, wasmtesting.Config().WithCacheDir(cacheDir))
 	if err != nil {
 		return "", err
 	}
-	defer s.Close()
-	out, rejects, err := s.Process(context.Background(), rec)
+	out, rejects, err := wasmtesting.Process(t, s, rec)
 	if err != nil {
 		t.Fatalf("process: %v", err)
 	}
-	defer out.Release()
 	msgs := make([]string, len(rejects))
 	for i, r := range rejects {
 		msgs[i] = fmt.Sprintf("%d: %v", r.Row, r.Err)

@@ -5,47 +5,23 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/apache/arrow/go/v15/arrow/array"
-	"github.com/apache/arrow/go/v15/arrow/memory"
 
-	"github.com/dataweaver/dataweaver/internal/wasmbuild"
+	"github.com/dataweaver/dataweaver/internal/wasmtesting"
 	"github.com/dataweaver/dataweaver/wasmabi"
 )
 
-var sdkcheck struct {
-	once sync.Once
-	wasm []byte
-	err  error
-}
-
-// sdkModule builds testdata/sdkcheck with weave build's code; it skips (or,
-// under CI=true, fails) when the AssemblyScript compiler is missing.
+// sdkModule is testdata/sdkcheck as committed beside its source, so
+// TestSDK needs only Go; with DW_WASM_FRESH=1 (make test-fresh) it is
+// rebuilt with weave build's code and must match.
 func sdkModule(t *testing.T) []byte {
 	t.Helper()
-	dir := filepath.Join(root, "transforms", "assemblyscript", "testdata", "sdkcheck")
-	if _, err := wasmbuild.FindASC(dir); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("the AssemblyScript compiler is not installed: run `npm ci --prefix guest-sdk/assemblyscript` (%v)", err)
-		}
-		t.Skipf("the AssemblyScript compiler is not installed; to run this test: npm ci --prefix guest-sdk/assemblyscript (%v)", err)
-	}
-	sdkcheck.once.Do(func() {
-		out := filepath.Join(filepath.Dir(cacheDir), "sdkcheck.wasm")
-		if _, _, sdkcheck.err = wasmbuild.Build(context.Background(), wasmbuild.Options{Dir: dir, Out: out}); sdkcheck.err == nil {
-			sdkcheck.wasm, sdkcheck.err = os.ReadFile(out)
-		}
-	})
-	if sdkcheck.err != nil {
-		t.Fatal(sdkcheck.err)
-	}
-	return sdkcheck.wasm
+	return wasmtesting.Committed(t, "transforms/assemblyscript/testdata/sdkcheck", "transforms/assemblyscript/testdata/sdkcheck/sdkcheck.wasm")
 }
 
 // syncBuf is a log destination the guest's calls may write concurrently.
@@ -105,14 +81,12 @@ func TestSDK(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-			defer mem.AssertSize(t, 0)
+			mem := wasmtesting.Allocator(t)
 			var logs syncBuf
-			cfg := wasmabi.NewConfig().WithCacheDir(cacheDir).WithLogger(slog.New(slog.NewTextHandler(&logs, nil)))
+			cfg := wasmtesting.Config().WithCacheDir(cacheDir).WithLogger(slog.New(slog.NewTextHandler(&logs, nil)))
 			s, err := newStage(t, wasm, tt.conf, mem, cfg)
 			if len(tt.bindErr) > 0 {
 				if err == nil {
-					s.Close()
 					t.Fatal("bind succeeded; want an error")
 				}
 				for _, w := range tt.bindErr {
@@ -125,13 +99,10 @@ func TestSDK(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer s.Close()
-			rec := testBatch(mem, 15, true)
-			defer rec.Release()
-			out, rejects, err := s.Process(context.Background(), rec)
+			rec := wasmtesting.Release(t, testBatch(mem, 15, true))
+			out, rejects, err := wasmtesting.Process(t, s, rec)
 			if len(tt.runErr) > 0 {
 				if err == nil {
-					out.Release()
 					t.Fatal("process succeeded; want an error")
 				}
 				for _, w := range tt.runErr {
@@ -148,7 +119,6 @@ func TestSDK(t *testing.T) {
 					msgs[i] = strconv.Itoa(r.Row) + ": " + r.Err.Error()
 				}
 				d := dump(out, msgs)
-				out.Release()
 				for _, w := range tt.want {
 					if !strings.Contains(d, w) {
 						t.Errorf("output lacks %q:\n%s", w, d)
@@ -179,26 +149,24 @@ func TestManyBatches(t *testing.T) {
 		{"derive", map[string]any{"factor": 1e17}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-			defer mem.AssertSize(t, 0)
-			cfg := wasmabi.NewConfig().WithCacheDir(cacheDir)
+			mem := wasmtesting.Allocator(t)
+			cfg := wasmtesting.Config().WithCacheDir(cacheDir)
 			var stages []*wasmabi.Stage
 			for _, lang := range []string{"go", "as"} {
 				s, err := newStage(t, modules[lang+"/"+tc.name], tc.conf, mem, cfg)
 				if err != nil {
 					t.Fatal(err)
 				}
-				defer s.Close()
 				stages = append(stages, s)
 			}
 			// No empty batch here: the host's take() dereferences the missing
 			// values buffer of an empty bool column (the conformance table
 			// covers empty batches, without a bool column).
 			for i, n := range []int{1, 9, 64, 1000, 65, 20000, 3, 70000, 2, 777} {
-				rec := testBatch(mem, n, i%2 == 0)
+				rec := wasmtesting.Release(t, testBatch(mem, n, i%2 == 0))
 				var dumps []string
 				for _, s := range stages {
-					out, rejects, err := s.Process(context.Background(), rec)
+					out, rejects, err := wasmtesting.Process(t, s, rec)
 					if err != nil {
 						t.Fatalf("batch %d (%d rows): %v", i, n, err)
 					}
@@ -210,9 +178,7 @@ func TestManyBatches(t *testing.T) {
 						rows[j] = strconv.Itoa(r.Row)
 					}
 					dumps = append(dumps, dump(out, rows))
-					out.Release()
 				}
-				rec.Release()
 				if dumps[0] != dumps[1] {
 					t.Fatalf("batch %d (%d rows): outputs differ: %s", i, n, firstDiff(dumps[0], dumps[1]))
 				}
@@ -236,14 +202,12 @@ func firstDiff(a, b string) string {
 // collects only when asked, which dw_process does after a batch with
 // rejects. Without that the instance runs out of memory and traps.
 func TestRejectsDoNotLeak(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
-	cfg := wasmabi.NewConfig().WithCacheDir(cacheDir).WithMemoryLimit(16 << 20)
+	mem := wasmtesting.Allocator(t)
+	cfg := wasmtesting.Config().WithCacheDir(cacheDir).WithMemoryLimit(16 << 20)
 	s, err := newStage(t, modules["as/derive"], map[string]any{"factor": 1e300}, mem, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
 	b := array.NewRecordBuilder(mem, schema)
 	for i := range 20000 {
 		b.Field(0).(*array.Int64Builder).Append(int64(i))
@@ -252,9 +216,8 @@ func TestRejectsDoNotLeak(t *testing.T) {
 		b.Field(3).AppendNull()
 		b.Field(4).AppendNull()
 	}
-	rec := b.NewRecord()
+	rec := wasmtesting.Release(t, b.NewRecord())
 	b.Release()
-	defer rec.Release()
 	for i := range 30 {
 		out, rejects, err := s.Process(context.Background(), rec)
 		if err != nil {

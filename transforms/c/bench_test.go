@@ -16,6 +16,7 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/bitutil"
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
+	"github.com/dataweaver/dataweaver/internal/wasmtesting"
 	"github.com/dataweaver/dataweaver/wasmabi"
 	"github.com/dataweaver/dataweaver/wasmabi/wasmtest"
 )
@@ -230,14 +231,9 @@ func (c cpuClock) report(b *testing.B, rows int) {
 // TestGCDMatchesNative checks the benchmark compares like with like: the
 // C module's column is the native stage's, nulls included.
 func TestGCDMatchesNative(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
+	mem := wasmtesting.Allocator(t)
 	ctx := context.Background()
-	s, err := wasmabi.NewStage(ctx, "stages[0].wasm", "gcd.wasm", cWasm["gcd"], nil, mem, wasmabi.NewConfig().WithCacheDir(cacheDir))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := wasmtesting.NewStage(t, cWasm["gcd"], nil, mem, wasmtesting.Config().WithCacheDir(cacheDir))
 	if _, err := s.Bind(ctx, gcdSchema); err != nil {
 		t.Fatal(err)
 	}
@@ -262,19 +258,16 @@ func TestGCDMatchesNative(t *testing.T) {
 			}
 		}
 		src.Release()
-		rec := b.NewRecord()
+		rec := wasmtesting.Release(t, b.NewRecord())
 		b.Release()
-		got, _, err := s.Process(ctx, rec)
+		got, _, err := wasmtesting.Process(t, s, rec)
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := nativeGCD(mem, rec)
+		want := wasmtesting.Release(t, nativeGCD(mem, rec))
 		if !array.RecordEqual(got, want) {
 			t.Errorf("random=%v: C gcd differs from native:\nC:      %v\nnative: %v", random, got.Column(2), want.Column(2))
 		}
-		got.Release()
-		want.Release()
-		rec.Release()
 	}
 }
 

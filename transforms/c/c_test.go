@@ -21,7 +21,7 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/array"
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
-	"github.com/dataweaver/dataweaver/wasmabi"
+	"github.com/dataweaver/dataweaver/internal/wasmtesting"
 	"github.com/dataweaver/dataweaver/wasmabi/wasmtest"
 )
 
@@ -243,29 +243,21 @@ type result struct {
 
 func run(t *testing.T, wasm []byte, module string, c conf) result {
 	t.Helper()
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
-	ctx := context.Background()
-	s, err := wasmabi.NewStage(ctx, "stages[0].wasm", module, wasm, c, mem, wasmabi.NewConfig().WithCacheDir(cacheDir))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if _, err := s.Bind(ctx, schema); err != nil {
+	mem := wasmtesting.Allocator(t)
+	s := wasmtesting.NewStage(t, wasm, c, mem, wasmtesting.Config().WithCacheDir(cacheDir))
+	if _, err := s.Bind(context.Background(), schema); err != nil {
 		return result{bindErr: err}
 	}
 	var res result
 	for _, in := range inputs() {
-		rec := in.make(mem)
-		out, rejects, err := s.Process(ctx, rec)
-		rec.Release()
+		rec := wasmtesting.Release(t, in.make(mem))
+		out, rejects, err := wasmtesting.Process(t, s, rec)
 		if err != nil {
 			t.Fatalf("%s on %s: %v", module, in.name, err)
 		}
 		var b strings.Builder
 		fmt.Fprintf(&b, "## %s\n", in.name)
 		dump(&b, out)
-		out.Release()
 		for _, r := range rejects {
 			fmt.Fprintf(&b, "rejected row %d: %v\n", r.Row, r.Err)
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
+	"github.com/dataweaver/dataweaver/internal/wasmtesting"
 	"github.com/dataweaver/dataweaver/wasmabi"
 )
 
@@ -70,8 +71,7 @@ func TestConformance(t *testing.T) {
 // holds, or "bind error" for a configuration the implementation refused.
 func run(t *testing.T, impl, name string, tc tcase) string {
 	t.Helper()
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
+	mem := wasmtesting.Allocator(t)
 	var proc processor
 	var err error
 	if impl == "native" {
@@ -92,15 +92,14 @@ func run(t *testing.T, impl, name string, tc tcase) string {
 	defer proc.close()
 	var all strings.Builder
 	for _, in := range inputs {
-		rec := in.make(mem)
+		rec := wasmtesting.Release(t, in.make(mem))
 		out, rejected, err := proc.process(mem, rec)
-		rec.Release()
 		if err != nil {
 			t.Fatalf("%s/%s on %s: %v", impl, name, in.name, err)
 		}
+		wasmtesting.Release(t, out)
 		var d strings.Builder
 		dump(&d, out, rejected)
-		out.Release()
 		fmt.Fprintf(&all, "## %s\n", in.name)
 		if fullDump[in.name] {
 			all.WriteString(d.String())
@@ -184,13 +183,9 @@ type processor interface {
 type wasmStage struct{ s *wasmabi.Stage }
 
 func wasmProcessor(t *testing.T, lang, name string, c conf, mem memory.Allocator) (processor, error) {
-	s, err := wasmabi.NewStage(context.Background(), "stages[0].wasm", lang+"/"+name+".wasm", modules[lang+"/"+name], c, mem,
-		wasmabi.NewConfig().WithCacheDir(cacheDir))
-	if err != nil {
-		return nil, err
-	}
+	t.Helper()
+	s := wasmtesting.NewStage(t, modules[lang+"/"+name], c, mem, wasmtesting.Config().WithCacheDir(cacheDir))
 	if _, err := s.Bind(context.Background(), schema); err != nil {
-		s.Close()
 		return nil, err
 	}
 	return wasmStage{s}, nil
