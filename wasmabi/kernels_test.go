@@ -11,7 +11,9 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/apache/arrow/go/v15/arrow/memory"
+	"github.com/apache/arrow/go/v15/arrow"
+
+	"github.com/dataweaver/dataweaver/connectors/conformance"
 )
 
 // bigOrders is n rows with edge-value amounts (NaN, ±Inf, ±0, ±0.5 steps,
@@ -44,8 +46,7 @@ func bigOrders(n int, nulls bool) []order {
 // against the per-row semantics on batches larger than a block.
 func TestFilterDeriveBlocks(t *testing.T) {
 	ctx := context.Background()
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
+	mem := conformance.Checked(t)
 	cmp := map[string]func(a, b float64) bool{
 		"==": func(a, b float64) bool { return a == b }, "!=": func(a, b float64) bool { return a != b },
 		"<": func(a, b float64) bool { return a < b }, "<=": func(a, b float64) bool { return a <= b },
@@ -80,77 +81,89 @@ func TestFilterDeriveBlocks(t *testing.T) {
 			})
 		}
 	}
+	// One stage per case gets every batch in turn, so an instance also
+	// meets batches larger and smaller than the one before (a fresh stage
+	// per batch made this test take minutes on a loaded machine).
+	type input struct {
+		name string
+		rows []order
+		rec  arrow.Record
+	}
+	var inputs []input
 	for _, n := range []int{1, 63, 64, 1000, 4099} {
 		for _, nulls := range []bool{false, true} {
 			rows := bigOrders(n, nulls)
 			rec := orders(mem, rows)
-			for _, c := range cases {
-				name := fmt.Sprintf("n=%d/nulls=%v/%v %v %v", n, nulls, c.conf["column"], c.conf["op"], c.conf["value"])
-				s := newStage(t, "filter", c.conf, mem, testConfig())
-				if _, err := s.Bind(ctx, ordersSchema); err != nil {
-					t.Fatal(name, err)
-				}
-				out, _, err := s.Process(ctx, rec)
-				if err != nil {
-					t.Fatal(name, err)
-				}
-				var want []string
-				for _, o := range rows {
-					if c.keep(o) {
-						want = append(want, strconv.FormatInt(o.id, 10))
-					}
-				}
-				if got := column(out, "id"); !slices.Equal(got, want) && !(len(got) == 0 && len(want) == 0) {
-					t.Errorf("%s: kept %d rows, want %d", name, len(got), len(want))
-				}
-				out.Release()
-				_ = s.Close()
-			}
-
-			s := newStage(t, "derive", nil, mem, testConfig())
-			if _, err := s.Bind(ctx, ordersSchema); err != nil {
-				t.Fatal(err)
-			}
-			out, rejects, err := s.Process(ctx, rec)
+			t.Cleanup(rec.Release)
+			inputs = append(inputs, input{fmt.Sprintf("n=%d/nulls=%v", n, nulls), rows, rec})
+		}
+	}
+	for _, c := range cases {
+		s := newStage(t, "filter", c.conf, mem, testConfig())
+		if _, err := s.Bind(ctx, ordersSchema); err != nil {
+			t.Fatal(c.conf, err)
+		}
+		for _, in := range inputs {
+			name := fmt.Sprintf("%s/%v %v %v", in.name, c.conf["column"], c.conf["op"], c.conf["value"])
+			out, _, err := s.Process(ctx, in.rec)
 			if err != nil {
-				t.Fatal(err)
+				t.Fatal(name, err)
 			}
-			var wantIDs, wantCents []string
-			var wantRejects []int
-			for i, o := range rows {
-				if o.amount == nil {
-					wantIDs, wantCents = append(wantIDs, strconv.Itoa(i)), append(wantCents, "null")
-					continue
+			var want []string
+			for _, o := range in.rows {
+				if c.keep(o) {
+					want = append(want, strconv.FormatInt(o.id, 10))
 				}
-				y := math.Round(*o.amount * 100)
-				if math.IsNaN(y) || y >= float64(math.MaxInt64) || y < -float64(math.MaxInt64) {
-					wantRejects = append(wantRejects, i)
-					continue
-				}
-				wantIDs, wantCents = append(wantIDs, strconv.Itoa(i)), append(wantCents, strconv.FormatInt(int64(y), 10))
 			}
-			var gotRejects []int
-			for _, e := range rejects {
-				gotRejects = append(gotRejects, e.Row)
-			}
-			if !slices.Equal(gotRejects, wantRejects) {
-				t.Errorf("derive n=%d nulls=%v: rejected rows %v, want %v", n, nulls, gotRejects, wantRejects)
-			}
-			if got := column(out, "id"); !slices.Equal(got, wantIDs) {
-				t.Errorf("derive n=%d nulls=%v: ids differ", n, nulls)
-			}
-			if got := column(out, "amount_cents"); !slices.Equal(got, wantCents) {
-				for i := range min(len(got), len(wantCents)) {
-					if got[i] != wantCents[i] {
-						t.Errorf("derive n=%d nulls=%v: row id %s: amount_cents %s, want %s", n, nulls, wantIDs[i], got[i], wantCents[i])
-						break
-					}
-				}
+			if got := column(out, "id"); !slices.Equal(got, want) && !(len(got) == 0 && len(want) == 0) {
+				t.Errorf("%s: kept %d rows, want %d", name, len(got), len(want))
 			}
 			out.Release()
-			_ = s.Close()
-			rec.Release()
 		}
+	}
+
+	s := newStage(t, "derive", nil, mem, testConfig())
+	if _, err := s.Bind(ctx, ordersSchema); err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range inputs {
+		out, rejects, err := s.Process(ctx, in.rec)
+		if err != nil {
+			t.Fatal(in.name, err)
+		}
+		var wantIDs, wantCents []string
+		var wantRejects []int
+		for i, o := range in.rows {
+			if o.amount == nil {
+				wantIDs, wantCents = append(wantIDs, strconv.Itoa(i)), append(wantCents, "null")
+				continue
+			}
+			y := math.Round(*o.amount * 100)
+			if math.IsNaN(y) || y >= float64(math.MaxInt64) || y < -float64(math.MaxInt64) {
+				wantRejects = append(wantRejects, i)
+				continue
+			}
+			wantIDs, wantCents = append(wantIDs, strconv.Itoa(i)), append(wantCents, strconv.FormatInt(int64(y), 10))
+		}
+		var gotRejects []int
+		for _, e := range rejects {
+			gotRejects = append(gotRejects, e.Row)
+		}
+		if !slices.Equal(gotRejects, wantRejects) {
+			t.Errorf("derive %s: rejected rows %v, want %v", in.name, gotRejects, wantRejects)
+		}
+		if got := column(out, "id"); !slices.Equal(got, wantIDs) {
+			t.Errorf("derive %s: ids differ", in.name)
+		}
+		if got := column(out, "amount_cents"); !slices.Equal(got, wantCents) {
+			for i := range min(len(got), len(wantCents)) {
+				if got[i] != wantCents[i] {
+					t.Errorf("derive %s: row id %s: amount_cents %s, want %s", in.name, wantIDs[i], got[i], wantCents[i])
+					break
+				}
+			}
+		}
+		out.Release()
 	}
 }
 
@@ -175,8 +188,7 @@ func maskRef(s string) string {
 // the data buffer.
 func TestMaskBlocks(t *testing.T) {
 	ctx := context.Background()
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
+	mem := conformance.Checked(t)
 	r := rand.New(rand.NewPCG(9, 10))
 	alpha := []string{"a", "b", "@", "@", ".", "é", "Z", "\x00", "😀"}
 	gen := func() string {
@@ -202,6 +214,7 @@ func TestMaskBlocks(t *testing.T) {
 				}
 			}
 			rec := orders(mem, rows)
+			t.Cleanup(rec.Release)
 			s := newStage(t, "mask", map[string]any{"columns": []string{"email"}}, mem, testConfig())
 			if _, err := s.Bind(ctx, ordersSchema); err != nil {
 				t.Fatal(err)
@@ -212,19 +225,18 @@ func TestMaskBlocks(t *testing.T) {
 					t.Fatal(err)
 				}
 				got := column(out, "email")
+				out.Release()
 				for i, o := range rows {
 					want := "null"
 					if o.email != nil {
 						want = maskRef(*o.email)
 					}
 					if got[i] != want {
-						t.Fatalf("n=%d nulls=%v row %d: mask(%q) = %q, want %q", n, nulls, i, *o.email, got[i], want)
+						t.Fatalf("n=%d nulls=%v row %d: mask(%q) = %q, want %q", n, nulls, i, column(rec, "email")[i], got[i], want)
 					}
 				}
-				out.Release()
 			}
 			_ = s.Close()
-			rec.Release()
 		}
 	}
 }
