@@ -3,7 +3,6 @@ package kafka
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"testing"
 	"time"
 
@@ -11,9 +10,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/dataweaver/dataweaver/codec"
+	"github.com/dataweaver/dataweaver/connectors/conformance"
 	"github.com/dataweaver/dataweaver/connectors/generate"
 	"github.com/dataweaver/dataweaver/connectors/internal/msgtest"
-	"github.com/dataweaver/dataweaver/engine/config"
 
 	_ "github.com/dataweaver/dataweaver/connectors/discard"
 )
@@ -55,20 +54,8 @@ source:
 sinks:
   - discard:
 `, batch, brokers, groups.Add(1), schema)
-				opts := config.Options{Logger: slog.New(slog.DiscardHandler)}
-				f, err := config.Parse([]byte(text), "bench.yaml", opts)
-				if err != nil {
-					b.Fatal(err)
-				}
-				p, err := config.Build(f, opts)
-				if err != nil {
-					b.Fatal(err)
-				}
 				start := time.Now()
-				m, err := p.Run(context.Background())
-				if err != nil {
-					b.Fatal(err)
-				}
+				m := conformance.RunPipeline(b, memory.NewGoAllocator(), text)
 				if got := m.Steps[0].RowsOut.Load(); got != rows {
 					b.Fatalf("read %d rows, want %d", got, rows)
 				}

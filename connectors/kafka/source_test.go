@@ -10,8 +10,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/dataweaver/dataweaver/connectors/conformance"
+	"github.com/dataweaver/dataweaver/connectors/internal/msgtest"
 	"github.com/dataweaver/dataweaver/engine"
-	"github.com/dataweaver/dataweaver/format"
 )
 
 // TestMalformedRecordIsRejected: a record that does not decode comes back
@@ -36,19 +36,10 @@ func TestMalformedRecordIsRejected(t *testing.T) {
 	if b.Record.NumRows() != 2 || b.Record.Column(0).ValueStr(1) != "4" || b.Record.Column(4).ValueStr(1) != "3" {
 		t.Errorf("rows: %v", b.Record)
 	}
-	want := []struct {
-		offset int64
-		raw    string
-	}{{1, `{"id": "one"}`}, {2, `{"id": 3`}}
-	if len(b.Rejects) != len(want) {
-		t.Fatalf("rejects %v, want %d", b.Rejects, len(want))
-	}
-	for i, w := range want {
-		r := b.Rejects[i]
-		if r.File != "in/0" || r.Line != w.offset || string(r.Raw) != w.raw || !errors.Is(r.Err, format.ErrMalformed) {
-			t.Errorf("reject %d = {%s:%d %q %v}, want in/0:%d %q", i, r.File, r.Line, r.Raw, r.Err, w.offset, w.raw)
-		}
-	}
+	msgtest.WantRejects(t, b.Rejects,
+		msgtest.Malformed{From: "in/0", At: 1, Raw: `{"id": "one"}`},
+		msgtest.Malformed{From: "in/0", At: 2, Raw: `{"id": 3`},
+	)
 	if err := src.Ack(ctx, b.Checkpoint); err != nil {
 		t.Fatal(err)
 	}

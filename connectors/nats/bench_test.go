@@ -1,18 +1,16 @@
 package nats
 
 import (
-	"context"
 	"fmt"
-	"log/slog"
 	"testing"
 	"time"
 
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
 	"github.com/dataweaver/dataweaver/codec"
+	"github.com/dataweaver/dataweaver/connectors/conformance"
 	"github.com/dataweaver/dataweaver/connectors/generate"
 	"github.com/dataweaver/dataweaver/connectors/internal/msgtest"
-	"github.com/dataweaver/dataweaver/engine/config"
 
 	_ "github.com/dataweaver/dataweaver/connectors/discard"
 )
@@ -29,7 +27,6 @@ func BenchmarkJetStreamToDiscard(b *testing.B) {
 	rec := generate.Orders(mem, rows, 1)
 	msgs := msgtest.Encode(b, codec.Config{Name: codec.JSON}, rec, mem)
 	rec.Release()
-	ctx := context.Background()
 	for i, m := range msgs {
 		if _, err := js.PublishAsync("orders.new", m); err != nil {
 			b.Fatal(err)
@@ -50,20 +47,8 @@ source:
 sinks:
   - discard:
 `, batch, q(url), durables.Add(1), schema)
-				opts := config.Options{Logger: slog.New(slog.DiscardHandler)}
-				f, err := config.Parse([]byte(text), "bench.yaml", opts)
-				if err != nil {
-					b.Fatal(err)
-				}
-				p, err := config.Build(f, opts)
-				if err != nil {
-					b.Fatal(err)
-				}
 				start := time.Now()
-				m, err := p.Run(ctx)
-				if err != nil {
-					b.Fatal(err)
-				}
+				m := conformance.RunPipeline(b, memory.NewGoAllocator(), text)
 				if got := m.Steps[0].RowsOut.Load(); got != rows {
 					b.Fatalf("read %d rows, want %d", got, rows)
 				}

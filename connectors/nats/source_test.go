@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/dataweaver/dataweaver/connectors/conformance"
+	"github.com/dataweaver/dataweaver/connectors/internal/msgtest"
 	"github.com/dataweaver/dataweaver/engine"
-	"github.com/dataweaver/dataweaver/format"
 )
 
 // TestMalformedMessageIsRejected: a message that does not decode comes
@@ -35,19 +35,10 @@ func TestMalformedMessageIsRejected(t *testing.T) {
 	if b.Record.NumRows() != 2 || b.Record.Column(0).ValueStr(1) != "4" {
 		t.Errorf("rows: %v", b.Record)
 	}
-	want := []struct {
-		seq int64
-		raw string
-	}{{2, `{"id": "one"}`}, {3, `{"id": 3`}}
-	if len(b.Rejects) != len(want) {
-		t.Fatalf("rejects %v, want %d", b.Rejects, len(want))
-	}
-	for i, w := range want {
-		r := b.Rejects[i]
-		if r.File != "in.a" || r.Line != w.seq || string(r.Raw) != w.raw || !errors.Is(r.Err, format.ErrMalformed) {
-			t.Errorf("reject %d = {%s:%d %q %v}, want in.a:%d %q", i, r.File, r.Line, r.Raw, r.Err, w.seq, w.raw)
-		}
-	}
+	msgtest.WantRejects(t, b.Rejects,
+		msgtest.Malformed{From: "in.a", At: 2, Raw: `{"id": "one"}`},
+		msgtest.Malformed{From: "in.a", At: 3, Raw: `{"id": 3`},
+	)
 	if err := src.Ack(ctx, b.Checkpoint); err != nil {
 		t.Fatal(err)
 	}

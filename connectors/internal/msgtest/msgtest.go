@@ -5,6 +5,7 @@
 package msgtest
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -16,6 +17,8 @@ import (
 
 	"github.com/dataweaver/dataweaver/codec"
 	"github.com/dataweaver/dataweaver/connectors/conformance"
+	"github.com/dataweaver/dataweaver/engine"
+	"github.com/dataweaver/dataweaver/format"
 )
 
 // Codecs are the codecs every message connector's conformance tests run
@@ -156,4 +159,29 @@ func Flow(fields ...string) string {
 		}
 	}
 	return "{" + strings.Join(kept, ", ") + "}"
+}
+
+// Malformed is a message that does not decode, where it came from (a
+// topic/partition or a subject, and an offset or a stream sequence) and
+// its bytes.
+type Malformed struct {
+	From string
+	At   int64
+	Raw  string
+}
+
+// WantRejects fails t unless got are exactly the want messages, in order,
+// each rejected as format.ErrMalformed with where it came from and its
+// bytes, which is what a dead-letter record needs.
+func WantRejects(t testing.TB, got []engine.RowError, want ...Malformed) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("rejects %v, want %d", got, len(want))
+	}
+	for i, w := range want {
+		r := got[i]
+		if r.File != w.From || r.Line != w.At || string(r.Raw) != w.Raw || !errors.Is(r.Err, format.ErrMalformed) {
+			t.Errorf("reject %d = {%s:%d %q %v}, want %s:%d %q", i, r.File, r.Line, r.Raw, r.Err, w.From, w.At, w.Raw)
+		}
+	}
 }
