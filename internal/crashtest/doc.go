@@ -20,7 +20,9 @@
 // the process with SIGKILL and checks it died of that signal; checks the
 // destination does not yet hold the whole input (else the kill tested
 // nothing, and the test fails: give the run smaller batches); and runs the
-// file again, with Finish, to a clean exit. The test then checks what
+// file again, with Finish, to a clean exit. An optional AfterKill runs
+// between the two, for what a system would do by itself given time (a
+// Kafka group dropping a member whose session timed out). The test then checks what
 // arrived, and may [Pipeline.Run] a third time to see that a source with a
 // durable position finds nothing left.
 //

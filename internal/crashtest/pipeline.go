@@ -64,7 +64,7 @@ func (p Pipeline) Run(t testing.TB, set ...string) Result {
 	out := pr.Output()
 	steps, err := parseSummary(out)
 	if err != nil {
-		t.Fatalf("crashtest: %s: %v:\n%s", pr.name, err, out)
+		t.Fatalf("crashtest: %s: %v (output below)", pr.name, err)
 	}
 	return Result{Output: out, Steps: steps}
 }
@@ -93,10 +93,10 @@ func (p Pipeline) KillAndRerun(t testing.TB) Crash {
 	dl, hasDL := failBy(t)
 	for n := p.Stored(t); n < c.After; n = p.Stored(t) {
 		if pr.Exited() {
-			t.Fatalf("crashtest: %s ended (%v) with %d of %d rows stored, before the kill:\n%s", pr.name, pr.err, n, c.After, pr.Output())
+			t.Fatalf("crashtest: %s ended (%v) with %d of %d rows stored, before the kill (output below)", pr.name, pr.err, n, c.After)
 		}
 		if hasDL && time.Now().After(dl) {
-			t.Fatalf("crashtest: %s had stored %d rows, waiting for %d, at the test's deadline:\n%s", pr.name, n, c.After, pr.Output())
+			t.Fatalf("crashtest: %s had stored %d rows, waiting for %d, at the test's deadline (output below)", pr.name, n, c.After)
 		}
 		time.Sleep(pollEvery)
 	}

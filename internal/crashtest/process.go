@@ -23,7 +23,7 @@ type Process struct {
 
 // start runs `weave run` on p.File with the given --set values. The child
 // is killed, if still running, when t ends, and its output is logged if t
-// failed.
+// failed (so failures say "output below" rather than print it twice).
 func (p Pipeline) start(t testing.TB, set []string) *Process {
 	t.Helper()
 	args := []string{"run"}
@@ -94,12 +94,12 @@ func (pr *Process) Kill(t testing.TB) {
 	t.Helper()
 	if err := pr.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		<-pr.exited
-		t.Fatalf("crashtest: %s ended (%v) before it was killed:\n%s", pr.name, pr.err, pr.Output())
+		t.Fatalf("crashtest: %s ended (%v) before it was killed (output below)", pr.name, pr.err)
 	}
 	<-pr.exited
 	ws, ok := pr.cmd.ProcessState.Sys().(syscall.WaitStatus)
 	if !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
-		t.Fatalf("crashtest: %s was sent SIGKILL but ended with %v:\n%s", pr.name, pr.cmd.ProcessState, pr.Output())
+		t.Fatalf("crashtest: %s was sent SIGKILL but ended with %v (output below)", pr.name, pr.cmd.ProcessState)
 	}
 }
 
@@ -114,10 +114,10 @@ func (pr *Process) Wait(t testing.TB) {
 	select {
 	case <-pr.exited:
 	case <-deadline:
-		t.Fatalf("crashtest: %s still running at the test's deadline; output so far:\n%s", pr.name, pr.Output())
+		t.Fatalf("crashtest: %s still running at the test's deadline (output below)", pr.name)
 	}
 	if pr.err != nil {
-		t.Fatalf("crashtest: %s: %v:\n%s", pr.name, pr.err, pr.Output())
+		t.Fatalf("crashtest: %s: %v (output below)", pr.name, pr.err)
 	}
 }
 

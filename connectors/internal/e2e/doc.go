@@ -4,20 +4,39 @@
 // NATS JetStream (an embedded nats-server) and Kafka (franz-go's kfake),
 // with the Wasm mask stage built once per test binary.
 //
-// # What a test checks
+// # Killed and rerun (TestKill*)
 //
-// Each test loads its file with engine/config (addresses through ${VAR},
-// stop_at_end through --set, as a user would run it), lets a first run
-// crash part-way — after the sink has stored a batch but before the source
-// was told, the window a dying process leaves — and runs the file again.
-// The next system must then hold every row (at-least-once, nothing lost),
-// with values checked one by one against what went in; where the sink
-// de-duplicates (JetStream message ids, a Postgres upsert) it must hold
-// each row exactly once. A third run must find nothing left to read (a
-// durable consumer, a consumer group) or, for the Postgres source, which
-// keeps no position across processes, only what was added after the
-// checkpoint it is started from.
+// Each file runs as a real `weave run` child process (internal/crashtest),
+// with addresses in ${VAR}s and small batches through --set, as a user
+// would run it, and without stop_at_end, so it cannot end on its own. Once
+// the destination itself (the stream, the topic, the table) holds N rows,
+// N drawn at random with the seed logged, the process gets SIGKILL; it
+// must die of it with part of the input still missing. The file then runs
+// again with stop_at_end to a clean exit, and the destination must hold
+// every input row, values checked one by one against what went in:
+//
+//   - postgres_mask_jetstream.yaml: exactly once and in order (Nats-Msg-Id
+//     and the stream's duplicate window); the Postgres source keeps no
+//     position across processes, so the rerun reads the whole table, and a
+//     third run given the last id (start) copies only rows added since.
+//   - jetstream_to_kafka.yaml: at least once (Kafka keeps what the killed
+//     run stored and not yet acknowledged); afterwards the durable consumer
+//     has nothing pending or unacknowledged and a third run reads nothing.
+//   - kafka_to_postgres_upsert.yaml: exactly once, each order in its last
+//     version (upsert); a third run reads nothing (the group's offsets).
+//
+// The undecodable input each file carries must reach its dead-letter
+// destination, naming where it was read.
+//
+// # Stopped in order (TestOrderlyShutdownAfterSinkError)
+//
+// The same files also run in the test process, with a checked allocator,
+// and a sink that fails permanently after 3,000 rows (failingSink). That
+// is a test of shutdown, not of a crash: the run must return the sink's
+// error, leak no Arrow buffer or goroutine on that path, and leave the
+// destination with no more than the sink stored; a rerun in the same
+// process then completes the copy as above.
 //
 // The package has no non-test code; it lives under connectors/internal so
-// that it can use the conformance helpers and pgtest.
+// that it can use pgtest.
 package e2e
