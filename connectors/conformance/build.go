@@ -40,6 +40,22 @@ func BuildStep(t testing.TB, kind, name, text string, b engine.Build) (any, erro
 	}
 }
 
+// MustBuild is BuildStep for configurations that must build: any error
+// fails t. T is what the test needs the step as, usually the connector's
+// own type (*Source, *Sink) so it can reach unexported methods.
+func MustBuild[T any](t testing.TB, kind, name, text string, b engine.Build) T {
+	t.Helper()
+	s, err := BuildStep(t, kind, name, text, b)
+	if err != nil {
+		t.Fatalf("build %s %s from %s: %v", kind, name, text, err)
+	}
+	step, ok := s.(T)
+	if !ok {
+		t.Fatalf("%s %s built a %T, not a %T", kind, name, s, step)
+	}
+	return step
+}
+
 // RunPipeline parses, builds and runs a pipeline file's text with the
 // default environment, failing t on any error.
 func RunPipeline(t testing.TB, mem memory.Allocator, text string) *engine.Metrics {

@@ -26,6 +26,18 @@ func (r *recorder) Errorf(format string, args ...any) {
 }
 func (r *recorder) Helper() {}
 
+// check fails t unless r recorded a failure containing want, or none when
+// want is "".
+func (r *recorder) check(t *testing.T, name, want string) {
+	t.Helper()
+	switch {
+	case want == "" && len(r.errs) > 0:
+		t.Errorf("%s: unexpected failure %v", name, r.errs)
+	case want != "" && (len(r.errs) == 0 || !strings.Contains(strings.Join(r.errs, "\n"), want)):
+		t.Errorf("%s: failures %v, want one containing %q", name, r.errs, want)
+	}
+}
+
 func TestNoGoroutineLeakFires(t *testing.T) {
 	before := runtime.NumGoroutine()
 	stop := make(chan struct{})
@@ -65,12 +77,7 @@ func TestEqualRowsFires(t *testing.T) {
 	} {
 		rec := &recorder{TB: t}
 		EqualRows(rec, want, tc.got)
-		switch {
-		case tc.want == "" && len(rec.errs) > 0:
-			t.Errorf("%s: unexpected failure %v", tc.name, rec.errs)
-		case tc.want != "" && (len(rec.errs) == 0 || !strings.Contains(strings.Join(rec.errs, "\n"), tc.want)):
-			t.Errorf("%s: failures %v, want one containing %q", tc.name, rec.errs, tc.want)
-		}
+		rec.check(t, tc.name, tc.want)
 	}
 }
 
@@ -111,12 +118,7 @@ func TestSameRowsFires(t *testing.T) {
 	} {
 		rec := &recorder{TB: t}
 		SameRows(rec, want, tc.got)
-		switch {
-		case tc.want == "" && len(rec.errs) > 0:
-			t.Errorf("%s: unexpected failure %v", tc.name, rec.errs)
-		case tc.want != "" && (len(rec.errs) == 0 || !strings.Contains(strings.Join(rec.errs, "\n"), tc.want)):
-			t.Errorf("%s: failures %v, want one containing %q", tc.name, rec.errs, tc.want)
-		}
+		rec.check(t, tc.name, tc.want)
 	}
 }
 
@@ -141,12 +143,7 @@ func TestCoversRowsFires(t *testing.T) {
 	} {
 		rec := &recorder{TB: t}
 		CoversRows(rec, rest, all, tc.got)
-		switch {
-		case tc.want == "" && len(rec.errs) > 0:
-			t.Errorf("%s: unexpected failure %v", tc.name, rec.errs)
-		case tc.want != "" && (len(rec.errs) == 0 || !strings.Contains(strings.Join(rec.errs, "\n"), tc.want)):
-			t.Errorf("%s: failures %v, want one containing %q", tc.name, rec.errs, tc.want)
-		}
+		rec.check(t, tc.name, tc.want)
 	}
 }
 

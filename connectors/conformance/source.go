@@ -79,11 +79,7 @@ func FromSample(schema *arrow.Schema, put func(t *testing.T, input arrow.Record,
 func SourceFromConfig(t testing.TB, name, config string) SourceBuilder {
 	return func(b engine.Build) engine.Source {
 		t.Helper()
-		s, err := BuildStep(t, engine.KindSource, name, config, b)
-		if err != nil {
-			t.Fatalf("build source %s from %s: %v", name, config, err)
-		}
-		return s.(engine.Source)
+		return MustBuild[engine.Source](t, engine.KindSource, name, config, b)
 	}
 }
 

@@ -36,11 +36,7 @@ func newSourceYAML(t testing.TB, text string, b engine.Build) (engine.Source, er
 
 func mustSource(t testing.TB, text string, b engine.Build) *Source {
 	t.Helper()
-	s, err := newSourceYAML(t, text, b)
-	if err != nil {
-		t.Fatalf("build source from %s: %v", text, err)
-	}
-	return s.(*Source)
+	return conformance.MustBuild[*Source](t, engine.KindSource, "file", text, b)
 }
 
 func newSinkYAML(t testing.TB, text string, b engine.Build) (engine.Sink, error) {
@@ -54,11 +50,7 @@ func newSinkYAML(t testing.TB, text string, b engine.Build) (engine.Sink, error)
 
 func mustSink(t testing.TB, text string, b engine.Build) *Sink {
 	t.Helper()
-	s, err := newSinkYAML(t, text, b)
-	if err != nil {
-		t.Fatalf("build sink from %s: %v", text, err)
-	}
-	return s.(*Sink)
+	return conformance.MustBuild[*Sink](t, engine.KindSink, "file", text, b)
 }
 
 // q quotes a path for a YAML flow mapping.

@@ -23,20 +23,12 @@ import (
 
 func mustSource(t testing.TB, text string, b engine.Build) *Source {
 	t.Helper()
-	s, err := conformance.BuildStep(t, engine.KindSource, "http", text, b)
-	if err != nil {
-		t.Fatalf("build source %s: %v", text, err)
-	}
-	return s.(*Source)
+	return conformance.MustBuild[*Source](t, engine.KindSource, "http", text, b)
 }
 
 func mustSink(t testing.TB, text string, b engine.Build) *Sink {
 	t.Helper()
-	s, err := conformance.BuildStep(t, engine.KindSink, "http", text, b)
-	if err != nil {
-		t.Fatalf("build sink %s: %v", text, err)
-	}
-	return s.(*Sink)
+	return conformance.MustBuild[*Sink](t, engine.KindSink, "http", text, b)
 }
 
 // Bodies are made here with the format packages and arrow-go directly, not

@@ -29,20 +29,12 @@ func build(t testing.TB, kind, text string, b engine.Build) (any, error) {
 
 func mustSource(t testing.TB, text string, b engine.Build) *Source {
 	t.Helper()
-	s, err := build(t, engine.KindSource, text, b)
-	if err != nil {
-		t.Fatalf("build source from %s: %v", text, err)
-	}
-	return s.(*Source)
+	return conformance.MustBuild[*Source](t, engine.KindSource, "postgres", text, b)
 }
 
 func mustSink(t testing.TB, text string, b engine.Build) *Sink {
 	t.Helper()
-	s, err := build(t, engine.KindSink, text, b)
-	if err != nil {
-		t.Fatalf("build sink from %s: %v", text, err)
-	}
-	return s.(*Sink)
+	return conformance.MustBuild[*Sink](t, engine.KindSink, "postgres", text, b)
 }
 
 func q(s string) string { return fmt.Sprintf("%q", s) }
