@@ -101,8 +101,6 @@ func mustSink(t testing.TB, text string, b engine.Build) *Sink {
 
 var groups atomic.Int64
 
-func q(s string) string { return fmt.Sprintf("%q", s) }
-
 // endOffset is the sum of topic's partitions' end offsets: its record
 // count, as nothing is deleted or transactional in these tests.
 func endOffset(t testing.TB, brokers, topic string) int64 {

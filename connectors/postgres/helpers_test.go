@@ -21,12 +21,6 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func build(t testing.TB, kind, text string, b engine.Build) (any, error) {
-	t.Helper()
-	const name = "postgres"
-	return conformance.BuildStep(t, kind, name, text, b)
-}
-
 func mustSource(t testing.TB, text string, b engine.Build) *Source {
 	t.Helper()
 	return conformance.MustBuild[*Source](t, engine.KindSource, "postgres", text, b)
