@@ -39,6 +39,8 @@ func TestNewTransform(t *testing.T) {
 	env := userEnv()
 	for _, lang := range scaffold.Languages {
 		t.Run(lang, func(t *testing.T) {
+			// The toolchains are independent, and npm waits on the network.
+			t.Parallel()
 			home := t.TempDir()
 			if found := goModAbove(home); found != "" {
 				t.Fatalf("the temporary directory %s is inside a Go module or workspace (%s), so the scaffold would not be tested outside one: set TMPDIR to a directory outside any module", home, found)

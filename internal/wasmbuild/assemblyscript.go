@@ -193,7 +193,13 @@ func installASC(ctx context.Context, dir string, notFound error) (string, error)
 		return "", fmt.Errorf("%w: installing the AssemblyScript compiler: in %s: npm %s: %w\n%s",
 			ErrToolchain, sdk, strings.Join(args, " "), err, strings.TrimRight(string(b), "\n"))
 	}
-	return FindASC(dir)
+	// npm is there and succeeded: an asc still missing is no missing
+	// toolchain but a package-lock.json that does not install it.
+	asc, err := FindASC(dir)
+	if err != nil {
+		return "", fmt.Errorf("%w: npm ci in %s installed no asc (does its package-lock.json pin assemblyscript?): %v", ErrCompile, sdk, err)
+	}
+	return asc, nil
 }
 
 // WasmImport is one entry of a module's import section.

@@ -17,6 +17,10 @@ var (
 	ErrUnsupported = errors.New("language not supported yet")
 	// ErrToolchain: the language's compiler is not installed.
 	ErrToolchain = errors.New("toolchain not found")
+	// ErrSDK: the guest SDK the transform builds against is not where the
+	// build looks. Apart from ErrToolchain: nothing is missing from the
+	// machine, the transform's setup is wrong.
+	ErrSDK = errors.New("guest SDK not found")
 	// ErrCompile: the compiler ran and failed.
 	ErrCompile = errors.New("compile failed")
 )

@@ -176,10 +176,10 @@ func findCSDK(dir string) (string, error) {
 	}
 	env := os.Getenv(CSDKEnv)
 	if env == "" {
-		return "", fmt.Errorf("%w: no guest-sdk/c above %s and $%s is not set: point %s at a copy of DataWeaver's guest-sdk/c", ErrToolchain, abs, CSDKEnv, CSDKEnv)
+		return "", fmt.Errorf("%w: no guest-sdk/c with %s in or above %s and $%s is not set: `weave new transform --lang c` writes a transform with its own copy of the C SDK; or point %s at a copy of DataWeaver's guest-sdk/c", ErrSDK, cSDKHeader, abs, CSDKEnv, CSDKEnv)
 	}
 	if _, err := os.Stat(filepath.Join(env, cSDKHeader)); err != nil {
-		return "", fmt.Errorf("%w: $%s=%s holds no %s (it should name a copy of DataWeaver's guest-sdk/c)", ErrToolchain, CSDKEnv, env, cSDKHeader)
+		return "", fmt.Errorf("%w: $%s=%s holds no %s (it should name a copy of DataWeaver's guest-sdk/c)", ErrSDK, CSDKEnv, env, cSDKHeader)
 	}
 	return filepath.Abs(env)
 }

@@ -170,13 +170,13 @@ func TestBuildCSDKLookup(t *testing.T) {
 
 	t.Setenv(CSDKEnv, "")
 	_, _, err := Build(context.Background(), Options{Dir: outside, Out: filepath.Join(outside, "x.wasm")})
-	if !errors.Is(err, ErrToolchain) || !strings.Contains(err.Error(), CSDKEnv) {
+	if !errors.Is(err, ErrSDK) || !strings.Contains(err.Error(), CSDKEnv) {
 		t.Fatalf("no SDK: err = %v", err)
 	}
 
 	t.Setenv(CSDKEnv, t.TempDir())
 	_, _, err = Build(context.Background(), Options{Dir: outside, Out: filepath.Join(outside, "x.wasm")})
-	if !errors.Is(err, ErrToolchain) || !strings.Contains(err.Error(), "holds no dataweaver.h") {
+	if !errors.Is(err, ErrSDK) || !strings.Contains(err.Error(), "holds no dataweaver.h") {
 		t.Fatalf("empty $%s: err = %v", CSDKEnv, err)
 	}
 
