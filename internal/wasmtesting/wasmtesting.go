@@ -22,7 +22,10 @@
 package wasmtesting
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
+	"sync"
 	"testing"
 	"time"
 
@@ -78,4 +81,29 @@ func Process(tb testing.TB, s *wasmabi.Stage, rec arrow.Record) (arrow.Record, [
 		tb.Cleanup(out.Release)
 	}
 	return out, rejects, err
+}
+
+// Logs is a log destination that guest calls may write concurrently
+// (stages run batches in parallel).
+type Logs struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *Logs) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *Logs) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// Logger returns a text logger of every level, debug up, writing to l:
+// give it to Config().WithLogger to see what a guest logged.
+func (l *Logs) Logger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }

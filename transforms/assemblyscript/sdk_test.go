@@ -1,13 +1,10 @@
 package assemblyscript_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"log/slog"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/apache/arrow/go/v15/arrow/array"
@@ -22,24 +19,6 @@ import (
 func sdkModule(t *testing.T) []byte {
 	t.Helper()
 	return wasmtesting.Committed(t, "transforms/assemblyscript/testdata/sdkcheck", "transforms/assemblyscript/testdata/sdkcheck/sdkcheck.wasm")
-}
-
-// syncBuf is a log destination the guest's calls may write concurrently.
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func TestSDK(t *testing.T) {
@@ -82,8 +61,8 @@ func TestSDK(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			mem := wasmtesting.Allocator(t)
-			var logs syncBuf
-			cfg := wasmtesting.Config().WithCacheDir(cacheDir).WithLogger(slog.New(slog.NewTextHandler(&logs, nil)))
+			var logs wasmtesting.Logs
+			cfg := wasmtesting.Config().WithCacheDir(cacheDir).WithLogger(logs.Logger())
 			s, err := newStage(t, wasm, tt.conf, mem, cfg)
 			if len(tt.bindErr) > 0 {
 				if err == nil {

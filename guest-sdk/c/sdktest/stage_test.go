@@ -1,11 +1,9 @@
 package sdktest_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strings"
 	"testing"
 
@@ -142,9 +140,8 @@ func TestFailures(t *testing.T) {
 
 func TestLog(t *testing.T) {
 	mem := wasmtesting.Allocator(t)
-	var buf bytes.Buffer
-	logger := slog.New(slog.NewTextHandler(&buf, nil))
-	s := newStage(t, map[string]any{"mode": "log"}, mem, wasmtesting.Config().WithLogger(logger))
+	var logs wasmtesting.Logs
+	s := newStage(t, map[string]any{"mode": "log"}, mem, wasmtesting.Config().WithLogger(logs.Logger()))
 	if _, err := s.Bind(context.Background(), wasmtesting.AllTypes); err != nil {
 		t.Fatal(err)
 	}
@@ -152,8 +149,8 @@ func TestLog(t *testing.T) {
 	if _, _, err := process(t, s, rec); err != nil {
 		t.Fatal(err)
 	}
-	if want := `level=WARN msg="stages[0].wasm: 5 rows" stage=stages[0].wasm`; !strings.Contains(buf.String(), want) {
-		t.Errorf("log %q does not hold %q", buf.String(), want)
+	if want := `level=WARN msg="stages[0].wasm: 5 rows" stage=stages[0].wasm`; !strings.Contains(logs.String(), want) {
+		t.Errorf("log %q does not hold %q", logs.String(), want)
 	}
 }
 

@@ -5,11 +5,9 @@
 package sdktest_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -343,31 +341,12 @@ func TestDropColumn(t *testing.T) {
 	sameRecords(t, "n=64", out, want)
 }
 
-// syncBuf is a log destination the guest's calls may write concurrently.
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestLog: Log at each level and Logf reach the host's logger at the
 // level the stage gave, tagged with the stage's name.
 func TestLog(t *testing.T) {
 	mem := wasmtesting.Allocator(t)
-	var logs syncBuf
-	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	s := newStage(t, map[string]any{"mode": "log"}, mem, wasmtesting.Config().WithLogger(logger))
+	var logs wasmtesting.Logs
+	s := newStage(t, map[string]any{"mode": "log"}, mem, wasmtesting.Config().WithLogger(logs.Logger()))
 	bind(t, s)
 	in := wasmtesting.Release(t, wasmtesting.AllTypesRecord(mem, 7, 3))
 	if _, _, err := wasmtesting.Process(t, s, in); err != nil {
