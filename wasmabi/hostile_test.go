@@ -147,7 +147,7 @@ func TestHostile(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.mode, func(t *testing.T) {
 			mem := conformance.Checked(t)
-			cfg := testConfig().WithMemoryLimit(64 << 20)
+			cfg := testConfig().WithMemoryLimit(64 << 20).WithLogger(slog.New(slog.DiscardHandler))
 			if tc.want == ErrGuestTimeout {
 				cfg = cfg.WithTimeout(loopTimeout)
 			}

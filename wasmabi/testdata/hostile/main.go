@@ -141,6 +141,7 @@ func process(p int32) int32 {
 	switch conf.Mode {
 	case "trap":
 		var m map[string]int
+		//lint:ignore SA5000 the panic is the point: a trap inside dw_process
 		m["boom"] = 1
 	case "loop":
 		logString(0, "looping") // tells a test the call is under way
