@@ -10,6 +10,7 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/array"
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
+	"github.com/dataweaver/dataweaver/internal/benchrec/paired"
 	"github.com/dataweaver/dataweaver/wasmabi/wasmtest"
 )
 
@@ -146,6 +147,78 @@ func BenchmarkStages(b *testing.B) {
 			b.ReportMetric(float64(b.N*benchBatch*benchBatches)/b.Elapsed().Seconds(), "rows/s")
 		})
 	}
+}
+
+// BenchmarkStagesPaired: each transform as a Wasm stage with the default
+// timeout, with timeout 0, and in native Go, one 64K-row batch per call,
+// alternating in blocks of 4 batches (internal/benchrec/paired), so the
+// ratios to native hold on a loaded machine. -benchtime 4x = 1M rows per
+// variant.
+//
+//	go test ./wasmabi -run '^$' -bench StagesPaired -benchtime 4x
+func BenchmarkStagesPaired(b *testing.B) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(b, 0)
+	rec := wasmtest.Orders(mem, benchBatch)
+	defer rec.Release()
+	ctx := context.Background()
+	for _, name := range []string{"identity", "filter", "filter_country", "mask", "derive"} {
+		b.Run(name, func(b *testing.B) {
+			fn := natives[name]
+			vs := []paired.Variant{{Name: "native", Run: func() { fn(mem, rec).Release() }}}
+			for _, v := range []struct {
+				name string
+				cfg  Config
+			}{{"wasm", NewConfig()}, {"wasm-no-timeout", NewConfig().WithTimeout(0)}} {
+				s := newStage(b, strings.TrimSuffix(name, "_country"), benchConf[name], mem, v.cfg)
+				defer s.Close()
+				if _, err := s.Bind(ctx, wasmtest.OrdersSchema); err != nil {
+					b.Fatal(err)
+				}
+				vs = append(vs, paired.Variant{Name: v.name, Run: func() {
+					out, _, err := s.Process(ctx, rec)
+					if err != nil {
+						b.Fatal(err)
+					}
+					out.Release()
+				}})
+			}
+			paired.Run(b, 4, vs...)
+		})
+	}
+}
+
+// BenchmarkFixedCostPaired: the fixed cost per call (1-row derive batch,
+// the production allocator) without and with the default timeout, in
+// alternating blocks of 256 calls, with CPU time beside wall time: the
+// figures BENCHMARKS.md quotes for the < 2 µs target.
+//
+//	go test ./wasmabi -run '^$' -bench FixedCostPaired -benchtime 200x
+func BenchmarkFixedCostPaired(b *testing.B) {
+	mem := memory.NewGoAllocator()
+	rec := wasmtest.Orders(mem, 1)
+	defer rec.Release()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var vs []paired.Variant
+	for _, v := range []struct {
+		name string
+		cfg  Config
+	}{{"no-timeout", NewConfig().WithTimeout(0)}, {"timeout", NewConfig()}} {
+		s := newStage(b, "derive", nil, mem, v.cfg)
+		defer s.Close()
+		if _, err := s.Bind(ctx, wasmtest.OrdersSchema); err != nil {
+			b.Fatal(err)
+		}
+		vs = append(vs, paired.Variant{Name: v.name, Run: func() {
+			out, _, err := s.Process(ctx, rec)
+			if err != nil {
+				b.Fatal(err)
+			}
+			out.Release()
+		}})
+	}
+	paired.Run(b, 256, vs...)
 }
 
 // BenchmarkFixedCost: one call on a 1-row batch. The variants separate the

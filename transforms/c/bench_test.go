@@ -7,7 +7,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
@@ -16,6 +15,7 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/bitutil"
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
+	"github.com/dataweaver/dataweaver/internal/benchrec/paired"
 	"github.com/dataweaver/dataweaver/internal/wasmtesting"
 	"github.com/dataweaver/dataweaver/wasmabi"
 	"github.com/dataweaver/dataweaver/wasmabi/wasmtest"
@@ -135,16 +135,14 @@ func BenchmarkGCD(b *testing.B) {
 }
 
 // BenchmarkGCDPaired compares native Go, C and Rust on arrow-udf's gcd
-// batch (a = i, b = 2i) with the default timeout and with timeout 0, each
-// variant running a block of pairBlock batches in turn inside one loop (the
-// first variant rotating per op), so a change in the shared machine's load
-// falls on all of them alike. It reports each variant's wall and CPU ns
-// per batch and its ratios to native: the figures BENCHMARKS.md quotes
-// for the ≤ 1.5x target. Rounds are separate runs:
+// batch (a = i, b = 2i) with the default timeout and with timeout 0, in
+// alternating blocks of 64 batches in one loop (internal/benchrec/paired),
+// and reports each one's wall and CPU ns per batch and its ratios to
+// native: the figures BENCHMARKS.md quotes for the ≤ 1.5x target. Rounds
+// are separate runs:
 //
-//	for r in 1 2 3 4 5; do go test ./transforms/c -run '^$' -bench GCDPaired -benchtime 100x; done
+//	for r in 1 2 3 4 5; do go test ./transforms/c -run '^$' -bench GCDPaired -benchtime 200x; done
 func BenchmarkGCDPaired(b *testing.B) {
-	const pairBlock = 64
 	mem := memory.NewGoAllocator()
 	ctx := context.Background()
 	rec := gcdBatch(mem, false)
@@ -153,12 +151,7 @@ func BenchmarkGCDPaired(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	type variant struct {
-		name      string
-		run       func()
-		wall, cpu time.Duration
-	}
-	vs := []*variant{{name: "native", run: func() { nativeGCD(mem, rec).Release() }}}
+	vs := []paired.Variant{{Name: "native", Run: func() { nativeGCD(mem, rec).Release() }}}
 	for _, m := range []struct {
 		lang string
 		wasm []byte
@@ -173,7 +166,7 @@ func BenchmarkGCDPaired(b *testing.B) {
 			if _, err := s.Bind(ctx, gcdSchema); err != nil {
 				b.Fatal(err)
 			}
-			vs = append(vs, &variant{name: fmt.Sprintf("%s-%v", m.lang, to), run: func() {
+			vs = append(vs, paired.Variant{Name: fmt.Sprintf("%s-%v", m.lang, to), Run: func() {
 				out, _, err := s.Process(ctx, rec)
 				if err != nil {
 					b.Fatal(err)
@@ -182,27 +175,7 @@ func BenchmarkGCDPaired(b *testing.B) {
 			}})
 		}
 	}
-	b.ResetTimer()
-	for i := range b.N {
-		for k := range vs {
-			v := vs[(i+k)%len(vs)]
-			w, c := time.Now(), cpuNow()
-			for range pairBlock {
-				v.run()
-			}
-			v.cpu += cpuNow() - c
-			v.wall += time.Since(w)
-		}
-	}
-	batches := float64(b.N * pairBlock)
-	for _, v := range vs {
-		b.ReportMetric(float64(v.wall.Nanoseconds())/batches, v.name+"-ns/batch")
-		b.ReportMetric(float64(v.cpu.Nanoseconds())/batches, v.name+"-cpu-ns/batch")
-		if v != vs[0] {
-			b.ReportMetric(float64(v.wall)/float64(vs[0].wall), v.name+"/native")
-			b.ReportMetric(float64(v.cpu)/float64(vs[0].cpu), v.name+"/native-cpu")
-		}
-	}
+	paired.Run(b, 64, vs...)
 }
 
 // cpuClock measures the process's CPU time (all threads: the guest call,
@@ -210,17 +183,11 @@ func BenchmarkGCDPaired(b *testing.B) {
 // shared with other builds.
 type cpuClock struct{ start time.Duration }
 
-func cpuNow() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-func startCPU() cpuClock { return cpuClock{cpuNow()} }
+func startCPU() cpuClock { return cpuClock{paired.CPU()} }
 
 // report adds ns/batch (wall) and cpu-ns/batch, and rows/s when rows > 1.
 func (c cpuClock) report(b *testing.B, rows int) {
-	cpu := cpuNow() - c.start
+	cpu := paired.CPU() - c.start
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/batch")
 	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/batch")
 	if rows > 1 {
