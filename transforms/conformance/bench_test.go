@@ -13,6 +13,7 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/array"
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
+	"github.com/dataweaver/dataweaver/internal/benchrec/paired"
 	"github.com/dataweaver/dataweaver/wasmabi"
 )
 
@@ -72,6 +73,53 @@ func BenchmarkTransforms(b *testing.B) {
 			}
 		}
 		rec.Release()
+	}
+}
+
+// BenchmarkTransformsPaired is BenchmarkTransforms with every
+// implementation of a transform alternating in one loop, one batch per turn
+// (internal/benchrec/paired), so the ratios to native that BENCHMARKS.md
+// quotes hold on a shared machine. Rounds are separate runs:
+//
+//	for r in 1 2 3; do go test ./transforms/conformance -run '^$' -bench TransformsPaired -benchtime 20x; done
+func BenchmarkTransformsPaired(b *testing.B) {
+	for _, bc := range benchCases {
+		b.Run(bc.name, func(b *testing.B) {
+			mem := memory.NewGoAllocator()
+			rec := benchBatch(mem, bc.rows)
+			if bc.name == "gcd" {
+				rec.Release()
+				rec = udfBatch(mem)
+			}
+			defer rec.Release()
+			var vs []paired.Variant
+			for _, impl := range append([]string{"native"}, transforms[bc.name]...) {
+				timeouts := []time.Duration{wasmabi.DefaultTimeout, 0}
+				if impl == "native" {
+					timeouts = timeouts[:1]
+				}
+				for _, to := range timeouts {
+					proc := benchProcessor(b, impl, bc.name, bc.conf, rec.Schema(), mem, to)
+					defer proc.close()
+					name := impl
+					if impl != "native" {
+						name += fmt.Sprintf("-%v", to)
+					}
+					vs = append(vs, paired.Variant{Name: name, Run: func() {
+						out, _, err := proc.process(mem, rec)
+						if err != nil {
+							b.Fatal(err)
+						}
+						out.Release()
+					}})
+				}
+			}
+			block := 1
+			if bc.name == "gcd" {
+				block = 64 // 1,024-row batches: a turn of one would time the clock
+			}
+			paired.Run(b, block, vs...)
+		})
 	}
 }
 
