@@ -27,9 +27,11 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -135,8 +137,27 @@ func run(args []string, stdout io.Writer) error {
 	cmd.Dir = wt
 	w := io.MultiWriter(f, stdout)
 	cmd.Stdout, cmd.Stderr = w, w
+	// Its own process group, so that stopping benchrec stops the go test
+	// processes under the shell too (they would otherwise go on loading the
+	// machine) and the deferred worktree removal still runs.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	start := time.Now()
-	runErr := cmd.Run()
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("starting %q: %w", o.command, err)
+	}
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var runErr error
+	select {
+	case runErr = <-done:
+	case sig := <-sigs:
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+		<-done
+		runErr = fmt.Errorf("stopped by %v", sig)
+	}
 	fmt.Fprintln(f, "----")
 	fmt.Fprintf(f, "loadavg after: %s\n", loadavg())
 	fmt.Fprintf(f, "elapsed: %s\n", time.Since(start).Round(time.Second))
