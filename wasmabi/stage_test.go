@@ -2,12 +2,15 @@ package wasmabi
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/apache/arrow/go/v15/arrow/memory"
+
+	"github.com/dataweaver/dataweaver/engine"
 )
 
 func TestTransforms(t *testing.T) {
@@ -93,8 +96,12 @@ func TestBindErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newStage(t, tc.guest, tc.conf, nil, testConfig())
 			_, err := s.Bind(context.Background(), ordersSchema)
-			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("Bind error %v, want one containing %q", err, tc.want)
+			// A configuration or schema the guest refuses is the user's
+			// to fix, before any data flows: a schema error naming the
+			// stage and module, not a guest failure.
+			if !errors.Is(err, engine.ErrSchema) || !strings.Contains(err.Error(), tc.want) ||
+				!strings.Contains(err.Error(), "stages[0].wasm: module["+tc.guest+".wasm]") {
+				t.Fatalf("Bind error %v, want engine.ErrSchema naming stage and module, containing %q", err, tc.want)
 			}
 		})
 	}
