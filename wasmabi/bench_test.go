@@ -171,17 +171,7 @@ func BenchmarkStagesPaired(b *testing.B) {
 				cfg  Config
 			}{{"wasm", NewConfig()}, {"wasm-no-timeout", NewConfig().WithTimeout(0)}} {
 				s := newStage(b, strings.TrimSuffix(name, "_country"), benchConf[name], mem, v.cfg)
-				defer s.Close()
-				if _, err := s.Bind(ctx, wasmtest.OrdersSchema); err != nil {
-					b.Fatal(err)
-				}
-				vs = append(vs, paired.Variant{Name: v.name, Run: func() {
-					out, _, err := s.Process(ctx, rec)
-					if err != nil {
-						b.Fatal(err)
-					}
-					out.Release()
-				}})
+				vs = append(vs, stageVariant(b, ctx, v.name, s, rec))
 			}
 			paired.Run(b, 4, vs...)
 		})
@@ -205,20 +195,25 @@ func BenchmarkFixedCostPaired(b *testing.B) {
 		name string
 		cfg  Config
 	}{{"no-timeout", NewConfig().WithTimeout(0)}, {"timeout", NewConfig()}} {
-		s := newStage(b, "derive", nil, mem, v.cfg)
-		defer s.Close()
-		if _, err := s.Bind(ctx, wasmtest.OrdersSchema); err != nil {
-			b.Fatal(err)
-		}
-		vs = append(vs, paired.Variant{Name: v.name, Run: func() {
-			out, _, err := s.Process(ctx, rec)
-			if err != nil {
-				b.Fatal(err)
-			}
-			out.Release()
-		}})
+		vs = append(vs, stageVariant(b, ctx, v.name, newStage(b, "derive", nil, mem, v.cfg), rec))
 	}
 	paired.Run(b, 256, vs...)
+}
+
+// stageVariant binds s to the orders schema and returns it as a paired
+// variant processing rec; newStage closes s when the benchmark ends.
+func stageVariant(b *testing.B, ctx context.Context, name string, s *Stage, rec arrow.Record) paired.Variant {
+	b.Helper()
+	if _, err := s.Bind(ctx, wasmtest.OrdersSchema); err != nil {
+		b.Fatal(err)
+	}
+	return paired.Variant{Name: name, Run: func() {
+		out, _, err := s.Process(ctx, rec)
+		if err != nil {
+			b.Fatal(err)
+		}
+		out.Release()
+	}}
 }
 
 // BenchmarkFixedCost: one call on a 1-row batch. The variants separate the

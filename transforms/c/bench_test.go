@@ -97,7 +97,6 @@ func nativeGCD(mem memory.Allocator, rec arrow.Record) arrow.Record {
 //	go test ./transforms/c -run '^$' -bench GCD -count 5
 func BenchmarkGCD(b *testing.B) {
 	mem := memory.NewGoAllocator()
-	ctx := context.Background()
 	for _, data := range []string{"arrow-udf", "random"} {
 		rec := gcdBatch(mem, data == "random")
 		b.Run(data+"/native", func(b *testing.B) {
@@ -109,23 +108,11 @@ func BenchmarkGCD(b *testing.B) {
 		})
 		for _, to := range []time.Duration{wasmabi.DefaultTimeout, 0} {
 			b.Run(fmt.Sprintf("%s/wasm-c/timeout=%v", data, to), func(b *testing.B) {
-				s, err := wasmabi.NewStage(ctx, "stages[0].wasm", "gcd.wasm", cWasm["gcd"], nil, mem,
-					wasmabi.NewConfig().WithCacheDir(cacheDir).WithTimeout(to))
-				if err != nil {
-					b.Fatal(err)
-				}
-				defer s.Close()
-				if _, err := s.Bind(ctx, gcdSchema); err != nil {
-					b.Fatal(err)
-				}
+				s := gcdStage(b, "gcd.wasm", cWasm["gcd"], mem, to)
 				b.ResetTimer()
 				cpu := startCPU()
 				for range b.N {
-					out, _, err := s.Process(ctx, rec)
-					if err != nil {
-						b.Fatal(err)
-					}
-					out.Release()
+					processOnce(b, s, rec)
 				}
 				cpu.report(b, 1)
 			})
@@ -144,7 +131,6 @@ func BenchmarkGCD(b *testing.B) {
 //	for r in 1 2 3 4 5; do go test ./transforms/c -run '^$' -bench GCDPaired -benchtime 200x; done
 func BenchmarkGCDPaired(b *testing.B) {
 	mem := memory.NewGoAllocator()
-	ctx := context.Background()
 	rec := gcdBatch(mem, false)
 	defer rec.Release()
 	rustWasm, err := os.ReadFile(filepath.Join(root, "transforms", "rust", "gcd", "gcd.wasm"))
@@ -157,25 +143,37 @@ func BenchmarkGCDPaired(b *testing.B) {
 		wasm []byte
 	}{{"c", cWasm["gcd"]}, {"rust", rustWasm}} {
 		for _, to := range []time.Duration{wasmabi.DefaultTimeout, 0} {
-			s, err := wasmabi.NewStage(ctx, "stages[0].wasm", m.lang+"-gcd.wasm", m.wasm, nil, mem,
-				wasmabi.NewConfig().WithCacheDir(cacheDir).WithTimeout(to))
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer s.Close()
-			if _, err := s.Bind(ctx, gcdSchema); err != nil {
-				b.Fatal(err)
-			}
-			vs = append(vs, paired.Variant{Name: fmt.Sprintf("%s-%v", m.lang, to), Run: func() {
-				out, _, err := s.Process(ctx, rec)
-				if err != nil {
-					b.Fatal(err)
-				}
-				out.Release()
-			}})
+			s := gcdStage(b, m.lang+"-gcd.wasm", m.wasm, mem, to)
+			vs = append(vs, paired.Variant{Name: fmt.Sprintf("%s-%v", m.lang, to), Run: func() { processOnce(b, s, rec) }})
 		}
 	}
 	paired.Run(b, 64, vs...)
+}
+
+// gcdStage is a gcd module as a stage bound to gcdSchema, closed when the
+// benchmark run ends.
+func gcdStage(b *testing.B, module string, wasm []byte, mem memory.Allocator, timeout time.Duration) *wasmabi.Stage {
+	b.Helper()
+	ctx := context.Background()
+	s, err := wasmabi.NewStage(ctx, "stages[0].wasm", module, wasm, nil, mem,
+		wasmabi.NewConfig().WithCacheDir(cacheDir).WithTimeout(timeout))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = s.Close() })
+	if _, err := s.Bind(ctx, gcdSchema); err != nil {
+		b.Fatal(err)
+	}
+	return s
+}
+
+// processOnce runs s on rec and drops the result.
+func processOnce(b *testing.B, s *wasmabi.Stage, rec arrow.Record) {
+	out, _, err := s.Process(context.Background(), rec)
+	if err != nil {
+		b.Fatal(err)
+	}
+	out.Release()
 }
 
 // cpuClock measures the process's CPU time (all threads: the guest call,
