@@ -43,7 +43,11 @@ func (w *weave) newCommand() *ucli.Command {
 				}
 				fmt.Fprintf(w.opts.Stdout, "created %s (%s):\n", dir, c.String("lang"))
 				for _, f := range files {
-					fmt.Fprintf(w.opts.Stdout, "  %s\n", filepath.Join(dir, f))
+					p := filepath.Join(dir, f)
+					if strings.HasSuffix(f, "/") { // a whole directory: the SDK's copy
+						p += string(filepath.Separator)
+					}
+					fmt.Fprintf(w.opts.Stdout, "  %s\n", p)
 				}
 				fmt.Fprintf(w.opts.Stdout, "next: cd %s && weave build && weave run pipeline.yaml && diff out/output.jsonl testdata/want.jsonl\n", dir)
 				return nil
