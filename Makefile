@@ -105,6 +105,8 @@ wasm-go: build
 wasm: wasm-go
 	@for d in $(WASM_COMMITTED); do ./bin/weave build $$d || exit 1; done
 	./bin/weave build wasmabi/testdata/hostile/c -o wasmabi/testdata/hostile/c/hostile.wasm
+	./bin/weave build guest-sdk/c/sdktest/testdata/stage -o guest-sdk/c/sdktest/testdata/stage/stage.wasm
+	./bin/weave build transforms/assemblyscript/testdata/sdkcheck -o transforms/assemblyscript/testdata/sdkcheck/sdkcheck.wasm
 
 # Runs the bundled pipeline: the orders job on testdata/orders.csv (two
 # malformed rows) through Wasm filter/mask/derive and a native rename into
