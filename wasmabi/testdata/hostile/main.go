@@ -5,8 +5,9 @@
 // It reads utf8 column "s" and writes "out" = "ok <n>" on every row, n
 // counting the batches this instance has processed, so a test can tell a
 // fresh instance from one the host kept after a failure. The dw_process
-// modes misbehave only on a batch whose first value is "boom", so one
-// stage gets a bad batch between good ones; the dw_reserve modes
+// modes misbehave only on a batch whose first value is "boom" (or on every
+// batch with config "always": true), so one stage gets a bad batch between
+// good ones; the dw_reserve modes
 // misbehave only when asked for more than 64 KiB (a big batch: the bind
 // request and a small batch need far less).
 package main
@@ -38,6 +39,9 @@ type config struct {
 	// Path is a host file the "sandbox" mode tries to read, and whose
 	// directory it tries to write to.
 	Path string `json:"path"`
+	// Always makes the dw_process modes misbehave on every batch, as a
+	// pipeline file's stage does (testdata/pipelines/wasm_trap.yaml).
+	Always bool `json:"always"`
 }
 
 // Sandbox is what the "sandbox" mode saw of the host, written as JSON to
@@ -135,7 +139,7 @@ func process(p int32) int32 {
 		msg = string(b)
 	}
 	out(n, msg)
-	if firstValue(uint32(p)) != "boom" {
+	if !conf.Always && firstValue(uint32(p)) != "boom" {
 		return int32(addr(&result[0]))
 	}
 	switch conf.Mode {
