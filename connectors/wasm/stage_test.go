@@ -16,18 +16,20 @@ import (
 	memsink "github.com/dataweaver/dataweaver/connectors/memory"
 	_ "github.com/dataweaver/dataweaver/connectors/wasm"
 	"github.com/dataweaver/dataweaver/engine/config"
+	"github.com/dataweaver/dataweaver/internal/wasmtesting"
 	"github.com/dataweaver/dataweaver/wasmabi"
 	"github.com/dataweaver/dataweaver/wasmabi/wasmtest"
 )
 
 var guestDir string
 
-// noTimeout is the guest timeout of every correctness test: far beyond
-// any test, so the module is compiled with the same stop checks as with
-// the production default, but a slow, loaded machine never trips it
-// (10 s did, failing tests that had nothing to do with time).
-// TestTimeout is the one test of the limit itself.
-const noTimeout = "24h"
+// noTimeout is the guest timeout of every correctness test, spelled for a
+// pipeline file: wasmtesting.Timeout, far beyond any test, so the module is
+// compiled with the same stop checks as with the production default, but
+// a slow, loaded machine never trips it (the 10 s default did, failing
+// tests that had nothing to do with time). TestTimeout is the one test of
+// the limit itself.
+var noTimeout = wasmtesting.Timeout.String()
 
 // TestMain builds the transforms once for every test here.
 func TestMain(m *testing.M) {
