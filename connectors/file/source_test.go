@@ -16,6 +16,7 @@ import (
 
 	"github.com/dataweaver/dataweaver/connectors/conformance"
 	"github.com/dataweaver/dataweaver/engine"
+	"github.com/dataweaver/dataweaver/internal/orders"
 )
 
 // readRejects reads src to the end like conformance.ReadAll but keeps the
@@ -460,24 +461,12 @@ func TestRepoTestdata(t *testing.T) {
 					t.Errorf("reject %d at %s:%d (raw %q), want %s:%d with the raw line", i, r.File, r.Line, r.Raw, path, tc.lines[i])
 				}
 			}
-			if d := conformance.SameColumns(generateOrdersColumns, recs[0].Schema()); d != "" {
+			if d := conformance.SameColumns(orders.Schema, recs[0].Schema()); d != "" {
 				t.Errorf("fixture columns differ from the orders table: %s", d)
 			}
 		})
 	}
 }
-
-// generateOrdersColumns mirrors generate.OrdersSchema (not imported, to
-// keep this package's tests free of the other connectors).
-var generateOrdersColumns = arrow.NewSchema([]arrow.Field{
-	{Name: "id", Type: arrow.PrimitiveTypes.Int64},
-	{Name: "customer", Type: arrow.BinaryTypes.String},
-	{Name: "email", Type: arrow.BinaryTypes.String},
-	{Name: "country", Type: arrow.BinaryTypes.String},
-	{Name: "amount", Type: arrow.PrimitiveTypes.Float64},
-	{Name: "ts", Type: &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"}},
-	{Name: "note", Type: arrow.BinaryTypes.String},
-}, nil)
 
 func TestReadAfterClose(t *testing.T) {
 	mem := conformance.Checked(t)

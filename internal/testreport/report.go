@@ -35,7 +35,8 @@ type Summary struct {
 	// failures outside any test (TestMain, a race report at exit).
 	FailedPackages []string
 	Skips          []Skip
-	// Elapsed is each package's test binary time, as go test reports it.
+	// Elapsed is each package's test binary time, as go test reports it,
+	// summed over the runs of that package in the stream.
 	Elapsed map[string]time.Duration
 }
 
@@ -78,7 +79,9 @@ func Read(r io.Reader, w io.Writer) (*Summary, error) {
 					io.WriteString(w, e.Output)
 				}
 			case "pass", "fail", "skip":
-				s.Elapsed[e.Package] = time.Duration(e.Elapsed * float64(time.Second))
+				// += : make test runs some packages twice (with and
+				// without -race), and both runs cost time.
+				s.Elapsed[e.Package] += time.Duration(e.Elapsed * float64(time.Second))
 				if e.Action == "fail" {
 					s.FailedPackages = append(s.FailedPackages, e.Package)
 				}
