@@ -107,6 +107,26 @@ func TestEnvSubstitution(t *testing.T) {
 		{name: "unterminated", value: "${DATA", err: "unterminated ${"},
 		{name: "bad name", value: "${A-B}", err: "bad variable reference ${A-B}"},
 		{name: "empty name", value: "${}", err: "bad variable reference ${}"},
+		// Nested defaults follow the shell: the inner reference is
+		// expanded only when the outer variable is unset or empty.
+		{name: "nested, outer set", value: "${FMT:-${NOPE:-d}}", want: "jsonl"},
+		{name: "nested, outer unset, inner set", value: "${NOPE:-${DATA:-d}}", want: "testdata"},
+		{name: "nested, both unset", value: "${NOPE:-${NOPE2:-d}}", want: "d"},
+		{name: "nested, outer empty", value: "${EMPTY:-${DATA}}", want: "testdata"},
+		{name: "nested unused needs no variable", value: "${FMT:-${NOPE}}", want: "jsonl"},
+		{name: "nested used must be set", value: "${NOPE:-${NOPE2}}", err: "t.yaml:3:11: source.file.path: environment variable NOPE2 is not set"},
+		{name: "nested with text", value: "${NOPE:-a/${DATA}/b}.csv", want: "a/testdata/b.csv"},
+		{name: "nested empty default", value: "x${NOPE:-${NOPE2:-}}y", want: "xy"},
+		{name: "escape inside default", value: "${NOPE:-$${DATA}}", want: "${DATA}"},
+		{name: "nested at the bound", value: nest(config.MaxNesting), want: "d"},
+		{name: "nested past the bound", value: nest(config.MaxNesting + 1),
+			err: "t.yaml:3:11: source.file.path: ${…} nested more than 8 deep in ${N:-${N:-${N:-"},
+		{name: "nested unterminated", value: "${NOPE:-${DATA}", err: "t.yaml:3:11: source.file.path: unterminated ${NOPE:-${DATA} (write $${ for a literal ${)"},
+		// The syntax of a default is checked even when it is not used.
+		{name: "nested unterminated, outer set", value: "${FMT:-${DATA}", err: "unterminated ${FMT:-${DATA}"},
+		{name: "nested bad name, outer set", value: "${FMT:-${1X}}", err: "bad variable reference ${1X}"},
+		{name: "long expression clipped", value: "${NOPE:-" + strings.Repeat("x", 1<<20),
+			err: "unterminated ${NOPE:-" + strings.Repeat("x", 52) + "… (write"},
 	}
 	env := testEnv(t)
 	for _, tt := range tests {
@@ -307,6 +327,11 @@ func TestLoad(t *testing.T) {
 	if !errors.Is(err, engine.ErrInvalidConfig) || !strings.Contains(err.Error(), `step "fragile": cannot work today`) {
 		t.Errorf("constructor error: %v", err)
 	}
+}
+
+// nest is n references nested in each other's defaults, innermost "d".
+func nest(n int) string {
+	return strings.Repeat("${N:-", n) + "d" + strings.Repeat("}", n)
 }
 
 func want[T comparable](got, want T) string {

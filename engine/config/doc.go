@@ -38,6 +38,10 @@
 // constructors; constructors only record their configuration, so building
 // does no I/O and `weave validate` can run on a machine without the inputs.
 //
+// Substitution follows the shell: a default may hold references of its
+// own (${OUT:-${DIR:-.}/out.jsonl}), nested at most [MaxNesting] deep, and
+// is expanded only when used; "$${" is a literal "${".
+//
 // Overrides are applied before substitution and are not substituted
 // themselves: the shell has already expanded them, so a `$` typed on the
 // command line stays a `$`.

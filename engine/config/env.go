@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 
@@ -69,42 +70,123 @@ func retag(n *yaml.Node) {
 	n.Tag = n.ShortTag()
 }
 
-// expand substitutes the references in s. "$${" is a literal "${"; a
-// variable that is unset (or empty) takes the default after ":-"; an unset
+// MaxNesting bounds how deep ${…} may nest inside defaults, as in
+// ${A:-${B:-${C:-d}}} (three deep). A fallback chain a person writes is a
+// few levels; the bound keeps a hostile value from recursing once per
+// "${" of a 4 MiB line.
+const MaxNesting = 8
+
+// expand substitutes the references in s, with the shell's rules: "$${"
+// is a literal "${"; a variable that is unset (or empty) takes the default
+// after ":-", which may itself hold references; a default is expanded only
+// when it is used, so ${X:-${Y}} with X set does not need Y. An unset
 // variable without default is an error, since running with a hole in the
-// configuration is worse than stopping.
+// configuration is worse than stopping. A default ends at the first "}"
+// not closing a reference inside it, so it cannot hold a literal "}".
 func expand(s string, lookup func(string) (string, bool)) (string, error) {
+	x := expander{s: s, lookup: lookup}
+	out, _, err := x.word(0, 0, true)
+	return out, err
+}
+
+type expander struct {
+	s      string
+	lookup func(string) (string, bool)
+	outer  int // where the outermost reference being expanded starts, for messages
+}
+
+// word expands s from i to its end or, inside a default (depth > 0), to
+// the "}" that closes the default, whose index it returns unconsumed.
+// With eval false it only checks the syntax: that default is not used.
+func (x *expander) word(i, depth int, eval bool) (string, int, error) {
 	var b strings.Builder
-	for i := 0; i < len(s); {
+	for i < len(x.s) {
 		switch {
-		case strings.HasPrefix(s[i:], "$${"):
+		case strings.HasPrefix(x.s[i:], "$${"):
 			b.WriteString("${")
 			i += 3
-		case strings.HasPrefix(s[i:], "${"):
-			end := strings.IndexByte(s[i+2:], '}')
-			if end < 0 {
-				return "", fmt.Errorf("unterminated ${ (write $${ for a literal ${)")
-			}
-			expr := s[i+2 : i+2+end]
-			name, def, hasDef := strings.Cut(expr, ":-")
-			if !validVarName(name) {
-				return "", fmt.Errorf("bad variable reference ${%s}: want ${NAME} or ${NAME:-default}", expr)
-			}
-			v, ok := lookup(name)
-			switch {
-			case hasDef && v == "":
-				v = def
-			case !ok:
-				return "", fmt.Errorf("environment variable %s is not set (give a default with ${%s:-default})", name, name)
+		case strings.HasPrefix(x.s[i:], "${"):
+			v, next, err := x.ref(i, depth, eval)
+			if err != nil {
+				return "", 0, err
 			}
 			b.WriteString(v)
-			i += 2 + end + 1
+			i = next
+		case depth > 0 && x.s[i] == '}':
+			return b.String(), i, nil
 		default:
-			b.WriteByte(s[i])
+			b.WriteByte(x.s[i])
 			i++
 		}
 	}
-	return b.String(), nil
+	return b.String(), i, nil
+}
+
+// ref expands the reference whose "${" starts at start and returns the
+// index after its closing "}".
+func (x *expander) ref(start, depth int, eval bool) (string, int, error) {
+	if depth == 0 {
+		x.outer = start
+	}
+	if depth == MaxNesting {
+		return "", 0, fmt.Errorf("${…} nested more than %d deep in %s: use fewer fallbacks, or set the variable", MaxNesting, clip(x.s[x.outer:]))
+	}
+	i := start + 2
+	j := i
+	for j < len(x.s) && x.s[j] != '}' && !strings.HasPrefix(x.s[j:], ":-") {
+		j++
+	}
+	name := x.s[i:j]
+	if j == len(x.s) {
+		return "", 0, x.unterminated()
+	}
+	if !validVarName(name) {
+		expr := x.s[start:]
+		if end := strings.IndexByte(expr, '}'); end >= 0 {
+			expr = expr[:end+1]
+		}
+		return "", 0, fmt.Errorf("bad variable reference %s: want ${NAME} or ${NAME:-default}", clip(expr))
+	}
+	var v string
+	var set bool
+	if eval {
+		v, set = x.lookup(name)
+	}
+	if x.s[j] == '}' {
+		if eval && !set {
+			return "", 0, fmt.Errorf("environment variable %s is not set (give a default with ${%s:-default})", name, name)
+		}
+		return v, j + 1, nil
+	}
+	def, end, err := x.word(j+2, depth+1, eval && v == "")
+	if err != nil {
+		return "", 0, err
+	}
+	if end == len(x.s) {
+		return "", 0, x.unterminated()
+	}
+	if eval && v == "" {
+		v = def
+	}
+	return v, end + 1, nil
+}
+
+func (x *expander) unterminated() error {
+	return fmt.Errorf("unterminated %s (write $${ for a literal ${)", clip(x.s[x.outer:]))
+}
+
+// clip shortens an expression quoted in a message: the value may be a
+// whole file's worth of text.
+func clip(s string) string {
+	const n = 60
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 func validVarName(s string) bool {
