@@ -33,12 +33,15 @@ type GuestError struct {
 	Err   error // wraps one of the sentinels
 }
 
+// Error escapes control characters in the whole message: it carries
+// text the guest wrote (its stderr, its failure reason), and a user reads
+// it on a terminal or in a JSON log.
 func (e *GuestError) Error() string {
 	where := fmt.Sprintf("%s: module[%s] function[%s]", e.Stage, e.Module, e.Export)
 	if e.Batch > 0 {
 		where += fmt.Sprintf(" batch %d (rows 0-%d)", e.Batch, max(e.Rows-1, 0))
 	}
-	return where + ": " + e.Err.Error()
+	return escape(where + ": " + e.Err.Error())
 }
 
 func (e *GuestError) Unwrap() error { return e.Err }

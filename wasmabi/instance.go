@@ -219,11 +219,11 @@ func (t *tail) suffix() string {
 	if len(t.buf) == 0 {
 		return ""
 	}
-	msg := strings.TrimSpace(strings.ToValidUTF8(string(t.buf), "\uFFFD"))
+	msg := strings.TrimSpace(string(t.buf))
 	if i := strings.Index(msg, "\n\ngoroutine "); i > 0 {
 		msg = msg[:i]
 	}
-	return "; guest stderr: " + msg
+	return "; guest stderr: " + escape(msg)
 }
 
 var le = binary.LittleEndian

@@ -51,6 +51,7 @@ type runtime struct {
 	rt       wazero.Runtime
 	compiled wazero.CompiledModule
 	modCfg   wazero.ModuleConfig
+	log      *guestLog
 }
 
 func newRuntime(ctx context.Context, stage, module string, wasm []byte, cfg Config) (*runtime, error) {
@@ -79,19 +80,11 @@ func newRuntime(ctx context.Context, stage, module string, wasm []byte, cfg Conf
 	if logger == nil {
 		logger = slog.Default()
 	}
-	logger = logger.With("stage", stage)
+	glog := newGuestLog(logger.With("stage", stage))
 	_, err := rt.NewHostModuleBuilder("dataweaver").
 		NewFunctionBuilder().
-		WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, m api.Module, stack []uint64) {
-			level, ptr, n := int32(stack[0]), uint32(stack[1]), uint32(stack[2])
-			n = min(n, 64<<10)
-			msg, ok := m.Memory().Read(ptr, n)
-			if !ok {
-				logger.Warn("guest log call pointed outside its memory", "ptr", ptr, "len", n)
-				return
-			}
-			logger.Log(ctx, slog.Level(level), string(msg))
-		}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, nil).
+		WithGoModuleFunction(api.GoModuleFunc(glog.hostFunc),
+			[]api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, nil).
 		Export("log").
 		Instantiate(ctx)
 	if err != nil {
@@ -128,9 +121,10 @@ func newRuntime(ctx context.Context, stage, module string, wasm []byte, cfg Conf
 		WithSysWalltime().
 		WithSysNanotime().
 		WithRandSource(rand.Reader)
-	return &runtime{rt: rt, compiled: compiled, modCfg: modCfg}, nil
+	return &runtime{rt: rt, compiled: compiled, modCfg: modCfg, log: glog}, nil
 }
 
 func (r *runtime) close(ctx context.Context) error {
+	r.log.flush(ctx)
 	return errors.Join(r.compiled.Close(ctx), r.rt.Close(ctx))
 }

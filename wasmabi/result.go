@@ -3,7 +3,6 @@ package wasmabi
 import (
 	"fmt"
 	"slices"
-	"strings"
 	"unicode/utf8"
 )
 
@@ -236,5 +235,5 @@ func readColumn(mem, d []byte, n int, w outCol) (colView, error) {
 	}
 }
 
-// sanitize turns a guest's message bytes into a printable string.
-func sanitize(b []byte) string { return strings.ToValidUTF8(string(b), "\uFFFD") }
+// sanitize makes a guest-written message safe to print (see escape).
+func sanitize(b []byte) string { return escape(string(b)) }

@@ -140,7 +140,7 @@ func (s *Stage) fresh(ctx context.Context, p *plan) (*instance, error) {
 	}
 	if ans.Error != "" {
 		inst.close(ctx)
-		return nil, fmt.Errorf("%w: %s: module[%s]: %s", engine.ErrSchema, s.name, s.module, ans.Error)
+		return nil, fmt.Errorf("%w: %s: module[%s]: %s", engine.ErrSchema, s.name, s.module, escape(ans.Error))
 	}
 	if p.bound {
 		if !slices.Equal(ans.Reads, p.resp.Reads) || !slices.Equal(ans.Writes, p.resp.Writes) {
@@ -157,7 +157,8 @@ func (s *Stage) fresh(ctx context.Context, p *plan) (*instance, error) {
 func (s *Stage) derive(p *plan, codes []uint8) error {
 	in, ans := p.in, p.resp
 	fail := func(format string, args ...any) error {
-		return fmt.Errorf("%w: %s: module[%s]: %s", engine.ErrSchema, s.name, s.module, fmt.Sprintf(format, args...))
+		// The names and types come from the guest: escaped.
+		return fmt.Errorf("%w: %s: module[%s]: %s", engine.ErrSchema, s.name, s.module, escape(fmt.Sprintf(format, args...)))
 	}
 	index := func(name string) (int, error) {
 		idx := in.FieldIndices(name)

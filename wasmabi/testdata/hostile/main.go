@@ -9,7 +9,8 @@
 // batch with config "always": true), so one stage gets a bad batch between
 // good ones; the dw_reserve modes
 // misbehave only when asked for more than 64 KiB (a big batch: the bind
-// request and a small batch need far less).
+// request and a small batch need far less). The log modes and "escape"
+// misbehave on every batch; "bind-escape" at bind.
 package main
 
 import (
@@ -18,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"unsafe"
 )
 
@@ -32,7 +34,20 @@ var (
 	vals    []byte
 	hoard   [][]byte
 	sink    int
+	rowErr  [3]uint32
+	reason  string // rowErr's message, kept alive until the host reads it
 )
+
+// escapes is what a terminal would act on: an OSC that sets the window
+// title, a BEL, and a colour change. The "escape" modes put it in every
+// string a guest can hand the host.
+const escapes = "\x1b]0;pwned\x07\x1b[31m"
+
+// FloodLogs is how many times the "log-flood" mode logs per batch.
+const FloodLogs = 200_000
+
+// LongLog is the length of the message the "log-long" mode logs.
+const LongLog = 10_000
 
 type config struct {
 	Mode string `json:"mode"`
@@ -93,8 +108,12 @@ func bind(p, n int32) int32 {
 	_ = json.Unmarshal(inArena(uint32(p), uint32(n)), &req)
 	conf = req.Config
 	body := `{"reads":["s"],"writes":[{"name":"out","type":"utf8","nullable":true}]}`
-	if conf.Mode == "bind-error" {
+	switch conf.Mode {
+	case "bind-error":
 		body = `{"error":"config: mode bind-error always fails"}`
+	case "bind-escape":
+		b, _ := json.Marshal(map[string]string{"error": "bind " + escapes})
+		body = string(b)
 	}
 	resp = binary.LittleEndian.AppendUint32(resp[:0], uint32(len(body)))
 	resp = append(resp, body...)
@@ -134,11 +153,24 @@ func process(p int32) int32 {
 		logString(0, msg)
 		hostLog(8, 0xfffffff0, 100) // past the end of memory
 		hostLog(4, 0xffffffff, 2)   // wraps past 2^32
+	case "log-flood":
+		for range FloodLogs {
+			logString(0, "flood")
+		}
+	case "log-long":
+		logString(0, strings.Repeat("x", LongLog))
+		hostLog(0, 0, 100<<20) // more than its memory holds
 	case "sandbox":
 		b, _ := json.Marshal(snoop())
 		msg = string(b)
 	}
 	out(n, msg)
+	if conf.Mode == "escape" {
+		logString(0, "log "+escapes)
+		reason = "reject " + escapes
+		rowErr = [3]uint32{0, uint32(uintptr(unsafe.Pointer(unsafe.StringData(reason)))), uint32(len(reason))}
+		result[8], result[9] = 1, addr(&rowErr[0])
+	}
 	if !conf.Always && firstValue(uint32(p)) != "boom" {
 		return int32(addr(&result[0]))
 	}
@@ -152,6 +184,9 @@ func process(p int32) int32 {
 		for {
 			sink++
 		}
+	case "escape":
+		os.Stderr.WriteString("stderr " + escapes + "\n")
+		panic("panic " + escapes)
 	case "bomb":
 		for {
 			hoard = append(hoard, make([]byte, 16<<20))
