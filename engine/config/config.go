@@ -1,8 +1,6 @@
 package config
 
 import (
-	"errors"
-	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -31,6 +29,16 @@ type Options struct {
 	Logger *slog.Logger
 	// Mem is the allocator for the pipeline and its steps; default memory.DefaultAllocator.
 	Mem memory.Allocator
+	// MaxFileSize is the largest pipeline file Load and Parse accept, in
+	// bytes; default DefaultMaxFileSize.
+	MaxFileSize int64
+}
+
+func (o Options) maxFileSize() int64 {
+	if o.MaxFileSize > 0 {
+		return o.MaxFileSize
+	}
+	return DefaultMaxFileSize
 }
 
 func (o Options) env() *engine.Environment {
@@ -137,15 +145,11 @@ func invalid(errs spec.Errors) error {
 }
 
 // Load reads the pipeline file at path, parses it and builds the pipeline.
+// A file over Options.MaxFileSize is refused before it is read.
 func Load(path string, opts Options) (*engine.Pipeline, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		msg := err.Error()
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			msg = pe.Err.Error() // the path is already the message's prefix
-		}
-		return nil, invalid(spec.Errors{{File: path, Msg: msg}})
+	data, rerr := readFile(path, opts.maxFileSize())
+	if rerr != nil {
+		return nil, invalid(spec.Errors{rerr})
 	}
 	f, err := Parse(data, path, opts)
 	if err != nil {
@@ -155,11 +159,19 @@ func Load(path string, opts Options) (*engine.Pipeline, error) {
 }
 
 // Parse checks a pipeline file held in data; file names it in messages.
-// It reports every problem at once in an *Error.
+// It reports every problem at once in an *Error. Data over
+// Options.MaxFileSize, or whose aliases would expand past
+// MaxAliasExpansion values, is refused before it is looked at further.
 func Parse(data []byte, file string, opts Options) (*File, error) {
+	if limit := opts.maxFileSize(); int64(len(data)) > limit {
+		return nil, invalid(spec.Errors{tooLarge(file, int64(len(data)), limit)})
+	}
 	root, errs := decodeYAML(data, file)
 	if len(errs) > 0 {
 		return nil, invalid(errs)
+	}
+	if err := checkAliases(root, file); err != nil {
+		return nil, invalid(spec.Errors{err})
 	}
 	fromSet, serrs := applySets(root, opts.Set)
 	errs = append(errs, serrs...)

@@ -46,6 +46,15 @@
 // themselves: the shell has already expanded them, so a `$` typed on the
 // command line stays a `$`.
 //
+// # Limits
+//
+// A pipeline file is configuration, not data: [Load] and [Parse] refuse
+// one over [DefaultMaxFileSize] (4 MiB; Options.MaxFileSize changes it)
+// before parsing it, and Load reads at most one byte past the limit, so a
+// pipe cannot feed it without end. YAML aliases may add at most
+// [MaxAliasExpansion] values to what the file writes out, which refuses a
+// "billion laughs" of nested anchors in time linear in the file.
+//
 // # Errors
 //
 // Every configuration problem comes back as one [*Error] listing each

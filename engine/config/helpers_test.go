@@ -42,7 +42,9 @@ func testEnv(t testing.TB) *engine.Environment {
 		func(c *spec.Parsed, b engine.Build) (engine.Stage, error) { return &nopStage{}, nil }))
 	must(env.RegisterStage(spec.New("rename").Field(spec.Map("columns")),
 		func(c *spec.Parsed, b engine.Build) (engine.Stage, error) { return &nopStage{}, nil }))
-	must(env.RegisterStage(spec.New("wasm").Field(spec.String("module")).Scalar("module"),
+	// config is decoded whole, as the real wasm stage's is: what an
+	// alias bomb would be expanded into.
+	must(env.RegisterStage(spec.New("wasm").Field(spec.String("module"), spec.Any("config").Optional()).Scalar("module"),
 		func(c *spec.Parsed, b engine.Build) (engine.Stage, error) { return &nopStage{}, nil }))
 	// broken fails in its constructor: with a positioned error when told
 	// which field is wrong, with a plain one otherwise.

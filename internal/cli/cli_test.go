@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -86,6 +87,24 @@ weave: ` + path + `:6:21: sinks[0].collect.fail: expected true or false, got "ma
 	r := run(t, cli.Options{}, "run", path+".missing")
 	if r.code != 2 || !strings.Contains(r.stderr, "no such file or directory") {
 		t.Errorf("missing file: exit %d, %s", r.code, r.stderr)
+	}
+}
+
+// TestFileTooLarge checks how an oversized pipeline file is reported: a
+// configuration error (exit 2) on one line naming the file, its size, the
+// limit and what to do instead, before anything is parsed or run.
+func TestFileTooLarge(t *testing.T) {
+	text := "source: {counter: {}}\nsinks: [collect]\n#" + strings.Repeat("x", 5<<20)
+	path := writeFile(t, "big.yaml", text)
+	for _, cmd := range []string{"run", "validate"} {
+		t.Run(cmd, func(t *testing.T) {
+			r := run(t, cli.Options{}, cmd, path)
+			want := "weave: " + path + ": pipeline file is 5.0 MiB (" + strconv.Itoa(len(text)) + " bytes), over the 4MiB limit for pipeline files: " +
+				"put inline data (memory rows, long lists) in a data file and read it with a file source\n"
+			if r.code != 2 || r.stderr != want {
+				t.Errorf("exit code %d, want 2; stderr:\n%s\nwant:\n%s", r.code, r.stderr, want)
+			}
+		})
 	}
 }
 
