@@ -21,6 +21,8 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add([]byte("source: &a {generate: *a}\nsinks: [*a]"))
 	f.Add([]byte("source: {file: ${X:-$${Y}}}\nsinks: [discard]"))
+	f.Add([]byte("source: {file: ${NOPE:-${X:-${Y:-d}}}}\nsinks: [discard]"))
+	f.Add([]byte(laughs(9)))
 	env := testEnv(f)
 	opts := config.Options{Env: env, Lookup: testLookup, Set: []string{"batch.rows=7"}}
 	f.Fuzz(func(t *testing.T, data []byte) {

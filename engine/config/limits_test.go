@@ -59,7 +59,15 @@ func TestFileSizeLimit(t *testing.T) {
 				t.Fatal(err)
 			}
 			opts := config.Options{Env: env, MaxFileSize: tt.limit}
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
 			_, lerr := config.Load(path, opts)
+			runtime.ReadMemStats(&after)
+			// A file over the limit is refused by its size, not read:
+			// the refusal allocates a few hundred bytes, whatever the file.
+			if allocated := after.TotalAlloc - before.TotalAlloc; tt.err != "" && allocated > 64<<10 {
+				t.Errorf("Load allocated %d bytes refusing a %d-byte file: it read the file", allocated, len(tt.data))
+			}
 			_, perr := config.Parse(tt.data, path, opts)
 			for what, err := range map[string]error{"Load": lerr, "Parse": perr} {
 				switch {
