@@ -29,6 +29,22 @@ func positive(v any) error {
 	return nil
 }
 
+// MaxWorkers bounds a stage's workers. Each worker is a goroutine with a
+// batch in flight and, for a Wasm stage, an instance with up to
+// memory_limit of memory, so 256 is already far more than the CPU-bound
+// stages we ship can use on any machine; a fixed bound, not one scaled by
+// GOMAXPROCS, keeps `weave validate` giving the same answer on a laptop
+// and on the server that runs the file. (Unbounded, workers: 100000000
+// spawned goroutines until memory ran out.)
+const MaxWorkers = 256
+
+func workersInRange(v any) error {
+	if n, _ := v.(int); n < 1 || n > MaxWorkers {
+		return fmt.Errorf("must be between 1 and %d, got %d", MaxWorkers, n)
+	}
+	return nil
+}
+
 func nonEmpty(v any) error {
 	if s, _ := v.(string); strings.TrimSpace(s) == "" {
 		return errors.New("must not be empty")
@@ -64,7 +80,7 @@ var stepKeys = map[string]*spec.Spec{
 	),
 	keyStages: spec.New("stage").Field(
 		spec.String("name").Optional().Validate(nonEmpty),
-		spec.Int("workers").Default(1).Validate(positive),
+		spec.Int("workers").Default(1).Validate(workersInRange),
 		spec.Bool("unordered").Default(false),
 		policyField(),
 	),
