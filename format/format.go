@@ -22,6 +22,18 @@ var ErrUnknownFormat = errors.New("unknown format")
 // ErrMalformed is wrapped by every error caused by bytes that do not follow the format.
 var ErrMalformed = errors.New("malformed input")
 
+// ErrRecordTooLarge is wrapped by the row error of a text record longer than
+// ReadOptions.MaxRecordBytes. The reader skips such a record without holding
+// it, so one endless line cannot take the process's memory.
+var ErrRecordTooLarge = errors.New("record too large")
+
+// DefaultMaxRecordBytes is the record limit of the text readers when
+// ReadOptions.MaxRecordBytes is 0. 64 MiB is far above any record a CSV or
+// JSON Lines producer writes on purpose (databases cap a JSON document at
+// 16 MiB, message brokers a message at 1 to 100 MiB), yet a reader meeting
+// an endless line holds about twice that at most instead of the whole line.
+const DefaultMaxRecordBytes = 64 << 20
+
 // Input is what a reader reads from. R is always set. RA and Size are set
 // when the input supports random access (a regular file); formats that need
 // random access (Parquet, Arrow IPC file) buffer R in memory when RA is nil.
@@ -45,6 +57,11 @@ type ReadOptions struct {
 	InferRows int
 	// Workers is how many goroutines may decode in parallel (default GOMAXPROCS).
 	Workers int
+	// MaxRecordBytes bounds one record of a text format (a line; in CSV a
+	// record whose quoted fields span lines), not counting its line end.
+	// A longer record is skipped to its end and returned as a RowError
+	// wrapping ErrRecordTooLarge. 0 means DefaultMaxRecordBytes.
+	MaxRecordBytes int
 	// CSV only.
 	Delimiter  rune     // default ','
 	NoHeader   bool     // the first line is data; columns are named f0, f1, ...

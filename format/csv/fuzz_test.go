@@ -2,6 +2,7 @@ package csv
 
 import (
 	"bytes"
+	"errors"
 	"testing"
 
 	"github.com/apache/arrow/go/v15/arrow/memory"
@@ -14,10 +15,17 @@ import (
 // rowEnd's memchr jumps: a quote opens a quoted field only at the start of a
 // field, and blank rows count only when there is one column. It returns the
 // number of data rows (after a header unless noHeader) of a table of ncols
-// columns.
-func refRows(in []byte, delim byte, noHeader bool, ncols int) (rows int) {
+// columns, and how many of them are longer than limit bytes without their
+// line end (0: no limit); those count as rows whatever their fields.
+func refRows(in []byte, delim byte, noHeader bool, ncols, limit int) (rows, tooLong int) {
 	in = bytes.TrimPrefix(in, []byte("\xEF\xBB\xBF"))
-	var counts []int // fields per row; 0 = blank
+	var counts []int // fields per row; 0 = blank, -1 = too long
+	// long says whether a row ended by a newline is over the limit; a
+	// "\r" before the newline is part of the line end.
+	long := func(row []byte) bool {
+		row = bytes.TrimSuffix(row, []byte("\r"))
+		return limit > 0 && len(row) > limit
+	}
 	const (
 		fieldStart = iota
 		unquoted
@@ -37,7 +45,9 @@ func refRows(in []byte, delim byte, noHeader bool, ncols int) (rows int) {
 				fields++
 				state = fieldStart
 			case c == '\n':
-				if blank(in[rowStart:i]) {
+				if long(in[rowStart:i]) {
+					counts = append(counts, -1)
+				} else if blank(in[rowStart:i]) {
 					counts = append(counts, 0)
 				} else {
 					counts = append(counts, fields)
@@ -60,7 +70,9 @@ func refRows(in []byte, delim byte, noHeader bool, ncols int) (rows int) {
 		}
 	}
 	if rowStart < len(in) {
-		if blank(in[rowStart:]) {
+		if limit > 0 && len(in)-rowStart > limit {
+			counts = append(counts, -1)
+		} else if blank(in[rowStart:]) {
 			counts = append(counts, 0)
 		} else {
 			counts = append(counts, fields)
@@ -70,11 +82,14 @@ func refRows(in []byte, delim byte, noHeader bool, ncols int) (rows int) {
 		counts = counts[1:]
 	}
 	for _, n := range counts {
-		if n > 0 || ncols == 1 {
+		if n < 0 {
+			tooLong++
+		}
+		if n != 0 || ncols == 1 {
 			rows++
 		}
 	}
-	return rows
+	return rows, tooLong
 }
 
 func FuzzReadCSV(f *testing.F) {
@@ -94,14 +109,19 @@ func FuzzReadCSV(f *testing.F) {
 		",0\n\r", // a last row of just "\r" is blank (found by fuzzing)
 	}
 	for _, s := range seeds {
-		f.Add([]byte(s), false, uint8(3))
+		f.Add([]byte(s), false, uint8(3), uint8(0))
 	}
-	f.Add([]byte("1,2\n3,4\n"), true, uint8(1))
-	f.Add([]byte("\n\"\n1,2\n"), true, uint8(1))
-	f.Fuzz(func(t *testing.T, in []byte, noHeader bool, batch uint8) {
+	f.Add([]byte("1,2\n3,4\n"), true, uint8(1), uint8(0))
+	f.Add([]byte("\n\"\n1,2\n"), true, uint8(1), uint8(0))
+	// Records over a small limit, in quotes and across lines.
+	f.Add([]byte("a,b\n1,2\n\"x\ny\nz\",3\n4,5\n123456789\n"), false, uint8(2), uint8(5))
+	f.Add([]byte("a\n\"unterminated\n1\n"), false, uint8(1), uint8(4))
+	f.Add([]byte("a,b\r\n1,\"\"\"\"\"\r\n1,2\r\n"), false, uint8(1), uint8(4))
+	f.Fuzz(func(t *testing.T, in []byte, noHeader bool, batch, limit uint8) {
 		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 		defer mem.AssertSize(t, 0)
-		opts := format.ReadOptions{NoHeader: noHeader, BatchRows: int(batch%8) + 1, Workers: 2}
+		// limit 0 is the default, far above any fuzz input.
+		opts := format.ReadOptions{NoHeader: noHeader, BatchRows: int(batch%8) + 1, Workers: 2, MaxRecordBytes: int(limit)}
 		s, rows, rej, err := formattest.ReadAll(t, csvFormat, mem, bytes.NewReader(in), opts)
 		if err != nil {
 			// Only a broken header may fail the whole input.
@@ -110,9 +130,18 @@ func FuzzReadCSV(f *testing.F) {
 			}
 			t.Fatalf("error on headerless input: %v", err)
 		}
-		want := refRows(in, ',', noHeader, s.NumFields())
+		want, wantLong := refRows(in, ',', noHeader, s.NumFields(), int(limit))
 		if got := len(rows) + len(rej); got != want {
 			t.Fatalf("%d rows + %d rejects = %d, reference counts %d rows (%d columns) in %q", len(rows), len(rej), got, want, s.NumFields(), in)
+		}
+		long := 0
+		for _, e := range rej {
+			if errors.Is(e.Err, format.ErrRecordTooLarge) {
+				long++
+			}
+		}
+		if long != wantLong {
+			t.Fatalf("%d records too large, reference counts %d over %d bytes in %q (%v)", long, wantLong, limit, in, rej)
 		}
 		last := int64(0)
 		for _, e := range rej {

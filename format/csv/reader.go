@@ -25,7 +25,7 @@ func NewReader(in format.Input, opts format.ReadOptions) (format.Reader, error) 
 	}
 	nullEmpty, nullOther := nullSet(opts.NullValues)
 
-	p := rowcodec.NewPipeline(in.R, name, splitter(delim), opts.BatchRows)
+	p := rowcodec.NewPipeline(in.R, name, rowcodec.Records{Split: splitter(delim), Skip: skipper(delim)}, opts)
 	p.SkipBOM()
 	var header []string
 	if !opts.NoHeader {

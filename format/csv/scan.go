@@ -91,6 +91,57 @@ func rowEnd(buf []byte, pos int, delim byte, atEOF bool) (next, lines int, st ro
 	}
 }
 
+// States of skipper between pieces of a record.
+const (
+	skipFieldStart uint8 = iota // at a field's first byte
+	skipUnquoted                // in an unquoted field, or after a quoted one closed
+	skipQuoted                  // inside a quoted field
+	skipQuote                   // just after a quote inside a quoted field
+)
+
+// skipper returns the pipeline's finder of the end of a record over the
+// size limit. It follows rowEnd's rules byte stream by byte stream, as the
+// record is never whole in memory: a newline inside quotes does not end it.
+func skipper(delim byte) rowcodec.SkipFunc {
+	return func(b []byte, st *uint8) (int, int, bool) {
+		i, lines := 0, 0
+		for i < len(b) {
+			switch *st {
+			case skipQuoted:
+				j := bytes.IndexByte(b[i:], '"')
+				if j < 0 {
+					return len(b), lines + rowcodec.CountNL(b[i:]), false
+				}
+				lines += rowcodec.CountNL(b[i : i+j])
+				i += j + 1
+				*st = skipQuote
+			case skipQuote, skipFieldStart:
+				// A quote here doubles a quote or opens a quoted field;
+				// anything else is unquoted text, looked at next.
+				if b[i] == '"' {
+					i++
+					*st = skipQuoted
+				} else {
+					*st = skipUnquoted
+				}
+			default:
+				i = nextSpecial(b, i, delim)
+				switch {
+				case i == len(b):
+				case b[i] == '\n':
+					return i + 1, lines + 1, true
+				case b[i] == '"':
+					i++ // a literal quote
+				default:
+					i++
+					*st = skipFieldStart
+				}
+			}
+		}
+		return len(b), lines, false
+	}
+}
+
 var errUnterminated = errors.New("quoted field is not closed before the end of the input")
 
 // nextField returns the field at row[i:]: its value (unquoted, with doubled

@@ -16,6 +16,15 @@ func splitLines(buf []byte, pos int) (int, int, bool) {
 	return pos + nl + 1, 1, true
 }
 
+// skipLine finds the end of a line over the size limit, piece by piece.
+func skipLine(b []byte, _ *uint8) (int, int, bool) {
+	nl := bytes.IndexByte(b, '\n')
+	if nl < 0 {
+		return len(b), 0, false
+	}
+	return nl + 1, 1, true
+}
+
 // maxDepth bounds recursion on nesting the schema does not describe
 // (skipped values, inference), so hostile input cannot exhaust the stack.
 const maxDepth = 512

@@ -26,11 +26,37 @@ const (
 // ok is false when buf ends before the row does.
 type SplitFunc func(buf []byte, pos int) (next, lines int, ok bool)
 
+// SkipFunc finds the end of a record too long to keep, fed its bytes piece
+// by piece as they are read and dropped: end is the offset in b just past
+// the record's terminating newline (done) or len(b) (not done), and lines
+// counts the newlines in b[:end]. state is zero at the record's first byte
+// and carries what the format needs between pieces (CSV: inside quotes).
+type SkipFunc func(b []byte, state *uint8) (end, lines int, done bool)
+
+// Records is how a format cuts its input into records: Split on buffered
+// bytes for every row, Skip for the rare record over the size limit.
+type Records struct {
+	Split SplitFunc
+	Skip  SkipFunc
+}
+
+// rowState is what row found at a position.
+type rowState uint8
+
+const (
+	rowNone    rowState = iota // no row starts here (end of input or read error)
+	rowOK                      // a row within the limit
+	rowTooLong                 // a row over the limit, skipped when row was asked to
+)
+
 // Chunk is a run of whole rows for one worker to decode into one batch.
 type Chunk struct {
 	Data []byte
 	Line int64   // 1-based line number of Data[0]
 	buf  *[]byte // backing array, returned to the pool after decoding
+	// pre are records over the limit skipped just before Data; their row
+	// errors go first in the chunk's rejects, keeping input order.
+	pre []format.RowError
 }
 
 type result struct {
@@ -57,6 +83,8 @@ type Pipeline struct {
 	r     io.Reader
 	name  string
 	split SplitFunc
+	skip  SkipFunc
+	limit int // longest record kept, in bytes without its line end
 
 	buf     []byte
 	bufp    *[]byte
@@ -76,10 +104,14 @@ type Pipeline struct {
 	free chan *[]byte
 }
 
-// NewPipeline reads r, cutting rows with split; name is the file name for
-// errors.
-func NewPipeline(r io.Reader, name string, split SplitFunc, batchRows int) *Pipeline {
-	p := &Pipeline{r: r, name: name, split: split, batchRows: batchRows, line: 1, free: make(chan *[]byte, 16)}
+// NewPipeline reads r, cutting rows with rec; name is the file name for
+// errors. opts has its defaults filled in (ReadDefaults): the pipeline uses
+// BatchRows and MaxRecordBytes.
+func NewPipeline(r io.Reader, name string, rec Records, opts format.ReadOptions) *Pipeline {
+	p := &Pipeline{
+		r: r, name: name, split: rec.Split, skip: rec.Skip, limit: opts.MaxRecordBytes,
+		batchRows: opts.BatchRows, line: 1, free: make(chan *[]byte, 16),
+	}
 	p.bufp = p.getBuf(minRead)
 	p.buf = (*p.bufp)[:0]
 	return p
@@ -109,13 +141,19 @@ func (p *Pipeline) putBuf(bp *[]byte) {
 // amortised linear time to find. It fills the buffer completely (or hits
 // EOF): splitting rescans the partial row after every read, and filling
 // keeps that rescan rare even when the reader returns small pieces (gzip).
-func (p *Pipeline) read() {
+// pos is where the unfinished row starts: the buffer grows to hold at most
+// the limit past it (plus one read), not twice the limit, so a record over
+// the limit costs about one limit of memory to detect.
+func (p *Pipeline) read(pos int) {
 	if p.eof || p.readErr != nil {
 		return
 	}
 	rest := len(p.buf) - p.pos0
 	if cap(p.buf)-len(p.buf) < minRead/2 || p.pos0 > 0 {
 		need := max(2*rest, minRead)
+		if bound := pos - p.pos0 + p.limit + 2 + minRead; need > bound {
+			need = max(bound, rest+minRead)
+		}
 		if cap(p.buf) >= need && p.pos0 > 0 {
 			copy(p.buf, p.buf[p.pos0:])
 			p.buf = p.buf[:rest]
@@ -141,26 +179,76 @@ func (p *Pipeline) read() {
 // row returns the end of the row starting at pos, reading more input as
 // needed; pos may move when the buffer is reallocated, so it is returned
 // too. At EOF a last row without a newline (or with an unterminated quote)
-// runs to the end of the input. ok is false when no row starts at pos.
-func (p *Pipeline) row(pos int) (start, next, lines int, ok bool) {
+// runs to the end of the input.
+//
+// A row longer than the limit is rowTooLong. Found complete in the buffer,
+// next is its end; otherwise, with skip set, it is read to its end without
+// being kept (the bytes between start and next are then only its tail),
+// and without skip row returns at once (a sample stops before it).
+func (p *Pipeline) row(pos int, skip bool) (start, next, lines int, st rowState) {
 	for {
 		next, lines, ok := p.split(p.buf, pos)
 		if ok {
-			return pos, next, lines, true
+			if next-pos > p.limit && len(TrimEOL(p.buf[pos:next])) > p.limit {
+				return pos, next, lines, rowTooLong
+			}
+			return pos, next, lines, rowOK
+		}
+		// A "\r" at the end may belong to the line end, hence the +1.
+		if len(p.buf)-pos > p.limit+1 {
+			if !skip {
+				return pos, pos, 0, rowTooLong
+			}
+			pos, next, lines = p.skipRecord(pos)
+			return pos, next, lines, rowTooLong
 		}
 		if p.readErr != nil {
-			return pos, pos, 0, false
+			return pos, pos, 0, rowNone
 		}
 		if p.eof {
-			if pos < len(p.buf) {
-				return pos, len(p.buf), 1 + CountNL(p.buf[pos:]), true
+			if pos == len(p.buf) {
+				return pos, pos, 0, rowNone
 			}
-			return pos, pos, 0, false
+			if len(p.buf)-pos > p.limit {
+				return pos, len(p.buf), 1 + CountNL(p.buf[pos:]), rowTooLong
+			}
+			return pos, len(p.buf), 1 + CountNL(p.buf[pos:]), rowOK
 		}
 		rel := pos - p.pos0
-		p.read()
+		p.read(pos)
 		pos = p.pos0 + rel
 	}
+}
+
+// skipRecord reads the record at pos to its end, dropping each piece once
+// Skip has seen it, so memory stays at the buffer's size however long the
+// record is (a 10 GiB line, or a CSV quote that never closes: then the
+// record runs to the end of the input, as it would within the limit).
+func (p *Pipeline) skipRecord(pos int) (start, next, lines int) {
+	var state uint8
+	for {
+		end, n, done := p.skip(p.buf[pos:], &state)
+		lines += n
+		if done {
+			return pos, pos + end, lines
+		}
+		p.buf = p.buf[:pos]
+		if p.readErr != nil {
+			return pos, pos, lines
+		}
+		if p.eof {
+			return pos, pos, lines + 1
+		}
+		rel := pos - p.pos0
+		p.read(pos)
+		pos = p.pos0 + rel
+	}
+}
+
+// tooLong is the row error of a record over the limit starting at line.
+func (p *Pipeline) tooLong(line int64) format.RowError {
+	return format.RowError{File: p.name, Line: line, Err: fmt.Errorf(
+		"%w: longer than the limit of %d bytes (max_record_bytes); skipped to its end", format.ErrRecordTooLarge, p.limit)}
 }
 
 // CountNL counts the newlines in b.
@@ -177,7 +265,7 @@ func CountNL(b []byte) int {
 // SkipBOM drops a UTF-8 byte order mark at the very start of the input.
 func (p *Pipeline) SkipBOM() {
 	for len(p.buf)-p.pos0 < 3 && !p.eof && p.readErr == nil {
-		p.read()
+		p.read(p.pos0)
 	}
 	if b := p.buf[p.pos0:]; len(b) >= 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF {
 		p.pos0 += 3
@@ -185,11 +273,16 @@ func (p *Pipeline) SkipBOM() {
 }
 
 // Take consumes one row (the header) and returns its bytes without the
-// newline; ok is false at the end of the input.
+// newline; ok is false at the end of the input. A header over the limit is
+// an error: without it no row can be read.
 func (p *Pipeline) Take() (row []byte, line int64, ok bool, err error) {
-	start, next, lines, ok := p.row(p.pos0)
-	if !ok {
+	start, next, lines, st := p.row(p.pos0, false)
+	switch st {
+	case rowNone:
 		return nil, 0, false, p.readErr
+	case rowTooLong:
+		return nil, 0, false, fmt.Errorf("%s:%d: header: %w: longer than the limit of %d bytes (max_record_bytes)",
+			p.name, p.line, format.ErrRecordTooLarge, p.limit)
 	}
 	row = TrimEOL(p.buf[start:next])
 	line = p.line
@@ -198,12 +291,15 @@ func (p *Pipeline) Take() (row []byte, line int64, ok bool, err error) {
 	return row, line, true, nil
 }
 
-// Peek returns the next n rows without consuming them (the inference sample).
+// Peek returns the next n rows without consuming them (the inference
+// sample). The sample ends before a row over the limit, which splitLoop
+// then skips and reports.
 func (p *Pipeline) Peek(n int) ([]byte, error) {
 	pos := p.pos0
 	for i := 0; i < n; i++ {
-		_, next, _, ok := p.row(pos)
-		if !ok {
+		start, next, _, st := p.row(pos, false)
+		if st != rowOK {
+			pos = start // reading on may have moved the buffer
 			break
 		}
 		pos = next
@@ -242,6 +338,9 @@ func (p *Pipeline) Start(workers int, newDecoder func() ChunkDecoder) {
 				default:
 				}
 				rec, rej, err := d.Decode(j.c)
+				if len(j.c.pre) > 0 {
+					rej = append(j.c.pre, rej...)
+				}
 				p.putBuf(j.c.buf)
 				j.out <- result{rec: rec, rejects: rej, err: err}
 			}
@@ -256,23 +355,52 @@ func (p *Pipeline) Start(workers int, newDecoder func() ChunkDecoder) {
 	}()
 }
 
-// splitLoop cuts chunks of up to batchRows rows and queues them.
+// splitLoop cuts chunks of up to batchRows rows and queues them. A row over
+// the limit ends its chunk and opens the next one as a reject (Chunk.pre),
+// so chunks stay contiguous bytes with exact line numbers.
 func (p *Pipeline) splitLoop(jobs chan<- job) {
+	var carry []format.RowError // the too-long row that ended the last chunk
 	for {
+		pre := carry
+		carry = nil
 		pos, rows, lines := p.pos0, 0, 0
-		for rows < p.batchRows && pos-p.pos0 < maxChunkSize {
-			_, next, n, ok := p.row(pos)
-			if !ok {
+		cut, cutLines := -1, 0 // end and lines of a too-long row after the chunk
+		for rows+len(pre) < p.batchRows && pos-p.pos0 < maxChunkSize {
+			start, next, n, st := p.row(pos, true)
+			if st == rowNone {
+				break
+			}
+			if st == rowTooLong {
+				// Reading on moved the buffer when rows were taken from its
+				// front (the header): the chunk ends at start, not pos.
+				pos = start
+				rej := p.tooLong(p.line + int64(lines))
+				if rows == 0 {
+					pre = append(pre, rej)
+					p.pos0, pos, p.line = next, next, p.line+int64(n)
+					continue
+				}
+				carry, cut, cutLines = []format.RowError{rej}, next, n
 				break
 			}
 			pos, rows, lines = next, rows+1, lines+n
 		}
-		if rows > 0 {
-			c := &Chunk{Data: p.buf[p.pos0:pos], Line: p.line, buf: p.bufp}
+		if rows > 0 || len(pre) > 0 {
+			c := &Chunk{Data: p.buf[p.pos0:pos], Line: p.line, buf: p.bufp, pre: pre}
 			p.line += int64(lines)
-			// The chunk keeps the old buffer; the partial row moves on.
+			if cut >= 0 {
+				pos = cut
+				p.line += int64(cutLines)
+			}
+			// The chunk keeps the old buffer; the partial row moves on. After
+			// a record over the limit the next buffer starts small again:
+			// the big one only held that record.
 			rest := p.buf[pos:]
-			nbp := p.getBuf(max(cap(p.buf), 2*len(rest), minRead))
+			size := cap(p.buf)
+			if len(pre) > 0 || cut >= 0 {
+				size = 0
+			}
+			nbp := p.getBuf(max(size, 2*len(rest), minRead))
 			p.bufp, p.buf, p.pos0 = nbp, append((*nbp)[:0], rest...), 0
 			out := make(chan result, 1)
 			select {

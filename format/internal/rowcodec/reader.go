@@ -35,6 +35,9 @@ func ReadDefaults(in format.Input, opts format.ReadOptions) (string, format.Read
 	if opts.Workers <= 0 {
 		opts.Workers = runtime.GOMAXPROCS(0)
 	}
+	if opts.MaxRecordBytes <= 0 {
+		opts.MaxRecordBytes = format.DefaultMaxRecordBytes
+	}
 	return name, opts
 }
 
