@@ -52,6 +52,12 @@ var sourceSpec = spec.New("file").
 			Validate(positive),
 		spec.Int("workers").Default(0).Advance().
 			Desc("Goroutines decoding in parallel (CSV, JSON Lines); 0 means one per CPU."),
+		spec.Int("max_record_bytes").Default(format.DefaultMaxRecordBytes).Advance().
+			Desc("Longest record of a text format (a line; in CSV a record whose quoted fields span lines), "+
+				"without its line end. A longer one is skipped to its end without being held in memory and "+
+				"rejected with its file and line, like a row that cannot be decoded; reading one costs about "+
+				"this many bytes of memory.").
+			Validate(recordLimit),
 	).
 	Scalar("path").
 	WithExample("A CSV file", `source:
@@ -65,6 +71,17 @@ var sourceSpec = spec.New("file").
     path: "-"
     format: csv
     csv: {delimiter: ";", null_values: ["", "NA"]}`)
+
+// maxRecordLimit keeps a record's strings within Arrow's 32-bit offsets
+// with room for the rest of its batch.
+const maxRecordLimit = 1 << 30
+
+func recordLimit(v any) error {
+	if n := v.(int); n < 1 || n > maxRecordLimit {
+		return fmt.Errorf("must be between 1 and %d (1 GiB)", maxRecordLimit)
+	}
+	return nil
+}
 
 func positive(v any) error {
 	if v.(int) < 1 {
@@ -138,6 +155,8 @@ func newSource(conf *spec.Parsed, b engine.Build) (engine.Source, error) {
 		BatchRows: b.BatchRows,
 		InferRows: conf.Int("infer_rows"),
 		Workers:   conf.Int("workers"),
+
+		MaxRecordBytes: conf.Int("max_record_bytes"),
 	}
 	if conf.Given("schema") {
 		if s.opts.Schema, err = arrowtype.Schema(conf.Map("schema")); err != nil {

@@ -1,6 +1,8 @@
 package file
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -16,6 +18,7 @@ import (
 
 	"github.com/dataweaver/dataweaver/connectors/conformance"
 	"github.com/dataweaver/dataweaver/engine"
+	"github.com/dataweaver/dataweaver/format"
 	"github.com/dataweaver/dataweaver/internal/orders"
 )
 
@@ -268,6 +271,34 @@ func TestMalformedRows(t *testing.T) {
 	}
 }
 
+// TestMaxRecordBytes: a line over max_record_bytes in a gzipped file is a
+// row error naming the file, its line and the limit, handled like any bad
+// row; the rows around it arrive.
+func TestMaxRecordBytes(t *testing.T) {
+	mem := conformance.Checked(t)
+	path := filepath.Join(t.TempDir(), "events.jsonl.gz")
+	var z bytes.Buffer
+	w := gzip.NewWriter(&z)
+	fmt.Fprintf(w, "{\"id\":1}\n{\"id\":2,\"pad\":\"%s\"}\n{\"id\":3}\n", strings.Repeat("x", 1<<20))
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, path, z.String())
+	src := mustSource(t, "{path: "+q(path)+", schema: {id: int64}, max_record_bytes: 1000}", conformance.Build(mem, 10, "source"))
+	recs, rejects := readRejects(t, src)
+	defer conformance.Release(recs)
+	if got := ids(t, recs, 0); !equalInts(got, []int64{1, 3}) {
+		t.Errorf("good rows %v, want [1 3]", got)
+	}
+	if len(rejects) != 1 {
+		t.Fatalf("%d rejects, want 1: %v", len(rejects), rejects)
+	}
+	r := rejects[0]
+	if r.File != path || r.Line != 2 || !errors.Is(r.Err, format.ErrRecordTooLarge) || !strings.Contains(r.Err.Error(), "1000 bytes") {
+		t.Errorf("reject: file %q line %d err %v; want %s:2, record too large over 1000 bytes", r.File, r.Line, r.Err, path)
+	}
+}
+
 // TestLaterFileDecodedIntoFirstSchema: with inference, the first file
 // fixes the types; a later file's value that does not fit is a row error
 // naming that file, not a silent type change.
@@ -385,6 +416,8 @@ func TestConfigErrors(t *testing.T) {
 		{`{path: x.csv, csv: {delimiter: "ab"}}`, "must be a single character"},
 		{`{path: x.csv, schema: {a: int65}}`, `did you mean "int64"`},
 		{`{path: x.csv, infer_rows: 0}`, "must be at least 1"},
+		{`{path: x.csv, max_record_bytes: 0}`, "must be between 1 and"},
+		{`{path: x.csv, max_record_bytes: 2147483648}`, "must be between 1 and"},
 		{`{pth: x.csv}`, `did you mean "path"`},
 	}
 	for _, tc := range tests {
