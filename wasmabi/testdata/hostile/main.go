@@ -39,9 +39,10 @@ var (
 )
 
 // escapes is what a terminal would act on: an OSC that sets the window
-// title, a BEL, and a colour change. The "escape" modes put it in every
-// string a guest can hand the host.
-const escapes = "\x1b]0;pwned\x07\x1b[31m"
+// title, a BEL, a colour change, and a C1 CSI (which slog's JSON handler
+// passes through raw). The "escape" modes put it in every string a guest
+// can hand the host.
+const escapes = "\x1b]0;pwned\x07\x1b[31m\u009b1m"
 
 // FloodLogs is how many times the "log-flood" mode logs per batch.
 const FloodLogs = 200_000
