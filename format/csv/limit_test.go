@@ -2,6 +2,7 @@ package csv
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -73,6 +74,23 @@ func TestRecordLimitHeader(t *testing.T) {
 	}
 }
 
+// TestRecordLimitInference: the inference sample ends before a record
+// over the limit. With a header the columns are known (and typed by the
+// rows before it, none here: utf8); without one and no row before it, the
+// reader fails and says how to fix it.
+func TestRecordLimitInference(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	s, rows, rej, err := formattest.ReadAll(t, csvFormat, mem, strings.NewReader("a,b\n1,23456789\n2,3\n"), format.ReadOptions{MaxRecordBytes: 8})
+	if err != nil || formattest.TypesOf(s) != "a:utf8,b:utf8" || !reflect.DeepEqual(rows, []string{`"2"|"3"`}) || len(rej) != 1 {
+		t.Errorf("schema %v, rows %q, rejects %v, err %v; want utf8 columns, row 2,3 and one reject", s, rows, rej, err)
+	}
+	_, _, _, err = formattest.ReadAll(t, csvFormat, mem, strings.NewReader("1,23456789\n2,3\n"), format.ReadOptions{MaxRecordBytes: 8, NoHeader: true})
+	if !errors.Is(err, format.ErrRecordTooLarge) || !strings.Contains(err.Error(), "in.csv:1: ") || !strings.Contains(err.Error(), "declare schema") {
+		t.Errorf("err = %v, want line 1 too large and no row to infer from", err)
+	}
+}
+
 // TestRecordLimitHugeLine streams 200 MB records between two rows with a
 // 4 MiB limit: a plain line, a quoted field of line breaks and a quote that
 // never closes (the rest of the input is then that record). Each is one
@@ -99,4 +117,10 @@ func TestRecordLimitHugeLine(t *testing.T) {
 			formattest.HugeLine(t, csvFormat, tt.head, tt.fill, 200e6, tt.tail, tt.limit, 3, tt.want, tt.maxAlloc)
 		})
 	}
+}
+
+// TestRecordLimitCloseWhileSkipping: closing a reader that is skipping an
+// endless record returns.
+func TestRecordLimitCloseWhileSkipping(t *testing.T) {
+	formattest.CloseWhileSkipping(t, csvFormat, "a\n1\n")
 }

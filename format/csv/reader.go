@@ -78,11 +78,14 @@ func NewReader(in format.Input, opts format.ReadOptions) (format.Reader, error) 
 		if header != nil {
 			ncols = len(header)
 		}
-		sample, err := p.Peek(opts.InferRows)
+		sample, cut, err := p.Peek(opts.InferRows)
 		if err != nil {
 			return nil, err
 		}
 		types := infer(sample, delim, ncols, nullOther)
+		if len(types) == 0 && cut != nil {
+			return nil, p.NoSample(cut)
+		}
 		fields := make([]arrow.Field, len(types))
 		slotOf = make([]int, len(types))
 		for i, t := range types {

@@ -1,10 +1,13 @@
 package jsonl
 
 import (
+	"errors"
+	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/memory"
 
 	"github.com/dataweaver/dataweaver/format"
 	"github.com/dataweaver/dataweaver/format/internal/formattest"
@@ -49,6 +52,24 @@ func TestRecordLimit(t *testing.T) {
 	formattest.RecordLimit(t, jsonlFormat, schema, tests)
 }
 
+// TestRecordLimitInference: the inference sample ends before a line over
+// the limit, as reading past it would read on without bound while the
+// source is only opened. Rows before it are enough; with none, the reader
+// fails and says how to fix it rather than read every row into no columns.
+func TestRecordLimitInference(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	opts := format.ReadOptions{MaxRecordBytes: 11}
+	_, rows, rej, err := formattest.ReadAll(t, jsonlFormat, mem, strings.NewReader("{\"a\":1}\n{\"a\":123456}\n{\"a\":2}\n"), opts)
+	if err != nil || !reflect.DeepEqual(rows, []string{"1", "2"}) || len(rej) != 1 {
+		t.Errorf("rows %q, rejects %v, err %v; want 1 and 2, one reject", rows, rej, err)
+	}
+	_, _, _, err = formattest.ReadAll(t, jsonlFormat, mem, strings.NewReader("\n{\"a\":123456}\n{\"a\":2}\n"), opts)
+	if !errors.Is(err, format.ErrRecordTooLarge) || !strings.Contains(err.Error(), "in.jsonl:2: ") || !strings.Contains(err.Error(), "declare schema") {
+		t.Errorf("err = %v, want line 2 too large and no row to infer from", err)
+	}
+}
+
 // TestRecordLimitHugeLine streams a 200 MB line between two rows with a
 // 4 MiB limit: one reject naming line 2, both rows, and far less allocated
 // than the line (the reader before the limit allocated over 1 GB).
@@ -62,4 +83,10 @@ func TestRecordLimitHugeLine(t *testing.T) {
 // would allocate over 400 MiB.
 func TestRecordLimitDefault(t *testing.T) {
 	formattest.HugeLine(t, jsonlFormat, "{\"a\":1}\n", ' ', 200e6, "\n{\"a\":2}\n", format.DefaultMaxRecordBytes, 2, []string{"1", "2"}, 4*format.DefaultMaxRecordBytes)
+}
+
+// TestRecordLimitCloseWhileSkipping: closing a reader that is skipping an
+// endless record returns.
+func TestRecordLimitCloseWhileSkipping(t *testing.T) {
+	formattest.CloseWhileSkipping(t, jsonlFormat, "{\"a\":1}\n")
 }

@@ -22,11 +22,14 @@ func NewReader(in format.Input, opts format.ReadOptions) (format.Reader, error) 
 	p.SkipBOM()
 	schema := opts.Schema
 	if schema == nil {
-		sample, err := p.Peek(opts.InferRows)
+		sample, cut, err := p.Peek(opts.InferRows)
 		if err != nil {
 			return nil, err
 		}
 		schema = infer(sample)
+		if schema.NumFields() == 0 && cut != nil {
+			return nil, p.NoSample(cut)
+		}
 	}
 	rootType := arrow.StructOf(schema.Fields()...)
 	if _, err := rowcodec.NewColumn("", rootType, true); err != nil {

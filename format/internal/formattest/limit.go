@@ -142,6 +142,23 @@ func HugeLine(t *testing.T, f *format.Format, head string, fill byte, size int64
 	return alloc
 }
 
+// CloseWhileSkipping closes a reader whose input, after head, is one
+// record that never ends: Close must return (a reader that read the record
+// to its end would hang, which go test's -timeout reports) and leave no
+// buffer behind.
+func CloseWhileSkipping(t *testing.T, f *format.Format, head string) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	r, err := f.NewReader(format.Input{R: io.MultiReader(strings.NewReader(head), repeatReader('x')), Name: "in." + f.Name},
+		format.ReadOptions{Mem: mem, MaxRecordBytes: 1 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 type repeatReader byte
 
 func (r repeatReader) Read(b []byte) (int, error) {

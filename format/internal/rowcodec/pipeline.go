@@ -1,6 +1,7 @@
 package rowcodec
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"sync"
@@ -94,6 +95,8 @@ type Pipeline struct {
 	readErr error
 
 	batchRows int
+	wanted    chan struct{} // closed at the first Next
+	wantOnce  sync.Once
 	order     chan chan result
 	done      chan struct{}
 	closeOnce sync.Once
@@ -110,7 +113,7 @@ type Pipeline struct {
 func NewPipeline(r io.Reader, name string, rec Records, opts format.ReadOptions) *Pipeline {
 	p := &Pipeline{
 		r: r, name: name, split: rec.Split, skip: rec.Skip, limit: opts.MaxRecordBytes,
-		batchRows: opts.BatchRows, line: 1, free: make(chan *[]byte, 16),
+		batchRows: opts.BatchRows, line: 1, free: make(chan *[]byte, 16), wanted: make(chan struct{}),
 	}
 	p.bufp = p.getBuf(minRead)
 	p.buf = (*p.bufp)[:0]
@@ -233,6 +236,16 @@ func (p *Pipeline) skipRecord(pos int) (start, next, lines int) {
 			return pos, pos + end, lines
 		}
 		p.buf = p.buf[:pos]
+		// Skipping reads without producing, so nothing else holds it back:
+		// it waits for the first Next (an opened source that is only
+		// validated and closed reads no further) and stops at Close (a
+		// record no one will see may go on for gigabytes, or forever on a
+		// pipe).
+		select {
+		case <-p.wanted:
+		case <-p.done:
+			p.readErr = errStopped
+		}
 		if p.readErr != nil {
 			return pos, pos, lines
 		}
@@ -244,6 +257,9 @@ func (p *Pipeline) skipRecord(pos int) (start, next, lines int) {
 		pos = p.pos0 + rel
 	}
 }
+
+// errStopped ends the splitter of a closed reader; no one reads it.
+var errStopped = errors.New("reader closed")
 
 // tooLong is the row error of a record over the limit starting at line.
 func (p *Pipeline) tooLong(line int64) format.RowError {
@@ -292,19 +308,34 @@ func (p *Pipeline) Take() (row []byte, line int64, ok bool, err error) {
 }
 
 // Peek returns the next n rows without consuming them (the inference
-// sample). The sample ends before a row over the limit, which splitLoop
-// then skips and reports.
-func (p *Pipeline) Peek(n int) ([]byte, error) {
+// sample). The sample ends before a row over the limit (cut), which
+// splitLoop then skips and reports: skipping it here would read on without
+// bound while the source is only being opened (and file's stdin keeps all
+// it reads then, to replay it).
+func (p *Pipeline) Peek(n int) (sample []byte, cut *format.RowError, err error) {
 	pos := p.pos0
 	for i := 0; i < n; i++ {
 		start, next, _, st := p.row(pos, false)
 		if st != rowOK {
 			pos = start // reading on may have moved the buffer
+			if st == rowTooLong {
+				lines := CountNL(p.buf[p.pos0:pos])
+				rej := p.tooLong(p.line + int64(lines))
+				cut = &rej
+			}
 			break
 		}
 		pos = next
 	}
-	return p.buf[p.pos0:pos], p.readErr
+	return p.buf[p.pos0:pos], cut, p.readErr
+}
+
+// NoSample is the error of a reader whose columns are to be inferred when
+// the sample is cut before any row by a record over the limit: reading on
+// without columns would drop every value.
+func (p *Pipeline) NoSample(cut *format.RowError) error {
+	return fmt.Errorf("%s:%d: %w: longer than the limit of %d bytes (max_record_bytes), and no row before it to infer the columns from: declare schema, or raise max_record_bytes",
+		cut.File, cut.Line, format.ErrRecordTooLarge, p.limit)
 }
 
 // TrimEOL drops a trailing "\n" or "\r\n".
@@ -430,6 +461,7 @@ func (p *Pipeline) splitLoop(jobs chan<- job) {
 
 // next returns the next non-empty result in input order.
 func (p *Pipeline) next() (result, bool) {
+	p.wantOnce.Do(func() { close(p.wanted) })
 	for out := range p.order {
 		res := <-out
 		if res.err == nil && res.rec != nil && res.rec.NumRows() == 0 && len(res.rejects) == 0 {
