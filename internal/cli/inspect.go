@@ -18,6 +18,7 @@ import (
 	ucli "github.com/urfave/cli/v2"
 	"gopkg.in/yaml.v3"
 
+	"github.com/dataweaver/dataweaver/internal/guesttext"
 	"github.com/dataweaver/dataweaver/wasmabi"
 )
 
@@ -101,9 +102,9 @@ func inspectModule(ctx context.Context, out io.Writer, path string, wasm []byte,
 	var foreign []string
 	for _, f := range imports {
 		mod, name, _ := f.Import()
-		fmt.Fprintf(tw, "  %s.%s\t%s\n", mod, name, signature(f))
+		fmt.Fprintf(tw, "  %s.%s\t%s\n", guesttext.Escape(mod), guesttext.Escape(name), signature(f))
 		if mod != wasi_snapshot_preview1.ModuleName && !(mod == "dataweaver" && name == "log") {
-			foreign = append(foreign, mod+"."+name)
+			foreign = append(foreign, guesttext.Escape(mod+"."+name))
 		}
 	}
 	exports := compiled.ExportedFunctions()
@@ -114,7 +115,7 @@ func inspectModule(ctx context.Context, out io.Writer, path string, wasm []byte,
 	slices.Sort(names)
 	fmt.Fprintf(tw, "exports: %d functions\n", len(names))
 	for _, n := range names {
-		fmt.Fprintf(tw, "  %s\t%s\n", n, signature(exports[n]))
+		fmt.Fprintf(tw, "  %s\t%s\n", guesttext.Escape(n), signature(exports[n]))
 	}
 	for n, m := range compiled.ExportedMemories() {
 		max := "none"
@@ -152,7 +153,7 @@ func inspectModule(ctx context.Context, out io.Writer, path string, wasm []byte,
 	_, err = rt.NewHostModuleBuilder("dataweaver").NewFunctionBuilder().
 		WithGoModuleFunction(api.GoModuleFunc(func(_ context.Context, m api.Module, stack []uint64) {
 			if msg, ok := m.Memory().Read(uint32(stack[1]), min(uint32(stack[2]), 4096)); ok {
-				fmt.Fprintf(&logs, "level %d: %s\n", int32(stack[0]), msg)
+				fmt.Fprintf(&logs, "level %d: %s\n", int32(stack[0]), guesttext.Escape(string(msg)))
 			}
 		}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, nil).
 		Export("log").Instantiate(ctx)
@@ -227,17 +228,17 @@ func inspectModule(ctx context.Context, out io.Writer, path string, wasm []byte,
 	}
 	fmt.Fprintf(tw, "handshake: config %s, input %s\n", raw, input)
 	if ans.Error != "" {
-		fmt.Fprintf(tw, "  error\t%s\n", ans.Error)
+		fmt.Fprintf(tw, "  error\t%s\n", guesttext.Escape(ans.Error))
 	} else {
-		fmt.Fprintf(tw, "  reads\t%s\n", strings.Join(ans.Reads, ", "))
+		fmt.Fprintf(tw, "  reads\t%s\n", guesttext.Escape(strings.Join(ans.Reads, ", ")))
 		var ws []string
 		for _, w := range ans.Writes {
 			var f inspectField
 			_ = json.Unmarshal(w, &f)
 			ws = append(ws, f.Name+":"+f.Type)
 		}
-		fmt.Fprintf(tw, "  writes\t%s\n", strings.Join(ws, ", "))
-		fmt.Fprintf(tw, "  drops\t%s\n", strings.Join(ans.Drops, ", "))
+		fmt.Fprintf(tw, "  writes\t%s\n", guesttext.Escape(strings.Join(ws, ", ")))
+		fmt.Fprintf(tw, "  drops\t%s\n", guesttext.Escape(strings.Join(ans.Drops, ", ")))
 		fmt.Fprintf(tw, "  filter\t%t\n", ans.Filter)
 	}
 	for _, l := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
@@ -265,14 +266,16 @@ func firstLine(err error) string {
 }
 
 func stderrSuffix(b *bytes.Buffer) string {
-	s := strings.TrimSpace(strings.ToValidUTF8(b.String(), "\uFFFD"))
+	s := strings.TrimSpace(b.String())
 	if i := strings.Index(s, "\n\ngoroutine "); i > 0 {
 		s = s[:i]
 	}
 	if s == "" {
 		return ""
 	}
-	return "; guest stderr: " + s[:min(len(s), 1024)]
+	// Escaped as the host escapes every guest string, so a module cannot
+	// drive the terminal weave inspect prints to.
+	return "; guest stderr: " + guesttext.Escape(s[:min(len(s), 1024)])
 }
 
 // jsonNoEscape marshals v for display: "op": ">=" stays readable.

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/dataweaver/dataweaver/internal/cli"
+	"github.com/dataweaver/dataweaver/wasmabi/wasmtest"
 )
 
 func TestInspect(t *testing.T) {
@@ -57,5 +58,25 @@ func TestInspect(t *testing.T) {
 	r := run(t, cli.Options{}, "inspect", plain)
 	if !strings.Contains(r.stdout, "abi: not a DataWeaver stage: missing dw_abi_version, dw_reserve, dw_bind, dw_process") {
 		t.Errorf("stdout:\n%s", r.stdout)
+	}
+}
+
+// TestInspectEscapesGuestText: a module's bind error with terminal
+// escapes (the hostile guest's bind-escape mode) is printed escaped, as
+// the host escapes every guest string, never raw to the terminal.
+func TestInspectEscapesGuestText(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hostile.wasm")
+	if err := wasmtest.Build("wasmabi/testdata/hostile", path); err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, cli.Options{}, "inspect", path, "--schema", "s:utf8", "--config", `{mode: bind-escape}`)
+	if r.code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", r.code, r.stderr)
+	}
+	if strings.ContainsAny(r.stdout+r.stderr, "\x1b\x07\u009b") {
+		t.Errorf("terminal control characters reached the output:\n%q", r.stdout)
+	}
+	if want := `error  bind \x1b]0;pwned\a\x1b[31m`; !strings.Contains(r.stdout, want) {
+		t.Errorf("output lacks the escaped bind error %q:\n%s", want, r.stdout)
 	}
 }
