@@ -55,8 +55,8 @@ var sourceSpec = spec.New("file").
 		spec.Int("max_record_bytes").Default(format.DefaultMaxRecordBytes).Advance().
 			Desc("Longest record of a text format (a line; in CSV a record whose quoted fields span lines), "+
 				"without its line end. A longer one is skipped to its end without being held in memory and "+
-				"rejected with its file and line, like a row that cannot be decoded; reading one costs about "+
-				"this many bytes of memory.").
+				"rejected with its file and line, like a row that cannot be decoded. Finding that a record is over "+
+				"the limit costs about three times the limit in memory.").
 			Validate(recordLimit),
 	).
 	Scalar("path").
