@@ -144,12 +144,19 @@ func (s *collectSink) Close() error { s.closed = true; return nil }
 
 func (s *collectSink) flushedBatches() int { s.mu.Lock(); defer s.mu.Unlock(); return s.flushed }
 
-// funcStage runs f on every batch; it keeps the input schema.
+// funcStage runs f on every batch; it emits schema, or the input schema
+// when schema is nil.
 type funcStage struct {
-	f func(rec arrow.Record) (arrow.Record, []engine.RowError, error)
+	f      func(rec arrow.Record) (arrow.Record, []engine.RowError, error)
+	schema *arrow.Schema
 }
 
-func (s funcStage) Bind(_ context.Context, in *arrow.Schema) (*arrow.Schema, error) { return in, nil }
+func (s funcStage) Bind(_ context.Context, in *arrow.Schema) (*arrow.Schema, error) {
+	if s.schema != nil {
+		return s.schema, nil
+	}
+	return in, nil
+}
 func (s funcStage) Process(_ context.Context, rec arrow.Record) (arrow.Record, []engine.RowError, error) {
 	return s.f(rec)
 }

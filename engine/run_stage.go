@@ -60,7 +60,13 @@ func recv(in <-chan *envelope, stop <-chan struct{}) (*envelope, bool) {
 // dispatcher enqueues a slot per batch in input order and hands the batch to
 // any free worker; the collector waits on the slots in queue order. The
 // queue's capacity bounds the batches in flight.
-func (r *runner) runStageOrdered(ctx context.Context, i, workers int, in <-chan *envelope, out chan<- *envelope) error {
+func (r *runner) runStageOrdered(ctx context.Context, i, workers int, in <-chan *envelope, out chan<- *envelope) (err error) {
+	// A failed batch cancels the calls still running on the other workers
+	// (a guest call stops at once under a timeout's instrumentation):
+	// otherwise the cleanup below waits for each of them, and a stage of n
+	// looping workers under on_error: fail took n timeouts to fail.
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
 	type job struct {
 		env  *envelope
 		slot chan stageResult
@@ -106,6 +112,9 @@ func (r *runner) runStageOrdered(ctx context.Context, i, workers int, in <-chan 
 	// cleanup can wait on each without blocking forever.
 	var current chan stageResult
 	defer func() {
+		if err != nil {
+			cancel(err)
+		}
 		close(stop)
 		wg.Wait()
 		if current != nil {
@@ -136,6 +145,9 @@ func (r *runner) runStageOrdered(ctx context.Context, i, workers int, in <-chan 
 }
 
 func (r *runner) runStageUnordered(ctx context.Context, i, workers int, in <-chan *envelope, out chan<- *envelope) error {
+	// As in runStageOrdered: the first error stops the other workers' calls.
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
 	stop := make(chan struct{})
 	var once sync.Once
 	var first error
@@ -156,7 +168,7 @@ func (r *runner) runStageUnordered(ctx context.Context, i, workers int, in <-cha
 					env.release()
 				}
 				if err != nil {
-					once.Do(func() { first = err; close(stop) })
+					once.Do(func() { first = err; cancel(err); close(stop) })
 					return
 				}
 			}
