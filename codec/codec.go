@@ -11,6 +11,7 @@ import (
 
 	"github.com/dataweaver/dataweaver/engine"
 	"github.com/dataweaver/dataweaver/engine/spec"
+	"github.com/dataweaver/dataweaver/format"
 )
 
 // ErrConfig is wrapped by every error about a codec's configuration.
@@ -67,6 +68,10 @@ type Config struct {
 	AvroEncoding   string // AvroRaw (default) or AvroSingleObject
 	// Protobuf is the message type, needed both to decode and to encode.
 	Protobuf ProtobufConfig
+	// MaxRecordBytes bounds one message a decoder decodes; a longer one is
+	// a RowError wrapping format.ErrRecordTooLarge whose Raw is its first
+	// RawPrefix bytes. 0 means format.DefaultMaxRecordBytes.
+	MaxRecordBytes int
 }
 
 // Fields declares the codec settings a message connector embeds in its
@@ -110,10 +115,14 @@ func Fields() []*spec.Field {
 	}
 }
 
-// FromConfig reads the settings Fields declared; schema is the connector's
-// parsed Arrow schema, if any.
+// FromConfig reads the settings Fields declared, and max_record_bytes when
+// the connector declares it (MaxRecordBytesField); schema is the
+// connector's parsed Arrow schema, if any.
 func FromConfig(conf *spec.Parsed, schema *arrow.Schema) (Config, error) {
 	c := Config{Name: conf.String("codec"), Schema: schema}
+	if conf.Has("max_record_bytes") {
+		c.MaxRecordBytes = conf.Int("max_record_bytes")
+	}
 	if a := conf.Object("avro"); a != nil {
 		c.AvroSchema, c.AvroSchemaFile, c.AvroEncoding = a.String("schema"), a.String("schema_file"), a.String("encoding")
 		if conf.Given("avro") && c.Name != Avro {
@@ -172,19 +181,32 @@ func (c Config) avroSchemaText() ([]byte, error) {
 
 // NewDecoder returns a decoder whose records are allocated from mem.
 func NewDecoder(c Config, mem memory.Allocator) (Decoder, error) {
+	limit := c.MaxRecordBytes
+	if limit == 0 {
+		limit = format.DefaultMaxRecordBytes
+	}
+	if err := checkRecordLimit(limit); err != nil {
+		return nil, fmt.Errorf("%w: max_record_bytes %w", ErrConfig, err)
+	}
+	var dec Decoder
+	var err error
 	switch c.name() {
 	case JSON:
-		return newJSONDecoder(c.Schema, mem)
+		dec, err = newJSONDecoder(c.Schema, limit, mem)
 	case Avro:
-		text, err := c.avroSchemaText()
-		if err != nil {
-			return nil, err
+		var text []byte
+		if text, err = c.avroSchemaText(); err == nil {
+			dec, err = newAvroDecoder(text, c.AvroEncoding == AvroSingleObject, mem)
 		}
-		return newAvroDecoder(text, c.AvroEncoding == AvroSingleObject, mem)
 	case Protobuf:
-		return newProtoDecoder(&c.Protobuf, mem)
+		dec, err = newProtoDecoder(&c.Protobuf, mem)
+	default:
+		err = fmt.Errorf("%w: unknown codec %q (json, avro, protobuf)", ErrConfig, c.Name)
 	}
-	return nil, fmt.Errorf("%w: unknown codec %q (json, avro, protobuf)", ErrConfig, c.Name)
+	if err != nil {
+		return nil, err
+	}
+	return &limited{Decoder: dec, limit: limit}, nil
 }
 
 // NewEncoder returns an encoder for records of schema.

@@ -31,6 +31,11 @@
 // its bytes, and the connector adds where it came from (subject, sequence)
 // before the engine applies the source's error policy.
 //
+// A message longer than Config.MaxRecordBytes (max_record_bytes, default
+// format.DefaultMaxRecordBytes as for files) is not decoded: its RowError
+// wraps format.ErrRecordTooLarge with the limit, and Raw keeps only its
+// first RawPrefix bytes, so a dead letter of huge messages stays small.
+//
 // # Protobuf without dynamic messages
 //
 // The protobuf codec does not build a dynamicpb message per row: from the

@@ -1,32 +1,36 @@
 package codec
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/memory"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/dataweaver/dataweaver/format"
 )
 
 // FuzzDecode: any message either decodes to one row or is one reject
-// carrying its bytes; never an error, a panic or a leaked buffer.
+// carrying its bytes (their first RawPrefix when over max_record_bytes,
+// which limit sets when not 0); never an error, a panic or a leaked buffer.
 func FuzzDecode(f *testing.F) {
-	f.Add([]byte(`{"id":1,"ts":"2024-01-01T00:00:00Z"}`), false)
-	f.Add([]byte("{\"id\":\n1}"), false)
-	f.Add([]byte{0x02, 0x00, 0x00, 0x02}, true)
-	f.Add([]byte{0x02, 0x02, 0x06, 'a', 'b', 'c', 0x00, 0x02}, true)
-	f.Fuzz(func(t *testing.T, msg []byte, useAvro bool) {
+	f.Add([]byte(`{"id":1,"ts":"2024-01-01T00:00:00Z"}`), false, uint8(0))
+	f.Add([]byte("{\"id\":\n1}"), false, uint8(0))
+	f.Add([]byte{0x02, 0x00, 0x00, 0x02}, true, uint8(0))
+	f.Add([]byte{0x02, 0x02, 0x06, 'a', 'b', 'c', 0x00, 0x02}, true, uint8(0))
+	f.Fuzz(func(t *testing.T, msg []byte, useAvro bool, limit uint8) {
 		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 		defer mem.AssertSize(t, 0)
-		conf := Config{Name: JSON, Schema: testSchema}
+		conf := Config{Name: JSON, Schema: testSchema, MaxRecordBytes: int(limit)}
 		if useAvro {
-			conf = Config{Name: Avro, AvroSchema: testAvsc}
+			conf = Config{Name: Avro, AvroSchema: testAvsc, MaxRecordBytes: int(limit)}
 		}
 		dec, err := NewDecoder(conf, mem)
 		if err != nil {
 			t.Fatal(err)
 		}
-		rec := decodeTwice(t, dec, msg)
+		rec := decodeTwice(t, dec, msg, int(limit))
 		defer rec.Release()
 	})
 }
@@ -40,19 +44,21 @@ func FuzzDecodeProtobuf(f *testing.F) {
 	conf := everythingConf
 	md := descriptorOf(f, conf) // compiles the .proto once, cached in conf
 	for _, text := range everythingMessages {
-		f.Add(wireOf(f, md, text))
+		f.Add(wireOf(f, md, text), uint8(0))
 	}
-	f.Add([]byte{0xa8, 0x01, 0x05, 0xa8, 0x01, 0x06})                  // unpacked repeated
-	f.Add([]byte{0xc2, 0x01, 0x03, 0x0a, 0x01, 'k', 0xc2, 0x01, 0x00}) // map entries, one empty
-	f.Add([]byte{0xa2, 0x01, 0x02, 0x0a, 0x00, 0xa2, 0x01, 0x02, 0x12, 0x00})
-	f.Fuzz(func(t *testing.T, msg []byte) {
+	f.Add([]byte{0xa8, 0x01, 0x05, 0xa8, 0x01, 0x06}, uint8(0))                  // unpacked repeated
+	f.Add([]byte{0xc2, 0x01, 0x03, 0x0a, 0x01, 'k', 0xc2, 0x01, 0x00}, uint8(0)) // map entries, one empty
+	f.Add([]byte{0xa2, 0x01, 0x02, 0x0a, 0x00, 0xa2, 0x01, 0x02, 0x12, 0x00}, uint8(0))
+	f.Fuzz(func(t *testing.T, msg []byte, limit uint8) {
 		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 		defer mem.AssertSize(t, 0)
-		dec, err := NewDecoder(conf, mem)
+		c := conf
+		c.MaxRecordBytes = int(limit)
+		dec, err := NewDecoder(c, mem)
 		if err != nil {
 			t.Fatal(err)
 		}
-		rec := decodeTwice(t, dec, msg)
+		rec := decodeTwice(t, dec, msg, int(limit))
 		defer rec.Release()
 		if rec.NumRows() != 2 {
 			return
@@ -86,10 +92,11 @@ func FuzzDecodeProtobuf(f *testing.F) {
 
 // decodeTwice decodes msg twice in one batch and checks what every codec
 // promises for any bytes: each copy is a row or a reject carrying them,
-// never an error. On a failure it releases the record first, so the
+// never an error; over limit (when not 0) a too-large reject carrying
+// their first RawPrefix. On a failure it releases the record first, so the
 // checked allocator reports the failure rather than a leak as well; else
 // the caller releases it.
-func decodeTwice(t *testing.T, dec Decoder, msg []byte) arrow.Record {
+func decodeTwice(t *testing.T, dec Decoder, msg []byte, limit int) arrow.Record {
 	t.Helper()
 	rec, rej, err := dec.Decode([][]byte{msg, msg})
 	if err != nil {
@@ -99,10 +106,19 @@ func decodeTwice(t *testing.T, dec Decoder, msg []byte) arrow.Record {
 		rec.Release()
 		t.Fatalf("%d rows and %d rejects for 2 messages", n, len(rej))
 	}
+	over := limit > 0 && len(msg) > limit
+	if over && len(rej) != 2 {
+		rec.Release()
+		t.Fatalf("%d rejects for 2 messages over the limit of %d bytes", len(rej), limit)
+	}
 	for _, r := range rej {
-		if string(r.Raw) != string(msg) {
+		want := msg
+		if over {
+			want = msg[:min(len(msg), RawPrefix)]
+		}
+		if over != errors.Is(r.Err, format.ErrRecordTooLarge) || string(r.Raw) != string(want) {
 			rec.Release()
-			t.Fatalf("reject raw %q, want %q", r.Raw, msg)
+			t.Fatalf("reject raw %q, err %v; want raw %q, too large %v", r.Raw, r.Err, want, over)
 		}
 	}
 	return rec

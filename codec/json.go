@@ -22,20 +22,21 @@ var errEmpty = fmt.Errorf("%w: empty message", format.ErrMalformed)
 
 type jsonDecoder struct {
 	schema  *arrow.Schema
+	limit   int // max_record_bytes: limited keeps longer messages out
 	mem     memory.Allocator
 	buf     []byte
 	line    []int // message index of each line in buf
 	compact bytes.Buffer
 }
 
-func newJSONDecoder(schema *arrow.Schema, mem memory.Allocator) (*jsonDecoder, error) {
+func newJSONDecoder(schema *arrow.Schema, limit int, mem memory.Allocator) (*jsonDecoder, error) {
 	if schema == nil {
 		return nil, fmt.Errorf("%w: codec json needs a schema to decode messages (columns and their types)", ErrConfig)
 	}
 	if err := checkJSONSchema(schema, mem); err != nil {
 		return nil, err
 	}
-	return &jsonDecoder{schema: schema, mem: mem}, nil
+	return &jsonDecoder{schema: schema, limit: limit, mem: mem}, nil
 }
 
 // jsonSchemas remembers the schemas checkJSONSchema has seen: the HTTP
@@ -86,7 +87,9 @@ func (d *jsonDecoder) Decode(msgs [][]byte) (arrow.Record, []engine.RowError, er
 	}
 	d.buf, d.line = buf, line
 	r, err := jsonl.NewReader(format.Input{R: bytes.NewReader(buf), Name: "message"},
-		format.ReadOptions{Mem: d.mem, Schema: d.schema, BatchRows: len(line) + 1, Workers: 1})
+		// A line is a message or its compacted, shorter form: within the
+		// codec's limit, so the reader's own must not be lower.
+		format.ReadOptions{Mem: d.mem, Schema: d.schema, BatchRows: len(line) + 1, Workers: 1, MaxRecordBytes: d.limit})
 	if err != nil {
 		return nil, nil, err
 	}

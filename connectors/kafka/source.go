@@ -61,6 +61,7 @@ var sourceSpec = spec.New("kafka").
 				"column name to Arrow type, as in the file source."),
 	).
 	Field(codec.Fields()...).
+	Field(codec.MaxRecordBytesField()).
 	WithExample("JSON orders with their keys and offsets", `source:
   kafka:
     brokers: [localhost:9092]

@@ -1,6 +1,7 @@
 package kafka
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,9 +10,11 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/dataweaver/dataweaver/codec"
 	"github.com/dataweaver/dataweaver/connectors/conformance"
 	"github.com/dataweaver/dataweaver/connectors/internal/msgtest"
 	"github.com/dataweaver/dataweaver/engine"
+	"github.com/dataweaver/dataweaver/format"
 )
 
 // TestMalformedRecordIsRejected: a record that does not decode comes back
@@ -45,6 +48,39 @@ func TestMalformedRecordIsRejected(t *testing.T) {
 	}
 	if _, err := src.Read(ctx); !errors.Is(err, engine.ErrEndOfInput) {
 		t.Fatalf("after everything was read and acked: %v, want end of input", err)
+	}
+}
+
+// TestRecordOverMaxRecordBytes: a record value over max_record_bytes is a
+// reject naming its topic/partition, offset and the limit, carrying only
+// the first codec.RawPrefix bytes; the records around it are rows.
+func TestRecordOverMaxRecordBytes(t *testing.T) {
+	mem := conformance.Checked(t)
+	brokers := startCluster(t, 1, "in")
+	big := fmt.Appendf(nil, `{"id": 2, "pad": "%s"}`, strings.Repeat("x", 2000))
+	produce(t, brokers, values("in", [][]byte{[]byte(`{"id": 1}`), big, []byte(`{"id": 3}`)})...)
+	src := mustSource(t, fmt.Sprintf("{brokers: %s, topics: [in], group: g, stop_at_end: true, schema: {id: int64}, max_record_bytes: 100}", brokers),
+		conformance.Build(mem, 10, "source"))
+	ctx := context.Background()
+	if _, err := src.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	b, err := src.Read(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Record.Release()
+	if b.Record.NumRows() != 2 || b.Record.Column(0).ValueStr(0) != "1" || b.Record.Column(0).ValueStr(1) != "3" {
+		t.Errorf("rows: %v", b.Record)
+	}
+	if len(b.Rejects) != 1 {
+		t.Fatalf("rejects %v, want 1", b.Rejects)
+	}
+	r := b.Rejects[0]
+	if r.File != "in/0" || r.Line != 1 || !bytes.Equal(r.Raw, big[:codec.RawPrefix]) ||
+		!errors.Is(r.Err, format.ErrRecordTooLarge) || !strings.Contains(r.Err.Error(), "limit of 100 bytes (max_record_bytes)") {
+		t.Errorf("reject {%s:%d %d bytes %v}, want in/0:1, the first %d bytes, too large over 100 bytes", r.File, r.Line, len(r.Raw), r.Err, codec.RawPrefix)
 	}
 }
 
@@ -145,6 +181,7 @@ func TestSourceConfigErrors(t *testing.T) {
 		{"{topics: [a], group: g, schema: {id: int64}, start_offset: middle}", "start_offset"},
 		{"{topics: [a], group: g, schema: {_offset: int64}, metadata: true}", "appears twice"},
 		{"{topics: [a], group: g, schema: {id: int64}, header_columns: [id]}", "appears twice"},
+		{"{topics: [a], group: g, schema: {id: int64}, max_record_bytes: 0}", "must be between 1 and"},
 	} {
 		_, err := build(t, engine.KindSource, tc.conf, conformance.Build(mem, 10, "source"))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -78,6 +78,7 @@ var sourceSpec = spec.New("nats_jetstream").
 				"column name to Arrow type, as in the file source."),
 	).
 	Field(codec.Fields()...).
+	Field(codec.MaxRecordBytesField()).
 	WithExample("JSON orders from a stream", `source:
   nats_jetstream:
     urls: [nats://localhost:4222]

@@ -1,15 +1,18 @@
 package nats
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"strings"
 	"testing"
 
+	"github.com/dataweaver/dataweaver/codec"
 	"github.com/dataweaver/dataweaver/connectors/conformance"
 	"github.com/dataweaver/dataweaver/connectors/internal/msgtest"
 	"github.com/dataweaver/dataweaver/engine"
+	"github.com/dataweaver/dataweaver/format"
 )
 
 // TestMalformedMessageIsRejected: a message that does not decode comes
@@ -44,6 +47,40 @@ func TestMalformedMessageIsRejected(t *testing.T) {
 	}
 	if _, err := src.Read(ctx); !errors.Is(err, engine.ErrEndOfInput) {
 		t.Fatalf("after everything was read and acked: %v, want end of input", err)
+	}
+}
+
+// TestMessageOverMaxRecordBytes: a message over max_record_bytes is a
+// reject naming its subject, stream sequence and the limit, carrying only
+// the first codec.RawPrefix bytes; the messages around it are rows.
+func TestMessageOverMaxRecordBytes(t *testing.T) {
+	mem := conformance.Checked(t)
+	url := startServer(t)
+	js := createStream(t, url, "S", "in.>")
+	big := fmt.Appendf(nil, `{"id": 2, "pad": "%s"}`, strings.Repeat("x", 2000))
+	publish(t, js, "in.a", []byte(`{"id": 1}`), big, []byte(`{"id": 3}`))
+	src := mustSource(t, fmt.Sprintf("{urls: [%s], stream: S, durable: d, stop_at_end: true, schema: {id: int64}, max_record_bytes: 100}", q(url)),
+		conformance.Build(mem, 10, "source"))
+	ctx := context.Background()
+	if _, err := src.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	b, err := src.Read(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Record.Release()
+	if b.Record.NumRows() != 2 || b.Record.Column(0).ValueStr(0) != "1" || b.Record.Column(0).ValueStr(1) != "3" {
+		t.Errorf("rows: %v", b.Record)
+	}
+	if len(b.Rejects) != 1 {
+		t.Fatalf("rejects %v, want 1", b.Rejects)
+	}
+	r := b.Rejects[0]
+	if r.File != "in.a" || r.Line != 2 || !bytes.Equal(r.Raw, big[:codec.RawPrefix]) ||
+		!errors.Is(r.Err, format.ErrRecordTooLarge) || !strings.Contains(r.Err.Error(), "limit of 100 bytes (max_record_bytes)") {
+		t.Errorf("reject {%s:%d %d bytes %v}, want in.a:2, the first %d bytes, too large over 100 bytes", r.File, r.Line, len(r.Raw), r.Err, codec.RawPrefix)
 	}
 }
 
@@ -99,6 +136,7 @@ func TestSourceConfigErrors(t *testing.T) {
 		{"{stream: S, durable: d, schema: {id: int64}, avro: {encoding: raw}}", "codec is json"},
 		{"{durable: d, schema: {id: int64}}", "stream"},
 		{"{stream: S, durable: d, schema: {id: int64}, max_deliver: -1}", "must not be negative"},
+		{"{stream: S, durable: d, schema: {id: int64}, max_record_bytes: 1073741825}", "must be between 1 and"},
 	} {
 		_, err := build(t, engine.KindSource, tc.conf, conformance.Build(mem, 10, "source"))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -1,0 +1,113 @@
+package codec
+
+import (
+	"bytes"
+	"errors"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/array"
+
+	"github.com/dataweaver/dataweaver/format"
+)
+
+// TestMaxRecordBytes: a message over max_record_bytes is a reject carrying
+// the limit and only the first RawPrefix bytes of it, in its place among
+// the other rejects; it is not decoded (it is valid, so decoding it would
+// make a row, and would copy it: the batch allocates less than one of
+// them). The messages around it decode as usual.
+func TestMaxRecordBytes(t *testing.T) {
+	const limit = 4096
+	const bigName = 8 << 20
+	for _, tc := range []struct {
+		name string
+		conf Config
+		bad  []byte // a small message that does not decode
+	}{
+		{"json", Config{Name: JSON, Schema: testSchema}, []byte(`{"id": "x"}`)},
+		{"avro", Config{Name: Avro, AvroSchema: testAvsc}, []byte{0x02}},
+		{"protobuf", protoConf("row.proto", "dw.test.v1.TestRow"), []byte{0x08, 0x80}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mem := checked(t)
+			want := testRecord(mem, 3)
+			defer want.Release()
+			encConf := tc.conf
+			encConf.AvroSchema = ""
+			enc, err := NewEncoder(encConf, testSchema, mem)
+			if err != nil {
+				t.Fatal(err)
+			}
+			good := encodeAll(t, enc, want)
+			b := array.NewRecordBuilder(mem, testSchema)
+			b.Field(0).(*array.Int64Builder).Append(99)
+			b.Field(1).(*array.StringBuilder).Append(strings.Repeat("x", bigName))
+			b.Field(2).AppendNull()
+			b.Field(3).(*array.TimestampBuilder).Append(arrow.Timestamp(1_700_000_000_000_000))
+			bigRec := b.NewRecord()
+			b.Release()
+			big := encodeAll(t, enc, bigRec)[0]
+			bigRec.Release()
+
+			conf := tc.conf
+			conf.MaxRecordBytes = limit
+			dec, err := NewDecoder(conf, mem)
+			if err != nil {
+				t.Fatal(err)
+			}
+			msgs := [][]byte{good[0], big, tc.bad, good[1], big, good[2]}
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			got, rejects, err := dec.Decode(msgs)
+			runtime.ReadMemStats(&after)
+			if err != nil {
+				t.Fatalf("Decode: %v", err)
+			}
+			defer got.Release()
+			if alloc := after.TotalAlloc - before.TotalAlloc; alloc >= uint64(len(big)) {
+				t.Errorf("Decode allocated %d bytes, a message over the limit is %d: it was copied or decoded", alloc, len(big))
+			}
+			if !array.RecordEqual(got, want) {
+				t.Errorf("decoded rows differ:\n got %v\nwant %v", got, want)
+			}
+			if len(rejects) != 3 {
+				t.Fatalf("%d rejects, want 3: %v", len(rejects), rejects)
+			}
+			for i, row := range []int{1, 2, 4} {
+				r := rejects[i]
+				tooLarge := errors.Is(r.Err, format.ErrRecordTooLarge)
+				switch {
+				case r.Row != row:
+					t.Errorf("reject %d is message %d, want %d", i, r.Row, row)
+				case row == 2 && (tooLarge || !bytes.Equal(r.Raw, tc.bad)):
+					t.Errorf("the small bad message: raw %q, err %v", r.Raw, r.Err)
+				case row != 2 && (!tooLarge || !strings.Contains(r.Err.Error(), "limit of 4096 bytes (max_record_bytes)")):
+					t.Errorf("message %d: err %v, want record too large over the limit of 4096 bytes", row, r.Err)
+				case row != 2 && !bytes.Equal(r.Raw, big[:RawPrefix]):
+					t.Errorf("message %d: raw of %d bytes, want its first %d", row, len(r.Raw), RawPrefix)
+				}
+			}
+
+			// A batch of nothing but such messages is an empty record.
+			none, rejects, err := dec.Decode([][]byte{big, big})
+			if err != nil {
+				t.Fatalf("Decode: %v", err)
+			}
+			defer none.Release()
+			if none.NumRows() != 0 || len(rejects) != 2 || rejects[0].Row != 0 || rejects[1].Row != 1 {
+				t.Errorf("%d rows and rejects %v, want 0 rows and messages 0 and 1", none.NumRows(), rejects)
+			}
+		})
+	}
+}
+
+func TestMaxRecordBytesConfig(t *testing.T) {
+	for _, n := range []int{-1, MaxRecordLimit + 1} {
+		_, err := NewDecoder(Config{Name: JSON, Schema: testSchema, MaxRecordBytes: n}, checked(t))
+		if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "max_record_bytes must be between 1 and") {
+			t.Errorf("MaxRecordBytes %d: %v, want a configuration error", n, err)
+		}
+	}
+}
