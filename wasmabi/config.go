@@ -11,6 +11,11 @@ import (
 const (
 	DefaultMemoryLimit = 256 << 20
 	DefaultTimeout     = 10 * time.Second
+	// DefaultMaxModuleBytes bounds a module's size before it is read
+	// further. Our largest guests (Go, with its runtime) are 3.3-3.6 MB;
+	// at the structural limits (module.go) a hostile module of this size
+	// compiles in under a minute.
+	DefaultMaxModuleBytes = 16 << 20
 )
 
 // Config holds a stage's runtime limits. It is an immutable value: each
@@ -20,6 +25,10 @@ type Config struct {
 	timeout     time.Duration
 	cacheDir    string
 	logger      *slog.Logger
+	// maxModuleBytes bounds the binary; trusted lifts the per-function
+	// limits (module.go's moduleLimits) but not that one.
+	maxModuleBytes int64
+	trusted        bool
 	// instrument compiles in wazero's close-on-context-done checks even
 	// without a timeout: only benchmarks set it, to tell the cost of the
 	// checks from the cost of the per-call stop plumbing.
@@ -29,7 +38,8 @@ type Config struct {
 // NewConfig returns the defaults: 256 MiB of guest memory, 10 s per call,
 // compilation cached under the user cache directory.
 func NewConfig() Config {
-	c := Config{memoryLimit: DefaultMemoryLimit, timeout: DefaultTimeout, logger: slog.Default()}
+	c := Config{memoryLimit: DefaultMemoryLimit, timeout: DefaultTimeout, logger: slog.Default(),
+		maxModuleBytes: DefaultMaxModuleBytes}
 	if dir, err := os.UserCacheDir(); err == nil {
 		c.cacheDir = filepath.Join(dir, "dataweaver", "wazero")
 	}
@@ -50,6 +60,16 @@ func (c Config) WithCacheDir(dir string) Config { c.cacheDir = dir; return c }
 
 // WithLogger sets the logger the guest's log import writes to.
 func (c Config) WithLogger(l *slog.Logger) Config { c.logger = l; return c }
+
+// WithMaxModuleBytes bounds the size of the module's binary, checked
+// before anything else reads it; 0 means no bound.
+func (c Config) WithMaxModuleBytes(n int64) Config { c.maxModuleBytes = n; return c }
+
+// WithTrusted lifts the limits on the module's structure (functions, body
+// size, locals, br_table targets, block nesting) that keep a hostile
+// module from costing minutes and gigabytes to compile. Use it only for a
+// module whose author you trust and that needs more than the limits allow.
+func (c Config) WithTrusted(trusted bool) Config { c.trusted = trusted; return c }
 
 func (c Config) memoryPages() uint32 {
 	p := (c.memoryLimit + 65535) / 65536

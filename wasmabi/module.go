@@ -5,9 +5,13 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"sync"
 
+	"github.com/dataweaver/dataweaver/wasmabi/internal/wasmcheck"
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
@@ -45,6 +49,78 @@ func compilationCache(dir string) (wazero.CompilationCache, error) {
 	return c, nil
 }
 
+// defaultLimits bound a module's structure before it is compiled, so
+// that compiling costs time and memory in proportion to the module's size.
+// wazero's compile time grows faster than linearly in one br_table's
+// targets and one function's block depth (64k targets: 1.4 s and 171 MB;
+// 16k nested blocks: 1.8 s), so those two are bounded per function and
+// the module's size bounds how many such functions there can be: at
+// these limits a module of nothing but worst-case functions compiles at
+// about 3 s/MB, against 0.3 s/MB for a Go guest (wazero 1.12, 2 cores).
+// Our largest guests need 965 targets, depth 549, 2,300 functions,
+// 29 KB bodies and 76 locals (the Go ones, which carry the Go runtime;
+// TestGuestsWithinLimits keeps a 3x margin over every guest we build).
+func defaultLimits() wasmcheck.Limits {
+	return wasmcheck.Limits{
+		Functions:      50_000,
+		BodyBytes:      1 << 20,
+		Locals:         10_000,
+		BrTableTargets: 4096,
+		Nesting:        2048,
+		BrTableTotal:   1 << 20,
+	}
+}
+
+// CheckModule refuses, before compiling it, a module over cfg's size
+// limit or, unless cfg is trusted, over a structural limit: compiling
+// such a module could take minutes and gigabytes. The error wraps
+// ErrModule and names the limit and the function (by its index in the
+// code section); the caller adds the module's name. The scan reads the
+// binary once and allocates nothing in proportion to it. NewStage calls
+// it; weave inspect, which compiles on its own, does too.
+func CheckModule(wasm []byte, cfg Config) error {
+	lim := defaultLimits()
+	if cfg.trusted {
+		lim = wasmcheck.Limits{}
+	}
+	lim.ModuleBytes = int(min(cfg.maxModuleBytes, int64(^uint(0)>>1)))
+	_, err := wasmcheck.Check(wasm, lim)
+	var over *wasmcheck.Limit
+	switch {
+	case errors.As(err, &over) && over.Function < 0 && over.Name == wasmcheck.ModuleSize:
+		return fmt.Errorf("%w: %w (raise max_module_bytes for a module you trust)", ErrModule, err)
+	case errors.As(err, &over):
+		return fmt.Errorf("%w: %w (set trusted: true for a module you trust)", ErrModule, err)
+	case err != nil:
+		return fmt.Errorf("%w: %w", ErrModule, err)
+	}
+	return nil
+}
+
+// ReadModule reads the module at path, refusing one larger than cfg's
+// max_module_bytes without reading past the limit (a pipeline could name
+// /dev/zero or a huge file).
+func ReadModule(path string, cfg Config) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r := io.Reader(f)
+	if cfg.maxModuleBytes > 0 {
+		r = io.LimitReader(f, cfg.maxModuleBytes+1)
+	}
+	wasm, err := io.ReadAll(r)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.maxModuleBytes > 0 && int64(len(wasm)) > cfg.maxModuleBytes {
+		return nil, fmt.Errorf("%w: module[%s]: %s: over the limit of %d (raise max_module_bytes for a module you trust)",
+			ErrModule, filepath.Base(path), wasmcheck.ModuleSize, cfg.maxModuleBytes)
+	}
+	return wasm, nil
+}
+
 // runtime is one compiled module in its own wazero runtime (the memory
 // limit is a runtime setting), with WASI and the dataweaver host module.
 type runtime struct {
@@ -55,6 +131,9 @@ type runtime struct {
 }
 
 func newRuntime(ctx context.Context, stage, module string, wasm []byte, cfg Config) (*runtime, error) {
+	if err := CheckModule(wasm, cfg); err != nil {
+		return nil, &GuestError{Stage: stage, Module: module, Export: "(load)", Err: err}
+	}
 	rc := wazero.NewRuntimeConfigCompiler().
 		WithMemoryLimitPages(cfg.memoryPages()).
 		// The loop and call instrumentation that lets a timeout stop a

@@ -29,7 +29,10 @@ type rawModule struct {
 	pages   uint32           // memory pages, exported as "memory"; 0: no memory
 	imports []string         // "module.name" functions of type () -> ()
 	exports map[string]int32 // export name -> the constant it returns
-	data    map[uint32][]byte
+	// code replaces an export's body (its locals vector, then its
+	// instructions, without the final end): a loop, or a compile bomb.
+	code map[string][]byte
+	data map[uint32][]byte
 }
 
 func goodModule() rawModule {
@@ -113,6 +116,9 @@ func (m rawModule) bytes() []byte {
 		funcs = append(funcs, []byte{t})
 		exports = append(exports, uleb(append(wasmName(nil, n), externFunc), uint32(len(m.imports)+i)))
 		body := append([]byte{0}, i32Const(m.exports[n])...) // no locals
+		if c, ok := m.code[n]; ok {
+			body = append(slices.Clone(c), opEnd)
+		}
 		code = append(code, append(uleb(nil, uint32(len(body))), body...))
 	}
 	b = section(b, 3, funcs)

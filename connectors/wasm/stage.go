@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/dataweaver/dataweaver/engine"
@@ -41,6 +40,19 @@ var stageSpec = spec.New("wasm").
 				}
 				return nil
 			}).Advance(),
+		spec.ByteSize("max_module_bytes").Default(int64(wasmabi.DefaultMaxModuleBytes)).
+			Desc("Largest module file accepted. It is checked before the module is compiled, with limits on its "+
+				"structure (functions, body size, locals, br_table targets, block nesting) that keep a hostile "+
+				"module from costing minutes and gigabytes to compile; the error names the function and the limit.").
+			Validate(func(v any) error {
+				if n, _ := v.(int64); n < 1<<10 || n > 1<<30 {
+					return errors.New("must be between 1KiB and 1GiB")
+				}
+				return nil
+			}).Advance(),
+		spec.Bool("trusted").Default(false).
+			Desc("Lifts the limits on the module's structure (not max_module_bytes), for a module you trust that "+
+				"needs more than they allow. Its compile time and memory are then unbounded.").Advance(),
 	).
 	Scalar("path").
 	WithExample("Mask emails", `stages:
@@ -54,13 +66,15 @@ func init() { engine.RegisterStage(stageSpec, newStage) }
 
 func newStage(conf *spec.Parsed, b engine.Build) (engine.Stage, error) {
 	path := conf.String("path")
-	wasm, err := os.ReadFile(path)
+	cfg := wasmabi.NewConfig().
+		WithMemoryLimit(conf.ByteSize("memory_limit")).
+		WithTimeout(conf.Duration("timeout")).
+		WithMaxModuleBytes(conf.ByteSize("max_module_bytes")).
+		WithTrusted(conf.Bool("trusted"))
+	wasm, err := wasmabi.ReadModule(path, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", engine.ErrInvalidConfig, conf.Errorf("path", "%w", err))
 	}
-	cfg := wasmabi.NewConfig().
-		WithMemoryLimit(conf.ByteSize("memory_limit")).
-		WithTimeout(conf.Duration("timeout"))
 	if b.Logger != nil {
 		cfg = cfg.WithLogger(b.Logger)
 	}

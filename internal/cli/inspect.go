@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -53,9 +52,14 @@ func (w *weave) inspectCommand() *ucli.Command {
 				return usagef("--schema: %v", err)
 			}
 			path := c.Args().First()
-			wasm, err := os.ReadFile(path)
+			// The same bounds as a wasm stage's defaults: a compile bomb
+			// fails here in milliseconds instead of compiling for minutes.
+			wasm, err := wasmabi.ReadModule(path, wasmabi.NewConfig())
 			if err != nil {
 				return err
+			}
+			if err := wasmabi.CheckModule(wasm, wasmabi.NewConfig()); err != nil {
+				return fmt.Errorf("module[%s]: %w", path, err)
 			}
 			return inspectModule(c.Context, w.opts.Stdout, path, wasm, conf, schema)
 		},
