@@ -71,6 +71,13 @@ func (c Config) WithMaxModuleBytes(n int64) Config { c.maxModuleBytes = n; retur
 // module whose author you trust and that needs more than the limits allow.
 func (c Config) WithTrusted(trusted bool) Config { c.trusted = trusted; return c }
 
+func (c Config) loggerOrDefault() *slog.Logger {
+	if c.logger == nil {
+		return slog.Default()
+	}
+	return c.logger
+}
+
 func (c Config) memoryPages() uint32 {
 	p := (c.memoryLimit + 65535) / 65536
 	switch {

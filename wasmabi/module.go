@@ -6,9 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/dataweaver/dataweaver/wasmabi/internal/wasmcheck"
@@ -134,12 +134,86 @@ func newRuntime(ctx context.Context, stage, module string, wasm []byte, cfg Conf
 	if err := CheckModule(wasm, cfg); err != nil {
 		return nil, &GuestError{Stage: stage, Module: module, Export: "(load)", Err: err}
 	}
-	rc := wazero.NewRuntimeConfigCompiler().
+	r, err := buildRuntime(ctx, stage, module, wasm, cfg)
+	var bad *badCacheEntry
+	if !errors.As(err, &bad) {
+		return r, err
+	}
+	// wazero fails every later compile of this module on a damaged entry
+	// (a crash or a full disk while it was written) until the file is
+	// deleted: replace it and say so once, instead of failing every run.
+	if rerr := repairCache(ctx, wasm, cfg); rerr != nil {
+		return nil, &GuestError{Stage: stage, Module: module, Export: "(load)",
+			Err: fmt.Errorf("%w: %w; replacing the entry failed: %w", ErrModule, bad.err, rerr)}
+	}
+	cfg.loggerOrDefault().Warn("compilation cache: dropped an unreadable entry and recompiled the module",
+		"stage", stage, "module", module, "dir", cfg.cacheDir, "error", bad.err.Error())
+	return buildRuntime(ctx, stage, module, wasm, cfg)
+}
+
+// badCacheEntry is a compile that failed reading the compilation cache.
+type badCacheEntry struct{ err error }
+
+func (e *badCacheEntry) Error() string { return e.err.Error() }
+
+// runtimeConfig is the wazero configuration of a stage; repairCache must
+// compile with the same one, since the cache key depends on it.
+func runtimeConfig(cfg Config) wazero.RuntimeConfig {
+	return wazero.NewRuntimeConfigCompiler().
 		WithMemoryLimitPages(cfg.memoryPages()).
 		// The loop and call instrumentation that lets a timeout stop a
 		// running guest costs 2-9x on guest-heavy stages (BENCH_NOTES.md),
 		// so it is compiled in only when the stage has a timeout.
 		WithCloseOnContextDone(cfg.timeout > 0 || cfg.instrument)
+}
+
+// repairCache compiles wasm into an empty cache beside cfg's and moves the
+// entry it writes over the damaged one. wazero names an entry by a hash of
+// the module, its settings and the CPU's features, which only wazero
+// knows: compiling into a fresh cache is how to learn the file's name.
+func repairCache(ctx context.Context, wasm []byte, cfg Config) error {
+	tmp, err := os.MkdirTemp(cfg.cacheDir, "repair-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	cache, err := wazero.NewCompilationCacheWithDir(tmp)
+	if err != nil {
+		return err
+	}
+	defer cache.Close(ctx)
+	rt := wazero.NewRuntimeWithConfig(ctx, runtimeConfig(cfg).WithCompilationCache(cache))
+	compiled, err := rt.CompileModule(ctx, wasm)
+	if err != nil {
+		_ = rt.Close(ctx)
+		return err
+	}
+	_ = compiled.Close(ctx)
+	if err := rt.Close(ctx); err != nil {
+		return err
+	}
+	moved := 0
+	err = filepath.WalkDir(tmp, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, err := filepath.Rel(tmp, p)
+		if err != nil {
+			return err
+		}
+		moved++
+		// A rename within one file system replaces the entry atomically,
+		// so a concurrent run reads the old file or the new, never half.
+		return os.Rename(p, filepath.Join(cfg.cacheDir, rel))
+	})
+	if err == nil && moved == 0 {
+		err = errors.New("the fresh compile wrote no cache entry")
+	}
+	return err
+}
+
+func buildRuntime(ctx context.Context, stage, module string, wasm []byte, cfg Config) (*runtime, error) {
+	rc := runtimeConfig(cfg)
 	if cfg.cacheDir != "" {
 		cache, err := compilationCache(cfg.cacheDir)
 		if err != nil {
@@ -155,11 +229,7 @@ func newRuntime(ctx context.Context, stage, module string, wasm []byte, cfg Conf
 	if _, err := wasi_snapshot_preview1.Instantiate(ctx, rt); err != nil {
 		return fail(err)
 	}
-	logger := cfg.logger
-	if logger == nil {
-		logger = slog.Default()
-	}
-	glog := newGuestLog(logger.With("stage", stage))
+	glog := newGuestLog(cfg.loggerOrDefault().With("stage", stage))
 	_, err := rt.NewHostModuleBuilder("dataweaver").
 		NewFunctionBuilder().
 		WithGoModuleFunction(api.GoModuleFunc(glog.hostFunc),
@@ -170,6 +240,11 @@ func newRuntime(ctx context.Context, stage, module string, wasm []byte, cfg Conf
 		return fail(err)
 	}
 	compiled, err := rt.CompileModule(ctx, wasm)
+	if err != nil && cfg.cacheDir != "" && strings.HasPrefix(err.Error(), "compilationcache:") {
+		// wazero's errors reading an entry have no type to test for.
+		_ = rt.Close(ctx)
+		return nil, &badCacheEntry{err}
+	}
 	if err != nil {
 		return fail(fmt.Errorf("%w: %w", ErrModule, err))
 	}
