@@ -96,7 +96,7 @@ func (req *request) add(rec arrow.Record) {
 // that does not decode is a reject with its line number, column and bytes.
 func decodeNDJSON(cfg *serverConfig, req *request, body io.Reader) error {
 	r, err := jsonl.NewReader(format.Input{R: body, Name: req.id},
-		format.ReadOptions{Mem: cfg.mem, Schema: cfg.schema, BatchRows: cfg.batchRows, Workers: 1})
+		format.ReadOptions{Mem: cfg.mem, Schema: cfg.schema, BatchRows: cfg.batchRows, Workers: 1, MaxRecordBytes: cfg.maxRecord})
 	if err != nil {
 		return err
 	}
@@ -122,7 +122,7 @@ func decodeNDJSON(cfg *serverConfig, req *request, body io.Reader) error {
 // it can be found; an element that is valid JSON but not a fitting object
 // is a reject.
 func decodeJSON(cfg *serverConfig, req *request, body io.Reader) error {
-	dec, err := codec.NewDecoder(codec.Config{Name: codec.JSON, Schema: cfg.schema}, cfg.mem)
+	dec, err := codec.NewDecoder(codec.Config{Name: codec.JSON, Schema: cfg.schema, MaxRecordBytes: cfg.maxRecord}, cfg.mem)
 	if err != nil {
 		return err
 	}

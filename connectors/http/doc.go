@@ -44,7 +44,12 @@
 // through the source's on_error like a bad line of a file, and the 200
 // reply counts it and names the first ones; with bad_rows: reject the
 // whole request gets 400 and none of it is taken. Arrow bodies are typed
-// already and are all or nothing.
+// already and are all or nothing. A row over max_record_bytes is such a
+// row error too, wrapping format.ErrRecordTooLarge with the limit: an
+// NDJSON line is skipped by format/jsonl without being held (no raw
+// bytes), a JSON object keeps its first codec.RawPrefix bytes.
+// max_body_bytes is enforced while reading (http.MaxBytesReader), so a
+// chunked body of any size costs about the limit before its 413.
 //
 // # Stopping
 //

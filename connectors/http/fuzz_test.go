@@ -2,12 +2,17 @@ package http
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"log/slog"
+	"strings"
 	"testing"
 
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
+	"github.com/dataweaver/dataweaver/codec"
 	"github.com/dataweaver/dataweaver/connectors/conformance"
+	dwformat "github.com/dataweaver/dataweaver/format"
 )
 
 // FuzzDecodeBody feeds arbitrary request bodies to each decoder: they are
@@ -31,7 +36,10 @@ func FuzzDecodeBody(f *testing.F) {
 	formats := []string{formatJSON, formatNDJSON, formatArrow}
 	f.Fuzz(func(t *testing.T, which uint8, data []byte) {
 		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-		cfg := &serverConfig{log: slog.New(slog.DiscardHandler), mem: mem, schema: conformance.SampleSchema, batchRows: 3}
+		// which picks the format and max_record_bytes: which/3 bytes, or
+		// the default for 0, far above any fuzz input.
+		limit := int(which) / len(formats)
+		cfg := &serverConfig{log: slog.New(slog.DiscardHandler), mem: mem, schema: conformance.SampleSchema, batchRows: 3, maxRecord: limit}
 		format := formats[int(which)%len(formats)]
 		req := newRequest("fuzz", format)
 		err := decodeBody(cfg, req, bytes.NewReader(data))
@@ -64,8 +72,14 @@ func FuzzDecodeBody(f *testing.F) {
 			t.Errorf("counted %d rows, records hold %d", req.rows, rows)
 		}
 		for _, e := range req.rejects {
-			if e.Line < 1 || e.Err == nil || e.Raw == nil || e.File != "fuzz" {
+			// A row over the limit keeps at most a prefix of its bytes;
+			// an NDJSON line none, as it is skipped without being held.
+			tooLarge := errors.Is(e.Err, dwformat.ErrRecordTooLarge)
+			if e.Line < 1 || e.Err == nil || e.Raw == nil && !(tooLarge && format == formatNDJSON) || e.File != "fuzz" {
 				t.Errorf("reject without its place or bytes: %+v", e)
+			}
+			if tooLarge && (limit == 0 || len(e.Raw) > codec.RawPrefix || !strings.Contains(e.Err.Error(), fmt.Sprintf("limit of %d bytes (max_record_bytes)", limit))) {
+				t.Errorf("a row over a limit of %d bytes: raw of %d bytes, %v", limit, len(e.Raw), e.Err)
 			}
 		}
 		req.release()

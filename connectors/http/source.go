@@ -15,6 +15,7 @@ import (
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
+	"github.com/dataweaver/dataweaver/codec"
 	"github.com/dataweaver/dataweaver/connectors/internal/arrowtype"
 	"github.com/dataweaver/dataweaver/engine"
 	"github.com/dataweaver/dataweaver/engine/spec"
@@ -63,6 +64,11 @@ var sourceSpec = spec.New("http").
 				"it, and nothing of it is taken."),
 		spec.ByteSize("max_body_bytes").Default(int64(16<<20)).
 			Desc("Largest request body accepted (413 beyond). A request is decoded in memory, so this bounds each one's footprint."),
+		codec.MaxRecordBytesField().
+			Desc("Longest row of a body, in bytes: an NDJSON line without its line end, or a JSON object (alone or an "+
+				"array element). A longer one is not decoded: it is rejected with its line (element) and the limit, like a "+
+				"row that does not fit the schema (bad_rows); an NDJSON line is skipped to its end without being held. "+
+				"max_body_bytes applies first, so only a limit below it matters."),
 		spec.Int("max_pending_requests").Default(8).
 			Desc("Requests being decoded or waiting for the pipeline at once; more wait for a place, up to max_wait. "+
 				"Memory held is about this many bodies and their decoded rows.").
@@ -124,6 +130,7 @@ type serverConfig struct {
 	defFormat  string
 	rejectBad  bool
 	maxBody    int64
+	maxRecord  int // max_record_bytes
 	maxPending int
 	maxWait    time.Duration
 	retryAfter time.Duration
@@ -148,6 +155,7 @@ func newSource(conf *spec.Parsed, b engine.Build) (engine.Source, error) {
 		maxBody: conf.ByteSize("max_body_bytes"), maxPending: conf.Int("max_pending_requests"),
 		maxWait: conf.Duration("max_wait"), retryAfter: conf.Duration("retry_after"),
 		readTO: conf.Duration("read_timeout"), allowEnd: conf.Bool("allow_end_of_input"),
+		maxRecord: conf.Int("max_record_bytes"),
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)

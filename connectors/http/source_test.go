@@ -606,6 +606,7 @@ func TestSourceConfigErrors(t *testing.T) {
 		{"{schema: " + rowsSchema + ", max_pending_requests: 0}", "at least 1"},
 		{"{schema: {id: int65}}", "int65"},
 		{"{schema: " + rowsSchema + ", default_format: csv}", "csv"},
+		{"{schema: " + rowsSchema + ", max_record_bytes: 0}", "max_record_bytes: must be between 1 and"},
 	} {
 		_, err := conformance.BuildStep(t, engine.KindSource, "http", tc.conf, conformance.Build(memory.NewGoAllocator(), 10, "source"))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
