@@ -17,6 +17,9 @@ const (
 
 	resultSize = 40
 	descSize   = 32
+
+	// maxMessage is where a failure or row error message is cut.
+	maxMessage = 4096
 )
 
 // result is a guest's answer to one batch after validation: every slice
@@ -83,11 +86,11 @@ func readResult(mem []byte, ptr uint32, n int, writes []outCol, r *result) error
 	switch u(0) {
 	case statusOK:
 	case statusFailed:
-		msg, err := span(mem, u(1), min(u(2), 4096), "failure message")
+		msg, err := span(mem, u(1), u(2), "failure message")
 		if err != nil {
 			return err
 		}
-		r.failed = sanitize(msg)
+		r.failed = sanitize(msg[:min(len(msg), maxMessage)])
 		if r.failed == "" {
 			r.failed = "(no message)"
 		}
@@ -102,9 +105,13 @@ func readResult(mem []byte, ptr uint32, n int, writes []outCol, r *result) error
 		if u(5) < nbits {
 			return fmt.Errorf("%w: selection bitmap of %d bytes for %d rows (want %d)", ErrGuestOutput, u(5), n, nbits)
 		}
-		if r.selBits, err = span(mem, u(4), nbits, "selection bitmap"); err != nil {
+		// The whole length the guest gave must lie in its memory, though
+		// only the first nbits bytes are read: a result that claims more
+		// than exists is wrong, and ABI.md promises every length is checked.
+		if r.selBits, err = span(mem, u(4), u(5), "selection bitmap"); err != nil {
 			return err
 		}
+		r.selBits = r.selBits[:nbits]
 	case selIndices:
 		if u(5) > uint64(n) {
 			return fmt.Errorf("%w: %d selected indices for %d rows", ErrGuestOutput, u(5), n)
@@ -167,11 +174,11 @@ func readResult(mem []byte, ptr uint32, n int, writes []outCol, r *result) error
 		if uint64(row) >= uint64(n) {
 			return fmt.Errorf("%w: row error %d names row %d of %d", ErrGuestOutput, i, row, n)
 		}
-		msg, err := span(mem, uint64(le.Uint32(e[4:])), min(uint64(le.Uint32(e[8:])), 4096), "row error message")
+		msg, err := span(mem, uint64(le.Uint32(e[4:])), uint64(le.Uint32(e[8:])), "row error message")
 		if err != nil {
 			return err
 		}
-		r.errs = append(r.errs, rowErr{row: int(row), msg: sanitize(msg)})
+		r.errs = append(r.errs, rowErr{row: int(row), msg: sanitize(msg[:min(len(msg), maxMessage)])})
 	}
 	return nil
 }
@@ -196,8 +203,12 @@ func readColumn(mem, d []byte, n int, w outCol) (colView, error) {
 		if valsLen < need {
 			return c, fmt.Errorf("%w: %s: %d value bytes for %d rows (want %d)", ErrGuestOutput, w.name, valsLen, n, need)
 		}
-		c.values, err = colSpan(mem, valsP, need, w.name, "values")
-		return c, err
+		// As for the selection: all values_len bytes must be in memory.
+		if c.values, err = colSpan(mem, valsP, valsLen, w.name, "values"); err != nil {
+			return c, err
+		}
+		c.values = c.values[:need]
+		return c, nil
 	default:
 		ow := uint64(lay.offsets)
 		if c.offsets, err = colSpan(mem, offsP, (uint64(n)+1)*ow, w.name, "offsets"); err != nil {
