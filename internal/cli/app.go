@@ -165,9 +165,12 @@ func (w *weave) report(err error) int {
 // ExitCode maps an error from a command to the process exit code.
 func ExitCode(err error) int {
 	var ue usageError
+	var ae *abortError
 	switch {
 	case err == nil:
 		return 0
+	case errors.As(err, &ae):
+		return ae.ExitCode()
 	case errors.As(err, &ue), errors.Is(err, engine.ErrInvalidConfig), errors.Is(err, engine.ErrSchema):
 		return 2
 	}

@@ -211,41 +211,55 @@ func TestSignals(t *testing.T) {
 			t.Errorf("stderr:\n%s", r.stderr)
 		}
 	})
-	t.Run("abort", func(t *testing.T) {
-		env, pr := testEnvProbe(t)
-		// The sink blocks, so the drain cannot finish and only the second
-		// signal ends the run.
-		path := writeFile(t, "p.yaml", "source: {counter: {batches: 0}}\nsinks: [{collect: {block: true}}]\n")
-		sigs := make(chan os.Signal, 2)
-		done := make(chan result)
-		go func() {
-			done <- run(t, cli.Options{Env: env, Signals: sigs}, "--log-format", "json", "run", path)
-		}()
-		<-pr.wrote
-		sigs <- syscall.SIGTERM
-		sigs <- syscall.SIGINT
-		r := waitResult(t, done)
-		if r.code != 1 {
-			t.Errorf("exit code %d after an abort, want 1; stderr:\n%s", r.code, r.stderr)
-		}
-		if !strings.Contains(r.stderr, "weave: aborted: ") {
-			t.Errorf("stderr:\n%s", r.stderr)
-		}
-		// --log-format json: every log line is a JSON object.
-		logs := 0
-		for _, line := range strings.Split(r.stderr, "\n") {
-			if strings.HasPrefix(line, "{") {
-				var rec map[string]any
-				if err := json.Unmarshal([]byte(line), &rec); err != nil {
-					t.Errorf("log line is not JSON: %q", line)
-				}
-				logs++
+	// The second signal sets the exit code, 128 plus its number, as a
+	// shell reports a process that signal killed.
+	for _, tc := range []struct {
+		name          string
+		first, second syscall.Signal
+		code          int
+	}{
+		{"abort by SIGINT", syscall.SIGTERM, syscall.SIGINT, 130},
+		{"abort by SIGTERM", syscall.SIGINT, syscall.SIGTERM, 143},
+	} {
+		t.Run(tc.name, func(t *testing.T) { testAbort(t, tc.first, tc.second, tc.code) })
+	}
+}
+
+// testAbort stops a run whose sink blocks with two signals.
+func testAbort(t *testing.T, first, second syscall.Signal, code int) {
+	env, pr := testEnvProbe(t)
+	// The sink blocks, so the drain cannot finish and only the second
+	// signal ends the run.
+	path := writeFile(t, "p.yaml", "source: {counter: {batches: 0}}\nsinks: [{collect: {block: true}}]\n")
+	sigs := make(chan os.Signal, 2)
+	done := make(chan result)
+	go func() {
+		done <- run(t, cli.Options{Env: env, Signals: sigs}, "--log-format", "json", "run", path)
+	}()
+	<-pr.wrote
+	sigs <- first
+	sigs <- second
+	r := waitResult(t, done)
+	if r.code != code {
+		t.Errorf("exit code %d after an abort by %v, want %d; stderr:\n%s", r.code, second, code, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "weave: aborted: ") {
+		t.Errorf("stderr:\n%s", r.stderr)
+	}
+	// --log-format json: every log line is a JSON object.
+	logs := 0
+	for _, line := range strings.Split(r.stderr, "\n") {
+		if strings.HasPrefix(line, "{") {
+			var rec map[string]any
+			if err := json.Unmarshal([]byte(line), &rec); err != nil {
+				t.Errorf("log line is not JSON: %q", line)
 			}
+			logs++
 		}
-		if logs < 2 {
-			t.Errorf("want the drain and abort warnings as JSON, got %d lines:\n%s", logs, r.stderr)
-		}
-	})
+	}
+	if logs < 2 {
+		t.Errorf("want the drain and abort warnings as JSON, got %d lines:\n%s", logs, r.stderr)
+	}
 }
 
 func waitResult(t *testing.T, done <-chan result) result {

@@ -5,10 +5,12 @@
 // # Exit codes
 //
 //	0  success (also after a graceful drain on the first Ctrl-C)
-//	1  the pipeline failed while running, or was aborted by a second Ctrl-C
+//	1  the pipeline failed while running
 //	2  usage error (unknown flag or command, missing argument) or a
 //	   configuration error: anything wrapping engine.ErrInvalidConfig or
 //	   engine.ErrSchema, which re-running will not fix
+//	130, 143  aborted by a second SIGINT (Ctrl-C) or SIGTERM: 128 plus the
+//	   signal's number, as a shell reports a process the signal killed
 //
 // Errors are printed to stderr as "weave: <message>", one line per
 // problem, so a pipeline file with four mistakes shows four lines each
@@ -18,5 +20,14 @@
 //
 // The first SIGINT or SIGTERM closes the pipeline's Drain channel: the
 // source stops, batches in flight finish and sinks flush. The second
-// cancels the run's context and aborts.
+// cancels the run's context and aborts: sinks discard what they wrote (the
+// file sink removes its temporary file) and weave exits with 128 plus the
+// signal's number. A third signal gets Go's default: the process dies at
+// once, without cleaning up.
+//
+// A Wasm stage with timeout: 0 is compiled without wazero's interruption
+// checks, and a guest looping in it never reaches a point where Go can
+// preempt it: once Go's garbage collector needs to stop the world (or when
+// every processor runs such a loop) no goroutine runs, signals are queued
+// but never handled, and only SIGKILL ends the process.
 package cli

@@ -88,10 +88,29 @@ func (w *weave) run(c *ucli.Context) error {
 	if m != nil {
 		m.WriteSummary(w.opts.Stderr)
 	}
-	if err != nil && aborted() {
-		return fmt.Errorf("aborted: %w", err)
+	if sig := aborted(); sig != nil && err != nil {
+		return &abortError{sig: sig, err: err}
 	}
 	return err
+}
+
+// abortError is a run ended by a second signal. It exits with 128 plus the
+// signal's number (130 for SIGINT, 143 for SIGTERM), as a shell reports a
+// process the signal killed, so a script tells an abort from a failure.
+type abortError struct {
+	sig os.Signal
+	err error
+}
+
+func (e *abortError) Error() string { return "aborted: " + e.err.Error() }
+func (e *abortError) Unwrap() error { return e.err }
+
+// ExitCode is 128+n for a signal numbered n, 1 for a signal without one.
+func (e *abortError) ExitCode() int {
+	if s, ok := e.sig.(syscall.Signal); ok {
+		return 128 + int(s)
+	}
+	return 1
 }
 
 func quoteAll(args []string) string {
@@ -103,16 +122,22 @@ func quoteAll(args []string) string {
 }
 
 // watchSignals drains on the first signal and cancels on the second. The
-// returned func reports whether the run was aborted that way.
-func (w *weave) watchSignals(ctx context.Context, drain chan struct{}, cancel context.CancelFunc) (aborted func() bool) {
+// returned func reports the second signal, or nil when the run was not
+// aborted that way. After the second signal SIGINT and SIGTERM go back to
+// Go's default, so a third one kills the process at once, whatever the
+// abort is still waiting for (a sink's write, say).
+func (w *weave) watchSignals(ctx context.Context, drain chan struct{}, cancel context.CancelFunc) (aborted func() os.Signal) {
 	sigs := w.opts.Signals
+	release := func() {}
 	if sigs == nil {
 		ch := make(chan os.Signal, 2)
 		signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
-		context.AfterFunc(ctx, func() { signal.Stop(ch) })
+		release = func() { signal.Stop(ch) }
+		context.AfterFunc(ctx, release)
 		sigs = ch
 	}
 	abort := make(chan struct{})
+	var second os.Signal
 	go func() {
 		select {
 		case <-sigs:
@@ -121,21 +146,24 @@ func (w *weave) watchSignals(ctx context.Context, drain chan struct{}, cancel co
 		}
 		w.logger.Warn("draining; press Ctrl-C again to abort")
 		close(drain)
+		var sig os.Signal
 		select {
-		case <-sigs:
+		case sig = <-sigs:
 		case <-ctx.Done():
 			return
 		}
-		w.logger.Warn("aborting")
+		release()
+		w.logger.Warn("aborting; a third signal kills weave without cleaning up", "signal", sig.String())
+		second = sig
 		close(abort)
 		cancel()
 	}()
-	return func() bool {
+	return func() os.Signal {
 		select {
 		case <-abort:
-			return true
+			return second
 		default:
-			return false
+			return nil
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -107,6 +108,52 @@ func (pr *Process) Kill(t testing.TB) {
 // gives up, failing t, shortly before the test's deadline.
 func (pr *Process) Wait(t testing.TB) {
 	t.Helper()
+	pr.waitExit(t)
+	if pr.err != nil {
+		t.Fatalf("crashtest: %s: %v (output below)", pr.name, pr.err)
+	}
+}
+
+// ExitCode waits for the child to end, as Wait does, and returns its exit
+// status; it fails t if a signal killed the child instead.
+func (pr *Process) ExitCode(t testing.TB) int {
+	t.Helper()
+	pr.waitExit(t)
+	code := pr.cmd.ProcessState.ExitCode()
+	if code < 0 {
+		t.Fatalf("crashtest: %s was killed (%v) instead of exiting (output below)", pr.name, pr.cmd.ProcessState)
+	}
+	return code
+}
+
+// Signal sends sig to the child, failing t if it has already ended.
+func (pr *Process) Signal(t testing.TB, sig os.Signal) {
+	t.Helper()
+	if err := pr.cmd.Process.Signal(sig); err != nil {
+		t.Fatalf("crashtest: %s: sending %v: %v (output below)", pr.name, sig, err)
+	}
+}
+
+// WaitOutput waits until the child's output contains s, failing t if the
+// child ends first or the test's deadline comes near.
+func (pr *Process) WaitOutput(t testing.TB, s string) {
+	t.Helper()
+	dl, hasDL := failBy(t)
+	for !strings.Contains(pr.Output(), s) {
+		if pr.Exited() {
+			t.Fatalf("crashtest: %s ended (%v) before writing %q (output below)", pr.name, pr.err, s)
+		}
+		if hasDL && time.Now().After(dl) {
+			t.Fatalf("crashtest: %s had not written %q at the test's deadline (output below)", pr.name, s)
+		}
+		time.Sleep(pollEvery)
+	}
+}
+
+// waitExit waits for the child to end, giving up (failing t) shortly before
+// the test's deadline.
+func (pr *Process) waitExit(t testing.TB) {
+	t.Helper()
 	var deadline <-chan time.Time
 	if d, ok := failBy(t); ok {
 		deadline = time.After(time.Until(d))
@@ -115,9 +162,6 @@ func (pr *Process) Wait(t testing.TB) {
 	case <-pr.exited:
 	case <-deadline:
 		t.Fatalf("crashtest: %s still running at the test's deadline (output below)", pr.name)
-	}
-	if pr.err != nil {
-		t.Fatalf("crashtest: %s: %v (output below)", pr.name, pr.err)
 	}
 }
 
