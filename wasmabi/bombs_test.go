@@ -1,7 +1,12 @@
 package wasmabi
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
 	goruntime "runtime"
 	"strings"
 	"testing"
@@ -121,5 +126,39 @@ func TestCompileBombs(t *testing.T) {
 				t.Errorf("refusing the module allocated %d bytes, want under 8 MB", alloc)
 			}
 		})
+	}
+}
+
+var update = flag.Bool("update", false, "rewrite testdata/hostile/bombs from the builders here")
+
+// TestCommittedBombs: the small bombs under testdata/hostile/bombs, which
+// tests outside this package load as files (connectors/wasm's knob test),
+// are what the builders here make; -update rewrites them. Small enough to
+// commit, each over one limit: br_table_8k.wasm has 8,192 targets (the
+// limit is 4,096) and compiles in about 70 ms when trusted.
+func TestCommittedBombs(t *testing.T) {
+	for name, wasm := range map[string][]byte{
+		"br_table_8k.wasm": brTableBomb(8192),
+		"nesting_4k.wasm":  nestingBomb(4096),
+	} {
+		path := filepath.Join("testdata", "hostile", "bombs", name)
+		if *update {
+			if err := os.WriteFile(path, wasm, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("%v (go test ./wasmabi -run TestCommittedBombs -update writes it)", err)
+		}
+		if !bytes.Equal(got, wasm) {
+			t.Errorf("%s differs from its builder (go test ./wasmabi -run TestCommittedBombs -update rewrites it)", path)
+		}
+		if err := CheckModule(got, testConfig()); !errors.Is(err, ErrModule) {
+			t.Errorf("%s: CheckModule = %v, want ErrModule", path, err)
+		}
+		if err := CheckModule(got, testConfig().WithTrusted(true)); err != nil {
+			t.Errorf("%s: trusted: %v", path, err)
+		}
 	}
 }
