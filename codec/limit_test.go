@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
@@ -60,8 +61,11 @@ func TestMaxRecordBytes(t *testing.T) {
 			msgs := [][]byte{good[0], big, tc.bad, good[1], big, good[2]}
 			var before, after runtime.MemStats
 			runtime.ReadMemStats(&before)
+			start := time.Now()
 			got, rejects, err := dec.Decode(msgs)
+			took := time.Since(start)
 			runtime.ReadMemStats(&after)
+			t.Logf("a batch with two messages of %d bytes over a %d-byte limit: %v, %d bytes allocated", len(big), limit, took, after.TotalAlloc-before.TotalAlloc)
 			if err != nil {
 				t.Fatalf("Decode: %v", err)
 			}
