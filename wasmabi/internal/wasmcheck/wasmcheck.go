@@ -184,11 +184,11 @@ func check(wasm []byte, lim Limits, st *Stats) error {
 				if err := over("function body bytes", i, int(bsize), lim.BodyBytes); err != nil {
 					return err
 				}
-				st.BodyBytes = max(st.BodyBytes, int(bsize))
 				bstart := sec.off
 				if err := sec.skip(int(bsize)); err != nil {
 					return err
 				}
+				st.BodyBytes = max(st.BodyBytes, int(bsize))
 				body := &reader{b: wasm[:bstart+int(bsize)], off: bstart}
 				targets, err := checkBody(body, i, lim, over, st)
 				if err != nil {
@@ -256,13 +256,14 @@ func checkBody(r *reader, fn int, lim Limits, over func(string, int, int, int) e
 			if err := over("br_table targets", fn, int(n)+1, lim.BrTableTargets); err != nil {
 				return 0, err
 			}
-			targets += int(n) + 1
-			st.BrTableTargets = max(st.BrTableTargets, int(n)+1)
-			for range n + 1 {
+			for range int(n) + 1 { // n+1 in uint32 wraps to 0 at n = 2^32-1
 				if err := r.skipLEB(5); err != nil {
 					return 0, err
 				}
 			}
+			// Stats count what was read; the limit, above, what was claimed.
+			targets += int(n) + 1
+			st.BrTableTargets = max(st.BrTableTargets, int(n)+1)
 		default:
 			if err := skipImmediates(r, op); err != nil {
 				return 0, err
