@@ -254,7 +254,7 @@ func BenchmarkFixedCost(b *testing.B) {
 				if !tc.timeout {
 					cfg = cfg.WithTimeout(0)
 				}
-				cfg.instrument = tc.instrument
+				cfg = cfg.WithInterruptible(tc.instrument)
 				ctx := context.Background()
 				if tc.cancellable {
 					var cancel context.CancelFunc

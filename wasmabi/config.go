@@ -29,10 +29,10 @@ type Config struct {
 	// limits (module.go's moduleLimits) but not that one.
 	maxModuleBytes int64
 	trusted        bool
-	// instrument compiles in wazero's close-on-context-done checks even
-	// without a timeout: only benchmarks set it, to tell the cost of the
-	// checks from the cost of the per-call stop plumbing.
-	instrument bool
+	// interruptible compiles in wazero's close-on-context-done checks even
+	// without a timeout, so cancelling the call's context (a second
+	// Ctrl-C) stops a looping guest.
+	interruptible bool
 }
 
 // NewConfig returns the defaults: 256 MiB of guest memory, 10 s per call,
@@ -50,10 +50,18 @@ func NewConfig() Config {
 // to 64 KiB pages).
 func (c Config) WithMemoryLimit(bytes int64) Config { c.memoryLimit = bytes; return c }
 
-// WithTimeout bounds every guest call. 0 means no limit and compiles the
-// module without the instrumentation a timeout needs, which makes guest
-// code several times faster; a looping guest then hangs its worker.
+// WithTimeout bounds every guest call. 0 means no limit; unless the config
+// is also WithInterruptible(true), it compiles the module without the
+// checks that let anything stop a running guest, which makes guest code
+// several times faster, but a looping guest then hangs its worker and,
+// once Go's collector waits for it, the whole process (signals included).
 func (c Config) WithTimeout(d time.Duration) Config { c.timeout = d; return c }
+
+// WithInterruptible keeps the checks that let a cancelled context stop a
+// running guest even when there is no timeout. A stage with a timeout has
+// them anyway. Pipeline files turn it on by default (the wasm stage's
+// interruptible field), so that a second Ctrl-C ends a looping guest.
+func (c Config) WithInterruptible(on bool) Config { c.interruptible = on; return c }
 
 // WithCacheDir sets where compiled modules are cached; "" disables the cache.
 func (c Config) WithCacheDir(dir string) Config { c.cacheDir = dir; return c }

@@ -161,10 +161,11 @@ func (e *badCacheEntry) Error() string { return e.err.Error() }
 func runtimeConfig(cfg Config) wazero.RuntimeConfig {
 	return wazero.NewRuntimeConfigCompiler().
 		WithMemoryLimitPages(cfg.memoryPages()).
-		// The loop and call instrumentation that lets a timeout stop a
-		// running guest costs 2-9x on guest-heavy stages (BENCH_NOTES.md),
-		// so it is compiled in only when the stage has a timeout.
-		WithCloseOnContextDone(cfg.timeout > 0 || cfg.instrument)
+		// The loop and call instrumentation that lets a timeout or a
+		// cancelled context stop a running guest costs 2-9x on guest-heavy
+		// stages (BENCH_NOTES.md), so it is left out only when asked for:
+		// no timeout and not interruptible.
+		WithCloseOnContextDone(cfg.timeout > 0 || cfg.interruptible)
 }
 
 // repairCache compiles wasm into an empty cache beside cfg's and moves the

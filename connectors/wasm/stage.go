@@ -32,8 +32,7 @@ var stageSpec = spec.New("wasm").
 			}).Advance(),
 		spec.Duration("timeout").Default(wasmabi.DefaultTimeout).
 			Desc("Longest one batch may take in the module; a module still running then is stopped and the batch fails. "+
-				"0 turns the limit off, which also removes the checks that make stopping possible: guest code runs "+
-				"2-9x faster, but a module that loops forever hangs its worker. Use 0 only for trusted modules.").
+				"0 turns the limit off; the module can still be stopped by a second Ctrl-C unless interruptible is false.").
 			Validate(func(v any) error {
 				if d, _ := v.(time.Duration); d < 0 {
 					return errors.New("must not be negative")
@@ -50,6 +49,10 @@ var stageSpec = spec.New("wasm").
 				}
 				return nil
 			}).Advance(),
+		spec.Bool("interruptible").Default(true).
+			Desc("false, with timeout: 0, compiles the module without the checks that let a timeout or a signal stop "+
+				"a running guest: guest code runs 2-9x faster, but a module that loops forever then freezes the "+
+				"whole process, which only kill -9 ends. Use it only for modules you trust not to loop.").Advance(),
 		spec.Bool("trusted").Default(false).
 			Desc("Lifts the limits on the module's structure (not max_module_bytes), for a module you trust that "+
 				"needs more than they allow. Its compile time and memory are then unbounded.").Advance(),
@@ -69,8 +72,13 @@ func newStage(conf *spec.Parsed, b engine.Build) (engine.Stage, error) {
 	cfg := wasmabi.NewConfig().
 		WithMemoryLimit(conf.ByteSize("memory_limit")).
 		WithTimeout(conf.Duration("timeout")).
+		WithInterruptible(conf.Bool("interruptible")).
 		WithMaxModuleBytes(conf.ByteSize("max_module_bytes")).
 		WithTrusted(conf.Bool("trusted"))
+	if !conf.Bool("interruptible") && conf.Duration("timeout") > 0 {
+		return nil, fmt.Errorf("%w: %w", engine.ErrInvalidConfig,
+			conf.Errorf("interruptible", "false needs timeout: 0 (a timeout stops the guest through the same checks)"))
+	}
 	wasm, err := wasmabi.ReadModule(path, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", engine.ErrInvalidConfig, conf.Errorf("path", "%w", err))

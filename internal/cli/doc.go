@@ -25,8 +25,8 @@
 // signal's number. A third signal gets Go's default: the process dies at
 // once, without cleaning up.
 //
-// A Wasm stage with timeout: 0 is compiled without wazero's interruption
-// checks, and a guest looping in it never reaches a point where Go can
+// A Wasm stage with timeout: 0 and interruptible: false is compiled without
+// wazero's interruption checks, and a guest looping in it never reaches a point where Go can
 // preempt it: once Go's garbage collector needs to stop the world (or when
 // every processor runs such a loop) no goroutine runs, signals are queued
 // but never handled, and only SIGKILL ends the process.
