@@ -11,6 +11,7 @@ import (
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
 	"github.com/tetratelabs/wazero/sys"
 )
 
@@ -114,7 +115,7 @@ func (r *runtime) instantiate(ctx context.Context, timeout time.Duration) (*inst
 		ictx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
 	}
-	mod, err := r.rt.InstantiateModule(ictx, r.compiled, r.modCfg.WithStderr(stderr))
+	mod, err := r.rt.InstantiateModule(experimental.WithMemoryAllocator(ictx, linearMemory), r.compiled, r.modCfg.WithStderr(stderr))
 	if err != nil {
 		in := &instance{stderr: stderr, timeout: timeout}
 		return nil, "_initialize", in.classify(ictx, err)
