@@ -12,6 +12,7 @@ import (
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
 
+	"github.com/dataweaver/dataweaver/codec"
 	"github.com/dataweaver/dataweaver/connectors/internal/arrowtype"
 	"github.com/dataweaver/dataweaver/engine"
 	"github.com/dataweaver/dataweaver/engine/spec"
@@ -52,12 +53,11 @@ var sourceSpec = spec.New("file").
 			Validate(positive),
 		spec.Int("workers").Default(0).Advance().
 			Desc("Goroutines decoding in parallel (CSV, JSON Lines); 0 means one per CPU."),
-		spec.Int("max_record_bytes").Default(format.DefaultMaxRecordBytes).Advance().
+		codec.MaxRecordBytesField().
 			Desc("Longest record of a text format (a line; in CSV a record whose quoted fields span lines), "+
 				"without its line end. A longer one is skipped to its end without being held in memory and "+
 				"rejected with its file and line, like a row that cannot be decoded. Finding that a record is over "+
-				"the limit costs about three times the limit in memory.").
-			Validate(recordLimit),
+				"the limit costs about three times the limit in memory."),
 	).
 	Scalar("path").
 	WithExample("A CSV file", `source:
@@ -71,17 +71,6 @@ var sourceSpec = spec.New("file").
     path: "-"
     format: csv
     csv: {delimiter: ";", null_values: ["", "NA"]}`)
-
-// maxRecordLimit keeps a record's strings within Arrow's 32-bit offsets
-// with room for the rest of its batch.
-const maxRecordLimit = 1 << 30
-
-func recordLimit(v any) error {
-	if n := v.(int); n < 1 || n > maxRecordLimit {
-		return fmt.Errorf("must be between 1 and %d (1 GiB)", maxRecordLimit)
-	}
-	return nil
-}
 
 func positive(v any) error {
 	if v.(int) < 1 {
