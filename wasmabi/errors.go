@@ -3,6 +3,8 @@ package wasmabi
 import (
 	"errors"
 	"fmt"
+
+	"github.com/dataweaver/dataweaver/internal/guesttext"
 )
 
 // Sentinel categories wrapped by every error this package returns.
@@ -41,7 +43,7 @@ func (e *GuestError) Error() string {
 	if e.Batch > 0 {
 		where += fmt.Sprintf(" batch %d (rows 0-%d)", e.Batch, max(e.Rows-1, 0))
 	}
-	return escape(where + ": " + e.Err.Error())
+	return guesttext.Escape(where + ": " + e.Err.Error())
 }
 
 func (e *GuestError) Unwrap() error { return e.Err }

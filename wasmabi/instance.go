@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dataweaver/dataweaver/internal/guesttext"
+
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/experimental"
@@ -224,7 +226,7 @@ func (t *tail) suffix() string {
 	if i := strings.Index(msg, "\n\ngoroutine "); i > 0 {
 		msg = msg[:i]
 	}
-	return "; guest stderr: " + escape(msg)
+	return "; guest stderr: " + guesttext.Escape(msg)
 }
 
 var le = binary.LittleEndian

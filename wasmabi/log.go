@@ -99,13 +99,9 @@ func (g *guestLog) hostFunc(ctx context.Context, m api.Module, stack []uint64) {
 		return
 	}
 	msg, _ := mem.Read(ptr, min(n, MaxLogMessage))
-	text := escape(string(msg))
+	text := guesttext.Escape(string(msg))
 	if n > MaxLogMessage {
 		text += fmt.Sprintf("… (truncated, %d bytes)", n)
 	}
 	g.logger.Log(ctx, slog.Level(level), text)
 }
-
-// escape is guesttext.Escape: every string a guest provides goes through
-// it before it reaches a log or an error.
-func escape(s string) string { return guesttext.Escape(s) }

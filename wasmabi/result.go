@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"unicode/utf8"
+
+	"github.com/dataweaver/dataweaver/internal/guesttext"
 )
 
 // Result header status and selection kinds (ABI.md).
@@ -247,4 +249,4 @@ func readColumn(mem, d []byte, n int, w outCol) (colView, error) {
 }
 
 // sanitize makes a guest-written message safe to print (see escape).
-func sanitize(b []byte) string { return escape(string(b)) }
+func sanitize(b []byte) string { return guesttext.Escape(string(b)) }

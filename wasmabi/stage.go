@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/dataweaver/dataweaver/internal/guesttext"
+
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
 	"github.com/apache/arrow/go/v15/arrow/memory"
@@ -140,7 +142,7 @@ func (s *Stage) fresh(ctx context.Context, p *plan) (*instance, error) {
 	}
 	if ans.Error != "" {
 		inst.close(ctx)
-		return nil, fmt.Errorf("%w: %s: module[%s]: %s", engine.ErrSchema, s.name, s.module, escape(ans.Error))
+		return nil, fmt.Errorf("%w: %s: module[%s]: %s", engine.ErrSchema, s.name, s.module, guesttext.Escape(ans.Error))
 	}
 	if p.bound {
 		if !slices.Equal(ans.Reads, p.resp.Reads) || !slices.Equal(ans.Writes, p.resp.Writes) {
@@ -158,7 +160,7 @@ func (s *Stage) derive(p *plan, codes []uint8) error {
 	in, ans := p.in, p.resp
 	fail := func(format string, args ...any) error {
 		// The names and types come from the guest: escaped.
-		return fmt.Errorf("%w: %s: module[%s]: %s", engine.ErrSchema, s.name, s.module, escape(fmt.Sprintf(format, args...)))
+		return fmt.Errorf("%w: %s: module[%s]: %s", engine.ErrSchema, s.name, s.module, guesttext.Escape(fmt.Sprintf(format, args...)))
 	}
 	index := func(name string) (int, error) {
 		idx := in.FieldIndices(name)
