@@ -15,6 +15,7 @@ import (
 	_ "github.com/dataweaver/dataweaver/connectors/discard"
 	memsink "github.com/dataweaver/dataweaver/connectors/memory"
 	_ "github.com/dataweaver/dataweaver/connectors/wasm"
+	"github.com/dataweaver/dataweaver/engine"
 	"github.com/dataweaver/dataweaver/engine/config"
 	"github.com/dataweaver/dataweaver/internal/wasmtesting"
 	"github.com/dataweaver/dataweaver/wasmabi"
@@ -90,15 +91,7 @@ stages:
 sinks:
   - memory: {name: orders-out}
 `)
-	f, err := config.Parse([]byte(yaml), "orders.yaml", config.Options{Mem: mem})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := config.Build(f, config.Options{Mem: mem})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	p := buildPipeline(t, yaml, "orders.yaml", mem)
 	if _, err := p.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +169,18 @@ stages:
   - wasm: {path: DIR/hostile.wasm, config: {mode: loop}, timeout: 50ms}
 sinks: [{discard: {}}]
 `, "DIR", guestDir)
-	f, err := config.Parse([]byte(yaml), "loop.yaml", config.Options{Mem: mem})
+	p := buildPipeline(t, yaml, "loop.yaml", mem)
+	// The limit named in the error is the configured one, not a default.
+	if _, err := p.Run(context.Background()); !errors.Is(err, wasmabi.ErrGuestTimeout) || !strings.Contains(err.Error(), "after 50ms") {
+		t.Fatalf("Run error %v, want %v after 50ms", err, wasmabi.ErrGuestTimeout)
+	}
+}
+
+// buildPipeline parses and builds a pipeline file's text, failing t on any
+// error, and closes the pipeline when the test ends.
+func buildPipeline(t *testing.T, yaml, name string, mem memory.Allocator) *engine.Pipeline {
+	t.Helper()
+	f, err := config.Parse([]byte(yaml), name, config.Options{Mem: mem})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,9 +188,6 @@ sinks: [{discard: {}}]
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer p.Close()
-	// The limit named in the error is the configured one, not a default.
-	if _, err := p.Run(context.Background()); !errors.Is(err, wasmabi.ErrGuestTimeout) || !strings.Contains(err.Error(), "after 50ms") {
-		t.Fatalf("Run error %v, want %v after 50ms", err, wasmabi.ErrGuestTimeout)
-	}
+	t.Cleanup(func() { p.Close() })
+	return p
 }
