@@ -54,6 +54,22 @@ func checked(t *testing.T) *memory.CheckedAllocator {
 	return mem
 }
 
+// encodeTestRows encodes n testRecord rows with conf's codec, its Avro
+// schema cleared: an Avro encoder refuses one and derives its own from
+// testSchema, while the decoder side of conf needs it. It returns the rows (released when t ends), the
+// encoder and the messages.
+func encodeTestRows(t *testing.T, conf Config, mem memory.Allocator, n int) (arrow.Record, Encoder, [][]byte) {
+	t.Helper()
+	want := testRecord(mem, n)
+	t.Cleanup(want.Release)
+	conf.AvroSchema = ""
+	enc, err := NewEncoder(conf, testSchema, mem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return want, enc, encodeAll(t, enc, want)
+}
+
 func encodeAll(t testing.TB, enc Encoder, rec arrow.Record) [][]byte {
 	t.Helper()
 	var msgs [][]byte
@@ -106,15 +122,7 @@ func TestRoundTripWithRejects(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			mem := checked(t)
-			want := testRecord(mem, 12)
-			defer want.Release()
-			encConf := tc.conf
-			encConf.AvroSchema = ""
-			enc, err := NewEncoder(encConf, testSchema, mem)
-			if err != nil {
-				t.Fatal(err)
-			}
-			good := encodeAll(t, enc, want)
+			want, _, good := encodeTestRows(t, tc.conf, mem, 12)
 			var msgs [][]byte
 			badAt := map[int]string{}
 			for i, m := range good {

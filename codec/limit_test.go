@@ -33,15 +33,7 @@ func TestMaxRecordBytes(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			mem := checked(t)
-			want := testRecord(mem, 3)
-			defer want.Release()
-			encConf := tc.conf
-			encConf.AvroSchema = ""
-			enc, err := NewEncoder(encConf, testSchema, mem)
-			if err != nil {
-				t.Fatal(err)
-			}
-			good := encodeAll(t, enc, want)
+			want, enc, good := encodeTestRows(t, tc.conf, mem, 3)
 			b := array.NewRecordBuilder(mem, testSchema)
 			b.Field(0).(*array.Int64Builder).Append(99)
 			b.Field(1).(*array.StringBuilder).Append(strings.Repeat("x", bigName))
