@@ -13,6 +13,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/dataweaver/dataweaver/connectors/conformance"
+	"github.com/dataweaver/dataweaver/connectors/internal/msgtest"
 	"github.com/dataweaver/dataweaver/engine"
 )
 
@@ -101,8 +102,8 @@ func mustSink(t testing.TB, text string, b engine.Build) *Sink {
 
 var groups atomic.Int64
 
-// endOffset is the sum of topic's partitions' end offsets: its record
-// count, as nothing is deleted or transactional in these tests.
+// endOffset is the number of records topic holds (see
+// msgtest.TopicRecordCount), with a client of its own.
 func endOffset(t testing.TB, brokers, topic string) int64 {
 	t.Helper()
 	cl, err := kgo.NewClient(kgo.SeedBrokers(brokerList(brokers)...))
@@ -110,14 +111,5 @@ func endOffset(t testing.TB, brokers, topic string) int64 {
 		t.Fatal(err)
 	}
 	defer cl.Close()
-	ends, err := kadm.NewClient(cl).ListEndOffsets(context.Background(), topic)
-	if err == nil {
-		err = ends.Error()
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	var n int64
-	ends.Each(func(o kadm.ListedOffset) { n += o.Offset })
-	return n
+	return msgtest.TopicRecordCount(t, kadm.NewClient(cl), topic)
 }

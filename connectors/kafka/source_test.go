@@ -26,16 +26,7 @@ func TestMalformedRecordIsRejected(t *testing.T) {
 	produce(t, brokers, values("in", [][]byte{[]byte(`{"id": 1}`), []byte(`{"id": "one"}`), []byte(`{"id": 3`), []byte(`{"id": 4}`)})...)
 	src := mustSource(t, fmt.Sprintf("{brokers: %s, topics: [in], group: g, stop_at_end: true, metadata: true, schema: {id: int64}}", brokers),
 		conformance.Build(mem, 10, "source"))
-	ctx := context.Background()
-	if _, err := src.Open(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	b, err := src.Read(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Record.Release()
+	b := msgtest.ReadOneBatch(t, src)
 	if b.Record.NumRows() != 2 || b.Record.Column(0).ValueStr(1) != "4" || b.Record.Column(4).ValueStr(1) != "3" {
 		t.Errorf("rows: %v", b.Record)
 	}
@@ -43,12 +34,7 @@ func TestMalformedRecordIsRejected(t *testing.T) {
 		msgtest.Malformed{From: "in/0", At: 1, Raw: `{"id": "one"}`},
 		msgtest.Malformed{From: "in/0", At: 2, Raw: `{"id": 3`},
 	)
-	if err := src.Ack(ctx, b.Checkpoint); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := src.Read(ctx); !errors.Is(err, engine.ErrEndOfInput) {
-		t.Fatalf("after everything was read and acked: %v, want end of input", err)
-	}
+	msgtest.AckAndExpectEnd(t, src, b)
 }
 
 // TestRecordOverMaxRecordBytes: a record value over max_record_bytes is a
@@ -61,16 +47,7 @@ func TestRecordOverMaxRecordBytes(t *testing.T) {
 	produce(t, brokers, values("in", [][]byte{[]byte(`{"id": 1}`), big, []byte(`{"id": 3}`)})...)
 	src := mustSource(t, fmt.Sprintf("{brokers: %s, topics: [in], group: g, stop_at_end: true, schema: {id: int64}, max_record_bytes: 100}", brokers),
 		conformance.Build(mem, 10, "source"))
-	ctx := context.Background()
-	if _, err := src.Open(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	b, err := src.Read(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Record.Release()
+	b := msgtest.ReadOneBatch(t, src)
 	if b.Record.NumRows() != 2 || b.Record.Column(0).ValueStr(0) != "1" || b.Record.Column(0).ValueStr(1) != "3" {
 		t.Errorf("rows: %v", b.Record)
 	}

@@ -13,6 +13,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/dataweaver/dataweaver/connectors/internal/msgtest"
 )
 
 // waitFor bounds every read-back from a server.
@@ -136,9 +138,8 @@ func produce(t *testing.T, broker string, recs ...*kgo.Record) {
 	}
 }
 
-// topicCounter returns a function counting the records topic holds: the
-// sum of its partitions' end offsets (nothing is deleted or transactional
-// here). It keeps one client for every call, as a crash test calls it
+// topicCounter returns a function counting the records topic holds
+// (msgtest.TopicRecordCount). It keeps one client for every call, as a crash test calls it
 // every few milliseconds while a run goes on.
 func topicCounter(t *testing.T, broker, topic string) func(testing.TB) int {
 	t.Helper()
@@ -147,16 +148,7 @@ func topicCounter(t *testing.T, broker, topic string) func(testing.TB) int {
 	adm := kadm.NewClient(cl)
 	return func(t testing.TB) int {
 		t.Helper()
-		ends, err := adm.ListEndOffsets(context.Background(), topic)
-		if err == nil {
-			err = ends.Error()
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		var n int64
-		ends.Each(func(o kadm.ListedOffset) { n += o.Offset })
-		return int(n)
+		return int(msgtest.TopicRecordCount(t, adm, topic))
 	}
 }
 

@@ -5,6 +5,7 @@
 package msgtest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/memory"
+	"github.com/twmb/franz-go/pkg/kadm"
 
 	"github.com/dataweaver/dataweaver/codec"
 	"github.com/dataweaver/dataweaver/connectors/conformance"
@@ -184,4 +186,52 @@ func WantRejects(t testing.TB, got []engine.RowError, want ...Malformed) {
 			t.Errorf("reject %d = {%s:%d %q %v}, want %s:%d %q", i, r.File, r.Line, r.Raw, r.Err, w.From, w.At, w.Raw)
 		}
 	}
+}
+
+// ReadOneBatch opens src and reads its first batch, failing t on an
+// error. The batch's record is released and src closed when t ends, in
+// that order, as a test's own defers would.
+func ReadOneBatch(t testing.TB, src engine.Source) *engine.Batch {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := src.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { src.Close() })
+	b, err := src.Read(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Record.Release)
+	return b
+}
+
+// AckAndExpectEnd acks b and fails t unless src then reports the end of
+// its input: everything was read in b.
+func AckAndExpectEnd(t testing.TB, src engine.Source, b *engine.Batch) {
+	t.Helper()
+	ctx := context.Background()
+	if err := src.Ack(ctx, b.Checkpoint); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := src.Read(ctx); !errors.Is(err, engine.ErrEndOfInput) {
+		t.Fatalf("after everything was read and acked: %v, want end of input", err)
+	}
+}
+
+// TopicRecordCount is the number of records topic holds: the sum of its
+// partitions' end offsets, as nothing is deleted or transactional in
+// these tests.
+func TopicRecordCount(t testing.TB, adm *kadm.Client, topic string) int64 {
+	t.Helper()
+	ends, err := adm.ListEndOffsets(context.Background(), topic)
+	if err == nil {
+		err = ends.Error()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int64
+	ends.Each(func(o kadm.ListedOffset) { n += o.Offset })
+	return n
 }
