@@ -39,8 +39,8 @@ func hostileGuest(t *testing.T) string {
 }
 
 // loopPipeline writes a pipeline whose Wasm stage loops on its first
-// batches, on two workers, writing to a file sink in out. Its timeout, an
-// hour, never fires.
+// batches, on two workers, writing to a file sink in out. It has no
+// timeout (timeout: 0), so only cancellation can stop the guest.
 func loopPipeline(t *testing.T, out string) Pipeline {
 	t.Helper()
 	file := filepath.Join(t.TempDir(), "loop.yaml")
