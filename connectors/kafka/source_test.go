@@ -1,7 +1,6 @@
 package kafka
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,11 +9,9 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/dataweaver/dataweaver/codec"
 	"github.com/dataweaver/dataweaver/connectors/conformance"
 	"github.com/dataweaver/dataweaver/connectors/internal/msgtest"
 	"github.com/dataweaver/dataweaver/engine"
-	"github.com/dataweaver/dataweaver/format"
 )
 
 // TestMalformedRecordIsRejected: a record that does not decode comes back
@@ -51,14 +48,7 @@ func TestRecordOverMaxRecordBytes(t *testing.T) {
 	if b.Record.NumRows() != 2 || b.Record.Column(0).ValueStr(0) != "1" || b.Record.Column(0).ValueStr(1) != "3" {
 		t.Errorf("rows: %v", b.Record)
 	}
-	if len(b.Rejects) != 1 {
-		t.Fatalf("rejects %v, want 1", b.Rejects)
-	}
-	r := b.Rejects[0]
-	if r.File != "in/0" || r.Line != 1 || !bytes.Equal(r.Raw, big[:codec.RawPrefix]) ||
-		!errors.Is(r.Err, format.ErrRecordTooLarge) || !strings.Contains(r.Err.Error(), "limit of 100 bytes (max_record_bytes)") {
-		t.Errorf("reject {%s:%d %d bytes %v}, want in/0:1, the first %d bytes, too large over 100 bytes", r.File, r.Line, len(r.Raw), r.Err, codec.RawPrefix)
-	}
+	msgtest.WantTooLarge(t, b.Rejects, "in/0", 1, big, 100)
 }
 
 // TestStartOffset: where a group without committed offsets starts.

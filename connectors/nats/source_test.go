@@ -1,18 +1,14 @@
 package nats
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
 
-	"github.com/dataweaver/dataweaver/codec"
 	"github.com/dataweaver/dataweaver/connectors/conformance"
 	"github.com/dataweaver/dataweaver/connectors/internal/msgtest"
 	"github.com/dataweaver/dataweaver/engine"
-	"github.com/dataweaver/dataweaver/format"
 )
 
 // TestMalformedMessageIsRejected: a message that does not decode comes
@@ -51,14 +47,7 @@ func TestMessageOverMaxRecordBytes(t *testing.T) {
 	if b.Record.NumRows() != 2 || b.Record.Column(0).ValueStr(0) != "1" || b.Record.Column(0).ValueStr(1) != "3" {
 		t.Errorf("rows: %v", b.Record)
 	}
-	if len(b.Rejects) != 1 {
-		t.Fatalf("rejects %v, want 1", b.Rejects)
-	}
-	r := b.Rejects[0]
-	if r.File != "in.a" || r.Line != 2 || !bytes.Equal(r.Raw, big[:codec.RawPrefix]) ||
-		!errors.Is(r.Err, format.ErrRecordTooLarge) || !strings.Contains(r.Err.Error(), "limit of 100 bytes (max_record_bytes)") {
-		t.Errorf("reject {%s:%d %d bytes %v}, want in.a:2, the first %d bytes, too large over 100 bytes", r.File, r.Line, len(r.Raw), r.Err, codec.RawPrefix)
-	}
+	msgtest.WantTooLarge(t, b.Rejects, "in.a", 2, big, 100)
 }
 
 // TestDeliverPolicies: where a new durable consumer starts.

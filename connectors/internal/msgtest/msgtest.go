@@ -5,6 +5,7 @@
 package msgtest
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -234,4 +235,19 @@ func TopicRecordCount(t testing.TB, adm *kadm.Client, topic string) int64 {
 	var n int64
 	ends.Each(func(o kadm.ListedOffset) { n += o.Offset })
 	return n
+}
+
+// WantTooLarge fails t unless got is exactly one reject: the message big
+// from where it came from, over a max_record_bytes of limit, carrying
+// only big's first codec.RawPrefix bytes.
+func WantTooLarge(t testing.TB, got []engine.RowError, from string, at int64, big []byte, limit int) {
+	t.Helper()
+	if len(got) != 1 {
+		t.Fatalf("rejects %v, want 1", got)
+	}
+	r := got[0]
+	if r.File != from || r.Line != at || !bytes.Equal(r.Raw, big[:codec.RawPrefix]) ||
+		!errors.Is(r.Err, format.ErrRecordTooLarge) || !strings.Contains(r.Err.Error(), fmt.Sprintf("limit of %d bytes (max_record_bytes)", limit)) {
+		t.Errorf("reject {%s:%d %d bytes %v}, want %s:%d, the first %d bytes, too large over %d bytes", r.File, r.Line, len(r.Raw), r.Err, from, at, codec.RawPrefix, limit)
+	}
 }
