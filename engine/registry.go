@@ -24,6 +24,9 @@ type Build struct {
 	Linger    time.Duration
 	// Env lets a constructor build nested connectors (a dead-letter sink, say).
 	Env *Environment
+	// DeadLetter is set when the sink being built is the pipeline's
+	// dead-letter sink, whose output a later run must never replace.
+	DeadLetter bool
 }
 
 // Constructors build a step from its parsed configuration.

@@ -87,6 +87,8 @@ func (b *builder) build(st *Step) engine.Build {
 		BatchRows: b.file.Batch.Rows,
 		Linger:    b.file.Batch.Linger,
 		Env:       b.env,
+
+		DeadLetter: b.file.DeadLetter == st,
 	}
 }
 
