@@ -5,10 +5,13 @@
 // A table or a query, read in pages of the pipeline's batch rows ordered by
 // a cursor column: a full snapshot, then, polling, the rows whose cursor
 // value is past the last one read (new rows, or rows whose updated_at
-// moved on). A batch's checkpoint is the text of its last cursor value; a
-// reopened source resumes after the last acknowledged one, a new one after
-// its start value. The cursor must be unique and only grow (see the
-// source's description for what is missed otherwise).
+// moved on). A batch's checkpoint is the text of its last cursor value,
+// with the cursor column and its type (engine.Resumer: the engine saves it
+// in the pipeline's position store, and a new process resumes after it; a
+// position of another column or type is refused). A reopened source
+// resumes after the last acknowledged one; with no saved position, after
+// start. The cursor must be unique and only grow (see the source's
+// description for what is missed otherwise).
 //
 // # Sink
 //

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -26,8 +27,9 @@ var sourceSpec = spec.New("postgres").
 		"The cursor column must be unique and only grow: rows that share a cursor value across a page boundary, or that "+
 		"are committed with a value below one already read (a long transaction), are missed. A serial id, or a "+
 		"timestamp maintained by a trigger together with a unique index, qualifies.\n\n"+
-		"After Close and Open the source starts again after the last acknowledged batch; a new process starts at "+
-		"start (after that value), or at the beginning. Column types map to Arrow as the package documentation lists; "+
+		"After Close and Open the source starts again after the last acknowledged batch. A new process starts after "+
+		"the position the pipeline saved at its last checkpoint (the cursor column and type must be the same as when it "+
+		"was saved, or the run is refused), else after start, else at the beginning. Column types map to Arrow as the package documentation lists; "+
 		"a column of another type is an error at Open naming it (cast it to text in a query).").
 	Field(
 		dsnField(),
@@ -37,7 +39,7 @@ var sourceSpec = spec.New("postgres").
 			Example(`"SELECT id, customer, amount, updated_at FROM orders WHERE country = 'NL'"`),
 		spec.String("cursor").Desc("Column that orders the rows and tells new ones: unique and only ever growing.").Example("updated_at"),
 		spec.String("start").Optional().
-			Desc("Read only rows whose cursor is greater than this value (PostgreSQL's text form of it): where a previous run's last checkpoint left off.").
+			Desc("Read only rows whose cursor is greater than this value (PostgreSQL's text form of it). Used when the pipeline has no saved position; a saved one (where the last run's last checkpoint left off) takes precedence.").
 			Example(`"2024-05-01 12:00:00.123456+00"`),
 		spec.Duration("poll_interval").Default(time.Second).Desc("Wait between polls once the source has caught up."),
 		spec.Bool("stop_at_end").Default(false).Desc("End the input when a poll finds no new rows, instead of polling on."),
@@ -62,11 +64,20 @@ func init() {
 }
 
 // Checkpoint is a batch's position: the text of the last cursor value in
-// it (PostgreSQL's own text form, so it is exact for every type). It is
-// what the start field takes.
+// it (PostgreSQL's own text form, so it is exact for every type), with the
+// cursor column and its type, so that a position saved by a run with
+// another cursor is refused by Resume instead of being compared with the
+// wrong column. Cursor is what the start field takes.
 type Checkpoint struct {
-	Cursor string
+	Column string `json:"column"`
+	Type   string `json:"type"`
+	Cursor string `json:"cursor"`
 }
+
+// String is the position as weave positions and the run summary show it.
+func (c Checkpoint) String() string { return "cursor " + c.Column + " > " + c.Cursor }
+
+var _ engine.Resumer = (*Source)(nil)
 
 // Source reads a table or query by a cursor column.
 type Source struct {
@@ -82,6 +93,7 @@ type Source struct {
 	cols     []*column
 	typeName string // the cursor column's type, for the cast of the position
 	pos      *string
+	resumed  *Checkpoint // the position Resume was given, checked against the column's type at Open
 	ended    bool
 	// lastRows and lastData (per column, bytes of variable-width values)
 	// are the previous page's size, which reserve sizes the next by.
@@ -162,10 +174,21 @@ func (s *Source) Open(ctx context.Context) (*arrow.Schema, error) {
 		closeConn(conn)
 		return nil, fmt.Errorf("postgres: type of cursor %q: %w", s.cursor, err)
 	}
+	if r := s.resumed; r != nil && r.Type != s.typeName {
+		closeConn(conn)
+		return nil, fmt.Errorf("postgres: %s: the saved position %s is a value of type %s, but cursor %q now has type %s: "+
+			"reset the pipeline's positions (or set start) to read it again", s.from, r, r.Type, s.cursor, s.typeName)
+	}
 	s.conn, s.cols, s.schema = conn, cols, arrow.NewSchema(fields, nil)
+	// Where to start: after the last batch this object acknowledged (a
+	// reopening), else after the position of an earlier run (Resume),
+	// else after start.
 	s.mu.Lock()
 	s.pos = s.acked
 	s.mu.Unlock()
+	if s.pos == nil && s.resumed != nil {
+		s.pos = &s.resumed.Cursor
+	}
 	if s.pos == nil {
 		s.pos = s.start
 	}
@@ -249,7 +272,7 @@ func (s *Source) page(ctx context.Context) (*engine.Batch, error) {
 	s.sized(b, n)
 	cursor := string(last)
 	s.pos = &cursor
-	return &engine.Batch{Record: b.NewRecord(), Checkpoint: Checkpoint{Cursor: cursor}}, nil
+	return &engine.Batch{Record: b.NewRecord(), Checkpoint: Checkpoint{Column: s.cursor, Type: s.typeName, Cursor: cursor}}, nil
 }
 
 // reserve sizes b's buffers for a page like the previous one, so that a
@@ -281,9 +304,31 @@ func (s *Source) sized(b *array.RecordBuilder, n int) {
 	}
 }
 
+// Resume starts the next Open after pos, a Checkpoint an earlier run
+// saved. It takes precedence over start, which is where the first run
+// began. A position of another cursor column is refused here, one of
+// another type at Open (the type is known only once connected): compared
+// with the wrong column it would skip or repeat rows.
+func (s *Source) Resume(pos []byte) error {
+	var c Checkpoint
+	if err := json.Unmarshal(pos, &c); err != nil {
+		return fmt.Errorf("postgres: %s: saved position %s is not a cursor position: %w", s.from, pos, err)
+	}
+	if c.Column == "" || c.Type == "" {
+		return fmt.Errorf("postgres: %s: saved position %s names no cursor column and type", s.from, pos)
+	}
+	if c.Column != s.cursor {
+		return fmt.Errorf("postgres: %s: the saved position %s is for cursor column %q, but the source's cursor is %q: "+
+			"reset the pipeline's positions (or set start) to read by the new cursor", s.from, c, c.Column, s.cursor)
+	}
+	s.resumed = &c
+	return nil
+}
+
 // Ack records where a reopened source resumes. Nothing is written to the
-// database: a new process resumes from start, which a checkpoint store
-// (or the operator) sets from the last checkpoint.
+// database: the engine saves the checkpoint in the pipeline's position
+// store before acknowledging it, and a new process gets it back through
+// Resume.
 func (s *Source) Ack(_ context.Context, cp engine.Checkpoint) error {
 	c, ok := cp.(Checkpoint)
 	if !ok {
