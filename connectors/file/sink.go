@@ -1,11 +1,9 @@
 package file
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -14,79 +12,20 @@ import (
 	"time"
 
 	"github.com/apache/arrow/go/v15/arrow"
-	"github.com/apache/arrow/go/v15/arrow/memory"
 
 	"github.com/dataweaver/dataweaver/engine"
-	"github.com/dataweaver/dataweaver/engine/spec"
-	"github.com/dataweaver/dataweaver/format"
 )
 
-var sinkSpec = spec.New("file").
-	Summary("Writes CSV, JSON Lines, Parquet, Arrow IPC or Avro to a file or stdout.").
-	Description("The file is written under a temporary name in the same directory and renamed into "+
-		"place when the run ends well, so nobody reads a half-written file and a failed run leaves "+
-		"any previous file untouched (set atomic: false to write in place instead). An existing file "+
-		"is replaced, as cp and most export tools do; set overwrite: false to refuse.\n\n"+
-		"Flush (at every acknowledgement) pushes the batches written so far through the format, the "+
-		"compressor and the write buffer to the operating system; sync: true also waits for the disk.").
-	Field(
-		spec.String("path").
-			Desc("File to write, or - for stdout.").
-			Example("out/orders.parquet").Example("out/clean.csv.gz").Example("-"),
-		spec.String("format").Optional().
-			Desc("csv, jsonl, parquet, arrow or avro. Default: from the file extension (ignoring .gz/.zst). Required for stdout."),
-		spec.String("compression").Default(compAuto).
-			Desc("Text formats (csv, jsonl): none, gzip or zstd, applied to the whole file; auto picks gzip "+
-				"for .gz, zstd for .zst, else none. Binary formats compress inside the file, and auto "+
-				"keeps their default: parquet snappy (or zstd, gzip, none), avro null (or deflate, zstd), "+
-				"arrow none (or zstd, lz4).").
-			Example("zstd"),
-		spec.Object("csv",
-			delimiterField(),
-			headerField(false),
-		).Desc("CSV options."),
-		spec.Bool("mkdir").Default(true).
-			Desc("Create missing parent directories."),
-		spec.Bool("overwrite").Default(true).
-			Desc("Replace an existing file. With false, the run fails at start if the file exists."),
-		spec.Bool("atomic").Default(true).
-			Desc("Write to a temporary file and rename it into place when the run succeeds. Set false when "+
-				"something tails the file while it grows, or when an acknowledging source (a message bus) must "+
-				"find flushed data at the final path after a crash; a failed run then leaves a partial file."),
-		spec.Bool("sync").Default(false).Advance().
-			Desc("fsync at every flush and on close, so acknowledged data survives a power cut, at a large cost in speed."),
-	).
-	Scalar("path").
-	WithExample("Parquet with zstd", `sinks:
-  - file: {path: out/orders.parquet, compression: zstd}`).
-	WithExample("Gzipped CSV, tab-separated", `sinks:
-  - file:
-      path: out/orders.tsv.gz
-      format: csv
-      csv: {delimiter: "\t"}`).
-	WithExample("JSON Lines to stdout", `sinks:
-  - file: {path: "-", format: jsonl}`)
-
-// Sink writes one file (or stdout). The engine calls its methods from one
-// goroutine.
+// Sink writes one file (or stdout): replaced atomically at the end of
+// each run, written in place, or appended to. The engine calls its
+// methods from one goroutine.
 type Sink struct {
-	path      string
-	format    *format.Format
-	outer     string // compression around the stream (text formats)
-	wopts     format.WriteOptions
-	mkdir     bool
-	overwrite bool
-	atomic    bool
-	sync      bool
+	sinkConfig
 
-	runCtx context.Context
-	file   *os.File // nil for stdout
-	tmp    string   // temporary name when atomic
-	buf    *bufio.Writer
-	comp   compressor
-	w      format.Writer
-	failed error // first write or flush error: the stream is no longer whole
-	state  atomic.Int32
+	runCtx  context.Context
+	*stream        // nil before Open
+	tmp     string // temporary name when atomic
+	state   atomic.Int32
 }
 
 const (
@@ -95,110 +34,58 @@ const (
 	sinkClosed
 )
 
-// probeSchema is what a constructor writes to io.Discard to learn whether
-// a format accepts the compression given, without touching the disk.
-var probeSchema = arrow.NewSchema([]arrow.Field{{Name: "x", Type: arrow.PrimitiveTypes.Int64}}, nil)
-
-func newSink(conf *spec.Parsed, b engine.Build) (engine.Sink, error) {
-	s := &Sink{
-		path:      conf.String("path"),
-		mkdir:     conf.Bool("mkdir"),
-		overwrite: conf.Bool("overwrite"),
-		atomic:    conf.Bool("atomic"),
-		sync:      conf.Bool("sync"),
-	}
-	if s.path == "" {
-		return nil, configErr(conf, "path", "path is empty")
-	}
-	var err error
-	if s.format, err = lookupFormat(conf, s.path); err != nil {
-		return nil, err
-	}
-	s.wopts = format.WriteOptions{Mem: b.Mem, Name: s.path}
-	if s.wopts.Mem == nil {
-		s.wopts.Mem = memory.NewGoAllocator()
-	}
-	comp := conf.String("compression")
-	if s.format.Text {
-		switch comp {
-		case compAuto:
-			s.outer = bySuffix(s.path)
-			if s.outer == "" {
-				s.outer = compNone
-			}
-		case compNone, compGzip, compZstd:
-			s.outer = comp
-		default:
-			return nil, configErr(conf, "compression", "%s is a text format: compression is none, gzip or zstd, not %q", s.format.Name, comp)
-		}
-	} else {
-		s.outer = compNone
-		if sfx := bySuffix(s.path); sfx != "" {
-			return nil, configErr(conf, "path", "%s files compress internally and cannot be wrapped in %s; drop the suffix and set compression instead", s.format.Name, sfx)
-		}
-		if comp != compAuto {
-			s.wopts.Compression = comp
-			if err := s.probe(probeSchema); err != nil {
-				return nil, configErr(conf, "compression", "%v", err)
-			}
-		}
-	}
-	if conf.Given("csv") && s.format.Name != "csv" {
-		return nil, configErr(conf, "csv", "csv options given but the format is %s", s.format.Name)
-	}
-	if csv := conf.Object("csv"); csv != nil && s.format.Name == "csv" {
-		if s.wopts.Delimiter, err = parseDelimiter(csv.String("delimiter")); err != nil {
-			return nil, configErr(conf, "csv", "%v", err)
-		}
-		s.wopts.NoHeader = !csv.Bool("header")
-	}
-	return s, nil
-}
-
-// probe builds a writer over io.Discard: it exercises the format's checks
-// of options and schema with no I/O.
-func (s *Sink) probe(schema *arrow.Schema) error {
-	w, err := s.format.NewWriter(io.Discard, schema, s.wopts)
-	if err != nil {
-		return err
-	}
-	return w.Close()
-}
+// ReplacesOutput tells the engine not to resume a pipeline writing here:
+// each run replaces the file as a whole, so continuing where the last run
+// stopped would replace a complete file with the rest of the input.
+// Appending and stdout (a stream, consumed as it goes) continue instead.
+func (s *Sink) ReplacesOutput() bool { return !s.append && s.path != "-" }
 
 // CheckSchema reports whether the format can write schema (Avro and
 // Parquet cannot hold every Arrow type), for weave validate.
-func (s *Sink) CheckSchema(schema *arrow.Schema) error {
-	if err := s.probe(schema); err != nil {
-		return fmt.Errorf("%w: file sink %s: %s cannot write this schema: %w", engine.ErrSchema, s.path, s.format.Name, err)
+func (c *sinkConfig) CheckSchema(schema *arrow.Schema) error {
+	if err := probe(c.format, c.wopts, schema); err != nil {
+		return fmt.Errorf("%w: file sink %s: %s cannot write this schema: %w", engine.ErrSchema, c.path, c.format.Name, err)
 	}
 	return nil
 }
 
-// Open creates the output (under a temporary name when atomic) and starts
-// the format's stream.
+// Open creates the output (under a temporary name when atomic, at the end
+// of the existing file in append mode) and starts the format's stream.
 func (s *Sink) Open(ctx context.Context, schema *arrow.Schema) (err error) {
 	if !s.state.CompareAndSwap(sinkNew, sinkOpen) {
 		return errors.New("file sink: Open called twice")
 	}
 	s.runCtx = ctx
-	var out io.Writer = os.Stdout
+	var file *os.File
+	wopts := s.wopts
 	if s.path != "-" {
-		if s.file, err = s.create(); err != nil {
+		if s.append {
+			var size, cut int64
+			file, size, cut, err = openAppend(s.path, s.format.Name, s.mkdir)
+			if size > 0 {
+				wopts.NoHeader = true // the file has its header already
+			}
+			if cut > 0 && s.logger != nil {
+				s.logger.Warn("file sink: cut an incomplete last row (left by a crash) before appending",
+					"path", s.path, "bytes", cut)
+			}
+		} else {
+			file, err = s.create()
+		}
+		if err != nil {
 			s.state.Store(sinkClosed)
 			return fmt.Errorf("file sink: %w", err)
 		}
-		out = s.file
 	}
-	defer func() {
-		if err != nil {
-			s.discard()
+	s.stream, err = newStream(s.path, file, s.format, s.outer, schema, wopts, s.append, s.sync || s.append)
+	if err != nil {
+		if file != nil {
+			file.Close()
+			if s.tmp != "" {
+				os.Remove(s.tmp)
+			}
 		}
-	}()
-	s.buf = bufio.NewWriterSize(out, ioBuffer)
-	if s.comp, err = compress(s.outer, s.buf); err != nil {
-		return fmt.Errorf("file sink: %s: %w", s.path, err)
-	}
-	if s.w, err = s.format.NewWriter(s.comp, schema, s.wopts); err != nil {
+		s.state.Store(sinkClosed)
 		return fmt.Errorf("file sink: %w", err)
 	}
 	return nil
@@ -239,41 +126,23 @@ func (s *Sink) create() (*os.File, error) {
 // stream (above all a compressed one) is in an unknown state, and writing
 // the batch again would corrupt the file rather than repair it.
 func (s *Sink) Write(_ context.Context, rec arrow.Record) error {
-	if s.state.Load() != sinkOpen || s.w == nil {
+	if s.state.Load() != sinkOpen || s.stream == nil {
 		return engine.Permanent(errors.New("file sink: Write outside Open and Close"))
 	}
-	if s.failed != nil {
-		return engine.Permanent(fmt.Errorf("file sink: %s: an earlier write failed: %w", s.path, s.failed))
-	}
-	if err := s.w.Write(rec); err != nil {
-		s.failed = err
+	if err := s.stream.write(rec); err != nil {
 		return engine.Permanent(fmt.Errorf("file sink: %w", err))
 	}
 	return nil
 }
 
 // Flush pushes everything written through the format, the compressor and
-// the buffer to the OS (and to the disk with sync).
+// the buffer to the OS (and to the disk with sync or append).
 func (s *Sink) Flush(context.Context) error {
-	if s.state.Load() != sinkOpen || s.w == nil {
+	if s.state.Load() != sinkOpen || s.stream == nil {
 		return nil
 	}
-	if s.failed != nil {
-		return engine.Permanent(fmt.Errorf("file sink: %s: an earlier write failed: %w", s.path, s.failed))
-	}
-	err := s.w.Flush()
-	if err == nil {
-		err = s.comp.Flush()
-	}
-	if err == nil {
-		err = s.buf.Flush()
-	}
-	if err == nil && s.sync && s.file != nil {
-		err = s.file.Sync()
-	}
-	if err != nil {
-		s.failed = err
-		return engine.Permanent(fmt.Errorf("file sink: %s: flush: %w", s.path, err))
+	if err := s.stream.flush(); err != nil {
+		return engine.Permanent(fmt.Errorf("file sink: %w", err))
 	}
 	return nil
 }
@@ -284,31 +153,19 @@ func (s *Sink) Flush(context.Context) error {
 // unreadable until its footer is written. Plain appending text written in
 // place (or to stdout) is durable at each Flush.
 func (s *Sink) CommitsOnClose() bool {
-	return (s.atomic && s.path != "-") || s.format.Name == "parquet"
+	return (s.atomic && !s.append && s.path != "-") || s.format.Name == "parquet"
 }
 
 // Abort discards the output: the temporary file is removed (an in-place
-// file is left as far as it got). Close after Abort does nothing.
+// or appended file is left as far as it got). Close after Abort does
+// nothing.
 func (s *Sink) Abort() {
 	if s.state.CompareAndSwap(sinkOpen, sinkClosed) {
-		s.discard()
-	}
-}
-
-func (s *Sink) discard() {
-	if s.w != nil {
-		s.w.Close()
-	}
-	if s.comp != nil {
-		s.comp.Close()
-	}
-	if s.file != nil {
-		s.file.Close()
+		s.stream.discard()
 		if s.tmp != "" {
 			os.Remove(s.tmp)
 		}
 	}
-	s.state.Store(sinkClosed)
 }
 
 // Close finishes the stream (footer, end marker), flushes and, when the
@@ -319,7 +176,13 @@ func (s *Sink) Close() error {
 	if !s.state.CompareAndSwap(sinkOpen, sinkClosed) {
 		return nil
 	}
-	err := s.finish()
+	if s.append && s.runCtx.Err() != nil {
+		// The run failed: rows since the last flush were never
+		// acknowledged and will be read again; keep them out of the file.
+		s.stream.discard()
+		return nil
+	}
+	err := s.stream.finish()
 	if s.file == nil {
 		return err
 	}
@@ -341,20 +204,6 @@ func (s *Sink) Close() error {
 		return fmt.Errorf("file sink: %w", err)
 	}
 	return nil
-}
-
-// finish closes the stream's layers. After a failed write it still closes
-// them, to release the format's buffers and stop zstd's goroutines, but
-// their errors tell nothing new.
-func (s *Sink) finish() error {
-	errs := []error{s.w.Close(), s.comp.Close(), s.buf.Flush()}
-	if s.sync && s.file != nil {
-		errs = append(errs, s.file.Sync())
-	}
-	if s.failed != nil {
-		return nil
-	}
-	return errors.Join(errs...)
 }
 
 // commit renames the temporary file into place. Without overwrite it
@@ -380,10 +229,7 @@ func (s *Sink) commit() error {
 	}
 	if s.sync {
 		// The rename is durable only once its directory is synced.
-		if d, err := os.Open(filepath.Dir(s.path)); err == nil {
-			defer d.Close()
-			return d.Sync()
-		}
+		return syncDir(filepath.Dir(s.path))
 	}
 	return nil
 }
