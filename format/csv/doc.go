@@ -33,7 +33,12 @@
 //   - all integers that fit int64: int64
 //   - integers, some above MaxInt64, none negative: uint64
 //     (aggregate_test_100.csv's c10 is such a column)
-//   - integers and decimals (or big and negative integers): float64
+//   - integers beyond uint64 (or above MaxInt64 and negative) with at
+//     most 38 digits: decimal128(38,0); with more digits: utf8
+//   - integers and decimals: float64, unless an integer is one a float64
+//     cannot hold exactly (above 2^53, such as 9223372036854775807): then
+//     utf8, so no digit of an id is lost; declare the schema to get a
+//     number column
 //   - "true"/"false" in any case: bool
 //   - RFC 3339 timestamps with "T" and a zone ("2024-03-01T10:00:00Z",
 //     "...+02:00"): timestamp[us, UTC], or timestamp[ns, UTC] when a sampled

@@ -34,10 +34,23 @@ func TestRead(t *testing.T) {
 			Want:      []string{`"1"|1|"true"|"2020-01-01T00:00:00Z"`, `"x"|2.5|"1"|"2020-01-01"`},
 		},
 		{
-			Name:      "big unsigned, and with a negative it widens to float64",
+			Name:      "big unsigned, and with a negative it widens to decimal128(38,0), never float64",
 			In:        "u,m\n18446744073709551615,18446744073709551615\n0,-1\n",
-			WantTypes: "u:uint64,m:float64",
-			Want:      []string{`18446744073709551615|1.8446744073709552e+19`, `0|-1`},
+			WantTypes: "u:uint64,m:decimal(38, 0)",
+			Want:      []string{`18446744073709551615|18446744073709551615`, `0|-1`},
+		},
+		{
+			// Issue 10: ids beyond uint64 were float64, 9223372036854775807
+			// read back as 9223372036854775808.
+			Name: "integers beyond uint64 are decimal128(38,0), beyond 38 digits utf8; with fractions exact or utf8",
+			In: "big,neg,huge,maxf,smallf\n" +
+				"18446744073709551616,-9223372036854775809,123456789012345678901234567890123456789,9223372036854775807,9007199254740992\n" +
+				"99999999999999999999999999999999999999,1,-1,1.5,0.5\n",
+			WantTypes: "big:decimal(38, 0),neg:decimal(38, 0),huge:utf8,maxf:utf8,smallf:float64",
+			Want: []string{
+				`18446744073709551616|-9223372036854775809|"123456789012345678901234567890123456789"|"9223372036854775807"|9.007199254740992e+15`,
+				`99999999999999999999999999999999999999|1|"-1"|"1.5"|0.5`,
+			},
 		},
 		{
 			Name:      "nanosecond fractions infer timestamp[ns]",

@@ -23,8 +23,12 @@
 //
 //   - integers that fit int64: int64
 //   - integers, some above MaxInt64, none negative: uint64
-//   - numbers with a fraction or exponent, or big and negative integers
-//     mixed: float64
+//   - integers beyond uint64 (or above MaxInt64 and negative) with at
+//     most 38 digits: decimal128(38,0); with more digits: utf8
+//   - numbers with a fraction or exponent: float64, unless mixed with an
+//     integer a float64 cannot hold exactly (above 2^53, such as
+//     9223372036854775807): then utf8 (each number kept as its JSON text),
+//     so no digit of an id is lost
 //   - true/false: bool
 //   - strings that are RFC 3339 timestamps with "T" and a zone:
 //     timestamp[us, UTC] (timestamp[ns, UTC] if one has sub-microsecond

@@ -121,7 +121,7 @@ func (in *inferrer) observe(n *node, b []byte, i, depth int) (int, bool) {
 			return 0, false
 		}
 		if !isInt || !n.Integer(b[i:end]) {
-			n.Floats = true // also integers too big for uint64
+			n.Floats = true // Integer takes every JSON integer, of any size
 		}
 		return end, true
 	}

@@ -32,12 +32,24 @@ func TestRead(t *testing.T) {
 			Want:      []string{`"1"|"x"|"{\"k\":1}"`, `"one"|"2.5"|"[1]"`},
 		},
 		{
-			Name:      "numbers widen: big unsigned, then float64",
+			Name:      "numbers widen: big unsigned, then decimal128(38,0), never float64 for an integer",
 			In:        `{"u":18446744073709551615,"m":18446744073709551615,"x":1e400,"i":1}` + "\n" + `{"u":0,"m":-1,"x":1,"i":2.5}` + "\n",
-			WantTypes: "u:uint64,m:float64,x:float64,i:float64",
+			WantTypes: "u:uint64,m:decimal(38, 0),x:float64,i:float64",
 			Want:      []string{`0|-1|1|2.5`},
 			// 1e400 is a float64 in the sample but does not fit one.
 			WantRejects: []string{"1:x"},
+		},
+		{
+			// Issue 10: ids beyond uint64 were float64, 9223372036854775807
+			// read back as 9223372036854775808.
+			Name: "integers beyond uint64 are decimal128(38,0), beyond 38 digits utf8; with fractions exact or utf8",
+			In: `{"big":18446744073709551616,"neg":-9223372036854775809,"huge":123456789012345678901234567890123456789,"maxf":9223372036854775807,"smallf":9007199254740992}` + "\n" +
+				`{"big":99999999999999999999999999999999999999,"neg":1,"huge":-1,"maxf":1.5,"smallf":0.5}` + "\n",
+			WantTypes: "big:decimal(38, 0),neg:decimal(38, 0),huge:utf8,maxf:utf8,smallf:float64",
+			Want: []string{
+				`18446744073709551616|-9223372036854775809|"123456789012345678901234567890123456789"|"9223372036854775807"|9.007199254740992e+15`,
+				`99999999999999999999999999999999999999|1|"-1"|"1.5"|0.5`,
+			},
 		},
 		{
 			Name:      "nested objects and arrays",
