@@ -65,6 +65,15 @@ type ReadOptions struct {
 	// A longer record is skipped to its end and returned as a RowError
 	// wrapping ErrRecordTooLarge. 0 means DefaultMaxRecordBytes.
 	MaxRecordBytes int
+	// SkipRows is how many rows at the start of the input an earlier read
+	// already delivered: a resumed pipeline continues after them. The
+	// binary formats honour it (Parquet skips whole row groups from its
+	// metadata, Avro whole blocks without decompressing them, Arrow IPC
+	// whole record batches, then each drops the rest of the rows inside
+	// the unit the position falls in) and fail if the input holds fewer
+	// rows. Text formats ignore it: their rows have no index to skip by,
+	// so the caller decodes and discards them.
+	SkipRows int64
 	// CSV only.
 	Delimiter  rune     // default ','
 	NoHeader   bool     // the first line is data; columns are named f0, f1, ...

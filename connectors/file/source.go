@@ -25,7 +25,16 @@ var sourceSpec = spec.New("file").
 		"order as one table: the first file's schema (or the declared schema) applies to all, later "+
 		"text files are decoded into it and later binary files must match it.\n\n"+
 		"Rows that cannot be decoded are rejected with their file, line and column and handled by "+
-		"the source's on_error policy; the rest of the file is still read.").
+		"the source's on_error policy; the rest of the file is still read.\n\n"+
+		"A run continues where the last one's saved position stopped: files sorting before the file "+
+		"it points into are skipped, that file is read on from the row after the position (Parquet "+
+		"skips whole row groups, Avro blocks, Arrow record batches; CSV and JSON Lines rows are "+
+		"decoded and dropped), and every file sorting after it is read, including files added to the "+
+		"glob since: a growing directory is ingested incrementally. A file read to its end is not "+
+		"read again, even if rows were appended to it later (write new files instead). If the file "+
+		"the position points into changed (size or modification time) or was removed, the run stops "+
+		"with an error rather than skip or repeat rows; run with --from-start or reset the position "+
+		"with weave positions. Standard input cannot be resumed.").
 	Field(
 		spec.String("path").
 			Desc("File to read, a glob (* ? [..] within a directory, ** across directories), or - for stdin.").
@@ -94,6 +103,7 @@ type Source struct {
 
 	files  []string
 	sizes  []int64 // -1 when unknown (stdin)
+	mtimes []int64 // modification times, Unix ns
 	total  int64   // sum of sizes, <= 0 when unknown
 	schema *arrow.Schema
 	next   int   // index of the next file to open
@@ -107,18 +117,39 @@ type Source struct {
 	err      error        // first fatal error, returned by every later Read
 	closed   bool
 	stdin    stdin // replays what an opening without reads took from stdin
+
+	resume *Position // set by Resume, kept across Opens
+	at     *resumeAt // where this Open continues, nil from the start
 }
 
 // open is one file being decoded.
 type open struct {
 	name    string
+	index   int
 	size    int64
+	mtime   int64
 	file    *os.File // nil for stdin
 	count   *countingReader
 	countRA *countingReaderAt
 	unzip   func() error
 	reader  format.Reader
 	rewrap  bool // records carry a schema differing only in nullability or metadata
+
+	// row counts the input records of the file accounted for (rows
+	// delivered or skipped, and rejects); batchStart is row where the
+	// reader's current batch began; batchRows is the BatchRows the reader
+	// was opened with. See Position.
+	row        int64
+	batchStart int64
+	batchRows  int
+	// skip is how many records a resumed text file still has to discard,
+	// and skipStart the saved Position.BatchStart (see discard).
+	skip      int64
+	skipStart int64
+	// ahead is a batch read past the one being served, to learn whether
+	// that one ends the file (see atEnd); eof is set once the reader ended.
+	ahead *fetched
+	eof   bool
 }
 
 func newSource(conf *spec.Parsed, b engine.Build) (engine.Source, error) {
@@ -169,30 +200,60 @@ func newSource(conf *spec.Parsed, b engine.Build) (engine.Source, error) {
 // It may follow a Close (Pipeline.Validate then Run): reading starts over.
 func (s *Source) Open(ctx context.Context) (*arrow.Schema, error) {
 	s.Close()
-	s.files, s.sizes, s.total, s.schema, s.next = nil, nil, 0, nil, 0
+	s.files, s.sizes, s.mtimes, s.total, s.schema, s.next, s.at = nil, nil, nil, 0, nil, 0, nil
 	s.read.Store(0)
 	s.reported, s.err, s.closed = 0, nil, false
 	if s.path == "-" {
-		s.files, s.sizes, s.total = []string{"-"}, []int64{-1}, -1
+		s.files, s.sizes, s.mtimes, s.total = []string{"-"}, []int64{-1}, []int64{0}, -1
 	} else {
-		files, err := expand(s.path)
-		if err != nil {
-			return nil, fmt.Errorf("file source: %w", err)
-		}
+		files, listErr := expand(s.path)
 		s.files = files
-		for _, f := range files {
-			info, err := os.Stat(f)
-			if err != nil {
-				return nil, fmt.Errorf("file source: %w", err)
+		if listErr == nil {
+			if err := s.statFiles(); err != nil {
+				return nil, err
 			}
-			s.sizes = append(s.sizes, info.Size())
-			s.total += info.Size()
+		}
+		at, err := s.planResume(listErr)
+		if err != nil {
+			return nil, err
+		}
+		s.at = at
+		if at != nil && at.index > 0 {
+			if err := s.skipFiles(at.index); err != nil {
+				return nil, err
+			}
+			if at.index == len(s.files) {
+				return s.schema, nil
+			}
 		}
 	}
 	if err := s.openNext(); err != nil {
 		return nil, err
 	}
 	return s.schema, nil
+}
+
+// skipFiles moves past the first n files, which earlier runs read whole:
+// their bytes count as done. The first file is still opened (and closed)
+// for its schema, which applies to the whole glob as it did in the run
+// that read it; with a declared schema that costs a header.
+func (s *Source) skipFiles(n int) error {
+	if err := s.openNext(); err != nil {
+		return err
+	}
+	o := s.cur
+	s.cur = nil
+	if err := s.closeOpen(o); err != nil {
+		return fmt.Errorf("file source: %s: %w", o.name, err)
+	}
+	var done int64
+	for _, size := range s.sizes[:n] {
+		done += size
+	}
+	s.read.Store(done)
+	s.reported = done
+	s.next = n
+	return nil
 }
 
 // Progress reports compressed input bytes read so far, against the files'
@@ -209,7 +270,7 @@ func (s *Source) openNext() error {
 	i := s.next
 	s.next++
 	name := s.files[i]
-	o := &open{name: name, size: s.sizes[i]}
+	o := &open{name: name, index: i, size: s.sizes[i], mtime: s.mtimes[i]}
 	in := format.Input{Name: name}
 	var raw io.Reader
 	if name == "-" {
@@ -256,6 +317,17 @@ func (s *Source) openNext() error {
 		// row error with its line rather than a schema clash.
 		opts.Schema = s.schema
 	}
+	if at := s.at; at != nil && at.index == i && at.row > 0 {
+		if s.format.Text {
+			// Decoded and discarded by readBatch, in the batches the
+			// saved position was counted in.
+			opts.BatchRows = at.batchRows
+			o.skip, o.skipStart = at.row, at.batchStart
+		} else {
+			opts.SkipRows, o.row = at.row, at.row
+		}
+	}
+	o.batchRows = opts.BatchRows
 	o.reader, err = s.format.NewReader(in, opts)
 	if err != nil {
 		s.closeOpen(o)
@@ -311,6 +383,10 @@ func describe(s *arrow.Schema) string {
 
 func (o *open) close() error {
 	var errs []error
+	if o.ahead != nil && o.ahead.rec != nil {
+		o.ahead.rec.Release()
+	}
+	o.ahead = nil
 	if o.reader != nil {
 		errs = append(errs, o.reader.Close())
 	}
@@ -357,18 +433,31 @@ func (s *Source) readBatch(ctx context.Context) (*engine.Batch, error) {
 				return nil, err
 			}
 		}
-		rec, rejects, err := s.cur.reader.Next()
+		o := s.cur
+		rec, rejects, err := o.fetch()
 		out := s.rowErrors(rejects)
 		if errors.Is(err, io.EOF) {
 			if rec != nil {
 				rec.Release()
 			}
+			if o.skip > 0 {
+				return nil, fmt.Errorf("file source: %w: %s ends after %d records, before row %d of the saved position; %s",
+					errResume, o.name, o.row, o.row+o.skip, resumeHint)
+			}
+			if len(out) == 0 {
+				if err := s.finishFile(); err != nil {
+					return nil, err
+				}
+				continue
+			}
+			o.eof = true
+			o.batchStart = o.row
+			o.row += int64(len(out))
+			cp := s.position()
 			if err := s.finishFile(); err != nil {
 				return nil, err
 			}
-			if len(out) == 0 {
-				continue
-			}
+			return &engine.Batch{Rejects: out, Checkpoint: cp, Bytes: s.bytesSinceLast()}, nil
 		} else if err != nil {
 			if rec != nil {
 				rec.Release()
@@ -382,30 +471,51 @@ func (s *Source) readBatch(ctx context.Context) (*engine.Batch, error) {
 		if rec == nil && len(out) == 0 {
 			continue
 		}
-		if rec != nil && s.cur != nil && s.cur.rewrap {
+		if rec != nil && o.rewrap {
 			relabelled := array.NewRecord(s.schema, rec.Columns(), rec.NumRows())
 			rec.Release()
 			rec = relabelled
 		}
+		start := o.row
+		if o.skip > 0 {
+			if rec, out, err = s.discard(rec, out); err != nil {
+				return nil, err
+			}
+			if o.skip == 0 {
+				// Bytes read to find the position were done by earlier
+				// runs: Progress counts them, Batch.Bytes does not.
+				s.reported = s.read.Load()
+			}
+			if rec == nil && len(out) == 0 {
+				continue
+			}
+		}
+		o.batchStart = start
 		if rec != nil && s.opts.BatchRows > 0 && rec.NumRows() > int64(s.opts.BatchRows) {
 			s.pending, s.pendingOff = rec, 0
 			return s.slice(out), nil
 		}
-		return &engine.Batch{Record: rec, Rejects: out, Bytes: s.bytesSinceLast()}, nil
+		if rec != nil {
+			o.row += rec.NumRows()
+		}
+		o.row += int64(len(out))
+		return &engine.Batch{Record: rec, Rejects: out, Bytes: s.bytesSinceLast(), Checkpoint: s.position()}, nil
 	}
 }
 
 // slice serves the next BatchRows of an oversized record (Arrow and Parquet
-// readers return batches as they were stored).
+// readers return batches as they were stored). The record's rejects come
+// with its first slice, and the position counts them there.
 func (s *Source) slice(rejects []engine.RowError) *engine.Batch {
 	end := min(s.pendingOff+int64(s.opts.BatchRows), s.pending.NumRows())
 	rec := s.pending.NewSlice(s.pendingOff, end)
+	s.cur.row += end - s.pendingOff + int64(len(rejects))
 	s.pendingOff = end
 	if end == s.pending.NumRows() {
 		s.pending.Release()
 		s.pending = nil
 	}
-	return &engine.Batch{Record: rec, Rejects: rejects, Bytes: s.bytesSinceLast()}
+	return &engine.Batch{Record: rec, Rejects: rejects, Bytes: s.bytesSinceLast(), Checkpoint: s.position()}
 }
 
 func (s *Source) bytesSinceLast() int64 {

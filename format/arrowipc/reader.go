@@ -29,7 +29,7 @@ func NewReader(in format.Input, opts format.ReadOptions) (format.Reader, error) 
 	if mem == nil {
 		mem = memory.DefaultAllocator
 	}
-	r := &reader{name: in.Name}
+	r := &reader{name: in.Name, skip: max(opts.SkipRows, 0)}
 
 	if in.RA != nil && in.Size >= int64(len(fileMagic)) {
 		head := make([]byte, len(fileMagic))
@@ -83,23 +83,58 @@ type reader struct {
 	name   string
 	schema *arrow.Schema
 	stream *ipc.Reader
+	// skip is how many rows are still to be skipped (ReadOptions.SkipRows);
+	// batch counts record batches read, first the index of the batch and
+	// of the row in it where the record Next returned last starts.
+	skip          int64
+	batch         int64
+	first, offset int64
 }
+
+// RecordBatchStart returns where the first row of the record Next
+// returned last lies in the input: the 0-based index of its record batch
+// and of the row within that batch (not 0 only when it follows skipped rows).
+func (r *reader) RecordBatchStart() (batch, row int64) { return r.first, r.offset }
 
 func (r *reader) Schema() *arrow.Schema { return r.schema }
 
 func (r *reader) Next() (rec arrow.Record, _ []format.RowError, err error) {
 	err = r.guard(func() error {
-		if !r.stream.Next() {
-			if err := r.stream.Err(); err != nil {
+		for {
+			if !r.stream.Next() {
+				if err := r.stream.Err(); err != nil {
+					return err
+				}
+				return io.EOF
+			}
+			r.batch++
+			rec = r.stream.Record()
+			if err := arrowcheck.Record(rec); err != nil {
+				rec = nil
 				return err
 			}
-			return io.EOF
+			n := rec.NumRows()
+			r.first, r.offset = r.batch-1, 0
+			switch {
+			case r.skip >= n && r.skip > 0:
+				// A whole batch before the resume position: its body was
+				// read, but an IPC batch decodes by slicing that body, so
+				// dropping it costs the read and nothing more.
+				r.skip -= n
+				continue
+			case r.skip > 0:
+				r.offset, r.skip = r.skip, 0
+				rec = rec.NewSlice(r.offset, n)
+			default:
+				rec.Retain() // the stream reader releases it on the next call
+			}
+			return nil
 		}
-		rec = r.stream.Record()
-		rec.Retain() // the stream reader releases it on the next call
-		return arrowcheck.Record(rec)
 	})
 	if errors.Is(err, io.EOF) {
+		if r.skip > 0 {
+			return nil, nil, fmt.Errorf("%s: cannot skip %d more rows: the input ends after %d record batches", r.name, r.skip, r.batch)
+		}
 		return nil, nil, io.EOF
 	}
 	if err != nil {

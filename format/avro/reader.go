@@ -29,7 +29,7 @@ func NewReader(in format.Input, opts format.ReadOptions) (format.Reader, error) 
 	if batch <= 0 {
 		batch = defaultBatchRows
 	}
-	r := &reader{name: in.Name, br: bufio.NewReaderSize(in.R, 256<<10), batch: batch}
+	r := &reader{name: in.Name, br: bufio.NewReaderSize(in.R, 256<<10), batch: batch, skip: max(opts.SkipRows, 0)}
 	h, err := readHeader(r.br)
 	if err != nil {
 		return nil, r.malformed(err)
@@ -104,8 +104,20 @@ type reader struct {
 
 	block  cursor // current decompressed block
 	left   int64  // records left in block
-	record int64  // records decoded so far, for error messages
+	count  int64  // records in the current block
+	blocks int64  // blocks started
+	record int64  // records read or skipped so far, for error messages
+	skip   int64  // records still to skip (ReadOptions.SkipRows)
 	err    error  // sticky: the input is unreadable past this point
+}
+
+// BlockPosition returns where the next record lies: the 0-based index of
+// its block and how many records of that block come before it.
+func (r *reader) BlockPosition() (block, row int64) {
+	if r.left == 0 {
+		return r.blocks, 0
+	}
+	return r.blocks - 1, r.count - r.left
 }
 
 func (r *reader) Schema() *arrow.Schema { return r.schema }
@@ -114,10 +126,17 @@ func (r *reader) Next() (arrow.Record, []format.RowError, error) {
 	if r.err != nil {
 		return nil, nil, r.err
 	}
+	if r.skip > 0 {
+		if err := r.skipRecords(); err != nil {
+			r.err = r.malformed(err)
+			r.dropRows()
+			return nil, nil, r.err
+		}
+	}
 	rows := 0
 	for rows < r.batch {
 		if r.left == 0 {
-			more, err := r.nextBlock()
+			more, err := r.nextBlock(false)
 			if err != nil {
 				r.err = r.malformed(err)
 				r.dropRows()
@@ -150,8 +169,42 @@ func (r *reader) Next() (arrow.Record, []format.RowError, error) {
 	return r.rb.NewRecord(), nil, nil
 }
 
+// skipRecords passes over the first SkipRows records: whole blocks
+// without decompressing or decoding them, then the records before the
+// position in its block decoded and dropped (a block's records have no
+// index; each must be decoded to find where the next begins).
+func (r *reader) skipRecords() error {
+	for r.skip > 0 {
+		if r.left == 0 {
+			more, err := r.nextBlock(true)
+			if err != nil {
+				return err
+			}
+			if !more {
+				return fmt.Errorf("cannot skip %d records: the file ends after %d", r.record+r.skip, r.record)
+			}
+			continue
+		}
+		n := min(r.skip, r.left)
+		for range n {
+			r.decode(&r.block)
+			if r.block.err != nil {
+				return fmt.Errorf("record %d: %w", r.record+1, r.block.err)
+			}
+			r.record++
+		}
+		r.left -= n
+		r.skip -= n
+		r.rb.NewRecord().Release()
+	}
+	return nil
+}
+
 // nextBlock reads and decompresses the next block; false at a clean end.
-func (r *reader) nextBlock() (bool, error) {
+// With skip, a block of no more records than are left to skip is passed
+// over unread instead (its data is not decompressed, only its sync marker
+// checked) and the next one is read.
+func (r *reader) nextBlock(skip bool) (bool, error) {
 	count, err := binary.ReadVarint(r.br)
 	if errors.Is(err, io.EOF) {
 		return false, nil
@@ -162,6 +215,22 @@ func (r *reader) nextBlock() (bool, error) {
 	size, err := binary.ReadVarint(r.br)
 	if err != nil {
 		return false, fmt.Errorf("block header: %w", err)
+	}
+	if skip && count >= 0 && count <= r.skip {
+		if size < 0 || size > maxBlockBytes {
+			return false, fmt.Errorf("block after record %d: length %d is outside 0..%d", r.record, size, maxBlockBytes)
+		}
+		if _, err := io.CopyN(io.Discard, r.br, size); err != nil {
+			return false, fmt.Errorf("block after record %d: truncated: %w", r.record, io.ErrUnexpectedEOF)
+		}
+		var sync [16]byte
+		if _, err := io.ReadFull(r.br, sync[:]); err != nil || sync != r.sync {
+			return false, fmt.Errorf("block after record %d: sync marker missing or wrong", r.record)
+		}
+		r.blocks++
+		r.record += count
+		r.skip -= count
+		return true, nil
 	}
 	data, err := readN(r.br, size, maxBlockBytes)
 	if err != nil {
@@ -180,7 +249,8 @@ func (r *reader) nextBlock() (bool, error) {
 		return false, fmt.Errorf("block after record %d claims %d records in %d bytes", r.record, count, len(data))
 	}
 	r.block = newCursor(data)
-	r.left = count
+	r.left, r.count = count, count
+	r.blocks++
 	return true, nil
 }
 

@@ -86,12 +86,15 @@ func NewReader(in format.Input, opts format.ReadOptions) (format.Reader, error) 
 			return err
 		}
 		r.pf = pf
-		r.wantRows = pf.NumRows()
+		groups, err := r.skipGroups(opts.SkipRows)
+		if err != nil {
+			return err
+		}
 		fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: libBatch, Parallel: false}, libMem)
 		if err != nil {
 			return err
 		}
-		r.rr, err = fr.GetRecordReader(context.Background(), nil, nil)
+		r.rr, err = fr.GetRecordReader(context.Background(), nil, groups)
 		if err != nil {
 			return err
 		}
@@ -124,7 +127,49 @@ type reader struct {
 	rr                pqarrow.RecordReader
 	// restore gives columns the types of the stored Arrow schema.
 	restore *restorer
+	// groupRows is each row group's row count; drop is how many rows of
+	// the first row group read are still to be skipped (ReadOptions.SkipRows).
+	groupRows []int64
+	drop      int64
 }
+
+// skipGroups returns the row groups to read so that the first skip rows
+// are not decoded: whole row groups are left out using the footer's row
+// counts (nil: all of them), and the rows of the group the position falls
+// in are left for Next to drop. It sets wantRows to what remains.
+func (r *reader) skipGroups(skip int64) ([]int, error) {
+	md := r.pf.MetaData()
+	r.groupRows = make([]int64, r.pf.NumRowGroups())
+	for g := range r.groupRows {
+		r.groupRows[g] = md.RowGroup(g).NumRows()
+	}
+	r.wantRows = r.pf.NumRows()
+	if skip <= 0 {
+		return nil, nil
+	}
+	if skip > r.wantRows {
+		return nil, fmt.Errorf("cannot skip %d rows: the file holds %d", skip, r.wantRows)
+	}
+	groups := []int{} // empty, not nil: every row is skipped
+	var start int64
+	for g, n := range r.groupRows {
+		switch {
+		case start+n <= skip:
+			r.wantRows -= n
+		case len(groups) == 0:
+			groups = append(groups, g)
+			r.drop = skip - start
+		default:
+			groups = append(groups, g)
+		}
+		start += n
+	}
+	return groups, nil
+}
+
+// RowGroupRows returns the row count of each row group, for a caller that
+// describes a position as a row group and a row within it.
+func (r *reader) RowGroupRows() []int64 { return r.groupRows }
 
 func (r *reader) Schema() *arrow.Schema { return r.restore.schema }
 
@@ -141,10 +186,29 @@ func (r *reader) Next() (arrow.Record, []format.RowError, error) {
 			r.cur = nil
 		}
 		rec, rejects, err := r.next()
-		if err != nil || !r.copyTo {
+		if err != nil {
 			return rec, rejects, err
 		}
-		r.cur, r.off = rec, 0
+		off := int64(0)
+		if r.drop > 0 {
+			// Rows before the resume position in its row group.
+			n := rec.NumRows()
+			if n <= r.drop {
+				r.drop -= n
+				rec.Release()
+				continue
+			}
+			off, r.drop = r.drop, 0
+			if !r.copyTo {
+				out := rec.NewSlice(off, n)
+				rec.Release()
+				return out, nil, nil
+			}
+		}
+		if !r.copyTo {
+			return rec, rejects, nil
+		}
+		r.cur, r.off = rec, off
 	}
 }
 
