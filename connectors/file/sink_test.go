@@ -283,6 +283,18 @@ func TestSinkConfigErrors(t *testing.T) {
 		{"{path: out.arrows, compression: brotli}", "brotli"},
 		{"{path: out.parquet, csv: {header: false}}", "csv options given but the format is parquet"},
 		{`{path: out.csv, csv: {delimiter: '"'}}`, "cannot be a quote"},
+		{"{path: out/}", "format is required with a directory path"},
+		{"{path: out/, format: csv, append: true}", "a directory is always added to"},
+		{"{path: out/, format: csv, atomic: false}", "atomic: false does not apply to a directory"},
+		{"{path: out/, format: csv, part_rows: -1}", "must be 0 or more"},
+		{"{path: out.csv, part_rows: 5}", "part_rows applies to a directory"},
+		{"{path: out/, format: parquet, compression: lzma}", "lzma"},
+		{"{path: out.parquet, append: true}", "append works for csv and jsonl"},
+		{"{path: out.csv.gz, append: true}", "append writes uncompressed files"},
+		{"{path: out.csv, append: true, compression: zstd}", "append writes uncompressed files"},
+		{`{path: "-", format: csv, append: true}`, "stdout is a stream already"},
+		{"{path: out.csv, append: true, atomic: true}", "atomic: true does not apply"},
+		{"{path: out.csv, append: true, overwrite: false}", "contradicts"},
 	}
 	for _, tc := range tests {
 		_, err := newSinkYAML(t, tc.conf, engine.Build{})
