@@ -22,7 +22,30 @@
 // keeps a failed batch's error on that batch (and its rows), at the cost of
 // one commit per batch, which at the usual batch sizes is small beside the
 // COPY. Errors the server gives for data (SQLSTATE classes 22, 23, 42) are
-// marked permanent and name the table, constraint and COPY line.
+// marked permanent and name the table, constraint and COPY line. Any other
+// failure drops the connection, and the engine's retry of the Write opens
+// a new one (a restarted server, a failover, a terminated backend).
+//
+// # Exactly once
+//
+// With exactly_once (append mode) the sink is an engine.PositionKeeper and
+// engine.Committer: the pipeline's positions live in a table of the same
+// database (positions_table), and the rows of one checkpoint interval are
+// written in one transaction, each batch in a savepoint (a batch the table
+// refuses is rolled back alone). Prepare hands that transaction to the
+// checkpoint without committing; the store's Save checks the position's
+// revision under its row lock, writes the position and commits, all in
+// that transaction, so rows and position are committed together or not at
+// all. Rows therefore appear at checkpoints. Write waits while a prepared
+// transaction is being saved: one connection holds one transaction.
+//
+// A connection lost between checkpoints, or with the interval's first
+// batch in flight, is replaced on the retry. Lost later, it takes the
+// rows of the interval's earlier batches with it; the sink does not keep
+// them to send again (an interval's batches can be large, and the engine
+// reuses a batch's memory once Write returns), so it fails the run with a
+// permanent error, and every later call fails too. The next run resumes
+// from the last saved position, which reads those rows again.
 //
 // # Types
 //
@@ -74,7 +97,9 @@
 // # Not yet
 //
 // Sources without a cursor column (a one-off copy by a server-side cursor),
-// cursor tie-breaking on a second column, logical replication (CDC), a
-// checkpoint kept in the database, and types beyond the table above
+// cursor tie-breaking on a second column, logical replication (CDC),
+// exactly_once positions of a source read in several splits saved in one
+// transaction (the store saves one key at a time, and only the first Save
+// of a checkpoint commits the rows), and types beyond the table above
 // (arrays, intervals, time).
 package postgres
