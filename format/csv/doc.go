@@ -91,8 +91,10 @@
 // The writer emits a header line (unless WriteOptions.NoHeader), "\n" line
 // ends, and quotes a field only when it holds the delimiter, a quote, "\r" or
 // "\n" (or is an empty string). Floats are the shortest text that parses back
-// to the same value (strconv 'g', -1; float32 columns at 32-bit precision),
-// with NaN, +Inf and -Inf spelled so; timestamps are RFC 3339 in UTC with the
+// to the same value (strconv 'g', -1; float32 columns at 32-bit precision)
+// with a point or an exponent (461.0, -0.0, 1e+21), so that a float column
+// read back without a schema is float64 again, not int64; NaN, +Inf and -Inf
+// are spelled so; timestamps are RFC 3339 in UTC with the
 // shortest exact fraction (time.RFC3339Nano); dates are 2006-01-02; decimals
 // are exact plain text; binary is standard base64. Other Arrow types without
 // a fast path (time-of-day, durations, dictionaries...) are written with the

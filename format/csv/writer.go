@@ -135,7 +135,9 @@ func (w *writer) encode(dst []byte, cols []rowcodec.View, lo, hi int) []byte {
 }
 
 // appendFloat writes the shortest text that parses back to the same value
-// (strconv's -1 precision); NaN and ±Inf as strconv reads them back.
+// (strconv's -1 precision) with a point or an exponent, so that a float
+// column reads back as float64, not int64, and -0 keeps its sign; NaN and
+// ±Inf as strconv reads them back.
 func appendFloat(dst []byte, f float64, bits int) []byte {
 	switch {
 	case math.IsNaN(f):
@@ -151,7 +153,8 @@ func appendFloat(dst []byte, f float64, bits int) []byte {
 			return d
 		}
 	}
-	return strconv.AppendFloat(dst, f, 'g', -1, bits)
+	start := len(dst)
+	return rowcodec.FloatText(strconv.AppendFloat(dst, f, 'g', -1, bits), start)
 }
 
 // needsQuote marks the bytes that force a field into quotes (the delimiter

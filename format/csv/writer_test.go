@@ -30,7 +30,7 @@ func TestWrite(t *testing.T) {
 			name:   "floats: shortest text that reads back",
 			fields: []arrow.Field{{Name: "f", Type: arrow.PrimitiveTypes.Float64}, {Name: "g", Type: arrow.PrimitiveTypes.Float32}},
 			rows:   `[{"f":0.1,"g":0.1},{"f":100,"g":1e21},{"f":-1.5e-7,"g":16777216},{"f":0.30000000000000004,"g":3.4028235e38}]`,
-			want:   "f,g\n0.1,0.1\n100,1e+21\n-1.5e-07,1.6777216e+07\n0.30000000000000004,3.4028235e+38\n",
+			want:   "f,g\n0.1,0.1\n100.0,1e+21\n-1.5e-07,1.6777216e+07\n0.30000000000000004,3.4028235e+38\n",
 		},
 		{
 			name: "time, dates, decimals, binary, bool",
@@ -100,3 +100,8 @@ func TestWriteErrors(t *testing.T) {
 		t.Error("Close after a failed Flush returned nil")
 	}
 }
+
+// TestFloatsStayFloats: a float column written and read back without a
+// schema is float64 again, bit for bit (461.0 is written "461.0", not
+// "461", which inference reads as an integer), NaN and ±Inf included.
+func TestFloatsStayFloats(t *testing.T) { formattest.FloatsStayFloats(t, csvFormat, true) }

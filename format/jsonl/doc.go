@@ -81,8 +81,10 @@
 // including int64 and uint64 beyond 2^53, are JSON numbers (JavaScript
 // readers may lose precision on those). Floats are the shortest text that
 // reads back to the same value, in encoding/json's style (an exponent only
-// below 1e-6 or from 1e21); JSON has no NaN or Infinity, so those are written
-// as null and do not survive a round trip. Timestamps are RFC 3339 strings in
+// below 1e-6 or from 1e21) but always with a point or an exponent (461.0
+// where encoding/json writes 461, -0.0 for -0), so that a float column read
+// back without a schema is float64 again, not int64. JSON has no NaN or
+// Infinity, so those are written as null and do not survive a round trip. Timestamps are RFC 3339 strings in
 // UTC with the shortest exact fraction (time.RFC3339Nano), dates
 // "2006-01-02", decimals exact strings (JSON numbers would lose digits in
 // most readers), binary base64 strings, structs objects and lists arrays.

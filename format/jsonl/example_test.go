@@ -48,6 +48,6 @@ not json
 	// note: utf8
 	// rejected: events.jsonl:4: malformed input: line is not a JSON object
 	// {"id":"1","user":{"name":"Ada","tags":["admin"]},"amount":12.5,"note":null}
-	// {"id":"2","user":{"name":"Bob","tags":[]},"amount":-3,"note":"only here"}
+	// {"id":"2","user":{"name":"Bob","tags":[]},"amount":-3.0,"note":"only here"}
 	// {"id":"three","user":null,"amount":null,"note":null}
 }

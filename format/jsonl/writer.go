@@ -176,8 +176,10 @@ func appendValue(dst []byte, v *view, i int) []byte {
 }
 
 // appendFloat writes the shortest text that reads back as the same value,
-// in encoding/json's style (exponent only outside 1e-6..1e21). JSON has no
-// NaN or Infinity, so those become null.
+// in encoding/json's style (exponent only outside 1e-6..1e21) but always
+// with a point or an exponent: encoding/json's 461 for 461.0 reads back as
+// an integer, so a float column would come back as int64 (issue 10), and
+// its -0 as 0. JSON has no NaN or Infinity, so those become null.
 func appendFloat(dst []byte, f float64, bits int) []byte {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return append(dst, "null"...)
@@ -193,7 +195,11 @@ func appendFloat(dst []byte, f float64, bits int) []byte {
 			fmtc = 'e'
 		}
 	}
+	start := len(dst)
 	dst = strconv.AppendFloat(dst, f, fmtc, -1, bits)
+	if fmtc == 'f' {
+		return rowcodec.FloatText(dst, start)
+	}
 	if fmtc == 'e' {
 		// 1e-07 → 1e-7, as encoding/json does.
 		if n := len(dst); n >= 4 && dst[n-4] == 'e' && dst[n-3] == '-' && dst[n-2] == '0' {

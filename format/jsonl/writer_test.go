@@ -33,7 +33,7 @@ func TestWrite(t *testing.T) {
 			name:   "floats: shortest, exponent only outside 1e-6..1e21",
 			fields: []arrow.Field{{Name: "f", Type: arrow.PrimitiveTypes.Float64}, {Name: "g", Type: arrow.PrimitiveTypes.Float32}},
 			rows:   `[{"f":0.1,"g":0.1},{"f":1e21,"g":1e20},{"f":-1.5e-7,"g":1e-7},{"f":100,"g":16777216}]`,
-			want:   `{"f":0.1,"g":0.1}` + "\n" + `{"f":1e+21,"g":100000000000000000000}` + "\n" + `{"f":-1.5e-7,"g":1e-7}` + "\n" + `{"f":100,"g":16777216}` + "\n",
+			want:   `{"f":0.1,"g":0.1}` + "\n" + `{"f":1e+21,"g":100000000000000000000.0}` + "\n" + `{"f":-1.5e-7,"g":1e-7}` + "\n" + `{"f":100.0,"g":16777216.0}` + "\n",
 		},
 		{
 			name: "time, dates, decimals as strings, binary as base64, nested",
@@ -150,3 +150,9 @@ func TestAppendStringMatchesEncodingJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestFloatsStayFloats: a float column written and read back without a
+// schema is float64 again, bit for bit (461.0 is written 461.0, not
+// encoding/json's 461, which reads back as an integer; -0 as -0.0). NaN
+// and ±Inf are written as null, as JSON has neither, and are left out.
+func TestFloatsStayFloats(t *testing.T) { formattest.FloatsStayFloats(t, jsonlFormat, false) }

@@ -86,13 +86,14 @@ func AppendDecimal(dst []byte, n decimal128.Num, scale int32) []byte {
 	return append(dst, s[k:]...)
 }
 
-// AppendCents writes f as "[-]int[.d[d]]" when f is exactly the double
+// AppendCents writes f as "[-]int.d[d]" when f is exactly the double
 // nearest to a decimal with at most two fraction digits (prices, amounts)
 // and |f| < limit (at most 1e13); ok is false otherwise and nothing is
 // written. Below 2^46 doubles are closer together than 0.01, so no other
 // decimal with two or fewer fraction digits reads back as f: the text is the
 // shortest round-trip form, the one strconv's -1 precision gives, at a
-// fraction of its cost. TestAppendCents holds it to strconv's output.
+// fraction of its cost, with ".0" after a whole number as FloatText adds.
+// TestAppendCents holds it to strconv's output.
 func AppendCents(dst []byte, f, limit float64) ([]byte, bool) {
 	if f == 0 || !(f > -limit && f < limit) {
 		return dst, false // also keeps -0 and NaN away
@@ -109,12 +110,27 @@ func AppendCents(dst []byte, f, limit float64) ([]byte, bool) {
 	dst = appendUint(dst, uint64(k/100))
 	switch r := k % 100; {
 	case r == 0:
+		dst = append(dst, '.', '0')
 	case r%10 == 0:
 		dst = append(dst, '.', byte('0'+r/10))
 	default:
 		dst = append(dst, '.', byte('0'+r/10), byte('0'+r%10))
 	}
 	return dst, true
+}
+
+// FloatText makes the number strconv appended at dst[start:] read back as a
+// float: a whole number ("461", "-0", "100000000000000000000") gets ".0".
+// Without it a float column written as text is inferred as int64 when read
+// back (issue 10), and -0 loses its sign. Text with a point, an exponent,
+// NaN or Inf is left alone.
+func FloatText(dst []byte, start int) []byte {
+	for _, c := range dst[start:] {
+		if c == '.' || c == 'e' || c == 'E' || c == 'N' || c == 'I' {
+			return dst
+		}
+	}
+	return append(dst, '.', '0')
 }
 
 func appendUint(dst []byte, v uint64) []byte {
