@@ -27,6 +27,9 @@ type Position struct {
 	MtimeNs int64  `json:"mtime_ns"`
 	// Row counts the input records of File accounted for: rows delivered
 	// plus rows rejected (a rejected row is handled, by on_error, once).
+	// A reader batch whose rows are served in several slices has its
+	// rejects counted with the first: of the batch that began at
+	// BatchStart, Row-BatchStart covers the rejects, then rows in order.
 	Row int64 `json:"row"`
 	// Done is set when File was read to its end: a resume starts at the
 	// first file sorting after it, and File itself is not checked again.
