@@ -20,7 +20,29 @@ func connectionFields() []*spec.Field {
 		spec.String("credentials_file").Optional().Advance().
 			Desc("A NATS .creds file (JWT and NKey seed) to authenticate with."),
 		spec.Duration("connect_timeout").Default(5 * time.Second).Advance().
-			Desc("How long to wait for the first connection."),
+			Desc("How long to wait for the first connection. A server that cannot be reached at start fails the run " +
+				"at once (a wrong URL or credentials show there); outages after that are max_outage's."),
+		spec.Duration("max_outage").Default(2 * time.Minute).
+			Desc("How long the step rides out a lost connection or a server that fails every request (a restart, a " +
+				"JetStream leader election) before the run fails with an error naming the server and how long it has " +
+				"been gone. The client reconnects by itself and the step retries its requests with backoff meanwhile; " +
+				"disconnects and reconnects are logged. 0 waits for ever.").
+			Validate(func(v any) error {
+				if v.(time.Duration) < 0 {
+					return errors.New("must not be negative")
+				}
+				return nil
+			}),
+		spec.Duration("request_timeout").Default(5 * time.Second).Advance().
+			Desc("How long one try of one request (an acknowledgement, a publish acknowledgement, a consumer update) " +
+				"waits for the server's answer before it is tried again; an answer lost with a connection or a " +
+				"consumer's leader would otherwise hold the step until the run's own deadline.").
+			Validate(func(v any) error {
+				if v.(time.Duration) <= 0 {
+					return errors.New("must be positive")
+				}
+				return nil
+			}),
 	}
 }
 
@@ -35,8 +57,16 @@ func readConnConfig(conf *spec.Parsed, step string) connConfig {
 	return connConfig{urls: conf.Strings("urls"), creds: conf.String("credentials_file"), timeout: conf.Duration("connect_timeout"), name: "dataweaver " + step}
 }
 
-func (c connConfig) connect() (*nats.Conn, error) {
-	opts := []nats.Option{nats.Name(c.name), nats.Timeout(c.timeout), nats.MaxReconnects(-1)}
+// readLink builds the step's link from max_outage and request_timeout.
+func readLink(conf *spec.Parsed, b engine.Build) *link {
+	return newLink(b.Name, b.Logger, conf.Duration("max_outage"), conf.Duration("request_timeout"))
+}
+
+// connect makes the first connection, which must succeed at once; after
+// it the client reconnects for ever (MaxReconnects -1, every ReconnectWait,
+// 2 s by default) and l decides how long the step waits for it.
+func (c connConfig) connect(l *link) (*nats.Conn, error) {
+	opts := append([]nats.Option{nats.Name(c.name), nats.Timeout(c.timeout), nats.MaxReconnects(-1)}, l.options()...)
 	if c.creds != "" {
 		opts = append(opts, nats.UserCredentials(c.creds))
 	}
@@ -51,6 +81,7 @@ func (c connConfig) connect() (*nats.Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("nats: connect to %s: %w", url, err)
 	}
+	l.connected(nc)
 	return nc, nil
 }
 

@@ -34,12 +34,43 @@
 // neither undelivered messages nor unacknowledged ones other than those
 // the source holds.
 //
+// # Outages
+//
+// The first connection must succeed (a wrong URL or credentials fail the
+// run at once); after it the client reconnects for ever, and each step
+// keeps a link (link.go) that logs disconnects and reconnects with the
+// server's URL and retries what failed with backoff: the source's
+// fetches, consumer updates and acknowledgements, the sink's publishes.
+// Each try of a request waits at most request_timeout, never the caller's
+// context: an acknowledgement on the run's context once waited for the
+// whole of it when the consumer's leader died. The step fails, wrapping
+// [ErrOutage], only once the outage (from the disconnect, or the first of
+// an unbroken run of failed requests) has lasted longer than max_outage.
+// A retried acknowledgement sends every ack of its batches again, since
+// those that went out on the old connection may be lost, and only an
+// answer on the same connection as all of them counts. While disconnected
+// the source sends no pull requests: one buffered until the reconnect
+// would reach the server after its inbox was gone, and the messages
+// delivered to it would wait ack_wait to come back.
+//
+// # Positions
+//
+// A batch's checkpoint (stream, last stream sequence, batch number) is
+// what the engine saves as the pipeline's position, shown as "stream
+// ORDERS seq 1,234". Resume only records it for the log: the durable
+// consumer is authoritative for where reading resumes, and a consumer
+// ahead of the saved position is the normal case (the engine saves a
+// position before it acknowledges the batches up to it).
+//
 // # Sink
 //
 // The sink publishes to JetStream asynchronously and collects publish
 // acknowledgements in Flush (messages the server refused are kept and
 // published again on the next Flush, which the engine retries), or
 // publishes to core NATS, where Flush is a round trip to the server.
+// Through an outage, Flush publishes again what was not acknowledged;
+// with msg_id_column or dedupe_retries the stream drops the copies of
+// messages it had stored before their acknowledgement was lost.
 //
 // # Not yet
 //

@@ -3,6 +3,8 @@ package nats
 import (
 	"context"
 	"fmt"
+	"net"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,24 +20,63 @@ import (
 // port, storing in a temporary directory, until t ends.
 func startServer(t testing.TB) string {
 	t.Helper()
+	return startRestartable(t).url
+}
+
+// restartable is an in-process nats-server that a test can stop and start
+// again on the same port with the same store, as a restarted server.
+type restartable struct {
+	t    testing.TB
+	dir  string
+	port int
+	url  string
+
+	mu  sync.Mutex
+	srv *server.Server
+}
+
+func startRestartable(t testing.TB) *restartable {
+	t.Helper()
+	r := &restartable{t: t, dir: t.TempDir(), port: server.RANDOM_PORT}
+	r.start()
+	r.port = r.srv.Addr().(*net.TCPAddr).Port
+	r.url = r.srv.ClientURL()
+	t.Cleanup(r.stop)
+	return r
+}
+
+// start starts the server; it may run on another goroutine than the test.
+func (r *restartable) start() {
 	srv, err := server.NewServer(&server.Options{
-		Host: "127.0.0.1", Port: server.RANDOM_PORT, JetStream: true, StoreDir: t.TempDir(),
+		Host: "127.0.0.1", Port: r.port, JetStream: true, StoreDir: r.dir,
 		NoLog: true, NoSigs: true,
 	})
 	if err != nil {
-		t.Fatal(err)
+		r.t.Error(err)
+		return
 	}
 	go srv.Start()
 	// The wait only needs an upper bound for the API: a server that never
 	// starts is a hang for go test's -timeout, not a failure of ours.
 	if !srv.ReadyForConnections(time.Hour) {
-		t.Fatal("nats-server did not start")
+		r.t.Error("nats-server did not start")
+		return
 	}
-	t.Cleanup(func() {
+	r.mu.Lock()
+	r.srv = srv
+	r.mu.Unlock()
+}
+
+// stop shuts the server down (its clients see the connection close).
+func (r *restartable) stop() {
+	r.mu.Lock()
+	srv := r.srv
+	r.srv = nil
+	r.mu.Unlock()
+	if srv != nil {
 		srv.Shutdown()
 		srv.WaitForShutdown()
-	})
-	return srv.ClientURL()
+	}
 }
 
 // createStream makes stream name capturing subjects, and returns a

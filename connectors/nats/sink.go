@@ -2,9 +2,11 @@ package nats
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
-	"time"
+	"strconv"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
@@ -25,6 +27,10 @@ var sinkSpec = spec.New("nats").
 		"next Flush, which the engine retries. With msg_id_column, each message carries that column's value as "+
 		"Nats-Msg-Id and the stream drops a message it has already stored under the same id within its duplicate "+
 		"window, so a batch replayed after a failure is not stored twice.\n\n"+
+		"A lost connection does not fail the run: the client reconnects and buffers what is published meanwhile, "+
+		"Flush publishes again every message whose acknowledgement was lost or timed out (request_timeout) and "+
+		"retries with backoff, and the run fails only once the server has been gone for longer than max_outage. "+
+		"A message published again may be stored twice unless it has an id: msg_id_column, or dedupe_retries.\n\n"+
 		"With jetstream: false messages go to core NATS: Flush only waits until the server has received them; "+
 		"subscribers that are not connected miss them.").
 	Field(connectionFields()...).
@@ -35,6 +41,12 @@ var sinkSpec = spec.New("nats").
 			Desc("Column whose value (as text) becomes each message's Nats-Msg-Id, for de-duplication by the stream (JetStream only). "+
 				"A null leaves that message without an id.").
 			Example("order_id"),
+		spec.Bool("dedupe_retries").Default(false).
+			Desc("Give each message without msg_id_column an id of its own (a random id of the run and the message's "+
+				"number) as Nats-Msg-Id, so a message published again after its acknowledgement was lost (a reconnect, "+
+				"a timeout) is stored once. The ids are new each run: a batch a later run replays is not de-duplicated "+
+				"(msg_id_column is). Off by default: the stream keeps every id for its duplicate window (2 minutes by "+
+				"default), which costs server memory at high rates."),
 		spec.Int("max_pending").Default(4096).Advance().
 			Desc("JetStream publishes awaiting acknowledgement before publishing blocks.").
 			Validate(func(v any) error {
@@ -58,9 +70,6 @@ func init() {
 	engine.RegisterSink(sinkSpec, newSink)
 }
 
-// coreFlushTimeout bounds a core NATS Flush (a ping round trip).
-const coreFlushTimeout = 30 * time.Second
-
 // Sink publishes rows as messages.
 type Sink struct {
 	conn       connConfig
@@ -70,6 +79,8 @@ type Sink struct {
 	jetstream  bool
 	idColumn   string
 	maxPending int
+	dedupe     bool // dedupe_retries
+	link       *link
 
 	nc      *nats.Conn
 	js      jetstream.JetStream
@@ -77,6 +88,8 @@ type Sink struct {
 	idCol   int // index of idColumn, -1 when none
 	futures []jetstream.PubAckFuture
 	retry   []*nats.Msg // refused by the server, published again on Flush
+	runID   string      // prefix of dedupe_retries' ids, new each Open
+	msgNum  uint64      // number of the last message given a dedupe_retries id
 
 	// duplicates counts publishes the stream acknowledged as already stored.
 	duplicates int64
@@ -86,12 +99,17 @@ func newSink(conf *spec.Parsed, b engine.Build) (engine.Sink, error) {
 	s := &Sink{
 		conn: readConnConfig(conf, b.Name), mem: b.Mem, subject: conf.String("subject"),
 		jetstream: conf.Bool("jetstream"), idColumn: conf.String("msg_id_column"), maxPending: conf.Int("max_pending"), idCol: -1,
+		dedupe: conf.Bool("dedupe_retries"), link: readLink(conf, b),
 	}
 	if s.subject == "" {
 		return nil, configErr(conf, "subject", "subject is empty")
 	}
 	if s.idColumn != "" && !s.jetstream {
 		return nil, configErr(conf, "msg_id_column", "message ids de-duplicate in JetStream only; remove it or set jetstream: true")
+	}
+	if s.dedupe && (s.idColumn != "" || !s.jetstream) {
+		return nil, configErr(conf, "dedupe_retries", "dedupe_retries gives ids to messages that have none, in JetStream only: "+
+			"remove it, or msg_id_column, or set jetstream: true")
 	}
 	var err error
 	if s.codec, err = codec.FromConfig(conf, nil); err != nil {
@@ -133,12 +151,24 @@ func (s *Sink) Open(ctx context.Context, schema *arrow.Schema) error {
 	if err != nil {
 		return fmt.Errorf("nats sink: %w", err)
 	}
-	nc, err := s.conn.connect()
+	nc, err := s.conn.connect(s.link)
 	if err != nil {
 		return err
 	}
+	if s.dedupe {
+		if s.runID, err = newRunID(); err != nil {
+			nc.Close()
+			return fmt.Errorf("nats sink: %w", err)
+		}
+		s.msgNum = 0
+	}
 	if s.jetstream {
-		js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(s.maxPending))
+		// The timeout fails a publish whose acknowledgement never comes
+		// (lost with the stream's leader, say), so Flush publishes it
+		// again instead of waiting for ever; a reconnect fails every
+		// outstanding one at once.
+		js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(s.maxPending),
+			jetstream.WithPublishAsyncTimeout(s.link.timeout))
 		if err != nil {
 			nc.Close()
 			return fmt.Errorf("nats sink: %w", err)
@@ -161,14 +191,15 @@ func (s *Sink) Write(ctx context.Context, rec arrow.Record) error {
 	}
 	return s.enc.Encode(rec, func(row int, data []byte) error {
 		if !s.jetstream {
-			if err := s.nc.Publish(s.subject, data); err != nil {
-				return fmt.Errorf("nats sink: publish to %s: %w", s.subject, err)
-			}
-			return nil
+			return s.publishCore(ctx, data)
 		}
 		m := &nats.Msg{Subject: s.subject, Data: append([]byte(nil), data...)}
-		if ids != nil && ids.IsValid(row) {
+		switch {
+		case ids != nil && ids.IsValid(row):
 			m.Header = nats.Header{jetstream.MsgIDHeader: []string{idText(ids, row)}}
+		case s.dedupe:
+			s.msgNum++
+			m.Header = nats.Header{jetstream.MsgIDHeader: []string{s.runID + strconv.FormatUint(s.msgNum, 10)}}
 		}
 		return s.publish(ctx, m)
 	})
@@ -181,20 +212,68 @@ func idText(a arrow.Array, i int) string {
 	return a.ValueStr(i)
 }
 
-// publish sends m asynchronously; when too many acknowledgements are
-// outstanding it waits for them and tries again.
+// newRunID returns the prefix of one run's dedupe_retries ids.
+func newRunID() (string, error) {
+	var b [12]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	return "dataweaver-" + hex.EncodeToString(b[:]) + "-", nil
+}
+
+// publishCore publishes data to core NATS. While the client reconnects it
+// buffers what is published; once that buffer is full, publishCore waits
+// with backoff up to max_outage.
+func (s *Sink) publishCore(ctx context.Context, data []byte) error {
+	r := s.link.retrier("nats sink: publish to " + s.subject)
+	for {
+		err := s.nc.Publish(s.subject, data)
+		if err == nil {
+			return nil
+		}
+		if !transient(err) {
+			return fmt.Errorf("nats sink: publish to %s: %w", s.subject, err)
+		}
+		if err := r.again(ctx, err); err != nil {
+			return outageFinal(err)
+		}
+	}
+}
+
+// outageFinal marks an error past max_outage Permanent: the engine's own
+// retries would only wait the same outage out again.
+func outageFinal(err error) error {
+	if errors.Is(err, ErrOutage) {
+		return engine.Permanent(err)
+	}
+	return err
+}
+
+// publish sends m asynchronously. When too many acknowledgements are
+// outstanding it waits for them (those refused wait for Flush) and tries
+// again; through an outage (the reconnect buffer full, say) it tries
+// again with backoff up to max_outage.
 func (s *Sink) publish(ctx context.Context, m *nats.Msg) error {
+	r := s.link.retrier("nats sink: publish to " + s.subject)
 	for {
 		f, err := s.js.PublishMsgAsync(m)
 		if err == nil {
 			s.futures = append(s.futures, f)
 			return nil
 		}
-		if !errors.Is(err, jetstream.ErrTooManyStalledMsgs) {
+		if errors.Is(err, jetstream.ErrTooManyStalledMsgs) {
+			if err = s.settle(ctx); err == nil {
+				continue
+			}
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if !transient(err) {
 			return fmt.Errorf("nats sink: publish to %s: %w", s.subject, err)
 		}
-		if err := s.settle(ctx); err != nil {
-			return err
+		if err := r.again(ctx, err); err != nil {
+			return outageFinal(err)
 		}
 	}
 }
@@ -231,18 +310,37 @@ func (s *Sink) Flush(ctx context.Context) error {
 		return engine.Permanent(errClosed)
 	}
 	if !s.jetstream {
-		// nats.go wants a deadline for the round trip; a stuck server must
-		// not hang the pipeline, and the engine retries a failed Flush.
-		if _, ok := ctx.Deadline(); !ok {
-			var cancel context.CancelFunc
-			ctx, cancel = context.WithTimeout(ctx, coreFlushTimeout)
-			defer cancel()
-		}
-		if err := s.nc.FlushWithContext(ctx); err != nil {
-			return fmt.Errorf("nats sink: flush: %w", err)
-		}
-		return nil
+		// nats.go wants a deadline for the round trip; link.do gives
+		// each try request_timeout and retries through an outage.
+		// Messages published while the client reconnects wait in its
+		// buffer and go out once it has; those written to a connection
+		// as it died are lost (core NATS promises no more).
+		return outageFinal(s.link.do(ctx, "nats sink: flush", s.nc.FlushWithContext))
 	}
+	r := s.link.retrier("nats sink: publish to " + s.subject)
+	for {
+		err := s.resend(ctx)
+		if err == nil {
+			err = s.settle(ctx)
+		}
+		if err == nil {
+			s.link.ok()
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if engine.IsPermanent(err) || !transient(err) {
+			return err
+		}
+		if err := r.again(ctx, err); err != nil {
+			return outageFinal(err)
+		}
+	}
+}
+
+// resend publishes again the messages refused so far.
+func (s *Sink) resend(ctx context.Context) error {
 	retry := s.retry
 	s.retry = nil
 	for i, m := range retry {
@@ -251,7 +349,7 @@ func (s *Sink) Flush(ctx context.Context) error {
 			return err
 		}
 	}
-	return s.settle(ctx)
+	return nil
 }
 
 // Close disconnects; messages not yet flushed may be lost, as with any

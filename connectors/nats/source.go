@@ -40,7 +40,15 @@ var sourceSpec = spec.New("nats_jetstream").
 		"The consumer is created, or updated, with the given durable name; its start position (deliver) only "+
 		"applies when it is first created, afterwards it resumes where it left off. Messages that do not decode "+
 		"are rows rejected with their subject, stream sequence and raw bytes and go through the source's on_error policy; "+
-		"so are messages delivered more than max_deliver times (poison messages), which are then terminated.").
+		"so are messages delivered more than max_deliver times (poison messages), which are then terminated.\n\n"+
+		"A lost connection does not end the run: the client reconnects, fetches and acknowledgements are retried "+
+		"with backoff (each try waits at most request_timeout), and the run fails only once the server has been "+
+		"gone for longer than max_outage. An acknowledgement retried after a reconnect is sent again in full, so "+
+		"none is lost with the old connection.\n\n"+
+		"The position the engine saves (stream and sequence, shown as \"stream ORDERS seq 1,234\") is only "+
+		"reported on the next run: the durable consumer in the server is authoritative for where reading resumes, "+
+		"and neither a consumer ahead of the saved position nor --from-start moves it (use a new durable name to "+
+		"read again from deliver's start).").
 	Field(connectionFields()...).
 	Field(
 		spec.String("stream").Desc("The JetStream stream to read.").Example("ORDERS"),
@@ -109,6 +117,8 @@ type Source struct {
 	maxDel  int // max_deliver; 0 for no limit
 	consCfg jetstream.ConsumerConfig
 	stream  string
+	link    *link
+	resumed *checkpoint // the position an earlier run saved, for the log
 
 	nc   *nats.Conn
 	cons jetstream.Consumer
@@ -132,19 +142,11 @@ type held struct {
 // rejected because it was delivered more than max_deliver times.
 var ErrMaxDeliver = errors.New("nats: delivered more than max_deliver times")
 
-// checkpoint is what a batch hands back through Ack: the batch's number
-// (the source holds its messages) and, for logs and a later checkpoint
-// store, the last stream sequence in it.
-type checkpoint struct {
-	Batch     int64
-	StreamSeq uint64
-}
-
 func newSource(conf *spec.Parsed, b engine.Build) (engine.Source, error) {
 	s := &Source{
 		name: b.Name, conn: readConnConfig(conf, b.Name), mem: b.Mem,
 		batch: b.BatchRows, linger: b.Linger, stop: conf.Bool("stop_at_end"), stream: conf.String("stream"),
-		maxDel: conf.Int("max_deliver"),
+		maxDel: conf.Int("max_deliver"), link: readLink(conf, b),
 	}
 	if s.batch <= 0 {
 		s.batch = 1000
@@ -218,7 +220,7 @@ func (s *Source) Open(ctx context.Context) (*arrow.Schema, error) {
 	if err != nil {
 		return nil, err
 	}
-	nc, err := s.conn.connect()
+	nc, err := s.conn.connect(s.link)
 	if err != nil {
 		return nil, err
 	}
@@ -227,31 +229,60 @@ func (s *Source) Open(ctx context.Context) (*arrow.Schema, error) {
 		nc.Close()
 		return nil, fmt.Errorf("nats: %w", err)
 	}
-	cons, err := js.CreateOrUpdateConsumer(ctx, s.stream, s.consCfg)
+	// JetStream answers "no responders" for a while after its server
+	// starts: retried within max_outage like any outage.
+	var cons jetstream.Consumer
+	err = s.link.do(ctx, fmt.Sprintf("nats: stream %q, consumer %q", s.stream, s.consCfg.Durable), func(ctx context.Context) error {
+		var err error
+		cons, err = js.CreateOrUpdateConsumer(ctx, s.stream, s.consCfg)
+		return err
+	})
 	if err != nil {
 		nc.Close()
-		return nil, fmt.Errorf("nats: stream %q, consumer %q: %w", s.stream, s.consCfg.Durable, err)
+		return nil, err
 	}
+	s.logResume(cons.CachedInfo().AckFloor.Stream)
 	s.nc, s.cons, s.dec = nc, cons, dec
 	return dec.Schema(), nil
 }
 
 // Read fetches up to BatchRows messages, waiting at most Linger for the
 // batch to fill once the first request went out; it keeps fetching while
-// nothing arrives.
+// nothing arrives, and through an outage up to max_outage.
 func (s *Source) Read(ctx context.Context) (*engine.Batch, error) {
 	if s.cons == nil {
 		return nil, errClosed
 	}
+	r := s.link.retrier(fmt.Sprintf("nats: fetch from %q", s.stream))
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
+		if s.link.isDown() {
+			// A pull request sent now would be buffered and reach the
+			// server after the reconnect, long after its inbox is gone:
+			// whatever the server delivered to it would wait ack_wait
+			// to come back. So wait, and keep the outage's clock.
+			if err := r.again(ctx, nats.ErrConnectionReconnecting); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		msgs, err := s.fetch(ctx)
 		if err != nil {
-			return nil, err
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			if !transient(err) {
+				return nil, fmt.Errorf("nats: fetch from %q: %w", s.stream, err)
+			}
+			if err := r.again(ctx, err); err != nil {
+				return nil, err
+			}
+			continue
 		}
 		if len(msgs) > 0 {
+			s.link.ok()
 			return s.decode(msgs)
 		}
 		if s.stop {
@@ -277,7 +308,7 @@ func (s *Source) fetch(ctx context.Context) ([]jetstream.Msg, error) {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, fmt.Errorf("nats: fetch from %q: %w", s.stream, err)
+		return nil, err
 	}
 	var msgs []jetstream.Msg
 	for m := range mb.Messages() {
@@ -289,7 +320,7 @@ func (s *Source) fetch(ctx context.Context) ([]jetstream.Msg, error) {
 			return nil, ctx.Err()
 		}
 		if len(msgs) == 0 {
-			return nil, fmt.Errorf("nats: fetch from %q: %w", s.stream, err)
+			return nil, err
 		}
 	}
 	return msgs, nil
@@ -300,9 +331,14 @@ func (s *Source) fetch(ctx context.Context) ([]jetstream.Msg, error) {
 // source holds (messages a previous run left unacknowledged count as not
 // yet delivered until ack_wait hands them out again).
 func (s *Source) drained(ctx context.Context) (bool, error) {
-	info, err := s.cons.Info(ctx)
+	var info *jetstream.ConsumerInfo
+	err := s.link.do(ctx, "nats: consumer info", func(ctx context.Context) error {
+		var err error
+		info, err = s.cons.Info(ctx)
+		return err
+	})
 	if err != nil {
-		return false, fmt.Errorf("nats: consumer info: %w", err)
+		return false, err
 	}
 	s.mu.Lock()
 	held := s.held
@@ -360,7 +396,7 @@ func (s *Source) decode(msgs []jetstream.Msg) (*engine.Batch, error) {
 			rejects[i].Line = int64(md.Sequence.Stream)
 		}
 	}
-	cp := checkpoint{}
+	cp := checkpoint{Stream: s.stream}
 	if md, err := msgs[len(msgs)-1].Metadata(); err == nil {
 		cp.StreamSeq = md.Sequence.Stream
 	}
@@ -384,77 +420,6 @@ func (s *Source) overDelivered(m jetstream.Msg) int {
 		return 0
 	}
 	return int(md.NumDelivered)
-}
-
-// Ack acknowledges the messages of every batch up to and including cp's,
-// and terminates those rejected for max_deliver.
-func (s *Source) Ack(ctx context.Context, cp engine.Checkpoint) error {
-	c, ok := cp.(checkpoint)
-	if !ok {
-		return fmt.Errorf("nats: Ack with a checkpoint of type %T", cp)
-	}
-	s.mu.Lock()
-	var done []held
-	for len(s.pending) > 0 && s.pending[0].seq <= c.Batch {
-		done = append(done, s.pending[0])
-		s.held -= len(s.pending[0].msgs)
-		s.pending = s.pending[1:]
-	}
-	s.mu.Unlock()
-	// Plain acks and terms are fire-and-forget; the last one waits for
-	// the server's reply, and since the server handles one connection's
-	// messages in order, every one before it has been applied too: once
-	// Ack returns, a crash does not bring these messages back.
-	var (
-		last       jetstream.Msg
-		lastPoison bool
-	)
-	for _, h := range done {
-		for i, m := range h.msgs {
-			if last != nil {
-				if err := settle(last, lastPoison); err != nil {
-					return err
-				}
-			}
-			last, lastPoison = m, h.poison != nil && h.poison[i]
-		}
-	}
-	switch {
-	case last == nil:
-	case lastPoison:
-		// jetstream has no synchronous term; a term sent as a request is
-		// answered once applied, as DoubleAck's ack is.
-		if s.nc == nil {
-			return errClosed
-		}
-		if _, err := s.nc.RequestWithContext(ctx, last.Reply(), []byte("+TERM "+termReason)); err != nil {
-			return fmt.Errorf("nats: terminate up to stream sequence %d: %w", c.StreamSeq, err)
-		}
-	default:
-		if err := last.DoubleAck(ctx); err != nil {
-			return fmt.Errorf("nats: ack up to stream sequence %d: %w", c.StreamSeq, err)
-		}
-	}
-	return nil
-}
-
-// termReason is what the server's MSG_TERMINATED advisory gives as the
-// reason a poison message was terminated.
-const termReason = "dataweaver: delivered more than max_deliver times"
-
-// settle acknowledges m, or terminates it when it was rejected for
-// max_deliver, without waiting for the server.
-func settle(m jetstream.Msg, poison bool) error {
-	if poison {
-		if err := m.TermWithReason(termReason); err != nil {
-			return fmt.Errorf("nats: terminate: %w", err)
-		}
-		return nil
-	}
-	if err := m.Ack(); err != nil {
-		return fmt.Errorf("nats: ack: %w", err)
-	}
-	return nil
 }
 
 func (s *Source) nak(msgs []jetstream.Msg) {

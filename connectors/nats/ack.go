@@ -1,0 +1,90 @@
+package nats
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/dataweaver/dataweaver/engine"
+)
+
+// The bodies of JetStream's acknowledgements, sent straight to a message's
+// reply subject: jetstream.Msg's own Ack refuses a second ack of a message,
+// and a retried Ack must send them all again.
+var (
+	ackBody  = []byte("+ACK")
+	termBody = []byte("+TERM " + termReason)
+)
+
+// termReason is what the server's MSG_TERMINATED advisory gives as the
+// reason a poison message was terminated.
+const termReason = "dataweaver: delivered more than max_deliver times"
+
+// Ack acknowledges the messages of every batch up to and including cp's,
+// and terminates those rejected for max_deliver. Through a lost connection
+// it tries again, each try bounded by request_timeout, until max_outage.
+func (s *Source) Ack(ctx context.Context, cp engine.Checkpoint) error {
+	c, ok := cp.(checkpoint)
+	if !ok {
+		return fmt.Errorf("nats: Ack with a checkpoint of type %T", cp)
+	}
+	s.mu.Lock()
+	var done []held
+	for len(s.pending) > 0 && s.pending[0].seq <= c.Batch {
+		done = append(done, s.pending[0])
+		s.held -= len(s.pending[0].msgs)
+		s.pending = s.pending[1:]
+	}
+	s.mu.Unlock()
+	var settles []settlement
+	for _, h := range done {
+		for i, m := range h.msgs {
+			body := ackBody
+			if h.poison != nil && h.poison[i] {
+				body = termBody
+			}
+			settles = append(settles, settlement{m, body})
+		}
+	}
+	if len(settles) == 0 {
+		return nil
+	}
+	return s.link.do(ctx, fmt.Sprintf("nats: ack up to stream sequence %d", c.StreamSeq), func(ctx context.Context) error {
+		return s.settle(ctx, settles)
+	})
+}
+
+// settlement is one message's ack or term.
+type settlement struct {
+	msg  jetstream.Msg
+	body []byte
+}
+
+// settle sends every settlement but the last without waiting and the last
+// as a request; the server handles one connection's messages in order, so
+// its answer means every one before it has been applied: once settle
+// returns nil, a crash does not bring these messages back. A try that
+// spanned a reconnect proves nothing about what went out on the old
+// connection, so it fails and the next try sends them all again (a second
+// ack of a message is harmless).
+func (s *Source) settle(ctx context.Context, settles []settlement) error {
+	nc := s.nc
+	if nc == nil {
+		return errClosed
+	}
+	gen := nc.Stats().Reconnects
+	last := len(settles) - 1
+	for _, st := range settles[:last] {
+		if err := nc.Publish(st.msg.Reply(), st.body); err != nil {
+			return err
+		}
+	}
+	if _, err := nc.RequestWithContext(ctx, settles[last].msg.Reply(), settles[last].body); err != nil {
+		return err
+	}
+	if nc.Stats().Reconnects != gen {
+		return errReconnected
+	}
+	return nil
+}
