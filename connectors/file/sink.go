@@ -60,15 +60,7 @@ func (s *Sink) Open(ctx context.Context, schema *arrow.Schema) (err error) {
 	wopts := s.wopts
 	if s.path != "-" {
 		if s.append {
-			var size, cut int64
-			file, size, cut, err = openAppend(s.path, s.format.Name, s.mkdir)
-			if size > 0 {
-				wopts.NoHeader = true // the file has its header already
-			}
-			if cut > 0 && s.logger != nil {
-				s.logger.Warn("file sink: cut an incomplete last row (left by a crash) before appending",
-					"path", s.path, "bytes", cut)
-			}
+			file, wopts, err = s.openAppend(schema)
 		} else {
 			file, err = s.create()
 		}

@@ -8,7 +8,36 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/apache/arrow/go/v15/arrow"
+
+	"github.com/dataweaver/dataweaver/format"
 )
+
+// openAppend opens the file for appending and settles the CSV header: the
+// header is written only into an empty file, and must match an existing one.
+func (s *Sink) openAppend(schema *arrow.Schema) (*os.File, format.WriteOptions, error) {
+	wopts := s.wopts
+	f, size, cut, err := openAppend(s.path, s.format.Name, s.mkdir)
+	if err != nil {
+		return nil, wopts, err
+	}
+	if cut > 0 && s.logger != nil {
+		s.logger.Warn("file sink: cut an incomplete last row (left by a crash) before appending",
+			"path", s.path, "bytes", cut)
+	}
+	if size == 0 {
+		return f, wopts, nil
+	}
+	if s.format.Name == "csv" && !wopts.NoHeader {
+		if err := checkHeader(f, s.format, schema, wopts); err != nil {
+			f.Close()
+			return nil, wopts, err
+		}
+	}
+	wopts.NoHeader = true // the file has its header already
+	return f, wopts, nil
+}
 
 // openAppend opens path for appending, creating it (and its parents with
 // mkdir) if needed, and returns it with the size of its complete rows.
@@ -103,4 +132,28 @@ func completeEnd(f io.ReaderAt, size int64, formatName string) (int64, error) {
 		}
 	}
 	return last, nil
+}
+
+// checkHeader refuses to append CSV rows under another table's header: the
+// file would then hold two tables that no reader can tell apart.
+func checkHeader(f *os.File, fm *format.Format, schema *arrow.Schema, wopts format.WriteOptions) error {
+	var want bytes.Buffer
+	w, err := fm.NewWriter(&want, schema, wopts)
+	if err != nil {
+		return err
+	}
+	if err := w.Close(); err != nil {
+		return err
+	}
+	got := make([]byte, want.Len())
+	n, err := f.ReadAt(got, 0)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	if !bytes.Equal(got[:n], want.Bytes()) {
+		first, _, _ := bytes.Cut(got[:n], []byte("\n"))
+		return fmt.Errorf("%s starts with the header %q but this run writes %q: appending would mix two tables; write to a new file",
+			wopts.Name, first, bytes.TrimSuffix(want.Bytes(), []byte("\n")))
+	}
+	return nil
 }

@@ -213,3 +213,27 @@ func TestDeadLetterKeepsEarlierRuns(t *testing.T) {
 		t.Fatalf("after three runs the dead-letter file holds %q; want all 3 rows", data)
 	}
 }
+
+// TestAppendHeaderMismatch: CSV rows are never appended under another
+// table's header.
+func TestAppendHeaderMismatch(t *testing.T) {
+	for _, tc := range []struct{ name, conf, wantErr string }{
+		{name: "other header", conf: "", wantErr: "appending would mix two tables"},
+		{name: "no header configured", conf: ", csv: {header: false}"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mem := conformance.Checked(t)
+			path := filepath.Join(t.TempDir(), "out.csv")
+			writeFile(t, path, "a,b\n1,2\n")
+			sink := mustSink(t, "{path: "+q(path)+", append: true"+tc.conf+"}", conformance.Build(mem, 8, "sink"))
+			err := sink.Open(context.Background(), conformance.SampleSchema)
+			sink.Close()
+			if tc.wantErr == "" && err != nil || tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
+				t.Fatalf("Open = %v, want error containing %q", err, tc.wantErr)
+			}
+			if data, _ := os.ReadFile(path); tc.wantErr != "" && string(data) != "a,b\n1,2\n" {
+				t.Fatalf("file changed to %q", data)
+			}
+		})
+	}
+}
