@@ -42,8 +42,8 @@
 // A connection lost between checkpoints, or with the interval's first
 // batch in flight, is replaced on the retry. Lost later, it takes the
 // rows of the interval's earlier batches with it; the sink does not keep
-// them to send again (an interval's batches can be large, and the engine
-// reuses a batch's memory once Write returns), so it fails the run with a
+// them to send again (an interval's batches can be large, and a sink must
+// not keep a batch after Write returns), so it fails the run with a
 // permanent error, and every later call fails too. The next run resumes
 // from the last saved position, which reads those rows again.
 //

@@ -147,6 +147,8 @@ func (s *Sink) Open(ctx context.Context, schema *arrow.Schema) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.abandonTx()
+	s.lost = nil
 	s.schema = schema
 	s.cols = make([]string, schema.NumFields())
 	for i, f := range schema.Fields() {
@@ -244,9 +246,6 @@ func quoteAll(names []string) string {
 // lost connection, a server shutting down) drops the connection, so the
 // engine's next attempt writes the batch on a new one.
 func (s *Sink) Write(ctx context.Context, rec arrow.Record) error {
-	if s.schema == nil {
-		return errors.New("postgres: sink is not open")
-	}
 	if rec.NumRows() == 0 {
 		return nil
 	}
@@ -255,6 +254,9 @@ func (s *Sink) Write(ctx context.Context, rec arrow.Record) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.schema == nil {
+		return errNotOpen
+	}
 	if err := s.reconnect(ctx); err != nil {
 		return err
 	}
@@ -315,8 +317,11 @@ func (s *Sink) Close() error {
 	defer s.mu.Unlock()
 	s.abandonTx()
 	s.dropConn()
+	s.schema = nil
 	return nil
 }
+
+var errNotOpen = errors.New("postgres: sink is not open")
 
 // recordRows feeds a record's rows to CopyFrom.
 type recordRows struct {

@@ -63,6 +63,9 @@ func (s *Sink) writeInTx(ctx context.Context, rec arrow.Record) error {
 		return err
 	}
 	defer s.mu.Unlock()
+	if s.schema == nil {
+		return errNotOpen
+	}
 	if s.lost != nil {
 		return s.lost
 	}
