@@ -288,10 +288,11 @@ func (d *DirSink) publish(p part) error {
 		"rerun with --from-start to rewrite the output (%w)", temp, final, err)
 }
 
-// CommitsOnClose: without checkpoints a part is published when Close
-// renames it, so batches are acknowledged only after Close. With
-// checkpoints the engine acknowledges them after Commit.
-func (d *DirSink) CommitsOnClose() bool { return true }
+// DirSink does not implement engine.CommitsOnClose, although without
+// checkpoints its parts appear only at Close: the engine checkpoints every
+// run with a Committer sink (publishing parts even when it saves no
+// positions) and acknowledges batches after Commit, whereas a sink that
+// commits on close would keep the pipeline from resuming.
 
 // Abort removes the parts never prepared; prepared ones stay for the
 // engine to commit (now, or at the next start from the saved position).

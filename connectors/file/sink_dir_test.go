@@ -340,6 +340,11 @@ func TestDirKinds(t *testing.T) {
 			if _, ok := s.(engine.OutputReplacer); ok {
 				t.Errorf("%s: a directory sink must not implement OutputReplacer: it is added to across runs", tc.conf)
 			}
+			// The engine does not resume a pipeline whose sink commits
+			// on close.
+			if c, ok := s.(engine.CommitsOnClose); ok && c.CommitsOnClose() {
+				t.Errorf("%s: a directory sink publishes at checkpoints, not on close", tc.conf)
+			}
 		}
 	}
 }
