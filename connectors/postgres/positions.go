@@ -216,7 +216,7 @@ func (st *store) Delete(ctx context.Context, key position.Key) error {
 func (st *store) List(ctx context.Context, pipeline string) ([]position.Entry, error) {
 	var out []position.Entry
 	err := st.own(ctx, func(conn *pgx.Conn) error {
-		rows, err := conn.Query(ctx, "SELECT step, split, revision, record FROM "+st.table+" WHERE pipeline = $1 ORDER BY step, split", pipeline)
+		rows, err := conn.Query(ctx, "SELECT step, split, revision, record FROM "+st.table+" WHERE pipeline = $1 ORDER BY step COLLATE \"C\", split COLLATE \"C\"", pipeline)
 		if err != nil {
 			return err
 		}

@@ -460,3 +460,32 @@ func TestExactlyOnceSinkConformance(t *testing.T) {
 		},
 	})
 }
+
+// TestPositionsList: List returns a pipeline's keys sorted by step, then
+// split, in byte order as the state directory's store does; other
+// pipelines' positions are not listed.
+func TestPositionsList(t *testing.T) {
+	mem := conformance.Checked(t)
+	dsn := pgtest.DB(t)
+	_, st := onceSink(t, dsn, mem, "sink")
+	ctx := context.Background()
+	key := func(pipeline, step, split string) position.Key {
+		return position.Key{Pipeline: pipeline, Step: step, Split: split}
+	}
+	for _, k := range []position.Key{key("p", "source", "p1"), key("p", "source", "p0"), key("p", "Source", ""), key("q", "source", ""), key("p", "source", "")} {
+		if _, err := st.Save(ctx, k, position.Record{Text: k.String()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	list, err := st.List(ctx, "p")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range list {
+		got = append(got, e.Key.String()+"="+e.Record.Text)
+	}
+	if want := "[p/Source=p/Source p/source=p/source p/source/p0=p/source/p0 p/source/p1=p/source/p1]"; fmt.Sprint(got) != want {
+		t.Errorf("List: %v, want %s", got, want)
+	}
+}
