@@ -146,6 +146,9 @@ type open struct {
 	// and skipStart the saved Position.BatchStart (see discard).
 	skip      int64
 	skipStart int64
+	// settle is set on a resumed file until the position is reached: the
+	// bytes read to get there are counted as done but in no Batch.Bytes.
+	settle bool
 	// ahead is a batch read past the one being served, to learn whether
 	// that one ends the file (see atEnd); eof is set once the reader ended.
 	ahead *fetched
@@ -318,6 +321,7 @@ func (s *Source) openNext() error {
 		opts.Schema = s.schema
 	}
 	if at := s.at; at != nil && at.index == i && at.row > 0 {
+		o.settle = true
 		if s.format.Text {
 			// Decoded and discarded by readBatch, in the batches the
 			// saved position was counted in.
@@ -332,6 +336,12 @@ func (s *Source) openNext() error {
 	if err != nil {
 		s.closeOpen(o)
 		return fmt.Errorf("file source: %w", err)
+	}
+	if sk, ok := o.reader.(interface{ SkippedBytes() int64 }); ok && o.size >= 0 {
+		// Row groups skipped unread are done as much as read ones.
+		n := min(sk.SkippedBytes(), o.size-o.counted())
+		o.count.n += n
+		s.read.Add(n)
 	}
 	got := o.reader.Schema()
 	switch {
@@ -379,6 +389,15 @@ func describe(s *arrow.Schema) string {
 		}
 	}
 	return out + ")"
+}
+
+// counted is how many of the file's bytes the progress holds so far.
+func (o *open) counted() int64 {
+	n := o.count.n
+	if o.countRA != nil {
+		n += o.countRA.n.Load()
+	}
+	return n
 }
 
 func (o *open) close() error {
@@ -481,14 +500,15 @@ func (s *Source) readBatch(ctx context.Context) (*engine.Batch, error) {
 			if rec, out, err = s.discard(rec, out); err != nil {
 				return nil, err
 			}
-			if o.skip == 0 {
-				// Bytes read to find the position were done by earlier
-				// runs: Progress counts them, Batch.Bytes does not.
-				s.reported = s.read.Load()
-			}
 			if rec == nil && len(out) == 0 {
 				continue
 			}
+		}
+		if o.settle && o.skip == 0 {
+			// Bytes read to find the position were done by earlier runs:
+			// Progress counts them, Batch.Bytes does not.
+			s.reported = s.read.Load()
+			o.settle = false
 		}
 		o.batchStart = start
 		if rec != nil && s.opts.BatchRows > 0 && rec.NumRows() > int64(s.opts.BatchRows) {
@@ -546,11 +566,10 @@ func (s *Source) finishFile() error {
 	o := s.cur
 	s.cur = nil
 	if o.size >= 0 {
-		counted := o.count.n
-		if o.countRA != nil {
-			counted += o.countRA.n.Load()
-		}
-		s.read.Add(o.size - counted)
+		s.read.Add(o.size - o.counted())
+	}
+	if o.settle {
+		s.reported = s.read.Load()
 	}
 	if err := s.closeOpen(o); err != nil {
 		return fmt.Errorf("file source: %s: %w", o.name, err)

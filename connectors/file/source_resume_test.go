@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/ipc"
 	"github.com/apache/arrow/go/v15/arrow/memory"
 	pq "github.com/apache/arrow/go/v15/parquet"
 	"github.com/apache/arrow/go/v15/parquet/pqarrow"
@@ -28,8 +29,9 @@ type run struct {
 	cps     []Position
 	upto    []int64 // input records up to and including batch i
 	bytes   int64   // sum of Batch.Bytes
-	// progress is Progress().done right after Open.
-	progress int64
+	// progress is Progress().done right after Open; end and total are
+	// Progress() at the end.
+	progress, end, total int64
 }
 
 func (r *run) release() { conformance.Release(r.recs) }
@@ -64,6 +66,7 @@ func tryRun(t *testing.T, build conformance.SourceBuilder, b engine.Build, pos [
 	for {
 		bt, err := src.Read(ctx)
 		if errors.Is(err, engine.ErrEndOfInput) {
+			out.end, out.total = src.(engine.Sized).Progress()
 			return out, nil
 		}
 		if err != nil {
@@ -126,13 +129,22 @@ func writeUnits(t *testing.T, path, formatName string, mem memory.Allocator, rec
 		}
 		return
 	}
-	fm, err := format.Lookup(formatName)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := fm.NewWriter(f, recs[0].Schema(), format.WriteOptions{Mem: mem, Name: path})
-	if err != nil {
-		t.Fatal(err)
+	var w format.Writer
+	if formatName == "arrow-file" {
+		// The format's writer writes the stream format.
+		fw, err := ipc.NewFileWriter(f, ipc.WithSchema(recs[0].Schema()), ipc.WithAllocator(mem))
+		if err != nil {
+			t.Fatal(err)
+		}
+		w = ipcFile{fw}
+	} else {
+		fm, err := format.Lookup(formatName)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w, err = fm.NewWriter(f, recs[0].Schema(), format.WriteOptions{Mem: mem, Name: path}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	for _, r := range recs {
 		if err := w.Write(r); err != nil {
@@ -146,6 +158,10 @@ func writeUnits(t *testing.T, path, formatName string, mem memory.Allocator, rec
 		t.Fatal(err)
 	}
 }
+
+type ipcFile struct{ *ipc.FileWriter }
+
+func (ipcFile) Flush() error { return nil }
 
 // unitSizes cut the sample into storage units: smaller and larger than
 // the batch size (7), so positions fall inside units and on their edges.
@@ -192,7 +208,7 @@ var resumeFormats = []struct {
 		writeUnits(t, path, "parquet-delta", mem, sliced(t, want)...)
 	}},
 	{"arrow", ".arrow", false, func(t *testing.T, path string, mem memory.Allocator, want arrow.Record) {
-		writeUnits(t, path, "arrow", mem, sliced(t, want)...)
+		writeUnits(t, path, "arrow-file", mem, sliced(t, want)...)
 	}},
 	{"arrow stream", ".arrows", false, func(t *testing.T, path string, mem memory.Allocator, want arrow.Record) {
 		writeUnits(t, path, "arrow", mem, sliced(t, want)...)
@@ -237,6 +253,10 @@ func TestResumeEveryBatch(t *testing.T) {
 				rest := want.NewSlice(first.upto[k], want.NumRows())
 				got := readRun(t, build, b, marshal(t, cp))
 				conformance.EqualRows(t, rest, got.recs)
+				// Bytes before the position count as done, and once.
+				if got.end != got.total || got.bytes > got.total {
+					t.Errorf("progress %d/%d at the end, batches claim %d bytes", got.end, got.total, got.bytes)
+				}
 				if t.Failed() {
 					t.Fatalf("resumed from batch %d's checkpoint %v", k, cp)
 				}

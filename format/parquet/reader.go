@@ -131,6 +131,7 @@ type reader struct {
 	// the first row group read are still to be skipped (ReadOptions.SkipRows).
 	groupRows []int64
 	drop      int64
+	skipped   int64 // compressed bytes of the row groups left out
 }
 
 // skipGroups returns the row groups to read so that the first skip rows
@@ -156,6 +157,12 @@ func (r *reader) skipGroups(skip int64) ([]int, error) {
 		switch {
 		case start+n <= skip:
 			r.wantRows -= n
+			rg := md.RowGroup(g)
+			for c := 0; c < rg.NumColumns(); c++ {
+				if cc, err := rg.ColumnChunk(c); err == nil {
+					r.skipped += cc.TotalCompressedSize()
+				}
+			}
 		case len(groups) == 0:
 			groups = append(groups, g)
 			r.drop = skip - start
@@ -170,6 +177,10 @@ func (r *reader) skipGroups(skip int64) ([]int, error) {
 // RowGroupRows returns the row count of each row group, for a caller that
 // describes a position as a row group and a row within it.
 func (r *reader) RowGroupRows() []int64 { return r.groupRows }
+
+// SkippedBytes returns the size of the row groups SkipRows left out
+// unread, for a caller that counts them as done in its progress.
+func (r *reader) SkippedBytes() int64 { return r.skipped }
 
 func (r *reader) Schema() *arrow.Schema { return r.restore.schema }
 
