@@ -3,6 +3,8 @@ package engine
 import (
 	"fmt"
 	"io"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"text/tabwriter"
 	"time"
@@ -28,6 +30,35 @@ type Metrics struct {
 	Steps []*StepMetrics
 	// Source is set when the source reports its size (for a progress bar).
 	Source Sized
+
+	// StartPosition says where the run started reading: "the start (…)"
+	// or the saved position it resumed from (set before the source opens).
+	StartPosition string
+	// Resumed is set when the source continued from a saved position.
+	Resumed bool
+	// Positions says where positions are kept, or why they are not used.
+	Positions string
+	// Interrupted is set when Drain stopped the source before its end.
+	Interrupted atomic.Bool
+	// Abandoned lists the sinks whose output an interrupted run threw away
+	// (their earlier output, if any, is untouched).
+	Abandoned []string
+
+	mu  sync.Mutex
+	end string // last position saved
+}
+
+// EndPosition is the last position this run saved, "" if none.
+func (m *Metrics) EndPosition() string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.end
+}
+
+func (m *Metrics) setEnd(s string) {
+	m.mu.Lock()
+	m.end = s
+	m.mu.Unlock()
 }
 
 // Step returns the metrics of the step called name, or nil.
@@ -67,4 +98,12 @@ func (m *Metrics) WriteSummary(w io.Writer) {
 		rate = float64(rows) / el.Seconds()
 	}
 	fmt.Fprintf(w, "wall time %s, %.0f rows/s\n", el.Round(time.Millisecond), rate)
+	if m.StartPosition != "" {
+		fmt.Fprintf(w, "started at %s\n", m.StartPosition)
+	}
+	if end := m.EndPosition(); end != "" {
+		fmt.Fprintf(w, "position saved: %s\n", end)
+	} else if m.Positions != "" && !strings.HasPrefix(m.Positions, "saved") {
+		fmt.Fprintf(w, "positions %s\n", m.Positions)
+	}
 }

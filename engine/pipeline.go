@@ -2,8 +2,11 @@ package engine
 
 import (
 	"log/slog"
+	"time"
 
 	"github.com/apache/arrow/go/v15/arrow/memory"
+
+	"github.com/dataweaver/dataweaver/engine/position"
 )
 
 // Pipeline is a source, a chain of stages and one or more sinks. Build it as
@@ -31,6 +34,19 @@ type Pipeline struct {
 	// Metrics, when set from NewMetrics, is updated live while the pipeline
 	// runs (the CLI reads it for its progress line); Run returns it either way.
 	Metrics *Metrics
+	// Positions keeps the source's position between runs (see Resumer):
+	// the run resumes from the stored one and saves a new one at each
+	// checkpoint, after every sink has made the batches before it durable.
+	// Nil: every run starts from the start (a sink that keeps positions
+	// itself, a PositionKeeper, is used either way).
+	Positions position.Store
+	// FromStart ignores the stored position: the run reads from the start
+	// and then saves its own positions over the old ones.
+	FromStart bool
+	// CheckpointEvery is the time between checkpoints; default
+	// DefaultCheckpointEvery. A checkpoint is also taken when the source
+	// ends or Drain stops it.
+	CheckpointEvery time.Duration
 
 	closed bool
 }

@@ -81,3 +81,20 @@ func (d *deadLetters) flush(ctx context.Context) error {
 	d.dirty = false
 	return nil
 }
+
+// prepare flushes the dead-letter sink and, when it publishes in steps,
+// prepares what it holds for the checkpoint being taken.
+func (d *deadLetters) prepare(ctx context.Context) ([]byte, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.dirty {
+		if err := withRetry(ctx, DefaultRetry, func() error { return d.sink.Flush(ctx) }); err != nil {
+			return nil, err
+		}
+		d.dirty = false
+	}
+	if c, ok := d.sink.(Committer); ok {
+		return c.Prepare(ctx)
+	}
+	return nil, nil
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/apache/arrow/go/v15/arrow"
@@ -25,6 +26,7 @@ type envelope struct {
 	seq     int64
 	rowBase int64 // source rows before this batch, for error messages
 	rec     arrow.Record
+	bar     *barrier // set on a checkpoint barrier, which carries no batch
 }
 
 func (e *envelope) release() {
@@ -128,8 +130,13 @@ func (p *Pipeline) bind(ctx context.Context, schema *arrow.Schema) ([]StepSchema
 // every sink has flushed, when Drain is closed and the batches in flight are
 // done, or at the first error that the steps' policies do not absorb.
 // Cancelling ctx aborts at once. Every goroutine Run starts has ended when
-// it returns.
+// it returns, and p.Positions is closed.
 func (p *Pipeline) Run(ctx context.Context) (*Metrics, error) {
+	if p.Positions != nil {
+		// Run owns the store from here: it holds the pipeline's state
+		// locked for the whole run, and lets go of it when the run ends.
+		defer p.Positions.Close()
+	}
 	r, err := p.newRun()
 	if err != nil {
 		return r.metrics, errors.Join(err, p.Close())
@@ -155,6 +162,13 @@ type runner struct {
 	// already closed (the dead-letter sink last).
 	held   [][]int64
 	closed []bool
+	// ckpt runs checkpoints; nil when the run takes none (no position
+	// store and no sink that publishes in steps).
+	ckpt *checkpoints
+	// interrupted is set when Drain stopped the source before its end.
+	interrupted atomic.Bool
+	// abandoned[i] marks sinks whose output an interrupted run threw away.
+	abandoned []bool
 }
 
 // NewMetrics returns the metrics a run of p fills in: one entry per step,
@@ -279,7 +293,7 @@ func (r *runner) commit(ctx context.Context) error {
 		}
 	}
 	for i, s := range p.Sinks {
-		if !commitsOnClose(s.Sink) {
+		if !commitsOnClose(s.Sink) || r.abandoned[i] {
 			continue
 		}
 		r.closed[i] = true
@@ -293,6 +307,24 @@ func (r *runner) commit(ctx context.Context) error {
 	return nil
 }
 
+// abandon throws away the output of sinks that replace their whole output
+// or publish it only at Close, after Drain stopped the source early: a
+// truncated file must not replace a complete one from an earlier run.
+// Sinks that append (a directory of parts, a table, a topic) keep what the
+// last checkpoint published, and the next run resumes after it.
+func (r *runner) abandon() {
+	for i, s := range r.p.Sinks {
+		if !replacesOutput(s.Sink) && !commitsOnClose(s.Sink) {
+			continue
+		}
+		if a, ok := s.Sink.(Aborter); ok {
+			a.Abort()
+		}
+		r.abandoned[i] = true
+		r.metrics.Abandoned = append(r.metrics.Abandoned, s.Name)
+	}
+}
+
 func (r *runner) run(ctx context.Context) (err error) {
 	p := r.p
 	ctx, cancel := context.WithCancelCause(ctx)
@@ -303,8 +335,12 @@ func (r *runner) run(ctx context.Context) (err error) {
 	// that failed to write) fails the run too.
 	r.closed = make([]bool, len(p.Sinks)+1)
 	r.held = make([][]int64, len(p.Sinks))
+	r.abandoned = make([]bool, len(p.Sinks))
 	defer func() {
 		if err == nil && r.acker != nil {
+			if r.interrupted.Load() {
+				r.abandon()
+			}
 			err = r.commit(ctx)
 		}
 		if err != nil {
@@ -314,6 +350,12 @@ func (r *runner) run(ctx context.Context) (err error) {
 			err = cerr
 		}
 	}()
+	if err := r.setupCheckpoints(ctx); err != nil {
+		return err
+	}
+	if r.ckpt != nil {
+		defer r.ckpt.closeStore()
+	}
 	schema, err := p.Source.Source.Open(ctx)
 	if err != nil {
 		return fmt.Errorf("%s%s: %w", at(p.Source.Origin), p.Source.Name, err)
@@ -395,7 +437,9 @@ func (r *runner) run(ctx context.Context) (err error) {
 }
 
 // readSource reads until end of input, Drain, or an error. It owns out and
-// closes it, which lets the rest of the pipeline finish.
+// closes it, which lets the rest of the pipeline finish. When the run takes
+// checkpoints it sends a barrier behind the batches every CheckpointEvery,
+// and a last one when reading stops for good.
 func (r *runner) readSource(ctx context.Context, out chan<- *envelope) error {
 	defer close(out)
 	p := r.p
@@ -411,17 +455,36 @@ func (r *runner) readSource(ctx context.Context, out chan<- *envelope) error {
 		}()
 	}
 	var seq, rows int64
+	var lastCP Checkpoint
+	sentUpTo := int64(-1) // last batch a barrier covered
+	barrierAt := func(final, eof bool) error {
+		if r.ckpt == nil || (!final && sentUpTo == seq-1) {
+			return nil
+		}
+		b := r.ckpt.newBarrier(seq-1, lastCP, rows)
+		b.final, b.eof = final, eof
+		sentUpTo = seq - 1
+		return send(ctx, out, &envelope{seq: -1, bar: b})
+	}
+	stopped := func() error {
+		if err := r.drained(ctx); err != nil {
+			return err
+		}
+		r.interrupted.Store(true)
+		r.metrics.Interrupted.Store(true)
+		return barrierAt(true, false)
+	}
 	for {
 		if readCtx.Err() != nil {
-			return r.drained(ctx)
+			return stopped()
 		}
 		b, err := p.Source.Source.Read(readCtx)
 		if errors.Is(err, ErrEndOfInput) {
-			return nil
+			return barrierAt(true, true)
 		}
 		if err != nil {
 			if readCtx.Err() != nil {
-				return r.drained(ctx)
+				return stopped()
 			}
 			return fmt.Errorf("%s: %w", p.Source.Name, err)
 		}
@@ -429,6 +492,7 @@ func (r *runner) readSource(ctx context.Context, out chan<- *envelope) error {
 		seq++
 		n := env.rows()
 		rows += n + int64(len(b.Rejects))
+		lastCP = b.Checkpoint
 		r.src.Batches.Add(1)
 		r.src.RowsIn.Add(n + int64(len(b.Rejects)))
 		r.src.RowsOut.Add(n)
@@ -445,6 +509,11 @@ func (r *runner) readSource(ctx context.Context, out chan<- *envelope) error {
 		case <-ctx.Done():
 			env.release()
 			return context.Cause(ctx)
+		}
+		if r.ckpt != nil && r.ckpt.due() {
+			if err := barrierAt(false, false); err != nil {
+				return err
+			}
 		}
 	}
 }
@@ -469,7 +538,7 @@ func fanOut(ctx context.Context, in <-chan *envelope, outs []chan *envelope) err
 		for i, o := range outs {
 			e := env
 			if i < len(outs)-1 {
-				e = &envelope{seq: env.seq, rowBase: env.rowBase, rec: env.rec}
+				e = &envelope{seq: env.seq, rowBase: env.rowBase, rec: env.rec, bar: env.bar}
 				if e.rec != nil {
 					e.rec.Retain()
 				}

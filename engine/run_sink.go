@@ -20,6 +20,10 @@ func (r *runner) runSink(ctx context.Context, i int, in <-chan *envelope) error 
 	}
 	var pending []int64
 	holdAcks := commitsOnClose(step.Sink)
+	committer, _ := step.Sink.(Committer)
+	// uncommitted are batches a Committer sink has flushed but publishes
+	// only at the next checkpoint; they are acknowledged then.
+	var uncommitted []int64
 	flush := func() error {
 		if len(pending) == 0 {
 			return nil
@@ -28,6 +32,11 @@ func (r *runner) runSink(ctx context.Context, i int, in <-chan *envelope) error 
 			// Which rows a failed flush lost is unknown, so no policy can
 			// absorb it: fail, and the unacknowledged batches are read again.
 			return fmt.Errorf("sink %s: flush: %w", step.Name, err)
+		}
+		if committer != nil {
+			uncommitted = append(uncommitted, pending...)
+			pending = pending[:0]
+			return nil
 		}
 		if holdAcks {
 			r.held[i] = append(r.held[i], pending...)
@@ -51,6 +60,24 @@ func (r *runner) runSink(ctx context.Context, i int, in <-chan *envelope) error 
 		}
 		if !ok {
 			return flush()
+		}
+		if env.bar != nil {
+			if err := flush(); err != nil {
+				return err
+			}
+			var prepared []byte
+			if committer != nil {
+				var err error
+				if prepared, err = committer.Prepare(ctx); err != nil {
+					return fmt.Errorf("sink %s: prepare checkpoint: %w", step.Name, err)
+				}
+			}
+			held := uncommitted
+			uncommitted = nil
+			if err := r.ckpt.arrive(ctx, env.bar, i, prepared, held); err != nil {
+				return err
+			}
+			continue
 		}
 		if n := env.rows(); n > 0 {
 			m.Batches.Add(1)

@@ -152,12 +152,34 @@ func (r *runner) runStageUnordered(ctx context.Context, i, workers int, in <-cha
 	var once sync.Once
 	var first error
 	var wg sync.WaitGroup
+	// Batches may overtake each other, but not a checkpoint barrier: a
+	// sink that saw the barrier before a batch it covers would let the
+	// checkpoint claim a batch still in flight. Receiving is serialised so
+	// that the worker holding a barrier can wait for exactly the batches
+	// received before it (inFlight) while no later batch is taken.
+	var recvMu sync.Mutex
+	var inFlight sync.WaitGroup
 	wg.Add(workers)
 	for w := 0; w < workers; w++ {
 		go func() {
 			defer wg.Done()
 			for {
+				recvMu.Lock()
 				env, ok := recv(in, stop)
+				if ok && env.bar != nil {
+					inFlight.Wait()
+					err := send(ctx, out, env)
+					recvMu.Unlock()
+					if err != nil {
+						once.Do(func() { first = err; cancel(err); close(stop) })
+						return
+					}
+					continue
+				}
+				if ok {
+					inFlight.Add(1)
+				}
+				recvMu.Unlock()
 				if !ok {
 					return
 				}
@@ -167,6 +189,7 @@ func (r *runner) runStageUnordered(ctx context.Context, i, workers int, in <-cha
 				} else {
 					env.release()
 				}
+				inFlight.Done()
 				if err != nil {
 					once.Do(func() { first = err; cancel(err); close(stop) })
 					return

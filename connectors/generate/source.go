@@ -2,6 +2,7 @@ package generate
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -70,7 +71,36 @@ type Source struct {
 	batchRows int
 	mem       memory.Allocator
 
+	seed int64
 	next int
+	from int // row Open starts at: 0, or where Resume says
+}
+
+// Checkpoint is how many rows a generate source has produced: rows depend
+// only on the seed and their index, so the next run makes exactly the
+// rows that follow.
+type Checkpoint struct {
+	Row  int   `json:"row"`
+	Seed int64 `json:"seed"`
+}
+
+func (c Checkpoint) String() string { return fmt.Sprintf("row %d (seed %d)", c.Row, c.Seed) }
+
+// Resume continues after the rows an earlier run produced. A position
+// made with another seed is refused: its rows differ from this source's.
+func (s *Source) Resume(pos []byte) error {
+	var c Checkpoint
+	if err := json.Unmarshal(pos, &c); err != nil {
+		return fmt.Errorf("generate: saved position %s: %w", pos, err)
+	}
+	if c.Seed != s.seed {
+		return fmt.Errorf("generate: the saved position was made with seed %d, this source uses seed %d: run with --from-start", c.Seed, s.seed)
+	}
+	if c.Row < 0 {
+		return fmt.Errorf("generate: saved position row %d is negative", c.Row)
+	}
+	s.from = c.Row
+	return nil
 }
 
 // NewOrdersSource returns a source of rows rows of the orders table, the
@@ -82,6 +112,7 @@ func NewOrdersSource(mem memory.Allocator, rows int, seed int64, batchRows int) 
 		rows:      rows,
 		batchRows: batchRows,
 		mem:       mem,
+		seed:      seed,
 	}
 }
 
@@ -108,7 +139,7 @@ func newSourceFromConfig(conf *spec.Parsed, b engine.Build) (engine.Source, erro
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s", engine.ErrInvalidConfig, conf.Errorf("schema", "%v", err))
 	}
-	return &Source{schema: schema, gen: gen, rows: rows, batchRows: b.BatchRows, mem: mem}, nil
+	return &Source{schema: schema, gen: gen, rows: rows, batchRows: b.BatchRows, mem: mem, seed: seed}, nil
 }
 
 // NewRows returns a function making rows start..start+n-1 of schema for
@@ -133,10 +164,10 @@ func NewRows(schema *arrow.Schema, seed int64, nullFraction float64) (func(mem m
 	}, nil
 }
 
-// Open starts again from row 0 and returns the schema; nothing is
-// generated until Read.
+// Open starts again from row 0 (or the resumed row) and returns the
+// schema; nothing is generated until Read.
 func (s *Source) Open(context.Context) (*arrow.Schema, error) {
-	s.next = 0
+	s.next = s.from
 	return s.schema, nil
 }
 
@@ -155,7 +186,7 @@ func (s *Source) Read(ctx context.Context) (*engine.Batch, error) {
 	n := min(size, s.rows-s.next)
 	rec := s.gen(s.mem, s.next, n)
 	s.next += n
-	return &engine.Batch{Record: rec, Checkpoint: s.next}, nil
+	return &engine.Batch{Record: rec, Checkpoint: Checkpoint{Row: s.next, Seed: s.seed}}, nil
 }
 
 // Close has nothing to release: each batch belongs to its reader.

@@ -9,6 +9,7 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
 	"github.com/dataweaver/dataweaver/engine"
+	"github.com/dataweaver/dataweaver/engine/position"
 	"github.com/dataweaver/dataweaver/engine/spec"
 )
 
@@ -24,7 +25,7 @@ func Build(f *File, opts Options) (*engine.Pipeline, error) {
 	if mem == nil {
 		mem = memory.DefaultAllocator
 	}
-	p := &engine.Pipeline{Name: f.Name, Buffer: f.Buffer, Logger: logger, Mem: mem}
+	p := &engine.Pipeline{Name: f.Name, Buffer: f.Buffer, Logger: logger, Mem: mem, CheckpointEvery: f.CheckpointEvery}
 	b := &builder{file: f, env: opts.env(), logger: logger, mem: mem}
 
 	src, err := b.plugin(&f.Source).NewSource(f.Source.Config, b.build(&f.Source))
@@ -54,6 +55,16 @@ func Build(f *File, opts Options) (*engine.Pipeline, error) {
 	if len(b.errs) > 0 {
 		closeAll(p)
 		return nil, invalid(b.errs)
+	}
+	if !opts.NoPositions {
+		dir := f.State
+		if opts.State != "" {
+			dir = opts.State
+		}
+		if dir == "" {
+			dir = stateDir(f.Filename, "")
+		}
+		p.Positions = position.OpenDir(dir)
 	}
 	return p, nil
 }

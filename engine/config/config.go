@@ -32,6 +32,11 @@ type Options struct {
 	// MaxFileSize is the largest pipeline file Load and Parse accept, in
 	// bytes; default DefaultMaxFileSize.
 	MaxFileSize int64
+	// State, when set, replaces the file's state directory (weave run --state).
+	State string
+	// NoPositions builds the pipeline without a position store: every run
+	// starts from the start and saves nothing.
+	NoPositions bool
 }
 
 func (o Options) maxFileSize() int64 {
@@ -68,6 +73,28 @@ type File struct {
 	Batch      Batch
 	Buffer     int // 0: the engine's default
 	OnError    engine.Policy
+	// State is the directory positions are kept in (already resolved
+	// against the file's directory); CheckpointEvery the time between
+	// checkpoints.
+	State           string
+	CheckpointEvery time.Duration
+}
+
+// DefaultStateDir is where a pipeline keeps its positions unless its file
+// or the caller says otherwise: beside the pipeline file, so two copies of
+// a project never share positions by accident and a test's temporary
+// pipeline takes its state with it.
+const DefaultStateDir = ".weave-state"
+
+// stateDir resolves the state key against the pipeline file's directory.
+func stateDir(file, dir string) string {
+	if dir == "" {
+		dir = DefaultStateDir
+	}
+	if filepath.IsAbs(dir) || file == "" || file == "-" {
+		return dir
+	}
+	return filepath.Join(filepath.Dir(file), dir)
 }
 
 // Steps is every step of the file in the order it appears: the source,
@@ -147,15 +174,21 @@ func invalid(errs spec.Errors) error {
 // Load reads the pipeline file at path, parses it and builds the pipeline.
 // A file over Options.MaxFileSize is refused before it is read.
 func Load(path string, opts Options) (*engine.Pipeline, error) {
-	data, rerr := readFile(path, opts.maxFileSize())
-	if rerr != nil {
-		return nil, invalid(spec.Errors{rerr})
-	}
-	f, err := Parse(data, path, opts)
+	f, err := ParseFile(path, opts)
 	if err != nil {
 		return nil, err
 	}
 	return Build(f, opts)
+}
+
+// ParseFile reads and parses the pipeline file at path without building
+// its steps (weave positions needs only its name and state directory).
+func ParseFile(path string, opts Options) (*File, error) {
+	data, rerr := readFile(path, opts.maxFileSize())
+	if rerr != nil {
+		return nil, invalid(spec.Errors{rerr})
+	}
+	return Parse(data, path, opts)
 }
 
 // Parse checks a pipeline file held in data; file names it in messages.

@@ -68,9 +68,13 @@ var topSpec = spec.New("pipeline").Field(
 	),
 	spec.Int("buffer").Optional().Validate(positive).Desc("Batches that may wait between two steps; default: the engine's (4)."),
 	spec.String("on_error").OneOf(engine.Policies...).Default("fail").Desc("Default error policy of every step."),
+	spec.String("state").Optional().Validate(nonEmpty).
+		Desc("Directory where the pipeline's positions are kept between runs, relative to the pipeline file; default: "+DefaultStateDir+" beside it."),
+	spec.Duration("checkpoint_every").Default(engine.DefaultCheckpointEvery).
+		Desc("Time between checkpoints: positions saved, part files published, message-bus acknowledgements."),
 )
 
-var topKeys = []string{"name", keySource, keyStages, keySinks, "batch", "buffer", "on_error", keyDeadLetter}
+var topKeys = []string{"name", keySource, keyStages, keySinks, "batch", "buffer", "on_error", keyDeadLetter, "state", "checkpoint_every"}
 
 // stepKeys declares the keys a step has besides its connector, per kind.
 var stepKeys = map[string]*spec.Spec{
@@ -194,6 +198,8 @@ func parseFile(doc *yaml.Node, file string, env *engine.Environment) (*File, spe
 	if b := top.Object("batch"); b != nil {
 		f.Batch = Batch{Rows: b.Int("rows"), Linger: b.Duration("linger")}
 	}
+	f.State = stateDir(file, top.String("state"))
+	f.CheckpointEvery = top.Duration("checkpoint_every")
 	if top.Has("on_error") {
 		f.OnError, _ = engine.ParsePolicy(top.String("on_error"))
 		if f.OnError == engine.DeadLetter && top.Given("on_error") {

@@ -32,13 +32,11 @@ const lockWait = 200 * time.Millisecond
 
 var bucket = []byte("positions")
 
-// OpenDir returns the store kept in dir, creating the directory if needed.
-// Pipeline files are opened on first use and kept open until Close.
-func OpenDir(dir string) (*DirStore, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("state directory: %w", err)
-	}
-	return &DirStore{dir: dir, dbs: map[string]*bolt.DB{}}, nil
+// OpenDir returns the store kept in dir. Nothing is touched until first
+// use: the directory is created on the first Save, and each pipeline's file
+// is opened (and locked) when first needed and kept open until Close.
+func OpenDir(dir string) *DirStore {
+	return &DirStore{dir: dir, dbs: map[string]*bolt.DB{}}
 }
 
 // Dir is the directory the store keeps its files in.
@@ -77,6 +75,8 @@ func (s *DirStore) db(pipeline string, create bool) (*bolt.DB, error) {
 		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 			return nil, nil
 		}
+	} else if err := os.MkdirAll(s.dir, 0o755); err != nil {
+		return nil, fmt.Errorf("state directory: %w", err)
 	}
 	db, err := bolt.Open(path, 0o644, &bolt.Options{Timeout: lockWait})
 	if errors.Is(err, bolt.ErrTimeout) {

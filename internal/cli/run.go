@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -19,6 +20,11 @@ import (
 	"github.com/dataweaver/dataweaver/internal/progress"
 )
 
+var stateFlag = &ucli.StringFlag{
+	Name:  "state",
+	Usage: "directory holding the pipeline's positions (default: the file's state key, or .weave-state beside it)",
+}
+
 var setFlag = &ucli.StringSliceFlag{
 	Name:  "set",
 	Usage: "override a value of the pipeline file, e.g. --set source.file.path=x.csv (repeatable)",
@@ -29,9 +35,14 @@ func (w *weave) runCommand() *ucli.Command {
 		Name:      "run",
 		Usage:     "run a pipeline file",
 		ArgsUsage: "FILE",
-		Description: "Runs the pipeline and prints a per-step summary to stderr. The first Ctrl-C stops " +
-			"reading and drains what is in flight; the second aborts.",
-		Flags:  []ucli.Flag{setFlag},
+		Description: "Runs the pipeline and prints a per-step summary to stderr. It resumes where the " +
+			"last run of the same pipeline stopped (positions are kept in the state directory, .weave-state " +
+			"beside the pipeline file unless its state key or --state says otherwise); --from-start reads " +
+			"everything again. A pipeline whose sink replaces one output file always starts from the start.\n\n" +
+			"The first Ctrl-C (or SIGTERM) stops reading, finishes what is in flight, saves the position and " +
+			"exits with 130 (143): run again to resume. A sink that replaces one output file keeps its previous " +
+			"output then. The second signal aborts at once.",
+		Flags:  []ucli.Flag{setFlag, stateFlag, &ucli.BoolFlag{Name: "from-start", Usage: "ignore saved positions: read everything, then save new positions"}},
 		Action: w.run,
 	}
 }
@@ -65,6 +76,9 @@ func (w *weave) load(c *ucli.Context) (*engine.Pipeline, error) {
 		Set:    c.StringSlice("set"),
 		Logger: w.logger,
 		Mem:    w.opts.Mem,
+		State:  c.String("state"),
+		// validate never moves data, so it must not lock or create state.
+		NoPositions: c.Command.Name == "validate",
 	})
 }
 
@@ -77,10 +91,11 @@ func (w *weave) run(c *ucli.Context) error {
 	defer cancel()
 	drain := make(chan struct{})
 	p.Drain = drain
+	p.FromStart = c.Bool("from-start")
 	// NewMetrics fixes the step list before Run starts, so the progress
 	// line can read the counters from its own goroutine without a race.
 	p.Metrics = p.NewMetrics()
-	aborted := w.watchSignals(ctx, drain, cancel)
+	signals := w.watchSignals(ctx, drain, cancel)
 
 	stopMeter := w.startMeter(p)
 	m, err := p.Run(ctx)
@@ -88,21 +103,51 @@ func (w *weave) run(c *ucli.Context) error {
 	if m != nil {
 		m.WriteSummary(w.opts.Stderr)
 	}
-	if sig := aborted(); sig != nil && err != nil {
-		return &abortError{sig: sig, err: err}
+	first, second := signals()
+	if second != nil && err != nil {
+		return &abortError{sig: second, err: err}
+	}
+	if err == nil && m != nil && m.Interrupted.Load() {
+		return &abortError{sig: first, err: interrupted(m), drained: true}
 	}
 	return err
 }
 
-// abortError is a run ended by a second signal. It exits with 128 plus the
+// interrupted says what a drained run left behind, so the user knows that
+// running again is safe and what it will do.
+func interrupted(m *engine.Metrics) error {
+	var rows int64
+	if len(m.Steps) > 0 {
+		rows = m.Steps[0].RowsIn.Load()
+	}
+	msg := fmt.Sprintf("interrupted after %d rows", rows)
+	if len(m.Abandoned) > 0 {
+		msg += fmt.Sprintf("; the output of %s was not replaced (an earlier complete one is kept)", strings.Join(m.Abandoned, ", "))
+	}
+	if m.EndPosition() != "" {
+		msg += "; run again to resume from " + m.EndPosition()
+	} else {
+		msg += "; run again to start over"
+	}
+	return errors.New(msg)
+}
+
+// abortError is a run ended by a signal: aborted by a second one, or
+// drained by the first before its end. It exits with 128 plus the
 // signal's number (130 for SIGINT, 143 for SIGTERM), as a shell reports a
 // process the signal killed, so a script tells an abort from a failure.
 type abortError struct {
-	sig os.Signal
-	err error
+	sig     os.Signal
+	err     error
+	drained bool // stopped by the first signal, not aborted by the second
 }
 
-func (e *abortError) Error() string { return "aborted: " + e.err.Error() }
+func (e *abortError) Error() string {
+	if e.drained {
+		return e.err.Error()
+	}
+	return "aborted: " + e.err.Error()
+}
 func (e *abortError) Unwrap() error { return e.err }
 
 // ExitCode is 128+n for a signal numbered n, 1 for a signal without one.
@@ -122,11 +167,11 @@ func quoteAll(args []string) string {
 }
 
 // watchSignals drains on the first signal and cancels on the second. The
-// returned func reports the second signal, or nil when the run was not
-// aborted that way. After the second signal SIGINT and SIGTERM go back to
+// returned func reports the first and the second signal (nil when there
+// was none). After the second signal SIGINT and SIGTERM go back to
 // Go's default, so a third one kills the process at once, whatever the
 // abort is still waiting for (a sink's write, say).
-func (w *weave) watchSignals(ctx context.Context, drain chan struct{}, cancel context.CancelFunc) (aborted func() os.Signal) {
+func (w *weave) watchSignals(ctx context.Context, drain chan struct{}, cancel context.CancelFunc) (signals func() (first, second os.Signal)) {
 	sigs := w.opts.Signals
 	release := func() {}
 	if sigs == nil {
@@ -136,14 +181,15 @@ func (w *weave) watchSignals(ctx context.Context, drain chan struct{}, cancel co
 		context.AfterFunc(ctx, release)
 		sigs = ch
 	}
-	abort := make(chan struct{})
-	var second os.Signal
+	abort, drained := make(chan struct{}), make(chan struct{})
+	var first, second os.Signal
 	go func() {
 		select {
-		case <-sigs:
+		case first = <-sigs:
 		case <-ctx.Done():
 			return
 		}
+		close(drained)
 		w.logger.Warn("draining; press Ctrl-C again to abort")
 		close(drain)
 		var sig os.Signal
@@ -158,13 +204,19 @@ func (w *weave) watchSignals(ctx context.Context, drain chan struct{}, cancel co
 		close(abort)
 		cancel()
 	}()
-	return func() os.Signal {
+	return func() (os.Signal, os.Signal) {
+		var f, s os.Signal
+		select {
+		case <-drained:
+			f = first
+		default:
+		}
 		select {
 		case <-abort:
-			return second
+			s = second
 		default:
-			return nil
 		}
+		return f, s
 	}
 }
 

@@ -1,0 +1,88 @@
+package cli
+
+import (
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	ucli "github.com/urfave/cli/v2"
+
+	"github.com/dataweaver/dataweaver/engine/config"
+	"github.com/dataweaver/dataweaver/engine/position"
+)
+
+func (w *weave) positionsCommand() *ucli.Command {
+	return &ucli.Command{
+		Name:      "positions",
+		Usage:     "show or reset where a pipeline will resume",
+		ArgsUsage: "FILE",
+		Description: "Prints the positions weave run saved for the pipeline FILE: per source step, where the " +
+			"next run continues, how many rows were acknowledged and when. --reset forgets them, so the " +
+			"next run starts from the start (as weave run --from-start would, once).\n\n" +
+			"Kafka and JetStream sources resume from their broker's group offsets / durable consumer; " +
+			"what is shown for them is what the broker had acknowledged at the last checkpoint. A Postgres " +
+			"sink with exactly_once keeps positions in its database; they are not in the state directory.",
+		Flags: []ucli.Flag{setFlag, stateFlag,
+			&ucli.BoolFlag{Name: "reset", Usage: "forget the saved positions"},
+		},
+		Action: w.positions,
+	}
+}
+
+func (w *weave) positions(c *ucli.Context) error {
+	if c.NArg() != 1 {
+		return usagef("positions needs one pipeline FILE")
+	}
+	f, err := config.ParseFile(c.Args().First(), config.Options{Env: w.opts.Env, Lookup: w.opts.Lookup, Set: c.StringSlice("set")})
+	if err != nil {
+		return err
+	}
+	dir := f.State
+	if s := c.String("state"); s != "" {
+		dir = s
+	}
+	store := position.OpenDir(dir)
+	defer store.Close()
+	entries, err := store.List(c.Context, f.Name)
+	if err != nil {
+		return err
+	}
+	out := w.opts.Stdout
+	if len(entries) == 0 {
+		fmt.Fprintf(out, "pipeline %q has no saved positions in %s: the next run starts from the start\n", f.Name, dir)
+		return nil
+	}
+	if c.Bool("reset") {
+		for _, e := range entries {
+			if err := store.Delete(c.Context, e.Key); err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "reset %s (was: %s)\n", e.Key.Step, describe(e.Record))
+		}
+		return nil
+	}
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "step\tposition\trows\tsaved\tstate")
+	for _, e := range entries {
+		r := e.Record
+		state := "stopped early"
+		if r.Finished {
+			state = "read to the end"
+		}
+		step := e.Key.Step
+		if e.Key.Split != "" {
+			step += " [" + e.Key.Split + "]"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", step, describe(r), r.Rows, r.Saved.Local().Format(time.DateTime), state)
+	}
+	tw.Flush()
+	fmt.Fprintf(out, "state: %s\n", store.File(f.Name))
+	return nil
+}
+
+func describe(r position.Record) string {
+	if r.Text != "" {
+		return r.Text
+	}
+	return string(r.Source)
+}
