@@ -98,6 +98,9 @@ func TestResumeGlob(t *testing.T) {
 				info, _ := os.Stat(filepath.Join(f.dir, n))
 				total += info.Size()
 			}
+			if got.end != total || got.total != total {
+				t.Errorf("progress at the end %d/%d, want %d/%d: skipped files count as done", got.end, got.total, total, total)
+			}
 			if got.bytes > total-info.Size() {
 				t.Errorf("resumed batches claim %d bytes, more than the %d after a.csv", got.bytes, total-info.Size())
 			}
