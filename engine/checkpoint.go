@@ -81,6 +81,13 @@ func (r *runner) setupCheckpoints(ctx context.Context) error {
 		return err
 	}
 	c.store, c.ownStore = store, own
+	if _, ok := p.Source.Source.(Resumer); !ok && c.store != nil {
+		// Nothing to save: the source has no position a later run could
+		// use (an HTTP endpoint receives what clients send).
+		r.metrics.Positions = "not used: " + p.Source.Name + " does not resume"
+		c.closeStore()
+		c.store = nil
+	}
 	if reason := r.noResume(); reason != "" && c.store != nil {
 		r.metrics.Positions = "not used: " + reason
 		r.log.Info("positions not used; starting from the start", "pipeline", p.Name, "reason", reason)
@@ -119,11 +126,7 @@ func (r *runner) setupCheckpoints(ctx context.Context) error {
 	case rec.Revision == 0 || len(rec.Source) == 0:
 		r.metrics.StartPosition = "the start (no saved position)"
 	default:
-		res, ok := p.Source.Source.(Resumer)
-		if !ok {
-			r.metrics.StartPosition = "the start (the source does not resume)"
-			break
-		}
+		res := p.Source.Source.(Resumer)
 		if err := res.Resume(rec.Source); err != nil {
 			return fmt.Errorf("%s: resume from %s: %w", p.Source.Name, describe(rec), err)
 		}

@@ -204,8 +204,13 @@ func TestSignals(t *testing.T) {
 		<-pr.wrote
 		sigs <- syscall.SIGINT
 		r := waitResult(t, done)
-		if r.code != 0 {
-			t.Errorf("exit code %d after a drain, want 0; stderr:\n%s", r.code, r.stderr)
+		// An interrupted run did not read everything: it exits as the
+		// signal would (130), saying so, not 0 as if complete.
+		if r.code != 130 {
+			t.Errorf("exit code %d after a drain, want 130; stderr:\n%s", r.code, r.stderr)
+		}
+		if !strings.Contains(r.stderr, "weave: interrupted after ") || strings.Contains(r.stderr, "aborted") {
+			t.Errorf("stderr does not say the run was interrupted:\n%s", r.stderr)
 		}
 		if !strings.Contains(r.stderr, "draining; press Ctrl-C again to abort") || !strings.Contains(r.stderr, "wall time") {
 			t.Errorf("stderr:\n%s", r.stderr)
