@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -28,8 +29,9 @@ var benchBatches = []int{10_000, 65_536}
 // BenchmarkPostgresSink: rows/s of generate (1M orders) → postgres sink
 // into a table with a primary key on id, created by the sink, per mode and
 // batch size: append is one binary COPY per batch, upsert a COPY into the
-// staging table and INSERT … ON CONFLICT. Every iteration writes a new
-// table. baseline is generate → discard, the part of the figure that is
+// staging table and INSERT … ON CONFLICT, append-exactly_once COPYs
+// into one transaction per checkpoint (the default 10s) committed with the
+// position. Every iteration writes a new table (and positions table). baseline is generate → discard, the part of the figure that is
 // not the sink. srv-ns/row and cli-ns/row split the CPU between the server
 // processes (which a Go profile does not see) and this one.
 func BenchmarkPostgresSink(b *testing.B) {
@@ -44,15 +46,16 @@ sinks: [discard]
 `, benchRows), nil)
 		}
 	})
-	for _, mode := range []string{modeAppend, modeUpsert} {
+	for _, mode := range []string{modeAppend, modeUpsert, modeAppend + ", exactly_once: true"} {
 		for _, batch := range benchBatches {
-			b.Run(fmt.Sprintf("%s/batch%d", mode, batch), func(b *testing.B) {
+			name := strings.Replace(mode, ", exactly_once: true", "-exactly_once", 1)
+			b.Run(fmt.Sprintf("%s/batch%d", name, batch), func(b *testing.B) {
 				for range b.N {
 					benchPipeline(b, srv, fmt.Sprintf(`
 batch: {rows: %d}
 source: {generate: {preset: orders, rows: %d}}
 sinks: [{postgres: {dsn: %q, table: orders_bench, mode: %s, key: [id], create_table: true}}]
-`, batch, benchRows, dsn, mode), func() { exec(b, dsn, "DROP TABLE IF EXISTS orders_bench") })
+`, batch, benchRows, dsn, mode), func() { exec(b, dsn, "DROP TABLE IF EXISTS orders_bench", "DROP TABLE IF EXISTS weave_positions") })
 				}
 			})
 		}
@@ -103,7 +106,9 @@ func benchPipeline(b *testing.B, srv *pgtest.Server, text string, setup func()) 
 		setup()
 		b.StartTimer()
 	}
-	opts := config.Options{Logger: slog.New(slog.DiscardHandler), Mem: memory.NewGoAllocator()}
+	// NoPositions: every iteration reads its whole input (exactly_once
+	// keeps its positions in the sink, whose table setup drops).
+	opts := config.Options{Logger: slog.New(slog.DiscardHandler), Mem: memory.NewGoAllocator(), NoPositions: true}
 	f, err := config.Parse([]byte(text), "bench.yaml", opts)
 	if err != nil {
 		b.Fatal(err)

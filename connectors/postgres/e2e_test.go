@@ -17,22 +17,26 @@ import (
 func TestGenerateToPostgresAndBack(t *testing.T) {
 	checked := conformance.Checked(t)
 	dsn := pgtest.DB(t)
+	// Each run keeps its positions in a directory of its own: the second
+	// must read the input again, and the third is another pipeline.
 	for range 2 {
 		conformance.RunPipeline(t, checked, fmt.Sprintf(`
+state: %q
 batch: {rows: 500}
 source:
   generate: {preset: orders, rows: 5003}
 sinks:
   - postgres: {dsn: %s, table: orders, mode: upsert, key: [id], create_table: true}
-`, q(dsn)))
+`, t.TempDir(), q(dsn)))
 	}
 	conformance.RunPipeline(t, checked, fmt.Sprintf(`
+state: %q
 batch: {rows: 700}
 source:
   postgres: {dsn: %s, table: orders, cursor: id, stop_at_end: true}
 sinks:
   - memory: {name: pg-e2e}
-`, q(dsn)))
+`, t.TempDir(), q(dsn)))
 	out := mem.Lookup("pg-e2e")
 	defer out.Release()
 	want := generate.Orders(memory.NewGoAllocator(), 5003, 1)
