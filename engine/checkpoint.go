@@ -90,7 +90,7 @@ func (r *runner) setupCheckpoints(ctx context.Context) error {
 	}
 	if reason := r.noResume(); reason != "" && c.store != nil {
 		r.metrics.Positions = "not used: " + reason
-		r.log.Info("positions not used; starting from the start", "pipeline", p.Name, "reason", reason)
+		r.log.Debug("positions not used; starting from the start", "pipeline", p.Name, "reason", reason)
 		c.closeStore()
 		c.store = nil
 	}

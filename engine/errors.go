@@ -17,6 +17,9 @@ var (
 	ErrSchema = errors.New("schema mismatch")
 	// ErrRejected: rows failed under the fail policy.
 	ErrRejected = errors.New("rows rejected")
+	// ErrTooManyRejects is a step that rejected more rows than its
+	// RejectLimit allows.
+	ErrTooManyRejects = errors.New("too many rows rejected")
 )
 
 // RowError is one row a step could not handle. The step fills what it

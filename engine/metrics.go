@@ -3,7 +3,6 @@ package engine
 import (
 	"fmt"
 	"io"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"text/tabwriter"
@@ -103,7 +102,5 @@ func (m *Metrics) WriteSummary(w io.Writer) {
 	}
 	if end := m.EndPosition(); end != "" {
 		fmt.Fprintf(w, "position saved: %s\n", end)
-	} else if m.Positions != "" && !strings.HasPrefix(m.Positions, "saved") {
-		fmt.Fprintf(w, "positions %s\n", m.Positions)
 	}
 }

@@ -57,17 +57,19 @@ type SourceStep struct {
 	Name string
 	// Origin is where the step was declared ("pipeline.yaml:7:5"), put
 	// in front of errors found before data flows; empty for Go-built steps.
-	Origin  string
-	Source  Source
-	OnError Policy
+	Origin     string
+	Source     Source
+	OnError    Policy
+	MaxRejects RejectLimit
 }
 
 // StageStep is one stage in the chain.
 type StageStep struct {
-	Name    string
-	Origin  string // see SourceStep.Origin
-	Stage   Stage
-	OnError Policy
+	Name       string
+	Origin     string // see SourceStep.Origin
+	Stage      Stage
+	OnError    Policy
+	MaxRejects RejectLimit
 	// Workers is how many batches the stage processes at once (default 1).
 	Workers int
 	// Unordered lets batches leave the stage as soon as each is done
@@ -77,9 +79,10 @@ type StageStep struct {
 
 // SinkStep is one sink.
 type SinkStep struct {
-	Name    string
-	Origin  string // see SourceStep.Origin
-	Sink    Sink
-	OnError Policy
-	Retry   Retry
+	Name       string
+	Origin     string // see SourceStep.Origin
+	Sink       Sink
+	OnError    Policy
+	MaxRejects RejectLimit
+	Retry      Retry
 }

@@ -30,19 +30,26 @@ func (r *runner) reject(ctx context.Context, step string, policy Policy, m *Step
 				r.log.Warn("further skipped rows are counted but not logged", "step", step)
 			}
 		}
-		return nil
+		return r.checkLimit(m)
 	case DeadLetter:
 		if err := r.dlq.write(ctx, rows, src); err != nil {
 			return fmt.Errorf("%s: dead_letter: %w", step, err)
 		}
 		m.DeadLettered.Add(int64(len(rows)))
-		return nil
+		return r.checkLimit(m)
 	default:
 		if len(rows) == 1 {
 			return fmt.Errorf("%w: %w", ErrRejected, &rows[0])
 		}
 		return fmt.Errorf("%w: %w (and %d more rows in this batch)", ErrRejected, &rows[0], len(rows)-1)
 	}
+}
+
+func (r *runner) checkLimit(m *StepMetrics) error {
+	if l, ok := r.limits[m]; ok {
+		return l.limit.exceeded(l.step, m, false)
+	}
+	return nil
 }
 
 // deadLetters serialises writes to the dead-letter sink from every step.

@@ -169,6 +169,13 @@ type runner struct {
 	interrupted atomic.Bool
 	// abandoned[i] marks sinks whose output an interrupted run threw away.
 	abandoned []bool
+	// limits holds each step's RejectLimit, by its metrics.
+	limits map[*StepMetrics]limitOf
+}
+
+type limitOf struct {
+	step  string
+	limit RejectLimit
 }
 
 // NewMetrics returns the metrics a run of p fills in: one entry per step,
@@ -211,6 +218,19 @@ func (p *Pipeline) newRun() (*runner, error) {
 	r.src = steps[0]
 	r.stages = steps[1 : 1+len(p.Stages)]
 	r.sinks = steps[1+len(p.Stages) : 1+len(p.Stages)+len(p.Sinks)]
+	r.limits = map[*StepMetrics]limitOf{}
+	add := func(m *StepMetrics, name string, l RejectLimit) {
+		if l != (RejectLimit{}) {
+			r.limits[m] = limitOf{name, l}
+		}
+	}
+	add(r.src, p.Source.Name, p.Source.MaxRejects)
+	for i, s := range p.Stages {
+		add(r.stages[i], s.Name, s.MaxRejects)
+	}
+	for i, s := range p.Sinks {
+		add(r.sinks[i], s.Name, s.MaxRejects)
+	}
 	return r, p.check()
 }
 
@@ -433,7 +453,19 @@ func (r *runner) run(ctx context.Context) (err error) {
 	if firstErr != nil {
 		return firstErr
 	}
-	return context.Cause(ctx)
+	if err := context.Cause(ctx); err != nil {
+		return err
+	}
+	if !r.interrupted.Load() {
+		// A ratio is only checked during the run past RatioMinRows rows;
+		// at the end of the input it applies to any count.
+		for m, l := range r.limits {
+			if err := l.limit.exceeded(l.step, m, true); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // readSource reads until end of input, Drain, or an error. It owns out and

@@ -30,20 +30,20 @@ func Build(f *File, opts Options) (*engine.Pipeline, error) {
 
 	src, err := b.plugin(&f.Source).NewSource(f.Source.Config, b.build(&f.Source))
 	if b.check(&f.Source, src, err) {
-		p.Source = engine.SourceStep{Name: f.Source.Name, Source: src, OnError: f.Source.OnError, Origin: b.origin(&f.Source)}
+		p.Source = engine.SourceStep{Name: f.Source.Name, Source: src, OnError: f.Source.OnError, MaxRejects: f.Source.MaxRejects, Origin: b.origin(&f.Source)}
 	}
 	for i := range f.Stages {
 		st := &f.Stages[i]
 		stage, err := b.plugin(st).NewStage(st.Config, b.build(st))
 		if b.check(st, stage, err) {
-			p.Stages = append(p.Stages, engine.StageStep{Name: st.Name, Stage: stage, OnError: st.OnError, Workers: st.Workers, Unordered: st.Unordered, Origin: b.origin(st)})
+			p.Stages = append(p.Stages, engine.StageStep{Name: st.Name, Stage: stage, OnError: st.OnError, MaxRejects: st.MaxRejects, Workers: st.Workers, Unordered: st.Unordered, Origin: b.origin(st)})
 		}
 	}
 	for i := range f.Sinks {
 		st := &f.Sinks[i]
 		sink, err := b.plugin(st).NewSink(st.Config, b.build(st))
 		if b.check(st, sink, err) {
-			p.Sinks = append(p.Sinks, engine.SinkStep{Name: st.Name, Sink: sink, OnError: st.OnError, Retry: st.Retry, Origin: b.origin(st)})
+			p.Sinks = append(p.Sinks, engine.SinkStep{Name: st.Name, Sink: sink, OnError: st.OnError, MaxRejects: st.MaxRejects, Retry: st.Retry, Origin: b.origin(st)})
 		}
 	}
 	if st := f.DeadLetter; st != nil {

@@ -134,9 +134,11 @@ type Step struct {
 	Connector string // registered name
 	Config    *spec.Parsed
 	OnError   engine.Policy
-	Workers   int          // stages
-	Unordered bool         // stages
-	Retry     engine.Retry // sinks
+	// MaxRejects bounds what OnError may absorb (zero: no limit).
+	MaxRejects engine.RejectLimit
+	Workers    int          // stages
+	Unordered  bool         // stages
+	Retry      engine.Retry // sinks
 	// Path is where the step sits in the file ("source", "stages[1]").
 	Path         string
 	Line, Column int

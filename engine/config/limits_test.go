@@ -201,3 +201,31 @@ func TestParseMemory(t *testing.T) {
 		})
 	}
 }
+
+func TestParseRejectLimit(t *testing.T) {
+	for _, tc := range []struct {
+		in      string
+		want    engine.RejectLimit
+		wantErr string
+	}{
+		{in: "100", want: engine.RejectLimit{Rows: 100}},
+		{in: "0.5%", want: engine.RejectLimit{Ratio: 0.005}},
+		{in: " 12 % ", want: engine.RejectLimit{Ratio: 0.12}},
+		{in: "0%", wantErr: "use on_error: fail"},
+		{in: "0", wantErr: "neither a row count"},
+		{in: "-3", wantErr: "neither a row count"},
+		{in: "150%", wantErr: "between 0% and 100%"},
+		{in: "lots", wantErr: "neither a row count"},
+	} {
+		got, err := config.ParseRejectLimit(tc.in)
+		if tc.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("%q: err %v, want %q", tc.in, err, tc.wantErr)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("%q = %+v, %v; want %+v", tc.in, got, err, tc.want)
+		}
+	}
+}

@@ -3,8 +3,10 @@ package config
 import (
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -52,6 +54,35 @@ func nonEmpty(v any) error {
 	return nil
 }
 
+var maxRejectsField = func() *spec.Field {
+	return spec.String("max_rejects").Optional().
+		Validate(func(v any) error { _, err := ParseRejectLimit(v.(string)); return err }).
+		Desc("Fail the run when the step's skip or dead_letter policy absorbs more than this many rows (100), " +
+			"or more than this share of the rows it received (0.5%; checked from " + fmt.Sprint(engine.RatioMinRows) +
+			" rows on, and at the end for any count). Default: no limit.")
+}
+
+// ParseRejectLimit reads a max_rejects value: a row count ("100") or a
+// percentage ("0.5%").
+func ParseRejectLimit(s string) (engine.RejectLimit, error) {
+	s = strings.TrimSpace(s)
+	if pct, ok := strings.CutSuffix(s, "%"); ok {
+		f, err := strconv.ParseFloat(strings.TrimSpace(pct), 64)
+		if err != nil || f < 0 || f > 100 || math.IsNaN(f) {
+			return engine.RejectLimit{}, fmt.Errorf("%q is not a percentage between 0%% and 100%%", s)
+		}
+		if f == 0 {
+			return engine.RejectLimit{}, errors.New("0% allows no rejected row: use on_error: fail instead")
+		}
+		return engine.RejectLimit{Ratio: f / 100}, nil
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 1 {
+		return engine.RejectLimit{}, fmt.Errorf("%q is neither a row count of at least 1 nor a percentage such as 0.5%%", s)
+	}
+	return engine.RejectLimit{Rows: n}, nil
+}
+
 var policyField = func() *spec.Field {
 	return spec.String("on_error").OneOf(engine.Policies...).Optional().
 		Desc("What happens to rows the step cannot handle; default: the pipeline's on_error.")
@@ -81,16 +112,19 @@ var stepKeys = map[string]*spec.Spec{
 	keySource: spec.New(keySource).Field(
 		spec.String("name").Optional().Validate(nonEmpty),
 		policyField(),
+		maxRejectsField(),
 	),
 	keyStages: spec.New("stage").Field(
 		spec.String("name").Optional().Validate(nonEmpty),
 		spec.Int("workers").Default(1).Validate(workersInRange),
 		spec.Bool("unordered").Default(false),
 		policyField(),
+		maxRejectsField(),
 	),
 	keySinks: spec.New("sink").Field(
 		spec.String("name").Optional().Validate(nonEmpty),
 		policyField(),
+		maxRejectsField(),
 		spec.Object("retry",
 			spec.Int("attempts").Default(engine.DefaultRetry.Attempts).Validate(positive),
 			spec.Duration("initial").Default(engine.DefaultRetry.Initial),
@@ -338,6 +372,9 @@ func (p *parser) step(n *yaml.Node, key, path string, policy engine.Policy) (Ste
 		if st.OnError == engine.DeadLetter {
 			p.policyNodes = append(p.policyNodes, policyAt{joinPath(path, "on_error"), conf.Node("on_error")})
 		}
+	}
+	if conf.Given("max_rejects") {
+		st.MaxRejects, _ = ParseRejectLimit(conf.String("max_rejects"))
 	}
 	if key == keyStages {
 		st.Workers = conf.Int("workers")
