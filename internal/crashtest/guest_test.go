@@ -62,7 +62,7 @@ sinks:
 	if err := os.WriteFile(file, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return Pipeline{File: file, Env: map[string]string{"WASM": hostileGuest(t), "OUT": out}}
+	return Pipeline{File: file, State: t.TempDir(), Env: map[string]string{"WASM": hostileGuest(t), "OUT": out}}
 }
 
 // TestAbortLoopingGuest: two signals end a run whose guest loops, with

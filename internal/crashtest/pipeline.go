@@ -13,6 +13,12 @@ import (
 type Pipeline struct {
 	// File is the pipeline file's path.
 	File string
+	// State is the state directory every run is given (--state), where
+	// positions are kept between the killed run and the rerun. Required:
+	// without it a committed pipeline file would keep its positions beside
+	// itself in the repository, and one test run would resume from where
+	// another stopped.
+	State string
 	// Env holds the file's ${VAR}s, set on top of the test's environment.
 	Env map[string]string
 	// Set holds --set values for every run (small batches, a short

@@ -55,7 +55,7 @@ func TestKillAndRerunFires(t *testing.T) {
 			if err := os.WriteFile(file, []byte(tc.pipeline), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			p := Pipeline{File: file, Rows: 100, Stored: func(testing.TB) int { return tc.stored }}
+			p := Pipeline{File: file, State: t.TempDir(), Rows: 100, Stored: func(testing.TB) int { return tc.stored }}
 			r := &recorder{TB: t}
 			done := make(chan struct{})
 			go func() {

@@ -27,7 +27,10 @@ type Process struct {
 // failed (so failures say "output below" rather than print it twice).
 func (p Pipeline) start(t testing.TB, set []string) *Process {
 	t.Helper()
-	args := []string{"run"}
+	if p.State == "" {
+		t.Fatalf("crashtest: %s: Pipeline.State is empty; give each test its own state directory (t.TempDir())", p.File)
+	}
+	args := []string{"run", "--state", p.State}
 	for _, s := range set {
 		args = append(args, "--set", s)
 	}

@@ -66,6 +66,7 @@ sinks: [{postgres: {dsn: %q, table: orders, create_table: true, mode: upsert, ke
 	fill(rows)
 	f := fixture{
 		p: crashtest.Pipeline{
+			State:  t.TempDir(),
 			File:   pipelineFile(t, "postgres_mask_jetstream.yaml"),
 			Env:    map[string]string{"PG_DSN": dsn, "NATS_URL": url, "WASM": wasmDir},
 			Set:    []string{smallBatches},
@@ -127,8 +128,9 @@ func jetStreamToKafka(t *testing.T) (fixture, jetstream.JetStream) {
 	topic := topicCounter(t, broker, "orders.masked")
 	f := fixture{
 		p: crashtest.Pipeline{
-			File: pipelineFile(t, "jetstream_to_kafka.yaml"),
-			Env:  map[string]string{"NATS_URL": url, "KAFKA_BROKER": broker},
+			State: t.TempDir(),
+			File:  pipelineFile(t, "jetstream_to_kafka.yaml"),
+			Env:   map[string]string{"NATS_URL": url, "KAFKA_BROKER": broker},
 			// Messages a killed run held come back after ack_wait; the
 			// default 30 s would make the rerun wait that long.
 			Set:    []string{smallBatches, "source.nats_jetstream.ack_wait=2s"},
@@ -181,6 +183,7 @@ func kafkaToPostgresUpsert(t *testing.T) fixture {
 	conn := pgConn(t, dsn)
 	return fixture{
 		p: crashtest.Pipeline{
+			State:  t.TempDir(),
 			File:   pipelineFile(t, "kafka_to_postgres_upsert.yaml"),
 			Env:    map[string]string{"PG_DSN": dsn, "KAFKA_BROKER": broker},
 			Set:    []string{smallBatches},
