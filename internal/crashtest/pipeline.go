@@ -3,6 +3,7 @@ package crashtest
 import (
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -114,6 +115,67 @@ func (p Pipeline) KillAndRerun(t testing.TB) Crash {
 	}
 	if p.AfterKill != nil {
 		p.AfterKill(t)
+	}
+	c.Rerun = p.Run(t)
+	return c
+}
+
+// Kill is one SIGKILL of a KillRepeatedly series.
+type Kill struct {
+	After  int // the run was killed once Stored reported this many rows
+	Killed int // what Stored reported after the kill
+}
+
+// Crashes is what KillRepeatedly did.
+type Crashes struct {
+	Seed  uint64
+	Kills []Kill
+	Rerun Result // the last run, to the end of the input
+}
+
+// KillRepeatedly kills the pipeline n times at random points, each run
+// started over the state the last one left, then runs it to the end of
+// its input. The kill points are drawn (seed logged) in increasing order
+// over the first 90% of Rows; a run is killed only after Stored has grown
+// past both its point and what the previous run left, so every run does
+// some work before it dies.
+func (p Pipeline) KillRepeatedly(t testing.TB, n int) Crashes {
+	t.Helper()
+	if p.Rows < 2*n {
+		t.Fatalf("crashtest: Rows is %d; %d kills need at least %d", p.Rows, n, 2*n)
+	}
+	c := Crashes{Seed: seed(t)}
+	rng := rand.New(rand.NewPCG(c.Seed, 0))
+	points := make([]int, n)
+	for i := range points {
+		points[i] = 1 + rng.IntN(p.Rows*9/10)
+	}
+	slices.Sort(points)
+	t.Logf("crashtest: killing %s %d times, once %v of %d rows are stored (%s=%d replays this)", p.File, n, points, p.Rows, SeedEnv, c.Seed)
+	stored := p.Stored(t)
+	for _, after := range points {
+		after = max(after, stored+1)
+		pr := p.Start(t)
+		dl, hasDL := failBy(t)
+		for got := p.Stored(t); got < after; got = p.Stored(t) {
+			if pr.Exited() {
+				t.Fatalf("crashtest: %s ended (%v) with %d of %d rows stored, before the kill (output below)", pr.name, pr.err, got, after)
+			}
+			if hasDL && time.Now().After(dl) {
+				t.Fatalf("crashtest: %s had stored %d rows, waiting for %d, at the test's deadline (output below)", pr.name, got, after)
+			}
+			time.Sleep(pollEvery)
+		}
+		pr.Kill(t)
+		stored = p.Stored(t)
+		t.Logf("crashtest: killed at %d; %d rows were stored", after, stored)
+		if stored >= p.Rows {
+			t.Fatalf("crashtest: a killed run had stored all %d rows: the kill tested nothing; give it smaller batches in Set", p.Rows)
+		}
+		c.Kills = append(c.Kills, Kill{After: after, Killed: stored})
+		if p.AfterKill != nil {
+			p.AfterKill(t)
+		}
 	}
 	c.Rerun = p.Run(t)
 	return c
