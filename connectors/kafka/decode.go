@@ -42,8 +42,9 @@ func (s *Source) outSchema(decoded *arrow.Schema) (*arrow.Schema, error) {
 }
 
 // decode turns records into a batch: their values through the codec, then
-// the metadata and header columns of the rows that decoded.
-func (s *Source) decode(recs []*kgo.Record) (*engine.Batch, error) {
+// the metadata and header columns of the rows that decoded. since is the
+// epoch before the records were polled (see owns).
+func (s *Source) decode(recs []*kgo.Record, since uint64) (*engine.Batch, error) {
 	data := make([][]byte, len(recs))
 	var bytes int64
 	for i, r := range recs {
@@ -84,7 +85,22 @@ func (s *Source) decode(recs []*kgo.Record) (*engine.Batch, error) {
 		offsets[r.Topic][r.Partition] = r.Offset + 1
 	}
 	s.mu.Lock()
-	cp := checkpoint{Batch: s.seq, Offsets: offsets}
+	// Offsets of partitions given up since the poll are left out: the
+	// rows still go to the sinks (at-least-once), but a commit of this
+	// batch must not touch a partition another member owns now.
+	for t, ps := range offsets {
+		for p, o := range ps {
+			if !s.owns(tp{t, p}, since) {
+				delete(ps, p)
+				continue
+			}
+			if s.read[t] == nil {
+				s.read[t] = map[int32]int64{}
+			}
+			s.read[t][p] = o
+		}
+	}
+	cp := Checkpoint{Batch: s.seq, Offsets: copyOffsets(s.read)}
 	s.seq++
 	s.pending = append(s.pending, held{seq: cp.Batch, offsets: offsets})
 	s.mu.Unlock()

@@ -6,20 +6,55 @@
 //
 // The source consumes its topics in a consumer group with automatic
 // commits off. Each Read polls up to the pipeline's batch rows, waiting
-// at most its linger for the batch to fill. A batch's checkpoint holds,
-// per topic and partition, the offset after its last record there; the
-// source keeps the checkpoints it handed out and, when the engine acks one
-// (once every sink has flushed that batch), commits the offsets of every
-// batch up to it in one synchronous OffsetCommit. Acks may skip batches,
-// so the commit merges them (a later batch's offset wins per partition).
-// Once Ack returns, a restart does not read those records again; whatever
-// was not committed is read again after a Close, a crash or a rebalance.
-// The guarantee is at-least-once.
+// at most its linger for the batch to fill. The source keeps, per batch,
+// the offset after its last record in each partition; when the engine
+// acks a batch (once every sink has flushed it), it commits the offsets of
+// every batch up to it in one synchronous OffsetCommit. Acks may skip
+// batches, so the commit merges them (a later batch's offset wins per
+// partition). Once Ack returns, a restart does not read those records
+// again; whatever was not committed is read again after a Close, a crash
+// or a rebalance. The guarantee is at-least-once.
 //
-// Close leaves the group without committing. A crashed process stays a
-// group member until its session times out, so its replacement waits for
-// that before it is given the partitions; the tests stand for a crash
-// with Close, which commits nothing either.
+// # Groups of several members
+//
+// Several pipelines (processes) in one group share the partitions; kgo's
+// default cooperative-sticky balancer moves only the partitions that must
+// move. The rebalance callbacks (group.go) keep commits honest:
+//
+//   - revoked (a rebalance takes partitions, or Close leaves the group):
+//     the member first commits what the engine acknowledged and kgo has not
+//     yet committed (an Ack the broker refused during the rebalance), then
+//     drops the unacknowledged offsets of the partitions it gives up. The
+//     new owner reads those records again.
+//   - lost (the session expired or the member was fenced): the offsets are
+//     dropped without a commit, which the broker would refuse.
+//   - a later Ack of a batch read before either commits only partitions the
+//     member still owns, and not those it got back in a later session: a
+//     revoke or loss starts a new epoch, and a batch keeps only offsets of
+//     partitions not given up since its poll began. Commits and the two
+//     callbacks share one lock, so an Ack's commit is never in flight when
+//     a partition is handed on (it would rewind the new owner's commits).
+//   - an Ack the broker refuses because the group moved on (rebalance in
+//     progress, stale generation) does not fail the pipeline: the offsets
+//     stay acknowledged until the next commit or the partitions go; nor
+//     does the group-session error kgo hands the poll while it rejoins.
+//
+// A member that dies keeps its partitions, unread, until its session
+// times out (session_timeout, 45 s by default; brokers accept 6 s and up
+// unless configured otherwise). The tests stand for a SIGKILL with a Close
+// whose LeaveGroup never reaches the broker.
+//
+// # Positions
+//
+// A batch's Checkpoint (JSON, shown as "orders: p0@120, p1@98") is the
+// next offset of every partition the member owns and has read, after the
+// batch. The engine saves it; Resume records and logs it, and Open logs
+// where the group stands against it. It never moves the group: the
+// group's committed offsets are authoritative. They are shared by every
+// member, and Ack commits as soon as every sink has flushed a batch, which
+// for sinks that do not publish at checkpoints is before the engine's next
+// checkpoint saves the position; so a group ahead of a saved position is
+// normal.
 //
 // metadata: true appends _key, _topic, _partition, _offset and _timestamp
 // columns, and header_columns appends chosen headers as text columns, for
@@ -45,8 +80,9 @@
 //
 // # Not yet
 //
-// Handling of revoked partitions in a group of several pipelines (offsets
-// of a revoked partition are committed late, so its new owner may read a
-// few batches again, never fewer), transactions (exactly-once into Kafka),
+// Committing flushed but not yet acknowledged batches when partitions are
+// revoked (sinks that publish at checkpoints are acknowledged only then,
+// and a source cannot ask the engine for a checkpoint), static membership (instance ids), transactions (exactly-once
+// into Kafka),
 // SASL and TLS, a topic taken from a column, and a schema registry.
 package kafka

@@ -18,6 +18,11 @@ import (
 func TestGenerateToKafkaAndBack(t *testing.T) {
 	for _, c := range []struct{ name, codec string }{{"json", ""}, {"avro", "codec: avro"}} {
 		t.Run(c.name, func(t *testing.T) {
+			// The pipelines keep positions in .weave-state beside their
+			// file (t.yaml, relative): in a directory of their own, the
+			// second subtest's generate does not resume where the first's
+			// stopped.
+			t.Chdir(t.TempDir())
 			// First, so its leak checks run after the cluster has stopped.
 			checked := conformance.Checked(t)
 			brokers := startCluster(t, 1, "orders")

@@ -22,7 +22,15 @@ import (
 // t ends, and returns its brokers as a YAML list.
 func startCluster(t testing.TB, partitions int32, topics ...string) string {
 	t.Helper()
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(partitions, topics...))
+	_, brokers := startClusterWith(t, kfake.NumBrokers(1), kfake.SeedTopics(partitions, topics...))
+	return brokers
+}
+
+// startClusterWith runs a kfake cluster built with opts until t ends, and
+// returns it and its brokers as a YAML list.
+func startClusterWith(t testing.TB, opts ...kfake.Opt) (*kfake.Cluster, string) {
+	t.Helper()
+	c, err := kfake.NewCluster(opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +39,7 @@ func startCluster(t testing.TB, partitions int32, topics ...string) string {
 	for i, a := range addrs {
 		addrs[i] = fmt.Sprintf("%q", a)
 	}
-	return "[" + strings.Join(addrs, ", ") + "]"
+	return c, "[" + strings.Join(addrs, ", ") + "]"
 }
 
 func brokerList(brokers string) []string {

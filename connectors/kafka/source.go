@@ -4,15 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/memory"
 	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/dataweaver/dataweaver/codec"
 	"github.com/dataweaver/dataweaver/connectors/internal/arrowtype"
@@ -29,12 +28,27 @@ const (
 // defaultLinger is the batch wait when the pipeline gives none.
 const defaultLinger = 100 * time.Millisecond
 
+// Group timing defaults, kgo's own (Kafka's Java client's too).
+const (
+	defaultSessionTimeout    = 45 * time.Second
+	defaultHeartbeatInterval = 3 * time.Second
+	defaultRebalanceTimeout  = 60 * time.Second
+)
+
 var sourceSpec = spec.New("kafka").
 	Summary("Reads records from Kafka topics in a consumer group; commits their offsets only once every sink has flushed them.").
 	Description("Each record's value is one row, decoded by codec. Batches hold up to the pipeline's batch rows "+
 		"and wait at most its linger for a batch to fill. Offsets are committed (synchronously) only after every "+
 		"sink has flushed the batches up to them, never automatically, so a run that fails or a process that dies "+
 		"before that reads the records again from the group's last commit (at-least-once).\n\n"+
+		"Several pipelines in one group share the topics' partitions. When a rebalance takes partitions from a "+
+		"member, it commits what its sinks have acknowledged and drops the rest: the new owner reads those records "+
+		"again. A member that dies keeps its partitions, unread, until its session times out: lower session_timeout "+
+		"(and heartbeat_interval with it) to hand them over sooner.\n\n"+
+		"The position saved at each checkpoint (offset per partition, shown as \"orders: p0@120, p1@98\") is a record "+
+		"for people: where a run starts is always the group's committed offsets, which every member of the group "+
+		"shares, so a group ahead of the saved position is normal. --from-start does not rewind a group; reset its "+
+		"offsets with Kafka's tools, or use a new group.\n\n"+
 		"start_offset only applies to partitions the group has no committed offset for. With metadata: true every "+
 		"row also carries _key (binary), _topic, _partition, _offset and _timestamp; header_columns turns record "+
 		"headers into text columns. Records whose value does not decode are rows rejected with "+
@@ -56,6 +70,17 @@ var sourceSpec = spec.New("kafka").
 		spec.Bool("stop_at_end").Default(false).
 			Desc("End the input once the group has consumed every partition up to its end offset (for backfills, "+
 				"tests and benchmarks); by default the source waits for new records until the pipeline is stopped."),
+		spec.Duration("session_timeout").Default(defaultSessionTimeout).Advance().
+			Desc("How long the group waits for a member's heartbeat before it takes the member's partitions away and "+
+				"gives them to the others: how long a dead or hung pipeline holds its partitions unread. Brokers accept "+
+				"values within their group.min.session.timeout.ms and group.max.session.timeout.ms (6s and 30m by "+
+				"default)."),
+		spec.Duration("heartbeat_interval").Default(defaultHeartbeatInterval).Advance().
+			Desc("How often the member tells the group it is alive; also how soon it notices a rebalance. Must be "+
+				"below session_timeout, and at most a third of it so that one lost heartbeat is not fatal."),
+		spec.Duration("rebalance_timeout").Default(defaultRebalanceTimeout).Advance().
+			Desc("How long a rebalance waits for every member to rejoin, which includes committing the offsets of "+
+				"partitions it gives up; a member slower than this is removed from the group."),
 		arrowtype.Field("schema").Optional().
 			Desc("Columns of the rows (codec json; avro takes them from the Avro schema): an ordered mapping of "+
 				"column name to Arrow type, as in the file source."),
@@ -81,6 +106,7 @@ var sourceSpec = spec.New("kafka").
 // Source reads Kafka topics in a consumer group.
 type Source struct {
 	name    string
+	log     *slog.Logger
 	opts    []kgo.Opt
 	codec   codec.Config
 	mem     memory.Allocator
@@ -94,34 +120,53 @@ type Source struct {
 	headers []string
 	schema  *arrow.Schema
 
+	sessionTimeout   time.Duration
+	rebalanceTimeout time.Duration
+	resumed          *Checkpoint // the position an earlier run saved (Resume), logged at Open
+
 	cl  *kgo.Client
 	adm *kadm.Client
 	dec codec.Decoder
 
-	mu      sync.Mutex
-	pending []held // batches read and not yet committed, in read order
-	seq     int64  // checkpoint of the next batch
+	// commitMu and mu: see group.go.
+	commitMu sync.Mutex
+	mu       sync.Mutex
+	pending  []held                     // batches read and not yet acknowledged, in read order
+	seq      int64                      // checkpoint of the next batch
+	acked    map[tp]int64               // acknowledged offsets not yet committed
+	owned    map[tp]bool                // partitions assigned to this member
+	gone     map[tp]uint64              // epoch at which a partition was last revoked or lost
+	epoch    uint64                     // bumped by every revoke or loss
+	read     map[string]map[int32]int64 // next offset per owned partition read from: the position
 }
 
-// held is one batch's next offsets, committed together.
+// held is one batch's next offsets (per topic and partition, the offset
+// after its last record there), committed together.
 type held struct {
 	seq     int64
 	offsets map[string]map[int32]int64
 }
 
-// checkpoint is what a batch hands back through Ack: the batch's number
-// and, per topic and partition, the offset after its last record there —
-// what a commit of this batch stores.
-type checkpoint struct {
-	Batch   int64
-	Offsets map[string]map[int32]int64
-}
-
 func newSource(conf *spec.Parsed, b engine.Build) (engine.Source, error) {
 	s := &Source{
-		name: b.Name, mem: b.Mem, batch: b.BatchRows, linger: b.Linger, stop: conf.Bool("stop_at_end"),
+		name: b.Name, log: b.Logger, mem: b.Mem, batch: b.BatchRows, linger: b.Linger, stop: conf.Bool("stop_at_end"),
 		topics: conf.Strings("topics"), group: conf.String("group"), latest: conf.String("start_offset") == startLatest,
 		meta: conf.Bool("metadata"), headers: conf.Strings("header_columns"),
+		sessionTimeout: conf.Duration("session_timeout"), rebalanceTimeout: conf.Duration("rebalance_timeout"),
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	heartbeat := conf.Duration("heartbeat_interval")
+	if s.sessionTimeout <= 0 {
+		return nil, configErr(conf, "session_timeout", "session_timeout must be positive, got %v", s.sessionTimeout)
+	}
+	if heartbeat <= 0 || heartbeat >= s.sessionTimeout {
+		return nil, configErr(conf, "heartbeat_interval", "heartbeat_interval (%v) must be positive and below session_timeout (%v)",
+			heartbeat, s.sessionTimeout)
+	}
+	if s.rebalanceTimeout <= 0 {
+		return nil, configErr(conf, "rebalance_timeout", "rebalance_timeout must be positive, got %v", s.rebalanceTimeout)
 	}
 	if s.batch <= 0 {
 		s.batch = 1000
@@ -165,6 +210,12 @@ func newSource(conf *spec.Parsed, b engine.Build) (engine.Source, error) {
 		kgo.ConsumeResetOffset(reset),
 		kgo.DisableAutoCommit(),
 		kgo.FetchMaxWait(s.linger),
+		kgo.SessionTimeout(s.sessionTimeout),
+		kgo.HeartbeatInterval(heartbeat),
+		kgo.RebalanceTimeout(s.rebalanceTimeout),
+		kgo.OnPartitionsAssigned(s.onAssigned),
+		kgo.OnPartitionsRevoked(s.onRevoked),
+		kgo.OnPartitionsLost(s.onLost),
 	)
 	return s, nil
 }
@@ -177,11 +228,19 @@ func (s *Source) Open(ctx context.Context) (*arrow.Schema, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.mu.Lock()
+	s.pending, s.acked, s.owned, s.gone, s.read = nil, map[tp]int64{}, map[tp]bool{}, map[tp]uint64{}, map[string]map[int32]int64{}
+	s.mu.Unlock()
 	cl, err := kgo.NewClient(s.opts...)
 	if err != nil {
 		return nil, fmt.Errorf("kafka: %w", err)
 	}
+	s.mu.Lock()
 	s.cl, s.adm, s.dec = cl, kadm.NewClient(cl), dec
+	s.mu.Unlock()
+	if s.resumed != nil {
+		s.compareResumed(ctx)
+	}
 	return s.schema, nil
 }
 
@@ -193,26 +252,35 @@ func (s *Source) Read(ctx context.Context) (*engine.Batch, error) {
 		return nil, errClosed
 	}
 	var recs []*kgo.Record
+	// since is the epoch (see group.go) before the poll that returned the
+	// batch's first records: a partition revoked after it has its offsets
+	// left out of the batch's checkpoint.
+	var since uint64
 	deadline := time.Now().Add(s.linger)
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
+		if len(recs) == 0 {
+			s.mu.Lock()
+			since = s.epoch
+			s.mu.Unlock()
+		}
 		pctx, cancel := context.WithDeadline(ctx, deadline)
 		fs := s.cl.PollRecords(pctx, s.batch-len(recs))
 		cancel()
-		if err := pollErr(fs); err != nil {
+		if err := s.pollErr(fs); err != nil {
 			return nil, err
 		}
 		recs = append(recs, fs.Records()...)
 		if len(recs) >= s.batch {
-			return s.decode(recs)
+			return s.decode(recs, since)
 		}
 		if time.Now().Before(deadline) {
 			continue
 		}
 		if len(recs) > 0 {
-			return s.decode(recs)
+			return s.decode(recs, since)
 		}
 		if s.stop {
 			done, err := s.drained(ctx)
@@ -227,12 +295,17 @@ func (s *Source) Read(ctx context.Context) (*engine.Batch, error) {
 	}
 }
 
-// pollErr returns the first error of a poll that is not its deadline or
-// the client closing.
-func pollErr(fs kgo.Fetches) error {
+// pollErr returns the first error of a poll that is not its deadline, the
+// client closing or a group session kgo rejoins after (groupErr).
+func (s *Source) pollErr(fs kgo.Fetches) error {
 	var first error
 	fs.EachError(func(topic string, p int32, err error) {
 		if first != nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || errors.Is(err, kgo.ErrClientClosed) {
+			return
+		}
+		var gs *kgo.ErrGroupSession
+		if errors.As(err, &gs) {
+			first = s.groupErr(gs) // nil: kgo rejoins
 			return
 		}
 		first = fmt.Errorf("kafka: fetch %s/%d: %w", topic, p, err)
@@ -280,56 +353,9 @@ func (s *Source) drained(ctx context.Context) (bool, error) {
 	return done, nil
 }
 
-// Ack commits the offsets of every batch up to and including cp's, and
-// returns once the group coordinator has stored them.
-func (s *Source) Ack(ctx context.Context, cp engine.Checkpoint) error {
-	c, ok := cp.(checkpoint)
-	if !ok {
-		return fmt.Errorf("kafka: Ack with a checkpoint of type %T", cp)
-	}
-	s.mu.Lock()
-	offsets := map[string]map[int32]kgo.EpochOffset{}
-	for len(s.pending) > 0 && s.pending[0].seq <= c.Batch {
-		for t, ps := range s.pending[0].offsets {
-			if offsets[t] == nil {
-				offsets[t] = map[int32]kgo.EpochOffset{}
-			}
-			for p, o := range ps {
-				offsets[t][p] = kgo.EpochOffset{Epoch: -1, Offset: o}
-			}
-		}
-		s.pending = s.pending[1:]
-	}
-	cl := s.cl
-	s.mu.Unlock()
-	if len(offsets) == 0 {
-		return nil
-	}
-	if cl == nil {
-		return errClosed
-	}
-	var cerr error
-	cl.CommitOffsetsSync(ctx, offsets, func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCommitResponse, err error) {
-		if err != nil {
-			cerr = err
-			return
-		}
-		for _, t := range resp.Topics {
-			for _, p := range t.Partitions {
-				if e := kerr.ErrorForCode(p.ErrorCode); e != nil && cerr == nil {
-					cerr = fmt.Errorf("%s/%d: %w", t.Topic, p.Partition, e)
-				}
-			}
-		}
-	})
-	if cerr != nil {
-		return fmt.Errorf("kafka: commit offsets of batch %d for group %q: %w", c.Batch, s.group, cerr)
-	}
-	return nil
-}
-
-// Close leaves the group without committing: what was not acknowledged is
-// read again by the next run (or by the group member that takes the
+// Close leaves the group. It commits what was acknowledged and not yet
+// committed (onRevoked), never more: what was not acknowledged is read
+// again by the next run (or by the group member that takes the
 // partitions over).
 func (s *Source) Close() error {
 	s.mu.Lock()

@@ -149,6 +149,11 @@ func TestSourceConfigErrors(t *testing.T) {
 		{"{topics: [a], group: g, schema: {_offset: int64}, metadata: true}", "appears twice"},
 		{"{topics: [a], group: g, schema: {id: int64}, header_columns: [id]}", "appears twice"},
 		{"{topics: [a], group: g, schema: {id: int64}, max_record_bytes: 0}", "must be between 1 and"},
+		{"{topics: [a], group: g, schema: {id: int64}, session_timeout: 3s}", "heartbeat_interval (3s) must be positive and below session_timeout (3s)"},
+		{"{topics: [a], group: g, schema: {id: int64}, session_timeout: 2s, heartbeat_interval: 5s}", "below session_timeout"},
+		{"{topics: [a], group: g, schema: {id: int64}, heartbeat_interval: 0s}", "heartbeat_interval (0s) must be positive"},
+		{"{topics: [a], group: g, schema: {id: int64}, session_timeout: 0s}", "session_timeout must be positive"},
+		{"{topics: [a], group: g, schema: {id: int64}, rebalance_timeout: 0s}", "rebalance_timeout must be positive"},
 	} {
 		_, err := build(t, engine.KindSource, tc.conf, conformance.Build(mem, 10, "source"))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
