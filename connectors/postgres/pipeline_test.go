@@ -13,6 +13,7 @@ import (
 
 	"github.com/dataweaver/dataweaver/connectors/conformance"
 	"github.com/dataweaver/dataweaver/connectors/internal/pgtest"
+	mem "github.com/dataweaver/dataweaver/connectors/memory"
 	"github.com/dataweaver/dataweaver/engine"
 )
 
@@ -129,4 +130,34 @@ func TestExactlyOnceThroughPipeline(t *testing.T) {
 		t.Error("run 3 did not resume")
 	}
 	consistent("the last run", total)
+}
+
+// TestExactlyOnceWithoutPositions: when the engine saves no position (a
+// source that cannot resume), it calls Commit without Save, and the rows
+// are committed at each checkpoint all the same.
+func TestExactlyOnceWithoutPositions(t *testing.T) {
+	alloc := conformance.Checked(t)
+	dsn := pgtest.DB(t)
+	in := conformance.Sample(alloc, conformance.SampleSchema, 0, 500)
+	defer in.Release()
+	src := mem.NewSource(conformance.SampleSchema, in)
+	defer src.Release()
+	const name = "sinks[0].postgres"
+	sink := conformance.MustBuild[txSink](t, engine.KindSink, "postgres",
+		fmt.Sprintf("{dsn: %s, table: dst, create_table: true, exactly_once: true}", q(dsn)), conformance.Build(alloc, 50, name))
+	p := &engine.Pipeline{
+		Name:   "no-positions",
+		Source: engine.SourceStep{Name: "source", Source: src},
+		Sinks:  []engine.SinkStep{{Name: name, Sink: sink}},
+		Logger: slog.New(slog.DiscardHandler),
+		Mem:    alloc,
+	}
+	m, err := p.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("positions: %s", m.Positions)
+	if n := count(t, dsn, "SELECT count(*) * 1000 + count(DISTINCT id) FROM dst"); n != 500500 {
+		t.Errorf("count*1000 + distinct = %d, want 500500", n)
+	}
 }
