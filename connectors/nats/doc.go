@@ -49,9 +49,7 @@
 // A retried acknowledgement sends every ack of its batches again, since
 // those that went out on the old connection may be lost, and only an
 // answer on the same connection as all of them counts. While disconnected
-// the source sends no pull requests: one buffered until the reconnect
-// would reach the server after its inbox was gone, and the messages
-// delivered to it would wait ack_wait to come back.
+// the source sends no pull requests (they would only be buffered).
 //
 // # Positions
 //

@@ -122,6 +122,10 @@ func TestSinkConfigErrors(t *testing.T) {
 		{"{subject: a, jetstream: false, msg_id_column: id}", "JetStream only"},
 		{"{subject: a, codec: avro, avro: {schema: x}}", "derives the Avro schema"},
 		{"{jetstream: false}", "subject"},
+		{"{subject: a, msg_id_column: id, dedupe_retries: true}", "dedupe_retries gives ids"},
+		{"{subject: a, jetstream: false, dedupe_retries: true}", "dedupe_retries gives ids"},
+		{"{subject: a, max_outage: -1s}", "must not be negative"},
+		{"{subject: a, request_timeout: 0s}", "must be positive"},
 	} {
 		_, err := build(t, engine.KindSink, tc.conf, conformance.Build(mem, 10, "sink"))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

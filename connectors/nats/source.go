@@ -259,10 +259,9 @@ func (s *Source) Read(ctx context.Context) (*engine.Batch, error) {
 			return nil, err
 		}
 		if s.link.isDown() {
-			// A pull request sent now would be buffered and reach the
-			// server after the reconnect, long after its inbox is gone:
-			// whatever the server delivered to it would wait ack_wait
-			// to come back. So wait, and keep the outage's clock.
+			// A pull request sent now would only be buffered, to reach
+			// the server after the reconnect when its fetch has long
+			// given up; wait instead, and keep the outage's clock.
 			if err := r.again(ctx, nats.ErrConnectionReconnecting); err != nil {
 				return nil, err
 			}

@@ -102,6 +102,8 @@ func TestSourceConfigErrors(t *testing.T) {
 		{"{stream: S, durable: d, schema: {id: int64}, avro: {encoding: raw}}", "codec is json"},
 		{"{durable: d, schema: {id: int64}}", "stream"},
 		{"{stream: S, durable: d, schema: {id: int64}, max_deliver: -1}", "must not be negative"},
+		{"{stream: S, durable: d, schema: {id: int64}, max_outage: -1s}", "must not be negative"},
+		{"{stream: S, durable: d, schema: {id: int64}, request_timeout: 0s}", "must be positive"},
 		{"{stream: S, durable: d, schema: {id: int64}, max_record_bytes: 1073741825}", "must be between 1 and"},
 	} {
 		_, err := build(t, engine.KindSource, tc.conf, conformance.Build(mem, 10, "source"))
