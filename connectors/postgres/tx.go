@@ -136,7 +136,7 @@ func (s *Sink) txGone(err error) error {
 }
 
 // abandonTx rolls back the open and the prepared transaction and wakes a
-// Write waiting for the latter.
+// Write waiting for the latter (Close, or a lost connection).
 func (s *Sink) abandonTx() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -146,6 +146,8 @@ func (s *Sink) abandonTx() {
 	}
 	if s.prepared != nil {
 		_ = s.prepared.Rollback(ctx)
+		// A Save still to come must not save the position without the rows.
+		s.lost = fmt.Errorf("postgres: table %s: exactly_once: the sink was closed with the %d batches of a checkpoint not committed", s.table, s.prepN)
 	}
 	s.settle()
 }

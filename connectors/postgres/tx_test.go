@@ -221,6 +221,11 @@ func TestExactlyOnceDiesPrepared(t *testing.T) {
 				}
 			} else {
 				s.Close()
+				// A Save that comes after the rows were rolled back must
+				// not save the position alone.
+				if _, err := st.Save(context.Background(), testKey, position.Record{Revision: rev, Rows: 70}); err == nil || !strings.Contains(err.Error(), "closed with the 4 batches of a checkpoint not committed") {
+					t.Errorf("Save after Close: %v", err)
+				}
 			}
 			if n := count(t, dsn, "SELECT count(*) FROM events"); n != 30 {
 				t.Errorf("%d rows, want the 30 of the saved checkpoint", n)
