@@ -28,17 +28,18 @@ func BenchmarkDecodeChunk(b *testing.B) {
 			data := formattest.OrdersText(b, csvFormat, v.Quoted)
 			hdr := bytes.IndexByte(data, '\n') + 1
 			end := hdr
-			split := splitter(',')
+			rl := &rules{delim: ',', limit: format.DefaultMaxRecordBytes, maxLines: maxQuotedLines}
+			split := rl.splitter()
 			for range 65536 {
-				next, _, ok := split(data, end)
-				if !ok {
+				next, _, st := split(data, end, false)
+				if st != rowcodec.Complete {
 					break
 				}
 				end = next
 			}
 			c := &rowcodec.Chunk{Data: data[hdr:end], Line: 2}
 			schema := orders.Schema
-			d := &decoder{Batch: rowcodec.Batch{Mem: memory.DefaultAllocator, Schema: schema, File: "orders.csv"}, delim: ',', nullEmpty: true}
+			d := &decoder{Batch: rowcodec.Batch{Mem: memory.DefaultAllocator, Schema: schema, File: "orders.csv"}, rules: rl, delim: ',', nullEmpty: true}
 			for _, f := range schema.Fields() {
 				col, _ := rowcodec.NewColumn(f.Name, f.Type, false)
 				d.cols = append(d.cols, col)

@@ -15,6 +15,7 @@ import (
 // columns and scratch buffers are reused for every chunk it decodes.
 type decoder struct {
 	rowcodec.Batch
+	rules *rules
 	delim byte
 	cols  []*rowcodec.Column // schema order
 	slots []*rowcodec.Column // per field position; nil for a header column not in the schema
@@ -34,7 +35,23 @@ func (d *decoder) Decode(c *rowcodec.Chunk) (arrow.Record, []format.RowError, er
 	// are checked one by one only in the rare chunk that has invalid bytes.
 	d.checkUTF8 = !utf8.Valid(data)
 	line := c.Line
+	// Rows the splitter rejected (a stray quote) are skipped, their
+	// rejects put in their place; cut is where the next one starts.
+	cuts, cut := c.Cuts, len(data)
+	if len(cuts) > 0 {
+		cut = cuts[0].Off
+	}
 	for pos := 0; pos < len(data); {
+		if pos == cut {
+			d.Rejects = append(d.Rejects, cuts[0].Reject)
+			pos, line = cuts[0].End, line+int64(cuts[0].Lines)
+			if cuts = cuts[1:]; len(cuts) > 0 {
+				cut = cuts[0].Off
+			} else {
+				cut = len(data)
+			}
+			continue
+		}
 		if next, lines, ok := d.fastRow(data, pos); ok {
 			d.Rows++
 			pos, line = next, line+int64(lines)
@@ -46,18 +63,18 @@ func (d *decoder) Decode(c *rowcodec.Chunk) (arrow.Record, []format.RowError, er
 		if nl := bytes.IndexByte(rest, '\n'); nl >= 0 {
 			row, next = rest[:nl], pos+nl+1
 		}
-		var st rowStatus
+		st := rowcodec.Complete
 		if bytes.IndexByte(row, '"') >= 0 {
-			next, lines, st = rowEnd(data, pos, d.delim, true)
-			row = data[pos:next]
-			if st == rowComplete {
-				row = rowcodec.TrimEOL(row)
+			var n, l int
+			if n, l, st = d.rules.rowEnd(data[:cut], pos, true, nil); st == rowcodec.Complete {
+				next, lines, row = n, l, rowcodec.TrimEOL(data[pos:n])
 			}
 		} else if n := len(row); n > 0 && row[n-1] == '\r' {
 			row = row[:n-1]
 		}
-		if st == rowUnterminated {
-			d.Reject(line, "", row, errUnterminated)
+		if st != rowcodec.Complete {
+			// Not reached: the splitter cut such rows out (Chunk.Cuts).
+			d.Reject(line, "", row, errStrayQuote)
 		} else {
 			d.row(row, line)
 		}

@@ -81,10 +81,31 @@
 // quote is left out of its batch and returned by Next as a format.RowError
 // (wrapping format.ErrMalformed) with the file, the row's first physical
 // line, the column (empty when the row as a whole is wrong) and the row's
-// bytes. A quoted field still open at the end of the input makes the rest of
-// the input one row, which is rejected from the line where it started; rows
-// before it are unaffected. Only I/O errors, and a header that cannot be
-// parsed, are fatal.
+// bytes. Only I/O errors, and a header that cannot be parsed, are fatal.
+//
+// # Stray quotes
+//
+// A quote at the start of a field that was never meant to open one (a
+// value typed as "Smith, or a cut-off line) would make the rest of the
+// input one quoted field, up to the next quote or to the end: one stray
+// quote in line 11 of a 500,000-row file used to cost 499,990 rows as one
+// rejected row. So a quoted field that holds a line break must close in
+// time. It is a stray quote when, whichever comes first, it holds more than
+// 10,000 line breaks, it is still open at the record limit
+// (ReadOptions.MaxRecordBytes), it closes and is followed by anything but a
+// delimiter or a line end (it closed the opening quote of some later
+// field), or the input ends inside it. Its row is then rejected only to the
+// end of the line the quote opened on, with an error wrapping
+// format.ErrMalformed that names that line and how many lines the quote
+// would have swallowed, and reading resumes on the next line, so every line
+// is either read or rejected: rows plus rejects account for every data
+// line. The lines of a real multi-line field over one of these bounds are
+// then read as rows of their own, and mostly rejected for their field count.
+//
+// A record whose text passes MaxRecordBytes otherwise (a long line, or a
+// long quoted field without a line break before the limit) is rejected as
+// too long (format.ErrRecordTooLarge) and ends at the first newline at or
+// after the limit, inside quotes or not.
 //
 // # Writing
 //
@@ -107,7 +128,8 @@
 // Input is read in large blocks and cut into chunks of BatchRows whole rows
 // by one goroutine (a memchr for the newline and one for a quote per row;
 // rows with quotes take a quote-aware walk so that a newline inside quotes
-// never splits a row). Chunks are decoded on ReadOptions.Workers goroutines
+// never splits a row, and a stray quote's row is cut out of its chunk with
+// its reject). Chunks are decoded on ReadOptions.Workers goroutines
 // (default GOMAXPROCS) straight into reused per-column Go slices, then copied
 // into allocator-owned Arrow buffers; batches come out in input order. Each
 // chunk knows its first line number, so reject lines are exact. The writer

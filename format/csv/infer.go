@@ -53,20 +53,27 @@ func isDecimalText(f []byte) bool {
 // ncols < 0 means there is no header and the first row decides the column
 // count. Rows with the wrong number of fields or a broken quote are skipped
 // here; decoding rejects them.
-func infer(sample []byte, delim byte, ncols int, nullOther [][]byte) []arrow.DataType {
+func infer(sample []byte, rl *rules, ncols int, nullOther [][]byte) []arrow.DataType {
+	delim := rl.delim
 	var gs []rowcodec.Guess
 	if ncols >= 0 {
 		gs = make([]rowcodec.Guess, ncols)
 	}
 	var scratch []byte
 	for pos := 0; pos < len(sample); {
-		next, _, st := rowEnd(sample, pos, delim, true)
+		// The sample ends where the pipeline's rows end, and a row the
+		// pipeline found broken is broken here too (at the latest the end
+		// of the sample is inside its quote), so both agree on every row.
+		next, _, st := rl.rowEnd(sample, pos, true, nil)
+		if st != rowcodec.Complete && st != rowcodec.Broken {
+			break // not reached: the sample holds no row over the limit
+		}
 		row := rowcodec.TrimEOL(sample[pos:next])
 		if bytes.IndexByte(row, '"') < 0 {
 			row = bytes.TrimSuffix(row, []byte{'\r'})
 		}
 		pos = next
-		if st != rowComplete || len(row) == 0 {
+		if st != rowcodec.Complete || len(row) == 0 {
 			continue
 		}
 		type cell struct {

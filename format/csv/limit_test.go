@@ -16,10 +16,13 @@ import (
 // TestRecordLimit: with a limit of 8 bytes, "1,abcde" (7) and "1,abcdef"
 // (8, also before "\r\n") are rows and "1,abcdefg" (9) is skipped as one
 // reject, wherever it stands. A record is counted with the line breaks of
-// its quoted fields, and one longer than a read (the pipeline reads 256 KiB
-// at a time) is skipped by following its quotes without holding it: a
-// newline inside quotes does not end it, a quote inside an unquoted field
-// does not open one, and the lines after it keep their numbers.
+// its quoted fields; one longer than a read (the pipeline reads 256 KiB at a
+// time) is skipped without holding it, to the first newline at or after the
+// limit, and the lines after it keep their numbers. A quoted field with a
+// line break that is open at the limit, runs past 3 line breaks (the bound
+// these cases read with), closes before text or never closes is a stray
+// quote: its record is rejected to the end of the line it opened on, and
+// the next line is read (issue 10).
 func TestRecordLimit(t *testing.T) {
 	schema := arrow.NewSchema([]arrow.Field{
 		{Name: "a", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
@@ -31,7 +34,6 @@ func TestRecordLimit(t *testing.T) {
 		over  = "1,abcdefg"
 		bad   = "x,y" // a reject (column a) whose line shows the count is right
 	)
-	big := strings.Repeat("ab\n", 200000) // 600 KB over 200000 lines
 	long := strings.Repeat("s", 300000)
 	lines := func(ls ...string) string { return "a,s\n" + strings.Join(ls, "\n") + "\n" }
 	tests := []formattest.LimitCase{
@@ -45,22 +47,34 @@ func TestRecordLimit(t *testing.T) {
 			Want: []string{`1|"abcde"`}, WantRejects: []string{"3:too long"}},
 		{Name: "over at the end without a newline", In: "a,s\n" + under + "\n" + over, Limit: 8,
 			Want: []string{`1|"abcde"`}, WantRejects: []string{"3:too long"}},
-		{Name: "over across quoted line breaks", In: lines(under, "2,\"x\ny\nz\"", bad, at), Limit: 8,
-			Want: []string{`1|"abcde"`, `1|"abcdef"`}, WantRejects: []string{"3:too long", "6:a"}},
+		{Name: "quoted line breaks open at the limit: cut at the quote's line", In: lines(under, "2,\"x\ny\nz\"", bad, at), Limit: 8,
+			Want: []string{`1|"abcde"`, `1|"abcdef"`}, WantRejects: []string{"3:quote", "4:", "5:a", "6:a"}},
 		{Name: "unterminated quote over the limit at the end", In: "a,s\n" + under + "\n3,\"abc\nefgh", Limit: 8,
-			Want: []string{`1|"abcde"`}, WantRejects: []string{"3:too long"}},
-		{Name: "longer than a read: quoted line breaks", In: lines(under, "4,\""+big+"\"", bad, at), Limit: 8,
-			Want: []string{`1|"abcde"`, `1|"abcdef"`}, WantRejects: []string{"3:too long", "200004:a"}},
-		{Name: "longer than a read: doubled quotes", In: lines(under, "4,\""+strings.Repeat("a\"\"b\n", 100000)+"\"", bad), Limit: 8,
-			Want: []string{`1|"abcde"`}, WantRejects: []string{"3:too long", "100004:a"}},
+			Want: []string{`1|"abcde"`}, WantRejects: []string{"3:quote", "4:"}},
+		{Name: "longer than a read: a quoted field without line breaks", In: lines(under, "4,\""+long+"\"", bad, at), Limit: 8,
+			Want: []string{`1|"abcde"`, `1|"abcdef"`}, WantRejects: []string{"3:too long", "4:a"}},
+		{Name: "longer than a read: doubled quotes", In: lines(under, "4,\""+strings.Repeat("a\"\"b", 100000)+"\"", bad), Limit: 8,
+			Want: []string{`1|"abcde"`}, WantRejects: []string{"3:too long", "4:a"}},
+		{Name: "longer than a read: the first newline past the limit ends it, in quotes too", In: lines(under, "4,\""+long+"\nb\"", bad), Limit: 8,
+			Want: []string{`1|"abcde"`}, WantRejects: []string{"3:too long", "4:a", "5:a"}},
 		{Name: "longer than a read: quotes inside unquoted text are literal", In: lines(under, "4,x\""+long, bad), Limit: 8,
 			Want: []string{`1|"abcde"`}, WantRejects: []string{"3:too long", "4:a"}},
 		{Name: "longer than a read: text and quotes after a closing quote", In: lines("5,\"q\"r\""+long, bad), Limit: 8,
 			WantRejects: []string{"2:too long", "3:a"}},
-		{Name: "longer than a read: unterminated quote at the end", In: "a,s\n" + under + "\n4,\"" + big, Limit: 8,
+		{Name: "longer than a read: unterminated quote at the end", In: "a,s\n" + under + "\n4,\"" + long, Limit: 8,
 			Want: []string{`1|"abcde"`}, WantRejects: []string{"3:too long"}},
+		{Name: "stray quote to the end of the input", In: lines("1,a", "2,\"b", "3,c", "4,d"), Limit: 1000,
+			Want: []string{`1|"a"`, `3|"c"`, `4|"d"`}, WantRejects: []string{"3:quote"}},
+		{Name: "stray quote closed by the next field's opening quote", In: lines("1,a", "2,\"b", "3,c", "4,\"d, e\"", "5,f"), Limit: 1000,
+			Want: []string{`1|"a"`, `3|"c"`, `4|"d, e"`, `5|"f"`}, WantRejects: []string{"3:quote"}},
+		{Name: "stray quote past 3 line breaks", In: lines("1,a", "2,\"b", "3,c", "4,d", "5,e", "6,f", "7,\"\"\"g\"\"\""), Limit: 1000,
+			Want: []string{`1|"a"`, `3|"c"`, `4|"d"`, `5|"e"`, `6|"f"`, `7|"\"g\""`}, WantRejects: []string{"3:quote"}},
+		{Name: "3 line breaks in quotes are a field", In: lines("1,\"a\nb\nc\nd\"", "2,x"), Limit: 1000,
+			Want: []string{`1|"a\nb\nc\nd"`, `2|"x"`}},
+		{Name: "CRLF after a quote that closes on a later line", In: "a,s\r\n1,\"a\r\nb\"\r\n2,\"c\nd\"\r\n", Limit: 1000,
+			Want: []string{`1|"a\r\nb"`, `2|"c\nd"`}},
 	}
-	formattest.RecordLimit(t, csvFormat, schema, tests)
+	formattest.RecordLimitKinds(t, linesFormat(3), schema, tests, map[string]error{"quote": errStrayQuote})
 }
 
 // TestRecordLimitHeader: a header over the limit fails the input, naming
@@ -92,9 +106,9 @@ func TestRecordLimitInference(t *testing.T) {
 }
 
 // TestRecordLimitHugeLine streams 200 MB records between two rows with a
-// 4 MiB limit: a plain line, a quoted field of line breaks and a quote that
-// never closes (the rest of the input is then that record). Each is one
-// reject naming line 3, with far less allocated than the record.
+// 4 MiB limit: a plain line, a quoted field and a quote that never closes
+// (the record then ends at the first newline). Each is one reject naming
+// line 3, with far less allocated than the record.
 func TestRecordLimitHugeLine(t *testing.T) {
 	tests := []struct {
 		name     string
@@ -106,8 +120,9 @@ func TestRecordLimitHugeLine(t *testing.T) {
 		maxAlloc uint64
 	}{
 		{"plain", "a\n1\n", 'x', "\n2\n", []string{"1", "2"}, 4 << 20, 32 << 20},
-		{"quoted line breaks", "a\n1\n\"", '\n', "\"\n2\n", []string{"1", "2"}, 4 << 20, 32 << 20},
-		{"unterminated quote", "a\n1\n\"", 'x', "\n2\n", []string{"1"}, 4 << 20, 32 << 20},
+		{"quoted", "a\n1\n\"", 'x', "\"\n2\n", []string{"1", "2"}, 4 << 20, 32 << 20},
+		// The first newline past the limit ends it, so 2 is read.
+		{"unterminated quote", "a\n1\n\"", 'x', "\n2\n", []string{"1", "2"}, 4 << 20, 32 << 20},
 		// Doubling the buffer up to the limit allocates about three
 		// limits; holding the record, over 400 MiB.
 		{"plain, default limit", "a\n1\n", 'x', "\n2\n", []string{"1", "2"}, format.DefaultMaxRecordBytes, 4 * format.DefaultMaxRecordBytes},

@@ -18,6 +18,12 @@ var ErrOptions = errors.New("csv: invalid options")
 // decoded like the rest, so a stream that cannot be re-read (stdin) loses
 // nothing.
 func NewReader(in format.Input, opts format.ReadOptions) (format.Reader, error) {
+	return newReader(in, opts, maxQuotedLines)
+}
+
+// newReader is NewReader with maxLines line breaks allowed in a quoted
+// field; tests lower it.
+func newReader(in format.Input, opts format.ReadOptions, maxLines int) (format.Reader, error) {
 	name, opts := rowcodec.ReadDefaults(in, opts)
 	delim, err := delimiter(opts.Delimiter)
 	if err != nil {
@@ -25,7 +31,8 @@ func NewReader(in format.Input, opts format.ReadOptions) (format.Reader, error) 
 	}
 	nullEmpty, nullOther := nullSet(opts.NullValues)
 
-	p := rowcodec.NewPipeline(in.R, name, rowcodec.Records{Split: splitter(delim), Skip: skipper(delim)}, opts)
+	rl := &rules{delim: delim, limit: opts.MaxRecordBytes, maxLines: maxLines}
+	p := rowcodec.NewPipeline(in.R, name, rowcodec.Records{Split: rl.splitter(), Broken: rl.explain}, opts)
 	p.SkipBOM()
 	var header []string
 	if !opts.NoHeader {
@@ -82,7 +89,7 @@ func NewReader(in format.Input, opts format.ReadOptions) (format.Reader, error) 
 		if err != nil {
 			return nil, err
 		}
-		types := infer(sample, delim, ncols, nullOther)
+		types := infer(sample, rl, ncols, nullOther)
 		if len(types) == 0 && cut != nil {
 			return nil, p.NoSample(cut)
 		}
@@ -107,7 +114,7 @@ func NewReader(in format.Input, opts format.ReadOptions) (format.Reader, error) 
 	p.Start(opts.Workers, func() rowcodec.ChunkDecoder {
 		d := &decoder{
 			Batch: rowcodec.Batch{Mem: opts.Mem, Schema: schema, File: name},
-			delim: delim, nullEmpty: nullEmpty, nullOther: nullOther,
+			rules: rl, delim: delim, nullEmpty: nullEmpty, nullOther: nullOther,
 		}
 		for _, f := range schema.Fields() {
 			c, _ := rowcodec.NewColumn(f.Name, f.Type, false)

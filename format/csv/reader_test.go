@@ -123,10 +123,11 @@ func TestRead(t *testing.T) {
 			WantRejects: []string{"2:", "3:", "5:"},
 		},
 		{
-			Name:        "unterminated quote at EOF is rejected from its first line",
-			In:          "a,b\n1,2\n3,\"open\nstill open\n",
-			Want:        []string{`1|2`},
-			WantRejects: []string{"3:"},
+			// Issue 10: the quote used to take every line after it along.
+			Name:        "unterminated quote at EOF: only its line is rejected, the lines after it are read",
+			In:          "a,b\n1,2\n3,\"open\nstill open\n4,5\n",
+			Want:        []string{`1|2`, `4|5`},
+			WantRejects: []string{"3:", "4:"},
 			WantTypes:   "a:int64,b:int64", // the broken row is not sampled
 		},
 		{

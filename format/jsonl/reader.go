@@ -18,7 +18,7 @@ var ErrOptions = errors.New("jsonl: invalid options")
 // the background.
 func NewReader(in format.Input, opts format.ReadOptions) (format.Reader, error) {
 	name, opts := rowcodec.ReadDefaults(in, opts)
-	p := rowcodec.NewPipeline(in.R, name, rowcodec.Records{Split: splitLines, Skip: skipLine}, opts)
+	p := rowcodec.NewPipeline(in.R, name, rowcodec.Records{Split: splitLines}, opts)
 	p.SkipBOM()
 	schema := opts.Schema
 	if schema == nil {

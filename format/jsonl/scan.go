@@ -4,25 +4,19 @@ import (
 	"bytes"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/dataweaver/dataweaver/format/internal/rowcodec"
 )
 
 // A JSON text cannot hold a raw newline (strings escape it), so every
-// physical line is one row and splitting is one memchr per row.
-func splitLines(buf []byte, pos int) (int, int, bool) {
+// physical line is one row and splitting is one memchr per row. A last line
+// without a newline is the pipeline's to take, as is a line over the limit.
+func splitLines(buf []byte, pos int, _ bool) (int, int, rowcodec.Status) {
 	nl := bytes.IndexByte(buf[pos:], '\n')
 	if nl < 0 {
-		return 0, 0, false
+		return 0, 0, rowcodec.NeedMore
 	}
-	return pos + nl + 1, 1, true
-}
-
-// skipLine finds the end of a line over the size limit, piece by piece.
-func skipLine(b []byte, _ *uint8) (int, int, bool) {
-	nl := bytes.IndexByte(b, '\n')
-	if nl < 0 {
-		return len(b), 0, false
-	}
-	return nl + 1, 1, true
+	return pos + nl + 1, 1, rowcodec.Complete
 }
 
 // maxDepth bounds recursion on nesting the schema does not describe

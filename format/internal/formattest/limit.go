@@ -38,6 +38,12 @@ type LimitCase struct {
 // format.ErrRecordTooLarge whose message names the file, the line and the
 // limit; the rows around it are read as usual.
 func RecordLimit(t *testing.T, f *format.Format, schema *arrow.Schema, cases []LimitCase) {
+	RecordLimitKinds(t, f, schema, cases, nil)
+}
+
+// RecordLimitKinds is RecordLimit with more kinds of reject told apart:
+// a reject wrapping kinds[name] is "line:name" in WantRejects.
+func RecordLimitKinds(t *testing.T, f *format.Format, schema *arrow.Schema, cases []LimitCase, kinds map[string]error) {
 	file := "in." + f.Name
 	variants := []struct {
 		name           string
@@ -81,7 +87,7 @@ func RecordLimit(t *testing.T, f *format.Format, schema *arrow.Schema, cases []L
 				if !reflect.DeepEqual(rows, tt.Want) {
 					t.Errorf("rows:\n got %q\nwant %q", rows, tt.Want)
 				}
-				if got := limitRejects(rej); !reflect.DeepEqual(got, tt.WantRejects) {
+				if got := limitRejects(rej, kinds); !reflect.DeepEqual(got, tt.WantRejects) {
 					t.Errorf("rejects = %q, want %q (%v)", got, tt.WantRejects, rej)
 				}
 				for _, e := range rej {
@@ -98,12 +104,17 @@ func RecordLimit(t *testing.T, f *format.Format, schema *arrow.Schema, cases []L
 	}
 }
 
-func limitRejects(rej []format.RowError) []string {
+func limitRejects(rej []format.RowError, kinds map[string]error) []string {
 	var out []string
 	for _, e := range rej {
 		col := e.Column
 		if errors.Is(e.Err, format.ErrRecordTooLarge) {
 			col = "too long"
+		}
+		for name, k := range kinds {
+			if errors.Is(e.Err, k) {
+				col = name
+			}
 		}
 		out = append(out, strconv.FormatInt(e.Line, 10)+":"+col)
 	}

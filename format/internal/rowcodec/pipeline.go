@@ -1,6 +1,7 @@
 package rowcodec
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -22,23 +23,41 @@ const (
 	maxChunkSize = 256 << 20 // keeps one chunk's strings far below 2 GiB
 )
 
-// SplitFunc finds the end of the row starting at pos: next is the offset
-// just past its terminating newline and lines the physical lines it spans.
-// ok is false when buf ends before the row does.
-type SplitFunc func(buf []byte, pos int) (next, lines int, ok bool)
+// Status is what a SplitFunc found at a record's start.
+type Status uint8
 
-// SkipFunc finds the end of a record too long to keep, fed its bytes piece
-// by piece as they are read and dropped: end is the offset in b just past
-// the record's terminating newline (done) or len(b) (not done), and lines
-// counts the newlines in b[:end]. state is zero at the record's first byte
-// and carries what the format needs between pieces (CSV: inside quotes).
-type SkipFunc func(b []byte, state *uint8) (end, lines int, done bool)
+const (
+	// NeedMore: buf ends before the record's end is known. At the end of
+	// the input the pipeline then takes the rest as one record.
+	NeedMore Status = iota
+	// Complete: the record ends at next.
+	Complete
+	// Broken: the record cannot be read, and the format cut it short at
+	// next so that reading resumes there (CSV: a quote that does not close
+	// in time ends the record at the end of the line it opened on, instead
+	// of swallowing the input up to the next quote). Records.Broken says
+	// why; the record becomes a reject and is never decoded.
+	Broken
+	// TooLong: the record's text passes the limit before its end is found.
+	// It ends at the first newline at or after pos+limit and is skipped
+	// without being held. A format that does not check the limit itself
+	// returns NeedMore, and the pipeline finds the record too long when
+	// the buffer holds more than the limit of it.
+	TooLong
+)
+
+// SplitFunc finds the end of the record starting at pos: next is the offset
+// just past its terminating newline and lines the physical lines it spans.
+// atEOF says buf holds the rest of the input.
+type SplitFunc func(buf []byte, pos int, atEOF bool) (next, lines int, st Status)
 
 // Records is how a format cuts its input into records: Split on buffered
-// bytes for every row, Skip for the rare record over the size limit.
+// bytes for every record, Broken to explain a record Split called Broken
+// (nil for formats whose Split never does): buf[pos:next], starting at
+// line; buf holds all that is read, and the rest of the input when atEOF.
 type Records struct {
-	Split SplitFunc
-	Skip  SkipFunc
+	Split  SplitFunc
+	Broken func(buf []byte, pos, next int, line int64, atEOF bool) error
 }
 
 // rowState is what row found at a position.
@@ -48,6 +67,7 @@ const (
 	rowNone    rowState = iota // no row starts here (end of input or read error)
 	rowOK                      // a row within the limit
 	rowTooLong                 // a row over the limit, skipped when row was asked to
+	rowBroken                  // a record Split cut short: a reject
 )
 
 // Chunk is a run of whole rows for one worker to decode into one batch.
@@ -58,6 +78,19 @@ type Chunk struct {
 	// pre are records over the limit skipped just before Data; their row
 	// errors go first in the chunk's rejects, keeping input order.
 	pre []format.RowError
+	// Cuts are the records in Data that Split called Broken, in input
+	// order. The decoder does not decode Data[Off:End] (Lines lines) but
+	// puts Reject among its rejects in its place. Only a format whose
+	// Split returns Broken gets them. They stay in the chunk rather than
+	// ending it, as a record over the limit does, so that a file with a
+	// stray quote every few rows costs no extra buffer copies.
+	Cuts []Cut
+}
+
+// Cut is a record in a chunk that the splitter rejected.
+type Cut struct {
+	Off, End, Lines int
+	Reject          format.RowError
 }
 
 type result struct {
@@ -81,11 +114,11 @@ type job struct {
 // Pipeline reads one input: the caller takes the header and the inference
 // sample from it (Take, Peek), then Starts the decoding goroutines.
 type Pipeline struct {
-	r     io.Reader
-	name  string
-	split SplitFunc
-	skip  SkipFunc
-	limit int // longest record kept, in bytes without its line end
+	r      io.Reader
+	name   string
+	split  SplitFunc
+	broken func(buf []byte, pos, next int, line int64, atEOF bool) error
+	limit  int // longest record kept, in bytes without its line end
 
 	buf     []byte
 	bufp    *[]byte
@@ -112,7 +145,7 @@ type Pipeline struct {
 // BatchRows and MaxRecordBytes.
 func NewPipeline(r io.Reader, name string, rec Records, opts format.ReadOptions) *Pipeline {
 	p := &Pipeline{
-		r: r, name: name, split: rec.Split, skip: rec.Skip, limit: opts.MaxRecordBytes,
+		r: r, name: name, split: rec.Split, broken: rec.Broken, limit: opts.MaxRecordBytes,
 		batchRows: opts.BatchRows, line: 1, free: make(chan *[]byte, 16), wanted: make(chan struct{}),
 	}
 	p.bufp = p.getBuf(minRead)
@@ -181,8 +214,7 @@ func (p *Pipeline) read(pos int) {
 
 // row returns the end of the row starting at pos, reading more input as
 // needed; pos may move when the buffer is reallocated, so it is returned
-// too. At EOF a last row without a newline (or with an unterminated quote)
-// runs to the end of the input.
+// too. At EOF a last row without a newline runs to the end of the input.
 //
 // A row longer than the limit is rowTooLong. Found complete in the buffer,
 // next is its end; otherwise, with skip set, it is read to its end without
@@ -190,15 +222,18 @@ func (p *Pipeline) read(pos int) {
 // and without skip row returns at once (a sample stops before it).
 func (p *Pipeline) row(pos int, skip bool) (start, next, lines int, st rowState) {
 	for {
-		next, lines, ok := p.split(p.buf, pos)
-		if ok {
+		next, lines, s := p.split(p.buf, pos, p.eof)
+		switch s {
+		case Complete:
 			if next-pos > p.limit && len(TrimEOL(p.buf[pos:next])) > p.limit {
 				return pos, next, lines, rowTooLong
 			}
 			return pos, next, lines, rowOK
+		case Broken:
+			return pos, next, lines, rowBroken
 		}
 		// A "\r" at the end may belong to the line end, hence the +1.
-		if len(p.buf)-pos > p.limit+1 {
+		if s == TooLong || len(p.buf)-pos > p.limit+1 {
 			if !skip {
 				return pos, pos, 0, rowTooLong
 			}
@@ -223,17 +258,18 @@ func (p *Pipeline) row(pos int, skip bool) (start, next, lines int, st rowState)
 	}
 }
 
-// skipRecord reads the record at pos to its end, dropping each piece once
-// Skip has seen it, so memory stays at the buffer's size however long the
-// record is (a 10 GiB line, or a CSV quote that never closes: then the
-// record runs to the end of the input, as it would within the limit).
+// skipRecord reads the record at pos, over the limit, to its end: the first
+// newline at or after pos+limit (a CSV newline inside quotes before that
+// point belongs to the record, one after it ends it, so that a quote that
+// never closes cannot take the rest of the input with it). Each piece is
+// dropped once searched, so memory stays at the buffer's size however long
+// the record is (a 10 GiB line).
 func (p *Pipeline) skipRecord(pos int) (start, next, lines int) {
-	var state uint8
+	from := pos + p.limit
+	lines = CountNL(p.buf[pos:from])
 	for {
-		end, n, done := p.skip(p.buf[pos:], &state)
-		lines += n
-		if done {
-			return pos, pos + end, lines
+		if k := bytes.IndexByte(p.buf[from:], '\n'); k >= 0 {
+			return pos, from + k + 1, lines + 1
 		}
 		p.buf = p.buf[:pos]
 		// Skipping reads without producing, so nothing else holds it back:
@@ -255,6 +291,7 @@ func (p *Pipeline) skipRecord(pos int) (start, next, lines int) {
 		rel := pos - p.pos0
 		p.read(pos)
 		pos = p.pos0 + rel
+		from = pos
 	}
 }
 
@@ -267,16 +304,18 @@ func (p *Pipeline) tooLong(line int64) format.RowError {
 		"%w: longer than the limit of %d bytes (max_record_bytes); skipped to its end", format.ErrRecordTooLarge, p.limit)}
 }
 
-// CountNL counts the newlines in b.
-func CountNL(b []byte) int {
-	n := 0
-	for _, c := range b {
-		if c == '\n' {
-			n++
-		}
+// brokenRow is the reject of a record Split called Broken.
+func (p *Pipeline) brokenRow(pos, next int, line int64) format.RowError {
+	return format.RowError{
+		File: p.name, Line: line, Raw: bytes.Clone(TrimEOL(p.buf[pos:next])),
+		Err: fmt.Errorf("%w: %w", format.ErrMalformed, p.broken(p.buf, pos, next, line, p.eof)),
 	}
-	return n
 }
+
+var newline = []byte{'\n'}
+
+// CountNL counts the newlines in b.
+func CountNL(b []byte) int { return bytes.Count(b, newline) }
 
 // SkipBOM drops a UTF-8 byte order mark at the very start of the input.
 func (p *Pipeline) SkipBOM() {
@@ -296,6 +335,8 @@ func (p *Pipeline) Take() (row []byte, line int64, ok bool, err error) {
 	switch st {
 	case rowNone:
 		return nil, 0, false, p.readErr
+	case rowBroken:
+		// Cut short at the end of its line; the format fails to parse it.
 	case rowTooLong:
 		return nil, 0, false, fmt.Errorf("%s:%d: header: %w: longer than the limit of %d bytes (max_record_bytes)",
 			p.name, p.line, format.ErrRecordTooLarge, p.limit)
@@ -316,7 +357,7 @@ func (p *Pipeline) Peek(n int) (sample []byte, cut *format.RowError, err error) 
 	pos := p.pos0
 	for i := 0; i < n; i++ {
 		start, next, _, st := p.row(pos, false)
-		if st != rowOK {
+		if st != rowOK && st != rowBroken {
 			pos = start // reading on may have moved the buffer
 			if st == rowTooLong {
 				lines := CountNL(p.buf[p.pos0:pos])
@@ -396,10 +437,19 @@ func (p *Pipeline) splitLoop(jobs chan<- job) {
 		carry = nil
 		pos, rows, lines := p.pos0, 0, 0
 		cut, cutLines := -1, 0 // end and lines of a too-long row after the chunk
+		var cuts []Cut
 		for rows+len(pre) < p.batchRows && pos-p.pos0 < maxChunkSize {
 			start, next, n, st := p.row(pos, true)
 			if st == rowNone {
 				break
+			}
+			if st == rowBroken {
+				// Offsets are from the chunk's start, p.pos0, which stays
+				// the start when reading on moves the buffer.
+				cuts = append(cuts, Cut{Off: start - p.pos0, End: next - p.pos0, Lines: n,
+					Reject: p.brokenRow(start, next, p.line+int64(lines))})
+				pos, rows, lines = next, rows+1, lines+n
+				continue
 			}
 			if st == rowTooLong {
 				// Reading on moved the buffer when rows were taken from its
@@ -417,7 +467,7 @@ func (p *Pipeline) splitLoop(jobs chan<- job) {
 			pos, rows, lines = next, rows+1, lines+n
 		}
 		if rows > 0 || len(pre) > 0 {
-			c := &Chunk{Data: p.buf[p.pos0:pos], Line: p.line, buf: p.bufp, pre: pre}
+			c := &Chunk{Data: p.buf[p.pos0:pos], Line: p.line, buf: p.bufp, pre: pre, Cuts: cuts}
 			p.line += int64(lines)
 			if cut >= 0 {
 				pos = cut
