@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"sync/atomic"
 
@@ -31,7 +32,7 @@ var sourceSpec = spec.New("file").
 		"skips whole row groups, Avro blocks, Arrow record batches; CSV and JSON Lines rows are "+
 		"decoded and dropped), and every file sorting after it is read, including files added to the "+
 		"glob since: a growing directory is ingested incrementally. A file read to its end is not "+
-		"read again, even if rows were appended to it later (write new files instead). If the file "+
+		"read again, even if rows were appended to it later (a warning says so; write new files instead). If the file "+
 		"the position points into changed (size or modification time) or was removed, the run stops "+
 		"with an error rather than skip or repeat rows; run with --from-start or reset the position "+
 		"with weave positions. Standard input cannot be resumed.").
@@ -120,6 +121,7 @@ type Source struct {
 
 	resume *Position // set by Resume, kept across Opens
 	at     *resumeAt // where this Open continues, nil from the start
+	log    *slog.Logger
 }
 
 // open is one file being decoded.
@@ -156,7 +158,10 @@ type open struct {
 }
 
 func newSource(conf *spec.Parsed, b engine.Build) (engine.Source, error) {
-	s := &Source{path: conf.String("path"), compression: conf.String("compression")}
+	s := &Source{path: conf.String("path"), compression: conf.String("compression"), log: b.Logger}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
 	if s.path == "" {
 		return nil, configErr(conf, "path", "path is empty")
 	}
@@ -234,29 +239,6 @@ func (s *Source) Open(ctx context.Context) (*arrow.Schema, error) {
 		return nil, err
 	}
 	return s.schema, nil
-}
-
-// skipFiles moves past the first n files, which earlier runs read whole:
-// their bytes count as done. The first file is still opened (and closed)
-// for its schema, which applies to the whole glob as it did in the run
-// that read it; with a declared schema that costs a header.
-func (s *Source) skipFiles(n int) error {
-	if err := s.openNext(); err != nil {
-		return err
-	}
-	o := s.cur
-	s.cur = nil
-	if err := s.closeOpen(o); err != nil {
-		return fmt.Errorf("file source: %s: %w", o.name, err)
-	}
-	var done int64
-	for _, size := range s.sizes[:n] {
-		done += size
-	}
-	s.read.Store(done)
-	s.reported = done
-	s.next = n
-	return nil
 }
 
 // Progress reports compressed input bytes read so far, against the files'

@@ -1,8 +1,10 @@
 package file
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -189,7 +191,13 @@ func TestResumeNewFiles(t *testing.T) {
 	}
 	fmt.Fprintln(fh, `99,x,1,true,,2024-01-01T00:00:00Z`)
 	fh.Close()
-	got2 := readRun(t, f.build, f.b, marshal(t, done))
+	var log bytes.Buffer
+	b := f.b
+	b.Logger = slog.New(slog.NewTextHandler(&log, nil))
+	got2 := readRun(t, f.build, b, marshal(t, done))
+	if !strings.Contains(log.String(), "level=WARN") || !strings.Contains(log.String(), "a.csv") {
+		t.Errorf("no warning that the finished a.csv changed; log: %s", log.String())
+	}
 	defer got2.release()
 	after := f.want.NewSlice(20, 60)
 	defer after.Release()
