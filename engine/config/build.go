@@ -56,14 +56,7 @@ func Build(f *File, opts Options) (*engine.Pipeline, error) {
 		closeAll(p)
 		return nil, invalid(b.errs)
 	}
-	if !opts.NoPositions {
-		dir := f.State
-		if opts.State != "" {
-			dir = opts.State
-		}
-		if dir == "" {
-			dir = stateDir(f.Filename, "")
-		}
+	if dir := opts.StateDir(f); dir != "" {
 		p.Positions = position.OpenDir(dir)
 	}
 	return p, nil

@@ -34,9 +34,30 @@ type Options struct {
 	MaxFileSize int64
 	// State, when set, replaces the file's state directory (weave run --state).
 	State string
+	// DefaultState keeps positions in DefaultStateDir beside the pipeline
+	// file when neither State nor the file's state key names a directory.
+	// weave run sets it; a program that builds pipelines itself chooses
+	// where (or whether) to keep positions with State or the state key.
+	DefaultState bool
 	// NoPositions builds the pipeline without a position store: every run
 	// starts from the start and saves nothing.
 	NoPositions bool
+}
+
+// StateDir is the state directory a pipeline built from f with opts keeps
+// its positions in, or "" for none.
+func (o Options) StateDir(f *File) string {
+	switch {
+	case o.NoPositions:
+		return ""
+	case o.State != "":
+		return o.State
+	case f.State != "":
+		return f.State
+	case o.DefaultState:
+		return stateDir(f.Filename, "")
+	}
+	return ""
 }
 
 func (o Options) maxFileSize() int64 {
@@ -73,9 +94,9 @@ type File struct {
 	Batch      Batch
 	Buffer     int // 0: the engine's default
 	OnError    engine.Policy
-	// State is the directory positions are kept in (already resolved
-	// against the file's directory); CheckpointEvery the time between
-	// checkpoints.
+	// State is the directory the state key names, resolved against the
+	// file's directory ("" when the file has none: see Options.StateDir);
+	// CheckpointEvery the time between checkpoints.
 	State           string
 	CheckpointEvery time.Duration
 }
@@ -86,7 +107,8 @@ type File struct {
 // pipeline takes its state with it.
 const DefaultStateDir = ".weave-state"
 
-// stateDir resolves the state key against the pipeline file's directory.
+// stateDir resolves a state directory against the pipeline file's
+// directory; "" means DefaultStateDir.
 func stateDir(file, dir string) string {
 	if dir == "" {
 		dir = DefaultStateDir

@@ -229,3 +229,34 @@ func TestParseRejectLimit(t *testing.T) {
 		}
 	}
 }
+
+// Where positions are kept: --state, then the file's state key (relative
+// to the file), then .weave-state beside the file for weave run only.
+func TestStateDir(t *testing.T) {
+	env := testEnv(t)
+	for _, tc := range []struct {
+		name, file, src string
+		opts            config.Options
+		want            string
+	}{
+		{name: "library default: none", file: "jobs/p.yaml", want: ""},
+		{name: "weave run default", file: "jobs/p.yaml", opts: config.Options{DefaultState: true}, want: "jobs/.weave-state"},
+		{name: "state key is relative to the file", file: "jobs/p.yaml", src: "state: st\n", want: "jobs/st"},
+		{name: "absolute state key", file: "jobs/p.yaml", src: "state: /var/lib/weave\n", opts: config.Options{DefaultState: true}, want: "/var/lib/weave"},
+		{name: "--state wins", file: "jobs/p.yaml", src: "state: st\n", opts: config.Options{State: "/tmp/x", DefaultState: true}, want: "/tmp/x"},
+		{name: "stdin pipeline", file: "-", opts: config.Options{DefaultState: true}, want: ".weave-state"},
+		{name: "validate keeps none", file: "p.yaml", src: "state: st\n", opts: config.Options{NoPositions: true}, want: ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			opts := tc.opts
+			opts.Env = env
+			f, err := config.Parse([]byte(tc.src+"source: {generate: {rows: 1}}\nsinks: [discard]\n"), tc.file, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := opts.StateDir(f); got != tc.want {
+				t.Errorf("StateDir = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}

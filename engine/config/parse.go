@@ -232,7 +232,9 @@ func parseFile(doc *yaml.Node, file string, env *engine.Environment) (*File, spe
 	if b := top.Object("batch"); b != nil {
 		f.Batch = Batch{Rows: b.Int("rows"), Linger: b.Duration("linger")}
 	}
-	f.State = stateDir(file, top.String("state"))
+	if top.Given("state") {
+		f.State = stateDir(file, top.String("state"))
+	}
 	f.CheckpointEvery = top.Duration("checkpoint_every")
 	if top.Has("on_error") {
 		f.OnError, _ = engine.ParsePolicy(top.String("on_error"))

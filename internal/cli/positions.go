@@ -33,14 +33,12 @@ func (w *weave) positions(c *ucli.Context) error {
 	if c.NArg() != 1 {
 		return usagef("positions needs one pipeline FILE")
 	}
-	f, err := config.ParseFile(c.Args().First(), config.Options{Env: w.opts.Env, Lookup: w.opts.Lookup, Set: c.StringSlice("set")})
+	opts := config.Options{Env: w.opts.Env, Lookup: w.opts.Lookup, Set: c.StringSlice("set"), State: c.String("state"), DefaultState: true}
+	f, err := config.ParseFile(c.Args().First(), opts)
 	if err != nil {
 		return err
 	}
-	dir := f.State
-	if s := c.String("state"); s != "" {
-		dir = s
-	}
+	dir := opts.StateDir(f)
 	store := position.OpenDir(dir)
 	defer store.Close()
 	entries, err := store.List(c.Context, f.Name)

@@ -71,12 +71,13 @@ func (w *weave) load(c *ucli.Context) (*engine.Pipeline, error) {
 			c.Command.Name, c.NArg(), quoteAll(c.Args().Slice()))
 	}
 	return config.Load(c.Args().First(), config.Options{
-		Env:    w.opts.Env,
-		Lookup: w.opts.Lookup,
-		Set:    c.StringSlice("set"),
-		Logger: w.logger,
-		Mem:    w.opts.Mem,
-		State:  c.String("state"),
+		Env:          w.opts.Env,
+		Lookup:       w.opts.Lookup,
+		Set:          c.StringSlice("set"),
+		Logger:       w.logger,
+		Mem:          w.opts.Mem,
+		State:        c.String("state"),
+		DefaultState: true,
 		// validate never moves data, so it must not lock or create state.
 		NoPositions: c.Command.Name == "validate",
 	})
