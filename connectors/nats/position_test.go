@@ -4,11 +4,17 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/dataweaver/dataweaver/connectors/conformance"
+	_ "github.com/dataweaver/dataweaver/connectors/discard"
 	"github.com/dataweaver/dataweaver/engine"
+	"github.com/dataweaver/dataweaver/engine/config"
+	"github.com/dataweaver/dataweaver/engine/position"
 )
 
 func TestCheckpointText(t *testing.T) {
@@ -90,4 +96,100 @@ func TestResumeOnlyReports(t *testing.T) {
 		}
 	}
 	var _ engine.Resumer = src
+}
+
+// TestPositionsThroughPipeline: run through engine.Pipeline with a state
+// directory, the source's checkpoint is saved as JSON and shown as
+// "stream ORDERS seq N"; the next run gets it through Resume and reads
+// from where the durable consumer stands, also when the durable has moved
+// ahead of the saved position (another client acknowledged further).
+func TestPositionsThroughPipeline(t *testing.T) {
+	checked := conformance.Checked(t)
+	url := startServer(t)
+	js := createStream(t, url, "ORDERS", "orders.>")
+	publishIDs(t, js, "orders.new", 100)
+	state := t.TempDir()
+	text := fmt.Sprintf(`
+batch: {rows: 30, linger: 20ms}
+source:
+  nats_jetstream: {urls: [%s], stream: ORDERS, durable: d, stop_at_end: true, schema: {id: int64}}
+sinks:
+  - discard: {}
+`, q(url))
+	run := func() *engine.Metrics {
+		t.Helper()
+		opts := config.Options{Mem: checked, Logger: slog.New(slog.DiscardHandler), State: state}
+		f, err := config.Parse([]byte(text), "p.yaml", opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := config.Build(f, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := p.Run(context.Background())
+		if err != nil {
+			t.Fatalf("run: %v", err)
+		}
+		return m
+	}
+	saved := func() (position.Record, checkpoint) {
+		t.Helper()
+		s := position.OpenDir(state)
+		defer s.Close()
+		entries, err := s.List(context.Background(), "p")
+		if err != nil || len(entries) != 1 {
+			t.Fatalf("positions: %v, %v", entries, err)
+		}
+		var cp checkpoint
+		if err := json.Unmarshal(entries[0].Record.Source, &cp); err != nil {
+			t.Fatal(err)
+		}
+		return entries[0].Record, cp
+	}
+
+	if m := run(); m.Steps[0].RowsOut.Load() != 100 {
+		t.Fatalf("first run read %d rows, want 100", m.Steps[0].RowsOut.Load())
+	}
+	if rec, cp := saved(); rec.Text != "stream ORDERS seq 100" || cp.Stream != "ORDERS" || cp.StreamSeq != 100 {
+		t.Errorf("saved %q (%s), want stream ORDERS seq 100", rec.Text, rec.Source)
+	}
+
+	// The durable moves ahead of the saved position: 20 new messages, of
+	// which another client of the same durable acknowledges the first 10.
+	for i := 101; i <= 120; i++ {
+		publish(t, js, "orders.new", fmt.Appendf(nil, `{"id": %d}`, i))
+	}
+	ackNext(t, js, "ORDERS", "d", 10)
+	m := run()
+	if !m.Resumed || m.Steps[0].RowsOut.Load() != 10 {
+		t.Errorf("second run: resumed %v, read %d rows; want a resumed run reading the 10 messages after the durable's",
+			m.Resumed, m.Steps[0].RowsOut.Load())
+	}
+	if rec, _ := saved(); rec.Text != "stream ORDERS seq 120" {
+		t.Errorf("saved %q after the second run, want stream ORDERS seq 120", rec.Text)
+	}
+}
+
+// ackNext fetches the next n messages of durable and acknowledges them, as
+// another client of the same consumer would.
+func ackNext(t *testing.T, js jetstream.JetStream, stream, durable string, n int) {
+	t.Helper()
+	ctx := context.Background()
+	cons, err := js.Consumer(ctx, stream, durable)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n > 0 {
+		mb, err := cons.Fetch(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for m := range mb.Messages() {
+			if err := m.DoubleAck(ctx); err != nil {
+				t.Fatal(err)
+			}
+			n--
+		}
+	}
 }
