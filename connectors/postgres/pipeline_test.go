@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -70,6 +71,8 @@ func terminateByName(t *testing.T, dsn, step string) int64 {
 // and after each run the saved position accounts for exactly the rows the
 // table holds.
 func TestExactlyOnceThroughPipeline(t *testing.T) {
+	before := runtime.NumGoroutine()
+	t.Cleanup(func() { conformance.NoGoroutineLeak(t, before) }) // last: after every Close
 	alloc := conformance.Checked(t)
 	dsn := pgtest.DB(t)
 	const total = 2000 // 40 batches of 50
@@ -136,6 +139,8 @@ func TestExactlyOnceThroughPipeline(t *testing.T) {
 // source that cannot resume), it calls Commit without Save, and the rows
 // are committed at each checkpoint all the same.
 func TestExactlyOnceWithoutPositions(t *testing.T) {
+	before := runtime.NumGoroutine()
+	t.Cleanup(func() { conformance.NoGoroutineLeak(t, before) }) // last: after every Close
 	alloc := conformance.Checked(t)
 	dsn := pgtest.DB(t)
 	in := conformance.Sample(alloc, conformance.SampleSchema, 0, 500)

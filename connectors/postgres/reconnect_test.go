@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"testing"
 
 	"github.com/apache/arrow/go/v15/arrow"
@@ -59,6 +60,8 @@ func (h *hookSource) Read(ctx context.Context) (*engine.Batch, error) {
 // retries the Write that finds out, the sink reconnects, and the table
 // ends with every row.
 func TestReconnectMidRun(t *testing.T) {
+	before := runtime.NumGoroutine()
+	t.Cleanup(func() { conformance.NoGoroutineLeak(t, before) }) // last: after every Close
 	alloc := conformance.Checked(t)
 	dsn := pgtest.DB(t)
 	const batches, rows = 40, 50

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -273,6 +274,8 @@ func TestExactlyOnceStale(t *testing.T) {
 // commits exactly the rows written before its Prepare: a Write that went
 // into the prepared transaction would show up in the count at the save.
 func TestExactlyOnceConcurrent(t *testing.T) {
+	before := runtime.NumGoroutine()
+	t.Cleanup(func() { conformance.NoGoroutineLeak(t, before) }) // last: after every Close
 	mem := conformance.Checked(t)
 	dsn := pgtest.DB(t)
 	s, st := onceSink(t, dsn, mem, "sink")
