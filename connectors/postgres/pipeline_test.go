@@ -166,3 +166,22 @@ func TestExactlyOnceWithoutPositions(t *testing.T) {
 		t.Errorf("count*1000 + distinct = %d, want 500500", n)
 	}
 }
+
+// TestExactlyOnceIdleInTransaction: a server that ends sessions idle in a
+// transaction (idle_in_transaction_session_timeout, a common safety
+// setting) does not end the sink's, which is idle in its checkpoint's
+// transaction whenever the source is slower than the sink.
+func TestExactlyOnceIdleInTransaction(t *testing.T) {
+	alloc := conformance.Checked(t)
+	dsn := pgtest.DB(t)
+	exec(t, dsn, `CREATE TABLE src (id bigint, name text, amount numeric(12,2))`,
+		`INSERT INTO src SELECT i, 'n' || i, i / 100.0 FROM generate_series(1, 500) i`,
+		`DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET idle_in_transaction_session_timeout = 50', current_database()); END $$`)
+	// The source pauses past the timeout with batches in the transaction.
+	if _, err := onceRun(t, dsn, alloc, time.Hour, 5, func(chan struct{}) { time.Sleep(300 * time.Millisecond) }); err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	if n := count(t, dsn, "SELECT count(*) * 1000 + count(DISTINCT id) FROM dst"); n != 500500 {
+		t.Errorf("count*1000 + distinct = %d, want 500500", n)
+	}
+}

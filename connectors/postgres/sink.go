@@ -40,7 +40,8 @@ var sinkSpec = spec.New("postgres").
 		"checkpoint's position: rows and position commit together or not at all, so a run that is killed or fails "+
 		"resumes exactly after the rows the table holds. The rows therefore appear in the table at checkpoints "+
 		"(every checkpoint_every and at the end of the run), not batch by batch, and that transaction stays open "+
-		"(holding its rows' locks and a connection) in between.\n\n"+
+		"in between (holding a connection, and holding back VACUUM as any open transaction does; the sink exempts its "+
+		"session from idle_in_transaction_session_timeout).\n\n"+
 		"A lost connection is retried with the pipeline's backoff: the sink reconnects and writes the batch again. "+
 		"With exactly_once a lost connection also loses the rows written since the last checkpoint; unless the "+
 		"batch that failed was the interval's first, the run then fails, and the next run resumes from the last "+
@@ -179,6 +180,15 @@ func (s *Sink) reconnect(ctx context.Context) error {
 	conn, err := connect(ctx, s.dsn, s.name)
 	if err != nil {
 		return err
+	}
+	if s.exactlyOnce {
+		// The checkpoint's transaction is idle whenever the source is
+		// slower than the sink: a server that ends such sessions
+		// (idle_in_transaction_session_timeout) would fail the run.
+		if _, err := conn.Exec(ctx, "SET idle_in_transaction_session_timeout = 0"); err != nil {
+			closeConn(conn)
+			return tableErr(s.table, "session settings", err)
+		}
 	}
 	if s.mode == modeUpsert {
 		if _, err := conn.Exec(ctx, s.ddl("CREATE TEMP TABLE "+stageTable, false, ", "+ordCol+" bigint")+" ON COMMIT DELETE ROWS"); err != nil {
