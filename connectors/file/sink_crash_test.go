@@ -1,0 +1,95 @@
+package file
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	pqfile "github.com/apache/arrow/go/v15/parquet/file"
+
+	"github.com/dataweaver/dataweaver/connectors/conformance"
+	"github.com/dataweaver/dataweaver/connectors/generate"
+	"github.com/dataweaver/dataweaver/internal/crashtest"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	crashtest.Cleanup()
+	os.Exit(code)
+}
+
+// crashRows is the input of the crash test: enough that a kill drawn at up
+// to half of it lands with parts to come. Checkpoints are 20 ms apart, but
+// on two busy cores the first one came after 83,000 rows.
+const crashRows = 300_000
+
+// crashPipeline writes orders to a directory of Parquet parts. Its
+// generate source has a billion rows, so the run that is killed cannot
+// end by itself; Finish brings it down to crashRows.
+const crashPipeline = `name: crash-parts
+source: {generate: {preset: orders, rows: 1000000000}}
+batch: {rows: 300}
+checkpoint_every: 20ms
+sinks: [{file: {path: "${OUT}/", format: parquet}}]
+`
+
+// TestDirCrash kills `weave run` (SIGKILL) while it writes parts, reruns
+// it from its state directory, and checks that the directory holds every
+// order exactly once: parts prepared before the kill are published at
+// the restart, parts never prepared are deleted, and numbering goes on.
+func TestDirCrash(t *testing.T) {
+	mem := conformance.Checked(t)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "orders")
+	file := filepath.Join(dir, "crash.yaml")
+	writeFile(t, file, crashPipeline)
+	p := crashtest.Pipeline{
+		File:   file,
+		State:  filepath.Join(dir, "state"),
+		Env:    map[string]string{"OUT": out},
+		Finish: []string{fmt.Sprintf("source.generate.rows=%d", crashRows)},
+		Rows:   crashRows,
+		Stored: func(t testing.TB) int { return publishedRows(t, out) },
+	}
+	var leftByKill []string
+	p.AfterKill = func(testing.TB) { _, leftByKill = dirEntries(t, out) }
+	c := p.KillAndRerun(t)
+	parts, temps := dirEntries(t, out)
+	t.Logf("killed after %d stored rows, leaving temporary parts %v; after the rerun %d parts; rerun output:\n%s", c.Killed, leftByKill, len(parts), c.Rerun.Output)
+	if len(temps) != 0 {
+		t.Errorf("temporary parts left after the rerun: %v", temps)
+	}
+	if !strings.Contains(c.Rerun.Output, "started at row ") {
+		t.Errorf("the rerun does not say it resumed:\n%s", c.Rerun.Output)
+	}
+	want := generate.Orders(mem, crashRows, 1)
+	defer want.Release()
+	got := readGlob(t, mem, filepath.Join(out, "part-*.parquet"), "parquet")
+	defer conformance.Release(got)
+	conformance.EqualRows(t, want, got)
+
+	// A third run finds nothing left and adds no part.
+	p.Run(t)
+	if again, _ := dirEntries(t, out); len(again) != len(parts) {
+		t.Errorf("a run with nothing left to read added parts: %d, then %d", len(parts), len(again))
+	}
+}
+
+// publishedRows counts the rows of the published parts of dir from their
+// Parquet footers, as a reader globbing part-*.parquet sees them.
+func publishedRows(t testing.TB, dir string) int {
+	t.Helper()
+	parts, _ := filepath.Glob(filepath.Join(dir, "part-*.parquet"))
+	var n int64
+	for _, p := range parts {
+		r, err := pqfile.OpenParquetFile(p, false)
+		if err != nil {
+			t.Fatalf("published part %s is unreadable: %v", p, err)
+		}
+		n += r.NumRows()
+		r.Close()
+	}
+	return int(n)
+}
