@@ -56,13 +56,16 @@ func (s *Source) onAssigned(_ context.Context, _ *kgo.Client, assigned map[strin
 	s.log.Debug("kafka: partitions assigned", "step", s.name, "group", s.group, "partitions", assigned)
 }
 
-// onRevoked commits what the engine acknowledged and kgo has not yet
-// committed, then gives the revoked partitions up: their unacknowledged
-// offsets are dropped, so a later Ack of a batch read from them commits
-// nothing there. Their records not yet acknowledged are read again by the
-// partition's next owner (at-least-once). kgo calls it in a cooperative
-// rebalance for the partitions that move, in an eager one for all, and
-// when the client leaves the group (Close).
+// onRevoked commits what the engine acknowledged and no commit has stored
+// yet (an Ack the broker refused mid-rebalance), then gives the revoked
+// partitions up: their unacknowledged offsets are dropped, so a later Ack
+// of a batch read from them commits nothing there. Their records not yet
+// acknowledged are read again by the partition's next owner
+// (at-least-once). kgo calls it in a cooperative rebalance for the
+// partitions that move, in an eager one for all, when the client leaves
+// the group (Close), and at the end of every group session, with no
+// partitions: then it only commits (kgo rejoins after a commit refused
+// for a stale generation, so that commit is made here).
 func (s *Source) onRevoked(ctx context.Context, cl *kgo.Client, revoked map[string][]int32) {
 	s.commitMu.Lock()
 	defer s.commitMu.Unlock()

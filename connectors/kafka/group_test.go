@@ -481,3 +481,32 @@ func TestRecordsPolledAcrossALoss(t *testing.T) {
 		t.Errorf("checkpoint %q, want in: p0@6, p1@8", got)
 	}
 }
+
+// TestCloseCommitsAcknowledged: offsets acknowledged while the broker
+// refused commits are committed when the source leaves the group, and
+// nothing read after them is.
+func TestCloseCommitsAcknowledged(t *testing.T) {
+	mem := conformance.Checked(t)
+	c, brokers := groupCluster(t)
+	a := openGroupSource(t, mem, groupConf(brokers, "g"))
+	reads := readRows(t, a, groupRecords/2)
+	member, _ := memberOf(a)
+	c.ControlKey(kmsg.OffsetCommit.Int16(), func(kr kmsg.Request) (kmsg.Response, error, bool) {
+		req := kr.(*kmsg.OffsetCommitRequest)
+		if req.MemberID != member {
+			return nil, nil, false
+		}
+		return refuseCommit(req, kerr.RebalanceInProgress), nil, true
+	})
+	acked := reads[len(reads)/2].cp
+	if err := a.Ack(context.Background(), acked); err != nil {
+		t.Fatalf("Ack refused mid-rebalance: %v", err)
+	}
+	if got := committed(t, brokers, "g"); len(got) != 0 {
+		t.Fatalf("committed %v although the broker refused the commit", got)
+	}
+	a.Close()
+	if got := committed(t, brokers, "g"); !maps.Equal(got, acked.Offsets["in"]) {
+		t.Errorf("after Close the group committed %v, want the acknowledged %v", got, acked.Offsets["in"])
+	}
+}
