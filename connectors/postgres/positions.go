@@ -43,6 +43,16 @@ func (st *store) setup(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// CREATE … IF NOT EXISTS needs the CREATE privilege on the schema
+	// even when the table exists (which PUBLIC lacks on public since
+	// PostgreSQL 15), so a table an administrator made is looked up first.
+	var exists bool
+	if err := conn.QueryRow(ctx, "SELECT to_regclass($1) IS NOT NULL", st.table).Scan(&exists); err != nil {
+		return st.err("look up", err)
+	}
+	if exists {
+		return nil
+	}
 	_, err = conn.Exec(ctx, "CREATE TABLE IF NOT EXISTS "+st.table+` (
 	pipeline text NOT NULL,
 	step     text NOT NULL,

@@ -497,3 +497,36 @@ func TestPositionsList(t *testing.T) {
 		t.Errorf("List: %v, want %s", got, want)
 	}
 }
+
+// TestPositionsTableMadeByAdmin: a role that may write a positions table
+// an administrator created, but not create tables, can use it.
+func TestPositionsTableMadeByAdmin(t *testing.T) {
+	mem := conformance.Checked(t)
+	dsn := pgtest.DB(t)
+	exec(t, dsn, "DROP ROLE IF EXISTS loader", "CREATE ROLE loader LOGIN", "REVOKE CREATE ON SCHEMA public FROM PUBLIC",
+		"CREATE SCHEMA etl", `CREATE TABLE etl.positions (pipeline text NOT NULL, step text NOT NULL, split text NOT NULL DEFAULT '',
+			revision bigint NOT NULL, record jsonb NOT NULL, saved_at timestamptz NOT NULL, PRIMARY KEY (pipeline, step, split))`,
+		"CREATE TABLE events (id bigint, name text, score double precision, ok boolean, note text, ts timestamptz)",
+		"GRANT USAGE ON SCHEMA etl TO loader", "GRANT SELECT, INSERT, UPDATE, DELETE ON etl.positions, events TO loader")
+	t.Cleanup(func() { exec(t, dsn, "DROP OWNED BY loader", "DROP ROLE loader") })
+	loader := strings.Replace(dsn, "postgres@", "loader@", 1)
+	ctx := context.Background()
+	s := conformance.MustBuild[txSink](t, engine.KindSink, "postgres",
+		fmt.Sprintf("{dsn: %s, table: events, exactly_once: true, positions_table: etl.positions}", q(loader)), conformance.Build(mem, 10, "sink"))
+	st, err := s.Positions(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := s.Open(ctx, conformance.SampleSchema); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	writeRows(t, s, mem, 0, 20)
+	if _, err := checkpoint(t, s, st, 0, 20); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, dsn, "SELECT count(*) * 1000 + (SELECT revision FROM etl.positions) FROM events"); n != 20001 {
+		t.Errorf("count*1000 + revision = %d, want 20001", n)
+	}
+}
