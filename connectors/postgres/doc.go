@@ -37,7 +37,11 @@
 // revision under its row lock, writes the position and commits, all in
 // that transaction, so rows and position are committed together or not at
 // all. Rows therefore appear at checkpoints. Write waits while a prepared
-// transaction is being saved: one connection holds one transaction.
+// transaction is being saved: one connection holds one transaction. The
+// transaction sits idle whenever the source is slower than the sink, so
+// the session turns idle_in_transaction_session_timeout off. When the
+// engine keeps no positions (a source that cannot resume), it calls
+// Commit without Save, and Commit commits the rows alone.
 //
 // A connection lost between checkpoints, or with the interval's first
 // batch in flight, is replaced on the retry. Lost later, it takes the
