@@ -15,6 +15,17 @@
 // again; whatever was not committed is read again after a Close, a crash
 // or a rebalance. The guarantee is at-least-once.
 //
+// metadata: true appends _key, _topic, _partition, _offset and _timestamp
+// columns, and header_columns appends chosen headers as text columns, for
+// the rows that decoded. A record whose value does not decode is a
+// engine.RowError with File "topic/partition", Line the offset and Raw
+// the value.
+//
+// stop_at_end makes the source bounded: Read returns engine.ErrEndOfInput
+// once a poll comes back empty and every partition's position (what this
+// client polled, else the group's committed offset, else where
+// start_offset puts it) has reached the partition's end offset.
+//
 // # Groups of several members
 //
 // Several pipelines (processes) in one group share the partitions; kgo's
@@ -22,8 +33,8 @@
 // move. The rebalance callbacks (group.go) keep commits honest:
 //
 //   - revoked (a rebalance takes partitions, or Close leaves the group):
-//     the member first commits what the engine acknowledged and kgo has not
-//     yet committed (an Ack the broker refused during the rebalance), then
+//     the member first commits what the engine acknowledged and no commit
+//     has stored yet (an Ack the broker refused during the rebalance), then
 //     drops the unacknowledged offsets of the partitions it gives up. The
 //     new owner reads those records again.
 //   - lost (the session expired or the member was fenced): the offsets are
@@ -56,17 +67,6 @@
 // checkpoint saves the position; so a group ahead of a saved position is
 // normal.
 //
-// metadata: true appends _key, _topic, _partition, _offset and _timestamp
-// columns, and header_columns appends chosen headers as text columns, for
-// the rows that decoded. A record whose value does not decode is a
-// engine.RowError with File "topic/partition", Line the offset and Raw
-// the value.
-//
-// stop_at_end makes the source bounded: Read returns engine.ErrEndOfInput
-// once a poll comes back empty and every partition's position (what this
-// client polled, else the group's committed offset, else where
-// start_offset puts it) has reached the partition's end offset.
-//
 // # Sink
 //
 // The sink produces with kgo's idempotent producer (acks from all in-sync
@@ -82,7 +82,7 @@
 //
 // Committing flushed but not yet acknowledged batches when partitions are
 // revoked (sinks that publish at checkpoints are acknowledged only then,
-// and a source cannot ask the engine for a checkpoint), static membership (instance ids), transactions (exactly-once
-// into Kafka),
-// SASL and TLS, a topic taken from a column, and a schema registry.
+// and a source cannot ask the engine for a checkpoint), static membership
+// (instance ids), transactions (exactly-once into Kafka), SASL and TLS, a
+// topic taken from a column, and a schema registry.
 package kafka
