@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/apache/arrow/go/v15/arrow/memory"
+
 	"github.com/dataweaver/dataweaver/connectors/conformance"
 	"github.com/dataweaver/dataweaver/connectors/internal/pgtest"
 )
@@ -88,4 +90,24 @@ func TestResumeRefused(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzResume: whatever bytes a position store hands back, Resume either
+// refuses them or takes a position of the configured cursor column; it
+// never panics.
+func FuzzResume(f *testing.F) {
+	f.Add([]byte(`{"column":"id","type":"bigint","cursor":"120000"}`))
+	f.Add([]byte(`{"column":"updated_at","type":"timestamp with time zone","cursor":"2024-01-01 00:00:00+00"}`))
+	f.Add([]byte(`{"column":"id"}`))
+	f.Add([]byte(`null`))
+	f.Add([]byte(`"id"`))
+	f.Fuzz(func(t *testing.T, pos []byte) {
+		src := mustSource(t, "{dsn: 'postgres://x@127.0.0.1:1/db', table: ev, cursor: id}", conformance.Build(memory.NewGoAllocator(), 10, "source"))
+		if err := src.Resume(pos); err != nil {
+			return
+		}
+		if r := src.resumed; r == nil || r.Column != "id" || r.Type == "" {
+			t.Fatalf("Resume(%q) took %+v", pos, r)
+		}
+	})
 }
