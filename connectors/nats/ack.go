@@ -2,6 +2,7 @@ package nats
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -50,9 +51,44 @@ func (s *Source) Ack(ctx context.Context, cp engine.Checkpoint) error {
 	if len(settles) == 0 {
 		return nil
 	}
-	return s.link.do(ctx, fmt.Sprintf("nats: ack up to stream sequence %d", c.StreamSeq), func(ctx context.Context) error {
-		return s.settle(ctx, settles)
+	return s.link.do(ctx, fmt.Sprintf("nats: ack up to stream sequence %d", c.StreamSeq), func(tctx context.Context) error {
+		err := s.settle(tctx, settles)
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil && s.forgotten(ctx, settles) {
+			return nil
+		}
+		return err
 	})
+}
+
+// forgotten reports whether the consumer no longer knows it delivered the
+// last of settles: its record of deliveries ends before it. The server
+// then drops that message's ack without an answer, so waiting for one
+// would hang the run until max_outage. That happens when a server was
+// killed before it saved its latest consumer state, or the consumer was
+// recreated. The server delivers such messages again (at-least-once); the
+// acks of those it still knows went out before the request, and a flush
+// makes sure it has them.
+func (s *Source) forgotten(ctx context.Context, settles []settlement) bool {
+	var last uint64
+	for _, st := range settles {
+		if md, err := st.msg.Metadata(); err == nil {
+			last = max(last, md.Sequence.Stream)
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.link.timeout)
+	defer cancel()
+	info, err := s.cons.Info(ctx)
+	if err != nil || info.Delivered.Stream >= last {
+		return false
+	}
+	if err := s.nc.FlushWithContext(ctx); err != nil {
+		return false
+	}
+	s.link.log.Warn("nats: the consumer has no record of delivering these messages (a server killed before it saved "+
+		"its state, or a recreated consumer); it delivers them again", "step", s.name, "durable", s.consCfg.Durable,
+		"up_to", checkpoint{Stream: s.stream, StreamSeq: last}.String(),
+		"consumer_delivered", checkpoint{Stream: s.stream, StreamSeq: info.Delivered.Stream}.String())
+	return true
 }
 
 // settlement is one message's ack or term.

@@ -48,8 +48,13 @@
 // an unbroken run of failed requests) has lasted longer than max_outage.
 // A retried acknowledgement sends every ack of its batches again, since
 // those that went out on the old connection may be lost, and only an
-// answer on the same connection as all of them counts. While disconnected
-// the source sends no pull requests (they would only be buffered).
+// answer on the same connection as all of them counts. A server killed
+// before it saved its consumer's state (or a recreated consumer) has no
+// record of delivering the messages and drops their acks unanswered; Ack
+// checks the consumer's delivered sequence when its request times out and
+// then goes on, and the server delivers those messages again. While
+// disconnected the source sends no pull requests (they would only be
+// buffered).
 //
 // # Positions
 //

@@ -44,7 +44,9 @@ var sourceSpec = spec.New("nats_jetstream").
 		"A lost connection does not end the run: the client reconnects, fetches and acknowledgements are retried "+
 		"with backoff (each try waits at most request_timeout), and the run fails only once the server has been "+
 		"gone for longer than max_outage. An acknowledgement retried after a reconnect is sent again in full, so "+
-		"none is lost with the old connection.\n\n"+
+		"none is lost with the old connection. A server killed without saving its consumer's state forgets what it "+
+		"delivered last and ignores the acknowledgements of those messages: the source sees that, goes on, and "+
+		"gets them again.\n\n"+
 		"The position the engine saves (stream and sequence, shown as \"stream ORDERS seq 1,234\") is only "+
 		"reported on the next run: the durable consumer in the server is authoritative for where reading resumes, "+
 		"and neither a consumer ahead of the saved position nor --from-start moves it (use a new durable name to "+
