@@ -64,8 +64,10 @@ var sinkSpec = spec.New("file").
 		spec.Bool("append").Default(false).
 			Desc("Add to the end of the file instead of replacing it (csv and jsonl, uncompressed). Every "+
 				"flush is fsynced, so acknowledged rows survive a crash; a CSV header is written only when "+
-				"the file is new or empty (an existing one must name the same columns), and an incomplete last row left by a crash is cut off at start. Rows written after the last flush may appear again after a crash "+
-				"(they were not acknowledged and are read again). Default true for a dead-letter file."),
+				"the file is new or empty (an existing one must name the same columns), and an incomplete "+
+				"last row left by a crash is cut off at start. Appending is at-least-once: after a crash, "+
+				"rows flushed since the last checkpoint (or acknowledgement) are read and appended again. "+
+				"Default true for a dead-letter file."),
 		spec.Int("part_rows").Default(0).Advance().
 			Desc("Directory mode: start a new part once the current one holds at least this many rows (it "+
 				"is published at the next checkpoint). 0: one part per checkpoint.").
