@@ -29,7 +29,8 @@ var sinkSpec = spec.New("file").
 		"run when positions are off), so a resumed run adds new parts and the directory holds every row "+
 		"once; a reader globs dir/part-*.<format>. A part is started only when a row arrives. The "+
 		"directory is appended to across runs: without saved positions (--from-start, a source that "+
-		"cannot resume) a second run adds a second copy of its rows.\n\n"+
+		"cannot resume) a second run adds a second copy of its rows. Give each sink a directory of its "+
+		"own: at start a sink deletes the temporary parts it finds there, as a killed run's leftovers.\n\n"+
 		"append: true adds to the end of one CSV or JSON Lines file and makes every flush durable "+
 		"(fsync), which a message-bus source needs before it acknowledges; a dead-letter file appends by "+
 		"default, so a later run never replaces the rejects of an earlier one.\n\n"+
