@@ -87,13 +87,24 @@ func (st *store) err(what string, err error) error {
 	return fmt.Errorf("postgres: positions table %s: %s: %w", st.name, what, err)
 }
 
-// own runs f on the store's connection.
+// own runs f on the store's connection. The connection sits idle between
+// checkpoints, long enough for a server restart or a firewall to end it,
+// and nothing retries a failed Save: a ping first finds a dead connection
+// and replaces it. (Retrying f itself could save twice: a COMMIT whose
+// answer was lost may have committed.)
 func (st *store) own(ctx context.Context, f func(*pgx.Conn) error) error {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	conn, err := st.connLocked(ctx)
 	if err != nil {
 		return err
+	}
+	if conn.Ping(ctx) != nil {
+		closeConn(conn)
+		st.conn = nil
+		if conn, err = st.connLocked(ctx); err != nil {
+			return err
+		}
 	}
 	return f(conn)
 }

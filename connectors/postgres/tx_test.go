@@ -530,3 +530,33 @@ func TestPositionsTableMadeByAdmin(t *testing.T) {
 		t.Errorf("count*1000 + revision = %d, want 20001", n)
 	}
 }
+
+// TestPositionsStoreReconnects: the store's own connection, idle between
+// checkpoints, is replaced when the server ended it, before a Save with
+// nothing prepared (which nothing would retry) or a Load uses it.
+func TestPositionsStoreReconnects(t *testing.T) {
+	mem := conformance.Checked(t)
+	dsn := pgtest.DB(t)
+	_, st := onceSink(t, dsn, mem, "sink")
+	ctx := context.Background()
+	rev, err := st.Save(ctx, testKey, position.Record{Rows: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := st.(*store)
+	for _, op := range []string{"Save", "Load"} {
+		store.mu.Lock()
+		pid := store.conn.PgConn().PID()
+		store.mu.Unlock()
+		if count(t, dsn, fmt.Sprintf("SELECT pg_terminate_backend(%d)::int", pid)) != 1 {
+			t.Fatal("no backend to terminate")
+		}
+		if op == "Save" {
+			if rev, err = st.Save(ctx, testKey, position.Record{Revision: rev, Rows: 2}); err != nil {
+				t.Fatalf("Save after the store's connection was terminated: %v", err)
+			}
+		} else if rec, err := st.Load(ctx, testKey); err != nil || rec.Rows != 2 || rec.Revision != 2 {
+			t.Fatalf("Load after the store's connection was terminated: %+v, %v", rec, err)
+		}
+	}
+}
