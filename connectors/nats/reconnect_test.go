@@ -154,6 +154,7 @@ func head(ids []int64) []int64 { return ids[:min(len(ids), 10)] }
 func TestSourceRidesOutRestart(t *testing.T) {
 	for _, down := range downtimes {
 		t.Run(down.String(), func(t *testing.T) {
+			t.Parallel() // each has its own server; they mostly wait
 			checked := conformance.Checked(t)
 			srv := startRestartable(t)
 			js := createStream(t, srv.url, "ORDERS", "orders.>")
@@ -258,6 +259,7 @@ func TestSinkRidesOutRestart(t *testing.T) {
 		dedupe bool
 	}{{downtimes[0], true}, {downtimes[1], true}, {downtimes[1], false}} {
 		t.Run(fmt.Sprintf("%s dedupe_retries %t", tc.down, tc.dedupe), func(t *testing.T) {
+			t.Parallel() // each has its own server; they mostly wait
 			checked := conformance.Checked(t)
 			srv := startRestartable(t)
 			createStream(t, srv.url, "OUT", "out.>")
