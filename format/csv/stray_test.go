@@ -22,7 +22,8 @@ import (
 // on_error: skip reported 10 rows in and 1 skipped, and 499,990 rows were
 // gone. Now line 11 alone is rejected, naming where the quote opened and
 // how much it would have swallowed, and every other row is read, with exact
-// line numbers on any number of workers: rows + rejects = data lines.
+// line numbers on any number of workers (a bad id on line 3001 is reported
+// there): rows + rejects = data lines.
 func TestStrayQuote(t *testing.T) {
 	tests := []struct {
 		name     string
@@ -61,6 +62,8 @@ func TestStrayQuote(t *testing.T) {
 				fmt.Fprintf(&in, "%d,\"name %d\n", i, i)
 			case tt.quoted:
 				fmt.Fprintf(&in, "%d,\"name, %d\"\n", i, i)
+			case 3000: // line 3001: its reject shows the lines after the cut are exact
+				fmt.Fprintf(&in, "x%d,name %d\n", i, i)
 			default:
 				fmt.Fprintf(&in, "%d,name %d\n", i, i)
 			}
@@ -90,7 +93,7 @@ func TestStrayQuote(t *testing.T) {
 					ids := rr.rec.Column(0).(*array.Int64)
 					names := rr.rec.Column(1).(*array.String)
 					for j := range ids.Len() {
-						if want == 10 {
+						if want == 10 || want == 3000 {
 							want++
 						}
 						wantName := "name " + strconv.Itoa(want)
@@ -108,8 +111,8 @@ func TestStrayQuote(t *testing.T) {
 				if rows+len(rejects) != tt.rows {
 					t.Errorf("%d rows + %d rejects, want the %d data lines", rows, len(rejects), tt.rows)
 				}
-				if len(rejects) != 1 {
-					t.Fatalf("rejects = %v, want one", rejects)
+				if len(rejects) != 2 || rejects[1].Line != 3001 || rejects[1].Column != "id" {
+					t.Fatalf("rejects = %v, want the stray quote's and line 3001's bad id", rejects)
 				}
 				e := rejects[0]
 				msg := e.Error()
