@@ -85,7 +85,7 @@ func (s *Source) forgotten(ctx context.Context, settles []settlement) bool {
 		return false
 	}
 	s.link.log.Warn("nats: the consumer has no record of delivering these messages (a server killed before it saved "+
-		"its state, or a recreated consumer); it delivers them again", "step", s.name, "durable", s.consCfg.Durable,
+		"its state, or a recreated consumer); it delivers them again", "durable", s.consCfg.Durable,
 		"up_to", checkpoint{Stream: s.stream, StreamSeq: last}.String(),
 		"consumer_delivered", checkpoint{Stream: s.stream, StreamSeq: info.Delivered.Stream}.String())
 	return true

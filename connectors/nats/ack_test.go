@@ -21,7 +21,7 @@ func TestAckOfForgottenDelivery(t *testing.T) {
 	publishIDs(t, js, "in.a", 5)
 	var log logBuffer
 	b := conformance.Build(checked, 10, "source")
-	b.Logger = log.logger()
+	b.Logger = log.logger().With("step", b.Name)
 	src := mustSource(t, fmt.Sprintf("{urls: [%s], stream: S, durable: d, max_outage: 5s, request_timeout: 500ms, schema: {id: int64}}", q(url)), b)
 	ctx := context.Background()
 	if _, err := src.Open(ctx); err != nil {

@@ -59,7 +59,7 @@ func readConnConfig(conf *spec.Parsed, step string) connConfig {
 
 // readLink builds the step's link from max_outage and request_timeout.
 func readLink(conf *spec.Parsed, b engine.Build) *link {
-	return newLink(b.Name, b.Logger, conf.Duration("max_outage"), conf.Duration("request_timeout"))
+	return newLink(b.Logger, conf.Duration("max_outage"), conf.Duration("request_timeout"))
 }
 
 // connect makes the first connection, which must succeed at once; after

@@ -38,8 +38,7 @@ const (
 // the old connection waits for its context, and nothing retries it: that
 // is the link's job.
 type link struct {
-	step    string
-	log     *slog.Logger
+	log     *slog.Logger  // the step's: it names the step
 	bound   time.Duration // max_outage; 0 waits forever
 	timeout time.Duration // request_timeout: one try of one request
 
@@ -49,11 +48,11 @@ type link struct {
 	failing time.Time // when the first of an unbroken run of failed requests began; zero after a success
 }
 
-func newLink(step string, log *slog.Logger, bound, timeout time.Duration) *link {
+func newLink(log *slog.Logger, bound, timeout time.Duration) *link {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &link{step: step, log: log, bound: bound, timeout: timeout}
+	return &link{log: log, bound: bound, timeout: timeout}
 }
 
 // options are the connection callbacks that keep the link current.
@@ -81,7 +80,7 @@ func (l *link) disconnected(nc *nats.Conn, err error) {
 	}
 	url := l.url
 	l.mu.Unlock()
-	args := []any{"step", l.step, "server", url}
+	args := []any{"server", url}
 	if err != nil {
 		args = append(args, "error", err)
 	}
@@ -97,7 +96,7 @@ func (l *link) reconnected(nc *nats.Conn) {
 	l.url, l.down = nc.ConnectedUrlRedacted(), time.Time{}
 	url := l.url
 	l.mu.Unlock()
-	l.log.Info("nats: reconnected", "step", l.step, "server", url, "down_for", after.Round(time.Millisecond))
+	l.log.Info("nats: reconnected", "server", url, "down_for", after.Round(time.Millisecond))
 }
 
 // isDown reports whether the client is between connections.
@@ -117,7 +116,7 @@ func (l *link) ok() {
 	since := time.Since(l.failing)
 	l.failing = time.Time{}
 	l.mu.Unlock()
-	l.log.Info("nats: requests succeed again", "step", l.step, "failed_for", since.Round(time.Millisecond))
+	l.log.Info("nats: requests succeed again", "failed_for", since.Round(time.Millisecond))
 }
 
 // retrier tries one operation again with backoff.
@@ -148,7 +147,7 @@ func (r *retrier) again(ctx context.Context, err error) error {
 	}
 	l.mu.Unlock()
 	if first {
-		l.log.Warn("nats: request failed; retrying", "step", l.step, "request", r.what, "server", url, "error", err)
+		l.log.Warn("nats: request failed; retrying", "request", r.what, "server", url, "error", err)
 	}
 	if out := time.Since(start); l.bound > 0 && out > l.bound {
 		if down {

@@ -76,7 +76,7 @@ func TestResumeOnlyReports(t *testing.T) {
 
 	var log logBuffer
 	b := conformance.Build(checked, 10, "source")
-	b.Logger = log.logger()
+	b.Logger = log.logger().With("step", b.Name)
 	src = mustSource(t, conf, b)
 	if err := src.Resume(saved); err != nil {
 		t.Fatalf("resume from %s: %v", saved, err)

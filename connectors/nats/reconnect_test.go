@@ -163,7 +163,7 @@ func TestSourceRidesOutRestart(t *testing.T) {
 
 			var log logBuffer
 			b := conformance.Build(checked, 50, "source")
-			b.Logger = log.logger()
+			b.Logger = log.logger().With("step", b.Name)
 			src := mustSource(t, fmt.Sprintf(`{urls: [%s], stream: ORDERS, durable: d, stop_at_end: true, ack_wait: 30s,
 				max_outage: 5m, request_timeout: 1s, schema: {id: int64}}`, q(srv.url)), b)
 			out := mem.NewSink()
@@ -271,7 +271,7 @@ func TestSinkRidesOutRestart(t *testing.T) {
 
 			var log logBuffer
 			b := conformance.Build(checked, 50, "sink")
-			b.Logger = log.logger()
+			b.Logger = log.logger().With("step", b.Name)
 			sink := mustSink(t, fmt.Sprintf("{urls: [%s], subject: out.rows, dedupe_retries: %t, max_outage: 5m, request_timeout: 1s}",
 				q(srv.url), tc.dedupe), b)
 			hook, restarted := restartAt(srv, tc.down)
