@@ -108,10 +108,13 @@ func streamCount(t testing.TB, js jetstream.JetStream, stream string) int {
 }
 
 // startKafka runs an in-process kfake cluster with the given topics until
-// t ends and returns its broker address.
+// t ends and returns its broker address. Its group.min.session.timeout.ms
+// is 100ms rather than 6s, so that a pipeline may set a session_timeout
+// short enough for a killed member's partitions to be handed over within
+// a second.
 func startKafka(t *testing.T, partitions int32, topics ...string) string {
 	t.Helper()
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(partitions, topics...))
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(partitions, topics...), kfake.GroupMinSessionTimeout(100*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,189 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// Input files of the file-source pipelines, and the part directories the
+// file sink writes.
+
+// writeOrderFiles writes orders as JSON Lines into n files of dir,
+// orders-1.jsonl … orders-<n>.jsonl (split evenly, in order), so that the
+// glob a pipeline reads spans files and a resumed run starts inside one
+// of them or after it.
+func writeOrderFiles(t *testing.T, dir string, n int, all []order) {
+	t.Helper()
+	per := (len(all) + n - 1) / n
+	for i := range n {
+		var b bytes.Buffer
+		for _, o := range all[min(i*per, len(all)):min((i+1)*per, len(all))] {
+			b.Write(encodeOrder(t, o))
+			b.WriteByte('\n')
+		}
+		writeFile(t, filepath.Join(dir, fmt.Sprintf("orders-%d.jsonl", i+1)), b.Bytes())
+	}
+}
+
+func writeFile(t *testing.T, path string, data []byte) {
+	t.Helper()
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// partFiles lists the published parts of dir (part-*.jsonl) in number
+// order; the names sort that way, being zero-padded.
+func partFiles(t testing.TB, dir string) []string {
+	t.Helper()
+	m, err := filepath.Glob(filepath.Join(dir, "part-*.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(m)
+	return m
+}
+
+// partsCounter returns a function counting the rows of dir's published
+// parts. A published part never changes (it is renamed into place whole),
+// so each is counted once: the harness calls this every few milliseconds.
+func partsCounter(dir string) func(testing.TB) int {
+	var mu sync.Mutex
+	lines := map[string]int{}
+	return func(t testing.TB) int {
+		t.Helper()
+		mu.Lock()
+		defer mu.Unlock()
+		total := 0
+		for _, p := range partFiles(t, dir) {
+			n, ok := lines[p]
+			if !ok {
+				b, err := os.ReadFile(p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				n = bytes.Count(b, []byte{'\n'})
+				lines[p] = n
+			}
+			total += n
+		}
+		return total
+	}
+}
+
+// copyOf is one stored copy of an order and the unit it was committed in
+// (a part file, a transaction), which is one checkpoint interval.
+type copyOf struct {
+	order
+	unit string
+}
+
+// partsCopies reads every order of dir's published parts, each with the
+// part it is in.
+func partsCopies(t *testing.T, dir string) []copyOf {
+	t.Helper()
+	var out []copyOf
+	for _, p := range partFiles(t, dir) {
+		f, err := os.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(f)
+		sc.Buffer(nil, 1<<20)
+		for sc.Scan() {
+			out = append(out, copyOf{decodeOrder(t, sc.Bytes()), filepath.Base(p)})
+		}
+		f.Close()
+		if err := sc.Err(); err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+	}
+	return out
+}
+
+// noTempParts fails t if dir holds a part's temporary file: after a run
+// that ended well every part is either published or removed.
+func noTempParts(t *testing.T, dir string) {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".") {
+			t.Errorf("%s holds %s after a run that ended well", dir, e.Name())
+		}
+	}
+}
+
+// orderValues strips the units off copies.
+func orderValues(cs []copyOf) []order {
+	out := make([]order, len(cs))
+	for i, c := range cs {
+		out[i] = c.order
+	}
+	return out
+}
+
+// repeatUnits is, for the orders stored more than once, the units holding
+// their first copy (cs is in commit order: parts by number, transactions
+// by id); largest is the most rows any unit holds.
+func repeatUnits(cs []copyOf) (units map[string]int, repeats, largest int) {
+	rows := map[string]int{}
+	first := map[int64]string{}
+	count := map[int64]int{}
+	for _, c := range cs {
+		rows[c.unit]++
+		largest = max(largest, rows[c.unit])
+		if _, ok := first[c.ID]; !ok {
+			first[c.ID] = c.unit
+		}
+		count[c.ID]++
+	}
+	units = map[string]int{}
+	for id, n := range count {
+		if n > 1 {
+			units[first[id]] = rows[first[id]]
+			repeats += n - 1
+		}
+	}
+	return units, repeats, largest
+}
+
+// checkRepeatBound is how the at-least-once tests bound their repeats.
+//
+// A kill repeats the one checkpoint interval whose output was committed (a
+// part renamed into place, a transaction committed) while its source
+// position was not yet acknowledged (Kafka offsets, JetStream acks):
+// checkpoints are taken one at a time, each acknowledging synchronously
+// before the next starts, and an interval's output is one unit (one part
+// per checkpoint; one transaction per checkpoint). Rows of an interval not
+// yet committed are not repeated: they were never stored. So
+//
+//   - the first copies of all repeated orders lie in at most one unit per
+//     kill (the unit the kill caught between commit and acknowledgement);
+//   - the repeats number at most kills × the largest unit: each kill
+//     stores one unit's records again (a record may be repeated twice, if
+//     a second kill catches the unit its repeat went into).
+//
+// The largest unit is itself bounded: by the rows a checkpoint interval
+// reads (checkpoint_every), and for JetStream by max_ack_pending, as no
+// message of an interval is acknowledged before its commit.
+func checkRepeatBound(t *testing.T, what string, cs []copyOf, kills int) {
+	t.Helper()
+	units, repeats, largest := repeatUnits(cs)
+	t.Logf("%s: %d repeated rows after %d kills, first stored in %d units %v (the largest unit holds %d rows)", what, repeats, kills, len(units), units, largest)
+	if len(units) > kills {
+		t.Errorf("%s: repeated rows were first stored in %d units %v; %d kills can repeat at most %d", what, len(units), units, kills, kills)
+	}
+	if repeats > kills*largest {
+		t.Errorf("%s: %d repeated rows, more than %d kills × %d rows (the largest unit)", what, repeats, kills, largest)
+	}
+}
