@@ -9,24 +9,43 @@
 // Each file runs as a real `weave run` child process (internal/crashtest),
 // with addresses in ${VAR}s and small batches through --set, as a user
 // would run it, and without stop_at_end, so it cannot end on its own. Once
-// the destination itself (the stream, the topic, the table) holds N rows,
-// N drawn at random with the seed logged, the process gets SIGKILL; it
-// must die of it with part of the input still missing. The file then runs
-// again with stop_at_end to a clean exit, and the destination must hold
-// every input row, values checked one by one against what went in:
+// the destination itself (the stream, the topic, the table, the published
+// part files) holds N rows, N drawn at random with the seed logged, the
+// process gets SIGKILL; it must die of it with part of the input still
+// missing. The file then runs again, over the state the killed run left
+// (its own state directory per test), with stop_at_end to a clean exit,
+// and the destination must hold every input row, values checked one by
+// one against what went in:
 //
 //   - postgres_mask_jetstream.yaml: exactly once and in order (Nats-Msg-Id
-//     and the stream's duplicate window); the Postgres source keeps no
-//     position across processes, so the rerun reads the whole table, and a
-//     third run given the last id (start) copies only rows added since.
+//     and the stream's duplicate window). The Postgres source resumes from
+//     the saved position, so the rerun reads only the rows after it; a
+//     third run reads only the rows added since, and a run with a fresh
+//     state directory starts at source.postgres.start instead.
 //   - jetstream_to_kafka.yaml: at least once (Kafka keeps what the killed
 //     run stored and not yet acknowledged); afterwards the durable consumer
 //     has nothing pending or unacknowledged and a third run reads nothing.
 //   - kafka_to_postgres_upsert.yaml: exactly once, each order in its last
-//     version (upsert); a third run reads nothing (the group's offsets).
+//     version (upsert); a third run reads nothing (the group's offsets). A
+//     short session_timeout hands the killed member's partitions over.
 //
 // The undecodable input each file carries must reach its dead-letter
 // destination, naming where it was read.
+//
+// # Killed again and again (TestKillRepeatedly)
+//
+// Six pipelines are killed DW_CRASH_KILLS times (1 by default, 5 under
+// make test-crash) at increasing random points, each run starting over
+// what the last left, then run to the end, with a checkpoint behind about
+// every batch so that kills fall inside checkpoints too. Every input row
+// must arrive; exactly once for file_to_parts.yaml,
+// file_to_postgres_exactly_once.yaml, file_to_postgres_upsert.yaml (last
+// versions) and postgres_mask_jetstream.yaml (Nats-Msg-Id); at least once for
+// kafka_to_parts.yaml and jetstream_to_postgres.yaml, whose source
+// position (offsets, acks) is acknowledged after the output is committed,
+// with the repeats bounded by one checkpoint's unit (part, transaction)
+// per kill (checkRepeatBound). The last run's summary must say it started
+// at a saved position.
 //
 // # Stopped in order (TestOrderlyShutdownAfterSinkError)
 //

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -183,19 +184,16 @@ func kafkaToPostgresUpsert(t *testing.T) fixture {
 	conn := pgConn(t, dsn)
 	return fixture{
 		p: crashtest.Pipeline{
-			State:  t.TempDir(),
-			File:   pipelineFile(t, "kafka_to_postgres_upsert.yaml"),
-			Env:    map[string]string{"PG_DSN": dsn, "KAFKA_BROKER": broker},
-			Set:    []string{smallBatches},
+			State: t.TempDir(),
+			File:  pipelineFile(t, "kafka_to_postgres_upsert.yaml"),
+			Env:   map[string]string{"PG_DSN": dsn, "KAFKA_BROKER": broker},
+			// The killed run's member keeps its partitions until its
+			// session times out, and the rerun's join waits for that: a
+			// second here (startKafka lowers the broker's minimum).
+			Set:    []string{smallBatches, "source.kafka.session_timeout=1s", "source.kafka.heartbeat_interval=300ms"},
 			Finish: []string{"source.kafka.stop_at_end=true"},
-			// The killed run's member stays in the group until its session
-			// times out (45 s, franz-go's default; the source has no option
-			// for it), and the rerun's join waits for that. Removing it, as
-			// the broker then would, changes nothing about which offsets
-			// were committed.
-			AfterKill: func(t testing.TB) { evictGroup(t, broker, "weave-to-postgres") },
-			Rows:      rows,
-			Stored:    func(t testing.TB) int { return tableCount(t, conn, "orders_masked") },
+			Rows:   rows,
+			Stored: func(t testing.TB) int { return tableCount(t, conn, "orders_masked") },
 		},
 		check: func(t *testing.T) {
 			sameOrders(t, "table orders_masked", want, tableOrders(t, dsn))
@@ -205,29 +203,79 @@ func kafkaToPostgresUpsert(t *testing.T) fixture {
 }
 
 // TestKillPostgresMaskJetStream kills postgres_mask_jetstream.yaml
-// part-way and runs it again. The Postgres source keeps no position across
-// processes, so the rerun reads the whole table again and the stream's
-// duplicate window drops what the killed run had published: every order
-// exactly once. A third run started at the last id (source.postgres.start,
-// the position a user keeps) copies only the orders added since.
+// part-way and runs it again. The Postgres source resumes from the
+// position the killed run saved in the state directory (none if it was
+// killed before its first checkpoint), so the rerun reads only the rows
+// after it; the stream's duplicate window drops what the killed run had
+// published past the position: every order exactly once.
+//
+// A third run, over the same state, reads only the orders added since:
+// the position saved at the end of the rerun is where it starts. A fourth
+// run with a fresh state directory and source.postgres.start (the position
+// a user keeps; it applies only when no position is saved) reads them
+// again, and the stream drops them as duplicates.
 func TestKillPostgresMaskJetStream(t *testing.T) {
 	f, fill, js := postgresMaskJetStream(t)
+	// A checkpoint behind every batch, so the killed run has most likely
+	// saved a position (the file's checkpoint_every is 1s).
+	f.p.Set = checkpointed
 	c := f.p.KillAndRerun(t)
-	if got := c.Rerun.Steps[0].RowsOut; got != rows {
-		t.Errorf("the rerun read %d rows, want the whole table (%d)", got, rows)
+	from := startCursor(t, c.Rerun)
+	t.Logf("the rerun started after id %d", from)
+	if from > int64(c.Killed) {
+		t.Errorf("the rerun started after id %d, but the killed run had published only %d orders: the position ran ahead of the sink", from, c.Killed)
+	}
+	if got := c.Rerun.Steps[0].RowsOut; got != rows-from {
+		t.Errorf("the rerun read %d rows, want the %d after the saved position (cursor id > %d)", got, rows-from, from)
 	}
 	f.check(t)
 
 	const more = 100
 	fill(rows + more)
-	if got := f.p.Run(t, fmt.Sprintf("source.postgres.start=%q", strconv.Itoa(rows))).Steps[0].RowsOut; got != more {
+	third := f.p.Run(t)
+	if got := third.Steps[0].RowsOut; got != more {
 		t.Errorf("third run read %d rows, want the %d added", got, more)
+	}
+	if from := startCursor(t, third); from != rows {
+		t.Errorf("third run started after id %d, want %d (the end of the rerun)", from, rows)
+	}
+	fresh := f.p
+	fresh.State = t.TempDir()
+	if got := fresh.Run(t, fmt.Sprintf("source.postgres.start=%q", strconv.Itoa(rows))).Steps[0].RowsOut; got != more {
+		t.Errorf("a run with a fresh state directory and start %d read %d rows, want %d", rows, got, more)
 	}
 	var want []order
 	for _, o := range orders(rows + more) {
 		want = append(want, masked(o))
 	}
-	sameOrders(t, "stream ORDERS_MASKED after the third run", want, streamOrders(t, js))
+	sameOrders(t, "stream ORDERS_MASKED after the third and fourth runs", want, streamOrders(t, js))
+}
+
+// startCursor is the id a run of postgres_mask_jetstream.yaml started
+// after, from its summary ("started at cursor id > 120"); 0 for a run that
+// started at the start.
+func startCursor(t *testing.T, r crashtest.Result) int64 {
+	t.Helper()
+	for _, l := range strings.Split(r.Output, "\n") {
+		at, ok := strings.CutPrefix(l, "started at ")
+		if !ok {
+			continue
+		}
+		if strings.HasPrefix(at, "the start") {
+			return 0
+		}
+		id, ok := strings.CutPrefix(at, "cursor id > ")
+		if !ok {
+			t.Fatalf("run started at %q, want a cursor position", at)
+		}
+		n, err := strconv.ParseInt(id, 10, 64)
+		if err != nil {
+			t.Fatalf("run started at %q: %v", at, err)
+		}
+		return n
+	}
+	t.Fatalf("the run's summary says nowhere where it started:\n%s", r.Output)
+	return 0
 }
 
 // TestKillJetStreamToKafka kills jetstream_to_kafka.yaml part-way and runs

@@ -9,10 +9,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/dataweaver/dataweaver/connectors/internal/msgtest"
 )
@@ -172,42 +170,4 @@ func topicRecords(t *testing.T, broker, topic string) []*kgo.Record {
 		out = append(out, fs.Records()...)
 	}
 	return out
-}
-
-// evictGroup removes every member of a consumer group, as the broker does
-// with a member whose session timed out.
-func evictGroup(t testing.TB, broker, group string) {
-	t.Helper()
-	cl := kafkaClient(t, broker)
-	defer cl.Close()
-	ctx := context.Background()
-	groups, err := kadm.NewClient(cl).DescribeGroups(ctx, group)
-	if err == nil {
-		err = groups.Error()
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	req := kmsg.NewPtrLeaveGroupRequest()
-	req.Group = group
-	for _, m := range groups[group].Members {
-		lm := kmsg.NewLeaveGroupRequestMember()
-		lm.MemberID = m.MemberID
-		req.Members = append(req.Members, lm)
-	}
-	if len(req.Members) == 0 {
-		return
-	}
-	resp, err := req.RequestWith(ctx, cl)
-	if err == nil {
-		err = kerr.ErrorForCode(resp.ErrorCode)
-	}
-	for _, m := range resp.Members {
-		if err == nil {
-			err = kerr.ErrorForCode(m.ErrorCode)
-		}
-	}
-	if err != nil {
-		t.Fatalf("remove the members of group %s: %v", group, err)
-	}
 }
