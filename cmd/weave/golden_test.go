@@ -151,6 +151,12 @@ var runElsewhere = map[string]string{
 	"jetstream_to_kafka.yaml":       "connectors/internal/e2e/pipelines_test.go",
 	"kafka_to_postgres_upsert.yaml": "connectors/internal/e2e/pipelines_test.go",
 	"http_to_parquet.yaml":          "connectors/http/e2e_test.go",
+
+	"file_to_parts.yaml":                 "connectors/internal/e2e/kills_test.go",
+	"file_to_postgres_exactly_once.yaml": "connectors/internal/e2e/kills_test.go",
+	"file_to_postgres_upsert.yaml":       "connectors/internal/e2e/kills_test.go",
+	"jetstream_to_postgres.yaml":         "connectors/internal/e2e/kills_test.go",
+	"kafka_to_parts.yaml":                "connectors/internal/e2e/kills_test.go",
 }
 
 // goldenResult is what one invocation printed and wrote.
