@@ -16,7 +16,7 @@ import (
 // sample input: amount × 2, the null passed through, the negative amount
 // (id 3) rejected. Written out here rather than read from the scaffold's
 // testdata/want.jsonl, which the scaffold under test also writes.
-const scaffoldOutput = `{"id":1,"amount":10.5,"scaled":21}
+const scaffoldOutput = `{"id":1,"amount":10.5,"scaled":21.0}
 {"id":2,"amount":null,"scaled":null}
 {"id":4,"amount":0.25,"scaled":0.5}
 {"id":5,"amount":1e+300,"scaled":2e+300}
