@@ -81,7 +81,7 @@ func (r *runner) setupCheckpoints(ctx context.Context) error {
 		return err
 	}
 	c.store, c.ownStore = store, own
-	if _, ok := p.Source.Source.(Resumer); !ok && c.store != nil {
+	if !canResume(p.Source.Source) && c.store != nil {
 		// Nothing to save: the source has no position a later run could
 		// use (an HTTP endpoint receives what clients send).
 		r.metrics.Positions = "not used: " + p.Source.Name + " does not resume"

@@ -21,6 +21,22 @@ type Resumer interface {
 	Resume(pos []byte) error
 }
 
+// MaybeResumer is implemented by sources that can resume in some
+// configurations only: a file source reading a glob can, one reading
+// stdin cannot. When CanResume reports false the run neither loads nor
+// saves positions, as for a source that is not a Resumer at all.
+type MaybeResumer interface {
+	CanResume() bool
+}
+
+func canResume(s Source) bool {
+	if _, ok := s.(Resumer); !ok {
+		return false
+	}
+	m, ok := s.(MaybeResumer)
+	return !ok || m.CanResume()
+}
+
 // OutputReplacer is implemented by sinks whose output each run replaces as a
 // whole (one file, renamed into place when complete). Resuming would then
 // replace a complete output with the rest of the input, so a pipeline with

@@ -78,6 +78,11 @@ var errResume = errors.New("cannot resume from the saved position")
 const resumeHint = "run with --from-start (weave run --from-start) to read everything again, " +
 	"or forget the position with weave positions FILE --reset"
 
+// CanResume is false for stdin (engine.MaybeResumer): each run reads a
+// new stream, so a pipeline reading it keeps no positions at all and a
+// second `cat x | weave run p.yaml` reads everything like the first.
+func (s *Source) CanResume() bool { return s.path != "-" }
+
 // Resume makes the next Open continue after pos, a Position saved by an
 // earlier run (engine.Resumer). Open checks it against the files.
 func (s *Source) Resume(pos []byte) error {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	_ "github.com/dataweaver/dataweaver/connectors/discard"
+	_ "github.com/dataweaver/dataweaver/connectors/file"
 	_ "github.com/dataweaver/dataweaver/connectors/generate"
 	"github.com/dataweaver/dataweaver/engine"
 	"github.com/dataweaver/dataweaver/internal/cli"
@@ -53,4 +54,26 @@ func TestPositionsCommand(t *testing.T) {
 	state := t.TempDir()
 	want(run(t, opts, "run", "--state", state, path), 0, "position saved: row 1000")
 	want(run(t, opts, "run", "--state", state, "--set", "source.generate.seed=8", path), 1, "made with seed 7", "--from-start")
+}
+
+// A pipeline reading stdin keeps no positions: running it twice reads the
+// input twice, without a complaint about a stdin position.
+func TestPositionsStdinPipeline(t *testing.T) {
+	in := writeFile(t, "in.jsonl", "{\"id\":1}\n{\"id\":2}\n")
+	path := writeFile(t, "stdin.yaml", "source: {file: {path: \"-\", format: jsonl}}\nsinks: [discard]\n")
+	for range 2 {
+		f, err := os.Open(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The file source reads os.Stdin itself; no test here runs in parallel.
+		old := os.Stdin
+		os.Stdin = f
+		r := run(t, cli.Options{Env: engine.DefaultEnvironment()}, "run", path)
+		os.Stdin = old
+		f.Close()
+		if r.code != 0 || !strings.Contains(r.stderr, "source.file  source        2") || strings.Contains(r.stderr, "position saved") {
+			t.Fatalf("exit %d; stderr:\n%s", r.code, r.stderr)
+		}
+	}
 }
