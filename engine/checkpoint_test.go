@@ -312,3 +312,64 @@ func TestDrainAbandonsReplacedOutput(t *testing.T) {
 		t.Errorf("interrupted %v, aborted %v, abandoned %v; want the truncated output thrown away", m.Interrupted.Load(), sink.aborted, m.Abandoned)
 	}
 }
+
+// With a dead-letter sink that publishes at checkpoints, no batch is
+// acknowledged to its source before the rejects it produced are published:
+// a broker must not forget a message whose dead letter is still a
+// temporary part.
+func TestCheckpointsAckAfterDeadLettersPublished(t *testing.T) {
+	mem := checkedMem(t)
+	const batches, rows = 30, 10
+	dlq := &partSink{d: &disk{}}
+	rejects := map[int][]engine.RowError{}
+	for b := 0; b < batches; b += 3 {
+		rejects[b] = []engine.RowError{{Row: 0, Err: errors.New("bad"), Raw: []byte(fmt.Sprintf("raw %d", b))}}
+	}
+	src := &seqSource{mem: mem, batches: batches, rows: rows, rejects: rejects}
+	var bad []string
+	src.onAck = func(cp engine.Checkpoint) {
+		// Every reject of batches 0..cp must be in a published part.
+		dlq.d.mu.Lock()
+		published := 0
+		for _, p := range dlq.d.visible {
+			published += len(p)
+		}
+		dlq.d.mu.Unlock()
+		want := 0
+		for b := range rejects {
+			if b <= cp.(int) {
+				want++
+			}
+		}
+		if published < want {
+			bad = append(bad, fmt.Sprintf("batch %d acknowledged with %d of its %d dead letters published", cp.(int), published, want))
+		}
+	}
+	p := &engine.Pipeline{
+		Source:          engine.SourceStep{Name: "src", Source: src, OnError: engine.DeadLetter},
+		Sinks:           []engine.SinkStep{{Name: "out", Sink: &collectSink{}}},
+		DeadLetter:      &deadLetterParts{partSink: dlq},
+		CheckpointEvery: time.Millisecond,
+		Mem:             mem,
+	}
+	if _, err := p.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range bad {
+		t.Error(b)
+	}
+	if src.lastAck() != batches-1 {
+		t.Errorf("last ack %v, want %d", src.lastAck(), batches-1)
+	}
+}
+
+// deadLetterParts is a partSink for dead-letter records (step, error, …):
+// it keeps one entry per row.
+type deadLetterParts struct{ *partSink }
+
+func (s *deadLetterParts) Write(_ context.Context, rec arrow.Record) error {
+	for i := 0; i < int(rec.NumRows()); i++ {
+		s.current = append(s.current, int64(i))
+	}
+	return nil
+}

@@ -169,6 +169,9 @@ type runner struct {
 	interrupted atomic.Bool
 	// abandoned[i] marks sinks whose output an interrupted run threw away.
 	abandoned []bool
+	// dlqAtCheckpoint is set when the dead-letter sink publishes at
+	// checkpoints (a Committer): then no batch is acknowledged before one.
+	dlqAtCheckpoint bool
 	// limits holds each step's RejectLimit, by its metrics.
 	limits map[*StepMetrics]limitOf
 }
@@ -396,6 +399,7 @@ func (r *runner) run(ctx context.Context) (err error) {
 			return fmt.Errorf("sink %s: %w", s.Name, err)
 		}
 	}
+	_, r.dlqAtCheckpoint = p.DeadLetter.(Committer)
 	r.acker = newAcker(p.Source.Source, len(p.Sinks))
 	if r.dlq != nil {
 		r.acker.beforeAck = r.dlq.flush

@@ -22,7 +22,11 @@ func (r *runner) runSink(ctx context.Context, i int, in <-chan *envelope) error 
 	holdAcks := commitsOnClose(step.Sink)
 	committer, _ := step.Sink.(Committer)
 	// uncommitted are batches a Committer sink has flushed but publishes
-	// only at the next checkpoint; they are acknowledged then.
+	// only at the next checkpoint; they are acknowledged then. When the
+	// dead-letter sink publishes at checkpoints, every sink's batches wait
+	// for it: a batch's rejects must be published before its source is
+	// told it may forget them.
+	holdForCheckpoint := committer != nil || r.dlqAtCheckpoint
 	var uncommitted []int64
 	flush := func() error {
 		if len(pending) == 0 {
@@ -33,7 +37,7 @@ func (r *runner) runSink(ctx context.Context, i int, in <-chan *envelope) error 
 			// absorb it: fail, and the unacknowledged batches are read again.
 			return fmt.Errorf("sink %s: flush: %w", step.Name, err)
 		}
-		if committer != nil {
+		if holdForCheckpoint {
 			uncommitted = append(uncommitted, pending...)
 			pending = pending[:0]
 			return nil
