@@ -2,6 +2,7 @@ package file
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -77,6 +78,24 @@ func openAppend(path, formatName string, mkdir bool) (f *os.File, size int64, cu
 	if err != nil {
 		return nil, 0, 0, fmt.Errorf("%s: find the last complete row: %w", path, err)
 	}
+	if end < size && formatName == "jsonl" && size-end <= maxCut {
+		// A whole JSON value without its line break (a file from another
+		// tool) is a row, not a fragment: end its line instead.
+		tail := make([]byte, size-end)
+		if _, err := f.ReadAt(tail, end); err != nil {
+			return nil, 0, 0, err
+		}
+		if json.Valid(tail) {
+			if _, err := f.Write([]byte("\n")); err != nil {
+				return nil, 0, 0, err
+			}
+			return f, size + 1, 0, f.Sync()
+		}
+	}
+	if size-end > maxCut {
+		return nil, 0, 0, fmt.Errorf("%s: its last %d bytes are not whole rows, more than a crash during a write leaves: "+
+			"the file has an unbalanced quote or was not written by weave; fix it or append elsewhere (nothing was changed)", path, size-end)
+	}
 	if end < size {
 		if err := f.Truncate(end); err != nil {
 			return nil, 0, 0, fmt.Errorf("%s: cut an incomplete last row: %w", path, err)
@@ -87,6 +106,11 @@ func openAppend(path, formatName string, mkdir bool) (f *os.File, size int64, cu
 	}
 	return f, end, size - end, nil
 }
+
+// maxCut is the most openAppend cuts off a file: more than a crash during a
+// write leaves (a fragment of one row), so a file it would lose more of was
+// not left by a crash, and is refused rather than cut.
+const maxCut = 1 << 20
 
 // completeEnd returns the offset just past the last complete row of an
 // appended text file: its last line break, or for CSV its last line break

@@ -111,6 +111,7 @@ func TestAppendRepair(t *testing.T) {
 		{"csv whole with quoted line break", "csv", "a,b\n1,\"multi\nline\"\n", "a,b\n1,\"multi\nline\"\n"},
 		{"csv doubled quotes", "csv", "a,b\n1,\"say \"\"hi\"\"\n\"\n2,\"x", "a,b\n1,\"say \"\"hi\"\"\n\"\n"},
 		{"csv header cut", "csv", "a,", ""},
+		{"jsonl whole value without line break", "jsonl", "{\"a\":1}\n{\"a\":2}", "{\"a\":1}\n{\"a\":2}\n"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -122,8 +123,33 @@ func TestAppendRepair(t *testing.T) {
 			}
 			f.Close()
 			data, _ := os.ReadFile(path)
-			if string(data) != tc.after || size != int64(len(tc.after)) || cut != int64(len(tc.before)-len(tc.after)) {
+			if string(data) != tc.after || size != int64(len(tc.after)) || cut != max(int64(len(tc.before)-len(tc.after)), 0) {
 				t.Fatalf("file %q, size %d, cut %d; want %q", data, size, cut, tc.after)
+			}
+		})
+	}
+}
+
+// TestAppendRepairRefused: a file whose tail is far more than a crash
+// leaves (a stray quote early in a CSV file from another tool) is left
+// alone and the run refused.
+func TestAppendRepairRefused(t *testing.T) {
+	for _, tc := range []struct{ name, format, content string }{
+		{"csv stray quote", "csv", "a,b\n1,O\"Brien\n" + strings.Repeat("2,x\n", maxCut/4+1)},
+		{"jsonl long last line", "jsonl", "{\"a\":1}\n{\"a\":\"" + strings.Repeat("x", maxCut+1)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "f")
+			writeFile(t, path, tc.content)
+			f, _, _, err := openAppend(path, tc.format, false)
+			if err == nil {
+				f.Close()
+			}
+			if err == nil || !strings.Contains(err.Error(), "nothing was changed") {
+				t.Fatalf("openAppend = %v, want a refusal", err)
+			}
+			if data, _ := os.ReadFile(path); string(data) != tc.content {
+				t.Fatalf("the file was changed (%d bytes, was %d)", len(data), len(tc.content))
 			}
 		})
 	}

@@ -66,7 +66,7 @@ var sinkSpec = spec.New("file").
 			Desc("Add to the end of the file instead of replacing it (csv and jsonl, uncompressed). Every "+
 				"flush is fsynced, so acknowledged rows survive a crash; a CSV header is written only when "+
 				"the file is new or empty (an existing one must name the same columns), and an incomplete "+
-				"last row left by a crash is cut off at start. Appending is at-least-once: after a crash, "+
+				"last row left by a crash is cut off at start (a tail over 1 MiB is refused, not cut). Appending is at-least-once: after a crash, "+
 				"rows flushed since the last checkpoint (or acknowledgement) are read and appended again. "+
 				"Default true for a dead-letter file."),
 		spec.Int("part_rows").Default(0).Advance().
