@@ -284,8 +284,9 @@ func (d *DirSink) publish(p part) error {
 	if _, serr := os.Stat(final); serr == nil {
 		return nil // committed before
 	}
-	return fmt.Errorf("prepared part %s is gone and %s does not exist: its rows are lost; "+
-		"rerun with --from-start to rewrite the output (%w)", temp, final, err)
+	return fmt.Errorf("prepared part %s is gone and %s does not exist, so the rows the saved position "+
+		"counts as written are not there (was the directory moved or cleaned?); weave positions --reset "+
+		"forgets the position, and the next run writes everything again (%w)", temp, final, err)
 }
 
 // DirSink does not implement engine.CommitsOnClose, although without
