@@ -201,6 +201,9 @@ func (s *Source) Ack(ctx context.Context, cp engine.Checkpoint) error {
 	if cl == nil {
 		return errClosed
 	}
+	if s.beforeCommit != nil {
+		s.beforeCommit()
+	}
 	stale, err := s.commit(ctx, cl, offsets)
 	if err != nil {
 		return fmt.Errorf("kafka: commit offsets of batch %d for group %q: %w", c.Batch, s.group, err)

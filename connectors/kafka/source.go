@@ -138,6 +138,10 @@ type Source struct {
 	gone     map[tp]uint64              // epoch at which a partition was last revoked or lost
 	epoch    uint64                     // bumped by every revoke or loss
 	read     map[string]map[int32]int64 // next offset per owned partition read from: the position
+
+	// beforeCommit, set by tests only, runs in Ack between gathering the
+	// offsets and committing them: the window commitMu closes.
+	beforeCommit func()
 }
 
 // held is one batch's next offsets (per topic and partition, the offset
