@@ -1,6 +1,7 @@
 package file
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -93,6 +94,49 @@ func TestAppendFailedRun(t *testing.T) {
 			if data, _ := os.ReadFile(path); strings.Count(string(data), "\n") != 3 {
 				t.Fatalf("file holds %d lines; want the 3 flushed rows only", strings.Count(string(data), "\n"))
 			}
+		})
+	}
+}
+
+// TestAppendHoldLimit: past holdLimit unflushed bytes, whole rows go to the
+// file early, so memory stays bounded; the file still never ends inside a
+// row.
+func TestAppendHoldLimit(t *testing.T) {
+	for _, formatName := range []string{"csv", "jsonl"} {
+		t.Run(formatName, func(t *testing.T) {
+			mem := conformance.Checked(t)
+			ctx := context.Background()
+			path := filepath.Join(t.TempDir(), "out."+formatName)
+			sink := mustSink(t, "{path: "+q(path)+", append: true}", conformance.Build(mem, 8, "sink"))
+			if err := sink.Open(ctx, conformance.SampleSchema); err != nil {
+				t.Fatal(err)
+			}
+			defer sink.Close()
+			const batch = 10000 // about 1 MB
+			for i := 0; i < 6; i++ {
+				writeSample(t, sink, mem, i*batch, batch)
+				if held := sink.held.Len() + sink.buf.Buffered(); held > holdLimit {
+					t.Fatalf("after batch %d the sink holds %d bytes, over the %d limit", i, held, holdLimit)
+				}
+			}
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(data) == 0 || data[len(data)-1] != '\n' {
+				t.Fatalf("before Flush the file holds %d bytes, ending %q; want whole rows written early", len(data), data[max(len(data)-20, 0):])
+			}
+			if end, _ := completeEnd(bytes.NewReader(data), int64(len(data)), formatName); end != int64(len(data)) {
+				t.Fatalf("before Flush the file ends inside a row: whole rows end at byte %d of %d", end, len(data))
+			}
+			if err := sink.Flush(ctx); err != nil {
+				t.Fatal(err)
+			}
+			got := readWith(t, path, formatName, compNone, mem, conformance.SampleSchema)
+			defer conformance.Release(got)
+			want := conformance.Sample(mem, conformance.SampleSchema, 0, 6*batch)
+			defer want.Release()
+			conformance.EqualRows(t, want, got)
 		})
 	}
 }

@@ -25,8 +25,10 @@ type stream struct {
 	w    format.Writer
 	// held, in append mode, keeps the bytes written since the last flush so
 	// that flush hands them to the file in one write: the file then only
-	// ever grows by whole flushed batches, never by a buffer that filled
-	// up halfway through a row (see appendRepair for the rest).
+	// ever grows by whole rows, never by a buffer that filled up halfway
+	// through one (openAppend repairs what a kill during a write leaves).
+	// Past holdLimit, a write hands its whole rows over early (without
+	// fsync), so memory stays bounded between two flushes.
 	held  *bytes.Buffer
 	fsync bool // at every flush and at finish
 	// failed is the first write or flush error: the stream is no longer
@@ -68,8 +70,31 @@ func (st *stream) write(rec arrow.Record) error {
 		return err
 	}
 	st.rows += rec.NumRows()
+	if st.held != nil && st.held.Len()+st.buf.Buffered() > holdLimit {
+		// Through every layer, so that what reaches the file ends on a row.
+		err := st.w.Flush()
+		if err == nil {
+			err = st.comp.Flush()
+		}
+		if err == nil {
+			err = st.buf.Flush()
+		}
+		if err == nil {
+			err = st.release()
+		}
+		if err != nil {
+			st.failed = err
+			return fmt.Errorf("%s: write: %w", st.name, err)
+		}
+	}
 	return nil
 }
+
+// holdLimit bounds the bytes append mode holds between two flushes. The
+// engine flushes at least every 16 batches; before this limit, appending
+// 2 million orders as JSON Lines in batches of 65,536 peaked at 750 MB
+// resident, against 175 MB for the same file written atomically.
+const holdLimit = 4 * ioBuffer
 
 // flush pushes everything written through the format, the compressor and
 // the buffer to the OS (and to the disk with sync).
