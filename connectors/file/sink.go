@@ -170,7 +170,8 @@ func (s *Sink) Close() error {
 	}
 	if s.append && s.runCtx.Err() != nil {
 		// The run failed: rows since the last flush were never
-		// acknowledged and will be read again; keep them out of the file.
+		// acknowledged and will be read again; keep those still held
+		// (up to holdLimit bytes of them) out of the file.
 		s.stream.discard()
 		return nil
 	}
