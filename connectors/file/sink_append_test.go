@@ -235,7 +235,7 @@ func TestDeadLetterDefaults(t *testing.T) {
 		{name: "parquet file", conf: "{path: out/dl.parquet}", wantErr: "(path: out/dl/)"},
 		{name: "avro file", conf: "{path: dl.avro}", wantErr: "write parts to a directory"},
 		{name: "append false", conf: "{path: dl.jsonl, append: false}", wantErr: "must not be replaced by a later run"},
-		{name: "gzip", conf: "{path: dl.jsonl.gz}", wantErr: "append writes uncompressed files"},
+		{name: "gzip", conf: "{path: out/dl.jsonl.gz}", wantErr: "(path: out/dl/, format: jsonl, compression: gzip)"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

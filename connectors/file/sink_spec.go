@@ -221,12 +221,24 @@ func (c *sinkConfig) deadLetterDefaults(conf *spec.Parsed, b engine.Build) error
 	}
 	switch {
 	case !c.format.Text:
-		return configErr(conf, "path", "a dead-letter %s file cannot be appended to, and replacing it would lose an earlier run's rejects; write parts to a directory instead (path: %s/) or use jsonl", c.format.Name, strings.TrimSuffix(c.path, filepath.Ext(c.path)))
+		return configErr(conf, "path", "a dead-letter %s file cannot be appended to, and replacing it would lose an earlier run's rejects; write parts to a directory instead (path: %s/) or use jsonl", c.format.Name, stem(c.path))
+	case c.outer != compNone:
+		return configErr(conf, "path", "a dead-letter file is appended to, so that a later run keeps the rejects of earlier ones, and appending needs an uncompressed file (a crash would leave an unfinished %s stream that later appends could not be read past): drop the compression, or write compressed parts to a directory (path: %s/, format: %s, compression: %s)",
+			c.outer, stem(c.path), c.format.Name, c.outer)
 	case conf.Given("append") && !c.append:
 		return configErr(conf, "append", "a dead-letter file must not be replaced by a later run (it would lose the earlier run's rejects): drop append: false, set overwrite: false, or use a directory path ending in /")
 	}
 	c.append = true
 	return nil
+}
+
+// stem is path without its compression suffix and extension, the
+// directory a message suggests instead of the file.
+func stem(path string) string {
+	for _, sfx := range []string{".gz", ".gzip", ".zst", ".zstd"} {
+		path = strings.TrimSuffix(path, sfx)
+	}
+	return strings.TrimSuffix(path, filepath.Ext(path))
 }
 
 // checkAppend refuses what append mode cannot do.
