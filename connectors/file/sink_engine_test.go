@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/apache/arrow/go/v15/arrow/memory"
+
 	"github.com/dataweaver/dataweaver/connectors/conformance"
 	"github.com/dataweaver/dataweaver/connectors/generate"
 )
@@ -62,27 +64,50 @@ sinks: [{file: {path: %q, format: parquet}}]
 
 // TestDeadLetterPipelineKeepsRejects is loss path 1 of issue 10 at the
 // pipeline level: a second run used to replace the first run's
-// dead-letter file with its own (here: its only) rejects.
+// dead-letter file with its own (here: its only) rejects. A JSON Lines
+// file now appends; Parquet dead letters go to a directory of parts.
 func TestDeadLetterPipelineKeepsRejects(t *testing.T) {
-	mem := conformance.Checked(t)
-	dir := t.TempDir()
-	in := filepath.Join(dir, "in.csv")
-	writeFile(t, in, "id\n1\nseven\n2\n")
-	rejects := filepath.Join(dir, "rejects.jsonl")
-	for run := range 2 {
-		conformance.RunPipeline(t, mem, fmt.Sprintf(`name: dl
+	for _, tc := range []struct {
+		name    string
+		conf    string // the dead-letter sink's configuration; %s is the path
+		path    string // of the dead letters, under the test's directory
+		rejects func(t *testing.T, mem memory.Allocator, path string) int
+	}{
+		{name: "jsonl file", conf: "%q", path: "rejects.jsonl", rejects: func(t *testing.T, _ memory.Allocator, path string) int {
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return strings.Count(string(data), `"record":"seven"`)
+		}},
+		{name: "parquet directory", conf: "{path: %q, format: parquet}", path: "rejects/", rejects: func(t *testing.T, mem memory.Allocator, path string) int {
+			got := readGlob(t, mem, filepath.Join(path, "part-*.parquet"), "parquet")
+			defer conformance.Release(got)
+			n := 0
+			for _, rec := range got {
+				n += int(rec.NumRows())
+			}
+			return n
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mem := conformance.Checked(t)
+			dir := t.TempDir()
+			in := filepath.Join(dir, "in.csv")
+			writeFile(t, in, "id\n1\nseven\n2\n")
+			path := filepath.ToSlash(dir) + "/" + tc.path
+			for run := range 2 {
+				conformance.RunPipeline(t, mem, fmt.Sprintf(`name: dl
 source: {file: {path: %q, schema: {id: int64}}}
 state: %q
 on_error: dead_letter
-dead_letter: {file: %q}
+dead_letter: {file: %s}
 sinks: [{file: %q}]
-`, in, filepath.Join(dir, "state"), rejects, filepath.Join(dir, "out.jsonl")))
-		data, err := os.ReadFile(rejects)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n := strings.Count(string(data), `"record":"seven"`); n != run+1 {
-			t.Fatalf("after run %d the dead-letter file holds %d rejects, want %d:\n%s", run+1, n, run+1, data)
-		}
+`, in, filepath.Join(dir, "state"), fmt.Sprintf(tc.conf, path), filepath.Join(dir, "out.jsonl")))
+				if n := tc.rejects(t, mem, path); n != run+1 {
+					t.Fatalf("after run %d the dead letters hold %d rejects, want %d", run+1, n, run+1)
+				}
+			}
+		})
 	}
 }
