@@ -14,7 +14,10 @@
 //   - Pipeline: reads the input in large blocks, cuts it into chunks of
 //     whole rows with a format's SplitFunc, decodes the chunks on several
 //     workers with a format's ChunkDecoder and hands the records back in
-//     input order with exact line numbers (NewReader).
+//     input order with exact line numbers (NewReader). A record over
+//     MaxRecordBytes is skipped to the first newline past the limit without
+//     being held; one the SplitFunc calls Broken (CSV's stray quote) stays
+//     in its chunk as a Cut, which the decoder turns into its reject.
 //   - Output: the writers' buffering, and parallel encoding of large
 //     batches with a format's own row encoder.
 //   - View: one array's typed buffers for the writers' encode loops (the
