@@ -373,3 +373,55 @@ func (s *deadLetterParts) Write(_ context.Context, rec arrow.Record) error {
 	}
 	return nil
 }
+
+// quietSource yields its batches, then waits in Read for new data that
+// never comes, as a polling source does when its table is idle.
+type quietSource struct {
+	seqSource
+}
+
+func (s *quietSource) Read(ctx context.Context) (*engine.Batch, error) {
+	if s.next < s.batches {
+		return s.seqSource.Read(ctx)
+	}
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+// A source gone quiet still gets its checkpoint: the rows it sent are
+// published and its position saved while Read waits, not only once the
+// next batch arrives.
+func TestCheckpointsWhileTheSourceIsQuiet(t *testing.T) {
+	noLeakedGoroutines(t)
+	mem := checkedMem(t)
+	const batches, rows = 3, 5
+	d := &disk{}
+	drain := make(chan struct{})
+	src := &quietSource{seqSource{mem: mem, batches: batches, rows: rows}}
+	p := &engine.Pipeline{
+		Source:          engine.SourceStep{Name: "src", Source: src},
+		Sinks:           []engine.SinkStep{{Name: "out", Sink: &partSink{d: d}}},
+		CheckpointEvery: 5 * time.Millisecond,
+		Drain:           drain,
+	}
+	done := make(chan error, 1)
+	go func() { _, err := p.Run(context.Background()); done <- err }()
+	// A guard against a hang, not a timing claim: the checkpoint is due
+	// 5 ms after the last batch.
+	guard := time.After(time.Minute)
+	for len(d.rows()) < batches*rows {
+		select {
+		case <-guard:
+			n := len(d.rows())
+			close(drain)
+			<-done
+			t.Fatalf("the quiet source's %d rows were never published while it waited (%d were)", batches*rows, n)
+		case <-time.After(time.Millisecond):
+		}
+	}
+	close(drain)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	wantSeq(t, d.rows(), batches*rows, nil)
+}

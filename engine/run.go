@@ -493,6 +493,12 @@ func (r *runner) readSource(ctx context.Context, out chan<- *envelope) error {
 	var seq, rows int64
 	var lastCP Checkpoint
 	sentUpTo := int64(-1) // last batch a barrier covered
+	// sendMu orders what goes out: a batch and the counters it moves, or
+	// a barrier covering every batch sent before it. Barriers come from
+	// this loop after a batch and from a timer while Read waits, so that a
+	// source gone quiet (a polling cursor, an idle stream) still gets its
+	// last rows published and its position saved.
+	var sendMu sync.Mutex
 	barrierAt := func(final, eof bool) error {
 		if r.ckpt == nil || (!final && sentUpTo == seq-1) {
 			return nil
@@ -502,12 +508,43 @@ func (r *runner) readSource(ctx context.Context, out chan<- *envelope) error {
 		sentUpTo = seq - 1
 		return send(ctx, out, &envelope{seq: -1, bar: b})
 	}
+	if r.ckpt != nil {
+		stopTimer := make(chan struct{})
+		timerDone := make(chan struct{})
+		go func() {
+			defer close(timerDone)
+			t := time.NewTicker(r.ckpt.every)
+			defer t.Stop()
+			for {
+				select {
+				case <-t.C:
+				case <-stopTimer:
+					return
+				case <-ctx.Done():
+					return
+				}
+				sendMu.Lock()
+				var err error
+				if r.ckpt.due() {
+					err = barrierAt(false, false)
+				}
+				sendMu.Unlock()
+				if err != nil {
+					return
+				}
+			}
+		}()
+		// Runs before close(out): no barrier is sent on a closed channel.
+		defer func() { close(stopTimer); <-timerDone }()
+	}
 	stopped := func() error {
 		if err := r.drained(ctx); err != nil {
 			return err
 		}
 		r.interrupted.Store(true)
 		r.metrics.Interrupted.Store(true)
+		sendMu.Lock()
+		defer sendMu.Unlock()
 		return barrierAt(true, false)
 	}
 	for {
@@ -516,6 +553,8 @@ func (r *runner) readSource(ctx context.Context, out chan<- *envelope) error {
 		}
 		b, err := p.Source.Source.Read(readCtx)
 		if errors.Is(err, ErrEndOfInput) {
+			sendMu.Lock()
+			defer sendMu.Unlock()
 			return barrierAt(true, true)
 		}
 		if err != nil {
@@ -524,33 +563,48 @@ func (r *runner) readSource(ctx context.Context, out chan<- *envelope) error {
 			}
 			return fmt.Errorf("%s: %w", p.Source.Name, err)
 		}
-		env := &envelope{seq: seq, rowBase: rows, rec: b.Record}
-		seq++
-		n := env.rows()
-		rows += n + int64(len(b.Rejects))
-		lastCP = b.Checkpoint
-		r.src.Batches.Add(1)
-		r.src.RowsIn.Add(n + int64(len(b.Rejects)))
-		r.src.RowsOut.Add(n)
-		r.src.Bytes.Add(b.Bytes)
-		if len(b.Rejects) > 0 {
-			if err := r.reject(ctx, p.Source.Name, p.Source.OnError, r.src, b.Rejects, nil); err != nil {
-				env.release()
-				return err
-			}
+		if err := r.sendBatch(ctx, out, b, &sendMu, &seq, &rows, &lastCP); err != nil {
+			return err
 		}
-		r.acker.add(env.seq, b.Checkpoint)
-		select {
-		case out <- env:
-		case <-ctx.Done():
-			env.release()
-			return context.Cause(ctx)
-		}
+		sendMu.Lock()
 		if r.ckpt != nil && r.ckpt.due() {
-			if err := barrierAt(false, false); err != nil {
-				return err
-			}
+			err = barrierAt(false, false)
 		}
+		sendMu.Unlock()
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// sendBatch counts one batch read from the source, applies the source's
+// policy to its rejects and sends it on, under mu.
+func (r *runner) sendBatch(ctx context.Context, out chan<- *envelope, b *Batch, mu *sync.Mutex, seq, rows *int64, lastCP *Checkpoint) error {
+	p := r.p
+	mu.Lock()
+	defer mu.Unlock()
+	env := &envelope{seq: *seq, rowBase: *rows, rec: b.Record}
+	*seq++
+	n := env.rows()
+	*rows += n + int64(len(b.Rejects))
+	*lastCP = b.Checkpoint
+	r.src.Batches.Add(1)
+	r.src.RowsIn.Add(n + int64(len(b.Rejects)))
+	r.src.RowsOut.Add(n)
+	r.src.Bytes.Add(b.Bytes)
+	if len(b.Rejects) > 0 {
+		if err := r.reject(ctx, p.Source.Name, p.Source.OnError, r.src, b.Rejects, nil); err != nil {
+			env.release()
+			return err
+		}
+	}
+	r.acker.add(env.seq, b.Checkpoint)
+	select {
+	case out <- env:
+		return nil
+	case <-ctx.Done():
+		env.release()
+		return context.Cause(ctx)
 	}
 }
 
