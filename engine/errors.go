@@ -72,8 +72,34 @@ func Permanent(err error) error {
 	return permanent{err}
 }
 
-// IsPermanent reports whether err (or an error it wraps) was marked Permanent.
+// IsPermanent reports whether err (or an error it wraps) was marked
+// Permanent or Fatal.
 func IsPermanent(err error) bool {
 	var p permanent
-	return errors.As(err, &p)
+	var f fatal
+	return errors.As(err, &p) || errors.As(err, &f)
+}
+
+type fatal struct{ err error }
+
+func (f fatal) Error() string { return f.err.Error() }
+func (f fatal) Unwrap() error { return f.err }
+
+// Fatal wraps err so that no error policy absorbs it: the write is not
+// retried and the run fails even under skip or dead_letter. A sink uses it
+// when the failure is not the batch's fault and the batch must not be
+// counted as handled (an exactly-once transaction that was lost: the
+// restart writes the batch again, and it must not also sit in the
+// dead-letter sink).
+func Fatal(err error) error {
+	if err == nil {
+		return nil
+	}
+	return fatal{err}
+}
+
+// IsFatal reports whether err (or an error it wraps) was marked Fatal.
+func IsFatal(err error) bool {
+	var f fatal
+	return errors.As(err, &f)
 }

@@ -76,3 +76,28 @@ func TestRunRejectRatioStopsEarly(t *testing.T) {
 		t.Errorf("read %d of 1000 batches before stopping", n)
 	}
 }
+
+// A sink error marked Fatal fails the run under any policy: the batch is
+// neither skipped nor dead-lettered.
+func TestRunFatalSinkErrorIgnoresPolicy(t *testing.T) {
+	for _, policy := range []engine.Policy{engine.Skip, engine.DeadLetter} {
+		t.Run(policy.String(), func(t *testing.T) {
+			mem := checkedMem(t)
+			dlq := &collectSink{}
+			sink := &collectSink{failures: 1, failErr: engine.Fatal(errors.New("the transaction was lost"))}
+			p := &engine.Pipeline{
+				Source:     engine.SourceStep{Name: "src", Source: &seqSource{mem: mem, batches: 3, rows: 2}},
+				Sinks:      []engine.SinkStep{{Name: "out", Sink: sink, OnError: policy}},
+				DeadLetter: dlq,
+				Mem:        mem,
+			}
+			m, err := p.Run(context.Background())
+			if !engine.IsFatal(err) || !strings.Contains(err.Error(), "the transaction was lost") {
+				t.Fatalf("err = %v, want the fatal sink error", err)
+			}
+			if st := m.Step("out"); st.Skipped.Load() != 0 || st.DeadLettered.Load() != 0 || len(dlq.strings) != 0 {
+				t.Errorf("the batch was absorbed: skipped %d, dead-lettered %d", st.Skipped.Load(), st.DeadLettered.Load())
+			}
+		})
+	}
+}

@@ -95,7 +95,7 @@ func (r *runner) runSink(ctx context.Context, i int, in <-chan *envelope) error 
 				return context.Cause(ctx)
 			default:
 				err = fmt.Errorf("sink %s: batch %d (source rows from %d): %w", step.Name, env.seq, env.rowBase, err)
-				if step.OnError == Fail {
+				if step.OnError == Fail || IsFatal(err) {
 					env.release()
 					return err
 				}

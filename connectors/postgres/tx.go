@@ -130,7 +130,7 @@ func (s *Sink) txGone(err error) error {
 	if lostBatches == 0 {
 		return err
 	}
-	s.lost = engine.Permanent(fmt.Errorf("postgres: table %s: exactly_once: the transaction holding the %d batches written since the last checkpoint was lost "+
+	s.lost = engine.Fatal(fmt.Errorf("postgres: table %s: exactly_once: the transaction holding the %d batches written since the last checkpoint was lost "+
 		"(they were never committed); the run must stop, and the next resumes from the last saved position, reading them again: %w", s.table, lostBatches, err))
 	return s.lost
 }
@@ -211,7 +211,7 @@ func (s txSink) Commit(ctx context.Context, prepared []byte) error {
 // from it either way).
 func (s *Sink) commitFailed(batches int, err error) error {
 	s.dropConn()
-	s.lost = engine.Permanent(fmt.Errorf("postgres: table %s: exactly_once: commit of the %d batches of a checkpoint: %w", s.table, batches, err))
+	s.lost = engine.Fatal(fmt.Errorf("postgres: table %s: exactly_once: commit of the %d batches of a checkpoint: %w", s.table, batches, err))
 	return s.lost
 }
 
