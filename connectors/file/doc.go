@@ -28,10 +28,21 @@
 //
 // # Writing
 //
-// The sink writes to a temporary file beside the target and renames it
-// into place on Close, so readers never see a half-written file and a
-// failed run leaves the previous file as it was (see the sink's `atomic`
-// field for when not to). Close commits only if every write and flush
-// succeeded and the run was not cancelled or failed: the engine cancels the
-// context it passed to Open when a run fails, before closing sinks.
+// The sink writes one file, appends to one, or fills a directory with part
+// files:
+//
+//   - One file is written under a temporary name beside the target and
+//     renamed into place on Close, so readers never see a half-written file
+//     and a failed or interrupted run leaves the previous file as it was
+//     (see the sink's atomic field for when not to). Because each run
+//     replaces it, the sink is an engine.OutputReplacer and a pipeline
+//     writing one file starts from the start every run.
+//   - append: true adds to one CSV or JSON Lines file and fsyncs at every
+//     flush (at-least-once: rows flushed since the last checkpoint come
+//     again after a crash); dead-letter files append by default, so a later
+//     run never replaces an earlier run's rejects.
+//   - A path ending in "/" writes part-000001.<format>, … each published
+//     (renamed from a hidden temporary name) at a checkpoint together with
+//     the source position (engine.Committer), so a resumed run adds parts
+//     and the directory holds every row once.
 package file
