@@ -34,10 +34,10 @@
 //
 // # Killed again and again (TestKillRepeatedly)
 //
-// Six pipelines are killed DW_CRASH_KILLS times (1 by default, 5 under
-// make test-crash) at increasing random points, each run starting over
-// what the last left, then run to the end, with a checkpoint behind about
-// every batch so that kills fall inside checkpoints too. Every input row
+// Six pipelines are killed 5 times (DW_CRASH_KILLS=n for n) at increasing
+// random points, each run starting over what the last left, then run to
+// the end, with a checkpoint behind about every batch so that kills fall
+// inside checkpoints too. Every input row
 // must arrive; exactly once for file_to_parts.yaml,
 // file_to_postgres_exactly_once.yaml, file_to_postgres_upsert.yaml (last
 // versions) and postgres_mask_jetstream.yaml (Nats-Msg-Id); at least once for
