@@ -185,7 +185,7 @@ func TestJSONMessageText(t *testing.T) {
 	}
 	msgs := encodeAll(t, enc, rec)
 	want := []string{
-		`{"id":0,"name":"plain","score":0,"ts":"2023-11-14T22:13:20Z"}`,
+		`{"id":0,"name":"plain","score":0.0,"ts":"2023-11-14T22:13:20Z"}`, // a float stays a float
 		`{"id":1,"name":"line\nbreak","score":null,"ts":"2023-11-14T22:13:21.000001Z"}`,
 	}
 	for i := range want {
