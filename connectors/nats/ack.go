@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/dataweaver/dataweaver/engine"
 )
 
@@ -15,6 +13,7 @@ import (
 // and a retried Ack must send them all again.
 var (
 	ackBody  = []byte("+ACK")
+	nakBody  = []byte("-NAK")
 	termBody = []byte("+TERM " + termReason)
 )
 
@@ -34,26 +33,30 @@ func (s *Source) Ack(ctx context.Context, cp engine.Checkpoint) error {
 	var done []held
 	for len(s.pending) > 0 && s.pending[0].seq <= c.Batch {
 		done = append(done, s.pending[0])
-		s.held -= len(s.pending[0].msgs)
+		s.held -= len(s.pending[0].replies)
 		s.pending = s.pending[1:]
 	}
 	s.mu.Unlock()
-	var settles []settlement
+	var (
+		settles []settlement
+		last    uint64
+	)
 	for _, h := range done {
-		for i, m := range h.msgs {
+		for i, r := range h.replies {
 			body := ackBody
 			if h.poison != nil && h.poison[i] {
 				body = termBody
 			}
-			settles = append(settles, settlement{m, body})
+			settles = append(settles, settlement{r, body})
 		}
+		last = max(last, h.last)
 	}
 	if len(settles) == 0 {
 		return nil
 	}
 	return s.link.do(ctx, fmt.Sprintf("nats: ack up to stream sequence %d", c.StreamSeq), func(tctx context.Context) error {
 		err := s.settle(tctx, settles)
-		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil && s.forgotten(ctx, settles) {
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil && s.forgotten(ctx, last) {
 			return nil
 		}
 		return err
@@ -61,20 +64,15 @@ func (s *Source) Ack(ctx context.Context, cp engine.Checkpoint) error {
 }
 
 // forgotten reports whether the consumer no longer knows it delivered the
-// last of settles: its record of deliveries ends before it. The server
+// message at stream sequence last, the highest being acknowledged: its
+// record of deliveries ends before it. The server
 // then drops that message's ack without an answer, so waiting for one
 // would hang the run until max_outage. That happens when a server was
 // killed before it saved its latest consumer state, or the consumer was
 // recreated. The server delivers such messages again (at-least-once); the
 // acks of those it still knows went out before the request, and a flush
 // makes sure it has them.
-func (s *Source) forgotten(ctx context.Context, settles []settlement) bool {
-	var last uint64
-	for _, st := range settles {
-		if md, err := st.msg.Metadata(); err == nil {
-			last = max(last, md.Sequence.Stream)
-		}
-	}
+func (s *Source) forgotten(ctx context.Context, last uint64) bool {
 	ctx, cancel := context.WithTimeout(ctx, s.link.timeout)
 	defer cancel()
 	info, err := s.cons.Info(ctx)
@@ -91,10 +89,10 @@ func (s *Source) forgotten(ctx context.Context, settles []settlement) bool {
 	return true
 }
 
-// settlement is one message's ack or term.
+// settlement is one message's ack or term, sent to its reply subject.
 type settlement struct {
-	msg  jetstream.Msg
-	body []byte
+	reply string
+	body  []byte
 }
 
 // settle sends every settlement but the last without waiting and the last
@@ -112,11 +110,11 @@ func (s *Source) settle(ctx context.Context, settles []settlement) error {
 	gen := nc.Stats().Reconnects
 	last := len(settles) - 1
 	for _, st := range settles[:last] {
-		if err := nc.Publish(st.msg.Reply(), st.body); err != nil {
+		if err := nc.Publish(st.reply, st.body); err != nil {
 			return err
 		}
 	}
-	if _, err := nc.RequestWithContext(ctx, settles[last].msg.Reply(), settles[last].body); err != nil {
+	if _, err := nc.RequestWithContext(ctx, settles[last].reply, settles[last].body); err != nil {
 		return err
 	}
 	if nc.Stats().Reconnects != gen {

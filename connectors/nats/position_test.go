@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -12,6 +14,7 @@ import (
 
 	"github.com/dataweaver/dataweaver/connectors/conformance"
 	_ "github.com/dataweaver/dataweaver/connectors/discard"
+	_ "github.com/dataweaver/dataweaver/connectors/file"
 	"github.com/dataweaver/dataweaver/engine"
 	"github.com/dataweaver/dataweaver/engine/config"
 	"github.com/dataweaver/dataweaver/engine/position"
@@ -192,4 +195,47 @@ func ackNext(t *testing.T, js jetstream.JetStream, stream, durable string, n int
 			n--
 		}
 	}
+}
+
+// TestReadsPastMaxAckPendingWithCheckpointSink: a sink that publishes at
+// checkpoints (a directory of part files) acknowledges only then, and the
+// engine sends a checkpoint only after a batch; once max_ack_pending
+// messages wait for acknowledgement the server delivers no more. The
+// source then returns empty batches, so checkpoints go on: every message
+// is read once, none waits for ack_wait to come again.
+func TestReadsPastMaxAckPendingWithCheckpointSink(t *testing.T) {
+	checked := conformance.Checked(t)
+	url := startServer(t)
+	js := createStream(t, url, "ORDERS", "orders.>")
+	const n = 300
+	publishIDs(t, js, "orders.new", n)
+	out := t.TempDir() + "/out/"
+	conformance.RunPipeline(t, checked, fmt.Sprintf(`
+state: %s
+checkpoint_every: 100ms
+batch: {rows: 10, linger: 20ms}
+source:
+  nats_jetstream: {urls: [%s], stream: ORDERS, durable: d, stop_at_end: true, max_ack_pending: 50, ack_wait: 5s, schema: {id: int64}}
+sinks:
+  - file: {path: %s, format: jsonl}
+`, q(t.TempDir()), q(url), q(out)))
+	parts, err := filepath.Glob(out + "part-*.jsonl")
+	if err != nil || len(parts) == 0 {
+		t.Fatalf("parts %v, %v", parts, err)
+	}
+	counts := map[int64]int{}
+	for _, p := range parts {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+			var row struct{ ID int64 }
+			if err := json.Unmarshal([]byte(line), &row); err != nil {
+				t.Fatalf("%s: %q: %v", p, line, err)
+			}
+			counts[row.ID]++
+		}
+	}
+	wantEachOnce(t, counts, n)
 }

@@ -79,7 +79,11 @@ var sourceSpec = spec.New("nats_jetstream").
 				return nil
 			}),
 		spec.Int("max_ack_pending").Default(0).Advance().
-			Desc("Messages delivered but not yet acknowledged that the server allows; 0 means 16 batches' worth."),
+			Desc("Messages delivered but not yet acknowledged that the server allows; 0 means 250,000 or 16 batches' "+
+				"worth, whichever is more. The source holds each one's reply subject (about 100 bytes) until it is "+
+				"acknowledged. With a sink that publishes at checkpoints (a directory of part files, Postgres "+
+				"exactly_once) acknowledgements come at checkpoints only, so the source reads at most this many "+
+				"messages per checkpoint_every; a single-file sink acknowledges only when the run ends."),
 		spec.Bool("stop_at_end").Default(false).
 			Desc("End the input once the consumer has nothing left to deliver (for backfills, tests and benchmarks); "+
 				"by default the source waits for new messages until the pipeline is stopped."),
@@ -127,17 +131,37 @@ type Source struct {
 	dec  codec.Decoder
 
 	mu      sync.Mutex
-	pending []held // batches read and not yet acknowledged, in read order
-	seq     int64  // checkpoint of the next batch
-	held    int    // messages in pending
+	pending []held    // batches read and not yet acknowledged, in read order
+	seq     int64     // checkpoint of the next batch
+	held    int       // messages in pending
+	lastSeq uint64    // stream sequence of the last message handed out
+	lastOut time.Time // when Read last returned a batch
 }
 
-// held is one batch's messages, acknowledged together; poison[i] marks
-// a message rejected for max_deliver, which is terminated instead.
+// idleEvery is how long Read waits for messages, while it holds messages
+// not yet acknowledged, before it returns an empty batch. The engine
+// sends a checkpoint's barrier only after a batch, and sinks that publish
+// at checkpoints (a directory, Postgres exactly_once) acknowledge only
+// then: a Read that waited for messages the server holds back until
+// those acknowledgements (max_ack_pending) would wait until ack_wait
+// redelivered them, read them twice, and crawl.
+const idleEvery = time.Second
+
+// defaultMaxAckPending bounds the messages read and not yet acknowledged
+// when max_ack_pending is 0: with acknowledgements at checkpoints (every
+// 10 s by default) it caps the source at 25,000 messages a second; 16
+// batches of 1,000, the old default, capped it at 1,600.
+const defaultMaxAckPending = 250_000
+
+// held is one batch's messages, acknowledged together: their reply
+// subjects, all an ack needs (the messages' data would stay in memory
+// until the next checkpoint). poison[i] marks a message rejected for
+// max_deliver, which is terminated instead.
 type held struct {
-	seq    int64
-	msgs   []jetstream.Msg
-	poison []bool // nil when the batch has none
+	seq     int64
+	replies []string
+	poison  []bool // nil when the batch has none
+	last    uint64 // highest stream sequence in the batch
 }
 
 // ErrMaxDeliver is wrapped by the RowError of a message the source
@@ -177,7 +201,7 @@ func newSource(conf *spec.Parsed, b engine.Build) (engine.Source, error) {
 		return nil, configErr(conf, "max_ack_pending", "must not be negative")
 	}
 	if maxAck == 0 {
-		maxAck = 16 * s.batch
+		maxAck = max(defaultMaxAckPending, 16*s.batch)
 	}
 	cc := jetstream.ConsumerConfig{
 		Durable:       conf.String("durable"),
@@ -295,7 +319,26 @@ func (s *Source) Read(ctx context.Context) (*engine.Batch, error) {
 				return nil, engine.ErrEndOfInput
 			}
 		}
+		if b := s.idle(); b != nil {
+			return b, nil
+		}
 	}
+}
+
+// idle returns an empty batch, with a checkpoint of its own, when Read
+// has held unacknowledged messages for idleEvery without a batch to
+// return; else nil.
+func (s *Source) idle() *engine.Batch {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.held == 0 || time.Since(s.lastOut) < idleEvery {
+		return nil
+	}
+	cp := checkpoint{Stream: s.stream, StreamSeq: s.lastSeq, Batch: s.seq}
+	s.seq++
+	s.pending = append(s.pending, held{seq: cp.Batch})
+	s.lastOut = time.Now()
+	return &engine.Batch{Checkpoint: cp}
 }
 
 // fetch pulls up to a batch of messages. It bounds the pull by the
@@ -317,7 +360,7 @@ func (s *Source) fetch(ctx context.Context) ([]jetstream.Msg, error) {
 	}
 	if err := mb.Error(); err != nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, nats.ErrTimeout) {
 		if ctx.Err() != nil {
-			s.nak(msgs)
+			s.nak(replies(msgs))
 			return nil, ctx.Err()
 		}
 		if len(msgs) == 0 {
@@ -376,7 +419,7 @@ func (s *Source) decode(msgs []jetstream.Msg) (*engine.Batch, error) {
 	}
 	rec, bad, err := s.dec.Decode(data)
 	if err != nil {
-		s.nak(msgs)
+		s.nak(replies(msgs))
 		return nil, fmt.Errorf("nats: decode: %w", err)
 	}
 	if poison != nil {
@@ -401,10 +444,21 @@ func (s *Source) decode(msgs []jetstream.Msg) (*engine.Batch, error) {
 	if md, err := msgs[len(msgs)-1].Metadata(); err == nil {
 		cp.StreamSeq = md.Sequence.Stream
 	}
+	h := held{replies: replies(msgs), poison: poison}
+	for _, m := range msgs {
+		if md, err := m.Metadata(); err == nil {
+			h.last = max(h.last, md.Sequence.Stream)
+		}
+	}
 	s.mu.Lock()
+	if cp.StreamSeq == 0 {
+		cp.StreamSeq = s.lastSeq
+	}
+	s.lastSeq, s.lastOut = cp.StreamSeq, time.Now()
 	cp.Batch = s.seq
 	s.seq++
-	s.pending = append(s.pending, held{seq: cp.Batch, msgs: msgs, poison: poison})
+	h.seq = cp.Batch
+	s.pending = append(s.pending, h)
 	s.held += len(msgs)
 	s.mu.Unlock()
 	return &engine.Batch{Record: rec, Rejects: rejects, Checkpoint: cp, Bytes: bytes}, nil
@@ -423,9 +477,22 @@ func (s *Source) overDelivered(m jetstream.Msg) int {
 	return int(md.NumDelivered)
 }
 
-func (s *Source) nak(msgs []jetstream.Msg) {
-	for _, m := range msgs {
-		_ = m.Nak()
+func replies(msgs []jetstream.Msg) []string {
+	out := make([]string, len(msgs))
+	for i, m := range msgs {
+		out[i] = m.Reply()
+	}
+	return out
+}
+
+// nak hands messages back to the server for redelivery at once, without
+// waiting for an answer (ack_wait brings back any nak that is lost).
+func (s *Source) nak(replies []string) {
+	if s.nc == nil {
+		return
+	}
+	for _, r := range replies {
+		_ = s.nc.Publish(r, nakBody)
 	}
 }
 
@@ -437,7 +504,7 @@ func (s *Source) Close() error {
 	s.pending, s.held = nil, 0
 	s.mu.Unlock()
 	for _, h := range pending {
-		s.nak(h.msgs)
+		s.nak(h.replies)
 	}
 	closeConn(s.nc)
 	s.nc, s.cons, s.dec = nil, nil, nil
