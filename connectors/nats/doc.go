@@ -15,6 +15,13 @@
 // The guarantee is at-least-once: a sink may see a message twice, and a
 // JetStream sink with msg_id_column drops such repeats.
 //
+// The source keeps only the reply subjects of the messages it holds. While
+// it holds some and the server delivers nothing for a second, Read returns
+// an empty batch: the engine sends a checkpoint's barrier only after a
+// batch, and sinks that publish at checkpoints acknowledge only then, so
+// once max_ack_pending messages waited for a checkpoint the source would
+// otherwise wait for ack_wait to redeliver them (and read them twice).
+//
 // # Poison messages
 //
 // A message whose runs keep failing (a crash, a stage or sink error the
