@@ -7,6 +7,7 @@ import (
 
 	ucli "github.com/urfave/cli/v2"
 
+	"github.com/dataweaver/dataweaver/engine"
 	"github.com/dataweaver/dataweaver/engine/config"
 	"github.com/dataweaver/dataweaver/engine/position"
 )
@@ -38,8 +39,10 @@ func (w *weave) positions(c *ucli.Context) error {
 	if err != nil {
 		return err
 	}
-	dir := opts.StateDir(f)
-	store := position.OpenDir(dir)
+	store, where, err := w.positionStore(c, f, opts)
+	if err != nil {
+		return err
+	}
 	defer store.Close()
 	entries, err := store.List(c.Context, f.Name)
 	if err != nil {
@@ -47,7 +50,7 @@ func (w *weave) positions(c *ucli.Context) error {
 	}
 	out := w.opts.Stdout
 	if len(entries) == 0 {
-		fmt.Fprintf(out, "pipeline %q has no saved positions in %s: the next run starts from the start\n", f.Name, dir)
+		fmt.Fprintf(out, "pipeline %q has no saved positions in %s: the next run starts from the start\n", f.Name, where)
 		return nil
 	}
 	if c.Bool("reset") {
@@ -74,8 +77,36 @@ func (w *weave) positions(c *ucli.Context) error {
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", step, describe(r), r.Rows, r.Saved.Local().Format(time.DateTime), state)
 	}
 	tw.Flush()
-	fmt.Fprintf(out, "state: %s\n", store.File(f.Name))
+	fmt.Fprintf(out, "state: %s\n", where)
 	return nil
+}
+
+// positionStore is where weave run keeps the pipeline's positions: the
+// store of a sink that keeps them with its rows (Postgres exactly_once),
+// else the state directory. Building the steps does no I/O; only the
+// keeper's store connects.
+func (w *weave) positionStore(c *ucli.Context, f *config.File, opts config.Options) (position.Store, string, error) {
+	bopts := opts
+	bopts.NoPositions = true
+	bopts.Logger = w.logger
+	bopts.Mem = w.opts.Mem
+	p, err := config.Build(f, bopts)
+	if err != nil {
+		return nil, "", err
+	}
+	defer p.Close()
+	for _, s := range p.Sinks {
+		if k, ok := s.Sink.(engine.PositionKeeper); ok {
+			st, err := k.Positions(c.Context)
+			if err != nil {
+				return nil, "", fmt.Errorf("sink %s: positions: %w", s.Name, err)
+			}
+			return st, "sink " + s.Name, nil
+		}
+	}
+	dir := opts.StateDir(f)
+	ds := position.OpenDir(dir)
+	return ds, ds.File(f.Name), nil
 }
 
 func describe(r position.Record) string {
