@@ -3,13 +3,17 @@ package e2e
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
+	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Input files of the file-source pipelines, and the part directories the
@@ -51,32 +55,62 @@ func partFiles(t testing.TB, dir string) []string {
 	return m
 }
 
-// partsCounter returns a function counting the rows of dir's published
-// parts. A published part never changes (it is renamed into place whole),
-// so each is counted once: the harness calls this every few milliseconds.
+// partsCounter returns a function counting the rows written to dir:
+// those of its published parts and those flushed to a part still under its
+// temporary name (prepared or not). Counting the latter is what spreads a
+// kill over the whole checkpoint: the harness kills soon after the count
+// reaches its point, and counting only published parts would have every
+// kill land just after a rename, never between a part's preparation, the
+// position's save and the rename. For the same reason the count is
+// returned after a random pause of up to killJitter: a checkpoint takes a
+// few milliseconds (fsyncs), and a kill right after a flush would mostly
+// land in its first step. A published part never changes (it is renamed
+// into place whole), so each is read once; the harness calls this every
+// few milliseconds.
 func partsCounter(dir string) func(testing.TB) int {
 	var mu sync.Mutex
-	lines := map[string]int{}
+	published := map[string]int{}
 	return func(t testing.TB) int {
 		t.Helper()
 		mu.Lock()
 		defer mu.Unlock()
+		defer time.Sleep(rand.N(killJitter))
+		entries, err := os.ReadDir(dir)
+		if errors.Is(err, fs.ErrNotExist) {
+			return 0 // the sink creates it when it opens
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
 		total := 0
-		for _, p := range partFiles(t, dir) {
-			n, ok := lines[p]
+		for _, e := range entries {
+			name := e.Name()
+			temp := strings.HasPrefix(name, ".part-")
+			if !temp && !strings.HasPrefix(name, "part-") {
+				continue
+			}
+			n, ok := published[name]
 			if !ok {
-				b, err := os.ReadFile(p)
+				b, err := os.ReadFile(filepath.Join(dir, name))
+				if errors.Is(err, fs.ErrNotExist) {
+					continue // renamed or removed since ReadDir
+				}
 				if err != nil {
 					t.Fatal(err)
 				}
 				n = bytes.Count(b, []byte{'\n'})
-				lines[p] = n
+				if !temp {
+					published[name] = n
+				}
 			}
 			total += n
 		}
 		return total
 	}
 }
+
+// killJitter bounds partsCounter's pause.
+const killJitter = 5 * time.Millisecond
 
 // copyOf is one stored copy of an order and the unit it was committed in
 // (a part file, a transaction), which is one checkpoint interval.

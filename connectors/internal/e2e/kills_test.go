@@ -45,14 +45,15 @@ func crashKills(t *testing.T) int {
 	return n
 }
 
-// checkpointed gives a run a checkpoint behind every batch or two (the
-// engine sends a barrier after a batch once checkpoint_every has passed),
-// so that each checkpoint publishes about a batch: what a run stores then
-// grows in steps of a batch whatever the machine's speed, a kill drawn
-// below 90% of the input lands before the run's end, and the kills fall
-// inside checkpoints (between prepare, save, commit and acknowledge) as
-// often as between them. The pipeline files say 200ms, a user's choice.
-var checkpointed = []string{smallBatches, "checkpoint_every=1ms"}
+// checkpointed gives a run a checkpoint behind every batch (the engine
+// sends a barrier after a batch once checkpoint_every has passed, and 1ns
+// always has), so that each checkpoint publishes one batch: what a run
+// stores then grows in steps of a batch whatever the machine's speed, a
+// kill drawn below 90% of the input lands before the run's end, and the
+// kills fall inside checkpoints (between prepare, save, commit and
+// acknowledge) as often as between them. The pipeline files say 200ms, a
+// user's choice.
+var checkpointed = []string{smallBatches, "checkpoint_every=1ns"}
 
 // killCase is a pipeline file with its systems started and its input in
 // place, for TestKillRepeatedly.
@@ -126,9 +127,13 @@ func fileToParts(t *testing.T) killCase {
 			File:  pipelineFile(t, "file_to_parts.yaml"),
 			State: t.TempDir(),
 			Env:   map[string]string{"IN": orderFiles(t, want), "OUT": out},
-			Set:   checkpointed,
-			Rows:  rows,
-			// Only published parts count: what a reader of the directory sees.
+			// Batches of 20 rows, each with its checkpoint: with no server
+			// on either side a run is otherwise over within milliseconds of
+			// a kill point, and partsCounter's pause would let it end before
+			// the kill; the checkpoints' fsyncs slow it to a pace the kills
+			// can follow.
+			Set:    []string{"batch.rows=20", "checkpoint_every=1ns"},
+			Rows:   rows,
 			Stored: partsCounter(out),
 		},
 		check: func(t *testing.T, _ int) {
