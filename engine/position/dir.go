@@ -14,6 +14,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 )
 
 // DirStore is the default Store: one bbolt file per pipeline in a state
@@ -79,7 +80,7 @@ func (s *DirStore) db(pipeline string, create bool) (*bolt.DB, error) {
 		return nil, fmt.Errorf("state directory: %w", err)
 	}
 	db, err := bolt.Open(path, 0o644, &bolt.Options{Timeout: lockWait})
-	if errors.Is(err, bolt.ErrTimeout) {
+	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("%w: %s is locked; is another weave running pipeline %q?", ErrLocked, path, pipeline)
 	}
 	if err != nil {
