@@ -201,23 +201,81 @@ func repeatUnits(cs []copyOf) (units map[string]int, repeats, largest int) {
 // per checkpoint; one transaction per checkpoint). Rows of an interval not
 // yet committed are not repeated: they were never stored. So
 //
-//   - the first copies of all repeated orders lie in at most one unit per
-//     kill (the unit the kill caught between commit and acknowledgement);
-//   - the repeats number at most kills × the largest unit: each kill
+//   - the first copy of every repeated order lies in the last unit
+//     committed before one of the kills (lastUnits[k] for kill k: the
+//     last part present at the kill that was published in the end, the
+//     prepared one being published by the next run; the last transaction
+//     committed before it), never in an earlier one, whose position was
+//     acknowledged;
+//   - hence in at most one unit per kill;
+//   - and the repeats number at most kills × the largest unit: each kill
 //     stores one unit's records again (a record may be repeated twice, if
 //     a second kill catches the unit its repeat went into).
 //
 // The largest unit is itself bounded: by the rows a checkpoint interval
-// reads (checkpoint_every), and for JetStream by max_ack_pending, as no
-// message of an interval is acknowledged before its commit.
-func checkRepeatBound(t *testing.T, what string, cs []copyOf, kills int) {
+// reads (here one batch: a checkpoint behind every batch), and for
+// JetStream by max_ack_pending, as no message of an interval is
+// acknowledged before its commit.
+func checkRepeatBound(t *testing.T, what string, cs []copyOf, lastUnits []string) {
 	t.Helper()
+	kills := len(lastUnits)
 	units, repeats, largest := repeatUnits(cs)
-	t.Logf("%s: %d repeated rows after %d kills, first stored in %d units %v (the largest unit holds %d rows)", what, repeats, kills, len(units), units, largest)
+	t.Logf("%s: %d repeated rows after %d kills, first stored in %d units %v (the largest unit holds %d rows; the last units at the kills were %v)", what, repeats, kills, len(units), units, largest, lastUnits)
+	for u := range units {
+		if !slices.Contains(lastUnits, u) {
+			t.Errorf("%s: rows first stored in %s were stored again, but %s was not the last unit committed before a kill (%v): an earlier checkpoint's position was not acknowledged", what, u, u, lastUnits)
+		}
+	}
 	if len(units) > kills {
 		t.Errorf("%s: repeated rows were first stored in %d units %v; %d kills can repeat at most %d", what, len(units), units, kills, kills)
 	}
 	if repeats > kills*largest {
 		t.Errorf("%s: %d repeated rows, more than %d kills × %d rows (the largest unit)", what, repeats, kills, largest)
 	}
+}
+
+// partsAtKills records, at each kill (Pipeline.AfterKill), the parts of
+// dir present then, published or under their temporary names; last
+// resolves them into the unit each kill may repeat (checkRepeatBound).
+type partsAtKills struct {
+	dir   string
+	kills [][]string // per kill, the part names present, as published
+}
+
+func (pk *partsAtKills) record(t testing.TB) {
+	t.Helper()
+	entries, err := os.ReadDir(pk.dir)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		name := e.Name()
+		if tmp, ok := strings.CutPrefix(name, "."); ok {
+			name = strings.TrimSuffix(tmp, ".tmp")
+		}
+		if strings.HasPrefix(name, "part-") {
+			names = append(names, name)
+		}
+	}
+	pk.kills = append(pk.kills, names)
+}
+
+// last is, for each kill, the highest-numbered part present at the kill
+// that is published now ("" when none is).
+func (pk *partsAtKills) last(t *testing.T) []string {
+	t.Helper()
+	published := map[string]bool{}
+	for _, p := range partFiles(t, pk.dir) {
+		published[filepath.Base(p)] = true
+	}
+	out := make([]string, len(pk.kills))
+	for i, names := range pk.kills {
+		for _, n := range names {
+			if published[n] && n > out[i] {
+				out[i] = n
+			}
+		}
+	}
+	return out
 }

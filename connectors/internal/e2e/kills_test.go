@@ -221,6 +221,7 @@ func jetStreamToPostgres(t *testing.T) killCase {
 		}
 	}
 	<-js.PublishAsyncComplete()
+	var lastTx []string
 	return killCase{
 		p: crashtest.Pipeline{
 			File:  pipelineFile(t, "jetstream_to_postgres.yaml"),
@@ -230,13 +231,15 @@ func jetStreamToPostgres(t *testing.T) killCase {
 			// default 30 s would make the last run wait that long.
 			Set:    append(checkpointed[:len(checkpointed):len(checkpointed)], "source.nats_jetstream.ack_wait=3s"),
 			Finish: []string{"source.nats_jetstream.stop_at_end=true"},
-			Rows:   rows,
-			Stored: func(t testing.TB) int { return tableCount(t, conn, "orders_from_stream") },
+			// The last transaction committed before each kill.
+			AfterKill: func(t testing.TB) { lastTx = append(lastTx, lastCommitted(t, conn, "orders_from_stream")) },
+			Rows:      rows,
+			Stored:    func(t testing.TB) int { return tableCount(t, conn, "orders_from_stream") },
 		},
-		check: func(t *testing.T, kills int) {
+		check: func(t *testing.T, _ int) {
 			cs := tableCopies(t, dsn, "orders_from_stream")
 			atLeastOnce(t, "table orders_from_stream", want, orderValues(cs))
-			checkRepeatBound(t, "table orders_from_stream", cs, kills)
+			checkRepeatBound(t, "table orders_from_stream", cs, lastTx)
 		},
 	}
 }
@@ -255,6 +258,7 @@ func kafkaToParts(t *testing.T) killCase {
 	}
 	produce(t, broker, recs...)
 	out := filepath.Join(t.TempDir(), "parts")
+	atKills := &partsAtKills{dir: out}
 	return killCase{
 		p: crashtest.Pipeline{
 			File:  pipelineFile(t, "kafka_to_parts.yaml"),
@@ -263,15 +267,16 @@ func kafkaToParts(t *testing.T) killCase {
 			// A killed member keeps its partitions until its session times
 			// out; the rerun's join waits that long (startKafka lowers the
 			// broker's minimum for this).
-			Set:    append(checkpointed[:len(checkpointed):len(checkpointed)], "source.kafka.session_timeout=1s", "source.kafka.heartbeat_interval=300ms"),
-			Finish: []string{"source.kafka.stop_at_end=true"},
-			Rows:   rows,
-			Stored: partsCounter(out),
+			Set:       append(checkpointed[:len(checkpointed):len(checkpointed)], "source.kafka.session_timeout=1s", "source.kafka.heartbeat_interval=300ms"),
+			Finish:    []string{"source.kafka.stop_at_end=true"},
+			AfterKill: atKills.record,
+			Rows:      rows,
+			Stored:    partsCounter(out),
 		},
-		check: func(t *testing.T, kills int) {
+		check: func(t *testing.T, _ int) {
 			cs := partsCopies(t, out)
 			atLeastOnce(t, "part directory", want, orderValues(cs))
-			checkRepeatBound(t, "part directory", cs, kills)
+			checkRepeatBound(t, "part directory", cs, atKills.last(t))
 			noTempParts(t, out)
 		},
 	}
@@ -321,4 +326,19 @@ func tableCopies(t *testing.T, dsn, table string) []copyOf {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// lastCommitted is the unit (tableCopies) of the last transaction that
+// inserted rows into table, "" when it has none.
+func lastCommitted(t testing.TB, conn *pgx.Conn, table string) string {
+	t.Helper()
+	var tx *int64
+	err := conn.QueryRow(context.Background(), "SELECT max(xmin::text::bigint) FROM "+pgx.Identifier{table}.Sanitize()).Scan(&tx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tx == nil {
+		return ""
+	}
+	return "tx " + strconv.FormatInt(*tx, 10)
 }
