@@ -36,16 +36,19 @@
 //
 // Six pipelines are killed 5 times (DW_CRASH_KILLS=n for n) at increasing
 // random points, each run starting over what the last left, then run to
-// the end, with a checkpoint behind about every batch so that kills fall
-// inside checkpoints too. Every input row
+// the end, with a checkpoint behind every batch. Part directories count
+// rows flushed to temporary parts too and report after a random pause, so
+// that kills fall anywhere in a checkpoint (prepare, save, rename,
+// acknowledge), not only just after what a reader sees. Every input row
 // must arrive; exactly once for file_to_parts.yaml,
 // file_to_postgres_exactly_once.yaml, file_to_postgres_upsert.yaml (last
-// versions) and postgres_mask_jetstream.yaml (Nats-Msg-Id); at least once for
-// kafka_to_parts.yaml and jetstream_to_postgres.yaml, whose source
-// position (offsets, acks) is acknowledged after the output is committed,
-// with the repeats bounded by one checkpoint's unit (part, transaction)
-// per kill (checkRepeatBound). The last run's summary must say it started
-// at a saved position.
+// versions) and postgres_mask_jetstream.yaml (Nats-Msg-Id); at least once
+// for kafka_to_parts.yaml and jetstream_to_postgres.yaml, whose source
+// position (offsets, acks) is acknowledged after the output is committed:
+// every repeated row must have been first stored in the last unit (part,
+// transaction) committed before one of the kills, and the repeats number
+// at most kills × the largest unit (checkRepeatBound). The last run's
+// summary must say it started at a saved position.
 //
 // # Stopped in order (TestOrderlyShutdownAfterSinkError)
 //
