@@ -60,10 +60,10 @@ var checkpointed = []string{smallBatches, "checkpoint_every=1ns"}
 type killCase struct {
 	p crashtest.Pipeline
 	// check fails t unless the destination holds every input row, value by
-	// value, once a run has ended normally after kills kills: exactly once
+	// value, once a run has ended normally after the kills: exactly once
 	// where the sink is exactly-once or idempotent, else with the repeats
 	// bounded (checkRepeatBound).
-	check func(t *testing.T, kills int)
+	check func(t *testing.T)
 }
 
 // TestKillRepeatedly kills each pipeline crashKills times and runs it to
@@ -85,7 +85,7 @@ func TestKillRepeatedly(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c := tc.setup(t)
 			res := c.p.KillRepeatedly(t, kills)
-			c.check(t, kills)
+			c.check(t)
 			startedAtSaved(t, res.Rerun)
 		})
 	}
@@ -136,7 +136,7 @@ func fileToParts(t *testing.T) killCase {
 			Rows:   rows,
 			Stored: partsCounter(out),
 		},
-		check: func(t *testing.T, _ int) {
+		check: func(t *testing.T) {
 			exactlyOnce(t, "part directory", want, orderValues(partsCopies(t, out)))
 			noTempParts(t, out)
 		},
@@ -160,7 +160,7 @@ func fileToPostgresExactlyOnce(t *testing.T) killCase {
 			Rows:   rows,
 			Stored: func(t testing.TB) int { return tableCount(t, conn, "orders_copy") },
 		},
-		check: func(t *testing.T, _ int) {
+		check: func(t *testing.T) {
 			exactlyOnce(t, "table orders_copy", want, orderValues(tableCopies(t, dsn, "orders_copy")))
 		},
 	}
@@ -193,7 +193,7 @@ func fileToPostgresUpsert(t *testing.T) killCase {
 			Rows:   rows,
 			Stored: func(t testing.TB) int { return tableCount(t, conn, "orders_latest") },
 		},
-		check: func(t *testing.T, _ int) {
+		check: func(t *testing.T) {
 			got := orderValues(tableCopies(t, dsn, "orders_latest"))
 			slices.SortFunc(got, func(a, b order) int { return cmp.Compare(a.ID, b.ID) })
 			sameOrders(t, "table orders_latest", want, got)
@@ -236,7 +236,7 @@ func jetStreamToPostgres(t *testing.T) killCase {
 			Rows:      rows,
 			Stored:    func(t testing.TB) int { return tableCount(t, conn, "orders_from_stream") },
 		},
-		check: func(t *testing.T, _ int) {
+		check: func(t *testing.T) {
 			cs := tableCopies(t, dsn, "orders_from_stream")
 			atLeastOnce(t, "table orders_from_stream", want, orderValues(cs))
 			checkRepeatBound(t, "table orders_from_stream", cs, lastTx)
@@ -273,7 +273,7 @@ func kafkaToParts(t *testing.T) killCase {
 			Rows:      rows,
 			Stored:    partsCounter(out),
 		},
-		check: func(t *testing.T, _ int) {
+		check: func(t *testing.T) {
 			cs := partsCopies(t, out)
 			atLeastOnce(t, "part directory", want, orderValues(cs))
 			checkRepeatBound(t, "part directory", cs, atKills.last(t))
@@ -290,7 +290,7 @@ func kafkaToParts(t *testing.T) killCase {
 func postgresToJetStream(t *testing.T) killCase {
 	f, _, _ := postgresMaskJetStream(t)
 	f.p.Set = checkpointed
-	return killCase{p: f.p, check: func(t *testing.T, _ int) { f.check(t) }}
+	return killCase{p: f.p, check: func(t *testing.T) { f.check(t) }}
 }
 
 // exactlyOnce fails t unless got holds every order of want exactly once.
