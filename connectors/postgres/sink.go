@@ -38,7 +38,10 @@ var sinkSpec = spec.New("postgres").
 		"With exactly_once (append mode) the sink keeps the pipeline's positions itself, in positions_table in the "+
 		"same database, and writes all the rows between two checkpoints in one transaction that also saves the "+
 		"checkpoint's position: rows and position commit together or not at all, so a run that is killed or fails "+
-		"resumes exactly after the rows the table holds. The rows therefore appear in the table at checkpoints "+
+		"resumes exactly after the rows the table holds when its source resumes from the saved position (file, "+
+		"generate, postgres). Kafka and JetStream sources resume from their broker's offsets or acknowledgements, "+
+		"which follow the commit: a kill between the two delivers that interval again (at-least-once). "+
+		"The rows appear in the table at checkpoints "+
 		"(every checkpoint_every and at the end of the run), not batch by batch, and that transaction stays open "+
 		"in between (holding a connection, and holding back VACUUM as any open transaction does; the sink exempts its "+
 		"session from idle_in_transaction_session_timeout).\n\n"+
