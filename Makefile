@@ -38,6 +38,11 @@ build:
 # which build modules concurrently, still run under -race (-run '^$').
 # Budget: 5 min on an idle 2-core machine; times in README, Development.
 GUEST_PKGS = ./transforms/c ./transforms/assemblyscript ./transforms/conformance
+# CHILD_PKGS test child weave processes (built without -race) more than
+# their own code: the race detector only slowed the in-process servers they
+# start. The engine and connectors they drive are race-tested in their own
+# packages.
+CHILD_PKGS = ./connectors/internal/e2e
 # The slowest packages start first, so they overlap the short ones instead
 # of running alone at the end (go test starts packages in the order given).
 SLOW_PKGS = ./internal/cli ./internal/wasmbuild ./connectors/nats ./cmd/weave ./guest-sdk/go/sdktest
@@ -52,10 +57,10 @@ TESTREPORT = $(GO) run ./internal/testreport/cmd/testreport
 WASMABI_GUEST_TESTS = ^(TestFilterDeriveBlocks|TestMaskBlocks|TestTransforms|TestHostile)$$
 test:
 	{ rc=0; guest_out=$$(mktemp); \
-	  ( r=0; $(GO) test -count=1 -json $(GUEST_PKGS) || r=1; \
+	  ( r=0; $(GO) test -count=1 -json $(GUEST_PKGS) $(CHILD_PKGS) || r=1; \
 	    $(GO) test -count=1 -json -run '$(WASMABI_GUEST_TESTS)' ./wasmabi || r=1; exit $$r ) > $$guest_out 2>&1 & guest=$$!; \
 	  $(GO) test -race -count=1 -json -run '^$$' $(GUEST_PKGS) || rc=1; \
-	  $(GO) test -race -count=1 -json $$($(GO) list $(SLOW_PKGS) ./... | grep -v -x -F $(patsubst ./%,-e github.com/dataweaver/dataweaver/%,$(GUEST_PKGS) ./wasmabi)) || rc=1; \
+	  $(GO) test -race -p 3 -count=1 -json $$($(GO) list $(SLOW_PKGS) ./... | grep -v -x -F $(patsubst ./%,-e github.com/dataweaver/dataweaver/%,$(GUEST_PKGS) $(CHILD_PKGS) ./wasmabi)) || rc=1; \
 	  $(GO) test -race -count=1 -json -skip '$(WASMABI_GUEST_TESTS)' ./wasmabi || rc=1; \
 	  wait $$guest || rc=1; cat $$guest_out; rm -f $$guest_out; \
 	  exit $$rc; } | $(TESTREPORT)
