@@ -44,6 +44,7 @@ sinks: [{file: {path: "${OUT}/", format: parquet}}]
 // order exactly once: parts prepared before the kill are published at
 // the restart, parts never prepared are deleted, and numbering goes on.
 func TestDirCrash(t *testing.T) {
+	crashtest.Suite(t)
 	mem := conformance.Checked(t)
 	dir := t.TempDir()
 	out := filepath.Join(dir, "orders")
@@ -112,6 +113,7 @@ sinks: [{file: {path: "${OUT}/orders.jsonl", append: true}}]
 // order is there at least once. Rows flushed after the last saved
 // position appear twice: append mode is at-least-once.
 func TestAppendCrash(t *testing.T) {
+	crashtest.Suite(t)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "orders.jsonl")
 	file := filepath.Join(dir, "crash.yaml")

@@ -19,6 +19,7 @@ import (
 
 	"github.com/dataweaver/dataweaver/codec"
 	"github.com/dataweaver/dataweaver/connectors/conformance"
+	"github.com/dataweaver/dataweaver/internal/crashtest"
 	mem "github.com/dataweaver/dataweaver/connectors/memory"
 	"github.com/dataweaver/dataweaver/engine"
 )
@@ -30,6 +31,16 @@ const hangGuard = 10 * time.Minute
 // downtimes are how long the server stays down in the restart tests: one
 // shorter than the client's ReconnectWait, one several times longer.
 var downtimes = []time.Duration{500 * time.Millisecond, 5 * time.Second}
+
+// longOutage leaves the outages longer than the client's ReconnectWait to
+// make test-crash: each keeps the server down 5 s (make test runs the
+// 500 ms ones).
+func longOutage(t *testing.T, down time.Duration) {
+	t.Helper()
+	if down > time.Second {
+		crashtest.Suite(t)
+	}
+}
 
 // logBuffer collects a step's log for a test to read.
 type logBuffer struct {
@@ -154,6 +165,7 @@ func head(ids []int64) []int64 { return ids[:min(len(ids), 10)] }
 func TestSourceRidesOutRestart(t *testing.T) {
 	for _, down := range downtimes {
 		t.Run(down.String(), func(t *testing.T) {
+			longOutage(t, down)
 			checked := conformance.Checked(t)
 			srv := startRestartable(t)
 			js := createStream(t, srv.url, "ORDERS", "orders.>")
@@ -269,6 +281,7 @@ func TestSinkRidesOutRestart(t *testing.T) {
 		dedupe bool
 	}{{downtimes[0], true}, {downtimes[1], true}, {downtimes[1], false}} {
 		t.Run(fmt.Sprintf("%s dedupe_retries %t", tc.down, tc.dedupe), func(t *testing.T) {
+			longOutage(t, tc.down)
 			checked := conformance.Checked(t)
 			srv := startRestartable(t)
 			createStream(t, srv.url, "OUT", "out.>")

@@ -70,6 +70,7 @@ type killCase struct {
 // the end (see killCase.check for what must hold), and checks that the
 // last run started at a saved position rather than at the start.
 func TestKillRepeatedly(t *testing.T) {
+	crashtest.Suite(t)
 	kills := crashKills(t)
 	for _, tc := range []struct {
 		name  string
