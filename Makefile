@@ -45,7 +45,7 @@ GUEST_PKGS = ./transforms/c ./transforms/assemblyscript ./transforms/conformance
 CHILD_PKGS = ./connectors/internal/e2e
 # The slowest packages start first, so they overlap the short ones instead
 # of running alone at the end (go test starts packages in the order given).
-SLOW_PKGS = ./internal/cli ./internal/wasmbuild ./connectors/nats ./cmd/weave ./guest-sdk/go/sdktest
+SLOW_PKGS = ./wasmabi ./internal/cli ./internal/wasmbuild ./connectors/nats ./cmd/weave ./guest-sdk/go/sdktest
 TESTREPORT = $(GO) run ./internal/testreport/cmd/testreport
 # GUEST_PKGS run beside the race suite, into a file that joins the stream
 # at the end (two go test -json streams must not interleave mid-line).
@@ -54,14 +54,15 @@ TESTREPORT = $(GO) run ./internal/testreport/cmd/testreport
 # every hostile module): -race slowed them to 120 of the package's 130 s
 # and has nothing to watch there. They run without it beside the guest
 # packages; the rest of wasmabi (workers, cancellation, pools) keeps it.
+# (-skip applies to every package of the race run: no other package may
+# name a test so.)
 WASMABI_GUEST_TESTS = ^(TestFilterDeriveBlocks|TestMaskBlocks|TestTransforms|TestHostile)$$
 test:
 	{ rc=0; guest_out=$$(mktemp); \
 	  ( r=0; $(GO) test -count=1 -json $(GUEST_PKGS) $(CHILD_PKGS) || r=1; \
 	    $(GO) test -count=1 -json -run '$(WASMABI_GUEST_TESTS)' ./wasmabi || r=1; exit $$r ) > $$guest_out 2>&1 & guest=$$!; \
 	  $(GO) test -race -count=1 -json -run '^$$' $(GUEST_PKGS) || rc=1; \
-	  $(GO) test -race -p 3 -count=1 -json $$($(GO) list $(SLOW_PKGS) ./... | grep -v -x -F $(patsubst ./%,-e github.com/dataweaver/dataweaver/%,$(GUEST_PKGS) $(CHILD_PKGS) ./wasmabi)) || rc=1; \
-	  $(GO) test -race -count=1 -json -skip '$(WASMABI_GUEST_TESTS)' ./wasmabi || rc=1; \
+	  $(GO) test -race -p 3 -count=1 -json -skip '$(WASMABI_GUEST_TESTS)' $$($(GO) list $(SLOW_PKGS) ./... | grep -v -x -F $(patsubst ./%,-e github.com/dataweaver/dataweaver/%,$(GUEST_PKGS) $(CHILD_PKGS))) || rc=1; \
 	  wait $$guest || rc=1; cat $$guest_out; rm -f $$guest_out; \
 	  exit $$rc; } | $(TESTREPORT)
 
