@@ -19,9 +19,9 @@ import (
 
 	"github.com/dataweaver/dataweaver/codec"
 	"github.com/dataweaver/dataweaver/connectors/conformance"
-	"github.com/dataweaver/dataweaver/internal/crashtest"
 	mem "github.com/dataweaver/dataweaver/connectors/memory"
 	"github.com/dataweaver/dataweaver/engine"
+	"github.com/dataweaver/dataweaver/internal/crashtest"
 )
 
 // hangGuard only fails a run that hangs; no test here limits how long a
