@@ -10,6 +10,7 @@ import (
 
 	"github.com/dataweaver/dataweaver/engine"
 	"github.com/dataweaver/dataweaver/engine/config"
+	"github.com/dataweaver/dataweaver/engine/position"
 )
 
 // BuildStep decodes a step's configuration (YAML text) through the spec of the
@@ -57,10 +58,18 @@ func MustBuild[T any](t testing.TB, kind, name, text string, b engine.Build) T {
 }
 
 // RunPipeline parses, builds and runs a pipeline file's text with the
-// default environment, failing t on any error.
+// default environment, failing t on any error. It keeps no positions.
 func RunPipeline(t testing.TB, mem memory.Allocator, text string) *engine.Metrics {
 	t.Helper()
-	opts := config.Options{Mem: mem, Logger: slog.New(slog.DiscardHandler)}
+	return RunPipelineIn(t, mem, text, "")
+}
+
+// RunPipelineIn is RunPipeline keeping the pipeline's positions in the
+// state directory state (none when ""), as weave run --state does. The
+// pipeline is named "t" unless its text says otherwise.
+func RunPipelineIn(t testing.TB, mem memory.Allocator, text, state string) *engine.Metrics {
+	t.Helper()
+	opts := config.Options{Mem: mem, Logger: slog.New(slog.DiscardHandler), State: state}
 	f, err := config.Parse([]byte(text), "t.yaml", opts)
 	if err != nil {
 		t.Fatalf("parse:\n%s\n%v", text, err)
@@ -74,4 +83,17 @@ func RunPipeline(t testing.TB, mem memory.Allocator, text string) *engine.Metric
 		t.Fatalf("run:\n%s\n%v", text, err)
 	}
 	return m
+}
+
+// SavedPosition is the one position pipeline has saved in the state
+// directory state; it fails t unless there is exactly one.
+func SavedPosition(t testing.TB, state, pipeline string) position.Record {
+	t.Helper()
+	s := position.OpenDir(state)
+	defer s.Close()
+	entries, err := s.List(context.Background(), pipeline)
+	if err != nil || len(entries) != 1 {
+		t.Fatalf("positions of %s in %s: %v, %v", pipeline, state, entries, err)
+	}
+	return entries[0].Record
 }

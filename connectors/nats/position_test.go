@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,7 +15,6 @@ import (
 	_ "github.com/dataweaver/dataweaver/connectors/discard"
 	_ "github.com/dataweaver/dataweaver/connectors/file"
 	"github.com/dataweaver/dataweaver/engine"
-	"github.com/dataweaver/dataweaver/engine/config"
 	"github.com/dataweaver/dataweaver/engine/position"
 )
 
@@ -121,34 +119,16 @@ sinks:
 `, q(url))
 	run := func() *engine.Metrics {
 		t.Helper()
-		opts := config.Options{Mem: checked, Logger: slog.New(slog.DiscardHandler), State: state}
-		f, err := config.Parse([]byte(text), "p.yaml", opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, err := config.Build(f, opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		m, err := p.Run(context.Background())
-		if err != nil {
-			t.Fatalf("run: %v", err)
-		}
-		return m
+		return conformance.RunPipelineIn(t, checked, text, state)
 	}
 	saved := func() (position.Record, checkpoint) {
 		t.Helper()
-		s := position.OpenDir(state)
-		defer s.Close()
-		entries, err := s.List(context.Background(), "p")
-		if err != nil || len(entries) != 1 {
-			t.Fatalf("positions: %v, %v", entries, err)
-		}
+		rec := conformance.SavedPosition(t, state, "t")
 		var cp checkpoint
-		if err := json.Unmarshal(entries[0].Record.Source, &cp); err != nil {
+		if err := json.Unmarshal(rec.Source, &cp); err != nil {
 			t.Fatal(err)
 		}
-		return entries[0].Record, cp
+		return rec, cp
 	}
 
 	if m := run(); m.Steps[0].RowsOut.Load() != 100 {
