@@ -128,13 +128,13 @@ func (r *runner) setupCheckpoints(ctx context.Context) error {
 	default:
 		res := p.Source.Source.(Resumer)
 		if err := res.Resume(rec.Source); err != nil {
-			return fmt.Errorf("%s: resume from %s: %w", p.Source.Name, describe(rec), err)
+			return fmt.Errorf("%s: resume from %s: %w", p.Source.Name, rec.Describe(), err)
 		}
 		c.base = rec.Rows
-		r.metrics.StartPosition = describe(rec)
+		r.metrics.StartPosition = rec.Describe()
 		r.metrics.Resumed = true
 	}
-	r.metrics.Positions = "saved in " + storeName(c.store)
+	r.metrics.Positions = "saved in " + storeName(c.store, p.Name)
 	return nil
 }
 
@@ -190,18 +190,13 @@ func (r *runner) sinkNamed(name string) Sink {
 
 const deadLetterName = "dead_letter"
 
-func storeName(s position.Store) string {
-	if d, ok := s.(interface{ File(string) string }); ok {
-		return fmt.Sprintf("%T", s) + " " + d.File("")
+// storeName says where a store keeps pipeline's positions: the file of a
+// state directory, else the store's type (a sink's table).
+func storeName(s position.Store, pipeline string) string {
+	if d, ok := s.(*position.DirStore); ok {
+		return d.File(pipeline)
 	}
 	return fmt.Sprintf("%T", s)
-}
-
-func describe(rec position.Record) string {
-	if rec.Text != "" {
-		return rec.Text
-	}
-	return string(rec.Source)
 }
 
 func (c *checkpoints) closeStore() {
@@ -291,7 +286,7 @@ func (c *checkpoints) take(ctx context.Context, b *barrier, a *arrival) error {
 			return fmt.Errorf("positions: %w", err)
 		}
 		c.rev = rev
-		r.metrics.setEnd(describe(rec))
+		r.metrics.setEnd(rec.Describe())
 	}
 	for name, prep := range a.prepared {
 		if err := r.sinkNamed(name).(Committer).Commit(ctx, prep); err != nil {

@@ -65,6 +65,15 @@ type Record struct {
 	Finished bool `json:"finished,omitempty"`
 }
 
+// Describe says where the record points: its Text, or the raw
+// checkpoint when the source gave no words for it.
+func (r Record) Describe() string {
+	if r.Text != "" {
+		return r.Text
+	}
+	return string(r.Source)
+}
+
 // Entry is one key and its record, as List returns them.
 type Entry struct {
 	Key    Key

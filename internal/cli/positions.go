@@ -58,7 +58,7 @@ func (w *weave) positions(c *ucli.Context) error {
 			if err := store.Delete(c.Context, e.Key); err != nil {
 				return err
 			}
-			fmt.Fprintf(out, "reset %s (was: %s)\n", e.Key.Step, describe(e.Record))
+			fmt.Fprintf(out, "reset %s (was: %s)\n", e.Key.Step, e.Record.Describe())
 		}
 		return nil
 	}
@@ -74,7 +74,7 @@ func (w *weave) positions(c *ucli.Context) error {
 		if e.Key.Split != "" {
 			step += " [" + e.Key.Split + "]"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", step, describe(r), r.Rows, r.Saved.Local().Format(time.DateTime), state)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", step, r.Describe(), r.Rows, r.Saved.Local().Format(time.DateTime), state)
 	}
 	tw.Flush()
 	fmt.Fprintf(out, "state: %s\n", where)
@@ -107,11 +107,4 @@ func (w *weave) positionStore(c *ucli.Context, f *config.File, opts config.Optio
 	dir := opts.StateDir(f)
 	ds := position.OpenDir(dir)
 	return ds, ds.File(f.Name), nil
-}
-
-func describe(r position.Record) string {
-	if r.Text != "" {
-		return r.Text
-	}
-	return string(r.Source)
 }
