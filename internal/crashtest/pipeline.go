@@ -97,17 +97,7 @@ func (p Pipeline) KillAndRerun(t testing.TB) Crash {
 	t.Logf("crashtest: killing %s once %d of %d rows are stored (%s=%d replays this)", p.File, c.After, p.Rows, SeedEnv, c.Seed)
 
 	pr := p.Start(t)
-	dl, hasDL := failBy(t)
-	for n := p.Stored(t); n < c.After; n = p.Stored(t) {
-		if pr.Exited() {
-			t.Fatalf("crashtest: %s ended (%v) with %d of %d rows stored, before the kill (output below)", pr.name, pr.err, n, c.After)
-		}
-		if hasDL && time.Now().After(dl) {
-			t.Fatalf("crashtest: %s had stored %d rows, waiting for %d, at the test's deadline (output below)", pr.name, n, c.After)
-		}
-		time.Sleep(pollEvery)
-	}
-	pr.Kill(t)
+	p.killOnceStored(t, pr, c.After)
 	c.Killed = p.Stored(t)
 	t.Logf("crashtest: killed; %d rows were stored", c.Killed)
 	if c.Killed >= p.Rows {
@@ -156,17 +146,7 @@ func (p Pipeline) KillRepeatedly(t testing.TB, n int) Crashes {
 	for _, after := range points {
 		after = max(after, stored+1)
 		pr := p.Start(t)
-		dl, hasDL := failBy(t)
-		for got := p.Stored(t); got < after; got = p.Stored(t) {
-			if pr.Exited() {
-				t.Fatalf("crashtest: %s ended (%v) with %d of %d rows stored, before the kill (output below)", pr.name, pr.err, got, after)
-			}
-			if hasDL && time.Now().After(dl) {
-				t.Fatalf("crashtest: %s had stored %d rows, waiting for %d, at the test's deadline (output below)", pr.name, got, after)
-			}
-			time.Sleep(pollEvery)
-		}
-		pr.Kill(t)
+		p.killOnceStored(t, pr, after)
 		stored = p.Stored(t)
 		t.Logf("crashtest: killed at %d; %d rows were stored", after, stored)
 		if stored >= p.Rows {
@@ -179,6 +159,23 @@ func (p Pipeline) KillRepeatedly(t testing.TB, n int) Crashes {
 	}
 	c.Rerun = p.Run(t)
 	return c
+}
+
+// killOnceStored SIGKILLs pr once Stored reports at least after rows,
+// failing t if pr ends first or the test's deadline comes near.
+func (p Pipeline) killOnceStored(t testing.TB, pr *Process, after int) {
+	t.Helper()
+	dl, hasDL := failBy(t)
+	for got := p.Stored(t); got < after; got = p.Stored(t) {
+		if pr.Exited() {
+			t.Fatalf("crashtest: %s ended (%v) with %d of %d rows stored, before the kill (output below)", pr.name, pr.err, got, after)
+		}
+		if hasDL && time.Now().After(dl) {
+			t.Fatalf("crashtest: %s had stored %d rows, waiting for %d, at the test's deadline (output below)", pr.name, got, after)
+		}
+		time.Sleep(pollEvery)
+	}
+	pr.Kill(t)
 }
 
 // seed is DW_CRASH_SEED or, without it, a fresh random one.
