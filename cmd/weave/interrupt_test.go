@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,28 +14,18 @@ import (
 	"github.com/dataweaver/dataweaver/internal/crashtest"
 )
 
-// interruptRows is big enough that weave is still reading when the signal
-// comes, small enough to write in a moment.
-const interruptRows = 400_000
+// interruptRows rows at interruptRate take two seconds to produce, so a
+// signal sent once the first rows are written always lands mid-run, however
+// fast the machine (a file of 400,000 rows was once read whole in 57 ms,
+// before the signal).
+const (
+	interruptRows = 20_000
+	interruptRate = 10_000
+)
 
-// writeNumbers writes n JSON Lines rows {"id":i}.
-func writeNumbers(t *testing.T, path string, n int) {
-	t.Helper()
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := bufio.NewWriter(f)
-	for i := range n {
-		fmt.Fprintf(w, "{\"id\":%d}\n", i)
-	}
-	if err := w.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
-}
+// pacedSource is a generate source of interruptRows orders, ids 1 to
+// interruptRows, at interruptRate rows per second.
+var pacedSource = fmt.Sprintf("{generate: {preset: orders, rows: %d, rows_per_second: %d}}", interruptRows, interruptRate)
 
 // waitForFile waits until dir holds a file whose name has the prefix:
 // the sink has started writing, so the signal lands mid-run.
@@ -60,8 +51,7 @@ func waitForFile(t *testing.T, pr *crashtest.Process, dir, prefix string) {
 // says it was interrupted, and the earlier output is untouched.
 func TestSIGTERMKeepsCompleteOutput(t *testing.T) {
 	dir := t.TempDir()
-	in, out := filepath.Join(dir, "in.jsonl"), filepath.Join(dir, "out", "numbers.jsonl")
-	writeNumbers(t, in, interruptRows)
+	out := filepath.Join(dir, "out", "numbers.jsonl")
 	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +60,7 @@ func TestSIGTERMKeepsCompleteOutput(t *testing.T) {
 		t.Fatal(err)
 	}
 	file := filepath.Join(dir, "job.yaml")
-	job := fmt.Sprintf("batch: {rows: 1000}\nsource: {file: %q}\nsinks: [{file: %q}]\n", in, out)
+	job := fmt.Sprintf("batch: {rows: 1000}\nsource: %s\nsinks: [{file: %q}]\n", pacedSource, out)
 	if err := os.WriteFile(file, []byte(job), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -103,10 +93,9 @@ func TestSIGTERMKeepsCompleteOutput(t *testing.T) {
 // what it published kept, and the next run adds exactly the rest.
 func TestSIGTERMThenResume(t *testing.T) {
 	dir := t.TempDir()
-	in, out := filepath.Join(dir, "in.jsonl"), filepath.Join(dir, "parts")+"/"
-	writeNumbers(t, in, interruptRows)
+	out := filepath.Join(dir, "parts") + "/"
 	file := filepath.Join(dir, "job.yaml")
-	job := fmt.Sprintf("batch: {rows: 1000}\ncheckpoint_every: 50ms\nsource: {file: %q}\nsinks: [{file: {path: %q, format: jsonl}}]\n", in, out)
+	job := fmt.Sprintf("batch: {rows: 1000}\ncheckpoint_every: 50ms\nsource: %s\nsinks: [{file: {path: %q, format: jsonl}}]\n", pacedSource, out)
 	if err := os.WriteFile(file, []byte(job), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +117,7 @@ func TestSIGTERMThenResume(t *testing.T) {
 	if !strings.Contains(res.Output, "started at ") || strings.Contains(res.Output, "started at the start") {
 		t.Errorf("the second run did not resume:\n%s", res.Output)
 	}
-	seen := make([]int, interruptRows)
+	seen := make([]int, interruptRows+1) // ids start at 1
 	for _, part := range partFiles(t, out) {
 		f, err := os.Open(part)
 		if err != nil {
@@ -136,16 +125,16 @@ func TestSIGTERMThenResume(t *testing.T) {
 		}
 		sc := bufio.NewScanner(f)
 		for sc.Scan() {
-			var id int
-			if _, err := fmt.Sscanf(sc.Text(), "{\"id\":%d}", &id); err != nil {
-				t.Fatalf("%s: %q: %v", part, sc.Text(), err)
+			var row struct{ ID int }
+			if err := json.Unmarshal(sc.Bytes(), &row); err != nil || row.ID < 1 || row.ID > interruptRows {
+				t.Fatalf("%s: %.80q: id %d, %v", part, sc.Text(), row.ID, err)
 			}
-			seen[id]++
+			seen[row.ID]++
 		}
 		f.Close()
 	}
-	for id, n := range seen {
-		if n != 1 {
+	for id, n := range seen[1:] {
+		if id++; n != 1 {
 			t.Fatalf("row %d is in the parts %d times, want once", id, n)
 		}
 	}

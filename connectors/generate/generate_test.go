@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
@@ -188,6 +189,7 @@ func TestConfigErrors(t *testing.T) {
 		{"{schema: {a: list<int64>}}", `column "a": generate cannot make values of type list<item: int64, nullable>`},
 		{"{schema: {a: int65}}", `did you mean "int64"`},
 		{"{preset: orders, null_fraction: 2}", "between 0 and 1"},
+		{"{preset: orders, rows_per_second: -5}", "must not be negative"},
 	} {
 		_, err := build(t, tc.conf, engine.Build{})
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -202,6 +204,44 @@ func TestReadCancelled(t *testing.T) {
 	cancel()
 	if _, err := src.Read(ctx); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Read with a cancelled context = %v", err)
+	}
+}
+
+// TestPaced: with rows_per_second a source produces batches of a tenth of
+// a second of rows and cannot run ahead of its rate. Only a lower bound on
+// the time is checked, which a slow machine cannot break.
+func TestPaced(t *testing.T) {
+	mem := conformance.Checked(t)
+	src := mustBuild(t, "{preset: orders, rows: 300, rows_per_second: 1000}", conformance.Build(mem, 1000, "source"))
+	start := time.Now()
+	got := conformance.ReadAll(t, src, 300, true)
+	defer conformance.Release(got)
+	took := time.Since(start)
+	if len(got) != 3 {
+		t.Errorf("%d batches, want 3 of 100 rows (a tenth of a second each)", len(got))
+	}
+	// The first batch is due at once, the third after 200 rows at 1000/s.
+	if took < 200*time.Millisecond {
+		t.Errorf("300 rows at 1000 rows/s took %v, want at least 200ms", took)
+	}
+}
+
+// TestPacedReadCancelled: a paced Read waiting for its rows to be due
+// returns as soon as its context ends, so a drain never waits for it.
+func TestPacedReadCancelled(t *testing.T) {
+	src := mustBuild(t, "{preset: orders, rows: 10, rows_per_second: 0.001}", conformance.Build(memory.NewGoAllocator(), 1000, "source"))
+	if _, err := src.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	b, err := src.Read(context.Background()) // due at once
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Record.Release()
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { time.Sleep(10 * time.Millisecond); cancel() }()
+	if _, err := src.Read(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("a Read waiting 1000 s for its row = %v, want context.Canceled", err)
 	}
 }
 

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
+	"time"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/memory"
@@ -41,6 +43,17 @@ var sourceSpec = spec.New("generate").
 		spec.String("preset").OneOf("orders").Optional().
 			Desc("A ready-made table instead of schema: orders (see above)."),
 		arrowtype.Field("schema").Optional(),
+		spec.Float("rows_per_second").Default(0.0).
+			Desc("Pace: produce at most this many rows per second (0: as fast as possible). "+
+				"Batches then hold about a tenth of a second of rows, so a slow feed still "+
+				"arrives in steady small batches, like a live source.").
+			Example("5000").
+			Validate(func(v any) error {
+				if v.(float64) < 0 {
+					return errors.New("must not be negative")
+				}
+				return nil
+			}),
 		spec.Float("null_fraction").Default(0.0).Advance().
 			Desc("Share of null values, between 0 and 1, in each nullable column of schema.").
 			Validate(func(v any) error {
@@ -74,6 +87,9 @@ type Source struct {
 	seed int64
 	next int
 	from int // row Open starts at: 0, or where Resume says
+
+	rate    float64   // rows per second; 0 is unpaced
+	started time.Time // when Open ran: batches are due at started + rows/rate
 }
 
 // Checkpoint is how many rows a generate source has produced: rows depend
@@ -129,7 +145,9 @@ func newSourceFromConfig(conf *spec.Parsed, b engine.Build) (engine.Source, erro
 	case !hasPreset && !hasSchema:
 		return nil, fmt.Errorf("%w: %s", engine.ErrInvalidConfig, conf.Errorf("schema", "give a preset (orders) or a schema"))
 	case hasPreset:
-		return NewOrdersSource(mem, rows, seed, b.BatchRows), nil
+		s := NewOrdersSource(mem, rows, seed, b.BatchRows)
+		s.rate = conf.Float("rows_per_second")
+		return s, nil
 	}
 	schema, err := arrowtype.Schema(conf.Map("schema"))
 	if err != nil {
@@ -139,7 +157,7 @@ func newSourceFromConfig(conf *spec.Parsed, b engine.Build) (engine.Source, erro
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s", engine.ErrInvalidConfig, conf.Errorf("schema", "%v", err))
 	}
-	return &Source{schema: schema, gen: gen, rows: rows, batchRows: b.BatchRows, mem: mem, seed: seed}, nil
+	return &Source{schema: schema, gen: gen, rows: rows, batchRows: b.BatchRows, mem: mem, seed: seed, rate: conf.Float("rows_per_second")}, nil
 }
 
 // NewRows returns a function making rows start..start+n-1 of schema for
@@ -168,6 +186,7 @@ func NewRows(schema *arrow.Schema, seed int64, nullFraction float64) (func(mem m
 // schema; nothing is generated until Read.
 func (s *Source) Open(context.Context) (*arrow.Schema, error) {
 	s.next = s.from
+	s.started = time.Now()
 	return s.schema, nil
 }
 
@@ -183,10 +202,37 @@ func (s *Source) Read(ctx context.Context) (*engine.Batch, error) {
 	if size <= 0 {
 		size = defaultBatchRows
 	}
+	if s.rate > 0 {
+		// A paced batch holds a tenth of a second of rows and waits until
+		// the rows before it are due, so the feed is steady and a drain or
+		// checkpoint never waits long behind a sleeping Read.
+		size = max(1, min(size, int(math.Ceil(s.rate/10))))
+		if err := s.wait(ctx); err != nil {
+			return nil, err
+		}
+	}
 	n := min(size, s.rows-s.next)
 	rec := s.gen(s.mem, s.next, n)
 	s.next += n
 	return &engine.Batch{Record: rec, Checkpoint: Checkpoint{Row: s.next, Seed: s.seed}}, nil
+}
+
+// wait sleeps until the rows produced so far are due at the source's
+// rate, or ctx ends.
+func (s *Source) wait(ctx context.Context) error {
+	due := s.started.Add(time.Duration(float64(s.next-s.from) / s.rate * float64(time.Second)))
+	d := time.Until(due)
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // Close has nothing to release: each batch belongs to its reader.
