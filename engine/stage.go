@@ -22,3 +22,14 @@ type Stage interface {
 	Process(ctx context.Context, rec arrow.Record) (out arrow.Record, rejects []RowError, err error)
 	Close() error
 }
+
+// MemoryBounded is a stage that holds up to MaxMemory bytes of host memory
+// per worker besides the batches passing through it: a Wasm stage's
+// instance, whose linear memory may grow to memory_limit. Building a
+// pipeline from a file adds up MaxMemory × workers over its stages and
+// refuses the pipeline when the sum exceeds the memory budget, so a
+// configuration that cannot fit fails before it runs instead of being
+// killed by the kernel mid-run.
+type MemoryBounded interface {
+	MaxMemory() int64
+}

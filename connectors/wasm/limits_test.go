@@ -56,3 +56,42 @@ func TestModuleLimits(t *testing.T) {
 		})
 	}
 }
+
+// TestMemoryBudget: a real Wasm stage counts memory_limit (whole pages)
+// and the instance's overhead per worker against the pipeline's memory
+// budget: 3 workers of a 100 MiB limit need 303 MiB, so a 302 MiB budget
+// refuses the file and 303 MiB takes it. With no memory_budget the budget
+// is this machine's memory, which no machine has 1 TiB of to spare.
+func TestMemoryBudget(t *testing.T) {
+	filter := filepath.Join(guestDir, "filter.wasm")
+	tests := []struct {
+		name, stage, top string
+		msg              string // "" : builds
+	}{
+		{name: "fits", stage: "{path: " + filter + ", memory_limit: 100MiB}\n    workers: 3", top: "memory_budget: 303MiB"},
+		{name: "a MiB short", stage: "{path: " + filter + ", memory_limit: 100MiB}\n    workers: 3", top: "memory_budget: 302MiB",
+			msg: "p.yaml:6:16: memory_budget: the Wasm stages may hold up to 303.0 MiB of memory (stages[0].wasm: 3 × 101.0 MiB;"},
+		{name: "the machine's memory", stage: "{path: " + filter + ", memory_limit: 4GiB}\n    workers: 256",
+			msg: "p.yaml:3:5: stages[0].wasm: the Wasm stages may hold up to 1.0 TiB of memory (stages[0].wasm: 256 × 4.0 GiB;"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			yaml := "source: {memory: {schema: {id: int64}}}\nstages:\n  - wasm: " + tc.stage + "\nsinks: [{memory: {}}]\n" + tc.top + "\n"
+			f, err := config.Parse([]byte(yaml), "p.yaml", config.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := config.Build(f, config.Options{})
+			if tc.msg == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				p.Close()
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.msg) {
+				t.Fatalf("error %v,\nwant %q", err, tc.msg)
+			}
+		})
+	}
+}

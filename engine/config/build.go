@@ -52,6 +52,11 @@ func Build(f *File, opts Options) (*engine.Pipeline, error) {
 			p.DeadLetter = sink
 		}
 	}
+	if len(b.errs) == 0 {
+		if err := checkBudget(f, opts, p); err != nil {
+			b.errs = append(b.errs, err)
+		}
+	}
 	if len(b.errs) > 0 {
 		closeAll(p)
 		return nil, invalid(b.errs)

@@ -42,6 +42,9 @@ type Options struct {
 	// NoPositions builds the pipeline without a position store: every run
 	// starts from the start and saves nothing.
 	NoPositions bool
+	// MemoryBudget, when positive, replaces the file's memory_budget and the
+	// default, the machine's memory (see sysmem.Limit).
+	MemoryBudget int64
 }
 
 // StateDir is the state directory a pipeline built from f with opts keeps
@@ -99,6 +102,15 @@ type File struct {
 	// CheckpointEvery the time between checkpoints.
 	State           string
 	CheckpointEvery time.Duration
+	// MemoryBudget is the memory_budget key, zero when the file has none
+	// (see Options.MemoryBudget).
+	MemoryBudget Budget
+}
+
+// Budget is a memory budget in bytes and where the file gave it.
+type Budget struct {
+	Bytes        int64
+	Line, Column int
 }
 
 // DefaultStateDir is where a pipeline keeps its positions unless its file

@@ -70,6 +70,13 @@ func (*nopSource) Open(context.Context) (*arrow.Schema, error) {
 func (*nopSource) Read(context.Context) (*engine.Batch, error) { return nil, engine.ErrEndOfInput }
 func (*nopSource) Close() error                                { return nil }
 
+type boundedStage struct {
+	nopStage
+	max int64
+}
+
+func (s *boundedStage) MaxMemory() int64 { return s.max }
+
 type nopStage struct{}
 
 func (*nopStage) Bind(_ context.Context, in *arrow.Schema) (*arrow.Schema, error) { return in, nil }

@@ -103,9 +103,19 @@ var topSpec = spec.New("pipeline").Field(
 		Desc("Directory where the pipeline's positions are kept between runs, relative to the pipeline file; default: "+DefaultStateDir+" beside it."),
 	spec.Duration("checkpoint_every").Default(engine.DefaultCheckpointEvery).
 		Desc("Time between checkpoints: positions saved, part files published, message-bus acknowledgements."),
+	spec.ByteSize("memory_budget").Optional().
+		Validate(func(v any) error {
+			if n, _ := v.(int64); n < 1<<20 {
+				return errors.New("must be at least 1MiB")
+			}
+			return nil
+		}).
+		Desc("Most memory the pipeline's Wasm stages may hold at once: the sum over stages of workers × "+
+			"memory_limit (plus 1 MiB per instance) must fit, or the pipeline is refused before it runs. "+
+			"Default: the memory of the machine, or of the cgroup (container, systemd unit) weave runs in."),
 )
 
-var topKeys = []string{"name", keySource, keyStages, keySinks, "batch", "buffer", "on_error", keyDeadLetter, "state", "checkpoint_every"}
+var topKeys = []string{"name", keySource, keyStages, keySinks, "batch", "buffer", "on_error", keyDeadLetter, "state", "checkpoint_every", "memory_budget"}
 
 // stepKeys declares the keys a step has besides its connector, per kind.
 var stepKeys = map[string]*spec.Spec{
@@ -236,6 +246,10 @@ func parseFile(doc *yaml.Node, file string, env *engine.Environment) (*File, spe
 		f.State = stateDir(file, top.String("state"))
 	}
 	f.CheckpointEvery = top.Duration("checkpoint_every")
+	if top.Given("memory_budget") {
+		n := top.Node("memory_budget")
+		f.MemoryBudget = Budget{Bytes: top.ByteSize("memory_budget"), Line: n.Line, Column: n.Column}
+	}
 	if top.Has("on_error") {
 		f.OnError, _ = engine.ParsePolicy(top.String("on_error"))
 		if f.OnError == engine.DeadLetter && top.Given("on_error") {
