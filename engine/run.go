@@ -348,10 +348,59 @@ func (r *runner) abandon() {
 	}
 }
 
+// errStartInterrupted ends a start-up that Drain interrupted.
+var errStartInterrupted = errors.New("interrupted during start-up")
+
 func (r *runner) run(ctx context.Context) (err error) {
 	p := r.p
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
+	// Opening can wait a long time (a database that does not answer, a
+	// broker still electing a leader). A Drain then has nothing to drain,
+	// so it cancels the opening: a first Ctrl-C or SIGTERM stops weave
+	// during start-up as promptly as during the run. Steps may keep the
+	// context they were opened with, so it is cancelled only by a Drain
+	// before the run starts, or when the run is over.
+	startCtx, interruptStart := context.WithCancelCause(ctx)
+	defer interruptStart(nil)
+	var startMu sync.Mutex // orders a Drain against the end of start-up
+	startDone, started := false, make(chan struct{})
+	endStart := func() (interrupted bool) {
+		startMu.Lock()
+		defer startMu.Unlock()
+		if !startDone {
+			startDone = true
+			close(started)
+		}
+		return errors.Is(context.Cause(startCtx), errStartInterrupted)
+	}
+	if p.Drain != nil {
+		go func() {
+			select {
+			case <-p.Drain:
+				startMu.Lock()
+				if !startDone {
+					interruptStart(errStartInterrupted)
+				}
+				startMu.Unlock()
+			case <-started:
+			case <-ctx.Done():
+			}
+		}()
+	}
+	// Registered before the deferred close below, so it runs after it:
+	// the sinks are aborted (err is still set) and closed by then.
+	defer func() {
+		if endStart() && err != nil {
+			// Nothing was read, so nothing is lost: the run ends as a
+			// drained one does, and the outputs of sinks already opened
+			// were thrown away rather than replaced by empty ones.
+			r.log.Warn("interrupted during start-up; nothing was read", "pipeline", p.Name, "while", err.Error())
+			r.interrupted.Store(true)
+			r.metrics.Interrupted.Store(true)
+			err = nil
+		}
+	}()
 
 	// Every step is closed whatever happens, opened or not (a Close
 	// without Open is valid for every step); a Close error (a Parquet footer
@@ -373,31 +422,34 @@ func (r *runner) run(ctx context.Context) (err error) {
 			err = cerr
 		}
 	}()
-	if err := r.setupCheckpoints(ctx); err != nil {
+	if err := r.setupCheckpoints(startCtx); err != nil {
 		return err
 	}
 	if r.ckpt != nil {
 		defer r.ckpt.closeStore()
 	}
-	schema, err := p.Source.Source.Open(ctx)
+	schema, err := p.Source.Source.Open(startCtx)
 	if err != nil {
 		return fmt.Errorf("%s%s: %w", at(p.Source.Origin), p.Source.Name, err)
 	}
-	schemas, err := p.bind(ctx, schema)
+	schemas, err := p.bind(startCtx, schema)
 	if err != nil {
 		return err
 	}
 	final := schemas[len(schemas)-1].Schema
 	if p.DeadLetter != nil {
-		if err := p.DeadLetter.Open(ctx, DeadLetterSchema); err != nil {
+		if err := p.DeadLetter.Open(startCtx, DeadLetterSchema); err != nil {
 			return fmt.Errorf("dead_letter: %w", err)
 		}
 		r.dlq = &deadLetters{sink: p.DeadLetter, mem: r.mem, metrics: r.metrics.Steps[len(r.metrics.Steps)-1]}
 	}
 	for _, s := range p.Sinks {
-		if err := s.Sink.Open(ctx, final); err != nil {
+		if err := s.Sink.Open(startCtx, final); err != nil {
 			return fmt.Errorf("sink %s: %w", s.Name, err)
 		}
+	}
+	if endStart() {
+		return errStartInterrupted // the Drain came as the last step opened
 	}
 	_, r.dlqAtCheckpoint = p.DeadLetter.(Committer)
 	r.acker = newAcker(p.Source.Source, len(p.Sinks))

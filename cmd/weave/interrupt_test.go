@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -165,4 +166,64 @@ func countLines(t *testing.T, path string) int {
 		t.Fatal(err)
 	}
 	return strings.Count(string(data), "\n")
+}
+
+// TestSIGTERMDuringStartUp: one SIGTERM while weave is still opening its
+// source (a database server that accepts the connection and never
+// answers, with an hour's connect_timeout) stops it: exit 143, a message
+// saying nothing was read, and the earlier output untouched. It used to
+// take a second signal or the connect timeout, because a drain only
+// stopped a source that was already reading.
+func TestSIGTERMDuringStartUp(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	accepted := make(chan net.Conn, 16)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepted <- c // held open, never answered
+		}
+	}()
+	t.Cleanup(func() {
+		for {
+			select {
+			case c := <-accepted:
+				c.Close()
+			default:
+				return
+			}
+		}
+	})
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out.jsonl")
+	const earlier = "{\"id\":\"the output of an earlier run\"}\n"
+	if err := os.WriteFile(out, []byte(earlier), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "job.yaml")
+	job := fmt.Sprintf("source: {postgres: {dsn: \"postgres://weave@%s/db?sslmode=disable&connect_timeout=3600\", table: orders, cursor: id}}\nsinks: [{file: %q}]\n", ln.Addr(), out)
+	if err := os.WriteFile(file, []byte(job), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := crashtest.Pipeline{File: file, State: filepath.Join(dir, "state")}
+	pr := p.Start(t)
+	c := <-accepted // weave is in the source's Open, waiting for the server
+	accepted <- c
+	pr.Signal(t, syscall.SIGTERM)
+	if code := pr.ExitCode(t); code != 143 {
+		t.Fatalf("exit %d after one SIGTERM during start-up, want 143:\n%s", code, pr.Output())
+	}
+	msg := pr.Output()
+	if !strings.Contains(msg, "weave: interrupted during start-up, before the first row; run again to start over") {
+		t.Errorf("the message does not say the start-up was interrupted:\n%s", msg)
+	}
+	if got, _ := os.ReadFile(out); string(got) != earlier {
+		t.Errorf("the earlier output was replaced: %q", got)
+	}
 }

@@ -122,12 +122,20 @@ func interrupted(m *engine.Metrics) error {
 		rows = m.Steps[0].RowsIn.Load()
 	}
 	msg := fmt.Sprintf("interrupted after %d rows", rows)
+	if len(m.Steps) > 0 && rows == 0 && m.Steps[0].Batches.Load() == 0 {
+		msg = "interrupted during start-up, before the first row"
+	}
 	if len(m.Abandoned) > 0 {
 		msg += fmt.Sprintf("; the output of %s was not replaced (an earlier complete one is kept)", strings.Join(m.Abandoned, ", "))
 	}
-	if m.EndPosition() != "" {
+	switch {
+	case m.EndPosition() != "":
 		msg += "; run again to resume from " + m.EndPosition()
-	} else {
+	case m.Resumed:
+		// Nothing was saved this time: the position this run started
+		// from is still the one the next run takes.
+		msg += "; run again to resume from " + m.StartPosition
+	default:
 		msg += "; run again to start over"
 	}
 	return errors.New(msg)
