@@ -81,7 +81,7 @@ func deadLetters(recs []arrow.Record) []DeadLetter {
 // in any order (a dead letter from the source and one from a stage have
 // no order a user should rely on), each with a different one; it reports
 // what is left over on either side.
-func checkDeadLetters(file string, exp []*expectedDeadLetter, got []DeadLetter) string {
+func checkDeadLetters(at, file string, exp []*expectedDeadLetter, got []DeadLetter) string {
 	// A maximum bipartite matching (augmenting paths), not first-fit: a
 	// loose expectation ({step: x}) must not take the one row a stricter
 	// one needs.
@@ -121,7 +121,7 @@ func checkDeadLetters(file string, exp []*expectedDeadLetter, got []DeadLetter) 
 	if len(msgs) == 0 {
 		return ""
 	}
-	return summarize(fmt.Sprintf("%s: dead letters differ (%d expected, %d got)", file, len(exp), len(got)), msgs)
+	return summarize(fmt.Sprintf("%s: dead letters differ (%d expected, %d got)", at, len(exp), len(got)), msgs)
 }
 
 func (e *expectedDeadLetter) String() string {

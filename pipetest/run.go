@@ -51,6 +51,8 @@ type CaseResult struct {
 	// multi-line message; none when the test passed.
 	Failures []string
 	Elapsed  time.Duration
+
+	buildErr error // the pipeline could not be built for this test
 }
 
 // Passed reports whether the test passed.
@@ -90,7 +92,13 @@ func (s *Suite) Run(ctx context.Context, opts Options) *SuiteResult {
 		return res
 	}
 	for _, pr := range preps {
-		res.Cases = append(res.Cases, pr.run(ctx, p, opts))
+		cr := pr.run(ctx, p, opts)
+		if cr.buildErr != nil && errors.Is(cr.buildErr, engine.ErrInvalidConfig) {
+			// Every test would fail the same way: the file is at fault.
+			res.Err, res.Cases = fmt.Errorf("pipeline %s: %w", s.Pipeline, cr.buildErr), nil
+			return res
+		}
+		res.Cases = append(res.Cases, cr)
 	}
 	return res
 }
@@ -317,6 +325,7 @@ func (pr *prepared) runChecks(ctx context.Context, p *Pipeline, opts Options, cr
 	p = &Pipeline{file: p.file, opts: opts}
 	res, err := p.Run(ctx, pr.input)
 	if res == nil {
+		cr.buildErr = err
 		fail("the pipeline could not be built: %v", err)
 		return
 	}
@@ -335,7 +344,7 @@ func (pr *prepared) runChecks(ctx context.Context, p *Pipeline, opts Options, cr
 		cr.Failures = append(cr.Failures, checkStep(c.file, e, pr.schemas[i], out, opts.Mem)...)
 	}
 	if c.checkDead {
-		if msg := checkDeadLetters(c.file, c.deadLetters, res.DeadLetters); msg != "" {
+		if msg := checkDeadLetters(c.At(), c.file, c.deadLetters, res.DeadLetters); msg != "" {
 			cr.Failures = append(cr.Failures, msg)
 		}
 	}
