@@ -88,7 +88,7 @@ func (s *Suite) Run(ctx context.Context, opts Options) *SuiteResult {
 	}
 	preps, errs := s.prepare(p, opts)
 	if len(errs) > 0 {
-		res.Err = &config.Error{Problems: errs}
+		res.Err = inOrder(errs)
 		return res
 	}
 	for _, pr := range preps {

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -157,9 +158,21 @@ func ParseSuite(data []byte, file string) (*Suite, error) {
 		errs = append(errs, s.parseTests(conf.Node("tests"), file)...)
 	}
 	if len(errs) > 0 {
-		return nil, &config.Error{Problems: errs}
+		return nil, inOrder(errs)
 	}
 	return s, nil
+}
+
+// inOrder is the *config.Error listing errs in file order, as a pipeline
+// file's problems are listed.
+func inOrder(errs spec.Errors) error {
+	sort.SliceStable(errs, func(i, j int) bool {
+		if errs[i].Line != errs[j].Line {
+			return errs[i].Line < errs[j].Line
+		}
+		return errs[i].Column < errs[j].Column
+	})
+	return &config.Error{Problems: errs}
 }
 
 // defaultPipeline is orders.yaml for orders.test.yaml.
@@ -207,11 +220,11 @@ func (s *Suite) parseTests(node *yaml.Node, file string) spec.Errors {
 		return spec.Errors{lerr}
 	}
 	if len(items) == 0 {
-		line := 0
+		e := &spec.Error{File: file, Path: "tests", Msg: "no tests: give a list of {name, input, expect}"}
 		if node != nil {
-			line = node.Line
+			e.Line, e.Column = node.Line, node.Column
 		}
-		return spec.Errors{{File: file, Line: line, Path: "tests", Msg: "no tests: give a list of {name, input, expect}"}}
+		return spec.Errors{e}
 	}
 	var errs spec.Errors
 	names := map[string]int{}
@@ -233,8 +246,10 @@ func (s *Suite) parseTests(node *yaml.Node, file string) spec.Errors {
 }
 
 func parseCase(node *yaml.Node, file, path string) (*Case, spec.Errors) {
+	// Go on after the spec's complaints, so the rest of the test is
+	// checked too: every problem is reported at once.
 	conf, errs := caseSpec.Parse(node, file, path)
-	if len(errs) > 0 {
+	if node == nil || node.Kind != yaml.MappingNode {
 		return nil, errs
 	}
 	c := &Case{Name: conf.String("name"), Line: node.Line, Error: conf.String("error"), file: file}
@@ -243,7 +258,7 @@ func parseCase(node *yaml.Node, file, path string) (*Case, spec.Errors) {
 	}
 	in, ierrs := inputSpec.Parse(deref(conf.Node("input")), file, path+".input")
 	errs = append(errs, ierrs...)
-	if len(ierrs) == 0 {
+	if len(ierrs) == 0 && conf.Given("input") {
 		switch rows, f := in.Given("rows"), in.Given("file"); {
 		case rows == f:
 			errs = append(errs, conf.Errorf("input", "give either rows: or file:"))
@@ -297,7 +312,7 @@ func parseExpectation(node *yaml.Node, file, path string) (*expectation, spec.Er
 			errs = append(errs, conf.Errorf("count", "must not be negative"))
 		}
 	}
-	if e.rows == nil && e.schema == nil && e.count < 0 {
+	if e.rows == nil && e.schema == nil && !conf.Given("count") {
 		errs = append(errs, conf.Errorf("", "checks nothing: give rows:, schema: or count:"))
 	}
 	if e.rows != nil && e.rows.Kind != yaml.SequenceNode && !(e.rows.Kind == yaml.ScalarNode && e.rows.Tag == "!!null") {
