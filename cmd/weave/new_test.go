@@ -25,9 +25,9 @@ const scaffoldOutput = `{"id":1,"amount":10.5,"scaled":21.0}
 // TestNewTransform is the first five minutes of a user who has the weave
 // binary and one language's toolchain, nothing of the DataWeaver source
 // tree: in a temporary directory outside any checkout or Go module, weave
-// new transform, weave build and weave run on the scaffold's pipeline,
-// for every language. It runs the built binary, so every SDK file the
-// transform needs must come from the binary itself.
+// new transform, weave build, weave run on the scaffold's pipeline and
+// weave test on its tests, for every language. It runs the built binary,
+// so every SDK file the transform needs must come from the binary itself.
 //
 // A language whose toolchain is missing skips, and fails under CI=true,
 // with what weave build says to install.
@@ -68,6 +68,10 @@ func TestNewTransform(t *testing.T) {
 			// The README's last step: diff against the scaffold's own want.
 			if want := readFile(t, filepath.Join(dir, "testdata", "want.jsonl")); got != want {
 				t.Errorf("out/output.jsonl differs from the scaffold's testdata/want.jsonl:\n%s\nwant:\n%s", got, want)
+			}
+			// The scaffold's own tests pass as written.
+			if stdout, stderr, err := runWeave(bin, env, dir, "test"); err != nil || !strings.Contains(stdout, "PASS: 2 tests (1 file)") {
+				t.Errorf("weave test: %v\n%s%s", err, stdout, stderr)
 			}
 			rejected := readFile(t, filepath.Join(dir, "out", "rejected.jsonl"))
 			if n := strings.Count(rejected, "\n"); n != 1 || !strings.Contains(rejected, `"row":2`) {
