@@ -232,18 +232,11 @@ func ParseFile(path string, opts Options) (*File, error) {
 // Options.MaxFileSize, or whose aliases would expand past
 // MaxAliasExpansion values, is refused before it is looked at further.
 func Parse(data []byte, file string, opts Options) (*File, error) {
-	if limit := opts.maxFileSize(); int64(len(data)) > limit {
-		return nil, invalid(spec.Errors{tooLarge(file, int64(len(data)), limit)})
+	root, err := DecodeDocument(data, file, opts)
+	if err != nil {
+		return nil, err
 	}
-	root, errs := decodeYAML(data, file)
-	if len(errs) > 0 {
-		return nil, invalid(errs)
-	}
-	if err := checkAliases(root, file); err != nil {
-		return nil, invalid(spec.Errors{err})
-	}
-	fromSet, serrs := applySets(root, opts.Set)
-	errs = append(errs, serrs...)
+	fromSet, errs := applySets(root, opts.Set)
 	errs = append(errs, substitute(root, opts.lookup(), file, fromSet)...)
 	f, perrs := parseFile(root, file, opts.env())
 	errs = append(errs, perrs...)

@@ -20,10 +20,10 @@ func (w *weave) newCommand() *ucli.Command {
 			Usage:     "scaffold a working, tested Wasm transform in a language of your choice",
 			ArgsUsage: "NAME",
 			Description: "Writes NAME/ (or --dir): the transform's source, a pipeline that runs it on sample input, " +
-				"and the output that run must give. Outside a DataWeaver checkout it also writes the language's guest SDK, " +
+				"the output that run must give, and tests of it for weave test. Outside a DataWeaver checkout it also writes the language's guest SDK, " +
 				"carried by weave, into NAME/guest-sdk/, so the transform builds with only the language's toolchain; " +
 				"inside a checkout it builds against the checkout's guest-sdk/. " +
-				"Then: cd NAME && weave build && weave run pipeline.yaml && diff out/output.jsonl testdata/want.jsonl.",
+				"Then: cd NAME && weave build && weave test (runs pipeline.test.yaml), and weave run pipeline.yaml && diff out/output.jsonl testdata/want.jsonl.",
 			Flags: []ucli.Flag{
 				&ucli.StringFlag{Name: "lang", Aliases: []string{"l"}, Value: "go", Usage: strings.Join(scaffold.Languages, ", ")},
 				&ucli.StringFlag{Name: "dir", Usage: "directory to create (default ./NAME)"},
@@ -49,7 +49,7 @@ func (w *weave) newCommand() *ucli.Command {
 					}
 					fmt.Fprintf(w.opts.Stdout, "  %s\n", p)
 				}
-				fmt.Fprintf(w.opts.Stdout, "next: cd %s && weave build && weave run pipeline.yaml && diff out/output.jsonl testdata/want.jsonl\n", dir)
+				fmt.Fprintf(w.opts.Stdout, "next: cd %s && weave build && weave test && weave run pipeline.yaml\n", dir)
 				return nil
 			},
 		}},
