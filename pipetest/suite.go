@@ -1,10 +1,12 @@
 package pipetest
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -133,7 +135,7 @@ func readLimited(path string, limit int64) ([]byte, error) {
 func ParseSuite(data []byte, file string) (*Suite, error) {
 	doc, err := config.DecodeDocument(data, file, config.Options{})
 	if err != nil {
-		return nil, err
+		return nil, hintBrackets(err, data)
 	}
 	var root *yaml.Node
 	if len(doc.Content) > 0 {
@@ -319,4 +321,36 @@ func parseExpectation(node *yaml.Node, file, path string) (*expectation, spec.Er
 		errs = append(errs, conf.Errorf("rows", "expected a list of rows (mappings of column to value)"))
 	}
 	return e, errs
+}
+
+// unquotedStep is a step name with brackets written bare inside a flow
+// mapping: {step: sinks[0].file, …}. YAML reads the "[" as a list there
+// and says only "did not find expected ',' or '}'".
+var unquotedStep = regexp.MustCompile(`\{[^}]*\bstep:\s*[^\s"'\[,{}]*\[`)
+
+// hintBrackets adds what to do to YAML's message when the line it points
+// at has that mistake, the one default step names invite.
+func hintBrackets(err error, data []byte) error {
+	var ce *config.Error
+	if !errors.As(err, &ce) {
+		return err
+	}
+	// yaml.v3 places this error at the start of an enclosing flow, not
+	// always at the bad line, so the whole file is searched.
+	bad := 0
+	for i, line := range strings.Split(string(data), "\n") {
+		if unquotedStep.MatchString(line) {
+			bad = i + 1
+			break
+		}
+	}
+	if bad == 0 {
+		return err
+	}
+	for _, p := range ce.Problems {
+		if strings.HasPrefix(p.Msg, "YAML syntax:") {
+			p.Msg += fmt.Sprintf(` (line %d: quote a step name with brackets inside {…}: {step: "sinks[0].file"})`, bad)
+		}
+	}
+	return err
 }

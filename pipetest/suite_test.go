@@ -36,6 +36,8 @@ tests:
 `},
 		{name: "empty", text: "", want: []string{"t.test.yaml: empty test file: it needs tests:"}},
 		{name: "not YAML", text: "tests: [", want: []string{"t.test.yaml:1: YAML syntax: did not find expected node content"}},
+		{name: "unquoted step with brackets", text: "tests:\n  - name: x\n    input: {rows: []}\n    expect: [{step: sinks[0].file, count: 0}]\n",
+			want: []string{`t.test.yaml:3: YAML syntax: did not find expected ',' or '}' (line 4: quote a step name with brackets inside {…}: {step: "sinks[0].file"})`}},
 		{name: "two documents", text: "tests: []\n---\nx: 1\n", want: []string{"t.test.yaml:2:1: a pipeline file holds one YAML document; remove the second \"---\" and what follows"}},
 		{name: "unknown top key", text: "test:\n  - name: x\n", want: []string{
 			"t.test.yaml:1:1: test: unknown field (did you mean \"tests\"?)",

@@ -1,6 +1,7 @@
 package cli_test
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -113,6 +114,8 @@ func TestWeaveTestInvalid(t *testing.T) {
 			[]string{"x.test.yaml:7:16: tests[0].expect[0].step: pipeline \"orders\" has no step \"centz\" (did you mean \"cents\"?)"}},
 		{"missing pipeline", "pipeline: nope.yaml\ntests:\n  - {name: x, input: {rows: []}, error: boom}\n",
 			[]string{"pipeline ", "nope.yaml: no such file or directory"}},
+		{"bad expected schema", "pipeline: " + pipeline + "\nenv: {WASM: ../../transforms/c}\ntests:\n  - name: x\n    input: {rows: []}\n    expect:\n      - step: cents\n        schema: {id: int65}\n",
+			[]string{"x.test.yaml:8:17: tests[0].expect[0].schema: line 8: column \"id\": invalid type \"int65\""}},
 		{"bad module", "pipeline: " + pipeline + "\nenv: {WASM: /nonexistent}\ntests:\n  - {name: x, input: {rows: []}, error: boom}\n",
 			[]string{"[setup failed]", "/nonexistent/filter/filter.wasm: no such file or directory"}},
 	}
@@ -123,6 +126,22 @@ func TestWeaveTestInvalid(t *testing.T) {
 			wantOut(t, r, 2, append(tt.want, "[setup failed]", "weave: invalid configuration: 1 test file could not run")...)
 		})
 	}
+}
+
+// TestWeaveTestNoSchema: inline rows need a schema, from the test or the
+// pipeline's source; the message says which source declares none.
+func TestWeaveTestNoSchema(t *testing.T) {
+	dir := t.TempDir()
+	for name, text := range map[string]string{
+		"p.yaml":      "source:\n  file: in.jsonl\nsinks:\n  - discard\n",
+		"p.test.yaml": "tests:\n  - name: x\n    input:\n      rows: [{id: 1}]\n    expect: [{step: \"sinks[0].discard\", count: 1}]\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := weaveTest(t, dir)
+	wantOut(t, r, 2, "p.test.yaml:4:7: tests[0].input: rows need a schema: (the pipeline's source source.file declares none)")
 }
 
 func TestWeaveTestNoFiles(t *testing.T) {
