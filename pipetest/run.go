@@ -355,8 +355,23 @@ func indent(s string) string {
 	return "    " + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n    ")
 }
 
-// Find expands paths into test files: a file is taken as it is, a
-// directory is searched, recursively, for files ending in Suffix,
+// testFileOf is the test file for a path given on the command line: the
+// path itself, or for a pipeline file (orders.yaml) with a test file
+// beside it, that file (orders.test.yaml).
+func testFileOf(path string) string {
+	if strings.HasSuffix(path, Suffix) {
+		return path
+	}
+	t := strings.TrimSuffix(path, filepath.Ext(path)) + Suffix
+	if _, err := os.Stat(t); err == nil {
+		return t
+	}
+	return path
+}
+
+// Find expands paths into test files. A pipeline file means the test file
+// beside it (orders.yaml: orders.test.yaml); another file is taken as it
+// is; a directory is searched, recursively, for files ending in Suffix,
 // skipping directories whose name starts with "." (.git, .weave-state).
 // Each file comes back once, a directory's in lexical order.
 func Find(paths ...string) ([]string, error) {
@@ -374,7 +389,7 @@ func Find(paths ...string) ([]string, error) {
 			return nil, err
 		}
 		if !fi.IsDir() {
-			add(root)
+			add(testFileOf(root))
 			continue
 		}
 		var found []string

@@ -18,8 +18,8 @@ func (w *weave) testCommand() *ucli.Command {
 		Name:      "test",
 		Usage:     "run a pipeline's tests: known input rows, expected rows at any step",
 		ArgsUsage: "[FILE|DIR...]",
-		Description: "Runs test files (NAME.test.yaml beside the pipeline NAME.yaml; a directory means every " +
-			pipetest.Suffix + " file below it, default the current one). Each test feeds its input rows to the " +
+		Description: "Runs test files (NAME.test.yaml beside the pipeline NAME.yaml, which also stands for it; " +
+			"a directory means every " + pipetest.Suffix + " file below it, default the current one). Each test feeds its input rows to the " +
 			"pipeline in place of the real source, runs the real stages (Wasm included) through the engine, " +
 			"keeps what every step and sink emits and what is dead-lettered in memory, and compares: the " +
 			"schema first, then the rows. Nothing is read from or written to the real source and sinks.\n\n" +
