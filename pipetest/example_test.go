@@ -38,17 +38,18 @@ func Example() {
 	}
 	defer res.Release()
 	for _, out := range res.Steps() {
-		fmt.Printf("%s (%s): %d rows, columns %v\n", out.Name, out.Kind, out.Rows(), out.Schema.Fields()[len(out.Schema.Fields())-1].Name)
+		fmt.Printf("%s (%s): %d rows of %d columns\n", out.Name, out.Kind, out.Rows(), out.Schema.NumFields())
 	}
-	fmt.Println("cents:", res.Step("cents").Records[0].Column(2))
+	cents := res.Step("cents")
+	fmt.Println(cents.Schema.Field(2).Name, cents.Schema.Field(2).Type, cents.Records[0].Column(2))
 	for _, d := range res.DeadLetters {
 		fmt.Println("dead letter:", d.Step, d.Error)
 	}
 	// Output:
-	// source.file (source): 2 rows, columns amount
-	// cents (stage): 1 rows, columns amount_cents
-	// sinks[0].file (sink): 1 rows, columns amount_cents
-	// cents: [1999]
+	// source.file (source): 2 rows of 2 columns
+	// cents (stage): 1 rows of 3 columns
+	// sinks[0].file (sink): 1 rows of 3 columns
+	// amount_cents int64 [1999]
 	// dead letter: cents amount: 1e+300 × 100 does not fit in int64
 }
 

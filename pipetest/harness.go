@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"sync"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/memory"
@@ -110,7 +109,6 @@ const (
 // are the file's.
 func (p *Pipeline) Run(ctx context.Context, in Input) (*Result, error) {
 	res := &Result{sinks: map[string]*connmem.Sink{}}
-	var mu sync.Mutex // constructors run one by one, but say so
 	env := p.opts.Env
 	if env == nil {
 		env = engine.DefaultEnvironment()
@@ -128,8 +126,6 @@ func (p *Pipeline) Run(ctx context.Context, in Input) (*Result, error) {
 	})
 	if err == nil {
 		err = env.RegisterSink(outSpec, func(_ *spec.Parsed, b engine.Build) (engine.Sink, error) {
-			mu.Lock()
-			defer mu.Unlock()
 			s := connmem.NewSink()
 			if b.DeadLetter {
 				res.dead = s
