@@ -33,10 +33,18 @@ func checkStep(file string, e *expectation, want *arrow.Schema, out *Output, mem
 	}
 	var fails []string
 	if e.rows != nil {
-		if msg := unknownColumns(file, e.rows, out.Schema); msg != "" {
+		compared := out
+		if len(e.columns) > 0 {
+			var msg string
+			if compared, msg = project(out, e.columns); msg != "" {
+				return []string{fmt.Sprintf("%s: schema differs (rows not compared):\n    %s", at, msg)}
+			}
+			defer releaseAll(compared.Records)
+		}
+		if msg := unknownColumns(file, e.rows, compared.Schema, out.Schema); msg != "" {
 			return []string{fmt.Sprintf("%s: schema differs (rows not compared):\n    %s", at, msg)}
 		}
-		if msg := compareRows(file, e, out, mem); msg != "" {
+		if msg := compareRows(file, e, compared, mem); msg != "" {
 			fails = append(fails, at+": "+msg)
 		}
 	}
@@ -95,9 +103,35 @@ func columnNames(s *arrow.Schema) string {
 	return "(" + strings.Join(names, ", ") + ")"
 }
 
-// unknownColumns names the columns expected rows give that the step does
-// not emit: a schema difference, reported as one before any value.
-func unknownColumns(file string, rows *yaml.Node, got *arrow.Schema) string {
+// project is out with only the named columns, in that order; its records
+// share the step's arrays and are the caller's to release. The message
+// names a column the step does not emit.
+func project(out *Output, names []string) (*Output, string) {
+	idx := make([]int, len(names))
+	fields := make([]arrow.Field, len(names))
+	for i, name := range names {
+		at := out.Schema.FieldIndices(name)
+		if len(at) == 0 {
+			return nil, fmt.Sprintf("column %s (in columns:): the step has no such column (its columns: %s)",
+				name, strings.Trim(columnNames(out.Schema), "()"))
+		}
+		idx[i], fields[i] = at[0], out.Schema.Field(at[0])
+	}
+	p := &Output{Name: out.Name, Kind: out.Kind, Schema: arrow.NewSchema(fields, nil)}
+	for _, r := range out.Records {
+		cols := make([]arrow.Array, len(idx))
+		for i, c := range idx {
+			cols[i] = r.Column(c)
+		}
+		p.Records = append(p.Records, array.NewRecord(p.Schema, cols, r.NumRows()))
+	}
+	return p, ""
+}
+
+// unknownColumns names the columns expected rows give that are not
+// compared: ones the step does not emit (a schema difference, reported as
+// one before any value), or ones left out of columns:.
+func unknownColumns(file string, rows *yaml.Node, got, all *arrow.Schema) string {
 	var msgs []string
 	seen := map[string]bool{}
 	for _, row := range rows.Content {
@@ -111,8 +145,13 @@ func unknownColumns(file string, rows *yaml.Node, got *arrow.Schema) string {
 				continue
 			}
 			seen[k.Value] = true
+			if all.HasField(k.Value) {
+				msgs = append(msgs, fmt.Sprintf("column %s (%s:%d): not among the compared columns: %s",
+					k.Value, file, k.Line, strings.Trim(columnNames(got), "()")))
+				continue
+			}
 			msgs = append(msgs, fmt.Sprintf("column %s (%s:%d): expected, but the step has no such column (its columns: %s)",
-				k.Value, file, k.Line, strings.Trim(columnNames(got), "()")))
+				k.Value, file, k.Line, strings.Trim(columnNames(all), "()")))
 		}
 	}
 	return strings.Join(msgs, "\n    ")

@@ -145,6 +145,32 @@ func TestSuiteFailures(t *testing.T) {
         rows:
           - {id: 1, amount: 1, amount_cents: 100}`,
 			[]string{"rows differ, in any order (1 expected, 2 got):\n  got row 2: not expected\n      got:      {id: 3, amount: 3, amount_cents: 300}"}},
+		{"columns: a subset, in another order", `
+  - name: x
+    input: {rows: [{id: 1, amount: 1}, {id: 3, amount: 3}]}
+    expect:
+      - step: cents
+        columns: [amount_cents, id]
+        rows:
+          - {amount_cents: 100, id: 1}
+          - {amount_cents: 301, id: 3}`,
+			[]string{"row 2 (t.test.yaml:10), column amount_cents: expected 301, got 300\n      expected: {amount_cents: 301, id: 3}\n      got:      {amount_cents: 300, id: 3}"}},
+		{"columns: a row gives another", `
+  - name: x
+    input: {rows: [{id: 1, amount: 1}]}
+    expect:
+      - step: cents
+        columns: [id]
+        rows: [{id: 1, amount: 1}]`,
+			[]string{"column amount (t.test.yaml:8): not among the compared columns: id"}},
+		{"columns: not emitted", `
+  - name: x
+    input: {rows: [{id: 1, amount: 1}]}
+    expect:
+      - step: cents
+        columns: [id, cents]
+        rows: [{id: 1}]`,
+			[]string{"schema differs (rows not compared):\n    column cents (in columns:): the step has no such column (its columns: id, amount, amount_cents)"}},
 		{"expected error missing", `
   - name: x
     input: {rows: [{id: 1, amount: 1}]}

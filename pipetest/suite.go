@@ -38,7 +38,7 @@ var (
 		spec.String("name").Desc("What the test checks; it names the test in weave test's output."),
 		spec.Any("input").Desc("What the source reads instead of its real input: rows: (with an optional schema:, "+
 			"default the pipeline source's) or file: (a path relative to the test file, or the file source's mapping)."),
-		spec.Any("expect").Optional().Desc("What steps must emit: a list of {step, schema, rows, unordered, count}."),
+		spec.Any("expect").Optional().Desc("What steps must emit: a list of {step, schema, rows, columns, unordered, count}."),
 		spec.Any("dead_letters").Optional().Desc("The rows the dead-letter sink must receive, in any order: "+
 			"a list of {step, error, row, record}. An empty list means none."),
 		spec.String("error").Optional().Desc("The run must fail with an error containing this text."),
@@ -55,6 +55,7 @@ var (
 		spec.Any("rows").Optional().Desc("Every row the step emits, as a memory source's rows:."),
 		spec.Bool("unordered").Default(false).Desc("Compare rows in any order."),
 		spec.Int("count").Optional().Desc("How many rows the step emits."),
+		spec.StringList("columns").Optional().Desc("Compare only these columns, in this order; rows then give only these."),
 	)
 	deadLetterSpec = spec.New("dead letter").Field(
 		spec.String("step").Optional().Desc("The step that rejected the row."),
@@ -97,6 +98,7 @@ type expectation struct {
 	rows      *yaml.Node // nil: rows not compared
 	unordered bool
 	count     int // -1: not checked
+	columns   []string // compare only these (none: every column)
 	path      string
 	line      int
 }
@@ -308,6 +310,10 @@ func parseExpectation(node *yaml.Node, file, path string) (*expectation, spec.Er
 	}
 	e := &expectation{step: conf.String("step"), stepNode: conf.Node("step"), schema: deref(conf.Node("schema")),
 		rows: deref(conf.Node("rows")), unordered: conf.Bool("unordered"), count: -1, path: path, line: node.Line}
+	e.columns = conf.Strings("columns")
+	if conf.Given("columns") && len(e.columns) == 0 {
+		errs = append(errs, conf.Errorf("columns", "must name at least one column"))
+	}
 	if conf.Given("count") {
 		e.count = conf.Int("count")
 		if e.count < 0 {
