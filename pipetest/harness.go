@@ -120,7 +120,8 @@ func (p *Pipeline) Run(ctx context.Context, in Input) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		tap := &sourceTap{src: src, out: &Output{Name: b.Name, Kind: engine.KindSource}}
+		tap := &sourceTap{src: src}
+		tap.out.Name, tap.out.Kind = b.Name, engine.KindSource
 		res.source = tap
 		return tap, nil
 	})
@@ -149,7 +150,8 @@ func (p *Pipeline) Run(ctx context.Context, in Input) (*Result, error) {
 	}
 	res.taps = make([]*stageTap, len(pl.Stages))
 	for i := range pl.Stages {
-		t := &stageTap{Stage: pl.Stages[i].Stage, out: &Output{Name: pl.Stages[i].Name, Kind: engine.KindStage}}
+		t := &stageTap{Stage: pl.Stages[i].Stage}
+		t.out.Name, t.out.Kind = pl.Stages[i].Name, engine.KindStage
 		pl.Stages[i].Stage = t
 		res.taps[i] = t
 	}
