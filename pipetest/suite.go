@@ -97,7 +97,7 @@ type expectation struct {
 	schema    *yaml.Node // nil: the step's own schema decodes the rows
 	rows      *yaml.Node // nil: rows not compared
 	unordered bool
-	count     int // -1: not checked
+	count     int      // -1: not checked
 	columns   []string // compare only these (none: every column)
 	path      string
 	line      int

@@ -77,7 +77,7 @@ func (s *sourceTap) Read(ctx context.Context) (*engine.Batch, error) {
 }
 
 func (s *sourceTap) Ack(ctx context.Context, cp engine.Checkpoint) error { return s.src.Ack(ctx, cp) }
-func (s *sourceTap) Close() error                                      { return s.src.Close() }
+func (s *sourceTap) Close() error                                        { return s.src.Close() }
 
 // release frees the captured batches and, for a source that holds records
 // until told (connectors/memory.Source), those too.
