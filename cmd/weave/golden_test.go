@@ -119,6 +119,9 @@ func TestGolden(t *testing.T) {
 			res := runGolden(t, tc, outDir(t, tc.name), in)
 			ran[tc.name] = true
 			res.check(t, filepath.Join("testdata", "golden", tc.name))
+			if !tc.racySummary {
+				checkSummaryOracle(t, res)
+			}
 		})
 	}
 	// A pipeline nobody runs is a golden test nobody wrote.

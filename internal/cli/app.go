@@ -78,6 +78,8 @@ type weave struct {
 	opts   Options
 	stderr *switchWriter
 	logger *slog.Logger
+	// jsonLogs is set by --log-format json: the run summary is JSON too.
+	jsonLogs bool
 }
 
 func (w *weave) app() *ucli.App {
@@ -140,6 +142,7 @@ func (w *weave) setupLogging(c *ucli.Context) error {
 		w.logger = slog.New(slog.NewTextHandler(w.stderr, ho))
 	case "json":
 		w.logger = slog.New(slog.NewJSONHandler(w.stderr, ho))
+		w.jsonLogs = true
 	default:
 		return usagef("--log-format %q: want text or json", f)
 	}

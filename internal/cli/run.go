@@ -41,8 +41,17 @@ func (w *weave) runCommand() *ucli.Command {
 			"everything again. A pipeline whose sink replaces one output file always starts from the start.\n\n" +
 			"The first Ctrl-C (or SIGTERM) stops reading, finishes what is in flight, saves the position and " +
 			"exits with 130 (143): run again to resume. A sink that replaces one output file keeps its previous " +
-			"output then. The second signal aborts at once.",
-		Flags:  []ucli.Flag{setFlag, stateFlag, &ucli.BoolFlag{Name: "from-start", Usage: "ignore saved positions: read everything, then save new positions"}},
+			"output then. The second signal aborts at once.\n\n" +
+			"--limit N stops after N rows the same graceful way, but as a normal end (exit 0, outputs written): " +
+			"the next run continues after them.\n\n" +
+			"On a terminal a status line shows progress; otherwise a progress record is logged every " +
+			"--progress-every. Under --log-format json the summary is one JSON object on stderr.",
+		Flags: []ucli.Flag{setFlag, stateFlag,
+			&ucli.BoolFlag{Name: "from-start", Usage: "ignore saved positions: read everything, then save new positions"},
+			&ucli.Int64Flag{Name: "limit", Usage: "stop after `N` source rows, write them and save the position after them (0: no limit)"},
+			&ucli.DurationFlag{Name: "progress-every", Value: defaultProgressEvery,
+				Usage: "when stderr is not a terminal, log progress (rows, rows/s, bytes, percent) this often; 0 turns it off"},
+		},
 		Action: w.run,
 	}
 }
@@ -84,6 +93,14 @@ func (w *weave) load(c *ucli.Context) (*engine.Pipeline, error) {
 }
 
 func (w *weave) run(c *ucli.Context) error {
+	limit := c.Int64("limit")
+	if limit < 0 {
+		return usagef("--limit %d: want a number of rows, or 0 for no limit", limit)
+	}
+	every := c.Duration("progress-every")
+	if every < 0 {
+		return usagef("--progress-every %s: want a duration such as 5s, or 0 to turn progress records off", every)
+	}
 	p, err := w.load(c)
 	if err != nil {
 		return err
@@ -93,23 +110,24 @@ func (w *weave) run(c *ucli.Context) error {
 	drain := make(chan struct{})
 	p.Drain = drain
 	p.FromStart = c.Bool("from-start")
+	p.Limit = limit
 	// NewMetrics fixes the step list before Run starts, so the progress
 	// line can read the counters from its own goroutine without a race.
 	p.Metrics = p.NewMetrics()
 	signals := w.watchSignals(ctx, drain, cancel)
 
-	stopMeter := w.startMeter(p)
+	stopMeter := w.startMeter(p, every)
 	m, err := p.Run(ctx)
 	stopMeter()
-	if m != nil {
-		m.WriteSummary(w.opts.Stderr)
-	}
 	first, second := signals()
-	if second != nil && err != nil {
-		return &abortError{sig: second, err: err}
+	switch {
+	case second != nil && err != nil:
+		err = &abortError{sig: second, err: err}
+	case err == nil && m != nil && m.Interrupted.Load():
+		err = &abortError{sig: first, err: interrupted(m), drained: true}
 	}
-	if err == nil && m != nil && m.Interrupted.Load() {
-		return &abortError{sig: first, err: interrupted(m), drained: true}
+	if m != nil {
+		w.writeSummary(p.Name, m, err)
 	}
 	return err
 }
@@ -233,13 +251,15 @@ func (w *weave) watchSignals(ctx context.Context, drain chan struct{}, cancel co
 // live, slow enough not to cost anything.
 const meterInterval = 250 * time.Millisecond
 
-// startMeter shows the progress line while the pipeline runs, when stderr
-// is a terminal; it returns the function that removes it again.
-func (w *weave) startMeter(p *engine.Pipeline) (stop func()) {
-	tty, width := w.opts.Terminal()
-	if !tty {
-		return func() {}
-	}
+// defaultProgressEvery spaces progress records in a log: often enough
+// that a stalled run shows within seconds, rarely enough that a day-long
+// run logs about 17,000 lines.
+const defaultProgressEvery = 5 * time.Second
+
+// startMeter shows the progress line while the pipeline runs when stderr
+// is a terminal, and otherwise logs a progress record every interval (none
+// when it is 0); it returns the function that stops either.
+func (w *weave) startMeter(p *engine.Pipeline, every time.Duration) (stop func()) {
 	m := p.Metrics
 	read := func() progress.Stats {
 		var s progress.Stats
@@ -251,6 +271,14 @@ func (w *weave) startMeter(p *engine.Pipeline) (stop func()) {
 			s.Done, s.Total = m.Source.Progress()
 		}
 		return s
+	}
+	tty, width := w.opts.Terminal()
+	if !tty {
+		if every <= 0 {
+			return func() {}
+		}
+		t := progress.StartTicker(w.logger.With("pipeline", p.Name), every, read)
+		return t.Stop
 	}
 	meter := progress.Start(w.opts.Stderr, meterInterval, read, width)
 	w.stderr.set(meter.Writer())
