@@ -154,10 +154,16 @@ func (w *weave) report(err error) int {
 	if err == nil {
 		return 0
 	}
+	code := ExitCode(err)
+	if w.jsonLogs {
+		// Under --log-format json every line of stderr is a JSON object,
+		// the last error included, so a log collector needs no second parser.
+		w.logger.Error(strings.TrimRight(err.Error(), "\n"), "exit_code", code)
+		return code
+	}
 	for _, line := range strings.Split(strings.TrimRight(err.Error(), "\n"), "\n") {
 		fmt.Fprintf(w.opts.Stderr, "weave: %s\n", line)
 	}
-	code := ExitCode(err)
 	var ue usageError
 	if errors.As(err, &ue) {
 		fmt.Fprintln(w.opts.Stderr, "weave: run 'weave --help' for usage")
