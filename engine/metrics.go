@@ -120,10 +120,10 @@ func (m *Metrics) WriteSummary(w io.Writer) {
 		// is what tells the user, right under the table.
 		var parts []string
 		if skipped != "" {
-			parts = append(parts, fmt.Sprintf("%s %s skipped (%s)", progress.Grouped(s.Skipped), plural(s.Skipped, "row", "rows"), skipped))
+			parts = append(parts, fmt.Sprintf("%s %s skipped (%s)", progress.Grouped(s.Skipped), progress.Plural(s.Skipped, "row", "rows"), skipped))
 		}
 		if dead != "" {
-			parts = append(parts, fmt.Sprintf("%s %s dead-lettered (%s)", progress.Grouped(s.DeadLettered), plural(s.DeadLettered, "row", "rows"), dead))
+			parts = append(parts, fmt.Sprintf("%s %s dead-lettered (%s)", progress.Grouped(s.DeadLettered), progress.Plural(s.DeadLettered, "row", "rows"), dead))
 		}
 		fmt.Fprintf(w, "%s\n", strings.Join(parts, "; "))
 	}
@@ -136,11 +136,4 @@ func (m *Metrics) WriteSummary(w io.Writer) {
 	if s.EndPosition != "" {
 		fmt.Fprintf(w, "position saved: %s\n", s.EndPosition)
 	}
-}
-
-func plural(n int64, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }

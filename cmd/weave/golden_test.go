@@ -71,6 +71,10 @@ var goldenCases = []goldenCase{
 	{name: "validate_unknown_column", args: []string{"validate", "testdata/pipelines/csv_to_jsonl.yaml",
 		"--set", "stages[0].select.columns=[id, nope]"}, code: 2},
 	{name: "bad", args: []string{"run", "testdata/pipelines/bad.yaml"}, code: 2},
+	// --limit: exactly 10 rows written (the source's first reader batch is cut), the summary says why it stopped.
+	{name: "limit", args: []string{"run", "--limit", "10", "testdata/pipelines/csv_to_jsonl.yaml"}},
+	// --sample: each step's rows, values cut to 12 characters, nothing written.
+	{name: "validate_sample", args: []string{"validate", "--sample", "4", "--width", "12", "testdata/pipelines/csv_to_jsonl.yaml"}},
 }
 
 // TestGolden runs every pipeline in testdata/pipelines through the real

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -218,5 +219,79 @@ func TestSummaryJSON(t *testing.T) {
 	}
 	if stdout.Len() != 0 {
 		t.Errorf("stdout is the sinks', but the run wrote %q", stdout.String())
+	}
+}
+
+// jsonlIDs returns the "id" of each line of a JSON Lines file.
+func jsonlIDs(t *testing.T, path string) []string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, l := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		var row struct{ ID json.Number }
+		if err := json.Unmarshal([]byte(l), &row); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		ids = append(ids, row.ID.String())
+	}
+	return ids
+}
+
+// sampleIDs returns the first column of each row of step's table in the
+// output of validate --sample.
+func sampleIDs(stdout, step string) []string {
+	_, rest, ok := strings.Cut(stdout, "\n"+step+": ")
+	if !ok {
+		if !strings.HasPrefix(stdout, step+": ") {
+			return nil
+		}
+		rest = strings.TrimPrefix(stdout, step+": ")
+	}
+	lines := strings.Split(rest, "\n")[2:] // the count line, the header
+	var ids []string
+	for _, l := range lines {
+		f := strings.Fields(l)
+		if !strings.HasPrefix(l, "  ") || len(f) == 0 || f[0] == "rejected:" {
+			break
+		}
+		ids = append(ids, f[0])
+	}
+	return ids
+}
+
+// TestSampleAndLimitMatchRun ties the golden outputs of validate --sample
+// and run --limit to the golden output of the full run of the same
+// pipeline, a different code path: the rows a sample shows at the last
+// stage, and the rows a limited run writes, are the first rows the full
+// run wrote.
+func TestSampleAndLimitMatchRun(t *testing.T) {
+	t.Chdir(filepath.Join("..", ".."))
+	golden := func(p string) string {
+		b, err := os.ReadFile(filepath.Join("testdata", "golden", p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	for _, tc := range []struct {
+		sample, run, last string
+		n                 int
+	}{
+		{"validate_sample", "csv_to_jsonl", "stages[1].rename", 4},
+		{"wasm_validate_sample", "wasm_orders", "stages[3].wasm", 9},
+	} {
+		full := jsonlIDs(t, filepath.Join("testdata", "golden", tc.run, "out", "orders.jsonl"))
+		got := sampleIDs(golden(filepath.Join(tc.sample, "stdout")), tc.last)
+		if len(got) != tc.n || !slices.Equal(got, full[:len(got)]) {
+			t.Errorf("%s: %s shows ids %v, the full run's first are %v", tc.sample, tc.last, got, full[:tc.n])
+		}
+	}
+	limited := jsonlIDs(t, filepath.Join("testdata", "golden", "limit", "out", "orders.jsonl"))
+	full := jsonlIDs(t, filepath.Join("testdata", "golden", "csv_to_jsonl", "out", "orders.jsonl"))
+	if len(limited) != 10 || !slices.Equal(limited, full[:10]) {
+		t.Errorf("--limit 10 wrote ids %v, want the full run's first 10 %v", limited, full[:10])
 	}
 }

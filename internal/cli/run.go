@@ -62,8 +62,15 @@ func (w *weave) validateCommand() *ucli.Command {
 		Usage:     "check a pipeline file and print each step's output schema",
 		ArgsUsage: "FILE",
 		Description: "Checks the file, builds every step, opens the source to learn its schema and " +
-			"binds each stage to it. No data moves.",
-		Flags:  []ucli.Flag{setFlag},
+			"binds each stage to it. No data moves.\n\n" +
+			"With --sample N it also runs the first N rows of the source through every stage (the real " +
+			"stages, WebAssembly included) and prints, per step, a table of the rows it emitted and the rows " +
+			"it rejected. Sinks are not opened and no position is read or saved: the sample always comes from " +
+			"the start of the input.",
+		Flags: []ucli.Flag{setFlag,
+			&ucli.Int64Flag{Name: "sample", Usage: "run the first `N` rows through every step and print them per step (sinks are not written)"},
+			&ucli.IntFlag{Name: "width", Value: 24, Usage: "cut sampled values to `W` characters"},
+		},
 		Action: w.validate,
 	}
 }
@@ -289,9 +296,19 @@ func (w *weave) startMeter(p *engine.Pipeline, every time.Duration) (stop func()
 }
 
 func (w *weave) validate(c *ucli.Context) error {
+	n, width := c.Int64("sample"), c.Int("width")
+	if n < 0 {
+		return usagef("--sample %d: want a number of rows", n)
+	}
+	if width < 4 {
+		return usagef("--width %d: want at least 4", width)
+	}
 	p, err := w.load(c)
 	if err != nil {
 		return err
+	}
+	if n > 0 {
+		return w.sample(p, c, n, width)
 	}
 	schemas, err := p.Validate(c.Context)
 	if err != nil {
@@ -303,6 +320,29 @@ func (w *weave) validate(c *ucli.Context) error {
 		writeSchema(out, s.Schema)
 	}
 	fmt.Fprintf(out, "pipeline %q is valid: %d step(s) checked\n", p.Name, 1+len(p.Stages)+len(p.Sinks))
+	return nil
+}
+
+// sample is validate --sample: the rows each step makes of the first n.
+func (w *weave) sample(p *engine.Pipeline, c *ucli.Context, n int64, width int) error {
+	samples, err := p.Sample(c.Context, n)
+	defer func() {
+		for i := range samples {
+			samples[i].Release()
+		}
+	}()
+	// What was sampled before an error is shown: it is often the clue.
+	writeSamples(w.opts.Stdout, samples, width)
+	if err != nil {
+		return err
+	}
+	sinks := make([]string, 0, len(p.Sinks))
+	for _, s := range p.Sinks {
+		sinks = append(sinks, s.Name)
+	}
+	fmt.Fprintf(w.opts.Stdout, "pipeline %q is valid: %d step(s) checked; %s %s sampled, not written to %s\n",
+		p.Name, 1+len(p.Stages)+len(p.Sinks), progress.Grouped(samples[0].Rows), progress.Plural(samples[0].Rows, "row", "rows"),
+		strings.Join(sinks, ", "))
 	return nil
 }
 

@@ -154,3 +154,11 @@ func Grouped(n int64) string {
 	}
 	return b.String()
 }
+
+// Plural picks one or many by n: "1 row", "2 rows".
+func Plural(n int64, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
