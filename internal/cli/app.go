@@ -96,6 +96,8 @@ func (w *weave) app() *ucli.App {
 		Before:   w.setupLogging,
 		Commands: w.commands(),
 		Suggest:  true,
+		// Answers the completion scripts' --generate-bash-completion.
+		EnableBashCompletion: true,
 		// --set values are YAML and may hold commas ("[id, email]"); v2
 		// would otherwise split them into several values.
 		DisableSliceFlagSeparator: true,
@@ -114,7 +116,7 @@ func (w *weave) app() *ucli.App {
 }
 
 func (w *weave) commands() []*ucli.Command {
-	cmds := []*ucli.Command{w.runCommand(), w.validateCommand(), w.positionsCommand(), w.buildCommand(), w.newCommand(), w.inspectCommand(), w.connectorsCommand(), w.versionCommand()}
+	cmds := []*ucli.Command{w.runCommand(), w.validateCommand(), w.positionsCommand(), w.buildCommand(), w.newCommand(), w.inspectCommand(), w.connectorsCommand(), w.versionCommand(), w.completionCommand()}
 	var all func([]*ucli.Command)
 	all = func(cs []*ucli.Command) {
 		for _, c := range cs {
@@ -191,6 +193,11 @@ func ExitCode(err error) int {
 // v2, like package flag, stops parsing flags at the first positional
 // argument. Everything after "--" stays as it is.
 func hoistFlags(app *ucli.App, args []string) []string {
+	if args[len(args)-1] == completionFlag {
+		// urfave/cli looks for it last, and the words before it are the
+		// command line being completed, flags after FILE and all.
+		return args
+	}
 	out := []string{args[0]}
 	flags, cmds := app.Flags, app.Commands
 	i := 1
