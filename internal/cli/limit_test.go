@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/dataweaver/dataweaver/engine"
+	_ "github.com/dataweaver/dataweaver/format/parquet" // the Parquet case
 	"github.com/dataweaver/dataweaver/internal/cli"
 )
 
@@ -90,6 +91,14 @@ func TestLimitResume(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(in, "in.jsonl"), []byte(lines.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// A Parquet file of the same 1,000 generated orders, in one row group:
+	// the position saved is a row inside it ("row group 0, row 450").
+	pq := filepath.Join(in, "orders.parquet")
+	mk := writeFile(t, "mk.yaml", fmt.Sprintf("name: mk\nbatch: {rows: 300}\nsource: {generate: {preset: orders, rows: 1000, seed: 7}}\n"+
+		"sinks: [{file: {path: %q}}]\n", pq))
+	if r := run(t, cli.Options{Env: engine.DefaultEnvironment()}, "run", mk); r.code != 0 {
+		t.Fatalf("making the Parquet input: exit %d:\n%s", r.code, r.stderr)
+	}
 	for _, tc := range []struct {
 		name, source string
 		first        int64   // id of the first row
@@ -97,6 +106,7 @@ func TestLimitResume(t *testing.T) {
 	}{
 		{"file", fmt.Sprintf("file: {path: %q, schema: {id: int64, name: utf8}}", filepath.Join(in, "in.jsonl")), 0, []int64{400, 500}},
 		{"generate", "generate: {preset: orders, rows: 1000, seed: 7}", 1, nil},
+		{"parquet", fmt.Sprintf("file: %q", pq), 1, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out := t.TempDir()
