@@ -102,7 +102,7 @@ func TestProgressRecords(t *testing.T) {
 	if src["name"] != "source.counter" || src["rows_out"].(float64) < last || src["bytes"] != src["rows_out"].(float64)*8 {
 		t.Errorf("summary source %v: want rows_out ≥ %v (the last progress record) and 8 bytes a row", src, last)
 	}
-	if summary["exit"] != "interrupted by interrupt" || summary["exit_code"] != 130.0 || summary["interrupted"] != true {
-		t.Errorf("summary exit %v (%v), interrupted %v; want interrupted by interrupt (130)", summary["exit"], summary["exit_code"], summary["interrupted"])
+	if summary["exit"] != "interrupted by SIGINT" || summary["exit_code"] != 130.0 || summary["interrupted"] != true {
+		t.Errorf("summary exit %v (%v), interrupted %v; want interrupted by SIGINT (130)", summary["exit"], summary["exit_code"], summary["interrupted"])
 	}
 }

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/dataweaver/dataweaver/engine"
@@ -37,7 +39,13 @@ func exitReason(err error) string {
 	var ae *abortError
 	if errors.As(err, &ae) {
 		sig := "a signal"
-		if ae.sig != nil {
+		switch ae.sig {
+		case nil:
+		case os.Interrupt:
+			sig = "SIGINT"
+		case syscall.SIGTERM:
+			sig = "SIGTERM"
+		default:
 			sig = ae.sig.String()
 		}
 		if ae.drained {
