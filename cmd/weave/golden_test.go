@@ -61,6 +61,9 @@ var goldenCases = []goldenCase{
 	{name: "fanout", args: []string{"run", "testdata/pipelines/fanout.yaml"}},
 	{name: "policy_dead_letter", args: []string{"run", "testdata/pipelines/policy.yaml"}},
 	{name: "policy_skip", args: []string{"run", "testdata/pipelines/policy.yaml"}, vars: map[string]string{"POLICY": "skip"}},
+	// skip exits 0 (above), but past max_rejects the run fails: exit 1, the summary and the warning still say what was dropped.
+	{name: "policy_skip_max_rejects", args: []string{"run", "testdata/pipelines/policy.yaml", "--set", "source.max_rejects=1"},
+		vars: map[string]string{"POLICY": "skip"}, code: 1},
 	// fail: exit 1, the message names testdata/orders.csv:19, and the atomic sinks leave no file.
 	{name: "policy_fail", args: []string{"run", "testdata/pipelines/policy.yaml", "--set", "on_error=fail"}, code: 1},
 	{name: "vars_default", args: []string{"run", "testdata/pipelines/vars.yaml"}},
