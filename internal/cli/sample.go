@@ -4,15 +4,14 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"text/tabwriter"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/apache/arrow/go/v15/arrow"
 
 	"github.com/dataweaver/dataweaver/engine"
+	"github.com/dataweaver/dataweaver/internal/guesttext"
 	"github.com/dataweaver/dataweaver/internal/progress"
 )
 
@@ -82,15 +81,13 @@ func writeRows(out io.Writer, schema *arrow.Schema, recs []arrow.Record, width i
 	}
 }
 
-// clean makes a value safe and short for a terminal: control characters
-// (a value may hold escape sequences) are shown quoted, tabs and newlines
-// would break the table, and a value longer than width runes (0: no
-// limit) ends in "…".
+// clean makes a value safe and short for a terminal: what a terminal would
+// act on (escape sequences, tabs and newlines that would break the table,
+// bidirectional overrides) is written out as guesttext does for every
+// guest string, since a Wasm stage made many of these values; a value
+// longer than width runes (0: no limit) ends in "…".
 func clean(s string, width int) string {
-	if strings.IndexFunc(s, func(r rune) bool { return unicode.IsControl(r) || r == utf8.RuneError }) >= 0 {
-		q := strconv.Quote(s)
-		s = q[1 : len(q)-1]
-	}
+	s = guesttext.Escape(s)
 	if width > 0 && utf8.RuneCountInString(s) > width {
 		r := []rune(s)
 		s = string(r[:width-1]) + "…"

@@ -65,3 +65,18 @@ func TestValidateSample(t *testing.T) {
 		})
 	}
 }
+
+// TestValidateSampleEscapes: a value holding a terminal escape, a tab and
+// a newline is shown written out, on one line of its table.
+func TestValidateSampleEscapes(t *testing.T) {
+	in := writeFile(t, "in.jsonl", `{"id": 1, "note": "\u001b[2Jwiped\tand\nmore"}`+"\n")
+	path := writeFile(t, "p.yaml", "source: {file: {path: \""+in+"\", schema: {id: int64, note: utf8}}}\n"+
+		"sinks: [{file: {path: \""+filepath.Join(t.TempDir(), "out.jsonl")+"\"}}]\n")
+	r := run(t, cli.Options{Env: engine.DefaultEnvironment()}, "validate", "--sample", "1", "--width", "40", path)
+	if r.code != 0 {
+		t.Fatalf("exit %d:\n%s", r.code, r.stderr)
+	}
+	if strings.ContainsAny(r.stdout, "\x1b\t") || !strings.Contains(r.stdout, `  1   \x1b[2Jwiped\tand\nmore`+"\n") {
+		t.Errorf("value not escaped on one line:\n%q", r.stdout)
+	}
+}
