@@ -46,7 +46,9 @@ type StepSummary struct {
 	Skipped      int64  `json:"skipped"`
 	DeadLettered int64  `json:"dead_lettered"`
 	Batches      int64  `json:"batches"`
-	Bytes        int64  `json:"bytes"`
+	// Bytes is what a source read (StepMetrics.Bytes); 0 where a step
+	// does not count bytes, which today is every step but the source.
+	Bytes int64 `json:"bytes"`
 }
 
 // Summary reads the counters once into a Summary. Exit is "end of
