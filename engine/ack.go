@@ -54,7 +54,9 @@ func (a *acker) done(ctx context.Context, seqs []int64) error {
 		}
 		delete(a.pending, a.next)
 		a.next++
-		last, advanced = e.cp, true
+		if _, cut := e.cp.(uncommitted); !cut {
+			last, advanced = e.cp, true
+		}
 	}
 	if !advanced {
 		return nil

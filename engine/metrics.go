@@ -1,12 +1,16 @@
 package engine
 
 import (
+	"bytes"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"text/tabwriter"
 	"time"
+
+	"github.com/dataweaver/dataweaver/internal/progress"
 )
 
 // StepMetrics counts what went through one step. Fields are updated
@@ -42,6 +46,10 @@ type Metrics struct {
 	// Abandoned lists the sinks whose output an interrupted run threw away
 	// (their earlier output, if any, is untouched).
 	Abandoned []string
+	// Limit is the pipeline's row limit (Pipeline.Limit) and LimitReached
+	// is set when it stopped the source.
+	Limit        int64
+	LimitReached atomic.Bool
 
 	mu  sync.Mutex
 	end string // last position saved
@@ -78,29 +86,54 @@ func (m *Metrics) Elapsed() time.Duration {
 	return time.Since(m.Start)
 }
 
-// WriteSummary prints the per-step table and wall time.
+// WriteSummary prints the per-step table (counts with thousands
+// separators, input bytes in binary units), the wall time and rate, a
+// line naming the steps that skipped or dead-lettered rows, and where the
+// run started and stopped.
 func (m *Metrics) WriteSummary(w io.Writer) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "step\tkind\trows in\trows out\tskipped\tdead-lettered\tbatches\t")
-	for _, s := range m.Steps {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t\n", s.Name, s.Kind, s.RowsIn.Load(), s.RowsOut.Load(),
-			s.Skipped.Load(), s.DeadLettered.Load(), s.Batches.Load())
+	s := m.Summary()
+	var table bytes.Buffer
+	tw := tabwriter.NewWriter(&table, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "step\tkind\trows in\trows out\tskipped\tdead-lettered\tbatches\tbytes\t")
+	for _, st := range s.Steps {
+		// Only sources count bytes (what they read); a blank says "not
+		// counted" where 0 B would claim nothing was written.
+		b := ""
+		if st.Bytes > 0 {
+			b = progress.Bytes(st.Bytes)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", st.Name, st.Kind, progress.Grouped(st.RowsIn),
+			progress.Grouped(st.RowsOut), progress.Grouped(st.Skipped), progress.Grouped(st.DeadLettered),
+			progress.Grouped(st.Batches), b)
 	}
 	tw.Flush()
-	el := m.Elapsed()
-	var rows int64
-	if len(m.Steps) > 0 {
-		rows = m.Steps[0].RowsOut.Load()
+	for _, line := range strings.SplitAfter(table.String(), "\n") {
+		io.WriteString(w, strings.TrimRight(line, " \n"))
+		if strings.HasSuffix(line, "\n") {
+			io.WriteString(w, "\n")
+		}
 	}
-	rate := 0.0
-	if el > 0 {
-		rate = float64(rows) / el.Seconds()
+	fmt.Fprintf(w, "wall time %s, %s rows/s\n", time.Duration(s.WallTime*float64(time.Second)).Round(time.Millisecond),
+		progress.Grouped(int64(s.RowsPerSecond)))
+	if skipped, dead := s.Rejected(); skipped != "" || dead != "" {
+		// A run that dropped rows exits 0 under on_error: skip; this line
+		// is what tells the user, right under the table.
+		var parts []string
+		if skipped != "" {
+			parts = append(parts, fmt.Sprintf("%s %s skipped (%s)", progress.Grouped(s.Skipped), progress.Plural(s.Skipped, "row", "rows"), skipped))
+		}
+		if dead != "" {
+			parts = append(parts, fmt.Sprintf("%s %s dead-lettered (%s)", progress.Grouped(s.DeadLettered), progress.Plural(s.DeadLettered, "row", "rows"), dead))
+		}
+		fmt.Fprintf(w, "%s\n", strings.Join(parts, "; "))
 	}
-	fmt.Fprintf(w, "wall time %s, %.0f rows/s\n", el.Round(time.Millisecond), rate)
-	if m.StartPosition != "" {
-		fmt.Fprintf(w, "started at %s\n", m.StartPosition)
+	if s.StartPosition != "" {
+		fmt.Fprintf(w, "started at %s\n", s.StartPosition)
 	}
-	if end := m.EndPosition(); end != "" {
-		fmt.Fprintf(w, "position saved: %s\n", end)
+	if s.LimitReached {
+		fmt.Fprintf(w, "stopped after the limit of %s rows\n", progress.Grouped(s.Limit))
+	}
+	if s.EndPosition != "" {
+		fmt.Fprintf(w, "position saved: %s\n", s.EndPosition)
 	}
 }

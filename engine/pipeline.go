@@ -31,6 +31,13 @@ type Pipeline struct {
 	// batches in flight, flush the sinks and return without error: a
 	// graceful stop (SIGINT). Cancelling Run's context aborts instead.
 	Drain <-chan struct{}
+	// Limit, when > 0, stops the source after that many rows (rows it
+	// delivers; rejected rows do not count) as gracefully as the end of
+	// the input: everything read is written, and the position saved is
+	// just after the last row taken (exactly so for a RowCapper source), so
+	// the next run continues there. Reading the limit is not an
+	// interruption: sinks that replace their output do replace it.
+	Limit int64
 	// Metrics, when set from NewMetrics, is updated live while the pipeline
 	// runs (the CLI reads it for its progress line); Run returns it either way.
 	Metrics *Metrics

@@ -217,6 +217,7 @@ func (p *Pipeline) newRun() (*runner, error) {
 	if r.metrics == nil || len(r.metrics.Steps) != p.numSteps() {
 		r.metrics = p.NewMetrics()
 	}
+	r.metrics.Limit = p.Limit
 	steps := r.metrics.Steps
 	r.src = steps[0]
 	r.stages = steps[1 : 1+len(p.Stages)]
@@ -545,6 +546,7 @@ func (r *runner) readSource(ctx context.Context, out chan<- *envelope) error {
 	var seq, rows int64
 	var lastCP Checkpoint
 	sentUpTo := int64(-1) // last batch a barrier covered
+	cutSeq := int64(-2)   // the batch the limit cut, if any (always the last)
 	// sendMu orders what goes out: a batch and the counters it moves, or
 	// a barrier covering every batch sent before it. Barriers come from
 	// this loop after a batch and from a timer while Read waits, so that a
@@ -555,7 +557,13 @@ func (r *runner) readSource(ctx context.Context, out chan<- *envelope) error {
 		if r.ckpt == nil || (!final && sentUpTo == seq-1) {
 			return nil
 		}
-		b := r.ckpt.newBarrier(seq-1, lastCP, rows)
+		upto := seq - 1
+		if upto == cutSeq {
+			// The last batch was cut by the limit: lastCP is the one
+			// before it, and so is what the barrier covers for saving.
+			upto--
+		}
+		b := r.ckpt.newBarrier(upto, lastCP, rows)
 		b.final, b.eof = final, eof
 		sentUpTo = seq - 1
 		return send(ctx, out, &envelope{seq: -1, bar: b})
@@ -599,10 +607,15 @@ func (r *runner) readSource(ctx context.Context, out chan<- *envelope) error {
 		defer sendMu.Unlock()
 		return barrierAt(true, false)
 	}
+	lim := newLimit(p.Limit)
 	for {
 		if readCtx.Err() != nil {
 			return stopped()
 		}
+		if lim.reached() {
+			return r.stopAtLimit(ctx, &sendMu, barrierAt)
+		}
+		lim.cap(p.Source.Source)
 		b, err := p.Source.Source.Read(readCtx)
 		if errors.Is(err, ErrEndOfInput) {
 			sendMu.Lock()
@@ -615,7 +628,15 @@ func (r *runner) readSource(ctx context.Context, out chan<- *envelope) error {
 			}
 			return fmt.Errorf("%s: %w", p.Source.Name, err)
 		}
-		if err := r.sendBatch(ctx, out, b, &sendMu, &seq, &rows, &lastCP); err != nil {
+		cut := lim.take(b)
+		if cut {
+			sendMu.Lock() // the checkpoint timer reads it in barrierAt
+			cutSeq = seq
+			sendMu.Unlock()
+			r.log.Warn("the source cannot stop inside a batch: the position saved is before its last batch, which the next run reads again",
+				"pipeline", p.Name, "source", p.Source.Name, "limit", p.Limit)
+		}
+		if err := r.sendBatch(ctx, out, b, cut, &sendMu, &seq, &rows, &lastCP); err != nil {
 			return err
 		}
 		sendMu.Lock()
@@ -630,16 +651,22 @@ func (r *runner) readSource(ctx context.Context, out chan<- *envelope) error {
 }
 
 // sendBatch counts one batch read from the source, applies the source's
-// policy to its rejects and sends it on, under mu.
-func (r *runner) sendBatch(ctx context.Context, out chan<- *envelope, b *Batch, mu *sync.Mutex, seq, rows *int64, lastCP *Checkpoint) error {
+// policy to its rejects and sends it on, under mu. A batch the limit cut
+// (cut) is written but its checkpoint is neither saved nor acknowledged.
+func (r *runner) sendBatch(ctx context.Context, out chan<- *envelope, b *Batch, cut bool, mu *sync.Mutex, seq, rows *int64, lastCP *Checkpoint) error {
 	p := r.p
 	mu.Lock()
 	defer mu.Unlock()
 	env := &envelope{seq: *seq, rowBase: *rows, rec: b.Record}
 	*seq++
 	n := env.rows()
-	*rows += n + int64(len(b.Rejects))
-	*lastCP = b.Checkpoint
+	cp := b.Checkpoint
+	if cut {
+		cp = uncommitted{}
+	} else {
+		*rows += n + int64(len(b.Rejects))
+		*lastCP = b.Checkpoint
+	}
 	r.src.Batches.Add(1)
 	r.src.RowsIn.Add(n + int64(len(b.Rejects)))
 	r.src.RowsOut.Add(n)
@@ -650,7 +677,7 @@ func (r *runner) sendBatch(ctx context.Context, out chan<- *envelope, b *Batch, 
 			return err
 		}
 	}
-	r.acker.add(env.seq, b.Checkpoint)
+	r.acker.add(env.seq, cp)
 	select {
 	case out <- env:
 		return nil

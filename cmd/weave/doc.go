@@ -2,6 +2,8 @@
 //
 //	weave run orders.yaml --set batch.rows=1000
 //	weave validate orders.yaml
+//	weave validate --sample 20 orders.yaml
+//	weave run --limit 1000 orders.yaml
 //	weave connectors describe file
 //
 // # Layout

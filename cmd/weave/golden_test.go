@@ -61,6 +61,9 @@ var goldenCases = []goldenCase{
 	{name: "fanout", args: []string{"run", "testdata/pipelines/fanout.yaml"}},
 	{name: "policy_dead_letter", args: []string{"run", "testdata/pipelines/policy.yaml"}},
 	{name: "policy_skip", args: []string{"run", "testdata/pipelines/policy.yaml"}, vars: map[string]string{"POLICY": "skip"}},
+	// skip exits 0 (above), but past max_rejects the run fails: exit 1, the summary and the warning still say what was dropped.
+	{name: "policy_skip_max_rejects", args: []string{"run", "testdata/pipelines/policy.yaml", "--set", "source.max_rejects=1"},
+		vars: map[string]string{"POLICY": "skip"}, code: 1},
 	// fail: exit 1, the message names testdata/orders.csv:19, and the atomic sinks leave no file.
 	{name: "policy_fail", args: []string{"run", "testdata/pipelines/policy.yaml", "--set", "on_error=fail"}, code: 1},
 	{name: "vars_default", args: []string{"run", "testdata/pipelines/vars.yaml"}},
@@ -71,6 +74,10 @@ var goldenCases = []goldenCase{
 	{name: "validate_unknown_column", args: []string{"validate", "testdata/pipelines/csv_to_jsonl.yaml",
 		"--set", "stages[0].select.columns=[id, nope]"}, code: 2},
 	{name: "bad", args: []string{"run", "testdata/pipelines/bad.yaml"}, code: 2},
+	// --limit: exactly 10 rows written (the source's first reader batch is cut), the summary says why it stopped.
+	{name: "limit", args: []string{"run", "--limit", "10", "testdata/pipelines/csv_to_jsonl.yaml"}},
+	// --sample: each step's rows, values cut to 12 characters, nothing written.
+	{name: "validate_sample", args: []string{"validate", "--sample", "4", "--width", "12", "testdata/pipelines/csv_to_jsonl.yaml"}},
 }
 
 // TestGolden runs every pipeline in testdata/pipelines through the real
@@ -119,6 +126,9 @@ func TestGolden(t *testing.T) {
 			res := runGolden(t, tc, outDir(t, tc.name), in)
 			ran[tc.name] = true
 			res.check(t, filepath.Join("testdata", "golden", tc.name))
+			if !tc.racySummary {
+				checkSummaryOracle(t, res)
+			}
 		})
 	}
 	// A pipeline nobody runs is a golden test nobody wrote.

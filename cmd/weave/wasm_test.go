@@ -20,6 +20,8 @@ var wasmCases = []goldenCase{
 	{name: "wasm_derive", args: []string{"run", "testdata/pipelines/wasm_derive.yaml"}},
 	{name: "wasm_enrich", args: []string{"run", "testdata/pipelines/wasm_enrich.yaml"}},
 	{name: "wasm_validate_orders", args: []string{"validate", "testdata/pipelines/wasm_orders.yaml"}},
+	// The real Wasm stages run on a sample: the filter drops rows, derive adds a column.
+	{name: "wasm_validate_sample", args: []string{"validate", "--sample", "10", "--width", "16", "testdata/pipelines/wasm_orders.yaml"}},
 	{name: "wasm_validate_unknown_column", args: []string{"validate", "testdata/pipelines/wasm_orders.yaml",
 		"--set", "stages[0].wasm.config.column=total"}, code: 2},
 	// A trapping guest: its batches' rows are dead-lettered and the run goes on…

@@ -109,9 +109,12 @@ type Source struct {
 	schema *arrow.Schema
 	next   int   // index of the next file to open
 	cur    *open // file being read
-	// pending is a record larger than BatchRows being served in slices.
+	// pending is a record larger than BatchRows (or the cap) being served
+	// in slices.
 	pending    arrow.Record
 	pendingOff int64
+	// cap limits the rows of the next Read (engine.RowCapper); 0 for none.
+	cap int64
 
 	read     atomic.Int64 // input bytes consumed, across files
 	reported int64        // read as of the last batch, for Batch.Bytes
@@ -412,6 +415,7 @@ func (s *Source) Read(ctx context.Context) (*engine.Batch, error) {
 	}
 	s.stdin.reading()
 	b, err := s.readBatch(ctx)
+	s.cap = 0
 	if err != nil && !errors.Is(err, engine.ErrEndOfInput) && ctx.Err() == nil {
 		s.err = err
 	}
@@ -493,7 +497,7 @@ func (s *Source) readBatch(ctx context.Context) (*engine.Batch, error) {
 			o.settle = false
 		}
 		o.batchStart = start
-		if rec != nil && s.opts.BatchRows > 0 && rec.NumRows() > int64(s.opts.BatchRows) {
+		if size := s.sliceRows(); rec != nil && size > 0 && rec.NumRows() > size {
 			s.pending, s.pendingOff = rec, 0
 			return s.slice(out), nil
 		}
@@ -509,7 +513,7 @@ func (s *Source) readBatch(ctx context.Context) (*engine.Batch, error) {
 // readers return batches as they were stored). The record's rejects come
 // with its first slice, and the position counts them there.
 func (s *Source) slice(rejects []engine.RowError) *engine.Batch {
-	end := min(s.pendingOff+int64(s.opts.BatchRows), s.pending.NumRows())
+	end := min(s.pendingOff+s.sliceRows(), s.pending.NumRows())
 	rec := s.pending.NewSlice(s.pendingOff, end)
 	s.cur.row += end - s.pendingOff + int64(len(rejects))
 	s.pendingOff = end
@@ -518,6 +522,20 @@ func (s *Source) slice(rejects []engine.RowError) *engine.Batch {
 		s.pending = nil
 	}
 	return &engine.Batch{Record: rec, Rejects: rejects, Bytes: s.bytesSinceLast(), Checkpoint: s.position()}
+}
+
+// CapNextRead makes the next Read return at most n rows (engine.RowCapper):
+// the rest of the decoded record waits as pending, and the position after
+// the slice is exact, as for an oversized record.
+func (s *Source) CapNextRead(n int64) { s.cap = n }
+
+// sliceRows is the most rows the next batch may hold; 0 for no limit.
+func (s *Source) sliceRows() int64 {
+	size := int64(s.opts.BatchRows)
+	if s.cap > 0 && (size <= 0 || s.cap < size) {
+		size = s.cap
+	}
+	return size
 }
 
 func (s *Source) bytesSinceLast() int64 {

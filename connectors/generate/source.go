@@ -89,6 +89,7 @@ type Source struct {
 	from int // row Open starts at: 0, or where Resume says
 
 	rate    float64   // rows per second; 0 is unpaced
+	cap     int64     // rows the next Read may make (engine.RowCapper); 0 for no limit
 	started time.Time // when Open ran: batches are due at started + rows/rate
 }
 
@@ -212,10 +213,18 @@ func (s *Source) Read(ctx context.Context) (*engine.Batch, error) {
 		}
 	}
 	n := min(size, s.rows-s.next)
+	if s.cap > 0 {
+		n = min(n, int(s.cap))
+		s.cap = 0
+	}
 	rec := s.gen(s.mem, s.next, n)
 	s.next += n
 	return &engine.Batch{Record: rec, Checkpoint: Checkpoint{Row: s.next, Seed: s.seed}}, nil
 }
+
+// CapNextRead makes the next Read make at most n rows (engine.RowCapper),
+// so a run with a row limit saves the position right after it.
+func (s *Source) CapNextRead(n int64) { s.cap = n }
 
 // wait sleeps until the rows produced so far are due at the source's
 // rate, or ctx ends.

@@ -78,6 +78,8 @@ type weave struct {
 	opts   Options
 	stderr *switchWriter
 	logger *slog.Logger
+	// jsonLogs is set by --log-format json: the run summary is JSON too.
+	jsonLogs bool
 }
 
 func (w *weave) app() *ucli.App {
@@ -94,6 +96,8 @@ func (w *weave) app() *ucli.App {
 		Before:   w.setupLogging,
 		Commands: w.commands(),
 		Suggest:  true,
+		// Answers the completion scripts' --generate-bash-completion.
+		EnableBashCompletion: true,
 		// --set values are YAML and may hold commas ("[id, email]"); v2
 		// would otherwise split them into several values.
 		DisableSliceFlagSeparator: true,
@@ -112,7 +116,7 @@ func (w *weave) app() *ucli.App {
 }
 
 func (w *weave) commands() []*ucli.Command {
-	cmds := []*ucli.Command{w.runCommand(), w.validateCommand(), w.positionsCommand(), w.buildCommand(), w.newCommand(), w.testCommand(), w.inspectCommand(), w.connectorsCommand(), w.versionCommand()}
+	cmds := []*ucli.Command{w.runCommand(), w.validateCommand(), w.positionsCommand(), w.buildCommand(), w.newCommand(), w.testCommand(), w.inspectCommand(), w.connectorsCommand(), w.versionCommand(), w.completionCommand()}
 	var all func([]*ucli.Command)
 	all = func(cs []*ucli.Command) {
 		for _, c := range cs {
@@ -140,6 +144,7 @@ func (w *weave) setupLogging(c *ucli.Context) error {
 		w.logger = slog.New(slog.NewTextHandler(w.stderr, ho))
 	case "json":
 		w.logger = slog.New(slog.NewJSONHandler(w.stderr, ho))
+		w.jsonLogs = true
 	default:
 		return usagef("--log-format %q: want text or json", f)
 	}
@@ -151,10 +156,16 @@ func (w *weave) report(err error) int {
 	if err == nil {
 		return 0
 	}
+	code := ExitCode(err)
+	if w.jsonLogs {
+		// Under --log-format json every line of stderr is a JSON object,
+		// the last error included, so a log collector needs no second parser.
+		w.logger.Error(strings.TrimRight(err.Error(), "\n"), "exit_code", code)
+		return code
+	}
 	for _, line := range strings.Split(strings.TrimRight(err.Error(), "\n"), "\n") {
 		fmt.Fprintf(w.opts.Stderr, "weave: %s\n", line)
 	}
-	code := ExitCode(err)
 	var ue usageError
 	if errors.As(err, &ue) {
 		fmt.Fprintln(w.opts.Stderr, "weave: run 'weave --help' for usage")
@@ -182,6 +193,11 @@ func ExitCode(err error) int {
 // v2, like package flag, stops parsing flags at the first positional
 // argument. Everything after "--" stays as it is.
 func hoistFlags(app *ucli.App, args []string) []string {
+	if args[len(args)-1] == completionFlag {
+		// urfave/cli looks for it last, and the words before it are the
+		// command line being completed, flags after FILE and all.
+		return args
+	}
 	out := []string{args[0]}
 	flags, cmds := app.Flags, app.Commands
 	i := 1

@@ -35,6 +35,10 @@ func builtDerive(t *testing.T) string {
 }
 
 func TestMain(m *testing.M) {
+	if os.Getenv(asWeave) == "1" {
+		// Started by a shell in TestCompletionInBash under the name weave.
+		os.Exit(cli.Main(os.Args, cli.Options{}))
+	}
 	code := m.Run()
 	if derive.path != "" {
 		os.RemoveAll(filepath.Dir(derive.path))

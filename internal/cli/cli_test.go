@@ -248,10 +248,11 @@ func testAbort(t *testing.T, first, second syscall.Signal, code int) {
 	if r.code != code {
 		t.Errorf("exit code %d after an abort by %v, want %d; stderr:\n%s", r.code, second, code, r.stderr)
 	}
-	if !strings.Contains(r.stderr, "weave: aborted: ") {
-		t.Errorf("stderr:\n%s", r.stderr)
+	// --log-format json: every line is a JSON object, the final error
+	// (level ERROR, with the exit code) included.
+	if !strings.Contains(r.stderr, `"level":"ERROR","msg":"aborted: `) || !strings.Contains(r.stderr, `"exit_code":`+strconv.Itoa(code)+`}`) {
+		t.Errorf("no JSON error record for the abort:\n%s", r.stderr)
 	}
-	// --log-format json: every log line is a JSON object.
 	logs := 0
 	for _, line := range strings.Split(r.stderr, "\n") {
 		if strings.HasPrefix(line, "{") {
@@ -260,6 +261,8 @@ func testAbort(t *testing.T, first, second syscall.Signal, code int) {
 				t.Errorf("log line is not JSON: %q", line)
 			}
 			logs++
+		} else if line != "" {
+			t.Errorf("a line of stderr is not JSON: %q", line)
 		}
 	}
 	if logs < 2 {

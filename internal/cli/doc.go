@@ -14,7 +14,17 @@
 //
 // Errors are printed to stderr as "weave: <message>", one line per
 // problem, so a pipeline file with four mistakes shows four lines each
-// starting with file:line:col.
+// starting with file:line:col. Under --log-format json the error is one
+// JSON log record (level ERROR, with exit_code) instead.
+//
+// # Progress and summary
+//
+// On a terminal, run draws a status line (internal/progress.Meter);
+// otherwise it logs a "progress" record every --progress-every
+// (progress.Ticker). The summary goes to stderr, never stdout (a sink may
+// write there): the text table of engine.Metrics.WriteSummary, or with
+// --log-format json one "run summary" record holding engine.Summary; a
+// WARN record follows when any step skipped or dead-lettered rows.
 //
 // # Signals
 //

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"sync"
@@ -180,4 +181,14 @@ func writeFile(t *testing.T, name, text string) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// rowsIn reads a step's "rows in" cell from the summary table in stderr
+// ("" when the step has no line).
+func rowsIn(stderr, step string) string {
+	m := regexp.MustCompile(`(?m)^ *` + regexp.QuoteMeta(step) + ` +(?:source|stage|sink) +([\d,]+) `).FindStringSubmatch(stderr)
+	if m == nil {
+		return ""
+	}
+	return m[1]
 }

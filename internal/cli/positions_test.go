@@ -38,13 +38,13 @@ func TestPositionsCommand(t *testing.T) {
 	}
 	r := run(t, opts, "run", path)
 	want(r, 0, "started at row 1000 (seed 7)")
-	if !strings.Contains(r.stderr, "source.generate  source        0") {
+	if rowsIn(r.stderr, "source.generate") != "0" {
 		t.Errorf("a run after the end should read nothing:\n%s", r.stderr)
 	}
 	want(run(t, opts, "positions", path), 0, "source.generate", "row 1000 (seed 7)", "read to the end")
 	r = run(t, opts, "run", "--from-start", path)
 	want(r, 0, "started at the start (--from-start)")
-	if !strings.Contains(r.stderr, "source.generate  source     1000") {
+	if rowsIn(r.stderr, "source.generate") != "1,000" {
 		t.Errorf("--from-start should read everything:\n%s", r.stderr)
 	}
 	want(run(t, opts, "positions", "--reset", path), 0, "reset source.generate")
@@ -72,7 +72,7 @@ func TestPositionsStdinPipeline(t *testing.T) {
 		r := run(t, cli.Options{Env: engine.DefaultEnvironment()}, "run", path)
 		os.Stdin = old
 		f.Close()
-		if r.code != 0 || !strings.Contains(r.stderr, "source.file  source        2") || strings.Contains(r.stderr, "position saved") {
+		if r.code != 0 || rowsIn(r.stderr, "source.file") != "2" || strings.Contains(r.stderr, "position saved") {
 			t.Fatalf("exit %d; stderr:\n%s", r.code, r.stderr)
 		}
 	}

@@ -41,8 +41,17 @@ func (w *weave) runCommand() *ucli.Command {
 			"everything again. A pipeline whose sink replaces one output file always starts from the start.\n\n" +
 			"The first Ctrl-C (or SIGTERM) stops reading, finishes what is in flight, saves the position and " +
 			"exits with 130 (143): run again to resume. A sink that replaces one output file keeps its previous " +
-			"output then. The second signal aborts at once.",
-		Flags:  []ucli.Flag{setFlag, stateFlag, &ucli.BoolFlag{Name: "from-start", Usage: "ignore saved positions: read everything, then save new positions"}},
+			"output then. The second signal aborts at once.\n\n" +
+			"--limit N stops after N rows the same graceful way, but as a normal end (exit 0, outputs written): " +
+			"the next run continues after them.\n\n" +
+			"On a terminal a status line shows progress; otherwise a progress record is logged every " +
+			"--progress-every. Under --log-format json the summary is one JSON object on stderr.",
+		Flags: []ucli.Flag{setFlag, stateFlag,
+			&ucli.BoolFlag{Name: "from-start", Usage: "ignore saved positions: read everything, then save new positions"},
+			&ucli.Int64Flag{Name: "limit", Usage: "stop after `N` source rows, write them and save the position after them (0: no limit)"},
+			&ucli.DurationFlag{Name: "progress-every", Value: defaultProgressEvery,
+				Usage: "when stderr is not a terminal, log progress (rows, rows/s, bytes, percent) this often; 0 turns it off"},
+		},
 		Action: w.run,
 	}
 }
@@ -53,8 +62,15 @@ func (w *weave) validateCommand() *ucli.Command {
 		Usage:     "check a pipeline file and print each step's output schema",
 		ArgsUsage: "FILE",
 		Description: "Checks the file, builds every step, opens the source to learn its schema and " +
-			"binds each stage to it. No data moves.",
-		Flags:  []ucli.Flag{setFlag},
+			"binds each stage to it. No data moves.\n\n" +
+			"With --sample N it also runs the first N rows of the source through every stage (the real " +
+			"stages, WebAssembly included) and prints, per step, a table of the rows it emitted and the rows " +
+			"it rejected. Sinks are not opened and no position is read or saved: the sample always comes from " +
+			"the start of the input.",
+		Flags: []ucli.Flag{setFlag,
+			&ucli.Int64Flag{Name: "sample", Usage: "run the first `N` rows through every step and print them per step (sinks are not written)"},
+			&ucli.IntFlag{Name: "width", Value: 24, Usage: "cut sampled values to `W` characters"},
+		},
 		Action: w.validate,
 	}
 }
@@ -84,6 +100,14 @@ func (w *weave) load(c *ucli.Context) (*engine.Pipeline, error) {
 }
 
 func (w *weave) run(c *ucli.Context) error {
+	limit := c.Int64("limit")
+	if limit < 0 {
+		return usagef("--limit %d: want a number of rows, or 0 for no limit", limit)
+	}
+	every := c.Duration("progress-every")
+	if every < 0 {
+		return usagef("--progress-every %s: want a duration such as 5s, or 0 to turn progress records off", every)
+	}
 	p, err := w.load(c)
 	if err != nil {
 		return err
@@ -93,23 +117,24 @@ func (w *weave) run(c *ucli.Context) error {
 	drain := make(chan struct{})
 	p.Drain = drain
 	p.FromStart = c.Bool("from-start")
+	p.Limit = limit
 	// NewMetrics fixes the step list before Run starts, so the progress
 	// line can read the counters from its own goroutine without a race.
 	p.Metrics = p.NewMetrics()
 	signals := w.watchSignals(ctx, drain, cancel)
 
-	stopMeter := w.startMeter(p)
+	stopMeter := w.startMeter(p, every)
 	m, err := p.Run(ctx)
 	stopMeter()
-	if m != nil {
-		m.WriteSummary(w.opts.Stderr)
-	}
 	first, second := signals()
-	if second != nil && err != nil {
-		return &abortError{sig: second, err: err}
+	switch {
+	case second != nil && err != nil:
+		err = &abortError{sig: second, err: err}
+	case err == nil && m != nil && m.Interrupted.Load():
+		err = &abortError{sig: first, err: interrupted(m), drained: true}
 	}
-	if err == nil && m != nil && m.Interrupted.Load() {
-		return &abortError{sig: first, err: interrupted(m), drained: true}
+	if m != nil {
+		w.writeSummary(p.Name, m, err)
 	}
 	return err
 }
@@ -233,13 +258,15 @@ func (w *weave) watchSignals(ctx context.Context, drain chan struct{}, cancel co
 // live, slow enough not to cost anything.
 const meterInterval = 250 * time.Millisecond
 
-// startMeter shows the progress line while the pipeline runs, when stderr
-// is a terminal; it returns the function that removes it again.
-func (w *weave) startMeter(p *engine.Pipeline) (stop func()) {
-	tty, width := w.opts.Terminal()
-	if !tty {
-		return func() {}
-	}
+// defaultProgressEvery spaces progress records in a log: often enough
+// that a stalled run shows within seconds, rarely enough that a day-long
+// run logs about 17,000 lines.
+const defaultProgressEvery = 5 * time.Second
+
+// startMeter shows the progress line while the pipeline runs when stderr
+// is a terminal, and otherwise logs a progress record every interval (none
+// when it is 0); it returns the function that stops either.
+func (w *weave) startMeter(p *engine.Pipeline, every time.Duration) (stop func()) {
 	m := p.Metrics
 	read := func() progress.Stats {
 		var s progress.Stats
@@ -252,6 +279,14 @@ func (w *weave) startMeter(p *engine.Pipeline) (stop func()) {
 		}
 		return s
 	}
+	tty, width := w.opts.Terminal()
+	if !tty {
+		if every <= 0 {
+			return func() {}
+		}
+		t := progress.StartTicker(w.logger.With("pipeline", p.Name), every, read)
+		return t.Stop
+	}
 	meter := progress.Start(w.opts.Stderr, meterInterval, read, width)
 	w.stderr.set(meter.Writer())
 	return func() {
@@ -261,9 +296,19 @@ func (w *weave) startMeter(p *engine.Pipeline) (stop func()) {
 }
 
 func (w *weave) validate(c *ucli.Context) error {
+	n, width := c.Int64("sample"), c.Int("width")
+	if n < 0 {
+		return usagef("--sample %d: want a number of rows", n)
+	}
+	if width < 4 {
+		return usagef("--width %d: want at least 4", width)
+	}
 	p, err := w.load(c)
 	if err != nil {
 		return err
+	}
+	if n > 0 {
+		return w.sample(p, c, n, width)
 	}
 	schemas, err := p.Validate(c.Context)
 	if err != nil {
@@ -275,6 +320,29 @@ func (w *weave) validate(c *ucli.Context) error {
 		writeSchema(out, s.Schema)
 	}
 	fmt.Fprintf(out, "pipeline %q is valid: %d step(s) checked\n", p.Name, 1+len(p.Stages)+len(p.Sinks))
+	return nil
+}
+
+// sample is validate --sample: the rows each step makes of the first n.
+func (w *weave) sample(p *engine.Pipeline, c *ucli.Context, n int64, width int) error {
+	samples, err := p.Sample(c.Context, n)
+	defer func() {
+		for i := range samples {
+			samples[i].Release()
+		}
+	}()
+	// What was sampled before an error is shown: it is often the clue.
+	writeSamples(w.opts.Stdout, samples, width)
+	if err != nil {
+		return err
+	}
+	sinks := make([]string, 0, len(p.Sinks))
+	for _, s := range p.Sinks {
+		sinks = append(sinks, s.Name)
+	}
+	fmt.Fprintf(w.opts.Stdout, "pipeline %q is valid: %d step(s) checked; %s %s sampled, not written to %s\n",
+		p.Name, 1+len(p.Stages)+len(p.Sinks), progress.Grouped(samples[0].Rows), progress.Plural(samples[0].Rows, "row", "rows"),
+		strings.Join(sinks, ", "))
 	return nil
 }
 

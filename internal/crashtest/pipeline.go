@@ -25,6 +25,9 @@ type Pipeline struct {
 	// Set holds --set values for every run (small batches, a short
 	// ack_wait).
 	Set []string
+	// Flags are other `weave run` flags for every run (--progress-every
+	// 100ms), given before the file.
+	Flags []string
 	// Finish holds --set values that make a run end once its input is
 	// exhausted (a source's stop_at_end). The run that is killed goes
 	// without them, so it cannot end before the kill.

@@ -30,7 +30,7 @@ func (p Pipeline) start(t testing.TB, set []string) *Process {
 	if p.State == "" {
 		t.Fatalf("crashtest: %s: Pipeline.State is empty; give each test its own state directory (t.TempDir())", p.File)
 	}
-	args := []string{"run", "--state", p.State}
+	args := append([]string{"run", "--state", p.State}, p.Flags...)
 	for _, s := range set {
 		args = append(args, "--set", s)
 	}

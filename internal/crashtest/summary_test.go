@@ -14,9 +14,10 @@ import (
 // puzzling e2e failure.
 func TestParseSummary(t *testing.T) {
 	for _, tc := range []struct {
-		name string
-		logs string // written before the table
-		want []Step
+		name  string
+		logs  string // written before the table
+		bytes int64  // the source's input bytes
+		want  []Step
 	}{
 		{name: "one source one sink", want: []Step{
 			{Name: "source.kafka", Kind: "source", RowsIn: 10008, RowsOut: 10007, DeadLettered: 1, Batches: 101},
@@ -25,6 +26,10 @@ func TestParseSummary(t *testing.T) {
 		{name: "log lines first, a name with a space", logs: "time=x level=WARN msg=draining step kind\n", want: []Step{
 			{Name: "source.postgres", Kind: "source", RowsOut: 3, Batches: 1},
 			{Name: "mask pii", Kind: "stage", RowsIn: 3, RowsOut: 2, Skipped: 1, Batches: 1},
+		}},
+		{name: "thousands and bytes", bytes: 5 << 20, want: []Step{
+			{Name: "source.file", Kind: "source", RowsIn: 1_234_567, RowsOut: 1_234_560, Skipped: 7, Batches: 1_206},
+			{Name: "sinks[0].file", Kind: "sink", RowsIn: 1_234_560, RowsOut: 1_234_560, Batches: 1_206},
 		}},
 		{name: "nothing read", want: []Step{{Name: "source.nats_jetstream", Kind: "source"}}},
 	} {
@@ -38,6 +43,9 @@ func TestParseSummary(t *testing.T) {
 				sm.Skipped.Store(s.Skipped)
 				sm.DeadLettered.Store(s.DeadLettered)
 				sm.Batches.Store(s.Batches)
+				if s.Kind == "source" {
+					sm.Bytes.Store(tc.bytes)
+				}
 				m.Steps = append(m.Steps, sm)
 			}
 			var out bytes.Buffer

@@ -2,6 +2,7 @@ package progress
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -16,28 +17,51 @@ type Stats struct {
 	Done, Total int64
 }
 
+// Rate is rows per second over the whole run so far (0 before any time
+// has passed).
+func (s Stats) Rate() float64 {
+	if secs := s.Elapsed.Seconds(); secs > 0 {
+		return float64(s.Rows) / secs
+	}
+	return 0
+}
+
+// Fraction is the share of the input consumed, in [0, 1]; ok is false when
+// the source does not know its size.
+func (s Stats) Fraction() (frac float64, ok bool) {
+	if s.Total <= 0 {
+		return 0, false
+	}
+	return min(max(float64(s.Done)/float64(s.Total), 0), 1), true
+}
+
+// Left estimates the time to the end of the input at the rate so far;
+// ok is false when that cannot be told (size unknown, nothing read yet, or
+// already at the end).
+func (s Stats) Left() (left time.Duration, ok bool) {
+	frac, sized := s.Fraction()
+	if !sized || frac <= 0 || frac >= 1 {
+		return 0, false
+	}
+	return time.Duration(float64(s.Elapsed) * (1 - frac) / frac), true
+}
+
 // Line renders s in at most width-1 columns (writing into the last column
 // makes some terminals wrap). A width <= 0 means no limit.
 func Line(s Stats, width int) string {
-	var rate float64
-	if secs := s.Elapsed.Seconds(); secs > 0 {
-		rate = float64(s.Rows) / secs
-	}
-	head := fmt.Sprintf("%s rows  %s rows/s", Count(s.Rows), Count(int64(rate)))
+	head := fmt.Sprintf("%s rows  %s rows/s", Count(s.Rows), Count(int64(s.Rate())))
 	if s.Bytes > 0 {
 		// Sources that make rows (generate) read no bytes; "0 B" would only
 		// look like a stall.
 		head += "  " + Bytes(s.Bytes)
 	}
 	head += "  " + Clock(s.Elapsed)
-	if s.Total <= 0 {
+	frac, sized := s.Fraction()
+	if !sized {
 		return clip(head, width)
 	}
-	frac := float64(s.Done) / float64(s.Total)
-	frac = min(max(frac, 0), 1)
 	tail := fmt.Sprintf(" %3d%%", int(frac*100))
-	if frac > 0 && frac < 1 {
-		left := time.Duration(float64(s.Elapsed) * (1 - frac) / frac)
+	if left, ok := s.Left(); ok {
 		tail += "  ETA " + Clock(left)
 	}
 	// The bar takes what the numbers leave, within reason: a bar shorter
@@ -108,4 +132,33 @@ func Clock(d time.Duration) string {
 		return fmt.Sprintf("%d:%02d", s/60, s%60)
 	}
 	return fmt.Sprintf("%d:%02d:%02d", s/3600, s/60%60, s%60)
+}
+
+// Grouped writes n in full with thousands separators: 1,234,567. The
+// summary uses it where the exact count matters more than its size.
+func Grouped(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	if neg {
+		s = s[1:]
+	}
+	var b strings.Builder
+	if neg {
+		b.WriteByte('-')
+	}
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+// Plural picks one or many by n: "1 row", "2 rows".
+func Plural(n int64, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

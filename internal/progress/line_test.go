@@ -54,6 +54,11 @@ func TestUnits(t *testing.T) {
 		{progress.Bytes(1536), "1.5 KiB"},
 		{progress.Bytes(5 << 30), "5.0 GiB"},
 		{progress.Clock(59*time.Second + 600*time.Millisecond), "1:00"},
+		{progress.Grouped(0), "0"},
+		{progress.Grouped(999), "999"},
+		{progress.Grouped(1000), "1,000"},
+		{progress.Grouped(1_234_567), "1,234,567"},
+		{progress.Grouped(-12_345), "-12,345"},
 		{progress.Clock(3*time.Hour + 4*time.Minute + 5*time.Second), "3:04:05"},
 	} {
 		if tt.got != tt.want {
