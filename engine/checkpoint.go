@@ -135,6 +135,7 @@ func (r *runner) setupCheckpoints(ctx context.Context) error {
 		r.metrics.Resumed = true
 	}
 	r.metrics.Positions = "saved in " + storeName(c.store, p.Name)
+	r.metrics.live.keepsPositions.Store(true)
 	return nil
 }
 
@@ -287,6 +288,7 @@ func (c *checkpoints) take(ctx context.Context, b *barrier, a *arrival) error {
 		}
 		c.rev = rev
 		r.metrics.setEnd(rec.Describe())
+		r.metrics.checkpointSaved(rec.Saved)
 	}
 	for name, prep := range a.prepared {
 		if err := r.sinkNamed(name).(Committer).Commit(ctx, prep); err != nil {

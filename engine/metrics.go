@@ -24,6 +24,11 @@ type StepMetrics struct {
 	DeadLettered atomic.Int64
 	Batches      atomic.Int64
 	Bytes        atomic.Int64 // input bytes (sources)
+	// Retries counts a sink's writes and flushes tried again.
+	Retries atomic.Int64
+	// Latency times each batch: a source's Read, a stage's Process, a
+	// sink's Write (with its retries).
+	Latency Histogram
 }
 
 // Metrics is the live account of a pipeline run.
@@ -53,6 +58,8 @@ type Metrics struct {
 
 	mu  sync.Mutex
 	end string // last position saved
+
+	live live // for monitoring: see observe.go
 }
 
 // EndPosition is the last position this run saved, "" if none.

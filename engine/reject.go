@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/memory"
@@ -66,9 +67,11 @@ func (d *deadLetters) write(ctx context.Context, rows []RowError, src arrow.Reco
 	defer rec.Release()
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if err := withRetry(ctx, DefaultRetry, func() error { return d.sink.Write(ctx, rec) }); err != nil {
+	start := time.Now()
+	if err := withRetry(ctx, DefaultRetry, &d.metrics.Retries, func() error { return d.sink.Write(ctx, rec) }); err != nil {
 		return err
 	}
+	d.metrics.Latency.Since(start) // like Batches, only for a batch written
 	d.dirty = true
 	d.metrics.Batches.Add(1)
 	d.metrics.RowsIn.Add(rec.NumRows())
@@ -82,7 +85,7 @@ func (d *deadLetters) flush(ctx context.Context) error {
 	if !d.dirty {
 		return nil
 	}
-	if err := withRetry(ctx, DefaultRetry, func() error { return d.sink.Flush(ctx) }); err != nil {
+	if err := withRetry(ctx, DefaultRetry, &d.metrics.Retries, func() error { return d.sink.Flush(ctx) }); err != nil {
 		return err
 	}
 	d.dirty = false
@@ -95,7 +98,7 @@ func (d *deadLetters) prepare(ctx context.Context) ([]byte, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.dirty {
-		if err := withRetry(ctx, DefaultRetry, func() error { return d.sink.Flush(ctx) }); err != nil {
+		if err := withRetry(ctx, DefaultRetry, &d.metrics.Retries, func() error { return d.sink.Flush(ctx) }); err != nil {
 			return nil, err
 		}
 		d.dirty = false

@@ -499,6 +499,8 @@ func (r *runner) run(ctx context.Context) (err error) {
 		i := i
 		goStep(func() error { return r.runSink(ctx, i, sinkIns[i]) })
 	}
+	r.watchQueues(chans)
+	r.metrics.setPhase(PhaseRunning)
 	wg.Wait()
 	// Everything has stopped; whatever an abort left queued is released so
 	// no Arrow memory outlives the run.
@@ -531,6 +533,7 @@ func (r *runner) run(ctx context.Context) (err error) {
 // and a last one when reading stops for good.
 func (r *runner) readSource(ctx context.Context, out chan<- *envelope) error {
 	defer close(out)
+	defer r.metrics.setPhase(PhaseDraining)
 	p := r.p
 	readCtx, stopRead := context.WithCancel(ctx)
 	defer stopRead()
@@ -538,6 +541,7 @@ func (r *runner) readSource(ctx context.Context, out chan<- *envelope) error {
 		go func() {
 			select {
 			case <-p.Drain:
+				r.metrics.setPhase(PhaseDraining)
 				stopRead()
 			case <-readCtx.Done():
 			}
@@ -616,6 +620,7 @@ func (r *runner) readSource(ctx context.Context, out chan<- *envelope) error {
 			return r.stopAtLimit(ctx, &sendMu, barrierAt)
 		}
 		lim.cap(p.Source.Source)
+		start := time.Now()
 		b, err := p.Source.Source.Read(readCtx)
 		if errors.Is(err, ErrEndOfInput) {
 			sendMu.Lock()
@@ -628,6 +633,7 @@ func (r *runner) readSource(ctx context.Context, out chan<- *envelope) error {
 			}
 			return fmt.Errorf("%s: %w", p.Source.Name, err)
 		}
+		r.src.Latency.Since(start)
 		cut := lim.take(b)
 		if cut {
 			sendMu.Lock() // the checkpoint timer reads it in barrierAt

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"sync/atomic"
 	"time"
 )
 
@@ -32,7 +33,7 @@ func (r *runner) runSink(ctx context.Context, i int, in <-chan *envelope) error 
 		if len(pending) == 0 {
 			return nil
 		}
-		if err := withRetry(ctx, retry, func() error { return step.Sink.Flush(ctx) }); err != nil {
+		if err := withRetry(ctx, retry, &m.Retries, func() error { return step.Sink.Flush(ctx) }); err != nil {
 			// Which rows a failed flush lost is unknown, so no policy can
 			// absorb it: fail, and the unacknowledged batches are read again.
 			return fmt.Errorf("sink %s: flush: %w", step.Name, err)
@@ -86,7 +87,9 @@ func (r *runner) runSink(ctx context.Context, i int, in <-chan *envelope) error 
 		if n := env.rows(); n > 0 {
 			m.Batches.Add(1)
 			m.RowsIn.Add(n)
-			err := withRetry(ctx, retry, func() error { return step.Sink.Write(ctx, env.rec) })
+			start := time.Now()
+			err := withRetry(ctx, retry, &m.Retries, func() error { return step.Sink.Write(ctx, env.rec) })
+			m.Latency.Since(start)
 			switch {
 			case err == nil:
 				m.RowsOut.Add(n)
@@ -118,7 +121,8 @@ func (r *runner) runSink(ctx context.Context, i int, in <-chan *envelope) error 
 // withRetry calls f until it succeeds, returns a Permanent error, or has
 // been tried r.Attempts times, sleeping with exponential backoff and full
 // jitter in between (jitter keeps many pipelines from retrying in step).
-func withRetry(ctx context.Context, r Retry, f func() error) error {
+// Each try after the first is counted in retried.
+func withRetry(ctx context.Context, r Retry, retried *atomic.Int64, f func() error) error {
 	delay := r.Initial
 	var err error
 	for attempt := 1; ; attempt++ {
@@ -137,6 +141,7 @@ func withRetry(ctx context.Context, r Retry, f func() error) error {
 			return err
 		}
 		delay = min(delay*2, r.Max)
+		retried.Add(1)
 	}
 	if err != nil && r.Attempts > 1 && !IsPermanent(err) {
 		return fmt.Errorf("after %d attempts: %w", r.Attempts, err)

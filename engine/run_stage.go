@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 )
 
 // runStage moves batches through one stage, on as many workers as the step
@@ -201,15 +202,24 @@ func (r *runner) runStageUnordered(ctx context.Context, i, workers int, in <-cha
 	return first
 }
 
-// process runs the stage on env.rec in place, applying the step's policy to
-// rejected rows and failed batches.
+// process runs the stage on env.rec in place and times it (a barrier or
+// a batch emptied upstream carries no record and is not a batch here).
 func (r *runner) process(ctx context.Context, i int, env *envelope) error {
+	if env.rec == nil {
+		return nil
+	}
+	start := time.Now()
+	err := r.processBatch(ctx, i, env)
+	r.stages[i].Latency.Since(start)
+	return err
+}
+
+// processBatch runs the stage on env.rec in place, applying the step's
+// policy to rejected rows and failed batches.
+func (r *runner) processBatch(ctx context.Context, i int, env *envelope) error {
 	step := r.p.Stages[i]
 	m := r.stages[i]
 	in := env.rec
-	if in == nil {
-		return nil
-	}
 	m.Batches.Add(1)
 	m.RowsIn.Add(in.NumRows())
 	if in.NumRows() == 0 {

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/dataweaver/dataweaver/internal/guesttext"
 
@@ -27,6 +28,7 @@ type Stage struct {
 	conf         json.RawMessage
 	rt           *runtime
 	batches      atomic.Int64
+	stats        engine.GuestStats
 
 	mu   sync.Mutex
 	free []*instance
@@ -285,10 +287,26 @@ func (s *Stage) Close() error {
 	return err
 }
 
+// GuestStats reports the stage's guest calls, traps and replaced
+// instances (engine.GuestStager), for monitoring.
+func (s *Stage) GuestStats() *engine.GuestStats { return &s.stats }
+
+// countFailure files a failed call under its kind in s.stats.
+func (s *Stage) countFailure(err error) {
+	switch {
+	case errors.Is(err, ErrGuestTimeout):
+		s.stats.Timeouts.Add(1)
+	case errors.Is(err, ErrGuestTrap):
+		s.stats.Traps.Add(1)
+	}
+}
+
 // Process runs one batch through the guest.
 func (s *Stage) Process(ctx context.Context, rec arrow.Record) (arrow.Record, []engine.RowError, error) {
 	inst, p, err := s.get(ctx)
 	if err != nil {
+		// A fresh instance failed to start or bind.
+		s.countFailure(err)
 		return nil, nil, err
 	}
 	seq := s.batches.Add(1)
@@ -297,6 +315,8 @@ func (s *Stage) Process(ctx context.Context, rec arrow.Record) (arrow.Record, []
 	if err != nil {
 		// Whatever happened, the instance's state is suspect: replace it.
 		inst.close(ctx)
+		s.stats.Replaced.Add(1)
+		s.countFailure(err)
 		if errors.Is(err, context.Canceled) {
 			return nil, nil, err
 		}
@@ -328,7 +348,9 @@ func (s *Stage) process(ctx context.Context, inst *instance, p *plan, rec arrow.
 		return nil, nil, exportReserve, fmt.Errorf("%w: reserved region outside memory", ErrGuestOutput)
 	}
 	writeBatch(view, inst.arenaPtr, n, cols)
+	start := time.Now()
 	ptr, err := inst.call(ctx, inst.process, inst.arenaPtr)
+	s.stats.Calls.Since(start)
 	if err != nil {
 		return nil, nil, exportProcess, err
 	}
