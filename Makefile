@@ -123,6 +123,9 @@ check-docs:
 	@echo '== docs/connectors.md is current'
 	@$(GO) run ./cmd/weave connectors docs | diff -u docs/connectors.md - \
 		|| { echo "docs/connectors.md is stale: run 'make docs' and commit it"; exit 1; }
+	@echo '== docs/metrics.md is current'
+	@$(GO) run ./internal/telemetry/cmd/metricsdoc | diff -u docs/metrics.md - \
+		|| { echo "docs/metrics.md is stale: run 'make docs' and commit it"; exit 1; }
 
 bench:
 	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem -benchtime $(BENCHTIME) -count $(COUNT) $(BENCHPKGS) | tee bench.txt
@@ -176,6 +179,8 @@ docs:
 	@mkdir -p docs
 	$(GO) run ./cmd/weave connectors docs > docs/connectors.md.tmp
 	mv docs/connectors.md.tmp docs/connectors.md
+	$(GO) run ./internal/telemetry/cmd/metricsdoc > docs/metrics.md.tmp
+	mv docs/metrics.md.tmp docs/metrics.md
 
 # A run of every Fuzz target, FUZZTIME each (go test -fuzz takes one target
 # per package at a time), then a table of executions and findings per
@@ -200,4 +205,4 @@ fuzz:
 	rm -rf "$$log"; exit $$failed
 
 clean:
-	rm -rf bin build out bench.txt bench-pipelines.txt docs/connectors.md.tmp
+	rm -rf bin build out bench.txt bench-pipelines.txt docs/connectors.md.tmp docs/metrics.md.tmp

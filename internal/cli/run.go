@@ -51,6 +51,7 @@ func (w *weave) runCommand() *ucli.Command {
 			&ucli.Int64Flag{Name: "limit", Usage: "stop after `N` source rows, write them and save the position after them (0: no limit)"},
 			&ucli.DurationFlag{Name: "progress-every", Value: defaultProgressEvery,
 				Usage: "when stderr is not a terminal, log progress (rows, rows/s, bytes, percent) this often; 0 turns it off"},
+			httpFlag, httpLingerFlag,
 		},
 		Action: w.run,
 	}
@@ -121,6 +122,11 @@ func (w *weave) run(c *ucli.Context) error {
 	// NewMetrics fixes the step list before Run starts, so the progress
 	// line can read the counters from its own goroutine without a race.
 	p.Metrics = p.NewMetrics()
+	stopHTTP, err := w.serveHTTP(c, p)
+	if err != nil {
+		return errors.Join(err, p.Close())
+	}
+	defer stopHTTP()
 	signals := w.watchSignals(ctx, drain, cancel)
 
 	stopMeter := w.startMeter(p, every)

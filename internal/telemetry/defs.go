@@ -1,0 +1,98 @@
+package telemetry
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Label names. pipeline and step are on every per-step series from the
+// start, so several pipelines in one process never need a migration.
+const (
+	labelPipeline = "pipeline"
+	labelStep     = "step"
+	labelKind     = "kind"
+	labelPhase    = "phase"
+)
+
+// Definition describes one metric: the collector's description and a row
+// of docs/metrics.md come from it.
+type Definition struct {
+	Name   string
+	Type   string // counter, gauge or histogram
+	Labels []string
+	Help   string
+	// Note is extra documentation for docs/metrics.md (not sent to Prometheus).
+	Note string
+}
+
+func (d Definition) desc() *prometheus.Desc {
+	return prometheus.NewDesc(d.Name, d.Help, d.Labels, nil)
+}
+
+var (
+	stepLabels     = []string{labelPipeline, labelStep, labelKind}
+	stepOnly       = []string{labelPipeline, labelStep}
+	pipelineLabels = []string{labelPipeline}
+)
+
+// The metrics, in the order docs/metrics.md lists them.
+var (
+	defRowsIn = Definition{"weave_rows_in_total", "counter", stepLabels,
+		"Rows that reached the step; for a source, rows read including those that failed to decode.", ""}
+	defRowsOut = Definition{"weave_rows_out_total", "counter", stepLabels,
+		"Rows the step passed on (a sink: rows written).", ""}
+	defSkipped = Definition{"weave_rows_skipped_total", "counter", stepLabels,
+		"Rows the step rejected and dropped (the skip policy).", ""}
+	defDeadLettered = Definition{"weave_rows_dead_lettered_total", "counter", stepLabels,
+		"Rows the step rejected and sent to the dead-letter sink (the dead_letter policy).", ""}
+	defBatches = Definition{"weave_batches_total", "counter", stepLabels,
+		"Batches the step handled.", "The dead-letter sink is the step `dead_letter` of kind `sink`."}
+	defBatchDuration = Definition{"weave_batch_duration_seconds", "histogram", stepLabels,
+		"Time the step spent on one batch: a source's read, a stage's process call, a sink's write with its retries.",
+		"Observed once per batch, so its `_count` equals `weave_batches_total`. A source's read includes waiting for input (a paced or idle source)."}
+	defSourceBytes = Definition{"weave_source_bytes_total", "counter", stepOnly,
+		"Input bytes the source read (compressed bytes for a compressed file).", ""}
+	defSourceRemaining = Definition{"weave_source_remaining_bytes", "gauge", stepOnly,
+		"Input bytes the source has not read yet.", "Only for sources that know their size (files, not stdin)."}
+	defSourceLag = Definition{"weave_source_lag_messages", "gauge", stepOnly,
+		"Messages the broker holds beyond what the source has read.", "Only for sources that report it (engine.Lagger)."}
+	defSinkRetries = Definition{"weave_sink_retries_total", "counter", stepOnly,
+		"Sink writes and flushes tried again after a failure.", "Counts the engine's retries (a sink step's `retry`); retries a client library makes on its own are not seen."}
+	defQueue = Definition{"weave_queue_batches", "gauge", stepOnly,
+		"Batches waiting in the queue in front of the step.",
+		"`step=\"fan_out\"` is the queue between the last stage and the hand-over to every sink's own queue. A full queue in front of a step makes that step the bottleneck."}
+	defQueueCap = Definition{"weave_queue_capacity_batches", "gauge", stepOnly,
+		"How many batches the queue in front of the step holds (the pipeline's buffer).", ""}
+	defWasmCall = Definition{"weave_wasm_call_duration_seconds", "histogram", stepOnly,
+		"Time of each guest call that processes a batch (dw_process), for stages running a Wasm module.", ""}
+	defWasmTraps = Definition{"weave_wasm_traps_total", "counter", stepOnly,
+		"Guest calls that trapped, panicked, exited or ran out of memory.", ""}
+	defWasmTimeouts = Definition{"weave_wasm_timeouts_total", "counter", stepOnly,
+		"Guest calls stopped at the stage's timeout.", ""}
+	defWasmReplaced = Definition{"weave_wasm_instance_replacements_total", "counter", stepOnly,
+		"Module instances thrown away after a failed call; the next batch gets a fresh one.", ""}
+	defCheckpoints = Definition{"weave_checkpoints_total", "counter", pipelineLabels,
+		"Positions saved by this run.", "Only for pipelines that save positions."}
+	defCheckpointAge = Definition{"weave_checkpoint_age_seconds", "gauge", pipelineLabels,
+		"Seconds since the last saved position (since the run started, before the first).",
+		"Only for pipelines that save positions. A value well past the pipeline's `checkpoint_every` means positions are not being saved: a killed run would read that much again."}
+	defCheckpointTime = Definition{"weave_checkpoint_last_timestamp_seconds", "gauge", pipelineLabels,
+		"Unix time of the last saved position.", "Absent before the first; alert on `time() - weave_checkpoint_last_timestamp_seconds`."}
+	defPhase = Definition{"weave_pipeline_phase", "gauge", []string{labelPipeline, labelPhase},
+		"1 for the phase the pipeline is in (starting, running, draining, ended), 0 for the others.", ""}
+	defStart = Definition{"weave_pipeline_start_time_seconds", "gauge", pipelineLabels,
+		"Unix time the run started.", ""}
+)
+
+// Definitions lists every metric the collector exports (besides the Go
+// runtime's go_* and the process's process_* series), in documentation
+// order.
+func Definitions() []Definition {
+	return []Definition{
+		defRowsIn, defRowsOut, defSkipped, defDeadLettered, defBatches, defBatchDuration,
+		defSourceBytes, defSourceRemaining, defSourceLag,
+		defSinkRetries, defQueue, defQueueCap,
+		defWasmCall, defWasmTraps, defWasmTimeouts, defWasmReplaced,
+		defCheckpoints, defCheckpointAge, defCheckpointTime,
+		defPhase, defStart,
+	}
+}
