@@ -1,9 +1,6 @@
 package cli
 
 import (
-	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	ucli "github.com/urfave/cli/v2"
@@ -25,8 +22,10 @@ var httpLingerFlag = &ucli.DurationFlag{
 
 // serveHTTP starts the --http server for p, if asked, and logs the address
 // it bound (the port :0 chose). The returned func waits --http-linger and
-// stops the server.
-func (w *weave) serveHTTP(c *ucli.Context, p *engine.Pipeline) (stop func(), err error) {
+// stops the server; a signal (which closes drain) cuts the wait short, so
+// an orchestrator stopping weave does not wait for it, and a run stopped by
+// a signal does not linger at all.
+func (w *weave) serveHTTP(c *ucli.Context, p *engine.Pipeline, drain <-chan struct{}) (stop func(), err error) {
 	addr := c.String("http")
 	if addr == "" {
 		return func() {}, nil
@@ -42,28 +41,15 @@ func (w *weave) serveHTTP(c *ucli.Context, p *engine.Pipeline) (stop func(), err
 	return func() {
 		if d := c.Duration("http-linger"); d > 0 {
 			w.logger.Info("run ended; serving metrics before exit", "addr", srv.Addr(), "for", d)
-			w.linger(d)
+			t := time.NewTimer(d)
+			select {
+			case <-t.C:
+			case <-drain:
+				t.Stop()
+			}
 		}
 		if err := srv.Close(); err != nil {
 			w.logger.Warn("stopping the metrics server", "err", err)
 		}
 	}, nil
-}
-
-// linger waits d, or less when SIGINT or SIGTERM arrives: an orchestrator
-// stopping weave must not wait for the linger.
-func (w *weave) linger(d time.Duration) {
-	sigs := w.opts.Signals
-	if sigs == nil {
-		ch := make(chan os.Signal, 1)
-		signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
-		defer signal.Stop(ch)
-		sigs = ch
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-sigs:
-	}
 }

@@ -122,7 +122,7 @@ func (w *weave) run(c *ucli.Context) error {
 	// NewMetrics fixes the step list before Run starts, so the progress
 	// line can read the counters from its own goroutine without a race.
 	p.Metrics = p.NewMetrics()
-	stopHTTP, err := w.serveHTTP(c, p)
+	stopHTTP, err := w.serveHTTP(c, p, drain)
 	if err != nil {
 		return errors.Join(err, p.Close())
 	}

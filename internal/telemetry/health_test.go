@@ -1,0 +1,186 @@
+package telemetry_test
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/array"
+	"github.com/apache/arrow/go/v15/arrow/memory"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/dataweaver/dataweaver/engine"
+	"github.com/dataweaver/dataweaver/internal/telemetry"
+)
+
+var xSchema = arrow.NewSchema([]arrow.Field{{Name: "x", Type: arrow.PrimitiveTypes.Int64}}, nil)
+
+// gatedSource's Open waits for open; it then yields one-row batches until
+// the run drains it.
+type gatedSource struct {
+	engine.NoAck
+	mem  memory.Allocator
+	open chan struct{}
+}
+
+func (s *gatedSource) Open(ctx context.Context) (*arrow.Schema, error) {
+	select {
+	case <-s.open:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	return xSchema, nil
+}
+
+func (s *gatedSource) Read(ctx context.Context) (*engine.Batch, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	b := array.NewInt64Builder(s.mem)
+	defer b.Release()
+	b.Append(1)
+	a := b.NewArray()
+	defer a.Release()
+	return &engine.Batch{Record: array.NewRecord(xSchema, []arrow.Array{a}, 1)}, nil
+}
+
+func (s *gatedSource) Close() error { return nil }
+
+// slowSink blocks each Write until it is let through.
+type slowSink struct{ next chan struct{} }
+
+func (s *slowSink) Open(context.Context, *arrow.Schema) error { return nil }
+func (s *slowSink) Write(ctx context.Context, _ arrow.Record) error {
+	select {
+	case <-s.next:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+func (s *slowSink) Flush(context.Context) error { return nil }
+func (s *slowSink) Close() error                { return nil }
+
+// TestReadyz: /readyz is 503 while the source is still opening, 200 while
+// batches flow, 503 once the run drains and after it ended; /healthz is 200
+// throughout.
+func TestReadyz(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	src := &gatedSource{mem: mem, open: make(chan struct{})}
+	sink := &slowSink{next: make(chan struct{})}
+	drain := make(chan struct{})
+	p := &engine.Pipeline{
+		Name:   "gated",
+		Source: engine.SourceStep{Name: "src", Source: src},
+		Sinks:  []engine.SinkStep{{Name: "out", Sink: sink}},
+		Drain:  drain,
+	}
+	p.Metrics = p.NewMetrics()
+	c := telemetry.NewCollector()
+	srv, err := telemetry.Listen("127.0.0.1:0", c, slog.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	want := func(code int, reason string) {
+		t.Helper()
+		got, body := get(t, srv.Addr(), "/readyz")
+		if got != code || !strings.Contains(body, reason) {
+			t.Errorf("/readyz = %d %q, want %d %q", got, body, code, reason)
+		}
+		if got, body := get(t, srv.Addr(), "/healthz"); got != http.StatusOK {
+			t.Errorf("/healthz = %d %q", got, body)
+		}
+	}
+	want(http.StatusServiceUnavailable, "no pipeline")
+	c.Add(p)
+	done := make(chan error, 1)
+	go func() { _, err := p.Run(context.Background()); done <- err }()
+	want(http.StatusServiceUnavailable, "pipeline gated: starting")
+
+	close(src.open)
+	sink.next <- struct{}{} // one batch written: the run is moving
+	want(http.StatusOK, "ready")
+	s := scrapeMetrics(t, srv.Addr())
+	if got := s.value(t, "weave_rows_out_total", map[string]string{"step": "out"}); got < 1 {
+		t.Errorf("sink rows out = %v after one write", got)
+	}
+
+	close(drain)
+	want(http.StatusServiceUnavailable, "pipeline gated: draining")
+	close(sink.next)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	want(http.StatusServiceUnavailable, "pipeline gated: ended")
+
+	c.Remove(p)
+	if s := scrapeMetrics(t, srv.Addr()); s["weave_rows_in_total"] != nil {
+		t.Error("a removed pipeline is still exported")
+	}
+}
+
+// TestNamesFollowConventions runs promlint (Prometheus's own naming and
+// help checks) over everything the collector exports for a finished run
+// with every kind of step.
+func TestNamesFollowConventions(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	src := &gatedSource{mem: mem, open: make(chan struct{})}
+	close(src.open)
+	drain := make(chan struct{})
+	close(drain)
+	through := make(chan struct{})
+	close(through) // every write goes through at once
+	p := &engine.Pipeline{
+		Name:   "lint",
+		Source: engine.SourceStep{Name: "src", Source: src},
+		Sinks:  []engine.SinkStep{{Name: "out", Sink: &slowSink{next: through}}},
+		Drain:  drain,
+	}
+	p.Metrics = p.NewMetrics()
+	if _, err := p.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	c := telemetry.NewCollector()
+	c.Add(p)
+	problems, err := testutil.CollectAndLint(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pr := range problems {
+		t.Errorf("%s: %s", pr.Metric, pr.Text)
+	}
+}
+
+// TestDefinitionsDescribeTheCollector: every series the collector sends
+// is one of Definitions (the table docs/metrics.md is generated from).
+func TestDefinitionsDescribeTheCollector(t *testing.T) {
+	c := telemetry.NewCollector()
+	want := map[string]bool{}
+	for _, d := range telemetry.Definitions() {
+		want[d.Name] = true
+	}
+	if n := testutil.CollectAndCount(c); n != 0 {
+		t.Errorf("a collector without pipelines sent %d series", n)
+	}
+	// A pedantic registry checks each collected metric against its
+	// description; TestScrapeRun and TestScrapeTrappingGuest collect every
+	// kind of series through it.
+	if problems, err := testutil.CollectAndLint(c); err != nil || len(problems) > 0 {
+		t.Fatalf("lint: %v %v", problems, err)
+	}
+	var sb strings.Builder
+	if err := telemetry.WriteDocs(&sb); err != nil {
+		t.Fatal(err)
+	}
+	for name := range want {
+		if !strings.Contains(sb.String(), "`"+name+"`") {
+			t.Errorf("docs do not list %s", name)
+		}
+	}
+}
