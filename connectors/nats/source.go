@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/apache/arrow/go/v15/arrow"
@@ -136,6 +137,10 @@ type Source struct {
 	held    int       // messages in pending
 	lastSeq uint64    // stream sequence of the last message handed out
 	lastOut time.Time // when Read last returned a batch
+
+	// undelivered is the consumer's count of messages not yet delivered,
+	// as of the last message fetched (its metadata carries it); -1 before.
+	undelivered atomic.Int64
 }
 
 // idleEvery is how long Read waits for messages, while it holds messages
@@ -180,6 +185,7 @@ func newSource(conf *spec.Parsed, b engine.Build) (engine.Source, error) {
 	if s.linger <= 0 {
 		s.linger = defaultLinger
 	}
+	s.undelivered.Store(-1) // unknown until the first fetch
 	var schema *arrow.Schema
 	if conf.Given("schema") {
 		var err error
@@ -308,6 +314,7 @@ func (s *Source) Read(ctx context.Context) (*engine.Batch, error) {
 		}
 		if len(msgs) > 0 {
 			s.link.ok()
+			s.notePending(msgs[len(msgs)-1])
 			return s.decode(msgs)
 		}
 		if s.stop {
