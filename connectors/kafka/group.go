@@ -121,6 +121,7 @@ func (s *Source) forget(parts map[string][]int32) {
 			k := tp{t, p}
 			delete(s.owned, k)
 			delete(s.acked, k)
+			delete(s.lag, k)
 			s.gone[k] = s.epoch
 			if s.read[t] != nil {
 				delete(s.read[t], p)

@@ -138,6 +138,7 @@ type Source struct {
 	gone     map[tp]uint64              // epoch at which a partition was last revoked or lost
 	epoch    uint64                     // bumped by every revoke or loss
 	read     map[string]map[int32]int64 // next offset per owned partition read from: the position
+	lag      map[tp]int64               // per owned partition: high watermark minus the next offset, as of its last records polled (lag.go)
 
 	// beforeCommit, set by tests only, runs in Ack between gathering the
 	// offsets and committing them: the window commitMu closes.
@@ -234,6 +235,7 @@ func (s *Source) Open(ctx context.Context) (*arrow.Schema, error) {
 	}
 	s.mu.Lock()
 	s.pending, s.acked, s.owned, s.gone, s.read = nil, map[tp]int64{}, map[tp]bool{}, map[tp]uint64{}, map[string]map[int32]int64{}
+	s.lag = map[tp]int64{}
 	s.mu.Unlock()
 	cl, err := kgo.NewClient(s.opts...)
 	if err != nil {
@@ -276,6 +278,7 @@ func (s *Source) Read(ctx context.Context) (*engine.Batch, error) {
 		if err := s.pollErr(fs); err != nil {
 			return nil, err
 		}
+		s.noteLag(fs)
 		recs = append(recs, fs.Records()...)
 		if len(recs) >= s.batch {
 			return s.decode(recs, since)

@@ -54,7 +54,7 @@ var (
 	defSourceRemaining = Definition{"weave_source_remaining_bytes", "gauge", stepOnly,
 		"Input bytes the source has not read yet.", "Only for sources that know their size (files, not stdin)."}
 	defSourceLag = Definition{"weave_source_lag_messages", "gauge", stepOnly,
-		"Messages the broker holds beyond what the source has read.", "Reported by the NATS JetStream source (its consumer's pending count as of the last fetch); not yet by Kafka."}
+		"Messages the broker holds beyond what the source has read.", "Reported by the NATS JetStream source (its consumer's pending count as of the last fetch) and the Kafka source (the group's lag on the partitions this member owns, as of the last records polled from each; a partition not polled yet is not counted)."}
 	defSinkRetries = Definition{"weave_sink_retries_total", "counter", stepOnly,
 		"Sink writes and flushes tried again after a failure.", "Counts the engine's retries (a sink step's `retry`); retries a client library makes on its own are not seen."}
 	defQueue = Definition{"weave_queue_batches", "gauge", stepOnly,
