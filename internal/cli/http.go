@@ -16,8 +16,8 @@ var httpFlag = &ucli.StringFlag{
 
 var httpLingerFlag = &ucli.DurationFlag{
 	Name: "http-linger",
-	Usage: "with --http, keep serving for this long after the run ended, so a scraper collects the final " +
-		"counts of a short job (/readyz answers 503 meanwhile)",
+	Usage: "with --http, keep serving for `DURATION` after the run ended, so a scraper collects the final " +
+		"counts of a short job (/readyz answers 503 meanwhile; a signal ends the wait)",
 }
 
 // serveHTTP starts the --http server for p, if asked, and logs the address
@@ -39,7 +39,7 @@ func (w *weave) serveHTTP(c *ucli.Context, p *engine.Pipeline, drain <-chan stru
 	w.logger.Info("serving metrics and health", "addr", srv.Addr(),
 		"metrics", "http://"+srv.Addr()+"/metrics")
 	return func() {
-		if d := c.Duration("http-linger"); d > 0 {
+		if d := c.Duration("http-linger"); d > 0 && !closed(drain) {
 			w.logger.Info("run ended; serving metrics before exit", "addr", srv.Addr(), "for", d)
 			t := time.NewTimer(d)
 			select {
@@ -52,4 +52,13 @@ func (w *weave) serveHTTP(c *ucli.Context, p *engine.Pipeline, drain <-chan stru
 			w.logger.Warn("stopping the metrics server", "err", err)
 		}
 	}, nil
+}
+
+func closed(c <-chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
 }
