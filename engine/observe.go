@@ -170,6 +170,13 @@ type GuestStager interface {
 	GuestStats() *GuestStats
 }
 
+// RetryCounter is implemented by sinks that retry on their own, inside
+// Write or Flush (a client riding out a broker restart), so those retries
+// are counted with the engine's (StepMetrics.Retries).
+type RetryCounter interface {
+	Retries() int64
+}
+
 // Lagger is implemented by sources that know how many messages their
 // broker holds beyond what they have read (a Kafka group's lag, a
 // JetStream consumer's pending count). ok is false while unknown.

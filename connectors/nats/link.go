@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -46,6 +47,10 @@ type link struct {
 	url     string    // the server of the current or last connection
 	down    time.Time // when the connection dropped; zero while connected
 	failing time.Time // when the first of an unbroken run of failed requests began; zero after a success
+
+	// retries counts tries made again after a failure (for a sink,
+	// weave_sink_retries_total through engine.RetryCounter).
+	retries atomic.Int64
 }
 
 func newLink(log *slog.Logger, bound, timeout time.Duration) *link {
@@ -169,6 +174,7 @@ func (r *retrier) again(ctx context.Context, err error) error {
 		return ctx.Err()
 	}
 	r.began = time.Now()
+	l.retries.Add(1)
 	return nil
 }
 

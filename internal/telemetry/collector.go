@@ -103,7 +103,7 @@ func (c *Collector) collect(ch chan<- prometheus.Metric, p *engine.Pipeline, m *
 		c.emit(ch, defBatches, float64(s.Batches.Load()), name, s.Name, s.Kind)
 		c.histogram(ch, defBatchDuration, &s.Latency, name, s.Name, s.Kind)
 		if s.Kind == engine.KindSink {
-			c.emit(ch, defSinkRetries, float64(s.Retries.Load()), name, s.Name)
+			c.emit(ch, defSinkRetries, float64(s.Retries.Load()+ownRetries(p, s.Name)), name, s.Name)
 		}
 	}
 	if len(m.Steps) > 0 {
@@ -153,4 +153,18 @@ func (c *Collector) collect(ch chan<- prometheus.Metric, p *engine.Pipeline, m *
 		c.emit(ch, defPhase, v, name, ph.String())
 	}
 	c.emit(ch, defStart, float64(m.Start.UnixNano())/1e9, name)
+}
+
+// ownRetries is what the sink called name retried by itself
+// (engine.RetryCounter), 0 for a sink that does not say.
+func ownRetries(p *engine.Pipeline, name string) int64 {
+	if rc, ok := p.DeadLetter.(engine.RetryCounter); ok && name == "dead_letter" {
+		return rc.Retries()
+	}
+	for _, s := range p.Sinks {
+		if rc, ok := s.Sink.(engine.RetryCounter); ok && s.Name == name {
+			return rc.Retries()
+		}
+	}
+	return 0
 }

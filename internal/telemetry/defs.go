@@ -56,7 +56,7 @@ var (
 	defSourceLag = Definition{"weave_source_lag_messages", "gauge", stepOnly,
 		"Messages the broker holds beyond what the source has read.", "Reported by the NATS JetStream source (its consumer's pending count as of the last fetch) and the Kafka source (the group's lag on the partitions this member owns, as of the last records polled from each; a partition not polled yet is not counted)."}
 	defSinkRetries = Definition{"weave_sink_retries_total", "counter", stepOnly,
-		"Sink writes and flushes tried again after a failure.", "Counts the engine's retries (a sink step's `retry`); retries a client library makes on its own are not seen."}
+		"Sink writes and flushes tried again after a failure.", "The engine's retries (a sink step's `retry`) plus those a sink makes on its own and reports (the `nats` sink through an outage); retries inside the Kafka, Postgres and HTTP clients are not seen."}
 	defQueue = Definition{"weave_queue_batches", "gauge", stepOnly,
 		"Batches waiting in the queue in front of the step.",
 		"`step=\"fan_out\"` is the queue between the last stage and the hand-over to every sink's own queue. A full queue in front of a step makes that step the bottleneck."}

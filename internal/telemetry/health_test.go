@@ -184,3 +184,40 @@ func TestDefinitionsDescribeTheCollector(t *testing.T) {
 		}
 	}
 }
+
+// selfRetryingSink reports retries it made on its own (engine.RetryCounter).
+type selfRetryingSink struct {
+	slowSink
+	retries int64
+}
+
+func (s *selfRetryingSink) Retries() int64 { return s.retries }
+
+// TestSinkOwnRetriesAdded: weave_sink_retries_total adds what a sink
+// retried by itself to the engine's retries of its writes, for the sinks
+// and the dead-letter sink alike.
+func TestSinkOwnRetriesAdded(t *testing.T) {
+	through := make(chan struct{})
+	close(through)
+	p := &engine.Pipeline{
+		Name:       "retrying",
+		Source:     engine.SourceStep{Name: "src", Source: &gatedSource{}},
+		Sinks:      []engine.SinkStep{{Name: "out", Sink: &selfRetryingSink{slowSink{through}, 3}}},
+		DeadLetter: &selfRetryingSink{slowSink{through}, 5},
+	}
+	p.Metrics = p.NewMetrics()
+	p.Metrics.Step("out").Retries.Store(2) // as the engine's withRetry would
+	c := telemetry.NewCollector()
+	c.Add(p)
+	srv, err := telemetry.Listen("127.0.0.1:0", c, slog.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	s := scrapeMetrics(t, srv.Addr())
+	for step, want := range map[string]float64{"out": 5, "dead_letter": 5} {
+		if got := s.value(t, "weave_sink_retries_total", map[string]string{"step": step}); got != want {
+			t.Errorf("weave_sink_retries_total{step=%q} = %v, want %v", step, got, want)
+		}
+	}
+}

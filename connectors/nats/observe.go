@@ -17,3 +17,8 @@ func (s *Source) LagMessages() (int64, bool) {
 	n := s.undelivered.Load()
 	return n, n >= 0
 }
+
+// Retries counts the publishes, flushes and requests the sink tried again
+// on its own through an outage (engine.RetryCounter); the engine's own
+// retries of Write and Flush are counted apart.
+func (s *Sink) Retries() int64 { return s.link.retries.Load() }
