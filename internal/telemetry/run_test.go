@@ -202,3 +202,53 @@ dead_letter:
 		t.Fatalf("weave exited with %d:\n%s", code, r.stderr)
 	}
 }
+
+// TestScrapeGuestTimeouts: a guest that loops is stopped at the stage's
+// timeout on every batch; each stop is a timeout (not a trap) and a
+// replaced instance.
+func TestScrapeGuestTimeouts(t *testing.T) {
+	if hostile == "" {
+		t.Skipf("the hostile guest did not build: %v", hostileErr)
+	}
+	dir := t.TempDir()
+	file := filepath.Join(dir, "p.yaml")
+	writeFile(t, file, fmt.Sprintf(`name: looping
+source:
+  generate: {preset: orders, rows: 6, seed: 1}
+batch: {rows: 3}
+stages:
+  - rename: {columns: {email: s}}
+  - wasm:
+      path: %s
+      config: {mode: loop, always: true}
+      timeout: 200ms
+    name: hostile
+sinks:
+  - file: "%s/out.jsonl"
+on_error: dead_letter
+dead_letter:
+  file: "%s/rejected.jsonl"
+`, hostile, dir, dir))
+	r := startWeave(t, "--http", "127.0.0.1:0", "--http-linger", "1h", file)
+	r.waitStderr(t, "run ended; serving metrics before exit")
+	end := scrapeMetrics(t, r.addr)
+	checkAgainstSummary(t, end, "looping", parseSummary(t, r.stderr.String()))
+	l := map[string]string{"pipeline": "looping", "step": "hostile"}
+	batches := end.value(t, "weave_batches_total", l)
+	if batches != 2 {
+		t.Fatalf("the guest stage saw %v batches, want 2", batches)
+	}
+	for c, want := range map[string]float64{
+		"weave_wasm_timeouts_total":              batches,
+		"weave_wasm_instance_replacements_total": batches,
+		"weave_wasm_traps_total":                 0,
+	} {
+		if got := end.value(t, c, l); got != want {
+			t.Errorf("%s = %v, want %v", c, got, want)
+		}
+	}
+	r.sigs <- os.Interrupt
+	if code := r.wait(t); code != 0 {
+		t.Fatalf("weave exited with %d:\n%s", code, r.stderr)
+	}
+}
