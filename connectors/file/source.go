@@ -230,7 +230,7 @@ func (s *Source) Open(ctx context.Context) (*arrow.Schema, error) {
 		}
 		s.at = at
 		if at != nil && at.index > 0 {
-			if err := s.skipFiles(at.index); err != nil {
+			if err := s.skipFiles(ctx, at.index); err != nil {
 				return nil, err
 			}
 			if at.index == len(s.files) {
@@ -238,7 +238,7 @@ func (s *Source) Open(ctx context.Context) (*arrow.Schema, error) {
 			}
 		}
 	}
-	if err := s.openNext(); err != nil {
+	if err := s.openNext(ctx); err != nil {
 		return nil, err
 	}
 	return s.schema, nil
@@ -254,7 +254,9 @@ func (s *Source) Progress() (done, total int64) {
 	return done, s.total
 }
 
-func (s *Source) openNext() error {
+// openNext opens the next file. ctx bounds only the open itself (a named
+// pipe waits there for a writer); reading is bounded by Read's ctx.
+func (s *Source) openNext(ctx context.Context) error {
 	i := s.next
 	s.next++
 	name := s.files[i]
@@ -264,7 +266,7 @@ func (s *Source) openNext() error {
 	if name == "-" {
 		raw = s.stdin.open()
 	} else {
-		f, err := os.Open(name)
+		f, err := openFile(ctx, name)
 		if err != nil {
 			return fmt.Errorf("file source: %w", err)
 		}
@@ -434,7 +436,7 @@ func (s *Source) readBatch(ctx context.Context) (*engine.Batch, error) {
 			if s.next >= len(s.files) {
 				return nil, engine.ErrEndOfInput
 			}
-			if err := s.openNext(); err != nil {
+			if err := s.openNext(ctx); err != nil {
 				return nil, err
 			}
 		}

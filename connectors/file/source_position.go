@@ -1,6 +1,7 @@
 package file
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -196,8 +197,8 @@ func (s *Source) statFiles() error {
 // their bytes count as done. The first file is still opened (and closed)
 // for its schema, which applies to the whole glob as it did in the run
 // that read it; with a declared schema that costs a header.
-func (s *Source) skipFiles(n int) error {
-	if err := s.openNext(); err != nil {
+func (s *Source) skipFiles(ctx context.Context, n int) error {
+	if err := s.openNext(ctx); err != nil {
 		return err
 	}
 	o := s.cur
