@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"sync/atomic"
 	"time"
+
+	"github.com/dataweaver/dataweaver/internal/wait"
 )
 
 // flushEvery bounds how many batches a sink holds unflushed when its queue
@@ -133,11 +135,7 @@ func withRetry(ctx context.Context, r Retry, retried *atomic.Int64, f func() err
 		if delay > 0 {
 			sleep = time.Duration(rand.Int64N(int64(delay) + 1))
 		}
-		t := time.NewTimer(sleep)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
+		if wait.For(ctx, sleep) != nil {
 			return err
 		}
 		delay = min(delay*2, r.Max)

@@ -14,6 +14,7 @@ import (
 	"github.com/dataweaver/dataweaver/connectors/internal/arrowtype"
 	"github.com/dataweaver/dataweaver/engine"
 	"github.com/dataweaver/dataweaver/engine/spec"
+	"github.com/dataweaver/dataweaver/internal/wait"
 )
 
 var sourceSpec = spec.New("generate").
@@ -230,18 +231,7 @@ func (s *Source) CapNextRead(n int64) { s.cap = n }
 // rate, or ctx ends.
 func (s *Source) wait(ctx context.Context) error {
 	due := s.started.Add(time.Duration(float64(s.next-s.from) / s.rate * float64(time.Second)))
-	d := time.Until(due)
-	if d <= 0 {
-		return nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return wait.For(ctx, time.Until(due))
 }
 
 // Close has nothing to release: each batch belongs to its reader.

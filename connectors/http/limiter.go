@@ -3,6 +3,8 @@ package http
 import (
 	"context"
 	"time"
+
+	"github.com/dataweaver/dataweaver/internal/wait"
 )
 
 // clock is the sink's time: the rate limit and Retry-After waits go
@@ -18,19 +20,7 @@ type wallClock struct{}
 
 func (wallClock) Now() time.Time { return time.Now() }
 
-func (wallClock) Sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
+func (wallClock) Sleep(ctx context.Context, d time.Duration) error { return wait.For(ctx, d) }
 
 // bucket is a token bucket: rate tokens a second, at most burst saved up.
 // A request takes a token and, when there is none, waits until its token

@@ -12,6 +12,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/dataweaver/dataweaver/internal/wait"
 )
 
 // ErrOutage is wrapped by the error a step fails with once the server has
@@ -166,12 +168,8 @@ func (r *retrier) again(ctx context.Context, err error) error {
 	// do not all come back in the same instant.
 	sleep := r.delay/2 + rand.N(r.delay/2+1)
 	r.delay = min(2*r.delay, retryMax)
-	t := time.NewTimer(sleep)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-ctx.Done():
-		return ctx.Err()
+	if err := wait.For(ctx, sleep); err != nil {
+		return err
 	}
 	r.began = time.Now()
 	l.retries.Add(1)

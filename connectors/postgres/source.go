@@ -15,6 +15,7 @@ import (
 
 	"github.com/dataweaver/dataweaver/engine"
 	"github.com/dataweaver/dataweaver/engine/spec"
+	"github.com/dataweaver/dataweaver/internal/wait"
 )
 
 var sourceSpec = spec.New("postgres").
@@ -210,12 +211,8 @@ func (s *Source) Read(ctx context.Context) (*engine.Batch, error) {
 			s.ended = true
 			break
 		}
-		t := time.NewTimer(s.poll)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, ctx.Err()
-		case <-t.C:
+		if err := wait.For(ctx, s.poll); err != nil {
+			return nil, err
 		}
 	}
 	return nil, engine.ErrEndOfInput
