@@ -94,7 +94,10 @@ func TestCompletionCandidates(t *testing.T) {
 func TestCompletionInBash(t *testing.T) {
 	bash, err := exec.LookPath("bash")
 	if err != nil {
-		t.Skip("no bash on this machine")
+		if os.Getenv("CI") == "true" {
+			t.Fatal("bash is not installed: apt-get install -y bash")
+		}
+		t.Skip("bash is not installed; to run this test: apt-get install -y bash")
 	}
 	self, err := os.Executable()
 	if err != nil {
