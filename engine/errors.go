@@ -20,7 +20,20 @@ var (
 	// ErrTooManyRejects is a step that rejected more rows than its
 	// RejectLimit allows.
 	ErrTooManyRejects = errors.New("too many rows rejected")
+	// ErrRuntime marks every error Run returns after all steps opened: the
+	// run failed while moving data, even when the cause wraps ErrSchema (a
+	// later file of a glob with other columns) or ErrInvalidConfig. A
+	// caller telling configuration errors from runtime failures (weave's
+	// exit codes 2 and 1) checks it first.
+	ErrRuntime = errors.New("failed while running")
 )
+
+// runtimeError marks err as ErrRuntime without changing its message.
+type runtimeError struct{ err error }
+
+func (e runtimeError) Error() string        { return e.err.Error() }
+func (e runtimeError) Unwrap() error        { return e.err }
+func (e runtimeError) Is(target error) bool { return target == ErrRuntime }
 
 // RowError is one row a step could not handle. The step fills what it
 // knows; the engine adds the step name.

@@ -389,9 +389,16 @@ func (r *runner) run(ctx context.Context) (err error) {
 			}
 		}()
 	}
+	// opened is set once every step is open: what fails after that failed
+	// while running (see ErrRuntime).
+	opened := false
 	// Registered before the deferred close below, so it runs after it:
 	// the sinks are aborted (err is still set) and closed by then.
 	defer func() {
+		if opened && err != nil {
+			err = runtimeError{err}
+			return
+		}
 		if endStart() && err != nil {
 			// Nothing was read, so nothing is lost: the run ends as a
 			// drained one does, and the outputs of sinks already opened
@@ -452,6 +459,7 @@ func (r *runner) run(ctx context.Context) (err error) {
 	if endStart() {
 		return errStartInterrupted // the Drain came as the last step opened
 	}
+	opened = true
 	_, r.dlqAtCheckpoint = p.DeadLetter.(Committer)
 	r.acker = newAcker(p.Source.Source, len(p.Sinks))
 	if r.dlq != nil {

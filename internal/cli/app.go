@@ -182,6 +182,11 @@ func ExitCode(err error) int {
 		return 0
 	case errors.As(err, &ae):
 		return ae.ExitCode()
+	case errors.Is(err, engine.ErrRuntime):
+		// A schema error in the middle of a run (a later file of a glob)
+		// is a runtime failure: 2 promises re-running will not help, and
+		// a script must not take a run that moved rows for a bad file.
+		return 1
 	case errors.As(err, &ue), errors.Is(err, engine.ErrInvalidConfig), errors.Is(err, engine.ErrSchema):
 		return 2
 	}

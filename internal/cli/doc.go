@@ -8,7 +8,8 @@
 //	1  the pipeline failed while running
 //	2  usage error (unknown flag or command, missing argument) or a
 //	   configuration error: anything wrapping engine.ErrInvalidConfig or
-//	   engine.ErrSchema, which re-running will not fix
+//	   engine.ErrSchema before the run starts, which re-running will not
+//	   fix (once every step is open, a failure is engine.ErrRuntime: 1)
 //	130, 143  aborted by a second SIGINT (Ctrl-C) or SIGTERM: 128 plus the
 //	   signal's number, as a shell reports a process the signal killed
 //
