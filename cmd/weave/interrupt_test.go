@@ -28,14 +28,18 @@ const (
 // interruptRows, at interruptRate rows per second.
 var pacedSource = fmt.Sprintf("{generate: {preset: orders, rows: %d, rows_per_second: %d}}", interruptRows, interruptRate)
 
-// waitForFile waits until dir holds a file whose name has the prefix:
-// the sink has started writing, so the signal lands mid-run.
+// waitForFile waits until dir holds a non-empty file whose name has the
+// prefix: the sink has written rows, so the signal lands mid-run (an empty
+// file only says the sink opened, which is still start-up).
 func waitForFile(t *testing.T, pr *crashtest.Process, dir, prefix string) {
 	t.Helper()
 	for {
 		entries, _ := os.ReadDir(dir)
 		for _, e := range entries {
-			if strings.HasPrefix(e.Name(), prefix) {
+			if !strings.HasPrefix(e.Name(), prefix) {
+				continue
+			}
+			if info, err := e.Info(); err == nil && info.Size() > 0 {
 				return
 			}
 		}
