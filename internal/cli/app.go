@@ -116,7 +116,7 @@ func (w *weave) app() *ucli.App {
 }
 
 func (w *weave) commands() []*ucli.Command {
-	cmds := []*ucli.Command{w.runCommand(), w.validateCommand(), w.positionsCommand(), w.buildCommand(), w.newCommand(), w.testCommand(), w.inspectCommand(), w.connectorsCommand(), w.versionCommand(), w.completionCommand()}
+	cmds := []*ucli.Command{w.runCommand(), w.serveCommand(), w.validateCommand(), w.positionsCommand(), w.buildCommand(), w.newCommand(), w.testCommand(), w.inspectCommand(), w.connectorsCommand(), w.versionCommand(), w.completionCommand()}
 	var all func([]*ucli.Command)
 	all = func(cs []*ucli.Command) {
 		for _, c := range cs {

@@ -24,10 +24,18 @@ type Server struct {
 // shutdownGrace bounds how long Close waits for a scrape in progress.
 const shutdownGrace = 2 * time.Second
 
+// Route is one more endpoint a caller serves beside the standard ones
+// (weave serve's /pipelines).
+type Route struct {
+	Pattern string
+	Handler http.Handler
+}
+
 // Listen binds addr ("127.0.0.1:9090", ":0" for any free port) and serves
 // in the background until Close. The address is bound before Listen
 // returns, so Addr tells a caller (or a test) where to scrape at once.
-func Listen(addr string, c *Collector, log *slog.Logger) (*Server, error) {
+// extra adds routes; they are registered before the first request.
+func Listen(addr string, c *Collector, log *slog.Logger, extra ...Route) (*Server, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("--http %s: %w", addr, err)
@@ -44,6 +52,9 @@ func Listen(addr string, c *Collector, log *slog.Logger) (*Server, error) {
 	}))
 	mux.HandleFunc("/healthz", healthz)
 	mux.HandleFunc("/readyz", c.readyz)
+	for _, r := range extra {
+		mux.Handle(r.Pattern, r.Handler)
+	}
 	s := &Server{
 		srv: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second,
 			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)},

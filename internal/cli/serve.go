@@ -1,0 +1,207 @@
+package cli
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	ucli "github.com/urfave/cli/v2"
+	"gopkg.in/yaml.v3"
+
+	"github.com/dataweaver/dataweaver/internal/telemetry"
+	"github.com/dataweaver/dataweaver/pipetest"
+)
+
+func (w *weave) serveCommand() *ucli.Command {
+	return &ucli.Command{
+		Name:      "serve",
+		Usage:     "run many pipeline files in one process, each isolated, restarted on failure",
+		ArgsUsage: "DIR|FILE...",
+		Description: "Runs every pipeline given (a directory means its *.yaml and *.yml files that have a " +
+			"source key, test files " + pipetest.Suffix + " aside), each with its own engine and its positions " +
+			"kept as weave run keeps them. A pipeline that fails is logged and started again after a pause that " +
+			"doubles from --backoff up to --backoff-max (back to --backoff after a run that lasted --backoff-max); " +
+			"it never stops the others. A pipeline whose input ends is finished and not started again; one whose " +
+			"file is invalid is failed until its file changes.\n\n" +
+			"SIGHUP reads the files again: a pipeline whose file changed is drained (its position saved, as on " +
+			"Ctrl-C) and started again from the new file; new files start and removed ones are drained and stop. " +
+			"The first SIGINT (SIGTERM) drains every pipeline and exits with 130 (143); the second aborts.\n\n" +
+			"--http also serves GET /pipelines: each pipeline's name, file, state, restarts, last error and rows.",
+		Flags: []ucli.Flag{
+			&ucli.StringFlag{Name: "http", Usage: "serve /metrics, /healthz, /readyz and /pipelines on `ADDR` (host:port; :0 picks a free port)"},
+			&ucli.DurationFlag{Name: "backoff", Value: time.Second, Usage: "pause before the first restart of a failed pipeline"},
+			&ucli.DurationFlag{Name: "backoff-max", Value: time.Minute, Usage: "longest pause between restarts"},
+		},
+		Action: w.serve,
+	}
+}
+
+func (w *weave) serve(c *ucli.Context) error {
+	args := c.Args().Slice()
+	if len(args) == 0 {
+		return usagef("serve needs a directory or pipeline files")
+	}
+	first, most := c.Duration("backoff"), c.Duration("backoff-max")
+	if first <= 0 || most < first {
+		return usagef("--backoff %s --backoff-max %s: want 0 < backoff <= backoff-max", first, most)
+	}
+	files, err := findPipelines(args)
+	if err != nil {
+		return usageError{err}
+	}
+	if len(files) == 0 {
+		return usagef("no pipeline files in %s", strings.Join(args, ", "))
+	}
+	ctx, cancel := context.WithCancel(c.Context)
+	defer cancel()
+	sv := &supervisor{w: w, ctx: ctx, backoff: first, backoffMax: most, units: map[string]*unit{}}
+	if addr := c.String("http"); addr != "" {
+		sv.col = telemetry.NewCollector()
+		srv, err := telemetry.Listen(addr, sv.col, w.logger, telemetry.Route{Pattern: "GET /pipelines", Handler: sv})
+		if err != nil {
+			return err
+		}
+		defer func() {
+			if err := srv.Close(); err != nil {
+				w.logger.Warn("stopping the metrics server", "err", err)
+			}
+		}()
+		w.logger.Info("serving metrics and health", "addr", srv.Addr(),
+			"pipelines", "http://"+srv.Addr()+"/pipelines")
+	}
+	sv.apply(files)
+
+	sigs, release := w.serveSignals()
+	defer release()
+	for {
+		sig := <-sigs
+		if sig == syscall.SIGHUP {
+			// reload does not wait for a drain (the units do), so the
+			// loop stays free for a SIGTERM that follows.
+			sv.reload(args)
+			continue
+		}
+		return w.serveShutdown(sv, sig, sigs, release, cancel)
+	}
+}
+
+// serveShutdown drains every pipeline after the first SIGINT/SIGTERM and
+// cancels them all on a second one.
+func (w *weave) serveShutdown(sv *supervisor, first os.Signal, sigs <-chan os.Signal, release, cancel func()) error {
+	w.logger.Warn("draining every pipeline; press Ctrl-C again to abort", "signal", first.String())
+	done := make(chan struct{})
+	go func() {
+		sv.stopAll()
+		close(done)
+	}()
+	for {
+		select {
+		case <-done:
+			return &abortError{sig: first, err: errors.New("stopped: every pipeline drained and saved its position; run again to resume"), drained: true}
+		case sig := <-sigs:
+			if sig == syscall.SIGHUP {
+				continue // no reload while stopping
+			}
+			release()
+			w.logger.Warn("aborting; a third signal kills weave without cleaning up", "signal", sig.String())
+			cancel()
+			<-done
+			return &abortError{sig: sig, err: errors.New("every pipeline cancelled")}
+		}
+	}
+}
+
+// serveSignals listens for SIGINT, SIGTERM and SIGHUP (or reads
+// Options.Signals, where a test sends all three). release lets SIGINT and
+// SIGTERM kill the process again.
+func (w *weave) serveSignals() (<-chan os.Signal, func()) {
+	if w.opts.Signals != nil {
+		return w.opts.Signals, func() {}
+	}
+	ch := make(chan os.Signal, 4)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	var once sync.Once
+	return ch, func() { once.Do(func() { signal.Stop(ch) }) }
+}
+
+// pipelineFile is a file to run and the hash of what it held when read.
+type pipelineFile struct {
+	path string
+	hash [sha256.Size]byte
+}
+
+// findPipelines expands args into pipeline files: a file is taken as it
+// is, a directory gives its *.yaml and *.yml files that have a top-level
+// source key (a pipeline), test files aside. Each file is read once, for
+// its hash: a later reload compares hashes to find what changed.
+func findPipelines(args []string) ([]pipelineFile, error) {
+	var out []pipelineFile
+	seen := map[string]bool{}
+	add := func(path string, onlyPipelines bool) error {
+		abs, err := filepath.Abs(path)
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		if seen[abs] {
+			return nil
+		}
+		data, err := os.ReadFile(abs)
+		if err != nil {
+			return fmt.Errorf("reading pipeline file: %w", err)
+		}
+		if onlyPipelines && !isPipeline(data) {
+			return nil
+		}
+		seen[abs] = true
+		out = append(out, pipelineFile{path: abs, hash: sha256.Sum256(data)})
+		return nil
+	}
+	for _, a := range args {
+		st, err := os.Stat(a)
+		if err != nil {
+			return nil, fmt.Errorf("serve: %w", err)
+		}
+		if !st.IsDir() {
+			if err := add(a, false); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		entries, err := os.ReadDir(a)
+		if err != nil {
+			return nil, fmt.Errorf("serve: %w", err)
+		}
+		for _, e := range entries {
+			n := e.Name()
+			if e.IsDir() || strings.HasSuffix(n, pipetest.Suffix) || (filepath.Ext(n) != ".yaml" && filepath.Ext(n) != ".yml") {
+				continue
+			}
+			if err := add(filepath.Join(a, n), true); err != nil {
+				return nil, err
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b pipelineFile) int { return strings.Compare(a.path, b.path) })
+	return out, nil
+}
+
+// isPipeline tells a pipeline file from other YAML in the same directory
+// (a test file under another name, a CI config): it has a source key. A
+// file that does not parse is taken, so its error is reported, not hidden.
+func isPipeline(data []byte) bool {
+	var top map[string]any
+	if err := yaml.Unmarshal(data, &top); err != nil {
+		return true
+	}
+	_, ok := top["source"]
+	return ok
+}

@@ -1,0 +1,205 @@
+package cli_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow/go/v15/arrow/memory"
+
+	"github.com/dataweaver/dataweaver/engine"
+	"github.com/dataweaver/dataweaver/internal/cli"
+)
+
+// lockedBuffer is stderr shared between weave serve's goroutines and the
+// test that reads it while they run.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// served is one entry of GET /pipelines.
+type served struct {
+	Name      string `json:"name"`
+	File      string `json:"file"`
+	State     string `json:"state"`
+	Restarts  int    `json:"restarts"`
+	LastError string `json:"last_error"`
+	RowsIn    int64  `json:"rows_in"`
+	RowsOut   int64  `json:"rows_out"`
+}
+
+func listPipelines(t *testing.T, addr string) map[string]served {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/pipelines")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+		t.Fatalf("GET /pipelines: %s %q: %s", resp.Status, resp.Header.Get("Content-Type"), body)
+	}
+	var list []served
+	if err := json.Unmarshal(body, &list); err != nil {
+		t.Fatalf("GET /pipelines: %v: %s", err, body)
+	}
+	m := map[string]served{}
+	for _, s := range list {
+		m[s.Name] = s
+	}
+	return m
+}
+
+// waitFor polls /pipelines until ok accepts it. It has no time limit of
+// its own: a hang is the test binary's -timeout to catch.
+func waitFor(t *testing.T, addr string, what string, ok func(map[string]served) bool) map[string]served {
+	t.Helper()
+	for i := 0; ; i++ {
+		m := listPipelines(t, addr)
+		if ok(m) {
+			return m
+		}
+		if i > 0 && i%500 == 0 {
+			t.Logf("still waiting for %s: %+v", what, m)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+var serveAddr = regexp.MustCompile(`msg="serving metrics and health" addr=(\S+)`)
+
+// TestServe runs weave serve on a directory holding a good pipeline (a
+// paced generator writing JSON Lines parts), one whose sink always fails,
+// one whose file is invalid, a non-pipeline YAML file and a test file. The
+// failing one is restarted again and again without disturbing the good
+// one; the invalid one fails once; the good one is edited mid-run and
+// SIGHUP restarts it from its saved position, so its outputs hold every
+// row exactly once; SIGTERM then drains everything and exits 143.
+func TestServe(t *testing.T) {
+	dir, out := t.TempDir(), t.TempDir()
+	regular := filepath.Join(t.TempDir(), "regular")
+	write := func(name, text string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(regular, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const rows = 600
+	good := fmt.Sprintf("name: good\nbatch: {rows: 30}\nsource: {generate: {preset: orders, rows: %d, rows_per_second: 400}}\n"+
+		"sinks: [{file: {path: %q, format: jsonl}}]\ncheckpoint_every: 50ms\n", rows, out+"/")
+	write("good.yaml", good)
+	// A sink under a regular file: opening it fails every time.
+	write("bad.yaml", fmt.Sprintf("name: bad\nsource: {generate: {preset: orders, rows: 10}}\n"+
+		"sinks: [{file: {path: %q, format: jsonl}}]\n", regular+"/x/"))
+	write("broken.yaml", "name: broken\nsource: {no_such_connector: {}}\nsinks: [{file: {path: x.jsonl}}]\n")
+	write("other.yaml", "not: a pipeline\n")
+	// A test file that looks like a pipeline: serve must still leave it.
+	write("good.test.yaml", fmt.Sprintf("name: shadow\nsource: {generate: {preset: orders, rows: 1}}\n"+
+		"sinks: [{file: {path: %q, format: jsonl}}]\n", out+"/"))
+
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	stderr := &lockedBuffer{}
+	sigs := make(chan os.Signal, 4)
+	code := make(chan int, 1)
+	go func() {
+		code <- cli.Main([]string{"weave", "serve", "--http", "127.0.0.1:0", "--backoff", "20ms", "--backoff-max", "200ms", dir},
+			cli.Options{Env: engine.DefaultEnvironment(), Stdout: io.Discard, Stderr: stderr, Signals: sigs, Mem: mem})
+	}()
+	exited := false
+	t.Cleanup(func() {
+		if !exited {
+			sigs <- syscall.SIGINT
+			sigs <- syscall.SIGINT
+			<-code
+		}
+		if t.Failed() {
+			t.Logf("weave serve's stderr:\n%s", stderr.String())
+		}
+	})
+	var addr string
+	for addr == "" {
+		if m := serveAddr.FindStringSubmatch(stderr.String()); m != nil {
+			addr = m[1]
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+
+	// Mid-run: edit the good pipeline's file and reload.
+	mid := waitFor(t, addr, "the good pipeline to be half-way", func(m map[string]served) bool {
+		return m["good"].RowsOut >= rows/4
+	})
+	if s := mid["good"]; s.State != "running" || s.RowsIn >= rows {
+		t.Fatalf("good pipeline before the reload: %+v, want it running with rows left", s)
+	}
+	write("good.yaml", good+"# edited: SIGHUP must restart it\n")
+	sigs <- syscall.SIGHUP
+
+	end := waitFor(t, addr, "good to finish and bad to restart twice", func(m map[string]served) bool {
+		// States it must never reach: fail now rather than hang.
+		if g := m["good"].State; g == "failed" || g == "restarting" || g == "stopped" {
+			t.Fatalf("good pipeline %s: %+v", g, m["good"])
+		}
+		if b := m["bad"].State; b == "failed" || b == "finished" || b == "stopped" {
+			t.Fatalf("bad pipeline %s, want it restarted: %+v", b, m["bad"])
+		}
+		return m["good"].State == "finished" && m["bad"].Restarts >= 2
+	})
+	if len(end) != 3 {
+		t.Errorf("/pipelines lists %d pipelines, want good (once, reloaded), bad and broken, not other.yaml or the test file: %+v", len(end), end)
+	}
+	if g := end["good"]; g.Restarts != 0 || g.RowsIn != rows || g.RowsOut != rows || g.File != filepath.Join(dir, "good.yaml") {
+		t.Errorf("good: %+v, want %d rows in and out over its two runs, no restart for failure", g, rows)
+	}
+	if b := end["bad"]; (b.State != "restarting" && b.State != "starting" && b.State != "running") || !strings.Contains(b.LastError, "not a directory") {
+		t.Errorf("bad: %+v, want it restarting after a sink error", b)
+	}
+	if b := end["broken"]; b.State != "failed" || b.Restarts != 0 || !strings.Contains(b.LastError, "no_such_connector") {
+		t.Errorf("broken: %+v, want failed once (invalid file), not restarted", b)
+	}
+	log := stderr.String()
+	if n := strings.Count(log, `msg="pipeline started" file=`+filepath.Join(dir, "good.yaml")); n != 2 {
+		t.Errorf("good started %d times, want 2 (once more after SIGHUP)", n)
+	}
+	if !strings.Contains(log, `msg="pipeline drained"`) {
+		t.Errorf("no drain of the good pipeline logged at the reload")
+	}
+	// The union of both runs' parts: every order once.
+	wantIDs(t, readIDs(t, out), span(1, rows+1))
+
+	sigs <- syscall.SIGTERM
+	if c := <-code; c != 143 {
+		t.Errorf("exit %d after SIGTERM, want 143", c)
+	}
+	exited = true
+	checkGoroutines(t)
+	mem.AssertSize(t, 0)
+}
