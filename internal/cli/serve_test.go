@@ -66,7 +66,9 @@ func listPipelines(t *testing.T, addr string) map[string]served {
 		t.Fatalf("GET /pipelines: %s %q: %s", resp.Status, resp.Header.Get("Content-Type"), body)
 	}
 	var list []served
-	if err := json.Unmarshal(body, &list); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields() // a renamed field fails here, not as a hang
+	if err := dec.Decode(&list); err != nil {
 		t.Fatalf("GET /pipelines: %v: %s", err, body)
 	}
 	m := map[string]served{}
@@ -154,7 +156,18 @@ func TestServe(t *testing.T) {
 	}
 
 	// Mid-run: edit the good pipeline's file and reload.
+	// never fails the test at once on a state a pipeline must not reach,
+	// rather than let it hang.
+	never := func(m map[string]served) {
+		if g := m["good"].State; g == "failed" || g == "restarting" || g == "stopped" {
+			t.Fatalf("good pipeline %s: %+v", g, m["good"])
+		}
+		if b := m["bad"].State; b == "failed" || b == "finished" || b == "stopped" {
+			t.Fatalf("bad pipeline %s, want it restarted: %+v", b, m["bad"])
+		}
+	}
 	mid := waitFor(t, addr, "the good pipeline to be half-way", func(m map[string]served) bool {
+		never(m)
 		return m["good"].RowsOut >= rows/4
 	})
 	if s := mid["good"]; s.State != "running" || s.RowsIn >= rows {
@@ -164,13 +177,7 @@ func TestServe(t *testing.T) {
 	sigs <- syscall.SIGHUP
 
 	end := waitFor(t, addr, "good to finish and bad to restart twice", func(m map[string]served) bool {
-		// States it must never reach: fail now rather than hang.
-		if g := m["good"].State; g == "failed" || g == "restarting" || g == "stopped" {
-			t.Fatalf("good pipeline %s: %+v", g, m["good"])
-		}
-		if b := m["bad"].State; b == "failed" || b == "finished" || b == "stopped" {
-			t.Fatalf("bad pipeline %s, want it restarted: %+v", b, m["bad"])
-		}
+		never(m)
 		return m["good"].State == "finished" && m["bad"].Restarts >= 2
 	})
 	if len(end) != 3 {
@@ -202,4 +209,28 @@ func TestServe(t *testing.T) {
 	exited = true
 	checkGoroutines(t)
 	mem.AssertSize(t, 0)
+}
+
+// TestServeAbort: the first SIGINT drains, and when a sink holds the drain
+// up, the second aborts every pipeline; weave serve exits 130 either way
+// and leaves no goroutine behind.
+func TestServeAbort(t *testing.T) {
+	env, pr := testEnvProbe(t)
+	dir := t.TempDir()
+	for _, name := range []string{"a", "b"} {
+		text := fmt.Sprintf("name: %s\nsource: {counter: {batches: 0}}\nsinks: [{collect: {block: %v}}]\n", name, name == "a")
+		if err := os.WriteFile(filepath.Join(dir, name+".yaml"), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sigs := make(chan os.Signal, 2)
+	done := make(chan result, 1)
+	go func() { done <- run(t, cli.Options{Env: env, Signals: sigs}, "serve", dir) }()
+	<-pr.wrote
+	sigs <- syscall.SIGINT
+	sigs <- syscall.SIGINT
+	r := <-done
+	if r.code != 130 || !strings.Contains(r.stderr, "weave: aborted") {
+		t.Fatalf("exit %d, want 130 and an abort:\n%s", r.code, r.stderr)
+	}
 }
