@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -202,6 +203,20 @@ func TestServe(t *testing.T) {
 	// The union of both runs' parts: every order once.
 	wantIDs(t, readIDs(t, out), span(1, rows+1))
 
+	// A reload with bad.yaml removed and a new file: bad stops, new runs.
+	out2 := t.TempDir()
+	if err := os.Remove(filepath.Join(dir, "bad.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	write("new.yaml", fmt.Sprintf("name: new\nsource: {generate: {preset: orders, rows: 10}}\n"+
+		"sinks: [{file: {path: %q, format: jsonl}}]\n", out2+"/"))
+	sigs <- syscall.SIGHUP
+	waitFor(t, addr, "bad to go and new to finish", func(m map[string]served) bool {
+		_, bad := m["bad"]
+		return !bad && m["new"].State == "finished" && m["good"].State == "finished"
+	})
+	wantIDs(t, readIDs(t, out2), span(1, 11))
+
 	sigs <- syscall.SIGTERM
 	if c := <-code; c != 143 {
 		t.Errorf("exit %d after SIGTERM, want 143", c)
@@ -233,4 +248,65 @@ func TestServeAbort(t *testing.T) {
 	if r.code != 130 || !strings.Contains(r.stderr, "weave: aborted") {
 		t.Fatalf("exit %d, want 130 and an abort:\n%s", r.code, r.stderr)
 	}
+}
+
+// TestServeSameName: two files naming the same pipeline would share its
+// state and metric labels; the second to start is failed, the first runs.
+func TestServeSameName(t *testing.T) {
+	env := testEnv(t)
+	dir := t.TempDir()
+	for _, f := range []string{"a.yaml", "b.yaml"} {
+		text := "name: twin\nsource: {counter: {batches: 0}}\nsinks: [{collect: {}}]\n"
+		if err := os.WriteFile(filepath.Join(dir, f), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stderr := &lockedBuffer{}
+	sigs := make(chan os.Signal, 2)
+	code := make(chan int, 1)
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	go func() {
+		code <- cli.Main([]string{"weave", "serve", "--http", "127.0.0.1:0", dir},
+			cli.Options{Env: env, Stdout: io.Discard, Stderr: stderr, Signals: sigs, Mem: mem})
+	}()
+	var addr string
+	for addr == "" {
+		if m := serveAddr.FindStringSubmatch(stderr.String()); m != nil {
+			addr = m[1]
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	var states []string
+	for {
+		resp, err := http.Get("http://" + addr + "/pipelines")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var list []served
+		err = json.NewDecoder(resp.Body).Decode(&list)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		states = states[:0]
+		for _, s := range list {
+			states = append(states, s.State)
+			if s.State == "failed" && !strings.Contains(s.LastError, `pipeline name "twin" is already served from`) {
+				t.Errorf("%s failed with %q, want the name clash", s.File, s.LastError)
+			}
+		}
+		if states[0] == "running" && states[1] == "running" {
+			t.Fatalf("both files of pipeline twin run: %+v", list)
+		}
+		if slices.Contains(states, "failed") && slices.Contains(states, "running") {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	sigs <- syscall.SIGTERM
+	if c := <-code; c != 143 {
+		t.Errorf("exit %d, want 143:\n%s", c, stderr.String())
+	}
+	checkGoroutines(t)
+	mem.AssertSize(t, 0)
 }
