@@ -179,7 +179,7 @@ func TestServe(t *testing.T) {
 
 	end := waitFor(t, addr, "good to finish and bad to restart twice", func(m map[string]served) bool {
 		never(m)
-		return m["good"].State == "finished" && m["bad"].Restarts >= 2
+		return m["good"].State == "finished" && m["bad"].Restarts >= 5
 	})
 	if len(end) != 3 {
 		t.Errorf("/pipelines lists %d pipelines, want good (once, reloaded), bad and broken, not other.yaml or the test file: %+v", len(end), end)
@@ -196,6 +196,12 @@ func TestServe(t *testing.T) {
 	log := stderr.String()
 	if n := strings.Count(log, `msg="pipeline started" file=`+filepath.Join(dir, "good.yaml")); n != 2 {
 		t.Errorf("good started %d times, want 2 (once more after SIGHUP)", n)
+	}
+	// The pauses double from --backoff up to --backoff-max.
+	for _, want := range []string{"in=20ms restarts=1 ", "in=40ms restarts=2 ", "in=80ms restarts=3 ", "in=160ms restarts=4 ", "in=200ms restarts=5 "} {
+		if !strings.Contains(log, `msg="pipeline failed; restarting it" file=`+filepath.Join(dir, "bad.yaml")+" pipeline=bad "+want) {
+			t.Errorf("no restart of bad logged with %q", want)
+		}
 	}
 	if !strings.Contains(log, `msg="pipeline drained"`) {
 		t.Errorf("no drain of the good pipeline logged at the reload")

@@ -160,7 +160,14 @@ func (sv *supervisor) supervise(u *unit) {
 			// It ran a good while: a new failure, not the same one again.
 			wait = sv.backoff
 		}
-		sv.set(u, func() { u.restarts, u.state = u.restarts+1, stateRestarting })
+		var name string
+		var restarts int
+		sv.set(u, func() {
+			u.restarts, u.state = u.restarts+1, stateRestarting
+			name, restarts = u.name, u.restarts
+		})
+		sv.w.logger.Error("pipeline failed; restarting it", "file", u.file.path, "pipeline", name,
+			"in", wait, "restarts", restarts, "err", err)
 		t := time.NewTimer(wait)
 		select {
 		case <-t.C:
@@ -194,7 +201,6 @@ func (sv *supervisor) runOnce(u *unit) (state string, err error) {
 	})
 	if err != nil {
 		if !errors.Is(err, engine.ErrInvalidConfig) {
-			log.Error("pipeline cannot start; trying again after a pause", "err", err)
 			sv.set(u, func() { u.lastErr = err.Error() })
 			return stateRestarting, err
 		}
@@ -238,7 +244,6 @@ func (sv *supervisor) runOnce(u *unit) (state string, err error) {
 	case err != nil && sv.ctx.Err() != nil:
 		return stateStopped, err
 	case err != nil:
-		log.Error("pipeline failed; restarting it after a pause", "err", err)
 		return stateRestarting, err
 	case m != nil && m.Interrupted.Load():
 		log.Info("pipeline drained", "position", m.EndPosition())
