@@ -2,7 +2,9 @@ package cli_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -16,9 +18,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
 	"github.com/dataweaver/dataweaver/engine"
+	"github.com/dataweaver/dataweaver/engine/spec"
 	"github.com/dataweaver/dataweaver/internal/cli"
 )
 
@@ -312,6 +316,58 @@ func TestServeSameName(t *testing.T) {
 	sigs <- syscall.SIGTERM
 	if c := <-code; c != 143 {
 		t.Errorf("exit %d, want 143:\n%s", c, stderr.String())
+	}
+	checkGoroutines(t)
+	mem.AssertSize(t, 0)
+}
+
+// slowFail is a sink whose first write fails after a pause longer than
+// --backoff-max: a run that lasted a good while before failing.
+type slowFail struct{ pause time.Duration }
+
+func (s *slowFail) Open(context.Context, *arrow.Schema) error { return nil }
+func (s *slowFail) Write(ctx context.Context, _ arrow.Record) error {
+	select {
+	case <-time.After(s.pause):
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return engine.Permanent(errors.New("failed after a long run"))
+}
+func (s *slowFail) Flush(context.Context) error { return nil }
+func (s *slowFail) Close() error                { return nil }
+
+// TestServeBackoffReset: a pipeline that fails only after running longer
+// than --backoff-max is restarted after --backoff every time, not after a
+// pause that keeps doubling.
+func TestServeBackoffReset(t *testing.T) {
+	env := testEnv(t)
+	if err := env.RegisterSink(spec.New("slowfail").Summary("Fails after a pause."),
+		func(*spec.Parsed, engine.Build) (engine.Sink, error) {
+			return &slowFail{pause: 60 * time.Millisecond}, nil
+		}); err != nil {
+		t.Fatal(err)
+	}
+	file := writeFile(t, "slow.yaml", "name: slow\nsource: {counter: {batches: 0}}\nsinks: [{slowfail: {}}]\n")
+	stderr := &lockedBuffer{}
+	sigs := make(chan os.Signal, 2)
+	code := make(chan int, 1)
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	go func() {
+		code <- cli.Main([]string{"weave", "serve", "--backoff", "5ms", "--backoff-max", "40ms", file},
+			cli.Options{Env: env, Stdout: io.Discard, Stderr: stderr, Signals: sigs, Mem: mem})
+	}()
+	for strings.Count(stderr.String(), `msg="pipeline failed; restarting it"`) < 4 {
+		time.Sleep(10 * time.Millisecond)
+	}
+	sigs <- syscall.SIGTERM
+	if c := <-code; c != 143 {
+		t.Errorf("exit %d, want 143", c)
+	}
+	for _, line := range strings.Split(stderr.String(), "\n") {
+		if strings.Contains(line, `msg="pipeline failed; restarting it"`) && !strings.Contains(line, " in=5ms ") {
+			t.Errorf("a restart after a long run waits more than --backoff: %s", line)
+		}
 	}
 	checkGoroutines(t)
 	mem.AssertSize(t, 0)
