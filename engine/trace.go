@@ -1,0 +1,98 @@
+package engine
+
+import (
+	"sync/atomic"
+	"time"
+)
+
+// This file is the engine's side of tracing: a hook told about each batch
+// and each step it goes through, so a tracing backend (OpenTelemetry, in
+// internal/tracing) can make spans without the engine importing it. As
+// with the metrics in observe.go, the engine calls it once per batch per
+// step, never per row; and when Pipeline.Tracer is nil nothing is
+// allocated and each step costs one nil check per batch.
+
+// Tracer starts the span of one batch. It is called from the source's
+// goroutine, and the returned span's methods from the steps' goroutines.
+type Tracer interface {
+	StartBatch(b TraceBatch) BatchSpan
+}
+
+// TraceBatch describes a batch the source delivered.
+type TraceBatch struct {
+	Pipeline string
+	Source   string
+	// Seq numbers the batch within the run, from 0.
+	Seq int64
+	// Rows the source delivered; Rejects the rows it could not decode.
+	Rows, Rejects int64
+	// Start is when the source's Read of the batch began.
+	Start time.Time
+	// TraceParent is the W3C traceparent the batch's rows arrived with
+	// (Batch.TraceParent), "" for none.
+	TraceParent string
+}
+
+// BatchSpan is one batch's span. End is called once, when every sink has
+// finished the batch or a step failed the run on it (err then set).
+type BatchSpan interface {
+	StartStep(step, kind string, rowsIn int64) (end func(StepEnd))
+	End(err error)
+}
+
+// StepEnd is what a step did with a batch.
+type StepEnd struct {
+	RowsOut, Rejects int64
+	// Err is the batch's failure, also when the step's policy absorbed
+	// it (the rows were skipped or dead-lettered).
+	Err error
+}
+
+// batchTrace is an envelope's span; every copy of the envelope the
+// fan-out makes shares it, and the last sink to finish the batch ends it.
+type batchTrace struct {
+	span BatchSpan
+	left atomic.Int32 // sinks that have not finished the batch
+}
+
+// traceBatch starts b's span; nil when the pipeline is not traced.
+func (r *runner) traceBatch(b *Batch, seq int64, start time.Time) *batchTrace {
+	if r.p.Tracer == nil {
+		return nil
+	}
+	var rows int64
+	if b.Record != nil {
+		rows = b.Record.NumRows()
+	}
+	t := &batchTrace{span: r.p.Tracer.StartBatch(TraceBatch{
+		Pipeline: r.p.Name, Source: r.p.Source.Name, Seq: seq,
+		Rows: rows, Rejects: int64(len(b.Rejects)), Start: start, TraceParent: b.TraceParent,
+	})}
+	t.left.Store(int32(len(r.p.Sinks)))
+	return t
+}
+
+// step starts a step's span; nil when the batch is not traced.
+func (t *batchTrace) step(name, kind string, rowsIn int64) func(StepEnd) {
+	if t == nil {
+		return nil
+	}
+	return t.span.StartStep(name, kind, rowsIn)
+}
+
+// done is called by each sink when it has finished the batch, and by a
+// step whose failure ends the run (err set): the span then ends at once.
+func (t *batchTrace) done(err error) {
+	if t == nil {
+		return
+	}
+	if err != nil {
+		if t.left.Swap(0) > 0 {
+			t.span.End(err)
+		}
+		return
+	}
+	if t.left.Add(-1) == 0 {
+		t.span.End(nil)
+	}
+}
