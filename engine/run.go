@@ -143,6 +143,7 @@ func (p *Pipeline) Run(ctx context.Context) (*Metrics, error) {
 		return r.metrics, errors.Join(err, p.Close())
 	}
 	err = r.run(ctx)
+	r.spans.endAll(err)
 	r.metrics.End.Store(time.Now().UnixNano())
 	return r.metrics, err
 }
@@ -175,6 +176,9 @@ type runner struct {
 	dlqAtCheckpoint bool
 	// limits holds each step's RejectLimit, by its metrics.
 	limits map[*StepMetrics]limitOf
+	// spans are the batch spans not yet ended; nil when not traced. Set
+	// on the source's goroutine, read after every step has stopped.
+	spans *openSpans
 }
 
 type limitOf struct {

@@ -215,9 +215,10 @@ func (r *runner) process(ctx context.Context, i int, env *envelope) error {
 	r.stages[i].Latency.Since(start)
 	if end != nil {
 		if err != nil {
-			res.Err = err
+			res.Err = err // the batch goes no further: nothing came out
+		} else {
+			res.RowsOut = env.rows()
 		}
-		res.RowsOut = env.rows()
 		end(res)
 		if err != nil {
 			env.trace.done(err)

@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"errors"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -51,8 +53,39 @@ type StepEnd struct {
 // batchTrace is an envelope's span; every copy of the envelope the
 // fan-out makes shares it, and the last sink to finish the batch ends it.
 type batchTrace struct {
-	span BatchSpan
-	left atomic.Int32 // sinks that have not finished the batch
+	span  BatchSpan
+	left  atomic.Int32 // sinks that have not finished the batch
+	spans *openSpans
+}
+
+// openSpans holds the batch spans not yet ended, so that a run that ends
+// on an error still ends (and so exports) the spans of the batches it
+// dropped in flight.
+type openSpans struct {
+	mu   sync.Mutex
+	open map[*batchTrace]struct{}
+}
+
+// errDropped ends the span of a batch still in flight when the run ended.
+var errDropped = errors.New("the run ended before the batch was written")
+
+// endAll ends every span still open, with the run's error if it has one.
+func (o *openSpans) endAll(err error) {
+	if o == nil {
+		return
+	}
+	if err == nil {
+		err = errDropped
+	}
+	o.mu.Lock()
+	left := make([]*batchTrace, 0, len(o.open))
+	for t := range o.open {
+		left = append(left, t)
+	}
+	o.mu.Unlock()
+	for _, t := range left {
+		t.done(err)
+	}
 }
 
 // traceBatch starts b's span; nil when the pipeline is not traced.
@@ -64,11 +97,17 @@ func (r *runner) traceBatch(b *Batch, seq int64, start time.Time) *batchTrace {
 	if b.Record != nil {
 		rows = b.Record.NumRows()
 	}
-	t := &batchTrace{span: r.p.Tracer.StartBatch(TraceBatch{
+	if r.spans == nil {
+		r.spans = &openSpans{open: map[*batchTrace]struct{}{}}
+	}
+	t := &batchTrace{spans: r.spans, span: r.p.Tracer.StartBatch(TraceBatch{
 		Pipeline: r.p.Name, Source: r.p.Source.Name, Seq: seq,
 		Rows: rows, Rejects: int64(len(b.Rejects)), Start: start, TraceParent: b.TraceParent,
 	})}
 	t.left.Store(int32(len(r.p.Sinks)))
+	r.spans.mu.Lock()
+	r.spans.open[t] = struct{}{}
+	r.spans.mu.Unlock()
 	return t
 }
 
@@ -88,11 +127,18 @@ func (t *batchTrace) done(err error) {
 	}
 	if err != nil {
 		if t.left.Swap(0) > 0 {
-			t.span.End(err)
+			t.end(err)
 		}
 		return
 	}
 	if t.left.Add(-1) == 0 {
-		t.span.End(nil)
+		t.end(nil)
 	}
+}
+
+func (t *batchTrace) end(err error) {
+	t.spans.mu.Lock()
+	delete(t.spans.open, t)
+	t.spans.mu.Unlock()
+	t.span.End(err)
 }

@@ -123,7 +123,7 @@ func (w *weave) run(c *ucli.Context) error {
 	// NewMetrics fixes the step list before Run starts, so the progress
 	// line can read the counters from its own goroutine without a race.
 	p.Metrics = p.NewMetrics()
-	stopTracing, err := tracing.Trace(ctx, p, func(k string) string { v, _ := w.opts.Lookup(k); return v }, w.logger)
+	stopTracing, err := tracing.Trace(ctx, p, w.opts.Lookup, w.logger)
 	if err != nil {
 		return errors.Join(err, p.Close())
 	}

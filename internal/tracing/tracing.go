@@ -29,11 +29,17 @@ type Tracer struct {
 // ErrConfig marks OTEL_* settings weave cannot honour.
 var ErrConfig = errors.New("tracing configuration")
 
-// New reads the OTEL_* variables through getenv (os.Getenv in weave) and
+// New reads the OTEL_* variables through lookup (os.LookupEnv in weave) and
 // returns a Tracer exporting to the endpoint they name, or nil, nil when
 // they turn tracing off (see the package doc). Call Shutdown at exit to
 // send the spans still buffered.
-func New(ctx context.Context, getenv func(string) string) (*Tracer, error) {
+func New(ctx context.Context, lookup func(string) (string, bool)) (*Tracer, error) {
+	getenv := func(k string) string {
+		if v, ok := lookup(k); ok {
+			return v
+		}
+		return ""
+	}
 	if strings.EqualFold(strings.TrimSpace(getenv("OTEL_SDK_DISABLED")), "true") {
 		return nil, nil
 	}
@@ -62,7 +68,7 @@ func New(ctx context.Context, getenv func(string) string) (*Tracer, error) {
 			break
 		}
 	}
-	// The endpoint is passed explicitly so that getenv, not only the
+	// The endpoint is passed explicitly so that lookup, not only the
 	// process environment, decides where spans go (tests run in process).
 	exp, err := otlptracehttp.New(ctx, otlptracehttp.WithEndpointURL(url))
 	if err != nil {
@@ -160,13 +166,13 @@ func setError(span trace.Span, err error) {
 // not answer delays weave's exit by at most this much.
 const flushTimeout = 5 * time.Second
 
-// Trace sets p.Tracer from the OTEL_* variables read through getenv, and
+// Trace sets p.Tracer from the OTEL_* variables read through lookup, and
 // returns the function to call at exit, which sends the spans still
 // buffered. When tracing is off, p.Tracer stays nil and stop does
 // nothing. Export failures are logged to log as warnings: a collector
 // that is down must not fail a run.
-func Trace(ctx context.Context, p *engine.Pipeline, getenv func(string) string, log *slog.Logger) (stop func(), err error) {
-	t, err := New(ctx, getenv)
+func Trace(ctx context.Context, p *engine.Pipeline, lookup func(string) (string, bool), log *slog.Logger) (stop func(), err error) {
+	t, err := New(ctx, lookup)
 	if err != nil || t == nil {
 		return func() {}, err
 	}
