@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"strings"
 	"time"
 
@@ -52,13 +53,20 @@ func New(ctx context.Context, lookup func(string) (string, bool)) (*Tracer, erro
 	}
 	// The signal-specific endpoint is used as it is; the general one gets
 	// the signal's path appended, as the OTLP exporter specification says.
-	url := strings.TrimSpace(getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"))
-	if url == "" {
-		base := strings.TrimSpace(getenv("OTEL_EXPORTER_OTLP_ENDPOINT"))
+	key := "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
+	endpoint := strings.TrimSpace(getenv(key))
+	if endpoint == "" {
+		key = "OTEL_EXPORTER_OTLP_ENDPOINT"
+		base := strings.TrimSpace(getenv(key))
 		if base == "" {
 			return nil, nil
 		}
-		url = strings.TrimSuffix(base, "/") + "/v1/traces"
+		endpoint = strings.TrimSuffix(base, "/") + "/v1/traces"
+	}
+	// The exporter would take "localhost:4318" for a URL of scheme
+	// "localhost" and fail only when it first sends; say so at start.
+	if u, err := url.Parse(endpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("%w: %s=%s: want a URL such as http://localhost:4318", ErrConfig, key, getenv(key))
 	}
 	for _, k := range []string{"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"} {
 		if v := strings.TrimSpace(getenv(k)); v != "" {
@@ -70,9 +78,9 @@ func New(ctx context.Context, lookup func(string) (string, bool)) (*Tracer, erro
 	}
 	// The endpoint is passed explicitly so that lookup, not only the
 	// process environment, decides where spans go (tests run in process).
-	exp, err := otlptracehttp.New(ctx, otlptracehttp.WithEndpointURL(url))
+	exp, err := otlptracehttp.New(ctx, otlptracehttp.WithEndpointURL(endpoint))
 	if err != nil {
-		return nil, fmt.Errorf("%w: OTLP exporter for %s: %w", ErrConfig, url, err)
+		return nil, fmt.Errorf("%w: OTLP exporter for %s: %w", ErrConfig, endpoint, err)
 	}
 	// service.name defaults to weave; OTEL_SERVICE_NAME and
 	// OTEL_RESOURCE_ATTRIBUTES, detected after it, override it.
