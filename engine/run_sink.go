@@ -89,9 +89,9 @@ func (r *runner) runSink(ctx context.Context, i int, in <-chan *envelope) error 
 		if n := env.rows(); n > 0 {
 			m.Batches.Add(1)
 			m.RowsIn.Add(n)
-			end := env.trace.step(step.Name, KindSink, n)
+			wctx, end := env.trace.sinkStep(ctx, step.Name, n)
 			start := time.Now()
-			err := withRetry(ctx, retry, &m.Retries, func() error { return step.Sink.Write(ctx, env.rec) })
+			err := withRetry(ctx, retry, &m.Retries, func() error { return step.Sink.Write(wctx, env.rec) })
 			m.Latency.Since(start)
 			switch {
 			case err == nil:

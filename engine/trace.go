@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"errors"
 	"sync"
 	"sync/atomic"
@@ -37,9 +38,22 @@ type TraceBatch struct {
 
 // BatchSpan is one batch's span. End is called once, when every sink has
 // finished the batch or a step failed the run on it (err then set).
+// StartStep returns the step span's W3C traceparent ("" if it has none),
+// which a sink finds in its Write's context (TraceParent).
 type BatchSpan interface {
-	StartStep(step, kind string, rowsIn int64) (end func(StepEnd))
+	StartStep(step, kind string, rowsIn int64) (traceParent string, end func(StepEnd))
 	End(err error)
+}
+
+type traceParentKey struct{}
+
+// TraceParent is the W3C traceparent of the sink's span for the batch
+// being written, "" when the pipeline is not traced. A sink that sends
+// messages or requests writes it into them (a traceparent header), so the
+// receiver continues the trace.
+func TraceParent(ctx context.Context) string {
+	tp, _ := ctx.Value(traceParentKey{}).(string)
+	return tp
 }
 
 // StepEnd is what a step did with a batch.
@@ -116,7 +130,21 @@ func (t *batchTrace) step(name, kind string, rowsIn int64) func(StepEnd) {
 	if t == nil {
 		return nil
 	}
-	return t.span.StartStep(name, kind, rowsIn)
+	_, end := t.span.StartStep(name, kind, rowsIn)
+	return end
+}
+
+// sinkStep starts a sink's span and puts its traceparent in the context
+// the sink writes with; ctx as it is when the batch is not traced.
+func (t *batchTrace) sinkStep(ctx context.Context, name string, rowsIn int64) (context.Context, func(StepEnd)) {
+	if t == nil {
+		return ctx, nil
+	}
+	tp, end := t.span.StartStep(name, KindSink, rowsIn)
+	if tp != "" {
+		ctx = context.WithValue(ctx, traceParentKey{}, tp)
+	}
+	return ctx, end
 }
 
 // done is called by each sink when it has finished the batch, and by a

@@ -42,14 +42,14 @@ func (t *recTracer) StartBatch(b engine.TraceBatch) engine.BatchSpan {
 	return rb
 }
 
-func (b *recBatch) StartStep(step, kind string, rowsIn int64) func(engine.StepEnd) {
+func (b *recBatch) StartStep(step, kind string, rowsIn int64) (string, func(engine.StepEnd)) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.ends > 0 {
 		b.late = append(b.late, "start "+step)
 	}
 	b.open++
-	return func(e engine.StepEnd) {
+	return "", func(e engine.StepEnd) {
 		b.mu.Lock()
 		defer b.mu.Unlock()
 		if b.ends > 0 {

@@ -145,13 +145,20 @@ type batchSpan struct {
 	span trace.Span
 }
 
-func (s *batchSpan) StartStep(step, kind string, rowsIn int64) func(engine.StepEnd) {
-	_, span := s.t.tracer.Start(s.ctx, kind+" "+step, trace.WithAttributes(
+func (s *batchSpan) StartStep(step, kind string, rowsIn int64) (string, func(engine.StepEnd)) {
+	ctx, span := s.t.tracer.Start(s.ctx, kind+" "+step, trace.WithAttributes(
 		attribute.String(keyStep, step),
 		attribute.String(keyKind, kind),
 		attribute.Int64(keyRowsIn, rowsIn),
 	))
-	return func(e engine.StepEnd) {
+	var tp string
+	if kind == engine.KindSink {
+		// Only a sink sends anything on; a stage's would go unused.
+		c := propagation.MapCarrier{}
+		traceContext.Inject(ctx, c)
+		tp = c["traceparent"]
+	}
+	return tp, func(e engine.StepEnd) {
 		span.SetAttributes(attribute.Int64(keyRowsOut, e.RowsOut), attribute.Int64(keyRejects, e.Rejects))
 		setError(span, e.Err)
 		span.End()

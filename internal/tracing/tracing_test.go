@@ -246,3 +246,72 @@ func TestConfigErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestTraceAcrossPipelines: pipeline a (generate → http sink) posts to
+// pipeline b (http source → discard), both traced to one endpoint: the
+// sink's requests carry its span's traceparent, so every batch of b is a
+// child of a sink span of a, in a's trace.
+func TestTraceAcrossPipelines(t *testing.T) {
+	m := conformance.Checked(t)
+	rc := otlptest.Start(t)
+	vars := map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": rc.URL}
+	b := build(t, m, `
+name: b
+source: {name: in, http: {address: 127.0.0.1:0, path: /in, allow_end_of_input: true, schema: {id: int64}}}
+sinks: [{name: drop, discard: {}}]
+`)
+	flushB := startTracing(t, b, vars)
+	done := make(chan error, 1)
+	go func() { _, err := b.Run(context.Background()); done <- err }()
+	src := b.Source.Source.(*weavehttp.Source)
+	for src.Addr() == "" {
+		time.Sleep(2 * time.Millisecond)
+	}
+	url := "http://" + src.Addr() + "/in"
+	a := build(t, m, fmt.Sprintf(`
+name: a
+batch: {rows: 10}
+source: {name: gen, generate: {rows: 30, schema: {id: int64}}}
+sinks: [{name: post, http: {url: %q, codec: ndjson}}]
+`, url))
+	flushA := startTracing(t, a, vars)
+	if _, err := a.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequest(http.MethodPost, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set(weavehttp.EndOfInputHeader, "true")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	http.DefaultClient.CloseIdleConnections()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	flushA()
+	flushB()
+
+	sinkSpans := map[string]otlptest.Span{}
+	var batchesB []otlptest.Span
+	for _, s := range rc.Spans() {
+		switch {
+		case s.Name == "sink post":
+			sinkSpans[s.SpanID] = s
+		case s.Name == "batch" && s.Attrs[keyPipeline] == "b" && s.Attrs[keyRows] != int64(0):
+			batchesB = append(batchesB, s)
+		}
+	}
+	if len(sinkSpans) != 3 || len(batchesB) == 0 {
+		t.Fatalf("%d sink spans of a (want 3), %d batch spans of b with rows (want some)", len(sinkSpans), len(batchesB))
+	}
+	for _, s := range batchesB {
+		parent, ok := sinkSpans[s.ParentSpanID]
+		if !ok || parent.TraceID != s.TraceID {
+			t.Errorf("batch of b (%v rows) in trace %s has parent %q, want a sink span of a, in its trace", s.Attrs[keyRows], s.TraceID, s.ParentSpanID)
+		}
+	}
+}
