@@ -67,3 +67,17 @@ func TestRunTraced(t *testing.T) {
 		})
 	}
 }
+
+// TestRunTracingMisconfigured: an OTEL_* setting weave cannot honour is a
+// configuration mistake (exit 2) named in the message, before anything runs.
+func TestRunTracingMisconfigured(t *testing.T) {
+	path := writeFile(t, "p.yaml", "source: {counter: {batches: 1}}\nsinks: [collect]\n")
+	lookup := func(k string) (string, bool) {
+		v, ok := map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "localhost:4318"}[k]
+		return v, ok
+	}
+	r := run(t, cli.Options{Lookup: lookup}, "run", path)
+	if r.code != 2 || !strings.Contains(r.stderr, "OTEL_EXPORTER_OTLP_ENDPOINT=localhost:4318: want a URL") {
+		t.Errorf("exit code %d; stderr:\n%s", r.code, r.stderr)
+	}
+}

@@ -2,7 +2,6 @@ package tracing
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -27,8 +26,10 @@ type Tracer struct {
 	tracer   trace.Tracer
 }
 
-// ErrConfig marks OTEL_* settings weave cannot honour.
-var ErrConfig = errors.New("tracing configuration")
+// ErrConfig marks OTEL_* settings weave cannot honour. It is an
+// engine.ErrInvalidConfig, so weave exits 2 as for any configuration
+// mistake.
+var ErrConfig = fmt.Errorf("tracing: %w", engine.ErrInvalidConfig)
 
 // New reads the OTEL_* variables through lookup (os.LookupEnv in weave) and
 // returns a Tracer exporting to the endpoint they name, or nil, nil when
