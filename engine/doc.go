@@ -20,4 +20,12 @@
 // Rows that cannot be read or processed come back as [RowError]s and go
 // through the step's [Policy]: fail the run, skip them (counted), or send them
 // to the dead-letter sink with the error and the step's name.
+//
+// # Observing
+//
+// [Metrics] counts rows, batches and time per step with atomics a
+// monitoring endpoint reads when scraped. A [Tracer] set on the pipeline
+// is told about each batch and each step it goes through, once per batch
+// per step; the engine imports no tracing library (internal/tracing
+// exports the spans over OpenTelemetry).
 package engine

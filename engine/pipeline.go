@@ -54,6 +54,9 @@ type Pipeline struct {
 	// DefaultCheckpointEvery. A checkpoint is also taken when the source
 	// ends or Drain stops it.
 	CheckpointEvery time.Duration
+	// Tracer, when set, is told about each batch and each step it goes
+	// through (see Tracer); nil traces nothing.
+	Tracer Tracer
 
 	closed bool
 }

@@ -26,7 +26,8 @@ type envelope struct {
 	seq     int64
 	rowBase int64 // source rows before this batch, for error messages
 	rec     arrow.Record
-	bar     *barrier // set on a checkpoint barrier, which carries no batch
+	bar     *barrier    // set on a checkpoint barrier, which carries no batch
+	trace   *batchTrace // nil unless the pipeline is traced
 }
 
 func (e *envelope) release() {
@@ -142,6 +143,7 @@ func (p *Pipeline) Run(ctx context.Context) (*Metrics, error) {
 		return r.metrics, errors.Join(err, p.Close())
 	}
 	err = r.run(ctx)
+	r.spans.endAll(err)
 	r.metrics.End.Store(time.Now().UnixNano())
 	return r.metrics, err
 }
@@ -174,6 +176,9 @@ type runner struct {
 	dlqAtCheckpoint bool
 	// limits holds each step's RejectLimit, by its metrics.
 	limits map[*StepMetrics]limitOf
+	// spans are the batch spans not yet ended; nil when not traced. Set
+	// on the source's goroutine, read after every step has stopped.
+	spans *openSpans
 }
 
 type limitOf struct {
@@ -650,7 +655,9 @@ func (r *runner) readSource(ctx context.Context, out chan<- *envelope) error {
 			r.log.Warn("the source cannot stop inside a batch: the position saved is before its last batch, which the next run reads again",
 				"pipeline", p.Name, "source", p.Source.Name, "limit", p.Limit)
 		}
-		if err := r.sendBatch(ctx, out, b, cut, &sendMu, &seq, &rows, &lastCP); err != nil {
+		// seq is only written on this goroutine, so reading it unlocked is safe.
+		tr := r.traceBatch(b, seq, start)
+		if err := r.sendBatch(ctx, out, b, tr, cut, &sendMu, &seq, &rows, &lastCP); err != nil {
 			return err
 		}
 		sendMu.Lock()
@@ -667,11 +674,11 @@ func (r *runner) readSource(ctx context.Context, out chan<- *envelope) error {
 // sendBatch counts one batch read from the source, applies the source's
 // policy to its rejects and sends it on, under mu. A batch the limit cut
 // (cut) is written but its checkpoint is neither saved nor acknowledged.
-func (r *runner) sendBatch(ctx context.Context, out chan<- *envelope, b *Batch, cut bool, mu *sync.Mutex, seq, rows *int64, lastCP *Checkpoint) error {
+func (r *runner) sendBatch(ctx context.Context, out chan<- *envelope, b *Batch, tr *batchTrace, cut bool, mu *sync.Mutex, seq, rows *int64, lastCP *Checkpoint) error {
 	p := r.p
 	mu.Lock()
 	defer mu.Unlock()
-	env := &envelope{seq: *seq, rowBase: *rows, rec: b.Record}
+	env := &envelope{seq: *seq, rowBase: *rows, rec: b.Record, trace: tr}
 	*seq++
 	n := env.rows()
 	cp := b.Checkpoint
@@ -721,7 +728,7 @@ func fanOut(ctx context.Context, in <-chan *envelope, outs []chan *envelope) err
 		for i, o := range outs {
 			e := env
 			if i < len(outs)-1 {
-				e = &envelope{seq: env.seq, rowBase: env.rowBase, rec: env.rec, bar: env.bar}
+				e = &envelope{seq: env.seq, rowBase: env.rowBase, rec: env.rec, bar: env.bar, trace: env.trace}
 				if e.rec != nil {
 					e.rec.Retain()
 				}

@@ -89,28 +89,39 @@ func (r *runner) runSink(ctx context.Context, i int, in <-chan *envelope) error 
 		if n := env.rows(); n > 0 {
 			m.Batches.Add(1)
 			m.RowsIn.Add(n)
+			wctx, end := env.trace.sinkStep(ctx, step.Name, n)
 			start := time.Now()
-			err := withRetry(ctx, retry, &m.Retries, func() error { return step.Sink.Write(ctx, env.rec) })
+			err := withRetry(ctx, retry, &m.Retries, func() error { return step.Sink.Write(wctx, env.rec) })
 			m.Latency.Since(start)
 			switch {
 			case err == nil:
 				m.RowsOut.Add(n)
+				if end != nil {
+					end(StepEnd{RowsOut: n})
+				}
 			case ctx.Err() != nil:
+				traceFailed(env, end, context.Cause(ctx))
 				env.release()
 				return context.Cause(ctx)
 			default:
 				err = fmt.Errorf("sink %s: batch %d (source rows from %d): %w", step.Name, env.seq, env.rowBase, err)
 				if step.OnError == Fail || IsFatal(err) {
+					traceFailed(env, end, err)
 					env.release()
 					return err
 				}
+				if end != nil {
+					end(StepEnd{Rejects: n, Err: err})
+				}
 				if rerr := r.reject(ctx, step.Name, step.OnError, m, allRows(env.rec, err), env.rec); rerr != nil {
+					env.trace.done(rerr)
 					env.release()
 					return rerr
 				}
 			}
 		}
 		pending = append(pending, env.seq)
+		env.trace.done(nil)
 		env.release()
 		if len(in) == 0 || len(pending) >= flushEvery {
 			if err := flush(); err != nil {
@@ -145,4 +156,13 @@ func withRetry(ctx context.Context, r Retry, retried *atomic.Int64, f func() err
 		return fmt.Errorf("after %d attempts: %w", r.Attempts, err)
 	}
 	return err
+}
+
+// traceFailed ends a traced batch's sink span and the batch's span with
+// the error that ends the run.
+func traceFailed(env *envelope, end func(StepEnd), err error) {
+	if end != nil {
+		end(StepEnd{Err: err})
+	}
+	env.trace.done(err)
 }

@@ -208,15 +208,29 @@ func (r *runner) process(ctx context.Context, i int, env *envelope) error {
 	if env.rec == nil {
 		return nil
 	}
+	end := env.trace.step(r.p.Stages[i].Name, KindStage, env.rec.NumRows())
 	start := time.Now()
-	err := r.processBatch(ctx, i, env)
+	var res StepEnd
+	err := r.processBatch(ctx, i, env, &res)
 	r.stages[i].Latency.Since(start)
+	if end != nil {
+		if err != nil {
+			res.Err = err // the batch goes no further: nothing came out
+		} else {
+			res.RowsOut = env.rows()
+		}
+		end(res)
+		if err != nil {
+			env.trace.done(err)
+		}
+	}
 	return err
 }
 
 // processBatch runs the stage on env.rec in place, applying the step's
-// policy to rejected rows and failed batches.
-func (r *runner) processBatch(ctx context.Context, i int, env *envelope) error {
+// policy to rejected rows and failed batches; res gets the rejects and a
+// failure the policy absorbed, for the batch's span.
+func (r *runner) processBatch(ctx context.Context, i int, env *envelope, res *StepEnd) error {
 	step := r.p.Stages[i]
 	m := r.stages[i]
 	in := env.rec
@@ -235,6 +249,7 @@ func (r *runner) processBatch(ctx context.Context, i int, env *envelope) error {
 		if step.OnError == Fail {
 			return err
 		}
+		res.Err, res.Rejects = err, in.NumRows()
 		if rerr := r.reject(ctx, step.Name, step.OnError, m, allRows(in, err), in); rerr != nil {
 			return rerr
 		}
@@ -242,6 +257,7 @@ func (r *runner) processBatch(ctx context.Context, i int, env *envelope) error {
 		return nil
 	}
 	if len(rejects) > 0 {
+		res.Rejects = int64(len(rejects))
 		if rerr := r.reject(ctx, step.Name, step.OnError, m, rejects, in); rerr != nil {
 			if out != nil {
 				out.Release()

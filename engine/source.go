@@ -40,6 +40,10 @@ type Batch struct {
 	Checkpoint Checkpoint
 	// Bytes is how many input bytes the batch came from, for progress (0 if unknown).
 	Bytes int64
+	// TraceParent is the W3C traceparent its rows arrived with (an HTTP
+	// request's header, say), "" for none: the batch's span continues
+	// that trace when the pipeline is traced.
+	TraceParent string
 }
 
 // Sized is implemented by sources that know how much input they have, so

@@ -15,6 +15,9 @@ type assembled struct {
 	rejects []engine.RowError
 	bytes   int64
 	batch   int64
+	// traceParent is the first traced request's: a batch has one parent
+	// span, so the other requests in it are not linked to it.
+	traceParent string
 }
 
 // assemble takes rows from the current request and then from queued ones
@@ -38,6 +41,9 @@ func (sv *server) assemble() assembled {
 			r.rejects = nil
 			a.bytes += r.bytes
 			sv.cur = r
+		}
+		if a.traceParent == "" {
+			a.traceParent = r.traceParent
 		}
 		for room > 0 && !r.exhausted() {
 			rec := r.recs[r.next]
@@ -74,7 +80,7 @@ func (sv *server) assemble() assembled {
 
 // batchOf joins a batch's pieces into one record.
 func (sv *server) batchOf(a assembled) (*engine.Batch, error) {
-	b := &engine.Batch{Rejects: a.rejects, Checkpoint: checkpoint{Run: sv.run, Batch: a.batch}, Bytes: a.bytes}
+	b := &engine.Batch{Rejects: a.rejects, Checkpoint: checkpoint{Run: sv.run, Batch: a.batch}, Bytes: a.bytes, TraceParent: a.traceParent}
 	switch len(a.pieces) {
 	case 0:
 	case 1:

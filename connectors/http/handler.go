@@ -98,6 +98,7 @@ func (sv *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	req := newRequest(sv.requestID(r), format)
 	req.end = end
+	req.traceParent = r.Header.Get("traceparent")
 	body := &countingReader{r: http.MaxBytesReader(w, r.Body, cfg.maxBody)}
 	err := decodeBody(cfg, req, body)
 	if body.err != nil {

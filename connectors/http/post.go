@@ -72,6 +72,10 @@ func (s *Sink) post(ctx context.Context, body []byte, key string) error {
 	for _, kv := range s.headers {
 		h.Set(kv.Key, kv.Value)
 	}
+	if tp := engine.TraceParent(ctx); tp != "" {
+		// The receiver continues the batch's trace (W3C trace context).
+		h.Set("traceparent", tp)
+	}
 	s.requests++
 	resp, err := s.client.Do(req)
 	if err != nil {

@@ -30,8 +30,11 @@ type request struct {
 	rows    int64
 	rejects []engine.RowError
 	bytes   int64
-	end     bool   // carries Weave-End-Of-Input
-	ok      okBody // the 200 reply, made before the rejects go to the engine
+	end     bool // carries Weave-End-Of-Input
+	// traceParent is the W3C traceparent header, "" for none: the batch
+	// holding the request's first rows continues its trace.
+	traceParent string
+	ok          okBody // the 200 reply, made before the rejects go to the engine
 
 	// Read's position in recs while the request spans batches.
 	next int   // index in recs

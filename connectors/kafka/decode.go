@@ -104,7 +104,21 @@ func (s *Source) decode(recs []*kgo.Record, since uint64) (*engine.Batch, error)
 	s.seq++
 	s.pending = append(s.pending, held{seq: cp.Batch, offsets: offsets})
 	s.mu.Unlock()
-	return &engine.Batch{Record: rec, Rejects: rejects, Checkpoint: cp, Bytes: bytes}, nil
+	return &engine.Batch{Record: rec, Rejects: rejects, Checkpoint: cp, Bytes: bytes, TraceParent: traceParent(recs)}, nil
+}
+
+// traceParent is the W3C traceparent header of the first record that has
+// one: a batch has one parent span, and the scan stops at the first hit
+// (records without headers cost one length check).
+func traceParent(recs []*kgo.Record) string {
+	for _, r := range recs {
+		for _, h := range r.Headers {
+			if h.Key == "traceparent" {
+				return string(h.Value)
+			}
+		}
+	}
+	return ""
 }
 
 // addColumns returns rec with the metadata and header columns of recs

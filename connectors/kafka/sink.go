@@ -163,6 +163,12 @@ func (s *Sink) Write(ctx context.Context, rec arrow.Record) error {
 		val = array.NewRecord(s.value, cols, rec.NumRows())
 		defer val.Release()
 	}
+	// When the pipeline is traced, every record carries the sink span's
+	// traceparent (one shared value), so a consumer continues the trace.
+	var tp []byte
+	if v := engine.TraceParent(ctx); v != "" {
+		tp = []byte(v)
+	}
 	return s.enc.Encode(val, func(row int, data []byte) error {
 		r := &kgo.Record{Value: append([]byte(nil), data...)}
 		if s.keyCol >= 0 {
@@ -174,6 +180,9 @@ func (s *Sink) Write(ctx context.Context, rec arrow.Record) error {
 			if h := rec.Column(c); h.IsValid(row) {
 				r.Headers = append(r.Headers, kgo.RecordHeader{Key: s.headers[i], Value: text(h, row)})
 			}
+		}
+		if tp != nil {
+			r.Headers = append(r.Headers, kgo.RecordHeader{Key: "traceparent", Value: tp})
 		}
 		s.cl.Produce(ctx, r, s.promise)
 		return nil

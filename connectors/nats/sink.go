@@ -189,6 +189,10 @@ func (s *Sink) Write(ctx context.Context, rec arrow.Record) error {
 	if s.idCol >= 0 {
 		ids = rec.Column(s.idCol)
 	}
+	// When the pipeline is traced, every JetStream message carries the
+	// sink span's traceparent, so a consumer continues the trace (core
+	// NATS messages are published without headers).
+	tp := engine.TraceParent(ctx)
 	return s.enc.Encode(rec, func(row int, data []byte) error {
 		if !s.jetstream {
 			return s.publishCore(ctx, data)
@@ -200,6 +204,12 @@ func (s *Sink) Write(ctx context.Context, rec arrow.Record) error {
 		case s.dedupe:
 			s.msgNum++
 			m.Header = nats.Header{jetstream.MsgIDHeader: []string{s.runID + strconv.FormatUint(s.msgNum, 10)}}
+		}
+		if tp != "" {
+			if m.Header == nil {
+				m.Header = nats.Header{}
+			}
+			m.Header["traceparent"] = []string{tp}
 		}
 		return s.publish(ctx, m)
 	})

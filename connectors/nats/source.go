@@ -468,7 +468,20 @@ func (s *Source) decode(msgs []jetstream.Msg) (*engine.Batch, error) {
 	s.pending = append(s.pending, h)
 	s.held += len(msgs)
 	s.mu.Unlock()
-	return &engine.Batch{Record: rec, Rejects: rejects, Checkpoint: cp, Bytes: bytes}, nil
+	return &engine.Batch{Record: rec, Rejects: rejects, Checkpoint: cp, Bytes: bytes, TraceParent: traceParent(msgs)}, nil
+}
+
+// traceParent is the W3C traceparent header of the first message that
+// has one: a batch has one parent span, so the scan stops at the first hit.
+func traceParent(msgs []jetstream.Msg) string {
+	for _, m := range msgs {
+		if h := m.Headers(); len(h) > 0 {
+			if v := h.Get("traceparent"); v != "" {
+				return v
+			}
+		}
+	}
+	return ""
 }
 
 // overDelivered returns how often m was delivered when that is more than

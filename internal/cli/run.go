@@ -18,6 +18,7 @@ import (
 	"github.com/dataweaver/dataweaver/engine"
 	"github.com/dataweaver/dataweaver/engine/config"
 	"github.com/dataweaver/dataweaver/internal/progress"
+	"github.com/dataweaver/dataweaver/internal/tracing"
 )
 
 var stateFlag = &ucli.StringFlag{
@@ -122,6 +123,11 @@ func (w *weave) run(c *ucli.Context) error {
 	// NewMetrics fixes the step list before Run starts, so the progress
 	// line can read the counters from its own goroutine without a race.
 	p.Metrics = p.NewMetrics()
+	stopTracing, err := tracing.Trace(ctx, p, w.opts.Lookup, w.logger)
+	if err != nil {
+		return errors.Join(err, p.Close())
+	}
+	defer stopTracing()
 	stopHTTP, err := w.serveHTTP(c, p, drain)
 	if err != nil {
 		return errors.Join(err, p.Close())
