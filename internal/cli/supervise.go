@@ -16,6 +16,7 @@ import (
 	"github.com/dataweaver/dataweaver/engine"
 	"github.com/dataweaver/dataweaver/engine/config"
 	"github.com/dataweaver/dataweaver/internal/telemetry"
+	"github.com/dataweaver/dataweaver/internal/tracing"
 )
 
 // The states of a served pipeline, as /pipelines reports them.
@@ -217,6 +218,13 @@ func (sv *supervisor) runOnce(u *unit) (state string, err error) {
 	drain := make(chan struct{})
 	p.Drain = drain
 	p.Metrics = p.NewMetrics()
+	// Each run gets its own tracer, as weave run does: its spans are
+	// flushed when the run ends, so a restart loses none.
+	stopTracing, err := tracing.Trace(sv.ctx, p, sv.w.opts.Lookup, log)
+	if err != nil {
+		return sv.failed(u, log, errors.Join(err, p.Close()))
+	}
+	defer stopTracing()
 	sv.set(u, func() { u.cur, u.state, u.name = p, stateRunning, p.Name })
 	if sv.col != nil {
 		sv.col.Add(p)

@@ -1,8 +1,12 @@
 package cli_test
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 
@@ -79,5 +83,39 @@ func TestRunTracingMisconfigured(t *testing.T) {
 	r := run(t, cli.Options{Lookup: lookup}, "run", path)
 	if r.code != 2 || !strings.Contains(r.stderr, "OTEL_EXPORTER_OTLP_ENDPOINT=localhost:4318: want a URL") {
 		t.Errorf("exit code %d; stderr:\n%s", r.code, r.stderr)
+	}
+}
+
+// TestServeTraced: weave serve traces every pipeline it runs, as weave run
+// does: a bounded pipeline's three batches reach the OTLP endpoint, each
+// with its steps under it, when its run ends (not only when serve exits).
+func TestServeTraced(t *testing.T) {
+	rc := otlptest.Start(t)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "traced.yaml"), []byte("name: traced\nsource: {counter: {batches: 3}}\nstages: [{name: p, pass: {}}]\nsinks: [{name: out, collect: {}}]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	lookup := func(k string) (string, bool) { return rc.URL, k == "OTEL_EXPORTER_OTLP_ENDPOINT" }
+	sigs := make(chan os.Signal, 2)
+	done := make(chan result, 1)
+	go func() { done <- run(t, cli.Options{Lookup: lookup, Signals: sigs}, "serve", dir) }()
+	// The spans arrive when the pipeline's run ends and its tracer
+	// flushes; serve is still running then.
+	for len(otlptest.ByParent(rc.Spans())[""]) < 3 {
+		time.Sleep(10 * time.Millisecond)
+	}
+	sigs <- syscall.SIGTERM
+	if r := <-done; r.code != 143 {
+		t.Fatalf("exit %d after SIGTERM, want 143:\n%s", r.code, r.stderr)
+	}
+	kids := otlptest.ByParent(rc.Spans())
+	for _, b := range kids[""] {
+		var names []string
+		for _, s := range kids[b.SpanID] {
+			names = append(names, s.Name)
+		}
+		if b.Name != "batch" || b.Attrs["weave.pipeline"] != "traced" || strings.Join(names, ",") != "stage p,sink out" {
+			t.Errorf("%s %v with children %v, want a batch of pipeline traced with stage p,sink out", b.Name, b.Attrs, names)
+		}
 	}
 }
