@@ -370,12 +370,19 @@ func (r *runner) run(ctx context.Context) (err error) {
 	startCtx, interruptStart := context.WithCancelCause(ctx)
 	defer interruptStart(nil)
 	var startMu sync.Mutex // orders a Drain against the end of start-up
-	startDone, started := false, make(chan struct{})
+	started := make(chan struct{})
+	startOver := func() bool {
+		select {
+		case <-started:
+			return true
+		default:
+			return false
+		}
+	}
 	endStart := func() (interrupted bool) {
 		startMu.Lock()
 		defer startMu.Unlock()
-		if !startDone {
-			startDone = true
+		if !startOver() {
 			close(started)
 		}
 		return errors.Is(context.Cause(startCtx), errStartInterrupted)
@@ -385,7 +392,7 @@ func (r *runner) run(ctx context.Context) (err error) {
 			select {
 			case <-p.Drain:
 				startMu.Lock()
-				if !startDone {
+				if !startOver() {
 					interruptStart(errStartInterrupted)
 				}
 				startMu.Unlock()
