@@ -34,7 +34,8 @@ func (w *weave) positions(c *ucli.Context) error {
 	if c.NArg() != 1 {
 		return usagef("positions needs one pipeline FILE")
 	}
-	opts := config.Options{Env: w.opts.Env, Lookup: w.opts.Lookup, Set: c.StringSlice("set"), State: c.String("state"), DefaultState: true}
+	opts := w.configOptions(w.logger)
+	opts.Set, opts.State = c.StringSlice("set"), c.String("state")
 	f, err := config.ParseFile(c.Args().First(), opts)
 	if err != nil {
 		return err

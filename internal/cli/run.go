@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"strconv"
@@ -88,17 +89,22 @@ func (w *weave) load(c *ucli.Context) (*engine.Pipeline, error) {
 		return nil, usagef("%s takes one pipeline FILE, got %d arguments: %s (quote --set values that contain spaces)",
 			c.Command.Name, c.NArg(), quoteAll(c.Args().Slice()))
 	}
-	return config.Load(c.Args().First(), config.Options{
-		Env:          w.opts.Env,
-		Lookup:       w.opts.Lookup,
-		Set:          c.StringSlice("set"),
-		Logger:       w.logger,
-		Mem:          w.opts.Mem,
-		State:        c.String("state"),
-		DefaultState: true,
-		// validate never moves data, so it must not lock or create state.
-		NoPositions: c.Command.Name == "validate",
-	})
+	opts := w.configOptions(w.logger)
+	opts.Set = c.StringSlice("set")
+	opts.State = c.String("state")
+	// validate never moves data, so it must not lock or create state.
+	opts.NoPositions = c.Command.Name == "validate"
+	return config.Load(c.Args().First(), opts)
+}
+
+// configOptions are how every command builds a pipeline from its file:
+// weave's connectors, environment, allocator and logger, and positions kept
+// beside the file unless told otherwise.
+func (w *weave) configOptions(log *slog.Logger) config.Options {
+	return config.Options{
+		Env: w.opts.Env, Lookup: w.opts.Lookup, Mem: w.opts.Mem,
+		Logger: log, DefaultState: true,
+	}
 }
 
 func (w *weave) run(c *ucli.Context) error {

@@ -196,10 +196,7 @@ func (sv *supervisor) runOnce(u *unit) (state string, err error) {
 		return stateStopped, nil
 	default:
 	}
-	p, err := config.Load(u.file.path, config.Options{
-		Env: sv.w.opts.Env, Lookup: sv.w.opts.Lookup, Mem: sv.w.opts.Mem,
-		Logger: log, DefaultState: true,
-	})
+	p, err := config.Load(u.file.path, sv.w.configOptions(log))
 	if err != nil {
 		if !errors.Is(err, engine.ErrInvalidConfig) {
 			sv.set(u, func() { u.lastErr = err.Error() })
