@@ -6,20 +6,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"syscall"
 	"time"
 )
 
-// openFile opens a named input for reading. A regular file gets a plain
+// openFile opens a named input for reading; pipe is what the source's
+// listing stat found (no second stat here). A regular file gets a plain
 // os.Open. A named pipe's open(2) sleeps in the kernel until a process
 // opens the write end, and neither a signal nor a context wakes it, so
 // weave would ignore a Ctrl-C during start-up for as long as no writer
 // comes: the open runs in a goroutine and a cancelled ctx releases it.
-func openFile(ctx context.Context, name string) (*os.File, error) {
-	if info, err := os.Stat(name); err != nil || info.Mode()&fs.ModeNamedPipe == 0 {
-		return os.Open(name) // a failed Stat: os.Open reports it as before
+func openFile(ctx context.Context, name string, pipe bool) (*os.File, error) {
+	if !pipe {
+		return os.Open(name)
 	}
 	return openFIFO(ctx, name)
 }

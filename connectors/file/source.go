@@ -105,6 +105,7 @@ type Source struct {
 	files  []string
 	sizes  []int64 // -1 when unknown (stdin)
 	mtimes []int64 // modification times, Unix ns
+	pipes  []bool  // named pipes (FIFOs), whose open waits for a writer
 	total  int64   // sum of sizes, <= 0 when unknown
 	schema *arrow.Schema
 	next   int   // index of the next file to open
@@ -211,7 +212,7 @@ func newSource(conf *spec.Parsed, b engine.Build) (engine.Source, error) {
 // It may follow a Close (Pipeline.Validate then Run): reading starts over.
 func (s *Source) Open(ctx context.Context) (*arrow.Schema, error) {
 	s.Close()
-	s.files, s.sizes, s.mtimes, s.total, s.schema, s.next, s.at = nil, nil, nil, 0, nil, 0, nil
+	s.files, s.sizes, s.mtimes, s.pipes, s.total, s.schema, s.next, s.at = nil, nil, nil, nil, 0, nil, 0, nil
 	s.read.Store(0)
 	s.reported, s.err, s.closed = 0, nil, false
 	if s.path == "-" {
@@ -266,7 +267,7 @@ func (s *Source) openNext(ctx context.Context) error {
 	if name == "-" {
 		raw = s.stdin.open()
 	} else {
-		f, err := openFile(ctx, name)
+		f, err := openFile(ctx, name, s.pipes[i])
 		if err != nil {
 			return fmt.Errorf("file source: %w", err)
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strings"
 	"time"
@@ -188,6 +189,7 @@ func (s *Source) statFiles() error {
 		}
 		s.sizes = append(s.sizes, info.Size())
 		s.mtimes = append(s.mtimes, info.ModTime().UnixNano())
+		s.pipes = append(s.pipes, info.Mode()&fs.ModeNamedPipe != 0)
 		s.total += info.Size()
 	}
 	return nil
