@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -135,7 +136,7 @@ func (s *Suite) prepare(p *Pipeline, opts Options) ([]*prepared, spec.Errors) {
 		}
 		pr.input = in
 		for _, e := range c.expect {
-			if !contains(steps, e.step) {
+			if !slices.Contains(steps, e.step) {
 				errs = append(errs, stepError(s.File, e.stepNode, e.path+".step", e.step, p))
 			}
 			var schema *arrow.Schema
@@ -149,7 +150,7 @@ func (s *Suite) prepare(p *Pipeline, opts Options) ([]*prepared, spec.Errors) {
 			pr.schemas = append(pr.schemas, schema)
 		}
 		for j, d := range c.deadLetters {
-			if d.step != "" && !contains(steps, d.step) {
+			if d.step != "" && !slices.Contains(steps, d.step) {
 				errs = append(errs, stepError(s.File, &yaml.Node{Line: d.line}, fmt.Sprintf("%s.dead_letters[%d].step", path, j), d.step, p))
 			}
 		}
@@ -160,15 +161,6 @@ func (s *Suite) prepare(p *Pipeline, opts Options) ([]*prepared, spec.Errors) {
 		out = append(out, pr)
 	}
 	return out, errs
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func stepError(file string, at *yaml.Node, path, step string, p *Pipeline) *spec.Error {

@@ -3,8 +3,6 @@ package pipetest
 import (
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -13,7 +11,6 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/dataweaver/dataweaver/engine"
 	"github.com/dataweaver/dataweaver/engine/config"
 	"github.com/dataweaver/dataweaver/engine/spec"
 )
@@ -114,22 +111,11 @@ type expectedDeadLetter struct {
 // engine.ErrInvalidConfig and name the file, line and key of every
 // problem found.
 func ReadSuite(path string) (*Suite, error) {
-	data, err := readLimited(path, config.DefaultMaxFileSize)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", engine.ErrInvalidConfig, err)
-	}
-	return ParseSuite(data, path)
-}
-
-func readLimited(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
+	data, err := config.ReadFile(path, config.Options{})
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	// Let DecodeDocument see one byte too many and refuse the file with
-	// the pipeline file's message.
-	return io.ReadAll(io.LimitReader(f, limit+1))
+	return ParseSuite(data, path)
 }
 
 // ParseSuite parses a test file held in data; file names it in messages

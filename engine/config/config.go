@@ -220,11 +220,22 @@ func Load(path string, opts Options) (*engine.Pipeline, error) {
 // ParseFile reads and parses the pipeline file at path without building
 // its steps (weave positions needs only its name and state directory).
 func ParseFile(path string, opts Options) (*File, error) {
+	data, err := ReadFile(path, opts)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(data, path, opts)
+}
+
+// ReadFile reads a configuration file (a pipeline, a pipeline's tests),
+// refusing one over Options.MaxFileSize before reading it whole. Its
+// errors wrap engine.ErrInvalidConfig and name the file.
+func ReadFile(path string, opts Options) ([]byte, error) {
 	data, rerr := readFile(path, opts.maxFileSize())
 	if rerr != nil {
 		return nil, invalid(spec.Errors{rerr})
 	}
-	return Parse(data, path, opts)
+	return data, nil
 }
 
 // Parse checks a pipeline file held in data; file names it in messages.
