@@ -43,7 +43,7 @@ var sinkSpec = spec.New("http").
 		spec.Map("headers").Optional().
 			Desc("Extra request headers; they may replace Content-Type.").
 			Example(`{X-Source: weave}`),
-		spec.String("auth_token").Optional().
+		spec.String("auth_token").Optional().Secret().
 			Desc("Sent as Authorization: Bearer <token>; give it as ${VAR} rather than in the file.").
 			Example(`"${API_TOKEN}"`),
 		spec.Duration("timeout").Default(30*time.Second).

@@ -50,7 +50,7 @@ var sourceSpec = spec.New("http").
 		spec.String("path").Default("/").Desc("URL path that takes POSTs; other paths get 404.").Example("/ingest/orders"),
 		arrowtype.Field("schema").Desc("Columns of the rows: an ordered mapping of column name to Arrow type, as in the file source. "+
 			"JSON keys not in it are ignored; an Arrow IPC body must have exactly these columns and types."),
-		spec.String("auth_token").Optional().
+		spec.String("auth_token").Optional().Secret().
 			Desc("Bearer token clients must send (Authorization: Bearer <token>); give it as ${VAR} rather than in the file. "+
 				"Without it any client that reaches the address may post.").
 			Example(`"${WEAVE_HTTP_TOKEN}"`),

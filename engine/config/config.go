@@ -45,6 +45,11 @@ type Options struct {
 	// MemoryBudget, when positive, replaces the file's memory_budget and the
 	// default, the machine's memory (see sysmem.Limit).
 	MemoryBudget int64
+	// Secret, when set, is called by Parse with every secret the file's
+	// steps were given (the values of fields marked spec.Field.Secret),
+	// even when the file has errors, so a program can redact them from
+	// all it prints before it prints anything about the file.
+	Secret func(string)
 }
 
 // StateDir is the state directory a pipeline built from f with opts keeps
@@ -105,7 +110,13 @@ type File struct {
 	// MemoryBudget is the memory_budget key, zero when the file has none
 	// (see Options.MemoryBudget).
 	MemoryBudget Budget
+
+	secrets []string
 }
+
+// Secrets returns the values of the secret fields the file's steps were
+// given (spec.Field.Secret), for a program to redact from what it prints.
+func (f *File) Secrets() []string { return f.secrets }
 
 // Budget is a memory budget in bytes and where the file gave it.
 type Budget struct {
@@ -251,6 +262,11 @@ func Parse(data []byte, file string, opts Options) (*File, error) {
 	errs = append(errs, substitute(root, opts.lookup(), file, fromSet)...)
 	f, perrs := parseFile(root, file, opts.env())
 	errs = append(errs, perrs...)
+	if f != nil && opts.Secret != nil {
+		for _, s := range f.secrets {
+			opts.Secret(s)
+		}
+	}
 	if err := invalid(errs); err != nil {
 		return nil, err
 	}

@@ -163,6 +163,8 @@ type parser struct {
 	file string
 	env  *engine.Environment
 	errs spec.Errors
+	// secrets are the values of the steps' secret fields (spec.Field.Secret).
+	secrets []string
 	// policyNodes are the on_error values that chose dead_letter, checked
 	// once we know whether the file has a dead-letter sink.
 	policyNodes []policyAt
@@ -290,6 +292,7 @@ func parseFile(doc *yaml.Node, file string, env *engine.Environment) (*File, spe
 		}
 	}
 	p.checkNames(f)
+	f.secrets = p.secrets
 	return f, p.errs
 }
 
@@ -401,6 +404,7 @@ func (p *parser) step(n *yaml.Node, key, path string, policy engine.Policy) (Ste
 	}
 	parsed, errs := st.plugin.Spec.Parse(deref(connVal), p.file, joinPath(path, st.Connector))
 	p.errs = append(p.errs, errs...)
+	p.secrets = append(p.secrets, parsed.Secrets()...)
 	st.Config = parsed
 	return st, len(p.errs) == before
 }

@@ -60,6 +60,10 @@ type Field struct {
 	Examples     []string
 	Fields       []*Field // KindObject
 	Advanced     bool     // hidden from the short listing
+	// SecretOf, when set, marks the field as holding secrets and returns
+	// the secret parts of its value (all of it for a password, only the
+	// password of a connection string). See Secret and Parsed.Secrets.
+	SecretOf func(v string) []string
 	// Check, when set, validates the decoded value (after defaults); its
 	// error is reported at the field's line.
 	Check func(v any) error
@@ -127,6 +131,19 @@ func (f *Field) Example(v string) *Field { f.Examples = append(f.Examples, v); r
 
 // Advance hides the field from the short listing.
 func (f *Field) Advance() *Field { f.Advanced = true; return f }
+
+// Secret marks a string, list or map field as a secret (a password, a
+// token, a key): its value never appears in spec errors, docs show it as
+// secret, and Parsed.Secrets returns it so the program can redact it from
+// everything it prints. For a map, every value is a secret.
+func (f *Field) Secret() *Field {
+	f.SecretOf = func(v string) []string { return []string{v} }
+	return f
+}
+
+// SecretIn marks a string field as holding a secret inside it, such as the
+// password of a connection string: extract returns the secret parts.
+func (f *Field) SecretIn(extract func(v string) []string) *Field { f.SecretOf = extract; return f }
 
 // Validate sets a check run on the decoded value.
 func (f *Field) Validate(check func(v any) error) *Field { f.Check = check; return f }

@@ -106,15 +106,58 @@ func parseFields(fields []*Field, node *yaml.Node, file, path string) (*Parsed, 
 		}
 	}
 	for _, f := range fields {
+		if v, ok := p.values[f.Name]; ok && f.SecretOf != nil {
+			p.secrets = append(p.secrets, secretParts(f, v)...)
+		}
+	}
+	for _, f := range fields {
 		v, ok := p.values[f.Name]
 		if !ok || f.Check == nil {
 			continue
 		}
 		if err := f.Check(v); err != nil {
+			if f.SecretOf != nil {
+				// A check's message may quote the value it refused.
+				errAt(p.nodes[f.Name], f.Name, "%s", redactAll(err.Error(), p.secrets))
+				continue
+			}
 			errAt(p.nodes[f.Name], f.Name, "%v", err)
 		}
 	}
 	return p, errs
+}
+
+// secretParts returns the secrets a secret field's value holds.
+func secretParts(f *Field, v any) []string {
+	var out []string
+	add := func(s string) {
+		for _, part := range f.SecretOf(s) {
+			if part != "" {
+				out = append(out, part)
+			}
+		}
+	}
+	switch v := v.(type) {
+	case string:
+		add(v)
+	case []string:
+		for _, s := range v {
+			add(s)
+		}
+	case []KV:
+		for _, kv := range v {
+			add(kv.Value)
+		}
+	}
+	return out
+}
+
+// redactAll replaces every secret in s with Redacted.
+func redactAll(s string, secrets []string) string {
+	for _, sec := range secrets {
+		s = strings.ReplaceAll(s, sec, Redacted)
+	}
+	return s
 }
 
 func describe(n *yaml.Node) string {

@@ -15,6 +15,27 @@ type Parsed struct {
 	nodes  map[string]*yaml.Node
 	file   string
 	path   string
+	// secrets are the values of this level's secret fields.
+	secrets []string
+}
+
+// Redacted stands in for a secret in anything printed.
+const Redacted = "[redacted]"
+
+// Secrets returns the secret values given to this configuration's secret
+// fields and those of its nested objects, for the program to redact from
+// what it prints. The list may repeat a value.
+func (p *Parsed) Secrets() []string {
+	if p == nil {
+		return nil
+	}
+	out := append([]string(nil), p.secrets...)
+	for _, v := range p.values {
+		if sub, ok := v.(*Parsed); ok {
+			out = append(out, sub.Secrets()...)
+		}
+	}
+	return out
 }
 
 // KV is one entry of an ordered map field.

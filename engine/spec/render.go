@@ -87,6 +87,9 @@ func fieldSummary(f *Field) string {
 	default:
 		s += ", required"
 	}
+	if f.SecretOf != nil {
+		s += ", secret"
+	}
 	return s
 }
 
@@ -281,6 +284,9 @@ func writeMarkdownFields(tw *textWriter, fields []*Field, prefix string) {
 		}
 		for _, ex := range f.Examples {
 			desc = append(desc, "Example: "+mdCode(ex)+".")
+		}
+		if f.SecretOf != nil {
+			desc = append(desc, "*Secret:* give it as `${ENV_VAR}`; weave never prints it.")
 		}
 		if f.Advanced {
 			desc = append(desc, "*Advanced.*")

@@ -14,6 +14,7 @@ import (
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/dataweaver/dataweaver/engine"
+	"github.com/dataweaver/dataweaver/internal/redact"
 )
 
 // Options connect Main to its surroundings. The zero value means the
@@ -63,7 +64,12 @@ func Main(args []string, opts Options) int {
 	if opts.Terminal == nil {
 		opts.Terminal = func() (bool, func() int) { return false, nil }
 	}
-	w := &weave{opts: opts, stderr: &switchWriter{w: opts.Stderr}}
+	// Everything weave prints passes through the secrets' writers, so a
+	// password a pipeline file was given never reaches a log or terminal
+	// (config.Options.Secret fills the set as files are parsed).
+	secrets := &redact.Set{}
+	opts.Stdout, opts.Stderr = secrets.Writer(opts.Stdout), secrets.Writer(opts.Stderr)
+	w := &weave{opts: opts, stderr: &switchWriter{w: opts.Stderr}, secrets: secrets}
 	w.logger = slog.New(slog.NewTextHandler(w.stderr, nil))
 	app := w.app()
 	if len(args) == 0 {
@@ -80,6 +86,9 @@ type weave struct {
 	logger *slog.Logger
 	// jsonLogs is set by --log-format json: the run summary is JSON too.
 	jsonLogs bool
+	// secrets are the pipeline files' secret values, redacted from all
+	// output (and from what serve's HTTP endpoints answer).
+	secrets *redact.Set
 }
 
 func (w *weave) app() *ucli.App {

@@ -104,6 +104,7 @@ func (w *weave) configOptions(log *slog.Logger) config.Options {
 	return config.Options{
 		Env: w.opts.Env, Lookup: w.opts.Lookup, Mem: w.opts.Mem,
 		Logger: log, DefaultState: true,
+		Secret: w.secrets.Add,
 	}
 }
 
