@@ -50,8 +50,7 @@ func TestOneTimeoutFailsTheStage(t *testing.T) {
 	noLeakedGoroutines(t)
 	mem := checkedMem(t)
 	cfg := wasmabi.NewConfig().WithTimeout(loopTimeout).WithCacheDir("").WithLogger(slog.New(slog.DiscardHandler))
-	guest, err := wasmabi.NewStage(context.Background(), "loop", "hostile.wasm", wasm,
-		map[string]any{"mode": "loop", "always": true}, mem, cfg)
+	guest, err := wasmabi.NewStage(context.Background(), wasm, cfg.WithName("loop", "hostile.wasm").WithGuestConfig(map[string]any{"mode": "loop", "always": true}).WithAllocator(mem))
 	if err != nil {
 		t.Fatal(err)
 	}

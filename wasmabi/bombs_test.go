@@ -100,7 +100,7 @@ func TestCompileBombs(t *testing.T) {
 			var before, after goruntime.MemStats
 			goruntime.ReadMemStats(&before)
 			start := time.Now()
-			s, err := NewStage(context.Background(), "stages[0].wasm", "dir/bomb.wasm", tc.wasm, nil, nil, cfg)
+			s, err := NewStage(context.Background(), tc.wasm, cfg.WithName("stages[0].wasm", "dir/bomb.wasm"))
 			took := time.Since(start)
 			goruntime.ReadMemStats(&after)
 			alloc := after.TotalAlloc - before.TotalAlloc

@@ -37,8 +37,7 @@ func TestCompileCacheTruncated(t *testing.T) {
 		t.Helper()
 		forgetCache(t, dir)
 		logs := &logBuffer{}
-		s, err := NewStage(context.Background(), "stages[0].wasm", "raw.wasm", wasm, nil, nil,
-			testConfig().WithCacheDir(dir).WithLogger(logs.logger()))
+		s, err := NewStage(context.Background(), wasm, testConfig().WithCacheDir(dir).WithLogger(logs.logger()).WithName("stages[0].wasm", "raw.wasm"))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/apache/arrow/go/v15/arrow/memory"
 )
 
 // Defaults for the per-stage limits.
@@ -21,6 +23,13 @@ const (
 // Config holds a stage's runtime limits. It is an immutable value: each
 // WithX returns a changed copy (the same choice as wazero's configs).
 type Config struct {
+	// name is the pipeline step ("stages[2].wasm") and module the file it
+	// came from, for messages; guestConfig is sent to the guest as JSON at
+	// bind time; mem allocates the stage's output batches.
+	name, module string
+	guestConfig  any
+	mem          memory.Allocator
+
 	memoryLimit int64
 	timeout     time.Duration
 	cacheDir    string
@@ -45,6 +54,20 @@ func NewConfig() Config {
 	}
 	return c
 }
+
+// WithName names the stage in messages and metrics: step is the pipeline
+// step ("stages[2].wasm"), module the module's file (its base name is
+// used). Both default to "wasm".
+func (c Config) WithName(step, module string) Config { c.name, c.module = step, module; return c }
+
+// WithGuestConfig sets the stage's configuration, marshalled to JSON and
+// given to the guest at bind time (the pipeline file's config: key). nil
+// sends null.
+func (c Config) WithGuestConfig(v any) Config { c.guestConfig = v; return c }
+
+// WithAllocator sets the allocator of the stage's output batches; the
+// default is memory.DefaultAllocator.
+func (c Config) WithAllocator(mem memory.Allocator) Config { c.mem = mem; return c }
 
 // WithMemoryLimit caps each instance's linear memory, in bytes (rounded up
 // to 64 KiB pages).

@@ -90,7 +90,7 @@ func newStage(tb testing.TB, guest string, conf any, mem memory.Allocator, cfg C
 // newStageOf is newStage for a module given as bytes, named module.
 func newStageOf(tb testing.TB, module string, wasm []byte, conf any, mem memory.Allocator, cfg Config) *Stage {
 	tb.Helper()
-	s, err := NewStage(context.Background(), "stages[0].wasm", module, wasm, conf, mem, cfg.WithCacheDir(cacheDir))
+	s, err := NewStage(context.Background(), wasm, cfg.WithCacheDir(cacheDir).WithName("stages[0].wasm", module).WithGuestConfig(conf).WithAllocator(mem))
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -212,7 +212,7 @@ func TestModule(t *testing.T) {
 			if wasm == nil {
 				wasm = m.bytes()
 			}
-			s, err := NewStage(context.Background(), "stages[0].wasm", "dir/raw.wasm", wasm, nil, nil, testConfig().WithCacheDir(cacheDir))
+			s, err := NewStage(context.Background(), wasm, testConfig().WithCacheDir(cacheDir).WithName("stages[0].wasm", "dir/raw.wasm"))
 			if err == nil {
 				t.Cleanup(func() { _ = s.Close() })
 				if !tc.atBind {

@@ -67,11 +67,17 @@ type bindAnswer struct {
 	Error  string     `json:"error"`
 }
 
-// NewStage compiles wasm (named module in messages, usually its file path)
-// as the pipeline step name. conf is the stage's configuration, sent to the
-// guest as JSON at bind time.
-func NewStage(ctx context.Context, name, module string, wasm []byte, conf any, mem memory.Allocator, cfg Config) (*Stage, error) {
-	raw, err := json.Marshal(conf)
+// NewStage compiles wasm into a stage with cfg's limits, name and guest
+// configuration (NewConfig().WithName(…).WithGuestConfig(…)).
+func NewStage(ctx context.Context, wasm []byte, cfg Config) (*Stage, error) {
+	name, module := cfg.name, cfg.module
+	if name == "" {
+		name = "wasm"
+	}
+	if module == "" {
+		module = "wasm"
+	}
+	raw, err := json.Marshal(cfg.guestConfig)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: config: %w", engine.ErrInvalidConfig, name, err)
 	}
@@ -80,6 +86,7 @@ func NewStage(ctx context.Context, name, module string, wasm []byte, conf any, m
 	if err != nil {
 		return nil, err
 	}
+	mem := cfg.mem
 	if mem == nil {
 		mem = memory.DefaultAllocator
 	}

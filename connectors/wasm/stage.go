@@ -86,7 +86,7 @@ func newStage(conf *spec.Parsed, b engine.Build) (engine.Stage, error) {
 	if b.Logger != nil {
 		cfg = cfg.WithLogger(b.Logger)
 	}
-	s, err := wasmabi.NewStage(context.Background(), b.Name, path, wasm, conf.Any("config"), b.Mem, cfg)
+	s, err := wasmabi.NewStage(context.Background(), wasm, cfg.WithName(b.Name, path).WithGuestConfig(conf.Any("config")).WithAllocator(b.Mem))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", engine.ErrInvalidConfig, conf.Errorf("path", "%w", err))
 	}

@@ -320,7 +320,7 @@ func TestRustReadme(t *testing.T) {
 	defer rec.Release()
 
 	ctx := context.Background()
-	s, err := wasmabi.NewStage(ctx, "stages[0].wasm", "net.wasm", wasm, map[string]any{"discount": 0.2}, mem, wasmabi.NewConfig().WithCacheDir(""))
+	s, err := wasmabi.NewStage(ctx, wasm, wasmabi.NewConfig().WithCacheDir("").WithName("stages[0].wasm", "net.wasm").WithGuestConfig(map[string]any{"discount": 0.2}).WithAllocator(mem))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -374,7 +374,7 @@ stage!(setup);
 		}
 		var logs bytes.Buffer
 		cfg := wasmabi.NewConfig().WithCacheDir("").WithLogger(slog.New(slog.NewTextHandler(&logs, nil)))
-		s, err := wasmabi.NewStage(ctx, "stages[0].wasm", "probe.wasm", wasm, nil, mem, cfg)
+		s, err := wasmabi.NewStage(ctx, wasm, cfg.WithName("stages[0].wasm", "probe.wasm").WithAllocator(mem))
 		if err != nil {
 			t.Fatal(err)
 		}

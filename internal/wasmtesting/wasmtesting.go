@@ -58,7 +58,7 @@ func Allocator(tb testing.TB) *memory.CheckedAllocator {
 // closes it in t.Cleanup; it fails the test when the module does not load.
 func NewStage(tb testing.TB, wasm []byte, conf any, mem memory.Allocator, cfg wasmabi.Config) *wasmabi.Stage {
 	tb.Helper()
-	s, err := wasmabi.NewStage(context.Background(), "stages[0].wasm", "test.wasm", wasm, conf, mem, cfg)
+	s, err := wasmabi.NewStage(context.Background(), wasm, cfg.WithName("stages[0].wasm", "test.wasm").WithGuestConfig(conf).WithAllocator(mem))
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -155,8 +155,7 @@ func BenchmarkGCDPaired(b *testing.B) {
 func gcdStage(b *testing.B, module string, wasm []byte, mem memory.Allocator, timeout time.Duration) *wasmabi.Stage {
 	b.Helper()
 	ctx := context.Background()
-	s, err := wasmabi.NewStage(ctx, "stages[0].wasm", module, wasm, nil, mem,
-		wasmabi.NewConfig().WithCacheDir(cacheDir).WithTimeout(timeout))
+	s, err := wasmabi.NewStage(ctx, wasm, wasmabi.NewConfig().WithCacheDir(cacheDir).WithTimeout(timeout).WithName("stages[0].wasm", module).WithAllocator(mem))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -262,8 +261,7 @@ func BenchmarkGuests(b *testing.B) {
 					if lang == "c" {
 						wasm = cWasm[c.module]
 					}
-					s, err := wasmabi.NewStage(ctx, "stages[0].wasm", c.module+".wasm", wasm, c.conf, mem,
-						wasmabi.NewConfig().WithCacheDir(cacheDir).WithTimeout(to))
+					s, err := wasmabi.NewStage(ctx, wasm, wasmabi.NewConfig().WithCacheDir(cacheDir).WithTimeout(to).WithName("stages[0].wasm", c.module+".wasm").WithGuestConfig(c.conf).WithAllocator(mem))
 					if err != nil {
 						b.Fatal(err)
 					}
@@ -310,7 +308,7 @@ func BenchmarkStart(b *testing.B) {
 				continue
 			}
 			start := func(b *testing.B, dir string) {
-				s, err := wasmabi.NewStage(ctx, "stages[0].wasm", name+".wasm", wasm, c, mem, wasmabi.NewConfig().WithCacheDir(dir))
+				s, err := wasmabi.NewStage(ctx, wasm, wasmabi.NewConfig().WithCacheDir(dir).WithName("stages[0].wasm", name+".wasm").WithGuestConfig(c).WithAllocator(mem))
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -170,8 +170,7 @@ func benchProcessor(b *testing.B, impl, name string, c conf, sc *arrow.Schema, m
 	if err := buildErrs[impl+"/"+name]; err != nil {
 		b.Fatal(err)
 	}
-	s, err := wasmabi.NewStage(context.Background(), "stages[0].wasm", impl+"/"+name+".wasm", modules[impl+"/"+name], c, mem,
-		wasmabi.NewConfig().WithCacheDir(cacheDir).WithTimeout(timeout))
+	s, err := wasmabi.NewStage(context.Background(), modules[impl+"/"+name], wasmabi.NewConfig().WithCacheDir(cacheDir).WithTimeout(timeout).WithName("stages[0].wasm", impl+"/"+name+".wasm").WithGuestConfig(c).WithAllocator(mem))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -201,8 +200,7 @@ func BenchmarkStart(b *testing.B) {
 			}
 		}
 		start := func(b *testing.B, dir string) {
-			s, err := wasmabi.NewStage(context.Background(), "stages[0].wasm", key+".wasm", wasm, c, mem,
-				wasmabi.NewConfig().WithCacheDir(dir))
+			s, err := wasmabi.NewStage(context.Background(), wasm, wasmabi.NewConfig().WithCacheDir(dir).WithName("stages[0].wasm", key+".wasm").WithGuestConfig(c).WithAllocator(mem))
 			if err != nil {
 				b.Fatal(err)
 			}
