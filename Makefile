@@ -126,6 +126,9 @@ check-docs:
 	@echo '== docs/metrics.md is current'
 	@$(GO) run ./internal/telemetry/cmd/metricsdoc | diff -u docs/metrics.md - \
 		|| { echo "docs/metrics.md is stale: run 'make docs' and commit it"; exit 1; }
+	@echo '== docs/api.txt is current (the public Go API)'
+	@$(GO) run ./internal/apilist/cmd/apilist | diff -u docs/api.txt - \
+		|| { echo "the public Go API changed: if that was meant, run 'make docs' and commit docs/api.txt with the change"; exit 1; }
 
 bench:
 	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem -benchtime $(BENCHTIME) -count $(COUNT) $(BENCHPKGS) | tee bench.txt
@@ -181,6 +184,8 @@ docs:
 	mv docs/connectors.md.tmp docs/connectors.md
 	$(GO) run ./internal/telemetry/cmd/metricsdoc > docs/metrics.md.tmp
 	mv docs/metrics.md.tmp docs/metrics.md
+	$(GO) run ./internal/apilist/cmd/apilist > docs/api.txt.tmp
+	mv docs/api.txt.tmp docs/api.txt
 
 # A run of every Fuzz target, FUZZTIME each (go test -fuzz takes one target
 # per package at a time), then a table of executions and findings per
