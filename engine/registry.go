@@ -84,15 +84,15 @@ func (e *Environment) Clone() *Environment {
 }
 
 func (e *Environment) add(p *Plugin) error {
-	if p.Spec == nil || p.Spec.Name == "" {
+	if p.Spec == nil || p.Spec.Name() == "" {
 		return fmt.Errorf("%w: %s registered without a spec name", ErrInvalidConfig, p.Kind)
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if _, dup := e.plugins[p.Kind][p.Spec.Name]; dup {
-		return fmt.Errorf("%w: %s %q registered twice", ErrInvalidConfig, p.Kind, p.Spec.Name)
+	if _, dup := e.plugins[p.Kind][p.Spec.Name()]; dup {
+		return fmt.Errorf("%w: %s %q registered twice", ErrInvalidConfig, p.Kind, p.Spec.Name())
 	}
-	e.plugins[p.Kind][p.Spec.Name] = p
+	e.plugins[p.Kind][p.Spec.Name()] = p
 	return nil
 }
 
@@ -152,7 +152,7 @@ func (e *Environment) Plugins(kind string) []*Plugin {
 		if out[i].Kind != out[j].Kind {
 			return order[out[i].Kind] < order[out[j].Kind]
 		}
-		return out[i].Spec.Name < out[j].Spec.Name
+		return out[i].Spec.Name() < out[j].Spec.Name()
 	})
 	return out
 }
@@ -160,7 +160,7 @@ func (e *Environment) Plugins(kind string) []*Plugin {
 // NewSource builds a source from its parsed configuration.
 func (p *Plugin) NewSource(conf *spec.Parsed, b Build) (Source, error) {
 	if p.source == nil {
-		return nil, fmt.Errorf("%w: %q is a %s, not a source", ErrInvalidConfig, p.Spec.Name, p.Kind)
+		return nil, fmt.Errorf("%w: %q is a %s, not a source", ErrInvalidConfig, p.Spec.Name(), p.Kind)
 	}
 	return p.source(conf, b)
 }
@@ -168,7 +168,7 @@ func (p *Plugin) NewSource(conf *spec.Parsed, b Build) (Source, error) {
 // NewStage builds a stage from its parsed configuration.
 func (p *Plugin) NewStage(conf *spec.Parsed, b Build) (Stage, error) {
 	if p.stage == nil {
-		return nil, fmt.Errorf("%w: %q is a %s, not a stage", ErrInvalidConfig, p.Spec.Name, p.Kind)
+		return nil, fmt.Errorf("%w: %q is a %s, not a stage", ErrInvalidConfig, p.Spec.Name(), p.Kind)
 	}
 	return p.stage(conf, b)
 }
@@ -176,7 +176,7 @@ func (p *Plugin) NewStage(conf *spec.Parsed, b Build) (Stage, error) {
 // NewSink builds a sink from its parsed configuration.
 func (p *Plugin) NewSink(conf *spec.Parsed, b Build) (Sink, error) {
 	if p.sink == nil {
-		return nil, fmt.Errorf("%w: %q is a %s, not a sink", ErrInvalidConfig, p.Spec.Name, p.Kind)
+		return nil, fmt.Errorf("%w: %q is a %s, not a sink", ErrInvalidConfig, p.Spec.Name(), p.Kind)
 	}
 	return p.sink(conf, b)
 }

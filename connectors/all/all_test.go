@@ -33,7 +33,7 @@ func TestRegistered(t *testing.T) {
 	}
 	got := map[string][]string{}
 	for _, p := range engine.DefaultEnvironment().Plugins("") {
-		got[p.Kind] = append(got[p.Kind], p.Spec.Name)
+		got[p.Kind] = append(got[p.Kind], p.Spec.Name())
 	}
 	for kind, names := range want {
 		slices.Sort(got[kind])
@@ -127,22 +127,22 @@ func registers(t *testing.T, dir string) bool {
 // since `weave connectors describe` prints nothing else about it.
 func TestSpecsDocumented(t *testing.T) {
 	for _, p := range engine.DefaultEnvironment().Plugins("") {
-		if p.Spec.SummaryText == "" {
-			t.Errorf("%s %s: no summary", p.Kind, p.Spec.Name)
+		if p.Spec.SummaryLine() == "" {
+			t.Errorf("%s %s: no summary", p.Kind, p.Spec.Name())
 		}
-		if len(p.Spec.Examples) == 0 {
-			t.Errorf("%s %s: no example", p.Kind, p.Spec.Name)
+		if len(p.Spec.Examples()) == 0 {
+			t.Errorf("%s %s: no example", p.Kind, p.Spec.Name())
 		}
 		var walk func(prefix string, fs []*spec.Field)
 		walk = func(prefix string, fs []*spec.Field) {
 			for _, f := range fs {
-				if f.Description == "" {
-					t.Errorf("%s %s: field %s%s has no description", p.Kind, p.Spec.Name, prefix, f.Name)
+				if f.Description() == "" {
+					t.Errorf("%s %s: field %s%s has no description", p.Kind, p.Spec.Name(), prefix, f.Name())
 				}
-				walk(prefix+f.Name+".", f.Fields)
+				walk(prefix+f.Name()+".", f.Fields())
 			}
 		}
-		walk("", p.Spec.Fields)
+		walk("", p.Spec.Fields())
 	}
 }
 
@@ -156,18 +156,18 @@ var loadsAtBuild = map[string]bool{engine.KindStage + "/wasm": true}
 // exist, so this also proves constructors do no I/O (weave validate).
 func TestSpecExamples(t *testing.T) {
 	for _, p := range engine.DefaultEnvironment().Plugins("") {
-		for _, ex := range p.Spec.Examples {
-			t.Run(p.Kind+"/"+p.Spec.Name+"/"+ex.Title, func(t *testing.T) {
+		for _, ex := range p.Spec.Examples() {
+			t.Run(p.Kind+"/"+p.Spec.Name()+"/"+ex.Title, func(t *testing.T) {
 				var doc yaml.Node
 				if err := yaml.Unmarshal([]byte(ex.YAML), &doc); err != nil {
 					t.Fatalf("example is not YAML: %v\n%s", err, ex.YAML)
 				}
-				node := find(t, doc.Content[0], p.Kind, p.Spec.Name)
-				conf, errs := p.Spec.Parse(node, "example.yaml", p.Spec.Name)
+				node := find(t, doc.Content[0], p.Kind, p.Spec.Name())
+				conf, errs := p.Spec.Parse(node, "example.yaml", p.Spec.Name())
 				if len(errs) > 0 {
 					t.Fatalf("example does not parse: %v\n%s", errs, ex.YAML)
 				}
-				b := engine.Build{Mem: memory.NewGoAllocator(), BatchRows: 1024, Name: p.Spec.Name,
+				b := engine.Build{Mem: memory.NewGoAllocator(), BatchRows: 1024, Name: p.Spec.Name(),
 					DeadLetter: strings.HasPrefix(strings.TrimSpace(ex.YAML), "dead_letter:")}
 				var err error
 				switch p.Kind {
@@ -178,7 +178,7 @@ func TestSpecExamples(t *testing.T) {
 				case engine.KindSink:
 					_, err = p.NewSink(conf, b)
 				}
-				if err != nil && loadsAtBuild[p.Kind+"/"+p.Spec.Name] && errors.Is(err, fs.ErrNotExist) {
+				if err != nil && loadsAtBuild[p.Kind+"/"+p.Spec.Name()] && errors.Is(err, fs.ErrNotExist) {
 					return // parsed; building needs the module file the example names
 				}
 				if err != nil {

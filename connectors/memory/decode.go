@@ -73,7 +73,7 @@ func parseOne(f *spec.Field, node *yaml.Node, file, path string) (*spec.Parsed, 
 		node = &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null"}
 	}
 	wrap := &yaml.Node{Kind: yaml.MappingNode, Line: node.Line, Column: node.Column, Content: []*yaml.Node{
-		{Kind: yaml.ScalarNode, Value: f.Name, Line: node.Line, Column: node.Column}, node,
+		{Kind: yaml.ScalarNode, Value: f.Name(), Line: node.Line, Column: node.Column}, node,
 	}}
-	return spec.New(f.Name).Field(f).Parse(wrap, file, path)
+	return spec.New(f.Name()).Field(f).Parse(wrap, file, path)
 }

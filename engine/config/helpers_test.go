@@ -117,9 +117,9 @@ func dump(f *config.File, env *engine.Environment) string {
 			fmt.Fprintf(&b, " retry=%d/%s/%s", st.Retry.Attempts, st.Retry.Initial, st.Retry.Max)
 		}
 		b.WriteString("\n")
-		for _, fl := range env.Lookup(st.Kind, st.Connector).Spec.Fields {
-			if st.Config.Has(fl.Name) {
-				fmt.Fprintf(&b, "  %s: %s\n", fl.Name, valueOf(st.Config, fl))
+		for _, fl := range env.Lookup(st.Kind, st.Connector).Spec.Fields() {
+			if st.Config.Has(fl.Name()) {
+				fmt.Fprintf(&b, "  %s: %s\n", fl.Name(), valueOf(st.Config, fl))
 			}
 		}
 	}
@@ -130,21 +130,21 @@ func dump(f *config.File, env *engine.Environment) string {
 }
 
 func valueOf(p *spec.Parsed, f *spec.Field) string {
-	switch f.Kind {
+	switch f.Kind() {
 	case spec.KindString:
-		return fmt.Sprintf("%q", p.String(f.Name))
+		return fmt.Sprintf("%q", p.String(f.Name()))
 	case spec.KindInt:
-		return fmt.Sprint(p.Int(f.Name))
+		return fmt.Sprint(p.Int(f.Name()))
 	case spec.KindStringList:
-		return fmt.Sprintf("%q", p.Strings(f.Name))
+		return fmt.Sprintf("%q", p.Strings(f.Name()))
 	case spec.KindMap:
 		var parts []string
-		for _, kv := range p.Map(f.Name) {
+		for _, kv := range p.Map(f.Name()) {
 			parts = append(parts, kv.Key+"="+kv.Value)
 		}
 		return strings.Join(parts, ",")
 	}
-	return fmt.Sprint(p.Any(f.Name))
+	return fmt.Sprint(p.Any(f.Name()))
 }
 
 func golden(t *testing.T, path, got string) {

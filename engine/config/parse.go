@@ -421,7 +421,7 @@ func (p *parser) unknownStepKey(name, key string, keys *spec.Spec) string {
 			return fmt.Sprintf("the dead_letter sink takes no %s: it has no error policy or retry of its own", name)
 		}
 		{
-			return fmt.Sprintf("%s applies only to %s steps", name, stepKeys[other].Name)
+			return fmt.Sprintf("%s applies only to %s steps", name, stepKeys[other].Name())
 		}
 	}
 	for _, other := range []string{engine.KindSource, engine.KindStage, engine.KindSink} {
@@ -430,8 +430,8 @@ func (p *parser) unknownStepKey(name, key string, keys *spec.Spec) string {
 		}
 	}
 	candidates := p.names(kind)
-	for _, f := range keys.Fields {
-		candidates = append(candidates, f.Name)
+	for _, f := range keys.Fields() {
+		candidates = append(candidates, f.Name())
 	}
 	if best := suggest.Closest(name, candidates); best != "" {
 		return fmt.Sprintf("unknown %s or step key %q (did you mean %q? %s)", kind, name, best, p.known(kind))
@@ -442,7 +442,7 @@ func (p *parser) unknownStepKey(name, key string, keys *spec.Spec) string {
 func (p *parser) names(kind string) []string {
 	var out []string
 	for _, pl := range p.env.Plugins(kind) {
-		out = append(out, pl.Spec.Name)
+		out = append(out, pl.Spec.Name())
 	}
 	return out
 }

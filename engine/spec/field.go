@@ -51,25 +51,40 @@ func (k Kind) String() string {
 // (String, Int, …) and chain the setters; a field is required unless it
 // has a default or is marked Optional.
 type Field struct {
-	Name         string
-	Kind         Kind
-	Description  string
-	DefaultValue any // typed as the field's Go value; nil when none
-	IsOptional   bool
-	Enum         []string
-	Examples     []string
-	Fields       []*Field // KindObject
-	Advanced     bool     // hidden from the short listing
-	// SecretOf, when set, marks the field as holding secrets and returns
+	name         string
+	kind         Kind
+	description  string
+	defaultValue any // typed as the field's Go value; nil when none
+	optional     bool
+	enum         []string
+	examples     []string
+	fields       []*Field // KindObject
+	advanced     bool     // hidden from the short listing
+	// secretOf, when set, marks the field as holding secrets and returns
 	// the secret parts of its value (all of it for a password, only the
 	// password of a connection string). See Secret and Parsed.Secrets.
-	SecretOf func(v string) []string
-	// Check, when set, validates the decoded value (after defaults); its
+	secretOf func(v string) []string
+	// check, when set, validates the decoded value (after defaults); its
 	// error is reported at the field's line.
-	Check func(v any) error
+	check func(v any) error
 }
 
-func newField(name string, k Kind) *Field { return &Field{Name: name, Kind: k} }
+// Name is the field's key in a pipeline file.
+func (f *Field) Name() string { return f.name }
+
+// Kind is the field's type.
+func (f *Field) Kind() Kind { return f.kind }
+
+// Description is the text set by Desc.
+func (f *Field) Description() string { return f.description }
+
+// Fields are an object field's own fields (nil for other kinds).
+func (f *Field) Fields() []*Field { return f.fields }
+
+// IsSecret reports whether the field holds a secret (see Secret).
+func (f *Field) IsSecret() bool { return f.secretOf != nil }
+
+func newField(name string, k Kind) *Field { return &Field{name: name, kind: k} }
 
 // String declares a string field.
 func String(name string) *Field { return newField(name, KindString) }
@@ -101,49 +116,49 @@ func Any(name string) *Field { return newField(name, KindAny) }
 // Object declares a nested group of fields.
 func Object(name string, fields ...*Field) *Field {
 	f := newField(name, KindObject)
-	f.Fields = fields
+	f.fields = fields
 	return f
 }
 
 // Desc sets the description shown in docs.
-func (f *Field) Desc(s string) *Field { f.Description = s; return f }
+func (f *Field) Desc(s string) *Field { f.description = s; return f }
 
 // Default sets the value used when the key is absent; it makes the field optional.
 // Pass the Go value of the field's kind (string, int, float64, bool,
 // time.Duration, []string, int64 for byte sizes).
 func (f *Field) Default(v any) *Field {
-	if d, ok := v.(time.Duration); ok && f.Kind == KindDuration {
+	if d, ok := v.(time.Duration); ok && f.kind == KindDuration {
 		v = d
 	}
-	f.DefaultValue = v
-	f.IsOptional = true
+	f.defaultValue = v
+	f.optional = true
 	return f
 }
 
 // Optional marks the field as not required and without default.
-func (f *Field) Optional() *Field { f.IsOptional = true; return f }
+func (f *Field) Optional() *Field { f.optional = true; return f }
 
 // OneOf restricts a string (or each list item) to the given values.
-func (f *Field) OneOf(values ...string) *Field { f.Enum = values; return f }
+func (f *Field) OneOf(values ...string) *Field { f.enum = values; return f }
 
 // Example adds an example value (YAML text) to the docs.
-func (f *Field) Example(v string) *Field { f.Examples = append(f.Examples, v); return f }
+func (f *Field) Example(v string) *Field { f.examples = append(f.examples, v); return f }
 
 // Advance hides the field from the short listing.
-func (f *Field) Advance() *Field { f.Advanced = true; return f }
+func (f *Field) Advance() *Field { f.advanced = true; return f }
 
 // Secret marks a string, list or map field as a secret (a password, a
 // token, a key): its value never appears in spec errors, docs show it as
 // secret, and Parsed.Secrets returns it so the program can redact it from
 // everything it prints. For a map, every value is a secret.
 func (f *Field) Secret() *Field {
-	f.SecretOf = func(v string) []string { return []string{v} }
+	f.secretOf = func(v string) []string { return []string{v} }
 	return f
 }
 
 // SecretIn marks a string field as holding a secret inside it, such as the
 // password of a connection string: extract returns the secret parts.
-func (f *Field) SecretIn(extract func(v string) []string) *Field { f.SecretOf = extract; return f }
+func (f *Field) SecretIn(extract func(v string) []string) *Field { f.secretOf = extract; return f }
 
 // Validate sets a check run on the decoded value.
-func (f *Field) Validate(check func(v any) error) *Field { f.Check = check; return f }
+func (f *Field) Validate(check func(v any) error) *Field { f.check = check; return f }

@@ -29,12 +29,12 @@ func join(path, name string) string {
 // YAML null (no configuration); path is the dotted location of node in the
 // file, used in messages.
 func (s *Spec) Parse(node *yaml.Node, file, path string) (*Parsed, Errors) {
-	if node != nil && node.Kind == yaml.ScalarNode && node.Tag != "!!null" && s.ScalarField != "" {
+	if node != nil && node.Kind == yaml.ScalarNode && node.Tag != "!!null" && s.scalar != "" {
 		node = &yaml.Node{Kind: yaml.MappingNode, Line: node.Line, Column: node.Column, Content: []*yaml.Node{
-			{Kind: yaml.ScalarNode, Value: s.ScalarField, Line: node.Line, Column: node.Column}, node,
+			{Kind: yaml.ScalarNode, Value: s.scalar, Line: node.Line, Column: node.Column}, node,
 		}}
 	}
-	return parseFields(s.Fields, node, file, path)
+	return parseFields(s.fields, node, file, path)
 }
 
 func parseFields(fields []*Field, node *yaml.Node, file, path string) (*Parsed, Errors) {
@@ -49,7 +49,7 @@ func parseFields(fields []*Field, node *yaml.Node, file, path string) (*Parsed, 
 	}
 	byName := map[string]*Field{}
 	for _, f := range fields {
-		byName[f.Name] = f
+		byName[f.name] = f
 	}
 	if node != nil {
 		p.nodes[""] = node
@@ -80,48 +80,48 @@ func parseFields(fields []*Field, node *yaml.Node, file, path string) (*Parsed, 
 		}
 	}
 	for _, f := range fields {
-		if _, given := p.nodes[f.Name]; given {
+		if _, given := p.nodes[f.name]; given {
 			continue
 		}
 		switch {
-		case f.DefaultValue != nil:
-			p.values[f.Name] = f.DefaultValue
-		case f.Kind == KindObject:
+		case f.defaultValue != nil:
+			p.values[f.name] = f.defaultValue
+		case f.kind == KindObject:
 			// An absent object still carries its fields' defaults, and
 			// reports its own required fields when it has any.
-			sub, serrs := parseFields(f.Fields, nil, file, join(path, f.Name))
-			if f.IsOptional {
+			sub, serrs := parseFields(f.fields, nil, file, join(path, f.name))
+			if f.optional {
 				if len(serrs) == 0 {
-					p.values[f.Name] = sub
+					p.values[f.name] = sub
 				}
 				continue
 			}
 			if len(serrs) > 0 {
-				errAt(node, f.Name, "missing required field")
+				errAt(node, f.name, "missing required field")
 				continue
 			}
-			p.values[f.Name] = sub
-		case !f.IsOptional:
-			errAt(node, f.Name, "missing required field (%s)", f.Kind)
+			p.values[f.name] = sub
+		case !f.optional:
+			errAt(node, f.name, "missing required field (%s)", f.kind)
 		}
 	}
 	for _, f := range fields {
-		if v, ok := p.values[f.Name]; ok && f.SecretOf != nil {
+		if v, ok := p.values[f.name]; ok && f.secretOf != nil {
 			p.secrets = append(p.secrets, secretParts(f, v)...)
 		}
 	}
 	for _, f := range fields {
-		v, ok := p.values[f.Name]
-		if !ok || f.Check == nil {
+		v, ok := p.values[f.name]
+		if !ok || f.check == nil {
 			continue
 		}
-		if err := f.Check(v); err != nil {
-			if f.SecretOf != nil {
+		if err := f.check(v); err != nil {
+			if f.secretOf != nil {
 				// A check's message may quote the value it refused.
-				errAt(p.nodes[f.Name], f.Name, "%s", redactAll(err.Error(), p.secrets))
+				errAt(p.nodes[f.name], f.name, "%s", redactAll(err.Error(), p.secrets))
 				continue
 			}
-			errAt(p.nodes[f.Name], f.Name, "%v", err)
+			errAt(p.nodes[f.name], f.name, "%v", err)
 		}
 	}
 	return p, errs
@@ -131,7 +131,7 @@ func parseFields(fields []*Field, node *yaml.Node, file, path string) (*Parsed, 
 func secretParts(f *Field, v any) []string {
 	var out []string
 	add := func(s string) {
-		for _, part := range f.SecretOf(s) {
+		for _, part := range f.secretOf(s) {
 			if part != "" {
 				out = append(out, part)
 			}
@@ -180,7 +180,7 @@ func describe(n *yaml.Node) string {
 func fieldHint(name string, fields []*Field) string {
 	names := make([]string, 0, len(fields))
 	for _, f := range fields {
-		names = append(names, f.Name)
+		names = append(names, f.name)
 	}
 	if best := suggest.Closest(name, names); best != "" {
 		return fmt.Sprintf(" (did you mean %q?)", best)
@@ -202,14 +202,14 @@ func decode(f *Field, v *yaml.Node, file, path string) (any, Errors) {
 	scalar := func() (string, bool) {
 		return v.Value, v.Kind == yaml.ScalarNode && v.Tag != "!!null"
 	}
-	switch f.Kind {
+	switch f.kind {
 	case KindString:
 		s, ok := scalar()
 		if !ok {
 			return fail("expected a string, got %s", describe(v))
 		}
-		if len(f.Enum) > 0 && !slices.Contains(f.Enum, s) {
-			return fail("%q is not one of: %s", s, strings.Join(f.Enum, ", "))
+		if len(f.enum) > 0 && !slices.Contains(f.enum, s) {
+			return fail("%q is not one of: %s", s, strings.Join(f.enum, ", "))
 		}
 		return s, nil
 	case KindInt:
@@ -268,8 +268,8 @@ func decode(f *Field, v *yaml.Node, file, path string) (any, Errors) {
 				errs = append(errs, &Error{File: file, Line: it.Line, Column: it.Column, Path: ip, Msg: "expected a string, got " + describe(it)})
 				continue
 			}
-			if len(f.Enum) > 0 && !slices.Contains(f.Enum, it.Value) {
-				errs = append(errs, &Error{File: file, Line: it.Line, Column: it.Column, Path: ip, Msg: fmt.Sprintf("%q is not one of: %s", it.Value, strings.Join(f.Enum, ", "))})
+			if len(f.enum) > 0 && !slices.Contains(f.enum, it.Value) {
+				errs = append(errs, &Error{File: file, Line: it.Line, Column: it.Column, Path: ip, Msg: fmt.Sprintf("%q is not one of: %s", it.Value, strings.Join(f.enum, ", "))})
 				continue
 			}
 			out = append(out, it.Value)
@@ -291,7 +291,7 @@ func decode(f *Field, v *yaml.Node, file, path string) (any, Errors) {
 		}
 		return out, errs
 	case KindObject:
-		return parseFields(f.Fields, v, file, path)
+		return parseFields(f.fields, v, file, path)
 	case KindAny:
 		var out any
 		if err := v.Decode(&out); err != nil {
@@ -299,7 +299,7 @@ func decode(f *Field, v *yaml.Node, file, path string) (any, Errors) {
 		}
 		return out, nil
 	}
-	return fail("field kind %v not supported", f.Kind)
+	return fail("field kind %v not supported", f.kind)
 }
 
 // ParseByteSize reads "64MiB", "512KB", "1.5GB" or a plain byte count.

@@ -15,19 +15,19 @@ import (
 // description and examples, then the YAML examples.
 func (s *Spec) WriteText(w io.Writer, kind string) {
 	tw := &textWriter{w: w}
-	tw.printf("%s (%s)\n", s.Name, kind)
-	if s.SummaryText != "" {
-		tw.printf("  %s\n", s.SummaryText)
+	tw.printf("%s (%s)\n", s.name, kind)
+	if s.summary != "" {
+		tw.printf("  %s\n", s.summary)
 	}
-	if s.DescText != "" {
+	if s.description != "" {
 		tw.printf("\n")
-		tw.wrap("  ", strings.TrimSpace(s.DescText))
+		tw.wrap("  ", strings.TrimSpace(s.description))
 	}
-	if s.ScalarField != "" {
-		tw.printf("\n  May be written as a plain value, meaning {%s: value}.\n", s.ScalarField)
+	if s.scalar != "" {
+		tw.printf("\n  May be written as a plain value, meaning {%s: value}.\n", s.scalar)
 	}
-	basic, advanced := splitAdvanced(s.Fields)
-	if len(s.Fields) == 0 {
+	basic, advanced := splitAdvanced(s.fields)
+	if len(s.fields) == 0 {
 		tw.printf("\nFields: none\n")
 	}
 	if len(basic) > 0 {
@@ -38,9 +38,9 @@ func (s *Spec) WriteText(w io.Writer, kind string) {
 		tw.printf("\nAdvanced fields:\n")
 		writeTextFields(tw, advanced, "  ")
 	}
-	if len(s.Examples) > 0 {
+	if len(s.examples) > 0 {
 		tw.printf("\nExamples:\n")
-		for i, ex := range s.Examples {
+		for i, ex := range s.examples {
 			if i > 0 {
 				tw.printf("\n")
 			}
@@ -56,38 +56,38 @@ func (s *Spec) WriteText(w io.Writer, kind string) {
 
 func writeTextFields(tw *textWriter, fields []*Field, indent string) {
 	for _, f := range fields {
-		tw.printf("%s%s  %s\n", indent, f.Name, fieldSummary(f))
+		tw.printf("%s%s  %s\n", indent, f.name, fieldSummary(f))
 		in := indent + "    "
-		if f.Description != "" {
-			tw.wrap(in, f.Description)
+		if f.description != "" {
+			tw.wrap(in, f.description)
 		}
-		if len(f.Enum) > 0 {
-			tw.wrap(in, "One of: "+strings.Join(f.Enum, ", "))
+		if len(f.enum) > 0 {
+			tw.wrap(in, "One of: "+strings.Join(f.enum, ", "))
 		}
-		for _, ex := range f.Examples {
+		for _, ex := range f.examples {
 			tw.line(in, "Example: "+ex)
 		}
-		if f.Kind == KindObject && len(f.Fields) > 0 {
-			writeTextFields(tw, f.Fields, in)
+		if f.kind == KindObject && len(f.fields) > 0 {
+			writeTextFields(tw, f.fields, in)
 		}
 	}
 }
 
 // fieldSummary is "string, required", `duration, default 100ms`, "int, optional".
 func fieldSummary(f *Field) string {
-	s := f.Kind.String()
+	s := f.kind.String()
 	switch {
-	case f.DefaultValue != nil:
-		s += ", default " + FormatValue(f.DefaultValue)
-	case f.IsOptional:
+	case f.defaultValue != nil:
+		s += ", default " + FormatValue(f.defaultValue)
+	case f.optional:
 		s += ", optional"
-	case f.Kind == KindObject && !hasRequired(f.Fields):
+	case f.kind == KindObject && !hasRequired(f.fields):
 		// An object whose fields all have defaults may be left out.
 		s += ", optional"
 	default:
 		s += ", required"
 	}
-	if f.SecretOf != nil {
+	if f.secretOf != nil {
 		s += ", secret"
 	}
 	return s
@@ -95,7 +95,7 @@ func fieldSummary(f *Field) string {
 
 func hasRequired(fields []*Field) bool {
 	for _, f := range fields {
-		if f.DefaultValue == nil && !f.IsOptional && (f.Kind != KindObject || hasRequired(f.Fields)) {
+		if f.defaultValue == nil && !f.optional && (f.kind != KindObject || hasRequired(f.fields)) {
 			return true
 		}
 	}
@@ -104,7 +104,7 @@ func hasRequired(fields []*Field) bool {
 
 func splitAdvanced(fields []*Field) (basic, advanced []*Field) {
 	for _, f := range fields {
-		if f.Advanced {
+		if f.advanced {
 			advanced = append(advanced, f)
 		} else {
 			basic = append(basic, f)
@@ -234,27 +234,27 @@ func (t *textWriter) wrap(indent, text string) {
 // fields as dotted names, and the YAML examples as fenced blocks.
 func (s *Spec) WriteMarkdown(w io.Writer, kind string) {
 	tw := &textWriter{w: w}
-	tw.printf("### %s\n\n", s.Name)
+	tw.printf("### %s\n\n", s.name)
 	tw.printf("*%s*", kind)
-	if s.SummaryText != "" {
-		tw.printf(" — %s", mdText(s.SummaryText))
+	if s.summary != "" {
+		tw.printf(" — %s", mdText(s.summary))
 	}
 	tw.printf("\n\n")
-	if d := strings.TrimSpace(s.DescText); d != "" {
+	if d := strings.TrimSpace(s.description); d != "" {
 		tw.printf("%s\n\n", mdText(d))
 	}
-	if s.ScalarField != "" {
-		tw.printf("May be written as a plain value: `%s: VALUE` means `%s: {%s: VALUE}`.\n\n", s.Name, s.Name, s.ScalarField)
+	if s.scalar != "" {
+		tw.printf("May be written as a plain value: `%s: VALUE` means `%s: {%s: VALUE}`.\n\n", s.name, s.name, s.scalar)
 	}
-	if len(s.Fields) == 0 {
+	if len(s.fields) == 0 {
 		tw.printf("Takes no fields.\n\n")
 	} else {
 		tw.printf("| Field | Type | Default | Description |\n")
 		tw.printf("| --- | --- | --- | --- |\n")
-		writeMarkdownFields(tw, s.Fields, "")
+		writeMarkdownFields(tw, s.fields, "")
 		tw.printf("\n")
 	}
-	for _, ex := range s.Examples {
+	for _, ex := range s.examples {
 		if ex.Title != "" {
 			tw.printf("**%s**\n\n", mdEscape(ex.Title))
 		}
@@ -265,35 +265,35 @@ func (s *Spec) WriteMarkdown(w io.Writer, kind string) {
 func writeMarkdownFields(tw *textWriter, fields []*Field, prefix string) {
 	basic, advanced := splitAdvanced(fields)
 	for _, f := range append(basic, advanced...) {
-		name := prefix + f.Name
+		name := prefix + f.name
 		var def string
 		switch {
-		case f.DefaultValue != nil:
-			def = mdCode(FormatValue(f.DefaultValue))
-		case f.IsOptional, f.Kind == KindObject && !hasRequired(f.Fields):
+		case f.defaultValue != nil:
+			def = mdCode(FormatValue(f.defaultValue))
+		case f.optional, f.kind == KindObject && !hasRequired(f.fields):
 			def = "optional"
 		default:
 			def = "**required**"
 		}
 		var desc []string
-		if f.Description != "" {
-			desc = append(desc, mdEscape(f.Description))
+		if f.description != "" {
+			desc = append(desc, mdEscape(f.description))
 		}
-		if len(f.Enum) > 0 {
-			desc = append(desc, "One of: `"+strings.Join(f.Enum, "`, `")+"`.")
+		if len(f.enum) > 0 {
+			desc = append(desc, "One of: `"+strings.Join(f.enum, "`, `")+"`.")
 		}
-		for _, ex := range f.Examples {
+		for _, ex := range f.examples {
 			desc = append(desc, "Example: "+mdCode(ex)+".")
 		}
-		if f.SecretOf != nil {
+		if f.secretOf != nil {
 			desc = append(desc, "*Secret:* give it as `${ENV_VAR}`; weave never prints it.")
 		}
-		if f.Advanced {
+		if f.advanced {
 			desc = append(desc, "*Advanced.*")
 		}
-		tw.printf("| `%s` | %s | %s | %s |\n", name, f.Kind, def, strings.Join(desc, " "))
-		if f.Kind == KindObject {
-			writeMarkdownFields(tw, f.Fields, name+".")
+		tw.printf("| `%s` | %s | %s | %s |\n", name, f.kind, def, strings.Join(desc, " "))
+		if f.kind == KindObject {
+			writeMarkdownFields(tw, f.fields, name+".")
 		}
 	}
 }

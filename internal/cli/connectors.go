@@ -62,7 +62,7 @@ func (w *weave) listConnectors(out io.Writer) {
 			fmt.Fprintln(tw, "  (none)")
 		}
 		for _, p := range plugins {
-			fmt.Fprintf(tw, "  %s\t%s\n", p.Spec.Name, p.Spec.SummaryText)
+			fmt.Fprintf(tw, "  %s\t%s\n", p.Spec.Name(), p.Spec.SummaryLine())
 		}
 	}
 	_ = tw.Flush()
@@ -105,8 +105,8 @@ func (w *weave) unknownConnector(name, kind string) string {
 	}
 	var names []string
 	for _, p := range w.opts.Env.Plugins(kind) {
-		if !contains(names, p.Spec.Name) {
-			names = append(names, p.Spec.Name)
+		if !contains(names, p.Spec.Name()) {
+			names = append(names, p.Spec.Name())
 		}
 	}
 	if best := suggest.Closest(name, names); best != "" {
