@@ -33,3 +33,13 @@ type Stage interface {
 type MemoryBounded interface {
 	MaxMemory() int64
 }
+
+// Warming is a step whose constructor started slow preparation in the
+// background (a Wasm stage compiling its module), so that the steps of a
+// pipeline prepare in parallel instead of one after another. Ready waits
+// for it and returns its error. config.Build calls Ready on every step
+// once all are constructed; Bind waits for it too, so a program that
+// builds steps itself need not call it.
+type Warming interface {
+	Ready() error
+}

@@ -38,6 +38,9 @@ type Config struct {
 	// limits (module.go's moduleLimits) but not that one.
 	maxModuleBytes int64
 	trusted        bool
+	// background: NewStage returns at once and compiles in the background
+	// (see WithBackgroundCompile).
+	background bool
 	// interruptible compiles in wazero's close-on-context-done checks even
 	// without a timeout, so cancelling the call's context (a second
 	// Ctrl-C) stops a looping guest.
@@ -68,6 +71,14 @@ func (c Config) WithGuestConfig(v any) Config { c.guestConfig = v; return c }
 // WithAllocator sets the allocator of the stage's output batches; the
 // default is memory.DefaultAllocator.
 func (c Config) WithAllocator(mem memory.Allocator) Config { c.mem = mem; return c }
+
+// WithBackgroundCompile makes NewStage return before the module is
+// compiled; Stage.Ready waits for it and returns its error. A program
+// building several stages starts them all and then waits, so their
+// modules compile in parallel, up to one per core (a Go guest takes
+// 30-60 ms warm and about a second cold). Compile errors then come from
+// Ready, Bind or Process instead of NewStage.
+func (c Config) WithBackgroundCompile(on bool) Config { c.background = on; return c }
 
 // WithMemoryLimit caps each instance's linear memory, in bytes (rounded up
 // to 64 KiB pages).

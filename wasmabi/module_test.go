@@ -229,3 +229,56 @@ func TestModule(t *testing.T) {
 		})
 	}
 }
+
+// TestBackgroundCompile: with WithBackgroundCompile, NewStage returns at
+// once and the module's load errors come from Ready, and again from Bind,
+// exactly as NewStage gives them without it; a good module works as
+// before, and Close waits for a compile still running.
+func TestBackgroundCompile(t *testing.T) {
+	cfg := testConfig().WithCacheDir(cacheDir).WithName("stages[0].wasm", "dir/raw.wasm").WithBackgroundCompile(true)
+	bad := goodModule()
+	delete(bad.exports, exportProcess)
+	s, err := NewStage(context.Background(), bad.bytes(), cfg)
+	if err != nil {
+		t.Fatalf("NewStage with a background compile failed at once: %v", err)
+	}
+	wantGuestErr(t, s.Ready(), ErrModule, "(load)", 0, "missing exports [dw_process]")
+	_, err = s.Bind(context.Background(), ordersSchema)
+	wantGuestErr(t, err, ErrModule, "(load)", 0, "missing exports [dw_process]")
+	if err := s.Close(); err != nil {
+		t.Errorf("Close after a failed compile: %v", err)
+	}
+
+	mem := conformance.Checked(t)
+	good, err := NewStage(context.Background(), guestBytes(t, "filter"), cfg.WithAllocator(mem).
+		WithGuestConfig(map[string]any{"column": "id", "op": ">", "value": 2}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = good.Close() })
+	if _, err := good.Bind(context.Background(), ordersSchema); err != nil {
+		t.Fatal(err)
+	}
+	if err := good.Ready(); err != nil {
+		t.Fatal(err)
+	}
+	rec := orders(mem, sample())
+	t.Cleanup(rec.Release)
+	out, _, err := good.Process(context.Background(), rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Release()
+	if got := column(out, "id"); len(got) != 3 || got[0] != "3" {
+		t.Errorf("ids %q, want 3, 4, 5", got)
+	}
+
+	// Closed while its compile may still run: no leak, no race.
+	late, err := NewStage(context.Background(), guestBytes(t, "mask"), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := late.Close(); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	goruntime "runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -27,7 +28,11 @@ type Stage struct {
 	mem          memory.Allocator
 	conf         json.RawMessage
 	rt           *runtime
-	batches      atomic.Int64
+	// ready is closed once rt (or rtErr) is set: NewStage with
+	// WithBackgroundCompile returns before the module has compiled.
+	ready   chan struct{}
+	rtErr   error
+	batches atomic.Int64
 	stats        engine.GuestStats
 
 	mu   sync.Mutex
@@ -82,15 +87,39 @@ func NewStage(ctx context.Context, wasm []byte, cfg Config) (*Stage, error) {
 		return nil, fmt.Errorf("%w: %s: config: %w", engine.ErrInvalidConfig, name, err)
 	}
 	module = filepath.Base(module)
-	rt, err := newRuntime(ctx, name, module, wasm, cfg)
-	if err != nil {
-		return nil, err
-	}
 	mem := cfg.mem
 	if mem == nil {
 		mem = memory.DefaultAllocator
 	}
-	return &Stage{name: name, module: module, cfg: cfg, mem: mem, conf: raw, rt: rt}, nil
+	s := &Stage{name: name, module: module, cfg: cfg, mem: mem, conf: raw, ready: make(chan struct{})}
+	if cfg.background {
+		go func() {
+			compiling <- struct{}{}
+			defer func() { <-compiling }()
+			s.rt, s.rtErr = newRuntime(ctx, name, module, wasm, cfg)
+			close(s.ready)
+		}()
+		return s, nil
+	}
+	s.rt, s.rtErr = newRuntime(ctx, name, module, wasm, cfg)
+	close(s.ready)
+	if s.rtErr != nil {
+		return nil, s.rtErr
+	}
+	return s, nil
+}
+
+// compiling bounds the modules compiled in the background at once to the
+// cores: more would only share them, with every compile's memory held.
+var compiling = make(chan struct{}, max(1, goruntime.GOMAXPROCS(0)))
+
+// Ready waits until the module has compiled and returns the error that
+// compiling it gave (the same NewStage would return without
+// WithBackgroundCompile). A stage that failed to compile fails every Bind
+// and Process with that error too.
+func (s *Stage) Ready() error {
+	<-s.ready
+	return s.rtErr
 }
 
 func (s *Stage) guestErr(export string, batch int64, rows int, err error) error {
@@ -135,6 +164,9 @@ func (s *Stage) Bind(ctx context.Context, in *arrow.Schema) (*arrow.Schema, erro
 // fresh instantiates and binds an instance. When p.resp is already set (a
 // pool refill) the answer must match the first one.
 func (s *Stage) fresh(ctx context.Context, p *plan) (*instance, error) {
+	if err := s.Ready(); err != nil {
+		return nil, err
+	}
 	inst, export, err := s.rt.instantiate(ctx, s.cfg.timeout)
 	if err != nil {
 		return nil, s.guestErr(export, 0, 0, err)
@@ -280,6 +312,9 @@ func (s *Stage) MaxMemory() int64 {
 // Close releases every instance and the compiled module.
 func (s *Stage) Close() error {
 	ctx := context.Background()
+	// A compile in the background cannot be stopped; wait for it, so its
+	// runtime is closed rather than leaked.
+	_ = s.Ready()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, in := range s.free {

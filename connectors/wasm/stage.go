@@ -86,9 +86,27 @@ func newStage(conf *spec.Parsed, b engine.Build) (engine.Stage, error) {
 	if b.Logger != nil {
 		cfg = cfg.WithLogger(b.Logger)
 	}
-	s, err := wasmabi.NewStage(context.Background(), wasm, cfg.WithName(b.Name, path).WithGuestConfig(conf.Any("config")).WithAllocator(b.Mem))
+	cfg = cfg.WithName(b.Name, path).WithGuestConfig(conf.Any("config")).WithAllocator(b.Mem).
+		// config.Build constructs every stage before it waits for any
+		// (engine.Warming), so a pipeline's modules compile in parallel.
+		WithBackgroundCompile(true)
+	s, err := wasmabi.NewStage(context.Background(), wasm, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", engine.ErrInvalidConfig, conf.Errorf("path", "%w", err))
 	}
-	return s, nil
+	return &stage{Stage: s, conf: conf}, nil
+}
+
+// stage is a Wasm stage that reports a failed compile at its path field,
+// as NewStage's errors are.
+type stage struct {
+	*wasmabi.Stage
+	conf *spec.Parsed
+}
+
+func (s *stage) Ready() error {
+	if err := s.Stage.Ready(); err != nil {
+		return fmt.Errorf("%w: %w", engine.ErrInvalidConfig, s.conf.Errorf("path", "%w", err))
+	}
+	return nil
 }

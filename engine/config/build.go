@@ -32,9 +32,23 @@ func Build(f *File, opts Options) (*engine.Pipeline, error) {
 	if b.check(&f.Source, src, err) {
 		p.Source = engine.SourceStep{Name: f.Source.Name, Source: src, OnError: f.Source.OnError, MaxRejects: f.Source.MaxRejects, Origin: b.origin(&f.Source)}
 	}
+	// Stages are all constructed before any is waited for, so that those
+	// preparing in the background (engine.Warming: Wasm modules
+	// compiling) do so in parallel.
+	stages := make([]engine.Stage, len(f.Stages))
+	errs := make([]error, len(f.Stages))
 	for i := range f.Stages {
 		st := &f.Stages[i]
-		stage, err := b.plugin(st).NewStage(st.Config, b.build(st))
+		stages[i], errs[i] = b.plugin(st).NewStage(st.Config, b.build(st))
+	}
+	for i := range f.Stages {
+		st, stage, err := &f.Stages[i], stages[i], errs[i]
+		if w, ok := stage.(engine.Warming); ok && err == nil {
+			if err = w.Ready(); err != nil {
+				_ = stage.Close()
+				stage = nil
+			}
+		}
 		if b.check(st, stage, err) {
 			p.Stages = append(p.Stages, engine.StageStep{Name: st.Name, Stage: stage, OnError: st.OnError, MaxRejects: st.MaxRejects, Workers: st.Workers, Unordered: st.Unordered, Origin: b.origin(st)})
 		}
