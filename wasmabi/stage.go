@@ -33,7 +33,7 @@ type Stage struct {
 	ready   chan struct{}
 	rtErr   error
 	batches atomic.Int64
-	stats        engine.GuestStats
+	stats   engine.GuestStats
 
 	mu   sync.Mutex
 	free []*instance
