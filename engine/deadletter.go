@@ -18,7 +18,9 @@ import (
 //   - step: the step that rejected the row
 //   - error: why
 //   - file, line: where the row was read, when a source rejected it
-//   - row: the row's index in the batch the step received (stages, sinks)
+//   - row: the row's index in the record the step received (stages, sinks);
+//     after filters that hand on a selection (Selecting), the record they
+//     were given, so the index stays the one the rows had before them
 //   - column: the offending column, when known
 //   - record: the row as read (source rejects) or as a JSON object (stage and sink rejects)
 var DeadLetterSchema = arrow.NewSchema([]arrow.Field{
@@ -107,6 +109,19 @@ func rowJSON(rec arrow.Record, i int) string {
 }
 
 // allRows makes one reject per row of rec, for a batch that failed as a whole.
+// selectedRows is allRows for a batch that is the rows sel of rec (all of
+// rec when sel is nil).
+func selectedRows(rec arrow.Record, sel []int, err error) []RowError {
+	if sel == nil {
+		return allRows(rec, err)
+	}
+	out := make([]RowError, len(sel))
+	for k, i := range sel {
+		out[k] = RowError{Row: i, Err: err}
+	}
+	return out
+}
+
 func allRows(rec arrow.Record, err error) []RowError {
 	n := int(rec.NumRows())
 	out := make([]RowError, n)

@@ -26,7 +26,10 @@ type envelope struct {
 	seq     int64
 	rowBase int64 // source rows before this batch, for error messages
 	rec     arrow.Record
-	bar     *barrier    // set on a checkpoint barrier, which carries no batch
+	// sel, when set, lists the rows of rec that make up the batch (set by
+	// a Selecting stage for the next one; see Selecting).
+	sel []int
+	bar *barrier // set on a checkpoint barrier, which carries no batch
 	trace   *batchTrace // nil unless the pipeline is traced
 }
 
@@ -38,11 +41,15 @@ func (e *envelope) release() {
 		e.rec.Release()
 		e.rec = nil
 	}
+	e.sel = nil
 }
 
 func (e *envelope) rows() int64 {
 	if e.rec == nil {
 		return 0
+	}
+	if e.sel != nil {
+		return int64(len(e.sel))
 	}
 	return e.rec.NumRows()
 }
@@ -735,7 +742,7 @@ func fanOut(ctx context.Context, in <-chan *envelope, outs []chan *envelope) err
 		for i, o := range outs {
 			e := env
 			if i < len(outs)-1 {
-				e = &envelope{seq: env.seq, rowBase: env.rowBase, rec: env.rec, bar: env.bar, trace: env.trace}
+				e = &envelope{seq: env.seq, rowBase: env.rowBase, rec: env.rec, sel: env.sel, bar: env.bar, trace: env.trace}
 				if e.rec != nil {
 					e.rec.Retain()
 				}

@@ -5,6 +5,10 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/apache/arrow/go/v15/arrow"
+
+	"github.com/dataweaver/dataweaver/internal/gather"
 )
 
 // runStage moves batches through one stage, on as many workers as the step
@@ -208,7 +212,7 @@ func (r *runner) process(ctx context.Context, i int, env *envelope) error {
 	if env.rec == nil {
 		return nil
 	}
-	end := env.trace.step(r.p.Stages[i].Name, KindStage, env.rec.NumRows())
+	end := env.trace.step(r.p.Stages[i].Name, KindStage, env.rows())
 	start := time.Now()
 	var res StepEnd
 	err := r.processBatch(ctx, i, env, &res)
@@ -233,14 +237,23 @@ func (r *runner) process(ctx context.Context, i int, env *envelope) error {
 func (r *runner) processBatch(ctx context.Context, i int, env *envelope, res *StepEnd) error {
 	step := r.p.Stages[i]
 	m := r.stages[i]
-	in := env.rec
+	in, sel := env.rec, env.sel
 	m.Batches.Add(1)
-	m.RowsIn.Add(in.NumRows())
-	if in.NumRows() == 0 {
+	m.RowsIn.Add(env.rows())
+	if env.rows() == 0 {
 		m.RowsOut.Add(0)
 		return nil
 	}
-	out, rejects, err := step.Stage.Process(ctx, in)
+	var out arrow.Record
+	var outSel []int
+	var rejects []RowError
+	var err error
+	if s, ok := step.Stage.(Selecting); ok {
+		out, outSel, rejects, err = s.ProcessSelected(ctx, in, sel)
+	} else {
+		// Only a Selecting stage is given a selection (see keepSelection).
+		out, rejects, err = step.Stage.Process(ctx, in)
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return context.Cause(ctx)
@@ -249,8 +262,8 @@ func (r *runner) processBatch(ctx context.Context, i int, env *envelope, res *St
 		if step.OnError == Fail {
 			return err
 		}
-		res.Err, res.Rejects = err, in.NumRows()
-		if rerr := r.reject(ctx, step.Name, step.OnError, m, allRows(in, err), in); rerr != nil {
+		res.Err, res.Rejects = err, env.rows()
+		if rerr := r.reject(ctx, step.Name, step.OnError, m, selectedRows(in, sel, err), in); rerr != nil {
 			return rerr
 		}
 		env.release()
@@ -266,9 +279,28 @@ func (r *runner) processBatch(ctx context.Context, i int, env *envelope, res *St
 		}
 	}
 	in.Release()
-	env.rec = out
+	env.rec, env.sel = out, outSel
+	if out != nil && outSel != nil && !r.keepSelection(i) {
+		// The next step needs the rows themselves: copy them, once.
+		g, err := gather.Record(r.mem, out, outSel)
+		out.Release()
+		env.rec, env.sel = g, nil
+		if err != nil {
+			return fmt.Errorf("stage %s: batch %d: gathering the rows it kept: %w", step.Name, env.seq, err)
+		}
+	}
 	if out != nil {
-		m.RowsOut.Add(out.NumRows())
+		m.RowsOut.Add(env.rows())
 	}
 	return nil
+}
+
+// keepSelection reports whether the step after stage i takes a batch with
+// a selection: only a Selecting stage does.
+func (r *runner) keepSelection(i int) bool {
+	if i+1 >= len(r.p.Stages) {
+		return false
+	}
+	_, ok := r.p.Stages[i+1].Stage.(Selecting)
+	return ok
 }

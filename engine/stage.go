@@ -23,6 +23,22 @@ type Stage interface {
 	Close() error
 }
 
+// Selecting is a stage that can work on a batch with a selection and answer
+// with one, so that consecutive filters do not each copy the rows they
+// keep: a filter hands on its input record with the rows it kept, and the
+// engine copies rows once, before a step that is not Selecting (a sink,
+// another kind of stage) or where a Selecting stage writes columns.
+//
+// sel lists the rows of rec that make up the batch, ascending; nil means
+// every row. ProcessSelected answers like Process, except that out may be
+// rec itself (retained) or any record with outSel naming its rows (nil:
+// all of them), and each reject's Row is a row of rec, not a position in
+// sel. The engine passes a selection only to a Selecting stage.
+type Selecting interface {
+	Stage
+	ProcessSelected(ctx context.Context, rec arrow.Record, sel []int) (out arrow.Record, outSel []int, rejects []RowError, err error)
+}
+
 // MemoryBounded is a stage that holds up to MaxMemory bytes of host memory
 // per worker besides the batches passing through it: a Wasm stage's
 // instance, whose linear memory may grow to memory_limit. Building a

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/dataweaver/dataweaver/internal/gather"
 	"github.com/dataweaver/dataweaver/internal/guesttext"
 
 	"github.com/apache/arrow/go/v15/arrow"
@@ -345,77 +346,106 @@ func (s *Stage) countFailure(err error) {
 
 // Process runs one batch through the guest.
 func (s *Stage) Process(ctx context.Context, rec arrow.Record) (arrow.Record, []engine.RowError, error) {
+	out, _, rejects, err := s.run(ctx, rec, nil, false)
+	return out, rejects, err
+}
+
+// ProcessSelected runs the rows sel of rec (nil: all) through the guest
+// (engine.Selecting). Only the columns the guest reads are gathered into
+// its memory; a stage that writes no column (a filter) answers with rec
+// itself and the rows it kept, so a chain of filters copies rows once,
+// wherever the engine or a writing stage next needs them.
+func (s *Stage) ProcessSelected(ctx context.Context, rec arrow.Record, sel []int) (arrow.Record, []int, []engine.RowError, error) {
+	return s.run(ctx, rec, sel, true)
+}
+
+func (s *Stage) run(ctx context.Context, rec arrow.Record, sel []int, selOut bool) (arrow.Record, []int, []engine.RowError, error) {
 	inst, p, err := s.get(ctx)
 	if err != nil {
 		// A fresh instance failed to start or bind.
 		s.countFailure(err)
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	seq := s.batches.Add(1)
 	n := int(rec.NumRows())
-	out, rejects, export, err := s.process(ctx, inst, p, rec)
+	if sel != nil {
+		n = len(sel)
+	}
+	out, outSel, rejects, export, err := s.process(ctx, inst, p, rec, sel, selOut)
 	if err != nil {
 		// Whatever happened, the instance's state is suspect: replace it.
 		inst.close(ctx)
 		s.stats.Replaced.Add(1)
 		s.countFailure(err)
 		if errors.Is(err, context.Canceled) {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
-		return nil, nil, s.guestErr(export, seq, n, err)
+		return nil, nil, nil, s.guestErr(export, seq, n, err)
 	}
 	s.put(ctx, inst, p)
-	return out, rejects, nil
+	return out, outSel, rejects, nil
 }
 
-func (s *Stage) process(ctx context.Context, inst *instance, p *plan, rec arrow.Record) (arrow.Record, []engine.RowError, string, error) {
+func (s *Stage) process(ctx context.Context, inst *instance, p *plan, rec arrow.Record, sel []int, selOut bool) (arrow.Record, []int, []engine.RowError, string, error) {
 	if sc := rec.Schema(); sc != p.in && !sc.Equal(p.in) {
-		return nil, nil, exportProcess, fmt.Errorf("%w: batch schema %s differs from the bound schema %s", engine.ErrSchema, rec.Schema(), p.in)
+		return nil, nil, nil, exportProcess, fmt.Errorf("%w: batch schema %s differs from the bound schema %s", engine.ErrSchema, rec.Schema(), p.in)
 	}
 	n := int(rec.NumRows())
-	cols, err := s.inputs(inst, rec, p)
+	if sel != nil {
+		n = len(sel)
+	}
+	cols, err := s.inputs(inst, rec, sel, p)
 	defer inst.release()
 	if err != nil {
-		return nil, nil, exportProcess, err
+		return nil, nil, nil, exportProcess, err
 	}
 	size := layoutSize(cols)
 	if size > 1<<32-1 {
-		return nil, nil, exportProcess, fmt.Errorf("batch of %d input bytes is too large for a 32-bit guest", size)
+		return nil, nil, nil, exportProcess, fmt.Errorf("batch of %d input bytes is too large for a 32-bit guest", size)
 	}
 	if err := inst.ensure(ctx, uint32(size)); err != nil {
-		return nil, nil, exportReserve, err
+		return nil, nil, nil, exportReserve, err
 	}
 	view, ok := inst.mem.Read(inst.arenaPtr, uint32(size))
 	if !ok {
-		return nil, nil, exportReserve, fmt.Errorf("%w: reserved region outside memory", ErrGuestOutput)
+		return nil, nil, nil, exportReserve, fmt.Errorf("%w: reserved region outside memory", ErrGuestOutput)
 	}
 	writeBatch(view, inst.arenaPtr, n, cols)
 	start := time.Now()
 	ptr, err := inst.call(ctx, inst.process, inst.arenaPtr)
 	s.stats.Calls.Since(start)
 	if err != nil {
-		return nil, nil, exportProcess, err
+		return nil, nil, nil, exportProcess, err
 	}
 	// The call may have grown memory: take a fresh view of all of it.
 	whole, _ := inst.mem.Read(0, inst.mem.Size())
 	res := &inst.res
 	if err := readResult(whole, ptr, n, p.writes, res); err != nil {
-		return nil, nil, exportProcess, err
+		return nil, nil, nil, exportProcess, err
 	}
 	if res.failed != "" {
-		return nil, nil, exportProcess, fmt.Errorf("%w: %s", ErrGuestFailed, res.failed)
+		return nil, nil, nil, exportProcess, fmt.Errorf("%w: %s", ErrGuestFailed, res.failed)
 	}
-	out, rejects, err := s.assemble(inst, rec, p, res)
-	return out, rejects, exportProcess, err
+	out, outSel, rejects, err := s.assemble(inst, rec, sel, selOut, p, res)
+	return out, outSel, rejects, exportProcess, err
 }
 
-// inputs returns the arrays the guest reads, dictionary columns decoded,
-// in inst's reused slice; release frees the decoded ones.
-func (s *Stage) inputs(inst *instance, rec arrow.Record, p *plan) ([]inCol, error) {
+// inputs returns the arrays the guest reads, dictionary columns decoded
+// and, with a selection, only the selected rows, in inst's reused slice;
+// release frees what it made.
+func (s *Stage) inputs(inst *instance, rec arrow.Record, sel []int, p *plan) ([]inCol, error) {
 	cols := slices.Grow(inst.cols[:0], len(p.reads))[:len(p.reads)]
 	inst.cols = cols
 	for slot, i := range p.reads {
 		a := rec.Column(i)
+		if sel != nil {
+			g, err := gather.Take(s.mem, a, sel)
+			if err != nil {
+				return nil, err
+			}
+			inst.decoded = append(inst.decoded, g)
+			a = g
+		}
 		if d, ok := a.(*array.Dictionary); ok {
 			dec, err := decodeDictionary(s.mem, d)
 			if err != nil {
@@ -440,10 +470,16 @@ func (in *instance) release() {
 }
 
 // assemble builds the output record from the passed-through columns and the
-// guest's validated buffers, applying selection and row errors. Its scratch
-// slices are inst's, reused batch to batch.
-func (s *Stage) assemble(inst *instance, rec arrow.Record, p *plan, res *result) (arrow.Record, []engine.RowError, error) {
+// guest's validated buffers, applying selection and row errors. The input
+// is the rows sel of rec (nil: all); rejects name rows of rec. With selOut
+// and no written columns, the output is rec's columns with the kept rows
+// as its selection instead of a copy of them. Its scratch slices are
+// inst's, reused batch to batch.
+func (s *Stage) assemble(inst *instance, rec arrow.Record, sel []int, selOut bool, p *plan, res *result) (arrow.Record, []int, []engine.RowError, error) {
 	n := int(rec.NumRows())
+	if sel != nil {
+		n = len(sel)
+	}
 	written := slices.Grow(inst.written[:0], len(p.writes))[:len(p.writes)]
 	inst.written = written
 	cols := slices.Grow(inst.out[:0], len(p.outFrom))[:len(p.outFrom)]
@@ -475,27 +511,62 @@ func (s *Stage) assemble(inst *instance, rec arrow.Record, p *plan, res *result)
 			keep[e.row] = false
 			kept--
 		}
-		rejects = append(rejects, engine.RowError{Row: e.row, Err: errors.New(e.msg)})
+		row := e.row
+		if sel != nil {
+			row = sel[row]
+		}
+		rejects = append(rejects, engine.RowError{Row: row, Err: errors.New(e.msg)})
 	}
-	var idx []int
+	var idx []int // kept positions of the guest's input
 	if keep != nil {
 		idx = keptRows(keep, kept, &inst.idx)
+		if idx == nil {
+			idx = []int{} // none kept: nil would mean all
+		}
+	}
+	// src: the rows of rec the output's rows come from (nil: all of rec).
+	src := sel
+	if keep != nil {
+		src = idx
+		if sel != nil {
+			src = make([]int, len(idx))
+			for k, j := range idx {
+				src[k] = sel[j]
+			}
+		}
+	}
+	if selOut && len(p.writes) == 0 {
+		// A filter: hand on rec's columns and the rows kept. src is
+		// inst's scratch when it is idx: the selection travels with the
+		// batch, so it gets its own copy.
+		for k, from := range p.outFrom {
+			a := rec.Column(from)
+			a.Retain()
+			cols[k] = a
+		}
+		outSel := src
+		if src != nil && sel == nil {
+			outSel = slices.Clone(src)
+		}
+		return array.NewRecord(p.out, cols, rec.NumRows()), outSel, rejects, nil
 	}
 	for k, from := range p.outFrom {
 		var a arrow.Array
+		rows, all := src, src == nil
 		if from >= 0 {
 			a = rec.Column(from)
 		} else {
 			a = written[-1-from]
+			rows, all = idx, keep == nil // written columns have the guest's rows
 		}
-		if keep == nil {
+		if all {
 			a.Retain()
 			cols[k] = a
 			continue
 		}
-		t, err := take(s.mem, a, idx)
+		t, err := gather.Take(s.mem, a, rows)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		cols[k] = t
 	}
@@ -503,7 +574,7 @@ func (s *Stage) assemble(inst *instance, rec arrow.Record, p *plan, res *result)
 	if keep != nil {
 		rows = int64(kept)
 	}
-	return array.NewRecord(p.out, cols, rows), rejects, nil
+	return array.NewRecord(p.out, cols, rows), nil, rejects, nil
 }
 
 // selection turns the guest's selection into a keep mask (nil: all rows),
