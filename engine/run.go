@@ -28,9 +28,9 @@ type envelope struct {
 	rec     arrow.Record
 	// sel, when set, lists the rows of rec that make up the batch (set by
 	// a Selecting stage for the next one; see Selecting).
-	sel []int
-	bar *barrier // set on a checkpoint barrier, which carries no batch
-	trace   *batchTrace // nil unless the pipeline is traced
+	sel   []int
+	bar   *barrier    // set on a checkpoint barrier, which carries no batch
+	trace *batchTrace // nil unless the pipeline is traced
 }
 
 func (e *envelope) release() {

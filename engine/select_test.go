@@ -22,7 +22,7 @@ type selFilter struct {
 }
 
 func (s selFilter) Bind(_ context.Context, in *arrow.Schema) (*arrow.Schema, error) { return in, nil }
-func (s selFilter) Close() error                                                   { return nil }
+func (s selFilter) Close() error                                                    { return nil }
 func (s selFilter) Process(ctx context.Context, rec arrow.Record) (arrow.Record, []engine.RowError, error) {
 	panic("a Selecting stage is called through ProcessSelected")
 }

@@ -93,4 +93,3 @@ func decodeDictionary(mem memory.Allocator, d *array.Dictionary) (arrow.Array, e
 	}
 	return gather.Take(mem, d.Dictionary(), idx)
 }
-
