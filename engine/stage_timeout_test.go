@@ -15,8 +15,8 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
 	"github.com/dataweaver/dataweaver/engine"
+	"github.com/dataweaver/dataweaver/internal/wasmtest"
 	"github.com/dataweaver/dataweaver/wasmabi"
-	"github.com/dataweaver/dataweaver/wasmabi/wasmtest"
 )
 
 // The guest-call timeout of TestOneTimeoutFailsTheStage, and how far past

@@ -11,7 +11,7 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
 	"github.com/dataweaver/dataweaver/internal/benchrec/paired"
-	"github.com/dataweaver/dataweaver/wasmabi/wasmtest"
+	"github.com/dataweaver/dataweaver/internal/wasmtest"
 )
 
 const (

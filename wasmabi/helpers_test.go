@@ -14,7 +14,7 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/array"
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
-	"github.com/dataweaver/dataweaver/wasmabi/wasmtest"
+	"github.com/dataweaver/dataweaver/internal/wasmtest"
 )
 
 // guests are built once per test binary in TestMain.

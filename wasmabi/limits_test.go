@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dataweaver/dataweaver/internal/wasmtest"
 	"github.com/dataweaver/dataweaver/wasmabi/internal/wasmcheck"
-	"github.com/dataweaver/dataweaver/wasmabi/wasmtest"
 )
 
 // TestGuestsWithinLimits scans every Go guest the tests build and every

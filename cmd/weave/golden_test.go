@@ -22,7 +22,7 @@ import (
 
 	"github.com/dataweaver/dataweaver/format"
 	"github.com/dataweaver/dataweaver/internal/cli"
-	"github.com/dataweaver/dataweaver/wasmabi/wasmtest"
+	"github.com/dataweaver/dataweaver/internal/wasmtest"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/golden from this run's outputs")

@@ -7,7 +7,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/dataweaver/dataweaver/wasmabi/wasmtest"
+	"github.com/dataweaver/dataweaver/internal/wasmtest"
 )
 
 // The Wasm stages' golden cases run through TestGolden like every other

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/dataweaver/dataweaver/engine/config"
-	"github.com/dataweaver/dataweaver/wasmabi/wasmtest"
+	"github.com/dataweaver/dataweaver/internal/wasmtest"
 )
 
 // TestModuleLimits: max_module_bytes and trusted reach the runtime. A

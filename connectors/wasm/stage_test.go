@@ -17,9 +17,9 @@ import (
 	_ "github.com/dataweaver/dataweaver/connectors/wasm"
 	"github.com/dataweaver/dataweaver/engine"
 	"github.com/dataweaver/dataweaver/engine/config"
+	"github.com/dataweaver/dataweaver/internal/wasmtest"
 	"github.com/dataweaver/dataweaver/internal/wasmtesting"
 	"github.com/dataweaver/dataweaver/wasmabi"
-	"github.com/dataweaver/dataweaver/wasmabi/wasmtest"
 )
 
 var guestDir string

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/dataweaver/dataweaver/internal/cli"
-	"github.com/dataweaver/dataweaver/wasmabi/wasmtest"
+	"github.com/dataweaver/dataweaver/internal/wasmtest"
 )
 
 func TestInspect(t *testing.T) {

@@ -8,7 +8,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/dataweaver/dataweaver/wasmabi/wasmtest"
+	"github.com/dataweaver/dataweaver/internal/wasmtest"
 )
 
 var (

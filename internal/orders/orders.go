@@ -5,7 +5,7 @@
 // so every one of them can import it without a cycle; the generators
 // stay with their users because they deliberately produce different
 // rows (see connectors/generate, format/internal/testrecords and
-// wasmabi/wasmtest).
+// internal/wasmtest).
 package orders
 
 import (

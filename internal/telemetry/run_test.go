@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	_ "github.com/dataweaver/dataweaver/connectors/all"
-	"github.com/dataweaver/dataweaver/wasmabi/wasmtest"
+	"github.com/dataweaver/dataweaver/internal/wasmtest"
 )
 
 var (

@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/dataweaver/dataweaver/internal/wasmbuild"
-	"github.com/dataweaver/dataweaver/wasmabi/wasmtest"
+	"github.com/dataweaver/dataweaver/internal/wasmtest"
 )
 
 // FreshEnv set to 1 makes Committed rebuild each module from its source

@@ -16,9 +16,9 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
 	"github.com/dataweaver/dataweaver/internal/benchrec/paired"
+	"github.com/dataweaver/dataweaver/internal/wasmtest"
 	"github.com/dataweaver/dataweaver/internal/wasmtesting"
 	"github.com/dataweaver/dataweaver/wasmabi"
-	"github.com/dataweaver/dataweaver/wasmabi/wasmtest"
 )
 
 var gcdSchema = arrow.NewSchema([]arrow.Field{

@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/dataweaver/dataweaver/internal/wasmbuild"
-	"github.com/dataweaver/dataweaver/wasmabi/wasmtest"
+	"github.com/dataweaver/dataweaver/internal/wasmtest"
 )
 
 // Transforms in the conformance table and the languages that have them.

@@ -8,7 +8,7 @@ import (
 
 	"github.com/dataweaver/dataweaver/connectors/internal/pgtest"
 	"github.com/dataweaver/dataweaver/internal/crashtest"
-	"github.com/dataweaver/dataweaver/wasmabi/wasmtest"
+	"github.com/dataweaver/dataweaver/internal/wasmtest"
 )
 
 // wasmDir holds mask.wasm, built once for the whole test binary; it is

@@ -18,7 +18,7 @@ import (
 	"github.com/dataweaver/dataweaver/connectors/conformance"
 	"github.com/dataweaver/dataweaver/connectors/internal/pgtest"
 	"github.com/dataweaver/dataweaver/internal/crashtest"
-	"github.com/dataweaver/dataweaver/wasmabi/wasmtest"
+	"github.com/dataweaver/dataweaver/internal/wasmtest"
 )
 
 // rows is each test's input size.

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dataweaver/dataweaver/wasmabi/wasmtest"
+	"github.com/dataweaver/dataweaver/internal/wasmtest"
 )
 
 const (

@@ -20,9 +20,9 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/decimal128"
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
+	"github.com/dataweaver/dataweaver/internal/wasmtest"
 	"github.com/dataweaver/dataweaver/internal/wasmtesting"
 	"github.com/dataweaver/dataweaver/wasmabi"
-	"github.com/dataweaver/dataweaver/wasmabi/wasmtest"
 )
 
 const checkDir = "guest-sdk/go/sdktest/testdata/check"
