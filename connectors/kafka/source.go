@@ -138,7 +138,8 @@ type Source struct {
 	gone     map[tp]uint64              // epoch at which a partition was last revoked or lost
 	epoch    uint64                     // bumped by every revoke or loss
 	read     map[string]map[int32]int64 // next offset per owned partition read from: the position
-	lag      map[tp]int64               // per owned partition: high watermark minus the next offset, as of its last records polled (lag.go)
+	lag      map[tp]int64               // per owned partition: high watermark minus the next offset, as of its last records polled or the broker's figure (lag.go)
+	lagAsked map[tp]bool                // owned partitions whose lag was looked up since their assignment (lag.go)
 
 	// beforeCommit, set by tests only, runs in Ack between gathering the
 	// offsets and committing them: the window commitMu closes.
@@ -235,7 +236,7 @@ func (s *Source) Open(ctx context.Context) (*arrow.Schema, error) {
 	}
 	s.mu.Lock()
 	s.pending, s.acked, s.owned, s.gone, s.read = nil, map[tp]int64{}, map[tp]bool{}, map[tp]uint64{}, map[string]map[int32]int64{}
-	s.lag = map[tp]int64{}
+	s.lag, s.lagAsked = map[tp]int64{}, map[tp]bool{}
 	s.mu.Unlock()
 	cl, err := kgo.NewClient(s.opts...)
 	if err != nil {
@@ -279,6 +280,7 @@ func (s *Source) Read(ctx context.Context) (*engine.Batch, error) {
 			return nil, err
 		}
 		s.noteLag(fs)
+		s.fillLag(ctx)
 		recs = append(recs, fs.Records()...)
 		if len(recs) >= s.batch {
 			return s.decode(recs, since)
@@ -343,15 +345,9 @@ func (s *Source) drained(ctx context.Context) (bool, error) {
 	polled := s.cl.UncommittedOffsets()
 	done := true
 	ends.Each(func(end kadm.ListedOffset) {
-		pos := int64(-1)
+		pos := s.groupPosition(end.Topic, end.Partition, end, starts, committed)
 		if eo, ok := polled[end.Topic][end.Partition]; ok {
 			pos = eo.Offset
-		} else if c, ok := committed.Lookup(end.Topic, end.Partition); ok && c.Err == nil && c.At >= 0 {
-			pos = c.At
-		} else if s.latest {
-			pos = end.Offset
-		} else if st, ok := starts.Lookup(end.Topic, end.Partition); ok {
-			pos = st.Offset
 		}
 		if pos < end.Offset {
 			done = false
