@@ -55,6 +55,7 @@ func init() {
 // Sink produces rows as records.
 type Sink struct {
 	opts      []kgo.Opt
+	sec       security
 	codec     codec.Config
 	mem       memory.Allocator
 	topic     string
@@ -91,6 +92,7 @@ func newSink(conf *spec.Parsed, b engine.Build) (engine.Sink, error) {
 	if s.codec.AvroSchema != "" || s.codec.AvroSchemaFile != "" {
 		return nil, configErr(conf, "avro", "the sink derives the Avro schema from its columns; remove avro.schema and avro.schema_file")
 	}
+	s.sec = newSecurity(conf)
 	s.opts = append(clientOpts(conf, b.Name),
 		kgo.DefaultProduceTopic(s.topic),
 		kgo.MaxBufferedRecords(conf.Int("max_buffered_records")),
@@ -141,7 +143,7 @@ func (s *Sink) Open(ctx context.Context, schema *arrow.Schema) error {
 	if err != nil {
 		return fmt.Errorf("kafka sink: %w", err)
 	}
-	cl, err := kgo.NewClient(s.opts...)
+	cl, err := newClient(ctx, s.sec, s.opts)
 	if err != nil {
 		return fmt.Errorf("kafka sink: %w", err)
 	}

@@ -108,6 +108,7 @@ type Source struct {
 	name    string
 	log     *slog.Logger
 	opts    []kgo.Opt
+	sec     security
 	codec   codec.Config
 	mem     memory.Allocator
 	batch   int
@@ -210,6 +211,7 @@ func newSource(conf *spec.Parsed, b engine.Build) (engine.Source, error) {
 	if s.latest {
 		reset = kgo.NewOffset().AtEnd()
 	}
+	s.sec = newSecurity(conf)
 	s.opts = append(clientOpts(conf, b.Name),
 		kgo.ConsumerGroup(s.group),
 		kgo.ConsumeTopics(s.topics...),
@@ -238,7 +240,7 @@ func (s *Source) Open(ctx context.Context) (*arrow.Schema, error) {
 	s.pending, s.acked, s.owned, s.gone, s.read = nil, map[tp]int64{}, map[tp]bool{}, map[tp]uint64{}, map[string]map[int32]int64{}
 	s.lag, s.lagAsked = map[tp]int64{}, map[tp]bool{}
 	s.mu.Unlock()
-	cl, err := kgo.NewClient(s.opts...)
+	cl, err := newClient(ctx, s.sec, s.opts)
 	if err != nil {
 		return nil, fmt.Errorf("kafka: %w", err)
 	}
