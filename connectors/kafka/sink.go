@@ -12,6 +12,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/dataweaver/dataweaver/codec"
+	"github.com/dataweaver/dataweaver/connectors/internal/schemareg"
 	"github.com/dataweaver/dataweaver/engine"
 	"github.com/dataweaver/dataweaver/engine/spec"
 )
@@ -39,6 +40,7 @@ var sinkSpec = spec.New("kafka").
 			Desc("Records awaiting acknowledgement before Write blocks."),
 	).
 	Field(codec.Fields()...).
+	Field(schemareg.Field(true, "topic")).
 	WithExample("Orders keyed by customer", `sinks:
   - kafka:
       brokers: [localhost:9092]
@@ -57,6 +59,7 @@ type Sink struct {
 	opts      []kgo.Opt
 	sec       security
 	codec     codec.Config
+	reg       *schemareg.Config // nil without schema_registry
 	mem       memory.Allocator
 	topic     string
 	keyColumn string
@@ -91,6 +94,14 @@ func newSink(conf *spec.Parsed, b engine.Build) (engine.Sink, error) {
 	}
 	if s.codec.AvroSchema != "" || s.codec.AvroSchemaFile != "" {
 		return nil, configErr(conf, "avro", "the sink derives the Avro schema from its columns; remove avro.schema and avro.schema_file")
+	}
+	if s.reg, err = schemareg.FromConfig(conf); err != nil {
+		return nil, fmt.Errorf("%w: %w", engine.ErrInvalidConfig, err)
+	}
+	if s.reg != nil {
+		if err := s.reg.CheckSink(s.codec); err != nil {
+			return nil, configErr(conf, schemareg.FieldName, "%v", err)
+		}
 	}
 	s.sec = newSecurity(conf)
 	s.opts = append(clientOpts(conf, b.Name),
@@ -139,7 +150,7 @@ func (s *Sink) Open(ctx context.Context, schema *arrow.Schema) error {
 	}
 	md := schema.Metadata()
 	s.value = arrow.NewSchema(fields, &md)
-	enc, err := codec.NewEncoder(s.codec, s.value, s.mem)
+	enc, err := s.newEncoder(ctx)
 	if err != nil {
 		return fmt.Errorf("kafka sink: %w", err)
 	}
@@ -149,6 +160,19 @@ func (s *Sink) Open(ctx context.Context, schema *arrow.Schema) error {
 	}
 	s.cl, s.enc = cl, enc
 	return nil
+}
+
+// newEncoder is the codec's encoder of the value columns; with
+// schema_registry, the registry's, which registers their schema now.
+func (s *Sink) newEncoder(ctx context.Context) (codec.Encoder, error) {
+	if s.reg == nil {
+		return codec.NewEncoder(s.codec, s.value, s.mem)
+	}
+	r, err := s.reg.Open()
+	if err != nil {
+		return nil, err
+	}
+	return r.NewEncoder(ctx, s.codec, s.topic, s.value, s.mem)
 }
 
 // Write produces one record per row; acknowledgements are collected by Flush.

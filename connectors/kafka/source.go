@@ -15,6 +15,7 @@ import (
 
 	"github.com/dataweaver/dataweaver/codec"
 	"github.com/dataweaver/dataweaver/connectors/internal/arrowtype"
+	"github.com/dataweaver/dataweaver/connectors/internal/schemareg"
 	"github.com/dataweaver/dataweaver/engine"
 	"github.com/dataweaver/dataweaver/engine/spec"
 )
@@ -82,10 +83,11 @@ var sourceSpec = spec.New("kafka").
 			Desc("How long a rebalance waits for every member to rejoin, which includes committing the offsets of "+
 				"partitions it gives up; a member slower than this is removed from the group."),
 		arrowtype.Field("schema").Optional().
-			Desc("Columns of the rows (codec json; avro takes them from the Avro schema): an ordered mapping of "+
-				"column name to Arrow type, as in the file source."),
+			Desc("Columns of the rows (codec json; avro takes them from the Avro schema, or with schema_registry "+
+				"from this when avro.schema is not given): an ordered mapping of column name to Arrow type, as in the file source."),
 	).
 	Field(codec.Fields()...).
+	Field(schemareg.Field(false, "topic")).
 	Field(codec.MaxRecordBytesField()).
 	WithExample("JSON orders with their keys and offsets", `source:
   kafka:
@@ -110,6 +112,7 @@ type Source struct {
 	opts    []kgo.Opt
 	sec     security
 	codec   codec.Config
+	reg     *schemareg.Config // nil without schema_registry
 	mem     memory.Allocator
 	batch   int
 	linger  time.Duration
@@ -198,13 +201,24 @@ func newSource(conf *spec.Parsed, b engine.Build) (engine.Source, error) {
 	if s.codec, err = codec.FromConfig(conf, schema); err != nil {
 		return nil, fmt.Errorf("%w: %w", engine.ErrInvalidConfig, err)
 	}
+	if s.reg, err = schemareg.FromConfig(conf); err != nil {
+		return nil, fmt.Errorf("%w: %w", engine.ErrInvalidConfig, err)
+	}
 	// Build a decoder now so a missing schema or a bad .avsc fails
 	// validation, not the first read.
-	dec, err := codec.NewDecoder(s.codec, b.Mem)
+	var decoded *arrow.Schema
+	if s.reg != nil {
+		decoded, err = schemareg.Target(s.codec, b.Mem)
+	} else {
+		var dec codec.Decoder
+		if dec, err = codec.NewDecoder(s.codec, b.Mem); err == nil {
+			decoded = dec.Schema()
+		}
+	}
 	if err != nil {
 		return nil, configErr(conf, "codec", "%v", err)
 	}
-	if s.schema, err = s.outSchema(dec.Schema()); err != nil {
+	if s.schema, err = s.outSchema(decoded); err != nil {
 		return nil, configErr(conf, "header_columns", "%v", err)
 	}
 	reset := kgo.NewOffset().AtStart()
@@ -232,7 +246,7 @@ func newSource(conf *spec.Parsed, b engine.Build) (engine.Source, error) {
 // group's committed offsets: whatever was not committed is read again.
 func (s *Source) Open(ctx context.Context) (*arrow.Schema, error) {
 	s.Close()
-	dec, err := codec.NewDecoder(s.codec, s.mem)
+	dec, err := s.newDecoder()
 	if err != nil {
 		return nil, err
 	}
@@ -251,6 +265,19 @@ func (s *Source) Open(ctx context.Context) (*arrow.Schema, error) {
 		s.compareResumed(ctx)
 	}
 	return s.schema, nil
+}
+
+// newDecoder is the codec's decoder, wrapped by the registry's when
+// schema_registry is set.
+func (s *Source) newDecoder() (codec.Decoder, error) {
+	if s.reg == nil {
+		return codec.NewDecoder(s.codec, s.mem)
+	}
+	r, err := s.reg.Open()
+	if err != nil {
+		return nil, fmt.Errorf("kafka: %w", err)
+	}
+	return r.NewDecoder(s.codec, s.mem)
 }
 
 // Read returns up to BatchRows records, waiting at most Linger for the
