@@ -67,15 +67,15 @@ type writer struct {
 // Decoder decodes registry-framed messages into the pipeline's schema
 // (codec.Decoder). Not safe for concurrent use.
 type Decoder struct {
-	reg    *Registry
-	base   codec.Config
-	mem    memory.Allocator
-	schema *arrow.Schema
-	shared codec.Decoder                  // json, protobuf
+	reg     *Registry
+	base    codec.Config
+	mem     memory.Allocator
+	schema  *arrow.Schema
+	shared  codec.Decoder                  // json, protobuf
 	msgDesc protoreflect.MessageDescriptor // protobuf: the pipeline's message
-	ids    map[uint32]*writer
-	run    [][]byte // payloads of one run of messages with one id, reused
-	idx    []int    // their indexes in the batch
+	ids     map[uint32]*writer
+	run     [][]byte // payloads of one run of messages with one id, reused
+	idx     []int    // their indexes in the batch
 }
 
 // NewDecoder returns a decoder of messages in the registry's wire format
