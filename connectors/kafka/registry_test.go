@@ -91,8 +91,12 @@ var registryGroups atomic.Int64
 
 // registrySource builds a source of topic t reading with the registry.
 func registrySource(t testing.TB, mem memory.Allocator, brokers, url, codecConf string) *Source {
+	return registrySourceBatch(t, mem, brokers, url, codecConf, 100)
+}
+
+func registrySourceBatch(t testing.TB, mem memory.Allocator, brokers, url, codecConf string, batch int) *Source {
 	return mustSource(t, fmt.Sprintf("{brokers: %s, topics: [t], group: g%d, stop_at_end: true, %s, schema_registry: {url: %q}}",
-		brokers, registryGroups.Add(1), codecConf, url), conformance.Build(mem, 100, "source"))
+		brokers, registryGroups.Add(1), codecConf, url), conformance.Build(mem, batch, "source"))
 }
 
 // TestRegistryAvroRoundTrip: rows written by the sink with Avro through the
@@ -117,12 +121,12 @@ func TestRegistryAvroRoundTrip(t *testing.T) {
 		}
 	}
 	lookups := countLookups(reg)
-	src := registrySource(t, mem, brokers, reg.URL(), "codec: avro, schema: "+conformance.SchemaYAML(conformance.SampleSchema))
-	got := conformance.ReadAll(t, src, 100, false)
+	src := registrySourceBatch(t, mem, brokers, reg.URL(), "codec: avro, schema: "+conformance.SchemaYAML(conformance.SampleSchema), 10)
+	got := conformance.ReadAll(t, src, 10, true)
 	defer conformance.Release(got)
 	conformance.EqualRows(t, rec, got)
 	if n := lookups.Load(); n != 1 {
-		t.Errorf("%d schema lookups for 50 messages of one id, want 1", n)
+		t.Errorf("%d schema lookups for 50 messages of one id in %d batches, want 1", n, len(got))
 	}
 }
 
@@ -161,6 +165,18 @@ func TestRegistryAvroEvolution(t *testing.T) {
 		r2v1 := project(t, r2, v1Schema)
 		defer r2v1.Release()
 		want := concatRecords(t, mem, v1Schema, r1, r2v1)
+		defer want.Release()
+		conformance.EqualRows(t, want, got)
+	})
+	t.Run("pipeline on v1, columns in another order", func(t *testing.T) {
+		swapped := arrow.NewSchema([]arrow.Field{v1Schema.Field(1), v1Schema.Field(0)}, nil)
+		got, rejects := readWithRejects(t, registrySource(t, mem, brokers, reg.URL(), "codec: avro, schema: "+conformance.SchemaYAML(swapped)))
+		defer conformance.Release(got)
+		noRejects(t, rejects)
+		a, b := project(t, r1, swapped), project(t, r2, swapped)
+		defer a.Release()
+		defer b.Release()
+		want := concatRecords(t, mem, swapped, a, b)
 		defer want.Release()
 		conformance.EqualRows(t, want, got)
 	})

@@ -1,0 +1,103 @@
+package kafka
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/twmb/franz-go/pkg/sr/srfake"
+
+	"github.com/dataweaver/dataweaver/connectors/conformance"
+)
+
+// TestRegistryAuth: the sink reaches a registry that requires basic
+// authentication or a bearer token with the right credentials; with a
+// wrong one it fails to open, and the error does not hold the secret.
+func TestRegistryAuth(t *testing.T) {
+	const user, pass, token = "sr-key", "sr-S3cret!", "tok-S3cret"
+	basic := "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass))
+	for _, tc := range []struct {
+		name, expect, auth, secret string
+		ok                         bool
+	}{
+		{"basic", basic, fmt.Sprintf("basic_auth: {username: %s, password: %q}", user, pass), pass, true},
+		{"basic, wrong password", basic, fmt.Sprintf("basic_auth: {username: %s, password: %q}", user, "wrong-"+pass), "wrong-" + pass, false},
+		{"bearer", "Bearer " + token, fmt.Sprintf("bearer_token: %q", token), token, true},
+		{"bearer, wrong token", "Bearer " + token, fmt.Sprintf("bearer_token: %q", "x"+token), "x" + token, false},
+		{"none given", basic, "", "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mem := conformance.Checked(t)
+			brokers := startCluster(t, 1, "t")
+			reg := startRegistry(t, srfake.WithAuth(tc.expect))
+			rec := conformance.Sample(mem, v1Schema, 0, 5)
+			defer rec.Release()
+			sink := mustSink(t, fmt.Sprintf("{brokers: %s, topic: t, codec: avro, schema_registry: {url: %q, %s}}", brokers, reg.URL(), tc.auth),
+				conformance.Build(mem, 10, "sink"))
+			err := sink.Open(context.Background(), rec.Schema())
+			if err == nil {
+				sink.Close()
+			}
+			switch {
+			case tc.ok && err != nil:
+				t.Fatal(err)
+			case !tc.ok && err == nil:
+				t.Fatal("sink opened")
+			case !tc.ok:
+				t.Log(err)
+				if msg := err.Error(); !strings.Contains(msg, reg.URL()) || !strings.Contains(msg, `"t-value"`) ||
+					(tc.secret != "" && strings.Contains(msg, tc.secret)) {
+					t.Errorf("error %q: want the registry and subject named, and not the secret", msg)
+				}
+			}
+		})
+	}
+}
+
+// TestRegistrySubjects: the strategies name the subject the schema goes
+// under, auto_register: false finds a schema registered before and fails
+// on one that is not, and the source reads what such a sink wrote.
+func TestRegistrySubjects(t *testing.T) {
+	mem := conformance.Checked(t)
+	brokers := startCluster(t, 1, "t")
+	reg := startRegistry(t)
+	rec := conformance.Sample(mem, v1Schema, 0, 5)
+	defer rec.Release()
+	open := func(extra string) error {
+		sink := mustSink(t, fmt.Sprintf("{brokers: %s, topic: t, codec: avro, schema_registry: {url: %q, %s}}", brokers, reg.URL(), extra),
+			conformance.Build(mem, 10, "sink"))
+		err := sink.Open(context.Background(), rec.Schema())
+		if err == nil {
+			sink.Close()
+		}
+		return err
+	}
+	if err := open("auto_register: false"); err == nil || !strings.Contains(err.Error(), `not registered under subject "t-value"`) {
+		t.Fatalf("auto_register: false with nothing registered: %v", err)
+	}
+	for _, tc := range []struct{ conf, subject string }{
+		{"subject_strategy: topic_name", "t-value"},
+		{"subject_strategy: record_name, record_name: shop.v1.Order", "shop.v1.Order"},
+		{"subject_strategy: topic_record_name, record_name: shop.v1.Order", "t-shop.v1.Order"},
+	} {
+		if err := open(tc.conf); err != nil {
+			t.Fatalf("%s: %v", tc.conf, err)
+		}
+		if !reg.SubjectExists(tc.subject) {
+			t.Errorf("%s: no subject %s", tc.conf, tc.subject)
+		}
+		if err := open(tc.conf + ", auto_register: false"); err != nil {
+			t.Errorf("%s, auto_register: false, after registering: %v", tc.conf, err)
+		}
+	}
+	if _, err := build(t, "sink", fmt.Sprintf("{topic: t, codec: avro, schema_registry: {url: %q, subject_strategy: record_name}}", reg.URL()),
+		conformance.Build(mem, 10, "sink")); err == nil || !strings.Contains(err.Error(), "record_name") {
+		t.Errorf("record_name strategy without record_name: %v", err)
+	}
+	writeRows(t, mem, fmt.Sprintf("{brokers: %s, topic: t, codec: avro, schema_registry: {url: %q, auto_register: false}}", brokers, reg.URL()), rec)
+	got := conformance.ReadAll(t, registrySource(t, mem, brokers, reg.URL(), "codec: avro, schema: "+conformance.SchemaYAML(v1Schema)), 100, false)
+	defer conformance.Release(got)
+	conformance.EqualRows(t, rec, got)
+}
