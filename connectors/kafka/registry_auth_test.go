@@ -17,7 +17,7 @@ import (
 // wrong one it fails to open, and the error does not hold the secret.
 func TestRegistryAuth(t *testing.T) {
 	const user, pass, token = "sr-key", "sr-S3cret!", "tok-S3cret"
-	basic := "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass))
+	basic := basicAuth(user, pass)
 	for _, tc := range []struct {
 		name, expect, auth, secret string
 		ok                         bool
@@ -54,6 +54,11 @@ func TestRegistryAuth(t *testing.T) {
 			}
 		})
 	}
+}
+
+// basicAuth is the Authorization header of HTTP basic authentication.
+func basicAuth(user, pass string) string {
+	return "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass))
 }
 
 // TestRegistrySubjects: the strategies name the subject the schema goes
