@@ -26,7 +26,11 @@ var sinkSpec = spec.New("kafka").
 		"the engine retries.\n\n"+
 		"key_column gives each record a key (the column's value as text; null leaves the record without one), "+
 		"which picks its partition, so rows with the same key stay in order. header_columns become record headers "+
-		"named after the column, and are left out of the encoded value.").
+		"named after the column, and are left out of the encoded value.\n\n"+
+		"With schema_registry, Open registers the schema of the value columns (Avro as the avro codec writes them, a JSON "+
+		"Schema of the json codec's objects, or protobuf.proto_file's text) under the subject its strategy names, or "+
+		"looks it up with auto_register: false, and every value starts with its id (and, for Protobuf, the message index). "+
+		"With tls or sasl, Open connects once to check them.").
 	Field(connectionFields()...).
 	Field(
 		spec.String("topic").Desc("Topic to produce to.").Example("orders.clean"),

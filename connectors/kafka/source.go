@@ -53,7 +53,16 @@ var sourceSpec = spec.New("kafka").
 		"start_offset only applies to partitions the group has no committed offset for. With metadata: true every "+
 		"row also carries _key (binary), _topic, _partition, _offset and _timestamp; header_columns turns record "+
 		"headers into text columns. Records whose value does not decode are rows rejected with "+
-		"\"topic/partition\" and offset and their raw bytes, and go through the source's on_error policy.").
+		"\"topic/partition\" and offset and their raw bytes, and go through the source's on_error policy.\n\n"+
+		"With schema_registry, values are in the Confluent wire format (magic byte, schema id, payload). Each id is looked "+
+		"up once and its schema mapped onto the source's columns (avro.schema, else schema; the protobuf message; json's "+
+		"schema). Avro: by name; a writer field the columns lack is dropped, a nullable column the writer lacks is null, "+
+		"and a type that differs, a column that may not be null but could be, or an id the registry does not know makes "+
+		"the record a rejected row naming the id. Protobuf: the id's message must be the configured one, with the same "+
+		"kind for every field number both declare. JSON Schema: each column's property, where typed, must hold JSON the "+
+		"column reads. A registry that does not answer fails the batch.\n\n"+
+		"With tls or sasl, Open connects once to check them: a wrong password or an untrusted certificate fails the step "+
+		"naming the brokers and the mechanism, never the password.").
 	Field(connectionFields()...).
 	Field(
 		spec.StringList("topics").Desc("Topics to consume.").Example(`[orders]`),

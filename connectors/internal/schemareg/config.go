@@ -44,7 +44,7 @@ func Field(sink bool, topic string) *spec.Field {
 			Desc("How long one registry request may take. Ids are looked up once each, so this bounds the first batch naming a new id."),
 	}
 	desc := "Messages are in the Confluent wire format: each names the registered schema it was written with, " +
-		"which is looked up once per id and mapped onto the pipeline's columns (see the description)."
+		"which is looked up once per id and mapped onto the pipeline's columns (see the connector's description)."
 	if sink {
 		fields = append(fields,
 			spec.String("subject_strategy").Default(TopicName).OneOf(TopicName, RecordName, TopicRecordName).
