@@ -102,10 +102,8 @@ func newSink(conf *spec.Parsed, b engine.Build) (engine.Sink, error) {
 	if s.reg, err = schemareg.FromConfig(conf); err != nil {
 		return nil, fmt.Errorf("%w: %w", engine.ErrInvalidConfig, err)
 	}
-	if s.reg != nil {
-		if err := s.reg.CheckSink(s.codec); err != nil {
-			return nil, configErr(conf, schemareg.FieldName, "%v", err)
-		}
+	if err := s.reg.CheckSink(s.codec); err != nil {
+		return nil, configErr(conf, schemareg.FieldName, "%v", err)
 	}
 	s.sec = newSecurity(conf)
 	s.opts = append(clientOpts(conf, b.Name),
@@ -154,7 +152,7 @@ func (s *Sink) Open(ctx context.Context, schema *arrow.Schema) error {
 	}
 	md := schema.Metadata()
 	s.value = arrow.NewSchema(fields, &md)
-	enc, err := s.newEncoder(ctx)
+	enc, err := schemareg.NewEncoder(ctx, s.reg, s.codec, s.topic, s.value, s.mem)
 	if err != nil {
 		return fmt.Errorf("kafka sink: %w", err)
 	}
@@ -164,19 +162,6 @@ func (s *Sink) Open(ctx context.Context, schema *arrow.Schema) error {
 	}
 	s.cl, s.enc = cl, enc
 	return nil
-}
-
-// newEncoder is the codec's encoder of the value columns; with
-// schema_registry, the registry's, which registers their schema now.
-func (s *Sink) newEncoder(ctx context.Context) (codec.Encoder, error) {
-	if s.reg == nil {
-		return codec.NewEncoder(s.codec, s.value, s.mem)
-	}
-	r, err := s.reg.Open()
-	if err != nil {
-		return nil, err
-	}
-	return r.NewEncoder(ctx, s.codec, s.topic, s.value, s.mem)
 }
 
 // Write produces one record per row; acknowledgements are collected by Flush.

@@ -215,15 +215,7 @@ func newSource(conf *spec.Parsed, b engine.Build) (engine.Source, error) {
 	}
 	// Build a decoder now so a missing schema or a bad .avsc fails
 	// validation, not the first read.
-	var decoded *arrow.Schema
-	if s.reg != nil {
-		decoded, err = schemareg.Target(s.codec, b.Mem)
-	} else {
-		var dec codec.Decoder
-		if dec, err = codec.NewDecoder(s.codec, b.Mem); err == nil {
-			decoded = dec.Schema()
-		}
-	}
+	decoded, err := schemareg.Schema(s.reg, s.codec, b.Mem)
 	if err != nil {
 		return nil, configErr(conf, "codec", "%v", err)
 	}
@@ -255,9 +247,9 @@ func newSource(conf *spec.Parsed, b engine.Build) (engine.Source, error) {
 // group's committed offsets: whatever was not committed is read again.
 func (s *Source) Open(ctx context.Context) (*arrow.Schema, error) {
 	s.Close()
-	dec, err := s.newDecoder()
+	dec, err := schemareg.NewDecoder(s.reg, s.codec, s.mem)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("kafka: %w", err)
 	}
 	s.mu.Lock()
 	s.pending, s.acked, s.owned, s.gone, s.read = nil, map[tp]int64{}, map[tp]bool{}, map[tp]uint64{}, map[string]map[int32]int64{}
@@ -274,19 +266,6 @@ func (s *Source) Open(ctx context.Context) (*arrow.Schema, error) {
 		s.compareResumed(ctx)
 	}
 	return s.schema, nil
-}
-
-// newDecoder is the codec's decoder, wrapped by the registry's when
-// schema_registry is set.
-func (s *Source) newDecoder() (codec.Decoder, error) {
-	if s.reg == nil {
-		return codec.NewDecoder(s.codec, s.mem)
-	}
-	r, err := s.reg.Open()
-	if err != nil {
-		return nil, fmt.Errorf("kafka: %w", err)
-	}
-	return r.NewDecoder(s.codec, s.mem)
 }
 
 // Read returns up to BatchRows records, waiting at most Linger for the

@@ -17,8 +17,11 @@ import (
 const defaultAvroRecord = "row"
 
 // CheckSink checks, when a sink is built, that the codec can be written
-// through a registry: no I/O.
+// through a registry (nothing to check without one, c nil): no I/O.
 func (c *Config) CheckSink(base codec.Config) error {
+	if c == nil {
+		return nil
+	}
 	switch base.Name {
 	case codec.Avro:
 		if base.AvroEncoding == codec.AvroSingleObject {
