@@ -107,7 +107,6 @@
 // Only values are framed: keys stay bytes.
 //
 // # Not yet
-
 //
 // Committing flushed but not yet acknowledged batches when partitions are
 // revoked (sinks that publish at checkpoints are acknowledged only then,
