@@ -43,8 +43,10 @@ func Field(sink bool, topic string) *spec.Field {
 		spec.Duration("timeout").Default(defaultTimeout).Advance().
 			Desc("How long one registry request may take. Ids are looked up once each, so this bounds the first batch naming a new id."),
 	}
-	desc := "Messages are in the Confluent wire format: each names the registered schema it was written with, " +
-		"which is looked up once per id and mapped onto the pipeline's columns (see the connector's description)."
+	desc := "Messages are in the Confluent wire format (byte 0, the 4-byte id of the schema they were written with, for " +
+		"Protobuf the message index, the payload). Each id is looked up once; Avro writer schemas map onto the columns by " +
+		"name (a field the columns lack is dropped, a nullable column the writer lacks is null); an unknown id or a schema " +
+		"that does not fit the columns makes the message a rejected row naming the id. A registry that does not answer fails the batch."
 	if sink {
 		fields = append(fields,
 			spec.String("subject_strategy").Default(TopicName).OneOf(TopicName, RecordName, TopicRecordName).
