@@ -118,12 +118,14 @@ type Registry struct {
 // Open makes the client; it reads the tls files, but sends nothing.
 func (c *Config) Open() (*Registry, error) {
 	opts := []sr.ClientOpt{sr.URLs(c.URL), sr.UserAgent("dataweaver")}
-	tc, err := tlsconf.Config(c.conf)
-	if err != nil {
-		return nil, fmt.Errorf("schema_registry: %w", err)
-	}
-	if tc != nil {
-		opts = append(opts, sr.DialTLSConfig(tc))
+	if c.conf != nil { // nil for a Config made in Go, without tls
+		tc, err := tlsconf.Config(c.conf)
+		if err != nil {
+			return nil, fmt.Errorf("schema_registry: %w", err)
+		}
+		if tc != nil {
+			opts = append(opts, sr.DialTLSConfig(tc))
+		}
 	}
 	switch {
 	case c.User != "":
