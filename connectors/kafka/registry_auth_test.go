@@ -4,12 +4,16 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"io"
+	"log"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/sr/srfake"
 
 	"github.com/dataweaver/dataweaver/connectors/conformance"
+	"github.com/dataweaver/dataweaver/connectors/internal/tlsconf/tlstest"
 )
 
 // TestRegistryAuth: the sink reaches a registry that requires basic
@@ -105,4 +109,38 @@ func TestRegistrySubjects(t *testing.T) {
 	got := conformance.ReadAll(t, registrySource(t, mem, brokers, reg.URL(), "codec: avro, schema: "+conformance.SchemaYAML(v1Schema)), 100, false)
 	defer conformance.Release(got)
 	conformance.EqualRows(t, rec, got)
+}
+
+// TestRegistryTLS: schema_registry.tls trusts the registry's certificate
+// through ca_file; a registry whose certificate another CA signed fails
+// the sink's Open with the x509 error.
+func TestRegistryTLS(t *testing.T) {
+	mem := conformance.Checked(t)
+	brokers := startCluster(t, 1, "t")
+	ca, other := tlstest.New(t), tlstest.New(t)
+	reg := srfake.NewRegistry()
+	srv := httptest.NewUnstartedServer(reg.Handler())
+	srv.TLS = ca.ServerConfig(ca.Server("registry"), false)
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake is expected
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	rec := conformance.Sample(mem, v1Schema, 0, 5)
+	defer rec.Release()
+	for _, tc := range []struct {
+		caFile string
+		ok     bool
+	}{{ca.File, true}, {other.File, false}} {
+		sink := mustSink(t, fmt.Sprintf("{brokers: %s, topic: t, codec: avro, schema_registry: {url: %q, tls: {ca_file: %q}}}", brokers, srv.URL, tc.caFile),
+			conformance.Build(mem, 10, "sink"))
+		err := sink.Open(context.Background(), rec.Schema())
+		if err == nil {
+			sink.Close()
+		}
+		if tc.ok != (err == nil) || (err != nil && !strings.Contains(err.Error(), "x509")) {
+			t.Errorf("ca_file %s: Open: %v, want ok %v (else an x509 error)", tc.caFile, err, tc.ok)
+		}
+	}
+	if !reg.SubjectExists("t-value") {
+		t.Error("nothing registered over TLS")
+	}
 }
