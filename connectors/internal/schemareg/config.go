@@ -153,7 +153,11 @@ func (c *Config) Subject(topic, record string) string {
 
 // call runs f with the configured timeout.
 func (r *Registry) call(parent context.Context, f func(ctx context.Context) error) error {
-	ctx, cancel := context.WithTimeout(parent, r.cfg.Timeout)
+	timeout := r.cfg.Timeout
+	if timeout <= 0 {
+		timeout = defaultTimeout
+	}
+	ctx, cancel := context.WithTimeout(parent, timeout)
 	defer cancel()
 	return f(ctx)
 }
