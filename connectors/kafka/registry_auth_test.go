@@ -144,3 +144,23 @@ func TestRegistryTLS(t *testing.T) {
 		t.Error("nothing registered over TLS")
 	}
 }
+
+// TestRegistryConfigErrors: settings that cannot work with a registry
+// fail when the step is built, naming what to change.
+func TestRegistryConfigErrors(t *testing.T) {
+	mem := conformance.Checked(t)
+	const url = `"http://127.0.0.1:1"`
+	for _, tc := range []struct{ kind, conf, want string }{
+		{"source", "{topics: [t], group: g, codec: avro, schema_registry: {url: " + url + "}}", "avro.schema, avro.schema_file or schema"},
+		{"source", "{topics: [t], group: g, codec: avro, avro: {encoding: single_object, schema: '\"long\"'}, schema_registry: {url: " + url + "}}", "single_object"},
+		{"source", "{topics: [t], group: g, schema: {id: int64}, schema_registry: {url: " + url + ", bearer_token: abcdefgh, basic_auth: {username: u, password: p}}}", "not both"},
+		{"sink", "{topic: t, codec: protobuf, protobuf: {message: dw.test.v1.Order, descriptor_set: ../../codec/testdata/row_noimports.binpb}, schema_registry: {url: " + url + "}}", "proto_file"},
+		{"sink", "{topic: t, codec: avro, avro: {encoding: single_object}, schema_registry: {url: " + url + "}}", "single_object"},
+		{"sink", "{topic: t, schema_registry: {url: " + url + ", subject_strategy: topic_record_name}}", "record_name"},
+	} {
+		_, err := build(t, tc.kind, tc.conf, conformance.Build(mem, 10, tc.kind))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s %s: %v, want an error naming %q", tc.kind, tc.conf, err, tc.want)
+		}
+	}
+}

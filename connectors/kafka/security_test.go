@@ -51,45 +51,32 @@ func TestSecureConnections(t *testing.T) {
 			rec := conformance.Sample(mem, conformance.SampleSchema, 0, 10)
 			defer rec.Release()
 			ctx := context.Background()
-			sink := mustSink(t, fmt.Sprintf("{brokers: %s, topic: t, %s}", brokers, tc.conf), conformance.Build(mem, 10, "sink"))
-			err := sink.Open(ctx, rec.Schema())
-			if tc.wantErr != nil {
-				if err == nil {
-					sink.Close()
-					t.Fatal("sink opened")
-				}
-				t.Log(err)
-				checkSecureErr(t, err, tc.wantErr)
-				src := mustSource(t, fmt.Sprintf("{brokers: %s, topics: [t], group: g, schema: {id: int64}, %s}", brokers, tc.conf),
+			sinkConf := fmt.Sprintf("{brokers: %s, topic: t, %s}", brokers, tc.conf)
+			if tc.wantErr == nil {
+				writeRows(t, mem, sinkConf, rec)
+				src := mustSource(t, fmt.Sprintf("{brokers: %s, topics: [t], group: g, stop_at_end: true, schema: {id: int64}, %s}", brokers, tc.conf),
 					conformance.Build(mem, 10, "source"))
-				if _, err := src.Open(ctx); err == nil {
-					src.Close()
-					t.Fatal("source opened")
-				} else {
-					checkSecureErr(t, err, tc.wantErr)
+				got := conformance.ReadAll(t, src, 10, true)
+				defer conformance.Release(got)
+				if n := totalRows(got); n != 10 {
+					t.Errorf("read %d rows back, want 10", n)
 				}
 				return
 			}
-			if err != nil {
-				t.Fatal(err)
+			sink := mustSink(t, sinkConf, conformance.Build(mem, 10, "sink"))
+			if err := sink.Open(ctx, rec.Schema()); err == nil {
+				sink.Close()
+				t.Fatal("sink opened")
+			} else {
+				checkSecureErr(t, err, tc.wantErr)
 			}
-			defer sink.Close()
-			if err := sink.Write(ctx, rec); err != nil {
-				t.Fatal(err)
-			}
-			if err := sink.Flush(ctx); err != nil {
-				t.Fatal(err)
-			}
-			src := mustSource(t, fmt.Sprintf("{brokers: %s, topics: [t], group: g, stop_at_end: true, schema: {id: int64}, %s}", brokers, tc.conf),
+			src := mustSource(t, fmt.Sprintf("{brokers: %s, topics: [t], group: g, schema: {id: int64}, %s}", brokers, tc.conf),
 				conformance.Build(mem, 10, "source"))
-			got := conformance.ReadAll(t, src, 10, true)
-			defer conformance.Release(got)
-			n := int64(0)
-			for _, g := range got {
-				n += g.NumRows()
-			}
-			if n != 10 {
-				t.Errorf("read %d rows back, want 10", n)
+			if _, err := src.Open(ctx); err == nil {
+				src.Close()
+				t.Fatal("source opened")
+			} else {
+				checkSecureErr(t, err, tc.wantErr)
 			}
 		})
 	}
