@@ -22,6 +22,8 @@ const testPassword = "s3cr3t-Pa55"
 func TestSecureConnections(t *testing.T) {
 	ca := tlstest.New(t)
 	serverTLS := ca.ServerConfig(ca.Server("kafka"), false)
+	mutualTLS := ca.ServerConfig(ca.Server("kafka"), true)
+	client := ca.Client("weave")
 	other := tlstest.New(t)
 	for _, tc := range []struct {
 		name    string
@@ -42,6 +44,10 @@ func TestSecureConnections(t *testing.T) {
 		{name: "wrong mechanism", cluster: []kfake.Opt{kfake.EnableSASL(), kfake.Superuser(mechScram512, "weave", testPassword)},
 			conf:    fmt.Sprintf("sasl: {mechanism: PLAIN, username: weave, password: %q}", testPassword),
 			wantErr: []string{"PLAIN", "127.0.0.1:"}},
+		{name: "mutual tls", cluster: []kfake.Opt{kfake.TLS(mutualTLS)},
+			conf: fmt.Sprintf("tls: {ca_file: %q, cert_file: %q, key_file: %q}", ca.File, client.CertFile, client.KeyFile)},
+		{name: "mutual tls without a client certificate", cluster: []kfake.Opt{kfake.TLS(mutualTLS)}, conf: fmt.Sprintf("tls: {ca_file: %q}", ca.File),
+			wantErr: []string{"over TLS", "certificate", "127.0.0.1:"}},
 		{name: "untrusted server certificate", cluster: []kfake.Opt{kfake.TLS(serverTLS)}, conf: fmt.Sprintf("tls: {ca_file: %q}", other.File),
 			wantErr: []string{"over TLS", "certificate", "127.0.0.1:"}},
 	} {
