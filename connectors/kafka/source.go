@@ -57,7 +57,8 @@ var sourceSpec = spec.New("kafka").
 		"With schema_registry, values are in the Confluent wire format (magic byte, schema id, payload). Each id is looked "+
 		"up once and its schema mapped onto the source's columns (avro.schema, else schema; the protobuf message; json's "+
 		"schema). Avro: by name; a writer field the columns lack is dropped, a nullable column the writer lacks is null, "+
-		"and a type that differs, a column that may not be null but could be, or an id the registry does not know makes "+
+		"a type that differs (beyond Avro's promotions: int to long, float or double, long or float to double, bytes to string and back), "+
+		"a column that may not be null but could be, or an id the registry does not know makes "+
 		"the record a rejected row naming the id. Protobuf: the id's message must be the configured one, with the same "+
 		"kind for every field number both declare. JSON Schema: each column's property, where typed, must hold JSON the "+
 		"column reads. A registry that does not answer fails the batch.\n\n"+

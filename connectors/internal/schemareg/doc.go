@@ -12,7 +12,8 @@
 // what it learnt: for Avro, a decoder of that writer schema and the
 // mapping of its columns onto the pipeline's (by name: a column the writer
 // lacks is null when the pipeline's column is nullable, a writer column
-// the pipeline lacks is dropped, a type that differs is incompatible); for
+// the pipeline lacks is dropped, a narrower type is converted where Avro
+// promotes it, any other type that differs is incompatible); for
 // Protobuf, whether the id's message is the pipeline's and agrees with it
 // on the type of every field number both have; for JSON Schema, whether
 // the schema's properties agree with the pipeline's columns. Consecutive

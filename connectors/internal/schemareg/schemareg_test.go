@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/array"
 	"github.com/apache/arrow/go/v15/arrow/memory"
 	"github.com/twmb/franz-go/pkg/sr"
 	"github.com/twmb/franz-go/pkg/sr/srfake"
@@ -135,7 +136,7 @@ func TestIncompatibleWriters(t *testing.T) {
 		want   string
 	}{
 		{"avro type differs", codec.Config{Name: codec.Avro, Schema: rows},
-			sr.Schema{Type: sr.TypeAvro, Schema: `{"type": "record", "name": "r", "fields": [{"name": "id", "type": "int"}]}`}, `field "id" is int32`},
+			sr.Schema{Type: sr.TypeAvro, Schema: `{"type": "record", "name": "r", "fields": [{"name": "id", "type": "double"}]}`}, `field "id" is float64`},
 		{"avro lacks a column that may not be null", codec.Config{Name: codec.Avro, Schema: rows},
 			sr.Schema{Type: sr.TypeAvro, Schema: `{"type": "record", "name": "r", "fields": [{"name": "name", "type": "string"}]}`}, `no field "id"`},
 		{"json schema property type", codec.Config{Schema: rows},
@@ -188,3 +189,67 @@ func protoConfig(t testing.TB, text string) codec.Config {
 }
 
 func writeFile(path, text string) error { return os.WriteFile(path, []byte(text), 0o644) }
+
+// TestPromotions: Avro's promotions of a column (int to long, float to
+// double, bytes to string, long to double) read a writer's older, narrower
+// types into the pipeline's columns, nulls kept.
+func TestPromotions(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	reg := srfake.New()
+	t.Cleanup(reg.Close)
+	writer := arrow.NewSchema([]arrow.Field{
+		{Name: "id", Type: arrow.PrimitiveTypes.Int32},
+		{Name: "score", Type: arrow.PrimitiveTypes.Float32, Nullable: true},
+		{Name: "name", Type: arrow.BinaryTypes.Binary, Nullable: true},
+		{Name: "big", Type: arrow.PrimitiveTypes.Int64},
+	}, nil)
+	target := arrow.NewSchema([]arrow.Field{
+		{Name: "id", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "score", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+		{Name: "name", Type: arrow.BinaryTypes.String, Nullable: true},
+		{Name: "big", Type: arrow.PrimitiveTypes.Float64},
+	}, nil)
+	payloads, text := encodeAvro(t, mem, writer, 20)
+	id, _, err := reg.RegisterSchema("t-value", sr.Schema{Schema: text, Type: sr.TypeAvro})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := make([][]byte, len(payloads))
+	for i, p := range payloads {
+		msgs[i] = append(framedHeader(id), p...)
+	}
+	dec, err := openRegistry(t, reg.URL()).NewDecoder(codec.Config{Name: codec.Avro, Schema: target}, mem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, rejects, err := dec.Decode(msgs)
+	if err != nil || len(rejects) > 0 {
+		t.Fatal(err, rejects)
+	}
+	defer got.Release()
+	want := conformance.Sample(mem, writer, 0, 20)
+	defer want.Release()
+	for c := range 4 {
+		w, g := want.Column(c), got.Column(c)
+		for i := range 20 {
+			if w.IsNull(i) != g.IsNull(i) || (!w.IsNull(i) && w.ValueStr(i) != g.ValueStr(i) && !promoted(w, g, i)) {
+				t.Fatalf("column %s row %d: got %s, want %s", target.Field(c).Name, i, g.ValueStr(i), w.ValueStr(i))
+			}
+		}
+	}
+}
+
+// promoted compares values whose text differs with the type: a float32
+// and its float64, bytes and their string.
+func promoted(w, g arrow.Array, i int) bool {
+	switch w := w.(type) {
+	case *array.Float32:
+		f, ok := g.(*array.Float64)
+		return ok && float64(w.Value(i)) == f.Value(i)
+	case *array.Binary:
+		s, ok := g.(*array.String)
+		return ok && string(w.Value(i)) == s.Value(i)
+	}
+	return false
+}
