@@ -170,12 +170,12 @@ func newAvroEncoder(schema *arrow.Schema, single bool, mem memory.Allocator) (*a
 		return nil, err
 	}
 	e.w = w
-	// NewWriter has written the container header: it holds the Avro schema.
-	text, err := headerSchema(e.out.Bytes())
-	if err != nil {
-		return nil, err
-	}
 	if single {
+		// NewWriter has written the container header: it holds the Avro schema.
+		text, err := headerSchema(e.out.Bytes())
+		if err != nil {
+			return nil, err
+		}
 		s, err := hamba.ParseBytesWithCache(text, "", &hamba.SchemaCache{})
 		if err != nil {
 			return nil, err
@@ -188,6 +188,18 @@ func newAvroEncoder(schema *arrow.Schema, single bool, mem memory.Allocator) (*a
 	}
 	e.out.Reset()
 	return e, nil
+}
+
+// AvroSchemaText is the Avro schema (JSON) an avro encoder writes records
+// of schema in: what a schema registry is given for them.
+func AvroSchemaText(schema *arrow.Schema) ([]byte, error) {
+	var out bytes.Buffer
+	w, err := avro.NewWriter(&out, schema, format.WriteOptions{Mem: memory.DefaultAllocator, Name: "message"})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	defer w.Close()
+	return headerSchema(out.Bytes())
 }
 
 // headerSchema returns avro.schema from an object container header.

@@ -10,6 +10,13 @@ import (
 	"github.com/dataweaver/dataweaver/engine"
 )
 
+// Concat joins recs (all of schema) into one record and releases them,
+// for decoders built on top of this package's: none gives an empty
+// record, one is returned as is.
+func Concat(mem memory.Allocator, schema *arrow.Schema, recs []arrow.Record) (arrow.Record, error) {
+	return concat(mem, schema, recs)
+}
+
 // concat joins recs (all of schema) into one record and releases them.
 // None gives an empty record; one is returned as is.
 func concat(mem memory.Allocator, schema *arrow.Schema, recs []arrow.Record) (arrow.Record, error) {

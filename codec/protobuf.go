@@ -35,6 +35,12 @@ type ProtobufConfig struct {
 	desc protoreflect.MessageDescriptor // resolved once by FromConfig
 }
 
+// MessageDescriptor returns the configured message type (loaded by
+// FromConfig, or now).
+func (p *ProtobufConfig) MessageDescriptor() (protoreflect.MessageDescriptor, error) {
+	return p.messageDescriptor()
+}
+
 // messageDescriptor returns the configured message type, loading the
 // .proto file or descriptor set unless FromConfig already did.
 func (p *ProtobufConfig) messageDescriptor() (protoreflect.MessageDescriptor, error) {

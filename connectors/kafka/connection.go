@@ -1,8 +1,10 @@
 package kafka
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/apache/arrow/go/v15/arrow"
@@ -15,7 +17,7 @@ import (
 
 // connectionFields are the fields every Kafka connector shares.
 func connectionFields() []*spec.Field {
-	return []*spec.Field{
+	return append([]*spec.Field{
 		spec.StringList("brokers").Default([]string{"localhost:9092"}).
 			Desc("Seed brokers; the client discovers the rest of the cluster from them.").
 			Example(`["kafka-1:9092", "kafka-2:9092"]`),
@@ -23,7 +25,25 @@ func connectionFields() []*spec.Field {
 			Desc("Client id shown in broker logs and quotas; defaults to \"dataweaver <step>\"."),
 		spec.Duration("dial_timeout").Default(10 * time.Second).Advance().
 			Desc("How long to wait for a connection to a broker."),
+	}, securityFields()...)
+}
+
+// newClient starts a client with opts and the TLS and SASL options, and
+// checks the connection when either is configured (security.check).
+func newClient(ctx context.Context, sec security, opts []kgo.Opt) (*kgo.Client, error) {
+	more, err := sec.opts()
+	if err != nil {
+		return nil, err
 	}
+	cl, err := kgo.NewClient(append(slices.Clone(opts), more...)...)
+	if err != nil {
+		return nil, err
+	}
+	if err := sec.check(ctx, cl); err != nil {
+		cl.Close()
+		return nil, err
+	}
+	return cl, nil
 }
 
 // clientOpts are the kgo options both connectors start from.

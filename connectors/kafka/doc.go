@@ -1,6 +1,7 @@
 // Package kafka provides the `kafka` source and sink: rows as Kafka
-// records, one record per row, the value encoded by package codec (JSON
-// or Avro). The client is franz-go (kgo).
+// records, one record per row, the value encoded by package codec (JSON,
+// Avro or Protobuf), optionally framed for a schema registry. The client is
+// franz-go (kgo).
 //
 // # Source
 //
@@ -78,11 +79,39 @@
 // order: the idempotent producer makes such refusals rare (they are
 // permanent errors like a record too large, which retrying cannot fix).
 //
+// # Lag
+//
+// LagMessages (weave_source_lag_messages) sums, over the partitions the
+// member owns, the high watermark minus the next offset to hand on: from
+// each poll's records where a partition has been polled; for a partition
+// not polled yet, from one broker lookup (end offset minus the group's
+// committed offset, else where start_offset puts it) made after the
+// assignment, so the figure covers every assigned partition from the
+// first batch on.
+//
+// # Security
+//
+// tls (connectors/internal/tlsconf) and sasl (PLAIN, SCRAM-SHA-256,
+// SCRAM-SHA-512) apply to source and sink alike. When either is given,
+// Open sends one request to the brokers, so a wrong password or an
+// untrusted certificate fails the step at once with the brokers, TLS and
+// mechanism named (auth.go), rather than leaving kgo retrying; the
+// password is a secret field and never part of an error.
+//
+// # Schema registry
+//
+// schema_registry (connectors/internal/schemareg) frames values in the
+// Confluent wire format. The sink registers the schema of its value
+// columns when it opens; the source looks each schema id up once and
+// maps the writer's schema onto its columns (schemareg's doc says how).
+// Only values are framed: keys stay bytes.
+//
 // # Not yet
 //
 // Committing flushed but not yet acknowledged batches when partitions are
 // revoked (sinks that publish at checkpoints are acknowledged only then,
 // and a source cannot ask the engine for a checkpoint), static membership
-// (instance ids), transactions (exactly-once into Kafka), SASL and TLS, a
-// topic taken from a column, and a schema registry.
+// (instance ids), transactions (exactly-once into Kafka), SASL OAUTHBEARER
+// and AWS_MSK_IAM (kfake cannot test them), key schemas in the registry,
+// and a topic taken from a column.
 package kafka

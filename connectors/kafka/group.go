@@ -122,6 +122,7 @@ func (s *Source) forget(parts map[string][]int32) {
 			delete(s.owned, k)
 			delete(s.acked, k)
 			delete(s.lag, k)
+			delete(s.lagAsked, k)
 			s.gone[k] = s.epoch
 			if s.read[t] != nil {
 				delete(s.read[t], p)

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/twmb/franz-go/pkg/kgo"
+
 	"github.com/dataweaver/dataweaver/connectors/conformance"
 	"github.com/dataweaver/dataweaver/connectors/internal/msgtest"
 	"github.com/dataweaver/dataweaver/engine"
@@ -30,5 +32,28 @@ func TestLagMessages(t *testing.T) {
 	n, ok := l.LagMessages()
 	if want := total - b.Record.NumRows(); !ok || n != want {
 		t.Errorf("lag after a batch of %d = %d (known %v), want %d", b.Record.NumRows(), n, ok, want)
+	}
+}
+
+// TestLagEveryPartition: the lag counts every partition the member owns,
+// those no poll has returned records of yet included (they hold records
+// too), not only the partitions of the batches read.
+func TestLagEveryPartition(t *testing.T) {
+	mem := conformance.Checked(t)
+	const parts, each = 4, 10
+	brokers := startCluster(t, parts, "in")
+	var recs []*kgo.Record
+	for p := range int32(parts) {
+		for i := range each {
+			recs = append(recs, &kgo.Record{Topic: "in", Partition: p, Value: fmt.Appendf(nil, `{"id": %d}`, i)})
+		}
+	}
+	produceManual(t, brokers, recs...)
+	src := mustSource(t, fmt.Sprintf("{brokers: %s, topics: [in], group: g, stop_at_end: true, schema: {id: int64}}", brokers),
+		conformance.Build(mem, 5, "source"))
+	b := msgtest.ReadOneBatch(t, src)
+	n, ok := src.LagMessages()
+	if want := parts*each - b.Record.NumRows(); !ok || n != want {
+		t.Errorf("lag after a batch of %d = %d (known %v), want %d: every partition's records count", b.Record.NumRows(), n, ok, want)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/dataweaver/dataweaver/codec"
+	"github.com/dataweaver/dataweaver/connectors/internal/schemareg"
 	"github.com/dataweaver/dataweaver/engine"
 	"github.com/dataweaver/dataweaver/engine/spec"
 )
@@ -25,7 +26,11 @@ var sinkSpec = spec.New("kafka").
 		"the engine retries.\n\n"+
 		"key_column gives each record a key (the column's value as text; null leaves the record without one), "+
 		"which picks its partition, so rows with the same key stay in order. header_columns become record headers "+
-		"named after the column, and are left out of the encoded value.").
+		"named after the column, and are left out of the encoded value.\n\n"+
+		"With schema_registry, Open registers the schema of the value columns (Avro as the avro codec writes them, a JSON "+
+		"Schema of the json codec's objects, or protobuf.proto_file's text) under the subject its strategy names, or "+
+		"looks it up with auto_register: false, and every value starts with its id (and, for Protobuf, the message index). "+
+		"With tls or sasl, Open connects once to check them.").
 	Field(connectionFields()...).
 	Field(
 		spec.String("topic").Desc("Topic to produce to.").Example("orders.clean"),
@@ -39,6 +44,7 @@ var sinkSpec = spec.New("kafka").
 			Desc("Records awaiting acknowledgement before Write blocks."),
 	).
 	Field(codec.Fields()...).
+	Field(schemareg.Field(true, "topic")).
 	WithExample("Orders keyed by customer", `sinks:
   - kafka:
       brokers: [localhost:9092]
@@ -55,7 +61,9 @@ func init() {
 // Sink produces rows as records.
 type Sink struct {
 	opts      []kgo.Opt
+	sec       security
 	codec     codec.Config
+	reg       *schemareg.Config // nil without schema_registry
 	mem       memory.Allocator
 	topic     string
 	keyColumn string
@@ -91,6 +99,13 @@ func newSink(conf *spec.Parsed, b engine.Build) (engine.Sink, error) {
 	if s.codec.AvroSchema != "" || s.codec.AvroSchemaFile != "" {
 		return nil, configErr(conf, "avro", "the sink derives the Avro schema from its columns; remove avro.schema and avro.schema_file")
 	}
+	if s.reg, err = schemareg.FromConfig(conf); err != nil {
+		return nil, fmt.Errorf("%w: %w", engine.ErrInvalidConfig, err)
+	}
+	if err := s.reg.CheckSink(s.codec); err != nil {
+		return nil, configErr(conf, schemareg.FieldName, "%v", err)
+	}
+	s.sec = newSecurity(conf)
 	s.opts = append(clientOpts(conf, b.Name),
 		kgo.DefaultProduceTopic(s.topic),
 		kgo.MaxBufferedRecords(conf.Int("max_buffered_records")),
@@ -137,11 +152,11 @@ func (s *Sink) Open(ctx context.Context, schema *arrow.Schema) error {
 	}
 	md := schema.Metadata()
 	s.value = arrow.NewSchema(fields, &md)
-	enc, err := codec.NewEncoder(s.codec, s.value, s.mem)
+	enc, err := schemareg.NewEncoder(ctx, s.reg, s.codec, s.topic, s.value, s.mem)
 	if err != nil {
 		return fmt.Errorf("kafka sink: %w", err)
 	}
-	cl, err := kgo.NewClient(s.opts...)
+	cl, err := newClient(ctx, s.sec, s.opts)
 	if err != nil {
 		return fmt.Errorf("kafka sink: %w", err)
 	}

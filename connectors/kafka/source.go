@@ -15,6 +15,7 @@ import (
 
 	"github.com/dataweaver/dataweaver/codec"
 	"github.com/dataweaver/dataweaver/connectors/internal/arrowtype"
+	"github.com/dataweaver/dataweaver/connectors/internal/schemareg"
 	"github.com/dataweaver/dataweaver/engine"
 	"github.com/dataweaver/dataweaver/engine/spec"
 )
@@ -52,7 +53,17 @@ var sourceSpec = spec.New("kafka").
 		"start_offset only applies to partitions the group has no committed offset for. With metadata: true every "+
 		"row also carries _key (binary), _topic, _partition, _offset and _timestamp; header_columns turns record "+
 		"headers into text columns. Records whose value does not decode are rows rejected with "+
-		"\"topic/partition\" and offset and their raw bytes, and go through the source's on_error policy.").
+		"\"topic/partition\" and offset and their raw bytes, and go through the source's on_error policy.\n\n"+
+		"With schema_registry, values are in the Confluent wire format (magic byte, schema id, payload). Each id is looked "+
+		"up once and its schema mapped onto the source's columns (avro.schema, else schema; the protobuf message; json's "+
+		"schema). Avro: by name; a writer field the columns lack is dropped, a nullable column the writer lacks is null, "+
+		"a type that differs (beyond Avro's promotions: int to long, float or double, long or float to double, bytes to string and back), "+
+		"a column that may not be null but could be, or an id the registry does not know makes "+
+		"the record a rejected row naming the id. Protobuf: the id's message must be the configured one, with the same "+
+		"kind for every field number both declare. JSON Schema: each column's property, where typed, must hold JSON the "+
+		"column reads. A registry that does not answer fails the batch.\n\n"+
+		"With tls or sasl, Open connects once to check them: a wrong password or an untrusted certificate fails the step "+
+		"naming the brokers and the mechanism, never the password.").
 	Field(connectionFields()...).
 	Field(
 		spec.StringList("topics").Desc("Topics to consume.").Example(`[orders]`),
@@ -82,10 +93,11 @@ var sourceSpec = spec.New("kafka").
 			Desc("How long a rebalance waits for every member to rejoin, which includes committing the offsets of "+
 				"partitions it gives up; a member slower than this is removed from the group."),
 		arrowtype.Field("schema").Optional().
-			Desc("Columns of the rows (codec json; avro takes them from the Avro schema): an ordered mapping of "+
-				"column name to Arrow type, as in the file source."),
+			Desc("Columns of the rows (codec json; avro takes them from the Avro schema, or with schema_registry "+
+				"from this when avro.schema is not given): an ordered mapping of column name to Arrow type, as in the file source."),
 	).
 	Field(codec.Fields()...).
+	Field(schemareg.Field(false, "topic")).
 	Field(codec.MaxRecordBytesField()).
 	WithExample("JSON orders with their keys and offsets", `source:
   kafka:
@@ -108,7 +120,9 @@ type Source struct {
 	name    string
 	log     *slog.Logger
 	opts    []kgo.Opt
+	sec     security
 	codec   codec.Config
+	reg     *schemareg.Config // nil without schema_registry
 	mem     memory.Allocator
 	batch   int
 	linger  time.Duration
@@ -138,7 +152,8 @@ type Source struct {
 	gone     map[tp]uint64              // epoch at which a partition was last revoked or lost
 	epoch    uint64                     // bumped by every revoke or loss
 	read     map[string]map[int32]int64 // next offset per owned partition read from: the position
-	lag      map[tp]int64               // per owned partition: high watermark minus the next offset, as of its last records polled (lag.go)
+	lag      map[tp]int64               // per owned partition: high watermark minus the next offset, as of its last records polled or the broker's figure (lag.go)
+	lagAsked map[tp]bool                // owned partitions whose lag was looked up since their assignment (lag.go)
 
 	// beforeCommit, set by tests only, runs in Ack between gathering the
 	// offsets and committing them: the window commitMu closes.
@@ -196,19 +211,23 @@ func newSource(conf *spec.Parsed, b engine.Build) (engine.Source, error) {
 	if s.codec, err = codec.FromConfig(conf, schema); err != nil {
 		return nil, fmt.Errorf("%w: %w", engine.ErrInvalidConfig, err)
 	}
+	if s.reg, err = schemareg.FromConfig(conf); err != nil {
+		return nil, fmt.Errorf("%w: %w", engine.ErrInvalidConfig, err)
+	}
 	// Build a decoder now so a missing schema or a bad .avsc fails
 	// validation, not the first read.
-	dec, err := codec.NewDecoder(s.codec, b.Mem)
+	decoded, err := schemareg.Schema(s.reg, s.codec, b.Mem)
 	if err != nil {
 		return nil, configErr(conf, "codec", "%v", err)
 	}
-	if s.schema, err = s.outSchema(dec.Schema()); err != nil {
+	if s.schema, err = s.outSchema(decoded); err != nil {
 		return nil, configErr(conf, "header_columns", "%v", err)
 	}
 	reset := kgo.NewOffset().AtStart()
 	if s.latest {
 		reset = kgo.NewOffset().AtEnd()
 	}
+	s.sec = newSecurity(conf)
 	s.opts = append(clientOpts(conf, b.Name),
 		kgo.ConsumerGroup(s.group),
 		kgo.ConsumeTopics(s.topics...),
@@ -229,15 +248,15 @@ func newSource(conf *spec.Parsed, b engine.Build) (engine.Source, error) {
 // group's committed offsets: whatever was not committed is read again.
 func (s *Source) Open(ctx context.Context) (*arrow.Schema, error) {
 	s.Close()
-	dec, err := codec.NewDecoder(s.codec, s.mem)
+	dec, err := schemareg.NewDecoder(s.reg, s.codec, s.mem)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("kafka: %w", err)
 	}
 	s.mu.Lock()
 	s.pending, s.acked, s.owned, s.gone, s.read = nil, map[tp]int64{}, map[tp]bool{}, map[tp]uint64{}, map[string]map[int32]int64{}
-	s.lag = map[tp]int64{}
+	s.lag, s.lagAsked = map[tp]int64{}, map[tp]bool{}
 	s.mu.Unlock()
-	cl, err := kgo.NewClient(s.opts...)
+	cl, err := newClient(ctx, s.sec, s.opts)
 	if err != nil {
 		return nil, fmt.Errorf("kafka: %w", err)
 	}
@@ -279,6 +298,7 @@ func (s *Source) Read(ctx context.Context) (*engine.Batch, error) {
 			return nil, err
 		}
 		s.noteLag(fs)
+		s.fillLag(ctx)
 		recs = append(recs, fs.Records()...)
 		if len(recs) >= s.batch {
 			return s.decode(recs, since)
@@ -343,15 +363,9 @@ func (s *Source) drained(ctx context.Context) (bool, error) {
 	polled := s.cl.UncommittedOffsets()
 	done := true
 	ends.Each(func(end kadm.ListedOffset) {
-		pos := int64(-1)
+		pos := s.groupPosition(end.Topic, end.Partition, end, starts, committed)
 		if eo, ok := polled[end.Topic][end.Partition]; ok {
 			pos = eo.Offset
-		} else if c, ok := committed.Lookup(end.Topic, end.Partition); ok && c.Err == nil && c.At >= 0 {
-			pos = c.At
-		} else if s.latest {
-			pos = end.Offset
-		} else if st, ok := starts.Lookup(end.Topic, end.Partition); ok {
-			pos = st.Offset
 		}
 		if pos < end.Offset {
 			done = false

@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/dataweaver/dataweaver/codec"
+	"github.com/dataweaver/dataweaver/connectors/internal/schemareg"
 	"github.com/dataweaver/dataweaver/engine"
 	"github.com/dataweaver/dataweaver/engine/spec"
 )
@@ -57,6 +58,7 @@ var sinkSpec = spec.New("nats").
 			}),
 	).
 	Field(codec.Fields()...).
+	Field(schemareg.Field(true, "subject")).
 	WithExample("Orders to a JetStream stream, de-duplicated by id", `sinks:
   - nats:
       urls: [nats://localhost:4222]
@@ -74,6 +76,7 @@ func init() {
 type Sink struct {
 	conn       connConfig
 	codec      codec.Config
+	reg        *schemareg.Config // nil without schema_registry
 	mem        memory.Allocator
 	subject    string
 	jetstream  bool
@@ -118,6 +121,12 @@ func newSink(conf *spec.Parsed, b engine.Build) (engine.Sink, error) {
 	if s.codec.AvroSchema != "" || s.codec.AvroSchemaFile != "" {
 		return nil, configErr(conf, "avro", "the sink derives the Avro schema from its columns; remove avro.schema and avro.schema_file")
 	}
+	if s.reg, err = schemareg.FromConfig(conf); err != nil {
+		return nil, fmt.Errorf("%w: %w", engine.ErrInvalidConfig, err)
+	}
+	if err := s.reg.CheckSink(s.codec); err != nil {
+		return nil, configErr(conf, schemareg.FieldName, "%v", err)
+	}
 	return s, nil
 }
 
@@ -147,7 +156,7 @@ func (s *Sink) Open(ctx context.Context, schema *arrow.Schema) error {
 	if s.idColumn != "" {
 		s.idCol = schema.FieldIndices(s.idColumn)[0]
 	}
-	enc, err := codec.NewEncoder(s.codec, schema, s.mem)
+	enc, err := schemareg.NewEncoder(ctx, s.reg, s.codec, s.subject, schema, s.mem)
 	if err != nil {
 		return fmt.Errorf("nats sink: %w", err)
 	}

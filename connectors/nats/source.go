@@ -16,6 +16,7 @@ import (
 
 	"github.com/dataweaver/dataweaver/codec"
 	"github.com/dataweaver/dataweaver/connectors/internal/arrowtype"
+	"github.com/dataweaver/dataweaver/connectors/internal/schemareg"
 	"github.com/dataweaver/dataweaver/engine"
 	"github.com/dataweaver/dataweaver/engine/spec"
 )
@@ -93,6 +94,7 @@ var sourceSpec = spec.New("nats_jetstream").
 				"column name to Arrow type, as in the file source."),
 	).
 	Field(codec.Fields()...).
+	Field(schemareg.Field(false, "subject")).
 	Field(codec.MaxRecordBytesField()).
 	WithExample("JSON orders from a stream", `source:
   nats_jetstream:
@@ -117,6 +119,7 @@ type Source struct {
 	name    string
 	conn    connConfig
 	codec   codec.Config
+	reg     *schemareg.Config // nil without schema_registry
 	mem     memory.Allocator
 	batch   int
 	linger  time.Duration
@@ -197,9 +200,12 @@ func newSource(conf *spec.Parsed, b engine.Build) (engine.Source, error) {
 	if s.codec, err = codec.FromConfig(conf, schema); err != nil {
 		return nil, fmt.Errorf("%w: %w", engine.ErrInvalidConfig, err)
 	}
+	if s.reg, err = schemareg.FromConfig(conf); err != nil {
+		return nil, fmt.Errorf("%w: %w", engine.ErrInvalidConfig, err)
+	}
 	// Build a decoder now so a missing schema or a bad .avsc fails
 	// validation, not the first read.
-	if _, err := codec.NewDecoder(s.codec, b.Mem); err != nil {
+	if _, err := schemareg.Schema(s.reg, s.codec, b.Mem); err != nil {
 		return nil, configErr(conf, "codec", "%v", err)
 	}
 	maxAck := conf.Int("max_ack_pending")
@@ -248,7 +254,7 @@ func newSource(conf *spec.Parsed, b engine.Build) (engine.Source, error) {
 // acknowledged is delivered again.
 func (s *Source) Open(ctx context.Context) (*arrow.Schema, error) {
 	s.Close()
-	dec, err := codec.NewDecoder(s.codec, s.mem)
+	dec, err := schemareg.NewDecoder(s.reg, s.codec, s.mem)
 	if err != nil {
 		return nil, err
 	}
