@@ -71,7 +71,7 @@ var (
 	defWasmReplaced = Definition{"weave_wasm_instance_replacements_total", "counter", stepOnly,
 		"Module instances thrown away after a failed call; the next batch gets a fresh one.", ""}
 	defCheckpoints = Definition{"weave_checkpoints_total", "counter", pipelineLabels,
-		"Positions saved by this run.", "Only for pipelines that save positions."}
+		"Positions saved.", "Only for pipelines that save positions."}
 	defCheckpointAge = Definition{"weave_checkpoint_age_seconds", "gauge", pipelineLabels,
 		"Seconds since the last saved position (since the run started, before the first).",
 		"Only for pipelines that save positions. A value well past the pipeline's `checkpoint_every` means positions are not being saved: a killed run would read that much again."}

@@ -118,9 +118,81 @@ func TestReadyz(t *testing.T) {
 	}
 	want(http.StatusServiceUnavailable, "pipeline gated: ended")
 
+	final := scrapeMetrics(t, srv.Addr()).value(t, "weave_rows_in_total", map[string]string{"step": "out"})
 	c.Remove(p)
-	if s := scrapeMetrics(t, srv.Addr()); s["weave_rows_in_total"] != nil {
-		t.Error("a removed pipeline is still exported")
+	// A removed run's counters stay at their final values; its gauges go.
+	s = scrapeMetrics(t, srv.Addr())
+	if got := s.value(t, "weave_rows_in_total", map[string]string{"step": "out"}); got != final {
+		t.Errorf("sink rows in after Remove = %v, want the run's final %v", got, final)
+	}
+	if s["weave_pipeline_phase"] != nil || s["weave_queue_batches"] != nil {
+		t.Error("a removed run's gauges are still exported")
+	}
+}
+
+// TestCountersAcrossRuns: under weave serve a pipeline runs several times
+// in one process (restarts, reloads); its counters and histograms go on
+// from one run to the next instead of resetting, and a step the second
+// run no longer has keeps its final count.
+func TestCountersAcrossRuns(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	c := telemetry.NewCollector()
+	srv, err := telemetry.Listen("127.0.0.1:0", c, slog.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	// runOnce runs pipeline "twice" until its sink has written n batches.
+	runOnce := func(sinkName string, n int) {
+		src := &gatedSource{mem: mem, open: make(chan struct{})}
+		close(src.open)
+		sink := &slowSink{next: make(chan struct{})}
+		drain := make(chan struct{})
+		p := &engine.Pipeline{
+			Name:   "twice",
+			Source: engine.SourceStep{Name: "src", Source: src},
+			Sinks:  []engine.SinkStep{{Name: sinkName, Sink: sink}},
+			Drain:  drain,
+		}
+		p.Metrics = p.NewMetrics()
+		c.Add(p)
+		done := make(chan error, 1)
+		go func() { _, err := p.Run(context.Background()); done <- err }()
+		for range n {
+			sink.next <- struct{}{}
+		}
+		close(drain)
+		close(sink.next) // the batches in flight go through
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		c.Remove(p)
+	}
+	runOnce("out", 3)
+	first := scrapeMetrics(t, srv.Addr())
+	l := map[string]string{"pipeline": "twice", "step": "out"}
+	out1 := first.value(t, "weave_rows_out_total", l)
+	src1 := first.value(t, "weave_rows_out_total", map[string]string{"step": "src"})
+	hist1 := first.histCount(t, "weave_batch_duration_seconds", l)
+	if out1 < 3 || hist1 != uint64(out1) {
+		t.Fatalf("after run 1: out %v, %d batches timed", out1, hist1)
+	}
+	runOnce("out", 2)
+	runOnce("renamed", 1)
+	end := scrapeMetrics(t, srv.Addr())
+	out2 := end.value(t, "weave_rows_out_total", l)
+	if out2 < out1+2 {
+		t.Errorf("sink rows out after two runs = %v, want at least %v + 2", out2, out1)
+	}
+	if got := end.histCount(t, "weave_batch_duration_seconds", l); got != uint64(out2) {
+		t.Errorf("batches timed over two runs = %d, want %v", got, out2)
+	}
+	if got := end.value(t, "weave_rows_out_total", map[string]string{"step": "renamed"}); got < 1 {
+		t.Errorf("the third run's sink wrote %v rows", got)
+	}
+	if got := end.value(t, "weave_rows_out_total", map[string]string{"step": "src"}); got <= src1 {
+		t.Errorf("source rows out went from %v to %v over three runs", src1, got)
 	}
 }
 
