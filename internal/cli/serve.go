@@ -31,15 +31,24 @@ func (w *weave) serveCommand() *ucli.Command {
 			"kept as weave run keeps them. A pipeline that fails is logged and started again after a pause that " +
 			"doubles from --backoff up to --backoff-max (back to --backoff after a run that lasted --backoff-max); " +
 			"it never stops the others. A pipeline whose input ends is finished and not started again; one whose " +
-			"file is invalid is failed until its file changes.\n\n" +
-			"SIGHUP reads the files again: a pipeline whose file changed is drained (its position saved, as on " +
-			"Ctrl-C) and started again from the new file; new files start and removed ones are drained and stop. " +
-			"The first SIGINT (SIGTERM) drains every pipeline and exits with 130 (143); the second aborts.\n\n" +
-			"--http also serves GET /pipelines: each pipeline's name, file, state, restarts, last error and rows.",
+			"file is invalid is failed until its file changes. Each run that ends logs a run summary record.\n\n" +
+			"The files are looked at every --watch-every, and on SIGHUP: a pipeline whose file changed is drained " +
+			"(its position saved, as on Ctrl-C) and started again from the new file; new files start and removed " +
+			"ones are drained and stop. A changed file that does not load is reported and its pipeline goes on " +
+			"from the previous one. The first SIGINT (SIGTERM) drains every pipeline and exits with 130 (143); " +
+			"the second aborts.\n\n" +
+			"--http also serves GET /pipelines and /pipelines/NAME: name, file, state, restarts, reloads, errors " +
+			"and rows. With --http-control, POST /pipelines/NAME/stop and /start stop (drain) and start one " +
+			"pipeline; they need the header Authorization: Bearer TOKEN, the token read from --http-token-file " +
+			"or " + tokenEnv + ".",
 		Flags: []ucli.Flag{
 			&ucli.StringFlag{Name: "http", Usage: "serve /metrics, /healthz, /readyz and /pipelines on `ADDR` (host:port; :0 picks a free port)"},
 			&ucli.DurationFlag{Name: "backoff", Value: time.Second, Usage: "pause before the first restart of a failed pipeline"},
 			&ucli.DurationFlag{Name: "backoff-max", Value: time.Minute, Usage: "longest pause between restarts"},
+			&ucli.DurationFlag{Name: "watch-every", Value: defaultWatchEvery,
+				Usage: "look for changed, new and removed pipeline files this often (0: only on SIGHUP)"},
+			&ucli.BoolFlag{Name: "http-control", Usage: "with --http, allow POST /pipelines/NAME/stop and /start, with a bearer token"},
+			&ucli.StringFlag{Name: "http-token-file", Usage: "read the --http-control token from `FILE` (default: the " + tokenEnv + " variable)"},
 		},
 		Action: w.serve,
 	}
@@ -54,6 +63,17 @@ func (w *weave) serve(c *ucli.Context) error {
 	if first <= 0 || most < first {
 		return usagef("--backoff %s --backoff-max %s: want 0 < backoff <= backoff-max", first, most)
 	}
+	every := c.Duration("watch-every")
+	if every < 0 {
+		return usagef("--watch-every %s: want a duration such as 1s, or 0 to reload only on SIGHUP", every)
+	}
+	addr, controlOn := c.String("http"), c.Bool("http-control")
+	if controlOn && addr == "" {
+		return usagef("--http-control needs --http ADDR")
+	}
+	if !controlOn && c.String("http-token-file") != "" {
+		return usagef("--http-token-file is for --http-control, which is not given")
+	}
 	files, err := findPipelines(args)
 	if err != nil {
 		return usageError{err}
@@ -64,9 +84,18 @@ func (w *weave) serve(c *ucli.Context) error {
 	ctx, cancel := context.WithCancel(c.Context)
 	defer cancel()
 	sv := &supervisor{w: w, ctx: ctx, backoff: first, backoffMax: most, units: map[string]*unit{}}
-	if addr := c.String("http"); addr != "" {
+	if addr != "" {
+		ctl := &control{sv: sv}
+		if controlOn {
+			tok, err := w.controlToken(c.String("http-token-file"))
+			if err != nil {
+				return usageError{err}
+			}
+			sum := sha256.Sum256([]byte(tok))
+			ctl.token = sum[:]
+		}
 		sv.col = telemetry.NewCollector()
-		srv, err := telemetry.Listen(addr, sv.col, w.logger, telemetry.Route{Pattern: "GET /pipelines", Handler: sv})
+		srv, err := telemetry.Listen(addr, sv.col, w.logger, ctl.routes()...)
 		if err != nil {
 			return err
 		}
@@ -79,6 +108,15 @@ func (w *weave) serve(c *ucli.Context) error {
 			"pipelines", "http://"+srv.Addr()+"/pipelines")
 	}
 	sv.apply(files)
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		if every > 0 {
+			sv.watch(watchCtx, args, every, files)
+		}
+	}()
+	defer func() { stopWatch(); <-watched }()
 
 	sigs, release := w.serveSignals()
 	defer release()
@@ -87,9 +125,15 @@ func (w *weave) serve(c *ucli.Context) error {
 		if sig == syscall.SIGHUP {
 			// reload does not wait for a drain (the units do), so the
 			// loop stays free for a SIGTERM that follows.
-			sv.reload(args)
+			files, err := findPipelines(args)
+			if err != nil {
+				w.logger.Error("reload: keeping the pipelines as they are", "err", err)
+				continue
+			}
+			sv.reload(files)
 			continue
 		}
+		stopWatch()
 		return w.serveShutdown(sv, sig, sigs, release, cancel)
 	}
 }

@@ -47,13 +47,16 @@ func (b *lockedBuffer) String() string {
 
 // served is one entry of GET /pipelines.
 type served struct {
-	Name      string `json:"name"`
-	File      string `json:"file"`
-	State     string `json:"state"`
-	Restarts  int    `json:"restarts"`
-	LastError string `json:"last_error"`
-	RowsIn    int64  `json:"rows_in"`
-	RowsOut   int64  `json:"rows_out"`
+	Name        string `json:"name"`
+	File        string `json:"file"`
+	State       string `json:"state"`
+	Restarts    int    `json:"restarts"`
+	Reloads     int    `json:"reloads"`
+	LastError   string `json:"last_error"`
+	ReloadError string `json:"reload_error"`
+	Held        bool   `json:"held"`
+	RowsIn      int64  `json:"rows_in"`
+	RowsOut     int64  `json:"rows_out"`
 }
 
 func listPipelines(t *testing.T, addr string) map[string]served {

@@ -34,6 +34,47 @@ func (w *weave) writeSummary(pipeline string, m *engine.Metrics, err error) {
 	w.warnRejected(s)
 }
 
+// writeRunSummary is weave serve's account of one run of one pipeline,
+// written when the run ends: the figures weave run's table holds, as one
+// log record (with --log-format json the same object weave run writes),
+// so the runs of many pipelines interleave line by line in one log. Like
+// weave run's table it is written whatever --log-level says. halted says
+// why serve drained the run ("" when it did not).
+func (w *weave) writeRunSummary(pipeline string, m *engine.Metrics, err error, halted string) {
+	s := m.Summary()
+	s.Pipeline = pipeline
+	s.ExitCode = ExitCode(err)
+	switch {
+	case err != nil:
+		s.Exit = "failed: " + firstLine(err)
+	case s.Interrupted && halted != "":
+		s.Exit = "drained: " + halted
+	}
+	if w.jsonLogs {
+		w.writeSummaryJSON(s)
+		w.warnRejected(s)
+		return
+	}
+	attrs := []slog.Attr{slog.String("pipeline", s.Pipeline), slog.String("exit", s.Exit),
+		slog.Float64("wall_time_s", s.WallTime), slog.Float64("rows_per_s", s.RowsPerSecond),
+		slog.Int64("skipped", s.Skipped), slog.Int64("dead_lettered", s.DeadLettered)}
+	for _, st := range s.Steps {
+		step := []any{slog.String("kind", st.Kind), slog.Int64("rows_in", st.RowsIn), slog.Int64("rows_out", st.RowsOut),
+			slog.Int64("skipped", st.Skipped), slog.Int64("dead_lettered", st.DeadLettered), slog.Int64("batches", st.Batches)}
+		if st.Kind == engine.KindSource {
+			step = append(step, slog.Int64("bytes", st.Bytes))
+		}
+		attrs = append(attrs, slog.Group(st.Name, step...))
+	}
+	if s.EndPosition != "" {
+		attrs = append(attrs, slog.String("end_position", s.EndPosition))
+	}
+	// A handler of its own, without the level filter: the summary is the
+	// run's result, not a diagnostic --log-level warn may hide.
+	slog.New(slog.NewTextHandler(w.stderr, nil)).LogAttrs(context.Background(), slog.LevelInfo, summaryMessage, attrs...)
+	w.warnRejected(s)
+}
+
 // exitReason says in a few words why a run that returned err ended.
 func exitReason(err error) string {
 	var ae *abortError
@@ -94,7 +135,7 @@ func (w *weave) warnRejected(s engine.Summary) {
 		return
 	}
 	var msg []string
-	attrs := []slog.Attr{}
+	attrs := []slog.Attr{slog.String("pipeline", s.Pipeline)}
 	if skipped != "" {
 		msg = append(msg, fmt.Sprintf("%s rows skipped (%s)", progress.Grouped(s.Skipped), skipped))
 		attrs = append(attrs, slog.Int64("skipped", s.Skipped), slog.String("skipped_by", skipped))

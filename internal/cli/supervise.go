@@ -2,11 +2,12 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -26,7 +27,15 @@ const (
 	stateRestarting = "restarting" // failed; waiting out the backoff
 	stateFinished   = "finished"   // its input ended; not started again
 	stateFailed     = "failed"     // invalid file; waits for the file to change
-	stateStopped    = "stopped"    // drained by a signal, or its file removed
+	stateStopped    = "stopped"    // drained by a signal or over HTTP, or its file removed
+)
+
+// Why a unit was halted: the summary of its last run says so.
+const (
+	haltChanged = "its file changed"
+	haltRemoved = "its file was removed"
+	haltHTTP    = "stopped over HTTP"
+	haltSignal  = "weave serve is stopping"
 )
 
 // supervisor runs weave serve's pipelines, one goroutine (unit) per file.
@@ -37,6 +46,8 @@ type supervisor struct {
 	col                 *telemetry.Collector // nil without --http
 
 	all sync.WaitGroup // every unit goroutine, removed ones included
+
+	reloading sync.Mutex // one reload at a time (SIGHUP, the file watch)
 
 	mu       sync.Mutex
 	units    map[string]*unit  // by absolute file path
@@ -50,6 +61,7 @@ type unit struct {
 	file     pipelineFile
 	stop     chan struct{} // closed (by halt): drain the run, do not start it again
 	stopOnce sync.Once
+	why      string        // why halt was called; written before stop is closed
 	done     chan struct{} // closed when the unit's goroutine has returned
 
 	name     string
@@ -60,6 +72,13 @@ type unit struct {
 	// rows the runs that ended read and wrote, so the counts in
 	// /pipelines cover the process's life, not only the current run.
 	rowsIn, rowsOut int64
+	reloads         int  // runs started again because the file changed
+	held            bool // stopped over HTTP: a changed file does not start it
+	// reloadErr is why the file's current content was refused (it does
+	// not load) while the previous run goes on; refused is that content's
+	// hash, so the watch reports it once, not at every look.
+	reloadErr string
+	refused   [sha256.Size]byte
 }
 
 // apply starts a unit for each file.
@@ -88,21 +107,44 @@ func (sv *supervisor) startLocked(f pipelineFile, after *unit) {
 			<-after.done
 			// The counts go on across a reload: read them once the
 			// drained run has added its last rows.
-			sv.set(u, func() { u.restarts, u.rowsIn, u.rowsOut = after.restarts, after.rowsIn, after.rowsOut })
+			sv.set(u, func() {
+				u.restarts, u.rowsIn, u.rowsOut, u.reloads = after.restarts, after.rowsIn, after.rowsOut, after.reloads
+			})
 		}
 		sv.supervise(u)
 	}()
 }
 
-// reload reads the files again and applies the difference: changed files
-// are drained and started again, new ones start, removed ones stop.
-func (sv *supervisor) reload(args []string) {
+// reload applies files, the pipelines found now, to what runs: a
+// pipeline whose file changed is drained and started again from the new
+// file, new files start, removed ones stop. A changed file that does not
+// load leaves its pipeline running from the previous content, with the
+// error in the log and in /pipelines.
+func (sv *supervisor) reload(files []pipelineFile) {
+	sv.reloading.Lock()
+	defer sv.reloading.Unlock()
 	log := sv.w.logger
-	files, err := findPipelines(args)
-	if err != nil {
-		log.Error("reload: keeping the pipelines as they are", "err", err)
-		return
+	// Check the changed files first, outside the lock: building a
+	// pipeline may compile Wasm modules.
+	type change struct {
+		old *unit
+		f   pipelineFile
 	}
+	var changed []change
+	sv.mu.Lock()
+	for _, f := range files {
+		if old := sv.units[f.path]; old != nil && old.file.hash != f.hash && old.refused != f.hash {
+			changed = append(changed, change{old, f})
+		}
+	}
+	sv.mu.Unlock()
+	refused := map[*unit]error{}
+	for _, c := range changed {
+		if err := sv.check(c.f); err != nil {
+			refused[c.old] = err
+		}
+	}
+
 	sv.mu.Lock()
 	defer sv.mu.Unlock()
 	if sv.stopping {
@@ -116,23 +158,76 @@ func (sv *supervisor) reload(args []string) {
 		case old == nil:
 			log.Info("reload: new pipeline file", "file", f.path)
 			sv.startLocked(f, nil)
-		case old.file.hash != f.hash:
+		case old.file.hash == f.hash:
+			// Back to what runs (an edit undone): nothing refused any more.
+			old.reloadErr, old.refused = "", [sha256.Size]byte{}
+		case old.refused == f.hash:
+		case old.held:
+			// Stopped over HTTP: it stays stopped; /start runs the new file.
+			old.file, old.reloadErr = f, ""
+		case refused[old] != nil && old.live():
+			err := refused[old]
+			log.Error("reload: pipeline file changed but does not load; the pipeline goes on from its previous file",
+				"file", f.path, "pipeline", old.name, "err", err)
+			old.reloadErr, old.refused = err.Error(), f.hash
+		default:
 			log.Info("reload: pipeline file changed; draining it and starting it again", "file", f.path, "pipeline", old.name)
-			old.halt()
+			old.halt(haltChanged)
+			old.reloads++
 			sv.startLocked(f, old)
 		}
 	}
 	for path, u := range sv.units {
 		if !keep[path] {
 			log.Info("reload: pipeline file removed; draining it", "file", path, "pipeline", u.name)
-			u.halt()
+			u.halt(haltRemoved)
 			delete(sv.units, path)
 		}
 	}
 }
 
-// halt tells u to drain and not start again.
-func (u *unit) halt() { u.stopOnce.Do(func() { close(u.stop) }) }
+// check builds f's pipeline as weave validate does (no position is read,
+// nothing is opened) and closes it again: a file that passes will start.
+func (sv *supervisor) check(f pipelineFile) error {
+	opts := sv.w.configOptions(sv.w.logger.With("file", f.path))
+	opts.NoPositions = true
+	p, err := config.Load(f.path, opts)
+	if err != nil {
+		return err
+	}
+	return p.Close()
+}
+
+// live reports whether u runs, or is about to: a reload that cannot build
+// the new file keeps it. A failed, finished or stopped unit has no run to
+// keep, so its changed file is tried as it is.
+func (u *unit) live() bool {
+	select {
+	case <-u.stop:
+		return false
+	default:
+	}
+	return u.state == stateStarting || u.state == stateRunning || u.state == stateRestarting
+}
+
+// haltedBecause is why u was halted, "" if it was not.
+func (u *unit) haltedBecause() string {
+	select {
+	case <-u.stop:
+		return u.why
+	default:
+		return ""
+	}
+}
+
+// halt tells u to drain and not start again; why is said in the summary
+// of its last run.
+func (u *unit) halt(why string) {
+	u.stopOnce.Do(func() {
+		u.why = why
+		close(u.stop)
+	})
+}
 
 // stopAll drains every unit, removed ones still draining included, and
 // waits for them.
@@ -140,7 +235,7 @@ func (sv *supervisor) stopAll() {
 	sv.mu.Lock()
 	sv.stopping = true
 	for _, u := range sv.units {
-		u.halt()
+		u.halt(haltSignal)
 	}
 	sv.mu.Unlock()
 	sv.all.Wait()
@@ -245,6 +340,9 @@ func (sv *supervisor) runOnce(u *unit) (state string, err error) {
 			u.lastErr = err.Error()
 		}
 	})
+	if m != nil {
+		sv.w.writeRunSummary(p.Name, m, err, u.haltedBecause())
+	}
 	switch {
 	case err != nil && sv.ctx.Err() != nil:
 		return stateStopped, err
@@ -260,7 +358,7 @@ func (sv *supervisor) runOnce(u *unit) (state string, err error) {
 
 // failed records a pipeline that cannot start from its file as it is.
 func (sv *supervisor) failed(u *unit, log *slog.Logger, err error) (string, error) {
-	log.Error("pipeline cannot start; fix its file and send SIGHUP", "err", err)
+	log.Error("pipeline cannot start; fix its file (a changed file is reloaded)", "err", err)
 	sv.set(u, func() { u.lastErr = err.Error() })
 	return stateFailed, err
 }
@@ -322,9 +420,25 @@ type pipelineStatus struct {
 	File      string `json:"file"`
 	State     string `json:"state"`
 	Restarts  int    `json:"restarts"`
+	Reloads   int    `json:"reloads"`
 	LastError string `json:"last_error,omitempty"`
-	RowsIn    int64  `json:"rows_in"`
-	RowsOut   int64  `json:"rows_out"`
+	// ReloadError: the file changed but does not load; the run shown
+	// goes on from the previous content.
+	ReloadError string `json:"reload_error,omitempty"`
+	// Held: stopped over HTTP; only POST .../start runs it again.
+	Held    bool  `json:"held,omitempty"`
+	RowsIn  int64 `json:"rows_in"`
+	RowsOut int64 `json:"rows_out"`
+}
+
+func (u *unit) statusLocked() pipelineStatus {
+	s := pipelineStatus{Name: u.name, File: u.file.path, State: u.state, Restarts: u.restarts, Reloads: u.reloads,
+		LastError: u.lastErr, ReloadError: u.reloadErr, Held: u.held, RowsIn: u.rowsIn, RowsOut: u.rowsOut}
+	if u.cur != nil {
+		in, out := counts(u.cur.Metrics)
+		s.RowsIn, s.RowsOut = s.RowsIn+in, s.RowsOut+out
+	}
+	return s
 }
 
 func (sv *supervisor) status() []pipelineStatus {
@@ -332,24 +446,75 @@ func (sv *supervisor) status() []pipelineStatus {
 	defer sv.mu.Unlock()
 	list := make([]pipelineStatus, 0, len(sv.units))
 	for _, u := range sv.units {
-		s := pipelineStatus{Name: u.name, File: u.file.path, State: u.state, Restarts: u.restarts,
-			LastError: u.lastErr, RowsIn: u.rowsIn, RowsOut: u.rowsOut}
-		if u.cur != nil {
-			in, out := counts(u.cur.Metrics)
-			s.RowsIn, s.RowsOut = s.RowsIn+in, s.RowsOut+out
-		}
-		list = append(list, s)
+		list = append(list, u.statusLocked())
 	}
 	sort.Slice(list, func(i, j int) bool { return list[i].File < list[j].File })
 	return list
 }
 
-// ServeHTTP answers GET /pipelines with the JSON list of pipelines.
-func (sv *supervisor) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
-	w.Header().Set("Content-Type", "application/json")
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(sv.status()); err != nil {
-		sv.w.logger.Warn("answering /pipelines", "err", err)
+func (sv *supervisor) statusOf(name string) (pipelineStatus, bool) {
+	sv.mu.Lock()
+	defer sv.mu.Unlock()
+	if u := sv.byNameLocked(name); u != nil {
+		return u.statusLocked(), true
 	}
+	return pipelineStatus{}, false
+}
+
+// byNameLocked finds the unit of the pipeline called name. Two files may
+// show one name for a while (the second fails on it): the one that holds
+// the name wins.
+func (sv *supervisor) byNameLocked(name string) *unit {
+	if path, ok := sv.names[name]; ok && sv.units[path] != nil {
+		return sv.units[path]
+	}
+	var found *unit
+	for _, u := range sv.units {
+		if u.name == name && (found == nil || u.file.path < found.file.path) {
+			found = u
+		}
+	}
+	return found
+}
+
+// stopUnit drains the pipeline called name and holds it stopped. It
+// returns the HTTP status to answer with.
+func (sv *supervisor) stopUnit(name string) (int, error) {
+	sv.mu.Lock()
+	defer sv.mu.Unlock()
+	u := sv.byNameLocked(name)
+	switch {
+	case u == nil:
+		return http.StatusNotFound, fmt.Errorf("no pipeline %q", name)
+	case sv.stopping:
+		return http.StatusServiceUnavailable, errors.New("weave serve is stopping")
+	case u.held:
+		return http.StatusOK, nil // stopped already: asking twice is no error
+	}
+	u.held = true
+	u.halt(haltHTTP)
+	return http.StatusAccepted, nil
+}
+
+// startUnit runs the pipeline called name again from its file, once its
+// previous run (if still draining) has ended.
+func (sv *supervisor) startUnit(name string) (int, error) {
+	sv.mu.Lock()
+	defer sv.mu.Unlock()
+	u := sv.byNameLocked(name)
+	switch {
+	case u == nil:
+		return http.StatusNotFound, fmt.Errorf("no pipeline %q", name)
+	case sv.stopping:
+		return http.StatusServiceUnavailable, errors.New("weave serve is stopping")
+	case u.live():
+		return http.StatusConflict, fmt.Errorf("pipeline %q is %s already", name, u.state)
+	}
+	f := u.file
+	if data, err := os.ReadFile(f.path); err == nil {
+		// The file as it is now: the next reload compares with this.
+		f.hash = sha256.Sum256(data)
+	}
+	sv.startLocked(f, u)
+	return http.StatusAccepted, nil
 }
