@@ -1,0 +1,375 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"github.com/dataweaver/dataweaver/internal/crashtest"
+	"github.com/dataweaver/dataweaver/internal/tracing/otlptest"
+	"github.com/dataweaver/dataweaver/internal/wait"
+)
+
+const serveToken = "e2e-token-0123456789abcdef"
+
+// servePipeline is a paced generator of rows orders (ids 1 to rows)
+// through a select stage into a directory of JSON Lines parts, saving its
+// position every 50 ms: a drain commits the parts written and the
+// position after them, so a new run goes on exactly where it stopped.
+func servePipeline(name string, rows int, out string) string {
+	return fmt.Sprintf(`name: %s
+batch: {rows: 20}
+source: {generate: {preset: orders, rows: %d, rows_per_second: 200}}
+stages: [{name: keep, select: {columns: [id, country]}}]
+sinks: [{name: parts, file: {path: %q, format: jsonl}}]
+checkpoint_every: 50ms
+`, name, rows, out+"/")
+}
+
+// serveTests is the test file beside each pipeline, for weave test.
+const serveTests = `tests:
+  - name: the select keeps id and country
+    input:
+      schema: {id: int64, customer: utf8, country: utf8, amount: float64}
+      rows:
+        - {id: 7, customer: ada, country: GB, amount: 1.5}
+    expect:
+      - step: parts
+        schema: {id: int64, country: utf8}
+        rows: [{id: 7, country: GB}]
+`
+
+// serveProc is a weave serve child process.
+type serveProc struct {
+	cmd    *exec.Cmd
+	out    string // file holding its stdout and stderr
+	exited chan struct{}
+	addr   string
+}
+
+func (p *serveProc) output() string {
+	b, _ := os.ReadFile(p.out)
+	return string(b)
+}
+
+// poll calls ok every 20 ms until it is true, failing the test if the
+// process exits first. It has no time limit of its own: the test's
+// -timeout catches a hang, and correctness never hangs on a clock.
+func (p *serveProc) poll(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	for i := 1; !ok(); i++ {
+		select {
+		case <-p.exited:
+			t.Fatalf("weave serve exited (%v) while waiting for %s", p.cmd.ProcessState, what)
+		default:
+		}
+		if i%250 == 0 {
+			t.Logf("still waiting for %s", what)
+		}
+		if err := wait.For(context.Background(), 20*time.Millisecond); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+var serveAddrLine = regexp.MustCompile(`msg="serving metrics and health" addr=(\S+)`)
+
+func startServeBinary(t *testing.T, env []string, args ...string) *serveProc {
+	t.Helper()
+	out, err := os.CreateTemp(t.TempDir(), "serve-*.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	cmd := exec.Command(crashtest.Weave(t), append([]string{"serve"}, args...)...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdout, cmd.Stderr = out, out
+	p := &serveProc{cmd: cmd, out: out.Name(), exited: make(chan struct{})}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		_ = cmd.Wait()
+		close(p.exited)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-p.exited:
+		default:
+			_ = cmd.Process.Kill()
+			<-p.exited
+		}
+		if t.Failed() {
+			t.Logf("weave serve's output:\n%s", p.output())
+		}
+	})
+	p.poll(t, "the HTTP address", func() bool {
+		if m := serveAddrLine.FindStringSubmatch(p.output()); m != nil {
+			p.addr = m[1]
+		}
+		return p.addr != ""
+	})
+	return p
+}
+
+// request sends method path with the bearer token (none for "") and
+// returns the status and body.
+func (p *serveProc) request(t *testing.T, method, path, token string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, "http://"+p.addr+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(body)
+}
+
+// TestServeBinary is issue 12's "done when": a real weave serve process
+// with two pipelines from a directory is scraped, traced, reloaded,
+// controlled over HTTP and its pipelines tested. One pipeline's file is
+// edited mid-run: it drains and starts again from its position while the
+// other runs on, and every row reaches the output exactly once; the other
+// is stopped and started over HTTP with the bearer token, again without
+// a row lost or written twice. At the end each pipeline's counters in
+// /metrics equal its rows in /pipelines and in its output, the OTLP
+// receiver holds one batch span (with its stage and sink) per batch of
+// each, labelled by pipeline, and weave test passes on both test files.
+func TestServeBinary(t *testing.T) {
+	dir, outA, outB := t.TempDir(), t.TempDir(), t.TempDir()
+	const rowsA, rowsB = 400, 600
+	write := func(name, text string) {
+		t.Helper()
+		// As editors save: a new file renamed over the old.
+		tmp := filepath.Join(dir, "."+name+".tmp")
+		if err := os.WriteFile(tmp, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("alpha.yaml", servePipeline("alpha", rowsA, outA))
+	write("beta.yaml", servePipeline("beta", rowsB, outB))
+	write("alpha.test.yaml", serveTests)
+	write("beta.test.yaml", serveTests)
+
+	rc := otlptest.Start(t)
+	p := startServeBinary(t, []string{"OTEL_EXPORTER_OTLP_ENDPOINT=" + rc.URL, "WEAVE_HTTP_TOKEN=" + serveToken},
+		"--http", "127.0.0.1:0", "--http-control", "--watch-every", "50ms", dir)
+	list := func() map[string]status { return pipelines(t, p) }
+
+	// (c) Reload beta by editing its file, mid-run; alpha is untouched.
+	p.poll(t, "both pipelines to run, beta a sixth through", func() bool {
+		m := list()
+		return m["alpha"].State == "running" && m["beta"].RowsOut >= rowsB/6
+	})
+	write("beta.yaml", servePipeline("beta", rowsB, outB)+"# edited mid-run\n")
+	var atReload map[string]status
+	p.poll(t, "beta to reload", func() bool {
+		atReload = list()
+		return atReload["beta"].Reloads == 1 && atReload["beta"].State == "running"
+	})
+	if a := atReload["alpha"]; a.Reloads != 0 || a.Restarts != 0 || (a.State != "running" && a.State != "finished") {
+		t.Errorf("alpha during beta's reload: %+v, want it running on", a)
+	}
+
+	// (d) Stop and start alpha over HTTP: only with the token.
+	if code, body := p.request(t, http.MethodPost, "/pipelines/alpha/stop", ""); code != http.StatusUnauthorized {
+		t.Fatalf("stop without the token = %d %s, want 401", code, body)
+	}
+	if s := list()["alpha"]; s.State == "stopped" {
+		t.Fatalf("alpha stopped without the token")
+	}
+	if code, body := p.request(t, http.MethodPost, "/pipelines/alpha/stop", serveToken); code != http.StatusAccepted && code != http.StatusOK {
+		t.Fatalf("stop = %d %s", code, body)
+	}
+	p.poll(t, "alpha to stop", func() bool { return list()["alpha"].State == "stopped" })
+	if code, body := p.request(t, http.MethodPost, "/pipelines/alpha/start", serveToken); code != http.StatusAccepted {
+		t.Fatalf("start = %d %s", code, body)
+	}
+	end := map[string]status{}
+	p.poll(t, "both pipelines to finish", func() bool {
+		end = list()
+		return end["alpha"].State == "finished" && end["beta"].State == "finished"
+	})
+
+	// No acknowledged row lost or written twice, across the reload and
+	// the stop/start.
+	for _, c := range []struct {
+		name string
+		out  string
+		rows int
+	}{{"alpha", outA, rowsA}, {"beta", outB, rowsB}} {
+		ids := partIDs(t, c.out)
+		slices.Sort(ids)
+		want := make([]string, c.rows)
+		for i := range want {
+			want[i] = fmt.Sprint(i + 1)
+		}
+		slices.SortFunc(want, strings.Compare)
+		slices.SortFunc(ids, strings.Compare)
+		if !slices.Equal(ids, want) {
+			t.Errorf("%s wrote %d rows, want ids 1 to %d once each", c.name, len(ids), c.rows)
+		}
+		// (a) /metrics and /pipelines agree with the output.
+		s := scrape(t, p)
+		l := map[string]string{"pipeline": c.name, "step": "parts"}
+		if got := s.value(t, "weave_rows_out_total", l); got != float64(c.rows) || end[c.name].RowsOut != int64(c.rows) || end[c.name].RowsIn != int64(c.rows) {
+			t.Errorf("%s: weave_rows_out_total = %v, /pipelines %+v, want %d", c.name, got, end[c.name], c.rows)
+		}
+		batches := s.value(t, "weave_batches_total", map[string]string{"pipeline": c.name, "step": "source.generate"})
+		// (b) Spans: one batch span per batch of each pipeline, with its
+		// stage and sink under it.
+		kids := otlptest.ByParent(rc.Spans())
+		var n int
+		for _, b := range kids[""] {
+			if b.Attrs["weave.pipeline"] != c.name {
+				continue
+			}
+			n++
+			var names []string
+			for _, k := range kids[b.SpanID] {
+				names = append(names, k.Name)
+			}
+			if strings.Join(names, ",") != "stage keep,sink parts" {
+				t.Errorf("%s batch span with children %v", c.name, names)
+			}
+		}
+		if n == 0 || float64(n) != batches {
+			t.Errorf("%s: %d batch spans, %v batches counted", c.name, n, batches)
+		}
+	}
+	if a := end["alpha"]; a.Reloads != 0 || a.Restarts != 0 {
+		t.Errorf("alpha at the end: %+v, want no reload and no restart", a)
+	}
+	log := p.output()
+	for _, want := range []string{
+		`msg="run summary" pipeline=beta exit="drained: its file changed"`,
+		`msg="run summary" pipeline=alpha exit="drained: stopped over HTTP"`,
+		`msg="run summary" pipeline=alpha exit="end of input"`,
+		`msg="run summary" pipeline=beta exit="end of input"`,
+	} {
+		if strings.Count(log, want) != 1 {
+			t.Errorf("want one %q in the log", want)
+		}
+	}
+	if strings.Contains(log, serveToken) {
+		t.Errorf("the token is in the log")
+	}
+
+	// (e) weave test passes on both pipelines' test files.
+	out, err := exec.Command(crashtest.Weave(t), "test", dir).CombinedOutput()
+	if err != nil || strings.Count(string(out), "--- PASS: ") != 2 {
+		t.Errorf("weave test %s: %v\n%s", dir, err, out)
+	}
+
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	<-p.exited
+	if code := p.cmd.ProcessState.ExitCode(); code != 143 {
+		t.Errorf("exit %d after SIGTERM, want 143", code)
+	}
+}
+
+// status is one entry of GET /pipelines.
+type status struct {
+	Name              string
+	State             string
+	Restarts, Reloads int
+	RowsIn            int64  `json:"rows_in"`
+	RowsOut           int64  `json:"rows_out"`
+	LastError         string `json:"last_error"`
+	ReloadError       string `json:"reload_error"`
+}
+
+func pipelines(t *testing.T, p *serveProc) map[string]status {
+	t.Helper()
+	code, body := p.request(t, http.MethodGet, "/pipelines", "")
+	if code != http.StatusOK {
+		t.Fatalf("GET /pipelines = %d %s", code, body)
+	}
+	var list []status
+	if err := json.Unmarshal([]byte(body), &list); err != nil {
+		t.Fatalf("GET /pipelines: %v: %s", err, body)
+	}
+	m := map[string]status{}
+	for _, s := range list {
+		m[s.Name] = s
+	}
+	return m
+}
+
+// partIDs reads the id of every row in dir's JSON Lines parts.
+func partIDs(t *testing.T, dir string) []string {
+	t.Helper()
+	parts, err := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, f := range parts {
+		if st, err := os.Stat(f); err == nil && st.Size() == 0 {
+			continue // a part a drain opened and closed empty
+		}
+		ids = append(ids, jsonlIDs(t, f)...)
+	}
+	return ids
+}
+
+type scraped map[string]*dto.MetricFamily
+
+func scrape(t *testing.T, p *serveProc) scraped {
+	t.Helper()
+	code, body := p.request(t, http.MethodGet, "/metrics", "")
+	if code != http.StatusOK {
+		t.Fatalf("/metrics = %d", code)
+	}
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := parser.TextToMetricFamilies(strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fams
+}
+
+func (s scraped) value(t *testing.T, name string, want map[string]string) float64 {
+	t.Helper()
+next:
+	for _, m := range s[name].GetMetric() {
+		for _, l := range m.GetLabel() {
+			if v, ok := want[l.GetName()]; ok && v != l.GetValue() {
+				continue next
+			}
+		}
+		return m.GetCounter().GetValue()
+	}
+	t.Fatalf("no series %s%v", name, want)
+	return 0
+}
