@@ -99,7 +99,7 @@ func (w *weave) app() *ucli.App {
 		Writer:    w.opts.Stdout,
 		ErrWriter: w.opts.Stderr,
 		Flags: []ucli.Flag{
-			&ucli.StringFlag{Name: "log-level", Value: "info", Usage: "debug, info, warn or error"},
+			&ucli.StringFlag{Name: "log-level", Value: "info", Usage: "debug, info, warn or error (progress records are info; the run summary is written at every level)"},
 			&ucli.StringFlag{Name: "log-format", Value: "text", Usage: "text or json"},
 		},
 		Before:   w.setupLogging,
