@@ -78,7 +78,7 @@ func (w *weave) serve(c *ucli.Context) error {
 	if err != nil {
 		return usageError{err}
 	}
-	if len(files) == 0 {
+	if !slices.ContainsFunc(files, func(f pipelineFile) bool { return !f.other }) {
 		return usagef("no pipeline files in %s", strings.Join(args, ", "))
 	}
 	ctx, cancel := context.WithCancel(c.Context)
@@ -181,11 +181,15 @@ func (w *weave) serveSignals() (<-chan os.Signal, func()) {
 type pipelineFile struct {
 	path string
 	hash [sha256.Size]byte
+	// other marks YAML in a served directory without a source key: not
+	// run, but a served pipeline whose file turns into this (its source
+	// cut out mid-edit) is a broken edit, not a removal.
+	other bool
 }
 
 // findPipelines expands args into pipeline files: a file is taken as it
-// is, a directory gives its *.yaml and *.yml files that have a top-level
-// source key (a pipeline), test files aside. Each file is read once, for
+// is, a directory gives its *.yaml and *.yml files, test files aside;
+// those without a top-level source key (not a pipeline) are marked other. Each file is read once, for
 // its hash: a later reload compares hashes to find what changed.
 func findPipelines(args []string) ([]pipelineFile, error) {
 	var out []pipelineFile
@@ -202,11 +206,8 @@ func findPipelines(args []string) ([]pipelineFile, error) {
 		if err != nil {
 			return fmt.Errorf("reading pipeline file: %w", err)
 		}
-		if onlyPipelines && !isPipeline(data) {
-			return nil
-		}
 		seen[abs] = true
-		out = append(out, pipelineFile{path: abs, hash: sha256.Sum256(data)})
+		out = append(out, pipelineFile{path: abs, hash: sha256.Sum256(data), other: onlyPipelines && !isPipeline(data)})
 		return nil
 	}
 	for _, a := range args {

@@ -109,6 +109,9 @@ func TestServeWatch(t *testing.T) {
 	replace(t, steadyFile, "name: steady\nbatch: {rows: 10}\nsource: {generate: {preset: orders, rows_per_second: 200}}\nsinks: [discard]\n")
 	r := startServe(t, cli.Options{}, "serve", "--http", "127.0.0.1:0", "--watch-every", "20ms", dir)
 	never := func(m map[string]served) {
+		if _, ok := m["good"]; !ok {
+			t.Fatalf("good is gone from /pipelines: %+v", m)
+		}
 		if g := m["good"].State; g == "failed" || g == "restarting" || g == "stopped" {
 			t.Fatalf("good pipeline %s: %+v", g, m["good"])
 		}
@@ -121,10 +124,20 @@ func TestServeWatch(t *testing.T) {
 		return m["good"].RowsOut >= rows/4
 	})
 
+	// Mid-edit, the source is cut out: the file is no pipeline at all
+	// for the moment, which is a broken edit, not a removal.
+	replace(t, goodFile, "name: good\nsinks: [discard]\n")
+	cut := waitFor(t, r.addr, "the cut source to be reported", func(m map[string]served) bool {
+		never(m)
+		return m["good"].ReloadError != ""
+	})
+	if g := cut["good"]; g.State != "running" || !strings.Contains(g.ReloadError, "source") {
+		t.Fatalf("good after its source was cut: %+v, want it running on with the error shown", g)
+	}
 	replace(t, goodFile, "name: good\nsource: {no_such_connector: {}}\nsinks: [discard]\n")
 	refused := waitFor(t, r.addr, "the broken edit to be reported", func(m map[string]served) bool {
 		never(m)
-		return m["good"].ReloadError != ""
+		return strings.Contains(m["good"].ReloadError, "no_such_connector")
 	})
 	if g := refused["good"]; g.State != "running" || g.Reloads != 0 || !strings.Contains(g.ReloadError, "no_such_connector") {
 		t.Fatalf("good after a broken edit: %+v, want it running on with the error shown", g)
@@ -137,8 +150,8 @@ func TestServeWatch(t *testing.T) {
 		never(m)
 		return m["good"].RowsOut > refused["good"].RowsOut || m["good"].State == "finished"
 	})
-	if n := strings.Count(r.stderr.String(), `msg="reload: pipeline file changed but does not load`); n != 1 {
-		t.Errorf("the refused edit was logged %d times, want once (not at every look)", n)
+	if n := strings.Count(r.stderr.String(), `msg="reload: pipeline file changed but does not load`); n != 2 {
+		t.Errorf("the refused edits were logged %d times, want once each (not at every look)", n)
 	}
 
 	replace(t, goodFile, good+"# edited: the watch must reload it\n")

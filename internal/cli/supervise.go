@@ -86,7 +86,9 @@ func (sv *supervisor) apply(files []pipelineFile) {
 	sv.mu.Lock()
 	defer sv.mu.Unlock()
 	for _, f := range files {
-		sv.startLocked(f, nil)
+		if !f.other {
+			sv.startLocked(f, nil)
+		}
 	}
 }
 
@@ -152,8 +154,11 @@ func (sv *supervisor) reload(files []pipelineFile) {
 	}
 	keep := map[string]bool{}
 	for _, f := range files {
-		keep[f.path] = true
 		old := sv.units[f.path]
+		if f.other && old == nil {
+			continue
+		}
+		keep[f.path] = true
 		switch {
 		case old == nil:
 			log.Info("reload: new pipeline file", "file", f.path)
