@@ -74,7 +74,7 @@ func (w *weave) serve(c *ucli.Context) error {
 	if !controlOn && c.String("http-token-file") != "" {
 		return usagef("--http-token-file is for --http-control, which is not given")
 	}
-	files, err := findPipelines(args)
+	files, err := findPipelines(args, nil)
 	if err != nil {
 		return usageError{err}
 	}
@@ -125,7 +125,7 @@ func (w *weave) serve(c *ucli.Context) error {
 		if sig == syscall.SIGHUP {
 			// reload does not wait for a drain (the units do), so the
 			// loop stays free for a SIGTERM that follows.
-			files, err := findPipelines(args)
+			files, err := findPipelines(args, nil)
 			if err != nil {
 				w.logger.Error("reload: keeping the pipelines as they are", "err", err)
 				continue
@@ -191,7 +191,11 @@ type pipelineFile struct {
 // is, a directory gives its *.yaml and *.yml files, test files aside;
 // those without a top-level source key (not a pipeline) are marked other. Each file is read once, for
 // its hash: a later reload compares hashes to find what changed.
-func findPipelines(args []string) ([]pipelineFile, error) {
+//
+// kinds, when not nil, remembers which contents are pipelines, by hash: a
+// watch looking every second decodes each file's YAML once, not at every
+// look.
+func findPipelines(args []string, kinds map[[sha256.Size]byte]bool) ([]pipelineFile, error) {
 	var out []pipelineFile
 	seen := map[string]bool{}
 	add := func(path string, onlyPipelines bool) error {
@@ -207,7 +211,21 @@ func findPipelines(args []string) ([]pipelineFile, error) {
 			return fmt.Errorf("reading pipeline file: %w", err)
 		}
 		seen[abs] = true
-		out = append(out, pipelineFile{path: abs, hash: sha256.Sum256(data), other: onlyPipelines && !isPipeline(data)})
+		f := pipelineFile{path: abs, hash: sha256.Sum256(data)}
+		if onlyPipelines {
+			known, ok := kinds[f.hash]
+			if !ok {
+				known = isPipeline(data)
+				if kinds != nil {
+					if len(kinds) >= maxKinds {
+						clear(kinds) // old contents; the files' current ones come back
+					}
+					kinds[f.hash] = known
+				}
+			}
+			f.other = !known
+		}
+		out = append(out, f)
 		return nil
 	}
 	for _, a := range args {
@@ -238,6 +256,9 @@ func findPipelines(args []string) ([]pipelineFile, error) {
 	slices.SortFunc(out, func(a, b pipelineFile) int { return strings.Compare(a.path, b.path) })
 	return out, nil
 }
+
+// maxKinds bounds findPipelines' memory of contents.
+const maxKinds = 4096
 
 // isPipeline tells a pipeline file from other YAML in the same directory
 // (a test file under another name, a CI config): it has a source key. A

@@ -21,8 +21,9 @@ const defaultWatchEvery = time.Second
 // file is replaced (rename over it, a Kubernetes ConfigMap's symlink swap,
 // a network file system) without a watch to re-arm.
 func (sv *supervisor) watch(ctx context.Context, args []string, every time.Duration, applied []pipelineFile) {
+	kinds := map[[sha256.Size]byte]bool{}
 	w := &watcher{
-		look:  func() ([]pipelineFile, error) { return findPipelines(args) },
+		look:  func() ([]pipelineFile, error) { return findPipelines(args, kinds) },
 		apply: sv.reload,
 		log:   sv.w.logger,
 		done:  fingerprint(applied),
