@@ -189,8 +189,9 @@ type pipelineFile struct {
 
 // findPipelines expands args into pipeline files: a file is taken as it
 // is, a directory gives its *.yaml and *.yml files, test files aside;
-// those without a top-level source key (not a pipeline) are marked other. Each file is read once, for
-// its hash: a later reload compares hashes to find what changed.
+// those without a top-level source key (not a pipeline) are marked other.
+// Each file is read once, for its hash: a later reload compares hashes to
+// find what changed.
 //
 // kinds, when not nil, remembers which contents are pipelines, by hash: a
 // watch looking every second decodes each file's YAML once, not at every
