@@ -277,6 +277,23 @@ func TestServeBinary(t *testing.T) {
 	if a := end["alpha"]; a.Reloads != 0 || a.Restarts != 0 {
 		t.Errorf("alpha at the end: %+v, want no reload and no restart", a)
 	}
+	// serve's own figures, per pipeline.
+	for _, c := range []struct {
+		metric string
+		labels map[string]string
+		want   float64
+	}{
+		{"weave_pipeline_reloads_total", map[string]string{"pipeline": "beta"}, 1},
+		{"weave_pipeline_reloads_total", map[string]string{"pipeline": "alpha"}, 0},
+		{"weave_pipeline_restarts_total", map[string]string{"pipeline": "alpha"}, 0},
+		{"weave_pipeline_state", map[string]string{"pipeline": "alpha", "state": "stopped"}, 1},
+		{"weave_pipeline_state", map[string]string{"pipeline": "alpha", "state": "running"}, 0},
+		{"weave_pipeline_state", map[string]string{"pipeline": "beta", "state": "finished"}, 1},
+	} {
+		if got := s.value(t, c.metric, c.labels); got != c.want {
+			t.Errorf("%s%v = %v, want %v", c.metric, c.labels, got, c.want)
+		}
+	}
 	log := p.output()
 	for want, n := range map[string]int{
 		`msg="run summary" pipeline=beta exit="drained: its file changed"`:   1,
@@ -375,6 +392,9 @@ next:
 			if v, ok := want[l.GetName()]; ok && v != l.GetValue() {
 				continue next
 			}
+		}
+		if m.Gauge != nil {
+			return m.GetGauge().GetValue()
 		}
 		return m.GetCounter().GetValue()
 	}

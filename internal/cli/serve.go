@@ -95,6 +95,7 @@ func (w *weave) serve(c *ucli.Context) error {
 			ctl.token = sum[:]
 		}
 		sv.col = telemetry.NewCollector()
+		sv.col.Supervise(sv.supervised)
 		srv, err := telemetry.Listen(addr, sv.col, w.logger, ctl.routes()...)
 		if err != nil {
 			return err

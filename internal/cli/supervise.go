@@ -457,6 +457,24 @@ func (sv *supervisor) status() []pipelineStatus {
 	return list
 }
 
+// supervised lists each pipeline once for the metrics (weave_pipeline_*):
+// where two files show one name, the one holding it.
+func (sv *supervisor) supervised() []telemetry.Supervised {
+	sv.mu.Lock()
+	defer sv.mu.Unlock()
+	var out []telemetry.Supervised
+	seen := map[string]bool{}
+	for _, u := range sv.units {
+		if seen[u.name] {
+			continue
+		}
+		seen[u.name] = true
+		v := sv.byNameLocked(u.name)
+		out = append(out, telemetry.Supervised{Pipeline: v.name, State: v.state, Restarts: v.restarts, Reloads: v.reloads})
+	}
+	return out
+}
+
 func (sv *supervisor) statusOf(name string) (pipelineStatus, bool) {
 	sv.mu.Lock()
 	defer sv.mu.Unlock()

@@ -5,8 +5,11 @@ import (
 	"crypto/sha256"
 	"errors"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/dataweaver/dataweaver/internal/telemetry"
 )
 
 // TestWatcherDebounce: a change is applied once two looks in a row agree
@@ -61,5 +64,15 @@ func TestWatcherDebounce(t *testing.T) {
 				t.Errorf("a lasting error was logged %d times, want once", n)
 			}
 		})
+	}
+}
+
+// TestServeStatesExported: every state /pipelines shows is one the
+// weave_pipeline_state metric exports.
+func TestServeStatesExported(t *testing.T) {
+	for _, st := range []string{stateStarting, stateRunning, stateRestarting, stateFinished, stateFailed, stateStopped} {
+		if !slices.Contains(telemetry.ServeStates, st) {
+			t.Errorf("state %q is not in telemetry.ServeStates", st)
+		}
 	}
 }

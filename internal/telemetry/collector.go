@@ -25,6 +25,24 @@ type Collector struct {
 	// runs in one process (weave serve's restarts and reloads) instead of
 	// resetting, or vanishing when a run ends.
 	retired map[string]*series
+	// supervised, when set, lists weave serve's pipelines.
+	supervised func() []Supervised
+}
+
+// Supervised is what weave serve knows of one pipeline beyond its runs.
+type Supervised struct {
+	Pipeline          string
+	State             string // one of ServeStates
+	Restarts, Reloads int
+}
+
+// Supervise makes the collector export weave serve's restarts, reloads
+// and states, read from list at each scrape. list must name each
+// pipeline once.
+func (c *Collector) Supervise(list func() []Supervised) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.supervised = list
 }
 
 // NewCollector returns a collector with no pipeline.
@@ -122,6 +140,23 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for _, s := range retired {
 		c.send(ch, &s)
+	}
+	c.mu.Lock()
+	list := c.supervised
+	c.mu.Unlock()
+	if list == nil {
+		return
+	}
+	for _, p := range list() {
+		c.send(ch, &series{def: defRestarts, labels: []string{p.Pipeline}, value: float64(p.Restarts)})
+		c.send(ch, &series{def: defReloads, labels: []string{p.Pipeline}, value: float64(p.Reloads)})
+		for _, st := range ServeStates {
+			v := 0.0
+			if st == p.State {
+				v = 1
+			}
+			c.send(ch, &series{def: defState, labels: []string{p.Pipeline, st}, value: v})
+		}
 	}
 }
 

@@ -11,6 +11,7 @@ const (
 	labelStep     = "step"
 	labelKind     = "kind"
 	labelPhase    = "phase"
+	labelState    = "state"
 )
 
 // Definition describes one metric: the collector's description and a row
@@ -81,7 +82,18 @@ var (
 		"1 for the phase the pipeline is in (starting, running, draining, ended), 0 for the others.", ""}
 	defStart = Definition{"weave_pipeline_start_time_seconds", "gauge", pipelineLabels,
 		"Unix time the run started.", ""}
+	defRestarts = Definition{"weave_pipeline_restarts_total", "counter", pipelineLabels,
+		"Runs weave serve started again after the pipeline failed.",
+		"weave serve only. `increase(weave_pipeline_restarts_total[15m]) > 0` finds a pipeline failing over and over."}
+	defReloads = Definition{"weave_pipeline_reloads_total", "counter", pipelineLabels,
+		"Runs weave serve drained and started again because the pipeline's file changed.", "weave serve only."}
+	defState = Definition{"weave_pipeline_state", "gauge", []string{labelPipeline, labelState},
+		"1 for the state weave serve has the pipeline in (starting, running, restarting, finished, failed, stopped), 0 for the others.",
+		"weave serve only; `/pipelines` shows the same with the last error. `weave_pipeline_state{state=\"failed\"} == 1` is a file that does not load."}
 )
+
+// ServeStates are the states of weave_pipeline_state, in order.
+var ServeStates = []string{"starting", "running", "restarting", "finished", "failed", "stopped"}
 
 // Definitions lists every metric the collector exports (besides the Go
 // runtime's go_* and the process's process_* series), in documentation
@@ -94,5 +106,6 @@ func Definitions() []Definition {
 		defWasmCall, defWasmTraps, defWasmTimeouts, defWasmReplaced,
 		defCheckpoints, defCheckpointAge, defCheckpointTime,
 		defPhase, defStart,
+		defRestarts, defReloads, defState,
 	}
 }

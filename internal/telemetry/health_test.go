@@ -2,6 +2,7 @@ package telemetry_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -291,5 +292,39 @@ func TestSinkOwnRetriesAdded(t *testing.T) {
 		if got := s.value(t, "weave_sink_retries_total", map[string]string{"step": step}); got != want {
 			t.Errorf("weave_sink_retries_total{step=%q} = %v, want %v", step, got, want)
 		}
+	}
+}
+
+// TestSupervised: weave serve's figures per pipeline follow Prometheus's
+// conventions and say what the list says: one state at 1, the others 0.
+func TestSupervised(t *testing.T) {
+	c := telemetry.NewCollector()
+	c.Supervise(func() []telemetry.Supervised {
+		return []telemetry.Supervised{{Pipeline: "a", State: "restarting", Restarts: 3, Reloads: 1}, {Pipeline: "b", State: "failed"}}
+	})
+	if problems, err := testutil.CollectAndLint(c); err != nil || len(problems) > 0 {
+		t.Fatalf("lint: %v %v", problems, err)
+	}
+	want := `# HELP weave_pipeline_restarts_total Runs weave serve started again after the pipeline failed.
+# TYPE weave_pipeline_restarts_total counter
+weave_pipeline_restarts_total{pipeline="a"} 3
+weave_pipeline_restarts_total{pipeline="b"} 0
+`
+	if err := testutil.CollectAndCompare(c, strings.NewReader(want), "weave_pipeline_restarts_total"); err != nil {
+		t.Error(err)
+	}
+	var states strings.Builder
+	states.WriteString("# HELP weave_pipeline_state 1 for the state weave serve has the pipeline in (starting, running, restarting, finished, failed, stopped), 0 for the others.\n# TYPE weave_pipeline_state gauge\n")
+	for _, p := range []struct{ name, state string }{{"a", "restarting"}, {"b", "failed"}} {
+		for _, st := range telemetry.ServeStates {
+			v := 0
+			if st == p.state {
+				v = 1
+			}
+			fmt.Fprintf(&states, "weave_pipeline_state{pipeline=%q,state=%q} %d\n", p.name, st, v)
+		}
+	}
+	if err := testutil.CollectAndCompare(c, strings.NewReader(states.String()), "weave_pipeline_state"); err != nil {
+		t.Error(err)
 	}
 }
