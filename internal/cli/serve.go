@@ -93,6 +93,8 @@ func (w *weave) serve(c *ucli.Context) error {
 			}
 			sum := sha256.Sum256([]byte(tok))
 			ctl.token = sum[:]
+			w.secrets.Add(tok) // should it ever be quoted, it is redacted
+
 		}
 		sv.col = telemetry.NewCollector()
 		sv.col.Supervise(sv.supervised)

@@ -1,8 +1,10 @@
 package cli_test
 
 import (
+	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -139,4 +141,33 @@ func getPath(t *testing.T, addr, path string) (int, string, http.Header) {
 		t.Fatal(err)
 	}
 	return resp.StatusCode, b.String(), resp.Header
+}
+
+// TestServeSecretsNotServed: /pipelines quotes a pipeline's last error,
+// and a server may quote the sink's bearer token in its refusal; the
+// token is redacted there as it is in the log.
+func TestServeSecretsNotServed(t *testing.T) {
+	const token = "hunter2-secret-token"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "refused: "+r.Header.Get("Authorization")+" is revoked", http.StatusForbidden)
+	}))
+	t.Cleanup(srv.Close)
+	dir := t.TempDir()
+	text := fmt.Sprintf("name: leaky\nsource: {generate: {rows: 3, preset: orders}}\nsinks: [{http: {url: %q, auth_token: \"${TOK}\"}}]\n", srv.URL)
+	if err := os.WriteFile(filepath.Join(dir, "leaky.yaml"), []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	lookup := func(k string) (string, bool) { return token, k == "TOK" }
+	r := startServe(t, cli.Options{Lookup: lookup}, "serve", "--http", "127.0.0.1:0", "--backoff", "10ms", "--backoff-max", "20ms", dir)
+	waitFor(t, r.addr, "the sink's refusal", func(m map[string]served) bool { return strings.Contains(m["leaky"].LastError, "refused") })
+	for _, path := range []string{"/pipelines", "/pipelines/leaky"} {
+		_, body, _ := getPath(t, r.addr, path)
+		if strings.Contains(body, token) || !strings.Contains(body, "Bearer [redacted] is revoked") {
+			t.Errorf("GET %s: the token is not redacted:\n%s", path, body)
+		}
+	}
+	r.stop(t)
+	if strings.Contains(r.stderr.String(), token) {
+		t.Errorf("the token is in the log")
+	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/dataweaver/dataweaver/engine"
 	"github.com/dataweaver/dataweaver/engine/config"
+	"github.com/dataweaver/dataweaver/internal/redact"
 	"github.com/dataweaver/dataweaver/internal/telemetry"
 	"github.com/dataweaver/dataweaver/internal/tracing"
 )
@@ -436,9 +437,13 @@ type pipelineStatus struct {
 	RowsOut int64 `json:"rows_out"`
 }
 
-func (u *unit) statusLocked() pipelineStatus {
+// statusLocked is u's entry in /pipelines. Its errors pass through
+// secrets: a client library's error may quote a password the file gave
+// (the log is redacted by its writer; an HTTP answer is not written there).
+func (u *unit) statusLocked(secrets *redact.Set) pipelineStatus {
 	s := pipelineStatus{Name: u.name, File: u.file.path, State: u.state, Restarts: u.restarts, Reloads: u.reloads,
-		LastError: u.lastErr, ReloadError: u.reloadErr, Held: u.held, RowsIn: u.rowsIn, RowsOut: u.rowsOut}
+		LastError: secrets.String(u.lastErr), ReloadError: secrets.String(u.reloadErr), Held: u.held,
+		RowsIn: u.rowsIn, RowsOut: u.rowsOut}
 	if u.cur != nil {
 		in, out := counts(u.cur.Metrics)
 		s.RowsIn, s.RowsOut = s.RowsIn+in, s.RowsOut+out
@@ -451,7 +456,7 @@ func (sv *supervisor) status() []pipelineStatus {
 	defer sv.mu.Unlock()
 	list := make([]pipelineStatus, 0, len(sv.units))
 	for _, u := range sv.units {
-		list = append(list, u.statusLocked())
+		list = append(list, u.statusLocked(sv.w.secrets))
 	}
 	sort.Slice(list, func(i, j int) bool { return list[i].File < list[j].File })
 	return list
@@ -479,7 +484,7 @@ func (sv *supervisor) statusOf(name string) (pipelineStatus, bool) {
 	sv.mu.Lock()
 	defer sv.mu.Unlock()
 	if u := sv.byNameLocked(name); u != nil {
-		return u.statusLocked(), true
+		return u.statusLocked(sv.w.secrets), true
 	}
 	return pipelineStatus{}, false
 }
