@@ -31,7 +31,7 @@ func (w *weave) writeSummary(pipeline string, m *engine.Metrics, err error) {
 	} else {
 		m.WriteSummary(w.opts.Stderr)
 	}
-	w.warnRejected(s)
+	w.warnRejected(w.logger, s)
 }
 
 // writeRunSummary is weave serve's account of one run of one pipeline,
@@ -52,7 +52,8 @@ func (w *weave) writeRunSummary(pipeline string, m *engine.Metrics, err error, h
 	}
 	if w.jsonLogs {
 		w.writeSummaryJSON(s)
-		w.warnRejected(s)
+		// Under serve many pipelines share the log: say whose rows.
+		w.warnRejected(w.logger.With("pipeline", s.Pipeline), s)
 		return
 	}
 	attrs := []slog.Attr{slog.String("pipeline", s.Pipeline), slog.String("exit", s.Exit),
@@ -72,7 +73,7 @@ func (w *weave) writeRunSummary(pipeline string, m *engine.Metrics, err error, h
 	// A handler of its own, without the level filter: the summary is the
 	// run's result, not a diagnostic --log-level warn may hide.
 	slog.New(slog.NewTextHandler(w.stderr, nil)).LogAttrs(context.Background(), slog.LevelInfo, summaryMessage, attrs...)
-	w.warnRejected(s)
+	w.warnRejected(w.logger.With("pipeline", s.Pipeline), s)
 }
 
 // exitReason says in a few words why a run that returned err ended.
@@ -129,13 +130,13 @@ func (w *weave) writeSummaryJSON(s engine.Summary) {
 // warnRejected makes rows a run dropped impossible to miss: under
 // on_error: skip the run still exits 0, and a count in a table is easy to
 // read past. The steps are named so the user knows where to look.
-func (w *weave) warnRejected(s engine.Summary) {
+func (w *weave) warnRejected(log *slog.Logger, s engine.Summary) {
 	skipped, dead := s.Rejected()
 	if skipped == "" && dead == "" {
 		return
 	}
 	var msg []string
-	attrs := []slog.Attr{slog.String("pipeline", s.Pipeline)}
+	attrs := []slog.Attr{}
 	if skipped != "" {
 		msg = append(msg, fmt.Sprintf("%s rows skipped (%s)", progress.Grouped(s.Skipped), skipped))
 		attrs = append(attrs, slog.Int64("skipped", s.Skipped), slog.String("skipped_by", skipped))
@@ -144,5 +145,5 @@ func (w *weave) warnRejected(s engine.Summary) {
 		msg = append(msg, fmt.Sprintf("%s rows dead-lettered (%s)", progress.Grouped(s.DeadLettered), dead))
 		attrs = append(attrs, slog.Int64("dead_lettered", s.DeadLettered), slog.String("dead_lettered_by", dead))
 	}
-	w.logger.LogAttrs(context.Background(), slog.LevelWarn, strings.Join(msg, "; "), attrs...)
+	log.LogAttrs(context.Background(), slog.LevelWarn, strings.Join(msg, "; "), attrs...)
 }
