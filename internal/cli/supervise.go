@@ -99,7 +99,9 @@ func (sv *supervisor) startLocked(f pipelineFile, after *unit) {
 	u := &unit{file: f, stop: make(chan struct{}), done: make(chan struct{}), state: stateStarting,
 		name: defaultPipelineName(f.path)}
 	if after != nil {
-		u.name = after.name
+		// Shown at once, so /pipelines counts a reload as soon as it
+		// begins; the rows follow once the drained run has added its last.
+		u.name, u.restarts, u.reloads = after.name, after.restarts, after.reloads
 	}
 	sv.units[f.path] = u
 	sv.all.Add(1)
