@@ -168,7 +168,7 @@ func (p *serveProc) request(t *testing.T, method, path, token string) (int, stri
 // passes on both test files.
 func TestServeBinary(t *testing.T) {
 	dir, outA, outB := t.TempDir(), t.TempDir(), t.TempDir()
-	const rowsB = 400
+	const rowsB = 800 // two seconds: the edit lands well before its end
 	write := func(name, text string) {
 		t.Helper()
 		// As editors save: a new file renamed over the old.
