@@ -2,7 +2,6 @@ package cli_test
 
 import (
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -131,16 +130,7 @@ func TestServeControlFlags(t *testing.T) {
 
 func getPath(t *testing.T, addr, path string) (int, string, http.Header) {
 	t.Helper()
-	resp, err := http.Get("http://" + addr + path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var b strings.Builder
-	if _, err := io.Copy(&b, resp.Body); err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, b.String(), resp.Header
+	return request(t, http.MethodGet, addr, path, "")
 }
 
 // TestServeSecretsNotServed: /pipelines quotes a pipeline's last error,

@@ -61,20 +61,12 @@ type served struct {
 
 func listPipelines(t *testing.T, addr string) map[string]served {
 	t.Helper()
-	resp, err := http.Get("http://" + addr + "/pipelines")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
-		t.Fatalf("GET /pipelines: %s %q: %s", resp.Status, resp.Header.Get("Content-Type"), body)
+	code, body, h := request(t, http.MethodGet, addr, "/pipelines", "")
+	if code != http.StatusOK || !strings.HasPrefix(h.Get("Content-Type"), "application/json") {
+		t.Fatalf("GET /pipelines: %d %q: %s", code, h.Get("Content-Type"), body)
 	}
 	var list []served
-	dec := json.NewDecoder(bytes.NewReader(body))
+	dec := json.NewDecoder(strings.NewReader(body))
 	dec.DisallowUnknownFields() // a renamed field fails here, not as a hang
 	if err := dec.Decode(&list); err != nil {
 		t.Fatalf("GET /pipelines: %v: %s", err, body)

@@ -228,10 +228,11 @@ func TestServeSummary(t *testing.T) {
 	}
 }
 
-// post sends a control request with the given bearer token ("" for none).
-func post(t *testing.T, addr, path, token string) (int, string, http.Header) {
+// request sends method path to addr with the bearer token ("" for none)
+// and returns the status, body and headers of the answer.
+func request(t *testing.T, method, addr, path, token string) (int, string, http.Header) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, "http://"+addr+path, nil)
+	req, err := http.NewRequest(method, "http://"+addr+path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,4 +249,10 @@ func post(t *testing.T, addr, path, token string) (int, string, http.Header) {
 		t.Fatal(err)
 	}
 	return resp.StatusCode, string(body), resp.Header
+}
+
+// post sends a control request with the given bearer token ("" for none).
+func post(t *testing.T, addr, path, token string) (int, string, http.Header) {
+	t.Helper()
+	return request(t, http.MethodPost, addr, path, token)
 }

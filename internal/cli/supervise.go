@@ -507,17 +507,28 @@ func (sv *supervisor) byNameLocked(name string) *unit {
 	return found
 }
 
+// controlled finds the unit a control request names, or says with which
+// HTTP status and why it cannot be acted on.
+func (sv *supervisor) controlled(name string) (*unit, int, error) {
+	u := sv.byNameLocked(name)
+	switch {
+	case u == nil:
+		return nil, http.StatusNotFound, fmt.Errorf("no pipeline %q", name)
+	case sv.stopping:
+		return nil, http.StatusServiceUnavailable, errors.New("weave serve is stopping")
+	}
+	return u, 0, nil
+}
+
 // stopUnit drains the pipeline called name and holds it stopped. It
 // returns the HTTP status to answer with.
 func (sv *supervisor) stopUnit(name string) (int, error) {
 	sv.mu.Lock()
 	defer sv.mu.Unlock()
-	u := sv.byNameLocked(name)
+	u, code, err := sv.controlled(name)
 	switch {
-	case u == nil:
-		return http.StatusNotFound, fmt.Errorf("no pipeline %q", name)
-	case sv.stopping:
-		return http.StatusServiceUnavailable, errors.New("weave serve is stopping")
+	case err != nil:
+		return code, err
 	case u.held:
 		return http.StatusOK, nil // stopped already: asking twice is no error
 	}
@@ -531,12 +542,10 @@ func (sv *supervisor) stopUnit(name string) (int, error) {
 func (sv *supervisor) startUnit(name string) (int, error) {
 	sv.mu.Lock()
 	defer sv.mu.Unlock()
-	u := sv.byNameLocked(name)
+	u, code, err := sv.controlled(name)
 	switch {
-	case u == nil:
-		return http.StatusNotFound, fmt.Errorf("no pipeline %q", name)
-	case sv.stopping:
-		return http.StatusServiceUnavailable, errors.New("weave serve is stopping")
+	case err != nil:
+		return code, err
 	case u.live():
 		return http.StatusConflict, fmt.Errorf("pipeline %q is %s already", name, u.state)
 	}
