@@ -12,6 +12,7 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
 	"github.com/dataweaver/dataweaver/connectors/conformance"
+	"github.com/dataweaver/dataweaver/connectors/internal/blob"
 	"github.com/dataweaver/dataweaver/engine"
 	"github.com/dataweaver/dataweaver/format"
 
@@ -65,7 +66,7 @@ func writeWith(t testing.TB, path, formatName, compression string, mem memory.Al
 		t.Fatal(err)
 	}
 	defer f.Close()
-	comp, err := compress(compression, f)
+	comp, err := blob.Compress(compression, f)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +100,7 @@ func readWith(t testing.TB, path, formatName, compression string, mem memory.All
 		t.Fatal(err)
 	}
 	defer f.Close()
-	r, closeZ, err := decompress(compression, f)
+	r, closeZ, err := blob.Decompress(compression, f)
 	if err != nil {
 		t.Fatal(err)
 	}
