@@ -45,7 +45,7 @@ func (s *Sink) ReplacesOutput() bool { return !s.append && s.path != "-" }
 // CheckSchema reports whether the format can write schema (Avro and
 // Parquet cannot hold every Arrow type), for weave validate.
 func (c *sinkConfig) CheckSchema(schema *arrow.Schema) error {
-	if err := probe(c.format, c.wopts, schema); err != nil {
+	if err := blob.Probe(c.format, c.wopts, schema); err != nil {
 		return fmt.Errorf("%w: file sink %s: %s cannot write this schema: %w", engine.ErrSchema, c.path, c.format.Name, err)
 	}
 	return nil

@@ -66,21 +66,12 @@ func (c sinkConfig) dirSink(conf *spec.Parsed) (*DirSink, error) {
 	case conf.Given("atomic") && !c.atomic:
 		return nil, configErr(conf, "atomic", "parts are always written under a temporary name and renamed into place; atomic: false does not apply to a directory")
 	}
-	ext := c.format.Extensions[0]
-	if c.format.Name == "arrow" {
-		ext = ".arrows" // the writer writes the IPC stream format
-	}
-	switch c.outer {
-	case compGzip:
-		ext += ".gz"
-	case compZstd:
-		ext += ".zst"
-	}
+	ext := blob.PartExt(c.format, c.outer)
 	return &DirSink{sinkConfig: c, ext: ext}, nil
 }
 
 func (d *DirSink) names(n int) part {
-	final := fmt.Sprintf("part-%06d%s", n, d.ext)
+	final := blob.PartName(n, d.ext)
 	return part{Temp: "." + final + ".tmp", Final: final}
 }
 
