@@ -24,13 +24,15 @@ import (
 // mostly accept any, and AWS redirects a bucket's requests to its region.
 const defaultRegion = "us-east-1"
 
-// connectionFields are the fields the source and the sink share: where the
-// bucket is and who we are.
+// bucketField is the bucket, first of the fields; path follows it.
+func bucketField() *spec.Field {
+	return spec.String("bucket").Desc("Bucket name.").Example("analytics")
+}
+
+// connectionFields are the fields the source and the sink share after
+// bucket and path: where the store is and who we are.
 func connectionFields() []*spec.Field {
 	return []*spec.Field{
-		spec.String("bucket").
-			Desc("Bucket name.").
-			Example("analytics"),
 		spec.String("region").Optional().
 			Desc("AWS region of the bucket. Default: from the AWS chain (AWS_REGION, the profile's region), else us-east-1.").
 			Example("eu-west-1"),
@@ -49,7 +51,8 @@ func connectionFields() []*spec.Field {
 			Desc("Secret access key of access_key_id."),
 		spec.String("session_token").Optional().Secret().Advance().
 			Desc("Session token of temporary credentials given as access_key_id and secret_access_key."),
-		tlsconf.Field(),
+		tlsconf.Field().Desc("TLS settings for an https:// endpoint (AWS is always https): the CA to trust, a client " +
+			"certificate. Not needed for the system's roots; refused with an http:// endpoint."),
 	}
 }
 

@@ -32,8 +32,8 @@ var sinkSpec = spec.New("s3").
 		"whose rows the source reads again) and numbers its parts after the highest one there, so give "+
 		"each sink a prefix of its own. Set a lifecycle rule that aborts incomplete multipart uploads "+
 		"after a few days on AWS buckets, as AWS recommends, for uploads no later run cleans up.").
-	Field(connectionFields()...).
 	Field(
+		bucketField(),
 		spec.String("path").Default("").
 			Desc("Prefix the parts are written under, ending in /; empty for the bucket's top level.").
 			Example("exports/orders/"),
@@ -68,6 +68,7 @@ var sinkSpec = spec.New("s3").
 				return nil
 			}),
 	).
+	Field(connectionFields()...).
 	WithExample("Parquet parts on AWS S3", `sinks:
   - s3:
       bucket: analytics

@@ -27,12 +27,13 @@ var sourceSpec = spec.New("s3").
 		"Credentials come from access_key_id/secret_access_key when given, else from the standard AWS "+
 		"chain: environment variables, the shared config and credentials files (profile), web identity "+
 		"(EKS), SSO, container and instance roles.").
-	Field(connectionFields()...).
 	Field(
+		bucketField(),
 		spec.String("path").
 			Desc("Key to read, a prefix ending in / (every object under it), or a glob over keys.").
 			Example("exports/orders.parquet").Example("exports/2024/").Example("logs/2024-*/*.jsonl.gz").Example("lake/**/part-*.parquet"),
 	).
+	Field(connectionFields()...).
 	Field(blob.ReadFields("csv, jsonl, parquet, arrow or avro. Default: from the path's extension (ignoring .gz/.zst); "+
 		"required for a prefix.")...).
 	WithExample("Parquet parts from AWS S3 (credentials from the AWS chain)", `source:
