@@ -24,11 +24,13 @@ import (
 	_ "github.com/dataweaver/dataweaver/format/csv"
 	_ "github.com/dataweaver/dataweaver/format/jsonl"
 	_ "github.com/dataweaver/dataweaver/format/parquet"
+	"github.com/dataweaver/dataweaver/internal/crashtest"
 )
 
 func TestMain(m *testing.M) {
 	code := m.Run()
 	s3test.Stop()
+	crashtest.Cleanup()
 	os.Exit(code)
 }
 

@@ -23,10 +23,10 @@ import (
 )
 
 // Row groups of the large object: groupRows rows of ~300 random bytes
-// each, so a group is ~400 KB and the object ~8 MB.
+// each, so a group is ~150 KB and the object ~3 MB.
 const (
 	groups    = 20
-	groupRows = 1000
+	groupRows = 500
 )
 
 var wideSchema = arrow.NewSchema([]arrow.Field{
@@ -83,7 +83,7 @@ func TestParquetRangedReads(t *testing.T) {
 	put(t, srv.Client(), bucket, "wide.parquet", data)
 	proxy := srv.Proxy(t)
 	conf := "{" + s3test.ConfigAt(proxy.Endpoint, bucket) + ", path: wide.parquet}"
-	const batch = 500
+	const batch = 250
 	group := size / groups
 	ctx := context.Background()
 
