@@ -2,11 +2,13 @@ package s3
 
 import (
 	"context"
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/dataweaver/dataweaver/connectors/conformance"
 	"github.com/dataweaver/dataweaver/connectors/internal/s3test"
@@ -151,5 +153,40 @@ func TestSinkConfigErrors(t *testing.T) {
 		if err != nil && strings.Contains(err.Error(), "hunter2") {
 			t.Errorf("%s: the error shows the secret: %v", tc.conf, err)
 		}
+	}
+}
+
+// TestCommitOfLostUpload: a prepared upload that vanished (aborted by a
+// lifecycle rule or by hand) with no object under its key fails Commit
+// with what to do, rather than count rows as written that are not there.
+func TestCommitOfLostUpload(t *testing.T) {
+	srv := s3test.Shared(t)
+	client := srv.Client()
+	bucket := s3test.Bucket(t)
+	mem := conformance.Checked(t)
+	ctx := context.Background()
+	rows := conformance.Sample(mem, conformance.SampleSchema, 0, 5)
+	defer rows.Release()
+	sink := newPartSink(t, srv, bucket, "", conformance.Build(mem, 8, "out"))
+	if err := sink.Open(ctx, rows.Schema()); err != nil {
+		t.Fatal(err)
+	}
+	defer sink.Close()
+	writeRows(t, sink, rows)
+	prepared, err := sink.Prepare(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pp preparedParts
+	if err := json.Unmarshal(prepared, &pp); err != nil || len(pp.Objects) != 1 {
+		t.Fatalf("prepared %s: %v", prepared, err)
+	}
+	o := pp.Objects[0]
+	if _, err := client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: &bucket, Key: &o.Key, UploadId: &o.UploadID}); err != nil {
+		t.Fatal(err)
+	}
+	err = sink.Commit(ctx, prepared)
+	if err == nil || !strings.Contains(err.Error(), "is gone and the object does not exist") {
+		t.Fatalf("Commit of an upload aborted behind the sink's back: %v", err)
 	}
 }
