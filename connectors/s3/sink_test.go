@@ -13,6 +13,7 @@ import (
 	"github.com/dataweaver/dataweaver/connectors/conformance"
 	"github.com/dataweaver/dataweaver/connectors/internal/s3test"
 	"github.com/dataweaver/dataweaver/engine"
+	"github.com/dataweaver/dataweaver/engine/config"
 )
 
 func newPartSink(t *testing.T, srv *s3test.Server, bucket, extra string, b engine.Build) *PartSink {
@@ -188,5 +189,25 @@ func TestCommitOfLostUpload(t *testing.T) {
 	err = sink.Commit(ctx, prepared)
 	if err == nil || !strings.Contains(err.Error(), "is gone and the object does not exist") {
 		t.Fatalf("Commit of an upload aborted behind the sink's back: %v", err)
+	}
+}
+
+// TestSecretsMarked: the secret key and session token are secret fields,
+// handed to the program for redaction whether the source or the sink
+// holds them; the access key ID is not a secret.
+func TestSecretsMarked(t *testing.T) {
+	text := `source:
+  s3: {bucket: b, path: in/, format: csv, access_key_id: AKIAEXAMPLEID, secret_access_key: "source-secret-key", session_token: "source-session-token"}
+sinks:
+  - s3: {bucket: b, path: out/, format: csv, access_key_id: AKIAEXAMPLEID, secret_access_key: "sink-secret-key"}
+`
+	f, err := config.Parse([]byte(text), "t.yaml", config.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := f.Secrets()
+	slices.Sort(got)
+	if want := []string{"sink-secret-key", "source-secret-key", "source-session-token"}; !slices.Equal(got, want) {
+		t.Errorf("secrets %v, want %v", got, want)
 	}
 }
