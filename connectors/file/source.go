@@ -6,6 +6,8 @@ import (
 	"os"
 	"sync"
 
+	"github.com/apache/arrow/go/v15/arrow"
+
 	"github.com/dataweaver/dataweaver/connectors/internal/blob"
 	"github.com/dataweaver/dataweaver/engine"
 	"github.com/dataweaver/dataweaver/engine/spec"
@@ -51,9 +53,36 @@ func init() {
 	engine.RegisterSink(sinkSpec, newSink)
 }
 
-// Source reads one file, a glob of files, or stdin: the shared reading
-// core (connectors/internal/blob) over local files.
-type Source = blob.Source
+// Source reads one file, a glob of files, or stdin: the reading core the
+// s3 source shares (connectors/internal/blob) over local files.
+type Source struct {
+	engine.NoAck
+	r *blob.Source
+}
+
+// Open lists the files and opens the first, whose schema is the source's.
+// It may follow a Close (Pipeline.Validate then Run): reading starts over.
+func (s *Source) Open(ctx context.Context) (*arrow.Schema, error) { return s.r.Open(ctx) }
+
+// Read returns the next batch, moving on to the next file at the end of one.
+func (s *Source) Read(ctx context.Context) (*engine.Batch, error) { return s.r.Read(ctx) }
+
+// Close stops the current reader and closes the file; safe without Open.
+func (s *Source) Close() error { return s.r.Close() }
+
+// Resume makes the next Open continue after pos, a Position saved by an
+// earlier run (engine.Resumer).
+func (s *Source) Resume(pos []byte) error { return s.r.Resume(pos) }
+
+// CanResume is false for stdin (engine.MaybeResumer): each run reads a
+// new stream.
+func (s *Source) CanResume() bool { return s.r.CanResume() }
+
+// CapNextRead makes the next Read return at most n rows (engine.RowCapper).
+func (s *Source) CapNextRead(n int64) { s.r.CapNextRead(n) }
+
+// Progress reports input bytes read so far against the files' total size.
+func (s *Source) Progress() (done, total int64) { return s.r.Progress() }
 
 // Position is the file source's checkpoint (see blob.Position).
 type Position = blob.Position
@@ -73,7 +102,7 @@ func newSource(conf *spec.Parsed, b engine.Build) (engine.Source, error) {
 	} else {
 		c.Store = &files{path: path}
 	}
-	return blob.NewSource(c), nil
+	return &Source{r: blob.NewSource(c)}, nil
 }
 
 // files is the store of a path or glob on the local file system.

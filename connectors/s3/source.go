@@ -1,7 +1,10 @@
 package s3
 
 import (
+	"context"
 	pathpkg "path"
+
+	"github.com/apache/arrow/go/v15/arrow"
 
 	"github.com/dataweaver/dataweaver/connectors/internal/blob"
 	"github.com/dataweaver/dataweaver/engine"
@@ -56,9 +59,28 @@ func init() {
 // Source reads objects: the file source's reading core (positions, resume,
 // decoding, compression) over a bucket.
 type Source struct {
-	*blob.Source
+	engine.NoAck
+	r    *blob.Source
 	conn *connection
 }
+
+// Open lists the objects and opens the first, whose schema is the
+// source's. It may follow a Close (Pipeline.Validate then Run).
+func (s *Source) Open(ctx context.Context) (*arrow.Schema, error) { return s.r.Open(ctx) }
+
+// Read returns the next batch, moving on to the next object at the end of
+// one.
+func (s *Source) Read(ctx context.Context) (*engine.Batch, error) { return s.r.Read(ctx) }
+
+// Resume makes the next Open continue after pos, a position saved by an
+// earlier run (engine.Resumer); Open checks it against the objects.
+func (s *Source) Resume(pos []byte) error { return s.r.Resume(pos) }
+
+// CapNextRead makes the next Read return at most n rows (engine.RowCapper).
+func (s *Source) CapNextRead(n int64) { s.r.CapNextRead(n) }
+
+// Progress reports bytes read so far against the objects' total size.
+func (s *Source) Progress() (done, total int64) { return s.r.Progress() }
 
 func newSource(conf *spec.Parsed, b engine.Build) (engine.Source, error) {
 	conn, err := parseConnection(conf)
@@ -81,12 +103,12 @@ func newSource(conf *spec.Parsed, b engine.Build) (engine.Source, error) {
 	}
 	c.Kind, c.Path = "s3 source", conn.url(path)
 	c.Store = &store{conn: conn, path: path}
-	return &Source{Source: blob.NewSource(c), conn: conn}, nil
+	return &Source{r: blob.NewSource(c), conn: conn}, nil
 }
 
 // Close stops reading and drops the client's idle connections.
 func (s *Source) Close() error {
-	err := s.Source.Close()
+	err := s.r.Close()
 	s.conn.closeIdle()
 	return err
 }
