@@ -26,7 +26,6 @@ var (
 	parseDelimiter = blob.ParseDelimiter
 	lookupFormat   = blob.LookupFormat
 	configErr      = blob.ConfigErr
-	bySuffix       = blob.BySuffix
 )
 
 // syncDir makes the entries of dir (a file created, renamed or removed
