@@ -3,7 +3,6 @@ package s3
 import (
 	"bytes"
 	"context"
-	"errors"
 	"io"
 	"os"
 	"sort"
@@ -15,10 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/dataweaver/dataweaver/connectors/conformance"
-	"github.com/dataweaver/dataweaver/connectors/internal/blob"
+	"github.com/dataweaver/dataweaver/connectors/internal/blob/blobtest"
 	"github.com/dataweaver/dataweaver/connectors/internal/s3test"
-	"github.com/dataweaver/dataweaver/format"
 	_ "github.com/dataweaver/dataweaver/format/arrowipc"
 	_ "github.com/dataweaver/dataweaver/format/avro"
 	_ "github.com/dataweaver/dataweaver/format/csv"
@@ -34,79 +31,11 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// encode writes recs with a format's own writer, independently of the
-// sink under test, optionally wrapped by a compressor.
-func encode(t testing.TB, formatName, compression string, mem memory.Allocator, schema *arrow.Schema, recs ...arrow.Record) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	comp, err := blob.Compress(compression, &buf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fm, err := format.Lookup(formatName)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := fm.NewWriter(comp, schema, format.WriteOptions{Mem: mem, Name: "encode"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range recs {
-		if err := w.Write(r); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := comp.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
-// decode reads data with a format's own reader (schema given for text
-// formats, so values compare exactly).
-func decode(t testing.TB, name string, data []byte, formatName, compression string, mem memory.Allocator, schema *arrow.Schema) []arrow.Record {
-	t.Helper()
-	r, closeZ, err := blob.Decompress(compression, bytes.NewReader(data))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer closeZ()
-	fm, err := format.Lookup(formatName)
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := format.Input{R: r, Name: name}
-	if compression == blob.CompNone {
-		in.RA, in.Size = bytes.NewReader(data), int64(len(data))
-	}
-	opts := format.ReadOptions{Mem: mem}
-	if fm.Text {
-		opts.Schema = schema
-	}
-	rd, err := fm.NewReader(in, opts)
-	if err != nil {
-		t.Fatalf("read back %s: %v", name, err)
-	}
-	defer rd.Close()
-	var out []arrow.Record
-	for {
-		rec, rejects, err := rd.Next()
-		if len(rejects) > 0 {
-			t.Errorf("read back %s: rejects %v", name, rejects)
-		}
-		if errors.Is(err, io.EOF) {
-			return out
-		}
-		if err != nil {
-			conformance.Release(out)
-			t.Fatalf("read back %s: %v", name, err)
-		}
-		out = append(out, rec)
-	}
-}
+// encode and decode are the formats' own writers and readers (blobtest).
+var (
+	encode = blobtest.Encode
+	decode = blobtest.Decode
+)
 
 func put(t testing.TB, client *s3.Client, bucket, key string, data []byte) {
 	t.Helper()
