@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/apache/arrow/go/v15/arrow"
@@ -37,7 +38,7 @@ var wideSchema = arrow.NewSchema([]arrow.Field{
 // wideParquet writes groups row groups with Arrow's own Parquet writer
 // (not the sink under test), uncompressed random payloads so the bytes
 // of a group are what its rows weigh.
-func wideParquet(t *testing.T, mem memory.Allocator) []byte {
+func wideParquet(t *testing.T, mem memory.Allocator, seed uint64) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	props := parquet.NewWriterProperties(parquet.WithAllocator(mem), parquet.WithMaxRowGroupLength(groupRows),
@@ -46,7 +47,7 @@ func wideParquet(t *testing.T, mem memory.Allocator) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rng := rand.New(rand.NewPCG(1, 2))
+	rng := rand.New(rand.NewPCG(seed, 2))
 	raw := make([]byte, 225)
 	for g := 0; g < groups; g++ {
 		b := array.NewRecordBuilder(mem, wideSchema)
@@ -78,7 +79,7 @@ func TestParquetRangedReads(t *testing.T) {
 	srv := s3test.Shared(t)
 	mem := conformance.Checked(t)
 	bucket := s3test.Bucket(t)
-	data := wideParquet(t, mem)
+	data := wideParquet(t, mem, 1)
 	size := int64(len(data))
 	put(t, srv.Client(), bucket, "wide.parquet", data)
 	proxy := srv.Proxy(t)
@@ -160,4 +161,33 @@ func TestParquetRangedReads(t *testing.T) {
 		t.Errorf("the resumed run served %d bytes of a %d-byte object (row groups of ~%d): it downloaded more than the footer and the last group", served, size, group)
 	}
 	t.Logf("object %d bytes in %d row groups; served: open %d, resume in the last group %d", size, groups, opened, proxy.Served())
+}
+
+// TestObjectReplacedWhileRead: every ranged GET carries the listed ETag
+// (If-Match), so an object replaced between two row groups fails the read
+// instead of joining row groups of two versions.
+func TestObjectReplacedWhileRead(t *testing.T) {
+	srv := s3test.Shared(t)
+	client := srv.Client()
+	mem := conformance.Checked(t)
+	bucket := s3test.Bucket(t)
+	put(t, client, bucket, "wide.parquet", wideParquet(t, mem, 1))
+	ctx := context.Background()
+	src := conformance.MustBuild[engine.Source](t, engine.KindSource, "s3", "{"+srv.Config(bucket)+", path: wide.parquet}", conformance.Build(mem, groupRows, "s3"))
+	if _, err := src.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	put(t, client, bucket, "wide.parquet", wideParquet(t, mem, 2)) // same layout, other values
+	var err error
+	for i := 0; i < groups && err == nil; i++ {
+		var b *engine.Batch
+		if b, err = src.Read(ctx); err == nil {
+			b.Record.Release()
+		}
+	}
+	if err == nil || errors.Is(err, engine.ErrEndOfInput) || !strings.Contains(err.Error(), "PreconditionFailed") {
+		t.Fatalf("reading an object replaced after Open: %v, want the GET's precondition (If-Match) to fail", err)
+	}
+	t.Logf("refused: %v", err)
 }

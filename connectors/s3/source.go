@@ -2,6 +2,8 @@ package s3
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	pathpkg "path"
 
 	"github.com/apache/arrow/go/v15/arrow"
@@ -60,8 +62,9 @@ func init() {
 // decoding, compression) over a bucket.
 type Source struct {
 	engine.NoAck
-	r    *blob.Source
-	conn *connection
+	r     *blob.Source
+	conn  *connection
+	store *store
 }
 
 // Open lists the objects and opens the first, whose schema is the
@@ -69,8 +72,17 @@ type Source struct {
 func (s *Source) Open(ctx context.Context) (*arrow.Schema, error) { return s.r.Open(ctx) }
 
 // Read returns the next batch, moving on to the next object at the end of
-// one.
-func (s *Source) Read(ctx context.Context) (*engine.Batch, error) { return s.r.Read(ctx) }
+// one. A failure names the request that failed when one did: a format
+// reader may word a failed read as missing bytes.
+func (s *Source) Read(ctx context.Context) (*engine.Batch, error) {
+	b, err := s.r.Read(ctx)
+	if err != nil && !errors.Is(err, engine.ErrEndOfInput) {
+		if f := s.store.failure(); f != nil && !errors.Is(err, f) {
+			err = fmt.Errorf("%w (the store refused a read: %w)", err, f)
+		}
+	}
+	return b, err
+}
 
 // Resume makes the next Open continue after pos, a position saved by an
 // earlier run (engine.Resumer); Open checks it against the objects.
@@ -102,8 +114,9 @@ func newSource(conf *spec.Parsed, b engine.Build) (engine.Source, error) {
 		return nil, err
 	}
 	c.Kind, c.Path = "s3 source", conn.url(path)
-	c.Store = &store{conn: conn, path: path}
-	return &Source{r: blob.NewSource(c), conn: conn}, nil
+	st := &store{conn: conn, path: path}
+	c.Store = st
+	return &Source{r: blob.NewSource(c), conn: conn, store: st}, nil
 }
 
 // Close stops reading and drops the client's idle connections.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -19,6 +20,18 @@ import (
 type store struct {
 	conn *connection
 	path string // exact key, prefix ending in /, or glob
+	// failed is the first request of a read that failed. A format reader
+	// may report a failed ReadAt as bytes missing ("only 0 rows could be
+	// read") without its cause; Source.Read adds this to what it returns.
+	failed atomic.Pointer[error]
+}
+
+// failure returns the first failed request's error, nil if none.
+func (st *store) failure() error {
+	if p := st.failed.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 // listPrefix is what ListObjectsV2 is asked for: the path up to its first
@@ -93,7 +106,7 @@ func (st *store) Open(ctx context.Context, obj blob.Object) (blob.Opened, error)
 	// Reads are not bound to ctx (it bounds the open only), but Close
 	// cancels the ones in flight.
 	rctx, cancel := context.WithCancel(context.Background())
-	o := &objectReader{ctx: rctx, client: client, bucket: st.conn.bucket, key: key, name: obj.Name, etag: obj.ETag, size: obj.Size}
+	o := &objectReader{ctx: rctx, client: client, bucket: st.conn.bucket, key: key, name: obj.Name, etag: obj.ETag, size: obj.Size, st: st}
 	o.body.o = o
 	return blob.Opened{R: &o.body, RA: o, Close: func() error {
 		cancel()
@@ -110,6 +123,7 @@ type objectReader struct {
 	etag      string
 	size      int64
 	body      lazyBody
+	st        *store
 }
 
 func (o *objectReader) get(rng string) (io.ReadCloser, error) {
@@ -122,7 +136,11 @@ func (o *objectReader) get(rng string) (io.ReadCloser, error) {
 	}
 	out, err := o.client.GetObject(o.ctx, in)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", o.name, err)
+		err = fmt.Errorf("%s: %w", o.name, err)
+		if o.ctx.Err() == nil {
+			o.st.failed.CompareAndSwap(nil, &err)
+		}
+		return nil, err
 	}
 	return out.Body, nil
 }
