@@ -1,13 +1,16 @@
 package s3
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/array"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/dataweaver/dataweaver/connectors/conformance"
@@ -209,5 +212,56 @@ sinks:
 	slices.Sort(got)
 	if want := []string{"sink-secret-key", "source-secret-key", "source-session-token"}; !slices.Equal(got, want) {
 		t.Errorf("secrets %v, want %v", got, want)
+	}
+}
+
+// TestMultipartSplit writes a part larger than part_size: its bytes go up
+// as several parts of exactly part_size (the last one smaller), and the
+// completed object is byte for byte what the format writes.
+func TestMultipartSplit(t *testing.T) {
+	srv := s3test.Shared(t)
+	client := srv.Client()
+	bucket := s3test.Bucket(t)
+	mem := conformance.Checked(t)
+	ctx := context.Background()
+	schema := arrow.NewSchema([]arrow.Field{{Name: "line", Type: arrow.BinaryTypes.String}}, nil)
+	b := array.NewStringBuilder(mem)
+	line := strings.Repeat("x", 1000)
+	for i := 0; i < 12_000; i++ { // ~12 MB of CSV: parts of 5, 5 and ~2 MiB
+		b.Append(fmt.Sprintf("%06d%s", i, line))
+	}
+	col := b.NewArray()
+	b.Release()
+	rec := array.NewRecord(schema, []arrow.Array{col}, int64(col.Len()))
+	col.Release()
+	defer rec.Release()
+
+	sink := conformance.MustBuild[*PartSink](t, engine.KindSink, "s3", "{"+srv.Config(bucket)+", path: out/, format: csv, part_size: 5MiB}", conformance.Build(mem, 8, "out"))
+	if err := sink.Open(ctx, schema); err != nil {
+		t.Fatal(err)
+	}
+	defer sink.Close()
+	for off := int64(0); off < rec.NumRows(); off += 3000 {
+		part := rec.NewSlice(off, off+3000)
+		writeRows(t, sink, part)
+		part.Release()
+	}
+	prepared, err := sink.Prepare(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pp preparedParts
+	if err := json.Unmarshal(prepared, &pp); err != nil || len(pp.Objects) != 1 {
+		t.Fatalf("prepared %s: %v", prepared, err)
+	}
+	if n := len(pp.Objects[0].Parts); n != 3 {
+		t.Errorf("the upload has %d parts, want 3 (12 MB in parts of 5 MiB)", n)
+	}
+	if err := sink.Commit(ctx, prepared); err != nil {
+		t.Fatal(err)
+	}
+	got := get(t, client, bucket, "out/part-000001.csv")
+	if want := encode(t, "csv", "none", mem, schema, rec); !bytes.Equal(got, want) {
+		t.Errorf("the object holds %d bytes, not the %d the csv writer writes for the rows", len(got), len(want))
 	}
 }
