@@ -226,6 +226,7 @@ func start(bin, dir, root string) (*Server, error) {
 		"--port", addr, "--quiet", "posix", "--sidecar", sidecar, root)
 	cmd.Dir = dir
 	cmd.Stdout, cmd.Stderr = log, log
+	cmd.SysProcAttr = sysProcAttr()
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
