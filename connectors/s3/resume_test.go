@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -189,5 +191,34 @@ func TestResumeRefusesReplacedObject(t *testing.T) {
 	_, err = again.Open(ctx)
 	if !errors.Is(err, blob.ErrResume) || !strings.Contains(err.Error(), "ETag") {
 		t.Fatalf("Open resuming inside a replaced object of the same size: %v, want a refusal naming the ETag", err)
+	}
+}
+
+// TestCredentialsFromProfile: without keys in the configuration, the AWS
+// chain finds them in the shared credentials file under the profile the
+// configuration names (and not in the environment, emptied here).
+func TestCredentialsFromProfile(t *testing.T) {
+	srv := s3test.Shared(t)
+	bucket := s3test.Bucket(t)
+	mem := conformance.Checked(t)
+	put(t, srv.Client(), bucket, "in.csv", []byte("id\n1\n2\n"))
+	dir := t.TempDir()
+	creds := filepath.Join(dir, "credentials")
+	text := fmt.Sprintf("[default]\naws_access_key_id = wrong\naws_secret_access_key = wrong-secret\n\n[dwtest]\naws_access_key_id = %s\naws_secret_access_key = %s\n", s3test.AccessKey, s3test.SecretKey)
+	if err := os.WriteFile(creds, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range map[string]string{
+		"AWS_SHARED_CREDENTIALS_FILE": creds, "AWS_CONFIG_FILE": filepath.Join(dir, "config"),
+		"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "AWS_SESSION_TOKEN": "", "AWS_PROFILE": "",
+	} {
+		t.Setenv(k, v)
+	}
+	conf := fmt.Sprintf("{bucket: %s, endpoint: %q, force_path_style: true, region: %s, profile: dwtest, path: in.csv}", bucket, srv.Endpoint, s3test.Region)
+	src := conformance.MustBuild[engine.Source](t, engine.KindSource, "s3", conf, conformance.Build(mem, 8, "in"))
+	recs := conformance.ReadAll(t, src, 8, true)
+	defer conformance.Release(recs)
+	if len(recs) != 1 || recs[0].NumRows() != 2 {
+		t.Errorf("read %v, want the object's 2 rows", recs)
 	}
 }
