@@ -177,7 +177,7 @@ func (s *Sink) Close() error {
 	if s.append && s.runCtx.Err() != nil {
 		// The run failed: rows since the last flush were never
 		// acknowledged and will be read again; keep those still held
-		// (up to holdLimit bytes of them) out of the file.
+		// (up to blob.HoldLimit bytes of them) out of the file.
 		s.stream.Discard()
 		if s.file != nil {
 			s.file.Close()
