@@ -25,8 +25,8 @@ import (
 
 // Row groups of the large object: groupRows rows of ~300 random bytes
 // each, so a group is ~150 KB and the object ~3 MB: large beside the
-// ~100 KB an opening reads (the reader fetches the last 64 KiB for the
-// footer in one go, then the first row group's pages ahead).
+// ~100 KB an opening reads whatever the group size (measured: the footer
+// and what the reader reads ahead).
 const (
 	groups    = 20
 	groupRows = 500
