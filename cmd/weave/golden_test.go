@@ -161,6 +161,8 @@ var runElsewhere = map[string]string{
 	"jetstream_to_kafka.yaml":       "connectors/internal/e2e/pipelines_test.go",
 	"kafka_to_postgres_upsert.yaml": "connectors/internal/e2e/pipelines_test.go",
 	"http_to_parquet.yaml":          "connectors/http/e2e_test.go",
+	"file_to_s3.yaml":               "connectors/s3/pipeline_test.go",
+	"s3_to_file.yaml":               "connectors/s3/pipeline_test.go",
 
 	"file_to_parts.yaml":                 "connectors/internal/e2e/kills_test.go",
 	"file_to_postgres_exactly_once.yaml": "connectors/internal/e2e/kills_test.go",

@@ -4,8 +4,8 @@
 //
 // # What it brings in
 //
-// Sources: file, generate, http, kafka, memory, nats_jetstream, postgres. Stages:
-// select, rename, wasm. Sinks: file, discard, http, kafka, memory, nats, postgres.
+// Sources: file, generate, http, kafka, memory, nats_jetstream, postgres, s3. Stages:
+// select, rename, wasm. Sinks: file, discard, http, kafka, memory, nats, postgres, s3.
 // Formats: csv, jsonl, parquet, arrow, avro.
 //
 // A Go program that needs only some of them imports those packages
@@ -23,6 +23,7 @@ import (
 	_ "github.com/dataweaver/dataweaver/connectors/memory"
 	_ "github.com/dataweaver/dataweaver/connectors/nats"
 	_ "github.com/dataweaver/dataweaver/connectors/postgres"
+	_ "github.com/dataweaver/dataweaver/connectors/s3"
 	_ "github.com/dataweaver/dataweaver/connectors/wasm"
 
 	_ "github.com/dataweaver/dataweaver/format/arrowipc"

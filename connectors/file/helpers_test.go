@@ -1,9 +1,7 @@
 package file
 
 import (
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -12,8 +10,8 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
 	"github.com/dataweaver/dataweaver/connectors/conformance"
+	"github.com/dataweaver/dataweaver/connectors/internal/blob/blobtest"
 	"github.com/dataweaver/dataweaver/engine"
-	"github.com/dataweaver/dataweaver/format"
 
 	// The formats that have landed; each is run through the conformance suite.
 	_ "github.com/dataweaver/dataweaver/format/arrowipc"
@@ -60,32 +58,7 @@ func q(s string) string { return fmt.Sprintf("%q", filepath.ToSlash(s)) }
 // sink under test, optionally wrapped by a compressor.
 func writeWith(t testing.TB, path, formatName, compression string, mem memory.Allocator, schema *arrow.Schema, recs ...arrow.Record) {
 	t.Helper()
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	comp, err := compress(compression, f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fm, err := format.Lookup(formatName)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := fm.NewWriter(comp, schema, format.WriteOptions{Mem: mem, Name: path})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range recs {
-		if err := w.Write(r); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := comp.Close(); err != nil {
+	if err := os.WriteFile(path, blobtest.Encode(t, formatName, compression, mem, schema, recs...), 0o666); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -94,49 +67,11 @@ func writeWith(t testing.TB, path, formatName, compression string, mem memory.Al
 // text formats, so values compare exactly).
 func readWith(t testing.TB, path, formatName, compression string, mem memory.Allocator, schema *arrow.Schema) []arrow.Record {
 	t.Helper()
-	f, err := os.Open(path)
+	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	r, closeZ, err := decompress(compression, f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer closeZ()
-	fm, err := format.Lookup(formatName)
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := format.Input{R: r, Name: path}
-	if compression == compNone {
-		info, _ := f.Stat()
-		in.RA, in.Size = f, info.Size()
-	}
-	opts := format.ReadOptions{Mem: mem}
-	if fm.Text {
-		opts.Schema = schema
-	}
-	rd, err := fm.NewReader(in, opts)
-	if err != nil {
-		t.Fatalf("read back %s: %v", path, err)
-	}
-	defer rd.Close()
-	var out []arrow.Record
-	for {
-		rec, rejects, err := rd.Next()
-		if len(rejects) > 0 {
-			t.Errorf("read back %s: rejects %v", path, rejects)
-		}
-		if errors.Is(err, io.EOF) {
-			return out
-		}
-		if err != nil {
-			conformance.Release(out)
-			t.Fatalf("read back %s: %v", path, err)
-		}
-		out = append(out, rec)
-	}
+	return blobtest.Decode(t, path, data, formatName, compression, mem, schema)
 }
 
 // sharedData returns a file under /work/shared/data as seen from this

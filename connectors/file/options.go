@@ -1,71 +1,58 @@
 package file
 
 import (
-	"errors"
 	"fmt"
-	"unicode/utf8"
+	"os"
 
-	"github.com/dataweaver/dataweaver/engine"
-	"github.com/dataweaver/dataweaver/engine/spec"
+	"github.com/apache/arrow/go/v15/arrow"
+
+	"github.com/dataweaver/dataweaver/connectors/internal/blob"
 	"github.com/dataweaver/dataweaver/format"
 )
 
-// ioBuffer is the read and write buffer size: large enough that syscalls
-// and decompressor refills stay off the profile at hundreds of MB/s.
-const ioBuffer = 1 << 20
+// Compression names as pipeline files write them.
+const (
+	compAuto = blob.CompAuto
+	compNone = blob.CompNone
+	compGzip = blob.CompGzip
+	compZstd = blob.CompZstd
+)
 
-func delimiterField() *spec.Field {
-	return spec.String("delimiter").Default(",").
-		Desc(`Field separator: one character; "\t" or tab for tabs.`).
-		Example(`";"`).
-		Validate(func(v any) error { _, err := parseDelimiter(v.(string)); return err })
-}
+// The options and helpers the file connector shares with the s3 one live
+// in connectors/internal/blob; these names keep this package's code short.
+var (
+	delimiterField = blob.DelimiterField
+	headerField    = blob.HeaderField
+	parseDelimiter = blob.ParseDelimiter
+	lookupFormat   = blob.LookupFormat
+	configErr      = blob.ConfigErr
+)
 
-func headerField(read bool) *spec.Field {
-	f := spec.Bool("header").Default(true)
-	if read {
-		return f.Desc("Whether the first line names the columns. Without one, columns are f0, f1, … unless schema names them.")
-	}
-	return f.Desc("Whether to write a first line with the column names.")
-}
-
-func parseDelimiter(s string) (rune, error) {
-	switch s {
-	case `\t`, "tab":
-		return '\t', nil
-	}
-	r, size := utf8.DecodeRuneInString(s)
-	switch {
-	case s == "" || size != len(s):
-		return 0, fmt.Errorf("delimiter %q must be a single character", s)
-	case r == '"' || r == '\n' || r == '\r' || r == utf8.RuneError:
-		return 0, fmt.Errorf("delimiter %q cannot be a quote, a line break or invalid UTF-8", s)
-	}
-	return r, nil
-}
-
-// lookupFormat resolves the format field, or the path's extension when the
-// field is empty.
-func lookupFormat(conf *spec.Parsed, path string) (*format.Format, error) {
-	if name := conf.String("format"); name != "" {
-		f, err := format.Lookup(name)
-		if err != nil {
-			return nil, configErr(conf, "format", "%v", err)
-		}
-		return f, nil
-	}
-	if path == "-" {
-		return nil, configErr(conf, "format", "format is required with path - (stdin/stdout has no extension); one of %v", format.Names())
-	}
-	f, err := format.ForPath(path)
+// syncDir makes the entries of dir (a file created, renamed or removed
+// there) durable: a rename is on disk only once its directory is.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
 	if err != nil {
-		return nil, configErr(conf, "format", "%v", err)
+		return err
 	}
-	return f, nil
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("fsync directory %s: %w", dir, err)
+	}
+	return nil
 }
 
-func configErr(conf *spec.Parsed, field, msg string, args ...any) error {
-	return fmt.Errorf("%w: %w", engine.ErrInvalidConfig, conf.Errorf(field, msg, args...))
+// newStream starts the format on file (stdout when file is nil), fsyncing
+// at every flush with fsync. It closes nothing on error: the caller owns
+// file.
+func newStream(name string, file *os.File, c *sinkConfig, schema *arrow.Schema, wopts format.WriteOptions, hold, fsync bool) (*blob.Stream, error) {
+	var out = os.Stdout
+	if file != nil {
+		out = file
+	}
+	var sync func() error
+	if fsync && file != nil {
+		sync = file.Sync
+	}
+	return blob.NewStream(name, out, sync, c.format, c.outer, schema, wopts, hold)
 }
-
-var errClosed = errors.New("already closed")

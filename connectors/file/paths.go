@@ -8,16 +8,15 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-)
 
-// hasMeta reports whether path is a pattern rather than a plain name.
-func hasMeta(path string) bool { return strings.ContainsAny(path, `*?[`) }
+	"github.com/dataweaver/dataweaver/connectors/internal/blob"
+)
 
 // expand returns the regular files path names, sorted. A plain path must
 // exist; a pattern must match at least one file. "**" as a whole path
 // element matches any number of directories, including none.
 func expand(path string) ([]string, error) {
-	if !hasMeta(path) {
+	if !blob.HasMeta(path) {
 		info, err := os.Stat(path)
 		if err != nil {
 			return nil, err
@@ -48,7 +47,7 @@ func expand(path string) ([]string, error) {
 				}
 				return nil // an unreadable subdirectory is not worth failing the glob
 			}
-			if d.Type().IsRegular() && matchSegments(pat, strings.Split(filepath.ToSlash(filepath.Clean(p)), "/")) {
+			if d.Type().IsRegular() && blob.MatchSegments(pat, strings.Split(filepath.ToSlash(filepath.Clean(p)), "/")) {
 				files = append(files, p)
 			}
 			return nil
@@ -70,7 +69,7 @@ func walkRoot(path string) string {
 	parts := strings.Split(filepath.ToSlash(path), "/")
 	var fixed []string
 	for _, p := range parts[:len(parts)-1] {
-		if hasMeta(p) {
+		if blob.HasMeta(p) {
 			break
 		}
 		fixed = append(fixed, p)
@@ -83,27 +82,4 @@ func walkRoot(path string) string {
 		return "."
 	}
 	return filepath.FromSlash(root)
-}
-
-// matchSegments matches path elements against pattern elements, "**"
-// standing for zero or more elements.
-func matchSegments(pat, name []string) bool {
-	for len(pat) > 0 {
-		if pat[0] == "**" {
-			for skip := 0; skip <= len(name); skip++ {
-				if matchSegments(pat[1:], name[skip:]) {
-					return true
-				}
-			}
-			return false
-		}
-		if len(name) == 0 {
-			return false
-		}
-		if ok, _ := filepath.Match(pat[0], name[0]); !ok {
-			return false
-		}
-		pat, name = pat[1:], name[1:]
-	}
-	return len(name) == 0
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/apache/arrow/go/v15/arrow"
 
+	"github.com/dataweaver/dataweaver/connectors/internal/blob"
 	"github.com/dataweaver/dataweaver/engine"
 )
 
@@ -22,10 +23,11 @@ import (
 type Sink struct {
 	sinkConfig
 
-	runCtx  context.Context
-	*stream        // nil before Open
-	tmp     string // temporary name when atomic
-	state   atomic.Int32
+	runCtx context.Context
+	stream *blob.Stream // nil before Open
+	file   *os.File     // nil for stdout
+	tmp    string       // temporary name when atomic
+	state  atomic.Int32
 }
 
 const (
@@ -43,7 +45,7 @@ func (s *Sink) ReplacesOutput() bool { return !s.append && s.path != "-" }
 // CheckSchema reports whether the format can write schema (Avro and
 // Parquet cannot hold every Arrow type), for weave validate.
 func (c *sinkConfig) CheckSchema(schema *arrow.Schema) error {
-	if err := probe(c.format, c.wopts, schema); err != nil {
+	if err := blob.Probe(c.format, c.wopts, schema); err != nil {
 		return fmt.Errorf("%w: file sink %s: %s cannot write this schema: %w", engine.ErrSchema, c.path, c.format.Name, err)
 	}
 	return nil
@@ -69,7 +71,8 @@ func (s *Sink) Open(ctx context.Context, schema *arrow.Schema) (err error) {
 			return fmt.Errorf("file sink: %w", err)
 		}
 	}
-	s.stream, err = newStream(s.path, file, s.format, s.outer, schema, wopts, s.append, s.sync || s.append)
+	s.file = file
+	s.stream, err = newStream(s.path, file, &s.sinkConfig, schema, wopts, s.append, s.sync || s.append)
 	if err != nil {
 		if file != nil {
 			file.Close()
@@ -121,7 +124,7 @@ func (s *Sink) Write(_ context.Context, rec arrow.Record) error {
 	if s.state.Load() != sinkOpen || s.stream == nil {
 		return engine.Permanent(errors.New("file sink: Write outside Open and Close"))
 	}
-	if err := s.stream.write(rec); err != nil {
+	if err := s.stream.Write(rec); err != nil {
 		return engine.Permanent(fmt.Errorf("file sink: %w", err))
 	}
 	return nil
@@ -133,7 +136,7 @@ func (s *Sink) Flush(context.Context) error {
 	if s.state.Load() != sinkOpen || s.stream == nil {
 		return nil
 	}
-	if err := s.stream.flush(); err != nil {
+	if err := s.stream.Flush(); err != nil {
 		return engine.Permanent(fmt.Errorf("file sink: %w", err))
 	}
 	return nil
@@ -153,7 +156,10 @@ func (s *Sink) CommitsOnClose() bool {
 // nothing.
 func (s *Sink) Abort() {
 	if s.state.CompareAndSwap(sinkOpen, sinkClosed) {
-		s.stream.discard()
+		s.stream.Discard()
+		if s.file != nil {
+			s.file.Close()
+		}
 		if s.tmp != "" {
 			os.Remove(s.tmp)
 		}
@@ -171,11 +177,14 @@ func (s *Sink) Close() error {
 	if s.append && s.runCtx.Err() != nil {
 		// The run failed: rows since the last flush were never
 		// acknowledged and will be read again; keep those still held
-		// (up to holdLimit bytes of them) out of the file.
-		s.stream.discard()
+		// (up to blob.HoldLimit bytes of them) out of the file.
+		s.stream.Discard()
+		if s.file != nil {
+			s.file.Close()
+		}
 		return nil
 	}
-	err := s.stream.finish()
+	err := s.stream.Finish()
 	if s.file == nil {
 		return err
 	}
@@ -185,7 +194,7 @@ func (s *Sink) Close() error {
 	if cerr := s.file.Close(); err == nil {
 		err = cerr
 	}
-	if err != nil || s.failed != nil || s.runCtx.Err() != nil {
+	if err != nil || s.stream.Failed() != nil || s.runCtx.Err() != nil {
 		os.Remove(s.tmp)
 		if err != nil {
 			return fmt.Errorf("file sink: %s: %w; nothing was written", s.path, err)

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/dataweaver/dataweaver/connectors/conformance"
+	"github.com/dataweaver/dataweaver/connectors/internal/blob"
 	"github.com/dataweaver/dataweaver/engine"
 )
 
@@ -115,8 +116,8 @@ func TestAppendHoldLimit(t *testing.T) {
 			const batch = 10000 // about 1 MB
 			for i := 0; i < 6; i++ {
 				writeSample(t, sink, mem, i*batch, batch)
-				if held := sink.held.Len() + sink.buf.Buffered(); held > holdLimit {
-					t.Fatalf("after batch %d the sink holds %d bytes, over the %d limit", i, held, holdLimit)
+				if held := sink.stream.Held(); held > blob.HoldLimit {
+					t.Fatalf("after batch %d the sink holds %d bytes, over the %d limit", i, held, blob.HoldLimit)
 				}
 			}
 			data, err := os.ReadFile(path)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/apache/arrow/go/v15/arrow"
 
+	"github.com/dataweaver/dataweaver/connectors/internal/blob"
 	"github.com/dataweaver/dataweaver/engine"
 	"github.com/dataweaver/dataweaver/engine/spec"
 )
@@ -33,8 +34,9 @@ type DirSink struct {
 
 	runCtx   context.Context
 	schema   *arrow.Schema
-	next     int     // number of the next part
-	cur      *stream // the part being written, nil between parts
+	next     int          // number of the next part
+	cur      *blob.Stream // the part being written, nil between parts
+	curFile  *os.File
 	curPart  part
 	closed   []part // finished and fsynced, not yet prepared
 	prepared bool   // Prepare was called: the engine checkpoints
@@ -64,21 +66,12 @@ func (c sinkConfig) dirSink(conf *spec.Parsed) (*DirSink, error) {
 	case conf.Given("atomic") && !c.atomic:
 		return nil, configErr(conf, "atomic", "parts are always written under a temporary name and renamed into place; atomic: false does not apply to a directory")
 	}
-	ext := c.format.Extensions[0]
-	if c.format.Name == "arrow" {
-		ext = ".arrows" // the writer writes the IPC stream format
-	}
-	switch c.outer {
-	case compGzip:
-		ext += ".gz"
-	case compZstd:
-		ext += ".zst"
-	}
+	ext := blob.PartExt(c.format, c.outer)
 	return &DirSink{sinkConfig: c, ext: ext}, nil
 }
 
 func (d *DirSink) names(n int) part {
-	final := fmt.Sprintf("part-%06d%s", n, d.ext)
+	final := blob.PartName(n, d.ext)
 	return part{Temp: "." + final + ".tmp", Final: final}
 }
 
@@ -148,10 +141,10 @@ func (d *DirSink) Write(_ context.Context, rec arrow.Record) error {
 			return engine.Permanent(fmt.Errorf("file sink: %w", err))
 		}
 	}
-	if err := d.cur.write(rec); err != nil {
+	if err := d.cur.Write(rec); err != nil {
 		return engine.Permanent(fmt.Errorf("file sink: %w", err))
 	}
-	if d.partRows > 0 && d.cur.rows >= d.partRows {
+	if d.partRows > 0 && d.cur.Rows() >= d.partRows {
 		if err := d.endPart(); err != nil {
 			return engine.Permanent(fmt.Errorf("file sink: %w", err))
 		}
@@ -167,35 +160,35 @@ func (d *DirSink) startPart() error {
 	}
 	wopts := d.wopts
 	wopts.Name = filepath.Join(d.path, p.Final)
-	st, err := newStream(wopts.Name, f, d.format, d.outer, d.schema, wopts, false, false)
+	st, err := newStream(wopts.Name, f, &d.sinkConfig, d.schema, wopts, false, false)
 	if err != nil {
 		f.Close()
 		os.Remove(f.Name())
 		return err
 	}
 	d.next++
-	d.cur, d.curPart = st, p
+	d.cur, d.curFile, d.curPart = st, f, p
 	return nil
 }
 
 // endPart finishes the current part (a Parquet footer, a gzip trailer),
 // fsyncs and closes it. It stays under its temporary name.
 func (d *DirSink) endPart() error {
-	st := d.cur
-	d.cur = nil
-	err := st.finish()
-	if err == nil && st.failed != nil {
-		err = st.failed
+	st, f := d.cur, d.curFile
+	d.cur, d.curFile = nil, nil
+	err := st.Finish()
+	if err == nil && st.Failed() != nil {
+		err = st.Failed()
 	}
 	if err == nil {
-		err = st.file.Sync()
+		err = f.Sync()
 	}
-	if cerr := st.file.Close(); err == nil {
+	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		os.Remove(st.file.Name())
-		return fmt.Errorf("finish part %s: %w", st.name, err)
+		os.Remove(f.Name())
+		return fmt.Errorf("finish part %s: %w", filepath.Join(d.path, d.curPart.Final), err)
 	}
 	d.closed = append(d.closed, d.curPart)
 	return nil
@@ -207,7 +200,7 @@ func (d *DirSink) Flush(context.Context) error {
 	if d.state.Load() != sinkOpen || d.cur == nil {
 		return nil
 	}
-	if err := d.cur.flush(); err != nil {
+	if err := d.cur.Flush(); err != nil {
 		return engine.Permanent(fmt.Errorf("file sink: %w", err))
 	}
 	return nil
@@ -305,9 +298,10 @@ func (d *DirSink) Abort() {
 
 func (d *DirSink) discard() {
 	if d.cur != nil {
-		d.cur.discard()
-		os.Remove(d.cur.file.Name())
-		d.cur = nil
+		d.cur.Discard()
+		d.curFile.Close()
+		os.Remove(d.curFile.Name())
+		d.cur, d.curFile = nil, nil
 	}
 	for _, p := range d.closed {
 		os.Remove(filepath.Join(d.path, p.Temp))
@@ -326,7 +320,7 @@ func (d *DirSink) Close() error {
 	if !d.state.CompareAndSwap(sinkOpen, sinkClosed) {
 		return nil
 	}
-	if d.prepared || d.runCtx.Err() != nil || (d.cur != nil && d.cur.failed != nil) {
+	if d.prepared || d.runCtx.Err() != nil || (d.cur != nil && d.cur.Failed() != nil) {
 		d.discard()
 		return nil
 	}

@@ -200,7 +200,7 @@ func TestDirResume(t *testing.T) {
 	}
 	// kill -9 here: nothing more runs in run 1. Its open part file is
 	// released at the end of the test without touching the directory.
-	t.Cleanup(func() { run1.cur.discard() })
+	t.Cleanup(func() { run1.cur.Discard(); run1.curFile.Close() })
 	if _, temps := dirEntries(t, dir); len(temps) != 2 {
 		t.Fatalf("temps %v, want the prepared part and the unprepared one", temps)
 	}

@@ -2,15 +2,14 @@ package file
 
 import (
 	"errors"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 
-	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
+	"github.com/dataweaver/dataweaver/connectors/internal/blob"
 	"github.com/dataweaver/dataweaver/engine"
 	"github.com/dataweaver/dataweaver/engine/spec"
 	"github.com/dataweaver/dataweaver/format"
@@ -183,33 +182,9 @@ func newSink(conf *spec.Parsed, b engine.Build) (engine.Sink, error) {
 }
 
 // compression resolves the compression field against the format.
-func (c *sinkConfig) compression(conf *spec.Parsed) error {
-	comp := conf.String("compression")
-	if c.format.Text {
-		switch comp {
-		case compAuto:
-			c.outer = bySuffix(c.path)
-			if c.outer == "" {
-				c.outer = compNone
-			}
-		case compNone, compGzip, compZstd:
-			c.outer = comp
-		default:
-			return configErr(conf, "compression", "%s is a text format: compression is none, gzip or zstd, not %q", c.format.Name, comp)
-		}
-		return nil
-	}
-	c.outer = compNone
-	if sfx := bySuffix(c.path); sfx != "" {
-		return configErr(conf, "path", "%s files compress internally and cannot be wrapped in %s; drop the suffix and set compression instead", c.format.Name, sfx)
-	}
-	if comp != compAuto {
-		c.wopts.Compression = comp
-		if err := probe(c.format, c.wopts, probeSchema); err != nil {
-			return configErr(conf, "compression", "%v", err)
-		}
-	}
-	return nil
+func (c *sinkConfig) compression(conf *spec.Parsed) (err error) {
+	c.outer, err = blob.WriteCompression(conf, c.format, c.path, &c.wopts)
+	return err
 }
 
 // deadLetterDefaults keeps a later run from replacing the rejects of an
@@ -258,18 +233,4 @@ func (c *sinkConfig) checkAppend(conf *spec.Parsed) error {
 		return configErr(conf, "overwrite", "append adds to an existing file; overwrite: false contradicts it")
 	}
 	return nil
-}
-
-// probeSchema is what a constructor writes to io.Discard to learn whether
-// a format accepts the compression given, without touching the disk.
-var probeSchema = arrow.NewSchema([]arrow.Field{{Name: "x", Type: arrow.PrimitiveTypes.Int64}}, nil)
-
-// probe builds a writer over io.Discard: it exercises the format's checks
-// of options and schema with no I/O.
-func probe(fm *format.Format, wopts format.WriteOptions, schema *arrow.Schema) error {
-	w, err := fm.NewWriter(io.Discard, schema, wopts)
-	if err != nil {
-		return err
-	}
-	return w.Close()
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
 	"github.com/dataweaver/dataweaver/connectors/conformance"
+	"github.com/dataweaver/dataweaver/connectors/internal/blob"
 	"github.com/dataweaver/dataweaver/engine"
 )
 
@@ -248,7 +249,7 @@ func TestStdout(t *testing.T) {
 	os.Stdout = old
 	w.Close()
 	data := <-got
-	zr, cleanup, err := decompress(compZstd, strings.NewReader(string(data)))
+	zr, cleanup, err := blob.Decompress(compZstd, strings.NewReader(string(data)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -339,7 +340,7 @@ func TestMatchSegments(t *testing.T) {
 		{"data/**/b/*.csv", "data/a/c.csv", false},
 	}
 	for _, tc := range tests {
-		if got := matchSegments(strings.Split(tc.pat, "/"), strings.Split(tc.name, "/")); got != tc.want {
+		if got := blob.MatchSegments(strings.Split(tc.pat, "/"), strings.Split(tc.name, "/")); got != tc.want {
 			t.Errorf("match(%s, %s) = %v, want %v", tc.pat, tc.name, got, tc.want)
 		}
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
 	"github.com/dataweaver/dataweaver/connectors/conformance"
+	"github.com/dataweaver/dataweaver/connectors/internal/blob"
 	"github.com/dataweaver/dataweaver/engine"
 )
 
@@ -147,8 +148,8 @@ func TestResumeChangedFile(t *testing.T) {
 			if err == nil {
 				t.Fatal("resume after the file changed: no error")
 			}
-			if !errors.Is(err, errResume) {
-				t.Errorf("error %v does not wrap errResume", err)
+			if !errors.Is(err, blob.ErrResume) {
+				t.Errorf("error %v does not wrap blob.ErrResume", err)
 			}
 			for _, w := range append(tc.want, cp.File, "--from-start", "weave positions") {
 				if !strings.Contains(err.Error(), w) {
@@ -339,7 +340,7 @@ func TestResumeRecutBatches(t *testing.T) {
 		altered.BatchRows = 4
 		got, err := tryRun(t, build, b, marshal(t, altered))
 		if err != nil {
-			if !errors.Is(err, errResume) || !strings.Contains(err.Error(), "--from-start") {
+			if !errors.Is(err, blob.ErrResume) || !strings.Contains(err.Error(), "--from-start") {
 				t.Errorf("resume from %v: %v", cp, err)
 			}
 			refused++
@@ -378,7 +379,7 @@ func TestResumeStdin(t *testing.T) {
 		t.Errorf("Resume without a position: %v", err)
 	}
 	err = src.Resume(marshal(t, last))
-	if err == nil || !errors.Is(err, errResume) || !strings.Contains(err.Error(), "standard input") || !strings.Contains(err.Error(), "--from-start") {
+	if err == nil || !errors.Is(err, blob.ErrResume) || !strings.Contains(err.Error(), "standard input") || !strings.Contains(err.Error(), "--from-start") {
 		t.Errorf("Resume of a stdin position: %v, want a refusal naming standard input and --from-start", err)
 	}
 }
@@ -389,8 +390,8 @@ func TestResumeOtherPath(t *testing.T) {
 	mem := conformance.Checked(t)
 	src := mustSource(t, "{path: data/*.csv}", conformance.Build(mem, 2, "source"))
 	for _, pos := range []string{`{"path": "logs/*.csv", "file": "logs/a.csv", "row": 3}`, `[1, 2]`, `{"path": "data/*.csv", "row": -1}`} {
-		if err := src.Resume([]byte(pos)); !errors.Is(err, errResume) {
-			t.Errorf("Resume(%s): %v, want errResume", pos, err)
+		if err := src.Resume([]byte(pos)); !errors.Is(err, blob.ErrResume) {
+			t.Errorf("Resume(%s): %v, want blob.ErrResume", pos, err)
 		}
 	}
 }

@@ -2,10 +2,13 @@ package file
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"os"
 	"sync"
 	"sync/atomic"
+
+	"github.com/dataweaver/dataweaver/connectors/internal/blob"
 )
 
 // stdin lets the source be opened again after a Close that came before any
@@ -71,3 +74,18 @@ func (s *stdin) closed() {
 	rest := s.replay[len(s.replay)-c.replay.Len():]
 	s.replay = append(c.captured, rest...)
 }
+
+// List is the one input, of unknown size (blob.Store).
+func (s *stdin) List(context.Context) ([]blob.Object, error) {
+	return []blob.Object{{Name: "-", Size: -1}}, nil
+}
+
+// Open starts a reading; its Close keeps what it took without handing it
+// to a Read, for the next opening.
+func (s *stdin) Open(context.Context, blob.Object) (blob.Opened, error) {
+	return blob.Opened{R: s.open(), Close: func() error { s.closed(); return nil }}, nil
+}
+
+// Reading is called at every Read of the source: from the first one on,
+// nothing is kept.
+func (s *stdin) Reading() { s.reading() }

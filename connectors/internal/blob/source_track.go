@@ -1,4 +1,4 @@
-package file
+package blob
 
 import (
 	"errors"
@@ -91,8 +91,8 @@ func (s *Source) discard(rec arrow.Record, out []engine.RowError) (arrow.Record,
 			if rec != nil {
 				rec.Release()
 			}
-			return nil, nil, fmt.Errorf("file source: %w: row %d of %s lies inside a batch with rejected rows that is cut differently from the run that saved it (did max_record_bytes change?); %s",
-				errResume, o.row+o.skip, o.name, resumeHint)
+			return nil, nil, fmt.Errorf("%s: %w: row %d of %s lies inside a batch with rejected rows that is cut differently from the run that saved it (did max_record_bytes change?); %s", s.kind,
+				ErrResume, o.row+o.skip, o.name, resumeHint)
 		}
 		off -= int64(len(out))
 		out = nil
@@ -111,8 +111,8 @@ func (s *Source) discard(rec arrow.Record, out []engine.RowError) (arrow.Record,
 // file.
 func (s *Source) position() Position {
 	o := s.cur
-	p := Position{Path: s.path, File: o.name, Index: o.index, Size: o.size, MtimeNs: o.mtime, Row: o.row}
-	if o.name == "-" {
+	p := Position{Path: s.path, File: o.name, Index: o.index, Size: o.size, MtimeNs: o.mtime, ETag: o.etag, Row: o.row}
+	if s.stream {
 		p.Stdin, p.Size = true, 0
 		return p
 	}

@@ -1,18 +1,16 @@
-package file
+package blob
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"strings"
 	"time"
 )
 
-// Position is the file source's checkpoint: which file of the path it was
-// reading and how far. The engine saves it (JSON) when the rows before it
+// Position is the checkpoint of the file and s3 sources: which file or
+// object of the path it was reading and how far. The engine saves it (JSON) when the rows before it
 // are written, and hands it back through Resume on the next run.
 type Position struct {
 	// Path is the path or glob the source was configured with.
@@ -27,6 +25,9 @@ type Position struct {
 	Index   int    `json:"index"`
 	Size    int64  `json:"size"`
 	MtimeNs int64  `json:"mtime_ns"`
+	// ETag is the object's entity tag where the store has one (S3), checked
+	// like Size and MtimeNs.
+	ETag string `json:"etag,omitempty"`
 	// Row counts the input records of File accounted for: rows delivered
 	// plus rows rejected (a rejected row is handled, by on_error, once).
 	// A reader batch whose rows are served in several slices has its
@@ -72,8 +73,8 @@ func (p Position) String() string {
 	return s
 }
 
-// errResume is wrapped by every refusal of a saved position.
-var errResume = errors.New("cannot resume from the saved position")
+// ErrResume is wrapped by every refusal of a saved position.
+var ErrResume = errors.New("cannot resume from the saved position")
 
 // resumeHint tells the user the two ways out of a position that cannot be
 // honoured.
@@ -83,7 +84,7 @@ const resumeHint = "run with --from-start (weave run --from-start) to read every
 // CanResume is false for stdin (engine.MaybeResumer): each run reads a
 // new stream, so a pipeline reading it keeps no positions at all and a
 // second `cat x | weave run p.yaml` reads everything like the first.
-func (s *Source) CanResume() bool { return s.path != "-" }
+func (s *Source) CanResume() bool { return !s.stream }
 
 // Resume makes the next Open continue after pos, a Position saved by an
 // earlier run (engine.Resumer). Open checks it against the files.
@@ -94,16 +95,16 @@ func (s *Source) Resume(pos []byte) error {
 	}
 	var p Position
 	if err := json.Unmarshal(pos, &p); err != nil {
-		return fmt.Errorf("file source: %w: the position is not one this source saved (%v); %s", errResume, err, resumeHint)
+		return fmt.Errorf("%s: %w: the position is not one this source saved (%v); %s", s.kind, ErrResume, err, resumeHint)
 	}
-	if s.path == "-" || p.Stdin {
-		return fmt.Errorf("file source: %w (%s): standard input cannot be resumed, a new run reads a new stream; %s", errResume, p, resumeHint)
+	if s.stream || p.Stdin {
+		return fmt.Errorf("%s: %w (%s): standard input cannot be resumed, a new run reads a new stream; %s", s.kind, ErrResume, p, resumeHint)
 	}
 	if p.Path != s.path {
-		return fmt.Errorf("file source: %w (%s): it was saved for path %s, the source now reads %s; %s", errResume, p, p.Path, s.path, resumeHint)
+		return fmt.Errorf("%s: %w (%s): it was saved for path %s, the source now reads %s; %s", s.kind, ErrResume, p, p.Path, s.path, resumeHint)
 	}
 	if p.Row < 0 || p.BatchStart < 0 || p.BatchStart > p.Row {
-		return fmt.Errorf("file source: %w (%s): row %d, batch start %d do not make a position; %s", errResume, p, p.Row, p.BatchStart, resumeHint)
+		return fmt.Errorf("%s: %w (%s): row %d, batch start %d do not make a position; %s", s.kind, ErrResume, p, p.Row, p.BatchStart, resumeHint)
 	}
 	s.resume = &p
 	return nil
@@ -128,22 +129,22 @@ func (s *Source) planResume(listErr error) (*resumeAt, error) {
 	p := s.resume
 	if p == nil {
 		if listErr != nil {
-			return nil, fmt.Errorf("file source: %w", listErr)
+			return nil, fmt.Errorf("%s: %w", s.kind, listErr)
 		}
 		return nil, nil
 	}
 	if p.Done {
 		if listErr != nil {
-			return nil, fmt.Errorf("file source: %w", listErr)
+			return nil, fmt.Errorf("%s: %w", s.kind, listErr)
 		}
 		i := 0
-		for i < len(s.files) && s.files[i] <= p.File {
-			if s.files[i] == p.File && (s.sizes[i] != p.Size || s.mtimes[i] != p.MtimeNs) {
+		for i < len(s.objs) && s.objs[i].Name <= p.File {
+			if o := s.objs[i]; o.Name == p.File && (o.Size != p.Size || o.MtimeNs != p.MtimeNs || o.ETag != p.ETag) {
 				// Not an error: the file was read whole, and a growing
 				// directory is ingested by new files. But rows appended
 				// to a finished file would otherwise vanish unnoticed.
-				s.log.Warn("file source: a file read to its end by an earlier run has changed since; what was added to it is not read",
-					"file", p.File, "size_then", p.Size, "size_now", s.sizes[i],
+				s.log.Warn(s.kind+": a file read to its end by an earlier run has changed since; what was added to it is not read",
+					"file", p.File, "size_then", p.Size, "size_now", s.objs[i].Size,
 					"hint", "write new files instead, or run with --from-start to read everything again")
 			}
 			i++
@@ -151,8 +152,8 @@ func (s *Source) planResume(listErr error) (*resumeAt, error) {
 		return &resumeAt{index: i}, nil
 	}
 	i := -1
-	for j, f := range s.files {
-		if f == p.File {
+	for j, o := range s.objs {
+		if o.Name == p.File {
 			i = j
 		}
 	}
@@ -161,10 +162,10 @@ func (s *Source) planResume(listErr error) (*resumeAt, error) {
 		if listErr != nil {
 			why = listErr.Error()
 		}
-		return nil, fmt.Errorf("file source: %w (%s): %s %s; %s", errResume, p, p.File, why, resumeHint)
+		return nil, fmt.Errorf("%s: %w (%s): %s %s; %s", s.kind, ErrResume, p, p.File, why, resumeHint)
 	}
-	size, mtime := s.sizes[i], s.mtimes[i]
-	if size != p.Size || mtime != p.MtimeNs {
+	size, mtime, etag := s.objs[i].Size, s.objs[i].MtimeNs, s.objs[i].ETag
+	if size != p.Size || mtime != p.MtimeNs || etag != p.ETag {
 		var what []string
 		if size != p.Size {
 			what = append(what, fmt.Sprintf("size %d → %d bytes", p.Size, size))
@@ -172,28 +173,16 @@ func (s *Source) planResume(listErr error) (*resumeAt, error) {
 		if mtime != p.MtimeNs {
 			what = append(what, fmt.Sprintf("modified %s → %s", stamp(p.MtimeNs), stamp(mtime)))
 		}
-		return nil, fmt.Errorf("file source: %w (%s): %s changed since the position was saved (%s), so row %d may no longer be where reading stopped; %s",
-			errResume, p, p.File, strings.Join(what, ", "), p.Row, resumeHint)
+		if etag != p.ETag {
+			what = append(what, fmt.Sprintf("ETag %s → %s", p.ETag, etag))
+		}
+		return nil, fmt.Errorf("%s: %w (%s): %s changed since the position was saved (%s), so row %d may no longer be where reading stopped; %s", s.kind,
+			ErrResume, p, p.File, strings.Join(what, ", "), p.Row, resumeHint)
 	}
 	return &resumeAt{index: i, row: p.Row, batchStart: p.BatchStart, batchRows: p.BatchRows}, nil
 }
 
 func stamp(ns int64) string { return time.Unix(0, ns).UTC().Format(time.RFC3339Nano) }
-
-// statFiles records each file's size and modification time.
-func (s *Source) statFiles() error {
-	for _, f := range s.files {
-		info, err := os.Stat(f)
-		if err != nil {
-			return fmt.Errorf("file source: %w", err)
-		}
-		s.sizes = append(s.sizes, info.Size())
-		s.mtimes = append(s.mtimes, info.ModTime().UnixNano())
-		s.pipes = append(s.pipes, info.Mode()&fs.ModeNamedPipe != 0)
-		s.total += info.Size()
-	}
-	return nil
-}
 
 // skipFiles moves past the first n files, which earlier runs read whole:
 // their bytes count as done. The first file is still opened (and closed)
@@ -206,11 +195,11 @@ func (s *Source) skipFiles(ctx context.Context, n int) error {
 	o := s.cur
 	s.cur = nil
 	if err := s.closeOpen(o); err != nil {
-		return fmt.Errorf("file source: %s: %w", o.name, err)
+		return fmt.Errorf("%s: %s: %w", s.kind, o.name, err)
 	}
 	var done int64
-	for _, size := range s.sizes[:n] {
-		done += size
+	for _, o := range s.objs[:n] {
+		done += o.Size
 	}
 	s.read.Store(done)
 	s.reported = done

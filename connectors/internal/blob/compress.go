@@ -1,4 +1,4 @@
-package file
+package blob
 
 import (
 	"bufio"
@@ -13,12 +13,13 @@ import (
 	"github.com/dataweaver/dataweaver/format"
 )
 
-// Compression names as pipeline files write them.
+// Compression names as pipeline files write them (the compression field of
+// the file and s3 connectors).
 const (
-	compAuto = "auto"
-	compNone = "none"
-	compGzip = "gzip"
-	compZstd = "zstd"
+	CompAuto = "auto"
+	CompNone = "none"
+	CompGzip = "gzip"
+	CompZstd = "zstd"
 )
 
 var (
@@ -26,43 +27,43 @@ var (
 	zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
 )
 
-// bySuffix returns the compression a path's suffix announces, or "".
-func bySuffix(path string) string {
+// BySuffix returns the compression a path's suffix announces, or "".
+func BySuffix(path string) string {
 	switch {
 	case strings.HasSuffix(path, ".gz"), strings.HasSuffix(path, ".gzip"):
-		return compGzip
+		return CompGzip
 	case strings.HasSuffix(path, ".zst"), strings.HasSuffix(path, ".zstd"):
-		return compZstd
+		return CompZstd
 	}
 	return ""
 }
 
-// byMagic looks at the first bytes of br without consuming them.
-func byMagic(br *bufio.Reader) (string, error) {
+// ByMagic looks at the first bytes of br without consuming them.
+func ByMagic(br *bufio.Reader) (string, error) {
 	head, err := br.Peek(len(zstdMagic))
 	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
 		return "", err
 	}
 	switch {
 	case bytes.HasPrefix(head, gzipMagic):
-		return compGzip, nil
+		return CompGzip, nil
 	case bytes.HasPrefix(head, zstdMagic):
-		return compZstd, nil
+		return CompZstd, nil
 	}
-	return compNone, nil
+	return CompNone, nil
 }
 
-// decompress wraps r; the returned closer stops any goroutine the
+// Decompress wraps r in the decompressor kind names (CompNone: r itself); the returned closer stops any goroutine the
 // decompressor started (zstd decodes ahead concurrently).
-func decompress(kind string, r io.Reader) (io.Reader, func() error, error) {
+func Decompress(kind string, r io.Reader) (io.Reader, func() error, error) {
 	switch kind {
-	case compGzip:
+	case CompGzip:
 		zr, err := gzip.NewReader(r)
 		if err != nil {
 			return nil, nil, fmt.Errorf("gzip: %w: %w", format.ErrMalformed, err)
 		}
 		return &streamErrors{r: zr, kind: kind}, zr.Close, nil
-	case compZstd:
+	case CompZstd:
 		zr, err := zstd.NewReader(r)
 		if err != nil {
 			return nil, nil, fmt.Errorf("zstd: %w", err)
@@ -89,10 +90,10 @@ func (s *streamErrors) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// compressor is the writing side: Flush pushes a complete compressed block
+// Compressor is the writing side: Flush pushes a complete compressed block
 // downstream, so what was flushed can be decompressed even if the process
 // dies before Close.
-type compressor interface {
+type Compressor interface {
 	io.Writer
 	Flush() error
 	Close() error
@@ -103,11 +104,12 @@ type nopCompressor struct{ io.Writer }
 func (nopCompressor) Flush() error { return nil }
 func (nopCompressor) Close() error { return nil }
 
-func compress(kind string, w io.Writer) (compressor, error) {
+// Compress wraps w in the compressor kind names (CompNone: none).
+func Compress(kind string, w io.Writer) (Compressor, error) {
 	switch kind {
-	case compGzip:
+	case CompGzip:
 		return gzip.NewWriter(w), nil
-	case compZstd:
+	case CompZstd:
 		zw, err := zstd.NewWriter(w)
 		if err != nil {
 			return nil, fmt.Errorf("zstd: %w", err)
