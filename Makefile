@@ -18,7 +18,7 @@ COUNT ?= 1
 # make fuzz FUZZTIME=2m
 FUZZTIME ?= 20s
 
-.PHONY: build wasm wasm-go test-crash test-fresh test-rust bench-pipelines rss test check check-fmt check-vet check-tidy check-staticcheck check-docs bench demo docs fuzz clean
+.PHONY: s3-server build wasm wasm-go test-crash test-fresh test-rust bench-pipelines rss test check check-fmt check-vet check-tidy check-staticcheck check-docs bench demo docs fuzz clean
 
 build:
 	$(GO) build -o bin/weave ./cmd/weave
@@ -76,6 +76,12 @@ test-crash:
 	  DW_CRASH_SUITE=1 $(GO) test -count=1 -json -run '$(CRASH_TESTS)' $(CHILD_PKGS) || rc=1; \
 	  DW_CRASH_SUITE=1 $(GO) test -race -count=1 -json -run '$(CRASH_TESTS)' ./connectors/file ./connectors/nats ./connectors/s3 || rc=1; \
 	  exit $$rc; } | $(TESTREPORT)
+
+# The S3-compatible server (versitygw) the s3 connector's tests start:
+# built once into the user cache (about 90 s of CPU). make test skips those
+# tests, naming this target, until it is built; CI builds it first.
+s3-server:
+	$(GO) run ./connectors/internal/s3test/cmd/versitygw
 
 # Every committed module rebuilt from its source and compared with the
 # committed bytes (DW_WASM_FRESH=1), in the packages that hold such a
