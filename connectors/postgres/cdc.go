@@ -128,21 +128,21 @@ type CDC struct {
 	schema   *arrow.Schema
 	rows     *rowBuilder
 	started  bool
-	snapping bool           // in the snapshot copy
-	snapLSN  pglogrepl.LSN  // the slot's consistent point, while copying
-	stream   *stream        // nil until streaming
+	snapping bool          // in the snapshot copy
+	snapLSN  pglogrepl.LSN // the slot's consistent point, while copying
+	stream   *stream       // nil until streaming
 	// pendingRepl is the replication connection while the snapshot is
 	// copied, before the stream starts on it.
 	pendingRepl *pgconn.PgConn
-	done     pglogrepl.LSN  // end of the last transaction read whole
-	inTx     bool           // between a Begin and its Commit
-	txLSN    pglogrepl.LSN  // the open transaction's commit LSN
-	txTime   time.Time      // and its commit time
-	rels     map[uint32]*relation
-	slotAt   pglogrepl.LSN // the slot's confirmed position, when it exists at Open
-	slotOK   bool          // the slot exists
-	pubOK    bool          // the publication exists
-	acked    atomic.Uint64 // highest acknowledged LSN, confirmed to the server by the stream
+	done        pglogrepl.LSN // end of the last transaction read whole
+	inTx        bool          // between a Begin and its Commit
+	txLSN       pglogrepl.LSN // the open transaction's commit LSN
+	txTime      time.Time     // and its commit time
+	rels        map[uint32]*relation
+	slotAt      pglogrepl.LSN // the slot's confirmed position, when it exists at Open
+	slotOK      bool          // the slot exists
+	pubOK       bool          // the publication exists
+	acked       atomic.Uint64 // highest acknowledged LSN, confirmed to the server by the stream
 
 	mu   sync.Mutex
 	keep *CDCCheckpoint // where a reopened source resumes: the last acknowledged checkpoint

@@ -234,4 +234,3 @@ func (s *CDC) change(op string, relID uint32, newT, oldT *pglogrepl.TupleData) e
 	}
 	return nil
 }
-
