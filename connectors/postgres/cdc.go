@@ -69,6 +69,9 @@ var cdcSpec = spec.New("postgres_cdc").
 			Desc("Create the slot when it does not exist, and with snapshot drop and recreate one whose snapshot the pipeline has no record of having finished (a run killed during the copy)."),
 		spec.Bool("snapshot").Default(true).
 			Desc("Copy the table's rows first, from the snapshot the slot exports when created. Off: only stream changes from where the slot stands."),
+		spec.Bool("stop_at_end").Default(false).
+			Desc("End the input once the changes committed before the stream started are read (a catch-up run, a test), instead of streaming on. "+
+				"The source marks where with a logical decoding message (pg_logical_emit_message)."),
 		spec.ByteSize("slot_warning_bytes").Default(int64(1<<30)).
 			Desc("Warn at start about each other inactive replication slot that holds back at least this much WAL (it keeps growing until the slot is dropped or used)."),
 		spec.Duration("status_interval").Default(10*time.Second).Advance().
@@ -112,7 +115,7 @@ var _ engine.Resumer = (*CDC)(nil)
 type CDC struct {
 	name, dsn, table, pub, slot string
 	createPub, createSlot       bool
-	snapshot                    bool
+	snapshot, stopAtEnd         bool
 	warnBytes                   int64
 	status                      time.Duration
 	batch                       int
@@ -143,6 +146,8 @@ type CDC struct {
 	slotOK      bool          // the slot exists
 	pubOK       bool          // the publication exists
 	acked       atomic.Uint64 // highest acknowledged LSN, confirmed to the server by the stream
+	marker      string        // with stop_at_end, the content of the message that marks the end
+	atEnd       bool          // the marker arrived
 
 	mu   sync.Mutex
 	keep *CDCCheckpoint // where a reopened source resumes: the last acknowledged checkpoint
@@ -155,7 +160,7 @@ func (r relName) String() string { return r.schema + "." + r.name }
 func newCDC(conf *spec.Parsed, b engine.Build) (engine.Source, error) {
 	s := &CDC{
 		name: b.Name, dsn: conf.String("dsn"), table: conf.String("table"), pub: conf.String("publication"), slot: conf.String("slot"),
-		createPub: conf.Bool("create_publication"), createSlot: conf.Bool("create_slot"), snapshot: conf.Bool("snapshot"),
+		createPub: conf.Bool("create_publication"), createSlot: conf.Bool("create_slot"), snapshot: conf.Bool("snapshot"), stopAtEnd: conf.Bool("stop_at_end"),
 		warnBytes: conf.ByteSize("slot_warning_bytes"), status: conf.Duration("status_interval"),
 		batch: b.BatchRows, mem: b.Mem, log: b.Logger,
 	}
@@ -225,8 +230,10 @@ func (s *CDC) Read(ctx context.Context) (*engine.Batch, error) {
 		if err != nil || b != nil {
 			return b, err
 		}
-		if err := s.endSnapshot(ctx); err != nil {
-			return nil, err
+		if s.snapping { // the last page was full: the copy ends here
+			if err := s.endSnapshot(ctx); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return s.readChanges(ctx)
@@ -304,7 +311,7 @@ func (s *CDC) Close() error {
 		s.rows = nil
 	}
 	closeConn(s.conn)
-	s.conn, s.started, s.snapping = nil, false, false
+	s.conn, s.started, s.snapping, s.atEnd = nil, false, false, false
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/jackc/pglogrepl"
@@ -13,6 +14,9 @@ import (
 
 	"github.com/dataweaver/dataweaver/engine"
 )
+
+// markerPrefix is the prefix of stop_at_end's logical decoding message.
+const markerPrefix = "dataweaver.end"
 
 // snapCursor is the snapshot transaction's cursor over the table.
 const snapCursor = "dw_cdc_snapshot"
@@ -260,8 +264,17 @@ func (s *CDC) snapshotPage(ctx context.Context) (*engine.Batch, error) {
 	if n == 0 {
 		return nil, nil
 	}
-	// A short page is the last: its position says the copy is complete.
-	cp := CDCCheckpoint{Slot: s.slot, LSN: s.snapLSN.String(), Snapshot: n == s.batch}
+	// A short page is the last: its position says the copy is complete,
+	// and the snapshot's transaction ends now, not at the next Read: it
+	// holds a lock that an ALTER TABLE would wait for.
+	last := n < s.batch
+	rows.Close()
+	if last {
+		if err := s.endSnapshot(ctx); err != nil {
+			return nil, err
+		}
+	}
+	cp := CDCCheckpoint{Slot: s.slot, LSN: s.snapLSN.String(), Snapshot: !last}
 	return &engine.Batch{Record: s.rows.finish(), Checkpoint: cp}, nil
 }
 
@@ -281,10 +294,19 @@ func (s *CDC) endSnapshot(ctx context.Context) error {
 // confirmed position when that is later) and the goroutine that owns the
 // connection from now on.
 func (s *CDC) startStream(ctx context.Context, repl *pgconn.PgConn, lsn pglogrepl.LSN) error {
-	pubArg := strings.ReplaceAll(quote(s.pub), "'", "''")
+	args := []string{"proto_version '1'", "publication_names " + literal(quote(s.pub))}
+	if s.stopAtEnd {
+		// Every transaction committed before a non-transactional message
+		// is decoded before it: the message marks the end.
+		s.marker = fmt.Sprintf("%s %d", s.slot, time.Now().UnixNano())
+		if _, err := s.conn.Exec(ctx, "SELECT pg_logical_emit_message(false, $1, $2)", markerPrefix, s.marker); err != nil {
+			repl.Close(context.Background())
+			return fmt.Errorf("postgres_cdc: stop_at_end: %w", err)
+		}
+		args = append(args, "messages 'true'")
+	}
 	err := pglogrepl.StartReplication(ctx, repl, s.slot, lsn, pglogrepl.StartReplicationOptions{
-		Mode:       pglogrepl.LogicalReplication,
-		PluginArgs: []string{"proto_version '1'", "publication_names '" + pubArg + "'"},
+		Mode: pglogrepl.LogicalReplication, PluginArgs: args,
 	})
 	if err != nil {
 		repl.Close(context.Background())

@@ -146,7 +146,10 @@ func (st *stream) deliver(ctx context.Context, msg pglogrepl.Message, report fun
 func (s *CDC) readChanges(ctx context.Context) (*engine.Batch, error) {
 	st := s.stream
 	for {
-		if s.rows.n >= s.batch || s.rows.n > 0 && !s.inTx && len(st.msgs) == 0 {
+		if s.atEnd && s.rows.n == 0 {
+			return nil, engine.ErrEndOfInput
+		}
+		if s.rows.n >= s.batch || s.rows.n > 0 && !s.inTx && (len(st.msgs) == 0 || s.atEnd) {
 			return &engine.Batch{Record: s.rows.finish(), Checkpoint: CDCCheckpoint{Slot: s.slot, LSN: s.done.String()}}, nil
 		}
 		var msg pglogrepl.Message
@@ -178,6 +181,10 @@ func (s *CDC) apply(msg pglogrepl.Message) error {
 		return s.change(opUpdate, m.RelationID, m.NewTuple, m.OldTuple)
 	case *pglogrepl.DeleteMessage:
 		return s.change(opDelete, m.RelationID, nil, m.OldTuple)
+	case *pglogrepl.LogicalDecodingMessage:
+		if m.Prefix == markerPrefix && string(m.Content) == s.marker && s.marker != "" {
+			s.atEnd = true
+		}
 	case *pglogrepl.TruncateMessage:
 		for _, id := range m.RelationIDs {
 			if s.rels[id] != nil {
