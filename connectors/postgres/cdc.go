@@ -230,10 +230,14 @@ func (s *CDC) Read(ctx context.Context) (*engine.Batch, error) {
 		if err != nil || b != nil {
 			return b, err
 		}
-		if s.snapping { // the last page was full: the copy ends here
+		if s.snapping {
+			// The last page was full, and its position said the copy
+			// goes on: an empty batch says it is complete, so that a
+			// run that stops now does not copy the table again.
 			if err := s.endSnapshot(ctx); err != nil {
 				return nil, err
 			}
+			return &engine.Batch{Record: s.rows.finish(), Checkpoint: CDCCheckpoint{Slot: s.slot, LSN: s.snapLSN.String()}}, nil
 		}
 	}
 	return s.readChanges(ctx)

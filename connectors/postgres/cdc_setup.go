@@ -70,7 +70,7 @@ func (s *CDC) describe(ctx context.Context) error {
 	s.schema = arrow.NewSchema(fields, nil)
 	if replIdent == "n" {
 		s.log.Warn("postgres_cdc: the table has REPLICA IDENTITY NOTHING: the server refuses its updates and deletes once it is published; "+
-			"set REPLICA IDENTITY DEFAULT (with a primary key) or FULL", "step", s.name, "table", s.rel.String())
+			"set REPLICA IDENTITY DEFAULT (with a primary key) or FULL", "table", s.rel.String())
 	}
 	return nil
 }
@@ -144,7 +144,7 @@ func (s *CDC) warnSlots(ctx context.Context) {
 		FROM pg_replication_slots WHERE NOT active AND slot_name <> $1 AND restart_lsn IS NOT NULL
 		AND pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn) >= $2`, s.slot, s.warnBytes)
 	if err != nil {
-		s.log.Debug("postgres_cdc: cannot list replication slots", "step", s.name, "err", err)
+		s.log.Debug("postgres_cdc: cannot list replication slots", "err", err)
 		return
 	}
 	defer rows.Close()
@@ -153,7 +153,7 @@ func (s *CDC) warnSlots(ctx context.Context) {
 		var held int64
 		if rows.Scan(&name, &held) == nil {
 			s.log.Warn("postgres_cdc: an inactive replication slot holds back WAL; drop it (SELECT pg_drop_replication_slot(...)) if nothing uses it",
-				"step", s.name, "slot", name, "bytes", held)
+				"slot", name, "bytes", held)
 		}
 	}
 }
@@ -170,7 +170,7 @@ func (s *CDC) start(ctx context.Context) error {
 		if err != nil && !(errors.As(err, &pe) && pe.Code == "42710") { // duplicate_object: created meanwhile
 			return fmt.Errorf("postgres_cdc: create publication %s: %w", s.pub, err)
 		}
-		s.log.Info("postgres_cdc: created publication", "step", s.name, "publication", s.pub, "table", s.rel.String())
+		s.log.Info("postgres_cdc: created publication", "publication", s.pub, "table", s.rel.String())
 	}
 	repl, err := s.replicationConn(ctx)
 	if err != nil {
@@ -189,7 +189,7 @@ func (s *CDC) start(ctx context.Context) error {
 				return fmt.Errorf("postgres_cdc: create slot %s: %w", s.slot, err)
 			}
 			s.slotAt, _ = pglogrepl.ParseLSN(res.ConsistentPoint)
-			s.log.Info("postgres_cdc: created replication slot", "step", s.name, "slot", s.slot, "lsn", res.ConsistentPoint)
+			s.log.Info("postgres_cdc: created replication slot", "slot", s.slot, "lsn", res.ConsistentPoint)
 		}
 		return s.startStream(ctx, repl, s.slotAt)
 	}
@@ -207,7 +207,7 @@ func (s *CDC) beginSnapshot(ctx context.Context, repl *pgconn.PgConn) error {
 	}
 	if s.slotOK {
 		s.log.Warn("postgres_cdc: the slot exists but the pipeline has no record of a finished snapshot: dropping it to take a new one",
-			"step", s.name, "slot", s.slot)
+			"slot", s.slot)
 		if err := pglogrepl.DropReplicationSlot(ctx, repl, s.slot, pglogrepl.DropReplicationSlotOptions{Wait: true}); err != nil {
 			return fail(fmt.Errorf("postgres_cdc: drop slot %s: %w", s.slot, err))
 		}
@@ -222,7 +222,7 @@ func (s *CDC) beginSnapshot(ctx context.Context, repl *pgconn.PgConn) error {
 	if s.snapLSN, err = pglogrepl.ParseLSN(res.ConsistentPoint); err != nil {
 		return fail(fmt.Errorf("postgres_cdc: slot %s: consistent point: %w", s.slot, err))
 	}
-	s.log.Info("postgres_cdc: created replication slot; copying the table", "step", s.name, "slot", s.slot, "lsn", res.ConsistentPoint)
+	s.log.Info("postgres_cdc: created replication slot; copying the table", "slot", s.slot, "lsn", res.ConsistentPoint)
 	for _, sql := range []string{
 		"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
 		"SET TRANSACTION SNAPSHOT " + literal(res.SnapshotName),
