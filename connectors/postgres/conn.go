@@ -17,9 +17,9 @@ import (
 
 func dsnField() *spec.Field {
 	return spec.String("dsn").
-		Desc("Connection string, as a URL or key=value pairs (libpq's syntax; PG* environment variables fill what it leaves out). "+
-			"TLS is set here as for libpq: sslmode (disable, prefer, require, verify-ca, verify-full), sslrootcert (the CA file "+
-			"that verify-ca and verify-full check the server's certificate against), sslcert and sslkey (a client certificate). "+
+		Desc("Connection string, as a URL or key=value pairs (libpq's syntax; PG* environment variables fill what it leaves out). " +
+			"TLS is set here as for libpq: sslmode (disable, prefer, require, verify-ca, verify-full), sslrootcert (the CA file " +
+			"that verify-ca and verify-full check the server's certificate against), sslcert and sslkey (a client certificate). " +
 			"A password in it is a secret: weave never prints it.").
 		Example(`"postgres://weave@db:5432/shop?sslmode=verify-full&sslrootcert=/etc/ssl/db-ca.pem"`).
 		SecretIn(dsnPassword)
