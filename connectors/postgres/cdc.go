@@ -142,12 +142,13 @@ type CDC struct {
 	txLSN       pglogrepl.LSN // the open transaction's commit LSN
 	txTime      time.Time     // and its commit time
 	rels        map[uint32]*relation
-	slotAt      pglogrepl.LSN // the slot's confirmed position, when it exists at Open
-	slotOK      bool          // the slot exists
-	pubOK       bool          // the publication exists
-	acked       atomic.Uint64 // highest acknowledged LSN, confirmed to the server by the stream
-	marker      string        // with stop_at_end, the content of the message that marks the end
-	atEnd       bool          // the marker arrived
+	held        pglogrepl.Message // read ahead by readChanges, applied next
+	slotAt      pglogrepl.LSN     // the slot's confirmed position, when it exists at Open
+	slotOK      bool              // the slot exists
+	pubOK       bool              // the publication exists
+	acked       atomic.Uint64     // highest acknowledged LSN, confirmed to the server by the stream
+	marker      string            // with stop_at_end, the content of the message that marks the end
+	atEnd       bool              // the marker arrived
 
 	mu   sync.Mutex
 	keep *CDCCheckpoint // where a reopened source resumes: the last acknowledged checkpoint
@@ -315,7 +316,7 @@ func (s *CDC) Close() error {
 		s.rows = nil
 	}
 	closeConn(s.conn)
-	s.conn, s.started, s.snapping, s.atEnd = nil, false, false, false
+	s.conn, s.started, s.snapping, s.atEnd, s.held = nil, false, false, false, nil
 	return nil
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/dataweaver/dataweaver/engine"
+	"github.com/dataweaver/dataweaver/internal/wait"
 )
 
 // markerPrefix is the prefix of stop_at_end's logical decoding message.
@@ -305,9 +306,18 @@ func (s *CDC) startStream(ctx context.Context, repl *pgconn.PgConn, lsn pglogrep
 		}
 		args = append(args, "messages 'true'")
 	}
-	err := pglogrepl.StartReplication(ctx, repl, s.slot, lsn, pglogrepl.StartReplicationOptions{
-		Mode: pglogrepl.LogicalReplication, PluginArgs: args,
-	})
+	opts := pglogrepl.StartReplicationOptions{Mode: pglogrepl.LogicalReplication, PluginArgs: args}
+	err := pglogrepl.StartReplication(ctx, repl, s.slot, lsn, opts)
+	// The server may not yet have ended the session of a run that just
+	// closed or died (its walsender still holds the slot): wait for it.
+	for d := 50 * time.Millisecond; slotInUse(err) && d < 10*time.Second; d *= 2 {
+		s.log.Info("postgres_cdc: the slot is still in use by another session; waiting", "slot", s.slot, "wait", d)
+		if werr := wait.For(ctx, d); werr != nil {
+			err = werr
+			break
+		}
+		err = pglogrepl.StartReplication(ctx, repl, s.slot, lsn, opts)
+	}
 	if err != nil {
 		repl.Close(context.Background())
 		return fmt.Errorf("postgres_cdc: start replication from slot %s at %s: %w", s.slot, lsn, err)
@@ -320,3 +330,10 @@ func (s *CDC) startStream(ctx context.Context, repl *pgconn.PgConn, lsn pglogrep
 
 // literal quotes s as an SQL string literal.
 func literal(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// slotInUse reports the server's refusal of a slot another session holds
+// (SQLSTATE 55006, object_in_use).
+func slotInUse(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "55006"
+}

@@ -144,25 +144,50 @@ func (st *stream) deliver(ctx context.Context, msg pglogrepl.Message, report fun
 // readChanges builds a batch of changes: up to the pipeline's batch rows,
 // returned early at a transaction's end when nothing more is waiting.
 func (s *CDC) readChanges(ctx context.Context) (*engine.Batch, error) {
-	st := s.stream
 	for {
 		if s.atEnd && s.rows.n == 0 {
 			return nil, engine.ErrEndOfInput
 		}
-		if s.rows.n >= s.batch || s.rows.n > 0 && !s.inTx && (len(st.msgs) == 0 || s.atEnd) {
+		if s.rows.n >= s.batch && s.inTx {
+			// A full batch inside a transaction: when its commit comes
+			// next, as it does when the batch ends with the transaction,
+			// take it in, so that the position covers the batch's rows.
+			msg, err := s.next(ctx)
+			if err != nil {
+				return nil, err
+			}
+			if _, ok := msg.(*pglogrepl.CommitMessage); !ok {
+				s.held = msg
+			} else if err := s.apply(msg); err != nil {
+				return nil, err
+			}
+		}
+		if s.rows.n >= s.batch || s.rows.n > 0 && !s.inTx && (len(s.stream.msgs) == 0 || s.atEnd) {
 			return &engine.Batch{Record: s.rows.finish(), Checkpoint: CDCCheckpoint{Slot: s.slot, LSN: s.done.String()}}, nil
 		}
-		var msg pglogrepl.Message
-		select {
-		case msg = <-st.msgs:
-		case err := <-st.errc:
+		msg, err := s.next(ctx)
+		if err != nil {
 			return nil, err
-		case <-ctx.Done():
-			return nil, ctx.Err()
 		}
 		if err := s.apply(msg); err != nil {
 			return nil, err
 		}
+	}
+}
+
+// next is the message readChanges held back, else the stream's next.
+func (s *CDC) next(ctx context.Context) (pglogrepl.Message, error) {
+	if m := s.held; m != nil {
+		s.held = nil
+		return m, nil
+	}
+	select {
+	case m := <-s.stream.msgs:
+		return m, nil
+	case err := <-s.stream.errc:
+		return nil, err
+	case <-ctx.Done():
+		return nil, ctx.Err()
 	}
 }
 

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/array"
+	"github.com/apache/arrow/go/v15/arrow/memory"
 	"github.com/jackc/pglogrepl"
 	"github.com/jackc/pgx/v5"
 
@@ -233,3 +235,72 @@ func connTest(t testing.TB, dsn string) *pgx.Conn {
 	}
 	return conn
 }
+
+// TestCDCSourceConformance: the source, streaming changes from an
+// existing slot (snapshot: false), one transaction per row, so that each
+// batch ends at a commit and a position is exact. Positions travel
+// through JSON as the engine's store keeps them (savedPositions). The
+// suite compares the table's columns: projected leaves out the CDC
+// metadata, which TestCDCChanges checks.
+func TestCDCSourceConformance(t *testing.T) {
+	conformance.RunSource(t, conformance.SourceHarness{
+		AtLeastOnce: true,
+		Resumes:     true,
+		New: conformance.FromSample(nil, func(t *testing.T, in arrow.Record, b engine.Build) conformance.SourceBuilder {
+			dsn := pgtest.DB(t)
+			empty := in.NewSlice(0, 0)
+			write(t, dsn, "rows", "", memory.NewGoAllocator(), empty)
+			empty.Release()
+			slot := slotFor(dsn)
+			exec(t, dsn, "ALTER TABLE rows REPLICA IDENTITY FULL", "CREATE PUBLICATION p FOR TABLE rows",
+				"SELECT pg_create_logical_replication_slot('"+slot+"', 'pgoutput')")
+			t.Cleanup(func() { exec(t, dsn, "SELECT pg_drop_replication_slot('"+slot+"')") })
+			for i := range in.NumRows() {
+				row := in.NewSlice(i, i+1)
+				write(t, dsn, "rows", "", memory.NewGoAllocator(), row)
+				row.Release()
+			}
+			conf := fmt.Sprintf("{dsn: %s, table: rows, publication: p, slot: %s, snapshot: false, stop_at_end: true}", q(dsn), slot)
+			build := conformance.SourceFromConfig(t, "postgres_cdc", conf)
+			return savedPositions(t, func(b engine.Build) engine.Source {
+				return &projected{Resumer: build(b).(resumingSource), keep: int(in.NumCols())}
+			})
+		}),
+	})
+}
+
+type resumingSource interface {
+	engine.Source
+	engine.Resumer
+}
+
+// projected passes on the first keep columns of its source's batches.
+type projected struct {
+	Resumer resumingSource
+	keep    int
+}
+
+func (p *projected) Open(ctx context.Context) (*arrow.Schema, error) {
+	s, err := p.Resumer.Open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return arrow.NewSchema(s.Fields()[:p.keep], nil), nil
+}
+
+func (p *projected) Read(ctx context.Context) (*engine.Batch, error) {
+	b, err := p.Resumer.Read(ctx)
+	if err != nil {
+		return b, err
+	}
+	rec := b.Record
+	b.Record = array.NewRecord(arrow.NewSchema(rec.Schema().Fields()[:p.keep], nil), rec.Columns()[:p.keep], rec.NumRows())
+	rec.Release()
+	return b, nil
+}
+
+func (p *projected) Ack(ctx context.Context, cp engine.Checkpoint) error {
+	return p.Resumer.Ack(ctx, cp)
+}
+func (p *projected) Close() error            { return p.Resumer.Close() }
+func (p *projected) Resume(pos []byte) error { return p.Resumer.Resume(pos) }
