@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/apache/arrow/go/v15/arrow"
@@ -146,7 +145,8 @@ type CDC struct {
 	slotAt      pglogrepl.LSN     // the slot's confirmed position, when it exists at Open
 	slotOK      bool              // the slot exists
 	pubOK       bool              // the publication exists
-	acked       atomic.Uint64     // highest acknowledged LSN, confirmed to the server by the stream
+	prog        progress          // shared with the stream's goroutine
+	consumed    int64             // messages Read took from the stream
 	marker      string            // with stop_at_end, the content of the message that marks the end
 	atEnd       bool              // the marker arrived
 
@@ -289,14 +289,7 @@ func (s *CDC) Ack(_ context.Context, cp engine.Checkpoint) error {
 }
 
 // confirm raises the LSN the stream confirms to the server to lsn.
-func (s *CDC) confirm(lsn pglogrepl.LSN) {
-	for {
-		old := s.acked.Load()
-		if uint64(lsn) <= old || s.acked.CompareAndSwap(old, uint64(lsn)) {
-			return
-		}
-	}
-}
+func (s *CDC) confirm(lsn pglogrepl.LSN) { s.prog.raise(uint64(lsn)) }
 
 // Close stops the stream and disconnects. A later Open resumes after the
 // last acknowledged batch.

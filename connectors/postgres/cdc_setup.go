@@ -324,7 +324,9 @@ func (s *CDC) startStream(ctx context.Context, repl *pgconn.PgConn, lsn pglogrep
 	}
 	s.done = lsn
 	s.confirm(lsn)
-	s.stream = startPump(repl, &s.acked, s.status)
+	s.consumed = 0
+	s.prog.idleAt.Store(-1)
+	s.stream = startPump(repl, &s.prog, s.status)
 	return nil
 }
 

@@ -29,17 +29,42 @@ type stream struct {
 	wg     sync.WaitGroup
 }
 
+// progress is what Read and Ack tell the stream's goroutine.
+//
+// acked is the position to confirm. A quiet table would leave it behind
+// while other tables' writes fill the WAL, which the slot then keeps: so
+// when Read has applied every message delivered (idleAt, the count of
+// them, equals the goroutine's) with nothing pending, and everything it
+// returned is acknowledged (acked ≥ emitted), the goroutine confirms the
+// server's position from its keepalives. Every commit before that
+// position has been delivered and applied, so confirming it skips nothing.
+type progress struct {
+	acked   atomic.Uint64
+	emitted atomic.Uint64 // the position of the last batch Read returned
+	idleAt  atomic.Int64  // messages Read had applied when it last waited idle; -1 when busy
+}
+
+// raise sets acked to lsn when that is higher.
+func (p *progress) raise(lsn uint64) {
+	for {
+		old := p.acked.Load()
+		if lsn <= old || p.acked.CompareAndSwap(old, lsn) {
+			return
+		}
+	}
+}
+
 // receiveWait bounds a receive, so that a newly acknowledged position is
 // reported soon even while the server sends nothing.
 const receiveWait = 100 * time.Millisecond
 
-func startPump(conn *pgconn.PgConn, acked *atomic.Uint64, every time.Duration) *stream {
+func startPump(conn *pgconn.PgConn, prog *progress, every time.Duration) *stream {
 	ctx, cancel := context.WithCancel(context.Background())
 	st := &stream{conn: conn, msgs: make(chan pglogrepl.Message, 1024), errc: make(chan error, 1), cancel: cancel}
 	st.wg.Add(1)
 	go func() {
 		defer st.wg.Done()
-		if err := st.pump(ctx, acked, every); err != nil && ctx.Err() == nil {
+		if err := st.pump(ctx, prog, every); err != nil && ctx.Err() == nil {
 			st.errc <- err
 		}
 	}()
@@ -55,11 +80,12 @@ func (st *stream) stop() {
 	_ = st.conn.Close(ctx)
 }
 
-func (st *stream) pump(ctx context.Context, acked *atomic.Uint64, every time.Duration) error {
+func (st *stream) pump(ctx context.Context, prog *progress, every time.Duration) error {
 	var sent uint64
+	var delivered int64
 	next := time.Now().Add(every)
 	report := func(force bool) error {
-		a := acked.Load()
+		a := prog.acked.Load()
 		if !force && a == sent && time.Now().Before(next) {
 			return nil
 		}
@@ -99,6 +125,9 @@ func (st *stream) pump(ctx context.Context, acked *atomic.Uint64, every time.Dur
 				if err != nil {
 					return fmt.Errorf("postgres_cdc: keepalive: %w", err)
 				}
+				if prog.idleAt.Load() == delivered && prog.acked.Load() >= prog.emitted.Load() {
+					prog.raise(uint64(ka.ServerWALEnd))
+				}
 				if ka.ReplyRequested {
 					if err := report(true); err != nil {
 						return err
@@ -118,6 +147,7 @@ func (st *stream) pump(ctx context.Context, acked *atomic.Uint64, every time.Dur
 				if err := st.deliver(ctx, msg, report); err != nil {
 					return err
 				}
+				delivered++
 			}
 		}
 	}
@@ -163,6 +193,7 @@ func (s *CDC) readChanges(ctx context.Context) (*engine.Batch, error) {
 			}
 		}
 		if s.rows.n >= s.batch || s.rows.n > 0 && !s.inTx && (len(s.stream.msgs) == 0 || s.atEnd) {
+			s.prog.emitted.Store(uint64(s.done))
 			return &engine.Batch{Record: s.rows.finish(), Checkpoint: CDCCheckpoint{Slot: s.slot, LSN: s.done.String()}}, nil
 		}
 		msg, err := s.next(ctx)
@@ -181,8 +212,14 @@ func (s *CDC) next(ctx context.Context) (pglogrepl.Message, error) {
 		s.held = nil
 		return m, nil
 	}
+	idle := int64(-1)
+	if s.rows.n == 0 && !s.inTx {
+		idle = s.consumed
+	}
+	s.prog.idleAt.Store(idle)
 	select {
 	case m := <-s.stream.msgs:
+		s.consumed++
 		return m, nil
 	case err := <-s.stream.errc:
 		return nil, err
