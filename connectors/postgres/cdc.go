@@ -61,7 +61,8 @@ var cdcSpec = spec.New("postgres_cdc").
 	Field(
 		dsnField(),
 		spec.String("table").Desc("Table (optionally schema-qualified) whose changes to read.").Example("public.orders"),
-		spec.String("publication").Desc("Publication the slot decodes; it must include the table.").Example("weave_orders"),
+		spec.String("publication").Desc("Publication the slot decodes; it must include the table, and exist before the slot is created "+
+			"(decoding from a slot made before its publication can fail with \"publication does not exist\"; create_publication and create_slot do it in that order).").Example("weave_orders"),
 		spec.String("slot").Desc("Logical replication slot (pgoutput plugin); one per pipeline.").Example("weave_orders"),
 		spec.Bool("create_publication").Default(false).Desc("Create the publication FOR TABLE table when it does not exist."),
 		spec.Bool("create_slot").Default(false).

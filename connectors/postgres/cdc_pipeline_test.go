@@ -115,3 +115,54 @@ func TestCDCNewColumn(t *testing.T) {
 		t.Fatalf("after reopening: %v, want row 2 with color red", got)
 	}
 }
+
+// TestCDCRefusals: what the source cannot do is refused at Open, before
+// anything is created, saying what to do; a TRUNCATE of the table stops
+// the stream.
+func TestCDCRefusals(t *testing.T) {
+	mem := conformance.Checked(t)
+	dsn := pgtest.DB(t)
+	slot := slotFor(dsn)
+	exec(t, dsn, `CREATE TABLE items (id int PRIMARY KEY)`, `CREATE TABLE other (id int)`, `CREATE PUBLICATION other_pub FOR TABLE other`)
+	ctx := context.Background()
+	for _, tc := range []struct{ name, conf, want string }{
+		{"no publication", "publication: nope, slot: " + slot + ", create_slot: true",
+			`publication "nope" does not exist: create it (CREATE PUBLICATION "nope" FOR TABLE public.items) or set create_publication: true`},
+		{"table not published", "publication: other_pub, slot: " + slot + ", create_slot: true",
+			`publication "other_pub" does not include table public.items`},
+		{"no slot", "publication: p, create_publication: true, slot: " + slot, `slot "` + slot + `" does not exist: set create_slot: true`},
+		{"bad slot name", "publication: p, slot: Bad-Name", "a slot name has only lower-case letters"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			step, err := conformance.BuildStep(t, engine.KindSource, "postgres_cdc", fmt.Sprintf("{dsn: %s, table: items, %s}", q(dsn), tc.conf), conformance.Build(mem, 10, "source"))
+			if err == nil {
+				src := step.(engine.Source)
+				defer src.Close()
+				_, err = src.Open(ctx)
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("%v; want an error containing %q", err, tc.want)
+			}
+		})
+	}
+	// The slot exists now (made after the publication, as pgoutput
+	// needs), and a snapshot needs a new one.
+	exec(t, dsn, "CREATE PUBLICATION p FOR TABLE items", "SELECT pg_create_logical_replication_slot('"+slot+"', 'pgoutput')")
+	src := mustCDC(t, fmt.Sprintf("{dsn: %s, table: items, publication: p, slot: %s}", q(dsn), slot), conformance.Build(mem, 10, "source"))
+	if _, err := src.Open(ctx); err == nil || !strings.Contains(err.Error(), "set create_slot: true (the slot is dropped and created again) or snapshot: false") {
+		t.Fatalf("snapshot from an existing slot: %v", err)
+	}
+	src.Close()
+
+	stream := mustCDC(t, fmt.Sprintf("{dsn: %s, table: items, publication: p, slot: %s, snapshot: false}", q(dsn), slot), conformance.Build(mem, 10, "source"))
+	defer stream.Close()
+	if _, err := stream.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	exec(t, dsn, `INSERT INTO items VALUES (1)`)
+	readChanges(t, stream, 1)
+	exec(t, dsn, `TRUNCATE items`)
+	if _, err := stream.Read(ctx); err == nil || !strings.Contains(err.Error(), "table public.items was truncated") || !engine.IsPermanent(err) {
+		t.Fatalf("Read after TRUNCATE: %v; want a permanent error naming the table", err)
+	}
+}
