@@ -121,7 +121,7 @@ func newSink(conf *spec.Parsed, b engine.Build) (engine.Sink, error) {
 	case s.mode == modeAppend && len(s.key) > 0 && !s.create:
 		return nil, configErr(conf, "key", "key is only used by mode upsert or as create_table's primary key")
 	case s.exactlyOnce && s.mode != modeAppend:
-		return nil, configErr(conf, "exactly_once", "exactly_once is for mode append: mode %s is idempotent already (a replayed batch rewrites the same rows)", s.mode)
+		return nil, configErr(conf, "exactly_once", "exactly_once is for mode append: an upsert is idempotent already (a replayed batch rewrites the same rows; mode %s upserts)", s.mode)
 	case s.exactlyOnce && b.DeadLetter:
 		return nil, configErr(conf, "exactly_once", "a dead_letter sink cannot be exactly_once: the position is kept in the transaction of one of the pipeline's sinks")
 	case conf.Given("positions_table") && !s.exactlyOnce:
