@@ -1,7 +1,6 @@
 package postgres
 
 import (
-	"fmt"
 	"strings"
 	"time"
 
@@ -141,7 +140,7 @@ func (r *rowBuilder) appendValues(off int, vals [][]byte, kinds []byte) error {
 			continue
 		}
 		if err := r.text[i].append(fb, vals[i]); err != nil {
-			return fmt.Errorf("column %q: %w", r.cols[i].field.Name, err)
+			return err // it names the column
 		}
 	}
 	return nil
