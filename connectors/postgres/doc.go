@@ -118,8 +118,9 @@
 //
 // Sources without a cursor column (a one-off copy by a server-side cursor),
 // cursor tie-breaking on a second column, CDC of several tables in one
-// source (one slot each today), pgoutput's binary and streaming (protocol
-// v2+) modes,
+// source (one slot each today), a CDC stream riding out a lost connection
+// (the run fails, and the next resumes from the slot), pgoutput's binary
+// and streaming (protocol v2+) modes,
 // exactly_once positions of a source read in several splits saved in one
 // transaction (the store saves one key at a time, and only the first Save
 // of a checkpoint commits the rows), and types beyond the table above
