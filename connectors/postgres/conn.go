@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
@@ -16,8 +17,30 @@ import (
 
 func dsnField() *spec.Field {
 	return spec.String("dsn").
-		Desc("Connection string, as a URL or key=value pairs (libpq's syntax; PG* environment variables fill what it leaves out).").
-		Example(`"postgres://weave@db:5432/shop?sslmode=require"`)
+		Desc("Connection string, as a URL or key=value pairs (libpq's syntax; PG* environment variables fill what it leaves out). " +
+			"TLS is set here as for libpq: sslmode (disable, prefer, require, verify-ca, verify-full), sslrootcert (the CA file " +
+			"that verify-ca and verify-full check the server's certificate against), sslcert and sslkey (a client certificate). " +
+			"A password in it is a secret: weave never prints it.").
+		Example(`"postgres://weave@db:5432/shop?sslmode=verify-full&sslrootcert=/etc/ssl/db-ca.pem"`).
+		SecretIn(dsnPassword)
+}
+
+// dsnPassword is the password a connection string holds, if any, for
+// redaction. It reads the string as pgconn does; one pgconn cannot parse
+// is read as a URL, the form a typo is likeliest in.
+func dsnPassword(dsn string) []string {
+	if cfg, err := pgconn.ParseConfig(dsn); err == nil {
+		if cfg.Password != "" {
+			return []string{cfg.Password}
+		}
+		return nil
+	}
+	if u, err := url.Parse(dsn); err == nil && u.User != nil {
+		if p, ok := u.User.Password(); ok && p != "" {
+			return []string{p}
+		}
+	}
+	return nil
 }
 
 // connect opens one connection with the session time zone set to UTC, so

@@ -13,6 +13,22 @@
 // start. The cursor must be unique and only grow (see the source's
 // description for what is missed otherwise).
 //
+// # Change data capture
+//
+// postgres_cdc (cdc*.go) reads one table by logical replication with
+// pglogrepl and pgoutput. The first Read creates what was asked for
+// (publication, slot) and, with snapshot, creates the slot with
+// EXPORT_SNAPSHOT and copies the table through a cursor in a REPEATABLE
+// READ transaction that imports that snapshot (SET TRANSACTION SNAPSHOT,
+// on the query connection), then starts replication at the slot's
+// consistent point. From then on a goroutine owns the replication
+// connection: it hands decoded messages to Read and reports the
+// acknowledged LSN (StandbyStatusUpdate) when it moves and every
+// status_interval; Ack only stores it, since a connection is not safe for
+// concurrent use. A batch's checkpoint is the end LSN of the last
+// transaction wholly in the batches up to it, so a transaction split over
+// batches is confirmed only once all of it is acknowledged.
+//
 // # Sink
 //
 // One transaction per batch, committed in Write, so Flush is a no-op:
@@ -101,7 +117,10 @@
 // # Not yet
 //
 // Sources without a cursor column (a one-off copy by a server-side cursor),
-// cursor tie-breaking on a second column, logical replication (CDC),
+// cursor tie-breaking on a second column, CDC of several tables in one
+// source (one slot each today), a CDC stream riding out a lost connection
+// (the run fails, and the next resumes from the slot), pgoutput's binary
+// and streaming (protocol v2+) modes,
 // exactly_once positions of a source read in several splits saved in one
 // transaction (the store saves one key at a time, and only the first Save
 // of a checkpoint commits the rows), and types beyond the table above

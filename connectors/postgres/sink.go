@@ -57,9 +57,12 @@ var sinkSpec = spec.New("postgres").
 	Field(
 		dsnField(),
 		spec.String("table").Desc("Table (optionally schema-qualified) to write.").Example("public.orders"),
-		spec.String("mode").Default(modeAppend).OneOf(modeAppend, modeUpsert).
-			Desc("append: COPY every row in. upsert: insert new keys and update existing ones."),
-		spec.StringList("key").Optional().Desc("Key columns for upsert.").Example("[id]").Example("[tenant, order_id]"),
+		spec.String("mode").Default(modeAppend).OneOf(modeAppend, modeUpsert, modeCDC).
+			Desc("append: COPY every row in. upsert: insert new keys and update existing ones. cdc: apply the rows of a postgres_cdc "+
+				"source in order (snapshot, insert and update rows upserted by key, delete rows deleted by key; an update that "+
+				"changed the key removes the old one; columns listed in _unchanged keep their value), writing the table's "+
+				"columns and not the source's _op, _lsn, _commit_ts, _unchanged and _before_ ones."),
+		spec.StringList("key").Optional().Desc("Key columns for upsert and cdc.").Example("[id]").Example("[tenant, order_id]"),
 		spec.Bool("create_table").Default(false).Desc("Create the table from the batches' schema when it does not exist."),
 		spec.Bool("exactly_once").Default(false).
 			Desc("Append mode only: commit the rows of each checkpoint interval in one transaction together with the pipeline's "+
@@ -95,9 +98,10 @@ type Sink struct {
 	exactlyOnce            bool
 	posTable               string
 
-	schema *arrow.Schema
+	schema *arrow.Schema // the table's columns (in mode cdc, the batches' without the source's metadata)
 	cols   []string
-	upsert string // the merge statement, in upsert mode
+	upsert string    // the merge statement, in upsert mode
+	cdc    *cdcApply // mode cdc's statements
 
 	// mu guards conn and the transaction state: with exactly_once the
 	// engine's checkpoint goroutine commits (Save, Commit) while the
@@ -112,12 +116,12 @@ func newSink(conf *spec.Parsed, b engine.Build) (engine.Sink, error) {
 		key: conf.Strings("key"), create: conf.Bool("create_table"), exactlyOnce: conf.Bool("exactly_once"),
 		posTable: conf.String("positions_table")}
 	switch {
-	case s.mode == modeUpsert && len(s.key) == 0:
-		return nil, configErr(conf, "key", "mode upsert needs key columns")
+	case (s.mode == modeUpsert || s.mode == modeCDC) && len(s.key) == 0:
+		return nil, configErr(conf, "key", "mode %s needs key columns", s.mode)
 	case s.mode == modeAppend && len(s.key) > 0 && !s.create:
 		return nil, configErr(conf, "key", "key is only used by mode upsert or as create_table's primary key")
-	case s.exactlyOnce && s.mode == modeUpsert:
-		return nil, configErr(conf, "exactly_once", "exactly_once is for mode append: an upsert is idempotent already (a replayed batch rewrites the same rows)")
+	case s.exactlyOnce && s.mode != modeAppend:
+		return nil, configErr(conf, "exactly_once", "exactly_once is for mode append: an upsert is idempotent already (a replayed batch rewrites the same rows; mode %s upserts)", s.mode)
 	case s.exactlyOnce && b.DeadLetter:
 		return nil, configErr(conf, "exactly_once", "a dead_letter sink cannot be exactly_once: the position is kept in the transaction of one of the pipeline's sinks")
 	case conf.Given("positions_table") && !s.exactlyOnce:
@@ -132,6 +136,13 @@ func newSink(conf *spec.Parsed, b engine.Build) (engine.Sink, error) {
 // CheckSchema reports a column type the sink cannot write, or a key that
 // is not a column.
 func (s *Sink) CheckSchema(schema *arrow.Schema) error {
+	if s.mode == modeCDC {
+		data, err := s.openCDC(schema)
+		if err != nil {
+			return err
+		}
+		schema = data
+	}
 	if err := checkTypes(schema); err != nil {
 		return fmt.Errorf("%w: postgres table %s: %w", engine.ErrSchema, s.table, err)
 	}
@@ -153,6 +164,9 @@ func (s *Sink) Open(ctx context.Context, schema *arrow.Schema) error {
 	defer s.mu.Unlock()
 	s.abandonTx()
 	s.lost = nil
+	if s.mode == modeCDC {
+		schema, _ = s.openCDC(schema) // CheckSchema refused what it cannot
+	}
 	s.schema = schema
 	s.cols = make([]string, schema.NumFields())
 	for i, f := range schema.Fields() {
@@ -298,6 +312,9 @@ func (s *Sink) writeBatch(ctx context.Context, rec arrow.Record) error {
 // copy sends rec within tx: COPY into the table (append), or into the
 // staging table and merged from there (upsert).
 func (s *Sink) copy(ctx context.Context, tx pgx.Tx, rec arrow.Record) error {
+	if s.mode == modeCDC {
+		return s.applyCDC(ctx, tx, rec)
+	}
 	src := &recordRows{rec: rec, row: -1, ord: s.mode == modeUpsert}
 	if s.mode == modeUpsert {
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{stageTable}, append(slices.Clone(s.cols), ordCol), src); err != nil {

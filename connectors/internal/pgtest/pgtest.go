@@ -1,6 +1,9 @@
 // Package pgtest runs a throw-away PostgreSQL cluster for tests: initdb in
 // a temporary directory, a server on a free port of 127.0.0.1 (and a unix
-// socket in the same directory), trust authentication, fsync off. One
+// socket in the same directory), trust authentication, fsync off,
+// wal_level=logical (for the CDC source's replication slots), and TLS
+// offered with a certificate signed by a CA the harness generates
+// ([Server.CAFile]; the DSNs it hands out say sslmode=disable). One
 // cluster serves a whole test binary (initdb takes seconds; a database
 // takes milliseconds): tests call [DB] for a fresh database of their own,
 // and TestMain calls [Stop] after m.Run.
@@ -141,12 +144,16 @@ func Start() (*Server, error) {
 		return nil, err
 	}
 	s := &Server{dir: dir, data: filepath.Join(dir, "data"), bin: bin}
+	if err := writeCerts(dir); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
 	if os.Geteuid() == 0 {
 		if s.runAs, err = unprivilegedUser(); err != nil {
 			os.RemoveAll(dir)
 			return nil, err
 		}
-		if err := chown(dir, s.runAs); err != nil {
+		if err := chown(dir, s.runAs, caFile, certFile, keyFile); err != nil {
 			os.RemoveAll(dir)
 			return nil, err
 		}
@@ -160,7 +167,10 @@ func Start() (*Server, error) {
 		if s.Port, err = freePort(); err != nil {
 			break
 		}
-		opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200", s.Port, dir)
+		opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"+
+			" -c wal_level=logical -c max_replication_slots=50 -c max_wal_senders=50"+
+			" -c ssl=on -c ssl_cert_file=%s -c ssl_key_file=%s",
+			s.Port, dir, filepath.Join(dir, certFile), filepath.Join(dir, keyFile))
 		var out []byte
 		out, err = s.run("pg_ctl", "-D", s.data, "-l", filepath.Join(dir, "server.log"), "-o", opts, "-w", "-t", "60", "start")
 		if err == nil {
@@ -214,14 +224,23 @@ func unprivilegedUser() (string, error) {
 	return "dwtest", nil
 }
 
-func chown(dir, name string) error {
+// chown hands dir, and the named files in it, to user name.
+func chown(dir, name string, files ...string) error {
 	u, err := user.Lookup(name)
 	if err != nil {
 		return err
 	}
 	uid, _ := strconv.Atoi(u.Uid)
 	gid, _ := strconv.Atoi(u.Gid)
-	return os.Chown(dir, uid, gid)
+	if err := os.Chown(dir, uid, gid); err != nil {
+		return err
+	}
+	for _, f := range files {
+		if err := os.Chown(filepath.Join(dir, f), uid, gid); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func freePort() (int, error) {

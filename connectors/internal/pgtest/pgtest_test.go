@@ -54,3 +54,25 @@ func TestCPU(t *testing.T) {
 		t.Fatalf("server CPU went from %v to %v; want it to grow by the query's work", before, after)
 	}
 }
+
+// TestLogicalAndTLS: the cluster decodes logical replication and offers
+// TLS with the generated certificate.
+func TestLogicalAndTLS(t *testing.T) {
+	dsn := DB(t)
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var level, ssl string
+	if err := conn.QueryRow(ctx, "SELECT current_setting('wal_level'), current_setting('ssl')").Scan(&level, &ssl); err != nil {
+		t.Fatal(err)
+	}
+	if level != "logical" || ssl != "on" {
+		t.Fatalf("wal_level %s, ssl %s; want logical, on", level, ssl)
+	}
+	if _, err := os.Stat(Shared(t).CAFile()); err != nil {
+		t.Fatal(err)
+	}
+}
