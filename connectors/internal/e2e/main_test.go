@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/dataweaver/dataweaver/connectors/internal/pgtest"
+	"github.com/dataweaver/dataweaver/connectors/internal/s3test"
 	"github.com/dataweaver/dataweaver/internal/crashtest"
 	"github.com/dataweaver/dataweaver/internal/wasmtest"
 )
@@ -29,6 +30,7 @@ func TestMain(m *testing.M) {
 		}
 		wasmDir = dir
 		defer pgtest.Stop()
+		defer s3test.Stop()
 		defer crashtest.Cleanup()
 		return m.Run()
 	}())
