@@ -114,7 +114,7 @@ COMMIT;`, i, 1000+i, chainRows+i)
 	lake.KillAndRerun(t)
 
 	got := lakeChanges(t, s3, bucket)
-	checkChain(t, got, chainTable(t, conn))
+	checkChain(t, got, tableOrders(t, conn, "orders"))
 }
 
 // committedOffsets counts the records before the group's committed offsets:
@@ -210,22 +210,4 @@ func checkChain(t *testing.T, got []change, table []order) {
 		want = append(want, masked(o))
 	}
 	sameOrders(t, "the bucket's changes replayed by id", want, replayed)
-}
-
-// chainTable is the orders table as it ends.
-func chainTable(t *testing.T, conn *pgx.Conn) []order {
-	t.Helper()
-	rows, err := conn.Query(context.Background(), "SELECT id, customer, email, country, amount, ts, note FROM orders ORDER BY id")
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (order, error) {
-		var o order
-		err := r.Scan(&o.ID, &o.Customer, &o.Email, &o.Country, &o.Amount, &o.TS, &o.Note)
-		return o, err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
 }

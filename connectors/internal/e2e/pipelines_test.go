@@ -196,7 +196,7 @@ func kafkaToPostgresUpsert(t *testing.T) fixture {
 			Stored: func(t testing.TB) int { return tableCount(t, conn, "orders_masked") },
 		},
 		check: func(t *testing.T) {
-			sameOrders(t, "table orders_masked", want, tableOrders(t, dsn))
+			sameOrders(t, "table orders_masked", want, tableOrders(t, pgConn(t, dsn), "orders_masked"))
 			checkDeadLetter(t, tableDeadLetters(t, dsn), "source.kafka", fmt.Sprintf("orders.masked/%d", bad.Partition), bad.Offset, string(bad.Value))
 		},
 	}
@@ -385,10 +385,9 @@ func tableCount(t testing.TB, conn *pgx.Conn, table string) int {
 }
 
 // tableOrders reads orders_masked in id order.
-func tableOrders(t *testing.T, dsn string) []order {
+func tableOrders(t *testing.T, conn *pgx.Conn, table string) []order {
 	t.Helper()
-	ctx := context.Background()
-	rows, err := pgConn(t, dsn).Query(ctx, "SELECT id, customer, email, country, amount, ts, note FROM orders_masked ORDER BY id")
+	rows, err := conn.Query(context.Background(), "SELECT id, customer, email, country, amount, ts, note FROM "+table+" ORDER BY id")
 	if err != nil {
 		t.Fatal(err)
 	}
