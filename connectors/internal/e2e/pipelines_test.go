@@ -384,7 +384,7 @@ func tableCount(t testing.TB, conn *pgx.Conn, table string) int {
 	return n
 }
 
-// tableOrders reads orders_masked in id order.
+// tableOrders reads an orders table in id order.
 func tableOrders(t *testing.T, conn *pgx.Conn, table string) []order {
 	t.Helper()
 	rows, err := conn.Query(context.Background(), "SELECT id, customer, email, country, amount, ts, note FROM "+table+" ORDER BY id")
