@@ -49,6 +49,19 @@ func compilationCache(dir string) (wazero.CompilationCache, error) {
 	return c, nil
 }
 
+// CompilationCache is the process-wide compilation cache of cfg's cache
+// directory, shared with every stage, or nil when cfg has none. A tool
+// that compiles a module itself (weave inspect) uses it to find the code
+// stages compiled before instead of compiling again (about a second for
+// a Go guest): the runtime must then be configured as a stage's is (the
+// cache key includes the memory limit and the stop instrumentation).
+func CompilationCache(cfg Config) (wazero.CompilationCache, error) {
+	if cfg.cacheDir == "" {
+		return nil, nil
+	}
+	return compilationCache(cfg.cacheDir)
+}
+
 // defaultLimits bound a module's structure before it is compiled, so
 // that compiling costs time and memory in proportion to the module's size.
 // wazero's compile time grows faster than linearly in one br_table's

@@ -90,9 +90,16 @@ func parseSchemaFlag(s string) ([]inspectField, error) {
 // inspectModule prints what can be read from the binary, then what the
 // module says about itself when run.
 func inspectModule(ctx context.Context, out io.Writer, path string, wasm []byte, conf any, schema []inspectField) error {
-	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigCompiler().
+	// Configured as a stage with the default limits is, so that the
+	// compilation cache holds this module's code after a run (or the
+	// first inspect) and inspecting costs milliseconds, not a compile.
+	rc := wazero.NewRuntimeConfigCompiler().
 		WithCloseOnContextDone(true).
-		WithMemoryLimitPages(uint32(wasmabi.DefaultMemoryLimit>>16)))
+		WithMemoryLimitPages(uint32(wasmabi.DefaultMemoryLimit >> 16))
+	if cache, err := wasmabi.CompilationCache(wasmabi.NewConfig()); err == nil && cache != nil {
+		rc = rc.WithCompilationCache(cache)
+	}
+	rt := wazero.NewRuntimeWithConfig(ctx, rc)
 	defer rt.Close(context.Background())
 	compiled, err := rt.CompileModule(ctx, wasm)
 	if err != nil {

@@ -80,3 +80,32 @@ func TestInspectEscapesGuestText(t *testing.T) {
 		t.Errorf("output lacks the escaped bind error %q:\n%s", want, r.stdout)
 	}
 }
+
+// TestInspectUsesTheCompilationCache: inspect compiles with a stage's
+// runtime settings into the shared compilation cache, so the code a run
+// compiled (or an earlier inspect) is found again instead of compiled:
+// after one inspect, the cache directory holds the module's entry, and a
+// second inspect adds nothing.
+func TestInspectUsesTheCompilationCache(t *testing.T) {
+	path := builtDerive(t)
+	cache := t.TempDir()
+	t.Setenv("XDG_CACHE_HOME", cache)
+	entries := func() []string {
+		var out []string
+		_ = filepath.WalkDir(cache, func(p string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				out = append(out, p)
+			}
+			return nil
+		})
+		return out
+	}
+	for i := range 2 {
+		if r := run(t, cli.Options{}, "inspect", path); r.code != 0 {
+			t.Fatalf("inspect %d: exit %d:\n%s", i, r.code, r.stderr)
+		}
+		if got := entries(); len(got) != 1 {
+			t.Fatalf("after inspect %d the cache holds %d files, want the module's one entry: %q", i+1, len(got), got)
+		}
+	}
+}
