@@ -65,6 +65,11 @@ func (sv *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		reply(w, http.StatusMethodNotAllowed, errBody{Error: "only POST is accepted"}, 0)
 		return
 	}
+	gzipped, why := contentEncoding(r.Header)
+	if why != "" {
+		reply(w, http.StatusUnsupportedMediaType, errBody{Error: why}, 0)
+		return
+	}
 	format, why := sv.formatOf(r.Header)
 	if why != "" {
 		reply(w, http.StatusUnsupportedMediaType, errBody{Error: why}, 0)
@@ -100,13 +105,7 @@ func (sv *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	req.end = end
 	req.traceParent = r.Header.Get("traceparent")
 	body := &countingReader{r: http.MaxBytesReader(w, r.Body, cfg.maxBody)}
-	err := decodeBody(cfg, req, body)
-	if body.err != nil {
-		// A reader may take a failed read for the end of its input; the
-		// body is refused all the same.
-		req.release()
-		err = body.err
-	}
+	err := readBody(cfg, req, body, gzipped)
 	if err != nil {
 		sv.leave()
 		be := classify(err)
@@ -155,11 +154,21 @@ func (sv *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// contentEncoding reports whether the body is gzipped, or says why the
+// encoding is refused (415).
+func contentEncoding(h http.Header) (bool, string) {
+	switch enc := strings.TrimSpace(h.Get("Content-Encoding")); {
+	case enc == "" || strings.EqualFold(enc, "identity"):
+		return false, ""
+	case strings.EqualFold(enc, "gzip") || strings.EqualFold(enc, "x-gzip"):
+		return true, ""
+	default:
+		return false, fmt.Sprintf("Content-Encoding %q is not supported; send the body uncompressed or as gzip", enc)
+	}
+}
+
 // formatOf picks the body's format from Content-Type, or says why not.
 func (sv *server) formatOf(h http.Header) (string, string) {
-	if enc := h.Get("Content-Encoding"); enc != "" && !strings.EqualFold(enc, "identity") {
-		return "", fmt.Sprintf("Content-Encoding %q is not supported; send the body uncompressed", enc)
-	}
 	ct := h.Get("Content-Type")
 	if ct == "" {
 		return sv.cfg.defFormat, ""
