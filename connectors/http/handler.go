@@ -45,8 +45,16 @@ const acceptedTypes = "application/json, application/x-ndjson or application/vnd
 // The cheap refusals (path, token, method, type, a declared length over
 // the limit) come before the body is read and before the request waits for
 // a place, so a client sending Expect: 100-continue does not upload in vain.
-func (sv *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (sv *server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	cfg := &sv.cfg
+	w := &statusWriter{ResponseWriter: rw}
+	var body *countingReader
+	defer func() {
+		if body != nil {
+			cfg.stats.bytes.Add(body.n)
+		}
+		cfg.stats.record(w.status, w.busy)
+	}()
 	if r.URL.Path != cfg.path {
 		reply(w, http.StatusNotFound, errBody{Error: "no such path; rows are POSTed to " + cfg.path}, 0)
 		return
@@ -97,6 +105,7 @@ func (sv *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	deadline := time.Now().Add(cfg.maxWait)
 	if why := sv.admit(r.Context(), deadline); why != "" {
 		if why != errGone {
+			w.busy = why == whyBusy
 			sv.replyUnavailable(w, why)
 		}
 		return
@@ -104,7 +113,9 @@ func (sv *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	req := newRequest(sv.requestID(r), format)
 	req.end = end
 	req.traceParent = r.Header.Get("traceparent")
-	body := &countingReader{r: http.MaxBytesReader(w, r.Body, cfg.maxBody)}
+	// The server's own writer: MaxBytesReader tells it to close the
+	// connection once the limit is passed, which a wrapper cannot forward.
+	body = &countingReader{r: http.MaxBytesReader(rw, r.Body, cfg.maxBody)}
 	err := readBody(cfg, req, body, gzipped)
 	if err != nil {
 		sv.leave()
@@ -141,6 +152,7 @@ func (sv *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case <-timeout:
 			timeout = nil
 			if sv.withdraw(req) {
+				w.busy = true
 				sv.replyUnavailable(w, "the pipeline did not take the request within max_wait")
 				return
 			}

@@ -165,7 +165,7 @@ func (sv *server) admit(ctx context.Context, deadline time.Time) string {
 	select {
 	case sv.sem <- struct{}{}:
 	case <-t.C:
-		return "too many requests are waiting for the pipeline"
+		return whyBusy
 	case <-sv.stopping:
 		return "the pipeline is stopping"
 	case <-ctx.Done():
@@ -182,6 +182,10 @@ func (sv *server) admit(ctx context.Context, deadline time.Time) string {
 }
 
 const errGone = "client gone"
+
+// whyBusy is admit's answer when no place came free in time: the
+// pipeline does not keep up (a "busy" refusal in the metrics).
+const whyBusy = "too many requests are waiting for the pipeline"
 
 // leave gives back the place of a request that will not be queued.
 func (sv *server) leave() {

@@ -143,7 +143,8 @@ type serverConfig struct {
 	allowEnd   bool
 	certFile   string
 	keyFile    string
-	clientCA   string // client_ca_file: clients must present a certificate it signed
+	clientCA   string        // client_ca_file: clients must present a certificate it signed
+	stats      *requestStats // shared by every server of the Source
 }
 
 // defaultBatchRows is used when the pipeline gives none.
@@ -161,7 +162,7 @@ func newSource(conf *spec.Parsed, b engine.Build) (engine.Source, error) {
 		maxBody: conf.ByteSize("max_body_bytes"), maxPending: conf.Int("max_pending_requests"),
 		maxWait: conf.Duration("max_wait"), retryAfter: conf.Duration("retry_after"),
 		readTO: conf.Duration("read_timeout"), allowEnd: conf.Bool("allow_end_of_input"),
-		maxRecord: conf.Int("max_record_bytes"),
+		maxRecord: conf.Int("max_record_bytes"), stats: newRequestStats(),
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)

@@ -371,6 +371,12 @@ func TestSourceBackPressure(t *testing.T) {
 	if n, h := src.queued(), src.holding(); n != 0 || h != 0 {
 		t.Errorf("%d requests left in the queue, %d places held", n, h)
 	}
+	// Both were refused because the pipeline did not keep up (metrics);
+	// only the slow request's body was read.
+	st := src.RequestStats()
+	if st.Replies[503] != 2 || st.Refused[refusedBusy] != 2 || len(st.Refused) != 1 || st.BodyBytes != 20 {
+		t.Errorf("stats %+v, want 2 replies 503, both refused as busy, 20 body bytes", st)
+	}
 }
 
 // blockingSink holds every Write until released, to stand for a slow
