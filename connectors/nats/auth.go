@@ -19,7 +19,7 @@ func authFields() []*spec.Field {
 	return []*spec.Field{
 		spec.String("credentials_file").Optional().
 			Desc("A NATS .creds file (user JWT and NKey seed), as `nsc` or a managed NATS service (Synadia Cloud, NGS) hands out. " +
-				"Read at each connect.").
+				"Read at every connect and reconnect, so a rotated file takes effect without a restart.").
 			Example(`/etc/weave/orders.creds`),
 		spec.String("nkey_file").Optional().Advance().
 			Desc("A file holding an NKey user seed (SU…) for a server that lists the user by its public key (authorization.users[].nkey)."),
@@ -66,6 +66,7 @@ func displayURLs(urls []string) string {
 // auth is how a step authenticates: at most one of its fields is set.
 type auth struct {
 	creds, nkeyFile, token, user, password string
+	inURL                                  bool // a server URL carries credentials
 }
 
 // readAuth takes the auth fields and checks they name one way.
@@ -73,6 +74,9 @@ func readAuth(conf *spec.Parsed) (auth, error) {
 	a := auth{
 		creds: conf.String("credentials_file"), nkeyFile: conf.String("nkey_file"),
 		token: conf.String("token"), user: conf.String("user"), password: conf.String("password"),
+	}
+	for _, u := range conf.Strings("urls") {
+		a.inURL = a.inURL || len(urlSecrets(u)) > 0
 	}
 	var given []string
 	for _, f := range []string{"credentials_file", "nkey_file", "token", "user"} {
@@ -108,6 +112,8 @@ func (a auth) kind() string {
 		return "token"
 	case a.user != "":
 		return fmt.Sprintf("user %q and password", a.user)
+	case a.inURL:
+		return "credentials in the URL"
 	}
 	return "no credentials"
 }

@@ -64,6 +64,13 @@ var sinkSpec = spec.New("nats").
       urls: [nats://localhost:4222]
       subject: orders.clean
       msg_id_column: id`).
+	WithExample("User and password from the environment, over TLS", `sinks:
+  - nats:
+      urls: [nats://nats.internal:4222]
+      user: weave
+      password: ${NATS_PASSWORD}
+      tls: {ca_file: /etc/weave/ca.pem}
+      subject: orders.clean`).
 	WithExample("Core NATS, Avro", `sinks:
   - nats: {subject: metrics.cpu, jetstream: false, codec: avro}`)
 

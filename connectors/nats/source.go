@@ -103,6 +103,14 @@ var sourceSpec = spec.New("nats_jetstream").
     durable: weave-orders
     filter_subject: orders.created
     schema: {id: int64, customer: utf8, amount: "decimal128(12,2)", ts: "timestamp[ms, UTC]"}`).
+	WithExample("A secured cluster: a .creds file, TLS with a private CA and a client certificate", `source:
+  nats_jetstream:
+    urls: [tls://nats.internal:4222]
+    credentials_file: /etc/weave/orders.creds
+    tls: {ca_file: /etc/weave/ca.pem, cert_file: /etc/weave/weave.pem, key_file: /etc/weave/weave-key.pem}
+    stream: ORDERS
+    durable: weave-orders
+    schema: {id: int64, customer: utf8}`).
 	WithExample("Avro (single-object encoding) from a point in time", `source:
   nats_jetstream:
     stream: EVENTS
