@@ -3,9 +3,13 @@ package http
 import (
 	"bytes"
 	"compress/gzip"
+	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/apache/arrow/go/v15/arrow/memory"
 
 	"github.com/dataweaver/dataweaver/connectors/conformance"
 )
@@ -114,4 +118,42 @@ func TestSourceGzipBomb(t *testing.T) {
 		t.Errorf("%d rows of a refused body were taken", n)
 	}
 	t.Logf("413 after %v for %d compressed bytes; %d bytes allocated", took, len(bomb), alloc)
+}
+
+// FuzzGzipBody feeds arbitrary bytes as a gzipped NDJSON body: any client
+// can send them. The body is refused with a 4xx (413 only past the
+// inflated limit) or decoded; never a panic, never a leak.
+func FuzzGzipBody(f *testing.F) {
+	rows := []byte("{\"id\": 1, \"name\": \"a\"}\n{\"id\": \"x\"}\n")
+	good := gzipped(f, rows)
+	f.Add(good)
+	f.Add(append(append([]byte(nil), good...), good...))
+	f.Add(good[:len(good)/2])
+	f.Add(gzipped(f, bytes.Repeat([]byte{'\n'}, 5000)))
+	f.Add([]byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+		const limit = 4096
+		cfg := &serverConfig{log: slog.New(slog.DiscardHandler), mem: mem, schema: conformance.SampleSchema, batchRows: 3, maxBody: limit}
+		req := newRequest("fuzz", formatNDJSON)
+		wire := &countingReader{r: bytes.NewReader(data)}
+		if err := readBody(cfg, req, wire, true); err != nil {
+			be := classify(err)
+			if be.status < 400 || be.status >= 500 || be.msg == "" {
+				t.Fatalf("refusal %d %q", be.status, be.msg)
+			}
+			if len(req.recs) != 0 || len(req.rejects) != 0 {
+				t.Fatal("a refused body kept rows")
+			}
+			mem.AssertSize(t, 0)
+			return
+		}
+		if zr, err := gzip.NewReader(bytes.NewReader(data)); err == nil {
+			if n, _ := io.Copy(io.Discard, zr); n > limit {
+				t.Errorf("a body inflating to %d bytes was taken under a limit of %d", n, limit)
+			}
+		}
+		req.release()
+		mem.AssertSize(t, 0)
+	})
 }
