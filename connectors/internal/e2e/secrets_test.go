@@ -290,8 +290,8 @@ func (b *lockedBuffer) String() string {
 }
 
 var (
-	metricsAddr = regexp.MustCompile(`msg="serving metrics and health" addr=(\S+)`)
-	runEnded    = "msg=\"run ended; serving metrics before exit\""
+	metricsAddrLine = regexp.MustCompile(`msg="serving metrics and health" addr=(\S+)`)
+	runEnded        = "msg=\"run ended; serving metrics before exit\""
 )
 
 // runScraped runs `weave run --http` over file at --log-level debug,
@@ -327,7 +327,7 @@ func runScraped(t *testing.T, p secretPipeline, file string) weaveResult {
 			return result(err)
 		case <-time.After(5 * time.Millisecond):
 		}
-		if m := metricsAddr.FindStringSubmatch(stderr.String()); m != nil {
+		if m := metricsAddrLine.FindStringSubmatch(stderr.String()); m != nil {
 			addr = m[1]
 		}
 	}
@@ -364,13 +364,11 @@ func scrapeText(t *testing.T, addr string) string {
 	return string(b)
 }
 
-var listeningURL = regexp.MustCompile(`msg=listening .*url=(\S+)`)
-
 // postRows sends the http source two rows with the token, ending its
 // input, and a request with a wrong token.
 func postRows(token string) func(t *testing.T, stderr string) {
 	return func(t *testing.T, stderr string) {
-		m := listeningURL.FindStringSubmatch(stderr)
+		m := listeningLine.FindStringSubmatch(stderr)
 		if m == nil {
 			t.Fatalf("no listening url in:\n%s", stderr)
 		}

@@ -1,4 +1,4 @@
-package http_test
+package e2e
 
 import (
 	"bytes"
@@ -9,47 +9,23 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
-
-	"github.com/dataweaver/dataweaver/internal/cli"
 )
 
-// lockedBuffer is weave's stderr, written by its goroutines and read by
-// the test.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
+var listeningLine = regexp.MustCompile(`msg=listening .*url=(\S+)`)
 
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-var (
-	metricsLine   = regexp.MustCompile(`msg="serving metrics and health" addr=(\S+)`)
-	listeningLine = regexp.MustCompile(`msg=listening .*url=(\S+)`)
-)
-
-// TestSourceMetricsScraped runs `weave run --http` with an http source in
-// this process, sends it requests that are taken and refused, and scrapes
+// TestHTTPSourceMetricsScraped runs `weave run --http` (the binary) with an
+// http source, sends it requests that are taken and refused, and scrapes
 // /metrics: every reply is counted under its status code and every
 // refusal under its reason, with the pipeline and step labels, and the
 // body bytes received are those sent.
-func TestSourceMetricsScraped(t *testing.T) {
+func TestHTTPSourceMetricsScraped(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "p.yaml")
 	if err := os.WriteFile(file, []byte(`name: ingest
@@ -61,34 +37,36 @@ sinks:
 `), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	stderr := &lockedBuffer{}
-	sigs := make(chan os.Signal, 2)
-	code := make(chan int, 1)
+	cmd := weaveCommand(t, map[string]string{"TOKEN": "metrics-token-1"}, "run", "--http", "127.0.0.1:0",
+		"--state", filepath.Join(dir, "state"), file)
+	var stderr lockedBuffer
+	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
 	go func() {
-		code <- cli.Main([]string{"weave", "run", "--http", "127.0.0.1:0", "--state", filepath.Join(dir, "state"), file}, cli.Options{
-			Stdout: io.Discard, Stderr: stderr, Signals: sigs,
-			Lookup: func(k string) (string, bool) { return "metrics-token-1", k == "TOKEN" },
-		})
+		cmd.Wait()
+		close(exited)
 	}()
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGINT)
+		<-exited
+	})
 	var metricsAddr, url string
 	for metricsAddr == "" || url == "" {
 		select {
-		case c := <-code:
-			t.Fatalf("weave exited with %d:\n%s", c, stderr)
-		case <-time.After(time.Millisecond):
+		case <-exited:
+			t.Fatalf("weave exited:\n%s", stderr.String())
+		case <-time.After(5 * time.Millisecond):
 		}
-		if m := metricsLine.FindStringSubmatch(stderr.String()); m != nil {
+		if m := metricsAddrLine.FindStringSubmatch(stderr.String()); m != nil {
 			metricsAddr = m[1]
 		}
 		if m := listeningLine.FindStringSubmatch(stderr.String()); m != nil {
 			url = m[1]
 		}
 	}
-	t.Cleanup(func() {
-		sigs <- os.Interrupt
-		sigs <- os.Interrupt
-		<-code
-	})
 
 	var zipped bytes.Buffer
 	zw := gzip.NewWriter(&zipped)
