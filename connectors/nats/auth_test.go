@@ -74,9 +74,11 @@ type operator struct {
 	accPub string
 	accJWT string
 	accKP  nkeys.KeyPair
+	sysPub string
+	sysJWT string
 }
 
-func newOperator(t *testing.T) *operator {
+func newOperator(t *testing.T, withJetStream bool) *operator {
 	t.Helper()
 	okp, _ := nkeys.CreateOperator()
 	opub, _ := okp.PublicKey()
@@ -90,21 +92,34 @@ func newOperator(t *testing.T) *operator {
 	}
 	akp, _ := nkeys.CreateAccount()
 	apub, _ := akp.PublicKey()
-	ajwt, err := jwt.NewAccountClaims(apub).Encode(okp)
+	ac := jwt.NewAccountClaims(apub)
+	if withJetStream {
+		ac.Limits.JetStreamLimits = jwt.JetStreamLimits{MemoryStorage: -1, DiskStorage: -1, Streams: -1, Consumer: -1}
+	}
+	ajwt, err := ac.Encode(okp)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &operator{claims: oc, accPub: apub, accJWT: ajwt, accKP: akp}
+	// A system account: a server in operator mode needs one for JetStream.
+	skp, _ := nkeys.CreateAccount()
+	spub, _ := skp.PublicKey()
+	sjwt, err := jwt.NewAccountClaims(spub).Encode(okp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &operator{claims: oc, accPub: apub, accJWT: ajwt, accKP: akp, sysPub: spub, sysJWT: sjwt}
 }
 
 // options trusts the operator and knows its account.
 func (o *operator) options(t *testing.T) *server.Options {
 	t.Helper()
 	res := &server.MemAccResolver{}
-	if err := res.Store(o.accPub, o.accJWT); err != nil {
-		t.Fatal(err)
+	for pub, jwt := range map[string]string{o.accPub: o.accJWT, o.sysPub: o.sysJWT} {
+		if err := res.Store(pub, jwt); err != nil {
+			t.Fatal(err)
+		}
 	}
-	return &server.Options{TrustedOperators: []*jwt.OperatorClaims{o.claims}, AccountResolver: res}
+	return &server.Options{TrustedOperators: []*jwt.OperatorClaims{o.claims}, AccountResolver: res, SystemAccount: o.sysPub}
 }
 
 // creds writes a .creds file of a new user of the account.
@@ -136,8 +151,8 @@ func TestAuth(t *testing.T) {
 	client := ca.Client("weave")
 	goodPub, goodSeed := userNKey(t)
 	_, otherSeed := userNKey(t)
-	op := newOperator(t)
-	stranger := newOperator(t) // its users are signed by an account the server does not trust
+	op := newOperator(t, false)
+	stranger := newOperator(t, false) // its users are signed by an account the server does not trust
 
 	for _, tc := range []struct {
 		name string
@@ -225,40 +240,80 @@ func TestAuth(t *testing.T) {
 	}
 }
 
-// TestSecuredJetStreamSource: the JetStream source reads through a server
-// requiring a password and a client certificate.
-func TestSecuredJetStreamSource(t *testing.T) {
-	mem := conformance.Checked(t)
+// TestSecuredJetStream: the JetStream sink publishes to, and the
+// JetStream source reads from, a server requiring a password and a client
+// certificate, and one in operator mode whose account has JetStream (a
+// .creds file).
+func TestSecuredJetStream(t *testing.T) {
 	ca := tlstest.New(t)
 	client := ca.Client("weave")
-	_, url := startSecured(t, &server.Options{
-		JetStream: true, StoreDir: t.TempDir(),
-		TLSConfig: ca.ServerConfig(ca.Server("nats"), true), TLSVerify: true,
-		Username: "carol", Password: "carol-pw-1",
-	})
-	nc, err := nats.Connect(url, nats.UserInfo("carol", "carol-pw-1"), nats.Secure(&tls.Config{
-		RootCAs: ca.Pool, Certificates: []tls.Certificate{client.Cert}, MinVersion: tls.VersionTLS12,
-	}))
-	if err != nil {
-		t.Fatal(err)
+	op := newOperator(t, true)
+	creds := op.creds(t)
+	for _, tc := range []struct {
+		name   string
+		opts   func() *server.Options
+		auth   string      // the steps' YAML fields
+		client nats.Option // the test's own
+	}{
+		{
+			name: "password and client certificate",
+			opts: func() *server.Options {
+				return &server.Options{TLSConfig: ca.ServerConfig(ca.Server("nats"), true), TLSVerify: true, Username: "carol", Password: "carol-pw-1"}
+			},
+			auth: fmt.Sprintf("user: carol, password: carol-pw-1, tls: {ca_file: %q, cert_file: %q, key_file: %q}", ca.File, client.CertFile, client.KeyFile),
+			client: func(o *nats.Options) error {
+				o.User, o.Password = "carol", "carol-pw-1"
+				o.Secure, o.TLSConfig = true, &tls.Config{RootCAs: ca.Pool, Certificates: []tls.Certificate{client.Cert}, MinVersion: tls.VersionTLS12}
+				return nil
+			},
+		},
+		{
+			name: "credentials file", opts: func() *server.Options { return op.options(t) },
+			auth: "credentials_file: " + q(creds), client: nats.UserCredentials(creds),
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mem := conformance.Checked(t)
+			opts := tc.opts()
+			opts.JetStream, opts.StoreDir = true, t.TempDir()
+			_, url := startSecured(t, opts)
+			nc, err := nats.Connect(url, tc.client)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(nc.Close)
+			js, err := jetstream.New(nc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := js.CreateStream(context.Background(), jetstream.StreamConfig{Name: "S", Subjects: []string{"in.>"}}); err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			rec := conformance.Sample(mem, conformance.SampleSchema, 0, 5)
+			defer rec.Release()
+			sink := mustSink(t, fmt.Sprintf("{urls: [%s], subject: in.a, %s}", q(url), tc.auth), conformance.Build(mem, 10, "sink"))
+			if err := sink.Open(ctx, rec.Schema()); err != nil {
+				t.Fatal(err)
+			}
+			if err := sink.Write(ctx, rec); err != nil {
+				t.Fatal(err)
+			}
+			if err := sink.Flush(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if err := sink.Close(); err != nil {
+				t.Fatal(err)
+			}
+			src := mustSource(t, fmt.Sprintf("{urls: [%s], stream: S, durable: d, stop_at_end: true, schema: %s, %s}",
+				q(url), conformance.SchemaYAML(conformance.SampleSchema), tc.auth), conformance.Build(mem, 10, "source"))
+			b := msgtest.ReadOneBatch(t, src)
+			if b.Record.NumRows() != 5 {
+				t.Errorf("read %d rows, want the 5 the sink published", b.Record.NumRows())
+			}
+			msgtest.AckAndExpectEnd(t, src, b)
+		})
 	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := js.CreateStream(context.Background(), jetstream.StreamConfig{Name: "S", Subjects: []string{"in.>"}}); err != nil {
-		t.Fatal(err)
-	}
-	publish(t, js, "in.a", []byte(`{"id": 1}`), []byte(`{"id": 2}`))
-	src := mustSource(t, fmt.Sprintf("{urls: [%s], stream: S, durable: d, stop_at_end: true, schema: {id: int64}, "+
-		"user: carol, password: carol-pw-1, tls: {ca_file: %q, cert_file: %q, key_file: %q}}", q(url), ca.File, client.CertFile, client.KeyFile),
-		conformance.Build(mem, 10, "source"))
-	b := msgtest.ReadOneBatch(t, src)
-	if b.Record.NumRows() != 2 {
-		t.Errorf("read %d rows, want 2", b.Record.NumRows())
-	}
-	msgtest.AckAndExpectEnd(t, src, b)
 }
 
 // TestAuthConfig: one way to authenticate at a time, user with password,
