@@ -61,8 +61,8 @@ func TestTLS(t *testing.T) {
 }
 
 // TestTLSClientCertificates: with tls.client_ca_file the source serves only
-// clients presenting a certificate its CA signed; the sink presents one
-// with tls.cert_file and key_file.
+// clients presenting a certificate its CA signed (the others' rows are not
+// taken); the sink presents one with tls.cert_file and key_file.
 func TestTLSClientCertificates(t *testing.T) {
 	m := conformance.Checked(t)
 	ca := tlstest.New(t)
@@ -94,8 +94,11 @@ func TestTLSClientCertificates(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		err := refused.Write(ctx, rec)
 		cancel()
-		if err == nil || !strings.Contains(err.Error(), "tls") {
-			t.Errorf("%s: Write got %v, want a TLS error", name, err)
+		// With TLS 1.3 the server checks the client's certificate after
+		// the client has finished its handshake: the client sees a TLS
+		// alert, or a connection broken while it sends the request.
+		if err == nil {
+			t.Errorf("%s: Write succeeded", name)
 		}
 	}
 	if n := r.rows(); n != 5 {
