@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -74,25 +73,14 @@ sinks:
 	zw.Close()
 	bad := []byte("{\"id\": 1}\n{oops\n")
 	send := func(path, token, ct, encoding string, body []byte) int {
-		t.Helper()
-		req, err := http.NewRequest(http.MethodPost, strings.TrimSuffix(url, "/in")+path, bytes.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Content-Type", ct)
+		h := map[string]string{"Content-Type": ct}
 		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
+			h["Authorization"] = "Bearer " + token
 		}
 		if encoding != "" {
-			req.Header.Set("Content-Encoding", encoding)
+			h["Content-Encoding"] = encoding
 		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		return resp.StatusCode
+		return postStatus(t, strings.TrimSuffix(url, "/in")+path, h, body)
 	}
 	const tok, nd = "metrics-token-1", "application/x-ndjson"
 	for _, c := range []struct {
@@ -114,15 +102,7 @@ sinks:
 		}
 	}
 
-	resp, err := http.Get("http://" + metricsAddr + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	text, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	text := []byte(scrapeText(t, metricsAddr))
 	// promlint is Prometheus's own check of names, units and help.
 	problems, err := promlint.New(bytes.NewReader(text)).Lint()
 	if err != nil {

@@ -373,22 +373,11 @@ func postRows(token string) func(t *testing.T, stderr string) {
 			t.Fatalf("no listening url in:\n%s", stderr)
 		}
 		send := func(auth string, end bool) int {
-			req, err := http.NewRequest(http.MethodPost, m[1], strings.NewReader("{\"id\": 1}\n{\"id\": 2}\n"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			req.Header.Set("Content-Type", "application/x-ndjson")
-			req.Header.Set("Authorization", "Bearer "+auth)
+			h := map[string]string{"Content-Type": "application/x-ndjson", "Authorization": "Bearer " + auth}
 			if end {
-				req.Header.Set(httpconn.EndOfInputHeader, "true")
+				h[httpconn.EndOfInputHeader] = "true"
 			}
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			return resp.StatusCode
+			return postStatus(t, m[1], h, []byte("{\"id\": 1}\n{\"id\": 2}\n"))
 		}
 		if code := send("not-"+token, false); code != http.StatusUnauthorized {
 			t.Errorf("a wrong token got %d, want 401", code)
@@ -397,4 +386,23 @@ func postRows(token string) func(t *testing.T, stderr string) {
 			t.Errorf("the rows got %d, want 200", code)
 		}
 	}
+}
+
+// postStatus POSTs body with the given headers and returns the status.
+func postStatus(t *testing.T, url string, header map[string]string, body []byte) int {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
 }
