@@ -183,3 +183,22 @@ type RetryCounter interface {
 type Lagger interface {
 	LagMessages() (n int64, ok bool)
 }
+
+// RequestStats is what a source that takes requests (the http source)
+// answered, since it was built.
+type RequestStats struct {
+	// Replies counts requests by the HTTP status of their reply; a request
+	// whose client left before any reply is not counted.
+	Replies map[int]int64
+	// Refused counts requests not taken, by reason (a short fixed word
+	// such as "too_large" or "busy", never anything a client sent).
+	Refused map[string]int64
+	// BodyBytes counts request body bytes received as sent (compressed
+	// when gzipped), of refused requests too.
+	BodyBytes int64
+}
+
+// RequestCounter is implemented by sources that take requests.
+type RequestCounter interface {
+	RequestStats() RequestStats
+}

@@ -45,8 +45,16 @@ const acceptedTypes = "application/json, application/x-ndjson or application/vnd
 // The cheap refusals (path, token, method, type, a declared length over
 // the limit) come before the body is read and before the request waits for
 // a place, so a client sending Expect: 100-continue does not upload in vain.
-func (sv *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (sv *server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	cfg := &sv.cfg
+	w := &statusWriter{ResponseWriter: rw}
+	var body *countingReader
+	defer func() {
+		if body != nil {
+			cfg.stats.bytes.Add(body.n)
+		}
+		cfg.stats.record(w.status, w.busy)
+	}()
 	if r.URL.Path != cfg.path {
 		reply(w, http.StatusNotFound, errBody{Error: "no such path; rows are POSTed to " + cfg.path}, 0)
 		return
@@ -63,6 +71,11 @@ func (sv *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		reply(w, http.StatusMethodNotAllowed, errBody{Error: "only POST is accepted"}, 0)
+		return
+	}
+	gzipped, why := contentEncoding(r.Header)
+	if why != "" {
+		reply(w, http.StatusUnsupportedMediaType, errBody{Error: why}, 0)
 		return
 	}
 	format, why := sv.formatOf(r.Header)
@@ -92,6 +105,7 @@ func (sv *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	deadline := time.Now().Add(cfg.maxWait)
 	if why := sv.admit(r.Context(), deadline); why != "" {
 		if why != errGone {
+			w.busy = why == whyBusy
 			sv.replyUnavailable(w, why)
 		}
 		return
@@ -99,14 +113,10 @@ func (sv *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	req := newRequest(sv.requestID(r), format)
 	req.end = end
 	req.traceParent = r.Header.Get("traceparent")
-	body := &countingReader{r: http.MaxBytesReader(w, r.Body, cfg.maxBody)}
-	err := decodeBody(cfg, req, body)
-	if body.err != nil {
-		// A reader may take a failed read for the end of its input; the
-		// body is refused all the same.
-		req.release()
-		err = body.err
-	}
+	// The server's own writer: MaxBytesReader tells it to close the
+	// connection once the limit is passed, which a wrapper cannot forward.
+	body = &countingReader{r: http.MaxBytesReader(rw, r.Body, cfg.maxBody)}
+	err := readBody(cfg, req, body, gzipped)
 	if err != nil {
 		sv.leave()
 		be := classify(err)
@@ -142,6 +152,7 @@ func (sv *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case <-timeout:
 			timeout = nil
 			if sv.withdraw(req) {
+				w.busy = true
 				sv.replyUnavailable(w, "the pipeline did not take the request within max_wait")
 				return
 			}
@@ -155,11 +166,21 @@ func (sv *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// contentEncoding reports whether the body is gzipped, or says why the
+// encoding is refused (415).
+func contentEncoding(h http.Header) (bool, string) {
+	switch enc := strings.TrimSpace(h.Get("Content-Encoding")); {
+	case enc == "" || strings.EqualFold(enc, "identity"):
+		return false, ""
+	case strings.EqualFold(enc, "gzip") || strings.EqualFold(enc, "x-gzip"):
+		return true, ""
+	default:
+		return false, fmt.Sprintf("Content-Encoding %q is not supported; send the body uncompressed or as gzip", enc)
+	}
+}
+
 // formatOf picks the body's format from Content-Type, or says why not.
 func (sv *server) formatOf(h http.Header) (string, string) {
-	if enc := h.Get("Content-Encoding"); enc != "" && !strings.EqualFold(enc, "identity") {
-		return "", fmt.Sprintf("Content-Encoding %q is not supported; send the body uncompressed", enc)
-	}
 	ct := h.Get("Content-Type")
 	if ct == "" {
 		return sv.cfg.defFormat, ""

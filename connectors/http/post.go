@@ -88,7 +88,7 @@ func (s *Sink) post(ctx context.Context, body []byte, key string) error {
 		var badCert *tls.CertificateVerificationError
 		if errors.As(err, &badCert) {
 			// An untrusted server stays untrusted however often we ask.
-			return engine.Permanent(fmt.Errorf("http sink: %w (set ca_file to trust its certificate authority)", err))
+			return engine.Permanent(fmt.Errorf("http sink: %w (set tls.ca_file to trust its certificate authority)", err))
 		}
 		return fmt.Errorf("http sink: %w", err) // the url.Error names method and URL
 	}

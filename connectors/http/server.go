@@ -3,11 +3,13 @@ package http
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"time"
 
@@ -64,12 +66,12 @@ func startServer(cfg serverConfig, run int64) (*server, error) {
 	}
 	scheme := "http"
 	if cfg.certFile != "" {
-		cert, err := tls.LoadX509KeyPair(cfg.certFile, cfg.keyFile)
+		tc, err := serverTLS(cfg)
 		if err != nil {
 			ln.Close()
-			return nil, fmt.Errorf("http source: tls: %w", err)
+			return nil, fmt.Errorf("http source: %w", err)
 		}
-		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+		ln = tls.NewListener(ln, tc)
 		scheme = "https"
 	}
 	sv := &server{
@@ -101,6 +103,28 @@ func startServer(cfg serverConfig, run int64) (*server, error) {
 		cfg.log.Warn("http source accepts requests from any host without a token; set auth_token", "address", sv.addr)
 	}
 	return sv, nil
+}
+
+// serverTLS reads the certificate, and the client CAs when clients must
+// present a certificate, at each Open.
+func serverTLS(cfg serverConfig) (*tls.Config, error) {
+	cert, err := tls.LoadX509KeyPair(cfg.certFile, cfg.keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("tls: %w", err)
+	}
+	tc := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	if cfg.clientCA != "" {
+		pem, err := os.ReadFile(cfg.clientCA)
+		if err != nil {
+			return nil, fmt.Errorf("tls.client_ca_file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("tls.client_ca_file %s holds no PEM certificate", cfg.clientCA)
+		}
+		tc.ClientCAs, tc.ClientAuth = pool, tls.RequireAndVerifyClientCert
+	}
+	return tc, nil
 }
 
 func loopback(a net.Addr) bool {
@@ -141,7 +165,7 @@ func (sv *server) admit(ctx context.Context, deadline time.Time) string {
 	select {
 	case sv.sem <- struct{}{}:
 	case <-t.C:
-		return "too many requests are waiting for the pipeline"
+		return whyBusy
 	case <-sv.stopping:
 		return "the pipeline is stopping"
 	case <-ctx.Done():
@@ -158,6 +182,10 @@ func (sv *server) admit(ctx context.Context, deadline time.Time) string {
 }
 
 const errGone = "client gone"
+
+// whyBusy is admit's answer when no place came free in time: the
+// pipeline does not keep up (a "busy" refusal in the metrics).
+const whyBusy = "too many requests are waiting for the pipeline"
 
 // leave gives back the place of a request that will not be queued.
 func (sv *server) leave() {

@@ -16,6 +16,7 @@ import (
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
+	"github.com/dataweaver/dataweaver/connectors/internal/tlsconf"
 	"github.com/dataweaver/dataweaver/engine"
 	"github.com/dataweaver/dataweaver/engine/spec"
 )
@@ -56,8 +57,11 @@ var sinkSpec = spec.New("http").
 			spec.Float("requests_per_second").Desc("Sustained rate of requests, retries included.").Example("20"),
 			spec.Int("burst").Default(1).Desc("Requests that may go at once after a quiet spell."),
 		).Optional().Desc("Limit the request rate (a token bucket). Without it requests go as fast as replies come."),
-		spec.String("ca_file").Optional().
-			Desc("PEM file of the certificate authorities to trust for https, instead of the system's (a private CA, a self-signed server).").
+		tlsconf.Field().Desc("TLS options for an https url (the scheme, not this object, turns TLS on): the certificate "+
+			"authorities to trust and a client certificate for a server that requires one."),
+		spec.String("ca_file").Optional().Advance().
+			Desc("Same as tls.ca_file, kept for pipelines written before the tls object: PEM file of the certificate "+
+				"authorities to trust for https, instead of the system's.").
 			Example("/etc/weave/collector-ca.pem"),
 		spec.String("idempotency_header").Default("Idempotency-Key").Advance().
 			Desc(`Header that carries the request's key; "" sends none.`),
@@ -99,6 +103,7 @@ type Sink struct {
 	caFile        string // "": the system's roots
 	mem           memory.Allocator
 	clock         clock
+	conf          *spec.Parsed // for the tls object, read at Open
 
 	client    *http.Client // nil when not open
 	transport *http.Transport
@@ -125,7 +130,10 @@ func newSink(conf *spec.Parsed, b engine.Build) (engine.Sink, error) {
 		headers: conf.Map("headers"), token: conf.String("auth_token"), timeout: conf.Duration("timeout"),
 		maxRows: conf.Int("max_rows"), maxBytes: conf.ByteSize("max_bytes"),
 		idemHeader: conf.String("idempotency_header"), maxRetryAfter: conf.Duration("max_retry_after"),
-		caFile: conf.String("ca_file"), mem: b.Mem, clock: wallClock{},
+		caFile: conf.String("ca_file"), conf: conf, mem: b.Mem, clock: wallClock{},
+	}
+	if conf.Given("ca_file") && conf.Given("tls") && conf.Object("tls").Given("ca_file") {
+		return nil, configErr(conf, "ca_file", "give tls.ca_file only (ca_file is its older name)")
 	}
 	if s.mem == nil {
 		s.mem = memory.DefaultAllocator
@@ -174,8 +182,13 @@ func (s *Sink) Open(_ context.Context, schema *arrow.Schema) error {
 	var id [8]byte
 	_, _ = rand.Read(id[:])
 	s.transport = http.DefaultTransport.(*http.Transport).Clone()
+	// Files are read at Open, not when the pipeline is built: building
+	// does no I/O.
+	tc, err := tlsconf.Config(s.conf)
+	if err != nil {
+		return fmt.Errorf("http sink: %w", err)
+	}
 	if s.caFile != "" {
-		// Read at Open, not when the pipeline is built: building does no I/O.
 		pem, err := os.ReadFile(s.caFile)
 		if err != nil {
 			return fmt.Errorf("http sink: ca_file: %w", err)
@@ -184,7 +197,13 @@ func (s *Sink) Open(_ context.Context, schema *arrow.Schema) error {
 		if !roots.AppendCertsFromPEM(pem) {
 			return fmt.Errorf("http sink: ca_file %s holds no PEM certificate", s.caFile)
 		}
-		s.transport.TLSClientConfig = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
+		if tc == nil {
+			tc = &tls.Config{MinVersion: tls.VersionTLS12}
+		}
+		tc.RootCAs = roots
+	}
+	if tc != nil {
+		s.transport.TLSClientConfig = tc
 	}
 	s.client = &http.Client{
 		Transport: s.transport,

@@ -30,13 +30,14 @@ const (
 var sourceSpec = spec.New("http").
 	Summary("Runs an HTTP server that takes POSTed batches (JSON, NDJSON or Arrow IPC) and answers 200 only once every sink has flushed them.").
 	Description("Clients POST rows to path: a JSON object or array of objects (application/json), JSON Lines "+
-		"(application/x-ndjson) or an Arrow IPC stream (application/vnd.apache.arrow.stream), decoded into schema. "+
+		"(application/x-ndjson) or an Arrow IPC stream (application/vnd.apache.arrow.stream), decoded into schema; "+
+		"the body may be gzipped (Content-Encoding: gzip). "+
 		"A request is held until the pipeline takes it and answered 200 only after every sink has flushed its rows, "+
 		"so a client that gets no 200 (an error, a timeout, a dropped connection) must send it again: at-least-once. "+
 		"Requests wait in a bounded queue (max_pending_requests); one the pipeline cannot take within max_wait gets "+
 		"503 with Retry-After, so a slow sink slows clients down instead of filling memory.\n\n"+
 		"A body that cannot be framed (invalid JSON around the rows, a corrupt Arrow stream) gets 400 naming where; "+
-		"over max_body_bytes 413; an unknown Content-Type 415; a missing or wrong bearer token 401. A row that does "+
+		"over max_body_bytes 413; an unknown Content-Type or Content-Encoding 415; a missing or wrong bearer token 401. A row that does "+
 		"not fit the schema is, with bad_rows: policy, a row error with its raw bytes under the source's on_error "+
 		"(the reply counts it); with bad_rows: reject, the whole request gets 400 naming the line and column.\n\n"+
 		"A sink that commits only on close (Parquet, atomic files) acknowledges at the end of the run, so its "+
@@ -63,7 +64,8 @@ var sourceSpec = spec.New("http").
 				"on_error: dead_letter or skip, or use reject. reject: any such row fails the whole request with 400 naming "+
 				"it, and nothing of it is taken."),
 		spec.ByteSize("max_body_bytes").Default(int64(16<<20)).
-			Desc("Largest request body accepted (413 beyond). A request is decoded in memory, so this bounds each one's footprint."),
+			Desc("Largest request body accepted (413 beyond), as sent and, for a gzipped body, once inflated too (so a small "+
+				"gzip bomb is refused after this many bytes). A request is decoded in memory, so this bounds each one's footprint."),
 		codec.MaxRecordBytesField().
 			Desc("Longest row of a body, in bytes: an NDJSON line without its line end, or a JSON object (alone or an "+
 				"array element). A longer one is not decoded: it is rejected with its line (element) and the limit, like a "+
@@ -91,6 +93,9 @@ var sourceSpec = spec.New("http").
 		spec.Object("tls",
 			spec.String("cert_file").Desc("PEM certificate (chain) the server presents."),
 			spec.String("key_file").Desc("PEM private key of the certificate."),
+			spec.String("client_ca_file").Optional().
+				Desc("PEM file of the certificate authorities that sign client certificates: a client must present one "+
+					"signed by them (mutual TLS), or the TLS handshake fails before any request is read. Combines with auth_token."),
 		).Optional().Desc("Serve HTTPS instead of HTTP."),
 	).
 	WithExample("JSON and NDJSON orders with a bearer token", `source:
@@ -138,6 +143,8 @@ type serverConfig struct {
 	allowEnd   bool
 	certFile   string
 	keyFile    string
+	clientCA   string        // client_ca_file: clients must present a certificate it signed
+	stats      *requestStats // shared by every server of the Source
 }
 
 // defaultBatchRows is used when the pipeline gives none.
@@ -155,7 +162,7 @@ func newSource(conf *spec.Parsed, b engine.Build) (engine.Source, error) {
 		maxBody: conf.ByteSize("max_body_bytes"), maxPending: conf.Int("max_pending_requests"),
 		maxWait: conf.Duration("max_wait"), retryAfter: conf.Duration("retry_after"),
 		readTO: conf.Duration("read_timeout"), allowEnd: conf.Bool("allow_end_of_input"),
-		maxRecord: conf.Int("max_record_bytes"),
+		maxRecord: conf.Int("max_record_bytes"), stats: newRequestStats(),
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
@@ -176,7 +183,7 @@ func newSource(conf *spec.Parsed, b engine.Build) (engine.Source, error) {
 		return nil, configErr(conf, "max_wait", "must be positive")
 	}
 	if t := conf.Object("tls"); t != nil && conf.Given("tls") {
-		c.certFile, c.keyFile = t.String("cert_file"), t.String("key_file")
+		c.certFile, c.keyFile, c.clientCA = t.String("cert_file"), t.String("key_file"), t.String("client_ca_file")
 	}
 	// An empty ${VAR} would silently switch authentication off.
 	if conf.Given("auth_token") && c.token == "" {

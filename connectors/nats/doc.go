@@ -63,6 +63,18 @@
 // disconnected the source sends no pull requests (they would only be
 // buffered).
 //
+// # Authentication and TLS
+//
+// Every step takes one way to authenticate (auth.go): a .creds file
+// (JWT and NKey seed), an NKey seed file, a token, or user and password;
+// and the shared client `tls` object (connectors/internal/tlsconf), with
+// a client certificate for servers that verify one. Files are read at
+// each Open. The token, the password and credentials written into a URL
+// are spec secrets, redacted from everything weave prints; a refused
+// connection names the servers (without URL credentials) and the kind of
+// authentication ("with user "alice" and password over TLS"), never a
+// secret.
+//
 // # Positions
 //
 // A batch's checkpoint (stream, last stream sequence, batch number) is

@@ -64,6 +64,13 @@ var sinkSpec = spec.New("nats").
       urls: [nats://localhost:4222]
       subject: orders.clean
       msg_id_column: id`).
+	WithExample("User and password from the environment, over TLS", `sinks:
+  - nats:
+      urls: [nats://nats.internal:4222]
+      user: weave
+      password: ${NATS_PASSWORD}
+      tls: {ca_file: /etc/weave/ca.pem}
+      subject: orders.clean`).
 	WithExample("Core NATS, Avro", `sinks:
   - nats: {subject: metrics.cpu, jetstream: false, codec: avro}`)
 
@@ -100,9 +107,13 @@ type Sink struct {
 
 func newSink(conf *spec.Parsed, b engine.Build) (engine.Sink, error) {
 	s := &Sink{
-		conn: readConnConfig(conf, b.Name), mem: b.Mem, subject: conf.String("subject"),
+		mem: b.Mem, subject: conf.String("subject"),
 		jetstream: conf.Bool("jetstream"), idColumn: conf.String("msg_id_column"), maxPending: conf.Int("max_pending"), idCol: -1,
 		dedupe: conf.Bool("dedupe_retries"), link: readLink(conf, b),
+	}
+	var err error
+	if s.conn, err = readConnConfig(conf, b.Name); err != nil {
+		return nil, err
 	}
 	if s.subject == "" {
 		return nil, configErr(conf, "subject", "subject is empty")
@@ -114,7 +125,6 @@ func newSink(conf *spec.Parsed, b engine.Build) (engine.Sink, error) {
 		return nil, configErr(conf, "dedupe_retries", "dedupe_retries gives ids to messages that have none, in JetStream only: "+
 			"remove it, or msg_id_column, or set jetstream: true")
 	}
-	var err error
 	if s.codec, err = codec.FromConfig(conf, nil); err != nil {
 		return nil, fmt.Errorf("%w: %w", engine.ErrInvalidConfig, err)
 	}

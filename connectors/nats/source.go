@@ -103,6 +103,14 @@ var sourceSpec = spec.New("nats_jetstream").
     durable: weave-orders
     filter_subject: orders.created
     schema: {id: int64, customer: utf8, amount: "decimal128(12,2)", ts: "timestamp[ms, UTC]"}`).
+	WithExample("A secured cluster: a .creds file, TLS with a private CA and a client certificate", `source:
+  nats_jetstream:
+    urls: [tls://nats.internal:4222]
+    credentials_file: /etc/weave/orders.creds
+    tls: {ca_file: /etc/weave/ca.pem, cert_file: /etc/weave/weave.pem, key_file: /etc/weave/weave-key.pem}
+    stream: ORDERS
+    durable: weave-orders
+    schema: {id: int64, customer: utf8}`).
 	WithExample("Avro (single-object encoding) from a point in time", `source:
   nats_jetstream:
     stream: EVENTS
@@ -178,9 +186,13 @@ var ErrMaxDeliver = errors.New("nats: delivered more than max_deliver times")
 
 func newSource(conf *spec.Parsed, b engine.Build) (engine.Source, error) {
 	s := &Source{
-		name: b.Name, conn: readConnConfig(conf, b.Name), mem: b.Mem,
+		name: b.Name, mem: b.Mem,
 		batch: b.BatchRows, linger: b.Linger, stop: conf.Bool("stop_at_end"), stream: conf.String("stream"),
 		maxDel: conf.Int("max_deliver"), link: readLink(conf, b),
+	}
+	var err error
+	if s.conn, err = readConnConfig(conf, b.Name); err != nil {
+		return nil, err
 	}
 	if s.batch <= 0 {
 		s.batch = 1000
@@ -191,12 +203,10 @@ func newSource(conf *spec.Parsed, b engine.Build) (engine.Source, error) {
 	s.undelivered.Store(-1) // unknown until the first fetch
 	var schema *arrow.Schema
 	if conf.Given("schema") {
-		var err error
 		if schema, err = arrowtype.Schema(conf.Map("schema")); err != nil {
 			return nil, configErr(conf, "schema", "%v", err)
 		}
 	}
-	var err error
 	if s.codec, err = codec.FromConfig(conf, schema); err != nil {
 		return nil, fmt.Errorf("%w: %w", engine.ErrInvalidConfig, err)
 	}

@@ -1,6 +1,7 @@
 package telemetry
 
 import (
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -250,6 +251,16 @@ func (c *reader) collect(p *engine.Pipeline, m *engine.Metrics) {
 			if n, ok := l.LagMessages(); ok {
 				c.emit(defSourceLag, float64(n), name, src.Name)
 			}
+		}
+		if rc, ok := p.Source.Source.(engine.RequestCounter); ok {
+			st := rc.RequestStats()
+			for code, n := range st.Replies {
+				c.emit(defSourceRequests, float64(n), name, src.Name, strconv.Itoa(code))
+			}
+			for reason, n := range st.Refused {
+				c.emit(defSourceRefused, float64(n), name, src.Name, reason)
+			}
+			c.emit(defSourceRequestBytes, float64(st.BodyBytes), name, src.Name)
 		}
 	}
 	for _, q := range m.Queues() {

@@ -12,6 +12,8 @@ const (
 	labelKind     = "kind"
 	labelPhase    = "phase"
 	labelState    = "state"
+	labelCode     = "code"
+	labelReason   = "reason"
 )
 
 // Definition describes one metric: the collector's description and a row
@@ -56,6 +58,17 @@ var (
 		"Input bytes the source has not read yet.", "Only for sources that know their size (files, not stdin)."}
 	defSourceLag = Definition{"weave_source_lag_messages", "gauge", stepOnly,
 		"Messages the broker holds beyond what the source has read.", "Reported by the NATS JetStream source (its consumer's pending count as of the last fetch) and the Kafka source (the group's lag on the partitions this member owns, as of the last records polled from each; a partition not polled yet is not counted)."}
+	defSourceRequests = Definition{"weave_source_requests_total", "counter", []string{labelPipeline, labelStep, labelCode},
+		"Requests a source that takes requests answered, by HTTP status code.",
+		"Reported by the `http` source: `code=\"200\"` once every sink flushed the request's rows. A request whose client left before its reply is not counted."}
+	defSourceRefused = Definition{"weave_source_requests_refused_total", "counter", []string{labelPipeline, labelStep, labelReason},
+		"Requests a source that takes requests refused, by reason.",
+		"Reported by the `http` source. `reason` is one of `unauthorized` (401), `not_found` (404), `method` (405), `media_type` (415: Content-Type or Content-Encoding), " +
+			"`too_large` (413: max_body_bytes, as sent or inflated), `timeout` (408: read_timeout), `bad_request` (400), " +
+			"`busy` (503: no place in max_pending_requests or not taken within max_wait; the pipeline is the bottleneck) and `stopping` (503: the pipeline is stopping or the input ended)."}
+	defSourceRequestBytes = Definition{"weave_source_request_body_bytes_total", "counter", stepOnly,
+		"Request body bytes a source that takes requests received, refused requests included.",
+		"Reported by the `http` source; bytes as sent (compressed for a gzipped body)."}
 	defSinkRetries = Definition{"weave_sink_retries_total", "counter", stepOnly,
 		"Sink writes and flushes tried again after a failure.", "The engine's retries (a sink step's `retry`) plus those a sink makes on its own and reports (the `nats` sink through an outage); retries inside the Kafka, Postgres and HTTP clients are not seen."}
 	defQueue = Definition{"weave_queue_batches", "gauge", stepOnly,
@@ -102,6 +115,7 @@ func Definitions() []Definition {
 	return []Definition{
 		defRowsIn, defRowsOut, defSkipped, defDeadLettered, defBatches, defBatchDuration,
 		defSourceBytes, defSourceRemaining, defSourceLag,
+		defSourceRequests, defSourceRefused, defSourceRequestBytes,
 		defSinkRetries, defQueue, defQueueCap,
 		defWasmCall, defWasmTraps, defWasmTimeouts, defWasmReplaced,
 		defCheckpoints, defCheckpointAge, defCheckpointTime,
