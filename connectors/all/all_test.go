@@ -27,7 +27,7 @@ import (
 // plugin registered but missing here (and from the package doc) fails too.
 func TestRegistered(t *testing.T) {
 	want := map[string][]string{
-		engine.KindSource: {"file", "generate", "http", "kafka", "memory", "nats_jetstream", "postgres", "s3"},
+		engine.KindSource: {"file", "generate", "http", "kafka", "memory", "nats_jetstream", "postgres", "postgres_cdc", "s3"},
 		engine.KindStage:  {"rename", "select", "wasm"},
 		engine.KindSink:   {"discard", "file", "http", "kafka", "memory", "nats", "postgres", "s3"},
 	}
