@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"net/http"
@@ -20,6 +21,8 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/sr/srfake"
 
 	httpconn "github.com/dataweaver/dataweaver/connectors/http"
 	"github.com/dataweaver/dataweaver/internal/crashtest"
@@ -66,7 +69,7 @@ func (s *secretSet) check(t *testing.T, where, text string) {
 }
 
 // TestSecretsNeverPrinted runs a real `weave` binary over pipelines whose
-// NATS and HTTP connectors get secrets (tokens, passwords, credentials in
+// NATS, HTTP and Kafka connectors (and a schema registry) get secrets (tokens, passwords, credentials in
 // a URL), inline in the file and through ${VAR}s: `weave validate`,
 // `weave run` succeeding and failing at authentication (with the servers'
 // refusals, one quoting the token back) and `weave connectors describe`,
@@ -82,6 +85,9 @@ func TestSecretsNeverPrinted(t *testing.T) {
 	sourceToken := secrets.add("http-source-token")
 	sinkToken := secrets.add("http-sink-token")
 	quotedToken := secrets.add("http-sink-token-quoted")
+	kafkaPassword := secrets.add("kafka-password")
+	wrongKafkaPassword := secrets.add("wrong-kafka-password")
+	registryPassword := secrets.add("registry-password")
 
 	// NATS with user and password (core), and NATS with a token
 	// (JetStream) holding two messages for a source.
@@ -114,7 +120,43 @@ func TestSecretsNeverPrinted(t *testing.T) {
 	}))
 	t.Cleanup(quoting.Close)
 
+	// Kafka with SCRAM users, and a schema registry behind basic auth.
+	kc, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "t"), kfake.EnableSASL(),
+		kfake.Superuser("SCRAM-SHA-256", "weave", kafkaPassword))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(kc.Close)
+	broker := kc.ListenAddrs()[0]
+	reg := srfake.New(srfake.WithAuth("Basic " + base64.StdEncoding.EncodeToString([]byte("sr:"+registryPassword))))
+	t.Cleanup(reg.Close)
+
 	pipelines := []secretPipeline{
+		{
+			name: "kafka with scram and a registry behind basic auth",
+			yaml: fmt.Sprintf(`name: kafka_out
+source:
+  generate: {rows: 3, preset: orders}
+sinks:
+  - kafka:
+      brokers: [%q]
+      topic: t
+      codec: avro
+      sasl: {mechanism: SCRAM-SHA-256, username: weave, password: "${KAFKA_PASSWORD}"}
+      schema_registry: {url: %q, basic_auth: {username: sr, password: %q}}
+`, broker, reg.URL(), registryPassword),
+			env:        map[string]string{"KAFKA_PASSWORD": kafkaPassword},
+			wantMetric: `weave_rows_out_total{kind="sink",pipeline="kafka_out",step="sinks[0].kafka"} 3`,
+		},
+		{
+			name: "wrong kafka password inline",
+			yaml: fmt.Sprintf(`source:
+  generate: {rows: 3, preset: orders}
+sinks:
+  - kafka: {brokers: [%q], topic: t, sasl: {mechanism: SCRAM-SHA-256, username: weave, password: %q}}
+`, broker, wrongKafkaPassword),
+			runErr: "check mechanism, username and password",
+		},
 		{
 			name: "http source to nats and http",
 			yaml: fmt.Sprintf(`name: http_in
@@ -179,7 +221,8 @@ sinks:
 		},
 	}
 
-	for _, c := range [][2]string{{"sink", "nats"}, {"source", "nats_jetstream"}, {"source", "http"}, {"sink", "http"}} {
+	for _, c := range [][2]string{{"sink", "nats"}, {"source", "nats_jetstream"}, {"source", "http"}, {"sink", "http"},
+		{"sink", "kafka"}, {"source", "kafka"}, {"source", "postgres"}, {"source", "postgres_cdc"}, {"sink", "s3"}, {"source", "s3"}} {
 		out := weaveOnce(t, nil, "--log-level", "debug", "connectors", "describe", "--kind", c[0], c[1])
 		if out.code != 0 || !strings.Contains(out.stdout, "secret") {
 			t.Errorf("weave connectors describe --kind %s %s exited %d without marking a secret field:\n%s", c[0], c[1], out.code, out.all())
