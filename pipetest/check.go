@@ -11,7 +11,7 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/memory"
 	"gopkg.in/yaml.v3"
 
-	connmem "github.com/dataweaver/dataweaver/connectors/memory"
+	connmem "github.com/dataweaver/dataweaver/connectors/inmemory"
 )
 
 // maxShown bounds the rows a failure lists: past a handful the diff stops

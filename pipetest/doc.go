@@ -8,7 +8,7 @@
 //
 // [Load] reads a pipeline file without building anything; [Pipeline.Run]
 // builds its stages anew, runs them on an [Input] (usually [Records]: a
-// connectors/memory source serving the records you built) and returns a
+// connectors/inmemory source serving the records you built) and returns a
 // [Result]: the schema and records of every step ([Result.Step] by the
 // name weave run's summary prints) and the dead letters. Pass a checked
 // allocator (connectors/conformance.Checked) in [Options].Mem and release

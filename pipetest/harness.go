@@ -8,7 +8,7 @@ import (
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
-	connmem "github.com/dataweaver/dataweaver/connectors/memory"
+	connmem "github.com/dataweaver/dataweaver/connectors/inmemory"
 	"github.com/dataweaver/dataweaver/engine"
 	"github.com/dataweaver/dataweaver/engine/config"
 	"github.com/dataweaver/dataweaver/engine/spec"
@@ -85,7 +85,7 @@ func (p *Pipeline) HasDeadLetter() bool { return p.file.DeadLetter != nil }
 type Input func(b engine.Build) (engine.Source, error)
 
 // Records serves recs, in order, through a memory source of schema (see
-// connectors/memory.NewSource). The records are retained until the run's
+// connectors/inmemory.NewSource). The records are retained until the run's
 // Result is released.
 func Records(schema *arrow.Schema, recs ...arrow.Record) Input {
 	return func(engine.Build) (engine.Source, error) { return connmem.NewSource(schema, recs...), nil }

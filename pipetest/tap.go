@@ -80,7 +80,7 @@ func (s *sourceTap) Ack(ctx context.Context, cp engine.Checkpoint) error { retur
 func (s *sourceTap) Close() error                                        { return s.src.Close() }
 
 // release frees the captured batches and, for a source that holds records
-// until told (connectors/memory.Source), those too.
+// until told (connectors/inmemory.Source), those too.
 func (s *sourceTap) release() {
 	s.capture.release()
 	if r, ok := s.src.(interface{ Release() }); ok {

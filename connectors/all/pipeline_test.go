@@ -13,7 +13,7 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/array"
 
 	"github.com/dataweaver/dataweaver/connectors/conformance"
-	"github.com/dataweaver/dataweaver/connectors/memory"
+	"github.com/dataweaver/dataweaver/connectors/inmemory"
 	"github.com/dataweaver/dataweaver/engine"
 	"github.com/dataweaver/dataweaver/engine/config"
 )
@@ -79,7 +79,7 @@ sinks:
 `, map[string]string{"OUT": out}); err != nil {
 		t.Fatal(err)
 	}
-	sink := memory.Lookup("e2e")
+	sink := inmemory.Lookup("e2e")
 	defer sink.Release()
 	tbl := sink.Table()
 	defer tbl.Release()

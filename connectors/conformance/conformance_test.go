@@ -10,7 +10,7 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/array"
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
-	memsource "github.com/dataweaver/dataweaver/connectors/memory"
+	memsource "github.com/dataweaver/dataweaver/connectors/inmemory"
 	"github.com/dataweaver/dataweaver/engine"
 )
 

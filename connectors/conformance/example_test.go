@@ -7,7 +7,7 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
 	"github.com/dataweaver/dataweaver/connectors/conformance"
-	memconn "github.com/dataweaver/dataweaver/connectors/memory"
+	memconn "github.com/dataweaver/dataweaver/connectors/inmemory"
 	"github.com/dataweaver/dataweaver/engine"
 )
 

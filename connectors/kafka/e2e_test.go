@@ -8,8 +8,8 @@ import (
 
 	"github.com/dataweaver/dataweaver/connectors/conformance"
 	"github.com/dataweaver/dataweaver/connectors/generate"
+	mem "github.com/dataweaver/dataweaver/connectors/inmemory"
 	"github.com/dataweaver/dataweaver/connectors/internal/msgtest"
-	mem "github.com/dataweaver/dataweaver/connectors/memory"
 )
 
 // TestGenerateToKafkaAndBack: generate → Kafka sink, then Kafka source →

@@ -12,7 +12,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/dataweaver/dataweaver/connectors/conformance"
-	mem "github.com/dataweaver/dataweaver/connectors/memory"
+	mem "github.com/dataweaver/dataweaver/connectors/inmemory"
 	"github.com/dataweaver/dataweaver/engine"
 )
 

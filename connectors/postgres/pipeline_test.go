@@ -13,8 +13,8 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
 	"github.com/dataweaver/dataweaver/connectors/conformance"
+	mem "github.com/dataweaver/dataweaver/connectors/inmemory"
 	"github.com/dataweaver/dataweaver/connectors/internal/pgtest"
-	mem "github.com/dataweaver/dataweaver/connectors/memory"
 	"github.com/dataweaver/dataweaver/engine"
 )
 

@@ -11,9 +11,9 @@ import (
 	"testing"
 
 	"github.com/dataweaver/dataweaver/connectors/conformance"
+	memsink "github.com/dataweaver/dataweaver/connectors/inmemory"
 	"github.com/dataweaver/dataweaver/connectors/internal/blob"
 	"github.com/dataweaver/dataweaver/connectors/internal/s3test"
-	memsink "github.com/dataweaver/dataweaver/connectors/memory"
 	"github.com/dataweaver/dataweaver/engine"
 	"github.com/dataweaver/dataweaver/engine/position"
 )

@@ -13,7 +13,7 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
 	_ "github.com/dataweaver/dataweaver/connectors/discard"
-	memsink "github.com/dataweaver/dataweaver/connectors/memory"
+	memsink "github.com/dataweaver/dataweaver/connectors/inmemory"
 	_ "github.com/dataweaver/dataweaver/connectors/wasm"
 	"github.com/dataweaver/dataweaver/engine"
 	"github.com/dataweaver/dataweaver/engine/config"

@@ -16,7 +16,7 @@ import (
 
 	"github.com/dataweaver/dataweaver/connectors/conformance"
 	weavehttp "github.com/dataweaver/dataweaver/connectors/http"
-	mem "github.com/dataweaver/dataweaver/connectors/memory"
+	mem "github.com/dataweaver/dataweaver/connectors/inmemory"
 	"github.com/dataweaver/dataweaver/engine"
 	"github.com/dataweaver/dataweaver/engine/config"
 	"github.com/dataweaver/dataweaver/internal/tracing/otlptest"

@@ -1,4 +1,4 @@
-// Package memory provides the `memory` source and sink: record batches that
+// Package inmemory provides the `memory` source and sink: record batches that
 // live in the process, for tests and for Go programs that embed DataWeaver.
 //
 // # Source
@@ -28,4 +28,4 @@
 // gets to look. In a pipeline file the sink is only useful with a `name`,
 // under which a Go caller finds it with [Lookup] after building the
 // pipeline; from the CLI it just holds the rows until the process exits.
-package memory
+package inmemory

@@ -1,4 +1,4 @@
-package memory_test
+package inmemory_test
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/array"
 	arrowmem "github.com/apache/arrow/go/v15/arrow/memory"
 
-	"github.com/dataweaver/dataweaver/connectors/memory"
+	"github.com/dataweaver/dataweaver/connectors/inmemory"
 	"github.com/dataweaver/dataweaver/engine"
 )
 
@@ -23,10 +23,10 @@ func Example() {
 	rec := b.NewRecord()
 	b.Release()
 
-	src := memory.NewSource(schema, rec)
+	src := inmemory.NewSource(schema, rec)
 	defer src.Release()
 	rec.Release() // the source retained it
-	sink := memory.NewSink()
+	sink := inmemory.NewSink()
 	defer sink.Release()
 
 	ctx := context.Background()
