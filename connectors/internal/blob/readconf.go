@@ -4,7 +4,7 @@ import (
 	"errors"
 
 	"github.com/dataweaver/dataweaver/codec"
-	"github.com/dataweaver/dataweaver/connectors/internal/arrowtype"
+	"github.com/dataweaver/dataweaver/connectors/arrowtype"
 	"github.com/dataweaver/dataweaver/engine"
 	"github.com/dataweaver/dataweaver/engine/spec"
 	"github.com/dataweaver/dataweaver/format"
