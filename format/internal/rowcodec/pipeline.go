@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 
 	"github.com/apache/arrow/go/v15/arrow"
 
@@ -138,6 +139,10 @@ type Pipeline struct {
 	// sync.Pool: the pool is emptied at every GC, which the large output
 	// batches trigger often, and a fresh 16 MiB buffer costs a memclr.
 	free chan *[]byte
+	// owned is the capacity of the chunk buffers the pipeline holds (in
+	// use, queued or free), peak its highest value: what a test checks to
+	// see that reading holds a bounded number of chunk-sized buffers.
+	owned, peak atomic.Int64
 }
 
 // NewPipeline reads r, cutting rows with rec; name is the file name for
@@ -153,15 +158,24 @@ func NewPipeline(r io.Reader, name string, rec Records, opts format.ReadOptions)
 	return p
 }
 
+// getBuf returns a buffer of at least n bytes, reusing a free one unless it
+// is too small or more than half as large again: the first chunk's buffer
+// (grown by doubling before any chunk size is known) or one that held a
+// long record would otherwise stay in circulation, each holding memory no
+// chunk uses.
 func (p *Pipeline) getBuf(n int) *[]byte {
 	select {
 	case bp := <-p.free:
-		if cap(*bp) >= n {
+		if c := cap(*bp); c >= n && c <= n+n/2 {
 			return bp
 		}
+		p.owned.Add(-int64(cap(*bp)))
 	default:
 	}
 	b := make([]byte, 0, n)
+	if o := p.owned.Add(int64(n)); o > p.peak.Load() {
+		p.peak.Store(o) // only the splitter allocates: no race between stores
+	}
 	return &b
 }
 
@@ -169,7 +183,22 @@ func (p *Pipeline) putBuf(bp *[]byte) {
 	select {
 	case p.free <- bp:
 	default:
+		p.owned.Add(-int64(cap(*bp)))
 	}
+}
+
+// chunkBuf is the size of the buffer for the chunk after one of n bytes:
+// room for a chunk as long plus an eighth, in whole MiB so that successive
+// chunks of slightly different lengths reuse each other's buffers. Sizing
+// from the last chunk rather than keeping the capacity the buffer grew to
+// matters for memory: growing by doubling from minRead leaves a 10 MB chunk
+// (65,536 rows of 150 bytes) in a 16 MiB buffer, every buffer in flight
+// then holds 6 MiB of read-ahead that is only copied on, and a 2-worker
+// reader held 96 MiB of them instead of about 50.
+func chunkBuf(n int) int {
+	const round = 1 << 20
+	n += n / 8
+	return (n + round - 1) / round * round
 }
 
 // read appends more input to buf, moving the unconsumed bytes to the front
@@ -395,7 +424,10 @@ func TrimEOL(b []byte) []byte {
 func (p *Pipeline) Start(workers int, newDecoder func() ChunkDecoder) {
 	p.order = make(chan chan result, workers+1)
 	p.done = make(chan struct{})
-	jobs := make(chan job, workers)
+	// Unbuffered: a chunk waiting in a queue for a worker holds a
+	// chunk-sized buffer and gains nothing, since the splitter cuts the
+	// next chunk far faster than a worker decodes one.
+	jobs := make(chan job)
 	for range workers {
 		d := newDecoder()
 		p.wg.Add(1)
@@ -477,11 +509,15 @@ func (p *Pipeline) splitLoop(jobs chan<- job) {
 			// a record over the limit the next buffer starts small again:
 			// the big one only held that record.
 			rest := p.buf[pos:]
-			size := cap(p.buf)
+			size := chunkBuf(len(c.Data))
 			if len(pre) > 0 || cut >= 0 {
 				size = 0
 			}
-			nbp := p.getBuf(max(size, 2*len(rest), minRead))
+			// Not 2*len(rest): what was read past the chunk is mostly whole
+			// rows, and doubling it kept every buffer as large as the first
+			// chunk's, which grew by doubling. A long partial row still
+			// grows its buffer by doubling, in read.
+			nbp := p.getBuf(max(size, len(rest)+minRead))
 			p.bufp, p.buf, p.pos0 = nbp, append((*nbp)[:0], rest...), 0
 			out := make(chan result, 1)
 			select {
