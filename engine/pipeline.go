@@ -24,7 +24,13 @@ type Pipeline struct {
 	// Buffer is how many batches may wait between two steps (default 4).
 	// It bounds memory: a slow sink blocks the source.
 	Buffer int
-	Logger *slog.Logger
+	// InFlight is how many source batches may be between the source and
+	// the sinks at once, queued or being worked on (default: one per step
+	// plus Buffer). Without it every queue fills up behind a slow sink, and
+	// a pipeline of n steps held about n*Buffer batches: 4 Wasm stages and
+	// a sink at 65,536 rows, 170 MB of Arrow data.
+	InFlight int
+	Logger   *slog.Logger
 	// Mem allocates the engine's own records (dead letters); default Go allocator.
 	Mem memory.Allocator
 	// Drain, when closed, makes the pipeline stop reading, finish the

@@ -31,6 +31,9 @@ type envelope struct {
 	sel   []int
 	bar   *barrier    // set on a checkpoint barrier, which carries no batch
 	trace *batchTrace // nil unless the pipeline is traced
+	// left counts the sinks still to write the batch; the last one frees
+	// its in-flight slot (see runner.slots). Shared by fanOut's copies.
+	left *atomic.Int32
 }
 
 func (e *envelope) release() {
@@ -166,6 +169,10 @@ type runner struct {
 	dlq     *deadLetters
 	acker   *acker
 	buffer  int
+	// slots holds a token for every source batch not yet written by all
+	// sinks: the source takes one before it reads, the last sink to write
+	// the batch gives it back (Pipeline.InFlight).
+	slots chan struct{}
 	// held[i] are the batches sink i has flushed but that only become
 	// safe when it closes (CommitsOnClose); closed marks sinks commit
 	// already closed (the dead-letter sink last).
@@ -226,6 +233,11 @@ func (p *Pipeline) newRun() (*runner, error) {
 	if r.buffer <= 0 {
 		r.buffer = 4
 	}
+	inFlight := p.InFlight
+	if inFlight <= 0 {
+		inFlight = 1 + len(p.Stages) + len(p.Sinks) + r.buffer
+	}
+	r.slots = make(chan struct{}, inFlight)
 	if r.metrics == nil || len(r.metrics.Steps) != p.numSteps() {
 		r.metrics = p.NewMetrics()
 	}
@@ -647,8 +659,17 @@ func (r *runner) readSource(ctx context.Context, out chan<- *envelope) error {
 			return r.stopAtLimit(ctx, &sendMu, barrierAt)
 		}
 		lim.cap(p.Source.Source)
+		// Wait for a batch to leave the pipeline before reading another.
+		select {
+		case r.slots <- struct{}{}:
+		case <-readCtx.Done():
+			return stopped()
+		}
 		start := time.Now()
 		b, err := p.Source.Source.Read(readCtx)
+		if err != nil {
+			<-r.slots // nothing was read into it
+		}
 		if errors.Is(err, ErrEndOfInput) {
 			sendMu.Lock()
 			defer sendMu.Unlock()
@@ -692,7 +713,8 @@ func (r *runner) sendBatch(ctx context.Context, out chan<- *envelope, b *Batch, 
 	p := r.p
 	mu.Lock()
 	defer mu.Unlock()
-	env := &envelope{seq: *seq, rowBase: *rows, rec: b.Record, trace: tr}
+	env := &envelope{seq: *seq, rowBase: *rows, rec: b.Record, trace: tr, left: new(atomic.Int32)}
+	env.left.Store(int32(len(p.Sinks)))
 	*seq++
 	n := env.rows()
 	cp := b.Checkpoint
@@ -742,7 +764,7 @@ func fanOut(ctx context.Context, in <-chan *envelope, outs []chan *envelope) err
 		for i, o := range outs {
 			e := env
 			if i < len(outs)-1 {
-				e = &envelope{seq: env.seq, rowBase: env.rowBase, rec: env.rec, sel: env.sel, bar: env.bar, trace: env.trace}
+				e = &envelope{seq: env.seq, rowBase: env.rowBase, rec: env.rec, sel: env.sel, bar: env.bar, trace: env.trace, left: env.left}
 				if e.rec != nil {
 					e.rec.Retain()
 				}

@@ -123,6 +123,7 @@ func (r *runner) runSink(ctx context.Context, i int, in <-chan *envelope) error 
 		pending = append(pending, env.seq)
 		env.trace.done(nil)
 		env.release()
+		r.written(env)
 		if len(in) == 0 || len(pending) >= flushEvery {
 			if err := flush(); err != nil {
 				return err
@@ -165,4 +166,12 @@ func traceFailed(env *envelope, end func(StepEnd), err error) {
 		end(StepEnd{Err: err})
 	}
 	env.trace.done(err)
+}
+
+// written frees the in-flight slot of a batch once every sink has written
+// it (the source may then read another).
+func (r *runner) written(env *envelope) {
+	if env.left != nil && env.left.Add(-1) == 0 {
+		<-r.slots
+	}
 }
