@@ -72,3 +72,52 @@ func TestInFlightBounded(t *testing.T) {
 		t.Errorf("the source had up to %d batches in flight, want at most InFlight-1 = %d besides the one being read", src.most, inFlight-1)
 	}
 }
+
+// TestInFlightDrainWhileFull drains a run whose source is held back by the
+// cap (the sink has not written anything yet): the run ends as a drain,
+// without error, and exactly the batches read are written and acknowledged.
+func TestInFlightDrainWhileFull(t *testing.T) {
+	const inFlight = 2
+	mem := checkedMem(t)
+	noLeakedGoroutines(t)
+	drain := make(chan struct{})
+	slow := &collectSink{gate: make(chan struct{})}
+	src := &watchedSource{seqSource: seqSource{mem: mem, batches: -1, rows: 10}, slow: slow, cond: sync.NewCond(&sync.Mutex{})}
+	p := &engine.Pipeline{
+		Name:     "t",
+		Source:   engine.SourceStep{Name: "src", Source: src},
+		Stages:   []engine.StageStep{{Name: "a", Stage: keep(mem, func(int64) bool { return true })}},
+		Sinks:    []engine.SinkStep{{Name: "slow", Sink: slow}},
+		InFlight: inFlight,
+		Drain:    drain,
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := p.Run(context.Background())
+		done <- err
+	}()
+	src.cond.L.Lock()
+	for src.readCount() < inFlight {
+		src.cond.Wait()
+	}
+	src.cond.L.Unlock()
+	close(drain)
+	var err error
+	for fed := false; !fed; {
+		select {
+		case slow.gate <- struct{}{}:
+		case err = <-done:
+			fed = true
+		}
+	}
+	if err != nil {
+		t.Fatalf("a drain should end the run without error: %v", err)
+	}
+	// The drain reaches the source through a goroutine, so a batch the
+	// sink frees meanwhile may still be read: every batch read counts.
+	reads := src.readCount()
+	wantSeq(t, slow.values, reads*10, nil)
+	if got := src.lastAck(); got != reads-1 {
+		t.Errorf("last ack %v, want %d", got, reads-1)
+	}
+}
