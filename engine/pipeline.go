@@ -25,10 +25,11 @@ type Pipeline struct {
 	// It bounds memory: a slow sink blocks the source.
 	Buffer int
 	// InFlight is how many source batches may be between the source and
-	// the sinks at once, queued or being worked on (default: one per step
-	// plus Buffer). Without it every queue fills up behind a slow sink, and
-	// a pipeline of n steps held about n*Buffer batches: 4 Wasm stages and
-	// a sink at 65,536 rows, 170 MB of Arrow data.
+	// the sinks at once, queued or being worked on (default: one for the
+	// source, each stage worker and each sink, plus Buffer). Without it
+	// every queue fills up behind a slow sink, and a pipeline of n steps
+	// held about n*Buffer batches: 4 Wasm stages and a sink at 65,536
+	// rows, 170 MB of Arrow data.
 	InFlight int
 	Logger   *slog.Logger
 	// Mem allocates the engine's own records (dead letters); default Go allocator.

@@ -235,7 +235,7 @@ func (p *Pipeline) newRun() (*runner, error) {
 	}
 	inFlight := p.InFlight
 	if inFlight <= 0 {
-		inFlight = 1 + len(p.Stages) + len(p.Sinks) + r.buffer
+		inFlight = defaultInFlight(p, r.buffer)
 	}
 	r.slots = make(chan struct{}, inFlight)
 	if r.metrics == nil || len(r.metrics.Steps) != p.numSteps() {
@@ -260,6 +260,17 @@ func (p *Pipeline) newRun() (*runner, error) {
 		add(r.sinks[i], s.Name, s.MaxRejects)
 	}
 	return r, p.check()
+}
+
+// defaultInFlight is Pipeline.InFlight's default: a batch for the source,
+// one for each worker of each stage (fewer would leave a parallel stage's
+// workers idle), one for each sink, and buffer more to absorb jitter.
+func defaultInFlight(p *Pipeline, buffer int) int {
+	n := 1 + len(p.Sinks) + buffer
+	for _, s := range p.Stages {
+		n += max(s.Workers, 1)
+	}
+	return n
 }
 
 // numSteps counts the steps NewMetrics makes an entry for.
