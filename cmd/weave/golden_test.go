@@ -169,6 +169,10 @@ var runElsewhere = map[string]string{
 	"file_to_postgres_upsert.yaml":       "connectors/internal/e2e/kills_test.go",
 	"jetstream_to_postgres.yaml":         "connectors/internal/e2e/kills_test.go",
 	"kafka_to_parts.yaml":                "connectors/internal/e2e/kills_test.go",
+
+	"postgres_cdc_mirror.yaml":     "connectors/internal/e2e/cdc_test.go",
+	"postgres_cdc_kafka_avro.yaml": "connectors/internal/e2e/chain_test.go",
+	"kafka_avro_to_s3.yaml":        "connectors/internal/e2e/chain_test.go",
 }
 
 // goldenResult is what one invocation printed and wrote.
