@@ -28,8 +28,12 @@ type envelope struct {
 	rec     arrow.Record
 	// sel, when set, lists the rows of rec that make up the batch (set by
 	// a Selecting stage for the next one; see Selecting).
-	sel   []int
-	bar   *barrier    // set on a checkpoint barrier, which carries no batch
+	sel []int
+	// rejects a stage with several ordered workers found, applied (dead
+	// letters written) by its collector in batch order, not by the
+	// worker when it finishes.
+	rejects []heldRejects
+	bar     *barrier    // set on a checkpoint barrier, which carries no batch
 	trace *batchTrace // nil unless the pipeline is traced
 	// left counts the sinks still to write the batch; the last one frees
 	// its in-flight slot (see runner.slots). Shared by fanOut's copies.
@@ -40,11 +44,26 @@ func (e *envelope) release() {
 	if e == nil {
 		return
 	}
+	e.dropRecord()
+	for _, h := range e.rejects {
+		h.src.Release()
+	}
+	e.rejects = nil
+}
+
+// dropRecord releases the batch's record but keeps its held rejects.
+func (e *envelope) dropRecord() {
 	if e.rec != nil {
 		e.rec.Release()
 		e.rec = nil
 	}
 	e.sel = nil
+}
+
+// heldRejects are rows a stage rejected, with the record they point into.
+type heldRejects struct {
+	rows []RowError
+	src  arrow.Record
 }
 
 func (e *envelope) rows() int64 {

@@ -138,6 +138,9 @@ func (r *runner) runStageOrdered(ctx context.Context, i, workers int, in <-chan 
 			return context.Cause(ctx)
 		}
 		current = nil
+		if res.err == nil {
+			res.err = r.flushRejects(ctx, i, res.env)
+		}
 		if res.err != nil {
 			res.env.release()
 			return res.err
@@ -263,15 +266,15 @@ func (r *runner) processBatch(ctx context.Context, i int, env *envelope, res *St
 			return err
 		}
 		res.Err, res.Rejects = err, env.rows()
-		if rerr := r.reject(ctx, step.Name, step.OnError, m, selectedRows(in, sel, err), in); rerr != nil {
+		if rerr := r.stageReject(ctx, i, env, selectedRows(in, sel, err), in); rerr != nil {
 			return rerr
 		}
-		env.release()
+		env.dropRecord()
 		return nil
 	}
 	if len(rejects) > 0 {
 		res.Rejects = int64(len(rejects))
-		if rerr := r.reject(ctx, step.Name, step.OnError, m, rejects, in); rerr != nil {
+		if rerr := r.stageReject(ctx, i, env, rejects, in); rerr != nil {
 			if out != nil {
 				out.Release()
 			}
@@ -293,6 +296,37 @@ func (r *runner) processBatch(ctx context.Context, i int, env *envelope, res *St
 		m.RowsOut.Add(env.rows())
 	}
 	return nil
+}
+
+// stageReject applies stage i's policy to rows it rejected from src, or,
+// for a stage whose workers finish batches out of order but hand them on
+// in order, holds them in env for the collector (flushRejects), so that
+// dead letters, like the batches, keep the input's order. A fail policy
+// fails at once either way.
+func (r *runner) stageReject(ctx context.Context, i int, env *envelope, rows []RowError, src arrow.Record) error {
+	step := r.p.Stages[i]
+	if step.Workers > 1 && !step.Unordered && step.OnError != Fail {
+		src.Retain()
+		env.rejects = append(env.rejects, heldRejects{rows: rows, src: src})
+		return nil
+	}
+	return r.reject(ctx, step.Name, step.OnError, r.stages[i], rows, src)
+}
+
+// flushRejects applies stage i's policy to the rejects env holds, in the
+// order they were found.
+func (r *runner) flushRejects(ctx context.Context, i int, env *envelope) error {
+	step := r.p.Stages[i]
+	held := env.rejects
+	env.rejects = nil
+	var err error
+	for _, h := range held {
+		if err == nil {
+			err = r.reject(ctx, step.Name, step.OnError, r.stages[i], h.rows, h.src)
+		}
+		h.src.Release()
+	}
+	return err
 }
 
 // keepSelection reports whether the step after stage i takes a batch with
