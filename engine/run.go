@@ -34,7 +34,7 @@ type envelope struct {
 	// worker when it finishes.
 	rejects []heldRejects
 	bar     *barrier    // set on a checkpoint barrier, which carries no batch
-	trace *batchTrace // nil unless the pipeline is traced
+	trace   *batchTrace // nil unless the pipeline is traced
 	// left counts the sinks still to write the batch; the last one frees
 	// its in-flight slot (see runner.slots). Shared by fanOut's copies.
 	left *atomic.Int32
