@@ -1,11 +1,11 @@
 package all_test
 
 import (
+	"errors"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
-
-	"gopkg.in/yaml.v3"
 
 	"github.com/dataweaver/dataweaver/connectors/columns"
 	"github.com/dataweaver/dataweaver/connectors/discard"
@@ -19,6 +19,7 @@ import (
 	"github.com/dataweaver/dataweaver/connectors/s3"
 	"github.com/dataweaver/dataweaver/connectors/wasm"
 	"github.com/dataweaver/dataweaver/engine"
+	"github.com/dataweaver/dataweaver/engine/config"
 	"github.com/dataweaver/dataweaver/engine/spec"
 )
 
@@ -237,44 +238,50 @@ tls: {insecure_skip_verify: true}
 	{engine.KindSink, "discard", discard.SinkConfig{}, ""},
 }
 
-// TestTypedSameAsFile: for every plugin, the Go configuration parses to the
-// same settings as the file text, defaults included, and the keys it sets
-// count as written (Given), as the file's do. ParseConfig is what the
-// generated Build methods hand to the registered constructor.
+// TestTypedSameAsFile: for every plugin, the configuration its constructor
+// receives is the same whether the step comes from the Go value (the
+// generated Build path: Environment.Build*) or from a pipeline file (weave's
+// config.Parse and config.Build): the same settings, defaults included, and
+// the same keys counted as written (Given). The constructors are replaced
+// by ones that record what they get, in an environment of the same specs,
+// so no connector needs its server.
 func TestTypedSameAsFile(t *testing.T) {
+	env, got := recordingEnv(t)
 	covered := map[string]bool{}
-	env := engine.DefaultEnvironment()
 	for _, tt := range sameConfigs {
 		key := tt.kind + " " + tt.name
 		covered[key] = true
 		t.Run(key, func(t *testing.T) {
-			p := env.Lookup(tt.kind, tt.name)
-			if p == nil {
-				t.Fatalf("%s not registered", key)
-			}
 			if reflect.TypeOf(tt.conf) != reflect.TypeOf(typedConfigs[key]) {
 				t.Fatalf("conf is a %T, the plugin's type is %T", tt.conf, typedConfigs[key])
 			}
-			var doc yaml.Node
-			if err := yaml.Unmarshal([]byte(tt.yaml), &doc); err != nil {
-				t.Fatal(err)
-			}
-			var node *yaml.Node
-			if len(doc.Content) > 0 {
-				node = doc.Content[0]
-			}
-			fromFile, errs := p.Spec.Parse(node, "", tt.name)
-			if len(errs) > 0 {
-				t.Fatalf("the file text: %v", errs)
-			}
-			fromGo, err := p.ParseConfig(tt.conf, tt.name)
+			clear(got)
+			f, err := config.Parse([]byte(pipelineWith(tt.kind, tt.name, tt.yaml)), "p.yaml", config.Options{Env: env})
 			if err != nil {
-				t.Fatalf("the Go value: %v", err)
+				t.Fatalf("the file: %v", err)
+			}
+			_, _ = config.Build(f, config.Options{Env: env}) // every constructor refuses
+			fromFile := got[key]
+			if fromFile == nil {
+				t.Fatal("the file's step never reached its constructor")
+			}
+			clear(got)
+			switch tt.kind {
+			case engine.KindSource:
+				_, err = env.BuildSource(tt.name, tt.conf, engine.Build{})
+			case engine.KindStage:
+				_, err = env.BuildStage(tt.name, tt.conf, engine.Build{})
+			default:
+				_, err = env.BuildSink(tt.name, tt.conf, engine.Build{})
+			}
+			fromGo := got[key]
+			if fromGo == nil {
+				t.Fatalf("the Go value never reached the constructor: %v", err)
 			}
 			if got, want := fromGo.Values(), fromFile.Values(); !reflect.DeepEqual(got, want) {
 				t.Errorf("from Go:\n%#v\nfrom the file:\n%#v", got, want)
 			}
-			for _, f := range p.Spec.Fields() {
+			for _, f := range env.Lookup(tt.kind, tt.name).Spec.Fields() {
 				if fromGo.Given(f.Name()) != fromFile.Given(f.Name()) {
 					t.Errorf("%s: given %v from Go, %v in the file", f.Name(), fromGo.Given(f.Name()), fromFile.Given(f.Name()))
 				}
@@ -286,4 +293,56 @@ func TestTypedSameAsFile(t *testing.T) {
 			t.Errorf("%s: no case in sameConfigs", key)
 		}
 	}
+}
+
+var errRecorded = errors.New("recorded")
+
+// recordingEnv registers every default plugin's spec again, with a
+// constructor that records the configuration it is given (by "kind name")
+// and refuses to build.
+func recordingEnv(t *testing.T) (*engine.Environment, map[string]*spec.Parsed) {
+	t.Helper()
+	env := engine.NewEnvironment()
+	got := map[string]*spec.Parsed{}
+	for _, p := range engine.DefaultEnvironment().Plugins("") {
+		key := p.Kind + " " + p.Spec.Name()
+		var err error
+		switch p.Kind {
+		case engine.KindSource:
+			err = env.RegisterSource(p.Spec, func(c *spec.Parsed, _ engine.Build) (engine.Source, error) { got[key] = c; return nil, errRecorded })
+		case engine.KindStage:
+			err = env.RegisterStage(p.Spec, func(c *spec.Parsed, _ engine.Build) (engine.Stage, error) { got[key] = c; return nil, errRecorded })
+		case engine.KindSink:
+			err = env.RegisterSink(p.Spec, func(c *spec.Parsed, _ engine.Build) (engine.Sink, error) { got[key] = c; return nil, errRecorded })
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return env, got
+}
+
+// pipelineWith is a pipeline file with the step given as the source, the
+// one stage or the one sink, and plain steps around it.
+func pipelineWith(kind, name, conf string) string {
+	step := func(indent string) string {
+		var b strings.Builder
+		b.WriteString(name + ":\n")
+		for _, line := range strings.Split(strings.TrimSpace(conf), "\n") {
+			if line != "" {
+				b.WriteString(indent + line + "\n")
+			}
+		}
+		return b.String()
+	}
+	src, stages, sinks := "source:\n  generate:\n", "", "sinks:\n  - discard:\n"
+	switch kind {
+	case engine.KindSource:
+		src = "source:\n  " + step("    ")
+	case engine.KindStage:
+		stages = "stages:\n  - " + step("      ")
+	default:
+		sinks = "sinks:\n  - " + step("      ")
+	}
+	return src + stages + sinks
 }
