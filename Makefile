@@ -126,6 +126,8 @@ check-staticcheck:
 	$(GO) run $(STATICCHECK) ./...
 
 check-docs:
+	@echo '== connectors/*/config_gen.go are current (typed Go configs from the specs)'
+	@$(GO) run ./internal/specgen/cmd/specgen -check
 	@echo '== docs/connectors.md is current'
 	@$(GO) run ./cmd/weave connectors docs | diff -u docs/connectors.md - \
 		|| { echo "docs/connectors.md is stale: run 'make docs' and commit it"; exit 1; }
@@ -186,6 +188,7 @@ demo: build wasm-go
 
 docs:
 	@mkdir -p docs
+	$(GO) run ./internal/specgen/cmd/specgen
 	$(GO) run ./cmd/weave connectors docs > docs/connectors.md.tmp
 	mv docs/connectors.md.tmp docs/connectors.md
 	$(GO) run ./internal/telemetry/cmd/metricsdoc > docs/metrics.md.tmp

@@ -168,7 +168,7 @@ type Batch struct {
 
 // Default batching, used for keys the file leaves out.
 const (
-	DefaultBatchRows   = 65536
+	DefaultBatchRows   = engine.DefaultBatchRows
 	DefaultBatchLinger = 100 * time.Millisecond
 )
 

@@ -6,5 +6,12 @@
 //	var fileSpec = spec.New("file").
 //		Summary("Reads files in CSV, JSON Lines, Parquet, Arrow or Avro.").
 //		Field(spec.String("path").Desc("File path or glob; - for stdin.").Example("data/*.csv")).
-//		Field(spec.String("format").Enum("csv", "jsonl").Optional())
+//		Field(spec.String("format").OneOf("csv", "jsonl").Optional())
+//
+// # Typed configurations
+//
+// The built-in connectors also offer each spec as a Go struct, generated
+// from it, with a `weave:"key"` tag per field (file.SourceConfig). Encode
+// turns such a value into the YAML node a pipeline file would give, so the
+// one Parse validates both, and Parsed.Values compares two results.
 package spec

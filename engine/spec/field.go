@@ -84,6 +84,18 @@ func (f *Field) Fields() []*Field { return f.fields }
 // IsSecret reports whether the field holds a secret (see Secret).
 func (f *Field) IsSecret() bool { return f.secretOf != nil }
 
+// DefaultValue is the value set by Default, typed as the field's Go value
+// (see Default), or nil when the field has none.
+func (f *Field) DefaultValue() any { return f.defaultValue }
+
+// IsOptional reports whether the key may be left out: it has a default or
+// was marked Optional. An object without either may still be left out when
+// none of its own fields is required (Parse fills in their defaults).
+func (f *Field) IsOptional() bool { return f.optional }
+
+// Choices are the values set by OneOf (nil when any value goes).
+func (f *Field) Choices() []string { return f.enum }
+
 func newField(name string, k Kind) *Field { return &Field{name: name, kind: k} }
 
 // String declares a string field.

@@ -99,3 +99,30 @@ func (p *Parsed) Errorf(name, format string, args ...any) *Error {
 	}
 	return e
 }
+
+// Values returns every value given or defaulted, by key, with a nested
+// object's values as a map of their own and the positions of map entries
+// (KV.Line) cleared: two configurations read from different places, a
+// file and a Go value say, hold the same settings when their Values are
+// reflect.DeepEqual. Secret values are included: never print the result.
+func (p *Parsed) Values() map[string]any {
+	if p == nil {
+		return nil
+	}
+	out := make(map[string]any, len(p.values))
+	for k, v := range p.values {
+		switch v := v.(type) {
+		case *Parsed:
+			out[k] = v.Values()
+		case []KV:
+			kvs := make([]KV, len(v))
+			for i, kv := range v {
+				kvs[i] = KV{Key: kv.Key, Value: kv.Value}
+			}
+			out[k] = kvs
+		default:
+			out[k] = v
+		}
+	}
+	return out
+}
