@@ -68,11 +68,14 @@ func (s *Set) String(text string) string {
 // Writer returns a writer that redacts what it passes to w. Each Write is
 // redacted on its own: a secret split across two writes passes through,
 // which is why it wraps writers that get whole lines or records (slog
-// handlers, fmt.Fprintf of a line).
+// handlers, fmt.Fprintf of a line). Writes are serialised, so records
+// from several loggers (weave serve's pipelines) never interleave, whatever
+// w is.
 func (s *Set) Writer(w io.Writer) io.Writer { return &writer{set: s, w: w} }
 
 type writer struct {
 	set *Set
+	mu  sync.Mutex
 	w   io.Writer
 }
 
@@ -80,6 +83,8 @@ func (w *writer) Write(p []byte) (int, error) {
 	w.set.mu.RLock()
 	r := w.set.r
 	w.set.mu.RUnlock()
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	if r == nil {
 		return w.w.Write(p)
 	}
