@@ -2,9 +2,11 @@ package kafka
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -95,6 +97,10 @@ func (s *Source) brokerLag(ctx context.Context, parts map[string][]int32) (map[t
 		return nil, fmt.Errorf("start offsets: %w", err)
 	}
 	committed, err := s.adm.FetchOffsetsForTopics(ctx, s.group, topics...)
+	if errors.Is(err, kerr.GroupIDNotFound) {
+		// The group has not joined yet: it has committed nothing.
+		committed, err = kadm.OffsetResponses{}, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("committed offsets of group %q: %w", s.group, err)
 	}

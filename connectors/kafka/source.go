@@ -11,6 +11,7 @@ import (
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/memory"
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/dataweaver/dataweaver/codec"
@@ -357,6 +358,11 @@ func (s *Source) drained(ctx context.Context) (bool, error) {
 		return false, fmt.Errorf("kafka: start offsets: %w", err)
 	}
 	committed, err := s.adm.FetchOffsetsForTopics(ctx, s.group, s.topics...)
+	if errors.Is(err, kerr.GroupIDNotFound) {
+		// The group has not joined yet (a race with the first join): it
+		// has committed nothing.
+		committed, err = kadm.OffsetResponses{}, nil
+	}
 	if err != nil {
 		return false, fmt.Errorf("kafka: committed offsets of group %q: %w", s.group, err)
 	}
