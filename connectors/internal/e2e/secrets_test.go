@@ -91,8 +91,8 @@ func TestSecretsNeverPrinted(t *testing.T) {
 
 	// NATS with user and password (core), and NATS with a token
 	// (JetStream) holding two messages for a source.
-	withPassword := startAuthNATS(t, &server.Options{Username: "weave", Password: natsPassword})
-	withToken := startAuthNATS(t, &server.Options{Authorization: natsToken, JetStream: true, StoreDir: t.TempDir()})
+	withPassword := startNATSWith(t, &server.Options{Username: "weave", Password: natsPassword})
+	withToken := startNATSWith(t, &server.Options{Authorization: natsToken, JetStream: true, StoreDir: t.TempDir()})
 	nc, err := nats.Connect(withToken, nats.Token(natsToken))
 	if err != nil {
 		t.Fatal(err)
@@ -259,26 +259,6 @@ sinks:
 			}
 		})
 	}
-}
-
-// startAuthNATS runs an in-process nats-server with the given auth
-// options on a random local port until t ends.
-func startAuthNATS(t *testing.T, opts *server.Options) string {
-	t.Helper()
-	opts.Host, opts.Port, opts.NoLog, opts.NoSigs = "127.0.0.1", server.RANDOM_PORT, true, true
-	srv, err := server.NewServer(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Start()
-	if !srv.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats-server did not start")
-	}
-	t.Cleanup(func() {
-		srv.Shutdown()
-		srv.WaitForShutdown()
-	})
-	return srv.ClientURL()
 }
 
 // weaveResult is what one weave process printed.

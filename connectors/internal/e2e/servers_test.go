@@ -22,10 +22,15 @@ const waitFor = 30 * time.Second
 // port, storing in a temporary directory, until t ends.
 func startNATS(t *testing.T) string {
 	t.Helper()
-	srv, err := server.NewServer(&server.Options{
-		Host: "127.0.0.1", Port: server.RANDOM_PORT, JetStream: true, StoreDir: t.TempDir(),
-		NoLog: true, NoSigs: true,
-	})
+	return startNATSWith(t, &server.Options{JetStream: true, StoreDir: t.TempDir()})
+}
+
+// startNATSWith runs an in-process nats-server with opts (auth, TLS,
+// JetStream) on a random local port until t ends.
+func startNATSWith(t *testing.T, opts *server.Options) string {
+	t.Helper()
+	opts.Host, opts.Port, opts.NoLog, opts.NoSigs = "127.0.0.1", server.RANDOM_PORT, true, true
+	srv, err := server.NewServer(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
