@@ -124,6 +124,25 @@ func (p *Pipeline) check() error {
 	if needDLQ && p.DeadLetter == nil {
 		errs = append(errs, fmt.Errorf("%w: a step uses the dead_letter policy but the pipeline has no dead_letter sink", ErrInvalidConfig))
 	}
+	// Metrics, traces, positions and the summary tell steps apart by name:
+	// two steps of one name would add up into one line and one label set.
+	names := []string{p.Source.Name}
+	for _, s := range p.Stages {
+		names = append(names, s.Name)
+	}
+	for _, s := range p.Sinks {
+		names = append(names, s.Name)
+	}
+	if p.DeadLetter != nil {
+		names = append(names, deadLetterName)
+	}
+	seen := map[string]bool{}
+	for _, n := range names {
+		if n != "" && seen[n] {
+			errs = append(errs, fmt.Errorf("%w: two steps are named %q: give each step its own name (metrics and the summary tell them apart by it)", ErrInvalidConfig, n))
+		}
+		seen[n] = true
+	}
 	return errors.Join(errs...)
 }
 
