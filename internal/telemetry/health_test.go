@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/dataweaver/dataweaver/engine"
 	"github.com/dataweaver/dataweaver/internal/telemetry"
+	"github.com/dataweaver/dataweaver/internal/wait"
 )
 
 var xSchema = arrow.NewSchema([]arrow.Field{{Name: "x", Type: arrow.PrimitiveTypes.Int64}}, nil)
@@ -106,9 +108,13 @@ func TestReadyz(t *testing.T) {
 	close(src.open)
 	sink.next <- struct{}{} // one batch written: the run is moving
 	want(http.StatusOK, "ready")
-	s := scrapeMetrics(t, srv.Addr())
-	if got := s.value(t, "weave_rows_out_total", map[string]string{"step": "out"}); got < 1 {
-		t.Errorf("sink rows out = %v after one write", got)
+	// The engine counts a batch once the sink's Write has returned, after
+	// the write this test let through: poll for it (go test's -timeout
+	// reports a count that never comes).
+	for scrapeMetrics(t, srv.Addr()).value(t, "weave_rows_out_total", map[string]string{"step": "out"}) < 1 {
+		if err := wait.For(t.Context(), 5*time.Millisecond); err != nil {
+			t.Fatal(err)
+		}
 	}
 
 	close(drain)
@@ -122,7 +128,7 @@ func TestReadyz(t *testing.T) {
 	final := scrapeMetrics(t, srv.Addr()).value(t, "weave_rows_in_total", map[string]string{"step": "out"})
 	c.Remove(p)
 	// A removed run's counters stay at their final values; its gauges go.
-	s = scrapeMetrics(t, srv.Addr())
+	s := scrapeMetrics(t, srv.Addr())
 	if got := s.value(t, "weave_rows_in_total", map[string]string{"step": "out"}); got != final {
 		t.Errorf("sink rows in after Remove = %v, want the run's final %v", got, final)
 	}
