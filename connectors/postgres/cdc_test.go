@@ -1,14 +1,12 @@
 package postgres
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,6 +19,7 @@ import (
 	"github.com/dataweaver/dataweaver/connectors/conformance"
 	"github.com/dataweaver/dataweaver/connectors/internal/pgtest"
 	"github.com/dataweaver/dataweaver/engine"
+	"github.com/dataweaver/dataweaver/internal/syncbuf"
 )
 
 func mustCDC(t testing.TB, text string, b engine.Build) *CDC {
@@ -333,7 +332,7 @@ func TestCDCQuietTableAndAbandonedSlot(t *testing.T) {
 		"SELECT pg_create_logical_replication_slot('"+abandoned+"', 'pgoutput')",
 		`INSERT INTO other SELECT generate_series(1, 1000)`)
 	t.Cleanup(func() { exec(t, dsn, "SELECT pg_drop_replication_slot('"+abandoned+"')") })
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	b := conformance.Build(mem, 100, "source")
 	b.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 	src := mustCDC(t, cdcConf(dsn, ", slot_warning_bytes: 1, status_interval: 100ms"), b)
@@ -376,22 +375,4 @@ func TestCDCQuietTableAndAbandonedSlot(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond) // no limit: a slot that never follows hangs the test
 	}
-}
-
-// syncBuffer is a bytes.Buffer a logger and the test share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -8,7 +8,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,31 +18,14 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/dataweaver/dataweaver/internal/cli"
+	"github.com/dataweaver/dataweaver/internal/syncbuf"
 )
-
-// syncBuffer is stderr shared between weave's goroutines and the test.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // weaveRun is `weave run` running in this process through the CLI's own
 // entry point, as the binary runs it.
 type weaveRun struct {
 	addr   string
-	stderr *syncBuffer
+	stderr *syncbuf.Buffer
 	code   chan int
 	sigs   chan os.Signal
 	exited bool
@@ -57,7 +39,7 @@ var addrLine = regexp.MustCompile(`msg="serving metrics and health" addr=(\S+)`)
 func startWeave(t *testing.T, args ...string) *weaveRun {
 	t.Helper()
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	r := &weaveRun{stderr: &syncBuffer{}, code: make(chan int, 1), sigs: make(chan os.Signal, 2)}
+	r := &weaveRun{stderr: &syncbuf.Buffer{}, code: make(chan int, 1), sigs: make(chan os.Signal, 2)}
 	go func() {
 		r.code <- cli.Main(append([]string{"weave", "run"}, args...), cli.Options{
 			Stdout: io.Discard, Stderr: r.stderr, Signals: r.sigs, Mem: mem,

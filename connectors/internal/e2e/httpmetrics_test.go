@@ -15,6 +15,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
+	"github.com/dataweaver/dataweaver/internal/syncbuf"
 )
 
 var listeningLine = regexp.MustCompile(`msg=listening .*url=(\S+)`)
@@ -38,7 +40,7 @@ sinks:
 	}
 	cmd := weaveCommand(t, map[string]string{"TOKEN": "metrics-token-1"}, "run", "--http", "127.0.0.1:0",
 		"--state", filepath.Join(dir, "state"), file)
-	var stderr lockedBuffer
+	var stderr syncbuf.Buffer
 	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

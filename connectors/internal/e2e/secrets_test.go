@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -26,6 +25,7 @@ import (
 
 	httpconn "github.com/dataweaver/dataweaver/connectors/http"
 	"github.com/dataweaver/dataweaver/internal/crashtest"
+	"github.com/dataweaver/dataweaver/internal/syncbuf"
 )
 
 // secretPipeline is one pipeline file of TestSecretsNeverPrinted. Every
@@ -294,24 +294,6 @@ func weaveCommand(t *testing.T, env map[string]string, args ...string) *exec.Cmd
 	return cmd
 }
 
-// lockedBuffer is a child's output, read while it runs.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 var (
 	metricsAddrLine = regexp.MustCompile(`msg="serving metrics and health" addr=(\S+)`)
 	runEnded        = "msg=\"run ended; serving metrics before exit\""
@@ -324,7 +306,7 @@ func runScraped(t *testing.T, p secretPipeline, file string) weaveResult {
 	t.Helper()
 	cmd := weaveCommand(t, p.env, "--log-level", "debug", "run", "--state", t.TempDir(),
 		"--http", "127.0.0.1:0", "--http-linger", "1h", file)
-	var stdout, stderr lockedBuffer
+	var stdout, stderr syncbuf.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
