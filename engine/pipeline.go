@@ -21,6 +21,9 @@ type Pipeline struct {
 	// DeadLetter receives rejected rows from steps whose policy is
 	// DeadLetter, as records with the DeadLetterSchema.
 	DeadLetter Sink
+	// DeadLetterRecipe is how DeadLetter was made, when it came from a
+	// registered connector (see Recipe).
+	DeadLetterRecipe *Recipe
 	// Buffer is how many batches may wait between two steps (default 4).
 	// It bounds memory: a slow sink blocks the source.
 	Buffer int
@@ -78,6 +81,10 @@ type SourceStep struct {
 	Source     Source
 	OnError    Policy
 	MaxRejects RejectLimit
+	// Recipe is how Source was made, when it came from a registered
+	// connector: what a Runner that runs the step elsewhere makes it
+	// again from. Nil for a source made by Go code alone.
+	Recipe *Recipe
 }
 
 // StageStep is one stage in the chain.
@@ -92,6 +99,7 @@ type StageStep struct {
 	// Unordered lets batches leave the stage as soon as each is done
 	// instead of in input order.
 	Unordered bool
+	Recipe    *Recipe // see SourceStep.Recipe
 }
 
 // SinkStep is one sink.
@@ -102,4 +110,5 @@ type SinkStep struct {
 	OnError    Policy
 	MaxRejects RejectLimit
 	Retry      Retry
+	Recipe     *Recipe // see SourceStep.Recipe
 }

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 
 	"github.com/apache/arrow/go/v15/arrow/memory"
+	"gopkg.in/yaml.v3"
 
 	"github.com/dataweaver/dataweaver/engine/spec"
 )
@@ -18,10 +19,16 @@ const DefaultBatchRows = 65536
 // if its settings had been written in a pipeline file at path: zero fields
 // take their defaults, and a wrong value gets the message the file would.
 // The error, if any, wraps ErrInvalidConfig and the spec.Errors it lists.
+//
+// conf may also be the *yaml.Node of a step's settings in a pipeline file
+// (as a Recipe holds it), which is parsed as it is.
 func (p *Plugin) ParseConfig(conf any, path string) (*spec.Parsed, error) {
-	node, err := spec.Encode(conf)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %s %q: %w", ErrInvalidConfig, p.Kind, p.Spec.Name(), err)
+	node, ok := conf.(*yaml.Node)
+	if !ok {
+		var err error
+		if node, err = spec.Encode(conf); err != nil {
+			return nil, fmt.Errorf("%w: %s %q: %w", ErrInvalidConfig, p.Kind, p.Spec.Name(), err)
+		}
 	}
 	parsed, errs := p.Spec.Parse(node, "", path)
 	if len(errs) > 0 {

@@ -30,7 +30,7 @@ func Build(f *File, opts Options) (*engine.Pipeline, error) {
 
 	src, err := b.plugin(&f.Source).NewSource(f.Source.Config, b.build(&f.Source))
 	if b.check(&f.Source, src, err) {
-		p.Source = engine.SourceStep{Name: f.Source.Name, Source: src, OnError: f.Source.OnError, MaxRejects: f.Source.MaxRejects, Origin: b.origin(&f.Source)}
+		p.Source = engine.SourceStep{Name: f.Source.Name, Source: src, OnError: f.Source.OnError, MaxRejects: f.Source.MaxRejects, Origin: b.origin(&f.Source), Recipe: b.recipe(&f.Source)}
 	}
 	// Stages are all constructed before any is waited for, so that those
 	// preparing in the background (engine.Warming: Wasm modules
@@ -50,20 +50,20 @@ func Build(f *File, opts Options) (*engine.Pipeline, error) {
 			}
 		}
 		if b.check(st, stage, err) {
-			p.Stages = append(p.Stages, engine.StageStep{Name: st.Name, Stage: stage, OnError: st.OnError, MaxRejects: st.MaxRejects, Workers: st.Workers, Unordered: st.Unordered, Origin: b.origin(st)})
+			p.Stages = append(p.Stages, engine.StageStep{Name: st.Name, Stage: stage, OnError: st.OnError, MaxRejects: st.MaxRejects, Workers: st.Workers, Unordered: st.Unordered, Origin: b.origin(st), Recipe: b.recipe(st)})
 		}
 	}
 	for i := range f.Sinks {
 		st := &f.Sinks[i]
 		sink, err := b.plugin(st).NewSink(st.Config, b.build(st))
 		if b.check(st, sink, err) {
-			p.Sinks = append(p.Sinks, engine.SinkStep{Name: st.Name, Sink: sink, OnError: st.OnError, MaxRejects: st.MaxRejects, Retry: st.Retry, Origin: b.origin(st)})
+			p.Sinks = append(p.Sinks, engine.SinkStep{Name: st.Name, Sink: sink, OnError: st.OnError, MaxRejects: st.MaxRejects, Retry: st.Retry, Origin: b.origin(st), Recipe: b.recipe(st)})
 		}
 	}
 	if st := f.DeadLetter; st != nil {
 		sink, err := b.plugin(st).NewSink(st.Config, b.build(st))
 		if b.check(st, sink, err) {
-			p.DeadLetter = sink
+			p.DeadLetter, p.DeadLetterRecipe = sink, b.recipe(st)
 		}
 	}
 	if len(b.errs) == 0 {
@@ -163,4 +163,14 @@ func closeAll(p *engine.Pipeline) {
 // origin is where a step is declared, for the engine's error messages.
 func (b *builder) origin(st *Step) string {
 	return fmt.Sprintf("%s:%d:%d", b.file.Filename, st.Line, st.Column)
+}
+
+// recipe is how st's step is made, for runners that make it again
+// elsewhere (engine.Runner); nil for a step of a File assembled by hand,
+// whose settings exist only as parsed values.
+func (b *builder) recipe(st *Step) *engine.Recipe {
+	if st.node == nil {
+		return nil
+	}
+	return &engine.Recipe{Connector: st.Connector, Config: st.node, BatchRows: b.file.Batch.Rows, Linger: b.file.Batch.Linger}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/apache/arrow/go/v15/arrow/memory"
+	"gopkg.in/yaml.v3"
 
 	"github.com/dataweaver/dataweaver/engine"
 	"github.com/dataweaver/dataweaver/engine/spec"
@@ -189,6 +190,9 @@ type Step struct {
 	Line, Column int
 
 	plugin *engine.Plugin
+	// node is the step's settings as written (aliases expanded), for its
+	// engine.Recipe; nil in a File assembled by hand.
+	node *yaml.Node
 }
 
 // Error is a failed Parse, Build or Load: every problem found, each with its

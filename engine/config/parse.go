@@ -406,6 +406,7 @@ func (p *parser) step(n *yaml.Node, key, path string, policy engine.Policy) (Ste
 	p.errs = append(p.errs, errs...)
 	p.secrets = append(p.secrets, parsed.Secrets()...)
 	st.Config = parsed
+	st.node = detach(connVal)
 	return st, len(p.errs) == before
 }
 

@@ -82,3 +82,23 @@ func joinPath(path, key string) string {
 }
 
 func indexPath(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]" }
+
+// detach copies n with every alias replaced by a copy of what it names, so
+// the copy stands alone: a step's settings in a Recipe may be marshalled
+// and parsed in another process, where the anchors elsewhere in the file
+// are not. checkAliases has bounded what the copy can grow to.
+func detach(n *yaml.Node) *yaml.Node {
+	n = deref(n)
+	if n == nil {
+		return nil
+	}
+	c := *n
+	c.Anchor, c.Alias = "", nil
+	if len(n.Content) > 0 {
+		c.Content = make([]*yaml.Node, len(n.Content))
+		for i, k := range n.Content {
+			c.Content[i] = detach(k)
+		}
+	}
+	return &c
+}

@@ -32,6 +32,9 @@ type Options struct {
 	Terminal func() (ok bool, width func() int)
 	// Mem allocates the pipeline's Arrow memory; nil means the Go allocator.
 	Mem memory.Allocator
+	// Runner runs the pipelines of weave run and weave serve; nil means
+	// engine.Local, in this process.
+	Runner engine.Runner
 	// Version is set by the linker in release builds; empty means "read
 	// it from the build info".
 	Version string
@@ -51,6 +54,9 @@ func usagef(format string, args ...any) error { return usageError{fmt.Errorf(for
 func Main(args []string, opts Options) int {
 	if opts.Env == nil {
 		opts.Env = engine.DefaultEnvironment()
+	}
+	if opts.Runner == nil {
+		opts.Runner = engine.Local{}
 	}
 	if opts.Stdout == nil {
 		opts.Stdout = os.Stdout

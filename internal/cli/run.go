@@ -143,7 +143,7 @@ func (w *weave) run(c *ucli.Context) error {
 	signals := w.watchSignals(ctx, drain, cancel)
 
 	stopMeter := w.startMeter(p, every)
-	m, err := p.Run(ctx)
+	m, err := w.opts.Runner.Run(ctx, p)
 	stopMeter()
 	first, second := signals()
 	switch {

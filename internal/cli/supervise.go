@@ -339,7 +339,7 @@ func (sv *supervisor) runOnce(u *unit) (state string, err error) {
 		}
 	}()
 	log.Info("pipeline started")
-	m, err := p.Run(sv.ctx)
+	m, err := sv.w.opts.Runner.Run(sv.ctx, p)
 	close(ran)
 	sv.set(u, func() {
 		in, out := counts(m)
