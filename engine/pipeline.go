@@ -67,6 +67,13 @@ type Pipeline struct {
 	// Tracer, when set, is told about each batch and each step it goes
 	// through (see Tracer); nil traces nothing.
 	Tracer Tracer
+	// MemoryBudget bounds the host memory the stages that hold memory per
+	// worker (MemoryBounded: Wasm instances) may hold together, workers ×
+	// MaxMemory summed over the stages; Validate and Run refuse a pipeline
+	// over it with ErrInvalidConfig, before any data moves. 0 means the
+	// memory this process may use (its cgroup's limit, else the machine's);
+	// negative turns the check off. A pipeline file's memory_budget sets it.
+	MemoryBudget int64
 
 	closed bool
 }

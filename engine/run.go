@@ -121,6 +121,9 @@ func (p *Pipeline) check() error {
 		}
 		needDLQ = needDLQ || s.OnError == DeadLetter
 	}
+	if err := p.checkBudget(); err != nil {
+		errs = append(errs, err)
+	}
 	if needDLQ && p.DeadLetter == nil {
 		errs = append(errs, fmt.Errorf("%w: a step uses the dead_letter policy but the pipeline has no dead_letter sink", ErrInvalidConfig))
 	}

@@ -41,11 +41,11 @@ type Selecting interface {
 
 // MemoryBounded is a stage that holds up to MaxMemory bytes of host memory
 // per worker besides the batches passing through it: a Wasm stage's
-// instance, whose linear memory may grow to memory_limit. Building a
-// pipeline from a file adds up MaxMemory × workers over its stages and
-// refuses the pipeline when the sum exceeds the memory budget, so a
-// configuration that cannot fit fails before it runs instead of being
-// killed by the kernel mid-run.
+// instance, whose linear memory may grow to memory_limit. Validate and Run
+// (and building a pipeline from a file) add up MaxMemory × workers over
+// the stages and refuse the pipeline when the sum exceeds
+// Pipeline.MemoryBudget, so a configuration that cannot fit fails before
+// it runs instead of being killed by the kernel mid-run.
 type MemoryBounded interface {
 	MaxMemory() int64
 }

@@ -1,6 +1,8 @@
 package config_test
 
 import (
+	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -85,5 +87,52 @@ func TestMemoryBudgetKey(t *testing.T) {
 	_, err := config.Parse([]byte(file), "pipeline.yaml", config.Options{Env: testEnv(t)})
 	if want := "pipeline.yaml:5:16: memory_budget: must be at least 1MiB"; err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("error %v, want %q", err, want)
+	}
+}
+
+// TestMemoryBudgetFromGo: a pipeline assembled in Go gets the check a
+// file gets, with the same message (the file's adds its position), from
+// Validate and from Run; its MemoryBudget field is the file's key.
+func TestMemoryBudgetFromGo(t *testing.T) {
+	t.Cleanup(config.SetMachineMemory(1<<30, "/proc/meminfo"))
+	opts := config.Options{Env: budgetEnv(t)}
+	f, err := config.Parse([]byte("source:\n  generate: {rows: 1}\n"+
+		"stages:\n"+
+		"  - name: small\n    bounded: {memory: 100MiB}\n    workers: 2\n"+
+		"  - name: big\n    bounded: {memory: 300MiB}\n    workers: 3\n"+
+		"sinks:\n  - discard:\n"), "pipeline.yaml", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, fileErr := config.Build(f, opts)
+	const at = "pipeline.yaml:7:5: stages[1].bounded: "
+	if fileErr == nil || !strings.HasPrefix(fileErr.Error(), at) {
+		t.Fatalf("from a file: %v, want an error at %q", fileErr, at)
+	}
+	want := strings.TrimPrefix(fileErr.Error(), at)
+
+	goPipeline := func(budget int64) *engine.Pipeline {
+		return &engine.Pipeline{
+			Source: engine.SourceStep{Name: "source", Source: &nopSource{}},
+			Stages: []engine.StageStep{
+				{Name: "small", Stage: &boundedStage{max: 100 << 20}, Workers: 2},
+				{Name: "big", Stage: &boundedStage{max: 300 << 20}, Workers: 3},
+			},
+			Sinks:        []engine.SinkStep{{Name: "out", Sink: &nopSink{}}},
+			MemoryBudget: budget,
+		}
+	}
+	_, err = goPipeline(0).Validate(context.Background())
+	if !errors.Is(err, engine.ErrInvalidConfig) || strings.TrimPrefix(err.Error(), engine.ErrInvalidConfig.Error()+": ") != want {
+		t.Errorf("Validate of the same pipeline from Go:\n%v\nwant the file's message:\n%s", err, want)
+	}
+	_, err = goPipeline(0).Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("Run of the same pipeline from Go: %v, want %q", err, want)
+	}
+	for _, budget := range []int64{1100 << 20, -1} {
+		if _, err := goPipeline(budget).Run(context.Background()); err != nil && strings.Contains(err.Error(), "budget") {
+			t.Errorf("MemoryBudget %d: %v, want no budget error", budget, err)
+		}
 	}
 }

@@ -67,9 +67,11 @@ func Build(f *File, opts Options) (*engine.Pipeline, error) {
 		}
 	}
 	if len(b.errs) == 0 {
-		if err := checkBudget(f, opts, p); err != nil {
+		budget, err := checkBudget(f, opts, p)
+		if err != nil {
 			b.errs = append(b.errs, err)
 		}
+		p.MemoryBudget = budget
 	}
 	if len(b.errs) > 0 {
 		closeAll(p)

@@ -86,18 +86,25 @@ func indexPath(path string, i int) string { return path + "[" + strconv.Itoa(i) 
 // detach copies n with every alias replaced by a copy of what it names, so
 // the copy stands alone: a step's settings in a Recipe may be marshalled
 // and parsed in another process, where the anchors elsewhere in the file
-// are not. checkAliases has bounded what the copy can grow to.
-func detach(n *yaml.Node) *yaml.Node {
+// are not. checkAliases has bounded what the copy can grow to; an anchor
+// that contains itself (which yaml.v3 lets through) is cut at the cycle.
+func detach(n *yaml.Node) *yaml.Node { return detachFrom(n, map[*yaml.Node]bool{}) }
+
+func detachFrom(n *yaml.Node, open map[*yaml.Node]bool) *yaml.Node {
 	n = deref(n)
-	if n == nil {
+	if n == nil || open[n] {
 		return nil
 	}
+	open[n] = true
+	defer delete(open, n)
 	c := *n
 	c.Anchor, c.Alias = "", nil
 	if len(n.Content) > 0 {
 		c.Content = make([]*yaml.Node, len(n.Content))
 		for i, k := range n.Content {
-			c.Content[i] = detach(k)
+			if c.Content[i] = detachFrom(k, open); c.Content[i] == nil {
+				c.Content[i] = &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Value: "null"}
+			}
 		}
 	}
 	return &c
