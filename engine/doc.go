@@ -28,4 +28,23 @@
 // is told about each batch and each step it goes through, once per batch
 // per step; the engine imports no tracing library (internal/tracing
 // exports the spans over OpenTelemetry).
+//
+// # Assembling a pipeline in Go
+//
+// A [Pipeline] is a plain struct: name its steps, put built-in steps (made
+// from the connectors' typed configs, file.SourceConfig{…}.Build) and your
+// own beside each other, and call [Pipeline.Run]. The package Example has
+// a source, a stage and a sink written in Go; the Example of package
+// connectors/all tells the whole story: a source of your own, a Wasm stage
+// from a file, the Kafka sink and a dead-letter file. [Pipeline.Validate]
+// and Run check what a pipeline file is checked for (step names, the
+// dead-letter sink, the Wasm stages' memory against
+// [Pipeline.MemoryBudget]), with the same messages.
+//
+// # Runners
+//
+// A [Runner] runs a pipeline on some framework; [Local] is this engine. A
+// runner that runs steps elsewhere (the scale-out coordinator, the Beam
+// adapter) makes them again from the steps' [Recipe] with [Pipeline.Remake];
+// ExampleRunner is one written outside the engine.
 package engine

@@ -11,6 +11,12 @@
 // A Go program that needs only some of them imports those packages
 // instead and keeps its binary smaller (Parquet and Avro pull in sizeable
 // dependencies).
+//
+// # Example
+//
+// The package Example is DataWeaver's story in Go, and imports only what
+// it uses: a source of your own, a WebAssembly stage loaded from a file,
+// the Kafka sink and a dead-letter file.
 package all
 
 import (

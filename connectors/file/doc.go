@@ -45,4 +45,10 @@
 //     (renamed from a hidden temporary name) at a checkpoint together with
 //     the source position (engine.Committer), so a resumed run adds parts
 //     and the directory holds every row once.
+//
+// # From Go
+//
+// [SourceConfig] and [SinkConfig] hold the settings of a pipeline file's file
+// step, one field per key; their Build methods make the step through the same
+// spec ([ExampleSourceConfig]).
 package file

@@ -17,4 +17,10 @@
 // columns pick from pools built once at start-up and are written straight
 // into Arrow offset and data buffers, fixed-width columns straight into
 // their value buffers; no per-value builder call, no per-row allocation.
+//
+// # From Go
+//
+// [SourceConfig] holds the settings of a pipeline file's generate step; its
+// Build method makes the source through the same spec. [Orders] gives the
+// orders preset's rows to Go code ([ExampleOrders]).
 package generate

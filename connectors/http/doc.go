@@ -85,4 +85,10 @@
 // Compressed request bodies (Content-Encoding), Avro and Protobuf bodies
 // on the source, de-duplication of repeated requests by Idempotency-Key
 // on the source, and mTLS.
+//
+// # From Go
+//
+// [SourceConfig] and [SinkConfig] hold the settings of a pipeline file's http
+// step, one field per key; their Build methods make the step through the same
+// spec. The package Example posts rows to a test server.
 package http

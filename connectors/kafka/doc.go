@@ -114,4 +114,11 @@
 // (instance ids), transactions (exactly-once into Kafka), SASL OAUTHBEARER
 // and AWS_MSK_IAM (kfake cannot test them), key schemas in the registry,
 // and a topic taken from a column.
+//
+// # From Go
+//
+// [SourceConfig] and [SinkConfig] hold the settings of a pipeline file's kafka
+// step, one field per key; their Build methods make the step through the same
+// spec. The package Example writes rows to a topic and reads them back, against
+// franz-go's in-process kfake.
 package kafka

@@ -99,4 +99,11 @@
 // A core NATS source (no persistence: it cannot be at-least-once), subjects
 // taken from a column, headers from and to columns, and JetStream
 // key-value and object stores.
+//
+// # From Go
+//
+// [SourceConfig] (nats_jetstream) and [SinkConfig] (nats) hold the settings of
+// a pipeline file's step, one field per key; their Build methods make the
+// step through the same spec. The package Example publishes rows to a stream
+// and reads them back, against an in-process nats-server.
 package nats

@@ -125,4 +125,11 @@
 // transaction (the store saves one key at a time, and only the first Save
 // of a checkpoint commits the rows), and types beyond the table above
 // (arrays, intervals, time).
+//
+// # From Go
+//
+// [SourceConfig], [CDCConfig] (postgres_cdc) and [SinkConfig] hold the settings
+// of a pipeline file's step, one field per key; their Build methods make the
+// step through the same spec. The package Example (compiled, not run: it
+// needs a server) copies a table into another database.
 package postgres

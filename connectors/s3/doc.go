@@ -29,4 +29,11 @@
 // shared config and profiles, web identity, SSO, container and instance
 // roles), or the keys given in the configuration. It is built when the
 // connector first talks to the store, so weave validate does no I/O.
+//
+// # From Go
+//
+// [SourceConfig] and [SinkConfig] hold the settings of a pipeline file's s3
+// step, one field per key; their Build methods make the step through the same
+// spec. The package Example (compiled, not run: it needs a bucket) reads CSV
+// objects into a Parquet file.
 package s3

@@ -14,4 +14,11 @@
 //
 // workers is the engine's generic step key: each worker takes its own
 // instance from the stage's pool.
+//
+// # From Go
+//
+// [StageConfig] holds the settings of a pipeline file's wasm step; its Build
+// method loads the module through the same spec ([ExampleStageConfig]). The
+// Example of package connectors/all puts such a stage between a source of
+// your own and a Kafka sink.
 package wasm

@@ -60,4 +60,14 @@
 // Every configuration problem comes back as one [*Error] listing each
 // problem as file:line:col, dotted path and message; it wraps
 // engine.ErrInvalidConfig so callers can tell a bad file from a failed run.
+//
+// # Running it
+//
+// [Load] (or [Parse] then [Build]) returns an engine.Pipeline: run it with
+// its Run method or hand it to an engine.Runner. Every step built from the
+// file carries an engine.Recipe (its connector and its settings as
+// written, ${VAR} and --set applied, aliases expanded), so a runner that
+// runs steps in other processes can make them again there. The memory
+// budget Build checks (memory_budget, Options.MemoryBudget or the
+// machine's) becomes the pipeline's MemoryBudget, which Run checks again.
 package config
