@@ -19,8 +19,10 @@ import "context"
 // Run has Pipeline.Run's contract: it owns p from the call on (its steps
 // are closed and its position store released when Run returns), honours
 // p.Drain and p.Limit, and returns the run's metrics, with one entry per
-// step of p in p's order (as p.NewMetrics makes them), even on error. It
-// fills in p.Metrics live when the caller set it.
+// step of p in p's order (as p.NewMetrics makes them), even on error;
+// when the caller set p.Metrics those are the ones returned. Local
+// updates them as the run goes (weave run's progress line reads them); a
+// runner whose steps run elsewhere may add its figures only at the end.
 type Runner interface {
 	Run(ctx context.Context, p *Pipeline) (*Metrics, error)
 }
