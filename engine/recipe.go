@@ -22,6 +22,8 @@ type Recipe struct {
 	// file.SourceConfig, …) or the *yaml.Node a pipeline file gave (after
 	// ${VAR} substitution and --set). A runner may replace it to make a
 	// variant of the step (one split of a source, one part of a sink).
+	// Secret fields (passwords, tokens) are in it as given: a runner that
+	// ships it to workers must guard it as it would the pipeline file.
 	Config any
 	// BatchRows and Linger are the batching the step was made with
 	// (Build.BatchRows, Build.Linger); zero means the defaults.
