@@ -286,6 +286,32 @@ func TestTypedSameAsFile(t *testing.T) {
 					t.Errorf("%s: given %v from Go, %v in the file", f.Name(), fromGo.Given(f.Name()), fromFile.Given(f.Name()))
 				}
 			}
+			// The generated Recipe names the same plugin, and its settings as
+			// a runner ships them (the YAML node) make the same configuration.
+			r := tt.conf.(interface {
+				Recipe(engine.Build) *engine.Recipe
+			}).Recipe(engine.Build{BatchRows: 7})
+			if r.Connector != tt.name || r.BatchRows != 7 || !reflect.DeepEqual(r.Config, tt.conf) {
+				t.Fatalf("recipe %+v", r)
+			}
+			node, err := r.Settings()
+			if err != nil {
+				t.Fatal(err)
+			}
+			clear(got)
+			switch tt.kind {
+			case engine.KindSource:
+				_, err = env.BuildSource(tt.name, node, engine.Build{})
+			case engine.KindStage:
+				_, err = env.BuildStage(tt.name, node, engine.Build{})
+			default:
+				_, err = env.BuildSink(tt.name, node, engine.Build{})
+			}
+			if fromRecipe := got[key]; fromRecipe == nil {
+				t.Errorf("the recipe's settings never reached the constructor: %v", err)
+			} else if got, want := fromRecipe.Values(), fromFile.Values(); !reflect.DeepEqual(got, want) {
+				t.Errorf("from the recipe's settings:\n%#v\nfrom the file:\n%#v", got, want)
+			}
 		})
 	}
 	for key := range typedConfigs {

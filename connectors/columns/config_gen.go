@@ -31,6 +31,12 @@ func (c SelectConfig) Build(b engine.Build) (engine.Stage, error) {
 	return engine.DefaultEnvironment().BuildStage("select", c, b)
 }
 
+// Recipe describes the select stage c makes with b, for a step's Recipe field: a
+// runner that makes steps again elsewhere (engine.Runner) needs it.
+func (c SelectConfig) Recipe(b engine.Build) *engine.Recipe {
+	return &engine.Recipe{Connector: "select", Config: c, BatchRows: b.BatchRows, Linger: b.Linger}
+}
+
 // RenameConfig configures the rename stage: renames columns. Zero-copy. Its
 // fields are the spec's (`weave connectors describe rename`); Build makes the
 // stage through the same parsing, defaults and checks as a pipeline file, so a
@@ -46,4 +52,10 @@ type RenameConfig struct {
 // engine.Environment.BuildStage).
 func (c RenameConfig) Build(b engine.Build) (engine.Stage, error) {
 	return engine.DefaultEnvironment().BuildStage("rename", c, b)
+}
+
+// Recipe describes the rename stage c makes with b, for a step's Recipe field: a
+// runner that makes steps again elsewhere (engine.Runner) needs it.
+func (c RenameConfig) Recipe(b engine.Build) *engine.Recipe {
+	return &engine.Recipe{Connector: "rename", Config: c, BatchRows: b.BatchRows, Linger: b.Linger}
 }

@@ -19,3 +19,9 @@ type SinkConfig struct {
 func (c SinkConfig) Build(b engine.Build) (engine.Sink, error) {
 	return engine.DefaultEnvironment().BuildSink("discard", c, b)
 }
+
+// Recipe describes the discard sink c makes with b, for a step's Recipe field: a
+// runner that makes steps again elsewhere (engine.Runner) needs it.
+func (c SinkConfig) Recipe(b engine.Build) *engine.Recipe {
+	return &engine.Recipe{Connector: "discard", Config: c, BatchRows: b.BatchRows, Linger: b.Linger}
+}

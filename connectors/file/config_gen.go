@@ -76,6 +76,12 @@ func (c SourceConfig) Build(b engine.Build) (engine.Source, error) {
 	return engine.DefaultEnvironment().BuildSource("file", c, b)
 }
 
+// Recipe describes the file source c makes with b, for a step's Recipe field: a
+// runner that makes steps again elsewhere (engine.Runner) needs it.
+func (c SourceConfig) Recipe(b engine.Build) *engine.Recipe {
+	return &engine.Recipe{Connector: "file", Config: c, BatchRows: b.BatchRows, Linger: b.Linger}
+}
+
 // SinkConfig configures the file sink: writes CSV, JSON Lines, Parquet, Arrow
 // IPC or Avro to a file, a directory of part files, or stdout. Its fields are
 // the spec's (`weave connectors describe file`); Build makes the sink through
@@ -159,6 +165,12 @@ type SinkConfig struct {
 // engine.Environment.BuildSink).
 func (c SinkConfig) Build(b engine.Build) (engine.Sink, error) {
 	return engine.DefaultEnvironment().BuildSink("file", c, b)
+}
+
+// Recipe describes the file sink c makes with b, for a step's Recipe field: a
+// runner that makes steps again elsewhere (engine.Runner) needs it.
+func (c SinkConfig) Recipe(b engine.Build) *engine.Recipe {
+	return &engine.Recipe{Connector: "file", Config: c, BatchRows: b.BatchRows, Linger: b.Linger}
 }
 
 // SourceCSVConfig is the csv object of SourceConfig. CSV options.

@@ -59,3 +59,9 @@ type SourceConfig struct {
 func (c SourceConfig) Build(b engine.Build) (engine.Source, error) {
 	return engine.DefaultEnvironment().BuildSource("generate", c, b)
 }
+
+// Recipe describes the generate source c makes with b, for a step's Recipe field: a
+// runner that makes steps again elsewhere (engine.Runner) needs it.
+func (c SourceConfig) Recipe(b engine.Build) *engine.Recipe {
+	return &engine.Recipe{Connector: "generate", Config: c, BatchRows: b.BatchRows, Linger: b.Linger}
+}

@@ -120,6 +120,12 @@ func (c SourceConfig) Build(b engine.Build) (engine.Source, error) {
 	return engine.DefaultEnvironment().BuildSource("http", c, b)
 }
 
+// Recipe describes the http source c makes with b, for a step's Recipe field: a
+// runner that makes steps again elsewhere (engine.Runner) needs it.
+func (c SourceConfig) Recipe(b engine.Build) *engine.Recipe {
+	return &engine.Recipe{Connector: "http", Config: c, BatchRows: b.BatchRows, Linger: b.Linger}
+}
+
 // SinkConfig configures the http sink: POSTs each batch to a URL as a JSON
 // array, JSON Lines, Arrow IPC or Avro, with retries, a per-request timeout, a
 // rate limit and an Idempotency-Key. Its fields are the spec's (`weave
@@ -209,6 +215,12 @@ type SinkConfig struct {
 // engine.Environment.BuildSink).
 func (c SinkConfig) Build(b engine.Build) (engine.Sink, error) {
 	return engine.DefaultEnvironment().BuildSink("http", c, b)
+}
+
+// Recipe describes the http sink c makes with b, for a step's Recipe field: a
+// runner that makes steps again elsewhere (engine.Runner) needs it.
+func (c SinkConfig) Recipe(b engine.Build) *engine.Recipe {
+	return &engine.Recipe{Connector: "http", Config: c, BatchRows: b.BatchRows, Linger: b.Linger}
 }
 
 // SourceTLSConfig is the tls object of SourceConfig. Serve HTTPS instead of

@@ -35,6 +35,12 @@ func (c SourceConfig) Build(b engine.Build) (engine.Source, error) {
 	return engine.DefaultEnvironment().BuildSource("memory", c, b)
 }
 
+// Recipe describes the memory source c makes with b, for a step's Recipe field: a
+// runner that makes steps again elsewhere (engine.Runner) needs it.
+func (c SourceConfig) Recipe(b engine.Build) *engine.Recipe {
+	return &engine.Recipe{Connector: "memory", Config: c, BatchRows: b.BatchRows, Linger: b.Linger}
+}
+
 // SinkConfig configures the memory sink: keeps every batch in memory, for tests
 // and Go programs. Its fields are the spec's (`weave connectors describe
 // memory`); Build makes the sink through the same parsing, defaults and checks
@@ -51,4 +57,10 @@ type SinkConfig struct {
 // engine.Environment.BuildSink).
 func (c SinkConfig) Build(b engine.Build) (engine.Sink, error) {
 	return engine.DefaultEnvironment().BuildSink("memory", c, b)
+}
+
+// Recipe describes the memory sink c makes with b, for a step's Recipe field: a
+// runner that makes steps again elsewhere (engine.Runner) needs it.
+func (c SinkConfig) Recipe(b engine.Build) *engine.Recipe {
+	return &engine.Recipe{Connector: "memory", Config: c, BatchRows: b.BatchRows, Linger: b.Linger}
 }

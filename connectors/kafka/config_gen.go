@@ -156,6 +156,12 @@ func (c SourceConfig) Build(b engine.Build) (engine.Source, error) {
 	return engine.DefaultEnvironment().BuildSource("kafka", c, b)
 }
 
+// Recipe describes the kafka source c makes with b, for a step's Recipe field: a
+// runner that makes steps again elsewhere (engine.Runner) needs it.
+func (c SourceConfig) Recipe(b engine.Build) *engine.Recipe {
+	return &engine.Recipe{Connector: "kafka", Config: c, BatchRows: b.BatchRows, Linger: b.Linger}
+}
+
 // SinkConfig configures the kafka sink: produces each row as a record to a
 // Kafka topic with the idempotent producer; Flush waits for every
 // acknowledgement. Its fields are the spec's (`weave connectors describe
@@ -244,6 +250,12 @@ type SinkConfig struct {
 // engine.Environment.BuildSink).
 func (c SinkConfig) Build(b engine.Build) (engine.Sink, error) {
 	return engine.DefaultEnvironment().BuildSink("kafka", c, b)
+}
+
+// Recipe describes the kafka sink c makes with b, for a step's Recipe field: a
+// runner that makes steps again elsewhere (engine.Runner) needs it.
+func (c SinkConfig) Recipe(b engine.Build) *engine.Recipe {
+	return &engine.Recipe{Connector: "kafka", Config: c, BatchRows: b.BatchRows, Linger: b.Linger}
 }
 
 // TLSConfig is the tls object of SourceConfig and SinkConfig. Connect with TLS.

@@ -202,6 +202,12 @@ func (c SourceConfig) Build(b engine.Build) (engine.Source, error) {
 	return engine.DefaultEnvironment().BuildSource("nats_jetstream", c, b)
 }
 
+// Recipe describes the nats_jetstream source c makes with b, for a step's Recipe field: a
+// runner that makes steps again elsewhere (engine.Runner) needs it.
+func (c SourceConfig) Recipe(b engine.Build) *engine.Recipe {
+	return &engine.Recipe{Connector: "nats_jetstream", Config: c, BatchRows: b.BatchRows, Linger: b.Linger}
+}
+
 // SinkConfig configures the nats sink: publishes each row as a message on a
 // NATS subject: to JetStream with publish acknowledgements (default), or core
 // NATS. Its fields are the spec's (`weave connectors describe nats`); Build
@@ -341,6 +347,12 @@ type SinkConfig struct {
 // engine.Environment.BuildSink).
 func (c SinkConfig) Build(b engine.Build) (engine.Sink, error) {
 	return engine.DefaultEnvironment().BuildSink("nats", c, b)
+}
+
+// Recipe describes the nats sink c makes with b, for a step's Recipe field: a
+// runner that makes steps again elsewhere (engine.Runner) needs it.
+func (c SinkConfig) Recipe(b engine.Build) *engine.Recipe {
+	return &engine.Recipe{Connector: "nats", Config: c, BatchRows: b.BatchRows, Linger: b.Linger}
 }
 
 // TLSConfig is the tls object of SourceConfig and SinkConfig. Connect with TLS.

@@ -66,6 +66,12 @@ func (c SourceConfig) Build(b engine.Build) (engine.Source, error) {
 	return engine.DefaultEnvironment().BuildSource("postgres", c, b)
 }
 
+// Recipe describes the postgres source c makes with b, for a step's Recipe field: a
+// runner that makes steps again elsewhere (engine.Runner) needs it.
+func (c SourceConfig) Recipe(b engine.Build) *engine.Recipe {
+	return &engine.Recipe{Connector: "postgres", Config: c, BatchRows: b.BatchRows, Linger: b.Linger}
+}
+
 // CDCConfig configures the postgres_cdc source: streams a PostgreSQL table's
 // changes by logical replication (pgoutput): a consistent snapshot, then every
 // insert, update and delete. Its fields are the spec's (`weave connectors
@@ -147,6 +153,12 @@ func (c CDCConfig) Build(b engine.Build) (engine.Source, error) {
 	return engine.DefaultEnvironment().BuildSource("postgres_cdc", c, b)
 }
 
+// Recipe describes the postgres_cdc source c makes with b, for a step's Recipe field: a
+// runner that makes steps again elsewhere (engine.Runner) needs it.
+func (c CDCConfig) Recipe(b engine.Build) *engine.Recipe {
+	return &engine.Recipe{Connector: "postgres_cdc", Config: c, BatchRows: b.BatchRows, Linger: b.Linger}
+}
+
 // SinkConfig configures the postgres sink: writes rows to a PostgreSQL table:
 // COPY for appends, INSERT … ON CONFLICT for upserts by key; one transaction
 // per batch, or per checkpoint with exactly_once. Its fields are the spec's
@@ -211,4 +223,10 @@ type SinkConfig struct {
 // engine.Environment.BuildSink).
 func (c SinkConfig) Build(b engine.Build) (engine.Sink, error) {
 	return engine.DefaultEnvironment().BuildSink("postgres", c, b)
+}
+
+// Recipe describes the postgres sink c makes with b, for a step's Recipe field: a
+// runner that makes steps again elsewhere (engine.Runner) needs it.
+func (c SinkConfig) Recipe(b engine.Build) *engine.Recipe {
+	return &engine.Recipe{Connector: "postgres", Config: c, BatchRows: b.BatchRows, Linger: b.Linger}
 }

@@ -132,6 +132,12 @@ func (c SourceConfig) Build(b engine.Build) (engine.Source, error) {
 	return engine.DefaultEnvironment().BuildSource("s3", c, b)
 }
 
+// Recipe describes the s3 source c makes with b, for a step's Recipe field: a
+// runner that makes steps again elsewhere (engine.Runner) needs it.
+func (c SourceConfig) Recipe(b engine.Build) *engine.Recipe {
+	return &engine.Recipe{Connector: "s3", Config: c, BatchRows: b.BatchRows, Linger: b.Linger}
+}
+
 // SinkConfig configures the s3 sink: writes part objects (CSV, JSON Lines,
 // Parquet, Arrow IPC or Avro) under a prefix of an S3 or S3-compatible bucket.
 // Its fields are the spec's (`weave connectors describe s3`); Build makes the
@@ -236,6 +242,12 @@ type SinkConfig struct {
 // engine.Environment.BuildSink).
 func (c SinkConfig) Build(b engine.Build) (engine.Sink, error) {
 	return engine.DefaultEnvironment().BuildSink("s3", c, b)
+}
+
+// Recipe describes the s3 sink c makes with b, for a step's Recipe field: a
+// runner that makes steps again elsewhere (engine.Runner) needs it.
+func (c SinkConfig) Recipe(b engine.Build) *engine.Recipe {
+	return &engine.Recipe{Connector: "s3", Config: c, BatchRows: b.BatchRows, Linger: b.Linger}
 }
 
 // TLSConfig is the tls object of SourceConfig and SinkConfig. TLS settings for

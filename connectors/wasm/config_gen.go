@@ -67,3 +67,9 @@ type StageConfig struct {
 func (c StageConfig) Build(b engine.Build) (engine.Stage, error) {
 	return engine.DefaultEnvironment().BuildStage("wasm", c, b)
 }
+
+// Recipe describes the wasm stage c makes with b, for a step's Recipe field: a
+// runner that makes steps again elsewhere (engine.Runner) needs it.
+func (c StageConfig) Recipe(b engine.Build) *engine.Recipe {
+	return &engine.Recipe{Connector: "wasm", Config: c, BatchRows: b.BatchRows, Linger: b.Linger}
+}

@@ -140,6 +140,8 @@ func generatePackage(pkg string, plugins []plugin) ([]byte, error) {
 		ret := map[string]string{engine.KindSource: "Source", engine.KindStage: "Stage", engine.KindSink: "Sink"}[p.Kind]
 		fmt.Fprintf(&g.body, "// Build makes the %s c describes; b's unset fields take defaults (see\n// engine.Environment.Build%s).\n", what, ret)
 		fmt.Fprintf(&g.body, "func (c %s) Build(b engine.Build) (engine.%s, error) {\n\treturn engine.DefaultEnvironment().Build%s(%q, c, b)\n}\n\n", p.Type, ret, ret, p.spec.Name())
+		fmt.Fprintf(&g.body, "// Recipe describes the %s c makes with b, for a step's Recipe field: a\n// runner that makes steps again elsewhere (engine.Runner) needs it.\n", what)
+		fmt.Fprintf(&g.body, "func (c %s) Recipe(b engine.Build) *engine.Recipe {\n\treturn &engine.Recipe{Connector: %q, Config: c, BatchRows: b.BatchRows, Linger: b.Linger}\n}\n\n", p.Type, p.spec.Name())
 	}
 	done := map[string]bool{}
 	for _, o := range objs {

@@ -73,6 +73,7 @@ func TestGenerate(t *testing.T) {
 		"\tHeader *bool `weave:\"header\"`",
 		"// Optional. Secret: never printed.\n\tToken string",
 		"func (c SinkConfig) Build(b engine.Build) (engine.Sink, error) {\n\treturn engine.DefaultEnvironment().BuildSink(\"x\", c, b)",
+		"func (c SinkConfig) Recipe(b engine.Build) *engine.Recipe {\n\treturn &engine.Recipe{Connector: \"x\", Config: c, BatchRows: b.BatchRows, Linger: b.Linger}",
 	} {
 		if !strings.Contains(src, want) {
 			t.Errorf("missing %q in:\n%s", want, src)
