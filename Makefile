@@ -18,7 +18,7 @@ COUNT ?= 1
 # make fuzz FUZZTIME=2m
 FUZZTIME ?= 20s
 
-.PHONY: s3-server build wasm wasm-go test-crash test-fresh test-rust bench-pipelines rss test check check-fmt check-vet check-tidy check-staticcheck check-docs bench demo docs fuzz clean
+.PHONY: s3-server build wasm wasm-go test-crash test-fresh test-rust bench-pipelines bench-peers rss test check check-fmt check-vet check-tidy check-staticcheck check-docs bench demo docs fuzz clean
 
 build:
 	$(GO) build -o bin/weave ./cmd/weave
@@ -149,6 +149,22 @@ bench-pipelines:
 rss: build
 	$(GO) run ./internal/pipelinebench/cmd/rss -weave bin/weave -rows 1000000,10000000 -repeat 2
 
+# weave against DuckDB and Benthos on issue 16's jobs W1 (JSON Lines) and
+# W2 (Parquet), interleaved: bench/peers. The peers are built from
+# bench/peers/go.mod, a module of their own (not part of ours, so neither
+# the weave binary nor make test sees them), into PEERS_BIN. The first run
+# downloads duckdb-go v2.10506.0 with its prebuilt static libduckdb
+# (~70 MB, linux-amd64) and Benthos v4.60.0 through the Go module proxy,
+# and compiles for a minute or two; later runs reuse Go's build cache.
+# Needs cgo (gcc, g++) and ~1 GB of disk at 1M rows. Not in make test or CI.
+PEERS_BIN ?= $(HOME)/.cache/dataweaver/peers
+PEERS_ROWS ?= 1000000
+PEERS_PAIRS ?= 5
+PEERS_FLAGS ?=
+bench-peers: wasm-go
+	cd bench/peers && $(GO) build -o $(PEERS_BIN)/duckdb ./duckdb && $(GO) build -o $(PEERS_BIN)/benthos ./benthos && $(GO) build -o $(PEERS_BIN)/run ./run
+	$(PEERS_BIN)/run -weave bin/weave -go-wasm build/wasm -c-wasm transforms/c -peers $(PEERS_BIN) -rows $(PEERS_ROWS) -pairs $(PEERS_PAIRS) $(PEERS_FLAGS) | tee bench-peers.txt
+
 # The example transforms as Wasm modules, built by weave itself. The Go ones
 # go to build/wasm (the demo's); the C, Rust, AssemblyScript and WAT ones
 # are committed beside their sources, so `make test` and `make demo` need
@@ -219,4 +235,4 @@ fuzz:
 	rm -rf "$$log"; exit $$failed
 
 clean:
-	rm -rf bin build out bench.txt bench-pipelines.txt docs/connectors.md.tmp docs/metrics.md.tmp
+	rm -rf bin build out bench.txt bench-pipelines.txt bench-peers.txt docs/connectors.md.tmp docs/metrics.md.tmp
