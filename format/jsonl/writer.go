@@ -90,10 +90,11 @@ func encodeRows(dst []byte, keys [][]byte, cols []view, lo, hi int) []byte {
 		}
 		return dst
 	}
+	var days rowcodec.Days // per call: calls run on several goroutines
 	for i := lo; i < hi; i++ {
 		for j := range cols {
 			dst = append(dst, keys[j]...)
-			dst = appendValue(dst, &cols[j], i)
+			dst = appendValue(dst, &cols[j], i, &days)
 		}
 		dst = append(dst, '}', '\n')
 	}
@@ -102,7 +103,7 @@ func encodeRows(dst []byte, keys [][]byte, cols []view, lo, hi int) []byte {
 
 // appendValue writes element i of v. The switch is on a small integer per
 // cell; the scalar cases index typed slices directly.
-func appendValue(dst []byte, v *view, i int) []byte {
+func appendValue(dst []byte, v *view, i int, days *rowcodec.Days) []byte {
 	if v.Nulls && v.Arr.IsNull(i) {
 		return append(dst, "null"...)
 	}
@@ -139,7 +140,7 @@ func appendValue(dst []byte, v *view, i int) []byte {
 		return append(dst, "false"...)
 	case rowcodec.KindTimestamp:
 		dst = append(dst, '"')
-		dst = rowcodec.AppendTimestamp(dst, v.I64[i], v.Unit)
+		dst = days.AppendTimestamp(dst, v.I64[i], v.Unit)
 		return append(dst, '"')
 	case rowcodec.KindDate32:
 		dst = append(dst, '"')
@@ -155,7 +156,7 @@ func appendValue(dst []byte, v *view, i int) []byte {
 		}
 		for k := range v.kids {
 			dst = append(dst, v.keys[k]...)
-			dst = appendValue(dst, &v.kids[k], i)
+			dst = appendValue(dst, &v.kids[k], i, days)
 		}
 		return append(dst, '}')
 	case rowcodec.KindList:
@@ -164,7 +165,7 @@ func appendValue(dst []byte, v *view, i int) []byte {
 			if k > v.I32[i] {
 				dst = append(dst, ',')
 			}
-			dst = appendValue(dst, &v.kids[0], int(k))
+			dst = appendValue(dst, &v.kids[0], int(k), days)
 		}
 		return append(dst, ']')
 	}
