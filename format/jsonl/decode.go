@@ -22,6 +22,7 @@ type decoder struct {
 	checkUTF8 bool
 	scratch   []byte
 	keyBuf    []byte
+	days      rowcodec.Days // the last timestamp's date
 
 	// The first failure in a row: what went wrong and in which column.
 	errMsg error
@@ -350,7 +351,7 @@ func (d *decoder) textValue(c *rowcodec.Column, b []byte, i int) (int, bool) {
 	}
 	switch c.Kind {
 	case rowcodec.KindTimestamp:
-		v, ok := rowcodec.ParseTimestamp(s, c.Unit, false)
+		v, ok := d.days.ParseTimestamp(s, c.Unit, false)
 		if !ok {
 			return 0, d.typeErr(c, b, i)
 		}

@@ -237,6 +237,31 @@ func ParseTimestamp(b []byte, unit arrow.TimeUnit, strict bool) (int64, bool) {
 	if !ok {
 		return 0, false
 	}
+	return parseTime(b, days, unit, strict)
+}
+
+// ParseTimestamp is the package's ParseTimestamp, taking the day from the
+// timestamp before when b starts with the same date text: parsing and
+// checking the date and the calendar arithmetic were a third of parsing
+// one, and rows in a batch mostly share their day.
+func (c *Days) ParseTimestamp(b []byte, unit arrow.TimeUnit, strict bool) (int64, bool) {
+	if len(b) < 10 {
+		return 0, false
+	}
+	if !c.ok || string(b[:10]) != string(c.text[:]) {
+		days, ok := ParseDate(b[:10])
+		if !ok {
+			return 0, false
+		}
+		c.day, c.ok = days, true
+		copy(c.text[:], b[:10])
+	}
+	return parseTime(b, c.day, unit, strict)
+}
+
+// parseTime is ParseTimestamp after the date: the rest of b, on the given
+// day.
+func parseTime(b []byte, days int64, unit arrow.TimeUnit, strict bool) (int64, bool) {
 	if len(b) == 10 {
 		if strict {
 			return 0, false

@@ -28,3 +28,24 @@ func TestDaysAppendTimestamp(t *testing.T) {
 		}
 	}
 }
+
+// TestDaysParseTimestamp: one Days parsing a run of timestamps, valid and
+// not, sharing dates and not, gives what ParseTimestamp gives for each.
+func TestDaysParseTimestamp(t *testing.T) {
+	in := []string{
+		"2024-01-01T00:00:00.138675Z", "2024-01-01T23:59:59Z", "2024-01-01 12:00:00",
+		"2024-01-02T00:00:00Z", "2024-01-01T00:00:01+02:00", // next day, then back
+		"2024-02-30T00:00:00Z", "2024-01-01T25:00:00Z", "2024-01-01", "2024-01-0", // invalid
+		"2023-02-29T00:00:00Z", "2024-02-29T00:00:00Z", "1969-12-31T23:59:59.5Z",
+	}
+	var days Days
+	for _, strict := range []bool{false, true} {
+		for _, s := range in {
+			wv, wok := ParseTimestamp([]byte(s), arrow.Microsecond, strict)
+			gv, gok := days.ParseTimestamp([]byte(s), arrow.Microsecond, strict)
+			if gv != wv || gok != wok {
+				t.Errorf("%q (strict %v): got %d %v, want %d %v", s, strict, gv, gok, wv, wok)
+			}
+		}
+	}
+}
