@@ -153,10 +153,13 @@ rss: build
 # W2 (Parquet), interleaved: bench/peers. The peers are built from
 # bench/peers/go.mod, a module of their own (not part of ours, so neither
 # the weave binary nor make test sees them), into PEERS_BIN. The first run
-# downloads duckdb-go v2.10506.0 with its prebuilt static libduckdb
-# (~70 MB, linux-amd64) and Benthos v4.60.0 through the Go module proxy,
-# and compiles for a minute or two; later runs reuse Go's build cache.
-# Needs cgo (gcc, g++) and ~1 GB of disk at 1M rows. Not in make test or CI.
+# downloads, through the Go module proxy, duckdb-go v2.10506.0 with its
+# prebuilt static libduckdb (duckdb-go-bindings, ~140 MB for linux-amd64)
+# and Benthos v4.60.0 with the ~160 modules the two need in all, and
+# compiles for one to two minutes; later runs reuse Go's caches. Needs cgo
+# (gcc, g++) and ~1 GB of disk at 1M rows; takes 10-15 min (Benthos alone
+# runs 20-90 s per round; PEERS_FLAGS=-no-benthos leaves it out). Not in
+# make test or CI.
 PEERS_BIN ?= $(HOME)/.cache/dataweaver/peers
 PEERS_ROWS ?= 1000000
 PEERS_PAIRS ?= 5
