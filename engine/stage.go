@@ -59,3 +59,33 @@ type MemoryBounded interface {
 type Warming interface {
 	Ready() error
 }
+
+// Finisher is a stage that may hold rows back (a window not yet closed,
+// keys seen so far) and emits them when the input ends. The engine calls
+// Finish once, when the source has reached its end and every batch has
+// passed the stage, and hands the records on before the run's last
+// checkpoint, so they are saved with it. A run stopped early (Drain,
+// --limit) does not finish its stages: what they hold is saved as their
+// state instead (Stateful), and a later run goes on from it. A stage that
+// holds nothing returns nil.
+type Finisher interface {
+	Finish(ctx context.Context) ([]arrow.Record, error)
+}
+
+// Stateful is a stage whose output depends on the batches before (counts
+// per key, open windows). At every checkpoint the engine takes a
+// Snapshot once the batches the checkpoint covers have passed the stage,
+// and saves it with the source's position; a run that resumes from that
+// position calls Restore with it, after Bind and before any batch. So
+// after a crash the stage goes on with exactly the state that matches
+// where the source resumes: nothing counted twice, nothing missed.
+//
+// KeepsState reports, once the stage is bound, whether it has state to
+// save (a Wasm stage does only if its module exports a snapshot). A stage
+// that keeps state runs on one worker, and a failed batch fails the run
+// whatever its error policy, since the state would no longer match.
+type Stateful interface {
+	KeepsState() bool
+	Snapshot(ctx context.Context) ([]byte, error)
+	Restore(ctx context.Context, state []byte) error
+}

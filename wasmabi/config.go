@@ -45,6 +45,8 @@ type Config struct {
 	// without a timeout, so cancelling the call's context (a second
 	// Ctrl-C) stops a looping guest.
 	interruptible bool
+	// v2 holds ABI v2's limits (config_v2.go).
+	v2 v2Limits
 }
 
 // NewConfig returns the defaults: 256 MiB of guest memory, 10 s per call,

@@ -39,6 +39,10 @@ type instance struct {
 	out     []arrow.Array
 	keep    []bool
 	idx     []int
+
+	// abi is the version the module speaks; v2 its v2 exports (v2.go).
+	abi int32
+	v2  *v2Inst
 }
 
 // call runs fn with one i32 argument... or two, and returns its i32 result.
@@ -136,9 +140,9 @@ func (r *runtime) instantiate(ctx context.Context, timeout time.Duration) (*inst
 		in.close(ctx)
 		return nil, exportVersion, err
 	}
-	if int32(v) != Version {
+	if err := in.negotiate(int32(v)); err != nil {
 		in.close(ctx)
-		return nil, exportVersion, fmt.Errorf("%w: module speaks v%d, this host speaks v%d", ErrABIVersion, int32(v), Version)
+		return nil, exportVersion, err
 	}
 	return in, "", nil
 }

@@ -109,7 +109,7 @@ func (m rawModule) bytes() []byte {
 	names := slices.Sorted(maps.Keys(m.exports))
 	var funcs, exports, code [][]byte
 	for i, n := range names {
-		t := map[string]byte{exportReserve: typeOne, exportBind: typeTwo, exportProcess: typeOne}[n]
+		t := map[string]byte{exportReserve: typeOne, exportBind: typeTwo, exportProcess: typeOne, exportRestore: typeTwo}[n]
 		if t == 0 {
 			t = typeNone
 		}
@@ -202,8 +202,8 @@ func TestModule(t *testing.T) {
 		}, atBind: true, want: ErrGuestOutput, export: exportBind, msg: "bind response of 1048577 bytes (limit 1 MiB)"},
 		{name: "bind answer not JSON", change: func(m *rawModule) []byte { m.data[16] = bindAnswerBytes("reads: []"); return nil },
 			atBind: true, want: ErrGuestOutput, export: exportBind, msg: "bind response is not JSON"},
-		{name: "ABI version", change: func(m *rawModule) []byte { m.exports[exportVersion] = 2; return nil },
-			atBind: true, want: ErrABIVersion, export: exportVersion, msg: "module speaks v2, this host speaks v1"},
+		{name: "ABI version", change: func(m *rawModule) []byte { m.exports[exportVersion] = 3; return nil },
+			atBind: true, want: ErrABIVersion, export: exportVersion, msg: "module speaks v3, this host speaks v1 and v2"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -35,6 +35,7 @@ type Stage struct {
 	rtErr   error
 	batches atomic.Int64
 	stats   engine.GuestStats
+	v2      v2Stage
 
 	mu   sync.Mutex
 	free []*instance
@@ -57,6 +58,12 @@ type plan struct {
 	// outFrom says where each output column comes from: >= 0 an input
 	// column, < 0 the write -1-i.
 	outFrom []int
+	// ABI v2 (v2.go): the module's version and the request it gets;
+	// whether it keeps state, and whether any input column passes through.
+	abi      int32
+	req2     []byte
+	stateful bool
+	passes   bool
 }
 
 type abiField struct {
@@ -71,6 +78,8 @@ type bindAnswer struct {
 	Drops  []string   `json:"drops"`
 	Filter bool       `json:"filter"`
 	Error  string     `json:"error"`
+	// DropAll (v2 only) drops every input column.
+	DropAll bool `json:"drop_all"`
 }
 
 // NewStage compiles wasm into a stage with cfg's limits, name and guest
@@ -144,7 +153,7 @@ func (s *Stage) Bind(ctx context.Context, in *arrow.Schema) (*arrow.Schema, erro
 		Config json.RawMessage `json:"config"`
 		Schema []abiField      `json:"schema"`
 	}{Version, s.name, s.conf, fields})
-	p := &plan{in: in, req: req}
+	p := &plan{in: in, req: req, req2: v2Request(req)}
 	inst, err := s.fresh(ctx, p)
 	if err != nil {
 		return nil, err
@@ -172,7 +181,11 @@ func (s *Stage) fresh(ctx context.Context, p *plan) (*instance, error) {
 	if err != nil {
 		return nil, s.guestErr(export, 0, 0, err)
 	}
-	body, export, err := inst.bindCall(ctx, p.req)
+	req := p.req
+	if inst.abi == abiV2 {
+		req = p.req2
+	}
+	body, export, err := inst.bindCall(ctx, req)
 	if err != nil {
 		inst.close(ctx)
 		return nil, s.guestErr(export, 0, 0, err)
@@ -194,6 +207,7 @@ func (s *Stage) fresh(ctx context.Context, p *plan) (*instance, error) {
 		return inst, nil
 	}
 	p.resp, p.bound = ans, true
+	p.abi, p.stateful = inst.abi, inst.v2 != nil && inst.v2.snapshot != nil
 	return inst, nil
 }
 
@@ -232,6 +246,9 @@ func (s *Stage) derive(p *plan, codes []uint8) error {
 		}
 		dropped[i] = true
 	}
+	if err := deriveV2(p, dropped); err != nil {
+		return fail("%v", err)
+	}
 	replaced := map[int]int{}
 	var appended []int
 	for j, w := range ans.Writes {
@@ -255,6 +272,7 @@ func (s *Stage) derive(p *plan, codes []uint8) error {
 		case !dropped[i]:
 			fields = append(fields, f)
 			p.outFrom = append(p.outFrom, i)
+			p.passes = true
 		}
 	}
 	for _, j := range appended {
@@ -360,6 +378,9 @@ func (s *Stage) ProcessSelected(ctx context.Context, rec arrow.Record, sel []int
 }
 
 func (s *Stage) run(ctx context.Context, rec arrow.Record, sel []int, selOut bool) (arrow.Record, []int, []engine.RowError, error) {
+	if err := s.stateLost(); err != nil {
+		return nil, nil, nil, err
+	}
 	inst, p, err := s.get(ctx)
 	if err != nil {
 		// A fresh instance failed to start or bind.
@@ -378,9 +399,9 @@ func (s *Stage) run(ctx context.Context, rec arrow.Record, sel []int, selOut boo
 		s.stats.Replaced.Add(1)
 		s.countFailure(err)
 		if errors.Is(err, context.Canceled) {
-			return nil, nil, nil, err
+			return nil, nil, nil, s.loseState(p, err)
 		}
-		return nil, nil, nil, s.guestErr(export, seq, n, err)
+		return nil, nil, nil, s.loseState(p, s.guestErr(export, seq, n, err))
 	}
 	s.put(ctx, inst, p)
 	return out, outSel, rejects, nil
@@ -419,6 +440,10 @@ func (s *Stage) process(ctx context.Context, inst *instance, p *plan, rec arrow.
 	}
 	// The call may have grown memory: take a fresh view of all of it.
 	whole, _ := inst.mem.Read(0, inst.mem.Size())
+	if p.abi == abiV2 {
+		out, rejects, err := s.resultV2(inst, p, rec, sel, whole, ptr, n)
+		return out, nil, rejects, exportProcess, err
+	}
 	res := &inst.res
 	if err := readResult(whole, ptr, n, p.writes, res); err != nil {
 		return nil, nil, nil, exportProcess, err
