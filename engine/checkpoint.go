@@ -28,6 +28,9 @@ type barrier struct {
 	rows  int64      // source rows read up to here, this run
 	final bool       // no batch follows
 	eof   bool       // final, and the source reached its end
+	// states are the snapshots of stateful stages, by step name, taken
+	// as the barrier passed them (stage_state.go).
+	states map[string][]byte
 }
 
 // checkpoints runs the two-phase checkpoints of one run: it loads the
@@ -44,6 +47,9 @@ type checkpoints struct {
 	base     int64 // rows acknowledged by earlier runs since the last reset
 	every    time.Duration
 	sinkIdx  []int // indexes of Committer sinks in p.Sinks
+	// states holds the stage states saved with the position this run
+	// resumes from (nil when it starts from the start).
+	states map[string][]byte
 
 	mu      sync.Mutex
 	arrived map[int64]*arrival
@@ -131,6 +137,7 @@ func (r *runner) setupCheckpoints(ctx context.Context) error {
 			return fmt.Errorf("%s: resume from %s: %w", p.Source.Name, rec.Describe(), err)
 		}
 		c.base = rec.Rows
+		c.states = rec.Stages
 		r.metrics.StartPosition = rec.Describe()
 		r.metrics.Resumed = true
 	}
@@ -271,6 +278,7 @@ func (c *checkpoints) take(ctx context.Context, b *barrier, a *arrival) error {
 			Rows:     c.base + b.rows,
 			Saved:    time.Now().UTC(),
 			Finished: b.eof,
+			Stages:   b.states,
 		}
 		var err error
 		if rec.Source, err = json.Marshal(b.cp); err != nil {

@@ -527,6 +527,9 @@ func (r *runner) run(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	if err := r.restoreStages(startCtx); err != nil {
+		return err
+	}
 	final := schemas[len(schemas)-1].Schema
 	if p.DeadLetter != nil {
 		if err := p.DeadLetter.Open(startCtx, DeadLetterSchema); err != nil {

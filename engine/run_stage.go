@@ -19,6 +19,11 @@ func (r *runner) runStage(ctx context.Context, i int, in <-chan *envelope, out c
 	workers := max(step.Workers, 1)
 	if workers == 1 {
 		for env := range in {
+			if env.bar != nil {
+				if err := r.stageBarrier(ctx, i, env.bar, out); err != nil {
+					return err
+				}
+			}
 			if err := r.process(ctx, i, env); err != nil {
 				env.release()
 				return err
@@ -141,6 +146,9 @@ func (r *runner) runStageOrdered(ctx context.Context, i, workers int, in <-chan 
 		if res.err == nil {
 			res.err = r.flushRejects(ctx, i, res.env)
 		}
+		if res.err == nil && res.env.bar != nil {
+			res.err = r.stageBarrier(ctx, i, res.env.bar, out)
+		}
 		if res.err != nil {
 			res.env.release()
 			return res.err
@@ -176,7 +184,10 @@ func (r *runner) runStageUnordered(ctx context.Context, i, workers int, in <-cha
 				env, ok := recv(in, stop)
 				if ok && env.bar != nil {
 					inFlight.Wait()
-					err := send(ctx, out, env)
+					err := r.stageBarrier(ctx, i, env.bar, out)
+					if err == nil {
+						err = send(ctx, out, env)
+					}
 					recvMu.Unlock()
 					if err != nil {
 						once.Do(func() { first = err; cancel(err); close(stop) })
@@ -262,7 +273,7 @@ func (r *runner) processBatch(ctx context.Context, i int, env *envelope, res *St
 			return context.Cause(ctx)
 		}
 		err = fmt.Errorf("stage %s: batch %d (source rows %d-%d): %w", step.Name, env.seq, env.rowBase, env.rowBase+in.NumRows()-1, err)
-		if step.OnError == Fail {
+		if step.OnError == Fail || IsFatal(err) {
 			return err
 		}
 		res.Err, res.Rejects = err, env.rows()

@@ -63,6 +63,10 @@ type Record struct {
 	Saved time.Time `json:"saved"`
 	// Finished is set when the run that saved it read its source to the end.
 	Finished bool `json:"finished,omitempty"`
+	// Stages holds, by stage step, the state a stateful stage (a Wasm
+	// stage's window) had when the source was at Source: a resumed run
+	// restores it, so the state and the position always match.
+	Stages map[string][]byte `json:"stages,omitempty"`
 }
 
 // Describe says where the record points: its Text, or the raw

@@ -1,0 +1,96 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+)
+
+// statefulStage returns stage i as a Stateful stage that keeps state once
+// bound, or nil.
+func (r *runner) statefulStage(i int) Stateful {
+	s, ok := r.p.Stages[i].Stage.(Stateful)
+	if !ok || !s.KeepsState() {
+		return nil
+	}
+	return s
+}
+
+// restoreStages checks what stateful stages need of the run and gives
+// each the state saved with the position the run resumes from. It runs
+// after Bind (KeepsState is known then) and before any batch.
+func (r *runner) restoreStages(ctx context.Context) error {
+	saving := r.ckpt != nil && r.ckpt.store != nil
+	for i, step := range r.p.Stages {
+		s := r.statefulStage(i)
+		if s == nil {
+			continue
+		}
+		if step.Workers > 1 {
+			// Each worker's instance would hold part of the state, by
+			// whichever batches it happened to get.
+			return fmt.Errorf("%w: stage %s keeps state, so it runs on one worker (workers: %d)", ErrInvalidConfig, step.Name, step.Workers)
+		}
+		if saving && r.p.Limit > 0 {
+			// The limit cuts a batch whose position is not saved: its
+			// rows would be in the state and read again on resume.
+			return fmt.Errorf("%w: stage %s keeps state, which a run under a row limit cannot save with its position; run without the limit, or without positions", ErrInvalidConfig, step.Name)
+		}
+		if !saving || r.ckpt.states == nil {
+			continue
+		}
+		state, ok := r.ckpt.states[step.Name]
+		if !ok {
+			continue
+		}
+		if err := s.Restore(ctx, state); err != nil {
+			return fmt.Errorf("stage %s: restoring the state saved at %s: %w", step.Name, r.metrics.StartPosition, err)
+		}
+	}
+	return nil
+}
+
+// stageBarrier is what stage i does when a checkpoint barrier reaches it,
+// every batch before the barrier having passed it: at end of input it
+// hands on what a Finisher emits (before the barrier, so the last
+// checkpoint covers it), then it snapshots a stateful stage's state into
+// the barrier, to be saved with the position.
+func (r *runner) stageBarrier(ctx context.Context, i int, b *barrier, out chan<- *envelope) error {
+	step := r.p.Stages[i]
+	if b.eof {
+		if f, ok := step.Stage.(Finisher); ok {
+			recs, err := f.Finish(ctx)
+			if err != nil {
+				return fmt.Errorf("stage %s: end of input: %w", step.Name, err)
+			}
+			for k, rec := range recs {
+				r.stages[i].RowsOut.Add(rec.NumRows())
+				// No source batch: nothing to acknowledge (seq -1) and no
+				// in-flight slot to free.
+				if err := send(ctx, out, &envelope{seq: -1, rec: rec}); err != nil {
+					for _, rest := range recs[k+1:] {
+						rest.Release()
+					}
+					return err
+				}
+			}
+		}
+	}
+	if r.ckpt == nil || r.ckpt.store == nil {
+		return nil
+	}
+	s := r.statefulStage(i)
+	if s == nil {
+		return nil
+	}
+	state, err := s.Snapshot(ctx)
+	if err != nil {
+		return fmt.Errorf("stage %s: checkpoint: %w", step.Name, err)
+	}
+	if b.states == nil {
+		// Stages see a barrier one after another (each hands it on by
+		// channel), so the map needs no lock.
+		b.states = map[string][]byte{}
+	}
+	b.states[step.Name] = state
+	return nil
+}
