@@ -70,7 +70,10 @@ _Noreturn void dw__die(const char *msg) {
 /* ---------------------------------------------------------------- */
 /* dw_abi_version, dw_reserve                                       */
 
-DW_EXPORT("dw_abi_version") int32_t dw_abi_version(void) { return DW_ABI_VERSION; }
+/* A stage declared with DW_STAGE_V2 defines its own dw_stage_abi. */
+__attribute__((weak)) int32_t dw_stage_abi(void) { return DW_ABI_VERSION; }
+
+DW_EXPORT("dw_abi_version") int32_t dw_abi_version(void) { return dw_stage_abi(); }
 
 /* The region is padded by DW_PAD bytes on both sides (see DW_PAD). */
 DW_EXPORT("dw_reserve") uint32_t dw_reserve(uint32_t size) {
@@ -165,7 +168,9 @@ DW_EXPORT("dw_bind") uint32_t dw_bind(uint32_t ptr, uint32_t n) {
         }
         dwj_puts(b, "],");
         put_names(b, "drops", s->drops, s->ndrops);
-        dwj_printf(b, ",\"filter\":%s}", s->filter ? "true" : "false");
+        dwj_printf(b, ",\"filter\":%s", s->filter ? "true" : "false");
+        if (s->drop_all) dwj_puts(b, ",\"drop_all\":true");
+        dwj_putc(b, '}');
     }
     uint32_t len = (uint32_t)b->len - 4;
     memcpy(b->p, &len, 4);
@@ -274,7 +279,7 @@ uint32_t dw_len(const dw_batch *b) { return b->n; }
 /* ---------------------------------------------------------------- */
 /* dw_process                                                       */
 
-static uint32_t failed(const char *msg) {
+uint32_t dw__failed(const char *msg) {
     dw_batch *b = &dw__g.batch;
     if (msg != b->fail.p) {
         b->fail.len = 0;
@@ -302,11 +307,11 @@ static uint32_t finish(void) {
         msg.len = 0;
         if (!c->touched) {
             dwj_printf(&msg, "output column \"%s\" was not written for this batch", c->name);
-            return failed(msg.p);
+            return dw__failed(msg.p);
         }
         if (var && c->w.rows != n) {
             dwj_printf(&msg, "output column \"%s\": %u values appended for %u rows", c->name, c->w.rows, n);
-            return failed(msg.p);
+            return dw__failed(msg.p);
         }
         uint32_t *d = dw__g.out_desc + 8 * i;
         d[0] = i;
@@ -344,23 +349,25 @@ DW_EXPORT("dw_process") uint32_t dw_process(uint32_t ptr) {
     dw_batch *b = &dw__g.batch;
     b->failed = false;
     b->fail.len = 0;
-    if (dw__g.process == NULL) return failed("dw_process before a successful dw_bind");
+    if (dw__g.process == NULL) return dw__failed("dw_process before a successful dw_bind");
     const uint8_t *hdr = region(ptr, 16);
-    if (hdr == NULL || ptr == 0) return failed("batch header outside the reserved region");
+    if (hdr == NULL || ptr == 0) return dw__failed("batch header outside the reserved region");
     uint32_t n, ncols;
     memcpy(&n, hdr, 4);
     memcpy(&ncols, hdr + 4, 4);
-    if (ncols != dw__g.nins) return failed("the host sent a different number of columns than the stage reads");
+    if (ncols != dw__g.nins) return dw__failed("the host sent a different number of columns than the stage reads");
     const uint8_t *descs = region(ptr + 16, 32 * (uint64_t)ncols);
-    if (descs == NULL) return failed("column descriptors outside the reserved region");
+    if (descs == NULL) return dw__failed("column descriptors outside the reserved region");
     const char *err = load_inputs(descs, n);
-    if (err != NULL) return failed(err);
+    if (err != NULL) return dw__failed(err);
     for (uint32_t i = 0; i < dw__g.nouts; i++) dw__g.outs[i].touched = false;
     b->n = n;
     b->sel_set = false;
     b->nerrs = 0;
     b->msgs.len = 0;
-    if (dw__g.process(b) != 0 || b->failed) return failed(b->fail.p ? b->fail.p : "");
+    if (dw_stage_abi() == 2) dw__v2_begin(b);
+    if (dw__g.process(b) != 0 || b->failed) return dw__failed(b->fail.p ? b->fail.p : "");
+    if (dw_stage_abi() == 2) return dw__v2_result(b);
     return finish();
 }
 

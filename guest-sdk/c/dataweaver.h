@@ -66,6 +66,7 @@
 extern "C" {
 #endif
 
+/* The version a v1 stage speaks; DW_STAGE_V2 makes a stage speak 2. */
 #define DW_ABI_VERSION 1
 
 /* Input buffers may be read up to DW_PAD bytes before their start and
@@ -396,6 +397,72 @@ int dw_format_float(char *buf, double x);
  * available, n >= 1), or 1 when it is not a valid one: Go's
  * utf8.DecodeRune width. */
 uint32_t dw_utf8_len(const uint8_t *p, uint32_t n);
+
+/* ---------------------------------------------------------------- */
+/* ABI v2: emitted rows, end of input, state (wasmabi/ABI.md, Version 2) */
+
+/* DW_STAGE_V2(setup) is DW_STAGE for a v2 stage: its process function
+ * emits any number of rows per batch (dw_emit) instead of filling one
+ * value per input row. Setup, reads, writes, views, dw_reject and dw_fail
+ * work as in v1; dw_filter, dw_drop, dw_values and dw_builder_of do not
+ * (a v2 stage keeps a row by emitting it). */
+#define DW_STAGE_V2(fn)                                          \
+    int32_t dw_stage_abi(void) { return 2; }                     \
+    dw_process_fn dw_stage_setup(dw_setup *s) { return fn(s); }
+int32_t dw_stage_abi(void);
+
+/* DW_NO_ORIGIN: an emitted row that comes from no input row. */
+#define DW_NO_ORIGIN 0xFFFFFFFFu
+
+/* dw_drop_all (v2, at setup) drops every input column: the output is the
+ * written columns only, so rows need no origin (an aggregate). Without
+ * it, input columns pass through, taken from each row's origin. */
+void dw_drop_all(dw_setup *s);
+
+/* dw_emit starts an output row coming from input row origin (or
+ * DW_NO_ORIGIN) and returns its index. Then give each written column one
+ * value for it, in declaration order or not, with dw_put_*; a column left
+ * without a value for a row fails the batch with a message naming it. */
+uint32_t dw_emit(dw_batch *b, uint32_t origin);
+void dw_put_int64(dw_batch *b, dw_out o, int64_t v);
+void dw_put_int32(dw_batch *b, dw_out o, int32_t v);
+void dw_put_float64(dw_batch *b, dw_out o, double v);
+void dw_put_bool(dw_batch *b, dw_out o, bool v);
+void dw_put_str(dw_batch *b, dw_out o, dw_str v);
+void dw_put_null(dw_batch *b, dw_out o);
+
+/* End of input: DW_FINISH(fn) exports dw_finish, which the host calls
+ * once when the input has ended; fn emits what the stage held back (rows
+ * with DW_NO_ORIGIN: there is no input row) and should forget it. */
+#define DW_FINISH(fn) \
+    __attribute__((export_name("dw_finish"))) uint32_t dw_finish(void) { return dw__finish(fn); }
+uint32_t dw__finish(dw_process_fn fn);
+
+/* State: DW_STATE(snapshot, restore) exports dw_snapshot and dw_restore.
+ * At every checkpoint snapshot writes the stage's state with dw_state_put
+ * (any layout: the host stores the bytes as they are); when a run
+ * resumes, restore gets them back on a fresh instance, after setup and
+ * before any batch, and returns NULL, or a message refusing them (a
+ * layout it cannot read): never start from nothing silently. */
+typedef struct dw_state dw_state;
+typedef void (*dw_snapshot_fn)(dw_state *st);
+typedef const char *(*dw_restore_fn)(const uint8_t *p, uint32_t n);
+void dw_state_put(dw_state *st, const void *p, uint32_t n);
+#define DW_STATE(snap, rest)                                                                       \
+    __attribute__((export_name("dw_snapshot"))) uint32_t dw_snapshot(void) { return dw__snapshot(snap); } \
+    __attribute__((export_name("dw_restore"))) uint32_t dw_restore(uint32_t p, uint32_t n) {          \
+        return dw__restore(rest, p, n);                                                            \
+    }
+uint32_t dw__snapshot(dw_snapshot_fn fn);
+uint32_t dw__restore(dw_restore_fn fn, uint32_t p, uint32_t n);
+
+/* dw_tumble is the start of the tumbling window of width w (> 0) that
+ * holds t: floor division, so negative times (before the epoch) fall in
+ * the window before 0, as they should. */
+static inline int64_t dw_tumble(int64_t t, int64_t w) {
+    int64_t r = t % w;
+    return t - r - (r < 0 ? w : 0);
+}
 
 #ifdef __cplusplus
 }

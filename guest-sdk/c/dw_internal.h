@@ -90,6 +90,7 @@ struct dw_setup {
     const char **drops;
     uint32_t ndrops, capdrops;
     bool filter;
+    bool drop_all; /* v2 */
     dwj_buf errs;
     uint32_t nerrs;
 };
@@ -153,5 +154,13 @@ static inline uint32_t dw__addr(const void *p) { return (uint32_t)(uintptr_t)p; 
  * runs the stage's setup function: the error message, or NULL with the
  * process function in *fn (dw_setup.c). */
 const char *dw__run_setup(dw_setup *s, dw_json root, dw_process_fn *fn);
+
+/* dw__failed makes the result of a failed call (v1 and v2 share its
+ * first words). */
+uint32_t dw__failed(const char *msg);
+/* ABI v2 (dw_v2.c): dw__v2_begin readies the emit buffers for a call,
+ * dw__v2_result describes what the call emitted. */
+void dw__v2_begin(dw_batch *b);
+uint32_t dw__v2_result(dw_batch *b);
 
 #endif

@@ -119,6 +119,7 @@ dw_out dw_write(dw_setup *s, const char *name, const char *type) {
 }
 
 void dw_filter(dw_setup *s) { s->filter = true; }
+void dw_drop_all(dw_setup *s) { s->drop_all = true; }
 
 void dw_drop_column(dw_setup *s, const char *name) {
     const dw_field *f = dw_field_of(s, name);
