@@ -63,6 +63,7 @@ type plan struct {
 	abi      int32
 	req2     []byte
 	stateful bool
+	hasState bool // the module exports dw_snapshot and dw_restore
 	passes   bool
 }
 
@@ -78,8 +79,10 @@ type bindAnswer struct {
 	Drops  []string   `json:"drops"`
 	Filter bool       `json:"filter"`
 	Error  string     `json:"error"`
-	// DropAll (v2 only) drops every input column.
+	// DropAll (v2 only) drops every input column; State (v2 only) says
+	// the stage keeps state for the host to save (dw_snapshot).
 	DropAll bool `json:"drop_all"`
+	State   bool `json:"state"`
 }
 
 // NewStage compiles wasm into a stage with cfg's limits, name and guest
@@ -207,7 +210,8 @@ func (s *Stage) fresh(ctx context.Context, p *plan) (*instance, error) {
 		return inst, nil
 	}
 	p.resp, p.bound = ans, true
-	p.abi, p.stateful = inst.abi, inst.v2 != nil && inst.v2.snapshot != nil
+	p.abi, p.stateful = inst.abi, inst.abi == abiV2 && ans.State
+	p.hasState = inst.v2 != nil && inst.v2.snapshot != nil
 	return inst, nil
 }
 

@@ -108,6 +108,9 @@ func deriveV2(p *plan, dropped map[int]bool) error {
 	if p.resp.Filter {
 		return fmt.Errorf(`"filter" is ABI v1's; a v2 stage keeps a row by emitting it`)
 	}
+	if p.resp.State && !p.hasState {
+		return fmt.Errorf(`the stage says it keeps state ("state": true) but the module does not export %s and %s`, exportSnapshot, exportRestore)
+	}
 	if p.resp.DropAll {
 		for i := range p.in.NumFields() {
 			dropped[i] = true
@@ -117,7 +120,7 @@ func deriveV2(p *plan, dropped map[int]bool) error {
 }
 
 // KeepsState reports whether the bound module keeps state across batches
-// (it exports dw_snapshot and dw_restore): engine.Stateful.
+// (its bind answer says "state": true): engine.Stateful.
 func (s *Stage) KeepsState() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()

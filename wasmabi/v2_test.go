@@ -57,6 +57,7 @@ func desc(index uint32, code uint8, validity, offsets, values, valuesLen uint32)
 const (
 	v2Passing = `{"reads":["id"],"writes":[{"name":"k","type":"int32","nullable":false}],"drops":[]}`
 	v2Own     = `{"reads":["id"],"writes":[{"name":"k","type":"int32","nullable":false}],"drop_all":true}`
+	v2State   = `{"reads":["id"],"writes":[{"name":"k","type":"int32","nullable":false}],"drop_all":true,"state":true}`
 )
 
 // explode is a good v2 answer to the 5-row sample batch: 7 rows, rows 0
@@ -327,7 +328,7 @@ func TestV2State(t *testing.T) {
 		return s
 	}
 	t.Run("snapshot", func(t *testing.T) {
-		s := bound(t, stateModule(v2Own, absent, v2Snap, 0, snap(v2Values, 8)), testConfig())
+		s := bound(t, stateModule(v2State, absent, v2Snap, 0, snap(v2Values, 8)), testConfig())
 		if !s.KeepsState() {
 			t.Fatal("KeepsState is false for a module exporting dw_snapshot")
 		}
@@ -340,7 +341,7 @@ func TestV2State(t *testing.T) {
 		}
 	})
 	t.Run("snapshot too large", func(t *testing.T) {
-		s := bound(t, stateModule(v2Own, absent, v2Snap, 0, snap(v2Values, 4096)), testConfig().WithMaxState(1000))
+		s := bound(t, stateModule(v2State, absent, v2Snap, 0, snap(v2Values, 4096)), testConfig().WithMaxState(1000))
 		_, err := s.Snapshot(ctx)
 		wantGuestErr(t, err, ErrStateTooLarge, exportSnapshot, 0, "a snapshot of 4096 bytes, over the stage's limit of 1000 (max_state)")
 		if !engine.IsFatal(err) {
@@ -351,7 +352,7 @@ func TestV2State(t *testing.T) {
 		}
 	})
 	t.Run("snapshot outside memory", func(t *testing.T) {
-		s := bound(t, stateModule(v2Own, absent, v2Snap, 0, snap(60000, 10000)), testConfig())
+		s := bound(t, stateModule(v2State, absent, v2Snap, 0, snap(60000, 10000)), testConfig())
 		_, err := s.Snapshot(ctx)
 		wantGuestErr(t, err, ErrGuestOutput, exportSnapshot, 0, "snapshot: 10000 bytes at 0xea60 are outside the guest's 65536-byte memory")
 	})
@@ -359,7 +360,7 @@ func TestV2State(t *testing.T) {
 		refusal := append(words(8), "not mine"...)
 		d := snap(v2Values, 8)
 		d[v2Message] = refusal
-		s := bound(t, stateModule(v2Own, absent, v2Snap, v2Message, d), testConfig())
+		s := bound(t, stateModule(v2State, absent, v2Snap, v2Message, d), testConfig())
 		state, err := s.Snapshot(ctx)
 		if err != nil {
 			t.Fatal(err)
@@ -373,13 +374,25 @@ func TestV2State(t *testing.T) {
 			t.Fatalf("Restore: %v, want ErrStateRefused saying the module keeps no state", err)
 		}
 	})
+	t.Run("state without the exports", func(t *testing.T) {
+		s := newStageOf(t, "v2.wasm", stateModule(v2State, absent, absent, absent, nil).bytes(), nil, conformance.Checked(t), testConfig())
+		if _, err := s.Bind(ctx, ordersSchema); !errors.Is(err, engine.ErrSchema) || !strings.Contains(err.Error(), "does not export dw_snapshot and dw_restore") {
+			t.Fatalf("Bind: %v; want the claim of state refused", err)
+		}
+	})
+	t.Run("exports without state", func(t *testing.T) {
+		s := bound(t, stateModule(v2Own, absent, v2Snap, 0, snap(v2Values, 8)), testConfig())
+		if s.KeepsState() {
+			t.Fatal("KeepsState for a module whose bind answer does not say state")
+		}
+	})
 	t.Run("snapshot without restore", func(t *testing.T) {
-		s := newStageOf(t, "v2.wasm", stateModule(v2Own, absent, v2Snap, absent, nil).bytes(), nil, conformance.Checked(t), testConfig())
+		s := newStageOf(t, "v2.wasm", stateModule(v2State, absent, v2Snap, absent, nil).bytes(), nil, conformance.Checked(t), testConfig())
 		_, err := s.Bind(ctx, ordersSchema)
 		wantGuestErr(t, err, ErrModule, exportVersion, 0, "a module that keeps state exports both dw_snapshot and dw_restore")
 	})
 	t.Run("a failed batch loses the state", func(t *testing.T) {
-		m := stateModule(v2Own, absent, v2Snap, v2Message, snap(v2Values, 8))
+		m := stateModule(v2State, absent, v2Snap, v2Message, snap(v2Values, 8))
 		m.exports[exportProcess] = 65530 // the result header runs past memory
 		s := bound(t, m, testConfig())
 		rec := orders(conformance.Checked(t), sample())

@@ -75,6 +75,9 @@ __attribute__((weak)) int32_t dw_stage_abi(void) { return DW_ABI_VERSION; }
 
 DW_EXPORT("dw_abi_version") int32_t dw_abi_version(void) { return dw_stage_abi(); }
 
+/* A stage declared with DW_STATE says so in its bind answer. */
+__attribute__((weak)) bool dw__keeps_state(void) { return false; }
+
 /* The region is padded by DW_PAD bytes on both sides (see DW_PAD). */
 DW_EXPORT("dw_reserve") uint32_t dw_reserve(uint32_t size) {
     if (size > UINT32_MAX - 2 * DW_PAD - 64) return 0;
@@ -170,6 +173,7 @@ DW_EXPORT("dw_bind") uint32_t dw_bind(uint32_t ptr, uint32_t n) {
         put_names(b, "drops", s->drops, s->ndrops);
         dwj_printf(b, ",\"filter\":%s", s->filter ? "true" : "false");
         if (s->drop_all) dwj_puts(b, ",\"drop_all\":true");
+        if (dw__keeps_state()) dwj_puts(b, ",\"state\":true");
         dwj_putc(b, '}');
     }
     uint32_t len = (uint32_t)b->len - 4;

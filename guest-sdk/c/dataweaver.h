@@ -449,11 +449,13 @@ typedef void (*dw_snapshot_fn)(dw_state *st);
 typedef const char *(*dw_restore_fn)(const uint8_t *p, uint32_t n);
 void dw_state_put(dw_state *st, const void *p, uint32_t n);
 #define DW_STATE(snap, rest)                                                                       \
+    bool dw__keeps_state(void) { return true; }                                                    \
     __attribute__((export_name("dw_snapshot"))) uint32_t dw_snapshot(void) { return dw__snapshot(snap); } \
     __attribute__((export_name("dw_restore"))) uint32_t dw_restore(uint32_t p, uint32_t n) {          \
         return dw__restore(rest, p, n);                                                            \
     }
 uint32_t dw__snapshot(dw_snapshot_fn fn);
+bool dw__keeps_state(void);
 uint32_t dw__restore(dw_restore_fn fn, uint32_t p, uint32_t n);
 
 /* dw_tumble is the start of the tumbling window of width w (> 0) that
