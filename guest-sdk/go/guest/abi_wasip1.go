@@ -9,9 +9,6 @@ import (
 	"unsafe"
 )
 
-// abiVersion is the ABI this SDK speaks (wasmabi/ABI.md).
-const abiVersion = 1
-
 // The arena is the region the host writes requests and batches into; Go's
 // collector does not move objects, so its address is stable while the
 // slice is referenced from here.
@@ -37,7 +34,7 @@ func addr(b []byte) uint32 {
 }
 
 //go:wasmexport dw_abi_version
-func dwABIVersion() int32 { return abiVersion }
+func dwABIVersion() int32 { return abi }
 
 //go:wasmexport dw_reserve
 func dwReserve(size int32) int32 {
@@ -107,7 +104,8 @@ func bind(raw []byte) (resp bindResponse) {
 		batch.outs[i] = outCol{field: w, code: code}
 	}
 	batch.ins = make([]inCol, len(s.reads))
-	return bindResponse{Reads: s.reads, Writes: s.writes, Drops: s.drops, Filter: s.filter}
+	return bindResponse{Reads: s.reads, Writes: s.writes, Drops: s.drops, Filter: s.filter,
+		DropAll: abi == 2 && v2.dropAll, State: abi == 2 && v2.state}
 }
 
 //go:wasmexport dw_process
@@ -115,6 +113,7 @@ func dwProcess(ptr int32) int32 {
 	result = [10]uint32{}
 	if err := runBatch(uint32(ptr)); err != nil {
 		failMsg = append(failMsg[:0], err.Error()...)
+		result = [10]uint32{}
 		result[0], result[1], result[2] = 1, addr(failMsg), uint32(len(failMsg))
 	}
 	return int32(uintptr(unsafe.Pointer(&result[0])))
@@ -177,6 +176,9 @@ func runBatch(ptr uint32) (err error) {
 			err = fmt.Errorf("panic: %v", r)
 		}
 	}()
+	if abi == 2 {
+		return callV2(process)
+	}
 	if err := process(&batch); err != nil {
 		return err
 	}

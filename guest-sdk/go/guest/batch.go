@@ -86,6 +86,8 @@ type Batch struct {
 	sel    []byte // selection bitmap, nil = all rows kept
 	errs   []rowErr
 	failed bool
+	// emitted counts the rows a v2 call emitted (v2.go).
+	emitted int
 }
 
 // Len is the number of rows.

@@ -133,6 +133,7 @@ type outCol struct {
 	valid   []byte
 	hasNull bool
 	touched bool
+	rows    int // v2: values put in this call
 }
 
 func (c *outCol) setNull(n, i int) {

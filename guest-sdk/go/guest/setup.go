@@ -140,6 +140,9 @@ type bindResponse struct {
 	Drops  []string `json:"drops"`
 	Filter bool     `json:"filter"`
 	Error  string   `json:"error,omitempty"`
+	// v2 only (v2.go).
+	DropAll bool `json:"drop_all,omitempty"`
+	State   bool `json:"state,omitempty"`
 }
 
 type bindRequest struct {
