@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
+	"sync/atomic"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
@@ -47,8 +47,9 @@ type v2Inst struct {
 
 // v2Stage is a Stage's v2 bookkeeping.
 type v2Stage struct {
-	mu   sync.Mutex
-	lost error // the failure that threw away a stateful stage's instance
+	// lost is the failure that threw away a stateful stage's instance;
+	// an atomic, read before every batch at the cost of a load.
+	lost atomic.Pointer[error]
 }
 
 // negotiate accepts the versions this host speaks and, for v2, looks up
@@ -136,21 +137,16 @@ func (s *Stage) loseState(p *plan, err error) error {
 	if p == nil || !p.stateful {
 		return err
 	}
-	s.v2.mu.Lock()
-	if s.v2.lost == nil {
-		s.v2.lost = err
-	}
-	s.v2.mu.Unlock()
+	s.v2.lost.CompareAndSwap(nil, &err)
 	return engine.Fatal(err)
 }
 
 func (s *Stage) stateLost() error {
-	s.v2.mu.Lock()
-	defer s.v2.mu.Unlock()
-	if s.v2.lost == nil {
+	lost := s.v2.lost.Load()
+	if lost == nil {
 		return nil
 	}
-	return engine.Fatal(fmt.Errorf("%w: %s: an earlier call failed (%w); rerun to resume from the last checkpoint", ErrStateLost, s.name, s.v2.lost))
+	return engine.Fatal(fmt.Errorf("%w: %s: an earlier call failed (%w); rerun to resume from the last checkpoint", ErrStateLost, s.name, *lost))
 }
 
 // Snapshot asks the module for its state (engine.Stateful); nil for a

@@ -54,6 +54,25 @@ type StageConfig struct {
 	// Default true when nil (a pointer, so that false can be set).
 	Interruptible *bool `weave:"interruptible"`
 
+	// ABI v2 modules: most rows one call may emit (an explode of a batch into
+	// more rows); a call over it fails its batch with the limit named.
+	//
+	// Default 1048576.
+	MaxEmitRows int `weave:"max_emit_rows"`
+
+	// ABI v2 modules: most column bytes one call may emit (what the host copies
+	// out of the module per call).
+	//
+	// Default 256MiB.
+	MaxEmitBytes int64 `weave:"max_emit_bytes"`
+
+	// ABI v2 modules that keep state (windows, seen keys): largest snapshot
+	// saved with the source position at each checkpoint. A larger one fails the
+	// run, since a state that cannot be saved cannot be resumed.
+	//
+	// Default 64MiB.
+	MaxState int64 `weave:"max_state"`
+
 	// Lifts the limits on the module's structure (not max_module_bytes), for a
 	// module you trust that needs more than they allow. Its compile time and
 	// memory are then unbounded.

@@ -53,6 +53,32 @@ var stageSpec = spec.New("wasm").
 			Desc("false, with timeout: 0, compiles the module without the checks that let a timeout or a signal stop "+
 				"a running guest: guest code runs 2-9x faster, but a module that loops forever then freezes the "+
 				"whole process, which only kill -9 ends. Use it only for modules you trust not to loop.").Advance(),
+		spec.Int("max_emit_rows").Default(wasmabi.DefaultMaxEmitRows).
+			Desc("ABI v2 modules: most rows one call may emit (an explode of a batch into more rows); a call over "+
+				"it fails its batch with the limit named.").
+			Validate(func(v any) error {
+				if n, _ := v.(int); n < 1 {
+					return errors.New("must be 1 or more")
+				}
+				return nil
+			}).Advance(),
+		spec.ByteSize("max_emit_bytes").Default(int64(wasmabi.DefaultMaxEmitBytes)).
+			Desc("ABI v2 modules: most column bytes one call may emit (what the host copies out of the module per call).").
+			Validate(func(v any) error {
+				if n, _ := v.(int64); n < 1<<10 {
+					return errors.New("must be 1KiB or more")
+				}
+				return nil
+			}).Advance(),
+		spec.ByteSize("max_state").Default(int64(wasmabi.DefaultMaxState)).
+			Desc("ABI v2 modules that keep state (windows, seen keys): largest snapshot saved with the source position "+
+				"at each checkpoint. A larger one fails the run, since a state that cannot be saved cannot be resumed.").
+			Validate(func(v any) error {
+				if n, _ := v.(int64); n < 1<<10 {
+					return errors.New("must be 1KiB or more")
+				}
+				return nil
+			}).Advance(),
 		spec.Bool("trusted").Default(false).
 			Desc("Lifts the limits on the module's structure (not max_module_bytes), for a module you trust that "+
 				"needs more than they allow. Its compile time and memory are then unbounded.").Advance(),
@@ -74,7 +100,9 @@ func newStage(conf *spec.Parsed, b engine.Build) (engine.Stage, error) {
 		WithTimeout(conf.Duration("timeout")).
 		WithInterruptible(conf.Bool("interruptible")).
 		WithMaxModuleBytes(conf.ByteSize("max_module_bytes")).
-		WithTrusted(conf.Bool("trusted"))
+		WithTrusted(conf.Bool("trusted")).
+		WithMaxEmit(int64(conf.Int("max_emit_rows")), conf.ByteSize("max_emit_bytes")).
+		WithMaxState(conf.ByteSize("max_state"))
 	if !conf.Bool("interruptible") && conf.Duration("timeout") > 0 {
 		return nil, fmt.Errorf("%w: %w", engine.ErrInvalidConfig,
 			conf.Errorf("interruptible", "false needs timeout: 0 (a timeout stops the guest through the same checks)"))

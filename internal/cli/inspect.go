@@ -192,17 +192,18 @@ func inspectModule(ctx context.Context, out io.Writer, path string, wasm []byte,
 		_ = tw.Flush()
 		return err
 	}
-	if int32(v) != wasmabi.Version {
-		fmt.Fprintf(tw, "abi: v%d, but this weave speaks v%d, so it cannot run this module\n", int32(v), wasmabi.Version)
+	// This weave speaks v1 and v2 (wasmabi/ABI.md, Version 2).
+	if int32(v) != wasmabi.Version && int32(v) != 2 {
+		fmt.Fprintf(tw, "abi: v%d, but this weave speaks v1 and v2, so it cannot run this module\n", int32(v))
 		_ = tw.Flush()
-		return fmt.Errorf("module[%s]: %w: module speaks v%d, this host speaks v%d", path, wasmabi.ErrABIVersion, int32(v), wasmabi.Version)
+		return fmt.Errorf("module[%s]: %w: module speaks v%d, this host speaks v1 and v2", path, wasmabi.ErrABIVersion, int32(v))
 	}
-	fmt.Fprintf(tw, "abi: v%d (this weave speaks v%d)\n", v, wasmabi.Version)
+	fmt.Fprintf(tw, "abi: v%d (this weave speaks v1 and v2)\n", v)
 
 	// The handshake, as wasmabi does it: request JSON in a reserved region,
 	// a length-prefixed JSON answer back.
 	raw := jsonNoEscape(conf)
-	req, _ := json.Marshal(map[string]any{"abi": wasmabi.Version, "stage": "inspect", "config": json.RawMessage(raw), "schema": schema})
+	req, _ := json.Marshal(map[string]any{"abi": int32(v), "stage": "inspect", "config": json.RawMessage(raw), "schema": schema})
 	p, err := call("dw_reserve", uint64(len(req)+64))
 	if err != nil {
 		_ = tw.Flush()
@@ -224,6 +225,9 @@ func inspectModule(ctx context.Context, out io.Writer, path string, wasm []byte,
 		Drops  []string          `json:"drops"`
 		Filter bool              `json:"filter"`
 		Error  string            `json:"error"`
+		// v2 only.
+		DropAll bool `json:"drop_all"`
+		State   bool `json:"state"`
 	}
 	if !ok || !ok2 || json.Unmarshal(body, &ans) != nil {
 		_ = tw.Flush()
@@ -251,6 +255,9 @@ func inspectModule(ctx context.Context, out io.Writer, path string, wasm []byte,
 		fmt.Fprintf(tw, "  writes\t%s\n", guesttext.Escape(strings.Join(ws, ", ")))
 		fmt.Fprintf(tw, "  drops\t%s\n", guesttext.Escape(strings.Join(ans.Drops, ", ")))
 		fmt.Fprintf(tw, "  filter\t%t\n", ans.Filter)
+		if int32(v) == 2 {
+			fmt.Fprintf(tw, "  drop_all\t%t\n  state\t%t\n", ans.DropAll, ans.State)
+		}
 	}
 	for _, l := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
 		if l != "" {

@@ -28,7 +28,7 @@ func TestInspect(t *testing.T) {
 		want []string // in stdout, or stderr when code != 0
 	}{
 		{"static and empty handshake", []string{"inspect", path}, 0, []string{
-			"abi: v1 (this weave speaks v1)", "  dw_process      (i32) -> (i32)", "wasi_snapshot_preview1.fd_write",
+			"abi: v1 (this weave speaks v1 and v2)", "  dw_process      (i32) -> (i32)", "wasi_snapshot_preview1.fd_write",
 			"handshake: config null, input (empty input schema; pass --schema)", `error  no column "amount" in the input`}},
 		{"handshake", []string{"inspect", path, "--schema", "id:int64,amount:float64", "--config", "{target: cents, factor: 100}"}, 0, []string{
 			`handshake: config {"factor":100,"target":"cents"}, input id:int64,amount:float64`,
