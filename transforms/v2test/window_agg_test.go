@@ -130,7 +130,7 @@ func lines(recs []arrow.Record) []string {
 	return out
 }
 
-func module(t *testing.T) []byte {
+func module(t testing.TB) []byte {
 	t.Helper()
 	root, err := wasmtest.Root()
 	if err != nil {

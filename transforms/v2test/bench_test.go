@@ -1,0 +1,93 @@
+package v2test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/array"
+	"github.com/apache/arrow/go/v15/arrow/memory"
+
+	"github.com/dataweaver/dataweaver/internal/benchrec/paired"
+	"github.com/dataweaver/dataweaver/internal/wasmtesting"
+)
+
+// nativeWindowAgg is window_agg's computation in Go over the same Arrow
+// batches (count and sum per country per minute, emitted as closed),
+// without building output records: the floor a Wasm stage is compared to.
+func nativeWindowAgg(recs []arrow.Record) int {
+	type acc struct {
+		count, values int64
+		sum           float64
+	}
+	open, start, emitted := false, int64(0), 0
+	groups := map[string]*acc{}
+	for _, r := range recs {
+		k := r.Column(0).(*array.String)
+		v := r.Column(1).(*array.Float64)
+		t := r.Column(2).(*array.Timestamp)
+		for i := range int(r.NumRows()) {
+			w := int64(t.Value(i)) - int64(t.Value(i))%minute
+			if open && w > start {
+				emitted += len(groups)
+				clear(groups)
+			}
+			open, start = true, w
+			a := groups[k.Value(i)]
+			if a == nil {
+				a = &acc{}
+				groups[k.Value(i)] = a
+			}
+			a.count++
+			if v.IsValid(i) {
+				a.values++
+				a.sum += v.Value(i)
+			}
+		}
+	}
+	return emitted + len(groups)
+}
+
+// BenchmarkWindowAgg: 64 batches of 1,024 ordered orders (one "batch" of
+// the report is the whole pass, 65,536 rows, and the end of input) through
+// the C window_agg under the default instrumentation (a timeout), paired
+// with the same aggregation in native Go:
+//
+//	go test ./transforms/v2test -run '^$' -bench WindowAgg -benchtime 20x
+func BenchmarkWindowAgg(b *testing.B) {
+	mem := memory.NewGoAllocator()
+	rows := ordered(64*1024, 5)
+	var recs []arrow.Record
+	for lo := 0; lo < len(rows); lo += 1024 {
+		recs = append(recs, batch(mem, rows[lo:lo+1024]))
+	}
+	defer func() {
+		for _, r := range recs {
+			r.Release()
+		}
+	}()
+	ctx := context.Background()
+	s := wasmtesting.NewStage(b, module(b), nil, mem, wasmtesting.Config())
+	if _, err := s.Bind(ctx, schema); err != nil {
+		b.Fatal(err)
+	}
+	paired.Run(b, 1,
+		paired.Variant{Name: "native", Run: func() { nativeWindowAgg(recs) }},
+		paired.Variant{Name: "wasm", Run: func() {
+			for _, r := range recs {
+				out, _, err := s.Process(ctx, r)
+				if err != nil {
+					b.Fatal(err)
+				}
+				out.Release()
+			}
+			outs, err := s.Finish(ctx)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, o := range outs {
+				o.Release()
+			}
+		}},
+	)
+}
