@@ -32,12 +32,18 @@ func (r *runner) runStage(ctx context.Context, i int, in <-chan *envelope, out c
 				return err
 			}
 		}
-		return nil
+		return r.finishAtClose(ctx, i, out)
 	}
+	var err error
 	if step.Unordered {
-		return r.runStageUnordered(ctx, i, workers, in, out)
+		err = r.runStageUnordered(ctx, i, workers, in, out)
+	} else {
+		err = r.runStageOrdered(ctx, i, workers, in, out)
 	}
-	return r.runStageOrdered(ctx, i, workers, in, out)
+	if err != nil {
+		return err
+	}
+	return r.finishAtClose(ctx, i, out)
 }
 
 func send(ctx context.Context, out chan<- *envelope, env *envelope) error {

@@ -49,6 +49,43 @@ func (r *runner) restoreStages(ctx context.Context) error {
 	return nil
 }
 
+// finishStage hands on what stage i emits at end of input, if it is a
+// Finisher.
+func (r *runner) finishStage(ctx context.Context, i int, out chan<- *envelope) error {
+	step := r.p.Stages[i]
+	f, ok := step.Stage.(Finisher)
+	if !ok {
+		return nil
+	}
+	recs, err := f.Finish(ctx)
+	if err != nil {
+		return fmt.Errorf("stage %s: end of input: %w", step.Name, err)
+	}
+	for k, rec := range recs {
+		r.stages[i].RowsOut.Add(rec.NumRows())
+		// No source batch: nothing to acknowledge (seq -1) and no
+		// in-flight slot to free.
+		if err := send(ctx, out, &envelope{seq: -1, rec: rec}); err != nil {
+			for _, rest := range recs[k+1:] {
+				rest.Release()
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// finishAtClose finishes stage i when its input has ended in a run that
+// takes no checkpoints (there is no final barrier to do it at): with no
+// position to resume from, what the stage holds is emitted even when the
+// run was drained, or it would be lost.
+func (r *runner) finishAtClose(ctx context.Context, i int, out chan<- *envelope) error {
+	if r.ckpt != nil || ctx.Err() != nil {
+		return nil
+	}
+	return r.finishStage(ctx, i, out)
+}
+
 // stageBarrier is what stage i does when a checkpoint barrier reaches it,
 // every batch before the barrier having passed it: at end of input it
 // hands on what a Finisher emits (before the barrier, so the last
@@ -57,22 +94,8 @@ func (r *runner) restoreStages(ctx context.Context) error {
 func (r *runner) stageBarrier(ctx context.Context, i int, b *barrier, out chan<- *envelope) error {
 	step := r.p.Stages[i]
 	if b.eof {
-		if f, ok := step.Stage.(Finisher); ok {
-			recs, err := f.Finish(ctx)
-			if err != nil {
-				return fmt.Errorf("stage %s: end of input: %w", step.Name, err)
-			}
-			for k, rec := range recs {
-				r.stages[i].RowsOut.Add(rec.NumRows())
-				// No source batch: nothing to acknowledge (seq -1) and no
-				// in-flight slot to free.
-				if err := send(ctx, out, &envelope{seq: -1, rec: rec}); err != nil {
-					for _, rest := range recs[k+1:] {
-						rest.Release()
-					}
-					return err
-				}
-			}
+		if err := r.finishStage(ctx, i, out); err != nil {
+			return err
 		}
 	}
 	if r.ckpt == nil || r.ckpt.store == nil {

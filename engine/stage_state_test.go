@@ -6,6 +6,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -131,5 +132,76 @@ func TestStatefulStageResumesWithItsState(t *testing.T) {
 	}
 	if got := d.rows(); !slices.Equal(got, want) {
 		t.Fatalf("sums over both runs %v, want a clean run's %v", got, want)
+	}
+}
+
+// tally is a Finisher without state: it passes batches on and, at end of
+// input, emits one row holding the number of rows it saw. With several
+// workers, each batch is counted once whichever worker takes it.
+type tally struct {
+	mem  memory.Allocator
+	rows atomic.Int64
+}
+
+func (s *tally) Bind(context.Context, *arrow.Schema) (*arrow.Schema, error) { return numSchema, nil }
+func (s *tally) Process(_ context.Context, rec arrow.Record) (arrow.Record, []engine.RowError, error) {
+	s.rows.Add(rec.NumRows())
+	rec.Retain()
+	return rec, nil, nil
+}
+func (s *tally) Finish(context.Context) ([]arrow.Record, error) {
+	w := &windowSum{mem: s.mem}
+	return []arrow.Record{w.emit([]int64{-s.rows.Load()})}, nil
+}
+func (s *tally) Close() error { return nil }
+
+// TestFinishReachesTheSinks: whatever the stage's workers and ordering,
+// what Finish emits at end of input reaches the sink (as the last rows),
+// and a run without checkpoints finishes too.
+func TestFinishReachesTheSinks(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		workers   int
+		unordered bool
+		positions bool
+	}{
+		{"one worker", 1, false, true},
+		{"ordered workers", 3, false, true},
+		{"unordered workers", 3, true, true},
+		{"no positions", 1, false, false},
+		{"no checkpoints", 1, false, false},
+		{"no checkpoints, workers", 3, false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mem := checkedMem(t)
+			d := &disk{}
+			src := &resumableSource{seqSource: seqSource{mem: mem, batches: 12, rows: 5}, resumedAt: -1}
+			p := &engine.Pipeline{
+				Name:            "tally",
+				Source:          engine.SourceStep{Name: "src", Source: src},
+				Stages:          []engine.StageStep{{Name: "tally", Stage: &tally{mem: mem}, Workers: tc.workers, Unordered: tc.unordered}},
+				Sinks:           []engine.SinkStep{{Name: "out", Sink: &partSink{d: d}}},
+				CheckpointEvery: time.Nanosecond,
+			}
+			var plain *collectSink
+			if strings.HasPrefix(tc.name, "no checkpoints") {
+				// No Committer sink and no positions: no barriers at all.
+				plain = &collectSink{}
+				p.Sinks = []engine.SinkStep{{Name: "out", Sink: plain}}
+			}
+			if tc.positions {
+				p.Positions = position.OpenDir(t.TempDir())
+			}
+			if _, err := p.Run(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			got := d.rows()
+			if plain != nil {
+				got = plain.values
+			}
+			if len(got) != 61 || got[60] != -60 {
+				t.Fatalf("the sink got %d rows ending %v; want the 60 rows then the tally -60", len(got), got[max(0, len(got)-2):])
+			}
+		})
 	}
 }
