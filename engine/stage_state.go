@@ -35,11 +35,14 @@ func (r *runner) restoreStages(ctx context.Context) error {
 			// rows would be in the state and read again on resume.
 			return fmt.Errorf("%w: stage %s keeps state, which a run under a row limit cannot save with its position; run without the limit, or without positions", ErrInvalidConfig, step.Name)
 		}
-		if !saving || r.ckpt.states == nil {
+		if !saving || !r.metrics.Resumed {
 			continue
 		}
 		state, ok := r.ckpt.states[step.Name]
 		if !ok {
+			// A position saved before the stage was in the pipeline (or
+			// before it kept state): it can only start empty.
+			r.log.Warn("the saved position holds no state for this stage; it starts empty", "pipeline", r.p.Name, "stage", step.Name, "position", r.metrics.StartPosition)
 			continue
 		}
 		if err := s.Restore(ctx, state); err != nil {
