@@ -1,0 +1,91 @@
+package wasm_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow/go/v15/arrow/memory"
+
+	memsink "github.com/dataweaver/dataweaver/connectors/inmemory"
+	"github.com/dataweaver/dataweaver/engine"
+	"github.com/dataweaver/dataweaver/internal/wasmtest"
+	"github.com/dataweaver/dataweaver/wasmabi"
+)
+
+// TestV2PipelineFile: an ABI v2 stage (the committed C window_agg) in a
+// pipeline file: its windows come out as they close and the last at end
+// of input; max_emit_rows reaches the runtime; and a stage that keeps
+// state refuses workers: 2.
+func TestV2PipelineFile(t *testing.T) {
+	root, err := wasmtest.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	yaml := func(extra, workers, sink string) string {
+		return strings.NewReplacer("WASM", filepath.Join(root, "transforms", "c", "window_agg", "window_agg.wasm"),
+			"TIMEOUT", noTimeout, "EXTRA", extra, "WORKERS", workers, "SINK", sink).Replace(`
+source:
+  memory:
+    schema: {country: utf8, amount: float64, ts: "timestamp[s]"}
+    rows:
+      - {country: FR, amount: 1, ts: 0}
+      - {country: DE, amount: 2, ts: 10}
+      - {country: FR, amount: 3, ts: 59}
+      - {country: FR, amount: 4, ts: 60}
+      - {country: DE, amount: null, ts: 130}
+stages:
+  - wasm: {path: WASM, timeout: TIMEOUT, config: {seconds: 60}EXTRA}
+    workers: WORKERS
+sinks:
+  - memory: {name: SINK}
+`)
+	}
+	t.Run("windows", func(t *testing.T) {
+		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+		defer mem.AssertSize(t, 0)
+		p := buildPipeline(t, yaml("", "1", "windows-out"), "windows.yaml", mem)
+		if _, err := p.Run(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		sink := memsink.Lookup("windows-out")
+		defer sink.Release()
+		var got []string
+		for _, rec := range sink.Records() {
+			for i := range int(rec.NumRows()) {
+				row := make([]string, rec.NumCols())
+				for c := range row {
+					row[c] = rec.Column(c).ValueStr(i)
+				}
+				got = append(got, strings.Join(row, " "))
+			}
+		}
+		want := []string{
+			"1970-01-01 00:00:00Z FR 2 4 2", "1970-01-01 00:00:00Z DE 1 2 2",
+			"1970-01-01 00:01:00Z FR 1 4 4",
+			"1970-01-01 00:02:00Z DE 1 0 (null)",
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("rows:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	})
+	t.Run("max_emit_rows", func(t *testing.T) {
+		p := buildPipeline(t, yaml(", max_emit_rows: 1", "1", "limited-out"), "limited.yaml", memory.NewGoAllocator())
+		_, err := p.Run(context.Background())
+		defer func() { memsink.Lookup("limited-out").Release() }()
+		if !errors.Is(err, wasmabi.ErrGuestOutput) || !strings.Contains(err.Error(), "over the stage's limit of 1 per call (max_emit_rows)") {
+			t.Fatalf("run: %v; want the two rows of the first window refused by max_emit_rows: 1", err)
+		}
+	})
+	t.Run("workers", func(t *testing.T) {
+		p := buildPipeline(t, yaml("", "2", "workers-out"), "workers.yaml", memory.NewGoAllocator())
+		_, err := p.Run(context.Background())
+		defer func() { memsink.Lookup("workers-out").Release() }()
+		if !errors.Is(err, engine.ErrInvalidConfig) || !strings.Contains(err.Error(), "keeps state, so it runs on one worker") {
+			t.Fatalf("run: %v; want workers: 2 refused", err)
+		}
+	})
+}
