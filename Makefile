@@ -183,6 +183,7 @@ wasm: wasm-go
 	@for d in $(WASM_COMMITTED); do ./bin/weave build $$d || exit 1; done
 	./bin/weave build wasmabi/testdata/hostile/c -o wasmabi/testdata/hostile/c/hostile.wasm
 	./bin/weave build guest-sdk/c/sdktest/testdata/stage -o guest-sdk/c/sdktest/testdata/stage/stage.wasm
+	./bin/weave build guest-sdk/c/sdktest/testdata/stagev2 -o guest-sdk/c/sdktest/testdata/stagev2/stagev2.wasm
 	./bin/weave build transforms/assemblyscript/testdata/sdkcheck -o transforms/assemblyscript/testdata/sdkcheck/sdkcheck.wasm
 
 # Runs the bundled pipeline: the orders job on testdata/orders.csv (two

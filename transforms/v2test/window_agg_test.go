@@ -10,8 +10,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -21,7 +19,6 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
 	"github.com/dataweaver/dataweaver/internal/orders"
-	"github.com/dataweaver/dataweaver/internal/wasmtest"
 	"github.com/dataweaver/dataweaver/internal/wasmtesting"
 	"github.com/dataweaver/dataweaver/wasmabi"
 )
@@ -130,17 +127,11 @@ func lines(recs []arrow.Record) []string {
 	return out
 }
 
+// module is the committed window_agg (with DW_WASM_FRESH=1, built and
+// compared with it).
 func module(t testing.TB) []byte {
 	t.Helper()
-	root, err := wasmtest.Root()
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(filepath.Join(root, "transforms", "c", "window_agg", "window_agg.wasm"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return wasmtesting.Committed(t, "transforms/c/window_agg", "transforms/c/window_agg/window_agg.wasm")
 }
 
 const minute = 60_000_000
