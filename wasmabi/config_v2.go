@@ -1,5 +1,7 @@
 package wasmabi
 
+import "time"
+
 // Defaults for ABI v2's limits (ABI.md, "Limits of version 2").
 const (
 	// DefaultMaxEmitRows bounds the rows one v2 call may emit: 1 Mi rows
@@ -22,6 +24,10 @@ type v2Limits struct {
 	emitRows  int64
 	emitBytes int64
 	state     int64
+	// eventTime names the event-time column, lateness how far behind the
+	// latest event time the watermark stays (watermark.go).
+	eventTime string
+	lateness  time.Duration
 }
 
 // WithMaxEmit bounds what one call of a v2 module may emit: rows, and the

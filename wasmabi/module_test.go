@@ -109,7 +109,7 @@ func (m rawModule) bytes() []byte {
 	names := slices.Sorted(maps.Keys(m.exports))
 	var funcs, exports, code [][]byte
 	for i, n := range names {
-		t := map[string]byte{exportReserve: typeOne, exportBind: typeTwo, exportProcess: typeOne, exportRestore: typeTwo}[n]
+		t := map[string]byte{exportReserve: typeOne, exportBind: typeTwo, exportProcess: typeOne, exportRestore: typeTwo, exportWatermark: typeTwo}[n]
 		if t == 0 {
 			t = typeNone
 		}

@@ -65,6 +65,10 @@ type plan struct {
 	stateful bool
 	hasState bool // the module exports dw_snapshot and dw_restore
 	passes   bool
+	// evIdx is the event-time column (-1: none) and lateness the
+	// watermark's distance behind it, in its unit (watermark.go).
+	evIdx    int
+	lateness int64
 }
 
 type abiField struct {
@@ -157,6 +161,9 @@ func (s *Stage) Bind(ctx context.Context, in *arrow.Schema) (*arrow.Schema, erro
 		Schema []abiField      `json:"schema"`
 	}{Version, s.name, s.conf, fields})
 	p := &plan{in: in, req: req, req2: v2Request(req)}
+	if err := s.eventTimePlan(p); err != nil {
+		return nil, err
+	}
 	inst, err := s.fresh(ctx, p)
 	if err != nil {
 		return nil, err
@@ -397,6 +404,11 @@ func (s *Stage) run(ctx context.Context, rec arrow.Record, sel []int, selOut boo
 		n = len(sel)
 	}
 	out, outSel, rejects, export, err := s.process(ctx, inst, p, rec, sel, selOut)
+	if err == nil && p.evIdx >= 0 {
+		if out, err = s.withWatermark(ctx, inst, p, rec, sel, out); err != nil {
+			export, rejects = exportWatermark, nil
+		}
+	}
 	if err != nil {
 		// Whatever happened, the instance's state is suspect: replace it.
 		inst.close(ctx)

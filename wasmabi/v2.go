@@ -43,6 +43,11 @@ type v2Inst struct {
 	finish, snapshot, restore api.Function
 	res                       resultV2
 	idx                       []int
+	// watermark is the optional dw_watermark; wm the last watermark this
+	// instance was told (wmSent: any).
+	watermark api.Function
+	wm        int64
+	wmSent    bool
 }
 
 // v2Stage is a Stage's v2 bookkeeping.
@@ -50,6 +55,7 @@ type v2Stage struct {
 	// lost is the failure that threw away a stateful stage's instance;
 	// an atomic, read before every batch at the cost of a load.
 	lost atomic.Pointer[error]
+	wm   watermarks
 }
 
 // negotiate accepts the versions this host speaks and, for v2, looks up
@@ -85,6 +91,10 @@ func (in *instance) negotiate(v int32) error {
 		}
 		*e.fn = fn
 	}
+	var err error
+	if x.watermark, err = lookupWatermark(in.mod); err != nil {
+		return err
+	}
 	if (x.snapshot == nil) != (x.restore == nil) {
 		return fmt.Errorf("%w: a module that keeps state exports both %s and %s", ErrModule, exportSnapshot, exportRestore)
 	}
@@ -104,6 +114,9 @@ func v2Request(v1 []byte) []byte {
 // emitting them.
 func deriveV2(p *plan, dropped map[int]bool) error {
 	if p.abi != abiV2 {
+		if p.evIdx >= 0 {
+			return fmt.Errorf("event_time needs an ABI v2 module; this one speaks v%d", p.abi)
+		}
 		return nil
 	}
 	if p.resp.Filter {
@@ -169,7 +182,7 @@ func (s *Stage) Snapshot(ctx context.Context) ([]byte, error) {
 		return nil, s.loseState(p, s.guestErr(exportSnapshot, 0, 0, err))
 	}
 	s.put(ctx, inst, p)
-	return state, nil
+	return s.wrapState(p, state), nil
 }
 
 func (s *Stage) snapshot(ctx context.Context, inst *instance) ([]byte, error) {
@@ -204,7 +217,11 @@ func (s *Stage) Restore(ctx context.Context, state []byte) error {
 		s.put(ctx, inst, p)
 		return fmt.Errorf("%w: %s: module[%s] keeps no state, but the positions hold %d bytes of it (was the module replaced? reset the positions to start over)", ErrStateRefused, s.name, s.module, len(state))
 	}
-	if err := s.restore(ctx, inst, state); err != nil {
+	state, err = s.unwrapState(p, state)
+	if err == nil {
+		err = s.restore(ctx, inst, state)
+	}
+	if err != nil {
 		inst.close(ctx)
 		return s.loseState(p, s.guestErr(exportRestore, 0, 0, err))
 	}

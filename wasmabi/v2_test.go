@@ -7,6 +7,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/array"
+	"github.com/apache/arrow/go/v15/arrow/memory"
 
 	"github.com/dataweaver/dataweaver/connectors/conformance"
 	"github.com/dataweaver/dataweaver/engine"
@@ -406,4 +411,95 @@ func TestV2State(t *testing.T) {
 			t.Errorf("the batch after: %v, want a fatal ErrStateLost", err)
 		}
 	})
+}
+
+// TestV2Watermark: with an event-time column declared, dw_watermark is
+// called after a batch and its rows are appended to the batch's output;
+// rows it emits are checked like dw_finish's (an origin is a lie); the
+// event-time column must exist, be a timestamp, and the module speak v2.
+func TestV2Watermark(t *testing.T) {
+	ctx := context.Background()
+	tsSchema := arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.PrimitiveTypes.Int64}, {Name: "ts", Type: &arrow.TimestampType{Unit: arrow.Second}}}, nil)
+	rec := func(mem memory.Allocator) arrow.Record {
+		b := array.NewRecordBuilder(mem, tsSchema)
+		defer b.Release()
+		b.Field(0).(*array.Int64Builder).AppendValues([]int64{1, 2}, nil)
+		b.Field(1).(*array.TimestampBuilder).AppendValues([]arrow.Timestamp{100, 50}, nil)
+		return b.NewRecord()
+	}
+	// dw_process emits nothing; dw_watermark emits two rows of k.
+	closed := func(origins []byte) map[uint32][]byte {
+		d := map[uint32][]byte{
+			v2Descs:        desc(0, codeInt32, 0, 0, 0, 0),
+			v2Finish:       words(statusOK, 0, 0, 2, 0, 1, v2Finish+64, 0, 0, 0),
+			v2Finish + 64:  desc(0, codeInt32, 0, 0, v2Finish+128, 8),
+			v2Finish + 128: words(7, 8),
+		}
+		if origins != nil {
+			d[v2Finish] = words(statusOK, 0, 0, 2, v2Finish+192, 1, v2Finish+64, 0, 0, 0)
+			d[v2Finish+192] = origins
+		}
+		return d
+	}
+	module := func(origins []byte) []byte {
+		m := v2Module(v2Own, []uint32{statusOK, 0, 0, 0, 0, 1, v2Descs, 0, 0, 0}, closed(origins))
+		m.exports[exportWatermark] = v2Finish
+		return m.bytes()
+	}
+	t.Run("rows appended", func(t *testing.T) {
+		mem := conformance.Checked(t)
+		s := newStageOf(t, "v2.wasm", module(nil), nil, mem, testConfig().WithEventTime("ts", 10*time.Second))
+		if _, err := s.Bind(ctx, tsSchema); err != nil {
+			t.Fatal(err)
+		}
+		in := rec(mem)
+		defer in.Release()
+		out, _, err := s.Process(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer out.Release()
+		if got := column(out, "k"); !slices.Equal(got, []string{"7", "8"}) {
+			t.Fatalf("k %q, want the watermark's two rows", got)
+		}
+		// The watermark (100 - 10) has not moved: no second call.
+		out2, _, err := s.Process(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer out2.Release()
+		if out2.NumRows() != 0 {
+			t.Fatalf("%d rows after a batch that did not move the watermark", out2.NumRows())
+		}
+	})
+	t.Run("an origin from dw_watermark", func(t *testing.T) {
+		mem := conformance.Checked(t)
+		s := newStageOf(t, "v2.wasm", module(words(0, noOrigin)), nil, mem, testConfig().WithEventTime("ts", 0))
+		if _, err := s.Bind(ctx, tsSchema); err != nil {
+			t.Fatal(err)
+		}
+		in := rec(mem)
+		defer in.Release()
+		out, _, err := s.Process(ctx, in)
+		if out != nil {
+			out.Release()
+		}
+		wantGuestErr(t, err, ErrGuestOutput, exportWatermark, 2, "emitted row 0 gives input row 0 as its origin, but the call had 0 input rows")
+	})
+	for _, tc := range []struct {
+		name, column string
+		wasm         []byte
+		msg          string
+	}{
+		{"no such column", "when", module(nil), `event_time: no single column "when"`},
+		{"not a timestamp", "id", module(nil), `event_time: column "id" is int64, want a timestamp`},
+		{"a v1 module", "ts", goodModule().bytes(), "event_time needs an ABI v2 module"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newStageOf(t, "v2.wasm", tc.wasm, nil, conformance.Checked(t), testConfig().WithEventTime(tc.column, 0))
+			if _, err := s.Bind(ctx, tsSchema); !errors.Is(err, engine.ErrSchema) || !strings.Contains(err.Error(), tc.msg) {
+				t.Fatalf("Bind: %v; want a schema error saying %q", err, tc.msg)
+			}
+		})
+	}
 }

@@ -73,6 +73,20 @@ type StageConfig struct {
 	// Default 64MiB.
 	MaxState int64 `weave:"max_state"`
 
+	// ABI v2 modules: the input's event-time column (a timestamp). After each
+	// batch the module is told the watermark, the latest event time seen minus
+	// lateness, so windows close when it passes their end even when rows arrive
+	// out of order. The module must speak ABI v2.
+	//
+	// Optional.
+	EventTime string `weave:"event_time"`
+
+	// With event_time: how far behind the latest event time seen a row may
+	// still arrive; the watermark stays that far behind.
+	//
+	// Default 0s.
+	Lateness time.Duration `weave:"lateness"`
+
 	// Lifts the limits on the module's structure (not max_module_bytes), for a
 	// module you trust that needs more than they allow. Its compile time and
 	// memory are then unbounded.

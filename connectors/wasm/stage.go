@@ -79,6 +79,19 @@ var stageSpec = spec.New("wasm").
 				}
 				return nil
 			}).Advance(),
+		spec.String("event_time").Optional().
+			Desc("ABI v2 modules: the input's event-time column (a timestamp). After each batch the module is told the "+
+				"watermark, the latest event time seen minus lateness, so windows close when it passes their end even "+
+				"when rows arrive out of order. The module must speak ABI v2.").Advance(),
+		spec.Duration("lateness").Default(time.Duration(0)).
+			Desc("With event_time: how far behind the latest event time seen a row may still arrive; the watermark "+
+				"stays that far behind.").
+			Validate(func(v any) error {
+				if d, _ := v.(time.Duration); d < 0 {
+					return errors.New("must not be negative")
+				}
+				return nil
+			}).Advance(),
 		spec.Bool("trusted").Default(false).
 			Desc("Lifts the limits on the module's structure (not max_module_bytes), for a module you trust that "+
 				"needs more than they allow. Its compile time and memory are then unbounded.").Advance(),
@@ -102,7 +115,8 @@ func newStage(conf *spec.Parsed, b engine.Build) (engine.Stage, error) {
 		WithMaxModuleBytes(conf.ByteSize("max_module_bytes")).
 		WithTrusted(conf.Bool("trusted")).
 		WithMaxEmit(int64(conf.Int("max_emit_rows")), conf.ByteSize("max_emit_bytes")).
-		WithMaxState(conf.ByteSize("max_state"))
+		WithMaxState(conf.ByteSize("max_state")).
+		WithEventTime(conf.String("event_time"), conf.Duration("lateness"))
 	if !conf.Bool("interruptible") && conf.Duration("timeout") > 0 {
 		return nil, fmt.Errorf("%w: %w", engine.ErrInvalidConfig,
 			conf.Errorf("interruptible", "false needs timeout: 0 (a timeout stops the guest through the same checks)"))

@@ -80,6 +80,32 @@ sinks:
 			t.Fatalf("run: %v; want the two rows of the first window refused by max_emit_rows: 1", err)
 		}
 	})
+	t.Run("event_time", func(t *testing.T) {
+		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+		defer mem.AssertSize(t, 0)
+		// The window of minute 0 is closed by the watermark (its last
+		// second, 59, is behind 130 - 60) before end of input, though
+		// the row at 59 came after the one at 60.
+		y := strings.Replace(yaml(", event_time: ts, lateness: 60s", "1", "watermark-out"),
+			"{country: FR, amount: 3, ts: 59}\n      - {country: FR, amount: 4, ts: 60}",
+			"{country: FR, amount: 4, ts: 60}\n      - {country: FR, amount: 3, ts: 59}", 1)
+		p := buildPipeline(t, y, "watermark.yaml", mem)
+		if _, err := p.Run(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		sink := memsink.Lookup("watermark-out")
+		defer sink.Release()
+		var got []string
+		for _, rec := range sink.Records() {
+			for i := range int(rec.NumRows()) {
+				got = append(got, rec.Column(0).ValueStr(i)+" "+rec.Column(1).ValueStr(i)+" "+rec.Column(2).ValueStr(i))
+			}
+		}
+		want := []string{"1970-01-01 00:00:00Z FR 2", "1970-01-01 00:00:00Z DE 1", "1970-01-01 00:01:00Z FR 1", "1970-01-01 00:02:00Z DE 1"}
+		if !slices.Equal(got, want) {
+			t.Errorf("rows %q, want %q", got, want)
+		}
+	})
 	t.Run("workers", func(t *testing.T) {
 		p := buildPipeline(t, yaml("", "2", "workers-out"), "workers.yaml", memory.NewGoAllocator())
 		_, err := p.Run(context.Background())

@@ -458,6 +458,22 @@ uint32_t dw__snapshot(dw_snapshot_fn fn);
 bool dw__keeps_state(void);
 uint32_t dw__restore(dw_restore_fn fn, uint32_t p, uint32_t n);
 
+/* Event time: when the pipeline declares an event-time column (the wasm
+ * stage's event_time), dw_event_time returns its name at setup (NULL
+ * otherwise), and after each batch the host calls the function named by
+ * DW_WATERMARK(fn) with the watermark, the latest event time seen minus
+ * the allowed lateness, whenever it has advanced: fn emits what the
+ * watermark closes (rows with DW_NO_ORIGIN) and forgets it. Rows older
+ * than the watermark may still arrive; what to do with them is the
+ * stage's choice (window_agg rejects them). */
+const char *dw_event_time(const dw_setup *s);
+typedef int (*dw_watermark_fn)(dw_batch *b, int64_t watermark);
+#define DW_WATERMARK(fn)                                                        \
+    __attribute__((export_name("dw_watermark"))) uint32_t dw_watermark(uint32_t lo, uint32_t hi) { \
+        return dw__watermark(fn, (int64_t)((uint64_t)hi << 32 | lo));          \
+    }
+uint32_t dw__watermark(dw_watermark_fn fn, int64_t wm);
+
 /* dw_tumble is the start of the tumbling window of width w (> 0) that
  * holds t: floor division, so negative times (before the epoch) fall in
  * the window before 0, as they should. */

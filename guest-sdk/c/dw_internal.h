@@ -90,7 +90,8 @@ struct dw_setup {
     const char **drops;
     uint32_t ndrops, capdrops;
     bool filter;
-    bool drop_all; /* v2 */
+    bool drop_all;          /* v2 */
+    const char *event_time; /* v2: the declared event-time column, or NULL */
     dwj_buf errs;
     uint32_t nerrs;
 };

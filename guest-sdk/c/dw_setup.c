@@ -120,6 +120,7 @@ dw_out dw_write(dw_setup *s, const char *name, const char *type) {
 
 void dw_filter(dw_setup *s) { s->filter = true; }
 void dw_drop_all(dw_setup *s) { s->drop_all = true; }
+const char *dw_event_time(const dw_setup *s) { return s->event_time; }
 
 void dw_drop_column(dw_setup *s, const char *name) {
     const dw_field *f = dw_field_of(s, name);
@@ -250,6 +251,8 @@ const char *dw__run_setup(dw_setup *s, dw_json root, dw_process_fn *fn) {
     dw_str stage = {"", 0};
     dw_json_string(dw_json_get(root, "stage"), &stage);
     s->stage = stage.ptr;
+    dw_str ev = {NULL, 0};
+    s->event_time = dw_json_string(dw_json_get(root, "event_time"), &ev) ? ev.ptr : NULL;
     if (dw_json_type(root) != DW_JSON_OBJECT || !schema_from(s, dw_json_get(root, "schema")))
         return "bind request has no valid schema";
     dw_json conf = dw_json_get(root, "config");

@@ -213,6 +213,19 @@ uint32_t dw__finish(dw_process_fn fn) {
     return dw__v2_result(b);
 }
 
+uint32_t dw__watermark(dw_watermark_fn fn, int64_t wm) {
+    dw_batch *b = &dw__g.batch;
+    b->failed = false;
+    b->fail.len = 0;
+    if (dw__g.process == NULL) return dw__failed("dw_watermark before a successful dw_bind");
+    b->n = 0;
+    b->nerrs = 0;
+    b->msgs.len = 0;
+    dw__v2_begin(b);
+    if (fn(b, wm) != 0 || b->failed) return dw__failed(b->fail.p ? b->fail.p : "");
+    return dw__v2_result(b);
+}
+
 struct dw_state {
     dwj_buf buf;
 };
