@@ -195,6 +195,20 @@ func TestWindowAgg(t *testing.T) {
 	if want := aggregate(rows, minute); !slices.Equal(got, want) {
 		t.Fatalf("window_agg gave %d rows, Go %d; first: %q vs %q", len(got), len(want), got[:min(3, len(got))], want[:min(3, len(want))])
 	}
+	// After end of input, rows of later windows are still welcome (a run
+	// resuming after a finished one reads files added since), rows of
+	// the windows emitted are late.
+	last := rows[len(rows)-1].ts
+	in := batch(mem, []order{{country: "FR", ts: last + 2*minute}, {country: "FR", ts: last}})
+	defer in.Release()
+	out, rejects, err := s.Process(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out.Release()
+	if len(rejects) != 1 || rejects[0].Row != 1 {
+		t.Fatalf("after end of input: rejects %v, want only row 1 (of a window already emitted)", rejects)
+	}
 }
 
 // TestWindowAggRestore: a snapshot taken mid-window and restored into a

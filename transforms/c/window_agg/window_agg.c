@@ -158,8 +158,13 @@ static int watermark(dw_batch *b, int64_t wm) {
     return 0;
 }
 
+/* finish emits every open window. Rows of the windows emitted are late
+ * from now on, but later ones are not: a run that resumes after this one
+ * (a file source reading files added since) goes on with new windows. */
 static int finish(dw_batch *b) {
+    int64_t end = any && latest + width > closed_before ? latest + width : closed_before;
     close_before(b, INT64_MAX);
+    closed_before = end;
     any = false;
     return 0;
 }
