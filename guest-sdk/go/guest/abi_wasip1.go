@@ -83,7 +83,7 @@ func bind(raw []byte) (resp bindResponse) {
 	if registered == nil {
 		return bindResponse{Error: "the module registered no stage (call guest.Stage from init)"}
 	}
-	s := &Setup{StageName: req.Stage, Schema: req.Schema, config: req.Config}
+	s := &Setup{StageName: req.Stage, Schema: req.Schema, config: req.Config, eventTime: req.EventTime}
 	fn, err := registered(s)
 	if err == nil {
 		err = s.Err()

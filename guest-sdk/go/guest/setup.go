@@ -40,6 +40,8 @@ type Setup struct {
 	drops  []string
 	filter bool
 	errs   []string
+	// eventTime is the bind request's event_time (v2).
+	eventTime string
 }
 
 // Config decodes the stage's `config:` mapping into v (a pointer to a
@@ -146,6 +148,9 @@ type bindResponse struct {
 }
 
 type bindRequest struct {
+	// EventTime is the declared event-time column (v2 only).
+	EventTime string `json:"event_time"`
+
 	ABI    int             `json:"abi"`
 	Stage  string          `json:"stage"`
 	Config json.RawMessage `json:"config"`

@@ -25,6 +25,7 @@ var v2 struct {
 	snapshot func() []byte
 	restore  func([]byte) error
 	finish   ProcessFunc
+	mark     func(b *Batch, watermark int64) error
 	origins  []uint32
 	any      bool // some row has an origin
 }
@@ -52,6 +53,17 @@ func (s *Setup) KeepState(snapshot func() []byte, restore func([]byte) error) {
 // OnFinish (v2) sets the function run once at end of input, to emit what
 // the stage held back (with NoOrigin: there is no input row then).
 func (s *Setup) OnFinish(f ProcessFunc) { v2.finish = f }
+
+// EventTime (v2) is the event-time column the pipeline declared for the
+// stage (the wasm stage's event_time), or "" when it declared none: then
+// no watermark comes.
+func (s *Setup) EventTime() string { return s.eventTime }
+
+// OnWatermark (v2) sets the function the host calls after a batch when
+// the watermark (the latest event time seen minus the allowed lateness,
+// in the event-time column's unit) has advanced: it emits what the
+// watermark closes, with NoOrigin.
+func (s *Setup) OnWatermark(f func(b *Batch, watermark int64) error) { v2.mark = f }
 
 // Tumble is the start of the tumbling window of width w (> 0) holding t,
 // rounding down also before 0.

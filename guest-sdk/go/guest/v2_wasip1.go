@@ -57,14 +57,20 @@ func callV2(fn ProcessFunc) (err error) {
 
 //go:wasmexport dw_finish
 func dwFinish() int32 {
-	result = [10]uint32{}
-	batch.n, batch.sel, batch.errs = 0, nil, batch.errs[:0]
 	fn := v2.finish
 	if fn == nil {
 		fn = func(*Batch) error { return nil }
 	}
+	return runNoInput(fn)
+}
+
+// runNoInput runs fn as a v2 call on no input rows (dw_finish,
+// dw_watermark) and returns the result header.
+func runNoInput(fn ProcessFunc) int32 {
+	result = [10]uint32{}
+	batch.n, batch.sel, batch.errs = 0, nil, batch.errs[:0]
 	if process == nil {
-		fn = func(*Batch) error { return fmt.Errorf("dw_finish before dw_bind") }
+		fn = func(*Batch) error { return fmt.Errorf("called before dw_bind") }
 	}
 	if err := callV2(fn); err != nil {
 		failMsg = append(failMsg[:0], err.Error()...)
@@ -72,6 +78,17 @@ func dwFinish() int32 {
 		result[0], result[1], result[2] = 1, addr(failMsg), uint32(len(failMsg))
 	}
 	return int32(uintptr(unsafe.Pointer(&result[0])))
+}
+
+//go:wasmexport dw_watermark
+func dwWatermark(lo, hi int32) int32 {
+	wm := int64(uint64(uint32(lo)) | uint64(uint32(hi))<<32)
+	return runNoInput(func(b *Batch) error {
+		if v2.mark == nil {
+			return nil
+		}
+		return v2.mark(b, wm)
+	})
 }
 
 var (

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
@@ -105,5 +106,25 @@ func TestV2(t *testing.T) {
 	}
 	if len(recs) != 1 || !slices.Equal(render(recs[0]), []string{"4 true end "}) {
 		t.Fatalf("end of input gave %v, want one row counting 4 rows seen", recs)
+	}
+
+	// With an event-time column the watermark's row follows the batch's.
+	tsSchema := arrow.NewSchema(append(schema.Fields(), arrow.Field{Name: "ts", Type: &arrow.TimestampType{Unit: arrow.Second}}), nil)
+	w := wasmtesting.NewStage(t, checkV2Module(t), nil, mem, wasmtesting.Config().WithCacheDir(cacheDir).WithEventTime("ts", 5*time.Second))
+	if _, err := w.Bind(ctx, tsSchema); err != nil {
+		t.Fatal(err)
+	}
+	tb := array.NewRecordBuilder(mem, tsSchema)
+	tb.Field(0).(*array.Int64Builder).Append(1)
+	tb.Field(1).(*array.StringBuilder).Append("row1")
+	tb.Field(2).(*array.TimestampBuilder).Append(100)
+	trec := wasmtesting.Release(t, tb.NewRecord())
+	tb.Release()
+	out, _, err = wasmtesting.Process(t, w, trec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := render(out), []string{"0 false row1 ", "null null null ", "95 false wm:ts "}; !slices.Equal(got, want) {
+		t.Fatalf("with a watermark: %q, want %q", got, want)
 	}
 }

@@ -5,6 +5,8 @@
 // even and txt = s, then one of no origin whose three columns are null.
 // It keeps the count of rows seen as its state, and at end of input emits
 // one row of no origin with n = that count, even = true, txt = "end".
+// With an event-time column declared, each watermark emits a row of no
+// origin with n = the watermark, even = false, txt = "wm:" + the column.
 package main
 
 import (
@@ -34,6 +36,14 @@ func setup(s *guest.Setup) (guest.ProcessFunc, error) {
 			return errors.New("checkv2: want 8 bytes of state")
 		}
 		seen = int64(binary.LittleEndian.Uint64(b))
+		return nil
+	})
+	ev := s.EventTime()
+	s.OnWatermark(func(b *guest.Batch, wm int64) error {
+		b.Emit(guest.NoOrigin)
+		n.Put(b, wm)
+		even.Put(b, false)
+		txt.Put(b, "wm:"+ev)
 		return nil
 	})
 	s.OnFinish(func(b *guest.Batch) error {
