@@ -56,8 +56,20 @@ func run(job, in, out string, threads int, check, cols string) error {
 		read, write = "read_json("+quote(in)+", format = 'newline_delimited')", "FORMAT json"
 	case "w2":
 		read, write = "read_parquet("+quote(in)+")", "FORMAT parquet, COMPRESSION snappy"
+	case "w3":
+		// Count, sum and average of amount per country per minute of ts.
+		q := `COPY (
+  SELECT time_bucket(INTERVAL 1 minute, ts) AS window_start, country AS key,
+    count(*) AS count, sum(amount) AS sum, avg(amount) AS avg
+  FROM read_json(` + quote(in) + `, format = 'newline_delimited')
+  GROUP BY ALL
+) TO ` + quote(out) + ` (FORMAT json)`
+		if _, err := db.Exec(q); err != nil {
+			return fmt.Errorf("%s: %w", job, err)
+		}
+		return nil
 	default:
-		return fmt.Errorf("-job: want w1 or w2, got %q", job)
+		return fmt.Errorf("-job: want w1, w2 or w3, got %q", job)
 	}
 	q := `COPY (
   SELECT id, customer,
