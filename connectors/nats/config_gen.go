@@ -121,10 +121,10 @@ type SourceConfig struct {
 	// sink that takes longer (one that commits at checkpoints or on close)
 	// causes no redelivery; a process that dies stops, and its messages come
 	// back ack_wait later. Shorter hands a dead worker's messages over sooner,
-	// for more in-progress messages sent.
+	// for more in-progress messages sent. At least 100ms.
 	//
-	// Default 30s.
-	AckWait time.Duration `weave:"ack_wait"`
+	// Default 30s when nil (a pointer, so that 0s can be set).
+	AckWait *time.Duration `weave:"ack_wait"`
 
 	// How many times a message may be delivered to the pipeline; 0 means no
 	// limit. A message delivered once more than that (the runs that read it

@@ -70,13 +70,7 @@ var sourceSpec = spec.New("nats_jetstream").
 				"it tells the server every third of ack_wait that the message is in progress, so a sink that takes "+
 				"longer (one that commits at checkpoints or on close) causes no redelivery; a process that dies "+
 				"stops, and its messages come back ack_wait later. Shorter hands a dead worker's messages over "+
-				"sooner, for more in-progress messages sent.").
-			Validate(func(v any) error {
-				if v.(time.Duration) < 100*time.Millisecond {
-					return errors.New("must be at least 100ms")
-				}
-				return nil
-			}),
+				"sooner, for more in-progress messages sent. At least 100ms."),
 		spec.Int("max_deliver").Default(0).
 			Desc("How many times a message may be delivered to the pipeline; 0 means no limit. A message delivered "+
 				"once more than that (the runs that read it failed or crashed before acknowledging it) is not decoded "+
@@ -265,6 +259,9 @@ func newSource(conf *spec.Parsed, b engine.Build) (engine.Source, error) {
 	}
 	if conf.Given("start_time") && cc.DeliverPolicy != jetstream.DeliverByStartTimePolicy {
 		return nil, configErr(conf, "start_time", "start_time needs deliver: time")
+	}
+	if cc.AckWait < 100*time.Millisecond {
+		return nil, configErr(conf, "ack_wait", "ack_wait must be at least 100ms, got %v", cc.AckWait)
 	}
 	s.consCfg = cc
 	return s, nil
