@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"strings"
 	"testing"
@@ -21,27 +22,30 @@ type natsCluster struct {
 }
 
 // startNATSCluster starts the cluster and waits until JetStream answers
-// through it; the servers stop when t ends. The second and third route to
-// the first, and learn of each other from it, so losing any one leaves the
-// other two connected.
+// through it; the servers stop when t ends.
 func startNATSCluster(t *testing.T) *natsCluster {
 	t.Helper()
 	c := &natsCluster{}
+	// JetStream refuses to cluster without routes configured, so every
+	// server is given the three route ports, taken from ports the kernel
+	// handed out a moment ago.
+	ports := freePorts(t, 3)
+	var routes []*url.URL
+	for _, p := range ports {
+		u, err := url.Parse(fmt.Sprintf("nats-route://127.0.0.1:%d", p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		routes = append(routes, u)
+	}
 	var urls []string
 	for i := range 3 {
-		opts := &server.Options{
+		srv, err := server.NewServer(&server.Options{
 			ServerName: fmt.Sprintf("n%d", i), JetStream: true, StoreDir: t.TempDir(),
 			Host: "127.0.0.1", Port: server.RANDOM_PORT, NoLog: true, NoSigs: true,
-			Cluster: server.ClusterOpts{Name: "dw", Host: "127.0.0.1", Port: server.RANDOM_PORT},
-		}
-		if i > 0 {
-			seed, err := url.Parse("nats-route://" + c.servers[0].ClusterAddr().String())
-			if err != nil {
-				t.Fatal(err)
-			}
-			opts.Routes = []*url.URL{seed}
-		}
-		srv, err := server.NewServer(opts)
+			Cluster: server.ClusterOpts{Name: "dw", Host: "127.0.0.1", Port: ports[i]},
+			Routes:  routes,
+		})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -106,4 +110,19 @@ func (c *natsCluster) stopLeader(t *testing.T, js jetstream.JetStream, stream, d
 	}
 	t.Fatal(errors.New("the consumer's leader " + info.Cluster.Leader + " is none of the cluster's servers"))
 	return ""
+}
+
+// freePorts returns n TCP ports on 127.0.0.1 that were free a moment ago.
+func freePorts(t *testing.T, n int) []int {
+	t.Helper()
+	var ports []int
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+		defer l.Close()
+	}
+	return ports
 }

@@ -180,15 +180,19 @@ func jetStreamWorkers(t *testing.T, url string, r *receiver, rows int, ackWait t
 	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "ORDERS", Subjects: []string{"orders.>"}, Replicas: replicasAt(url)}); err != nil {
 		t.Fatal(err)
 	}
-	for i := range rows {
-		if _, err := js.PublishAsync("orders.new", orderJSON(i)); err != nil {
-			t.Fatal(err)
+	// In rounds of 1,000: the client stalls a publisher far ahead of its
+	// acknowledgements.
+	for from := 0; from < rows; from += 1000 {
+		for i := from; i < min(from+1000, rows); i++ {
+			if _, err := js.PublishAsync("orders.new", orderJSON(i)); err != nil {
+				t.Fatal(err)
+			}
 		}
-	}
-	select {
-	case <-js.PublishAsyncComplete():
-	case <-time.After(waitFor):
-		t.Fatalf("publishing %d orders: %d still unacknowledged after %v", rows, js.PublishAsyncPending(), waitFor)
+		select {
+		case <-js.PublishAsyncComplete():
+		case <-time.After(waitFor):
+			t.Fatalf("publishing %d orders: %d still unacknowledged after %v", rows, js.PublishAsyncPending(), waitFor)
+		}
 	}
 	return crashtest.Pipeline{
 		File:   pipelineFile(t, "jetstream_workers.yaml"),
