@@ -80,6 +80,15 @@ type SourceConfig struct {
 	// Default false.
 	StopAtEnd bool `weave:"stop_at_end"`
 
+	// How long the source waits for brokers it cannot reach (not started yet,
+	// restarting) before the run fails with an error naming the request and how
+	// long it has failed; 0 waits for ever. Polls and the group's join are
+	// retried by the client for as long as it takes; this bounds the source's
+	// own requests (stop_at_end's end-offset checks).
+	//
+	// Default 2m0s when nil (a pointer, so that 0s can be set).
+	MaxOutage *time.Duration `weave:"max_outage"`
+
 	// How long the group waits for a member's heartbeat before it takes the
 	// member's partitions away and gives them to the others: how long a dead or
 	// hung pipeline holds its partitions unread, and how long a member with

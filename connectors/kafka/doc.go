@@ -25,7 +25,11 @@
 // stop_at_end makes the source bounded: Read returns engine.ErrEndOfInput
 // once a poll comes back empty and every partition's position (what this
 // client polled, else the group's committed offset, else where
-// start_offset puts it) has reached the partition's end offset.
+// start_offset puts it) has reached the partition's end offset. kgo
+// retries polls and joins for as long as the brokers are away, but that
+// end-offset check is the source's own request: brokers that cannot be
+// reached (not started yet, restarting) make it retry with backoff
+// (outage.go) until max_outage, then fail wrapping [ErrOutage].
 //
 // # Groups of several members
 //

@@ -87,6 +87,17 @@ var sourceSpec = spec.New("kafka").
 		spec.Bool("stop_at_end").Default(false).
 			Desc("End the input once the group has consumed every partition up to its end offset (for backfills, "+
 				"tests and benchmarks); by default the source waits for new records until the pipeline is stopped."),
+		spec.Duration("max_outage").Default(2*time.Minute).
+			Desc("How long the source waits for brokers it cannot reach (not started yet, restarting) before the run "+
+				"fails with an error naming the request and how long it has failed; 0 waits for ever. Polls and the "+
+				"group's join are retried by the client for as long as it takes; this bounds the source's own "+
+				"requests (stop_at_end's end-offset checks).").
+			Validate(func(v any) error {
+				if v.(time.Duration) < 0 {
+					return errors.New("must not be negative")
+				}
+				return nil
+			}),
 		spec.Duration("session_timeout").Default(defaultSessionTimeout).Advance().
 			Desc("How long the group waits for a member's heartbeat before it takes the member's partitions away and "+
 				"gives them to the others: how long a dead or hung pipeline holds its partitions unread, and how long a "+
@@ -153,6 +164,7 @@ type Source struct {
 	sessionTimeout   time.Duration
 	rebalanceTimeout time.Duration
 	instanceID       string      // static membership; "" for a dynamic member
+	outage           outage      // stop_at_end's requests failing in a row (outage.go)
 	resumed          *Checkpoint // the position an earlier run saved (Resume), logged at Open
 
 	cl  *kgo.Client
@@ -195,6 +207,7 @@ func newSource(conf *spec.Parsed, b engine.Build) (engine.Source, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	s.outage = outage{log: s.log, bound: conf.Duration("max_outage")}
 	heartbeat := conf.Duration("heartbeat_interval")
 	if s.sessionTimeout <= 0 {
 		return nil, configErr(conf, "session_timeout", "session_timeout must be positive, got %v", s.sessionTimeout)
@@ -336,8 +349,16 @@ func (s *Source) Read(ctx context.Context) (*engine.Batch, error) {
 		if s.stop {
 			done, err := s.drained(ctx)
 			if err != nil {
-				return nil, err
+				if !unreachable(err) {
+					return nil, err
+				}
+				if err := s.outage.again(ctx, "end offsets", err); err != nil {
+					return nil, err
+				}
+				deadline = time.Now().Add(s.linger)
+				continue
 			}
+			s.outage.ok()
 			if done {
 				return nil, engine.ErrEndOfInput
 			}
