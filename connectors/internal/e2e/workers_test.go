@@ -146,8 +146,8 @@ func orderJSON(id int) []byte {
 // kafkaWorkers is kafka_workers.yaml against a new kfake cluster whose
 // topic orders (6 partitions) holds rows orders, posting to r. Workers
 // are told apart by WORKER (instance_id and X-Worker); the session is
-// sessionTimeout.
-func kafkaWorkers(t *testing.T, r *receiver, rows int, sessionTimeout time.Duration) crashtest.Pipeline {
+// sessionTimeout, with a heartbeat every heartbeat.
+func kafkaWorkers(t *testing.T, r *receiver, rows int, sessionTimeout, heartbeat time.Duration) crashtest.Pipeline {
 	t.Helper()
 	broker := startKafka(t, 6, "orders")
 	recs := make([]*kgo.Record, rows)
@@ -161,8 +161,7 @@ func kafkaWorkers(t *testing.T, r *receiver, rows int, sessionTimeout time.Durat
 		Env:   map[string]string{"KAFKA_BROKER": broker, "HTTP_URL": r.url},
 		Set: []string{
 			"source.kafka.session_timeout=" + sessionTimeout.String(),
-			// A joining worker is noticed at the others' next heartbeat.
-			"source.kafka.heartbeat_interval=" + (sessionTimeout / 5).String(),
+			"source.kafka.heartbeat_interval=" + heartbeat.String(),
 		},
 		Finish: []string{"source.kafka.stop_at_end=true"},
 		Rows:   rows,
