@@ -140,8 +140,8 @@ func TestWorkersRideOutLeaderLoss(t *testing.T) {
 // finish the input at least 2.4 times as fast as one, for Kafka (6
 // partitions) and JetStream. Runs of 1, 3, 3 and 1 workers (DW_WORKERS_SEQ
 // for others, such as 1,2,3,3,2,1), each on a group or durable of its own,
-// and the ratio of the sums for 1 and 3 is asserted; the figures go to
-// the log
+// and the ratio of the fastest run of 1 to the fastest of 3 is asserted;
+// the figures go to the log
 // (BENCHMARKS.md, "N workers"). A ratio of wall times on a shared machine
 // is not a correctness test, hence the crash suite.
 func TestWorkersSpeedUp(t *testing.T) {
@@ -173,7 +173,10 @@ func TestWorkersSpeedUp(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			r := newReceiver(t, pace)
 			p := tc.setup(t, r)
-			wall := map[int]time.Duration{} // per number of workers, summed
+			// The fastest run per number of workers: other processes on
+			// the machine only ever add time, so the least disturbed run
+			// is the best estimate of what the workers do.
+			wall := map[int]time.Duration{}
 			for run, n := range seq {
 				r.reset()
 				q := p
@@ -181,11 +184,13 @@ func TestWorkersSpeedUp(t *testing.T) {
 				took := runWorkers(t, q, n)
 				checkTally(t, r, rows, n*workerUnflushed*workerBatch)
 				t.Logf("%d worker(s): %v, %.0f rows/s", n, took.Round(time.Millisecond), float64(rows)/took.Seconds())
-				wall[n] += took
+				if w, ok := wall[n]; !ok || took < w {
+					wall[n] = took
+				}
 			}
 			for n, w := range wall {
 				if n > 1 {
-					t.Logf("wall(1)/wall(%d) = %.2f", n, float64(wall[1])/float64(w))
+					t.Logf("wall(1)/wall(%d) = %.2f (the fastest run of each)", n, float64(wall[1])/float64(w))
 				}
 			}
 			ratio := float64(wall[1]) / float64(wall[3])
