@@ -94,21 +94,26 @@ func workerSeq(t *testing.T) []int {
 // (then stopping a worker would test nothing).
 func waitActive(t *testing.T, r *receiver, prs []*crashtest.Process, stored int) {
 	t.Helper()
+	ended := func() {
+		for w, pr := range prs {
+			if pr.Exited() {
+				t.Fatalf("worker %d ended (exit %d) before the test could stop one of them (output below)", w, pr.ExitCode(t))
+			}
+		}
+	}
 	for w := 0; w < len(prs); {
 		if r.posted(strconv.Itoa(w)) {
 			w++
 			continue
 		}
+		ended()
 		time.Sleep(2 * time.Millisecond)
 	}
 	for r.stored(t) < stored {
+		ended()
 		time.Sleep(2 * time.Millisecond)
 	}
-	for w, pr := range prs {
-		if pr.Exited() {
-			t.Fatalf("worker %d had ended before the test could stop one of them", w)
-		}
-	}
+	ended()
 	if got := r.stored(t); got >= workerRows {
 		t.Fatalf("all %d rows had arrived before the test could stop a worker", got)
 	}
