@@ -173,6 +173,9 @@ var runElsewhere = map[string]string{
 	"postgres_cdc_mirror.yaml":     "connectors/internal/e2e/cdc_test.go",
 	"postgres_cdc_kafka_avro.yaml": "connectors/internal/e2e/chain_test.go",
 	"kafka_avro_to_s3.yaml":        "connectors/internal/e2e/chain_test.go",
+
+	"kafka_workers.yaml":     "connectors/internal/e2e/workers_test.go",
+	"jetstream_workers.yaml": "connectors/internal/e2e/workers_test.go",
 }
 
 // goldenResult is what one invocation printed and wrote.

@@ -80,14 +80,37 @@ type SourceConfig struct {
 	// Default false.
 	StopAtEnd bool `weave:"stop_at_end"`
 
+	// How long the source waits for brokers it cannot reach (not started yet,
+	// restarting) before the run fails with an error naming the request and how
+	// long it has failed; 0 waits for ever. Polls and the group's join are
+	// retried by the client for as long as it takes; this bounds the source's
+	// own requests (stop_at_end's end-offset checks).
+	//
+	// Default 2m0s when nil (a pointer, so that 0s can be set).
+	MaxOutage *time.Duration `weave:"max_outage"`
+
 	// How long the group waits for a member's heartbeat before it takes the
 	// member's partitions away and gives them to the others: how long a dead or
-	// hung pipeline holds its partitions unread. Brokers accept values within
-	// their group.min.session.timeout.ms and group.max.session.timeout.ms (6s
-	// and 30m by default).
+	// hung pipeline holds its partitions unread, and how long a member with
+	// instance_id may take to restart without a rebalance. A slow sink does not
+	// count: heartbeats go from a goroutine of their own. Brokers accept values
+	// within their group.min.session.timeout.ms and
+	// group.max.session.timeout.ms (6s and 30m by default).
 	//
-	// Default 45s when nil (a pointer, so that 0s can be set).
+	// Default 10s when nil (a pointer, so that 0s can be set).
 	SessionTimeout *time.Duration `weave:"session_timeout"`
+
+	// Static membership (KIP-345): a name unique to this process in the group,
+	// the same across its restarts, such as ${HOSTNAME} of a Kubernetes
+	// StatefulSet pod or %i of a systemd template unit. A member restarted
+	// under the same name within session_timeout takes its partitions back and
+	// the others keep theirs: a rolling restart moves nothing. Such a member
+	// does not leave the group when it stops, so its partitions wait
+	// session_timeout before the others get them; two processes under one name
+	// fence each other, and the older one fails.
+	//
+	// Optional.
+	InstanceID string `weave:"instance_id"`
 
 	// How often the member tells the group it is alive; also how soon it
 	// notices a rebalance. Must be below session_timeout, and at most a third

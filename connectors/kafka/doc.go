@@ -25,7 +25,11 @@
 // stop_at_end makes the source bounded: Read returns engine.ErrEndOfInput
 // once a poll comes back empty and every partition's position (what this
 // client polled, else the group's committed offset, else where
-// start_offset puts it) has reached the partition's end offset.
+// start_offset puts it) has reached the partition's end offset. kgo
+// retries polls and joins for as long as the brokers are away, but that
+// end-offset check is the source's own request: brokers that cannot be
+// reached (not started yet, restarting) make it retry with backoff
+// (outage.go) until max_outage, then fail wrapping [ErrOutage].
 //
 // # Groups of several members
 //
@@ -52,9 +56,16 @@
 //     does the group-session error kgo hands the poll while it rejoins.
 //
 // A member that dies keeps its partitions, unread, until its session
-// times out (session_timeout, 45 s by default; brokers accept 6 s and up
+// times out (session_timeout, 10 s by default; brokers accept 6 s and up
 // unless configured otherwise). The tests stand for a SIGKILL with a Close
-// whose LeaveGroup never reaches the broker.
+// whose LeaveGroup never reaches the broker; connectors/internal/e2e kills
+// one of three `weave run` processes.
+//
+// instance_id makes the member static (KIP-345): kgo sends no LeaveGroup
+// when it closes, and a process that comes back under the same id within
+// session_timeout gets its old assignment without a rebalance, so a
+// rolling restart of N workers moves no partition. Two live processes
+// with one id fence each other; the fenced one fails naming the id.
 //
 // # Positions
 //
@@ -110,8 +121,7 @@
 //
 // Committing flushed but not yet acknowledged batches when partitions are
 // revoked (sinks that publish at checkpoints are acknowledged only then,
-// and a source cannot ask the engine for a checkpoint), static membership
-// (instance ids), transactions (exactly-once into Kafka), SASL OAUTHBEARER
+// and a source cannot ask the engine for a checkpoint), transactions (exactly-once into Kafka), SASL OAUTHBEARER
 // and AWS_MSK_IAM (kfake cannot test them), key schemas in the registry,
 // and a topic taken from a column.
 //

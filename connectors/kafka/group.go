@@ -278,5 +278,9 @@ func (s *Source) groupErr(gs *kgo.ErrGroupSession) error {
 			"group.min.session.timeout.ms and group.max.session.timeout.ms (by default 6s and 30m)",
 			s.group, inner, s.sessionTimeout)
 	}
+	if errors.Is(inner, kerr.FencedInstanceID) {
+		return fmt.Errorf("kafka: group %q: %w: another process joined with instance_id %q; give each process "+
+			"its own (${HOSTNAME}, a systemd unit's %%i)", s.group, inner, s.instanceID)
+	}
 	return fmt.Errorf("kafka: group %q: %w", s.group, inner)
 }

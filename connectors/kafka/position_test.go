@@ -13,15 +13,16 @@ import (
 )
 
 // TestGroupTimingReachesClient: session_timeout, heartbeat_interval and
-// rebalance_timeout are what the kgo client runs with (the defaults
-// being kgo's own).
+// rebalance_timeout are what the kgo client runs with (the defaults: a
+// 10 s session, shorter than kgo's 45 s, and kgo's heartbeat and
+// rebalance timeout).
 func TestGroupTimingReachesClient(t *testing.T) {
 	mem := conformance.Checked(t)
 	for _, tc := range []struct {
 		extra                       string
 		session, heartbeat, balance time.Duration
 	}{
-		{"", 45 * time.Second, 3 * time.Second, time.Minute},
+		{"", 10 * time.Second, 3 * time.Second, time.Minute},
 		{", session_timeout: 6s, heartbeat_interval: 2s, rebalance_timeout: 20s", 6 * time.Second, 2 * time.Second, 20 * time.Second},
 	} {
 		src := mustSource(t, "{topics: [a], group: g, schema: {id: int64}"+tc.extra+"}", conformance.Build(mem, 10, "source"))

@@ -30,9 +30,13 @@ const (
 // defaultLinger is the batch wait when the pipeline gives none.
 const defaultLinger = 100 * time.Millisecond
 
-// Group timing defaults, kgo's own (Kafka's Java client's too).
+// Group timing defaults. The session timeout is Kafka's default before 3.0
+// (10 s), not kgo's and the Java client's 45 s: kgo heartbeats from a
+// goroutine of its own, so a slow sink never misses a heartbeat, and a
+// worker that dies holds its partitions unread for this long (RATIONALE.md,
+// "Kafka: a 10 s session").
 const (
-	defaultSessionTimeout    = 45 * time.Second
+	defaultSessionTimeout    = 10 * time.Second
 	defaultHeartbeatInterval = 3 * time.Second
 	defaultRebalanceTimeout  = 60 * time.Second
 )
@@ -45,8 +49,9 @@ var sourceSpec = spec.New("kafka").
 		"before that reads the records again from the group's last commit (at-least-once).\n\n"+
 		"Several pipelines in one group share the topics' partitions. When a rebalance takes partitions from a "+
 		"member, it commits what its sinks have acknowledged and drops the rest: the new owner reads those records "+
-		"again. A member that dies keeps its partitions, unread, until its session times out: lower session_timeout "+
-		"(and heartbeat_interval with it) to hand them over sooner.\n\n"+
+		"again. A member that dies keeps its partitions, unread, until its session times out (10 s by default): lower "+
+		"session_timeout (and heartbeat_interval with it) to hand them over sooner. With instance_id (static membership) "+
+		"a member restarted within session_timeout gets its partitions back without a rebalance of the others.\n\n"+
 		"The position saved at each checkpoint (offset per partition, shown as \"orders: p0@120, p1@98\") is a record "+
 		"for people: where a run starts is always the group's committed offsets, which every member of the group "+
 		"shares, so a group ahead of the saved position is normal. --from-start does not rewind a group; reset its "+
@@ -82,11 +87,32 @@ var sourceSpec = spec.New("kafka").
 		spec.Bool("stop_at_end").Default(false).
 			Desc("End the input once the group has consumed every partition up to its end offset (for backfills, "+
 				"tests and benchmarks); by default the source waits for new records until the pipeline is stopped."),
+		spec.Duration("max_outage").Default(2*time.Minute).
+			Desc("How long the source waits for brokers it cannot reach (not started yet, restarting) before the run "+
+				"fails with an error naming the request and how long it has failed; 0 waits for ever. Polls and the "+
+				"group's join are retried by the client for as long as it takes; this bounds the source's own "+
+				"requests (stop_at_end's end-offset checks).").
+			Validate(func(v any) error {
+				if v.(time.Duration) < 0 {
+					return errors.New("must not be negative")
+				}
+				return nil
+			}),
 		spec.Duration("session_timeout").Default(defaultSessionTimeout).Advance().
 			Desc("How long the group waits for a member's heartbeat before it takes the member's partitions away and "+
-				"gives them to the others: how long a dead or hung pipeline holds its partitions unread. Brokers accept "+
+				"gives them to the others: how long a dead or hung pipeline holds its partitions unread, and how long a "+
+				"member with instance_id may take to restart without a rebalance. A slow sink does not count: heartbeats "+
+				"go from a goroutine of their own. Brokers accept "+
 				"values within their group.min.session.timeout.ms and group.max.session.timeout.ms (6s and 30m by "+
 				"default)."),
+		spec.String("instance_id").Optional().Advance().
+			Desc("Static membership (KIP-345): a name unique to this process in the group, the same across its "+
+				"restarts, such as ${HOSTNAME} of a Kubernetes StatefulSet pod or %i of a systemd template unit. A member "+
+				"restarted under the same name within session_timeout takes its partitions back and the others keep "+
+				"theirs: a rolling restart moves nothing. Such a member does not leave the group when it stops, so its "+
+				"partitions wait session_timeout before the others get them; two processes under one name fence each "+
+				"other, and the older one fails.").
+			Example(`"${HOSTNAME}"`),
 		spec.Duration("heartbeat_interval").Default(defaultHeartbeatInterval).Advance().
 			Desc("How often the member tells the group it is alive; also how soon it notices a rebalance. Must be "+
 				"below session_timeout, and at most a third of it so that one lost heartbeat is not fatal."),
@@ -137,6 +163,8 @@ type Source struct {
 
 	sessionTimeout   time.Duration
 	rebalanceTimeout time.Duration
+	instanceID       string      // static membership; "" for a dynamic member
+	outage           outage      // stop_at_end's requests failing in a row (outage.go)
 	resumed          *Checkpoint // the position an earlier run saved (Resume), logged at Open
 
 	cl  *kgo.Client
@@ -174,10 +202,12 @@ func newSource(conf *spec.Parsed, b engine.Build) (engine.Source, error) {
 		topics: conf.Strings("topics"), group: conf.String("group"), latest: conf.String("start_offset") == startLatest,
 		meta: conf.Bool("metadata"), headers: conf.Strings("header_columns"),
 		sessionTimeout: conf.Duration("session_timeout"), rebalanceTimeout: conf.Duration("rebalance_timeout"),
+		instanceID: conf.String("instance_id"),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	s.outage = outage{log: s.log, bound: conf.Duration("max_outage")}
 	heartbeat := conf.Duration("heartbeat_interval")
 	if s.sessionTimeout <= 0 {
 		return nil, configErr(conf, "session_timeout", "session_timeout must be positive, got %v", s.sessionTimeout)
@@ -242,6 +272,12 @@ func newSource(conf *spec.Parsed, b engine.Build) (engine.Source, error) {
 		kgo.OnPartitionsRevoked(s.onRevoked),
 		kgo.OnPartitionsLost(s.onLost),
 	)
+	if conf.Given("instance_id") {
+		if s.instanceID == "" {
+			return nil, configErr(conf, "instance_id", "instance_id is empty (an unset ${VAR}?): give each process its own name, or leave the field out")
+		}
+		s.opts = append(s.opts, kgo.InstanceID(s.instanceID))
+	}
 	return s, nil
 }
 
@@ -313,8 +349,16 @@ func (s *Source) Read(ctx context.Context) (*engine.Batch, error) {
 		if s.stop {
 			done, err := s.drained(ctx)
 			if err != nil {
-				return nil, err
+				if !unreachable(err) {
+					return nil, err
+				}
+				if err := s.outage.again(ctx, "end offsets", err); err != nil {
+					return nil, err
+				}
+				deadline = time.Now().Add(s.linger)
+				continue
 			}
+			s.outage.ok()
 			if done {
 				return nil, engine.ErrEndOfInput
 			}

@@ -114,9 +114,14 @@ type SourceConfig struct {
 	// Optional.
 	StartTime string `weave:"start_time"`
 
-	// How long the server waits for an acknowledgement before redelivering.
-	// Must exceed the time a batch takes to reach every sink's flush, or
-	// messages are delivered twice.
+	// How long the server waits for an acknowledgement before it hands a
+	// message to another worker on the same durable (or the next run): the
+	// lease of a worker that died. While the source holds a message it tells
+	// the server every third of ack_wait that the message is in progress, so a
+	// sink that takes longer (one that commits at checkpoints or on close)
+	// causes no redelivery; a process that dies stops, and its messages come
+	// back ack_wait later. Shorter hands a dead worker's messages over sooner,
+	// for more in-progress messages sent. At least 100ms.
 	//
 	// Default 30s when nil (a pointer, so that 0s can be set).
 	AckWait *time.Duration `weave:"ack_wait"`

@@ -22,6 +22,20 @@
 // once max_ack_pending messages waited for a checkpoint the source would
 // otherwise wait for ack_wait to redeliver them (and read them twice).
 //
+// # Several workers on one durable
+//
+// N processes running the same file share the durable consumer: each
+// fetch hands a worker messages no other holds, and ack_wait is a worker's
+// lease on them. While the source holds messages it sends the server an
+// in-progress acknowledgement ("+WPI") for each every third of ack_wait
+// (progress.go), so a sink that holds a batch for long (commits on close,
+// publishes at checkpoints) does not have its messages handed to another
+// worker; a worker that dies stops sending, and its messages go to the
+// others ack_wait later. Every request (consumer update, fetch, ack) is
+// tried with its own request_timeout and retried through a JetStream
+// leader election, so a cluster losing its stream or consumer leader
+// slows the workers down but fails none of them.
+//
 // # Poison messages
 //
 // A message whose runs keep failing (a crash, a stage or sink error the

@@ -65,8 +65,12 @@ var sourceSpec = spec.New("nats_jetstream").
 		spec.String("start_time").Optional().Desc("RFC 3339 time to start from, with deliver: time.").Example(`"2024-05-01T00:00:00Z"`).
 			Validate(func(v any) error { _, err := time.Parse(time.RFC3339Nano, v.(string)); return err }),
 		spec.Duration("ack_wait").Default(30*time.Second).
-			Desc("How long the server waits for an acknowledgement before redelivering. Must exceed the time a batch "+
-				"takes to reach every sink's flush, or messages are delivered twice."),
+			Desc("How long the server waits for an acknowledgement before it hands a message to another worker on the "+
+				"same durable (or the next run): the lease of a worker that died. While the source holds a message "+
+				"it tells the server every third of ack_wait that the message is in progress, so a sink that takes "+
+				"longer (one that commits at checkpoints or on close) causes no redelivery; a process that dies "+
+				"stops, and its messages come back ack_wait later. Shorter hands a dead worker's messages over "+
+				"sooner, for more in-progress messages sent. At least 100ms."),
 		spec.Int("max_deliver").Default(0).
 			Desc("How many times a message may be delivered to the pipeline; 0 means no limit. A message delivered "+
 				"once more than that (the runs that read it failed or crashed before acknowledging it) is not decoded "+
@@ -141,6 +145,7 @@ type Source struct {
 	nc   *nats.Conn
 	cons jetstream.Consumer
 	dec  codec.Decoder
+	ext  *extender // sends in-progress for held messages (progress.go)
 
 	mu      sync.Mutex
 	pending []held    // batches read and not yet acknowledged, in read order
@@ -255,6 +260,9 @@ func newSource(conf *spec.Parsed, b engine.Build) (engine.Source, error) {
 	if conf.Given("start_time") && cc.DeliverPolicy != jetstream.DeliverByStartTimePolicy {
 		return nil, configErr(conf, "start_time", "start_time needs deliver: time")
 	}
+	if cc.AckWait < 100*time.Millisecond {
+		return nil, configErr(conf, "ack_wait", "ack_wait must be at least 100ms, got %v", cc.AckWait)
+	}
 	s.consCfg = cc
 	return s, nil
 }
@@ -291,6 +299,7 @@ func (s *Source) Open(ctx context.Context) (*arrow.Schema, error) {
 	}
 	s.logResume(cons.CachedInfo().AckFloor.Stream)
 	s.nc, s.cons, s.dec = nc, cons, dec
+	s.ext = s.startExtender(nc)
 	return dec.Schema(), nil
 }
 
@@ -535,6 +544,8 @@ func (s *Source) nak(replies []string) {
 // Close naks every message it still holds, so the next run gets them at
 // once rather than after ack_wait, and disconnects.
 func (s *Source) Close() error {
+	s.ext.halt()
+	s.ext = nil
 	s.mu.Lock()
 	pending := s.pending
 	s.pending, s.held = nil, 0
@@ -550,6 +561,8 @@ func (s *Source) Close() error {
 // abandon drops the connection without nak'ing, as a crashed process
 // would: the server redelivers after ack_wait. Tests use it.
 func (s *Source) abandon() {
+	s.ext.halt()
+	s.ext = nil
 	s.mu.Lock()
 	s.pending, s.held = nil, 0
 	s.mu.Unlock()
