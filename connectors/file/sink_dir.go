@@ -40,6 +40,7 @@ type DirSink struct {
 	curPart  part
 	closed   []part // finished and fsynced, not yet prepared
 	prepared bool   // Prepare was called: the engine checkpoints
+	split    string // set by WritePart: the split's part names
 	state    atomic.Int32
 }
 
@@ -71,6 +72,9 @@ func (c sinkConfig) dirSink(conf *spec.Parsed) (*DirSink, error) {
 }
 
 func (d *DirSink) names(n int) part {
+	if d.split != "" {
+		return d.splitNames(n)
+	}
 	final := blob.PartName(n, d.ext)
 	return part{Temp: "." + final + ".tmp", Final: final}
 }
@@ -96,6 +100,13 @@ func (d *DirSink) scan() error {
 		if err := os.MkdirAll(d.path, 0o777); err != nil {
 			return err
 		}
+	}
+	if d.split != "" {
+		// Other workers write their splits' parts here meanwhile: none of
+		// their temporary files is ours to remove. A split's parts count
+		// from 1, so a second attempt replaces the first one's.
+		d.next = 1
+		return nil
 	}
 	entries, err := os.ReadDir(d.path)
 	if err != nil {
@@ -214,6 +225,10 @@ func (d *DirSink) Prepare(context.Context) ([]byte, error) {
 	if d.state.Load() != sinkOpen {
 		return nil, errors.New("file sink: Prepare outside Open and Close")
 	}
+	if d.split != "" {
+		// A split's parts are published whole at Close (see WritePart).
+		return nil, nil
+	}
 	d.prepared = true
 	ready, err := d.ready()
 	if err != nil || len(ready) == 0 {
@@ -330,7 +345,11 @@ func (d *DirSink) Close() error {
 		return err
 	}
 	for _, p := range ready {
-		if err := d.publish(p); err != nil {
+		publish := d.publish
+		if d.split != "" {
+			publish = d.publishSplit
+		}
+		if err := publish(p); err != nil {
 			return fmt.Errorf("file sink: %w", err)
 		}
 	}

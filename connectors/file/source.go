@@ -8,6 +8,7 @@ import (
 
 	"github.com/apache/arrow/go/v15/arrow"
 
+	"github.com/dataweaver/dataweaver/connectors/coordinator/split"
 	"github.com/dataweaver/dataweaver/connectors/internal/blob"
 	"github.com/dataweaver/dataweaver/engine"
 	"github.com/dataweaver/dataweaver/engine/spec"
@@ -80,6 +81,13 @@ func (s *Source) CanResume() bool { return s.r.CanResume() }
 
 // CapNextRead makes the next Read return at most n rows (engine.RowCapper).
 func (s *Source) CapNextRead(n int64) { s.r.CapNextRead(n) }
+
+// Splits lists one split per object, or per row group of a Parquet
+// object, for N workers sharing the input (split.Source).
+func (s *Source) Splits(ctx context.Context) ([]split.Split, error) { return s.r.Splits(ctx) }
+
+// ReadSplit makes the next Open read one split only (split.Source).
+func (s *Source) ReadSplit(sp split.Split) error { return s.r.ReadSplit(sp) }
 
 // Progress reports input bytes read so far against the files' total size.
 func (s *Source) Progress() (done, total int64) { return s.r.Progress() }

@@ -111,6 +111,9 @@ type File struct {
 	// MemoryBudget is the memory_budget key, zero when the file has none
 	// (see Options.MemoryBudget).
 	MemoryBudget Budget
+	// Coordinator is the coordinator section (see RegisterCoordinator),
+	// nil when the file runs alone.
+	Coordinator *spec.Parsed
 
 	secrets []string
 }

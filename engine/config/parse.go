@@ -115,7 +115,7 @@ var topSpec = spec.New("pipeline").Field(
 			"Default: the memory of the machine, or of the cgroup (container, systemd unit) weave runs in."),
 )
 
-var topKeys = []string{"name", keySource, keyStages, keySinks, "batch", "buffer", "on_error", keyDeadLetter, "state", "checkpoint_every", "memory_budget"}
+var topKeys = []string{"name", keySource, keyStages, keySinks, "batch", "buffer", "on_error", keyDeadLetter, "state", "checkpoint_every", "memory_budget", keyCoordinator}
 
 // stepKeys declares the keys a step has besides its connector, per kind.
 var stepKeys = map[string]*spec.Spec{
@@ -206,6 +206,7 @@ func parseFile(doc *yaml.Node, file string, env *engine.Environment) (*File, spe
 	// A misspelt "sink:" already says what is wrong; "sinks: missing" on
 	// top of it would only repeat it.
 	misspelt := map[string]bool{}
+	var coordKey, coordNode *yaml.Node
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		k, v := root.Content[i], root.Content[i+1]
 		switch {
@@ -225,6 +226,8 @@ func parseFile(doc *yaml.Node, file string, env *engine.Environment) (*File, spe
 		switch k.Value {
 		case keySource, keyStages, keySinks, keyDeadLetter:
 			steps[k.Value] = v
+		case keyCoordinator:
+			coordKey, coordNode = k, v
 		default:
 			own.Content = append(own.Content, k, v)
 		}
@@ -248,6 +251,9 @@ func parseFile(doc *yaml.Node, file string, env *engine.Environment) (*File, spe
 		f.State = stateDir(file, top.String("state"))
 	}
 	f.CheckpointEvery = top.Duration("checkpoint_every")
+	if coordKey != nil {
+		p.coordinator(f, coordKey, coordNode)
+	}
 	if top.Given("memory_budget") {
 		n := top.Node("memory_budget")
 		f.MemoryBudget = Budget{Bytes: top.ByteSize("memory_budget"), Line: n.Line, Column: n.Column}

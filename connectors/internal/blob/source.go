@@ -47,8 +47,9 @@ type Source struct {
 	err      error        // first fatal error, returned by every later Read
 	closed   bool
 
-	resume *Position // set by Resume, kept across Opens
-	at     *resumeAt // where this Open continues, nil from the start
+	split  *objectSplit // set by ReadSplit: read that split only
+	resume *Position    // set by Resume, kept across Opens
+	at     *resumeAt    // where this Open continues, nil from the start
 	log    *slog.Logger
 }
 
@@ -130,7 +131,11 @@ func (s *Source) Open(ctx context.Context) (*arrow.Schema, error) {
 		}
 		s.total += o.Size
 	}
-	if s.stream {
+	if s.split != nil {
+		if err := s.restrict(listErr); err != nil {
+			return nil, err
+		}
+	} else if s.stream {
 		if listErr != nil {
 			return nil, fmt.Errorf("%s: %w", s.kind, listErr)
 		}
@@ -325,6 +330,10 @@ func (s *Source) Read(ctx context.Context) (*engine.Batch, error) {
 	}
 	if n, ok := s.store.(readingNotifier); ok {
 		n.Reading()
+	}
+	if s.splitDone() {
+		s.cap = 0
+		return nil, engine.ErrEndOfInput
 	}
 	b, err := s.readBatch(ctx)
 	s.cap = 0

@@ -1,0 +1,98 @@
+package coordinator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/dataweaver/dataweaver/connectors/internal/tlsconf"
+	"github.com/dataweaver/dataweaver/engine/spec"
+)
+
+// connect makes the first connection, which must succeed at once; the
+// client then reconnects for ever and each request retries within
+// max_outage (see retry).
+func (c Config) connect(log *slog.Logger) (*nats.Conn, error) {
+	where := "coordinator: connect to " + displayURLs(c.URLs)
+	opts := append([]nats.Option{nats.Name("dataweaver coordinator " + c.Worker), nats.Timeout(5 * time.Second),
+		nats.MaxReconnects(-1), nats.ReconnectWait(250 * time.Millisecond),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err != nil {
+				log.Warn("coordinator: disconnected", "error", err)
+			}
+		}),
+		nats.ReconnectHandler(func(nc *nats.Conn) { log.Info("coordinator: reconnected", "server", nc.ConnectedUrlRedacted()) }),
+	}, c.Options...)
+	if c.conf != nil {
+		tc, err := tlsconf.Config(c.conf)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", where, err)
+		}
+		if tc != nil {
+			opts = append(opts, nats.Secure(tc))
+		}
+	}
+	nc, err := nats.Connect(strings.Join(c.URLs, ","), opts...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", where, err)
+	}
+	return nc, nil
+}
+
+// displayURLs lists the servers without the credentials a URL may carry.
+func displayURLs(urls []string) string {
+	out := make([]string, len(urls))
+	for i, v := range urls {
+		out[i] = v
+		if u, err := url.Parse(v); err == nil && u.User != nil {
+			u.User = nil
+			out[i] = strings.Replace(u.String(), "://", "://"+spec.Redacted+"@", 1)
+		}
+	}
+	return strings.Join(out, ",")
+}
+
+// retry runs fn until it succeeds, fails for good, or has failed for
+// longer than outage: a JetStream leader election or a server restart
+// makes requests fail for a few seconds ("no responders", timeouts), and
+// a worker that gave up then would exit non-zero for nothing.
+func retry(ctx context.Context, outage time.Duration, log *slog.Logger, what string, fn func(ctx context.Context) error) error {
+	start := time.Now()
+	wait := 50 * time.Millisecond
+	for {
+		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		err := fn(rctx)
+		cancel()
+		var perm permanentErr
+		if err == nil || errors.As(err, &perm) || ctx.Err() != nil {
+			if ctx.Err() != nil && err != nil {
+				return ctx.Err()
+			}
+			return err
+		}
+		if time.Since(start) > outage {
+			return fmt.Errorf("coordinator: %s: failing for %s: %w", what, time.Since(start).Round(time.Second), err)
+		}
+		log.Debug("coordinator: retrying", "what", what, "error", err)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 2*time.Second)
+	}
+}
+
+// permanentErr marks an error retry must not retry.
+type permanentErr struct{ err error }
+
+func (e permanentErr) Error() string { return e.err.Error() }
+func (e permanentErr) Unwrap() error { return e.err }
+
+func permanent(err error) error { return permanentErr{err} }

@@ -1,0 +1,32 @@
+package coordinator
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/dataweaver/dataweaver/engine"
+	"github.com/dataweaver/dataweaver/engine/config"
+)
+
+// RunFile runs a parsed pipeline file as one worker of its coordinator
+// section. run runs each split's pipeline (nil: the local engine's
+// Pipeline.Run): a program with another engine.Runner passes its own.
+// The file's local positions are not used; the shared ones are.
+func RunFile(ctx context.Context, f *config.File, opts config.Options,
+	run func(context.Context, *engine.Pipeline) (*engine.Metrics, error)) (Result, error) {
+	if f.Coordinator == nil {
+		return Result{}, fmt.Errorf("%w: %s has no coordinator section", engine.ErrInvalidConfig, f.Filename)
+	}
+	c, err := FromSpec(f.Coordinator)
+	if err != nil {
+		return Result{}, err
+	}
+	opts.NoPositions = true
+	job := Job{
+		Pipeline: f.Name,
+		Build:    func(context.Context) (*engine.Pipeline, error) { return config.Build(f, opts) },
+		Run:      run,
+		Logger:   opts.Logger,
+	}
+	return Run(ctx, c, job)
+}

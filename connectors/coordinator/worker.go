@@ -1,0 +1,306 @@
+package coordinator
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/dataweaver/dataweaver/connectors/coordinator/split"
+	"github.com/dataweaver/dataweaver/engine"
+	"github.com/dataweaver/dataweaver/engine/position"
+)
+
+// Job is the pipeline a worker runs, once per split it takes.
+type Job struct {
+	// Pipeline names the pipeline: the workers of one pipeline share its
+	// splits and positions, those of another never.
+	Pipeline string
+	// Build returns a new pipeline of the file (a Pipeline runs once). Its
+	// source must implement split.Source.
+	Build func(ctx context.Context) (*engine.Pipeline, error)
+	// Run runs one pipeline to its end; default (*engine.Pipeline).Run.
+	// It is where an engine.Runner other than the local engine plugs in.
+	Run    func(ctx context.Context, p *engine.Pipeline) (*engine.Metrics, error)
+	Logger *slog.Logger
+}
+
+// Result is what one worker did.
+type Result struct {
+	// Planned is how many splits this worker published (0 when another
+	// worker planned), Splits how many it read, Skipped how many it was
+	// handed that a position marked finished already.
+	Planned, Splits, Skipped int
+	// Rows is the source rows of the splits it read.
+	Rows int64
+}
+
+// ErrInterrupted is returned by Run when the pipeline's Drain stopped a
+// split before its end: the split went back to the stream, unfinished.
+var ErrInterrupted = errors.New("coordinator: stopped before the split's end; it was handed back")
+
+// worker is one process's share of a job.
+type worker struct {
+	c       Config
+	job     Job
+	log     *slog.Logger
+	js      jetstream.JetStream
+	store   *Store
+	locks   jetstream.KeyValue
+	subject string
+	res     Result
+}
+
+// Run is one worker of job: it connects, takes part in planning, then
+// reads splits until none is left in the stream, and returns what it did.
+// A split whose pipeline fails is handed back (nak) and the error is
+// returned: the worker stops as a local run would.
+func Run(ctx context.Context, c Config, job Job) (Result, error) {
+	c = c.withDefaults()
+	log := job.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	log = log.With("worker", c.Worker)
+	if job.Run == nil {
+		job.Run = func(ctx context.Context, p *engine.Pipeline) (*engine.Metrics, error) { return p.Run(ctx) }
+	}
+	nc, err := c.connect(log)
+	if err != nil {
+		return Result{}, err
+	}
+	defer func() { _ = nc.FlushTimeout(2 * time.Second); nc.Close() }()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return Result{}, fmt.Errorf("coordinator: %w", err)
+	}
+	w := &worker{c: c, job: job, log: log, js: js, subject: "weave.splits." + enc(job.Pipeline)}
+	kv, err := openBucket(ctx, js, c, c.Bucket, 0, log)
+	if err != nil {
+		return Result{}, err
+	}
+	w.store = &Store{kv: kv, outage: c.MaxOutage, log: log}
+	if w.locks, err = openBucket(ctx, js, c, c.LockBucket, c.LockTTL, log); err != nil {
+		return Result{}, err
+	}
+	cons, err := w.setup(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	if err := w.plan(ctx); err != nil {
+		return w.res, err
+	}
+	err = w.consume(ctx, cons)
+	return w.res, err
+}
+
+// setup creates the stream and the pipeline's durable consumer (both
+// idempotent: every worker does it, whoever comes first).
+func (w *worker) setup(ctx context.Context) (jetstream.Consumer, error) {
+	var cons jetstream.Consumer
+	err := retry(ctx, w.c.MaxOutage, w.log, "create stream "+w.c.Stream, func(ctx context.Context) error {
+		_, err := w.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+			Name: w.c.Stream, Subjects: []string{"weave.splits.>"}, Retention: jetstream.WorkQueuePolicy,
+			Storage: jetstream.FileStorage, Replicas: w.c.Replicas,
+			// A planning repeated within the window adds nothing; after it,
+			// finished splits are skipped by their positions.
+			Duplicates: time.Hour,
+		})
+		if err != nil {
+			return err
+		}
+		cons, err = w.js.CreateOrUpdateConsumer(ctx, w.c.Stream, jetstream.ConsumerConfig{
+			Durable: "weave-" + enc(w.job.Pipeline), FilterSubject: w.subject,
+			AckPolicy: jetstream.AckExplicitPolicy, AckWait: w.c.AckWait, MaxDeliver: -1,
+			MaxAckPending: -1, Replicas: w.c.Replicas,
+		})
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("coordinator: %w", err)
+	}
+	return cons, nil
+}
+
+// message is a split as published.
+type message struct {
+	Pipeline string      `json:"pipeline"`
+	Step     string      `json:"step"`
+	Split    split.Split `json:"split"`
+}
+
+// consume takes splits one at a time until the stream holds none of the
+// pipeline's: none waiting and none leased to a worker (a dead worker's
+// lease runs out and its split comes back, so survivors wait for it).
+func (w *worker) consume(ctx context.Context, cons jetstream.Consumer) error {
+	for {
+		var msg jetstream.Msg
+		err := retry(ctx, w.c.MaxOutage, w.log, "fetch a split", func(context.Context) error {
+			batch, err := cons.Fetch(1, jetstream.FetchMaxWait(time.Second))
+			if err != nil {
+				return err
+			}
+			for m := range batch.Messages() {
+				msg = m
+			}
+			return batch.Error()
+		})
+		if err != nil {
+			return err
+		}
+		if msg == nil {
+			left, err := w.left(ctx, cons)
+			if err != nil {
+				return err
+			}
+			if left == 0 {
+				return nil
+			}
+			continue
+		}
+		if err := w.take(ctx, msg); err != nil {
+			return err
+		}
+		msg = nil
+	}
+}
+
+// left is how many splits are waiting or leased.
+func (w *worker) left(ctx context.Context, cons jetstream.Consumer) (uint64, error) {
+	var n uint64
+	err := retry(ctx, w.c.MaxOutage, w.log, "count splits left", func(ctx context.Context) error {
+		info, err := cons.Info(ctx)
+		if err != nil {
+			return err
+		}
+		n = info.NumPending + uint64(info.NumAckPending)
+		return nil
+	})
+	return n, err
+}
+
+// take reads one split while extending its lease, records it finished in
+// the shared positions and acknowledges it.
+func (w *worker) take(ctx context.Context, msg jetstream.Msg) error {
+	var m message
+	if err := json.Unmarshal(msg.Data(), &m); err != nil {
+		w.log.Error("coordinator: dropping a message that is not a split", "subject", msg.Subject(), "error", err)
+		return w.ack(ctx, msg)
+	}
+	key := position.Key{Pipeline: w.job.Pipeline, Step: m.Step, Split: m.Split.ID}
+	rec, err := w.store.Load(ctx, key)
+	if err != nil {
+		return err
+	}
+	if rec.Finished {
+		w.res.Skipped++
+		return w.ack(ctx, msg)
+	}
+	w.log.Info("coordinator: reading split", "split", m.Split.ID)
+	rows, err := w.runSplit(ctx, msg, m.Split)
+	if err != nil {
+		// Handed back at once, for another worker (or this one's next run).
+		_ = msg.Nak()
+		if errors.Is(err, ErrInterrupted) {
+			return err
+		}
+		return fmt.Errorf("split %s: %w", m.Split.ID, err)
+	}
+	done := position.Record{Revision: rec.Revision, Source: m.Split.Data, Text: m.Split.Text + " read to its end",
+		Rows: rows, Saved: time.Now().UTC(), Finished: true}
+	if _, err := w.store.Save(ctx, key, done); err != nil && !errors.Is(err, position.ErrStale) {
+		return err
+	}
+	// ErrStale: another worker finished the same split meanwhile (it was
+	// published twice, or our lease ran out); its part replaced ours or
+	// ours replaced its, the same rows either way.
+	w.res.Splits++
+	w.res.Rows += rows
+	return w.ack(ctx, msg)
+}
+
+// runSplit builds a pipeline, points its source at s and its part sinks
+// at s's parts, and runs it while a goroutine extends the lease.
+func (w *worker) runSplit(ctx context.Context, msg jetstream.Msg, s split.Split) (int64, error) {
+	p, err := w.job.Build(ctx)
+	if err != nil {
+		return 0, err
+	}
+	src, ok := p.Source.Source.(split.Source)
+	if !ok {
+		_ = p.Close()
+		return 0, fmt.Errorf("%w: source %s cannot be read in splits", engine.ErrInvalidConfig, p.Source.Name)
+	}
+	if err := src.ReadSplit(s); err != nil {
+		_ = p.Close()
+		return 0, err
+	}
+	for _, sk := range p.Sinks {
+		if r, ok := sk.Sink.(engine.OutputReplacer); ok && r.ReplacesOutput() {
+			_ = p.Close()
+			return 0, fmt.Errorf("%w: sink %s replaces one output file, which every split would replace again: "+
+				"write parts to a directory (a path ending in /) instead", engine.ErrInvalidConfig, sk.Name)
+		}
+		if ps, ok := sk.Sink.(split.Sink); ok {
+			if err := ps.WritePart(s.ID); err != nil {
+				_ = p.Close()
+				return 0, err
+			}
+		}
+	}
+	// A split is redone from its start, never resumed: its part is
+	// published whole at the end, so a half-read split left nothing.
+	p.Positions, p.FromStart = nil, true
+
+	stop := make(chan struct{})
+	go func() {
+		t := time.NewTicker(w.c.AckWait / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				// InProgress resets AckWait; a failure (server failing
+				// over) is retried at the next tick, well within it.
+				if err := msg.InProgress(); err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
+					w.log.Warn("coordinator: extending a split's lease failed", "error", err)
+				}
+			}
+		}
+	}()
+	m, err := w.job.Run(ctx, p)
+	close(stop)
+	if err != nil {
+		return 0, err
+	}
+	var rows int64
+	if m != nil {
+		if m.Interrupted.Load() {
+			return 0, ErrInterrupted
+		}
+		for _, st := range m.Steps {
+			if st.Kind == engine.KindSource {
+				rows += st.RowsOut.Load() + st.Skipped.Load() + st.DeadLettered.Load()
+			}
+		}
+	}
+	return rows, nil
+}
+
+// ack acknowledges a split and waits for the server's answer, retrying
+// through a failover; a split whose ack is lost is redone and skipped.
+func (w *worker) ack(ctx context.Context, msg jetstream.Msg) error {
+	return retry(ctx, w.c.MaxOutage, w.log, "acknowledge a split", func(ctx context.Context) error {
+		err := msg.DoubleAck(ctx)
+		if errors.Is(err, jetstream.ErrMsgAlreadyAckd) {
+			return nil
+		}
+		return err
+	})
+}
