@@ -117,6 +117,12 @@ func (w *weave) run(c *ucli.Context) error {
 	if every < 0 {
 		return usagef("--progress-every %s: want a duration such as 5s, or 0 to turn progress records off", every)
 	}
+	if f, opts, ok, err := w.coordinated(c); err != nil || ok {
+		if err != nil {
+			return err
+		}
+		return w.runWorker(c, f, opts)
+	}
 	p, err := w.load(c)
 	if err != nil {
 		return err

@@ -1,0 +1,163 @@
+package e2e
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/dataweaver/dataweaver/internal/crashtest"
+)
+
+// Pipelines run by N `weave run` workers sharing a bounded source's
+// splits through a coordinator section (connectors/coordinator).
+
+// splitsPipeline reads CSV files in splits (one per file) into a
+// directory of parts (one per split) and, beside it, an HTTP endpoint
+// that takes 20 ms per batch: the slow sink whose wait N workers share.
+const splitsPipeline = `name: splits
+batch: {rows: 100}
+source:
+  file: {path: "${IN}/*.csv"}
+sinks:
+  - file: {path: "${OUT}/", format: csv}
+  - http: {url: "${SLOW}", codec: ndjson}
+coordinator:
+  urls: ["${NATS}"]
+  ack_wait: 2s
+  max_outage: 30s
+`
+
+// slowEndpoint is an HTTP server that holds each request 20 ms and counts
+// the NDJSON rows it received.
+func slowEndpoint(t *testing.T, delay time.Duration) (url string, rows *atomic.Int64) {
+	t.Helper()
+	rows = new(atomic.Int64)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var b bytes.Buffer
+		if _, err := b.ReadFrom(r.Body); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		time.Sleep(delay)
+		rows.Add(int64(bytes.Count(b.Bytes(), []byte("\n"))))
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL, rows
+}
+
+// splitsJob is the pipeline file with its input written, ready to start
+// workers of.
+type splitsJob struct {
+	p    crashtest.Pipeline
+	out  string
+	rows int
+	slow *atomic.Int64
+}
+
+func newSplitsJob(t *testing.T, natsURL string, files, perFile int) splitsJob {
+	t.Helper()
+	dir := t.TempDir()
+	in, out := filepath.Join(dir, "in"), filepath.Join(dir, "out")
+	if err := os.MkdirAll(in, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	id := 0
+	for f := range files {
+		var b strings.Builder
+		b.WriteString("id,name\n")
+		for range perFile {
+			fmt.Fprintf(&b, "%d,name-%d\n", id, id)
+			id++
+		}
+		writeFile(t, filepath.Join(in, fmt.Sprintf("in-%03d.csv", f)), []byte(b.String()))
+	}
+	file := filepath.Join(dir, "splits.yaml")
+	writeFile(t, file, []byte(splitsPipeline))
+	slowURL, slow := slowEndpoint(t, 20*time.Millisecond)
+	return splitsJob{
+		p: crashtest.Pipeline{File: file, State: filepath.Join(dir, "state"),
+			Env: map[string]string{"IN": in, "OUT": out, "SLOW": slowURL, "NATS": natsURL}},
+		out: out, rows: id, slow: slow,
+	}
+}
+
+// start starts n workers.
+func (j splitsJob) start(t *testing.T, n int) []*crashtest.Process {
+	t.Helper()
+	ws := make([]*crashtest.Process, n)
+	for i := range ws {
+		ws[i] = j.p.Start(t)
+	}
+	return ws
+}
+
+// checkExact fails t unless the published parts hold every input id once.
+func (j splitsJob) checkExact(t *testing.T) {
+	t.Helper()
+	parts, err := filepath.Glob(filepath.Join(j.out, "part-*.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []int
+	for _, p := range parts {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range strings.Split(strings.TrimSpace(string(data)), "\n")[1:] {
+			n, err := strconv.Atoi(strings.SplitN(l, ",", 2)[0])
+			if err != nil {
+				t.Fatalf("%s: %q: %v", p, l, err)
+			}
+			ids = append(ids, n)
+		}
+	}
+	slices.Sort(ids)
+	if len(ids) != j.rows {
+		t.Errorf("parts hold %d rows, want %d", len(ids), j.rows)
+	}
+	for i, id := range ids {
+		if id != i {
+			t.Fatalf("row %d of the sorted output is id %d: rows lost or doubled", i, id)
+		}
+	}
+}
+
+// waitRows waits until the slow endpoint has received n rows.
+func (j splitsJob) waitRows(t *testing.T, n int64, ws []*crashtest.Process) {
+	t.Helper()
+	deadline := time.Now().Add(waitFor)
+	for j.slow.Load() < n {
+		for _, w := range ws {
+			if w.Exited() {
+				t.Fatalf("a worker ended before %d rows arrived", n)
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d rows after %s, want %d", j.slow.Load(), waitFor, n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestSplitsKillWorker SIGKILLs one of three workers a third of the way
+// through: the others take over its split when its lease (ack_wait)
+// runs out, and the parts hold every row once.
+func TestSplitsKillWorker(t *testing.T) {
+	j := newSplitsJob(t, startNATS(t), 9, 400)
+	ws := j.start(t, 3)
+	j.waitRows(t, int64(j.rows/3), ws)
+	ws[0].Kill(t)
+	ws[1].Wait(t)
+	ws[2].Wait(t)
+	j.checkExact(t)
+}
