@@ -82,6 +82,35 @@ func TestWorkersShareSplits(t *testing.T) {
 	}
 	ids, _ = readIDs(t, out)
 	checkExactlyOnce(t, ids, n)
+
+	// Positions reset: the next run plans again and redoes every split,
+	// replacing each part rather than adding a second copy.
+	st, err := coordinator.OpenStore(context.Background(), coordinator.Config{URLs: []string{url}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	entries, err := st.List(context.Background(), "splits")
+	if err != nil || len(entries) != 6 {
+		t.Fatalf("List = %d entries, %v; want one finished position per split", len(entries), err)
+	}
+	for _, e := range entries {
+		if err := st.Delete(context.Background(), e.Key); err != nil {
+			t.Fatal(err)
+		}
+	}
+	redo, err := coordinator.RunFile(context.Background(), f, opts, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if redo.Splits != 6 {
+		t.Errorf("after a reset: %+v, want every split read again", redo)
+	}
+	ids, parts = readIDs(t, out)
+	if parts != 6 {
+		t.Errorf("%d parts after the redo, want the same 6", parts)
+	}
+	checkExactlyOnce(t, ids, n)
 }
 
 // TestStoreFencing: a save naming a revision another writer replaced

@@ -10,16 +10,28 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/dataweaver/dataweaver/connectors/coordinator/split"
+	"github.com/dataweaver/dataweaver/engine"
 )
 
-// plan takes part in planning: the worker that creates the pipeline's
-// lock key lists the splits and publishes the unfinished ones; the others
-// wait until the lock is gone (deleted by the planner, or expired after
-// lock_ttl when the planner died) and then, if a planner died, try again.
-// Planning twice is harmless: a split's message ID makes the stream drop
-// a second copy, and a split finished meanwhile is skipped by its
-// position.
-func (w *worker) plan(ctx context.Context) error {
+// planRecord is the pipeline's plan, kept in the positions bucket beside
+// the positions. Epoch goes into every split's message ID: a planner that
+// takes over from one that died mid-way keeps its epoch, so the splits
+// already published are dropped as duplicates; a new run of the job (the
+// stream holds none of its splits any more) takes a new one, so splits
+// whose positions were reset are published again rather than dropped.
+type planRecord struct {
+	Epoch  uint64    `json:"epoch"`
+	Done   bool      `json:"done"`
+	Worker string    `json:"worker"`
+	Splits int       `json:"splits"`
+	Saved  time.Time `json:"saved"`
+}
+
+// plan takes part in planning. Workers take turns at the pipeline's lock
+// key (it expires after lock_ttl if its holder dies); the holder plans
+// unless a complete plan's splits are still in the stream (a worker
+// joining a job under way), then lets the lock go.
+func (w *worker) plan(ctx context.Context, cons jetstream.Consumer) error {
 	key := "plan." + enc(w.job.Pipeline)
 	for {
 		var rev uint64
@@ -40,31 +52,16 @@ func (w *worker) plan(ctx context.Context) error {
 			return err
 		}
 		if won {
-			return w.planAsLeader(ctx, key, rev)
+			err := w.planHolding(ctx, cons, key, rev)
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			_ = w.locks.Delete(rctx, key)
+			cancel()
+			return err
 		}
 		if err := w.waitForPlan(ctx, key); err != nil {
 			return err
 		}
-		if w.planned(ctx) {
-			return nil
-		}
 	}
-}
-
-// planned reports whether the pipeline's plan is complete: its marker key
-// exists (the planner writes it last). A planner that died before it
-// leaves none, and the next worker plans again.
-func (w *worker) planned(ctx context.Context) bool {
-	var ok bool
-	_ = retry(ctx, w.c.MaxOutage, w.log, "read the plan marker", func(ctx context.Context) error {
-		_, err := w.locks.Get(ctx, "done."+enc(w.job.Pipeline))
-		if errors.Is(err, jetstream.ErrKeyNotFound) {
-			return nil
-		}
-		ok = err == nil
-		return err
-	})
-	return ok
 }
 
 // waitForPlan polls until the lock key is gone.
@@ -90,10 +87,8 @@ func (w *worker) waitForPlan(ctx context.Context, key string) error {
 	}
 }
 
-// planAsLeader lists the splits and publishes each one not finished yet,
-// keeping the lock alive meanwhile, then writes the plan marker (which
-// expires with the lock bucket's TTL) and lets the lock go.
-func (w *worker) planAsLeader(ctx context.Context, key string, rev uint64) error {
+// planHolding runs with the lock held: it plans, or finds a plan under way.
+func (w *worker) planHolding(ctx context.Context, cons jetstream.Consumer, key string, rev uint64) error {
 	keep, stopKeeping := context.WithCancel(ctx)
 	defer stopKeeping()
 	go func() {
@@ -104,7 +99,7 @@ func (w *worker) planAsLeader(ctx context.Context, key string, rev uint64) error
 			case <-keep.Done():
 				return
 			case <-t.C:
-				rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+				rctx, cancel := context.WithTimeout(keep, 5*time.Second)
 				if r, err := w.locks.Update(rctx, key, []byte(w.c.Worker), rev); err == nil {
 					rev = r
 				}
@@ -112,23 +107,81 @@ func (w *worker) planAsLeader(ctx context.Context, key string, rev uint64) error
 			}
 		}
 	}()
-	p, err := w.job.Build(ctx)
+	planKey := "plan." + enc(w.job.Pipeline)
+	var prev planRecord
+	var prevRev uint64
+	err := retry(ctx, w.c.MaxOutage, w.log, "read the plan", func(ctx context.Context) error {
+		e, err := w.store.kv.Get(ctx, planKey)
+		if errors.Is(err, jetstream.ErrKeyNotFound) {
+			prev, prevRev = planRecord{}, 0
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		prevRev = e.Revision()
+		if err := json.Unmarshal(e.Value(), &prev); err != nil {
+			return permanent(fmt.Errorf("plan of %s: %w", w.job.Pipeline, err))
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("coordinator: %w", err)
+	}
+	epoch := rev
+	switch {
+	case prevRev != 0 && !prev.Done:
+		epoch = prev.Epoch // a planner died mid-way: the same message IDs
+	case prevRev != 0:
+		left, err := w.left(ctx, cons)
+		if err != nil {
+			return err
+		}
+		if left > 0 {
+			return nil // a job under way: join it
+		}
+	}
+	save := func(r planRecord) error {
+		r.Worker, r.Saved = w.c.Worker, time.Now().UTC()
+		val, err := json.Marshal(r)
+		if err != nil {
+			return fmt.Errorf("coordinator: %w", err)
+		}
+		return retry(ctx, w.c.MaxOutage, w.log, "save the plan", func(ctx context.Context) error {
+			_, err := w.store.kv.Put(ctx, planKey, val)
+			return err
+		})
+	}
+	if err := save(planRecord{Epoch: epoch}); err != nil {
+		return err
+	}
+	n, err := w.publish(ctx, epoch)
 	if err != nil {
 		return err
+	}
+	return save(planRecord{Epoch: epoch, Done: true, Splits: n})
+}
+
+// publish lists the splits and publishes each one not finished yet, with
+// the message ID pipeline/split@epoch, and returns how many it listed.
+func (w *worker) publish(ctx context.Context, epoch uint64) (int, error) {
+	p, err := w.job.Build(ctx)
+	if err != nil {
+		return 0, err
 	}
 	defer p.Close()
 	src, ok := p.Source.Source.(split.Source)
 	if !ok {
-		return fmt.Errorf("coordinator: source %s cannot be read in splits (file and s3 sources can)", p.Source.Name)
+		return 0, fmt.Errorf("%w: coordinator: source %s cannot be read in splits (file and s3 sources can)", engine.ErrInvalidConfig, p.Source.Name)
 	}
 	splits, err := src.Splits(ctx)
 	if err != nil {
-		return fmt.Errorf("coordinator: plan: %w", err)
+		return 0, fmt.Errorf("coordinator: plan: %w", err)
 	}
 	finished := map[string]bool{}
 	entries, err := w.store.List(ctx, w.job.Pipeline)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	for _, e := range entries {
 		if e.Key.Step == p.Source.Name && e.Record.Finished {
@@ -141,28 +194,18 @@ func (w *worker) planAsLeader(ctx context.Context, key string, rev uint64) error
 		}
 		data, err := json.Marshal(message{Pipeline: w.job.Pipeline, Step: p.Source.Name, Split: s})
 		if err != nil {
-			return fmt.Errorf("coordinator: %w", err)
+			return 0, fmt.Errorf("coordinator: %w", err)
 		}
+		id := fmt.Sprintf("%s/%s@%d", w.job.Pipeline, s.ID, epoch)
 		err = retry(ctx, w.c.MaxOutage, w.log, "publish a split", func(ctx context.Context) error {
-			_, err := w.js.Publish(ctx, w.subject, data, jetstream.WithMsgID(w.job.Pipeline+"/"+s.ID))
+			_, err := w.js.Publish(ctx, w.subject, data, jetstream.WithMsgID(id))
 			return err
 		})
 		if err != nil {
-			return err
+			return 0, err
 		}
 		w.res.Planned++
 	}
-	w.log.Info("coordinator: planned", "splits", len(splits), "published", w.res.Planned, "finished_before", len(finished))
-	err = retry(ctx, w.c.MaxOutage, w.log, "mark the plan done", func(ctx context.Context) error {
-		_, err := w.locks.Put(ctx, "done."+enc(w.job.Pipeline), []byte(w.c.Worker))
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	stopKeeping()
-	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	_ = w.locks.Delete(rctx, key)
-	return nil
+	w.log.Info("coordinator: planned", "splits", len(splits), "published", w.res.Planned, "finished_before", len(finished), "epoch", epoch)
+	return len(splits), nil
 }

@@ -92,7 +92,7 @@ func Run(ctx context.Context, c Config, job Job) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	if err := w.plan(ctx); err != nil {
+	if err := w.plan(ctx, cons); err != nil {
 		return w.res, err
 	}
 	err = w.consume(ctx, cons)
@@ -107,9 +107,9 @@ func (w *worker) setup(ctx context.Context) (jetstream.Consumer, error) {
 		_, err := w.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 			Name: w.c.Stream, Subjects: []string{"weave.splits.>"}, Retention: jetstream.WorkQueuePolicy,
 			Storage: jetstream.FileStorage, Replicas: w.c.Replicas,
-			// A planning repeated within the window adds nothing; after it,
-			// finished splits are skipped by their positions.
-			Duplicates: time.Hour,
+			// A planner taking over from one that died re-publishes under
+			// the same message IDs within this window (see planRecord).
+			Duplicates: 10 * time.Minute,
 		})
 		if err != nil {
 			return err
