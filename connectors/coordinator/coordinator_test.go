@@ -7,8 +7,10 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/dataweaver/dataweaver/connectors/coordinator"
+	"github.com/dataweaver/dataweaver/engine"
 	"github.com/dataweaver/dataweaver/engine/config"
 	"github.com/dataweaver/dataweaver/engine/position"
 )
@@ -21,7 +23,7 @@ sinks:
   - file: {path: "${OUT}/", format: csv}
 coordinator:
   urls: ["${NATS}"]
-  ack_wait: 2s
+  ack_wait: ${ACK}
 `
 
 func parse(t *testing.T, text string, vars map[string]string) (*config.File, config.Options) {
@@ -43,7 +45,7 @@ func TestWorkersShareSplits(t *testing.T) {
 	url := startNATS(t)
 	in, out := t.TempDir(), t.TempDir()
 	n := writeCSVs(t, in, 6, 500)
-	f, opts := parse(t, splitsPipeline, map[string]string{"IN": in, "OUT": out, "NATS": url})
+	f, opts := parse(t, splitsPipeline, map[string]string{"IN": in, "OUT": out, "NATS": url, "ACK": "2s"})
 
 	results := make([]coordinator.Result, 3)
 	errs := make([]error, 3)
@@ -152,4 +154,37 @@ func TestStoreFencing(t *testing.T) {
 	if got, err := st.Load(ctx, key); err != nil || got.Revision != 0 {
 		t.Fatalf("after Delete: %+v, %v", got, err)
 	}
+}
+
+// TestLeaseExtended: splits that take longer than ack_wait stay with the
+// worker reading them (it extends the lease with InProgress) instead of
+// being handed to a second worker as well.
+func TestLeaseExtended(t *testing.T) {
+	url := startNATS(t)
+	in, out := t.TempDir(), t.TempDir()
+	n := writeCSVs(t, in, 2, 50)
+	f, opts := parse(t, splitsPipeline, map[string]string{"IN": in, "OUT": out, "NATS": url, "ACK": "1s"})
+	slow := func(ctx context.Context, p *engine.Pipeline) (*engine.Metrics, error) {
+		time.Sleep(2500 * time.Millisecond) // 2.5 leases
+		return p.Run(ctx)
+	}
+	results := make([]coordinator.Result, 2)
+	errs := make([]error, 2)
+	var wg sync.WaitGroup
+	for i := range results {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i], errs[i] = coordinator.RunFile(context.Background(), f, opts, slow)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	if got := results[0].Splits + results[1].Splits; got != 2 {
+		t.Errorf("splits read %d times in all, want 2 (each once): %+v", got, results)
+	}
+	ids, _ := readIDs(t, out)
+	checkExactlyOnce(t, ids, n)
 }
