@@ -70,11 +70,13 @@ func retry(ctx context.Context, outage time.Duration, log *slog.Logger, what str
 		err := fn(rctx)
 		cancel()
 		var perm permanentErr
-		if err == nil || errors.As(err, &perm) || ctx.Err() != nil {
-			if ctx.Err() != nil && err != nil {
-				return ctx.Err()
-			}
-			return err
+		switch {
+		case err == nil:
+			return nil
+		case ctx.Err() != nil:
+			return fmt.Errorf("coordinator: %s: %w", what, ctx.Err())
+		case errors.As(err, &perm):
+			return fmt.Errorf("coordinator: %s: %w", what, perm.err)
 		}
 		if time.Since(start) > outage {
 			return fmt.Errorf("coordinator: %s: failing for %s: %w", what, time.Since(start).Round(time.Second), err)

@@ -126,7 +126,7 @@ func (w *worker) planHolding(ctx context.Context, cons jetstream.Consumer, key s
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("coordinator: %w", err)
+		return err
 	}
 	epoch := rev
 	switch {

@@ -68,7 +68,7 @@ func openBucket(ctx context.Context, js jetstream.JetStream, c Config, name stri
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("coordinator: bucket %s: %w", name, err)
+		return nil, err
 	}
 	return kv, nil
 }
@@ -137,7 +137,7 @@ func (s *Store) Load(ctx context.Context, key position.Key) (position.Record, er
 		return nil
 	})
 	if err != nil {
-		return position.Record{}, fmt.Errorf("coordinator: %w", err)
+		return position.Record{}, err
 	}
 	return rec, nil
 }
@@ -174,7 +174,7 @@ func (s *Store) Save(ctx context.Context, key position.Key, rec position.Record)
 		return err
 	})
 	if err != nil {
-		return 0, fmt.Errorf("coordinator: %w", err)
+		return 0, err
 	}
 	return rev, nil
 }
@@ -186,17 +186,13 @@ func isWrongSequence(err error) bool {
 
 // Delete forgets key.
 func (s *Store) Delete(ctx context.Context, key position.Key) error {
-	err := retry(ctx, s.outage, s.log, "delete position", func(ctx context.Context) error {
+	return retry(ctx, s.outage, s.log, "delete position", func(ctx context.Context) error {
 		err := s.kv.Delete(ctx, posKey(key))
 		if errors.Is(err, jetstream.ErrKeyNotFound) {
 			return nil
 		}
 		return err
 	})
-	if err != nil {
-		return fmt.Errorf("coordinator: %w", err)
-	}
-	return nil
 }
 
 // List returns every record of the pipeline, sorted by step and split.
@@ -215,7 +211,7 @@ func (s *Store) List(ctx context.Context, pipeline string) ([]position.Entry, er
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("coordinator: %w", err)
+		return nil, err
 	}
 	var out []position.Entry
 	for _, k := range keys {

@@ -122,7 +122,7 @@ func (w *worker) setup(ctx context.Context) (jetstream.Consumer, error) {
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("coordinator: %w", err)
+		return nil, err // retry's error says "coordinator: …" already
 	}
 	return cons, nil
 }
