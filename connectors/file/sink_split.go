@@ -1,14 +1,12 @@
 package file
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
+
+	"github.com/dataweaver/dataweaver/connectors/internal/blob"
 )
 
 // WritePart makes the directory sink write the rows of one split of a
@@ -17,26 +15,8 @@ import (
 // done again by another worker (its first worker died) renames its parts
 // over the same names: the directory holds the split's rows once.
 func (d *DirSink) WritePart(id string) error {
-	d.split = partBase(id)
+	d.split = blob.SplitPartBase(id)
 	return nil
-}
-
-// partBase is a file-name-safe, unique and stable name for a split:
-// its ID's readable characters (cut to 48) and a hash of the whole ID.
-func partBase(id string) string {
-	sum := sha256.Sum256([]byte(id))
-	var b strings.Builder
-	for _, r := range filepath.Base(id) {
-		if b.Len() >= 48 {
-			break
-		}
-		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' {
-			b.WriteRune(r)
-		} else {
-			b.WriteByte('_')
-		}
-	}
-	return b.String() + "-" + hex.EncodeToString(sum[:6])
 }
 
 // splitNames names a split's part n. The temporary name is unique to the
@@ -44,7 +24,7 @@ func partBase(id string) string {
 // out under a slow worker) each write their own and rename it over the
 // same final name, with the same rows.
 func (d *DirSink) splitNames(n int) part {
-	final := fmt.Sprintf("part-%s-%06d%s", d.split, n, d.ext)
+	final := blob.SplitPartName(d.split, n, d.ext)
 	tmp := "." + final + "." + strconv.Itoa(os.Getpid()) + "-" + strconv.FormatInt(time.Now().UnixNano(), 36) + ".tmp"
 	return part{Temp: tmp, Final: final}
 }

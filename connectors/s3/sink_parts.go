@@ -38,7 +38,20 @@ type PartSink struct {
 	up       *upload // the upload cur writes to
 	closed   []*upload
 	prepared bool
+	split    string // set by WritePart: the split's part names
 	state    atomic.Int32
+}
+
+// WritePart makes the sink write the rows of one split of a coordinated
+// run (split.Sink): objects part-<split>-000001.<ext>, …, completed when
+// the run ends well and not at checkpoints, so a split done again by
+// another worker (its first worker died) completes its uploads over the
+// same keys, replacing the objects. The dead worker's unfinished uploads
+// are left for the bucket's lifecycle rule (AbortIncompleteMultipartUpload)
+// to clean: another worker's may be in progress under the prefix.
+func (s *PartSink) WritePart(id string) error {
+	s.split = blob.SplitPartBase(id)
+	return nil
 }
 
 const (
@@ -81,6 +94,10 @@ func (s *PartSink) Open(ctx context.Context, schema *arrow.Schema) error {
 }
 
 func (s *PartSink) scan(ctx context.Context) error {
+	if s.split != "" {
+		s.next = 1 // other workers upload under the prefix meanwhile
+		return nil
+	}
 	client, err := s.conn.get(ctx)
 	if err != nil {
 		return err
@@ -174,6 +191,9 @@ func (s *PartSink) startPart(ctx context.Context) error {
 		s.buf = make([]byte, 0, s.partSize)
 	}
 	key := s.prefix + blob.PartName(s.next, s.ext)
+	if s.split != "" {
+		key = s.prefix + blob.SplitPartName(s.split, s.next, s.ext)
+	}
 	up, err := startUpload(ctx, client, s.conn.bucket, key, s.buf)
 	if err != nil {
 		return err
@@ -231,6 +251,9 @@ func (s *PartSink) Flush(ctx context.Context) error {
 func (s *PartSink) Prepare(ctx context.Context) ([]byte, error) {
 	if s.state.Load() != sinkOpen {
 		return nil, errors.New("s3 sink: Prepare outside Open and Close")
+	}
+	if s.split != "" {
+		return nil, nil // a split's parts are completed whole at Close
 	}
 	s.prepared = true
 	ready, err := s.ready(ctx)

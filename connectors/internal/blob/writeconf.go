@@ -1,8 +1,12 @@
 package blob
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
+	"path"
+	"strings"
 
 	"github.com/apache/arrow/go/v15/arrow"
 
@@ -74,3 +78,29 @@ func PartExt(fm *format.Format, outer string) string {
 // PartName is the name of part n: part-000001.parquet. Six digits sort
 // right up to 999,999 parts, and more digits still parse.
 func PartName(n int, ext string) string { return fmt.Sprintf("part-%06d%s", n, ext) }
+
+// SplitPartBase is a name for a split's parts that is safe in a file name
+// or an object key, unique and stable: the readable characters of the
+// split ID's last element (cut to 48) and a hash of the whole ID.
+func SplitPartBase(id string) string {
+	sum := sha256.Sum256([]byte(id))
+	var b strings.Builder
+	for _, r := range path.Base(id) {
+		if b.Len() >= 48 {
+			break
+		}
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('_')
+		}
+	}
+	return b.String() + "-" + hex.EncodeToString(sum[:6])
+}
+
+// SplitPartName names part n of a split (see SplitPartBase): numbered
+// from 1 within the split, so a second attempt at the split writes the
+// same names, replacing the first attempt's parts.
+func SplitPartName(base string, n int, ext string) string {
+	return fmt.Sprintf("part-%s-%06d%s", base, n, ext)
+}

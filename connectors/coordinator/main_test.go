@@ -1,0 +1,14 @@
+package coordinator_test
+
+import (
+	"os"
+	"testing"
+
+	"github.com/dataweaver/dataweaver/connectors/internal/s3test"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	s3test.Stop()
+	os.Exit(code)
+}
