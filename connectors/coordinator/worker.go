@@ -138,10 +138,22 @@ type message struct {
 // pipeline's: none waiting and none leased to a worker (a dead worker's
 // lease runs out and its split comes back, so survivors wait for it).
 func (w *worker) consume(ctx context.Context, cons jetstream.Consumer) error {
+	wait := false
 	for {
 		var msg jetstream.Msg
 		err := retry(ctx, w.c.MaxOutage, w.log, "fetch a split", func(context.Context) error {
-			batch, err := cons.Fetch(1, jetstream.FetchMaxWait(time.Second))
+			// Without waiting first: a worker whose stream is empty ends at
+			// once rather than after a fetch's wait. While splits are leased
+			// to others it waits in short fetches: a dead worker's split
+			// comes back when its lease runs out, and otherwise the last
+			// lease's ack ends every worker within a fetch's wait.
+			var batch jetstream.MessageBatch
+			var err error
+			if wait {
+				batch, err = cons.Fetch(1, jetstream.FetchMaxWait(250*time.Millisecond))
+			} else {
+				batch, err = cons.FetchNoWait(1)
+			}
 			if err != nil {
 				return err
 			}
@@ -161,12 +173,13 @@ func (w *worker) consume(ctx context.Context, cons jetstream.Consumer) error {
 			if left == 0 {
 				return nil
 			}
+			wait = true
 			continue
 		}
+		wait = false
 		if err := w.take(ctx, msg); err != nil {
 			return err
 		}
-		msg = nil
 	}
 }
 
