@@ -3,6 +3,7 @@ package coordinator
 import (
 	"context"
 	"fmt"
+	"log/slog"
 
 	"github.com/dataweaver/dataweaver/engine"
 	"github.com/dataweaver/dataweaver/engine/config"
@@ -29,4 +30,19 @@ func RunFile(ctx context.Context, f *config.File, opts config.Options,
 		Logger:   opts.Logger,
 	}
 	return Run(ctx, c, job)
+}
+
+// OpenFileStore opens the shared positions of a pipeline file with a
+// coordinator section, for weave positions, and says where they are.
+func OpenFileStore(ctx context.Context, f *config.File, log *slog.Logger) (*Store, string, error) {
+	c, err := FromSpec(f.Coordinator)
+	if err != nil {
+		return nil, "", err
+	}
+	c = c.withDefaults()
+	st, err := OpenStore(ctx, c, log)
+	if err != nil {
+		return nil, "", err
+	}
+	return st, fmt.Sprintf("JetStream bucket %s at %s", c.Bucket, displayURLs(c.URLs)), nil
 }

@@ -7,6 +7,7 @@ import (
 
 	ucli "github.com/urfave/cli/v2"
 
+	"github.com/dataweaver/dataweaver/connectors/coordinator"
 	"github.com/dataweaver/dataweaver/engine"
 	"github.com/dataweaver/dataweaver/engine/config"
 	"github.com/dataweaver/dataweaver/engine/position"
@@ -22,7 +23,9 @@ func (w *weave) positionsCommand() *ucli.Command {
 			"next run starts from the start (as weave run --from-start would, once).\n\n" +
 			"Kafka and JetStream sources resume from their broker's group offsets / durable consumer; " +
 			"what is shown for them is what the broker had acknowledged at the last checkpoint. A Postgres " +
-			"sink with exactly_once keeps positions in its database; they are not in the state directory.",
+			"sink with exactly_once keeps positions in its database; they are not in the state directory. A file " +
+			"with a coordinator section keeps one position per split in the coordinator's key-value bucket, shared " +
+			"by its workers; after --reset the next run reads every split again.",
 		Flags: []ucli.Flag{setFlag, stateFlag,
 			&ucli.BoolFlag{Name: "reset", Usage: "forget the saved positions"},
 		},
@@ -59,7 +62,11 @@ func (w *weave) positions(c *ucli.Context) error {
 			if err := store.Delete(c.Context, e.Key); err != nil {
 				return err
 			}
-			fmt.Fprintf(out, "reset %s (was: %s)\n", e.Key.Step, e.Record.Describe())
+			step := e.Key.Step
+			if e.Key.Split != "" {
+				step += " [" + e.Key.Split + "]"
+			}
+			fmt.Fprintf(out, "reset %s (was: %s)\n", step, e.Record.Describe())
 		}
 		return nil
 	}
@@ -87,6 +94,11 @@ func (w *weave) positions(c *ucli.Context) error {
 // else the state directory. Building the steps does no I/O; only the
 // keeper's store connects.
 func (w *weave) positionStore(c *ucli.Context, f *config.File, opts config.Options) (position.Store, string, error) {
+	if f.Coordinator != nil {
+		// Workers of a coordinated file share their positions: one per
+		// split, in the coordinator's bucket.
+		return coordinator.OpenFileStore(c.Context, f, w.logger)
+	}
 	bopts := opts
 	bopts.NoPositions = true
 	bopts.Logger = w.logger

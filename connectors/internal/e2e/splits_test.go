@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -151,7 +152,9 @@ func (j splitsJob) waitRows(t *testing.T, n int64, ws []*crashtest.Process) {
 
 // TestSplitsKillWorker SIGKILLs one of three workers a third of the way
 // through: the others take over its split when its lease (ack_wait)
-// runs out, and the parts hold every row once.
+// runs out, and the parts hold every row once. weave positions then
+// lists every split finished; after --reset a worker reads them all again
+// and its parts replace the first ones.
 func TestSplitsKillWorker(t *testing.T) {
 	j := newSplitsJob(t, startNATS(t), 9, 400)
 	ws := j.start(t, 3)
@@ -160,4 +163,34 @@ func TestSplitsKillWorker(t *testing.T) {
 	ws[1].Wait(t)
 	ws[2].Wait(t)
 	j.checkExact(t)
+
+	out := j.weave(t, "positions", j.p.File)
+	if n := strings.Count(out, "read to the end"); n != 9 {
+		t.Errorf("weave positions lists %d finished splits, want 9:\n%s", n, out)
+	}
+	if out := j.weave(t, "positions", "--reset", j.p.File); strings.Count(out, "reset ") != 9 {
+		t.Errorf("weave positions --reset:\n%s", out)
+	}
+	redo := j.p.Start(t)
+	redo.Wait(t)
+	if !strings.Contains(redo.Output(), "splits=9") {
+		t.Errorf("the run after --reset did not read the 9 splits again:\n%s", redo.Output())
+	}
+	j.checkExact(t)
+}
+
+// weave runs a weave command with the job's variables and returns its
+// output, failing t unless it exits 0.
+func (j splitsJob) weave(t *testing.T, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(crashtest.Weave(t), args...)
+	cmd.Env = os.Environ()
+	for k, v := range j.p.Env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("weave %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
 }
