@@ -27,64 +27,77 @@ type planRecord struct {
 	Saved  time.Time `json:"saved"`
 }
 
-// plan takes part in planning. Workers take turns at the pipeline's lock
-// key (it expires after lock_ttl if its holder dies); the holder plans
-// unless a complete plan's splits are still in the stream (a worker
-// joining a job under way), then lets the lock go.
+// plan takes part in planning. Workers race for the pipeline's lock key
+// (it expires after lock_ttl if its holder dies); the holder plans unless
+// a complete plan's splits are still in the stream (a worker joining a job
+// under way), then lets the lock go. The others do not wait for it: they
+// read splits as the planner publishes them (see done).
 func (w *worker) plan(ctx context.Context, cons jetstream.Consumer) error {
 	key := "plan." + enc(w.job.Pipeline)
-	for {
-		var rev uint64
-		won := false
-		err := retry(ctx, w.c.MaxOutage, w.log, "take the planning lock", func(ctx context.Context) error {
-			var err error
-			rev, err = w.locks.Create(ctx, key, []byte(w.c.Worker))
-			switch {
-			case err == nil:
-				won = true
-				return nil
-			case errors.Is(err, jetstream.ErrKeyExists) || isWrongSequence(err):
-				return nil
-			}
+	var rev uint64
+	won := false
+	err := retry(ctx, w.c.MaxOutage, w.log, "take the planning lock", func(ctx context.Context) error {
+		var err error
+		rev, err = w.locks.Create(ctx, key, []byte(w.c.Worker))
+		switch {
+		case err == nil:
+			won = true
+			return nil
+		case errors.Is(err, jetstream.ErrKeyExists) || isWrongSequence(err):
+			return nil
+		}
+		return err
+	})
+	if err != nil || !won {
+		return err
+	}
+	err = w.planHolding(ctx, cons, key, rev)
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	_ = w.locks.Delete(rctx, key)
+	cancel()
+	return err
+}
+
+// done reports whether the job is over for this worker, called when the
+// stream holds none of its splits: no planner holds the lock and the plan
+// is complete. While a planner works it is not over (more splits may
+// come); when the lock is free but the plan incomplete, its planner died,
+// and this worker plans in its place.
+func (w *worker) done(ctx context.Context, cons jetstream.Consumer) (bool, error) {
+	held := false
+	var plan planRecord
+	err := retry(ctx, w.c.MaxOutage, w.log, "read the plan", func(ctx context.Context) error {
+		_, err := w.locks.Get(ctx, "plan."+enc(w.job.Pipeline))
+		switch {
+		case err == nil:
+			held = true
+			return nil
+		case !errors.Is(err, jetstream.ErrKeyNotFound):
 			return err
-		})
+		}
+		held = false
+		e, err := w.store.kv.Get(ctx, "plan."+enc(w.job.Pipeline))
+		if errors.Is(err, jetstream.ErrKeyNotFound) {
+			plan = planRecord{}
+			return nil
+		}
 		if err != nil {
 			return err
 		}
-		if won {
-			err := w.planHolding(ctx, cons, key, rev)
-			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-			_ = w.locks.Delete(rctx, key)
-			cancel()
-			return err
+		if err := json.Unmarshal(e.Value(), &plan); err != nil {
+			return permanent(fmt.Errorf("plan of %s: %w", w.job.Pipeline, err))
 		}
-		if err := w.waitForPlan(ctx, key); err != nil {
-			return err
-		}
+		return nil
+	})
+	switch {
+	case err != nil:
+		return false, err
+	case held:
+		return false, nil
+	case plan.Done:
+		return true, nil
 	}
-}
-
-// waitForPlan polls until the lock key is gone.
-func (w *worker) waitForPlan(ctx context.Context, key string) error {
-	for {
-		gone := false
-		err := retry(ctx, w.c.MaxOutage, w.log, "wait for the planner", func(ctx context.Context) error {
-			_, err := w.locks.Get(ctx, key)
-			if errors.Is(err, jetstream.ErrKeyNotFound) {
-				gone = true
-				return nil
-			}
-			return err
-		})
-		if err != nil || gone {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
+	return false, w.plan(ctx, cons)
 }
 
 // planHolding runs with the lock held: it plans, or finds a plan under way.

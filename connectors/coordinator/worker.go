@@ -171,7 +171,10 @@ func (w *worker) consume(ctx context.Context, cons jetstream.Consumer) error {
 				return err
 			}
 			if left == 0 {
-				return nil
+				over, err := w.done(ctx, cons)
+				if over || err != nil {
+					return err
+				}
 			}
 			wait = true
 			continue
