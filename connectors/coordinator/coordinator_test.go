@@ -43,6 +43,8 @@ func parse(t *testing.T, text string, vars map[string]string) (*config.File, con
 // finished and reads nothing.
 func TestWorkersShareSplits(t *testing.T) {
 	url := startNATS(t)
+	before := clientGoroutines()
+	t.Cleanup(func() { noClientLeak(t, before) })
 	in, out := t.TempDir(), t.TempDir()
 	n := writeCSVs(t, in, 6, 500)
 	f, opts := parse(t, splitsPipeline, map[string]string{"IN": in, "OUT": out, "NATS": url, "ACK": "2s"})

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -91,5 +92,38 @@ func checkExactlyOnce(t testing.TB, ids []int, n int) {
 		if id != i {
 			t.Fatalf("output row %d has id %d: rows lost or doubled", i, id)
 		}
+	}
+}
+
+// clientGoroutines lists the goroutines that are not the in-process
+// server's (which start one per stream and consumer the test creates).
+func clientGoroutines() []string {
+	buf := make([]byte, 1<<22)
+	buf = buf[:runtime.Stack(buf, true)]
+	var out []string
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		if !strings.Contains(g, "nats-io/nats-server") {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// noClientLeak fails t if more goroutines than before, the server's
+// aside, are still running 10 s on: a worker left its client or a
+// heartbeat running.
+func noClientLeak(t testing.TB, before []string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		now := clientGoroutines()
+		if len(now) <= len(before) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("%d goroutines besides the server's still running (started with %d):\n%s", len(now), len(before), strings.Join(now, "\n\n"))
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
