@@ -10,8 +10,8 @@ import (
 )
 
 // RunFile runs a parsed pipeline file as one worker of its coordinator
-// section. run runs each split's pipeline (nil: the local engine's
-// Pipeline.Run): a program with another engine.Runner passes its own.
+// section. run runs each split's pipeline: an engine.Runner's Run method
+// (nil: engine.Local{}.Run).
 // The file's local positions are not used; the shared ones are.
 func RunFile(ctx context.Context, f *config.File, opts config.Options,
 	run func(context.Context, *engine.Pipeline) (*engine.Metrics, error)) (Result, error) {

@@ -24,8 +24,8 @@ type Job struct {
 	// Build returns a new pipeline of the file (a Pipeline runs once). Its
 	// source must implement split.Source.
 	Build func(ctx context.Context) (*engine.Pipeline, error)
-	// Run runs one pipeline to its end; default (*engine.Pipeline).Run.
-	// It is where an engine.Runner other than the local engine plugs in.
+	// Run runs one pipeline to its end: an engine.Runner's Run method
+	// (default engine.Local{}.Run).
 	Run    func(ctx context.Context, p *engine.Pipeline) (*engine.Metrics, error)
 	Logger *slog.Logger
 }
@@ -68,7 +68,7 @@ func Run(ctx context.Context, c Config, job Job) (Result, error) {
 	}
 	log = log.With("worker", c.Worker)
 	if job.Run == nil {
-		job.Run = func(ctx context.Context, p *engine.Pipeline) (*engine.Metrics, error) { return p.Run(ctx) }
+		job.Run = engine.Local{}.Run
 	}
 	nc, err := c.connect(log)
 	if err != nil {

@@ -40,9 +40,11 @@ func (w *weave) runWorker(c *ucli.Context, f *config.File, opts config.Options) 
 	defer cancel()
 	drain := make(chan struct{})
 	signals := w.watchSignals(ctx, drain, cancel)
+	// Each split's pipeline runs on the program's runner, as weave run's
+	// own pipeline does.
 	run := func(ctx context.Context, p *engine.Pipeline) (*engine.Metrics, error) {
 		p.Drain = drain
-		return p.Run(ctx)
+		return w.opts.Runner.Run(ctx, p)
 	}
 	res, err := coordinator.RunFile(ctx, f, opts, run)
 	first, second := signals()
