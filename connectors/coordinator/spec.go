@@ -69,7 +69,15 @@ func Spec() *spec.Spec {
 				Desc("How long a worker rides out a lost server or a JetStream leader election before it fails."),
 			spec.String("worker").Optional().
 				Desc("This worker's name in logs and in the lock; default: host name and process ID."),
-		)
+		).
+		WithExample("Workers on a 3-node cluster, Parquet parts in a bucket", `source:
+  s3: {bucket: landing, path: "exports/*.parquet"}
+sinks:
+  - s3: {bucket: lake, path: "orders/", format: parquet}
+coordinator:
+  urls: ["nats://nats-0:4222", "nats://nats-1:4222", "nats://nats-2:4222"]
+  credentials_file: /etc/weave/worker.creds
+  replicas: 3`)
 }
 
 func atLeastSecond(v any) error {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dataweaver/dataweaver/connectors/coordinator"
 	"github.com/dataweaver/dataweaver/engine/config"
 )
 
@@ -35,6 +36,11 @@ func TestSection(t *testing.T) {
 	for _, want := range []string{"p.yaml:6:", "ack_wait", "at least 1s", "strem"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("err = %v, want it to name %q", err, want)
+		}
+	}
+	for _, ex := range coordinator.Spec().Examples() {
+		if _, err := parse(ex.YAML); err != nil {
+			t.Errorf("example %q: %v", ex.Title, err)
 		}
 	}
 }

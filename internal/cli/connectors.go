@@ -9,6 +9,7 @@ import (
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/dataweaver/dataweaver/engine"
+	"github.com/dataweaver/dataweaver/engine/config"
 	"github.com/dataweaver/dataweaver/internal/suggest"
 )
 
@@ -137,6 +138,10 @@ func (w *weave) writeDocs(out io.Writer) {
 		for _, p := range plugins {
 			p.Spec.WriteMarkdown(out, kind)
 		}
+	}
+	if cs := config.CoordinatorSpec(); cs != nil {
+		fmt.Fprint(out, "## Pipeline sections\n\n")
+		cs.WriteMarkdown(out, "top-level section")
 	}
 }
 
