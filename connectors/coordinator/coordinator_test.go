@@ -56,7 +56,7 @@ func TestWorkersShareSplits(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results[i], errs[i] = coordinator.RunFile(context.Background(), f, opts, nil)
+			results[i], errs[i] = coordinator.RunFile(context.Background(), f, opts, nil, nil)
 		}()
 	}
 	wg.Wait()
@@ -77,7 +77,7 @@ func TestWorkersShareSplits(t *testing.T) {
 	}
 	checkExactlyOnce(t, ids, n)
 
-	again, err := coordinator.RunFile(context.Background(), f, opts, nil)
+	again, err := coordinator.RunFile(context.Background(), f, opts, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +103,7 @@ func TestWorkersShareSplits(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	redo, err := coordinator.RunFile(context.Background(), f, opts, nil)
+	redo, err := coordinator.RunFile(context.Background(), f, opts, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +177,7 @@ func TestLeaseExtended(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results[i], errs[i] = coordinator.RunFile(context.Background(), f, opts, slow)
+			results[i], errs[i] = coordinator.RunFile(context.Background(), f, opts, slow, nil)
 		}()
 	}
 	wg.Wait()

@@ -54,7 +54,7 @@ coordinator:
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			res, err := coordinator.RunFile(context.Background(), f, opts, nil)
+			res, err := coordinator.RunFile(context.Background(), f, opts, nil, nil)
 			if err != nil {
 				fmt.Println(err)
 			}

@@ -11,10 +11,10 @@ import (
 
 // RunFile runs a parsed pipeline file as one worker of its coordinator
 // section. run runs each split's pipeline: an engine.Runner's Run method
-// (nil: engine.Local{}.Run).
-// The file's local positions are not used; the shared ones are.
+// (nil: engine.Local{}.Run); stop is Job.Stop (nil: never). The file's
+// local positions are not used; the shared ones are.
 func RunFile(ctx context.Context, f *config.File, opts config.Options,
-	run func(context.Context, *engine.Pipeline) (*engine.Metrics, error)) (Result, error) {
+	run func(context.Context, *engine.Pipeline) (*engine.Metrics, error), stop <-chan struct{}) (Result, error) {
 	if f.Coordinator == nil {
 		return Result{}, fmt.Errorf("%w: %s has no coordinator section", engine.ErrInvalidConfig, f.Filename)
 	}
@@ -28,6 +28,7 @@ func RunFile(ctx context.Context, f *config.File, opts config.Options,
 		Build:    func(context.Context) (*engine.Pipeline, error) { return config.Build(f, opts) },
 		Run:      run,
 		Logger:   opts.Logger,
+		Stop:     stop,
 	}
 	return Run(ctx, c, job)
 }

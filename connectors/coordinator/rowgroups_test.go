@@ -76,7 +76,7 @@ func TestParquetRowGroupSplits(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results[i], errs[i] = coordinator.RunFile(context.Background(), f, opts, nil)
+			results[i], errs[i] = coordinator.RunFile(context.Background(), f, opts, nil, nil)
 		}()
 	}
 	wg.Wait()
@@ -107,7 +107,7 @@ sinks:
 coordinator:
   urls: ["${NATS}"]
 `, map[string]string{"IN": in, "NATS": url})
-	_, err := coordinator.RunFile(context.Background(), f, opts, nil)
+	_, err := coordinator.RunFile(context.Background(), f, opts, nil, nil)
 	if err == nil || !errors.Is(err, engine.ErrInvalidConfig) {
 		t.Fatalf("err = %v, want ErrInvalidConfig naming the sink", err)
 	}

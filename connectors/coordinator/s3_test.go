@@ -58,7 +58,7 @@ coordinator:
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				results[i], errs[i] = coordinator.RunFile(ctx, f, opts, nil)
+				results[i], errs[i] = coordinator.RunFile(ctx, f, opts, nil, nil)
 			}()
 		}
 		wg.Wait()

@@ -70,7 +70,7 @@ func TestPlannerTakeover(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results[i], errs[i] = coordinator.RunFile(ctx, f, opts, nil)
+			results[i], errs[i] = coordinator.RunFile(ctx, f, opts, nil, nil)
 		}()
 	}
 	wg.Wait()

@@ -28,6 +28,11 @@ type Job struct {
 	// (default engine.Local{}.Run).
 	Run    func(ctx context.Context, p *engine.Pipeline) (*engine.Metrics, error)
 	Logger *slog.Logger
+	// Stop, when closed, makes the worker take no further split and
+	// return ErrInterrupted once the split in hand is done or handed back
+	// (give it the pipelines' Drain as well, so the split in hand stops
+	// early: SIGINT).
+	Stop <-chan struct{}
 }
 
 // Result is what one worker did.
@@ -40,9 +45,9 @@ type Result struct {
 	Rows int64
 }
 
-// ErrInterrupted is returned by Run when the pipeline's Drain stopped a
-// split before its end: the split went back to the stream, unfinished.
-var ErrInterrupted = errors.New("coordinator: stopped before the split's end; it was handed back")
+// ErrInterrupted is returned by Run when Job.Stop stopped the worker; a
+// split it was reading and did not finish went back to the stream.
+var ErrInterrupted = errors.New("coordinator: stopped; a split not finished was handed back for another worker, and run again to go on")
 
 // worker is one process's share of a job.
 type worker struct {
@@ -140,6 +145,11 @@ type message struct {
 func (w *worker) consume(ctx context.Context, cons jetstream.Consumer) error {
 	wait := false
 	for {
+		select {
+		case <-w.job.Stop:
+			return ErrInterrupted
+		default:
+		}
 		var msg jetstream.Msg
 		err := retry(ctx, w.c.MaxOutage, w.log, "fetch a split", func(context.Context) error {
 			// Without waiting first: a worker whose stream is empty ends at

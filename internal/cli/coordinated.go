@@ -46,7 +46,7 @@ func (w *weave) runWorker(c *ucli.Context, f *config.File, opts config.Options) 
 		p.Drain = drain
 		return w.opts.Runner.Run(ctx, p)
 	}
-	res, err := coordinator.RunFile(ctx, f, opts, run)
+	res, err := coordinator.RunFile(ctx, f, opts, run, drain)
 	first, second := signals()
 	switch {
 	case second != nil && err != nil:

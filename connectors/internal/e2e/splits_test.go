@@ -194,3 +194,18 @@ func (j splitsJob) weave(t *testing.T, args ...string) string {
 	}
 	return string(out)
 }
+
+// TestSplitsInterrupted: SIGINT stops a worker mid-split; it hands the
+// split back (exit 130, as weave run drained), and the next worker reads
+// it whole: every row once.
+func TestSplitsInterrupted(t *testing.T) {
+	j := newSplitsJob(t, startNATS(t), 4, 400)
+	w := j.start(t, 1)[0]
+	j.waitRows(t, int64(j.rows/3), []*crashtest.Process{w})
+	w.Signal(t, os.Interrupt)
+	if code := w.ExitCode(t); code != 130 {
+		t.Fatalf("exit code %d after SIGINT, want 130:\n%s", code, w.Output())
+	}
+	j.p.Start(t).Wait(t)
+	j.checkExact(t)
+}
