@@ -58,3 +58,19 @@ func (w *weave) runWorker(c *ucli.Context, f *config.File, opts config.Options) 
 		"skipped", res.Skipped, "rows", res.Rows)
 	return err
 }
+
+// loadAlone is config.Load for weave serve, which runs each pipeline as one
+// process: a file with a coordinator section is refused rather than run
+// alone, where it would write numbered parts and local positions beside
+// the workers' split parts and shared positions.
+func loadAlone(path string, opts config.Options) (*engine.Pipeline, error) {
+	f, err := config.ParseFile(path, opts)
+	if err != nil {
+		return nil, err
+	}
+	if f.Coordinator != nil {
+		return nil, fmt.Errorf("%w: %s has a coordinator section: weave serve runs each pipeline alone; run the file's workers with weave run",
+			engine.ErrInvalidConfig, path)
+	}
+	return config.Build(f, opts)
+}

@@ -124,6 +124,9 @@ func TestServe(t *testing.T) {
 		"sinks: [{file: {path: %q, format: jsonl}}]\n", regular+"/x/"))
 	write("broken.yaml", "name: broken\nsource: {no_such_connector: {}}\nsinks: [{file: {path: x.jsonl}}]\n")
 	write("other.yaml", "not: a pipeline\n")
+	// A coordinated file runs under weave run only (one worker per process).
+	write("coord.yaml", "name: coord\nsource: {file: in/*.csv}\nsinks: [{file: {path: out/, format: jsonl}}]\n"+
+		"coordinator: {urls: [\"nats://127.0.0.1:1\"]}\n")
 	// A test file that looks like a pipeline: serve must still leave it.
 	write("good.test.yaml", fmt.Sprintf("name: shadow\nsource: {generate: {preset: orders, rows: 1}}\n"+
 		"sinks: [{file: {path: %q, format: jsonl}}]\n", out+"/"))
@@ -180,8 +183,11 @@ func TestServe(t *testing.T) {
 		never(m)
 		return m["good"].State == "finished" && m["bad"].Restarts >= 6 // the 5th restart is logged by the 6th
 	})
-	if len(end) != 3 {
-		t.Errorf("/pipelines lists %d pipelines, want good (once, reloaded), bad and broken, not other.yaml or the test file: %+v", len(end), end)
+	if len(end) != 4 {
+		t.Errorf("/pipelines lists %d pipelines, want good (once, reloaded), bad, broken and coord, not other.yaml or the test file: %+v", len(end), end)
+	}
+	if c := end["coord"]; c.State != "failed" || !strings.Contains(c.LastError, "coordinator section") {
+		t.Errorf("coord: %+v, want failed once: weave serve does not run a coordinated file alone", c)
 	}
 	if g := end["good"]; g.Restarts != 0 || g.RowsIn != rows || g.RowsOut != rows || g.File != filepath.Join(dir, "good.yaml") {
 		t.Errorf("good: %+v, want %d rows in and out over its two runs, no restart for failure", g, rows)

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/dataweaver/dataweaver/engine"
-	"github.com/dataweaver/dataweaver/engine/config"
 	"github.com/dataweaver/dataweaver/internal/redact"
 	"github.com/dataweaver/dataweaver/internal/telemetry"
 	"github.com/dataweaver/dataweaver/internal/tracing"
@@ -199,7 +198,7 @@ func (sv *supervisor) reload(files []pipelineFile) {
 func (sv *supervisor) check(f pipelineFile) error {
 	opts := sv.w.configOptions(sv.w.logger.With("file", f.path))
 	opts.NoPositions = true
-	p, err := config.Load(f.path, opts)
+	p, err := loadAlone(f.path, opts)
 	if err != nil {
 		return err
 	}
@@ -299,7 +298,7 @@ func (sv *supervisor) runOnce(u *unit) (state string, err error) {
 		return stateStopped, nil
 	default:
 	}
-	p, err := config.Load(u.file.path, sv.w.configOptions(log))
+	p, err := loadAlone(u.file.path, sv.w.configOptions(log))
 	if err != nil {
 		if !errors.Is(err, engine.ErrInvalidConfig) {
 			sv.set(u, func() { u.lastErr = err.Error() })
