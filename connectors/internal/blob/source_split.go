@@ -1,10 +1,14 @@
 package blob
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"strconv"
+
+	"github.com/apache/arrow/go/v15/arrow/ipc"
+	"github.com/apache/arrow/go/v15/arrow/memory"
 
 	"github.com/dataweaver/dataweaver/connectors/coordinator/split"
 	"github.com/dataweaver/dataweaver/format"
@@ -24,6 +28,11 @@ type objectSplit struct {
 	Group int   `json:"group"`
 	Skip  int64 `json:"skip,omitempty"`
 	Rows  int64 `json:"rows,omitempty"`
+	// Schema is the schema the planner found in the first object (an Arrow
+	// IPC stream holding no batch), for a text format given none: each
+	// split decodes into it, as a run alone decodes later files into the
+	// first one's, rather than infer types of its own.
+	Schema []byte `json:"schema,omitempty"`
 }
 
 // Splits lists the splits of the source's input (split.Source): one per
@@ -37,9 +46,15 @@ func (s *Source) Splits(ctx context.Context) ([]split.Split, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", s.kind, err)
 	}
+	var schema []byte
+	if s.format.Text && s.opts.Schema == nil && len(objs) > 0 {
+		if schema, err = s.firstSchema(ctx); err != nil {
+			return nil, err
+		}
+	}
 	var out []split.Split
 	for _, o := range objs {
-		whole := objectSplit{Name: o.Name, Size: o.Size, MtimeNs: o.MtimeNs, ETag: o.ETag, Group: -1}
+		whole := objectSplit{Name: o.Name, Size: o.Size, MtimeNs: o.MtimeNs, ETag: o.ETag, Group: -1, Schema: schema}
 		groups, err := s.rowGroups(ctx, o)
 		if err != nil {
 			return nil, err
@@ -94,11 +109,37 @@ func (s *Source) rowGroups(ctx context.Context, o Object) ([]int64, error) {
 	return append([]int64(nil), g.RowGroupRows()...), nil
 }
 
+// firstSchema opens the source as a run alone would, for the schema of
+// its first object, and encodes it.
+func (s *Source) firstSchema(ctx context.Context) ([]byte, error) {
+	schema, err := s.Open(ctx)
+	if cerr := s.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	w := ipc.NewWriter(&buf, ipc.WithSchema(schema), ipc.WithAllocator(s.mem()))
+	if err := w.Close(); err != nil {
+		return nil, fmt.Errorf("%s: encode the schema: %w", s.kind, err)
+	}
+	return buf.Bytes(), nil
+}
+
 // ReadSplit makes the next Open read one split (split.Source).
 func (s *Source) ReadSplit(sp split.Split) error {
 	var o objectSplit
 	if err := json.Unmarshal(sp.Data, &o); err != nil {
 		return fmt.Errorf("%s: split %s: %w", s.kind, sp.ID, err)
+	}
+	if len(o.Schema) > 0 && s.opts.Schema == nil {
+		r, err := ipc.NewReader(bytes.NewReader(o.Schema), ipc.WithAllocator(s.mem()))
+		if err != nil {
+			return fmt.Errorf("%s: split %s: schema: %w", s.kind, sp.ID, err)
+		}
+		s.opts.Schema = r.Schema()
+		r.Release()
 	}
 	s.split = &o
 	return nil
@@ -143,4 +184,11 @@ func (s *Source) splitDone() bool {
 		s.cap = left
 	}
 	return false
+}
+
+func (s *Source) mem() memory.Allocator {
+	if s.opts.Mem != nil {
+		return s.opts.Mem
+	}
+	return memory.DefaultAllocator
 }
