@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow-go/v18/arrow"
 )
 
 // StepSample is what one step emitted for a few rows run by Sample.

@@ -3,7 +3,7 @@ package engine
 import (
 	"context"
 
-	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow-go/v18/arrow"
 )
 
 // Sink writes batches: the seed's write().

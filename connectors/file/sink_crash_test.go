@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	pqfile "github.com/apache/arrow/go/v15/parquet/file"
+	pqfile "github.com/apache/arrow-go/v18/parquet/file"
 
 	"github.com/dataweaver/dataweaver/connectors/conformance"
 	"github.com/dataweaver/dataweaver/connectors/generate"

@@ -6,7 +6,7 @@ import (
 	"os"
 	"sync"
 
-	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow-go/v18/arrow"
 
 	"github.com/dataweaver/dataweaver/connectors/coordinator/split"
 	"github.com/dataweaver/dataweaver/connectors/internal/blob"

@@ -3,7 +3,7 @@ package generate_test
 import (
 	"fmt"
 
-	"github.com/apache/arrow/go/v15/arrow/memory"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/dataweaver/dataweaver/connectors/generate"
 )

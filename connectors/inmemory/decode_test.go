@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow-go/v18/arrow"
 	"gopkg.in/yaml.v3"
 
 	"github.com/dataweaver/dataweaver/connectors/conformance"

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/apache/arrow/go/v15/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/nats-io/nats.go"
 
 	"github.com/dataweaver/dataweaver/codec"

@@ -7,7 +7,7 @@ import (
 	"runtime"
 	"testing"
 
-	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow-go/v18/arrow"
 
 	"github.com/dataweaver/dataweaver/connectors/conformance"
 	mem "github.com/dataweaver/dataweaver/connectors/inmemory"

@@ -6,9 +6,9 @@ import (
 	"io"
 	"log"
 
-	"github.com/apache/arrow/go/v15/arrow"
-	"github.com/apache/arrow/go/v15/arrow/array"
-	"github.com/apache/arrow/go/v15/arrow/memory"
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/dataweaver/dataweaver/format"
 	_ "github.com/dataweaver/dataweaver/format/arrowipc" // registers "arrow"
 )

@@ -8,8 +8,8 @@ import (
 	"io"
 	"sync/atomic"
 
-	"github.com/apache/arrow/go/v15/arrow/ipc"
-	"github.com/apache/arrow/go/v15/arrow/memory"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/dataweaver/dataweaver/format/internal/ipccheck"
 )
 

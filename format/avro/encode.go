@@ -8,8 +8,8 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/apache/arrow/go/v15/arrow"
-	"github.com/apache/arrow/go/v15/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 )
 
 // encodeFn appends the Avro encoding of row i of its array to buf.

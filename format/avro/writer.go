@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/dataweaver/dataweaver/format"
 	hamba "github.com/hamba/avro/v2"
 	"github.com/hamba/avro/v2/ocf"

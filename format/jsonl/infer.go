@@ -3,7 +3,7 @@ package jsonl
 import (
 	"bytes"
 
-	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow-go/v18/arrow"
 
 	"github.com/dataweaver/dataweaver/format/internal/rowcodec"
 )

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/apache/arrow/go/v15/arrow/memory"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/dataweaver/dataweaver/engine"

@@ -13,7 +13,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow-go/v18/arrow"
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/dataweaver/dataweaver/engine"

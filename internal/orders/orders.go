@@ -11,7 +11,7 @@ package orders
 import (
 	"fmt"
 
-	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow-go/v18/arrow"
 )
 
 // Schema is the orders table: every column but note is always set.

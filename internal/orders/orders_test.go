@@ -3,7 +3,7 @@ package orders
 import (
 	"testing"
 
-	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow-go/v18/arrow"
 )
 
 func TestColumns(t *testing.T) {

@@ -8,7 +8,7 @@ import (
 	"path"
 	"strings"
 
-	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow-go/v18/arrow"
 
 	"github.com/dataweaver/dataweaver/engine/spec"
 	"github.com/dataweaver/dataweaver/format"

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow-go/v18/arrow"
 )
 
 // jsonSchemaFor is the JSON Schema (draft-07) of the objects the json codec

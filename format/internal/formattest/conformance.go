@@ -11,8 +11,8 @@ import (
 	"testing/iotest"
 	"time"
 
-	"github.com/apache/arrow/go/v15/arrow"
-	"github.com/apache/arrow/go/v15/arrow/memory"
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/dataweaver/dataweaver/format"
 	"github.com/dataweaver/dataweaver/format/internal/testrecords"

@@ -3,7 +3,7 @@ package rowcodec
 import (
 	"math"
 
-	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow-go/v18/arrow"
 )
 
 // Guess records which kinds of scalar value one column's inference sample

@@ -4,8 +4,8 @@ import (
 	"math"
 	"time"
 
-	"github.com/apache/arrow/go/v15/arrow"
-	"github.com/apache/arrow/go/v15/arrow/decimal128"
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
 )
 
 // AppendTimestamp writes v (a count of unit since the epoch) as RFC 3339 in

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow-go/v18/arrow"
 )
 
 // TestDaysAppendTimestamp: one Days writing a run of timestamps that stay

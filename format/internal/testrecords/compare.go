@@ -3,8 +3,8 @@ package testrecords
 import (
 	"testing"
 
-	"github.com/apache/arrow/go/v15/arrow"
-	"github.com/apache/arrow/go/v15/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 )
 
 // exact is array.Equal except that NaN equals NaN: IEEE says NaN != NaN,

@@ -1,6 +1,6 @@
 package testrecords
 
-import "github.com/apache/arrow/go/v15/arrow"
+import "github.com/apache/arrow-go/v18/arrow"
 
 // AllTypes is one field per Arrow type the formats are tested with, named
 // after the type, nullable and not mixed. A format's round-trip test takes
