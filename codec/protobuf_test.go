@@ -217,7 +217,7 @@ func TestProtobufValues(t *testing.T) {
 		{"repeated enum", `{"statuses": ["STATUS_OPEN"]}`, "statuses", "list<item: utf8>", `["STATUS_OPEN"]`},
 		{"map", `{"counts": {"a": "1"}}`, "counts", "map<utf8, int64, items_non_nullable>", `[{"key":"a","value":1}]`},
 		{"map of messages", `{"places": {"7": {}}}`, "places", "map<int32, struct<city: utf8, country: utf8>, items_non_nullable>", `[{"key":7,"value":{"city":"","country":""}}]`},
-		{"timestamp", `{"at": "2024-01-02T03:04:05.000006Z"}`, "at", "timestamp[us, tz=UTC]", "2024-01-02 03:04:05.000006Z"},
+		{"timestamp", `{"at": "2024-01-02T03:04:05.000006Z"}`, "at", "timestamp[us, tz=UTC]", "2024-01-02T03:04:05.000006Z"},
 		{"timestamp absent is null", `{}`, "at", "timestamp[us, tz=UTC]", "(null)"},
 		{"duration", `{"took": "-1.5s"}`, "took", "duration[us]", "-1500000us"},
 		{"decimal", `{"amount": {"value": "-12.30"}}`, "amount", "utf8", "-12.30"},
@@ -539,7 +539,7 @@ func TestProtobufTimestampUnit(t *testing.T) {
 	}
 	at := rec.Column(rec.Schema().FieldIndices("at")[0])
 	took := rec.Column(rec.Schema().FieldIndices("took")[0])
-	if at.DataType().String() != "timestamp[ns, tz=UTC]" || at.ValueStr(0) != "2024-01-02 03:04:05.123456789Z" ||
+	if at.DataType().String() != "timestamp[ns, tz=UTC]" || at.ValueStr(0) != "2024-01-02T03:04:05.123456789Z" ||
 		took.DataType().String() != "duration[ns]" || took.ValueStr(0) != "1ns" {
 		t.Errorf("at %s %s, took %s %s", at.DataType(), at.ValueStr(0), took.DataType(), took.ValueStr(0))
 	}

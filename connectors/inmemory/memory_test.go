@@ -207,7 +207,7 @@ rows:
 		t.Fatalf("got %v", got)
 	}
 	r := got[0]
-	for c, want := range []string{"2024-05-01 10:00:00Z", "2024-05-02", "12.34", "[1,2]"} {
+	for c, want := range []string{"2024-05-01T10:00:00Z", "2024-05-02", "12.34", "[1,2]"} {
 		if s := r.Column(c).ValueStr(0); s != want {
 			t.Errorf("column %s row 0 = %s, want %s", r.ColumnName(c), s, want)
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -138,6 +139,18 @@ func (r *inlineRows) check(i int) ([][]byte, *engine.RowError) {
 			if id := f.Type.ID(); id == arrow.DATE32 || id == arrow.DATE64 {
 				v = tm.Format(time.DateOnly)
 			}
+		}
+		if str, ok := v.(string); ok && f.Type.ID() == arrow.TIMESTAMP {
+			// arrow-go v18's JSON reader rejects a value whose zone
+			// presence differs from the column type's ("2024-05-01
+			// 10:00:00" into timestamp[ms, UTC], or "...Z" into a type
+			// without a zone). Such values were accepted before and the
+			// clock read as UTC, so parse here and hand over the number.
+			ts, _, err := arrow.TimestampFromStringInLocation(str, f.Type.(*arrow.TimestampType).Unit, time.UTC)
+			if err != nil {
+				return nil, reject(f.Name, "value %q does not fit %s: %w", str, f.Type, err)
+			}
+			v = json.Number(strconv.FormatInt(int64(ts), 10))
 		}
 		js, err := json.Marshal([]any{v})
 		if err != nil {

@@ -53,9 +53,9 @@ sinks:
 		}
 		got := sinkRows("windows-out")
 		want := []string{
-			"1970-01-01 00:00:00Z FR 2 4 2", "1970-01-01 00:00:00Z DE 1 2 2",
-			"1970-01-01 00:01:00Z FR 1 4 4",
-			"1970-01-01 00:02:00Z DE 1 0 (null)",
+			"1970-01-01T00:00:00 FR 2 4 2", "1970-01-01T00:00:00 DE 1 2 2",
+			"1970-01-01T00:01:00 FR 1 4 4",
+			"1970-01-01T00:02:00 DE 1 0 (null)",
 		}
 		if !slices.Equal(got, want) {
 			t.Errorf("rows:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -84,9 +84,9 @@ sinks:
 		}
 		got := sinkRows("watermark-out")
 		want := []string{
-			"1970-01-01 00:00:00Z FR 2 4 2", "1970-01-01 00:00:00Z DE 1 2 2",
-			"1970-01-01 00:01:00Z FR 1 4 4",
-			"1970-01-01 00:02:00Z DE 1 0 (null)",
+			"1970-01-01T00:00:00 FR 2 4 2", "1970-01-01T00:00:00 DE 1 2 2",
+			"1970-01-01T00:01:00 FR 1 4 4",
+			"1970-01-01T00:02:00 DE 1 0 (null)",
 		}
 		if !slices.Equal(got, want) {
 			t.Errorf("rows %q, want %q", got, want)

@@ -43,7 +43,7 @@ not json
 	}
 	// Output:
 	// id: utf8
-	// user: struct<name: utf8, tags: list<item: utf8, nullable>>
+	// user: struct<name: utf8 nullable, tags: list<item: utf8, nullable> nullable>
 	// amount: float64
 	// note: utf8
 	// rejected: events.jsonl:4: malformed input: line is not a JSON object

@@ -54,7 +54,7 @@ func TestRead(t *testing.T) {
 		{
 			Name:      "nested objects and arrays",
 			In:        `{"o":{"a":1,"b":["x","y"]},"l":[1,2,null]}` + "\n" + `{"o":{"b":[]},"l":null}` + "\n" + `{"o":null,"l":[]}` + "\n",
-			WantTypes: "o:struct<a: int64, b: list<item: utf8, nullable>>,l:list<item: int64, nullable>",
+			WantTypes: "o:struct<a: int64 nullable, b: list<item: utf8, nullable> nullable>,l:list<item: int64, nullable>",
 			Want:      []string{`{"a":1,"b":["x","y"]}|[1,2,null]`, `{"a":null,"b":[]}|null`, `null|[]`},
 		},
 		{

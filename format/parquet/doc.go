@@ -37,10 +37,14 @@
 // | decimal128 | round-trips |
 // | list, struct, map, nested combinations | round-trips |
 // | dictionary<int32, utf8> | round-trips (written dictionary-encoded) |
-// | duration, interval, float16, union | not supported by arrow-go v15's Parquet writer: NewWriter fails naming the type |
-// | INT96 (read only, e.g. Spark) | reads as timestamp[ns, UTC]; instants outside 1677..2262 wrap (arrow-go v15) |
+// | duration, interval, union | not supported by arrow-go's Parquet writer: NewWriter fails naming the type |
+// | float16 | not covered by the round-trip test (arrow-go v15 could not write it; v18 maps it to Parquet FLOAT16) |
+// | INT96 (read only, e.g. Spark) | reads as timestamp[ns, UTC]; a file holding an instant outside 1677..2262 is rejected as malformed (arrow-go v18; v15 wrapped such values silently) |
 //
-// # Known limits of arrow-go v15 worked around here
+// # Known limits of arrow-go worked around here
+//
+// Found on arrow-go v15; the project moved to v18 (RATIONALE.md) and kept
+// every workaround below without re-checking which v18 fixed.
 //
 //   - DELTA_* encoded columns: the decoder fails when a batch ends inside a
 //     page and never frees a scratch buffer, so such files are read a row

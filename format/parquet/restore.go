@@ -6,18 +6,22 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/apache/arrow-go/v18/arrow/flight"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet/metadata"
 	"github.com/dataweaver/dataweaver/format/internal/ipccheck"
 )
 
-// restorer puts back what pqarrow v15 does not restore from the stored
+// restorer puts back what pqarrow does not restore from the stored
 // Arrow schema (ARROW:schema) of top-level columns: timestamp units Parquet
 // lacks (seconds are stored as milliseconds), time zones (timestamps
-// without one come back as UTC), date64 (comes back as timestamp[ms]), and
-// field metadata. It also drops the "PARQUET:field_id" = "-1" entry pqarrow
-// adds to every field, which only says the file has no field ids.
+// without one come back as UTC), date64 (arrow-go v18 stores it as a
+// Parquet DATE and reads it back as date32; v15 gave timestamp[ms]), the
+// names of nested fields (v18 reads every list's element as "element"
+// whatever name was written), and field metadata. It also drops the
+// "PARQUET:field_id" = "-1" entry pqarrow adds to every field, which only
+// says the file has no field ids.
 type restorer struct {
 	schema  *arrow.Schema
 	convert []bool // per column: values need rewriting to schema's type
@@ -37,7 +41,7 @@ func newRestorer(read *arrow.Schema, kv metadata.KeyValueMetadata, mem memory.Al
 		if stored != nil && stored.NumFields() == read.NumFields() && stored.Field(i).Name == f.Name {
 			want := stored.Field(i)
 			f.Metadata = want.Metadata
-			if !arrow.TypeEqual(f.Type, want.Type) && convertible(f.Type, want.Type) {
+			if !arrow.TypeEqual(f.Type, want.Type, arrow.CheckMetadata()) && convertible(f.Type, want.Type) {
 				f.Type = want.Type
 				convert[i] = true
 			}
@@ -125,6 +129,12 @@ func dropFieldID(md arrow.Metadata) arrow.Metadata {
 // convertible lists the rewrites apply knows; anything else keeps the type
 // pqarrow chose.
 func convertible(from, to arrow.DataType) bool {
+	if from.ID() == arrow.DATE32 && to.ID() == arrow.DATE64 {
+		return true
+	}
+	if sameLayout(from, to) {
+		return true
+	}
 	if from.ID() != arrow.TIMESTAMP {
 		return false
 	}
@@ -166,11 +176,14 @@ func (r *restorer) apply(rec arrow.Record) (arrow.Record, error) {
 
 func (r *restorer) rewrite(col arrow.Array, to arrow.DataType) (arrow.Array, error) {
 	d := col.Data()
-	if col.DataType().ID() == to.ID() && to.ID() != arrow.TIMESTAMP {
-		// Same layout, only field metadata differs: swap the type.
-		nd := array.NewData(to, d.Len(), d.Buffers(), d.Children(), d.NullN(), d.Offset())
+	if sameLayout(col.DataType(), to) {
+		// Only names or field metadata differ: swap the types.
+		nd := retype(d, to)
 		defer nd.Release()
 		return array.MakeFromData(nd), nil
+	}
+	if col.DataType().ID() == arrow.DATE32 {
+		return r.date64(col.(*array.Date32))
 	}
 	from := col.DataType().(*arrow.TimestampType)
 	div := int64(1)
@@ -227,4 +240,86 @@ func (r *restorer) rewriteSlow(col arrow.Array, to arrow.DataType, div int64) (a
 		}
 	}
 	return b.NewArray(), nil
+}
+
+// sameLayout reports whether from and to hold the same buffers and differ
+// at most in the names, nullability flags or metadata of nested fields.
+func sameLayout(from, to arrow.DataType) bool {
+	if from.ID() != to.ID() {
+		return false
+	}
+	switch f := from.(type) {
+	case *arrow.ListType:
+		return sameLayout(f.Elem(), to.(*arrow.ListType).Elem())
+	case *arrow.LargeListType:
+		return sameLayout(f.Elem(), to.(*arrow.LargeListType).Elem())
+	case *arrow.FixedSizeListType:
+		t := to.(*arrow.FixedSizeListType)
+		return f.Len() == t.Len() && sameLayout(f.Elem(), t.Elem())
+	case *arrow.MapType:
+		t := to.(*arrow.MapType)
+		return sameLayout(f.KeyType(), t.KeyType()) && sameLayout(f.ItemType(), t.ItemType())
+	case *arrow.StructType:
+		t := to.(*arrow.StructType)
+		if f.NumFields() != t.NumFields() {
+			return false
+		}
+		for i := 0; i < f.NumFields(); i++ {
+			if !sameLayout(f.Field(i).Type, t.Field(i).Type) {
+				return false
+			}
+		}
+		return true
+	case *arrow.TimestampType:
+		// Units and zones are rewrites of their own (see convertible).
+		return arrow.TypeEqual(from, to)
+	}
+	return arrow.TypeEqual(from, to)
+}
+
+// retype returns d with type to, its children retyped alike; to has d's
+// layout (sameLayout).
+func retype(d arrow.ArrayData, to arrow.DataType) arrow.ArrayData {
+	var childTypes []arrow.DataType
+	switch t := to.(type) {
+	case *arrow.MapType:
+		childTypes = []arrow.DataType{t.Elem()}
+	case arrow.ListLikeType:
+		childTypes = []arrow.DataType{t.Elem()}
+	case *arrow.StructType:
+		for _, f := range t.Fields() {
+			childTypes = append(childTypes, f.Type)
+		}
+	}
+	children := make([]arrow.ArrayData, len(d.Children()))
+	for i, c := range d.Children() {
+		children[i] = retype(c, childTypes[i])
+	}
+	nd := array.NewData(to, d.Len(), d.Buffers(), children, d.NullN(), d.Offset())
+	for _, c := range children {
+		c.Release()
+	}
+	return nd
+}
+
+// date64 widens days to milliseconds.
+func (r *restorer) date64(col *array.Date32) (arrow.Array, error) {
+	d := col.Data()
+	buf := memory.NewResizableBuffer(r.mem)
+	defer buf.Release()
+	buf.Resize(arrow.Int64Traits.BytesRequired(col.Len()))
+	dst := arrow.Int64Traits.CastFromBytes(buf.Bytes())
+	for i, v := range col.Date32Values() {
+		dst[i] = int64(v) * 86_400_000
+	}
+	var valid *memory.Buffer
+	if col.NullN() > 0 {
+		valid = memory.NewResizableBuffer(r.mem)
+		defer valid.Release()
+		valid.Resize(int(bitutil.BytesForBits(int64(col.Len()))))
+		bitutil.CopyBitmap(col.NullBitmapBytes(), d.Offset(), col.Len(), valid.Bytes(), 0)
+	}
+	nd := array.NewData(arrow.FixedWidthTypes.Date64, col.Len(), []*memory.Buffer{valid, buf}, nil, col.NullN(), 0)
+	defer nd.Release()
+	return array.MakeFromData(nd), nil
 }

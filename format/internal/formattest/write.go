@@ -2,6 +2,7 @@ package formattest
 
 import (
 	"bytes"
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -43,7 +44,19 @@ func WriteJSONRows(t *testing.T, f *format.Format, fields []arrow.Field, rows st
 	t.Helper()
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
-	rec, _, err := array.RecordFromJSON(mem, arrow.NewSchema(fields, nil), strings.NewReader(rows))
+	schema := arrow.NewSchema(fields, nil)
+	if len(fields) == 0 {
+		// arrow-go v18's RecordFromJSON gives no rows for a schema of no
+		// columns; the row count is the number of JSON objects.
+		var objs []map[string]any
+		if err := json.Unmarshal([]byte(rows), &objs); err != nil {
+			t.Fatal(err)
+		}
+		rec := array.NewRecord(schema, nil, int64(len(objs)))
+		defer rec.Release()
+		return WriteText(t, f, rec, opts)
+	}
+	rec, _, err := array.RecordFromJSON(mem, schema, strings.NewReader(rows))
 	if err != nil {
 		t.Fatal(err)
 	}
