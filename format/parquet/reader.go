@@ -90,7 +90,19 @@ func NewReader(in format.Input, opts format.ReadOptions) (format.Reader, error) 
 		if err != nil {
 			return err
 		}
-		fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: libBatch, Parallel: false}, libMem)
+		arrowProps := pqarrow.ArrowReadProperties{BatchSize: libBatch, Parallel: false}
+		if !r.copyTo {
+			// Dictionary-encoded string columns are read as dictionaries
+			// and expanded by the reader (dictread.go).
+			manifest, err := pqarrow.NewSchemaManifest(pf.MetaData().Schema, pf.MetaData().KeyValueMetadata(), &arrowProps)
+			if err != nil {
+				return err
+			}
+			for _, c := range dictColumns(pf, manifest, groups) {
+				arrowProps.SetReadDict(c, true)
+			}
+		}
+		fr, err := pqarrow.NewFileReader(pf, arrowProps, libMem)
 		if err != nil {
 			return err
 		}
@@ -98,7 +110,17 @@ func NewReader(in format.Input, opts format.ReadOptions) (format.Reader, error) 
 		if err != nil {
 			return err
 		}
-		r.restore = newRestorer(r.rr.Schema(), pf.MetaData().KeyValueMetadata(), mem)
+		read := r.rr.Schema()
+		for i, f := range read.Fields() {
+			if _, ok := f.Type.(*arrow.DictionaryType); ok && arrowProps.ReadDict(fr.Manifest.Fields[i].ColIndex) {
+				r.expand = append(r.expand, i)
+			}
+		}
+		if len(r.expand) > 0 {
+			read = plainSchema(read, r.expand)
+			r.plain = read
+		}
+		r.restore = newRestorer(read, pf.MetaData().KeyValueMetadata(), mem)
 		if schemaNested(r.rr.Schema()) {
 			return predecode(pf, fr.Manifest, libMem)
 		}
@@ -125,6 +147,10 @@ type reader struct {
 	gotRows, wantRows int64
 	pf                *file.Reader
 	rr                pqarrow.RecordReader
+	// expand lists the columns read as dictionaries to expand into plain
+	// ones of plain's types (dictread.go).
+	expand []int
+	plain  *arrow.Schema
 	// restore gives columns the types of the stored Arrow schema.
 	restore *restorer
 	// groupRows is each row group's row count; drop is how many rows of
@@ -235,6 +261,11 @@ func (r *reader) next() (rec arrow.Record, _ []format.RowError, err error) {
 		rec = r.rr.Record()
 		rec.Retain() // the record reader releases it on the next call
 		var err error
+		if len(r.expand) > 0 {
+			if rec, err = expandColumns(rec, r.expand, r.plain, r.mem); err != nil {
+				return err
+			}
+		}
 		if rec, err = r.restore.apply(rec); err != nil {
 			return err
 		}

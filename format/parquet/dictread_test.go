@@ -1,0 +1,126 @@
+package parquet
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	pq "github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	"github.com/dataweaver/dataweaver/format"
+	"github.com/dataweaver/dataweaver/format/internal/testrecords"
+)
+
+// TestDictionaryRead: string and binary columns whose pages are all
+// dictionary-encoded are read as dictionaries and expanded (dictread.go);
+// the rows are the same as written, nulls and empty values included, with
+// batches that cross row groups (each with its own dictionary) and a
+// starting position inside a row group. A column whose writer fell back to
+// plain pages is read the plain way, and so is every column of a file
+// written without a dictionary.
+func TestDictionaryRead(t *testing.T) {
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "id", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "country", Type: arrow.BinaryTypes.String, Nullable: true},
+		{Name: "tag", Type: arrow.BinaryTypes.Binary, Nullable: true},
+		{Name: "many", Type: arrow.BinaryTypes.String},
+	}, nil)
+	const rows = 2500
+	build := func(mem memory.Allocator) arrow.Record {
+		b := array.NewRecordBuilder(mem, schema)
+		defer b.Release()
+		for i := 0; i < rows; i++ {
+			b.Field(0).(*array.Int64Builder).Append(int64(i))
+			switch i % 7 {
+			case 3:
+				b.Field(1).AppendNull()
+			case 5:
+				b.Field(1).(*array.StringBuilder).Append("")
+			default:
+				b.Field(1).(*array.StringBuilder).Append([]string{"FR", "DE", "a longer country name"}[i%3])
+			}
+			if i%2 == 0 {
+				b.Field(2).AppendNull()
+			} else {
+				b.Field(2).(*array.BinaryBuilder).Append([]byte{byte(i % 4), 0})
+			}
+			// Unique values: the dictionary outgrows its page limit below.
+			b.Field(3).(*array.StringBuilder).Append(fmt.Sprintf("value-%06d", i))
+		}
+		return b.NewRecord()
+	}
+	write := func(t *testing.T, dict bool) []byte {
+		mem := memory.NewGoAllocator()
+		rec := build(mem)
+		defer rec.Release()
+		props := pq.NewWriterProperties(pq.WithDictionaryDefault(dict), pq.WithDataPageVersion(pq.DataPageV2),
+			pq.WithMaxRowGroupLength(1000), pq.WithDictionaryPageSizeLimit(4096), pq.WithDataPageSize(64), pq.WithBatchSize(50))
+		var buf bytes.Buffer
+		w, err := pqarrow.NewFileWriter(schema, &buf, props, pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Write(rec); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return buf.Bytes()
+	}
+	for _, tt := range []struct {
+		name     string
+		dict     bool
+		skip     int64
+		wantDict []int // columns read as dictionaries
+	}{
+		{name: "dictionary pages", dict: true, wantDict: []int{1, 2}},
+		{name: "dictionary pages, resuming inside a row group", dict: true, skip: 1234, wantDict: []int{1, 2}},
+		{name: "no dictionary", dict: false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			data := write(t, tt.dict)
+			mem := checkedMem(t)
+			r, err := NewReader(bytesInput("dict.parquet", data), format.ReadOptions{Mem: mem, BatchRows: 300, SkipRows: tt.skip})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			if got := r.(*reader).expand; fmt.Sprint(got) != fmt.Sprint(tt.wantDict) {
+				t.Errorf("columns read as dictionaries: %v, want %v", got, tt.wantDict)
+			}
+			if !r.Schema().Equal(schema) {
+				t.Fatalf("schema\n%s\nwant\n%s", r.Schema(), schema)
+			}
+			want := build(mem)
+			defer want.Release()
+			off := tt.skip
+			for {
+				rec, _, err := r.Next()
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				n := rec.NumRows()
+				if off+n > rows {
+					rec.Release()
+					t.Fatalf("more than %d rows", rows)
+				}
+				w := want.NewSlice(off, off+n)
+				testrecords.RequireEqual(t, fmt.Sprintf("rows %d-%d", off, off+n), []arrow.Record{w}, []arrow.Record{rec})
+				w.Release()
+				rec.Release()
+				off += n
+			}
+			if off != rows {
+				t.Fatalf("read up to row %d, want %d", off, rows)
+			}
+		})
+	}
+}
