@@ -7,6 +7,8 @@
 // it uses format.Input.RA when the input is a file and reads a pipe whole
 // into memory otherwise. Batches hold ReadOptions.BatchRows rows (65536 by
 // default); columns are decoded one after another (see the limits below).
+// String and binary columns whose pages are all dictionary-encoded are
+// decoded as dictionaries and expanded in one sized copy (dictread.go).
 // Spark's INT96 timestamps read as timestamp[ns]. Corrupt files give an
 // error wrapping format.ErrMalformed with the file name: the footer, the
 // stored Arrow schema and every page header are checked before pqarrow
@@ -19,7 +21,8 @@
 // BENCH_NOTES.md) with statistics. Dictionary encoding is chosen per
 // top-level column from the first batch: on where at least half of the
 // sampled values repeat. The Arrow schema is stored in the file so every
-// type below reads back as written. Compression is "snappy" (default),
+// type below reads back as written. Compression is "snappy" (default;
+// s2's fast encoder, registered for the whole process, see snappy.go),
 // "zstd", "gzip" or "none". Flush encodes the gathered rows as a row group.
 // A Parquet file is readable only once Close has written its footer, so a
 // sink must acknowledge Parquet output after Close, not after Flush (see
