@@ -47,6 +47,9 @@ type Config struct {
 	interruptible bool
 	// v2 holds ABI v2's limits (config_v2.go).
 	v2 v2Limits
+	// keepWatcher keeps wazero's per-call context watcher instead of
+	// detaching it (watcher.go); set only by tests and benchmarks.
+	keepWatcher bool
 }
 
 // NewConfig returns the defaults: 256 MiB of guest memory, 10 s per call,

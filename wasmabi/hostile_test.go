@@ -217,32 +217,63 @@ func (l *logBuffer) logger() *slog.Logger {
 // stopped when the caller's context is cancelled (the guest logs just
 // before it loops, and that log line cancels), and the error is the
 // caller's, not a timeout. The stage then serves good batches with a fresh
-// instance.
+// instance. The same holds without a timeout (interruptible), and with
+// wazero's own per-call watcher kept instead of the stopper's exit code.
 func TestCallerCancel(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+	}{
+		{"timeout", testConfig()},
+		{"interruptible", testConfig().WithTimeout(0).WithInterruptible(true)},
+		{"wazero-watcher", func() Config { c := testConfig(); c.keepWatcher = true; return c }()},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mem := conformance.Checked(t)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			logs := &logBuffer{hook: func(line string) {
+				if strings.Contains(line, "msg=looping") {
+					cancel()
+				}
+			}}
+			s := newStage(t, "hostile", map[string]any{"mode": "loop"}, mem, tc.cfg.WithLogger(logs.logger()))
+			b := bindHostile(t, s, mem)
+			wantOut(t, s, b.good, "ok 1")
+			out, _, err := s.Process(ctx, b.boom)
+			if out != nil {
+				out.Release()
+				t.Fatal("the host returned a result for a cancelled batch")
+			}
+			if !errors.Is(err, context.Canceled) || errors.Is(err, ErrGuestTimeout) {
+				t.Fatalf("error %v, want context.Canceled", err)
+			}
+			if !strings.Contains(logs.String(), "msg=looping") {
+				t.Fatalf("the guest never reached its loop; log:\n%s", logs)
+			}
+			wantOut(t, s, b.good, "ok 1")
+			wantOut(t, s, b.good, "ok 2")
+		})
+	}
+}
+
+// TestWatcherDetached: a stage that can stop its guest runs its calls
+// without wazero's per-call watcher goroutine (watcher.go). If a wazero
+// upgrade changes the internals detachWatcher reaches, stages still work
+// (with the watcher) but this fails, so the cost does not come back
+// unnoticed.
+func TestWatcherDetached(t *testing.T) {
 	mem := conformance.Checked(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	logs := &logBuffer{hook: func(line string) {
-		if strings.Contains(line, "msg=looping") {
-			cancel()
-		}
-	}}
-	s := newStage(t, "hostile", map[string]any{"mode": "loop"}, mem, testConfig().WithLogger(logs.logger()))
-	b := bindHostile(t, s, mem)
-	wantOut(t, s, b.good, "ok 1")
-	out, _, err := s.Process(ctx, b.boom)
-	if out != nil {
-		out.Release()
-		t.Fatal("the host returned a result for a cancelled batch")
+	s := newStage(t, "hostile", map[string]any{"mode": "loop"}, mem, testConfig())
+	bindHostile(t, s, mem)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.free) != 1 || s.free[0].stop == nil {
+		t.Fatalf("%d idle instances, want 1 with a stopper", len(s.free))
 	}
-	if !errors.Is(err, context.Canceled) || errors.Is(err, ErrGuestTimeout) {
-		t.Fatalf("error %v, want context.Canceled", err)
+	if s.free[0].stop.exit == nil {
+		t.Fatal("wazero's per-call watcher is still on: detachWatcher does not recognise this wazero version")
 	}
-	if !strings.Contains(logs.String(), "msg=looping") {
-		t.Fatalf("the guest never reached its loop; log:\n%s", logs)
-	}
-	wantOut(t, s, b.good, "ok 1")
-	wantOut(t, s, b.good, "ok 2")
 }
 
 // TestGuestLog: the log import writes the guest's line to the stage's

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dataweaver/dataweaver/internal/guesttext"
@@ -26,7 +27,8 @@ type instance struct {
 	stderr                 *tail
 	stack                  [2]uint64
 	timeout                time.Duration
-	// stop bounds each call when the stage has a timeout (nil otherwise).
+	// stop bounds each call when the stage can stop a running guest (a
+	// timeout or interruptible; nil otherwise).
 	stop *stopper
 	// Reused per call by Stage.inputs: the read columns and the
 	// dictionary columns decoded for them.
@@ -47,7 +49,9 @@ type instance struct {
 
 // call runs fn with one i32 argument... or two, and returns its i32 result.
 // Traps, exits and timeouts are mapped to the package's sentinels with the
-// tail of the guest's stderr (where a Go panic prints) attached.
+// tail of the guest's stderr (where a Go panic prints) attached. Every
+// guest call goes through it (the stopper arms around it), _initialize
+// included.
 func (in *instance) call(ctx context.Context, fn api.Function, args ...uint32) (uint32, error) {
 	stack := in.stack[:]
 	for i, a := range args {
@@ -64,7 +68,14 @@ func (in *instance) call(ctx context.Context, fn api.Function, args ...uint32) (
 	if err := in.stop.begin(ctx); err != nil {
 		return 0, err
 	}
-	err := fn.CallWithStack(in.stop, stack)
+	// Detached from wazero's watcher, the call takes the caller's context
+	// (for its values; wazero does not watch it) and the stopper stops it
+	// through the exit code; otherwise wazero watches the stopper's Done.
+	callCtx := context.Context(in.stop)
+	if in.stop.exit != nil {
+		callCtx = ctx
+	}
+	err := fn.CallWithStack(callCtx, stack)
 	if !in.stop.end() {
 		// Stopped, or the deadline passed as the call returned: either way
 		// the batch overran and wazero may be closing the module. The
@@ -106,16 +117,23 @@ func (in *instance) classify(ctx context.Context, err error) error {
 }
 
 func (in *instance) close(ctx context.Context) {
-	if in.stop != nil {
-		in.stop.close()
+	if in.stop != nil && in.stop.close() {
+		// The stopper set the exit code as wazero's watcher would, which
+		// leaves the module in wazero's store until Close removes it; Close
+		// does so only on a module not closed yet. The call has returned
+		// (one call at a time), so nothing reads the word now, and Close
+		// closes whatever resources the call's unwinding did not.
+		in.stop.exit.Store(0)
 	}
 	_ = in.mod.Close(ctx)
 }
 
-// instantiate starts a fresh instance and checks its ABI version.
+// instantiate starts a fresh instance, runs its _initialize export and
+// checks its ABI version. The module's start section, if it has one, runs
+// under a plain timeout context; _initialize is called like any export.
 func (r *runtime) instantiate(ctx context.Context, timeout time.Duration) (*instance, string, error) {
 	stderr := &tail{}
-	ictx := ctx // the start function runs once: a plain timeout context will do
+	ictx := ctx // the start section runs once: a plain timeout context will do
 	if timeout > 0 {
 		var cancel context.CancelFunc
 		ictx, cancel = context.WithTimeout(ctx, timeout)
@@ -124,7 +142,7 @@ func (r *runtime) instantiate(ctx context.Context, timeout time.Duration) (*inst
 	mod, err := r.rt.InstantiateModule(experimental.WithMemoryAllocator(ictx, linearMemory), r.compiled, r.modCfg.WithStderr(stderr))
 	if err != nil {
 		in := &instance{stderr: stderr, timeout: timeout}
-		return nil, "_initialize", in.classify(ictx, err)
+		return nil, "(instantiate)", in.classify(ictx, err)
 	}
 	in := &instance{
 		mod: mod, mem: mod.Memory(), stderr: stderr, timeout: timeout,
@@ -132,8 +150,18 @@ func (r *runtime) instantiate(ctx context.Context, timeout time.Duration) (*inst
 		bind:    mod.ExportedFunction(exportBind),
 		process: mod.ExportedFunction(exportProcess),
 	}
-	if timeout > 0 {
-		in.stop = newStopper(timeout)
+	if r.stoppable {
+		var exit *atomic.Uint64
+		if !r.keepWatcher {
+			exit = detachWatcher(mod)
+		}
+		in.stop = newStopper(timeout, exit)
+	}
+	if init := mod.ExportedFunction(exportInit); init != nil {
+		if _, err := in.call(ctx, init); err != nil {
+			in.close(ctx)
+			return nil, exportInit, err
+		}
 	}
 	v, err := in.call(ctx, mod.ExportedFunction(exportVersion))
 	if err != nil {

@@ -26,6 +26,9 @@ const (
 	exportReserve = "dw_reserve"
 	exportBind    = "dw_bind"
 	exportProcess = "dw_process"
+	// exportInit is WASI's reactor initialiser (a Go, C or Rust guest's
+	// runtime start-up), called once per instance before anything else.
+	exportInit = "_initialize"
 )
 
 var (
@@ -141,6 +144,10 @@ type runtime struct {
 	compiled wazero.CompiledModule
 	modCfg   wazero.ModuleConfig
 	log      *guestLog
+	// stoppable: compiled with the checks that let a call be stopped,
+	// so every call runs under a stopper. keepWatcher leaves wazero's
+	// per-call watcher on (detachWatcher) for a benchmark to compare.
+	stoppable, keepWatcher bool
 }
 
 func newRuntime(ctx context.Context, stage, module string, wasm []byte, cfg Config) (*runtime, error) {
@@ -285,11 +292,13 @@ func buildRuntime(ctx context.Context, stage, module string, wasm []byte, cfg Co
 	}
 	modCfg := wazero.NewModuleConfig().
 		WithName("").
-		WithStartFunctions("_initialize").
+		// instantiate calls _initialize itself, through the stopper.
+		WithStartFunctions().
 		WithSysWalltime().
 		WithSysNanotime().
 		WithRandSource(rand.Reader)
-	return &runtime{rt: rt, compiled: compiled, modCfg: modCfg, log: glog}, nil
+	return &runtime{rt: rt, compiled: compiled, modCfg: modCfg, log: glog,
+		stoppable: cfg.timeout > 0 || cfg.interruptible, keepWatcher: cfg.keepWatcher}, nil
 }
 
 func (r *runtime) close(ctx context.Context) error {

@@ -3,14 +3,17 @@ package wasmabi
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
 // stopper is the context every guest call of one instance runs under when
-// its stage has a timeout. wazero closes the module (stopping the guest at
-// its next loop head or function entry) once Done is closed; the stopper
-// closes it when its per-instance timer fires or when the caller's context
-// is cancelled.
+// its stage can stop a running guest (a timeout, or interruptible). It
+// fires when its per-instance timer does or when the caller's context is
+// cancelled, and then stops the call: through the module's exit code when
+// wazero's own per-call watcher is detached (watcher.go), else by closing
+// Done, which wazero's watcher sees. Either way wazero closes the module
+// and the guest stops at its next loop head or function entry.
 //
 // It replaces a context.WithTimeout per call (a context, a timer and a
 // goroutine registration: 8 allocations and ~1 µs per batch) with one timer
@@ -19,13 +22,18 @@ import (
 // context batch after batch). A stopper fires at most once: the instance
 // is then thrown away, as after any failed call.
 type stopper struct {
-	timeout time.Duration
+	timeout time.Duration // 0: no timer, only the caller's cancellation
 	timer   *time.Timer
 	done    chan struct{}
+	// exit is the module's exit-code word when wazero's watcher is
+	// detached (detachWatcher), nil otherwise.
+	exit *atomic.Uint64
 
 	mu       sync.Mutex
 	err      error // context.DeadlineExceeded (timer) or the caller's error
 	timedOut bool
+	// exited: fire set the exit code; dead: close ran, fire does nothing.
+	exited, dead bool
 
 	// Owned by the goroutine making calls (one call at a time).
 	parent  context.Context // the current call's context, for Value
@@ -33,19 +41,26 @@ type stopper struct {
 	unwatch func() bool
 }
 
-func newStopper(timeout time.Duration) *stopper {
-	s := &stopper{timeout: timeout, done: make(chan struct{})}
-	s.timer = time.AfterFunc(time.Hour, func() { s.fire(context.DeadlineExceeded, true) })
-	s.timer.Stop()
+func newStopper(timeout time.Duration, exit *atomic.Uint64) *stopper {
+	s := &stopper{timeout: timeout, done: make(chan struct{}), exit: exit}
+	if timeout > 0 {
+		s.timer = time.AfterFunc(time.Hour, func() { s.fire(context.DeadlineExceeded, true) })
+		s.timer.Stop()
+	}
 	return s
 }
 
 func (s *stopper) fire(err error, timedOut bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.err == nil {
-		s.err, s.timedOut = err, timedOut
-		close(s.done)
+	if s.err != nil || s.dead {
+		return
+	}
+	s.err, s.timedOut = err, timedOut
+	close(s.done)
+	if s.exit != nil {
+		// What wazero's watcher does: the call's next check sees it.
+		s.exited = s.exit.CompareAndSwap(0, stopCode(timedOut))
 	}
 }
 
@@ -67,7 +82,9 @@ func (s *stopper) begin(ctx context.Context) error {
 		}
 	}
 	s.parent = ctx
-	s.timer.Reset(s.timeout)
+	if s.timer != nil {
+		s.timer.Reset(s.timeout)
+	}
 	return nil
 }
 
@@ -75,7 +92,10 @@ func (s *stopper) begin(ctx context.Context) error {
 // fired (or its timer expired and is about to): the call must then count as
 // stopped whatever it returned, and the instance must not be reused.
 func (s *stopper) end() bool {
-	stopped := s.timer.Stop()
+	stopped := true
+	if s.timer != nil {
+		stopped = s.timer.Stop()
+	}
 	s.parent = nil
 	return stopped && s.Err() == nil
 }
@@ -87,12 +107,22 @@ func (s *stopper) cause() (timedOut, ok bool, err error) {
 	return s.timedOut, s.err != nil, s.err
 }
 
-func (s *stopper) close() {
-	s.timer.Stop()
+// close disarms the stopper for good. It reports whether fire set the
+// module's exit code: the instance must then clear it before closing the
+// module, or wazero's Close would find the module closed already and skip
+// removing it from its store.
+func (s *stopper) close() (exited bool) {
+	if s.timer != nil {
+		s.timer.Stop()
+	}
 	if s.unwatch != nil {
 		s.unwatch()
 		s.unwatch = nil
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.dead = true
+	return s.exited
 }
 
 // context.Context. Deadline is not reported: wazero only watches Done.
