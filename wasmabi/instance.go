@@ -20,6 +20,7 @@ import (
 
 // instance is one instantiated module; it runs one call at a time.
 type instance struct {
+	rt                     *runtime
 	mod                    api.Module
 	mem                    api.Memory
 	reserve, bind, process api.Function
@@ -125,13 +126,14 @@ func (in *instance) close(ctx context.Context) {
 		// closes whatever resources the call's unwinding did not.
 		in.stop.exit.Store(0)
 	}
+	in.rt.logs.Delete(in.mod)
 	_ = in.mod.Close(ctx)
 }
 
 // instantiate starts a fresh instance, runs its _initialize export and
 // checks its ABI version. The module's start section, if it has one, runs
 // under a plain timeout context; _initialize is called like any export.
-func (r *runtime) instantiate(ctx context.Context, timeout time.Duration) (*instance, string, error) {
+func (r *runtime) instantiate(ctx context.Context, timeout time.Duration, log *guestLog) (*instance, string, error) {
 	stderr := &tail{}
 	ictx := ctx // the start section runs once: a plain timeout context will do
 	if timeout > 0 {
@@ -144,8 +146,9 @@ func (r *runtime) instantiate(ctx context.Context, timeout time.Duration) (*inst
 		in := &instance{stderr: stderr, timeout: timeout}
 		return nil, "(instantiate)", in.classify(ictx, err)
 	}
+	r.logs.Store(mod, log)
 	in := &instance{
-		mod: mod, mem: mod.Memory(), stderr: stderr, timeout: timeout,
+		rt: r, mod: mod, mem: mod.Memory(), stderr: stderr, timeout: timeout,
 		reserve: mod.ExportedFunction(exportReserve),
 		bind:    mod.ExportedFunction(exportBind),
 		process: mod.ExportedFunction(exportProcess),

@@ -35,7 +35,7 @@ func TestGuestLogFlood(t *testing.T) {
 	logs := &logBuffer{}
 	s := newStage(t, "hostile", map[string]any{"mode": "log-flood"}, mem, testConfig().WithLogger(logs.logger()))
 	now := time.Unix(1e9, 0)
-	s.rt.log.now = func() time.Time { return now }
+	s.log.now = func() time.Time { return now }
 	b := bindHostile(t, s, mem)
 	wantOut(t, s, b.good, "ok 1") // 100 logged, 199,900 suppressed
 	now = now.Add(time.Second)

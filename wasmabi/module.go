@@ -158,12 +158,17 @@ func ReadModule(path string, cfg Config) ([]byte, error) {
 }
 
 // runtime is one compiled module in its own wazero runtime (the memory
-// limit is a runtime setting), with WASI and the dataweaver host module.
+// limit is a runtime setting), with WASI and the dataweaver host module,
+// shared by the stages that run the same module with the same settings
+// (runtimes.go).
 type runtime struct {
 	rt       wazero.Runtime
 	compiled wazero.CompiledModule
 	modCfg   wazero.ModuleConfig
-	log      *guestLog
+	// log is the first stage's log, for what no instance claims; logs
+	// maps each instance (api.Module) to its stage's *guestLog.
+	log  *guestLog
+	logs sync.Map
 	// stoppable: compiled with the checks that let a call be stopped,
 	// so every call runs under a stopper. keepWatcher leaves wazero's
 	// per-call watcher on (detachWatcher) for a benchmark to compare.
@@ -270,10 +275,12 @@ func buildRuntime(ctx context.Context, stage, module string, wasm []byte, cfg Co
 	if _, err := wasi_snapshot_preview1.Instantiate(ctx, rt); err != nil {
 		return fail(err)
 	}
-	glog := newGuestLog(cfg.loggerOrDefault().With("stage", stage))
+	// One log import for the runtime, which stages with the same module
+	// share (runtimes.go): it finds the calling instance's stage's log.
+	r := &runtime{rt: rt, log: newGuestLog(cfg.loggerOrDefault().With("stage", stage))}
 	_, err := rt.NewHostModuleBuilder("dataweaver").
 		NewFunctionBuilder().
-		WithGoModuleFunction(api.GoModuleFunc(glog.hostFunc),
+		WithGoModuleFunction(api.GoModuleFunc(r.hostLog),
 			[]api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, nil).
 		Export("log").
 		Instantiate(ctx)
@@ -317,11 +324,22 @@ func buildRuntime(ctx context.Context, stage, module string, wasm []byte, cfg Co
 		WithSysWalltime().
 		WithSysNanotime().
 		WithRandSource(rand.Reader)
-	return &runtime{rt: rt, compiled: compiled, modCfg: modCfg, log: glog,
-		stoppable: cfg.timeout > 0 || cfg.interruptible, keepWatcher: cfg.keepWatcher}, nil
+	r.compiled, r.modCfg = compiled, modCfg
+	r.stoppable, r.keepWatcher = cfg.timeout > 0 || cfg.interruptible, cfg.keepWatcher
+	return r, nil
+}
+
+// hostLog is the dataweaver.log import: the message goes to the log of
+// the stage whose instance calls it (r.log, the first stage's, for a
+// module's start section, which runs before its instance is known).
+func (r *runtime) hostLog(ctx context.Context, m api.Module, stack []uint64) {
+	g := r.log
+	if v, ok := r.logs.Load(m); ok {
+		g = v.(*guestLog)
+	}
+	g.hostFunc(ctx, m, stack)
 }
 
 func (r *runtime) close(ctx context.Context) error {
-	r.log.flush(ctx)
 	return errors.Join(r.compiled.Close(ctx), r.rt.Close(ctx))
 }

@@ -28,7 +28,11 @@ type Stage struct {
 	cfg          Config
 	mem          memory.Allocator
 	conf         json.RawMessage
-	rt           *runtime
+	// rt may be shared with other stages running the same module
+	// (runtimes.go): key releases it. log is this stage's log import.
+	rt  *runtime
+	key runtimeKey
+	log *guestLog
 	// ready is closed once rt (or rtErr) is set: NewStage with
 	// WithBackgroundCompile returns before the module has compiled.
 	ready   chan struct{}
@@ -108,17 +112,18 @@ func NewStage(ctx context.Context, wasm []byte, cfg Config) (*Stage, error) {
 	if mem == nil {
 		mem = memory.DefaultAllocator
 	}
-	s := &Stage{name: name, module: module, cfg: cfg, mem: mem, conf: raw, ready: make(chan struct{})}
+	s := &Stage{name: name, module: module, cfg: cfg, mem: mem, conf: raw, ready: make(chan struct{}),
+		log: newGuestLog(cfg.loggerOrDefault().With("stage", name))}
 	if cfg.background {
 		go func() {
 			compiling <- struct{}{}
 			defer func() { <-compiling }()
-			s.rt, s.rtErr = newRuntime(ctx, name, module, wasm, cfg)
+			s.rt, s.key, s.rtErr = acquireRuntime(ctx, name, module, wasm, cfg)
 			close(s.ready)
 		}()
 		return s, nil
 	}
-	s.rt, s.rtErr = newRuntime(ctx, name, module, wasm, cfg)
+	s.rt, s.key, s.rtErr = acquireRuntime(ctx, name, module, wasm, cfg)
 	close(s.ready)
 	if s.rtErr != nil {
 		return nil, s.rtErr
@@ -187,7 +192,7 @@ func (s *Stage) fresh(ctx context.Context, p *plan) (*instance, error) {
 	if err := s.Ready(); err != nil {
 		return nil, err
 	}
-	inst, export, err := s.rt.instantiate(ctx, s.cfg.timeout)
+	inst, export, err := s.rt.instantiate(ctx, s.cfg.timeout, s.log)
 	if err != nil {
 		return nil, s.guestErr(export, 0, 0, err)
 	}
@@ -354,7 +359,8 @@ func (s *Stage) Close() error {
 	if s.rt == nil {
 		return nil
 	}
-	err := s.rt.close(ctx)
+	s.log.flush(ctx)
+	err := releaseRuntime(ctx, s.key)
 	s.rt = nil
 	return err
 }
