@@ -3,6 +3,7 @@ package wasmabi
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -93,14 +94,29 @@ func defaultLimits() wasmcheck.Limits {
 // ErrModule and names the limit and the function (by its index in the
 // code section); the caller adds the module's name. The scan reads the
 // binary once and allocates nothing in proportion to it. NewStage calls
-// it; weave inspect, which compiles on its own, does too.
+// it; weave inspect, which compiles on its own, does too. With a cache
+// directory a pass is recorded there, and checking the same bytes under
+// the same limits again skips the scan (checked.go).
 func CheckModule(wasm []byte, cfg Config) error {
+	if cfg.cacheDir != "" {
+		return checkModule(wasm, sha256.Sum256(wasm), cfg)
+	}
+	checkScans.Add(1)
+	return checkErr(wasmcheck.Check(wasm, checkLimits(cfg)))
+}
+
+// checkLimits are the structural limits a module is checked against.
+func checkLimits(cfg Config) wasmcheck.Limits {
 	lim := defaultLimits()
 	if cfg.trusted {
 		lim = wasmcheck.Limits{}
 	}
 	lim.ModuleBytes = int(min(cfg.maxModuleBytes, int64(^uint(0)>>1)))
-	_, err := wasmcheck.Check(wasm, lim)
+	return lim
+}
+
+// checkErr turns a scan's outcome into CheckModule's error.
+func checkErr(_ wasmcheck.Stats, err error) error {
 	var over *wasmcheck.Limit
 	switch {
 	case errors.As(err, &over) && over.Function < 0 && over.Name == wasmcheck.ModuleSize:
@@ -175,8 +191,8 @@ type runtime struct {
 	stoppable, keepWatcher bool
 }
 
-func newRuntime(ctx context.Context, stage, module string, wasm []byte, cfg Config) (*runtime, error) {
-	if err := CheckModule(wasm, cfg); err != nil {
+func newRuntime(ctx context.Context, stage, module string, wasm []byte, sum [sha256.Size]byte, cfg Config) (*runtime, error) {
+	if err := checkModule(wasm, sum, cfg); err != nil {
 		return nil, &GuestError{Stage: stage, Module: module, Export: "(load)", Err: err}
 	}
 	r, err := buildRuntime(ctx, stage, module, wasm, cfg)

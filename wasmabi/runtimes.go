@@ -78,7 +78,7 @@ func acquireRuntime(ctx context.Context, stage, module string, wasm []byte, cfg 
 	shared[key] = e
 	sharedMu.Unlock()
 
-	e.rt, e.err = newRuntime(ctx, stage, module, wasm, cfg)
+	e.rt, e.err = newRuntime(ctx, stage, module, wasm, key.sum, cfg)
 	if e.err != nil {
 		sharedMu.Lock()
 		delete(shared, key)
