@@ -84,7 +84,8 @@ func TestInspectEscapesGuestText(t *testing.T) {
 // TestInspectUsesTheCompilationCache: inspect compiles with a stage's
 // runtime settings into the shared compilation cache, so the code a run
 // compiled (or an earlier inspect) is found again instead of compiled:
-// after one inspect, the cache directory holds the module's entry, and a
+// after one inspect, the cache directory holds the module's entry and the
+// record that it passed the structural check (wasmabi/checked.go), and a
 // second inspect adds nothing.
 func TestInspectUsesTheCompilationCache(t *testing.T) {
 	path := builtDerive(t)
@@ -104,8 +105,15 @@ func TestInspectUsesTheCompilationCache(t *testing.T) {
 		if r := run(t, cli.Options{}, "inspect", path); r.code != 0 {
 			t.Fatalf("inspect %d: exit %d:\n%s", i, r.code, r.stderr)
 		}
-		if got := entries(); len(got) != 1 {
-			t.Fatalf("after inspect %d the cache holds %d files, want the module's one entry: %q", i+1, len(got), got)
+		got := entries()
+		checked := 0
+		for _, p := range got {
+			if filepath.Base(filepath.Dir(p)) == "checked" {
+				checked++
+			}
+		}
+		if len(got) != 2 || checked != 1 {
+			t.Fatalf("after inspect %d the cache holds %d files, want the module's one entry and one check record: %q", i+1, len(got), got)
 		}
 	}
 }
