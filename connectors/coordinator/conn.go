@@ -5,21 +5,19 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
 
-	"github.com/dataweaver/dataweaver/connectors/internal/tlsconf"
-	"github.com/dataweaver/dataweaver/engine/spec"
+	"github.com/dataweaver/dataweaver/connectors/internal/natsauth"
 )
 
 // connect makes the first connection, which must succeed at once; the
 // client then reconnects for ever and each request retries within
 // max_outage (see retry).
 func (c Config) connect(log *slog.Logger) (*nats.Conn, error) {
-	where := "coordinator: connect to " + displayURLs(c.URLs)
+	where := "coordinator: connect to " + natsauth.DisplayURLs(c.URLs)
 	opts := append([]nats.Option{nats.Name("dataweaver coordinator " + c.Worker), nats.Timeout(5 * time.Second),
 		nats.MaxReconnects(-1), nats.ReconnectWait(250 * time.Millisecond),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
@@ -29,33 +27,19 @@ func (c Config) connect(log *slog.Logger) (*nats.Conn, error) {
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) { log.Info("coordinator: reconnected", "server", nc.ConnectedUrlRedacted()) }),
 	}, c.Options...)
-	if c.conf != nil {
-		tc, err := tlsconf.Config(c.conf)
+	if c.auth != nil {
+		auth, err := c.auth.Options()
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", where, err)
 		}
-		if tc != nil {
-			opts = append(opts, nats.Secure(tc))
-		}
+		opts = append(opts, auth...)
+		where += " with " + c.auth.Kind()
 	}
 	nc, err := nats.Connect(strings.Join(c.URLs, ","), opts...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", where, err)
 	}
 	return nc, nil
-}
-
-// displayURLs lists the servers without the credentials a URL may carry.
-func displayURLs(urls []string) string {
-	out := make([]string, len(urls))
-	for i, v := range urls {
-		out[i] = v
-		if u, err := url.Parse(v); err == nil && u.User != nil {
-			u.User = nil
-			out[i] = strings.Replace(u.String(), "://", "://"+spec.Redacted+"@", 1)
-		}
-	}
-	return strings.Join(out, ",")
 }
 
 // retry runs fn until it succeeds, fails for good, or has failed for

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/dataweaver/dataweaver/connectors/internal/natsauth"
 	"github.com/dataweaver/dataweaver/engine"
 	"github.com/dataweaver/dataweaver/engine/config"
 )
@@ -45,5 +46,5 @@ func OpenFileStore(ctx context.Context, f *config.File, log *slog.Logger) (*Stor
 	if err != nil {
 		return nil, "", err
 	}
-	return st, fmt.Sprintf("JetStream bucket %s at %s", c.Bucket, displayURLs(c.URLs)), nil
+	return st, fmt.Sprintf("JetStream bucket %s at %s", c.Bucket, natsauth.DisplayURLs(c.URLs)), nil
 }

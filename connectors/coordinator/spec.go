@@ -3,15 +3,13 @@ package coordinator
 import (
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"strconv"
 	"time"
 
 	"github.com/nats-io/nats.go"
 
-	"github.com/dataweaver/dataweaver/connectors/internal/tlsconf"
-	"github.com/dataweaver/dataweaver/engine"
+	"github.com/dataweaver/dataweaver/connectors/internal/natsauth"
 	"github.com/dataweaver/dataweaver/engine/spec"
 )
 
@@ -38,14 +36,12 @@ func Spec() *spec.Spec {
 			"split done again replaces its part. Finished splits are recorded in a second bucket (the shared "+
 			"positions): a later run of the file reads only what is new. A worker exits when no split is left.").
 		Field(
-			spec.StringList("urls").Default([]string{nats.DefaultURL}).SecretIn(urlSecrets).
+			spec.StringList("urls").Default([]string{nats.DefaultURL}).SecretIn(natsauth.URLSecrets).
 				Desc("NATS servers with JetStream; the client fails over between them.").
 				Example(`["nats://a:4222", "nats://b:4222"]`),
-			spec.String("credentials_file").Optional().Desc("A NATS .creds file (user JWT and NKey seed)."),
-			spec.String("token").Optional().Secret().Desc("Token for a server that authenticates with one."),
-			spec.String("user").Optional().Desc("User name; needs password."),
-			spec.String("password").Optional().Secret().Desc("Password of user."),
-			tlsconf.Field(),
+		).
+		Field(natsauth.Fields()...).
+		Field(
 			spec.String("stream").Default(DefaultStream).
 				Desc("Work-queue stream holding the splits (subjects weave.splits.>); created if missing."),
 			spec.String("bucket").Default(DefaultBucket).
@@ -87,19 +83,6 @@ func atLeastSecond(v any) error {
 	return nil
 }
 
-// urlSecrets returns the credentials a server URL carries: they are
-// secrets like token and password.
-func urlSecrets(v string) []string {
-	u, err := url.Parse(v)
-	if err != nil || u.User == nil {
-		return nil
-	}
-	if p, ok := u.User.Password(); ok {
-		return []string{p}
-	}
-	return []string{u.User.Username()}
-}
-
 // Config is where the workers meet. Build one with FromSpec, or by hand
 // in Go (Options then carry authentication and TLS).
 type Config struct {
@@ -113,8 +96,9 @@ type Config struct {
 	LockTTL    time.Duration
 	MaxOutage  time.Duration
 	Worker     string
-	// tls is read at connect (it reads files).
-	conf *spec.Parsed
+	// auth is the section's authentication and TLS, made into options at
+	// each connect (TLS reads files).
+	auth *natsauth.Auth
 }
 
 // FromSpec reads a parsed coordinator section.
@@ -122,18 +106,13 @@ func FromSpec(p *spec.Parsed) (Config, error) {
 	c := Config{
 		URLs: p.Strings("urls"), Stream: p.String("stream"), Bucket: p.String("bucket"),
 		LockBucket: p.String("lock_bucket"), Replicas: p.Int("replicas"), AckWait: p.Duration("ack_wait"),
-		LockTTL: p.Duration("lock_ttl"), MaxOutage: p.Duration("max_outage"), Worker: p.String("worker"), conf: p,
+		LockTTL: p.Duration("lock_ttl"), MaxOutage: p.Duration("max_outage"), Worker: p.String("worker"),
 	}
-	switch {
-	case p.Given("user") != p.Given("password"):
-		return Config{}, fmt.Errorf("%w: %w", engine.ErrInvalidConfig, p.Errorf("user", "give user and password together"))
-	case p.Given("credentials_file"):
-		c.Options = append(c.Options, nats.UserCredentials(p.String("credentials_file")))
-	case p.Given("token"):
-		c.Options = append(c.Options, nats.Token(p.String("token")))
-	case p.Given("user"):
-		c.Options = append(c.Options, nats.UserInfo(p.String("user"), p.String("password")))
+	a, err := natsauth.Read(p)
+	if err != nil {
+		return Config{}, err
 	}
+	c.auth = &a
 	return c, nil
 }
 

@@ -44,3 +44,28 @@ func TestSection(t *testing.T) {
 		}
 	}
 }
+
+// TestSectionAuth: the section authenticates as a nats step does (the
+// shared natsauth fields and checks): one way at most, none of them an
+// empty ${VAR} that would connect without credentials.
+func TestSectionAuth(t *testing.T) {
+	base := "source:\n  file: in/*.csv\nsinks:\n  - file: {path: out/, format: csv}\ncoordinator:\n"
+	for _, tc := range []struct{ section, want string }{
+		{"  token: s3cret\n", ""},
+		{"  nkey_file: /etc/weave/worker.nk\n", ""},
+		{"  token: s3cret\n  credentials_file: /x.creds\n", "give one way to authenticate"},
+		{"  token: \"\"\n", "is empty (an unset variable?)"},
+		{"  user: alice\n", "give user and password together"},
+	} {
+		f, err := config.Parse([]byte(base+tc.section), filepath.Join(t.TempDir(), "p.yaml"), config.Options{})
+		if err == nil {
+			_, err = coordinator.FromSpec(f.Coordinator)
+		}
+		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("%q: err = %v, want %q", tc.section, err, tc.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("%q: the error shows the token: %v", tc.section, err)
+		}
+	}
+}

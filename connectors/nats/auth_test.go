@@ -21,6 +21,7 @@ import (
 
 	"github.com/dataweaver/dataweaver/connectors/conformance"
 	"github.com/dataweaver/dataweaver/connectors/internal/msgtest"
+	"github.com/dataweaver/dataweaver/connectors/internal/natsauth"
 	"github.com/dataweaver/dataweaver/connectors/internal/tlsconf/tlstest"
 	"github.com/dataweaver/dataweaver/engine"
 )
@@ -354,7 +355,7 @@ func TestAuthConfig(t *testing.T) {
 	if want := []string{"pw-field", "pw-in-url", "tok-in-url"}; !slices.Equal(got, want) {
 		t.Errorf("secrets %q, want %q", got, want)
 	}
-	if got := displayURLs(p.Strings("urls")); got != "nats://[redacted]@a:4222,nats://[redacted]@b:4222,nats://c:4222" {
+	if got := natsauth.DisplayURLs(p.Strings("urls")); got != "nats://[redacted]@a:4222,nats://[redacted]@b:4222,nats://c:4222" {
 		t.Errorf("servers are shown as %q", got)
 	}
 }

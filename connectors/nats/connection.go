@@ -8,6 +8,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/dataweaver/dataweaver/connectors/internal/natsauth"
 	"github.com/dataweaver/dataweaver/engine"
 	"github.com/dataweaver/dataweaver/engine/spec"
 )
@@ -15,13 +16,13 @@ import (
 // connectionFields are the fields every NATS connector shares.
 func connectionFields() []*spec.Field {
 	fields := []*spec.Field{
-		spec.StringList("urls").Default([]string{nats.DefaultURL}).SecretIn(urlSecrets).
+		spec.StringList("urls").Default([]string{nats.DefaultURL}).SecretIn(natsauth.URLSecrets).
 			Desc("Servers to connect to; the client fails over between them. tls:// URLs connect with TLS (see tls). " +
 				"Credentials in a URL (nats://user:password@host, nats://token@host) are secrets like token and password; " +
 				"the fields below are clearer.").
 			Example(`["nats://a:4222", "nats://b:4222"]`),
 	}
-	fields = append(fields, authFields()...)
+	fields = append(fields, natsauth.Fields()...)
 	return append(fields,
 		spec.Duration("connect_timeout").Default(5*time.Second).Advance().
 			Desc("How long to wait for the first connection. A server that cannot be reached at start fails the run "+
@@ -52,14 +53,14 @@ func connectionFields() []*spec.Field {
 
 type connConfig struct {
 	urls    []string
-	auth    auth
+	auth    natsauth.Auth
 	conf    *spec.Parsed // for the tls object, read at each connect
 	timeout time.Duration
 	name    string // step name, shown by the server as the client name
 }
 
 func readConnConfig(conf *spec.Parsed, step string) (connConfig, error) {
-	a, err := readAuth(conf)
+	a, err := natsauth.Read(conf)
 	if err != nil {
 		return connConfig{}, err
 	}
@@ -77,11 +78,11 @@ func readLink(conf *spec.Parsed, b engine.Build) *link {
 func (c connConfig) connect(l *link) (*nats.Conn, error) {
 	// Errors name the servers and the kind of authentication, never a
 	// secret: a refusal says which credentials to check.
-	where := fmt.Sprintf("nats: connect to %s with %s", displayURLs(c.urls), c.auth.kind())
+	where := fmt.Sprintf("nats: connect to %s with %s", natsauth.DisplayURLs(c.urls), c.auth.Kind())
 	if c.conf.Given("tls") {
 		where += " over TLS"
 	}
-	auth, err := c.auth.options(c.conf)
+	auth, err := c.auth.Options()
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", where, err)
 	}

@@ -1,4 +1,11 @@
-package nats
+// Package natsauth holds what every NATS client of weave's takes to reach
+// a server: the authentication fields of a spec (a .creds file, an NKey
+// seed file, a token, or a user and password), their TLS object, the
+// checks that at most one way is given and none is an empty ${VAR}, and
+// the client options they make. The nats connectors and the scale-out
+// coordinator use it, so the same settings mean the same thing in a step
+// and in the coordinator section.
+package natsauth
 
 import (
 	"fmt"
@@ -8,14 +15,15 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/dataweaver/dataweaver/connectors/internal/tlsconf"
+	"github.com/dataweaver/dataweaver/engine"
 	"github.com/dataweaver/dataweaver/engine/spec"
 )
 
-// authFields are the ways a NATS connector authenticates, and its TLS.
-// The secret values (token, password, credentials in a URL) are spec
-// secrets, so weave redacts them from everything it prints; the files
-// (.creds, NKey seed, TLS key) are named by path and read at Open.
-func authFields() []*spec.Field {
+// Fields are the ways a NATS client authenticates, and its TLS. The
+// secret values (token, password, credentials in a URL) are spec secrets,
+// so weave redacts them from everything it prints; the files (.creds,
+// NKey seed, TLS key) are named by path and read at each connect.
+func Fields() []*spec.Field {
 	return []*spec.Field{
 		spec.String("credentials_file").Optional().
 			Desc("A NATS .creds file (user JWT and NKey seed), as `nsc` or a managed NATS service (Synadia Cloud, NGS) hands out. " +
@@ -35,10 +43,11 @@ func authFields() []*spec.Field {
 	}
 }
 
-// urlSecrets returns the credentials a server URL carries
+// URLSecrets returns the credentials a server URL carries
 // (nats://user:password@host, or nats://token@host, where the user part
 // is the token): they are secrets like the token and password fields.
-func urlSecrets(v string) []string {
+// It is the urls field's spec.SecretIn.
+func URLSecrets(v string) []string {
 	u, err := url.Parse(v)
 	if err != nil || u.User == nil {
 		return nil
@@ -49,9 +58,9 @@ func urlSecrets(v string) []string {
 	return []string{u.User.Username()}
 }
 
-// displayURLs lists the servers for messages without the credentials a
+// DisplayURLs lists the servers for messages without the credentials a
 // URL may carry.
-func displayURLs(urls []string) string {
+func DisplayURLs(urls []string) string {
 	out := make([]string, len(urls))
 	for i, v := range urls {
 		out[i] = v
@@ -63,20 +72,23 @@ func displayURLs(urls []string) string {
 	return strings.Join(out, ",")
 }
 
-// auth is how a step authenticates: at most one of its fields is set.
-type auth struct {
+// Auth is how a client authenticates: at most one of its ways is set.
+type Auth struct {
 	creds, nkeyFile, token, user, password string
 	inURL                                  bool // a server URL carries credentials
+	conf                                   *spec.Parsed
 }
 
-// readAuth takes the auth fields and checks they name one way.
-func readAuth(conf *spec.Parsed) (auth, error) {
-	a := auth{
+// Read takes the Fields of conf (and its urls field, for credentials in a
+// URL) and checks they name one way, none of them empty.
+func Read(conf *spec.Parsed) (Auth, error) {
+	a := Auth{
 		creds: conf.String("credentials_file"), nkeyFile: conf.String("nkey_file"),
 		token: conf.String("token"), user: conf.String("user"), password: conf.String("password"),
+		conf: conf,
 	}
 	for _, u := range conf.Strings("urls") {
-		a.inURL = a.inURL || len(urlSecrets(u)) > 0
+		a.inURL = a.inURL || len(URLSecrets(u)) > 0
 	}
 	var given []string
 	for _, f := range []string{"credentials_file", "nkey_file", "token", "user"} {
@@ -85,24 +97,28 @@ func readAuth(conf *spec.Parsed) (auth, error) {
 		}
 	}
 	if len(given) > 1 {
-		return auth{}, configErr(conf, given[1], "give one way to authenticate, not %s", strings.Join(given, " and "))
+		return Auth{}, configErr(conf, given[1], "give one way to authenticate, not %s", strings.Join(given, " and "))
 	}
 	// An empty ${VAR} would silently connect without authentication (and
 	// fail with a less clear refusal, or succeed on an open server).
 	for _, f := range []string{"credentials_file", "nkey_file", "token", "user", "password"} {
 		if conf.Given(f) && conf.String(f) == "" {
-			return auth{}, configErr(conf, f, "is empty (an unset variable?); remove the field to connect without it")
+			return Auth{}, configErr(conf, f, "is empty (an unset variable?); remove the field to connect without it")
 		}
 	}
 	if conf.Given("user") != conf.Given("password") {
-		return auth{}, configErr(conf, "user", "give user and password together")
+		return Auth{}, configErr(conf, "user", "give user and password together")
 	}
 	return a, nil
 }
 
-// kind names the authentication in errors and logs, never with a secret:
+func configErr(conf *spec.Parsed, field, msg string, args ...any) error {
+	return fmt.Errorf("%w: %w", engine.ErrInvalidConfig, conf.Errorf(field, msg, args...))
+}
+
+// Kind names the authentication in errors and logs, never with a secret:
 // "token", `user "alice"`, "credentials file /etc/x.creds".
-func (a auth) kind() string {
+func (a Auth) Kind() string {
 	switch {
 	case a.creds != "":
 		return "credentials file " + a.creds
@@ -118,9 +134,9 @@ func (a auth) kind() string {
 	return "no credentials"
 }
 
-// options are the client's options for a, and the TLS configuration of
-// conf (which reads its files, so it runs at each connect).
-func (a auth) options(conf *spec.Parsed) ([]nats.Option, error) {
+// Options are the client's options for a, with its TLS configuration
+// (which reads its files, so call it at each connect).
+func (a Auth) Options() ([]nats.Option, error) {
 	var opts []nats.Option
 	switch {
 	case a.creds != "":
@@ -136,7 +152,10 @@ func (a auth) options(conf *spec.Parsed) ([]nats.Option, error) {
 	case a.user != "":
 		opts = append(opts, nats.UserInfo(a.user, a.password))
 	}
-	tc, err := tlsconf.Config(conf)
+	if a.conf == nil {
+		return opts, nil
+	}
+	tc, err := tlsconf.Config(a.conf)
 	if err != nil {
 		return nil, err
 	}
