@@ -75,7 +75,7 @@ func containerHeader(schema []byte) []byte {
 
 func (d *avroDecoder) Schema() *arrow.Schema { return d.schema }
 
-func (d *avroDecoder) Decode(msgs [][]byte) (arrow.Record, []engine.RowError, error) {
+func (d *avroDecoder) Decode(msgs [][]byte) (arrow.RecordBatch, []engine.RowError, error) {
 	var rejects []engine.RowError
 	bodies := make([][]byte, len(msgs))
 	idx := make([]int, 0, len(msgs))
@@ -90,7 +90,7 @@ func (d *avroDecoder) Decode(msgs [][]byte) (arrow.Record, []engine.RowError, er
 		bodies[i] = m
 		idx = append(idx, i)
 	}
-	var recs []arrow.Record
+	var recs []arrow.RecordBatch
 	if err := d.bisect(msgs, bodies, idx, &recs, &rejects); err != nil {
 		releaseAll(recs)
 		return nil, nil, err
@@ -102,7 +102,7 @@ func (d *avroDecoder) Decode(msgs [][]byte) (arrow.Record, []engine.RowError, er
 
 // bisect decodes the messages idx; if their container is malformed it
 // splits them in halves until the bad messages stand alone.
-func (d *avroDecoder) bisect(msgs, bodies [][]byte, idx []int, recs *[]arrow.Record, rejects *[]engine.RowError) error {
+func (d *avroDecoder) bisect(msgs, bodies [][]byte, idx []int, recs *[]arrow.RecordBatch, rejects *[]engine.RowError) error {
 	if len(idx) == 0 {
 		return nil
 	}
@@ -124,7 +124,7 @@ func (d *avroDecoder) bisect(msgs, bodies [][]byte, idx []int, recs *[]arrow.Rec
 	return d.bisect(msgs, bodies, idx[mid:], recs, rejects)
 }
 
-func (d *avroDecoder) decode(bodies [][]byte, idx []int) (arrow.Record, error) {
+func (d *avroDecoder) decode(bodies [][]byte, idx []int) (arrow.RecordBatch, error) {
 	buf := append(d.buf[:0], d.header...)
 	for _, i := range idx {
 		buf = binary.AppendVarint(buf, 1)
@@ -139,7 +139,7 @@ func (d *avroDecoder) decode(bodies [][]byte, idx []int) (arrow.Record, error) {
 		return nil, err
 	}
 	defer r.Close()
-	var recs []arrow.Record
+	var recs []arrow.RecordBatch
 	for {
 		rec, _, err := r.Next()
 		if errors.Is(err, io.EOF) {
@@ -240,7 +240,7 @@ func headerSchema(h []byte) ([]byte, error) {
 	}
 }
 
-func (e *avroEncoder) Encode(rec arrow.Record, emit func(int, []byte) error) error {
+func (e *avroEncoder) Encode(rec arrow.RecordBatch, emit func(int, []byte) error) error {
 	var msg []byte
 	for row := 0; row < int(rec.NumRows()); row++ {
 		one := rec.NewSlice(int64(row), int64(row+1))

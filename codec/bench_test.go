@@ -115,7 +115,7 @@ func BenchmarkCodecEncode(b *testing.B) {
 	}
 }
 
-func benchEncode(b *testing.B, enc Encoder, rec arrow.Record) {
+func benchEncode(b *testing.B, enc Encoder, rec arrow.RecordBatch) {
 	b.ReportAllocs()
 	start := time.Now()
 	var bytes int64
@@ -173,7 +173,7 @@ func newDynamicDecoder(b *testing.B, c Config, mem memory.Allocator) *dynamicDec
 
 func (d *dynamicDecoder) Schema() *arrow.Schema { return d.schema }
 
-func (d *dynamicDecoder) Decode(msgs [][]byte) (arrow.Record, []engine.RowError, error) {
+func (d *dynamicDecoder) Decode(msgs [][]byte) (arrow.RecordBatch, []engine.RowError, error) {
 	for _, m := range msgs {
 		d.msg.Reset()
 		if err := proto.Unmarshal(m, d.msg); err != nil {
@@ -203,7 +203,7 @@ func (d *dynamicDecoder) Decode(msgs [][]byte) (arrow.Record, []engine.RowError,
 			}
 		}
 	}
-	return d.rb.NewRecord(), nil, nil
+	return d.rb.NewRecordBatch(), nil, nil
 }
 
 // dynamicEncoder is dynamicDecoder's counterpart: protoreflect from the
@@ -219,7 +219,7 @@ func newDynamicEncoder(b *testing.B, c Config) *dynamicEncoder {
 	return &dynamicEncoder{md: md, msg: dynamicpb.NewMessage(md)}
 }
 
-func (e *dynamicEncoder) Encode(rec arrow.Record, emit func(int, []byte) error) error {
+func (e *dynamicEncoder) Encode(rec arrow.RecordBatch, emit func(int, []byte) error) error {
 	fds := make([]protoreflect.FieldDescriptor, rec.NumCols())
 	for i, f := range rec.Schema().Fields() {
 		fds[i] = e.md.Fields().ByName(protoreflect.Name(f.Name))

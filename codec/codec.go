@@ -42,14 +42,14 @@ type Decoder interface {
 	// rows) holding the messages that decoded; every other message is a
 	// RowError with Row = its index in msgs and Raw = its bytes. An error
 	// means the batch could not be decoded at all (never a bad message).
-	Decode(msgs [][]byte) (arrow.Record, []engine.RowError, error)
+	Decode(msgs [][]byte) (arrow.RecordBatch, []engine.RowError, error)
 }
 
 // Encoder encodes rows as messages. It is not safe for concurrent use.
 type Encoder interface {
 	// Encode calls emit once per row of rec, in order, with the row's
 	// message. msg is valid only during the call: copy it to keep it.
-	Encode(rec arrow.Record, emit func(row int, msg []byte) error) error
+	Encode(rec arrow.RecordBatch, emit func(row int, msg []byte) error) error
 }
 
 // Config selects and configures a codec. JSON needs Schema to decode: a

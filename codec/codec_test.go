@@ -21,7 +21,7 @@ var testSchema = arrow.NewSchema([]arrow.Field{
 
 // testRecord builds n rows of testSchema, with names that need escaping
 // (a newline, quotes) and some nulls.
-func testRecord(mem memory.Allocator, n int) arrow.Record {
+func testRecord(mem memory.Allocator, n int) arrow.RecordBatch {
 	b := array.NewRecordBuilder(mem, testSchema)
 	defer b.Release()
 	words := []string{"plain", "line\nbreak", `say "hi"`, "ünï ✓"}
@@ -39,7 +39,7 @@ func testRecord(mem memory.Allocator, n int) arrow.Record {
 		}
 		b.Field(3).(*array.TimestampBuilder).Append(arrow.Timestamp(1_700_000_000_000_000 + int64(i)*1_000_001))
 	}
-	return b.NewRecord()
+	return b.NewRecordBatch()
 }
 
 const testAvsc = `{"type":"record","name":"row","fields":[
@@ -58,7 +58,7 @@ func checked(t *testing.T) *memory.CheckedAllocator {
 // schema cleared: an Avro encoder refuses one and derives its own from
 // testSchema, while the decoder side of conf needs it. It returns the rows (released when t ends), the
 // encoder and the messages.
-func encodeTestRows(t *testing.T, conf Config, mem memory.Allocator, n int) (arrow.Record, Encoder, [][]byte) {
+func encodeTestRows(t *testing.T, conf Config, mem memory.Allocator, n int) (arrow.RecordBatch, Encoder, [][]byte) {
 	t.Helper()
 	want := testRecord(mem, n)
 	t.Cleanup(want.Release)
@@ -70,7 +70,7 @@ func encodeTestRows(t *testing.T, conf Config, mem memory.Allocator, n int) (arr
 	return want, enc, encodeAll(t, enc, want)
 }
 
-func encodeAll(t testing.TB, enc Encoder, rec arrow.Record) [][]byte {
+func encodeAll(t testing.TB, enc Encoder, rec arrow.RecordBatch) [][]byte {
 	t.Helper()
 	var msgs [][]byte
 	if err := enc.Encode(rec, func(row int, msg []byte) error {

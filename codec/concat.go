@@ -13,18 +13,18 @@ import (
 // Concat joins recs (all of schema) into one record and releases them,
 // for decoders built on top of this package's: none gives an empty
 // record, one is returned as is.
-func Concat(mem memory.Allocator, schema *arrow.Schema, recs []arrow.Record) (arrow.Record, error) {
+func Concat(mem memory.Allocator, schema *arrow.Schema, recs []arrow.RecordBatch) (arrow.RecordBatch, error) {
 	return concat(mem, schema, recs)
 }
 
 // concat joins recs (all of schema) into one record and releases them.
 // None gives an empty record; one is returned as is.
-func concat(mem memory.Allocator, schema *arrow.Schema, recs []arrow.Record) (arrow.Record, error) {
+func concat(mem memory.Allocator, schema *arrow.Schema, recs []arrow.RecordBatch) (arrow.RecordBatch, error) {
 	switch len(recs) {
 	case 0:
 		b := array.NewRecordBuilder(mem, schema)
 		defer b.Release()
-		return b.NewRecord(), nil
+		return b.NewRecordBatch(), nil
 	case 1:
 		return recs[0], nil
 	}
@@ -48,14 +48,14 @@ func concat(mem memory.Allocator, schema *arrow.Schema, recs []arrow.Record) (ar
 		}
 		cols[c] = a
 	}
-	out := array.NewRecord(schema, cols, rows)
+	out := array.NewRecordBatch(schema, cols, rows)
 	for _, a := range cols {
 		a.Release()
 	}
 	return out, nil
 }
 
-func releaseAll(recs []arrow.Record) {
+func releaseAll(recs []arrow.RecordBatch) {
 	for _, r := range recs {
 		r.Release()
 	}

@@ -96,7 +96,7 @@ func FuzzDecodeProtobuf(f *testing.F) {
 // their first RawPrefix. On a failure it releases the record first, so the
 // checked allocator reports the failure rather than a leak as well; else
 // the caller releases it.
-func decodeTwice(t *testing.T, dec Decoder, msg []byte, limit int) arrow.Record {
+func decodeTwice(t *testing.T, dec Decoder, msg []byte, limit int) arrow.RecordBatch {
 	t.Helper()
 	rec, rej, err := dec.Decode([][]byte{msg, msg})
 	if err != nil {

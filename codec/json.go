@@ -64,7 +64,7 @@ func checkJSONSchema(schema *arrow.Schema, mem memory.Allocator) error {
 
 func (d *jsonDecoder) Schema() *arrow.Schema { return d.schema }
 
-func (d *jsonDecoder) Decode(msgs [][]byte) (arrow.Record, []engine.RowError, error) {
+func (d *jsonDecoder) Decode(msgs [][]byte) (arrow.RecordBatch, []engine.RowError, error) {
 	buf, line := d.buf[:0], d.line[:0]
 	var rejects []engine.RowError
 	for i, m := range msgs {
@@ -94,7 +94,7 @@ func (d *jsonDecoder) Decode(msgs [][]byte) (arrow.Record, []engine.RowError, er
 		return nil, nil, err
 	}
 	defer r.Close()
-	var recs []arrow.Record
+	var recs []arrow.RecordBatch
 	for {
 		rec, rej, err := r.Next()
 		for _, e := range rej {
@@ -141,7 +141,7 @@ func newJSONEncoder(schema *arrow.Schema, mem memory.Allocator) (*jsonEncoder, e
 	return e, nil
 }
 
-func (e *jsonEncoder) Encode(rec arrow.Record, emit func(int, []byte) error) error {
+func (e *jsonEncoder) Encode(rec arrow.RecordBatch, emit func(int, []byte) error) error {
 	e.out.Reset()
 	if err := e.w.Write(rec); err != nil {
 		return err

@@ -48,7 +48,7 @@ type limited struct {
 	idx   []int    // the index in the batch of each of in
 }
 
-func (d *limited) Decode(msgs [][]byte) (arrow.Record, []engine.RowError, error) {
+func (d *limited) Decode(msgs [][]byte) (arrow.RecordBatch, []engine.RowError, error) {
 	over := false
 	for _, m := range msgs {
 		if len(m) > d.limit {

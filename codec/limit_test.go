@@ -39,7 +39,7 @@ func TestMaxRecordBytes(t *testing.T) {
 			b.Field(1).(*array.StringBuilder).Append(strings.Repeat("x", bigName))
 			b.Field(2).AppendNull()
 			b.Field(3).(*array.TimestampBuilder).Append(arrow.Timestamp(1_700_000_000_000_000))
-			bigRec := b.NewRecord()
+			bigRec := b.NewRecordBatch()
 			b.Release()
 			big := encodeAll(t, enc, bigRec)[0]
 			bigRec.Release()

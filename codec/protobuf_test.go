@@ -87,7 +87,7 @@ func dropUnknown(m protoreflect.Message) {
 	})
 }
 
-func decodeAll(t testing.TB, dec Decoder, msgs [][]byte) arrow.Record {
+func decodeAll(t testing.TB, dec Decoder, msgs [][]byte) arrow.RecordBatch {
 	t.Helper()
 	rec, rej, err := dec.Decode(msgs)
 	if err != nil {

@@ -81,7 +81,7 @@ func bindStruct(m *pmsg, sb *array.StructBuilder) {
 
 func (d *protoDecoder) Schema() *arrow.Schema { return d.schema }
 
-func (d *protoDecoder) Decode(msgs [][]byte) (arrow.Record, []engine.RowError, error) {
+func (d *protoDecoder) Decode(msgs [][]byte) (arrow.RecordBatch, []engine.RowError, error) {
 	var rejects []engine.RowError
 	d.rb.Reserve(len(msgs))
 	for i, m := range msgs {
@@ -96,7 +96,7 @@ func (d *protoDecoder) Decode(msgs [][]byte) (arrow.Record, []engine.RowError, e
 		}
 		d.put(d.top, m)
 	}
-	return d.rb.NewRecord(), rejects, nil
+	return d.rb.NewRecordBatch(), rejects, nil
 }
 
 // fieldError is a malformed value, with the dotted path of its field.

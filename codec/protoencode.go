@@ -291,7 +291,7 @@ func decimalText(n decimal128.Num, scale int32) string {
 	return digits
 }
 
-func (e *protoEncoder) Encode(rec arrow.Record, emit func(int, []byte) error) error {
+func (e *protoEncoder) Encode(rec arrow.RecordBatch, emit func(int, []byte) error) error {
 	e.top.bind(rec.Columns())
 	// Encode the whole batch before emitting any of it: a value that
 	// cannot be written fails the batch before a single message is sent.

@@ -53,7 +53,7 @@ type partSink struct {
 }
 
 func (s *partSink) Open(context.Context, *arrow.Schema) error { return nil }
-func (s *partSink) Write(_ context.Context, rec arrow.Record) error {
+func (s *partSink) Write(_ context.Context, rec arrow.RecordBatch) error {
 	c := rec.Column(0).(*array.Int64)
 	for i := 0; i < c.Len(); i++ {
 		s.current = append(s.current, c.Value(i))
@@ -114,7 +114,7 @@ type failAfter struct {
 	n int
 }
 
-func (s *failAfter) Write(ctx context.Context, rec arrow.Record) error {
+func (s *failAfter) Write(ctx context.Context, rec arrow.RecordBatch) error {
 	if s.n == 0 {
 		return engine.Permanent(errors.New("the machine died"))
 	}
@@ -219,7 +219,7 @@ func TestCheckpointsUnorderedStageKeepsBarriers(t *testing.T) {
 		published = append(published, r...)
 		mu.Unlock()
 	}}
-	jitter := funcStage{f: func(rec arrow.Record) (arrow.Record, []engine.RowError, error) {
+	jitter := funcStage{f: func(rec arrow.RecordBatch) (arrow.RecordBatch, []engine.RowError, error) {
 		time.Sleep(time.Duration(rand.IntN(300)) * time.Microsecond)
 		rec.Retain()
 		return rec, nil, nil
@@ -367,7 +367,7 @@ func TestCheckpointsAckAfterDeadLettersPublished(t *testing.T) {
 // it keeps one entry per row.
 type deadLetterParts struct{ *partSink }
 
-func (s *deadLetterParts) Write(_ context.Context, rec arrow.Record) error {
+func (s *deadLetterParts) Write(_ context.Context, rec arrow.RecordBatch) error {
 	for i := 0; i < int(rec.NumRows()); i++ {
 		s.current = append(s.current, int64(i))
 	}

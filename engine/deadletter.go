@@ -36,7 +36,7 @@ var DeadLetterSchema = arrow.NewSchema([]arrow.Field{
 // deadLetterRecord builds one dead-letter record from rejects. src, when not
 // nil, is the batch the rejected rows' Row indexes point into; their values
 // are rendered as JSON objects.
-func deadLetterRecord(mem memory.Allocator, rejects []RowError, src arrow.Record) arrow.Record {
+func deadLetterRecord(mem memory.Allocator, rejects []RowError, src arrow.RecordBatch) arrow.RecordBatch {
 	b := array.NewRecordBuilder(mem, DeadLetterSchema)
 	defer b.Release()
 	step := b.Field(0).(*array.StringBuilder)
@@ -76,7 +76,7 @@ func deadLetterRecord(mem memory.Allocator, rejects []RowError, src arrow.Record
 			rec.AppendNull()
 		}
 	}
-	return b.NewRecord()
+	return b.NewRecordBatch()
 }
 
 func appendOpt(b *array.StringBuilder, s string) {
@@ -89,7 +89,7 @@ func appendOpt(b *array.StringBuilder, s string) {
 
 // rowJSON renders one row as a JSON object in schema order. It is only used
 // for rejected rows, so clarity beats speed here.
-func rowJSON(rec arrow.Record, i int) string {
+func rowJSON(rec arrow.RecordBatch, i int) string {
 	var b strings.Builder
 	b.WriteByte('{')
 	for c, f := range rec.Schema().Fields() {
@@ -111,7 +111,7 @@ func rowJSON(rec arrow.Record, i int) string {
 // allRows makes one reject per row of rec, for a batch that failed as a whole.
 // selectedRows is allRows for a batch that is the rows sel of rec (all of
 // rec when sel is nil).
-func selectedRows(rec arrow.Record, sel []int, err error) []RowError {
+func selectedRows(rec arrow.RecordBatch, sel []int, err error) []RowError {
 	if sel == nil {
 		return allRows(rec, err)
 	}
@@ -122,7 +122,7 @@ func selectedRows(rec arrow.Record, sel []int, err error) []RowError {
 	return out
 }
 
-func allRows(rec arrow.Record, err error) []RowError {
+func allRows(rec arrow.RecordBatch, err error) []RowError {
 	n := int(rec.NumRows())
 	out := make([]RowError, n)
 	for i := range out {

@@ -21,7 +21,7 @@ func TestDeadLettersKeepOrderAcrossWorkers(t *testing.T) {
 	mem := checkedMem(t)
 	const batches, rows = 6, 10
 	secondDone := make(chan struct{})
-	stage := funcStage{f: func(rec arrow.Record) (arrow.Record, []engine.RowError, error) {
+	stage := funcStage{f: func(rec arrow.RecordBatch) (arrow.RecordBatch, []engine.RowError, error) {
 		col := rec.Column(0).(*array.Int64)
 		switch col.Value(0) / rows {
 		case 0:

@@ -38,7 +38,7 @@ func (s *wordSource) Read(context.Context) (*engine.Batch, error) {
 		b.Field(1).(*array.StringBuilder).Append(s.lines[s.next])
 		s.next++
 	}
-	return &engine.Batch{Record: b.NewRecord()}, nil
+	return &engine.Batch{Record: b.NewRecordBatch()}, nil
 }
 
 func (s *wordSource) Close() error { return nil }
@@ -54,7 +54,7 @@ func (upper) Bind(_ context.Context, in *arrow.Schema) (*arrow.Schema, error) {
 	return in, nil
 }
 
-func (upper) Process(_ context.Context, rec arrow.Record) (arrow.Record, []engine.RowError, error) {
+func (upper) Process(_ context.Context, rec arrow.RecordBatch) (arrow.RecordBatch, []engine.RowError, error) {
 	idx := rec.Schema().FieldIndices("text")[0]
 	text := rec.Column(idx).(*array.String)
 	b := array.NewStringBuilder(memory.DefaultAllocator)
@@ -66,7 +66,7 @@ func (upper) Process(_ context.Context, rec arrow.Record) (arrow.Record, []engin
 	defer col.Release()
 	cols := append([]arrow.Array(nil), rec.Columns()...)
 	cols[idx] = col
-	return array.NewRecord(rec.Schema(), cols, rec.NumRows()), nil, nil
+	return array.NewRecordBatch(rec.Schema(), cols, rec.NumRows()), nil, nil
 }
 
 func (upper) Close() error { return nil }
@@ -75,7 +75,7 @@ func (upper) Close() error { return nil }
 type printSink struct{}
 
 func (printSink) Open(context.Context, *arrow.Schema) error { return nil }
-func (printSink) Write(_ context.Context, rec arrow.Record) error {
+func (printSink) Write(_ context.Context, rec arrow.RecordBatch) error {
 	for i := 0; i < int(rec.NumRows()); i++ {
 		fmt.Printf("%s: %s\n", rec.Column(0).ValueStr(i), rec.Column(1).ValueStr(i))
 	}

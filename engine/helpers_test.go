@@ -49,7 +49,7 @@ func (s *seqSource) Read(ctx context.Context) (*engine.Batch, error) {
 	}
 	arr := b.NewArray()
 	defer arr.Release()
-	rec := array.NewRecord(numSchema, []arrow.Array{arr}, int64(s.rows))
+	rec := array.NewRecordBatch(numSchema, []arrow.Array{arr}, int64(s.rows))
 	i := s.next
 	s.next++
 	s.mu.Lock()
@@ -101,7 +101,7 @@ func (s *collectSink) Open(_ context.Context, schema *arrow.Schema) error {
 	return nil
 }
 
-func (s *collectSink) Write(ctx context.Context, rec arrow.Record) error {
+func (s *collectSink) Write(ctx context.Context, rec arrow.RecordBatch) error {
 	if s.gate != nil {
 		select {
 		case <-s.gate:
@@ -147,7 +147,7 @@ func (s *collectSink) flushedBatches() int { s.mu.Lock(); defer s.mu.Unlock(); r
 // funcStage runs f on every batch; it emits schema, or the input schema
 // when schema is nil.
 type funcStage struct {
-	f      func(rec arrow.Record) (arrow.Record, []engine.RowError, error)
+	f      func(rec arrow.RecordBatch) (arrow.RecordBatch, []engine.RowError, error)
 	schema *arrow.Schema
 }
 
@@ -157,7 +157,7 @@ func (s funcStage) Bind(_ context.Context, in *arrow.Schema) (*arrow.Schema, err
 	}
 	return in, nil
 }
-func (s funcStage) Process(_ context.Context, rec arrow.Record) (arrow.Record, []engine.RowError, error) {
+func (s funcStage) Process(_ context.Context, rec arrow.RecordBatch) (arrow.RecordBatch, []engine.RowError, error) {
 	return s.f(rec)
 }
 func (s funcStage) Close() error { return nil }
@@ -165,7 +165,7 @@ func (s funcStage) Close() error { return nil }
 // keep returns a stage that keeps the rows for which pred holds and
 // reports the others as rejects.
 func keep(mem memory.Allocator, pred func(int64) bool) funcStage {
-	return funcStage{f: func(rec arrow.Record) (arrow.Record, []engine.RowError, error) {
+	return funcStage{f: func(rec arrow.RecordBatch) (arrow.RecordBatch, []engine.RowError, error) {
 		col := rec.Column(0).(*array.Int64)
 		b := array.NewInt64Builder(mem)
 		defer b.Release()
@@ -179,7 +179,7 @@ func keep(mem memory.Allocator, pred func(int64) bool) funcStage {
 		}
 		arr := b.NewArray()
 		defer arr.Release()
-		return array.NewRecord(rec.Schema(), []arrow.Array{arr}, int64(arr.Len())), rej, nil
+		return array.NewRecordBatch(rec.Schema(), []arrow.Array{arr}, int64(arr.Len())), rej, nil
 	}}
 }
 

@@ -17,7 +17,7 @@ const maxLoggedSkips = 20
 // reject applies a step's policy to rows it could not handle. src is the
 // batch the rows' indexes point into (nil for source rejects, which carry
 // their raw bytes instead).
-func (r *runner) reject(ctx context.Context, step string, policy Policy, m *StepMetrics, rows []RowError, src arrow.Record) error {
+func (r *runner) reject(ctx context.Context, step string, policy Policy, m *StepMetrics, rows []RowError, src arrow.RecordBatch) error {
 	for i := range rows {
 		rows[i].Step = step
 	}
@@ -62,7 +62,7 @@ type deadLetters struct {
 	metrics *StepMetrics
 }
 
-func (d *deadLetters) write(ctx context.Context, rows []RowError, src arrow.Record) error {
+func (d *deadLetters) write(ctx context.Context, rows []RowError, src arrow.RecordBatch) error {
 	rec := deadLetterRecord(d.mem, rows, src)
 	defer rec.Release()
 	d.mu.Lock()

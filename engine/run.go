@@ -25,7 +25,7 @@ type StepSchema struct {
 type envelope struct {
 	seq     int64
 	rowBase int64 // source rows before this batch, for error messages
-	rec     arrow.Record
+	rec     arrow.RecordBatch
 	// sel, when set, lists the rows of rec that make up the batch (set by
 	// a Selecting stage for the next one; see Selecting).
 	sel []int
@@ -63,7 +63,7 @@ func (e *envelope) dropRecord() {
 // heldRejects are rows a stage rejected, with the record they point into.
 type heldRejects struct {
 	rows []RowError
-	src  arrow.Record
+	src  arrow.RecordBatch
 }
 
 func (e *envelope) rows() int64 {

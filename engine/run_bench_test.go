@@ -19,7 +19,7 @@ import (
 // the engine's per-batch work and nothing else.
 type repeatSource struct {
 	engine.NoAck
-	rec  arrow.Record
+	rec  arrow.RecordBatch
 	n, i int
 }
 
@@ -36,10 +36,10 @@ func (s *repeatSource) Close() error { return nil }
 
 type discardSink struct{}
 
-func (discardSink) Open(context.Context, *arrow.Schema) error { return nil }
-func (discardSink) Write(context.Context, arrow.Record) error { return nil }
-func (discardSink) Flush(context.Context) error               { return nil }
-func (discardSink) Close() error                              { return nil }
+func (discardSink) Open(context.Context, *arrow.Schema) error      { return nil }
+func (discardSink) Write(context.Context, arrow.RecordBatch) error { return nil }
+func (discardSink) Flush(context.Context) error                    { return nil }
+func (discardSink) Close() error                                   { return nil }
 
 // BenchmarkRunPerBatch is the engine's cost per batch: one-row batches
 // through a source, two pass-through stages and a sink, so the figure is
@@ -50,10 +50,10 @@ func BenchmarkRunPerBatch(b *testing.B) {
 	bld.Append(1)
 	arr := bld.NewArray()
 	bld.Release()
-	rec := array.NewRecord(numSchema, []arrow.Array{arr}, 1)
+	rec := array.NewRecordBatch(numSchema, []arrow.Array{arr}, 1)
 	arr.Release()
 	defer rec.Release()
-	pass := funcStage{f: func(r arrow.Record) (arrow.Record, []engine.RowError, error) {
+	pass := funcStage{f: func(r arrow.RecordBatch) (arrow.RecordBatch, []engine.RowError, error) {
 		r.Retain()
 		return r, nil, nil
 	}}

@@ -264,7 +264,7 @@ func (r *runner) processBatch(ctx context.Context, i int, env *envelope, res *St
 		m.RowsOut.Add(0)
 		return nil
 	}
-	var out arrow.Record
+	var out arrow.RecordBatch
 	var outSel []int
 	var rejects []RowError
 	var err error
@@ -320,7 +320,7 @@ func (r *runner) processBatch(ctx context.Context, i int, env *envelope, res *St
 // in order, holds them in env for the collector (flushRejects), so that
 // dead letters, like the batches, keep the input's order. A fail policy
 // fails at once either way.
-func (r *runner) stageReject(ctx context.Context, i int, env *envelope, rows []RowError, src arrow.Record) error {
+func (r *runner) stageReject(ctx context.Context, i int, env *envelope, rows []RowError, src arrow.RecordBatch) error {
 	step := r.p.Stages[i]
 	if step.Workers > 1 && !step.Unordered && step.OnError != Fail {
 		src.Retain()

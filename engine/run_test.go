@@ -28,7 +28,7 @@ func TestRunFanOutInOrder(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			src := &seqSource{mem: mem, batches: 40, rows: 25}
 			a, b := &collectSink{}, &collectSink{}
-			jitter := funcStage{f: func(rec arrow.Record) (arrow.Record, []engine.RowError, error) {
+			jitter := funcStage{f: func(rec arrow.RecordBatch) (arrow.RecordBatch, []engine.RowError, error) {
 				// Uneven work makes later batches overtake earlier ones
 				// unless the engine restores order.
 				time.Sleep(time.Duration(rand.IntN(300)) * time.Microsecond)
@@ -228,7 +228,7 @@ func TestRunStageBatchError(t *testing.T) {
 	noLeakedGoroutines(t)
 	boom := errors.New("guest trapped")
 	failOn := func(mem interface{}) funcStage {
-		return funcStage{f: func(rec arrow.Record) (arrow.Record, []engine.RowError, error) {
+		return funcStage{f: func(rec arrow.RecordBatch) (arrow.RecordBatch, []engine.RowError, error) {
 			if rec.Column(0).ValueStr(0) == "20" {
 				return nil, nil, boom
 			}

@@ -14,7 +14,7 @@ type StepSample struct {
 	Kind   string // source or stage
 	Schema *arrow.Schema
 	// Records are the step's output batches, in order; Release frees them.
-	Records []arrow.Record
+	Records []arrow.RecordBatch
 	Rows    int64
 	// Rejects are the rows the step could not handle; in a real run its
 	// on_error policy decides what becomes of them.
@@ -29,7 +29,7 @@ func (s *StepSample) Release() {
 	s.Records = nil
 }
 
-func (s *StepSample) add(rec arrow.Record, rejects []RowError, step string) {
+func (s *StepSample) add(rec arrow.RecordBatch, rejects []RowError, step string) {
 	if rec != nil && rec.NumRows() > 0 {
 		rec.Retain()
 		s.Records = append(s.Records, rec)
@@ -94,7 +94,7 @@ func (p *Pipeline) Sample(ctx context.Context, n int64) (samples []StepSample, e
 }
 
 // sampleStages passes rec (which it releases) through the stages.
-func (p *Pipeline) sampleStages(ctx context.Context, rec arrow.Record, samples []StepSample) error {
+func (p *Pipeline) sampleStages(ctx context.Context, rec arrow.RecordBatch, samples []StepSample) error {
 	for i, st := range p.Stages {
 		if rec == nil || rec.NumRows() == 0 {
 			break

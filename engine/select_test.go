@@ -23,10 +23,10 @@ type selFilter struct {
 
 func (s selFilter) Bind(_ context.Context, in *arrow.Schema) (*arrow.Schema, error) { return in, nil }
 func (s selFilter) Close() error                                                    { return nil }
-func (s selFilter) Process(ctx context.Context, rec arrow.Record) (arrow.Record, []engine.RowError, error) {
+func (s selFilter) Process(ctx context.Context, rec arrow.RecordBatch) (arrow.RecordBatch, []engine.RowError, error) {
 	panic("a Selecting stage is called through ProcessSelected")
 }
-func (s selFilter) ProcessSelected(_ context.Context, rec arrow.Record, sel []int) (arrow.Record, []int, []engine.RowError, error) {
+func (s selFilter) ProcessSelected(_ context.Context, rec arrow.RecordBatch, sel []int) (arrow.RecordBatch, []int, []engine.RowError, error) {
 	if sel != nil {
 		s.calls.Add(1)
 	} else {

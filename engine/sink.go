@@ -15,7 +15,7 @@ type Sink interface {
 	Open(ctx context.Context, schema *arrow.Schema) error
 	// Write writes one batch; it must not keep rec after returning. A failed
 	// Write is retried with backoff unless the error is marked Permanent.
-	Write(ctx context.Context, rec arrow.Record) error
+	Write(ctx context.Context, rec arrow.RecordBatch) error
 	// Flush makes every batch written so far durable. Only flushed batches
 	// are acknowledged to the source.
 	Flush(ctx context.Context) error

@@ -35,7 +35,7 @@ type Checkpoint any
 
 // Batch is one unit of work leaving a source.
 type Batch struct {
-	Record     arrow.Record
+	Record     arrow.RecordBatch
 	Rejects    []RowError
 	Checkpoint Checkpoint
 	// Bytes is how many input bytes the batch came from, for progress (0 if unknown).

@@ -19,7 +19,7 @@ type Stage interface {
 	// rejects with Row set to their index in rec. The engine releases rec;
 	// out belongs to the caller (return rec retained to pass it through).
 	// An error fails the whole batch.
-	Process(ctx context.Context, rec arrow.Record) (out arrow.Record, rejects []RowError, err error)
+	Process(ctx context.Context, rec arrow.RecordBatch) (out arrow.RecordBatch, rejects []RowError, err error)
 	Close() error
 }
 
@@ -36,7 +36,7 @@ type Stage interface {
 // sel. The engine passes a selection only to a Selecting stage.
 type Selecting interface {
 	Stage
-	ProcessSelected(ctx context.Context, rec arrow.Record, sel []int) (out arrow.Record, outSel []int, rejects []RowError, err error)
+	ProcessSelected(ctx context.Context, rec arrow.RecordBatch, sel []int) (out arrow.RecordBatch, outSel []int, rejects []RowError, err error)
 }
 
 // MemoryBounded is a stage that holds up to MaxMemory bytes of host memory
@@ -69,7 +69,7 @@ type Warming interface {
 // state instead (Stateful), and a later run goes on from it. A stage that
 // holds nothing returns nil.
 type Finisher interface {
-	Finish(ctx context.Context) ([]arrow.Record, error)
+	Finish(ctx context.Context) ([]arrow.RecordBatch, error)
 }
 
 // Stateful is a stage whose output depends on the batches before (counts

@@ -40,16 +40,16 @@ func (s *windowSum) Bind(context.Context, *arrow.Schema) (*arrow.Schema, error) 
 	return numSchema, nil
 }
 
-func (s *windowSum) emit(sums []int64) arrow.Record {
+func (s *windowSum) emit(sums []int64) arrow.RecordBatch {
 	b := array.NewInt64Builder(s.mem)
 	defer b.Release()
 	b.AppendValues(sums, nil)
 	a := b.NewArray()
 	defer a.Release()
-	return array.NewRecord(numSchema, []arrow.Array{a}, int64(len(sums)))
+	return array.NewRecordBatch(numSchema, []arrow.Array{a}, int64(len(sums)))
 }
 
-func (s *windowSum) Process(_ context.Context, rec arrow.Record) (arrow.Record, []engine.RowError, error) {
+func (s *windowSum) Process(_ context.Context, rec arrow.RecordBatch) (arrow.RecordBatch, []engine.RowError, error) {
 	var closed []int64
 	for _, v := range rec.Column(0).(*array.Int64).Int64Values() {
 		w := v / s.width
@@ -62,13 +62,13 @@ func (s *windowSum) Process(_ context.Context, rec arrow.Record) (arrow.Record, 
 	return s.emit(closed), nil, nil
 }
 
-func (s *windowSum) Finish(context.Context) ([]arrow.Record, error) {
+func (s *windowSum) Finish(context.Context) ([]arrow.RecordBatch, error) {
 	if !s.open.Seen {
 		return nil, nil
 	}
 	sum := s.open.Sum
 	s.open = windowState{}
-	return []arrow.Record{s.emit([]int64{sum})}, nil
+	return []arrow.RecordBatch{s.emit([]int64{sum})}, nil
 }
 
 func (s *windowSum) KeepsState() bool                         { return true }
@@ -144,14 +144,14 @@ type tally struct {
 }
 
 func (s *tally) Bind(context.Context, *arrow.Schema) (*arrow.Schema, error) { return numSchema, nil }
-func (s *tally) Process(_ context.Context, rec arrow.Record) (arrow.Record, []engine.RowError, error) {
+func (s *tally) Process(_ context.Context, rec arrow.RecordBatch) (arrow.RecordBatch, []engine.RowError, error) {
 	s.rows.Add(rec.NumRows())
 	rec.Retain()
 	return rec, nil, nil
 }
-func (s *tally) Finish(context.Context) ([]arrow.Record, error) {
+func (s *tally) Finish(context.Context) ([]arrow.RecordBatch, error) {
 	w := &windowSum{mem: s.mem}
-	return []arrow.Record{w.emit([]int64{-s.rows.Load()})}, nil
+	return []arrow.RecordBatch{w.emit([]int64{-s.rows.Load()})}, nil
 }
 func (s *tally) Close() error { return nil }
 

@@ -80,7 +80,7 @@ var stringSchema = arrow.NewSchema([]arrow.Field{{Name: "s", Type: arrow.BinaryT
 // toStrings turns seqSource's int64 column into the utf8 column "s" the
 // hostile guest reads.
 func toStrings(mem memory.Allocator) funcStage {
-	return funcStage{f: func(rec arrow.Record) (arrow.Record, []engine.RowError, error) {
+	return funcStage{f: func(rec arrow.RecordBatch) (arrow.RecordBatch, []engine.RowError, error) {
 		col := rec.Column(0).(*array.Int64)
 		b := array.NewStringBuilder(mem)
 		defer b.Release()
@@ -89,7 +89,7 @@ func toStrings(mem memory.Allocator) funcStage {
 		}
 		arr := b.NewArray()
 		defer arr.Release()
-		return array.NewRecord(stringSchema, []arrow.Array{arr}, int64(arr.Len())), nil, nil
+		return array.NewRecordBatch(stringSchema, []arrow.Array{arr}, int64(arr.Len())), nil, nil
 	}, schema: stringSchema}
 }
 

@@ -96,7 +96,7 @@ func TestTracerSeesEveryStep(t *testing.T) {
 			rejects: map[int][]engine.RowError{1: {{Row: 9, Err: errors.New("bad line")}}}}, OnError: engine.Skip},
 		Stages: []engine.StageStep{
 			{Name: "odd", Stage: keep(mem, func(v int64) bool { return v%2 == 1 }), OnError: engine.Skip, Workers: 3},
-			{Name: "fail4", Stage: funcStage{f: func(rec arrow.Record) (arrow.Record, []engine.RowError, error) {
+			{Name: "fail4", Stage: funcStage{f: func(rec arrow.RecordBatch) (arrow.RecordBatch, []engine.RowError, error) {
 				if rec.Column(0).ValueStr(0) == "17" { // batch 4 (16..19, odd: 17, 19)
 					return nil, nil, boom
 				}
@@ -148,7 +148,7 @@ func TestTracerFailedRun(t *testing.T) {
 	p := &engine.Pipeline{
 		Name:   "fails",
 		Source: engine.SourceStep{Name: "src", Source: &seqSource{mem: mem, batches: 20, rows: 3}},
-		Stages: []engine.StageStep{{Name: "bad", Stage: funcStage{f: func(rec arrow.Record) (arrow.Record, []engine.RowError, error) {
+		Stages: []engine.StageStep{{Name: "bad", Stage: funcStage{f: func(rec arrow.RecordBatch) (arrow.RecordBatch, []engine.RowError, error) {
 			if rec.Column(0).ValueStr(0) == "0" {
 				return nil, nil, boom
 			}

@@ -102,14 +102,14 @@ type Reader interface {
 	// in input order. At the end it returns (nil, nil, io.EOF). The caller
 	// releases the record. A non-nil error other than io.EOF is fatal for the
 	// input (the file is unreadable); bad rows come back as rejects instead.
-	Next() (arrow.Record, []RowError, error)
+	Next() (arrow.RecordBatch, []RowError, error)
 	Close() error
 }
 
 // Writer encodes record batches into a stream.
 type Writer interface {
 	// Write encodes rec; it does not retain it.
-	Write(rec arrow.Record) error
+	Write(rec arrow.RecordBatch) error
 	// Flush pushes everything written so far to the underlying io.Writer, so
 	// that a later crash cannot lose it (a durable boundary for acks).
 	Flush() error

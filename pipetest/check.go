@@ -123,7 +123,7 @@ func project(out *Output, names []string) (*Output, string) {
 		for i, c := range idx {
 			cols[i] = r.Column(c)
 		}
-		p.Records = append(p.Records, array.NewRecord(p.Schema, cols, r.NumRows()))
+		p.Records = append(p.Records, array.NewRecordBatch(p.Schema, cols, r.NumRows()))
 	}
 	return p, ""
 }
@@ -178,7 +178,7 @@ func compareRows(file string, e *expectation, out *Output, mem memory.Allocator)
 		lines[i] = n.Line
 	}
 	got := flatten(out.Records)
-	exp := flatten([]arrow.Record{want})
+	exp := flatten([]arrow.RecordBatch{want})
 	if e.unordered {
 		return unorderedDiff(file, lines, exp, got)
 	}
@@ -195,11 +195,11 @@ func columnTypes(s *arrow.Schema) string {
 
 // rowRef is one row of a record.
 type rowRef struct {
-	rec arrow.Record
+	rec arrow.RecordBatch
 	i   int
 }
 
-func flatten(recs []arrow.Record) []rowRef {
+func flatten(recs []arrow.RecordBatch) []rowRef {
 	var out []rowRef
 	for _, r := range recs {
 		for i := 0; i < int(r.NumRows()); i++ {

@@ -42,7 +42,7 @@ func (d DeadLetter) String() string {
 
 // deadLetters reads dead-letter records by column name, so a column the
 // engine adds later does not shift the others.
-func deadLetters(recs []arrow.Record) []DeadLetter {
+func deadLetters(recs []arrow.RecordBatch) []DeadLetter {
 	var out []DeadLetter
 	for _, rec := range recs {
 		str := func(name string, i int) string {

@@ -27,7 +27,7 @@ func Example() {
 	b := array.NewRecordBuilder(memory.NewGoAllocator(), schema)
 	b.Field(0).(*array.Int64Builder).AppendValues([]int64{1, 2}, nil)
 	b.Field(1).(*array.Float64Builder).AppendValues([]float64{19.99, 1e300}, nil)
-	rec := b.NewRecord()
+	rec := b.NewRecordBatch()
 	b.Release()
 	defer rec.Release()
 

@@ -87,7 +87,7 @@ type Input func(b engine.Build) (engine.Source, error)
 // Records serves recs, in order, through a memory source of schema (see
 // connectors/inmemory.NewSource). The records are retained until the run's
 // Result is released.
-func Records(schema *arrow.Schema, recs ...arrow.Record) Input {
+func Records(schema *arrow.Schema, recs ...arrow.RecordBatch) Input {
 	return func(engine.Build) (engine.Source, error) { return connmem.NewSource(schema, recs...), nil }
 }
 
@@ -220,7 +220,7 @@ type Output struct {
 	Schema *arrow.Schema
 	// Records are the batches in the order the step emitted them; they
 	// belong to the Result.
-	Records []arrow.Record
+	Records []arrow.RecordBatch
 }
 
 // Rows is the number of rows in o.Records.

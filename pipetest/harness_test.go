@@ -18,12 +18,12 @@ var amounts = arrow.NewSchema([]arrow.Field{
 	{Name: "amount", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
 }, nil)
 
-func amountRecord(mem memory.Allocator, ids []int64, values []float64) arrow.Record {
+func amountRecord(mem memory.Allocator, ids []int64, values []float64) arrow.RecordBatch {
 	b := array.NewRecordBuilder(mem, amounts)
 	defer b.Release()
 	b.Field(0).(*array.Int64Builder).AppendValues(ids, nil)
 	b.Field(1).(*array.Float64Builder).AppendValues(values, nil)
-	return b.NewRecord()
+	return b.NewRecordBatch()
 }
 
 // TestRunCapturesEveryStep: with one row per batch, every step's batches
@@ -35,7 +35,7 @@ func TestRunCapturesEveryStep(t *testing.T) {
 		t.Fatal(err)
 	}
 	// One record per row: a memory source serves each as its own batch.
-	var recs []arrow.Record
+	var recs []arrow.RecordBatch
 	for i, a := range []float64{1, 1e300, 3, 4} {
 		recs = append(recs, amountRecord(mem, []int64{int64(i + 1)}, []float64{a}))
 	}

@@ -29,7 +29,7 @@ func (c *capture) open(schema *arrow.Schema, reset bool) {
 }
 
 // add keeps a reference to rec; empty batches are not kept.
-func (c *capture) add(rec arrow.Record) {
+func (c *capture) add(rec arrow.RecordBatch) {
 	if rec == nil || rec.NumRows() == 0 {
 		return
 	}
@@ -43,7 +43,7 @@ func (c *capture) output() *Output {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	o := c.out
-	o.Records = append([]arrow.Record(nil), o.Records...)
+	o.Records = append([]arrow.RecordBatch(nil), o.Records...)
 	return &o
 }
 
@@ -100,7 +100,7 @@ func (t *stageTap) Bind(ctx context.Context, in *arrow.Schema) (*arrow.Schema, e
 	return schema, err
 }
 
-func (t *stageTap) Process(ctx context.Context, rec arrow.Record) (arrow.Record, []engine.RowError, error) {
+func (t *stageTap) Process(ctx context.Context, rec arrow.RecordBatch) (arrow.RecordBatch, []engine.RowError, error) {
 	out, rejects, err := t.Stage.Process(ctx, rec)
 	if err == nil {
 		t.add(out)
@@ -108,7 +108,7 @@ func (t *stageTap) Process(ctx context.Context, rec arrow.Record) (arrow.Record,
 	return out, rejects, err
 }
 
-func releaseAll(recs []arrow.Record) {
+func releaseAll(recs []arrow.RecordBatch) {
 	for _, r := range recs {
 		r.Release()
 	}

@@ -19,17 +19,17 @@ const (
 	benchBatches = 16 // 1M rows per op
 )
 
-type nativeFn func(mem memory.Allocator, rec arrow.Record) arrow.Record
+type nativeFn func(mem memory.Allocator, rec arrow.RecordBatch) arrow.RecordBatch
 
 // The native stages do what the transforms do, in plain Go on Arrow arrays.
 var natives = map[string]nativeFn{
 	// identity passes the batch through: what a stage costs when it
 	// does nothing.
-	"identity": func(_ memory.Allocator, rec arrow.Record) arrow.Record {
+	"identity": func(_ memory.Allocator, rec arrow.RecordBatch) arrow.RecordBatch {
 		rec.Retain()
 		return rec
 	},
-	"filter": func(mem memory.Allocator, rec arrow.Record) arrow.Record {
+	"filter": func(mem memory.Allocator, rec arrow.RecordBatch) arrow.RecordBatch {
 		a := rec.Column(3).(*array.Float64)
 		keep, kept := make([]bool, a.Len()), 0
 		for i, v := range a.Float64Values() {
@@ -40,7 +40,7 @@ var natives = map[string]nativeFn{
 		}
 		return filterRecord(mem, rec, keep, kept)
 	},
-	"filter_country": func(mem memory.Allocator, rec arrow.Record) arrow.Record {
+	"filter_country": func(mem memory.Allocator, rec arrow.RecordBatch) arrow.RecordBatch {
 		a := rec.Column(2).(*array.String)
 		keep, kept := make([]bool, a.Len()), 0
 		for i := range a.Len() {
@@ -51,7 +51,7 @@ var natives = map[string]nativeFn{
 		}
 		return filterRecord(mem, rec, keep, kept)
 	},
-	"mask": func(mem memory.Allocator, rec arrow.Record) arrow.Record {
+	"mask": func(mem memory.Allocator, rec arrow.RecordBatch) arrow.RecordBatch {
 		a := rec.Column(1).(*array.String)
 		b := array.NewStringBuilder(mem)
 		defer b.Release()
@@ -67,9 +67,9 @@ var natives = map[string]nativeFn{
 		m := b.NewArray()
 		defer m.Release()
 		cols := []arrow.Array{rec.Column(0), m, rec.Column(2), rec.Column(3)}
-		return array.NewRecord(rec.Schema(), cols, rec.NumRows())
+		return array.NewRecordBatch(rec.Schema(), cols, rec.NumRows())
 	},
-	"derive": func(mem memory.Allocator, rec arrow.Record) arrow.Record {
+	"derive": func(mem memory.Allocator, rec arrow.RecordBatch) arrow.RecordBatch {
 		a := rec.Column(3).(*array.Float64)
 		b := array.NewInt64Builder(mem)
 		defer b.Release()
@@ -80,7 +80,7 @@ var natives = map[string]nativeFn{
 		c := b.NewArray()
 		defer c.Release()
 		s := arrow.NewSchema(append(rec.Schema().Fields(), arrow.Field{Name: "amount_cents", Type: arrow.PrimitiveTypes.Int64, Nullable: true}), nil)
-		return array.NewRecord(s, append(rec.Columns(), c), rec.NumRows())
+		return array.NewRecordBatch(s, append(rec.Columns(), c), rec.NumRows())
 	},
 }
 
@@ -93,12 +93,12 @@ var benchConf = map[string]any{
 	"derive":         nil,
 }
 
-func filterRecord(mem memory.Allocator, rec arrow.Record, keep []bool, kept int) arrow.Record {
+func filterRecord(mem memory.Allocator, rec arrow.RecordBatch, keep []bool, kept int) arrow.RecordBatch {
 	cols := make([]arrow.Array, rec.NumCols())
 	for c := range cols {
 		cols[c], _ = filterArray(mem, rec.Column(c), keep, kept)
 	}
-	out := array.NewRecord(rec.Schema(), cols, int64(kept))
+	out := array.NewRecordBatch(rec.Schema(), cols, int64(kept))
 	for _, c := range cols {
 		c.Release()
 	}
@@ -202,7 +202,7 @@ func BenchmarkFixedCostPaired(b *testing.B) {
 
 // stageVariant binds s to the orders schema and returns it as a paired
 // variant processing rec; newStage closes s when the benchmark ends.
-func stageVariant(b *testing.B, ctx context.Context, name string, s *Stage, rec arrow.Record) paired.Variant {
+func stageVariant(b *testing.B, ctx context.Context, name string, s *Stage, rec arrow.RecordBatch) paired.Variant {
 	b.Helper()
 	if _, err := s.Bind(ctx, wasmtest.OrdersSchema); err != nil {
 		b.Fatal(err)

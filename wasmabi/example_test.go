@@ -44,7 +44,7 @@ func ExampleNewStage() {
 	b.AppendValues([]int64{3, -1, 0, 7}, nil)
 	ids := b.NewArray()
 	defer ids.Release()
-	in := array.NewRecord(schema, []arrow.Array{ids}, 4)
+	in := array.NewRecordBatch(schema, []arrow.Array{ids}, 4)
 	defer in.Release()
 
 	out, rejects, err := stage.Process(ctx, in)

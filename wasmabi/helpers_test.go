@@ -115,7 +115,7 @@ type order struct {
 func ptr[T any](v T) *T { return &v }
 
 // orders builds a record of rows in ordersSchema.
-func orders(mem memory.Allocator, rows []order) arrow.Record {
+func orders(mem memory.Allocator, rows []order) arrow.RecordBatch {
 	b := array.NewRecordBuilder(mem, ordersSchema)
 	defer b.Release()
 	for _, r := range rows {
@@ -136,7 +136,7 @@ func orders(mem memory.Allocator, rows []order) arrow.Record {
 			b.Field(3).(*array.Float64Builder).Append(*r.amount)
 		}
 	}
-	return b.NewRecord()
+	return b.NewRecordBatch()
 }
 
 // sample is a small batch exercising nulls and every filter case.
@@ -151,7 +151,7 @@ func sample() []order {
 }
 
 // column renders a column's values as strings, "null" for nulls.
-func column(rec arrow.Record, name string) []string {
+func column(rec arrow.RecordBatch, name string) []string {
 	idx := rec.Schema().FieldIndices(name)
 	if len(idx) != 1 {
 		return []string{fmt.Sprintf("no column %q", name)}
@@ -174,6 +174,6 @@ func renameEmail(s *arrow.Schema) *arrow.Schema {
 	return arrow.NewSchema(fields, nil)
 }
 
-func withSchema(rec arrow.Record, s *arrow.Schema) arrow.Record {
-	return array.NewRecord(s, rec.Columns(), rec.NumRows())
+func withSchema(rec arrow.RecordBatch, s *arrow.Schema) arrow.RecordBatch {
+	return array.NewRecordBatch(s, rec.Columns(), rec.NumRows())
 }

@@ -38,13 +38,13 @@ const loopTimeout = 3 * time.Second
 // misbehaves.
 type hostileBatches struct {
 	schema          *arrow.Schema
-	good, boom, big arrow.Record
+	good, boom, big arrow.RecordBatch
 }
 
 func newHostileBatches(tb testing.TB, mem memory.Allocator) hostileBatches {
 	tb.Helper()
 	renamed := renameEmail(ordersSchema)
-	build := func(rows []order) arrow.Record {
+	build := func(rows []order) arrow.RecordBatch {
 		rec := orders(mem, rows)
 		defer rec.Release()
 		r := withSchema(rec, renamed)
@@ -73,7 +73,7 @@ func bindHostile(t *testing.T, s *Stage, mem memory.Allocator) hostileBatches {
 
 // wantOut processes rec and checks that every value of "out" is want. A
 // hostile guest writes "ok <n>" when its instance has now seen n batches.
-func wantOut(t *testing.T, s *Stage, rec arrow.Record, want string) {
+func wantOut(t *testing.T, s *Stage, rec arrow.RecordBatch, want string) {
 	t.Helper()
 	out, rejects, err := s.Process(context.Background(), rec)
 	if err != nil {

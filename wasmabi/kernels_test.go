@@ -87,7 +87,7 @@ func TestFilterDeriveBlocks(t *testing.T) {
 	type input struct {
 		name string
 		rows []order
-		rec  arrow.Record
+		rec  arrow.RecordBatch
 	}
 	var inputs []input
 	for _, n := range []int{1, 63, 64, 1000, 4099} {

@@ -111,7 +111,7 @@ func TestProcessSelected(t *testing.T) {
 	}
 }
 
-func render(rec arrow.Record) []string {
+func render(rec arrow.RecordBatch) []string {
 	out := make([]string, rec.NumRows())
 	for i := range out {
 		for c := range rec.Columns() {

@@ -380,7 +380,7 @@ func (s *Stage) countFailure(err error) {
 }
 
 // Process runs one batch through the guest.
-func (s *Stage) Process(ctx context.Context, rec arrow.Record) (arrow.Record, []engine.RowError, error) {
+func (s *Stage) Process(ctx context.Context, rec arrow.RecordBatch) (arrow.RecordBatch, []engine.RowError, error) {
 	out, _, rejects, err := s.run(ctx, rec, nil, false)
 	return out, rejects, err
 }
@@ -390,11 +390,11 @@ func (s *Stage) Process(ctx context.Context, rec arrow.Record) (arrow.Record, []
 // its memory; a stage that writes no column (a filter) answers with rec
 // itself and the rows it kept, so a chain of filters copies rows once,
 // wherever the engine or a writing stage next needs them.
-func (s *Stage) ProcessSelected(ctx context.Context, rec arrow.Record, sel []int) (arrow.Record, []int, []engine.RowError, error) {
+func (s *Stage) ProcessSelected(ctx context.Context, rec arrow.RecordBatch, sel []int) (arrow.RecordBatch, []int, []engine.RowError, error) {
 	return s.run(ctx, rec, sel, true)
 }
 
-func (s *Stage) run(ctx context.Context, rec arrow.Record, sel []int, selOut bool) (arrow.Record, []int, []engine.RowError, error) {
+func (s *Stage) run(ctx context.Context, rec arrow.RecordBatch, sel []int, selOut bool) (arrow.RecordBatch, []int, []engine.RowError, error) {
 	if err := s.stateLost(); err != nil {
 		return nil, nil, nil, err
 	}
@@ -429,7 +429,7 @@ func (s *Stage) run(ctx context.Context, rec arrow.Record, sel []int, selOut boo
 	return out, outSel, rejects, nil
 }
 
-func (s *Stage) process(ctx context.Context, inst *instance, p *plan, rec arrow.Record, sel []int, selOut bool) (arrow.Record, []int, []engine.RowError, string, error) {
+func (s *Stage) process(ctx context.Context, inst *instance, p *plan, rec arrow.RecordBatch, sel []int, selOut bool) (arrow.RecordBatch, []int, []engine.RowError, string, error) {
 	if sc := rec.Schema(); sc != p.in && !sc.Equal(p.in) {
 		return nil, nil, nil, exportProcess, fmt.Errorf("%w: batch schema %s differs from the bound schema %s", engine.ErrSchema, rec.Schema(), p.in)
 	}
@@ -480,7 +480,7 @@ func (s *Stage) process(ctx context.Context, inst *instance, p *plan, rec arrow.
 // inputs returns the arrays the guest reads, dictionary columns decoded
 // and, with a selection, only the selected rows, in inst's reused slice;
 // release frees what it made.
-func (s *Stage) inputs(inst *instance, rec arrow.Record, sel []int, p *plan) ([]inCol, error) {
+func (s *Stage) inputs(inst *instance, rec arrow.RecordBatch, sel []int, p *plan) ([]inCol, error) {
 	cols := slices.Grow(inst.cols[:0], len(p.reads))[:len(p.reads)]
 	inst.cols = cols
 	for slot, i := range p.reads {
@@ -522,7 +522,7 @@ func (in *instance) release() {
 // and no written columns, the output is rec's columns with the kept rows
 // as its selection instead of a copy of them. Its scratch slices are
 // inst's, reused batch to batch.
-func (s *Stage) assemble(inst *instance, rec arrow.Record, sel []int, selOut bool, p *plan, res *result) (arrow.Record, []int, []engine.RowError, error) {
+func (s *Stage) assemble(inst *instance, rec arrow.RecordBatch, sel []int, selOut bool, p *plan, res *result) (arrow.RecordBatch, []int, []engine.RowError, error) {
 	n := int(rec.NumRows())
 	if sel != nil {
 		n = len(sel)
@@ -595,7 +595,7 @@ func (s *Stage) assemble(inst *instance, rec arrow.Record, sel []int, selOut boo
 		if src != nil && sel == nil {
 			outSel = slices.Clone(src)
 		}
-		return array.NewRecord(p.out, cols, rec.NumRows()), outSel, rejects, nil
+		return array.NewRecordBatch(p.out, cols, rec.NumRows()), outSel, rejects, nil
 	}
 	for k, from := range p.outFrom {
 		var a arrow.Array
@@ -621,7 +621,7 @@ func (s *Stage) assemble(inst *instance, rec arrow.Record, sel []int, selOut boo
 	if keep != nil {
 		rows = int64(kept)
 	}
-	return array.NewRecord(p.out, cols, rows), nil, rejects, nil
+	return array.NewRecordBatch(p.out, cols, rows), nil, rejects, nil
 }
 
 // selection turns the guest's selection into a keep mask (nil: all rows),

@@ -257,7 +257,7 @@ func (s *Stage) restore(ctx context.Context, inst *instance, state []byte) error
 
 // Finish calls dw_finish on every idle instance at end of input and
 // returns what they emit (engine.Finisher); nil for a module without it.
-func (s *Stage) Finish(ctx context.Context) ([]arrow.Record, error) {
+func (s *Stage) Finish(ctx context.Context) ([]arrow.RecordBatch, error) {
 	if err := s.stateLost(); err != nil {
 		return nil, err
 	}
@@ -271,9 +271,9 @@ func (s *Stage) Finish(ctx context.Context) ([]arrow.Record, error) {
 		}
 		return nil, nil
 	}
-	var out []arrow.Record
+	var out []arrow.RecordBatch
 	for i, inst := range insts {
-		var rec arrow.Record
+		var rec arrow.RecordBatch
 		var err error
 		if inst.v2.finish != nil {
 			rec, err = s.finishOne(ctx, inst, p)
@@ -296,7 +296,7 @@ func (s *Stage) Finish(ctx context.Context) ([]arrow.Record, error) {
 	return out, nil
 }
 
-func (s *Stage) finishOne(ctx context.Context, inst *instance, p *plan) (arrow.Record, error) {
+func (s *Stage) finishOne(ctx context.Context, inst *instance, p *plan) (arrow.RecordBatch, error) {
 	ptr, err := inst.call(ctx, inst.v2.finish)
 	if err != nil {
 		return nil, err
@@ -313,7 +313,7 @@ func (s *Stage) finishOne(ctx context.Context, inst *instance, p *plan) (arrow.R
 // resultV2 validates a v2 result for a call on n input rows (the rows sel
 // of rec, nil: all) and builds the output: the written columns from the
 // guest's buffers, the passed-through ones gathered from rec by origin.
-func (s *Stage) resultV2(inst *instance, p *plan, rec arrow.Record, sel []int, whole []byte, ptr uint32, n int) (arrow.Record, []engine.RowError, error) {
+func (s *Stage) resultV2(inst *instance, p *plan, rec arrow.RecordBatch, sel []int, whole []byte, ptr uint32, n int) (arrow.RecordBatch, []engine.RowError, error) {
 	res := &inst.v2.res
 	if err := readResultV2(whole, ptr, n, p.writes, s.cfg.v2, res); err != nil {
 		return nil, nil, err
@@ -383,5 +383,5 @@ func (s *Stage) resultV2(inst *instance, p *plan, rec arrow.Record, sel []int, w
 			cols[k] = t
 		}
 	}
-	return array.NewRecord(p.out, cols, int64(m)), rejects, nil
+	return array.NewRecordBatch(p.out, cols, int64(m)), rejects, nil
 }

@@ -420,12 +420,12 @@ func TestV2State(t *testing.T) {
 func TestV2Watermark(t *testing.T) {
 	ctx := context.Background()
 	tsSchema := arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.PrimitiveTypes.Int64}, {Name: "ts", Type: &arrow.TimestampType{Unit: arrow.Second}}}, nil)
-	rec := func(mem memory.Allocator) arrow.Record {
+	rec := func(mem memory.Allocator) arrow.RecordBatch {
 		b := array.NewRecordBuilder(mem, tsSchema)
 		defer b.Release()
 		b.Field(0).(*array.Int64Builder).AppendValues([]int64{1, 2}, nil)
 		b.Field(1).(*array.TimestampBuilder).AppendValues([]arrow.Timestamp{100, 50}, nil)
-		return b.NewRecord()
+		return b.NewRecordBatch()
 	}
 	// dw_process emits nothing; dw_watermark emits two rows of k.
 	closed := func(origins []byte) map[uint32][]byte {

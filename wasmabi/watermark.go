@@ -72,7 +72,7 @@ func (s *Stage) eventTimePlan(p *plan) error {
 
 // observe raises the stage's largest event time with the rows sel of rec
 // (nil: all).
-func (s *Stage) observe(p *plan, rec arrow.Record, sel []int) {
+func (s *Stage) observe(p *plan, rec arrow.RecordBatch, sel []int) {
 	col, ok := rec.Column(p.evIdx).(*array.Timestamp)
 	if !ok {
 		return
@@ -112,7 +112,7 @@ func (s *Stage) watermark(p *plan) int64 {
 
 // advance tells inst the watermark if it moved since inst last heard it,
 // and returns what the module emitted (nil for nothing).
-func (s *Stage) advance(ctx context.Context, inst *instance, p *plan) (arrow.Record, error) {
+func (s *Stage) advance(ctx context.Context, inst *instance, p *plan) (arrow.RecordBatch, error) {
 	wm := s.watermark(p)
 	if wm == noWatermark || inst.v2 == nil || inst.v2.watermark == nil || (inst.v2.wmSent && wm <= inst.v2.wm) {
 		return nil, nil
@@ -133,7 +133,7 @@ func (s *Stage) advance(ctx context.Context, inst *instance, p *plan) (arrow.Rec
 
 // withWatermark runs the watermark step after a batch's call: it appends
 // what the watermark closed to out (which it consumes).
-func (s *Stage) withWatermark(ctx context.Context, inst *instance, p *plan, rec arrow.Record, sel []int, out arrow.Record) (arrow.Record, error) {
+func (s *Stage) withWatermark(ctx context.Context, inst *instance, p *plan, rec arrow.RecordBatch, sel []int, out arrow.RecordBatch) (arrow.RecordBatch, error) {
 	s.observe(p, rec, sel)
 	closed, err := s.advance(ctx, inst, p)
 	if err != nil || closed == nil {
@@ -162,7 +162,7 @@ func (s *Stage) withWatermark(ctx context.Context, inst *instance, p *plan, rec 
 		}
 		cols[i] = c
 	}
-	joined := array.NewRecord(out.Schema(), cols, out.NumRows()+closed.NumRows())
+	joined := array.NewRecordBatch(out.Schema(), cols, out.NumRows()+closed.NumRows())
 	for _, c := range cols {
 		c.Release()
 	}

@@ -52,7 +52,7 @@ func (s *orderSource) Read(context.Context) (*engine.Batch, error) {
 		b.Field(0).(*array.Int64Builder).Append(s.orders[s.next].id)
 		b.Field(1).(*array.Float64Builder).Append(s.orders[s.next].amount)
 	}
-	return &engine.Batch{Record: b.NewRecord()}, nil
+	return &engine.Batch{Record: b.NewRecordBatch()}, nil
 }
 
 func (s *orderSource) Close() error { return nil }

@@ -11,7 +11,7 @@ import (
 	"github.com/dataweaver/dataweaver/connectors/columns"
 )
 
-func orders() arrow.Record {
+func orders() arrow.RecordBatch {
 	schema := arrow.NewSchema([]arrow.Field{
 		{Name: "id", Type: arrow.PrimitiveTypes.Int64},
 		{Name: "email", Type: arrow.BinaryTypes.String},
@@ -22,7 +22,7 @@ func orders() arrow.Record {
 	b.Field(0).(*array.Int64Builder).AppendValues([]int64{1, 2}, nil)
 	b.Field(1).(*array.StringBuilder).AppendValues([]string{"ada@example.com", "alan@example.org"}, nil)
 	b.Field(2).(*array.Float64Builder).AppendValues([]float64{9.5, -3}, nil)
-	return b.NewRecord()
+	return b.NewRecordBatch()
 }
 
 // Select keeps amount and id, in that order, sharing the input's arrays.

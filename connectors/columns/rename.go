@@ -103,14 +103,14 @@ func describe(in *arrow.Schema, renamed map[int]string, i int) string {
 }
 
 // Process relabels the input's arrays with the new schema.
-func (r *Rename) Process(_ context.Context, rec arrow.Record) (arrow.Record, []engine.RowError, error) {
+func (r *Rename) Process(_ context.Context, rec arrow.RecordBatch) (arrow.RecordBatch, []engine.RowError, error) {
 	if r.out == nil {
 		return nil, nil, errors.New("rename: Process before Bind")
 	}
 	if err := sameSchema("rename", r.in, rec); err != nil {
 		return nil, nil, err
 	}
-	return array.NewRecord(r.out, rec.Columns(), rec.NumRows()), nil, nil
+	return array.NewRecordBatch(r.out, rec.Columns(), rec.NumRows()), nil, nil
 }
 
 // Close has nothing to release.

@@ -129,7 +129,7 @@ func (s *Select) Bind(_ context.Context, in *arrow.Schema) (*arrow.Schema, error
 }
 
 // Process builds the output from the input's arrays.
-func (s *Select) Process(_ context.Context, rec arrow.Record) (arrow.Record, []engine.RowError, error) {
+func (s *Select) Process(_ context.Context, rec arrow.RecordBatch) (arrow.RecordBatch, []engine.RowError, error) {
 	if s.out == nil {
 		return nil, nil, errors.New("select: Process before Bind")
 	}
@@ -140,7 +140,7 @@ func (s *Select) Process(_ context.Context, rec arrow.Record) (arrow.Record, []e
 	for j, i := range s.idx {
 		cols[j] = rec.Column(i)
 	}
-	return array.NewRecord(s.out, cols, rec.NumRows()), nil, nil
+	return array.NewRecordBatch(s.out, cols, rec.NumRows()), nil, nil
 }
 
 // Close has nothing to release: the stage holds no data between batches.
@@ -164,7 +164,7 @@ func lookup(in *arrow.Schema, name string) (int, error) {
 // sameSchema guards against a batch whose schema differs from the one the
 // stage was bound to: picking arrays by bound index would silently mislabel
 // data.
-func sameSchema(stage string, bound *arrow.Schema, rec arrow.Record) error {
+func sameSchema(stage string, bound *arrow.Schema, rec arrow.RecordBatch) error {
 	if rec.Schema() == bound || rec.Schema().Equal(bound) {
 		return nil
 	}

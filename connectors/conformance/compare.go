@@ -36,7 +36,7 @@ func names(s *arrow.Schema) string {
 // EqualRows fails t unless the records in got, taken in order, hold
 // exactly the rows of want. It names the first differing row and column
 // with both values, which is what one needs to find an encoder bug.
-func EqualRows(t testing.TB, want arrow.Record, got []arrow.Record) {
+func EqualRows(t testing.TB, want arrow.RecordBatch, got []arrow.RecordBatch) {
 	t.Helper()
 	var total int64
 	for _, g := range got {
@@ -80,7 +80,7 @@ func EqualRows(t testing.TB, want arrow.Record, got []arrow.Record) {
 // time (a message bus hands them out again when their ack deadline
 // passes), so at-least-once is checked as a multiset. Rows are compared
 // by their values' text.
-func SameRows(t testing.TB, want arrow.Record, got []arrow.Record) {
+func SameRows(t testing.TB, want arrow.RecordBatch, got []arrow.RecordBatch) {
 	t.Helper()
 	count := countRows(want)
 	for bi, g := range got {
@@ -109,7 +109,7 @@ func SameRows(t testing.TB, want arrow.Record, got []arrow.Record) {
 // and nothing but rows of may, none more often than may holds it: what an
 // at-least-once source may read after a restart, where must is what was
 // not acknowledged and may everything it was given.
-func CoversRows(t testing.TB, must, may arrow.Record, got []arrow.Record) {
+func CoversRows(t testing.TB, must, may arrow.RecordBatch, got []arrow.RecordBatch) {
 	t.Helper()
 	need, allowed := countRows(must), countRows(may)
 	for bi, g := range got {
@@ -137,7 +137,7 @@ func CoversRows(t testing.TB, must, may arrow.Record, got []arrow.Record) {
 	}
 }
 
-func countRows(rec arrow.Record) map[string]int {
+func countRows(rec arrow.RecordBatch) map[string]int {
 	count := map[string]int{}
 	for r := 0; r < int(rec.NumRows()); r++ {
 		count[rowKey(rec, r)]++
@@ -145,7 +145,7 @@ func countRows(rec arrow.Record) map[string]int {
 	return count
 }
 
-func rowKey(rec arrow.Record, r int) string {
+func rowKey(rec arrow.RecordBatch, r int) string {
 	var b strings.Builder
 	for c := 0; c < int(rec.NumCols()); c++ {
 		if c > 0 {
@@ -157,7 +157,7 @@ func rowKey(rec arrow.Record, r int) string {
 }
 
 // Release releases every record in recs.
-func Release(recs []arrow.Record) {
+func Release(recs []arrow.RecordBatch) {
 	for _, r := range recs {
 		if r != nil {
 			r.Release()

@@ -66,14 +66,14 @@ func TestEqualRowsFires(t *testing.T) {
 
 	for _, tc := range []struct {
 		name string
-		got  []arrow.Record
+		got  []arrow.RecordBatch
 		want string // "" when EqualRows must stay quiet
 	}{
-		{"same rows in two batches", []arrow.Record{head, tail}, ""},
-		{"a row missing", []arrow.Record{short}, "got 9 rows in 1 batches, want 10"},
-		{"values differ", []arrow.Record{shifted}, `batch 0, row 0 (overall 0), column "id": got 1, want 0`},
-		{"columns differ", []arrow.Record{other}, "2 columns, want 6"},
-		{"batches out of order", []arrow.Record{tail, head}, `column "id": got 4, want 0`},
+		{"same rows in two batches", []arrow.RecordBatch{head, tail}, ""},
+		{"a row missing", []arrow.RecordBatch{short}, "got 9 rows in 1 batches, want 10"},
+		{"values differ", []arrow.RecordBatch{shifted}, `batch 0, row 0 (overall 0), column "id": got 1, want 0`},
+		{"columns differ", []arrow.RecordBatch{other}, "2 columns, want 6"},
+		{"batches out of order", []arrow.RecordBatch{tail, head}, `column "id": got 4, want 0`},
 	} {
 		rec := &recorder{TB: t}
 		EqualRows(rec, want, tc.got)
@@ -106,15 +106,15 @@ func TestSameRowsFires(t *testing.T) {
 	want := Sample(mem, SampleSchema, 0, 10)
 	defer want.Release()
 	head, tail, short, dup := want.NewSlice(0, 4), want.NewSlice(4, 10), want.NewSlice(0, 9), want.NewSlice(0, 1)
-	defer Release([]arrow.Record{head, tail, short, dup})
+	defer Release([]arrow.RecordBatch{head, tail, short, dup})
 	for _, tc := range []struct {
 		name string
-		got  []arrow.Record
+		got  []arrow.RecordBatch
 		want string
 	}{
-		{"any order", []arrow.Record{tail, head}, ""},
-		{"a row missing", []arrow.Record{short}, "row missing"},
-		{"a row twice", []arrow.Record{dup, head, tail}, "came twice"},
+		{"any order", []arrow.RecordBatch{tail, head}, ""},
+		{"a row missing", []arrow.RecordBatch{short}, "row missing"},
+		{"a row twice", []arrow.RecordBatch{dup, head, tail}, "came twice"},
 	} {
 		rec := &recorder{TB: t}
 		SameRows(rec, want, tc.got)
@@ -129,17 +129,17 @@ func TestCoversRowsFires(t *testing.T) {
 	defer all.Release()
 	acked, rest, lost, first := all.NewSlice(0, 4), all.NewSlice(4, 10), all.NewSlice(5, 10), all.NewSlice(0, 1)
 	other := Sample(mem, SampleSchema, 10, 1)
-	defer Release([]arrow.Record{acked, rest, lost, first, other})
+	defer Release([]arrow.RecordBatch{acked, rest, lost, first, other})
 	for _, tc := range []struct {
 		name string
-		got  []arrow.Record
+		got  []arrow.RecordBatch
 		want string // "" when CoversRows must stay quiet
 	}{
-		{"exactly the unacknowledged rows", []arrow.Record{rest}, ""},
-		{"acknowledged rows again too, any order", []arrow.Record{rest, acked}, ""},
-		{"an unacknowledged row lost", []arrow.Record{acked, lost}, "unacknowledged row lost"},
-		{"a row never written", []arrow.Record{rest, other}, "never written"},
-		{"a row more often than written", []arrow.Record{rest, acked, first}, "more often than written"},
+		{"exactly the unacknowledged rows", []arrow.RecordBatch{rest}, ""},
+		{"acknowledged rows again too, any order", []arrow.RecordBatch{rest, acked}, ""},
+		{"an unacknowledged row lost", []arrow.RecordBatch{acked, lost}, "unacknowledged row lost"},
+		{"a row never written", []arrow.RecordBatch{rest, other}, "never written"},
+		{"a row more often than written", []arrow.RecordBatch{rest, acked, first}, "more often than written"},
 	} {
 		rec := &recorder{TB: t}
 		CoversRows(rec, rest, all, tc.got)

@@ -25,7 +25,7 @@ func Example() {
 			// because a new source reads the whole input again); set
 			// Resumes as well if your source keeps a durable position.
 			AtLeastOnce: true,
-			New: conformance.FromSample(nil, func(t *testing.T, in arrow.Record, b engine.Build) conformance.SourceBuilder {
+			New: conformance.FromSample(nil, func(t *testing.T, in arrow.RecordBatch, b engine.Build) conformance.SourceBuilder {
 				// Store in where your source reads it (publish it, insert
 				// it, write a file) and return a builder; most return
 				//   conformance.SourceFromConfig(t, "yours", "{url: …, topic: in}")
@@ -42,7 +42,7 @@ func Example() {
 		conformance.RunSink(t, conformance.SinkHarness{
 			New: func(t *testing.T, b engine.Build) (engine.Sink, conformance.ReadBack) {
 				sink := memconn.NewSink()
-				return sink, func(t *testing.T, mem memory.Allocator) []arrow.Record {
+				return sink, func(t *testing.T, mem memory.Allocator) []arrow.RecordBatch {
 					// your harness: consume the topic, query the table, read the file…
 					recs := sink.Records()
 					for _, r := range recs {

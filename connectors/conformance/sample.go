@@ -48,7 +48,7 @@ var sampleWords = []string{"alpha", "beta, gamma", `say "hi"`, "ünïcödé ✓"
 // Sample(s, 4, 6): harnesses can produce input and expectations
 // independently. Nullable columns hold a null every few rows. It panics on
 // a type it does not know, which is a mistake in the calling test.
-func Sample(mem memory.Allocator, schema *arrow.Schema, start, n int) arrow.Record {
+func Sample(mem memory.Allocator, schema *arrow.Schema, start, n int) arrow.RecordBatch {
 	b := array.NewRecordBuilder(mem, schema)
 	defer b.Release()
 	b.Reserve(n)
@@ -62,7 +62,7 @@ func Sample(mem memory.Allocator, schema *arrow.Schema, start, n int) arrow.Reco
 			appendSample(fb, f.Type, r)
 		}
 	}
-	return b.NewRecord()
+	return b.NewRecordBatch()
 }
 
 func appendSample(fb array.Builder, dt arrow.DataType, r int) {

@@ -14,7 +14,7 @@ import (
 // ReadBack returns, after the sink has been closed, the records it stored
 // (allocated from mem; the suite releases them). An empty result may have
 // no records at all.
-type ReadBack func(t *testing.T, mem memory.Allocator) []arrow.Record
+type ReadBack func(t *testing.T, mem memory.Allocator) []arrow.RecordBatch
 
 // SinkHarness adapts one sink to the suite.
 type SinkHarness struct {
@@ -58,7 +58,7 @@ func RunSink(t *testing.T, h SinkHarness) {
 			mem := Checked(t)
 			want := Sample(mem, schema, 0, n)
 			defer want.Release()
-			var parts []arrow.Record
+			var parts []arrow.RecordBatch
 			for off := 0; off < n; off += batch {
 				parts = append(parts, want.NewSlice(int64(off), int64(min(off+batch, n))))
 			}
@@ -72,7 +72,7 @@ func RunSink(t *testing.T, h SinkHarness) {
 		mem := Checked(t)
 		want := Sample(mem, schema, 0, 5*batch+3)
 		defer want.Release()
-		var parts []arrow.Record
+		var parts []arrow.RecordBatch
 		for off, step := 0, 1; off < int(want.NumRows()); off, step = off+step, step+2 {
 			parts = append(parts, want.NewSlice(int64(off), int64(min(off+step, int(want.NumRows())))))
 		}
@@ -88,7 +88,7 @@ func newSinkForCheck(t *testing.T, h SinkHarness) (engine.SchemaChecker, bool) {
 	return cs, ok
 }
 
-func writeAndCheck(t *testing.T, h SinkHarness, mem memory.Allocator, want arrow.Record, parts []arrow.Record, batch int) {
+func writeAndCheck(t *testing.T, h SinkHarness, mem memory.Allocator, want arrow.RecordBatch, parts []arrow.RecordBatch, batch int) {
 	t.Helper()
 	ctx := context.Background()
 	sink, readBack := h.New(t, Build(mem, batch, "sink"))

@@ -29,7 +29,7 @@ type SourceHarness struct {
 	// that read it. Most harnesses call [FromSample] and [SourceFromConfig];
 	// a source that makes its own data (generate) returns what it is known
 	// to produce.
-	New func(t *testing.T, rows int, b engine.Build) (build SourceBuilder, want arrow.Record)
+	New func(t *testing.T, rows int, b engine.Build) (build SourceBuilder, want arrow.RecordBatch)
 	// BatchRows is Build.BatchRows for every case (default 8: small, so
 	// that a few dozen rows cross several batch boundaries).
 	BatchRows int
@@ -62,11 +62,11 @@ type SourceHarness struct {
 // schema (SampleSchema when nil) and hands them to put, which stores them
 // where the source will read them (writes a file, publishes messages, …)
 // and returns how to build such a source.
-func FromSample(schema *arrow.Schema, put func(t *testing.T, input arrow.Record, b engine.Build) SourceBuilder) func(*testing.T, int, engine.Build) (SourceBuilder, arrow.Record) {
+func FromSample(schema *arrow.Schema, put func(t *testing.T, input arrow.RecordBatch, b engine.Build) SourceBuilder) func(*testing.T, int, engine.Build) (SourceBuilder, arrow.RecordBatch) {
 	if schema == nil {
 		schema = SampleSchema
 	}
-	return func(t *testing.T, rows int, b engine.Build) (SourceBuilder, arrow.Record) {
+	return func(t *testing.T, rows int, b engine.Build) (SourceBuilder, arrow.RecordBatch) {
 		want := Sample(b.Mem, schema, 0, rows)
 		return put(t, want, b), want
 	}
@@ -94,7 +94,7 @@ func RunSource(t *testing.T, h SourceHarness) {
 	batch := h.batchRows()
 	// setup calls h.New for one case; the builder it returns checks that
 	// each source it hands out is a new object.
-	setup := func(t *testing.T, rows int) (*builds, arrow.Record) {
+	setup := func(t *testing.T, rows int) (*builds, arrow.RecordBatch) {
 		b := Build(Checked(t), batch, "source")
 		build, want := h.New(t, rows, b)
 		return &builds{t: t, b: b, build: build}, want
@@ -240,7 +240,7 @@ func sameObject(a, b engine.Source) bool {
 
 // ReadAll opens src, reads it to the end checking the per-batch contract,
 // acks every batch in order and closes it. It returns the records read.
-func ReadAll(t testing.TB, src engine.Source, batchRows int, checkBatchRows bool) []arrow.Record {
+func ReadAll(t testing.TB, src engine.Source, batchRows int, checkBatchRows bool) []arrow.RecordBatch {
 	t.Helper()
 	ctx := context.Background()
 	schema, err := src.Open(ctx)
@@ -252,7 +252,7 @@ func ReadAll(t testing.TB, src engine.Source, batchRows int, checkBatchRows bool
 			t.Errorf("Close: %v", err)
 		}
 	}()
-	var recs []arrow.Record
+	var recs []arrow.RecordBatch
 	for i := 0; ; i++ {
 		b, err := src.Read(ctx)
 		if errors.Is(err, engine.ErrEndOfInput) {
@@ -300,7 +300,7 @@ func ReadAll(t testing.TB, src engine.Source, batchRows int, checkBatchRows bool
 // onwards, in any order. Of the acknowledged rows, a source that Resumes
 // reads none, and once everything is acknowledged a third source reads
 // nothing at all; any other at-least-once source may read them again.
-func atLeastOnce(t *testing.T, h SourceHarness, bs *builds, want arrow.Record, stop func(engine.Source)) {
+func atLeastOnce(t *testing.T, h SourceHarness, bs *builds, want arrow.RecordBatch, stop func(engine.Source)) {
 	n := want.NumRows()
 	ctx := context.Background()
 	src := bs.next()

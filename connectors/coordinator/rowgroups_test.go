@@ -41,7 +41,7 @@ func writeParquet(t *testing.T, path string, groups, per int) int {
 		b.Field(0).(*array.Int64Builder).Append(int64(i))
 		b.Field(1).(*array.StringBuilder).Append("n")
 	}
-	rec := b.NewRecord()
+	rec := b.NewRecordBatch()
 	defer rec.Release()
 	if err := w.Write(rec); err != nil {
 		t.Fatal(err)

@@ -35,7 +35,7 @@ func New() *Sink { return &Sink{} }
 func (*Sink) Open(context.Context, *arrow.Schema) error { return nil }
 
 // Write counts rec; it touches none of its data.
-func (s *Sink) Write(_ context.Context, rec arrow.Record) error {
+func (s *Sink) Write(_ context.Context, rec arrow.RecordBatch) error {
 	s.rows.Add(rec.NumRows())
 	s.batches.Add(1)
 	return nil

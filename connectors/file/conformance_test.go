@@ -43,7 +43,7 @@ func TestSourceConformance(t *testing.T) {
 			conformance.RunSource(t, conformance.SourceHarness{
 				// A file is read again from its start by a new source.
 				AtLeastOnce: true,
-				New: conformance.FromSample(nil, func(t *testing.T, in arrow.Record, b engine.Build) conformance.SourceBuilder {
+				New: conformance.FromSample(nil, func(t *testing.T, in arrow.RecordBatch, b engine.Build) conformance.SourceBuilder {
 					path := filepath.Join(t.TempDir(), "input"+v.ext)
 					writeWith(t, path, v.format, v.compression, b.Mem, in.Schema(), in)
 					conf := "{path: " + q(path)
@@ -68,7 +68,7 @@ func TestSinkConformance(t *testing.T) {
 					dir := t.TempDir()
 					path := filepath.Join(dir, "out"+v.ext)
 					sink := mustSink(t, "{path: "+q(path)+"}", b)
-					return sink, func(t *testing.T, mem memory.Allocator) []arrow.Record {
+					return sink, func(t *testing.T, mem memory.Allocator) []arrow.RecordBatch {
 						if left := tempFiles(t, dir); len(left) > 0 {
 							t.Errorf("temporary files left behind: %v", left)
 						}

@@ -56,7 +56,7 @@ func q(s string) string { return fmt.Sprintf("%q", filepath.ToSlash(s)) }
 
 // writeWith encodes recs with a format's own writer, independently of the
 // sink under test, optionally wrapped by a compressor.
-func writeWith(t testing.TB, path, formatName, compression string, mem memory.Allocator, schema *arrow.Schema, recs ...arrow.Record) {
+func writeWith(t testing.TB, path, formatName, compression string, mem memory.Allocator, schema *arrow.Schema, recs ...arrow.RecordBatch) {
 	t.Helper()
 	if err := os.WriteFile(path, blobtest.Encode(t, formatName, compression, mem, schema, recs...), 0o666); err != nil {
 		t.Fatal(err)
@@ -65,7 +65,7 @@ func writeWith(t testing.TB, path, formatName, compression string, mem memory.Al
 
 // readWith decodes a file with a format's own reader (schema given for
 // text formats, so values compare exactly).
-func readWith(t testing.TB, path, formatName, compression string, mem memory.Allocator, schema *arrow.Schema) []arrow.Record {
+func readWith(t testing.TB, path, formatName, compression string, mem memory.Allocator, schema *arrow.Schema) []arrow.RecordBatch {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {

@@ -120,7 +120,7 @@ func (s *Sink) create() (*os.File, error) {
 // Write encodes rec. Errors are permanent: after a partial write the
 // stream (above all a compressed one) is in an unknown state, and writing
 // the batch again would corrupt the file rather than repair it.
-func (s *Sink) Write(_ context.Context, rec arrow.Record) error {
+func (s *Sink) Write(_ context.Context, rec arrow.RecordBatch) error {
 	if s.state.Load() != sinkOpen || s.stream == nil {
 		return engine.Permanent(errors.New("file sink: Write outside Open and Close"))
 	}

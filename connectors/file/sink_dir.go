@@ -140,7 +140,7 @@ func (d *DirSink) scan() error {
 
 // Write starts a part when none is open (so no part is ever empty), and
 // ends it once it holds part_rows rows.
-func (d *DirSink) Write(_ context.Context, rec arrow.Record) error {
+func (d *DirSink) Write(_ context.Context, rec arrow.RecordBatch) error {
 	if d.state.Load() != sinkOpen {
 		return engine.Permanent(errors.New("file sink: Write outside Open and Close"))
 	}

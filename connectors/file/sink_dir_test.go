@@ -50,7 +50,7 @@ func writeSample(t *testing.T, sink engine.Sink, mem memory.Allocator, start, n 
 
 // readGlob reads every file matching pattern with the file source, as a
 // downstream job would, in path order.
-func readGlob(t *testing.T, mem memory.Allocator, pattern, formatName string) []arrow.Record {
+func readGlob(t *testing.T, mem memory.Allocator, pattern, formatName string) []arrow.RecordBatch {
 	t.Helper()
 	conf := "{path: " + q(pattern) + ", format: " + formatName
 	if formatName == "csv" || formatName == "jsonl" {
@@ -81,12 +81,12 @@ func TestDirSinkConformance(t *testing.T) {
 				New: func(t *testing.T, b engine.Build) (engine.Sink, conformance.ReadBack) {
 					dir := t.TempDir()
 					sink := conformance.MustBuild[*DirSink](t, engine.KindSink, "file", "{path: "+q(dir+"/")+", "+v.conf+"}", b)
-					return sink, func(t *testing.T, mem memory.Allocator) []arrow.Record {
+					return sink, func(t *testing.T, mem memory.Allocator) []arrow.RecordBatch {
 						parts, temps := dirEntries(t, dir)
 						if len(temps) > 0 {
 							t.Errorf("temporary parts left behind: %v", temps)
 						}
-						var out []arrow.Record
+						var out []arrow.RecordBatch
 						for _, p := range parts {
 							if ok, _ := filepath.Match(v.glob, p); !ok {
 								t.Errorf("part %s does not match %s", p, v.glob)

@@ -47,9 +47,9 @@ func TestResumeThroughPipeline(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		stopAt []int // batches the first run reads before draining
-		write  func(t *testing.T, dir string, mem memory.Allocator, want arrow.Record) string
+		write  func(t *testing.T, dir string, mem memory.Allocator, want arrow.RecordBatch) string
 	}{
-		{"csv glob", []int{1, 3, 6, 7, 17}, func(t *testing.T, dir string, mem memory.Allocator, want arrow.Record) string {
+		{"csv glob", []int{1, 3, 6, 7, 17}, func(t *testing.T, dir string, mem memory.Allocator, want arrow.RecordBatch) string {
 			for i, name := range []string{"a.csv", "b.csv", "c.csv"} { // 6 batches each: 7, 7, 7, 7, 7, 5
 				part := want.NewSlice(int64(40*i), int64(40*i+40))
 				writeWith(t, filepath.Join(dir, name), "csv", compNone, mem, want.Schema(), part)
@@ -57,9 +57,9 @@ func TestResumeThroughPipeline(t *testing.T) {
 			}
 			return "{path: " + q(filepath.Join(dir, "*.csv")) + ", schema: " + conformance.SchemaYAML(want.Schema()) + "}"
 		}},
-		{"parquet", []int{1, 3, 4, 17}, func(t *testing.T, dir string, mem memory.Allocator, want arrow.Record) string {
+		{"parquet", []int{1, 3, 4, 17}, func(t *testing.T, dir string, mem memory.Allocator, want arrow.RecordBatch) string {
 			path := filepath.Join(dir, "in.parquet")
-			parts := []arrow.Record{want.NewSlice(0, 25), want.NewSlice(25, 26), want.NewSlice(26, 120)}
+			parts := []arrow.RecordBatch{want.NewSlice(0, 25), want.NewSlice(25, 26), want.NewSlice(26, 120)}
 			writeUnits(t, path, "parquet", mem, parts...)
 			conformance.Release(parts)
 			return "{path: " + q(path) + "}"

@@ -27,7 +27,7 @@ type globFixture struct {
 	dir   string
 	build conformance.SourceBuilder
 	b     engine.Build
-	want  arrow.Record
+	want  arrow.RecordBatch
 }
 
 func newGlobFixture(t *testing.T) *globFixture {
@@ -180,7 +180,7 @@ func TestResumeNewFiles(t *testing.T) {
 	defer got.release()
 	rest := f.want.NewSlice(upto, 60)
 	defer rest.Release()
-	all := append(append([]arrow.Record{}, rest), extra)
+	all := append(append([]arrow.RecordBatch{}, rest), extra)
 	wantRows := concat(t, mem, all)
 	defer wantRows.Release()
 	conformance.EqualRows(t, wantRows, got.recs)
@@ -202,13 +202,13 @@ func TestResumeNewFiles(t *testing.T) {
 	defer got2.release()
 	after := f.want.NewSlice(20, 60)
 	defer after.Release()
-	want2 := concat(t, mem, []arrow.Record{after, extra})
+	want2 := concat(t, mem, []arrow.RecordBatch{after, extra})
 	defer want2.Release()
 	conformance.EqualRows(t, want2, got2.recs)
 }
 
 // concat joins records of one schema into one.
-func concat(t *testing.T, mem memory.Allocator, recs []arrow.Record) arrow.Record {
+func concat(t *testing.T, mem memory.Allocator, recs []arrow.RecordBatch) arrow.RecordBatch {
 	t.Helper()
 	cols := make([]arrow.Array, recs[0].NumCols())
 	for c := range cols {
@@ -226,7 +226,7 @@ func concat(t *testing.T, mem memory.Allocator, recs []arrow.Record) arrow.Recor
 	for _, r := range recs {
 		n += r.NumRows()
 	}
-	rec := array.NewRecord(recs[0].Schema(), cols, n)
+	rec := array.NewRecordBatch(recs[0].Schema(), cols, n)
 	for _, c := range cols {
 		c.Release()
 	}

@@ -24,7 +24,7 @@ import (
 // and the checkpoint of every batch with how many input records (rows and
 // rejects) the batches up to it held.
 type run struct {
-	recs    []arrow.Record
+	recs    []arrow.RecordBatch
 	rejects []engine.RowError
 	cps     []Position
 	upto    []int64 // input records up to and including batch i
@@ -102,7 +102,7 @@ func marshal(t *testing.T, cp Position) []byte {
 // record: a Parquet row group, an Arrow IPC record batch, an Avro block.
 // parquet-delta encodes id with DELTA_BINARY_PACKED, which the Parquet
 // reader reads a whole row group at a time (another path through it).
-func writeUnits(t *testing.T, path, formatName string, mem memory.Allocator, recs ...arrow.Record) {
+func writeUnits(t *testing.T, path, formatName string, mem memory.Allocator, recs ...arrow.RecordBatch) {
 	t.Helper()
 	f, err := os.Create(path)
 	if err != nil {
@@ -168,9 +168,9 @@ func (ipcFile) Flush() error { return nil }
 var unitSizes = []int64{13, 1, 30, 20, 7, 29}
 
 // sliced cuts want into records of unitSizes rows (released by t.Cleanup).
-func sliced(t *testing.T, want arrow.Record) []arrow.Record {
+func sliced(t *testing.T, want arrow.RecordBatch) []arrow.RecordBatch {
 	t.Helper()
-	var out []arrow.Record
+	var out []arrow.RecordBatch
 	var off int64
 	for _, n := range unitSizes {
 		out = append(out, want.NewSlice(off, off+n))
@@ -187,33 +187,33 @@ func sliced(t *testing.T, want arrow.Record) []arrow.Record {
 var resumeFormats = []struct {
 	name, ext string
 	text      bool
-	write     func(t *testing.T, path string, mem memory.Allocator, want arrow.Record)
+	write     func(t *testing.T, path string, mem memory.Allocator, want arrow.RecordBatch)
 }{
-	{"csv", ".csv", true, func(t *testing.T, path string, mem memory.Allocator, want arrow.Record) {
+	{"csv", ".csv", true, func(t *testing.T, path string, mem memory.Allocator, want arrow.RecordBatch) {
 		writeWith(t, path, "csv", compNone, mem, want.Schema(), want)
 	}},
-	{"jsonl", ".jsonl", true, func(t *testing.T, path string, mem memory.Allocator, want arrow.Record) {
+	{"jsonl", ".jsonl", true, func(t *testing.T, path string, mem memory.Allocator, want arrow.RecordBatch) {
 		writeWith(t, path, "jsonl", compNone, mem, want.Schema(), want)
 	}},
-	{"jsonl.gz", ".jsonl.gz", true, func(t *testing.T, path string, mem memory.Allocator, want arrow.Record) {
+	{"jsonl.gz", ".jsonl.gz", true, func(t *testing.T, path string, mem memory.Allocator, want arrow.RecordBatch) {
 		writeWith(t, path, "jsonl", compGzip, mem, want.Schema(), want)
 	}},
-	{"csv.zst", ".csv.zst", true, func(t *testing.T, path string, mem memory.Allocator, want arrow.Record) {
+	{"csv.zst", ".csv.zst", true, func(t *testing.T, path string, mem memory.Allocator, want arrow.RecordBatch) {
 		writeWith(t, path, "csv", compZstd, mem, want.Schema(), want)
 	}},
-	{"parquet", ".parquet", false, func(t *testing.T, path string, mem memory.Allocator, want arrow.Record) {
+	{"parquet", ".parquet", false, func(t *testing.T, path string, mem memory.Allocator, want arrow.RecordBatch) {
 		writeUnits(t, path, "parquet", mem, sliced(t, want)...)
 	}},
-	{"parquet-delta", ".parquet", false, func(t *testing.T, path string, mem memory.Allocator, want arrow.Record) {
+	{"parquet-delta", ".parquet", false, func(t *testing.T, path string, mem memory.Allocator, want arrow.RecordBatch) {
 		writeUnits(t, path, "parquet-delta", mem, sliced(t, want)...)
 	}},
-	{"arrow", ".arrow", false, func(t *testing.T, path string, mem memory.Allocator, want arrow.Record) {
+	{"arrow", ".arrow", false, func(t *testing.T, path string, mem memory.Allocator, want arrow.RecordBatch) {
 		writeUnits(t, path, "arrow-file", mem, sliced(t, want)...)
 	}},
-	{"arrow stream", ".arrows", false, func(t *testing.T, path string, mem memory.Allocator, want arrow.Record) {
+	{"arrow stream", ".arrows", false, func(t *testing.T, path string, mem memory.Allocator, want arrow.RecordBatch) {
 		writeUnits(t, path, "arrow", mem, sliced(t, want)...)
 	}},
-	{"avro", ".avro", false, func(t *testing.T, path string, mem memory.Allocator, want arrow.Record) {
+	{"avro", ".avro", false, func(t *testing.T, path string, mem memory.Allocator, want arrow.RecordBatch) {
 		writeUnits(t, path, "avro", mem, sliced(t, want)...)
 	}},
 }

@@ -24,7 +24,7 @@ import (
 
 // readRejects reads src to the end like conformance.ReadAll but keeps the
 // rejects, which that helper treats as failures.
-func readRejects(t *testing.T, src engine.Source) (recs []arrow.Record, rejects []engine.RowError) {
+func readRejects(t *testing.T, src engine.Source) (recs []arrow.RecordBatch, rejects []engine.RowError) {
 	t.Helper()
 	ctx := context.Background()
 	if _, err := src.Open(ctx); err != nil {
@@ -57,7 +57,7 @@ func writeFile(t *testing.T, path, content string) {
 	}
 }
 
-func ids(t *testing.T, recs []arrow.Record, col int) []int64 {
+func ids(t *testing.T, recs []arrow.RecordBatch, col int) []int64 {
 	t.Helper()
 	var out []int64
 	for _, r := range recs {

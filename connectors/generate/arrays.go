@@ -135,8 +135,8 @@ func (p *pool) strings(mem memory.Allocator, dt arrow.DataType, idx []int32) arr
 
 // newRecord builds a record from freshly made columns, handing this
 // function's references to the record.
-func newRecord(schema *arrow.Schema, cols []arrow.Array, n int) arrow.Record {
-	rec := array.NewRecord(schema, cols, int64(n))
+func newRecord(schema *arrow.Schema, cols []arrow.Array, n int) arrow.RecordBatch {
+	rec := array.NewRecordBatch(schema, cols, int64(n))
 	for _, c := range cols {
 		c.Release()
 	}

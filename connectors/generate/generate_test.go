@@ -41,7 +41,7 @@ func TestOrdersConformance(t *testing.T) {
 	conformance.RunSource(t, conformance.SourceHarness{
 		// The same seed generates the same rows again after a restart.
 		AtLeastOnce: true,
-		New: func(t *testing.T, rows int, b engine.Build) (conformance.SourceBuilder, arrow.Record) {
+		New: func(t *testing.T, rows int, b engine.Build) (conformance.SourceBuilder, arrow.RecordBatch) {
 			conf := "{preset: orders, seed: 7, rows: " + strconv.Itoa(rows) + "}"
 			return conformance.SourceFromConfig(t, "generate", conf), Orders(b.Mem, rows, 7)
 		},
@@ -56,7 +56,7 @@ const allTypes = `{i8: int8, i16: int16, i32: int32, i64: int64 not null, u8: ui
 func TestSchemaConformance(t *testing.T) {
 	conformance.RunSource(t, conformance.SourceHarness{
 		AtLeastOnce: true,
-		New: func(t *testing.T, rows int, b engine.Build) (conformance.SourceBuilder, arrow.Record) {
+		New: func(t *testing.T, rows int, b engine.Build) (conformance.SourceBuilder, arrow.RecordBatch) {
 			build := conformance.SourceFromConfig(t, "generate", "{seed: 3, null_fraction: 0.2, rows: "+strconv.Itoa(rows)+", schema: "+allTypes+"}")
 			// The declared schema, as the source resolves it, from a source
 			// of the test's own.

@@ -49,7 +49,7 @@ func orderPools() (cust, email, country, note *pool) {
 }
 
 // Orders returns rows 0..rows-1 of the orders table for seed.
-func Orders(mem memory.Allocator, rows int, seed int64) arrow.Record {
+func Orders(mem memory.Allocator, rows int, seed int64) arrow.RecordBatch {
 	return OrdersRange(mem, seed, 0, rows)
 }
 
@@ -63,7 +63,7 @@ const ordersEpoch = 1_704_067_200_000_000
 // negative (a refund) about 1.6% of the time, ts advances about 250ms per
 // row with up to a second of jitter (so it is not sorted), and note is
 // null except for about 6% of rows.
-func OrdersRange(mem memory.Allocator, seed int64, start, n int) arrow.Record {
+func OrdersRange(mem memory.Allocator, seed int64, start, n int) arrow.RecordBatch {
 	k := key(seed)
 	cust := make([]int32, n)
 	ctry := make([]int32, n)

@@ -80,7 +80,7 @@ const defaultBatchRows = 65536
 type Source struct {
 	engine.NoAck
 	schema    *arrow.Schema
-	gen       func(mem memory.Allocator, start, n int) arrow.Record
+	gen       func(mem memory.Allocator, start, n int) arrow.RecordBatch
 	rows      int
 	batchRows int
 	mem       memory.Allocator
@@ -126,7 +126,7 @@ func (s *Source) Resume(pos []byte) error {
 func NewOrdersSource(mem memory.Allocator, rows int, seed int64, batchRows int) *Source {
 	return &Source{
 		schema:    OrdersSchema,
-		gen:       func(mem memory.Allocator, start, n int) arrow.Record { return OrdersRange(mem, seed, start, n) },
+		gen:       func(mem memory.Allocator, start, n int) arrow.RecordBatch { return OrdersRange(mem, seed, start, n) },
 		rows:      rows,
 		batchRows: batchRows,
 		mem:       mem,
@@ -165,7 +165,7 @@ func newSourceFromConfig(conf *spec.Parsed, b engine.Build) (engine.Source, erro
 // NewRows returns a function making rows start..start+n-1 of schema for
 // seed, with about nullFraction nulls in each nullable column. It fails on
 // a column type it cannot generate.
-func NewRows(schema *arrow.Schema, seed int64, nullFraction float64) (func(mem memory.Allocator, start, n int) arrow.Record, error) {
+func NewRows(schema *arrow.Schema, seed int64, nullFraction float64) (func(mem memory.Allocator, start, n int) arrow.RecordBatch, error) {
 	cols := make([]column, schema.NumFields())
 	for i, f := range schema.Fields() {
 		c, err := columnFor(f, i, nullFraction)
@@ -175,7 +175,7 @@ func NewRows(schema *arrow.Schema, seed int64, nullFraction float64) (func(mem m
 		cols[i] = c
 	}
 	k := key(seed)
-	return func(mem memory.Allocator, start, n int) arrow.Record {
+	return func(mem memory.Allocator, start, n int) arrow.RecordBatch {
 		arrs := make([]arrow.Array, len(cols))
 		for i, c := range cols {
 			arrs[i] = c(mem, k, start, n)

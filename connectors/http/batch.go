@@ -11,7 +11,7 @@ import (
 
 // assembled is one batch's worth of rows taken from requests.
 type assembled struct {
-	pieces  []arrow.Record
+	pieces  []arrow.RecordBatch
 	rejects []engine.RowError
 	bytes   int64
 	batch   int64
@@ -96,7 +96,7 @@ func (sv *server) batchOf(a assembled) (*engine.Batch, error) {
 }
 
 // concat joins records of the source's schema and releases them.
-func concat(cfg serverConfig, recs []arrow.Record) (arrow.Record, error) {
+func concat(cfg serverConfig, recs []arrow.RecordBatch) (arrow.RecordBatch, error) {
 	defer func() {
 		for _, r := range recs {
 			r.Release()
@@ -125,5 +125,5 @@ func concat(cfg serverConfig, recs []arrow.Record) (arrow.Record, error) {
 		}
 		cols[c] = a
 	}
-	return array.NewRecord(cfg.schema, cols, rows), nil
+	return array.NewRecordBatch(cfg.schema, cols, rows), nil
 }

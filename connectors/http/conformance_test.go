@@ -40,7 +40,7 @@ func TestSourceConformance(t *testing.T) {
 	conformance.RunSource(t, conformance.SourceHarness{
 		AtLeastOnce: true,
 		Crash:       func(src engine.Source) { src.(*Source).crash() },
-		New: conformance.FromSample(nil, func(t *testing.T, in arrow.Record, b engine.Build) conformance.SourceBuilder {
+		New: conformance.FromSample(nil, func(t *testing.T, in arrow.RecordBatch, b engine.Build) conformance.SourceBuilder {
 			addr := freeAddr(t)
 			startClient(t, addr, in, b.BatchRows)
 			return conformance.SourceFromConfig(t, "http", "{address: "+addr+", path: /rows, allow_end_of_input: true, schema: "+conformance.SchemaYAML(in.Schema())+"}")
@@ -70,7 +70,7 @@ type body struct {
 }
 
 // startClient keeps posting in's rows to addr until the test ends.
-func startClient(t *testing.T, addr string, in arrow.Record, batch int) {
+func startClient(t *testing.T, addr string, in arrow.RecordBatch, batch int) {
 	var bodies []body
 	sizes := []int{batch, 1, 3, batch - 1}
 	types := []string{ctNDJSON, ctJSON, ctArrow}
@@ -144,7 +144,7 @@ func TestSinkConformance(t *testing.T) {
 				New: func(t *testing.T, b engine.Build) (engine.Sink, conformance.ReadBack) {
 					rcv := newReceiver(t)
 					sink := mustSink(t, fmt.Sprintf("{url: %q, %s}", rcv.URL, c.conf), b)
-					return sink, func(t *testing.T, mem memory.Allocator) []arrow.Record {
+					return sink, func(t *testing.T, mem memory.Allocator) []arrow.RecordBatch {
 						return rcv.records(t, c.codec, conformance.SampleSchema, mem)
 					}
 				},
@@ -216,9 +216,9 @@ func (rcv *receiver) stored() []received {
 
 // records decodes the stored bodies with arrow-go and the format readers,
 // independently of the source's decoders.
-func (rcv *receiver) records(t testing.TB, codec string, schema *arrow.Schema, mem memory.Allocator) []arrow.Record {
+func (rcv *receiver) records(t testing.TB, codec string, schema *arrow.Schema, mem memory.Allocator) []arrow.RecordBatch {
 	t.Helper()
-	var out []arrow.Record
+	var out []arrow.RecordBatch
 	for _, r := range rcv.stored() {
 		if ct, want := r.header.Get("Content-Type"), mediaTypes[codec]; ct != want {
 			t.Errorf("Content-Type %q, want %q", ct, want)
@@ -228,9 +228,9 @@ func (rcv *receiver) records(t testing.TB, codec string, schema *arrow.Schema, m
 	return out
 }
 
-func decodeStored(t testing.TB, codec string, schema *arrow.Schema, body []byte, mem memory.Allocator) []arrow.Record {
+func decodeStored(t testing.TB, codec string, schema *arrow.Schema, body []byte, mem memory.Allocator) []arrow.RecordBatch {
 	t.Helper()
-	var out []arrow.Record
+	var out []arrow.RecordBatch
 	readAll := func(r format.Reader, err error) {
 		if err != nil {
 			t.Fatalf("%s body: %v", codec, err)
@@ -274,7 +274,7 @@ func decodeStored(t testing.TB, codec string, schema *arrow.Schema, body []byte,
 		}
 		defer r.Release()
 		for r.Next() {
-			rec := r.Record()
+			rec := r.RecordBatch()
 			rec.Retain()
 			out = append(out, rec)
 		}

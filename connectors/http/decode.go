@@ -83,7 +83,7 @@ func classify(err error) *bodyError {
 	return badRequest("%v", err)
 }
 
-func (req *request) add(rec arrow.Record) {
+func (req *request) add(rec arrow.RecordBatch) {
 	if rec.NumRows() == 0 {
 		rec.Release()
 		return
@@ -261,7 +261,7 @@ func decodeArrow(cfg *serverConfig, req *request, body io.Reader) error {
 		}
 		// The source's schema, so every batch matches what Open returned
 		// (field nullability and metadata may differ in the body).
-		out := array.NewRecord(cfg.schema, rec.Columns(), rec.NumRows())
+		out := array.NewRecordBatch(cfg.schema, rec.Columns(), rec.NumRows())
 		rec.Release()
 		rows += out.NumRows()
 		req.add(out)

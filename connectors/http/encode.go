@@ -62,7 +62,7 @@ func (e *encoder) open(w io.Writer) (format.Writer, error) {
 }
 
 // encode returns rec as a fresh body.
-func (e *encoder) encode(rec arrow.Record) ([]byte, error) {
+func (e *encoder) encode(rec arrow.RecordBatch) ([]byte, error) {
 	e.buf.Reset()
 	switch e.codec {
 	case formatJSON, formatNDJSON:
@@ -113,7 +113,7 @@ func jsonArray(lines []byte) []byte {
 // maxBytes > 0, at most maxBytes bytes unless a single row is larger. An
 // oversized body is cut in proportion to its excess, and a part still too
 // large is cut again, so a batch is encoded about twice at worst.
-func (e *encoder) split(rec arrow.Record, maxRows int, maxBytes int64) ([][]byte, error) {
+func (e *encoder) split(rec arrow.RecordBatch, maxRows int, maxBytes int64) ([][]byte, error) {
 	n := rec.NumRows()
 	step := n
 	if maxRows > 0 {
@@ -129,7 +129,7 @@ func (e *encoder) split(rec arrow.Record, maxRows int, maxBytes int64) ([][]byte
 	return out, nil
 }
 
-func (e *encoder) encodeRange(out [][]byte, rec arrow.Record, lo, hi int64, maxBytes int64) ([][]byte, error) {
+func (e *encoder) encodeRange(out [][]byte, rec arrow.RecordBatch, lo, hi int64, maxBytes int64) ([][]byte, error) {
 	part := rec.NewSlice(lo, hi)
 	body, err := e.encode(part)
 	part.Release()

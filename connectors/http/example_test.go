@@ -48,7 +48,7 @@ func Example() {
 }
 
 // cities is a record of two rows built in Go.
-func cities() arrow.Record {
+func cities() arrow.RecordBatch {
 	schema := arrow.NewSchema([]arrow.Field{
 		{Name: "city", Type: arrow.BinaryTypes.String},
 		{Name: "people", Type: arrow.PrimitiveTypes.Int64},
@@ -57,5 +57,5 @@ func cities() arrow.Record {
 	defer b.Release()
 	b.Field(0).(*array.StringBuilder).AppendValues([]string{"Lyon", "Oslo"}, nil)
 	b.Field(1).(*array.Int64Builder).AppendValues([]int64{522, 709}, nil)
-	return b.NewRecord()
+	return b.NewRecordBatch()
 }

@@ -35,7 +35,7 @@ func mustSink(t testing.TB, text string, b engine.Build) *Sink {
 // with the sink's encoder, so the source is checked against independent
 // encodings.
 
-func ndjsonBody(t testing.TB, rec arrow.Record) []byte {
+func ndjsonBody(t testing.TB, rec arrow.RecordBatch) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	w, err := jsonl.NewWriter(&buf, rec.Schema(), format.WriteOptions{Mem: memory.NewGoAllocator()})
@@ -51,7 +51,7 @@ func ndjsonBody(t testing.TB, rec arrow.Record) []byte {
 	return buf.Bytes()
 }
 
-func jsonBody(t testing.TB, rec arrow.Record) []byte {
+func jsonBody(t testing.TB, rec arrow.RecordBatch) []byte {
 	t.Helper()
 	lines := bytes.Split(bytes.TrimSuffix(ndjsonBody(t, rec), []byte("\n")), []byte("\n"))
 	if rec.NumRows() == 0 {
@@ -61,13 +61,13 @@ func jsonBody(t testing.TB, rec arrow.Record) []byte {
 	return append(append([]byte("[\n  "), bytes.Join(lines, []byte(",\n  "))...), "\n]\n"...)
 }
 
-func arrowBody(t testing.TB, rec arrow.Record) []byte {
+func arrowBody(t testing.TB, rec arrow.RecordBatch) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	w := ipc.NewWriter(&buf, ipc.WithSchema(rec.Schema()))
 	// Two IPC batches when possible, so the source joins them.
 	half := rec.NumRows() / 2
-	for _, part := range []arrow.Record{rec.NewSlice(0, half), rec.NewSlice(half, rec.NumRows())} {
+	for _, part := range []arrow.RecordBatch{rec.NewSlice(0, half), rec.NewSlice(half, rec.NumRows())} {
 		if err := w.Write(part); err != nil {
 			t.Fatal(err)
 		}
@@ -86,7 +86,7 @@ const (
 )
 
 // encodeAs is a body of rec in one of the three source formats.
-func encodeAs(t testing.TB, ct string, rec arrow.Record) []byte {
+func encodeAs(t testing.TB, ct string, rec arrow.RecordBatch) []byte {
 	switch ct {
 	case ctJSON:
 		return jsonBody(t, rec)
@@ -209,7 +209,7 @@ func (s *Source) url() string {
 // at once, and keeps the records and rejects.
 type reader struct {
 	mu      sync.Mutex
-	recs    []arrow.Record
+	recs    []arrow.RecordBatch
 	rejects []engine.RowError
 	stop    context.CancelFunc
 	done    chan error

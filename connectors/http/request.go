@@ -26,7 +26,7 @@ type request struct {
 	id      string // for row errors and logs: X-Request-Id, Idempotency-Key or request-<n>
 	state   reqState
 	format  string
-	recs    []arrow.Record // decoded rows; Read takes them in order
+	recs    []arrow.RecordBatch // decoded rows; Read takes them in order
 	rows    int64
 	rejects []engine.RowError
 	bytes   int64

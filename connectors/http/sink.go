@@ -114,7 +114,7 @@ type Sink struct {
 
 	// The batch being sent: a Write of the same record after a failure
 	// resumes at bodies[sent] with the same keys.
-	cur       arrow.Record
+	cur       arrow.RecordBatch
 	bodies    [][]byte
 	sent      int
 	batchNo   int64
@@ -222,7 +222,7 @@ func (s *Sink) Open(_ context.Context, schema *arrow.Schema) error {
 // Write sends rec as one or more requests and returns once each got a
 // 2xx reply. After a failed Write, a Write of the same record resumes at
 // the request that failed.
-func (s *Sink) Write(ctx context.Context, rec arrow.Record) error {
+func (s *Sink) Write(ctx context.Context, rec arrow.RecordBatch) error {
 	if s.client == nil {
 		return engine.Permanent(errSinkClosed)
 	}

@@ -100,7 +100,7 @@ func TestSinkStatuses(t *testing.T) {
 }
 
 // runSink runs rec through the sink on the real engine, with fast retries.
-func runSink(t *testing.T, m memory.Allocator, rec arrow.Record, sink *Sink, attempts int) error {
+func runSink(t *testing.T, m memory.Allocator, rec arrow.RecordBatch, sink *Sink, attempts int) error {
 	t.Helper()
 	src := mem.NewSource(rec.Schema(), rec)
 	defer src.Release()

@@ -158,11 +158,11 @@ func TestSourceRefusals(t *testing.T) {
 	big.Release()
 }
 
-func arrowRows(t testing.TB, mem memory.Allocator, schema *arrow.Schema, fill func(*array.RecordBuilder)) arrow.Record {
+func arrowRows(t testing.TB, mem memory.Allocator, schema *arrow.Schema, fill func(*array.RecordBuilder)) arrow.RecordBatch {
 	b := array.NewRecordBuilder(mem, schema)
 	defer b.Release()
 	fill(b)
-	return b.NewRecord()
+	return b.NewRecordBatch()
 }
 
 func do(t testing.TB, req *http.Request) response {
@@ -261,7 +261,7 @@ func TestSourceSplitsAndJoins(t *testing.T) {
 	big := conformance.Sample(mem, schema, 0, 25)
 	defer big.Release()
 	ch := postAsync(t, src.url(), ctArrow, arrowBody(t, big), nil)
-	var got []arrow.Record
+	var got []arrow.RecordBatch
 	var cps []engine.Checkpoint
 	for range 3 {
 		b, err := src.Read(ctx)
@@ -310,7 +310,7 @@ func TestSourceSplitsAndJoins(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Record.Release()
-	conformance.SameRows(t, small, []arrow.Record{b.Record})
+	conformance.SameRows(t, small, []arrow.RecordBatch{b.Record})
 	if err := src.Ack(ctx, b.Checkpoint); err != nil {
 		t.Fatal(err)
 	}
@@ -384,7 +384,7 @@ func TestSourceBackPressure(t *testing.T) {
 type blockingSink struct {
 	entered chan struct{}
 	release chan struct{}
-	recs    []arrow.Record // read after the run
+	recs    []arrow.RecordBatch // read after the run
 }
 
 func newBlockingSink() *blockingSink {
@@ -392,7 +392,7 @@ func newBlockingSink() *blockingSink {
 }
 
 func (s *blockingSink) Open(context.Context, *arrow.Schema) error { return nil }
-func (s *blockingSink) Write(ctx context.Context, rec arrow.Record) error {
+func (s *blockingSink) Write(ctx context.Context, rec arrow.RecordBatch) error {
 	s.entered <- struct{}{}
 	select {
 	case <-s.release:
@@ -528,7 +528,7 @@ func TestSourceDrain(t *testing.T) {
 type failingSink struct{}
 
 func (failingSink) Open(context.Context, *arrow.Schema) error { return nil }
-func (failingSink) Write(context.Context, arrow.Record) error {
+func (failingSink) Write(context.Context, arrow.RecordBatch) error {
 	return engine.Permanent(errors.New("disk full"))
 }
 func (failingSink) Flush(context.Context) error { return nil }

@@ -25,7 +25,7 @@ func TestSourceTraceParent(t *testing.T) {
 	defer src.Close()
 	const first, second = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 
-	read := func() (arrow.Record, string) {
+	read := func() (arrow.RecordBatch, string) {
 		t.Helper()
 		b, err := src.Read(ctx)
 		if err != nil {

@@ -43,7 +43,7 @@ func ParseSchema(node *yaml.Node, file, path string) (*arrow.Schema, error) {
 // is its index in the list. The caller releases the record. The error,
 // wrapping engine.ErrInvalidConfig, is for a node that is not a list of
 // mappings.
-func DecodeRows(mem memory.Allocator, schema *arrow.Schema, node *yaml.Node, file, path string) (arrow.Record, []engine.RowError, error) {
+func DecodeRows(mem memory.Allocator, schema *arrow.Schema, node *yaml.Node, file, path string) (arrow.RecordBatch, []engine.RowError, error) {
 	conf, errs := parseOne(spec.Any("rows"), node, file, path)
 	if len(errs) > 0 {
 		return nil, nil, fmt.Errorf("%w: %w", engine.ErrInvalidConfig, errs)
@@ -57,7 +57,7 @@ func DecodeRows(mem memory.Allocator, schema *arrow.Schema, node *yaml.Node, fil
 	if errors.Is(err, engine.ErrEndOfInput) {
 		rb := array.NewRecordBuilder(rows.mem, schema)
 		defer rb.Release()
-		return rb.NewRecord(), nil, nil
+		return rb.NewRecordBatch(), nil, nil
 	}
 	if err != nil {
 		return nil, nil, err

@@ -20,7 +20,7 @@ func Example() {
 	schema := arrow.NewSchema([]arrow.Field{{Name: "city", Type: arrow.BinaryTypes.String}}, nil)
 	b := array.NewRecordBuilder(mem, schema)
 	b.Field(0).(*array.StringBuilder).AppendValues([]string{"Lyon", "Oslo"}, nil)
-	rec := b.NewRecord()
+	rec := b.NewRecordBatch()
 	b.Release()
 
 	src := inmemory.NewSource(schema, rec)

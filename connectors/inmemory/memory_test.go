@@ -23,9 +23,9 @@ func TestSourceConformance(t *testing.T) {
 	conformance.RunSource(t, conformance.SourceHarness{
 		// A new source over the same records reads them all again.
 		AtLeastOnce: true,
-		New: conformance.FromSample(nil, func(t *testing.T, in arrow.Record, b engine.Build) conformance.SourceBuilder {
+		New: conformance.FromSample(nil, func(t *testing.T, in arrow.RecordBatch, b engine.Build) conformance.SourceBuilder {
 			return func(b engine.Build) engine.Source {
-				var parts []arrow.Record
+				var parts []arrow.RecordBatch
 				for off, step := int64(0), int64(1); off < in.NumRows(); off, step = off+step, step*3 {
 					parts = append(parts, in.NewSlice(off, min(off+step, in.NumRows())))
 				}
@@ -44,7 +44,7 @@ func TestSourceConformance(t *testing.T) {
 func TestInlineRowsConformance(t *testing.T) {
 	conformance.RunSource(t, conformance.SourceHarness{
 		AtLeastOnce: true,
-		New: conformance.FromSample(nil, func(t *testing.T, in arrow.Record, b engine.Build) conformance.SourceBuilder {
+		New: conformance.FromSample(nil, func(t *testing.T, in arrow.RecordBatch, b engine.Build) conformance.SourceBuilder {
 			var y strings.Builder
 			y.WriteString("schema:\n")
 			for _, f := range in.Schema().Fields() {
@@ -69,7 +69,7 @@ func TestSinkConformance(t *testing.T) {
 	conformance.RunSink(t, conformance.SinkHarness{
 		New: func(t *testing.T, b engine.Build) (engine.Sink, conformance.ReadBack) {
 			s := NewSink()
-			return s, func(t *testing.T, _ memory.Allocator) []arrow.Record {
+			return s, func(t *testing.T, _ memory.Allocator) []arrow.RecordBatch {
 				recs := s.Records()
 				for _, r := range recs {
 					r.Retain()

@@ -102,7 +102,7 @@ func (r *inlineRows) read(batchRows int) (*engine.Batch, error) {
 	}
 	first := r.next
 	r.next = end
-	return &engine.Batch{Record: b.NewRecord(), Rejects: rejects, Checkpoint: first}, nil
+	return &engine.Batch{Record: b.NewRecordBatch(), Rejects: rejects, Checkpoint: first}, nil
 }
 
 // check turns row i into one JSON array per column ("[value]", nil for

@@ -18,7 +18,7 @@ import (
 type Sink struct {
 	mu     sync.Mutex
 	schema *arrow.Schema
-	recs   []arrow.Record
+	recs   []arrow.RecordBatch
 	rows   int64
 }
 
@@ -56,7 +56,7 @@ func (s *Sink) Open(_ context.Context, schema *arrow.Schema) error {
 }
 
 // Write retains rec.
-func (s *Sink) Write(_ context.Context, rec arrow.Record) error {
+func (s *Sink) Write(_ context.Context, rec arrow.RecordBatch) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.schema == nil {
@@ -94,10 +94,10 @@ func (s *Sink) Rows() int64 {
 
 // Records returns the records written so far, in order. They still belong
 // to the sink: retain any you keep past Release.
-func (s *Sink) Records() []arrow.Record {
+func (s *Sink) Records() []arrow.RecordBatch {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]arrow.Record(nil), s.recs...)
+	return append([]arrow.RecordBatch(nil), s.recs...)
 }
 
 // Table returns the rows written so far as one table; the caller releases it.

@@ -57,7 +57,7 @@ func init() {
 type Source struct {
 	engine.NoAck
 	schema    *arrow.Schema
-	recs      []arrow.Record
+	recs      []arrow.RecordBatch
 	batchRows int
 	rows      *inlineRows // set instead of recs when built from a pipeline file
 
@@ -71,8 +71,8 @@ type Source struct {
 // Close only rewinds, because the engine opens a source twice (Validate,
 // then Run). Open fails, wrapping engine.ErrSchema, if a record's schema is
 // not schema.
-func NewSource(schema *arrow.Schema, recs ...arrow.Record) *Source {
-	s := &Source{schema: schema, recs: make([]arrow.Record, len(recs))}
+func NewSource(schema *arrow.Schema, recs ...arrow.RecordBatch) *Source {
+	s := &Source{schema: schema, recs: make([]arrow.RecordBatch, len(recs))}
 	for i, r := range recs {
 		r.Retain()
 		s.recs[i] = r
@@ -131,7 +131,7 @@ func (s *Source) Read(ctx context.Context) (*engine.Batch, error) {
 	if s.batchRows > 0 && end-s.off > int64(s.batchRows) {
 		end = s.off + int64(s.batchRows)
 	}
-	var out arrow.Record
+	var out arrow.RecordBatch
 	if s.off == 0 && end == r.NumRows() {
 		r.Retain()
 		out = r

@@ -23,7 +23,7 @@ func TestSourceConformance(t *testing.T) {
 			conformance.RunSource(t, conformance.SourceHarness{
 				AtLeastOnce: true,
 				Resumes:     true,
-				New: conformance.FromSample(nil, func(t *testing.T, in arrow.Record, b engine.Build) conformance.SourceBuilder {
+				New: conformance.FromSample(nil, func(t *testing.T, in arrow.RecordBatch, b engine.Build) conformance.SourceBuilder {
 					brokers := startCluster(t, 1, "in")
 					enc, fields := msgtest.SourceCodec(t, name)
 					if in.NumRows() > 0 {
@@ -50,7 +50,7 @@ func TestSinkConformance(t *testing.T) {
 					brokers := startCluster(t, 1, "out")
 					fields, dec := msgtest.SinkCodec(t, c.codec)
 					sink := mustSink(t, msgtest.Flow("brokers: "+brokers, "topic: out", fields, c.extra), b)
-					return sink, func(t *testing.T, mem memory.Allocator) []arrow.Record {
+					return sink, func(t *testing.T, mem memory.Allocator) []arrow.RecordBatch {
 						return readTopic(t, brokers, "out", dec, mem)
 					}
 				},
@@ -60,7 +60,7 @@ func TestSinkConformance(t *testing.T) {
 }
 
 // readTopic decodes every record of a topic with the codec.
-func readTopic(t *testing.T, brokers, topic string, conf codec.Config, mem memory.Allocator) []arrow.Record {
+func readTopic(t *testing.T, brokers, topic string, conf codec.Config, mem memory.Allocator) []arrow.RecordBatch {
 	t.Helper()
 	n := endOffset(t, brokers, topic)
 	recs := consumeAll(t, brokers, topic, int(n))

@@ -123,7 +123,7 @@ func traceParent(recs []*kgo.Record) string {
 
 // addColumns returns rec with the metadata and header columns of recs
 // (one per row of rec) appended.
-func (s *Source) addColumns(rec arrow.Record, recs []*kgo.Record) arrow.Record {
+func (s *Source) addColumns(rec arrow.RecordBatch, recs []*kgo.Record) arrow.RecordBatch {
 	n := int(rec.NumCols())
 	b := array.NewRecordBuilder(s.mem, arrow.NewSchema(s.schema.Fields()[n:], nil))
 	defer b.Release()
@@ -158,10 +158,10 @@ func (s *Source) addColumns(rec arrow.Record, recs []*kgo.Record) arrow.Record {
 			}
 		}
 	}
-	extra := b.NewRecord()
+	extra := b.NewRecordBatch()
 	defer extra.Release()
 	cols := make([]arrow.Array, 0, s.schema.NumFields())
 	cols = append(cols, rec.Columns()...)
 	cols = append(cols, extra.Columns()...)
-	return array.NewRecord(s.schema, cols, int64(len(recs)))
+	return array.NewRecordBatch(s.schema, cols, int64(len(recs)))
 }

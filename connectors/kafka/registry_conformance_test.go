@@ -31,7 +31,7 @@ func TestRegistrySourceConformance(t *testing.T) {
 			conformance.RunSource(t, conformance.SourceHarness{
 				AtLeastOnce: true,
 				Resumes:     true,
-				New: conformance.FromSample(nil, func(t *testing.T, in arrow.Record, b engine.Build) conformance.SourceBuilder {
+				New: conformance.FromSample(nil, func(t *testing.T, in arrow.RecordBatch, b engine.Build) conformance.SourceBuilder {
 					brokers := startCluster(t, 1, "in")
 					reg := startRegistry(t)
 					enc, fields := msgtest.SourceCodec(t, name)
@@ -79,7 +79,7 @@ func TestRegistrySinkConformance(t *testing.T) {
 					fields, dec := msgtest.SinkCodec(t, name)
 					sink := mustSink(t, msgtest.Flow("brokers: "+brokers, "topic: out", fields,
 						fmt.Sprintf("schema_registry: {url: %q}", reg.URL())), b)
-					return sink, func(t *testing.T, mem memory.Allocator) []arrow.Record {
+					return sink, func(t *testing.T, mem memory.Allocator) []arrow.RecordBatch {
 						recs := consumeAll(t, brokers, "out", int(endOffset(t, brokers, "out")))
 						msgs := make([][]byte, len(recs))
 						for i, r := range recs {
@@ -93,7 +93,7 @@ func TestRegistrySinkConformance(t *testing.T) {
 						if err != nil || len(rej) > 0 {
 							t.Fatalf("decode stored messages: %v %v", err, rej)
 						}
-						return []arrow.Record{rec}
+						return []arrow.RecordBatch{rec}
 					}
 				},
 			})

@@ -43,7 +43,7 @@ func countLookups(reg *srfake.Registry) *atomic.Int64 {
 }
 
 // writeRows writes rec through a kafka sink built from conf.
-func writeRows(t testing.TB, mem memory.Allocator, conf string, rec arrow.Record) {
+func writeRows(t testing.TB, mem memory.Allocator, conf string, rec arrow.RecordBatch) {
 	t.Helper()
 	sink := mustSink(t, conf, conformance.Build(mem, 100, "sink"))
 	ctx := context.Background()
@@ -61,14 +61,14 @@ func writeRows(t testing.TB, mem memory.Allocator, conf string, rec arrow.Record
 
 // readWithRejects reads a source to its end, acking every batch, and
 // returns its records and rejects.
-func readWithRejects(t testing.TB, src engine.Source) ([]arrow.Record, []engine.RowError) {
+func readWithRejects(t testing.TB, src engine.Source) ([]arrow.RecordBatch, []engine.RowError) {
 	t.Helper()
 	ctx := context.Background()
 	if _, err := src.Open(ctx); err != nil {
 		t.Fatal(err)
 	}
 	defer src.Close()
-	var recs []arrow.Record
+	var recs []arrow.RecordBatch
 	var rejects []engine.RowError
 	for {
 		b, err := src.Read(ctx)
@@ -188,7 +188,7 @@ func TestRegistryAvroEvolution(t *testing.T) {
 		defer withNulls.Release()
 		nulls := array.MakeArrayOfNull(mem, arrow.BinaryTypes.String, 10)
 		defer nulls.Release()
-		v1AsV2 := array.NewRecord(v2Schema, append(r1.Columns(), nulls), 10)
+		v1AsV2 := array.NewRecordBatch(v2Schema, append(r1.Columns(), nulls), 10)
 		defer v1AsV2.Release()
 		want := concatRecords(t, mem, v2Schema, v1AsV2, r2)
 		defer want.Release()
@@ -248,7 +248,7 @@ func noRejects(t testing.TB, rejects []engine.RowError) {
 	}
 }
 
-func totalRows(recs []arrow.Record) int64 {
+func totalRows(recs []arrow.RecordBatch) int64 {
 	var n int64
 	for _, r := range recs {
 		n += r.NumRows()
@@ -257,17 +257,17 @@ func totalRows(recs []arrow.Record) int64 {
 }
 
 // project is rec's columns of schema (by name).
-func project(t testing.TB, rec arrow.Record, schema *arrow.Schema) arrow.Record {
+func project(t testing.TB, rec arrow.RecordBatch, schema *arrow.Schema) arrow.RecordBatch {
 	t.Helper()
 	cols := make([]arrow.Array, schema.NumFields())
 	for i, f := range schema.Fields() {
 		cols[i] = rec.Column(rec.Schema().FieldIndices(f.Name)[0])
 	}
-	return array.NewRecord(schema, cols, rec.NumRows())
+	return array.NewRecordBatch(schema, cols, rec.NumRows())
 }
 
 // concatRecords joins recs into a new record; recs stay the caller's.
-func concatRecords(t testing.TB, mem memory.Allocator, schema *arrow.Schema, recs ...arrow.Record) arrow.Record {
+func concatRecords(t testing.TB, mem memory.Allocator, schema *arrow.Schema, recs ...arrow.RecordBatch) arrow.RecordBatch {
 	t.Helper()
 	cols := make([]arrow.Array, schema.NumFields())
 	var rows int64
@@ -286,5 +286,5 @@ func concatRecords(t testing.TB, mem memory.Allocator, schema *arrow.Schema, rec
 		defer a.Release()
 		cols[c] = a
 	}
-	return array.NewRecord(schema, cols, rows)
+	return array.NewRecordBatch(schema, cols, rows)
 }

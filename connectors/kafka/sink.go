@@ -165,7 +165,7 @@ func (s *Sink) Open(ctx context.Context, schema *arrow.Schema) error {
 }
 
 // Write produces one record per row; acknowledgements are collected by Flush.
-func (s *Sink) Write(ctx context.Context, rec arrow.Record) error {
+func (s *Sink) Write(ctx context.Context, rec arrow.RecordBatch) error {
 	if s.cl == nil {
 		return engine.Permanent(errClosed)
 	}
@@ -175,7 +175,7 @@ func (s *Sink) Write(ctx context.Context, rec arrow.Record) error {
 		for i, c := range s.valCols {
 			cols[i] = rec.Column(c)
 		}
-		val = array.NewRecord(s.value, cols, rec.NumRows())
+		val = array.NewRecordBatch(s.value, cols, rec.NumRows())
 		defer val.Release()
 	}
 	// When the pipeline is traced, every record carries the sink span's

@@ -80,7 +80,7 @@ func TestOrderWithinPartition(t *testing.T) {
 		b.Field(0).(*array.StringBuilder).Append(fmt.Sprintf("key%d", i%7))
 		b.Field(1).(*array.Int64Builder).Append(int64(i))
 	}
-	rec := b.NewRecord()
+	rec := b.NewRecordBatch()
 	b.Release()
 	defer rec.Release()
 	sink := mustSink(t, fmt.Sprintf("{brokers: %s, topic: t, key_column: k}", brokers), conformance.Build(mem, 100, "sink"))
@@ -139,7 +139,7 @@ func TestFlushReportsProduceError(t *testing.T) {
 	schema := arrow.NewSchema([]arrow.Field{{Name: "s", Type: arrow.BinaryTypes.String}}, nil)
 	b := array.NewRecordBuilder(mem, schema)
 	b.Field(0).(*array.StringBuilder).Append(strings.Repeat("x", 2<<20))
-	rec := b.NewRecord()
+	rec := b.NewRecordBatch()
 	b.Release()
 	defer rec.Release()
 	sink := mustSink(t, fmt.Sprintf("{brokers: %s, topic: t}", brokers), conformance.Build(mem, 1, "sink"))

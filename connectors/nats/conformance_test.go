@@ -28,7 +28,7 @@ func TestSourceConformance(t *testing.T) {
 				AtLeastOnce: true,
 				Resumes:     true,
 				Crash:       func(src engine.Source) { src.(*Source).abandon() },
-				New: conformance.FromSample(nil, func(t *testing.T, in arrow.Record, b engine.Build) conformance.SourceBuilder {
+				New: conformance.FromSample(nil, func(t *testing.T, in arrow.RecordBatch, b engine.Build) conformance.SourceBuilder {
 					url := startServer(t)
 					js := createStream(t, url, "S", "in.>")
 					enc, fields := msgtest.SourceCodec(t, name)
@@ -43,7 +43,7 @@ func TestSourceConformance(t *testing.T) {
 }
 
 // readStream decodes every message stored in stream with the codec.
-func readStream(t testing.TB, js jetstream.JetStream, stream string, conf codec.Config, mem memory.Allocator) []arrow.Record {
+func readStream(t testing.TB, js jetstream.JetStream, stream string, conf codec.Config, mem memory.Allocator) []arrow.RecordBatch {
 	t.Helper()
 	ctx := context.Background()
 	cons, err := js.OrderedConsumer(ctx, stream, jetstream.OrderedConsumerConfig{})
@@ -85,7 +85,7 @@ func TestSinkConformance(t *testing.T) {
 					js := createStream(t, url, "OUT", "out.>")
 					fields, dec := msgtest.SinkCodec(t, c.codec)
 					sink := mustSink(t, msgtest.Flow("urls: ["+q(url)+"]", "subject: out.rows", fields, c.extra), b)
-					return sink, func(t *testing.T, mem memory.Allocator) []arrow.Record {
+					return sink, func(t *testing.T, mem memory.Allocator) []arrow.RecordBatch {
 						return readStream(t, js, "OUT", dec, mem)
 					}
 				},

@@ -115,7 +115,7 @@ func startJetStream() (url string, stop func(), err error) {
 }
 
 // cities is a record of two rows built in Go.
-func cities() arrow.Record {
+func cities() arrow.RecordBatch {
 	schema := arrow.NewSchema([]arrow.Field{
 		{Name: "city", Type: arrow.BinaryTypes.String},
 		{Name: "people", Type: arrow.PrimitiveTypes.Int64},
@@ -124,5 +124,5 @@ func cities() arrow.Record {
 	defer b.Release()
 	b.Field(0).(*array.StringBuilder).AppendValues([]string{"Lyon", "Oslo"}, nil)
 	b.Field(1).(*array.Int64Builder).AppendValues([]int64{522, 709}, nil)
-	return b.NewRecord()
+	return b.NewRecordBatch()
 }

@@ -86,7 +86,7 @@ type hookSink struct {
 	writes int
 }
 
-func (h *hookSink) Write(ctx context.Context, rec arrow.Record) error {
+func (h *hookSink) Write(ctx context.Context, rec arrow.RecordBatch) error {
 	h.writes++
 	if h.writes == h.at {
 		h.hook()
@@ -124,7 +124,7 @@ func publishIDs(t *testing.T, js jetstream.JetStream, subject string, n int) {
 }
 
 // idCounts counts how often each id of recs' first column occurs.
-func idCounts(recs []arrow.Record) map[int64]int {
+func idCounts(recs []arrow.RecordBatch) map[int64]int {
 	n := map[int64]int{}
 	for _, r := range recs {
 		ids := r.Column(0).(*array.Int64)
@@ -254,16 +254,16 @@ func wantOutage(t *testing.T, what string, err error, url, op string) {
 }
 
 // idRecords returns the ids [1, n] as records of batch rows.
-func idRecords(t *testing.T, alloc memory.Allocator, n, batch int) (*arrow.Schema, []arrow.Record) {
+func idRecords(t *testing.T, alloc memory.Allocator, n, batch int) (*arrow.Schema, []arrow.RecordBatch) {
 	t.Helper()
 	schema := arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.PrimitiveTypes.Int64}}, nil)
-	var recs []arrow.Record
+	var recs []arrow.RecordBatch
 	for from := 1; from <= n; from += batch {
 		bld := array.NewRecordBuilder(alloc, schema)
 		for i := from; i < from+batch && i <= n; i++ {
 			bld.Field(0).(*array.Int64Builder).Append(int64(i))
 		}
-		recs = append(recs, bld.NewRecord())
+		recs = append(recs, bld.NewRecordBatch())
 		bld.Release()
 	}
 	return schema, recs

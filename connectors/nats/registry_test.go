@@ -53,7 +53,7 @@ func TestRegistryRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer src.Close()
-	var got []arrow.Record
+	var got []arrow.RecordBatch
 	var rejects []engine.RowError
 	for {
 		b, err := src.Read(ctx)

@@ -200,7 +200,7 @@ func (s *Sink) Open(ctx context.Context, schema *arrow.Schema) error {
 
 // Write publishes one message per row. JetStream acknowledgements are
 // collected by Flush.
-func (s *Sink) Write(ctx context.Context, rec arrow.Record) error {
+func (s *Sink) Write(ctx context.Context, rec arrow.RecordBatch) error {
 	if s.nc == nil {
 		return engine.Permanent(errClosed)
 	}

@@ -49,9 +49,9 @@ func newRowBuilder(mem memory.Allocator, schema *arrow.Schema, cols []*column, m
 func (r *rowBuilder) release() { r.b.Release() }
 
 // finish returns the rows built so far as a record and starts a new one.
-func (r *rowBuilder) finish() arrow.Record {
+func (r *rowBuilder) finish() arrow.RecordBatch {
 	r.n = 0
-	return r.b.NewRecord()
+	return r.b.NewRecordBatch()
 }
 
 // appendSnapshot appends a row of the snapshot's query result.

@@ -66,7 +66,7 @@ func readChanges(t testing.TB, src engine.Source, n int) ([]cdcRow, engine.Check
 	return out, cp
 }
 
-func rowsOf(rec arrow.Record) []cdcRow {
+func rowsOf(rec arrow.RecordBatch) []cdcRow {
 	var out []cdcRow
 	for r := 0; r < int(rec.NumRows()); r++ {
 		row := cdcRow{}
@@ -255,7 +255,7 @@ func TestCDCSourceConformance(t *testing.T) {
 	conformance.RunSource(t, conformance.SourceHarness{
 		AtLeastOnce: true,
 		Resumes:     true,
-		New: conformance.FromSample(nil, func(t *testing.T, in arrow.Record, b engine.Build) conformance.SourceBuilder {
+		New: conformance.FromSample(nil, func(t *testing.T, in arrow.RecordBatch, b engine.Build) conformance.SourceBuilder {
 			dsn := pgtest.DB(t)
 			empty := in.NewSlice(0, 0)
 			write(t, dsn, "rows", "", memory.NewGoAllocator(), empty)
@@ -265,7 +265,7 @@ func TestCDCSourceConformance(t *testing.T) {
 				"SELECT pg_create_logical_replication_slot('"+slot+"', 'pgoutput')")
 			// One sink, a Write (a transaction) per row.
 			if n := in.NumRows(); n > 0 {
-				rows := make([]arrow.Record, n)
+				rows := make([]arrow.RecordBatch, n)
 				for i := range n {
 					rows[i] = in.NewSlice(i, i+1)
 				}
@@ -308,7 +308,7 @@ func (p *projected) Read(ctx context.Context) (*engine.Batch, error) {
 		return b, err
 	}
 	rec := b.Record
-	b.Record = array.NewRecord(arrow.NewSchema(rec.Schema().Fields()[:p.keep], nil), rec.Columns()[:p.keep], rec.NumRows())
+	b.Record = array.NewRecordBatch(arrow.NewSchema(rec.Schema().Fields()[:p.keep], nil), rec.Columns()[:p.keep], rec.NumRows())
 	rec.Release()
 	return b, nil
 }

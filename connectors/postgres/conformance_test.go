@@ -23,7 +23,7 @@ func TestSourceConformance(t *testing.T) {
 	conformance.RunSource(t, conformance.SourceHarness{
 		AtLeastOnce: true,
 		Resumes:     true,
-		New: conformance.FromSample(nil, func(t *testing.T, in arrow.Record, b engine.Build) conformance.SourceBuilder {
+		New: conformance.FromSample(nil, func(t *testing.T, in arrow.RecordBatch, b engine.Build) conformance.SourceBuilder {
 			dsn := pgtest.DB(t)
 			if in.NumRows() > 0 {
 				write(t, dsn, "rows", "", memory.NewGoAllocator(), in)

@@ -50,7 +50,7 @@ func exec(t testing.TB, dsn string, sqls ...string) {
 }
 
 // write stores rec in table through the sink (created from rec's schema).
-func write(t testing.TB, dsn, table, extra string, mem memory.Allocator, recs ...arrow.Record) {
+func write(t testing.TB, dsn, table, extra string, mem memory.Allocator, recs ...arrow.RecordBatch) {
 	t.Helper()
 	ctx := context.Background()
 	sink := mustSink(t, fmt.Sprintf("{dsn: %s, table: %s, create_table: true, %s}", q(dsn), table, extra), conformance.Build(mem, 100, "sink"))
@@ -69,7 +69,7 @@ func write(t testing.TB, dsn, table, extra string, mem memory.Allocator, recs ..
 }
 
 // readTable reads a table back through the source, ordered by cursor.
-func readTable(t testing.TB, dsn, from, cursor string, mem memory.Allocator) []arrow.Record {
+func readTable(t testing.TB, dsn, from, cursor string, mem memory.Allocator) []arrow.RecordBatch {
 	t.Helper()
 	src := mustSource(t, fmt.Sprintf("{dsn: %s, %s, cursor: %s, stop_at_end: true}", q(dsn), from, cursor), conformance.Build(mem, 1000, "source"))
 	return conformance.ReadAll(t, src, 1000, true)

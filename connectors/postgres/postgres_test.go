@@ -244,12 +244,12 @@ func TestUpsert(t *testing.T) {
 	mem := conformance.Checked(t)
 	dsn := pgtest.DB(t)
 	schema := arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.PrimitiveTypes.Int64}, {Name: "v", Type: arrow.BinaryTypes.String, Nullable: true}}, nil)
-	rec := func(ids []int64, vs []string) arrow.Record {
+	rec := func(ids []int64, vs []string) arrow.RecordBatch {
 		b := array.NewRecordBuilder(mem, schema)
 		defer b.Release()
 		b.Field(0).(*array.Int64Builder).AppendValues(ids, nil)
 		b.Field(1).(*array.StringBuilder).AppendValues(vs, nil)
-		return b.NewRecord()
+		return b.NewRecordBatch()
 	}
 	first, second := rec([]int64{1, 2, 3}, []string{"a", "b", "c"}), rec([]int64{2, 4, 2}, []string{"x", "d", "y"})
 	defer first.Release()

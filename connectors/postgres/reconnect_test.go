@@ -67,7 +67,7 @@ func TestReconnectMidRun(t *testing.T) {
 	const batches, rows = 40, 50
 	in := conformance.Sample(alloc, conformance.SampleSchema, 0, batches*rows)
 	defer in.Release()
-	var parts []arrow.Record
+	var parts []arrow.RecordBatch
 	for i := range batches {
 		parts = append(parts, in.NewSlice(int64(i*rows), int64(i*rows+rows)))
 	}

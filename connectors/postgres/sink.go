@@ -272,7 +272,7 @@ func quoteAll(names []string) string {
 // checkpoint interval's transaction). A failure that retrying may fix (a
 // lost connection, a server shutting down) drops the connection, so the
 // engine's next attempt writes the batch on a new one.
-func (s *Sink) Write(ctx context.Context, rec arrow.Record) error {
+func (s *Sink) Write(ctx context.Context, rec arrow.RecordBatch) error {
 	if rec.NumRows() == 0 {
 		return nil
 	}
@@ -294,7 +294,7 @@ func (s *Sink) Write(ctx context.Context, rec arrow.Record) error {
 	return err
 }
 
-func (s *Sink) writeBatch(ctx context.Context, rec arrow.Record) error {
+func (s *Sink) writeBatch(ctx context.Context, rec arrow.RecordBatch) error {
 	tx, err := s.conn.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("postgres: table %s: begin: %w", s.table, err)
@@ -311,7 +311,7 @@ func (s *Sink) writeBatch(ctx context.Context, rec arrow.Record) error {
 
 // copy sends rec within tx: COPY into the table (append), or into the
 // staging table and merged from there (upsert).
-func (s *Sink) copy(ctx context.Context, tx pgx.Tx, rec arrow.Record) error {
+func (s *Sink) copy(ctx context.Context, tx pgx.Tx, rec arrow.RecordBatch) error {
 	if s.mode == modeCDC {
 		return s.applyCDC(ctx, tx, rec)
 	}
@@ -355,7 +355,7 @@ var errNotOpen = errors.New("postgres: sink is not open")
 
 // recordRows feeds a record's rows to CopyFrom.
 type recordRows struct {
-	rec  arrow.Record
+	rec  arrow.RecordBatch
 	row  int
 	ord  bool // append the row number (the staging table's ordCol)
 	vals []any

@@ -127,7 +127,7 @@ func (s *Sink) upsertSQL(skip string) string {
 // applyCDC queues rec's rows in order, one statement each, and sends
 // them in one round trip within tx: an insert, delete and insert again of
 // one key in a batch end as the source's table did.
-func (s *Sink) applyCDC(ctx context.Context, tx pgx.Tx, rec arrow.Record) error {
+func (s *Sink) applyCDC(ctx context.Context, tx pgx.Tx, rec arrow.RecordBatch) error {
 	a := s.cdc
 	ops, ok := rec.Column(a.op).(*array.String)
 	if !ok {
@@ -176,7 +176,7 @@ func (s *Sink) applyCDC(ctx context.Context, tx pgx.Tx, rec arrow.Record) error 
 	return nil
 }
 
-func (s *Sink) keyArgs(rec arrow.Record, idx []int, row int) []any {
+func (s *Sink) keyArgs(rec arrow.RecordBatch, idx []int, row int) []any {
 	args := make([]any, len(idx))
 	for i, c := range idx {
 		args[i] = value(rec.Column(c), row)

@@ -269,7 +269,7 @@ func (s *Source) page(ctx context.Context) (*engine.Batch, error) {
 	s.sized(b, n)
 	cursor := string(last)
 	s.pos = &cursor
-	return &engine.Batch{Record: b.NewRecord(), Checkpoint: Checkpoint{Column: s.cursor, Type: s.typeName, Cursor: cursor}}, nil
+	return &engine.Batch{Record: b.NewRecordBatch(), Checkpoint: Checkpoint{Column: s.cursor, Type: s.typeName, Cursor: cursor}}, nil
 }
 
 // reserve sizes b's buffers for a page like the previous one, so that a

@@ -58,7 +58,7 @@ type preparedTx struct {
 }
 
 // writeInTx adds rec to the interval's transaction.
-func (s *Sink) writeInTx(ctx context.Context, rec arrow.Record) error {
+func (s *Sink) writeInTx(ctx context.Context, rec arrow.RecordBatch) error {
 	if err := s.lockUnprepared(ctx); err != nil {
 		return err
 	}

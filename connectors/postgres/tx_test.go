@@ -461,7 +461,7 @@ func TestExactlyOnceSinkConformance(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			return &checkpointingSink{txSink: sink, st: st}, func(t *testing.T, mem memory.Allocator) []arrow.Record {
+			return &checkpointingSink{txSink: sink, st: st}, func(t *testing.T, mem memory.Allocator) []arrow.RecordBatch {
 				exec(t, dsn, "CREATE TABLE IF NOT EXISTS out (id bigint)")
 				return readTable(t, dsn, "query: 'SELECT * FROM out'", "id", mem)
 			}

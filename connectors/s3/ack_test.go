@@ -16,7 +16,7 @@ import (
 // ackingSource serves batches and, at each Ack, asks onAck what the sink
 // has made visible: a message bus would delete the acknowledged messages.
 type ackingSource struct {
-	batches []arrow.Record
+	batches []arrow.RecordBatch
 	next    int
 	onAck   func(upto int)
 }

@@ -38,7 +38,7 @@ func TestSourceConformance(t *testing.T) {
 				// An object is read again from its start by a new source;
 				// positions live in the engine's store, tested below.
 				AtLeastOnce: true,
-				New: conformance.FromSample(nil, func(t *testing.T, in arrow.Record, b engine.Build) conformance.SourceBuilder {
+				New: conformance.FromSample(nil, func(t *testing.T, in arrow.RecordBatch, b engine.Build) conformance.SourceBuilder {
 					n++
 					key := "case" + string(rune('a'+n)) + "/input" + v.ext
 					put(t, client, bucket, key, encode(t, v.format, v.compression, b.Mem, in.Schema(), in))
@@ -68,7 +68,7 @@ func TestSinkConformance(t *testing.T) {
 					prefix := "case" + string(rune('a'+n)) + "/"
 					sink := conformance.MustBuild[engine.Sink](t, engine.KindSink, "s3",
 						"{"+srv.Config(bucket)+", path: "+prefix+", format: "+v.format+", compression: "+compressionOf(v.compression, v.format)+"}", b)
-					return sink, func(t *testing.T, mem memory.Allocator) []arrow.Record {
+					return sink, func(t *testing.T, mem memory.Allocator) []arrow.RecordBatch {
 						if left := uploads(t, client, bucket); len(left) > 0 {
 							t.Errorf("unfinished uploads left behind: %v", left)
 						}

@@ -92,9 +92,9 @@ func uploads(t testing.TB, client *s3.Client, bucket string) []string {
 }
 
 // readParts reads back every part object under prefix, in key order.
-func readParts(t testing.TB, client *s3.Client, bucket, prefix, formatName, compression string, mem memory.Allocator, schema *arrow.Schema) []arrow.Record {
+func readParts(t testing.TB, client *s3.Client, bucket, prefix, formatName, compression string, mem memory.Allocator, schema *arrow.Schema) []arrow.RecordBatch {
 	t.Helper()
-	var out []arrow.Record
+	var out []arrow.RecordBatch
 	for _, k := range keys(t, client, bucket, prefix) {
 		if !strings.Contains(k, "part-") {
 			continue

@@ -60,7 +60,7 @@ func TestPipelinesThroughS3(t *testing.T) {
 
 	want := readCSVGoodRows(t, in, mem)
 	defer want.Release()
-	var got []arrow.Record
+	var got []arrow.RecordBatch
 	parts, _ := filepath.Glob(filepath.Join(out, "part-*.parquet"))
 	for _, p := range parts {
 		data, err := os.ReadFile(p)
@@ -84,7 +84,7 @@ func pipelineText(t *testing.T, name string) string {
 
 // readCSVGoodRows decodes the CSV with the csv format's own reader, its
 // rejects dropped, into one record.
-func readCSVGoodRows(t *testing.T, path string, mem memory.Allocator) arrow.Record {
+func readCSVGoodRows(t *testing.T, path string, mem memory.Allocator) arrow.RecordBatch {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -96,7 +96,7 @@ func readCSVGoodRows(t *testing.T, path string, mem memory.Allocator) arrow.Reco
 		t.Fatal(err)
 	}
 	defer rd.Close()
-	var recs []arrow.Record
+	var recs []arrow.RecordBatch
 	defer func() { conformance.Release(recs) }()
 	for {
 		rec, _, err := rd.Next()
@@ -123,5 +123,5 @@ func readCSVGoodRows(t *testing.T, path string, mem memory.Allocator) arrow.Reco
 		}
 		defer cols[i].Release()
 	}
-	return array.NewRecord(rd.Schema(), cols, rows)
+	return array.NewRecordBatch(rd.Schema(), cols, rows)
 }

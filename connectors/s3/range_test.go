@@ -60,7 +60,7 @@ func wideParquet(t *testing.T, mem memory.Allocator, seed uint64, groups int) []
 			}
 			b.Field(1).(*array.StringBuilder).Append(base64.StdEncoding.EncodeToString(raw))
 		}
-		rec := b.NewRecord()
+		rec := b.NewRecordBatch()
 		b.Release()
 		if err := w.Write(rec); err != nil {
 			t.Fatal(err)

@@ -158,7 +158,7 @@ func (s *PartSink) number(key string) (int, bool) {
 // Write starts a part when none is open (so no part is ever empty), and
 // ends it once it holds part_rows rows. Errors are permanent: the SDK has
 // retried the request, and a stream cut halfway cannot be written on.
-func (s *PartSink) Write(ctx context.Context, rec arrow.Record) error {
+func (s *PartSink) Write(ctx context.Context, rec arrow.RecordBatch) error {
 	if s.state.Load() != sinkOpen {
 		return engine.Permanent(errors.New("s3 sink: Write outside Open and Close"))
 	}

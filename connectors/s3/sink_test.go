@@ -24,7 +24,7 @@ func newPartSink(t *testing.T, srv *s3test.Server, bucket, extra string, b engin
 	return conformance.MustBuild[*PartSink](t, engine.KindSink, "s3", "{"+srv.Config(bucket)+", path: out/, format: parquet"+extra+"}", b)
 }
 
-func writeRows(t *testing.T, s engine.Sink, rec arrow.Record) {
+func writeRows(t *testing.T, s engine.Sink, rec arrow.RecordBatch) {
 	t.Helper()
 	if err := s.Write(context.Background(), rec); err != nil {
 		t.Fatal(err)
@@ -48,7 +48,7 @@ func TestPartsVisibleAtCommit(t *testing.T) {
 	want := conformance.Sample(mem, conformance.SampleSchema, 0, 30)
 	defer want.Release()
 	first, second, third := want.NewSlice(0, 10), want.NewSlice(10, 20), want.NewSlice(20, 30)
-	defer conformance.Release([]arrow.Record{first, second, third})
+	defer conformance.Release([]arrow.RecordBatch{first, second, third})
 
 	run1 := newPartSink(t, srv, bucket, "", conformance.Build(mem, 8, "out"))
 	if err := run1.Open(ctx, want.Schema()); err != nil {
@@ -94,7 +94,7 @@ func TestPartsVisibleAtCommit(t *testing.T) {
 	if got := keys(t, client, bucket, "out/"); !slices.Equal(got, []string{"out/part-000001.parquet", "out/part-000002.parquet"}) {
 		t.Fatalf("objects after the second run: %v, want parts 1 and 2", got)
 	}
-	for i, rec := range []arrow.Record{first, third} {
+	for i, rec := range []arrow.RecordBatch{first, third} {
 		key := []string{"out/part-000001.parquet", "out/part-000002.parquet"}[i]
 		got := decode(t, key, get(t, client, bucket, key), "parquet", "none", mem, conformance.SampleSchema)
 		conformance.EqualRows(t, rec, got)
@@ -232,7 +232,7 @@ func TestMultipartSplit(t *testing.T) {
 	}
 	col := b.NewArray()
 	b.Release()
-	rec := array.NewRecord(schema, []arrow.Array{col}, int64(col.Len()))
+	rec := array.NewRecordBatch(schema, []arrow.Array{col}, int64(col.Len()))
 	col.Release()
 	defer rec.Release()
 

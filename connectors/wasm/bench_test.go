@@ -121,7 +121,7 @@ func cpuTime() time.Duration {
 // environment: the comparison the Wasm stages are measured against.
 func nativeEnv(tb testing.TB) *engine.Environment {
 	env := engine.DefaultEnvironment().Clone()
-	for name, fn := range map[string]func(memory.Allocator, arrow.Record) arrow.Record{
+	for name, fn := range map[string]func(memory.Allocator, arrow.RecordBatch) arrow.RecordBatch{
 		"native_filter": nativeFilter,
 		"native_mask":   nativeMask,
 		"native_derive": nativeDerive,
@@ -137,13 +137,13 @@ func nativeEnv(tb testing.TB) *engine.Environment {
 }
 
 type nativeStage struct {
-	fn  func(memory.Allocator, arrow.Record) arrow.Record
+	fn  func(memory.Allocator, arrow.RecordBatch) arrow.RecordBatch
 	mem memory.Allocator
 	out *arrow.Schema
 }
 
 func (s *nativeStage) Bind(_ context.Context, in *arrow.Schema) (*arrow.Schema, error) {
-	rec := array.NewRecord(in, emptyColumns(in), 0)
+	rec := array.NewRecordBatch(in, emptyColumns(in), 0)
 	defer rec.Release()
 	o := s.fn(memory.DefaultAllocator, rec)
 	defer o.Release()
@@ -159,7 +159,7 @@ func emptyColumns(sc *arrow.Schema) []arrow.Array {
 	return cols
 }
 
-func (s *nativeStage) Process(_ context.Context, rec arrow.Record) (arrow.Record, []engine.RowError, error) {
+func (s *nativeStage) Process(_ context.Context, rec arrow.RecordBatch) (arrow.RecordBatch, []engine.RowError, error) {
 	mem := s.mem
 	if mem == nil {
 		mem = memory.DefaultAllocator
@@ -171,7 +171,7 @@ func (s *nativeStage) Close() error { return nil }
 
 // nativeFilter keeps rows with amount >= 0 and country != "XX", by slicing
 // runs of kept rows and concatenating them.
-func nativeFilter(mem memory.Allocator, rec arrow.Record) arrow.Record {
+func nativeFilter(mem memory.Allocator, rec arrow.RecordBatch) arrow.RecordBatch {
 	sc := rec.Schema()
 	amount := rec.Column(sc.FieldIndices("amount")[0]).(*array.Float64)
 	country := rec.Column(sc.FieldIndices("country")[0]).(*array.String)
@@ -219,7 +219,7 @@ func nativeFilter(mem memory.Allocator, rec arrow.Record) arrow.Record {
 		}
 		cols[c] = a
 	}
-	out := array.NewRecord(sc, cols, kept)
+	out := array.NewRecordBatch(sc, cols, kept)
 	for _, c := range cols {
 		c.Release()
 	}
@@ -227,7 +227,7 @@ func nativeFilter(mem memory.Allocator, rec arrow.Record) arrow.Record {
 }
 
 // nativeMask masks the email's local part to its first character + ***.
-func nativeMask(mem memory.Allocator, rec arrow.Record) arrow.Record {
+func nativeMask(mem memory.Allocator, rec arrow.RecordBatch) arrow.RecordBatch {
 	sc := rec.Schema()
 	idx := sc.FieldIndices("email")[0]
 	in := rec.Column(idx).(*array.String)
@@ -254,7 +254,7 @@ func nativeMask(mem memory.Allocator, rec arrow.Record) arrow.Record {
 }
 
 // nativeDerive appends amount_cents = round(amount × 100).
-func nativeDerive(mem memory.Allocator, rec arrow.Record) arrow.Record {
+func nativeDerive(mem memory.Allocator, rec arrow.RecordBatch) arrow.RecordBatch {
 	sc := rec.Schema()
 	in := rec.Column(sc.FieldIndices("amount")[0]).(*array.Float64)
 	b := array.NewInt64Builder(mem)
@@ -271,12 +271,12 @@ func nativeDerive(mem memory.Allocator, rec arrow.Record) arrow.Record {
 	defer a.Release()
 	fields := append(sc.Fields(), arrow.Field{Name: "amount_cents", Type: arrow.PrimitiveTypes.Int64, Nullable: true})
 	cols := append(rec.Columns()[:len(rec.Columns()):len(rec.Columns())], a)
-	return array.NewRecord(arrow.NewSchema(fields, nil), cols, rec.NumRows())
+	return array.NewRecordBatch(arrow.NewSchema(fields, nil), cols, rec.NumRows())
 }
 
-func replaceColumn(rec arrow.Record, idx int, a arrow.Array) arrow.Record {
+func replaceColumn(rec arrow.RecordBatch, idx int, a arrow.Array) arrow.RecordBatch {
 	defer a.Release()
 	cols := append([]arrow.Array(nil), rec.Columns()...)
 	cols[idx] = a
-	return array.NewRecord(rec.Schema(), cols, rec.NumRows())
+	return array.NewRecordBatch(rec.Schema(), cols, rec.NumRows())
 }

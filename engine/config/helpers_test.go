@@ -80,7 +80,7 @@ func (s *boundedStage) MaxMemory() int64 { return s.max }
 type nopStage struct{}
 
 func (*nopStage) Bind(_ context.Context, in *arrow.Schema) (*arrow.Schema, error) { return in, nil }
-func (*nopStage) Process(_ context.Context, rec arrow.Record) (arrow.Record, []engine.RowError, error) {
+func (*nopStage) Process(_ context.Context, rec arrow.RecordBatch) (arrow.RecordBatch, []engine.RowError, error) {
 	rec.Retain()
 	return rec, nil, nil
 }
@@ -88,10 +88,10 @@ func (*nopStage) Close() error { return nil }
 
 type nopSink struct{}
 
-func (*nopSink) Open(context.Context, *arrow.Schema) error { return nil }
-func (*nopSink) Write(context.Context, arrow.Record) error { return nil }
-func (*nopSink) Flush(context.Context) error               { return nil }
-func (*nopSink) Close() error                              { return nil }
+func (*nopSink) Open(context.Context, *arrow.Schema) error      { return nil }
+func (*nopSink) Write(context.Context, arrow.RecordBatch) error { return nil }
+func (*nopSink) Flush(context.Context) error                    { return nil }
+func (*nopSink) Close() error                                   { return nil }
 
 func testLookup(name string) (string, bool) {
 	v, ok := map[string]string{

@@ -22,7 +22,7 @@ import (
 )
 
 // readAll reads every batch of one input; the caller releases the records.
-func readAll(t *testing.T, in format.Input, mem memory.Allocator) (*arrow.Schema, []arrow.Record) {
+func readAll(t *testing.T, in format.Input, mem memory.Allocator) (*arrow.Schema, []arrow.RecordBatch) {
 	t.Helper()
 	r, err := NewReader(in, format.ReadOptions{Mem: mem})
 	if err != nil {
@@ -79,7 +79,7 @@ func TestIntegrationFiles(t *testing.T) {
 			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 			defer mem.AssertSize(t, 0)
 
-			var first []arrow.Record
+			var first []arrow.RecordBatch
 			var firstSchema *arrow.Schema
 			defer func() { testrecords.Release(first) }()
 			for _, ext := range []string{".arrow_file", ".stream"} {
@@ -139,7 +139,7 @@ func readJSON(t *testing.T, path string, mem memory.Allocator) *arrowjson.File {
 	return jf
 }
 
-func rowsPerBatch(recs []arrow.Record) []int64 {
+func rowsPerBatch(recs []arrow.RecordBatch) []int64 {
 	out := make([]int64, len(recs))
 	for i, r := range recs {
 		out[i] = r.NumRows()
@@ -148,7 +148,7 @@ func rowsPerBatch(recs []arrow.Record) []int64 {
 }
 
 // checkNoJSON covers the cases arrow-testing ships without a JSON twin.
-func checkNoJSON(t *testing.T, name string, schema *arrow.Schema, recs []arrow.Record) {
+func checkNoJSON(t *testing.T, name string, schema *arrow.Schema, recs []arrow.RecordBatch) {
 	t.Helper()
 	rows := rowsPerBatch(recs)
 	switch name {
@@ -191,7 +191,7 @@ func checkNoJSON(t *testing.T, name string, schema *arrow.Schema, recs []arrow.R
 // decimal(3..38, 2) (archery's generator does not keep values within the
 // declared precision, so that is not checked), and values pinned from an
 // independent reader (see doc.go).
-func checkDecimal(t *testing.T, schema *arrow.Schema, recs []arrow.Record) {
+func checkDecimal(t *testing.T, schema *arrow.Schema, recs []arrow.RecordBatch) {
 	t.Helper()
 	if schema.NumFields() != 36 {
 		t.Fatalf("%d fields, want 36", schema.NumFields())

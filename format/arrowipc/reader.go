@@ -98,7 +98,7 @@ func (r *reader) RecordBatchStart() (batch, row int64) { return r.first, r.offse
 
 func (r *reader) Schema() *arrow.Schema { return r.schema }
 
-func (r *reader) Next() (rec arrow.Record, _ []format.RowError, err error) {
+func (r *reader) Next() (rec arrow.RecordBatch, _ []format.RowError, err error) {
 	err = r.guard(func() error {
 		for {
 			if !r.stream.Next() {
@@ -108,7 +108,7 @@ func (r *reader) Next() (rec arrow.Record, _ []format.RowError, err error) {
 				return io.EOF
 			}
 			r.batch++
-			rec = r.stream.Record()
+			rec = r.stream.RecordBatch()
 			if err := arrowcheck.Record(rec); err != nil {
 				rec = nil
 				return err

@@ -58,7 +58,7 @@ func TestRoundTrip(t *testing.T) {
 			if !schema.Equal(rec.Schema()) {
 				t.Fatalf("schema\n%s\nwant\n%s", schema, rec.Schema())
 			}
-			want := make([]arrow.Record, tt.batches)
+			want := make([]arrow.RecordBatch, tt.batches)
 			for i := range want {
 				want[i] = rec
 			}
@@ -151,7 +151,7 @@ func TestReadGoFileFormat(t *testing.T) {
 	}
 	for _, in := range inputs(t, path) {
 		_, got := readAll(t, in, mem)
-		testrecords.RequireEqual(t, in.Name, []arrow.Record{rec, rec}, got)
+		testrecords.RequireEqual(t, in.Name, []arrow.RecordBatch{rec, rec}, got)
 		testrecords.Release(got)
 	}
 }

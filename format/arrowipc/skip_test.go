@@ -26,7 +26,7 @@ func TestSkipRows(t *testing.T) {
 		var buf bytes.Buffer
 		opts := format.WriteOptions{Mem: mem, Name: "skip.arrow"}
 		var w interface {
-			Write(arrow.Record) error
+			Write(arrow.RecordBatch) error
 			Close() error
 		}
 		if stream {
@@ -51,7 +51,7 @@ func TestSkipRows(t *testing.T) {
 				id++
 			}
 			col := b.NewArray()
-			rec := array.NewRecord(schema, []arrow.Array{col}, n)
+			rec := array.NewRecordBatch(schema, []arrow.Array{col}, n)
 			if err := w.Write(rec); err != nil {
 				t.Fatal(err)
 			}

@@ -39,7 +39,7 @@ type writer struct {
 	w    *ipc.Writer
 }
 
-func (w *writer) Write(rec arrow.Record) error {
+func (w *writer) Write(rec arrow.RecordBatch) error {
 	if err := w.w.Write(rec); err != nil {
 		return fmt.Errorf("%s: write arrow batch: %w", w.name, err)
 	}

@@ -19,10 +19,10 @@ const (
 
 var (
 	ordersOnce sync.Once
-	orders     []arrow.Record
+	orders     []arrow.RecordBatch
 )
 
-func ordersTable() []arrow.Record {
+func ordersTable() []arrow.RecordBatch {
 	ordersOnce.Do(func() { orders = testrecords.Orders(memory.NewGoAllocator(), benchRows, benchBatch) })
 	return orders
 }

@@ -19,7 +19,7 @@ func checkedMem(t testing.TB) *memory.CheckedAllocator {
 }
 
 // readAll reads every batch; the caller releases the records.
-func readAll(t testing.TB, in format.Input, opts format.ReadOptions) (*arrow.Schema, []arrow.Record) {
+func readAll(t testing.TB, in format.Input, opts format.ReadOptions) (*arrow.Schema, []arrow.RecordBatch) {
 	t.Helper()
 	r, err := NewReader(in, opts)
 	if err != nil {

@@ -122,7 +122,7 @@ func (r *reader) BlockPosition() (block, row int64) {
 
 func (r *reader) Schema() *arrow.Schema { return r.schema }
 
-func (r *reader) Next() (arrow.Record, []format.RowError, error) {
+func (r *reader) Next() (arrow.RecordBatch, []format.RowError, error) {
 	if r.err != nil {
 		return nil, nil, r.err
 	}
@@ -166,7 +166,7 @@ func (r *reader) Next() (arrow.Record, []format.RowError, error) {
 		r.err = io.EOF
 		return nil, nil, io.EOF
 	}
-	return r.rb.NewRecord(), nil, nil
+	return r.rb.NewRecordBatch(), nil, nil
 }
 
 // skipRecords passes over the first SkipRows records: whole blocks
@@ -195,7 +195,7 @@ func (r *reader) skipRecords() error {
 		}
 		r.left -= n
 		r.skip -= n
-		r.rb.NewRecord().Release()
+		r.rb.NewRecordBatch().Release()
 	}
 	return nil
 }

@@ -18,7 +18,7 @@ import (
 var exact = []string{"bool", "i32", "i64", "f32", "f64", "utf8", "binary", "fixed", "date32",
 	"time32ms", "time64us", "ts_ms_utc", "dec", "list", "list_str", "struct", "map"}
 
-func roundTrip(t *testing.T, mem memory.Allocator, recs []arrow.Record, compression string, flush bool) (*arrow.Schema, []arrow.Record) {
+func roundTrip(t *testing.T, mem memory.Allocator, recs []arrow.RecordBatch, compression string, flush bool) (*arrow.Schema, []arrow.RecordBatch) {
 	t.Helper()
 	var buf bytes.Buffer
 	w, err := NewWriter(&buf, recs[0].Schema(), format.WriteOptions{Mem: mem, Compression: compression, Name: "rt.avro"})
@@ -58,7 +58,7 @@ func TestRoundTrip(t *testing.T) {
 			mem := checkedMem(t)
 			rec := testrecords.Record(mem, testrecords.ByName(exact...)...)
 			defer rec.Release()
-			recs := make([]arrow.Record, tt.batches)
+			recs := make([]arrow.RecordBatch, tt.batches)
 			for i := range recs {
 				recs[i] = rec
 			}
@@ -94,7 +94,7 @@ func TestRoundTripConverted(t *testing.T) {
 			mem := checkedMem(t)
 			rec := testrecords.Record(mem, testrecords.ByName(tt.field)...)
 			defer rec.Release()
-			schema, got := roundTrip(t, mem, []arrow.Record{rec}, "", false)
+			schema, got := roundTrip(t, mem, []arrow.RecordBatch{rec}, "", false)
 			defer testrecords.Release(got)
 			if !arrow.TypeEqual(schema.Field(0).Type, tt.want) {
 				t.Fatalf("type %s, want %s", schema.Field(0).Type, tt.want)
@@ -163,17 +163,17 @@ func TestEnumRoundTrip(t *testing.T) {
 	b := array.NewRecordBuilder(mem, schema)
 	defer b.Release()
 	b.Field(0).(*array.StringBuilder).AppendValues([]string{"HEARTS", "SPADES"}, nil)
-	rec := b.NewRecord()
+	rec := b.NewRecordBatch()
 	defer rec.Release()
-	got, recs := roundTrip(t, mem, []arrow.Record{rec}, "", false)
+	got, recs := roundTrip(t, mem, []arrow.RecordBatch{rec}, "", false)
 	defer testrecords.Release(recs)
 	if v, _ := got.Field(0).Metadata.GetValue(enumKey); !strings.Contains(v, `"SPADES","HEARTS"`) {
 		t.Fatalf("enum metadata lost: %v", got.Field(0).Metadata)
 	}
-	testrecords.RequireEqual(t, "enum", []arrow.Record{rec}, recs)
+	testrecords.RequireEqual(t, "enum", []arrow.RecordBatch{rec}, recs)
 
 	b.Field(0).(*array.StringBuilder).Append("CLUBS")
-	bad := b.NewRecord()
+	bad := b.NewRecordBatch()
 	defer bad.Release()
 	w, _ := NewWriter(&bytes.Buffer{}, schema, format.WriteOptions{Name: "out.avro"})
 	if err := w.Write(bad); err == nil || !strings.Contains(err.Error(), "CLUBS") {

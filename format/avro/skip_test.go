@@ -31,7 +31,7 @@ func TestSkipRows(t *testing.T) {
 			b.Append(int64(blk*100 + i))
 		}
 		col := b.NewArray()
-		rec := array.NewRecord(schema, []arrow.Array{col}, 100)
+		rec := array.NewRecordBatch(schema, []arrow.Array{col}, 100)
 		if err := w.Write(rec); err != nil {
 			t.Fatal(err)
 		}

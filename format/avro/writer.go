@@ -87,7 +87,7 @@ type writer struct {
 	rows   int64 // rows written, for error messages
 }
 
-func (w *writer) Write(rec arrow.Record) error {
+func (w *writer) Write(rec arrow.RecordBatch) error {
 	if !rec.Schema().Equal(w.schema) {
 		return fmt.Errorf("%s: record schema does not match the writer's:\n%s\nwant\n%s", w.name, rec.Schema(), w.schema)
 	}

@@ -45,7 +45,7 @@ func BenchmarkDecodeChunk(b *testing.B) {
 				d.cols = append(d.cols, col)
 			}
 			d.slots = d.cols
-			formattest.BenchDecode(b, len(c.Data), func() (arrow.Record, []format.RowError, error) {
+			formattest.BenchDecode(b, len(c.Data), func() (arrow.RecordBatch, []format.RowError, error) {
 				return d.Decode(c)
 			})
 		})

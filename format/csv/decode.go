@@ -28,7 +28,7 @@ type decoder struct {
 	scratch   []byte
 }
 
-func (d *decoder) Decode(c *rowcodec.Chunk) (arrow.Record, []format.RowError, error) {
+func (d *decoder) Decode(c *rowcodec.Chunk) (arrow.RecordBatch, []format.RowError, error) {
 	data := c.Data
 	d.Rejects = nil
 	// One validation pass per chunk is far cheaper than one per cell; cells

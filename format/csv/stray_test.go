@@ -129,7 +129,7 @@ func TestStrayQuote(t *testing.T) {
 }
 
 type readRecord struct {
-	rec     arrow.Record
+	rec     arrow.RecordBatch
 	rejects []format.RowError
 }
 

@@ -48,7 +48,7 @@ func NewWriter(w io.Writer, schema *arrow.Schema, opts format.WriteOptions) (for
 	return wr, nil
 }
 
-func (w *writer) Write(rec arrow.Record) error {
+func (w *writer) Write(rec arrow.RecordBatch) error {
 	if err := w.Err(); err != nil {
 		return err
 	}

@@ -36,7 +36,7 @@ func BenchmarkDecodeChunk(b *testing.B) {
 			root, _ := rowcodec.NewColumn("", arrow.StructOf(schema.Fields()...), true)
 			setTokens(root)
 			d := &decoder{Batch: rowcodec.Batch{Mem: memory.DefaultAllocator, Schema: schema, File: "orders.jsonl"}, root: root}
-			formattest.BenchDecode(b, len(c.Data), func() (arrow.Record, []format.RowError, error) {
+			formattest.BenchDecode(b, len(c.Data), func() (arrow.RecordBatch, []format.RowError, error) {
 				return d.Decode(c)
 			})
 		})

@@ -29,7 +29,7 @@ type decoder struct {
 	errCol string
 }
 
-func (d *decoder) Decode(c *rowcodec.Chunk) (arrow.Record, []format.RowError, error) {
+func (d *decoder) Decode(c *rowcodec.Chunk) (arrow.RecordBatch, []format.RowError, error) {
 	data := c.Data
 	d.Rejects = nil
 	// One validation pass per chunk is cheaper than one per string.
@@ -394,7 +394,7 @@ func (d *decoder) typeErr(c *rowcodec.Column, b []byte, i int) bool {
 
 // record hands the decoded rows over as a record; the root's own validity
 // is not part of it.
-func (d *decoder) record() (arrow.Record, []format.RowError, error) {
+func (d *decoder) record() (arrow.RecordBatch, []format.RowError, error) {
 	d.root.Valid = d.root.Valid[:0]
 	return d.Record(d.root.Children)
 }

@@ -43,7 +43,7 @@ func objectKeys(fields []arrow.Field) [][]byte {
 	return keys
 }
 
-func (w *writer) Write(rec arrow.Record) error {
+func (w *writer) Write(rec arrow.RecordBatch) error {
 	if err := w.Err(); err != nil {
 		return err
 	}

@@ -86,7 +86,7 @@ func TestWriteNonFiniteAndInvalidUTF8(t *testing.T) {
 	defer b.Release()
 	b.Field(0).(*array.Float64Builder).AppendValues([]float64{math.NaN(), math.Inf(1), math.Inf(-1)}, nil)
 	b.Field(1).(*array.StringBuilder).AppendValues([]string{"a\xffb", "\xe2\x82", "ok\u2028"}, nil)
-	rec := b.NewRecord()
+	rec := b.NewRecordBatch()
 	defer rec.Release()
 	want := `{"f":null,"s":"a\ufffdb"}` + "\n" + `{"f":null,"s":"\ufffd\ufffd"}` + "\n" + "{\"f\":null,\"s\":\"ok\u2028\"}\n"
 	if got := formattest.WriteText(t, jsonlFormat, rec, format.WriteOptions{}); got != want {

@@ -90,7 +90,7 @@ func plainSchema(s *arrow.Schema, cols []int) *arrow.Schema {
 
 // expandColumns replaces the dictionary columns cols of rec by plain ones
 // of schema's types and releases rec.
-func expandColumns(rec arrow.Record, cols []int, schema *arrow.Schema, mem memory.Allocator) (arrow.Record, error) {
+func expandColumns(rec arrow.RecordBatch, cols []int, schema *arrow.Schema, mem memory.Allocator) (arrow.RecordBatch, error) {
 	defer rec.Release()
 	out := make([]arrow.Array, rec.NumCols())
 	defer func() {
@@ -116,7 +116,7 @@ func expandColumns(rec arrow.Record, cols []int, schema *arrow.Schema, mem memor
 		out[i].Release()
 		out[i] = plain
 	}
-	return array.NewRecord(schema, out, rec.NumRows()), nil
+	return array.NewRecordBatch(schema, out, rec.NumRows()), nil
 }
 
 // expand returns d's values as a plain string or binary array: one pass

@@ -30,7 +30,7 @@ func TestDictionaryRead(t *testing.T) {
 		{Name: "many", Type: arrow.BinaryTypes.String},
 	}, nil)
 	const rows = 2500
-	build := func(mem memory.Allocator) arrow.Record {
+	build := func(mem memory.Allocator) arrow.RecordBatch {
 		b := array.NewRecordBuilder(mem, schema)
 		defer b.Release()
 		for i := 0; i < rows; i++ {
@@ -51,7 +51,7 @@ func TestDictionaryRead(t *testing.T) {
 			// Unique values: the dictionary outgrows its page limit below.
 			b.Field(3).(*array.StringBuilder).Append(fmt.Sprintf("value-%06d", i))
 		}
-		return b.NewRecord()
+		return b.NewRecordBatch()
 	}
 	write := func(t *testing.T, dict bool) []byte {
 		mem := memory.NewGoAllocator()
@@ -113,7 +113,7 @@ func TestDictionaryRead(t *testing.T) {
 					t.Fatalf("more than %d rows", rows)
 				}
 				w := want.NewSlice(off, off+n)
-				testrecords.RequireEqual(t, fmt.Sprintf("rows %d-%d", off, off+n), []arrow.Record{w}, []arrow.Record{rec})
+				testrecords.RequireEqual(t, fmt.Sprintf("rows %d-%d", off, off+n), []arrow.RecordBatch{w}, []arrow.RecordBatch{rec})
 				w.Release()
 				rec.Release()
 				off += n

@@ -25,7 +25,7 @@ func Example() {
 	defer b.Release()
 	b.Field(0).(*array.StringBuilder).AppendValues([]string{"Oslo", "Lagos", "Zürich"}, nil)
 	b.Field(1).(*array.Float64Builder).AppendValues([]float64{-3.5, 31, 0}, []bool{true, true, false})
-	rec := b.NewRecord()
+	rec := b.NewRecordBatch()
 	defer rec.Release()
 
 	f, err := format.ForPath("weather.parquet")

@@ -26,7 +26,7 @@ var fileCases = []struct {
 	rows int64
 	// want maps a column to its values as arrow-go prints them (all rows).
 	want  map[string]string
-	check func(t *testing.T, schema *arrow.Schema, recs []arrow.Record)
+	check func(t *testing.T, schema *arrow.Schema, recs []arrow.RecordBatch)
 	// err, when set, is what reading the file must fail with.
 	err string
 }{
@@ -47,7 +47,7 @@ var fileCases = []struct {
 		"id": "[0 1]", "date_string_col": `["01/01/09" "01/01/09"]`, "timestamp_col": "[1230768000000000000 1230768060000000000]",
 	}},
 	{file: "alltypes_tiny_pages.parquet", rows: 7300, check: checkTinyPages},
-	{file: "byte_array_decimal.parquet", rows: 24, check: func(t *testing.T, _ *arrow.Schema, recs []arrow.Record) {
+	{file: "byte_array_decimal.parquet", rows: 24, check: func(t *testing.T, _ *arrow.Schema, recs []arrow.RecordBatch) {
 		col := column(t, recs, "value")
 		if !arrow.TypeEqual(col[0].DataType(), &arrow.Decimal128Type{Precision: 4, Scale: 2}) {
 			t.Fatalf("type %s, want decimal(4, 2)", col[0].DataType())
@@ -178,7 +178,7 @@ func TestFiles(t *testing.T) {
 }
 
 // column returns one column's chunks across batches.
-func column(t *testing.T, recs []arrow.Record, name string) []arrow.Array {
+func column(t *testing.T, recs []arrow.RecordBatch, name string) []arrow.Array {
 	t.Helper()
 	var out []arrow.Array
 	for _, r := range recs {
@@ -204,7 +204,7 @@ func forEach(chunks []arrow.Array, fn func(a arrow.Array, i int)) {
 
 // checkTinyPages compares column sums over all 7300 rows (spread over many
 // tiny pages) with what hyparquet computes for the same file.
-func checkTinyPages(t *testing.T, _ *arrow.Schema, recs []arrow.Record) {
+func checkTinyPages(t *testing.T, _ *arrow.Schema, recs []arrow.RecordBatch) {
 	var id, intCol, bigint, tsMillis int64
 	var strLen, trues int
 	forEach(column(t, recs, "id"), func(a arrow.Array, i int) { id += int64(a.(*array.Int32).Value(i)) })
@@ -228,7 +228,7 @@ func checkTinyPages(t *testing.T, _ *arrow.Schema, recs []arrow.Record) {
 
 // checkDeltaBinaryPacked compares every value with the expected CSV that
 // ships with the file (parquet-testing's own expectation).
-func checkDeltaBinaryPacked(t *testing.T, schema *arrow.Schema, recs []arrow.Record) {
+func checkDeltaBinaryPacked(t *testing.T, schema *arrow.Schema, recs []arrow.RecordBatch) {
 	f, err := os.Open(sharedata.Path(t, "parquet", "delta_binary_packed_expect.csv"))
 	if err != nil {
 		t.Fatal(err)

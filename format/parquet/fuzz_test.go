@@ -48,4 +48,4 @@ func FuzzReadParquet(f *testing.F) {
 	})
 }
 
-var _ arrow.Record
+var _ arrow.RecordBatch

@@ -12,7 +12,7 @@ import (
 )
 
 // readAll reads every batch; the caller releases the records.
-func readAll(t testing.TB, in format.Input, opts format.ReadOptions) (*arrow.Schema, []arrow.Record) {
+func readAll(t testing.TB, in format.Input, opts format.ReadOptions) (*arrow.Schema, []arrow.RecordBatch) {
 	t.Helper()
 	r, err := NewReader(in, opts)
 	if err != nil {
@@ -22,7 +22,7 @@ func readAll(t testing.TB, in format.Input, opts format.ReadOptions) (*arrow.Sch
 }
 
 // writeAll writes recs as one Parquet file, flushing after each when flush is set.
-func writeAll(t testing.TB, schema *arrow.Schema, recs []arrow.Record, opts format.WriteOptions, flush bool) []byte {
+func writeAll(t testing.TB, schema *arrow.Schema, recs []arrow.RecordBatch, opts format.WriteOptions, flush bool) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	w, err := NewWriter(&buf, schema, opts)

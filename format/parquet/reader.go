@@ -140,7 +140,7 @@ type reader struct {
 	// copyTo: records come from a private allocator in batches of a whole
 	// row group and are copied to mem and sliced to batch rows (see NewReader).
 	copyTo bool
-	cur    arrow.Record // copied record being sliced
+	cur    arrow.RecordBatch // copied record being sliced
 	off    int64
 	// gotRows and wantRows catch silent truncation: when a page header is
 	// corrupt, pqarrow ends the column early with io.EOF instead of an error.
@@ -210,7 +210,7 @@ func (r *reader) SkippedBytes() int64 { return r.skipped }
 
 func (r *reader) Schema() *arrow.Schema { return r.restore.schema }
 
-func (r *reader) Next() (arrow.Record, []format.RowError, error) {
+func (r *reader) Next() (arrow.RecordBatch, []format.RowError, error) {
 	for {
 		if r.cur != nil && r.off < r.cur.NumRows() {
 			end := min(r.off+r.batch, r.cur.NumRows())
@@ -250,7 +250,7 @@ func (r *reader) Next() (arrow.Record, []format.RowError, error) {
 }
 
 // next returns the next record as pqarrow reads it, restored and copied.
-func (r *reader) next() (rec arrow.Record, _ []format.RowError, err error) {
+func (r *reader) next() (rec arrow.RecordBatch, _ []format.RowError, err error) {
 	err = guard(func() error {
 		if !r.rr.Next() {
 			if err := r.rr.Err(); err != nil && !errors.Is(err, io.EOF) {
@@ -258,7 +258,7 @@ func (r *reader) next() (rec arrow.Record, _ []format.RowError, err error) {
 			}
 			return io.EOF
 		}
-		rec = r.rr.Record()
+		rec = r.rr.RecordBatch()
 		rec.Retain() // the record reader releases it on the next call
 		var err error
 		if len(r.expand) > 0 {
@@ -353,7 +353,7 @@ func deltaEncoded(pf *file.Reader) (maxRows int64, found bool) {
 }
 
 // copyRecord copies rec's columns into mem and releases rec.
-func copyRecord(rec arrow.Record, mem memory.Allocator) (arrow.Record, error) {
+func copyRecord(rec arrow.RecordBatch, mem memory.Allocator) (arrow.RecordBatch, error) {
 	defer rec.Release()
 	cols := make([]arrow.Array, 0, rec.NumCols())
 	defer func() {
@@ -368,5 +368,5 @@ func copyRecord(rec arrow.Record, mem memory.Allocator) (arrow.Record, error) {
 		}
 		cols = append(cols, cp)
 	}
-	return array.NewRecord(rec.Schema(), cols, rec.NumRows()), nil
+	return array.NewRecordBatch(rec.Schema(), cols, rec.NumRows()), nil
 }

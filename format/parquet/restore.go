@@ -148,7 +148,7 @@ func convertible(from, to arrow.DataType) bool {
 }
 
 // apply returns rec with the restored schema; it takes over rec.
-func (r *restorer) apply(rec arrow.Record) (arrow.Record, error) {
+func (r *restorer) apply(rec arrow.RecordBatch) (arrow.RecordBatch, error) {
 	cols := make([]arrow.Array, rec.NumCols())
 	defer func() {
 		for _, c := range cols {
@@ -169,7 +169,7 @@ func (r *restorer) apply(rec arrow.Record) (arrow.Record, error) {
 		}
 		cols[i] = c
 	}
-	out := array.NewRecord(r.schema, cols, rec.NumRows())
+	out := array.NewRecordBatch(r.schema, cols, rec.NumRows())
 	rec.Release()
 	return out, nil
 }

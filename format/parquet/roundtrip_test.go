@@ -42,7 +42,7 @@ func TestRoundTrip(t *testing.T) {
 			mem := checkedMem(t)
 			rec := testrecords.Record(mem, supported()...)
 			defer rec.Release()
-			recs := make([]arrow.Record, tt.batches)
+			recs := make([]arrow.RecordBatch, tt.batches)
 			for i := range recs {
 				recs[i] = rec
 			}
@@ -107,7 +107,7 @@ func TestFlushDoesNotCutRowGroups(t *testing.T) {
 	// Read back in batches of the written size, to compare batch by batch.
 	_, got := readAll(t, bytesInput("flushed.parquet", buf.Bytes()), format.ReadOptions{Mem: mem, BatchRows: int(rec.NumRows())})
 	defer testrecords.Release(got)
-	want := make([]arrow.Record, batches)
+	want := make([]arrow.RecordBatch, batches)
 	for i := range want {
 		want[i] = rec
 	}

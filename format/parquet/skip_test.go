@@ -32,14 +32,14 @@ func (c *countingRA) ReadAt(p []byte, off int64) (int, error) {
 func TestSkipRows(t *testing.T) {
 	mem := checkedMem(t)
 	schema := arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.PrimitiveTypes.Int64}, {Name: "s", Type: arrow.BinaryTypes.String}}, nil)
-	var recs []arrow.Record
+	var recs []arrow.RecordBatch
 	for g := 0; g < 5; g++ { // five row groups of 1,000 rows: ids 0..4999
 		b := array.NewRecordBuilder(mem, schema)
 		for i := 0; i < 1000; i++ {
 			b.Field(0).(*array.Int64Builder).Append(int64(g*1000 + i))
 			b.Field(1).(*array.StringBuilder).Append("a fairly long string value that makes a row group take some bytes")
 		}
-		recs = append(recs, b.NewRecord())
+		recs = append(recs, b.NewRecordBatch())
 		b.Release()
 	}
 	var buf bytes.Buffer

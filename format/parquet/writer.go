@@ -83,7 +83,7 @@ func (w *writer) arrowProps() pqarrow.ArrowWriterProperties {
 
 // props returns the writer properties; sample (the first batch, or nil)
 // decides which columns get a dictionary in dictAuto mode.
-func (w *writer) props(sample arrow.Record) *pq.WriterProperties {
+func (w *writer) props(sample arrow.RecordBatch) *pq.WriterProperties {
 	opts := []pq.WriterProperty{
 		pq.WithAllocator(w.mem),
 		pq.WithCompression(w.codec),
@@ -131,7 +131,7 @@ func wantDictionary(f arrow.Field, col arrow.Array) (dict, ok bool) {
 }
 
 // open creates the file writer once the first batch (or Close) arrives.
-func (w *writer) open(sample arrow.Record) error {
+func (w *writer) open(sample arrow.RecordBatch) error {
 	if w.fw != nil {
 		return nil
 	}
@@ -168,13 +168,13 @@ type writer struct {
 	mem     memory.Allocator
 	fw      *pqarrow.FileWriter // nil until open
 	schema  *arrow.Schema
-	pending []arrow.Record // retained until written as a row group
-	rows    int64          // rows in pending
+	pending []arrow.RecordBatch // retained until written as a row group
+	rows    int64               // rows in pending
 	// groupRows is the row group size (rowGroupRows unless benchmarking).
 	groupRows int64
 }
 
-func (w *writer) Write(rec arrow.Record) error {
+func (w *writer) Write(rec arrow.RecordBatch) error {
 	if !rec.Schema().Equal(w.schema) {
 		return fmt.Errorf("%s: record schema does not match the writer's:\n%s\nwant\n%s", w.name, rec.Schema(), w.schema)
 	}

@@ -89,7 +89,7 @@ func (c *counter) Read(ctx context.Context) (*engine.Batch, error) {
 	b.AppendValues([]int64{1, 2}, nil)
 	col := b.NewArray()
 	defer col.Release()
-	return &engine.Batch{Record: array.NewRecord(schema, []arrow.Array{col}, 2), Bytes: 16}, nil
+	return &engine.Batch{Record: array.NewRecordBatch(schema, []arrow.Array{col}, 2), Bytes: 16}, nil
 }
 func (c *counter) Close() error { return nil }
 
@@ -101,7 +101,7 @@ func (p *pass) Bind(_ context.Context, in *arrow.Schema) (*arrow.Schema, error) 
 	}
 	return in, nil
 }
-func (p *pass) Process(_ context.Context, rec arrow.Record) (arrow.Record, []engine.RowError, error) {
+func (p *pass) Process(_ context.Context, rec arrow.RecordBatch) (arrow.RecordBatch, []engine.RowError, error) {
 	rec.Retain()
 	return rec, nil, nil
 }
@@ -113,7 +113,7 @@ type collect struct {
 }
 
 func (s *collect) Open(context.Context, *arrow.Schema) error { return nil }
-func (s *collect) Write(ctx context.Context, rec arrow.Record) error {
+func (s *collect) Write(ctx context.Context, rec arrow.RecordBatch) error {
 	s.probe.once.Do(func() { close(s.probe.wrote) })
 	if s.fail {
 		return engine.Permanent(errors.New("disk on fire"))

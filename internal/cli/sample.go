@@ -42,7 +42,7 @@ func writeSamples(out io.Writer, samples []engine.StepSample, width int) {
 	}
 }
 
-func writeRows(out io.Writer, schema *arrow.Schema, recs []arrow.Record, width int) {
+func writeRows(out io.Writer, schema *arrow.Schema, recs []arrow.RecordBatch, width int) {
 	cols := min(schema.NumFields(), sampleColumns)
 	var buf bytes.Buffer
 	tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', 0)

@@ -327,7 +327,7 @@ func TestServeSameName(t *testing.T) {
 type slowFail struct{ pause time.Duration }
 
 func (s *slowFail) Open(context.Context, *arrow.Schema) error { return nil }
-func (s *slowFail) Write(ctx context.Context, _ arrow.Record) error {
+func (s *slowFail) Write(ctx context.Context, _ arrow.RecordBatch) error {
 	select {
 	case <-time.After(s.pause):
 	case <-ctx.Done():

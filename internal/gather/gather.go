@@ -18,7 +18,7 @@ import (
 )
 
 // Record gathers rows idx of every column of rec into a new record.
-func Record(mem memory.Allocator, rec arrow.Record, idx []int) (arrow.Record, error) {
+func Record(mem memory.Allocator, rec arrow.RecordBatch, idx []int) (arrow.RecordBatch, error) {
 	cols := make([]arrow.Array, rec.NumCols())
 	defer func() {
 		for _, c := range cols {
@@ -34,7 +34,7 @@ func Record(mem memory.Allocator, rec arrow.Record, idx []int) (arrow.Record, er
 		}
 		cols[i] = t
 	}
-	return array.NewRecord(rec.Schema(), cols, int64(len(idx))), nil
+	return array.NewRecordBatch(rec.Schema(), cols, int64(len(idx))), nil
 }
 
 func newBuf(mem memory.Allocator, n int) *memory.Buffer {

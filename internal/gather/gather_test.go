@@ -81,7 +81,7 @@ func TestRecord(t *testing.T) {
 		}
 		b.Field(3).(*array.LargeStringBuilder).Append("L" + strconv.Itoa(r))
 	}
-	whole := b.NewRecord()
+	whole := b.NewRecordBatch()
 	defer whole.Release()
 	// A slice, so the gathers must honour the arrays' offsets.
 	rec := whole.NewSlice(5, n)

@@ -146,7 +146,7 @@ func benchMemory(b *testing.B, p Pipeline) {
 	if v, err := strconv.Atoi(os.Getenv("BENCH_BATCH")); err == nil && v > 0 {
 		batch = v
 	}
-	var recs []arrow.Record
+	var recs []arrow.RecordBatch
 	for start := 0; start < *benchRows; start += batch {
 		recs = append(recs, generate.OrdersRange(memory.DefaultAllocator, Seed, start, min(batch, *benchRows-start)))
 	}

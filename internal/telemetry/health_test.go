@@ -47,7 +47,7 @@ func (s *gatedSource) Read(ctx context.Context) (*engine.Batch, error) {
 	b.Append(1)
 	a := b.NewArray()
 	defer a.Release()
-	return &engine.Batch{Record: array.NewRecord(xSchema, []arrow.Array{a}, 1)}, nil
+	return &engine.Batch{Record: array.NewRecordBatch(xSchema, []arrow.Array{a}, 1)}, nil
 }
 
 func (s *gatedSource) Close() error { return nil }
@@ -56,7 +56,7 @@ func (s *gatedSource) Close() error { return nil }
 type slowSink struct{ next chan struct{} }
 
 func (s *slowSink) Open(context.Context, *arrow.Schema) error { return nil }
-func (s *slowSink) Write(ctx context.Context, _ arrow.Record) error {
+func (s *slowSink) Write(ctx context.Context, _ arrow.RecordBatch) error {
 	select {
 	case <-s.next:
 		return nil

@@ -17,7 +17,7 @@ var benchSchema = arrow.NewSchema([]arrow.Field{{Name: "n", Type: arrow.Primitiv
 // oneRow hands out the same one-row record n times.
 type oneRow struct {
 	engine.NoAck
-	rec arrow.Record
+	rec arrow.RecordBatch
 	n   int
 }
 
@@ -35,7 +35,7 @@ func (s *oneRow) Close() error { return nil }
 type pass struct{}
 
 func (pass) Bind(_ context.Context, in *arrow.Schema) (*arrow.Schema, error) { return in, nil }
-func (pass) Process(_ context.Context, r arrow.Record) (arrow.Record, []engine.RowError, error) {
+func (pass) Process(_ context.Context, r arrow.RecordBatch) (arrow.RecordBatch, []engine.RowError, error) {
 	r.Retain()
 	return r, nil, nil
 }
@@ -43,10 +43,10 @@ func (pass) Close() error { return nil }
 
 type drop struct{}
 
-func (drop) Open(context.Context, *arrow.Schema) error { return nil }
-func (drop) Write(context.Context, arrow.Record) error { return nil }
-func (drop) Flush(context.Context) error               { return nil }
-func (drop) Close() error                              { return nil }
+func (drop) Open(context.Context, *arrow.Schema) error      { return nil }
+func (drop) Write(context.Context, arrow.RecordBatch) error { return nil }
+func (drop) Flush(context.Context) error                    { return nil }
+func (drop) Close() error                                   { return nil }
 
 // BenchmarkTracedRunPerBatch is engine.BenchmarkRunPerBatch's pipeline
 // (one-row batches, two pass-through stages, a sink) traced to a real
@@ -60,7 +60,7 @@ func BenchmarkTracedRunPerBatch(b *testing.B) {
 	bld.Append(1)
 	arr := bld.NewArray()
 	bld.Release()
-	rec := array.NewRecord(benchSchema, []arrow.Array{arr}, 1)
+	rec := array.NewRecordBatch(benchSchema, []arrow.Array{arr}, 1)
 	arr.Release()
 	defer rec.Release()
 	rc := otlptest.Start(b)

@@ -316,7 +316,7 @@ func TestRustReadme(t *testing.T) {
 	defer rb.Release()
 	rb.Field(0).(*array.Int64Builder).AppendValues([]int64{1, 2, 3, 4}, nil)
 	rb.Field(1).(*array.Float64Builder).AppendValues([]float64{10, 0, -1, 2.5}, []bool{true, false, true, true})
-	rec := rb.NewRecord()
+	rec := rb.NewRecordBatch()
 	defer rec.Release()
 
 	ctx := context.Background()

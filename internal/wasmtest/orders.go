@@ -18,7 +18,7 @@ var OrdersSchema = orders.Columns("id", "email", "country", "amount")
 // six countries (one of them XX), ~5% negative amounts, no nulls. The
 // wasmabi and per-language guest benchmarks share it so their figures
 // are for the same data.
-func Orders(mem memory.Allocator, n int) arrow.Record {
+func Orders(mem memory.Allocator, n int) arrow.RecordBatch {
 	b := array.NewRecordBuilder(mem, OrdersSchema)
 	defer b.Release()
 	countries := []string{"FR", "DE", "US", "JP", "XX", "GB"}
@@ -28,5 +28,5 @@ func Orders(mem memory.Allocator, n int) arrow.Record {
 		b.Field(2).(*array.StringBuilder).Append(countries[i%len(countries)])
 		b.Field(3).(*array.Float64Builder).Append(float64(i%1000)/7 - 7)
 	}
-	return b.NewRecord()
+	return b.NewRecordBatch()
 }

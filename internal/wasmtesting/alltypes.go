@@ -43,7 +43,7 @@ var AllTypes = arrow.NewSchema([]arrow.Field{
 // AllTypesRecord fills n random rows of AllTypes (a function of seed),
 // with nulls in every nullable column; floats are any bit pattern (NaNs
 // and infinities included), strings include empty, multi-byte and long ones.
-func AllTypesRecord(mem memory.Allocator, n int, seed uint64) arrow.Record {
+func AllTypesRecord(mem memory.Allocator, n int, seed uint64) arrow.RecordBatch {
 	r := rand.New(rand.NewPCG(seed, 9))
 	b := array.NewRecordBuilder(mem, AllTypes)
 	defer b.Release()
@@ -97,15 +97,15 @@ func AllTypesRecord(mem memory.Allocator, n int, seed uint64) arrow.Record {
 			}
 		}
 	}
-	return b.NewRecord()
+	return b.NewRecordBatch()
 }
 
 // AllTypesInputs are AllTypesRecord batches of 0, 1, 7, 64 and 1000 rows
 // and two slices of a 300-row batch at offsets 3 and 13 (so the host
 // re-bases offsets and re-packs bitmaps), by name; each is released in
 // t.Cleanup.
-func AllTypesInputs(tb testing.TB, mem memory.Allocator) map[string]arrow.Record {
-	recs := map[string]arrow.Record{}
+func AllTypesInputs(tb testing.TB, mem memory.Allocator) map[string]arrow.RecordBatch {
+	recs := map[string]arrow.RecordBatch{}
 	for _, n := range []int{0, 1, 7, 64, 1000} {
 		recs[fmt.Sprintf("n=%d", n)] = Release(tb, AllTypesRecord(mem, n, uint64(n)))
 	}
@@ -140,7 +140,7 @@ func Value(a arrow.Array, i int) string {
 }
 
 // Rows renders every row of rec with Value.
-func Rows(rec arrow.Record) [][]string {
+func Rows(rec arrow.RecordBatch) [][]string {
 	rows := make([][]string, rec.NumRows())
 	for i := range rows {
 		for _, c := range rec.Columns() {

@@ -74,7 +74,7 @@ func Release[R interface{ Release() }](tb testing.TB, rec R) R {
 }
 
 // Process runs rec through s and releases the output in t.Cleanup.
-func Process(tb testing.TB, s *wasmabi.Stage, rec arrow.Record) (arrow.Record, []engine.RowError, error) {
+func Process(tb testing.TB, s *wasmabi.Stage, rec arrow.RecordBatch) (arrow.RecordBatch, []engine.RowError, error) {
 	tb.Helper()
 	out, rejects, err := s.Process(context.Background(), rec)
 	if err == nil {

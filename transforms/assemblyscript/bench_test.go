@@ -18,7 +18,7 @@ import (
 // benchBatch is 64K rows like the orders job's: amounts with two
 // decimals, mostly non-negative, 2-letter countries, ~22-byte emails, no
 // nulls.
-func benchBatch(mem memory.Allocator) arrow.Record {
+func benchBatch(mem memory.Allocator) arrow.RecordBatch {
 	const n = 1 << 16
 	r := rand.New(rand.NewPCG(1, 2))
 	b := array.NewRecordBuilder(mem, schema)
@@ -31,7 +31,7 @@ func benchBatch(mem memory.Allocator) arrow.Record {
 		b.Field(3).(*array.StringBuilder).Append(fmt.Sprintf("user%06d@example.com", r.IntN(1000000)))
 		b.Field(4).(*array.BooleanBuilder).Append(i%2 == 0)
 	}
-	return b.NewRecord()
+	return b.NewRecordBatch()
 }
 
 var benchStages = []struct {

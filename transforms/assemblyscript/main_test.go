@@ -83,7 +83,7 @@ var (
 
 // testBatch has n rows cycling through the edge values above; with
 // nulls, every nullable column has some.
-func testBatch(mem memory.Allocator, n int, nulls bool) arrow.Record {
+func testBatch(mem memory.Allocator, n int, nulls bool) arrow.RecordBatch {
 	b := array.NewRecordBuilder(mem, schema)
 	defer b.Release()
 	for i := range n {
@@ -110,7 +110,7 @@ func testBatch(mem memory.Allocator, n int, nulls bool) arrow.Record {
 			b.Field(4).(*array.BooleanBuilder).Append(i%3 == 0)
 		}
 	}
-	return b.NewRecord()
+	return b.NewRecordBatch()
 }
 
 // newStage creates a stage (closed in tb.Cleanup) and binds it to schema;
@@ -125,7 +125,7 @@ func newStage(tb testing.TB, wasm []byte, conf any, mem memory.Allocator, cfg wa
 }
 
 // dump renders an output record and its rejected rows as text.
-func dump(rec arrow.Record, rejects []string) string {
+func dump(rec arrow.RecordBatch, rejects []string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s\nrows %d\n", rec.Schema(), rec.NumRows())
 	for i, c := range rec.Columns() {
@@ -137,7 +137,7 @@ func dump(rec arrow.Record, rejects []string) string {
 
 // run processes rec with a stage built from wasm and conf, returning the
 // dump, or the bind error.
-func run(t *testing.T, wasm []byte, conf any, rec arrow.Record, mem memory.Allocator) (string, error) {
+func run(t *testing.T, wasm []byte, conf any, rec arrow.RecordBatch, mem memory.Allocator) (string, error) {
 	t.Helper()
 	s, err := newStage(t, wasm, conf, mem, wasmtesting.Config().WithCacheDir(cacheDir))
 	if err != nil {

@@ -195,7 +195,7 @@ func TestRejectsDoNotLeak(t *testing.T) {
 		b.Field(3).AppendNull()
 		b.Field(4).AppendNull()
 	}
-	rec := wasmtesting.Release(t, b.NewRecord())
+	rec := wasmtesting.Release(t, b.NewRecordBatch())
 	b.Release()
 	for i := range 30 {
 		out, rejects, err := s.Process(context.Background(), rec)

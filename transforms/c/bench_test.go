@@ -29,7 +29,7 @@ var gcdSchema = arrow.NewSchema([]arrow.Field{
 // gcdBatch is arrow-udf's benchmark input (arrow-udf-wasm/benches/wasm.rs):
 // a = 0..1023, b = 0, 2, …, 2046; or, with random set, 31-bit random
 // pairs (Euclid then takes ~18 steps instead of 2).
-func gcdBatch(mem memory.Allocator, random bool) arrow.Record {
+func gcdBatch(mem memory.Allocator, random bool) arrow.RecordBatch {
 	b := array.NewRecordBuilder(mem, gcdSchema)
 	defer b.Release()
 	r := rand.New(rand.NewPCG(1, 1))
@@ -41,7 +41,7 @@ func gcdBatch(mem memory.Allocator, random bool) arrow.Record {
 		b.Field(0).(*array.Int32Builder).Append(x)
 		b.Field(1).(*array.Int32Builder).Append(y)
 	}
-	return b.NewRecord()
+	return b.NewRecordBatch()
 }
 
 // gcd is arrow-udf's function, Euclid's algorithm.
@@ -57,7 +57,7 @@ var gcdOut = arrow.NewSchema(append(gcdSchema.Fields(), arrow.Field{Name: "gcd",
 
 // nativeGCD is the same stage in Go: it appends gcd(a, b) as a new int32
 // column, null where an input is, allocating like a Wasm stage's output.
-func nativeGCD(mem memory.Allocator, rec arrow.Record) arrow.Record {
+func nativeGCD(mem memory.Allocator, rec arrow.RecordBatch) arrow.RecordBatch {
 	a, b := rec.Column(0).(*array.Int32), rec.Column(1).(*array.Int32)
 	n := a.Len()
 	vals := memory.NewResizableBuffer(mem)
@@ -86,7 +86,7 @@ func nativeGCD(mem memory.Allocator, rec arrow.Record) arrow.Record {
 		valid.Release()
 	}
 	defer col.Release()
-	return array.NewRecord(gcdOut, []arrow.Array{rec.Column(0), rec.Column(1), col}, rec.NumRows())
+	return array.NewRecordBatch(gcdOut, []arrow.Array{rec.Column(0), rec.Column(1), col}, rec.NumRows())
 }
 
 // BenchmarkGCD: arrow-udf's gcd benchmark, one 1,024-row batch per op,
@@ -167,7 +167,7 @@ func gcdStage(b *testing.B, module string, wasm []byte, mem memory.Allocator, ti
 }
 
 // processOnce runs s on rec and drops the result.
-func processOnce(b *testing.B, s *wasmabi.Stage, rec arrow.Record) {
+func processOnce(b *testing.B, s *wasmabi.Stage, rec arrow.RecordBatch) {
 	out, _, err := s.Process(context.Background(), rec)
 	if err != nil {
 		b.Fatal(err)
@@ -222,7 +222,7 @@ func TestGCDMatchesNative(t *testing.T) {
 			}
 		}
 		src.Release()
-		rec := wasmtesting.Release(t, b.NewRecord())
+		rec := wasmtesting.Release(t, b.NewRecordBatch())
 		b.Release()
 		got, _, err := wasmtesting.Process(t, s, rec)
 		if err != nil {

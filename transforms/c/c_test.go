@@ -97,7 +97,7 @@ var edgeStrings = []string{
 
 // batch builds n rows; row i is a function of (seed, i), and the first
 // rows walk through the edge values.
-func batch(mem memory.Allocator, n int, seed uint64, nulls bool) arrow.Record {
+func batch(mem memory.Allocator, n int, seed uint64, nulls bool) arrow.RecordBatch {
 	r := rand.New(rand.NewPCG(seed, 7))
 	b := array.NewRecordBuilder(mem, schema)
 	defer b.Release()
@@ -166,25 +166,25 @@ func batch(mem memory.Allocator, n int, seed uint64, nulls bool) arrow.Record {
 			b.Field(8).(*array.Int64Builder).Append([]int64{math.MaxInt64, math.MinInt64, 1 << 53, 1<<53 + 1, -(1<<53 + 1), int64(r.Uint64())}[r.IntN(6)])
 		}
 	}
-	return b.NewRecord()
+	return b.NewRecordBatch()
 }
 
 type input struct {
 	name string
-	make func(memory.Allocator) arrow.Record
+	make func(memory.Allocator) arrow.RecordBatch
 }
 
 func inputs() []input {
 	var in []input
 	for i, n := range []int{0, 1, 7, 8, 9, 63, 64, 65, 200, 1000, 4097} {
 		for _, nulls := range []bool{false, true} {
-			in = append(in, input{fmt.Sprintf("n=%d/nulls=%v", n, nulls), func(m memory.Allocator) arrow.Record {
+			in = append(in, input{fmt.Sprintf("n=%d/nulls=%v", n, nulls), func(m memory.Allocator) arrow.RecordBatch {
 				return batch(m, n, uint64(10*i+len(fmt.Sprint(nulls))), nulls)
 			}})
 		}
 	}
 	for _, off := range []int64{3, 8, 13} {
-		in = append(in, input{fmt.Sprintf("sliced+%d", off), func(m memory.Allocator) arrow.Record {
+		in = append(in, input{fmt.Sprintf("sliced+%d", off), func(m memory.Allocator) arrow.RecordBatch {
 			whole := batch(m, 300, uint64(off), true)
 			defer whole.Release()
 			return whole.NewSlice(off, 250)
@@ -293,7 +293,7 @@ func TestSameAsGo(t *testing.T) {
 	}
 }
 
-func dump(w *strings.Builder, rec arrow.Record) {
+func dump(w *strings.Builder, rec arrow.RecordBatch) {
 	fmt.Fprintf(w, "schema: %s\nrows: %d\n", rec.Schema(), rec.NumRows())
 	for i := range int(rec.NumRows()) {
 		for j, col := range rec.Columns() {

@@ -125,7 +125,7 @@ func BenchmarkTransformsPaired(b *testing.B) {
 
 // benchBatch is the table's batch without its 100 KB notes and binary
 // column: an orders-like batch of id, amount, qty, country, email, a, b.
-func benchBatch(mem memory.Allocator, rows int) arrow.Record {
+func benchBatch(mem memory.Allocator, rows int) arrow.RecordBatch {
 	whole := batch(mem, rows, 7, false)
 	defer whole.Release()
 	var fields []arrow.Field
@@ -135,12 +135,12 @@ func benchBatch(mem memory.Allocator, rows int) arrow.Record {
 			fields, cols = append(fields, f), append(cols, whole.Column(i))
 		}
 	}
-	return array.NewRecord(arrow.NewSchema(fields, nil), cols, whole.NumRows())
+	return array.NewRecordBatch(arrow.NewSchema(fields, nil), cols, whole.NumRows())
 }
 
 // udfBatch is arrow-udf's gcd input (arrow-udf-wasm/benches/wasm.rs):
 // a = 0..1024, b = 0, 2, 4 .. 2046, both nullable int32 with no nulls.
-func udfBatch(mem memory.Allocator) arrow.Record {
+func udfBatch(mem memory.Allocator) arrow.RecordBatch {
 	a, b := array.NewInt32Builder(mem), array.NewInt32Builder(mem)
 	defer a.Release()
 	defer b.Release()
@@ -155,7 +155,7 @@ func udfBatch(mem memory.Allocator) arrow.Record {
 		{Name: "a", Type: arrow.PrimitiveTypes.Int32, Nullable: true},
 		{Name: "b", Type: arrow.PrimitiveTypes.Int32, Nullable: true},
 	}, nil)
-	return array.NewRecord(sc, []arrow.Array{aa, ba}, 1024)
+	return array.NewRecordBatch(sc, []arrow.Array{aa, ba}, 1024)
 }
 
 func benchProcessor(b *testing.B, impl, name string, c conf, sc *arrow.Schema, mem memory.Allocator, timeout time.Duration) processor {

@@ -176,7 +176,7 @@ func firstDiff(a, b string) string {
 
 // processor runs batches through one implementation of a transform.
 type processor interface {
-	process(mem memory.Allocator, rec arrow.Record) (arrow.Record, []int, error)
+	process(mem memory.Allocator, rec arrow.RecordBatch) (arrow.RecordBatch, []int, error)
 	close()
 }
 
@@ -191,7 +191,7 @@ func wasmProcessor(t *testing.T, lang, name string, c conf, mem memory.Allocator
 	return wasmStage{s}, nil
 }
 
-func (w wasmStage) process(_ memory.Allocator, rec arrow.Record) (arrow.Record, []int, error) {
+func (w wasmStage) process(_ memory.Allocator, rec arrow.RecordBatch) (arrow.RecordBatch, []int, error) {
 	out, rejects, err := w.s.Process(context.Background(), rec)
 	if err != nil {
 		return nil, nil, err

@@ -14,7 +14,7 @@ import (
 // dump writes a record as text that differs whenever the records differ in
 // schema, row count, a value or a null: floats by their bits as well as
 // their value, strings quoted with every byte visible.
-func dump(w *strings.Builder, rec arrow.Record, rejected []int) {
+func dump(w *strings.Builder, rec arrow.RecordBatch, rejected []int) {
 	fmt.Fprintf(w, "schema: %s\n", schemaLine(rec.Schema()))
 	fmt.Fprintf(w, "rows: %d, rejected: %v\n", rec.NumRows(), rejected)
 	for i := range int(rec.NumRows()) {

@@ -48,7 +48,7 @@ var longNote = strings.Repeat("long ünïcode text · ", 5000) + "@end"
 // (seed, i); rows 0..len(edge lists) walk through the edge values, so
 // every batch of 37 rows or more holds all of them. withNulls puts nulls
 // in every nullable column at different strides.
-func batch(mem memory.Allocator, n int, seed uint64, withNulls bool) arrow.Record {
+func batch(mem memory.Allocator, n int, seed uint64, withNulls bool) arrow.RecordBatch {
 	r := rand.New(rand.NewPCG(seed, 1))
 	b := array.NewRecordBuilder(mem, schema)
 	defer b.Release()
@@ -119,7 +119,7 @@ func batch(mem memory.Allocator, n int, seed uint64, withNulls bool) arrow.Recor
 			cb.Append(int32(r.Uint32() >> 1))
 		}
 	}
-	return b.NewRecord()
+	return b.NewRecordBatch()
 }
 
 func randomEmail(r *rand.Rand) string {
@@ -139,19 +139,19 @@ func randomEmail(r *rand.Rand) string {
 // input is one named batch of the table.
 type input struct {
 	name string
-	make func(memory.Allocator) arrow.Record
+	make func(memory.Allocator) arrow.RecordBatch
 }
 
 // inputs: empty, one row, a batch that is not a multiple of 8 rows, a
 // larger one with and without nulls, and a slice whose offset is not a
 // multiple of 8 (its bitmaps must be re-packed on the way in).
 var inputs = []input{
-	{"empty", func(m memory.Allocator) arrow.Record { return batch(m, 0, 1, true) }},
-	{"one", func(m memory.Allocator) arrow.Record { return batch(m, 1, 2, true) }},
-	{"edges", func(m memory.Allocator) arrow.Record { return batch(m, 45, 3, true) }},
-	{"nulls", func(m memory.Allocator) arrow.Record { return batch(m, 3000, 4, true) }},
-	{"no-nulls", func(m memory.Allocator) arrow.Record { return batch(m, 3000, 5, false) }},
-	{"sliced", func(m memory.Allocator) arrow.Record {
+	{"empty", func(m memory.Allocator) arrow.RecordBatch { return batch(m, 0, 1, true) }},
+	{"one", func(m memory.Allocator) arrow.RecordBatch { return batch(m, 1, 2, true) }},
+	{"edges", func(m memory.Allocator) arrow.RecordBatch { return batch(m, 45, 3, true) }},
+	{"nulls", func(m memory.Allocator) arrow.RecordBatch { return batch(m, 3000, 4, true) }},
+	{"no-nulls", func(m memory.Allocator) arrow.RecordBatch { return batch(m, 3000, 5, false) }},
+	{"sliced", func(m memory.Allocator) arrow.RecordBatch {
 		whole := batch(m, 200, 6, true)
 		defer whole.Release()
 		return whole.NewSlice(3, 170)

@@ -30,7 +30,7 @@ var natives = map[string]func(conf, *arrow.Schema) (processor, error){
 // i stays, rejected lists rows refused, and cols replaces (by index) or
 // appends (index = -1) output columns of the input's length.
 type nativeProc struct {
-	batch func(mem memory.Allocator, rec arrow.Record) (keep []bool, rejected []int, cols []outCol)
+	batch func(mem memory.Allocator, rec arrow.RecordBatch) (keep []bool, rejected []int, cols []outCol)
 }
 
 type outCol struct {
@@ -43,7 +43,7 @@ func (p nativeProc) close() {}
 
 // process assembles the output as the Wasm host does: replaced and
 // appended columns, then only the kept, non-rejected rows.
-func (p nativeProc) process(mem memory.Allocator, rec arrow.Record) (arrow.Record, []int, error) {
+func (p nativeProc) process(mem memory.Allocator, rec arrow.RecordBatch) (arrow.RecordBatch, []int, error) {
 	keep, rejected, cols := p.batch(mem, rec)
 	n := int(rec.NumRows())
 	if keep == nil {
@@ -65,7 +65,7 @@ func (p nativeProc) process(mem memory.Allocator, rec arrow.Record) (arrow.Recor
 			fields, arrs = append(fields, c.field), append(arrs, c.arr)
 		}
 	}
-	whole := array.NewRecord(arrow.NewSchema(fields, nil), arrs, int64(n))
+	whole := array.NewRecordBatch(arrow.NewSchema(fields, nil), arrs, int64(n))
 	if countTrue(keep) == n {
 		// Nothing dropped: the columns pass through, as in the Wasm host.
 		return whole, rejected, nil
@@ -82,7 +82,7 @@ func (p nativeProc) process(mem memory.Allocator, rec arrow.Record) (arrow.Recor
 		taken[j] = take(mem, a, idx)
 		defer taken[j].Release()
 	}
-	return array.NewRecord(whole.Schema(), taken, int64(len(idx))), rejected, nil
+	return array.NewRecordBatch(whole.Schema(), taken, int64(len(idx))), rejected, nil
 }
 
 // take copies rows idx of a: a type switch per column, not per row.
@@ -196,7 +196,7 @@ func nativeFilter(c conf, s *arrow.Schema) (processor, error) {
 			return nil, fmt.Errorf("op %q on strings", op)
 		}
 		want := op == "=="
-		return nativeProc{func(_ memory.Allocator, rec arrow.Record) ([]bool, []int, []outCol) {
+		return nativeProc{func(_ memory.Allocator, rec arrow.RecordBatch) ([]bool, []int, []outCol) {
 			col := rec.Column(idx)
 			keep := make([]bool, col.Len())
 			get := stringGetter(col)
@@ -232,7 +232,7 @@ func nativeFilter(c conf, s *arrow.Schema) (processor, error) {
 	default:
 		return nil, fmt.Errorf("unknown op %q", op)
 	}
-	return nativeProc{func(_ memory.Allocator, rec arrow.Record) ([]bool, []int, []outCol) {
+	return nativeProc{func(_ memory.Allocator, rec arrow.RecordBatch) ([]bool, []int, []outCol) {
 		col := rec.Column(idx)
 		keep := make([]bool, col.Len())
 		switch a := col.(type) {
@@ -319,7 +319,7 @@ func nativeMask(c conf, s *arrow.Schema) (processor, error) {
 		}
 		targets = append(targets, target{idx, f})
 	}
-	return nativeProc{func(mem memory.Allocator, rec arrow.Record) ([]bool, []int, []outCol) {
+	return nativeProc{func(mem memory.Allocator, rec arrow.RecordBatch) ([]bool, []int, []outCol) {
 		var cols []outCol
 		for _, tg := range targets {
 			col := rec.Column(tg.idx)
@@ -367,7 +367,7 @@ func nativeDerive(c conf, s *arrow.Schema) (processor, error) {
 	if i, _, err := field(s, target); err == nil {
 		outIdx = i
 	}
-	return nativeProc{func(mem memory.Allocator, rec arrow.Record) ([]bool, []int, []outCol) {
+	return nativeProc{func(mem memory.Allocator, rec arrow.RecordBatch) ([]bool, []int, []outCol) {
 		col := rec.Column(idx).(*array.Float64)
 		b := array.NewInt64Builder(mem)
 		defer b.Release()
@@ -420,7 +420,7 @@ func nativeGCD(c conf, s *arrow.Schema) (processor, error) {
 	if af.Type.ID() != arrow.INT32 || bf.Type.ID() != arrow.INT32 {
 		return nil, errors.New("gcd takes int32 columns")
 	}
-	return nativeProc{func(mem memory.Allocator, rec arrow.Record) ([]bool, []int, []outCol) {
+	return nativeProc{func(mem memory.Allocator, rec arrow.RecordBatch) ([]bool, []int, []outCol) {
 		a, b := rec.Column(ai).(*array.Int32), rec.Column(bi).(*array.Int32)
 		out := array.NewInt32Builder(mem)
 		defer out.Release()

@@ -15,7 +15,7 @@ import (
 // nativeWindowAgg is window_agg's computation in Go over the same Arrow
 // batches (count and sum per country per minute, emitted as closed),
 // without building output records: the floor a Wasm stage is compared to.
-func nativeWindowAgg(recs []arrow.Record) int {
+func nativeWindowAgg(recs []arrow.RecordBatch) int {
 	type acc struct {
 		count, values int64
 		sum           float64
@@ -57,7 +57,7 @@ func nativeWindowAgg(recs []arrow.Record) int {
 func BenchmarkWindowAgg(b *testing.B) {
 	mem := memory.NewGoAllocator()
 	rows := ordered(64*1024, 5)
-	var recs []arrow.Record
+	var recs []arrow.RecordBatch
 	for lo := 0; lo < len(rows); lo += 1024 {
 		recs = append(recs, batch(mem, rows[lo:lo+1024]))
 	}

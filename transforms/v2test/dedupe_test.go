@@ -62,7 +62,7 @@ func firstPerWindow(rows []order) []int {
 }
 
 // keptRows renders the rows of recs as country@ts.
-func keptRows(recs []arrow.Record) []string {
+func keptRows(recs []arrow.RecordBatch) []string {
 	var out []string
 	for _, r := range recs {
 		c := r.Column(0).(*array.String)
@@ -108,7 +108,7 @@ func TestDedupe(t *testing.T) {
 	outs = append(outs, finish(t, b)...)
 	var want []string
 	for _, i := range firstPerWindow(rows) {
-		want = append(want, keptRows([]arrow.Record{wasmtesting.Release(t, batch(mem, rows[i:i+1]))})...)
+		want = append(want, keptRows([]arrow.RecordBatch{wasmtesting.Release(t, batch(mem, rows[i:i+1]))})...)
 	}
 	if got := keptRows(outs); !slices.Equal(got, want) {
 		t.Fatalf("dedupe kept %d rows, want %d; first %q vs %q", len(got), len(want), got[:min(3, len(got))], want[:min(3, len(want))])

@@ -51,7 +51,7 @@ func ordered(n int, seed uint64) []order {
 
 var schema = orders.Columns("country", "amount", "ts")
 
-func batch(mem memory.Allocator, rows []order) arrow.Record {
+func batch(mem memory.Allocator, rows []order) arrow.RecordBatch {
 	b := array.NewRecordBuilder(mem, schema)
 	defer b.Release()
 	for _, o := range rows {
@@ -63,7 +63,7 @@ func batch(mem memory.Allocator, rows []order) arrow.Record {
 		}
 		b.Field(2).(*array.TimestampBuilder).Append(arrow.Timestamp(o.ts))
 	}
-	return b.NewRecord()
+	return b.NewRecordBatch()
 }
 
 // aggregate is the reference: one line per window and key, sorted.
@@ -107,7 +107,7 @@ func aggregate(rows []order, width int64) []string {
 }
 
 // lines renders window_agg's output rows like aggregate.
-func lines(recs []arrow.Record) []string {
+func lines(recs []arrow.RecordBatch) []string {
 	var out []string
 	for _, r := range recs {
 		start := r.Column(0).(*array.Timestamp)
@@ -138,9 +138,9 @@ const minute = 60_000_000
 
 // run feeds rows to s in batches of size, releasing each output, and
 // returns the outputs (kept until the test ends).
-func run(t *testing.T, s *wasmabi.Stage, mem memory.Allocator, rows []order, size int) []arrow.Record {
+func run(t *testing.T, s *wasmabi.Stage, mem memory.Allocator, rows []order, size int) []arrow.RecordBatch {
 	t.Helper()
-	var outs []arrow.Record
+	var outs []arrow.RecordBatch
 	for lo := 0; lo < len(rows); lo += size {
 		in := batch(mem, rows[lo:min(lo+size, len(rows))])
 		out, rejects, err := s.Process(context.Background(), in)
@@ -156,7 +156,7 @@ func run(t *testing.T, s *wasmabi.Stage, mem memory.Allocator, rows []order, siz
 	return outs
 }
 
-func finish(t *testing.T, s *wasmabi.Stage) []arrow.Record {
+func finish(t *testing.T, s *wasmabi.Stage) []arrow.RecordBatch {
 	t.Helper()
 	recs, err := s.Finish(context.Background())
 	if err != nil {

@@ -37,7 +37,7 @@ type Source struct {
 	cur    *open // file being read
 	// pending is a record larger than BatchRows (or the cap) being served
 	// in slices.
-	pending    arrow.Record
+	pending    arrow.RecordBatch
 	pendingOff int64
 	// cap limits the rows of the next Read (engine.RowCapper); 0 for none.
 	cap int64
@@ -398,7 +398,7 @@ func (s *Source) readBatch(ctx context.Context) (*engine.Batch, error) {
 			continue
 		}
 		if rec != nil && o.rewrap {
-			relabelled := array.NewRecord(s.schema, rec.Columns(), rec.NumRows())
+			relabelled := array.NewRecordBatch(s.schema, rec.Columns(), rec.NumRows())
 			rec.Release()
 			rec = relabelled
 		}

@@ -13,14 +13,14 @@ import (
 
 // fetched is one result of a format reader's Next, kept for later.
 type fetched struct {
-	rec     arrow.Record
+	rec     arrow.RecordBatch
 	rejects []format.RowError
 	err     error
 }
 
 // fetch returns the reader's next batch, the one atEnd looked ahead at
 // first.
-func (o *open) fetch() (arrow.Record, []format.RowError, error) {
+func (o *open) fetch() (arrow.RecordBatch, []format.RowError, error) {
 	if a := o.ahead; a != nil {
 		o.ahead = nil
 		return a.rec, a.rejects, a.err
@@ -71,7 +71,7 @@ func (o *open) atEnd() bool {
 // first slice). The file is reopened with the saved batch size, which
 // cuts the same batches again; a position inside some other batch with
 // rejects is refused rather than guessed.
-func (s *Source) discard(rec arrow.Record, out []engine.RowError) (arrow.Record, []engine.RowError, error) {
+func (s *Source) discard(rec arrow.RecordBatch, out []engine.RowError) (arrow.RecordBatch, []engine.RowError, error) {
 	o := s.cur
 	var rows int64
 	if rec != nil {

@@ -60,7 +60,7 @@ func NewStream(name string, out io.Writer, sync func() error, fm *format.Format,
 }
 
 // Write encodes rec.
-func (st *Stream) Write(rec arrow.Record) error {
+func (st *Stream) Write(rec arrow.RecordBatch) error {
 	if st.failed != nil {
 		return fmt.Errorf("%s: an earlier write failed: %w", st.name, st.failed)
 	}

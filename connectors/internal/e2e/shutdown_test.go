@@ -103,7 +103,7 @@ type failingSink struct {
 	after, written int64
 }
 
-func (c *failingSink) Write(ctx context.Context, rec arrow.Record) error {
+func (c *failingSink) Write(ctx context.Context, rec arrow.RecordBatch) error {
 	if err := c.Sink.Write(ctx, rec); err != nil {
 		return err
 	}

@@ -124,7 +124,7 @@ func protoFields(c codec.Config) string {
 
 // Encode turns rows into messages with the codec, independently of the
 // sink under test.
-func Encode(t testing.TB, conf codec.Config, rec arrow.Record, mem memory.Allocator) [][]byte {
+func Encode(t testing.TB, conf codec.Config, rec arrow.RecordBatch, mem memory.Allocator) [][]byte {
 	t.Helper()
 	enc, err := codec.NewEncoder(conf, rec.Schema(), mem)
 	if err != nil {
@@ -139,7 +139,7 @@ func Encode(t testing.TB, conf codec.Config, rec arrow.Record, mem memory.Alloca
 
 // Decode turns stored messages back into rows with the codec,
 // independently of the source under test; any reject fails t.
-func Decode(t testing.TB, conf codec.Config, msgs [][]byte, mem memory.Allocator) []arrow.Record {
+func Decode(t testing.TB, conf codec.Config, msgs [][]byte, mem memory.Allocator) []arrow.RecordBatch {
 	t.Helper()
 	dec, err := codec.NewDecoder(conf, mem)
 	if err != nil {
@@ -149,7 +149,7 @@ func Decode(t testing.TB, conf codec.Config, msgs [][]byte, mem memory.Allocator
 	if err != nil || len(rej) > 0 {
 		t.Fatalf("decode stored messages: %v %v", err, rej)
 	}
-	return []arrow.Record{rec}
+	return []arrow.RecordBatch{rec}
 }
 
 // Flow joins the non-empty fields into a YAML flow mapping, so optional

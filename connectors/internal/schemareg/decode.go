@@ -106,12 +106,12 @@ func (d *Decoder) Schema() *arrow.Schema { return d.schema }
 // Decode decodes msgs in runs of consecutive messages naming one schema
 // id: one codec batch per run (one for the whole batch when, as usual,
 // every message names the same id).
-func (d *Decoder) Decode(msgs [][]byte) (arrow.Record, []engine.RowError, error) {
+func (d *Decoder) Decode(msgs [][]byte) (arrow.RecordBatch, []engine.RowError, error) {
 	var (
-		recs    []arrow.Record
+		recs    []arrow.RecordBatch
 		rejects []engine.RowError
 	)
-	fail := func(err error) (arrow.Record, []engine.RowError, error) {
+	fail := func(err error) (arrow.RecordBatch, []engine.RowError, error) {
 		for _, r := range recs {
 			r.Release()
 		}

@@ -149,7 +149,7 @@ func renameRecord(text []byte, name string) ([]byte, error) {
 
 // Encode calls emit with each row's message: the header, then the codec's
 // payload, built in one reused buffer.
-func (e *Encoder) Encode(rec arrow.Record, emit func(row int, msg []byte) error) error {
+func (e *Encoder) Encode(rec arrow.RecordBatch, emit func(row int, msg []byte) error) error {
 	return e.inner.Encode(rec, func(row int, msg []byte) error {
 		e.buf = append(append(e.buf[:0], e.header...), msg...)
 		return emit(row, e.buf)

@@ -50,12 +50,12 @@ func newProjection(writer, target *arrow.Schema) (*projection, error) {
 }
 
 // apply returns rec's columns as the target's, and releases rec.
-func (p *projection) apply(rec arrow.Record, mem memory.Allocator) arrow.Record {
+func (p *projection) apply(rec arrow.RecordBatch, mem memory.Allocator) arrow.RecordBatch {
 	if p.same {
 		if rec.Schema().Equal(p.target) {
 			return rec
 		}
-		out := array.NewRecord(p.target, rec.Columns(), rec.NumRows())
+		out := array.NewRecordBatch(p.target, rec.Columns(), rec.NumRows())
 		rec.Release()
 		return out
 	}
@@ -74,7 +74,7 @@ func (p *projection) apply(rec arrow.Record, mem memory.Allocator) arrow.Record 
 		cols[i] = rec.Column(c)
 		cols[i].Retain()
 	}
-	out := array.NewRecord(p.target, cols, int64(n))
+	out := array.NewRecordBatch(p.target, cols, int64(n))
 	for _, c := range cols {
 		c.Release()
 	}

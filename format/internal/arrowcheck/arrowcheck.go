@@ -164,7 +164,7 @@ func offsets64(offs []int64, n, values, start int) error {
 }
 
 // Record checks every column of rec, naming the column in the error.
-func Record(rec arrow.Record) error {
+func Record(rec arrow.RecordBatch) error {
 	for i, col := range rec.Columns() {
 		if err := Array(col); err != nil {
 			return fmt.Errorf("column %q: %w", rec.ColumnName(i), err)

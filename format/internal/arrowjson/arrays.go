@@ -25,7 +25,7 @@ type builder struct {
 	dictIDs map[*arrow.DictionaryType]int64
 }
 
-func (b *builder) record(schema *arrow.Schema, jb jsonBatch) (arrow.Record, error) {
+func (b *builder) record(schema *arrow.Schema, jb jsonBatch) (arrow.RecordBatch, error) {
 	if len(jb.Columns) != schema.NumFields() {
 		return nil, fmt.Errorf("%d columns, schema has %d fields", len(jb.Columns), schema.NumFields())
 	}
@@ -43,7 +43,7 @@ func (b *builder) record(schema *arrow.Schema, jb jsonBatch) (arrow.Record, erro
 		cols = append(cols, array.MakeFromData(data))
 		data.Release()
 	}
-	return array.NewRecord(schema, cols, int64(jb.Count)), nil
+	return array.NewRecordBatch(schema, cols, int64(jb.Count)), nil
 }
 
 // buffer copies p into a buffer from the allocator, so leak checks see it.

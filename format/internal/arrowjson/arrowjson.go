@@ -27,7 +27,7 @@ import (
 // and nothing else. Call Release when done.
 type File struct {
 	Schema  *arrow.Schema
-	Records []arrow.Record
+	Records []arrow.RecordBatch
 }
 
 // Release releases every record.

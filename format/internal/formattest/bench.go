@@ -24,8 +24,8 @@ func BenchRead(b *testing.B, f *format.Format) {
 
 type discard struct{}
 
-func (discard) Write(arrow.Record) error { return nil }
-func (discard) Close() error             { return nil }
+func (discard) Write(arrow.RecordBatch) error { return nil }
+func (discard) Close() error                  { return nil }
 
 // BenchWrite encodes the 1M-row orders table of each variant.
 func BenchWrite(b *testing.B, f *format.Format) {
@@ -64,7 +64,7 @@ func BenchWrite(b *testing.B, f *format.Format) {
 // RecordWriter is where BenchPipeline sends batches: a format.Writer, or
 // another library's writer with the same two methods.
 type RecordWriter interface {
-	Write(arrow.Record) error
+	Write(arrow.RecordBatch) error
 	Close() error
 }
 
@@ -114,7 +114,7 @@ func BenchPipeline(b *testing.B, f *format.Format, quoted bool, sink func(*arrow
 // BenchDecode times decode, one worker's share of a read without the
 // pipeline: each call turns one chunk of size bytes into a record, on one
 // goroutine, and must reject nothing.
-func BenchDecode(b *testing.B, size int, decode func() (arrow.Record, []format.RowError, error)) {
+func BenchDecode(b *testing.B, size int, decode func() (arrow.RecordBatch, []format.RowError, error)) {
 	b.SetBytes(int64(size))
 	b.ReportAllocs()
 	b.ResetTimer()

@@ -25,7 +25,7 @@ func RoundTripShared(t *testing.T, f *format.Format, types []string) {
 	t.Helper()
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
-	want := []arrow.Record{testrecords.Record(mem, testrecords.ByName(types...)...)}
+	want := []arrow.RecordBatch{testrecords.Record(mem, testrecords.ByName(types...)...)}
 	defer testrecords.Release(want)
 	schema := want[0].Schema()
 	var buf bytes.Buffer
@@ -44,7 +44,7 @@ func RoundTripShared(t *testing.T, f *format.Format, types []string) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	var got []arrow.Record
+	var got []arrow.RecordBatch
 	defer func() { testrecords.Release(got) }()
 	for {
 		rec, rej, err := r.Next()

@@ -50,7 +50,7 @@ func FloatsStayFloats(t *testing.T, f *format.Format, nonFinite bool) {
 		}
 		b.Field(4).(*array.Float32Builder).Append(whole32[i%len(whole32)])
 	}
-	rec := b.NewRecord()
+	rec := b.NewRecordBatch()
 	defer rec.Release()
 
 	var buf bytes.Buffer

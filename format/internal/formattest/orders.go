@@ -41,16 +41,16 @@ var Variants = []Variant{{"generate", false}, {"quoted-notes", true}}
 // this file's variant of the same table (same schema, other rows), where a
 // fifth of the rows have a note with a comma or a quote (one JSON escapes),
 // so CSV's quoted-field path is measured too.
-func OrdersRecords(mem memory.Allocator, rows, batch int, quoted bool) []arrow.Record {
+func OrdersRecords(mem memory.Allocator, rows, batch int, quoted bool) []arrow.RecordBatch {
 	if !quoted {
-		var recs []arrow.Record
+		var recs []arrow.RecordBatch
 		for start := 0; start < rows; start += batch {
 			recs = append(recs, generate.OrdersRange(mem, 42, start, min(batch, rows-start)))
 		}
 		return recs
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
-	var recs []arrow.Record
+	var recs []arrow.RecordBatch
 	b := array.NewRecordBuilder(mem, orders.Schema)
 	defer b.Release()
 	id := b.Field(0).(*array.Int64Builder)
@@ -76,7 +76,7 @@ func OrdersRecords(mem memory.Allocator, rows, batch int, quoted bool) []arrow.R
 			note.Append(notes[rng.IntN(len(notes))])
 		}
 		if (i+1)%batch == 0 || i == rows-1 {
-			recs = append(recs, b.NewRecord())
+			recs = append(recs, b.NewRecordBatch())
 		}
 	}
 	return recs

@@ -46,7 +46,7 @@ func ReadAll(t testing.TB, f *format.Format, mem memory.Allocator, in io.Reader,
 	}
 }
 
-func render(rec arrow.Record) []string {
+func render(rec arrow.RecordBatch) []string {
 	var out []string
 	for i := 0; i < int(rec.NumRows()); i++ {
 		cells := make([]string, rec.NumCols())
@@ -147,10 +147,10 @@ func ReadCases(t *testing.T, f *format.Format, cases []ReadCase) {
 // read cleanly. The records read so far are released before it fails, so
 // a checked allocator reports the failure and not a leak as well; on
 // success the caller releases them.
-func Records(t testing.TB, name string, r format.Reader) (*arrow.Schema, []arrow.Record) {
+func Records(t testing.TB, name string, r format.Reader) (*arrow.Schema, []arrow.RecordBatch) {
 	t.Helper()
 	defer r.Close()
-	var recs []arrow.Record
+	var recs []arrow.RecordBatch
 	fail := func(format string, args ...any) {
 		t.Helper()
 		for _, rec := range recs {

@@ -29,7 +29,7 @@ type Edge struct {
 // likely to break a text encoding: extremes, signed zero, NaN and infinities
 // (with e.NonFinite), text that needs quoting or escaping, non-ASCII, nested
 // values (with e.Nested), nulls and empty values. The last row is all nulls.
-func EdgeRecord(mem memory.Allocator, e Edge) arrow.Record {
+func EdgeRecord(mem memory.Allocator, e Edge) arrow.RecordBatch {
 	ts := func(u arrow.TimeUnit) arrow.DataType { return &arrow.TimestampType{Unit: u, TimeZone: "UTC"} }
 	fields := []arrow.Field{
 		{Name: "bool", Type: arrow.FixedWidthTypes.Boolean},
@@ -144,12 +144,12 @@ func EdgeRecord(mem memory.Allocator, e Edge) arrow.Record {
 			}
 		}
 	}
-	return b.NewRecord()
+	return b.NewRecordBatch()
 }
 
 // sameRecords compares cell by cell; floats by bits (so -0 differs from 0)
 // with any NaN equal to any NaN.
-func sameRecords(t *testing.T, got, want arrow.Record) {
+func sameRecords(t *testing.T, got, want arrow.RecordBatch) {
 	t.Helper()
 	if !got.Schema().Equal(want.Schema()) {
 		t.Fatalf("schema:\n got %s\nwant %s", got.Schema(), want.Schema())
@@ -221,7 +221,7 @@ func roundTrip(t *testing.T, f *format.Format, e Edge, wopts format.WriteOptions
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, part := range []arrow.Record{want.NewSlice(0, 4), want.NewSlice(4, want.NumRows())} {
+	for _, part := range []arrow.RecordBatch{want.NewSlice(0, 4), want.NewSlice(4, want.NumRows())} {
 		if err := w.Write(part); err != nil {
 			t.Fatal(err)
 		}
@@ -236,7 +236,7 @@ func roundTrip(t *testing.T, f *format.Format, e Edge, wopts format.WriteOptions
 		t.Fatal(err)
 	}
 	defer r.Close()
-	var recs []arrow.Record
+	var recs []arrow.RecordBatch
 	for {
 		rec, rej, err := r.Next()
 		if err != nil {
@@ -256,7 +256,7 @@ func roundTrip(t *testing.T, f *format.Format, e Edge, wopts format.WriteOptions
 }
 
 // concat joins records into one (and releases them).
-func concat(t *testing.T, mem memory.Allocator, schema *arrow.Schema, recs []arrow.Record) arrow.Record {
+func concat(t *testing.T, mem memory.Allocator, schema *arrow.Schema, recs []arrow.RecordBatch) arrow.RecordBatch {
 	t.Helper()
 	cols := make([]arrow.Array, schema.NumFields())
 	rows := int64(0)
@@ -276,5 +276,5 @@ func concat(t *testing.T, mem memory.Allocator, schema *arrow.Schema, recs []arr
 		rows += r.NumRows()
 		r.Release()
 	}
-	return array.NewRecord(schema, cols, rows)
+	return array.NewRecordBatch(schema, cols, rows)
 }

@@ -16,7 +16,7 @@ import (
 // WriteText writes rec with f and returns the text after Flush and Close.
 // Nothing may reach the io.Writer before Flush: writers buffer, and a sink
 // relies on Flush as the point where its output is durable.
-func WriteText(t *testing.T, f *format.Format, rec arrow.Record, opts format.WriteOptions) string {
+func WriteText(t *testing.T, f *format.Format, rec arrow.RecordBatch, opts format.WriteOptions) string {
 	t.Helper()
 	var buf bytes.Buffer
 	w, err := f.NewWriter(&buf, rec.Schema(), opts)
@@ -52,7 +52,7 @@ func WriteJSONRows(t *testing.T, f *format.Format, fields []arrow.Field, rows st
 		if err := json.Unmarshal([]byte(rows), &objs); err != nil {
 			t.Fatal(err)
 		}
-		rec := array.NewRecord(schema, nil, int64(len(objs)))
+		rec := array.NewRecordBatch(schema, nil, int64(len(objs)))
 		defer rec.Release()
 		return WriteText(t, f, rec, opts)
 	}

@@ -38,7 +38,7 @@ func (b *Batch) Reject(line int64, col string, raw []byte, err error) {
 // Record hands the rows of cols (the schema's columns, in order) over as a
 // record with the chunk's rejects, and empties the columns and the row
 // count for the next chunk, also when finishing a column fails.
-func (b *Batch) Record(cols []*Column) (arrow.Record, []format.RowError, error) {
+func (b *Batch) Record(cols []*Column) (arrow.RecordBatch, []format.RowError, error) {
 	n := b.Rows
 	b.Rows = 0
 	arrs := make([]arrow.Array, len(cols))
@@ -58,5 +58,5 @@ func (b *Batch) Record(cols []*Column) (arrow.Record, []format.RowError, error) 
 			return nil, nil, fmt.Errorf("%s: %w", b.File, err)
 		}
 	}
-	return array.NewRecord(b.Schema, arrs, int64(n)), b.Rejects, nil
+	return array.NewRecordBatch(b.Schema, arrs, int64(n)), b.Rejects, nil
 }

@@ -95,7 +95,7 @@ type Cut struct {
 }
 
 type result struct {
-	rec     arrow.Record
+	rec     arrow.RecordBatch
 	rejects []format.RowError
 	err     error
 }
@@ -104,7 +104,7 @@ type result struct {
 // Decode turns every row of c into the record or into a reject; the error is
 // for failures that end the read (a batch too large for Arrow's offsets).
 type ChunkDecoder interface {
-	Decode(c *Chunk) (arrow.Record, []format.RowError, error)
+	Decode(c *Chunk) (arrow.RecordBatch, []format.RowError, error)
 }
 
 type job struct {

@@ -48,9 +48,9 @@ type sizeDecoder struct {
 	seen chan<- [2]int
 }
 
-func (d sizeDecoder) Decode(c *Chunk) (arrow.Record, []format.RowError, error) {
+func (d sizeDecoder) Decode(c *Chunk) (arrow.RecordBatch, []format.RowError, error) {
 	d.seen <- [2]int{len(c.Data), cap(*c.buf)}
-	return array.NewRecord(arrow.NewSchema(nil, nil), nil, int64(CountNL(c.Data))), nil, nil
+	return array.NewRecordBatch(arrow.NewSchema(nil, nil), nil, int64(CountNL(c.Data))), nil, nil
 }
 
 // TestChunkBuffersFitChunks reads many chunks and checks that each arrives

@@ -56,7 +56,7 @@ func NewReader(schema *arrow.Schema, p *Pipeline, closed error) format.Reader {
 
 func (r *reader) Schema() *arrow.Schema { return r.schema }
 
-func (r *reader) Next() (arrow.Record, []format.RowError, error) {
+func (r *reader) Next() (arrow.RecordBatch, []format.RowError, error) {
 	if r.err != nil {
 		return nil, nil, r.err
 	}

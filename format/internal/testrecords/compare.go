@@ -19,7 +19,7 @@ func Equal(a, b arrow.Array) bool {
 
 // RequireEqual compares batch by batch and fails with the first differing
 // column, printing both versions of it.
-func RequireEqual(t testing.TB, what string, want, got []arrow.Record) {
+func RequireEqual(t testing.TB, what string, want, got []arrow.RecordBatch) {
 	t.Helper()
 	if len(want) != len(got) {
 		t.Fatalf("%s: %d batches, want %d", what, len(got), len(want))
@@ -42,7 +42,7 @@ func RequireEqual(t testing.TB, what string, want, got []arrow.Record) {
 }
 
 // Release releases every record.
-func Release(recs []arrow.Record) {
+func Release(recs []arrow.RecordBatch) {
 	for _, r := range recs {
 		r.Release()
 	}

@@ -21,14 +21,14 @@ var OrdersSchema = orders.Schema
 // five. The same seed gives the same table every time. The rows are not
 // connectors/generate's: the Avro and Parquet writer benchmarks have been
 // measured on these, and changing the data would change their figures.
-func Orders(mem memory.Allocator, rows, batch int) []arrow.Record {
+func Orders(mem memory.Allocator, rows, batch int) []arrow.RecordBatch {
 	rng := rand.New(rand.NewSource(42))
 	countries := []string{"US", "DE", "FR", "GB", "JP", "CN", "IN", "BR", "CA", "AU", "ES", "IT", "NL", "SE", "NO", "DK", "FI", "PL", "CZ", "AT",
 		"CH", "BE", "PT", "IE", "MX", "AR", "CL", "CO", "ZA", "NG", "EG", "KE", "KR", "SG", "TH", "VN", "ID", "PH", "NZ", "TR"}
 	notes := []string{"gift wrap", "leave at door", "call before delivery", "fragile", "expedite — VIP customer"}
 	b := array.NewRecordBuilder(mem, OrdersSchema)
 	defer b.Release()
-	var out []arrow.Record
+	var out []arrow.RecordBatch
 	ts := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC).UnixMicro()
 	for row := 0; row < rows; row++ {
 		c := rng.Intn(50000)
@@ -49,7 +49,7 @@ func Orders(mem memory.Allocator, rows, batch int) []arrow.Record {
 			b.Field(6).AppendNull()
 		}
 		if (row+1)%batch == 0 || row == rows-1 {
-			out = append(out, b.NewRecord())
+			out = append(out, b.NewRecordBatch())
 		}
 	}
 	return out

@@ -20,7 +20,7 @@ var texts = []string{"", "plain", "naïve café", "日本語テキスト", "emoj
 
 // Record builds a Rows-row record with one column per field; a nullable field
 // gets a null in every third row, starting with row 2.
-func Record(mem memory.Allocator, fields ...arrow.Field) arrow.Record {
+func Record(mem memory.Allocator, fields ...arrow.Field) arrow.RecordBatch {
 	schema := arrow.NewSchema(fields, nil)
 	b := array.NewRecordBuilder(mem, schema)
 	defer b.Release()
@@ -33,7 +33,7 @@ func Record(mem memory.Allocator, fields ...arrow.Field) arrow.Record {
 			appendValue(b.Field(i), f.Type, row)
 		}
 	}
-	return b.NewRecord()
+	return b.NewRecordBatch()
 }
 
 // appendValue appends a value determined by row; rows 0 and 1 are the

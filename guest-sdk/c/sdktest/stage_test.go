@@ -29,7 +29,7 @@ func newStage(t *testing.T, conf any, mem memory.Allocator, cfg wasmabi.Config) 
 
 // process runs rec through a stage built with conf and returns the output
 // rows (rendered) and the rejected rows' messages.
-func process(t *testing.T, s *wasmabi.Stage, rec arrow.Record) ([][]string, map[int]string, error) {
+func process(t *testing.T, s *wasmabi.Stage, rec arrow.RecordBatch) ([][]string, map[int]string, error) {
 	t.Helper()
 	out, rejects, err := wasmtesting.Process(t, s, rec)
 	if err != nil {

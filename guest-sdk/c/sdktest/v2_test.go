@@ -28,9 +28,9 @@ func TestV2(t *testing.T) {
 		b.Field(0).(*array.Int64Builder).Append(id)
 		b.Field(1).(*array.StringBuilder).Append(fmt.Sprint("r", id))
 	}
-	rec := wasmtesting.Release(t, b.NewRecord())
+	rec := wasmtesting.Release(t, b.NewRecordBatch())
 	b.Release()
-	render := func(r arrow.Record) []string {
+	render := func(r arrow.RecordBatch) []string {
 		var out []string
 		for i := range int(r.NumRows()) {
 			var row []string

@@ -107,7 +107,7 @@ func neg[T float32 | float64](_ int, x T) T { return -x }
 // SDK: every column's function (see testdata/check/main.go) in place,
 // large_utf8 and large_binary written back as utf8 and binary, the
 // dictionary and list columns untouched, three columns appended.
-func wantAll(mem memory.Allocator, in arrow.Record) arrow.Record {
+func wantAll(mem memory.Allocator, in arrow.RecordBatch) arrow.RecordBatch {
 	col := func(name string) arrow.Array { return in.Column(in.Schema().FieldIndices(name)[0]) }
 	bools := func(f func(i int) bool) arrow.Array {
 		b := array.NewBooleanBuilder(mem)
@@ -192,7 +192,7 @@ func wantAll(mem memory.Allocator, in arrow.Record) arrow.Record {
 	}
 	add("dict_len", lens.NewArray())
 	lens.Release()
-	rec := array.NewRecord(arrow.NewSchema(fields, nil), cols, in.NumRows())
+	rec := array.NewRecordBatch(arrow.NewSchema(fields, nil), cols, in.NumRows())
 	for _, c := range cols {
 		c.Release()
 	}
@@ -201,7 +201,7 @@ func wantAll(mem memory.Allocator, in arrow.Record) arrow.Record {
 
 // sameRecords fails t where got and want differ: a column's name or type,
 // the row count, or the first differing value.
-func sameRecords(t *testing.T, name string, got, want arrow.Record) {
+func sameRecords(t *testing.T, name string, got, want arrow.RecordBatch) {
 	t.Helper()
 	gf, wf := got.Schema().Fields(), want.Schema().Fields()
 	if len(gf) != len(wf) {
@@ -316,7 +316,7 @@ func TestDropColumn(t *testing.T) {
 	mem := wasmtesting.Allocator(t)
 	s := newStage(t, map[string]any{"mode": "dropcol"}, mem, wasmtesting.Config())
 	got := bind(t, s)
-	keep := func(rec arrow.Record) arrow.Record {
+	keep := func(rec arrow.RecordBatch) arrow.RecordBatch {
 		var idx []int
 		for i, f := range rec.Schema().Fields() {
 			if f.Name != "s" && f.Name != "list" {
@@ -327,7 +327,7 @@ func TestDropColumn(t *testing.T) {
 		for k, i := range idx {
 			fields[k], cols[k] = rec.Schema().Field(i), rec.Column(i)
 		}
-		return array.NewRecord(arrow.NewSchema(fields, nil), cols, rec.NumRows())
+		return array.NewRecordBatch(arrow.NewSchema(fields, nil), cols, rec.NumRows())
 	}
 	in := wasmtesting.Release(t, wasmtesting.AllTypesRecord(mem, 64, 5))
 	want := wasmtesting.Release(t, keep(in))

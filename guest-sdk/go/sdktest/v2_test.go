@@ -46,16 +46,16 @@ func checkV2Module(t *testing.T) []byte {
 func TestV2(t *testing.T) {
 	mem := wasmtesting.Allocator(t)
 	schema := arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.PrimitiveTypes.Int64}, {Name: "s", Type: arrow.BinaryTypes.String}}, nil)
-	in := func(ids ...int64) arrow.Record {
+	in := func(ids ...int64) arrow.RecordBatch {
 		b := array.NewRecordBuilder(mem, schema)
 		defer b.Release()
 		for _, id := range ids {
 			b.Field(0).(*array.Int64Builder).Append(id)
 			b.Field(1).(*array.StringBuilder).Append(fmt.Sprint("row", id))
 		}
-		return wasmtesting.Release(t, b.NewRecord())
+		return wasmtesting.Release(t, b.NewRecordBatch())
 	}
-	render := func(r arrow.Record) []string {
+	render := func(r arrow.RecordBatch) []string {
 		var out []string
 		for i := range int(r.NumRows()) {
 			row := ""
@@ -118,7 +118,7 @@ func TestV2(t *testing.T) {
 	tb.Field(0).(*array.Int64Builder).Append(1)
 	tb.Field(1).(*array.StringBuilder).Append("row1")
 	tb.Field(2).(*array.TimestampBuilder).Append(100)
-	trec := wasmtesting.Release(t, tb.NewRecord())
+	trec := wasmtesting.Release(t, tb.NewRecordBatch())
 	tb.Release()
 	out, _, err = wasmtesting.Process(t, w, trec)
 	if err != nil {

@@ -20,7 +20,7 @@ import (
 
 // Encode writes recs in the named format, wrapped in compression
 // (blob.CompNone for none), and returns the bytes.
-func Encode(t testing.TB, formatName, compression string, mem memory.Allocator, schema *arrow.Schema, recs ...arrow.Record) []byte {
+func Encode(t testing.TB, formatName, compression string, mem memory.Allocator, schema *arrow.Schema, recs ...arrow.RecordBatch) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	comp, err := blob.Compress(compression, &buf)
@@ -52,7 +52,7 @@ func Encode(t testing.TB, formatName, compression string, mem memory.Allocator, 
 // Decode reads data (named name in messages) in the named format and
 // compression; schema is given to text formats, so values compare
 // exactly. A rejected row fails t.
-func Decode(t testing.TB, name string, data []byte, formatName, compression string, mem memory.Allocator, schema *arrow.Schema) []arrow.Record {
+func Decode(t testing.TB, name string, data []byte, formatName, compression string, mem memory.Allocator, schema *arrow.Schema) []arrow.RecordBatch {
 	t.Helper()
 	r, closeZ, err := blob.Decompress(compression, bytes.NewReader(data))
 	if err != nil {
@@ -76,7 +76,7 @@ func Decode(t testing.TB, name string, data []byte, formatName, compression stri
 		t.Fatalf("read back %s: %v", name, err)
 	}
 	defer rd.Close()
-	var out []arrow.Record
+	var out []arrow.RecordBatch
 	for {
 		rec, rejects, err := rd.Next()
 		if len(rejects) > 0 {
