@@ -142,7 +142,11 @@ mod tests {
         ] {
             assert_eq!(tumble(t, w), want, "tumble({}, {})", t, w);
         }
-        assert_eq!(tumble(i64::MAX, 60), i64::MAX - 7, "i64::MAX is 7 past a multiple of 60");
+        assert_eq!(
+            tumble(i64::MAX, 60),
+            i64::MAX - 7,
+            "i64::MAX is 7 past a multiple of 60"
+        );
         assert_eq!(tumble(i64::MIN, 60), i64::MIN.wrapping_sub(52), "wraps below i64::MIN");
     }
 

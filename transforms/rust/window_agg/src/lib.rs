@@ -315,3 +315,101 @@ fn setup(s: &mut Setup) -> Result<WindowAgg, String> {
         table: Vec::new(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dataweaver_guest::testing::{Column, Host, Output};
+
+    const SCHEMA: &[(&str, &str)] = &[("country", "utf8"), ("amount", "float64"), ("ts", "timestamp[s]")];
+
+    fn rows(r: &[(Option<&str>, Option<f64>, Option<i64>)]) -> Vec<Column> {
+        let k: Vec<_> = r.iter().map(|x| x.0).collect();
+        let a: Vec<_> = r.iter().map(|x| x.1).collect();
+        let t: Vec<_> = r.iter().map(|x| x.2).collect();
+        vec![Column::utf8(&k), Column::f64(&a), Column::fixed("timestamp[s]", &t)]
+    }
+
+    /// Per emitted row: window, key, count, sum, avg.
+    fn aggs(o: &Output) -> Vec<(i64, String, i64, f64, Option<f64>)> {
+        let (w, k, c) = (
+            o.fixed::<i64>("window_start"),
+            o.strings("key"),
+            o.fixed::<i64>("count"),
+        );
+        let (s, a) = (o.fixed::<f64>("sum"), o.fixed::<f64>("avg"));
+        (0..w.len())
+            .map(|i| (w[i].unwrap(), k[i].clone().unwrap(), c[i].unwrap(), s[i].unwrap(), a[i]))
+            .collect()
+    }
+
+    #[test]
+    fn windows_in_order_late_rows_and_end_of_input() {
+        let mut h = Host::bind_v2(setup, r#"{"seconds":10}"#, SCHEMA, None).unwrap();
+        let out = h
+            .process(&rows(&[
+                (Some("FR"), Some(1.0), Some(1)),
+                (Some("DE"), None, Some(2)),
+                (Some("FR"), Some(2.0), Some(9)),
+                (None, Some(5.0), Some(9)),
+                (Some("FR"), Some(4.0), Some(12)),
+                (Some("FR"), Some(8.0), Some(3)),
+            ]))
+            .unwrap();
+        assert_eq!(
+            aggs(&out),
+            [(0, "FR".into(), 2, 3.0, Some(1.5)), (0, "DE".into(), 1, 0.0, None)]
+        );
+        assert_eq!(
+            out.rejected,
+            [
+                (3, "window_agg: the key or the time is null".to_string()),
+                (
+                    5,
+                    "window_agg: row too late (its window was already emitted)".to_string()
+                )
+            ]
+        );
+        assert_eq!(aggs(&h.finish().unwrap()), [(10, "FR".into(), 1, 4.0, Some(4.0))]);
+    }
+
+    #[test]
+    fn watermarks_state_and_refusals() {
+        let mut h = Host::bind_v2(setup, r#"{"seconds":10}"#, SCHEMA, Some("ts")).unwrap();
+        let out = h
+            .process(&rows(&[
+                (Some("FR"), Some(1.0), Some(12)),
+                (Some("FR"), Some(2.0), Some(3)),
+            ]))
+            .unwrap();
+        assert!(aggs(&out).is_empty(), "under watermarks a later window closes nothing");
+        assert!(aggs(&h.watermark(8).unwrap()).is_empty(), "[0, 10) is open until 9");
+        let state = h.snapshot();
+        let mut fresh = Host::bind_v2(setup, r#"{"seconds":10}"#, SCHEMA, Some("ts")).unwrap();
+        fresh.restore(&state).unwrap();
+        assert_eq!(
+            aggs(&fresh.watermark(9).unwrap()),
+            [(0, "FR".into(), 1, 2.0, Some(2.0))]
+        );
+        assert_eq!(aggs(&fresh.finish().unwrap()), [(10, "FR".into(), 1, 1.0, Some(1.0))]);
+
+        let mut other = Host::bind_v2(setup, r#"{"seconds":20}"#, SCHEMA, Some("ts")).unwrap();
+        assert!(other.restore(&state).unwrap_err().contains("another width"));
+        assert!(fresh
+            .restore(&state[..state.len() - 1])
+            .unwrap_err()
+            .contains("cut short"));
+        let err = Host::bind_v2(setup, r#"{"seconds":1.5}"#, SCHEMA, Some("amount"))
+            .err()
+            .unwrap();
+        assert!(
+            err.contains("whole number") && err.contains("event_time is amount"),
+            "{}",
+            err
+        );
+        let err = Host::bind_v2(setup, r#"{"time":"amount"}"#, SCHEMA, None)
+            .err()
+            .unwrap();
+        assert!(err.contains("amount"), "{}", err);
+    }
+}
