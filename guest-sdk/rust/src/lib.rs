@@ -41,6 +41,16 @@
 //! buffers the SDK reuses from batch to batch. See wasmabi/ABI.md for the
 //! wire format.
 //!
+//! # ABI v2
+//!
+//! A stage that emits rows of its own (an explode, a dedupe, a window's
+//! aggregates), emits at end of input or on a watermark, or keeps state
+//! across batches is defined with [`stage_v2!`]: its setup function
+//! returns a [`StageV2`], rows are emitted with [`Batch::emit`] and the
+//! output columns' `put`/`put_null`, and [`Setup::drop_all`],
+//! [`Setup::keep_state`] and [`Setup::event_time`] declare the rest
+//! (README.md, "ABI v2"; transforms/rust/window_agg).
+//!
 //! # Errors and panics
 //!
 //! Setup errors (a `String`) become the bind error `weave validate`

@@ -116,6 +116,11 @@ impl<'a> StateReader<'a> {
 
     read_le!(u8: u8, u32: u32, i64: i64, u64: u64, f64: f64);
 
+    /// Whether every byte has been read.
+    pub fn is_empty(&self) -> bool {
+        self.rest.is_empty()
+    }
+
     /// Ok when every byte has been read.
     pub fn end(&self) -> Result<(), String> {
         if self.rest.is_empty() {
@@ -162,6 +167,7 @@ mod tests {
         assert_eq!(r.u32("a count"), Ok(5));
         assert_eq!(r.f64("a sum"), Ok(2.5));
         assert_eq!(r.end(), Ok(()));
+        assert!(r.is_empty());
         assert_eq!(r.u8("a flag"), Err("state cut short in a flag".to_string()));
 
         let mut r = StateReader::new(b"TAG0xx");
