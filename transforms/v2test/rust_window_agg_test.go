@@ -13,6 +13,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/dataweaver/dataweaver/internal/benchrec/paired"
 	"github.com/dataweaver/dataweaver/internal/wasmtesting"
 	"github.com/dataweaver/dataweaver/wasmabi"
 )
@@ -174,4 +175,59 @@ func TestRustWindowAggRestore(t *testing.T) {
 	if !errors.Is(err, wasmabi.ErrStateRefused) || !strings.Contains(err.Error(), "another width") {
 		t.Fatalf("restoring into 30 s windows: %v; want the module's refusal", err)
 	}
+}
+
+// BenchmarkRustWindowAgg: the Rust window_agg paired with the C one on
+// BenchmarkWindowAgg's input (64 batches of 1,024 ordered orders and the
+// end of input per op), both under the default instrumentation (a
+// timeout); "rust/c" is the same-run ratio:
+//
+//	go test ./transforms/v2test -run '^$' -bench RustWindowAgg -benchtime 20x
+func BenchmarkRustWindowAgg(b *testing.B) {
+	mem := memory.NewGoAllocator()
+	rows := ordered(64*1024, 5)
+	var recs []arrow.Record
+	for lo := 0; lo < len(rows); lo += 1024 {
+		recs = append(recs, batch(mem, rows[lo:lo+1024]))
+	}
+	defer func() {
+		for _, r := range recs {
+			r.Release()
+		}
+	}()
+	ctx := context.Background()
+	pass := func(wasm []byte) func() {
+		s := wasmtesting.NewStage(b, wasm, nil, mem, wasmtesting.Config())
+		if _, err := s.Bind(ctx, schema); err != nil {
+			b.Fatal(err)
+		}
+		// Every pass starts from the empty state, as in BenchmarkWindowAgg.
+		empty, err := s.Snapshot(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return func() {
+			if err := s.Restore(ctx, empty); err != nil {
+				b.Fatal(err)
+			}
+			for _, r := range recs {
+				out, _, err := s.Process(ctx, r)
+				if err != nil {
+					b.Fatal(err)
+				}
+				out.Release()
+			}
+			outs, err := s.Finish(ctx)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, o := range outs {
+				o.Release()
+			}
+		}
+	}
+	paired.Run(b, 1,
+		paired.Variant{Name: "c", Run: pass(module(b))},
+		paired.Variant{Name: "rust", Run: pass(rustModule(b))},
+	)
 }
