@@ -10,6 +10,7 @@ use std::cell::RefCell;
 use crate::batch::Batch;
 use crate::runtime::{Runtime, CODE_BINARY, CODE_UTF8};
 use crate::setup::Setup;
+use crate::StageV2;
 
 #[derive(Default)]
 struct Guest {
@@ -25,6 +26,11 @@ struct Guest {
     out_desc: Vec<u32>,
     err_desc: Vec<u32>,
     fail: String,
+    /// v2: the snapshot's bytes and header (ptr, len), the refusal of a
+    /// restore (u32 length, then the message).
+    state: Vec<u8>,
+    state_hdr: [u32; 2],
+    refusal: Vec<u8>,
 }
 
 thread_local! {
@@ -92,12 +98,32 @@ where
     F: FnOnce(&mut Setup) -> Result<P, String>,
     P: for<'a, 'b> FnMut(&'a Batch<'b>) -> Result<(), String> + 'static,
 {
+    answer(ptr, len, |rt, req| rt.bind(req, setup))
+}
+
+pub fn bind_v2<F, S>(ptr: i32, len: i32, setup: F) -> i32
+where
+    F: FnOnce(&mut Setup) -> Result<S, String>,
+    S: StageV2,
+{
+    answer(ptr, len, |rt, req| rt.bind_v2(req, setup))
+}
+
+/// The bytes at ptr..ptr+len of region (whose first byte is at its
+/// address), if they lie inside it.
+fn slice_of(region: &[u8], ptr: i32, len: i32) -> Option<&[u8]> {
+    let off = (ptr as u32).wrapping_sub(addr(region.as_ptr())) as usize;
+    match region.get(off..off.wrapping_add(len as u32 as usize)) {
+        Some(b) if ptr != 0 => Some(b),
+        _ => None,
+    }
+}
+
+fn answer(ptr: i32, len: i32, bind: impl FnOnce(&mut Runtime, &[u8]) -> String) -> i32 {
     with(|g| {
         let region = &g.region[g.start..g.start + g.len];
-        let base = addr(region.as_ptr());
-        let off = (ptr as u32).wrapping_sub(base) as usize;
-        let body = match region.get(off..off.wrapping_add(len as u32 as usize)) {
-            Some(req) if ptr != 0 => g.rt.bind(req, setup),
+        let body = match slice_of(region, ptr, len) {
+            Some(req) => bind(&mut g.rt, req),
             _ => "{\"error\":\"bind request outside the reserved region\"}".to_string(),
         };
         g.resp.clear();
@@ -112,22 +138,109 @@ pub fn process(ptr: i32) -> i32 {
         g.result = [0; 10];
         let region = &g.region[g.start..g.start + g.len];
         let base = addr(region.as_ptr());
-        match g.rt.process_batch(region, base, ptr as u32) {
-            Ok(()) => encode(g),
-            Err(e) => {
-                g.fail = e;
-                g.result[0] = 1;
-                (g.result[1], g.result[2]) = place(g.fail.as_bytes());
+        let r = g.rt.process_batch(region, base, ptr as u32);
+        result(g, r)
+    })
+}
+
+/// The result header of a call: its failure, or what it produced.
+fn result(g: &mut Guest, r: Result<(), String>) -> i32 {
+    g.result = [0; 10];
+    match r {
+        Ok(()) if g.rt.is_v2() => encode_v2(g),
+        Ok(()) => encode(g),
+        Err(e) => {
+            g.fail = e;
+            g.result[0] = 1;
+            let (p, len) = place(g.fail.as_bytes());
+            g.result[1] = p;
+            g.result[2] = len;
+        }
+    }
+    addr(g.result.as_ptr()) as i32
+}
+
+pub fn finish() -> i32 {
+    with(|g| {
+        let r = g.rt.no_input(|st, b| st.finish(b));
+        result(g, r)
+    })
+}
+
+pub fn watermark(lo: i32, hi: i32) -> i32 {
+    let wm = ((hi as u32 as u64) << 32 | lo as u32 as u64) as i64;
+    with(|g| {
+        let r = g.rt.no_input(|st, b| st.watermark(b, wm));
+        result(g, r)
+    })
+}
+
+pub fn snapshot() -> i32 {
+    with(|g| {
+        g.rt.snapshot(&mut g.state);
+        g.state_hdr = [place(&g.state).0, g.state.len() as u32];
+        addr(g.state_hdr.as_ptr()) as i32
+    })
+}
+
+pub fn restore(ptr: i32, len: i32) -> i32 {
+    with(|g| {
+        let region = &g.region[g.start..g.start + g.len];
+        // The stage reads the state during the call and keeps what it
+        // needs: the host owns the region again afterwards.
+        let r = match slice_of(region, ptr, len) {
+            Some(st) => g.rt.restore(st),
+            None if len == 0 => g.rt.restore(&[]),
+            None => Err("the state is outside the reserved region".to_string()),
+        };
+        match r {
+            Ok(()) => 0,
+            Err(msg) => {
+                g.refusal.clear();
+                g.refusal.extend_from_slice(&(msg.len() as u32).to_le_bytes());
+                g.refusal.extend_from_slice(msg.as_bytes());
+                addr(g.refusal.as_ptr()) as i32
             }
         }
-        addr(g.result.as_ptr()) as i32
     })
 }
 
 /// Fills the result header from the runtime's outputs.
 fn encode(g: &mut Guest) {
+    let n = g.rt.n;
+    describe(g);
     let rt = &g.rt;
-    let n = rt.n;
+    let sel = rt.sel.borrow();
+    if sel.active {
+        g.result[3] = 1;
+        g.result[4] = addr(sel.bits.as_ptr());
+        g.result[5] = ((n + 7) / 8) as u32;
+    }
+    g.result[6] = rt.outs.len() as u32;
+    g.result[7] = place(&g.out_desc).0;
+    g.result[8] = (g.err_desc.len() / 3) as u32;
+    g.result[9] = place(&g.err_desc).0;
+}
+
+/// Fills the v2 result header: the emitted rows, their origins, the
+/// columns and the row errors.
+fn encode_v2(g: &mut Guest) {
+    describe(g);
+    let e = g.rt.emitted.borrow();
+    let m = e.origins.len();
+    g.result[3] = m as u32;
+    if e.any && m > 0 {
+        g.result[4] = addr(e.origins.as_ptr());
+    }
+    g.result[5] = g.rt.outs.len() as u32;
+    g.result[6] = place(&g.out_desc).0;
+    g.result[7] = (g.err_desc.len() / 3) as u32;
+    g.result[8] = place(&g.err_desc).0;
+}
+
+/// The output column descriptors and row errors of the last call.
+fn describe(g: &mut Guest) {
+    let rt = &g.rt;
     g.out_desc.clear();
     for (i, c) in rt.outs.iter().enumerate() {
         let c = c.borrow();
@@ -152,14 +265,4 @@ fn encode(g: &mut Guest) {
         let (p, len) = place(e.msg.as_bytes());
         g.err_desc.extend_from_slice(&[e.row, p, len]);
     }
-    let sel = rt.sel.borrow();
-    if sel.active {
-        g.result[3] = 1;
-        g.result[4] = addr(sel.bits.as_ptr());
-        g.result[5] = ((n + 7) / 8) as u32;
-    }
-    g.result[6] = rt.outs.len() as u32;
-    g.result[7] = place(&g.out_desc).0;
-    g.result[8] = (g.err_desc.len() / 3) as u32;
-    g.result[9] = place(&g.err_desc).0;
 }

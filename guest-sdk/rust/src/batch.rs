@@ -34,6 +34,14 @@ pub(crate) struct Selection {
     pub active: bool,
 }
 
+/// The rows a v2 call emitted: each one's input row of origin
+/// (u32::MAX = none), and whether any has one.
+#[derive(Default)]
+pub(crate) struct Emitted {
+    pub origins: Vec<u32>,
+    pub any: bool,
+}
+
 pub(crate) struct RowError {
     pub row: u32,
     pub msg: String,
@@ -51,6 +59,8 @@ pub struct Batch<'a> {
     pub(crate) outs: &'a [RefCell<OutCol>],
     pub(crate) sel: &'a RefCell<Selection>,
     pub(crate) errs: &'a RefCell<Vec<RowError>>,
+    /// Some in a v2 call: the rows emitted so far.
+    pub(crate) emitted: Option<&'a RefCell<Emitted>>,
 }
 
 impl<'a> Batch<'a> {
@@ -66,6 +76,7 @@ impl<'a> Batch<'a> {
     /// Leaves row i out of the output (the stage must have called
     /// [`crate::Setup::filter`]).
     pub fn drop_row(&self, i: usize) {
+        self.v1_only("drop_row");
         assert!(i < self.n, "drop_row({}) in a batch of {} rows", i, self.n);
         let mut s = self.sel.borrow_mut();
         if !s.active {
@@ -91,6 +102,7 @@ impl<'a> Batch<'a> {
     ///
     /// Panics if the bitmap is already checked out (drop the first one).
     pub fn keep_bits(&self) -> RefMut<'a, [u8]> {
+        self.v1_only("keep_bits");
         let mut s = self
             .sel
             .try_borrow_mut()
@@ -122,8 +134,65 @@ impl<'a> Batch<'a> {
         &self.arena[s.off..s.off + s.len]
     }
 
+    /// (v2) Starts an output row that comes from input row `origin`, or
+    /// from none (`None`: an aggregate, a row emitted at end of input or
+    /// on a watermark), and returns its index among the rows emitted by
+    /// this call. Then give every written column one value for it, with
+    /// `put` or `put_null`. Input columns that pass through (no
+    /// [`crate::Setup::drop_all`]) take the origin's values, so a row
+    /// without an origin is only possible when none pass through.
+    pub fn emit(&self, origin: Option<usize>) -> usize {
+        let mut e = self
+            .emitted
+            .expect("emit is ABI v2's: declare the stage with stage_v2!")
+            .borrow_mut();
+        let o = match origin {
+            Some(i) => {
+                assert!(i < self.n, "emit(Some({})) in a batch of {} rows", i, self.n);
+                e.any = true;
+                i as u32
+            }
+            None => u32::MAX,
+        };
+        e.origins.push(o);
+        e.origins.len() - 1
+    }
+
+    /// (v2) The number of rows emitted so far in this call.
+    pub fn emitted(&self) -> usize {
+        self.emitted.map_or(0, |e| e.borrow().origins.len())
+    }
+
+    /// Output column slot for the next value of the row being emitted.
+    #[inline]
+    pub(crate) fn emit_col(&self, slot: usize) -> RefMut<'a, OutCol> {
+        let m = self.emitted();
+        let c = match self.outs[slot].try_borrow_mut() {
+            Ok(c) => c,
+            Err(_) => panic!("output column {} is already borrowed in this call", slot),
+        };
+        if c.rows >= m {
+            panic!(
+                "a second value for row {} of column {:?} (call emit first, or put is ABI v2's)",
+                m as isize - 1,
+                c.name
+            );
+        }
+        c
+    }
+
+    fn v1_only(&self, what: &str) {
+        if self.emitted.is_some() {
+            panic!(
+                "{} is ABI v1's: a v2 stage keeps a row by emitting it (emit, put)",
+                what
+            );
+        }
+    }
+
     /// Output column slot, its buffers prepared on first use in the batch.
     pub(crate) fn output(&self, slot: usize) -> RefMut<'a, OutCol> {
+        self.v1_only("an output column's values or builder");
         let mut c = match self.outs[slot].try_borrow_mut() {
             Ok(c) => c,
             Err(_) => panic!(

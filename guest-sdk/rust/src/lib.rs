@@ -41,6 +41,16 @@
 //! buffers the SDK reuses from batch to batch. See wasmabi/ABI.md for the
 //! wire format.
 //!
+//! # ABI v2
+//!
+//! A stage that emits rows of its own (an explode, a dedupe, a window's
+//! aggregates), emits at end of input or on a watermark, or keeps state
+//! across batches is defined with [`stage_v2!`]: its setup function
+//! returns a [`StageV2`], rows are emitted with [`Batch::emit`] and the
+//! output columns' `put`/`put_null`, and [`Setup::drop_all`],
+//! [`Setup::keep_state`] and [`Setup::event_time`] declare the rest
+//! (README.md, "ABI v2"; transforms/rust/window_agg).
+//!
 //! # Errors and panics
 //!
 //! Setup errors (a `String`) become the bind error `weave validate`
@@ -70,6 +80,7 @@ mod output;
 mod runtime;
 mod setup;
 pub mod testing;
+mod v2;
 
 #[doc(hidden)]
 pub mod abi;
@@ -79,8 +90,10 @@ pub use column::{BoolCol, BoolView, Col, Decimal128, Fixed, FixedView, Offsets, 
 pub use log::{log, Level};
 pub use output::{BoolOut, FixedOut, Out, OutBool, OutStr, StrBuilder};
 pub use setup::{Config, Field, Setup};
+pub use v2::{tumble, StageV2, StateReader};
 
-/// The ABI version this SDK speaks (wasmabi/ABI.md).
+/// The ABI version of a stage defined with [`stage!`] (wasmabi/ABI.md);
+/// [`stage_v2!`] makes a stage of version 2.
 pub const ABI_VERSION: i32 = 1;
 
 /// A per-batch function, boxed: what a setup function returns when its
@@ -117,6 +130,63 @@ macro_rules! stage {
         #[no_mangle]
         pub extern "C" fn dw_process(batch: i32) -> i32 {
             $crate::abi::process(batch)
+        }
+    };
+}
+
+/// Defines the exports of an ABI v2 stage (wasmabi/ABI.md, "Version 2"):
+/// v1's, answering version 2, plus `dw_finish`, `dw_watermark`,
+/// `dw_snapshot` and `dw_restore`. The setup function is
+/// `fn(&mut Setup) -> Result<S, String>` where S implements
+/// [`StageV2`]. Every module exports all four (the ABI allows it): what
+/// makes a stage stateful is [`Setup::keep_state`], and the host calls
+/// `dw_watermark` only when the pipeline declared an event-time column.
+#[macro_export]
+macro_rules! stage_v2 {
+    ($setup:expr) => {
+        #[no_mangle]
+        pub extern "C" fn _initialize() {
+            $crate::abi::initialize()
+        }
+
+        #[no_mangle]
+        pub extern "C" fn dw_abi_version() -> i32 {
+            2
+        }
+
+        #[no_mangle]
+        pub extern "C" fn dw_reserve(size: i32) -> i32 {
+            $crate::abi::reserve(size)
+        }
+
+        #[no_mangle]
+        pub extern "C" fn dw_bind(ptr: i32, len: i32) -> i32 {
+            $crate::abi::bind_v2(ptr, len, $setup)
+        }
+
+        #[no_mangle]
+        pub extern "C" fn dw_process(batch: i32) -> i32 {
+            $crate::abi::process(batch)
+        }
+
+        #[no_mangle]
+        pub extern "C" fn dw_finish() -> i32 {
+            $crate::abi::finish()
+        }
+
+        #[no_mangle]
+        pub extern "C" fn dw_watermark(lo: i32, hi: i32) -> i32 {
+            $crate::abi::watermark(lo, hi)
+        }
+
+        #[no_mangle]
+        pub extern "C" fn dw_snapshot() -> i32 {
+            $crate::abi::snapshot()
+        }
+
+        #[no_mangle]
+        pub extern "C" fn dw_restore(ptr: i32, len: i32) -> i32 {
+            $crate::abi::restore(ptr, len)
         }
     };
 }

@@ -119,6 +119,8 @@ pub struct OutCol {
     pub(crate) offs: Vec<i32>,
     pub(crate) nulls: Nulls,
     pub(crate) touched: bool,
+    /// v2: how many emitted rows have a value in this column so far.
+    pub(crate) rows: usize,
 }
 
 impl OutCol {
@@ -136,6 +138,7 @@ impl OutCol {
                 n: 0,
             },
             touched: false,
+            rows: 0,
         }
     }
 
@@ -156,6 +159,50 @@ impl OutCol {
                 self.offs.push(0);
             }
         }
+    }
+
+    /// Empties the buffers for a v2 call: values are appended, one per
+    /// emitted row (the capacity stays, so no allocation once warm).
+    pub(crate) fn start_v2(&mut self) {
+        self.touched = true;
+        self.rows = 0;
+        self.nulls.has_null = false;
+        self.nulls.valid.clear();
+        each_values!(&mut self.values, v => v.clear(), ());
+        self.bytes.clear();
+        self.offs.clear();
+        self.offs.push(0);
+    }
+
+    /// v2: marks the value just put null, growing the validity bitmap
+    /// with the rows (rows past its end are valid).
+    fn null_last(&mut self) {
+        let i = self.rows - 1;
+        let v = &mut self.nulls;
+        if !v.has_null {
+            // Every row before this one had a value.
+            v.valid.clear();
+            v.has_null = true;
+        }
+        if v.valid.len() <= i >> 3 {
+            v.valid.resize((i >> 3) + 1, 0xff);
+        }
+        bitmap::clear(&mut v.valid, i);
+    }
+
+    /// v2: whether every emitted row has a value; pads the validity
+    /// bitmap to the m rows.
+    pub(crate) fn check_v2(&mut self, m: usize) -> Result<(), String> {
+        if self.rows != m {
+            return Err(format!(
+                "output column {:?}: {} values put for {} rows emitted",
+                self.name, self.rows, m
+            ));
+        }
+        if self.nulls.has_null && self.nulls.valid.len() < (m + 7) / 8 {
+            self.nulls.valid.resize((m + 7) / 8, 0xff);
+        }
+        Ok(())
     }
 
     /// Whether the stage produced the whole column.
@@ -351,5 +398,89 @@ impl<'b> StrBuilder<'b> {
     pub fn raw(&mut self) -> (&mut Vec<u8>, &mut Vec<i32>) {
         let c = &mut *self.c;
         (&mut c.bytes, &mut c.offs)
+    }
+}
+
+// ABI v2: one value per emitted row (Batch::emit, then put or put_null on
+// every written column). Each put appends to the column's reused buffers:
+// no allocation per row once they have grown to a call's size.
+
+impl<T: Fixed> Out<T> {
+    /// (v2) Gives the row being emitted its value in this column.
+    #[inline]
+    pub fn put(&self, b: &Batch, v: T) {
+        let mut c = b.emit_col(self.slot);
+        T::storage(&mut c.values).push(v);
+        c.rows += 1;
+    }
+
+    /// (v2) Gives the row being emitted a null in this column.
+    pub fn put_null(&self, b: &Batch) {
+        let mut c = b.emit_col(self.slot);
+        T::storage(&mut c.values).push(T::default());
+        c.rows += 1;
+        c.null_last();
+    }
+}
+
+impl OutBool {
+    /// (v2) Gives the row being emitted its value in this column.
+    #[inline]
+    pub fn put(&self, b: &Batch, v: bool) {
+        b.emit_col(self.slot).push_bool(v);
+    }
+
+    /// (v2) Gives the row being emitted a null in this column.
+    pub fn put_null(&self, b: &Batch) {
+        let mut c = b.emit_col(self.slot);
+        c.push_bool(false);
+        c.null_last();
+    }
+}
+
+impl OutStr {
+    /// (v2) Gives the row being emitted its value in this column.
+    #[inline]
+    pub fn put(&self, b: &Batch, v: &str) {
+        b.emit_col(self.slot).push_bytes(v.as_bytes());
+    }
+
+    /// (v2) Gives the row being emitted its value; in a utf8 column it
+    /// must be UTF-8 (the host checks every value).
+    #[inline]
+    pub fn put_bytes(&self, b: &Batch, v: &[u8]) {
+        b.emit_col(self.slot).push_bytes(v);
+    }
+
+    /// (v2) Gives the row being emitted a null in this column.
+    pub fn put_null(&self, b: &Batch) {
+        let mut c = b.emit_col(self.slot);
+        c.push_bytes(&[]);
+        c.null_last();
+    }
+}
+
+impl OutCol {
+    #[inline]
+    fn push_bool(&mut self, v: bool) {
+        let i = self.rows;
+        if i & 7 == 0 {
+            self.bytes.push(0);
+        }
+        self.bytes[i >> 3] |= (v as u8) << (i & 7);
+        self.rows += 1;
+    }
+
+    #[inline]
+    fn push_bytes(&mut self, v: &[u8]) {
+        self.bytes.extend_from_slice(v);
+        // Offsets are i32 (utf8, binary): the host's emit limit is far
+        // below, but a wrapped offset must never reach it.
+        assert!(
+            self.bytes.len() <= i32::MAX as usize,
+            "dataweaver: emitted column over 2 GiB"
+        );
+        self.offs.push(self.bytes.len() as i32);
+        self.rows += 1;
     }
 }

@@ -5,11 +5,11 @@
 
 use std::cell::RefCell;
 
-use crate::batch::{Batch, InCol, RowError, Selection, Span};
+use crate::batch::{Batch, Emitted, InCol, RowError, Selection, Span};
 use crate::json::{write_str, Json};
 use crate::output::{Kind, OutCol, Values};
 use crate::setup::{Field, Setup};
-use crate::Fixed;
+use crate::{Fixed, StageV2};
 
 /// A stage's per-batch function, as the runtime keeps it.
 pub(crate) type ProcessFn = Box<dyn for<'a, 'b> FnMut(&'a Batch<'b>) -> Result<(), String>>;
@@ -49,10 +49,21 @@ pub(crate) fn type_code(ty: &str) -> Option<(u8, Kind, Values)> {
     }
 }
 
+/// The stage a bind made: a v1 per-batch function or a v2 stage.
+pub(crate) enum Proc {
+    V1(ProcessFn),
+    V2(Box<dyn StageV2>),
+}
+
 #[derive(Default)]
 pub(crate) struct Runtime {
-    process: Option<ProcessFn>,
+    process: Option<Proc>,
     ins: Vec<InCol>,
+    /// Input columns of a call without input (dw_finish, dw_watermark):
+    /// empty views.
+    no_ins: Vec<InCol>,
+    /// v2: the rows the last call emitted.
+    pub(crate) emitted: RefCell<Emitted>,
     pub(crate) outs: Vec<RefCell<OutCol>>,
     pub(crate) sel: RefCell<Selection>,
     pub(crate) errs: RefCell<Vec<RowError>>,
@@ -60,14 +71,27 @@ pub(crate) struct Runtime {
 }
 
 impl Runtime {
-    /// Answers the bind request with the JSON response.
+    /// Answers the bind request of a v1 stage with the JSON response.
     pub fn bind<F, P>(&mut self, req: &[u8], setup: F) -> String
     where
         F: FnOnce(&mut Setup) -> Result<P, String>,
         P: for<'a, 'b> FnMut(&'a Batch<'b>) -> Result<(), String> + 'static,
     {
+        self.answer(req, 1, |s| Ok(Proc::V1(Box::new(setup(s)?))))
+    }
+
+    /// Answers the bind request of a v2 stage.
+    pub fn bind_v2<F, S>(&mut self, req: &[u8], setup: F) -> String
+    where
+        F: FnOnce(&mut Setup) -> Result<S, String>,
+        S: StageV2,
+    {
+        self.answer(req, 2, |s| Ok(Proc::V2(Box::new(setup(s)?))))
+    }
+
+    fn answer(&mut self, req: &[u8], abi: i32, setup: impl FnOnce(&mut Setup) -> Result<Proc, String>) -> String {
         self.process = None;
-        match self.try_bind(req, setup) {
+        match self.try_bind(req, abi, setup) {
             Ok(resp) => resp,
             Err(e) => {
                 let mut out = String::from("{\"error\":");
@@ -78,14 +102,17 @@ impl Runtime {
         }
     }
 
-    fn try_bind<F, P>(&mut self, req: &[u8], setup: F) -> Result<String, String>
-    where
-        F: FnOnce(&mut Setup) -> Result<P, String>,
-        P: for<'a, 'b> FnMut(&'a Batch<'b>) -> Result<(), String> + 'static,
-    {
+    fn try_bind(
+        &mut self,
+        req: &[u8],
+        abi: i32,
+        setup: impl FnOnce(&mut Setup) -> Result<Proc, String>,
+    ) -> Result<String, String> {
         let req = Json::parse(req).map_err(|e| format!("bind request: {}", e))?;
-        let (stage, schema) = parse_request(&req)?;
+        let (stage, schema) = parse_request(&req, abi)?;
         let mut s = Setup::new(stage, schema, req.get("config").cloned().unwrap_or(Json::Null));
+        s.abi = abi;
+        s.event_time = req.get("event_time").and_then(Json::as_str).map(str::to_string);
         let f = setup(&mut s)?;
         s.err()?;
         let mut outs = Vec::with_capacity(s.writes.len());
@@ -96,7 +123,8 @@ impl Runtime {
         }
         self.outs = outs;
         self.ins = vec![InCol::default(); s.reads.len()];
-        self.process = Some(Box::new(f));
+        self.no_ins = vec![InCol::default(); s.reads.len()];
+        self.process = Some(f);
 
         let mut out = String::from("{\"reads\":[");
         for (i, r) in s.reads.iter().enumerate() {
@@ -128,7 +156,14 @@ impl Runtime {
             write_str(&mut out, d);
         }
         out.push_str("],\"filter\":");
-        out.push_str(if s.filter { "true}" } else { "false}" });
+        out.push_str(if s.filter { "true" } else { "false" });
+        if s.drop_all {
+            out.push_str(",\"drop_all\":true");
+        }
+        if s.state {
+            out.push_str(",\"state\":true");
+        }
+        out.push('}');
         Ok(out)
     }
 
@@ -144,10 +179,9 @@ impl Runtime {
             Some(Span { off, len })
         };
         let u32_at = |off: usize| u32::from_le_bytes([region[off], region[off + 1], region[off + 2], region[off + 3]]);
-        let process = match (&mut self.process, at(ptr, 16)) {
-            (Some(p), Some(_)) => p,
-            _ => return Err("dw_process before dw_bind, or batch header outside the reserved region".into()),
-        };
+        if self.process.is_none() || at(ptr, 16).is_none() {
+            return Err("dw_process before dw_bind, or batch header outside the reserved region".into());
+        }
         let hdr = (ptr - base) as usize;
         let (n, ncols) = (u32_at(hdr) as usize, u32_at(hdr + 4) as usize);
         if ncols != self.ins.len() {
@@ -183,35 +217,101 @@ impl Runtime {
                 c.values = at(vals, vlen).ok_or_else(|| format!("column {}: values outside the reserved region", i))?;
             }
         }
+        self.n = n;
+        self.call(region, false, |p, b| match p {
+            Proc::V1(f) => f(b),
+            Proc::V2(st) => st.process(b),
+        })
+    }
+
+    /// Runs a v2 call on no input rows (dw_finish, dw_watermark).
+    pub fn no_input(&mut self, f: impl FnOnce(&mut dyn StageV2, &Batch) -> Result<(), String>) -> Result<(), String> {
+        match &self.process {
+            Some(Proc::V2(_)) => {}
+            _ => return Err("called before a successful dw_bind of a v2 stage".into()),
+        }
+        self.n = 0;
+        self.call(&[], true, |p, b| match p {
+            Proc::V2(st) => f(&mut **st, b),
+            Proc::V1(_) => unreachable!(),
+        })
+    }
+
+    /// Whether the bound stage speaks v2.
+    pub fn is_v2(&self) -> bool {
+        matches!(self.process, Some(Proc::V2(_)))
+    }
+
+    /// Writes the v2 stage's state into out (emptied first).
+    pub fn snapshot(&mut self, out: &mut Vec<u8>) {
+        out.clear();
+        if let Some(Proc::V2(st)) = &self.process {
+            st.snapshot(out);
+        }
+    }
+
+    /// Hands the v2 stage its saved state.
+    pub fn restore(&mut self, state: &[u8]) -> Result<(), String> {
+        match &mut self.process {
+            Some(Proc::V2(st)) => st.restore(state),
+            _ => Err("restore before a successful dw_bind of a v2 stage".into()),
+        }
+    }
+
+    /// Runs f on a batch of self.n rows over region, then checks the
+    /// output columns: v1's have n rows, v2's the rows emitted.
+    fn call(
+        &mut self,
+        region: &[u8],
+        no_input: bool,
+        f: impl FnOnce(&mut Proc, &Batch) -> Result<(), String>,
+    ) -> Result<(), String> {
+        let n = self.n;
+        let v2 = self.is_v2();
         for c in &mut self.outs {
-            c.get_mut().touched = false;
+            let c = c.get_mut();
+            if v2 {
+                c.start_v2();
+            } else {
+                c.touched = false;
+            }
         }
         self.sel.get_mut().active = false;
         self.errs.get_mut().clear();
-        self.n = n;
+        let e = self.emitted.get_mut();
+        e.origins.clear();
+        e.any = false;
         let b = Batch {
             n,
             arena: region,
-            ins: &self.ins,
+            ins: if no_input { &self.no_ins } else { &self.ins },
             outs: &self.outs,
             sel: &self.sel,
             errs: &self.errs,
+            emitted: if v2 { Some(&self.emitted) } else { None },
         };
-        process(&b)?;
-        for c in &self.outs {
-            c.borrow().check(n)?;
+        f(self.process.as_mut().expect("bound"), &b)?;
+        if v2 {
+            let m = self.emitted.get_mut().origins.len();
+            for c in &mut self.outs {
+                c.get_mut().check_v2(m)?;
+            }
+        } else {
+            for c in &self.outs {
+                c.borrow().check(n)?;
+            }
         }
         Ok(())
     }
 }
 
-fn parse_request(req: &Json) -> Result<(String, Vec<Field>), String> {
+fn parse_request(req: &Json, abi: i32) -> Result<(String, Vec<Field>), String> {
     if let Some(v) = req.get("abi") {
-        if v.as_f64() != Some(crate::ABI_VERSION as f64) {
+        if v.as_f64() != Some(abi as f64) {
             // The host checked dw_abi_version first: this is a broken host.
             return Err(format!(
-                "bind request for another ABI version, this SDK speaks {}",
-                crate::ABI_VERSION
+                "bind request for another ABI version, this stage speaks {}",
+                abi
             ));
         }
     }

@@ -29,6 +29,11 @@ pub struct Setup {
     pub(crate) drops: Vec<String>,
     pub(crate) filter: bool,
     errs: Vec<String>,
+    /// The ABI version the stage speaks (2 under stage_v2!).
+    pub(crate) abi: i32,
+    pub(crate) drop_all: bool,
+    pub(crate) state: bool,
+    pub(crate) event_time: Option<String>,
 }
 
 impl Setup {
@@ -42,6 +47,10 @@ impl Setup {
             drops: vec![],
             filter: false,
             errs: vec![],
+            abi: 1,
+            drop_all: false,
+            state: false,
+            event_time: None,
         }
     }
 
@@ -84,7 +93,43 @@ impl Setup {
     /// Declares that the stage drops rows ([`crate::Batch::drop_row`],
     /// [`crate::Batch::keep_bits`]).
     pub fn filter(&mut self) {
+        if self.abi != 1 {
+            self.error("filter is ABI v1's: a v2 stage keeps a row by emitting it");
+        }
         self.filter = true;
+    }
+
+    /// (v2) Drops every input column: the output is the written columns
+    /// only, in their order, and emitted rows need no origin (an
+    /// aggregate). Without it, input columns not dropped or replaced pass
+    /// through, taken from each emitted row's origin.
+    pub fn drop_all(&mut self) {
+        self.v2_only("drop_all");
+        self.drop_all = true;
+    }
+
+    /// (v2) Declares that the stage keeps state across batches: at every
+    /// checkpoint the host saves what [`crate::StageV2::snapshot`] writes
+    /// with the source's position, and a resumed run hands it to
+    /// [`crate::StageV2::restore`] on a fresh instance, after setup and
+    /// before any batch. A stage keeping state runs on one worker, and
+    /// any failed call fails the run (the state would be lost).
+    pub fn keep_state(&mut self) {
+        self.v2_only("keep_state");
+        self.state = true;
+    }
+
+    /// (v2) The event-time column the pipeline declared for the stage
+    /// (the wasm stage's `event_time`), or None: then no watermark comes
+    /// ([`crate::StageV2::watermark`]).
+    pub fn event_time(&self) -> Option<&str> {
+        self.event_time.as_deref()
+    }
+
+    fn v2_only(&mut self, what: &str) {
+        if self.abi < 2 {
+            self.error(format!("{} is ABI v2's: declare the stage with stage_v2!", what));
+        }
     }
 
     /// Removes an input column from the stage's output.

@@ -19,7 +19,7 @@ use crate::batch::Batch;
 use crate::json::{write_str, Json};
 use crate::output::Kind;
 use crate::runtime::{type_code, Runtime};
-use crate::{bitmap, Fixed, Setup};
+use crate::{bitmap, Fixed, Setup, StageV2};
 
 /// One input column's data, in the ABI's layout.
 #[derive(Clone, Debug)]
@@ -133,6 +133,29 @@ pub struct Host {
     pub response: Json,
 }
 
+/// The bind request the host sends.
+fn request(abi: i32, config: &str, schema: &[(&str, &str)], event_time: Option<&str>) -> String {
+    let mut req = format!("{{\"abi\":{},\"stage\":\"stages[0].wasm\",\"config\":", abi);
+    req.push_str(config);
+    if let Some(ev) = event_time {
+        req.push_str(",\"event_time\":");
+        write_str(&mut req, ev);
+    }
+    req.push_str(",\"schema\":[");
+    for (i, (name, ty)) in schema.iter().enumerate() {
+        if i > 0 {
+            req.push(',');
+        }
+        req.push_str("{\"name\":");
+        write_str(&mut req, name);
+        req.push_str(",\"type\":");
+        write_str(&mut req, ty);
+        req.push_str(",\"nullable\":true}");
+    }
+    req.push_str("]}");
+    req
+}
+
 impl Host {
     /// Binds setup with config (JSON) on an input schema of (name, type)
     /// pairs. Err is the bind error the host would report.
@@ -141,22 +164,30 @@ impl Host {
         F: FnOnce(&mut Setup) -> Result<P, String>,
         P: for<'a, 'b> FnMut(&'a Batch<'b>) -> Result<(), String> + 'static,
     {
-        let mut req = String::from("{\"abi\":1,\"stage\":\"stages[0].wasm\",\"config\":");
-        req.push_str(config);
-        req.push_str(",\"schema\":[");
-        for (i, (name, ty)) in schema.iter().enumerate() {
-            if i > 0 {
-                req.push(',');
-            }
-            req.push_str("{\"name\":");
-            write_str(&mut req, name);
-            req.push_str(",\"type\":");
-            write_str(&mut req, ty);
-            req.push_str(",\"nullable\":true}");
-        }
-        req.push_str("]}");
         let mut rt = Runtime::default();
-        let resp = rt.bind(req.as_bytes(), setup);
+        let resp = rt.bind(request(1, config, schema, None).as_bytes(), setup);
+        Host::bound(rt, resp, schema)
+    }
+
+    /// Binds a v2 stage's setup ([`crate::stage_v2!`]) like
+    /// [`Host::bind`]; event_time is the event-time column the pipeline
+    /// declares, if any.
+    pub fn bind_v2<F, S>(
+        setup: F,
+        config: &str,
+        schema: &[(&str, &str)],
+        event_time: Option<&str>,
+    ) -> Result<Host, String>
+    where
+        F: FnOnce(&mut Setup) -> Result<S, String>,
+        S: StageV2,
+    {
+        let mut rt = Runtime::default();
+        let resp = rt.bind_v2(request(2, config, schema, event_time).as_bytes(), setup);
+        Host::bound(rt, resp, schema)
+    }
+
+    fn bound(rt: Runtime, resp: String, schema: &[(&str, &str)]) -> Result<Host, String> {
         let response = Json::parse(resp.as_bytes()).expect("bind response is JSON");
         if let Some(e) = response.get("error").and_then(Json::as_str) {
             return Err(e.to_string());
@@ -236,8 +267,40 @@ impl Host {
         Ok(self.output())
     }
 
+    /// (v2) End of input: what the stage emits from dw_finish.
+    pub fn finish(&mut self) -> Result<Output, String> {
+        self.rt.no_input(|st, b| st.finish(b))?;
+        Ok(self.output())
+    }
+
+    /// (v2) What the stage emits when told the watermark wm.
+    pub fn watermark(&mut self, wm: i64) -> Result<Output, String> {
+        self.rt.no_input(|st, b| st.watermark(b, wm))?;
+        Ok(self.output())
+    }
+
+    /// (v2) The stage's snapshot, as the host would save it.
+    pub fn snapshot(&mut self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.rt.snapshot(&mut out);
+        out
+    }
+
+    /// (v2) Hands the stage a saved state; Err is its refusal.
+    pub fn restore(&mut self, state: &[u8]) -> Result<(), String> {
+        self.rt.restore(state)
+    }
+
     fn output(&self) -> Output {
-        let n = self.rt.n;
+        let e = self.rt.emitted.borrow();
+        let v2 = self.rt.is_v2();
+        // v1's columns have a value per input row, v2's per emitted row.
+        let n = if v2 { e.origins.len() } else { self.rt.n };
+        let origins = e
+            .origins
+            .iter()
+            .map(|&o| if o == u32::MAX { None } else { Some(o as usize) })
+            .collect();
         let sel = self.rt.sel.borrow();
         let selection = if sel.active {
             Some((0..n).map(|i| bitmap::get(&sel.bits, i)).collect())
@@ -276,6 +339,7 @@ impl Host {
             selection,
             rejected,
             columns,
+            origins,
         }
     }
 }
@@ -288,8 +352,11 @@ pub struct Output {
     /// Rejected rows and their messages, in the order rejected.
     pub rejected: Vec<(usize, String)>,
     /// Output columns in the order written: per row, its little-endian
-    /// bytes (bool: one byte, 0 or 1), None for null.
+    /// bytes (bool: one byte, 0 or 1), None for null. In v2, a row per
+    /// emitted row.
     pub columns: Vec<(String, Vec<Option<Vec<u8>>>)>,
+    /// (v2) Each emitted row's input row of origin, None for none.
+    pub origins: Vec<Option<usize>>,
 }
 
 impl Output {
