@@ -28,14 +28,14 @@ func TestRustSDKEqualsC(t *testing.T) {
 	mem := wasmtesting.Allocator(t)
 	schema := arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.PrimitiveTypes.Int64}, {Name: "s", Type: arrow.BinaryTypes.String}}, nil)
 	batches := [][]int64{{3, -1, 4, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 21}, {}, {-5, -6}, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 30, 33}}
-	var recs []arrow.Record
+	var recs []arrow.RecordBatch
 	for _, ids := range batches {
 		b := array.NewRecordBuilder(mem, schema)
 		for _, id := range ids {
 			b.Field(0).(*array.Int64Builder).Append(id)
 			b.Field(1).(*array.StringBuilder).Append(fmt.Sprint("é", id))
 		}
-		recs = append(recs, wasmtesting.Release(t, b.NewRecord()))
+		recs = append(recs, wasmtesting.Release(t, b.NewRecordBatch()))
 		b.Release()
 	}
 	ctx := context.Background()
@@ -61,7 +61,7 @@ func TestRustSDKEqualsC(t *testing.T) {
 					for _, r := range rejects {
 						rs = append(rs, fmt.Sprintf("%d: %v", r.Row, r.Err))
 					}
-					got[k] = append(got[k], render([]arrow.Record{out}, rs))
+					got[k] = append(got[k], render([]arrow.RecordBatch{out}, rs))
 					out.Release()
 				}
 				state, err := s.Snapshot(ctx)

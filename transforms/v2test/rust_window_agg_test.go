@@ -38,7 +38,7 @@ func (c call) String() string {
 	return fmt.Sprintf("%d rows %v, rejects %v", len(c.rows), c.rows, c.rejects)
 }
 
-func render(recs []arrow.Record, rejects []string) call {
+func render(recs []arrow.RecordBatch, rejects []string) call {
 	c := call{rejects: rejects}
 	for _, r := range recs {
 		c.rows = append(c.rows, wasmtesting.Rows(r)...)
@@ -62,7 +62,7 @@ func calls(t *testing.T, s *wasmabi.Stage, mem memory.Allocator, rows []order, s
 		for _, r := range rejects {
 			rs = append(rs, fmt.Sprintf("%d: %v", r.Row, r.Err))
 		}
-		out = append(out, render([]arrow.Record{rec}, rs))
+		out = append(out, render([]arrow.RecordBatch{rec}, rs))
 		rec.Release()
 	}
 	return append(out, render(finish(t, s), nil))
@@ -186,7 +186,7 @@ func TestRustWindowAggRestore(t *testing.T) {
 func BenchmarkRustWindowAgg(b *testing.B) {
 	mem := memory.NewGoAllocator()
 	rows := ordered(64*1024, 5)
-	var recs []arrow.Record
+	var recs []arrow.RecordBatch
 	for lo := 0; lo < len(rows); lo += 1024 {
 		recs = append(recs, batch(mem, rows[lo:lo+1024]))
 	}
