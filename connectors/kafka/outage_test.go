@@ -40,36 +40,41 @@ func TestStopAtEndWaitsForBrokers(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer src.Close()
-	// The broker comes up half a second into the first Read. Errors are
-	// t.Error: Fatal belongs to the test's own goroutine.
+	// The broker comes up half a second into the first Read, with the 10
+	// records already in it: they were written to a data directory by a
+	// broker on another port before, so the source cannot find the topic
+	// empty between the broker's start and a produce. Errors are t.Error:
+	// Fatal belongs to the test's own goroutine.
+	dir := t.TempDir()
+	seed, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.DataDir(dir), kfake.SyncWrites(), kfake.SeedTopics(1, "in"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(seed.ListenAddrs()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var recs []*kgo.Record
+	for i := range 10 {
+		recs = append(recs, &kgo.Record{Topic: "in", Value: fmt.Appendf(nil, `{"id": %d}`, i)})
+	}
+	if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	cl.Close()
+	seed.Close()
 	began := time.Now()
 	started := make(chan *kfake.Cluster, 1)
 	go func() {
 		time.Sleep(500 * time.Millisecond)
-		c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.Ports(port), kfake.SeedTopics(1, "in"))
+		c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.Ports(port), kfake.DataDir(dir))
 		if err != nil {
 			t.Errorf("start the broker: %v", err)
 			close(started)
 			return
 		}
 		started <- c
-		cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...))
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer cl.Close()
-		// One request, so that the source, retrying every 100ms or more,
-		// finds the topic empty between the broker's start and this
-		// only in the rarest of cases (it would then end with 0 rows).
-		var recs []*kgo.Record
-		for i := range 10 {
-			recs = append(recs, &kgo.Record{Topic: "in", Value: fmt.Appendf(nil, `{"id": %d}`, i)})
-		}
-		if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
-			t.Error(err)
-		}
-		t.Logf("broker up, records produced at %v", time.Since(began).Round(time.Millisecond))
+		t.Logf("broker up at %v", time.Since(began).Round(time.Millisecond))
 	}()
 	defer func() {
 		if c := <-started; c != nil {
