@@ -277,6 +277,20 @@ func TestWindowAggWatermarkLikeC(t *testing.T) {
 			t.Fatal("with watermarks, the rows differ from Go's")
 		}
 	}
+	// At the edge: with no lateness, a row at a window's last µs makes the
+	// watermark close that window in its own call, not one later.
+	var edge []order
+	t0 := int64(29_666_667) * minute
+	for i, d := range []int64{0, minute - 2, minute - 1, minute, 2*minute - 1, 3 * minute} {
+		c, ts := []string{"FR", "DE"}[i%2], t0+d
+		edge = append(edge, order{country: &c, ts: &ts})
+	}
+	cfg := wasmtesting.Config().WithEventTime("ts", 0)
+	got := feed(t, waStage(t, asWindowAgg(t), nil, mem, cfg), mem, edge, 1, false)
+	sameCalls(t, "at a window's edge", got, feed(t, waStage(t, cWindowAgg(t), nil, mem, cfg), mem, edge, 1, false))
+	if len(dataRows(got[2:3])) != 2 {
+		t.Fatalf("the row at the first window's last µs closed %d groups in its call, want 2:\n%s", len(dataRows(got[2:3])), got[2])
+	}
 }
 
 // TestWindowAggRestoreLikeC: a snapshot taken mid-window is the C
