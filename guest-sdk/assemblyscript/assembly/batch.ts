@@ -32,6 +32,39 @@ export class OutCol {
     this.hasNull = true;
   }
 
+  /** v2: the values put in this call (one per emitted row when it ends). */
+  rows: i32 = 0;
+
+  /** v2: empties the column for a call's emitted rows. */
+  begin(): void {
+    this.values.len = 0;
+    this.valid.len = 0;
+    this.hasNull = false;
+    this.rows = 0;
+    this.offs.len = 0;
+    if (this.code == codeUTF8 || this.code == codeBinary) this.offs.u32(0);
+  }
+
+  /** v2: makes the validity bitmap n bytes or more, the new bytes all
+   * valid: a row's bit is cleared only by a null put. Bytes come as rows
+   * need them, so a column without nulls has no bitmap at all. */
+  validTo(n: u32): void {
+    let v = this.valid;
+    let old = v.len;
+    if (old >= n) return;
+    v.resize(n);
+    memory.fill(v.ptr + old, 0xff, n - old);
+  }
+
+  /** v2: the next value put is a null: clears its validity bit. */
+  nullBit(): void {
+    let i = this.rows;
+    this.hasNull = true;
+    this.validTo((<u32>i >> 3) + 1);
+    let p = this.valid.ptr + (<usize>i >> 3);
+    store<u8>(p, load<u8>(p) & ~(<u8>1 << <u8>(i & 7)));
+  }
+
   setNull(n: i32, i: i32): void {
     if (!this.hasNull) {
       this.valid.resize(<u32>(n + 7) >> 3);
@@ -56,6 +89,11 @@ export class Batch {
   errs: Buf = new Buf();
   /** @internal */ msgs: Buf = new Buf();
   /** @internal */ failMsg: string | null = null;
+  /** @internal dw_bind succeeded. */ bound: bool = false;
+  /** @internal v2: each emitted row's input row (u32, 0xFFFFFFFF = none). */
+  origins: Buf = new Buf();
+  /** @internal v2: rows emitted in this call. */ emitted: i32 = 0;
+  /** @internal v2: some emitted row has an origin. */ anyOrigin: bool = false;
 
   /** The number of rows. */
   @inline get length(): i32 {
@@ -140,6 +178,50 @@ export class Batch {
   /** Fails the whole batch with msg (Go's ProcessFunc returning an error). */
   fail(msg: string): void {
     if (this.failMsg == null) this.failMsg = msg;
+  }
+
+  /**
+   * v2: starts an output row coming from input row origin (NoOrigin for
+   * a row of the stage's own making, the only kind finish and watermark
+   * may emit) and returns its index among the rows emitted in this call.
+   * Then give each written column one value for it with put/putNull, in
+   * any order; a column left without one fails the call naming it.
+   */
+  emit(origin: i32 = -1): i32 {
+    if (origin != -1) {
+      if (<u32>origin >= <u32>this.n) {
+        this.fail("emit: origin " + origin.toString() + " is not a row of this call's " + this.n.toString() + " input rows");
+        origin = -1;
+      } else this.anyOrigin = true;
+    }
+    this.origins.u32(<u32>origin);
+    return this.emitted++;
+  }
+
+  /** The number of rows emitted so far in this call (v2). */
+  @inline get emittedRows(): i32 {
+    return this.emitted;
+  }
+
+  /** @internal v2: the output column at slot, to put the value of the row
+   * being emitted. A second value for the row fails the call. */
+  @inline putCol(slot: i32): OutCol {
+    let c = unchecked(this.outs[slot]);
+    if (c.rows >= this.emitted) this.putTwice(c);
+    return c;
+  }
+
+  private putTwice(c: OutCol): void {
+    this.fail("output column \"" + c.field.name + "\": a value put for no emitted row (call emit first, one value per column per row)");
+  }
+
+  /** @internal v2: clears what the previous call emitted and rejected. */
+  beginV2(): void {
+    let outs = this.outs;
+    for (let i = 0; i < outs.length; i++) unchecked(outs[i]).begin();
+    this.origins.len = 0;
+    this.emitted = 0;
+    this.anyOrigin = false;
   }
 
   /** @internal The output column at slot, prepared on its first use in

@@ -4,42 +4,20 @@
 //   export * from "@dataweaver/guest/assembly/exports";
 
 import "./abort";
-import { Batch, InCol, OutCol } from "./batch";
+import { InCol, OutCol } from "./batch";
 import { Buf } from "./buffer";
+import { batch, errorDescs, inArena, loadBatch, reserve } from "./host";
 import { Kind, parseJSON, writeJSONString } from "./json";
 import { Field, Setup, Stage, registered } from "./setup";
-import { codeBinary, codeLargeBinary, codeLargeUTF8, codeUTF8, typeCode } from "./types";
+import { codeBinary, codeUTF8, typeCode } from "./types";
 
-let bound: bool = false;
-const batch = new Batch();
 
 export function dw_abi_version(): i32 {
   return 1;
 }
 
-// The arena is the region the host writes requests and batches into. It
-// is unmanaged memory (heap.alloc), which the collector neither moves nor
-// frees, and it has 64 bytes of slack on each side so kernels may load a
-// whole word (up to 64 bytes) past either end of any buffer in it.
-const slack: usize = 64;
-let arenaAlloc: usize = 0;
-let arenaBase: usize = 0;
-let arenaLen: usize = 0;
-
 export function dw_reserve(size: i32): usize {
-  if (size < 0) return 0;
-  if (arenaAlloc != 0) heap.free(arenaAlloc);
-  // 64 to align, slack before and after.
-  arenaAlloc = heap.alloc(<usize>size + 64 + 2 * slack);
-  arenaBase = (arenaAlloc + slack + 63) & ~<usize>63;
-  arenaLen = <usize>size;
-  memory.fill(arenaBase - slack, 0, <usize>size + 2 * slack);
-  return arenaBase;
-}
-
-// inArena reports whether p..p+n lies inside the reserved region.
-function inArena(p: usize, n: usize): bool {
-  return p != 0 && p >= arenaBase && n <= arenaLen && p - arenaBase <= arenaLen - n;
+  return reserve(size);
 }
 
 const resp = new Buf();
@@ -81,6 +59,7 @@ function bind(ptr: usize, len: usize): void {
     let v = items[i];
     if (k == "stage") s.stageName = v.toString();
     else if (k == "config") s.configValue = v;
+    else if (k == "event_time" && v.kind == Kind.String) s.eventTime = v.toString();
     else if (k == "schema" && v.kind == Kind.Array) {
       let fs = v.items!;
       for (let j = 0; j < fs.length; j++) {
@@ -113,7 +92,7 @@ function bind(ptr: usize, len: usize): void {
   for (let i = 0; i < ins.length; i++) ins[i] = new InCol();
   batch.outs = outs;
   batch.ins = ins;
-  bound = true;
+  batch.bound = true;
 
   resp.str('{"reads":[');
   for (let i = 0; i < s.reads.length; i++) {
@@ -136,13 +115,14 @@ function bind(ptr: usize, len: usize): void {
   }
   resp.str('],"filter":');
   resp.str(s.filtering ? "true" : "false");
+  if (s.dropsAll) resp.str(',"drop_all":true');
+  if (s.keepsState) resp.str(',"state":true');
   resp.byte(0x7d);
 }
 
 // The result header (ABI.md): ten u32 words.
 const result = memory.data(40, 8);
 const outDesc = new Buf();
-const errDesc = new Buf();
 const failBuf = new Buf();
 
 export function dw_process(ptr: usize): usize {
@@ -161,35 +141,11 @@ export function dw_process(ptr: usize): usize {
 }
 
 function runBatch(ptr: usize): string | null {
-  if (!bound || !inArena(ptr, 16)) return "dw_process before dw_bind, or batch header outside the reserved region";
-  let n = load<u32>(ptr);
-  let ncols = load<u32>(ptr, 4);
-  let ins = batch.ins;
-  if (ncols != <u32>ins.length) return "host sent " + ncols.toString() + " columns, the stage reads " + ins.length.toString();
-  if (n > 0x7fff_fff0) return "batch of " + n.toString() + " rows";
-  if (ncols > 0 && !inArena(ptr + 16, 32 * <usize>ncols)) return "column descriptors outside the reserved region";
-  batch.n = <i32>n;
-  for (let i = 0; i < ins.length; i++) {
-    let d = ptr + 16 + 32 * <usize>i;
-    let c = unchecked(ins[i]);
-    let code = <i32>load<u8>(d, 4);
-    c.valid = load<u32>(d, 12);
-    c.offsets = load<u32>(d, 16);
-    c.values = load<u32>(d, 20);
-    c.valuesLen = load<u32>(d, 24);
-    c.large = code == codeLargeUTF8 || code == codeLargeBinary;
-    if (c.valid != 0 && !inArena(c.valid, (<usize>n + 7) >> 3)) return "column " + i.toString() + ": validity outside the reserved region";
-    let varw = code == codeUTF8 || code == codeBinary || c.large;
-    if (varw && !inArena(c.offsets, (<usize>n + 1) << (c.large ? 3 : 2))) return "column " + i.toString() + ": offsets outside the reserved region";
-    if (c.valuesLen > 0 && !inArena(c.values, c.valuesLen)) return "column " + i.toString() + ": values outside the reserved region";
-    if (c.valuesLen == 0) c.values = arenaBase;
-  }
+  let err = loadBatch(ptr);
+  if (err != null) return err;
   let outs = batch.outs;
   for (let i = 0; i < outs.length; i++) unchecked(outs[i]).touched = false;
   batch.hasSel = false;
-  batch.errs.len = 0;
-  batch.msgs.len = 0;
-  batch.failMsg = null;
   changetype<Stage>(registered).process(batch);
   return null;
 }
@@ -215,13 +171,6 @@ function finish(): string | null {
     outDesc.u32(0);
   }
   let errs = batch.errs;
-  errDesc.len = 0;
-  let msgs = batch.msgs.ptr;
-  for (let i: u32 = 0; i < errs.len; i += 12) {
-    errDesc.u32(load<u32>(errs.ptr + i));
-    errDesc.u32(<u32>msgs + load<u32>(errs.ptr + i, 4));
-    errDesc.u32(load<u32>(errs.ptr + i, 8));
-  }
   if (batch.hasSel) {
     store<u32>(result, 1, 12);
     store<u32>(result, <u32>batch.sel.ptr, 16);
@@ -230,6 +179,6 @@ function finish(): string | null {
   store<u32>(result, <u32>outs.length, 24);
   store<u32>(result, outs.length > 0 ? <u32>outDesc.ptr : 0, 28);
   store<u32>(result, errs.len / 12, 32);
-  store<u32>(result, errs.len > 0 ? <u32>errDesc.ptr : 0, 36);
+  store<u32>(result, errs.len > 0 ? errorDescs() : 0, 36);
   return null;
 }

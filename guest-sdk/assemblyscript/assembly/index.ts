@@ -10,3 +10,4 @@ export { Config, Field, Setup, Stage, register } from "./setup";
 export { JSONValue, Kind, bytesEqual } from "./json";
 export { log, logBytes, LevelDebug, LevelInfo, LevelWarn, LevelError } from "./log";
 export { formatFloat } from "./format";
+export { NoOrigin, StageV2, StateReader, StateWriter, tumble } from "./v2";

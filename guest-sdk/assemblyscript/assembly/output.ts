@@ -24,6 +24,27 @@ export class Out<T> {
     b.out(this.slot).setNull(b.n, i);
   }
 
+  /** v2: gives the row being emitted (Batch.emit) its value. */
+  @inline put(b: Batch, v: T): void {
+    let c = b.putCol(this.slot);
+    let vs = c.values;
+    vs.reserve(sizeof<T>());
+    store<T>(vs.ptr + vs.len, v);
+    vs.len += sizeof<T>();
+    c.rows++;
+  }
+
+  /** v2: gives the row being emitted a null. */
+  putNull(b: Batch): void {
+    let c = b.putCol(this.slot);
+    c.nullBit();
+    let vs = c.values;
+    vs.reserve(sizeof<T>());
+    store<T>(vs.ptr + vs.len, <T>0);
+    vs.len += sizeof<T>();
+    c.rows++;
+  }
+
   /** Makes the column's nulls those of an input column: validity is its
    * bitmap (FixedView.validity, StrView.validity), 0 = no nulls. One copy
    * instead of a setNull call per row. */
@@ -54,6 +75,24 @@ export class OutBool {
   setNull(b: Batch, i: i32): void {
     b.out(this.slot).setNull(b.n, i);
   }
+
+  /** v2: gives the row being emitted (Batch.emit) its value. */
+  put(b: Batch, v: bool): void {
+    let c = b.putCol(this.slot);
+    let i = c.rows;
+    if ((i & 7) == 0) c.values.byte(0);
+    if (v) {
+      let p = c.values.ptr + (<usize>i >> 3);
+      store<u8>(p, load<u8>(p) | (<u8>1 << <u8>(i & 7)));
+    }
+    c.rows++;
+  }
+
+  /** v2: gives the row being emitted a null. */
+  putNull(b: Batch): void {
+    b.putCol(this.slot).nullBit();
+    this.put(b, false);
+  }
 }
 
 /** Declares a bool output column. */
@@ -76,6 +115,31 @@ export class OutStr {
     sb.values = c.values;
     sb.n = b.n;
     return sb;
+  }
+
+  /** v2: gives the row being emitted (Batch.emit) n bytes at p as its
+   * value (UTF-8 for a utf8 column: the host checks). */
+  @inline put(b: Batch, p: usize, n: u32): void {
+    let c = b.putCol(this.slot);
+    c.values.bytes(p, n);
+    c.offs.u32(c.values.len);
+    c.rows++;
+  }
+
+  /** v2: put with a string's UTF-8 encoding (no allocation). */
+  putString(b: Batch, s: string): void {
+    let c = b.putCol(this.slot);
+    c.values.str(s);
+    c.offs.u32(c.values.len);
+    c.rows++;
+  }
+
+  /** v2: gives the row being emitted a null. */
+  putNull(b: Batch): void {
+    let c = b.putCol(this.slot);
+    c.nullBit();
+    c.offs.u32(c.values.len);
+    c.rows++;
   }
 }
 

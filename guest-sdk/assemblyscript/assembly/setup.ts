@@ -43,6 +43,12 @@ export class Setup {
   /** @internal */ drops: string[] = [];
   /** @internal */ filtering: bool = false;
   /** @internal */ errs: string[] = [];
+  /** @internal v2: every input column dropped (dropAll). */ dropsAll: bool = false;
+  /** @internal v2: state kept across batches (keepState). */ keepsState: bool = false;
+  /** v2: the event-time column the pipeline declared for this stage (the
+   * wasm stage's event_time), or "" when none: the host then calls
+   * StageV2.watermark after batches that advance the watermark. */
+  eventTime: string = "";
 
   /**
    * Returns the stage's `config:` mapping. known lists every key the stage
@@ -74,6 +80,21 @@ export class Setup {
   /** Declares that the stage drops rows (Batch.drop, Batch.keepBits). */
   filter(): void {
     this.filtering = true;
+  }
+
+  /** v2: drops every input column: the output is the written columns
+   * only, so emitted rows need no origin (an aggregate). Without it, input
+   * columns pass through, taken from each emitted row's origin. */
+  dropAll(): void {
+    this.dropsAll = true;
+  }
+
+  /** v2: declares that the stage keeps state across batches: the host
+   * calls StageV2.snapshot at every checkpoint and StageV2.restore on a
+   * fresh instance when a run resumes. A stateful stage runs one instance
+   * and any failed call fails the run. */
+  keepState(): void {
+    this.keepsState = true;
   }
 
   /** Removes an input column from the stage's output. */
