@@ -196,15 +196,25 @@ func (w *worker) consume(ctx context.Context, cons jetstream.Consumer) error {
 	}
 }
 
-// left is how many splits are waiting or leased.
-func (w *worker) left(ctx context.Context, cons jetstream.Consumer) (uint64, error) {
+// left is how many splits are waiting or leased: the pipeline's messages
+// still in the work-queue stream, which removes a message when it is
+// acked. The stream's count, not the consumer's pending figures: a
+// publish is acknowledged once the stream holds the message, while the
+// consumer learns of it a moment later, and a worker that asked the
+// consumer right after the plan was published found nothing left and
+// ended with every split unread (seen in CI).
+func (w *worker) left(ctx context.Context, _ jetstream.Consumer) (uint64, error) {
 	var n uint64
 	err := retry(ctx, w.c.MaxOutage, w.log, "count splits left", func(ctx context.Context) error {
-		info, err := cons.Info(ctx)
+		st, err := w.js.Stream(ctx, w.c.Stream)
 		if err != nil {
 			return err
 		}
-		n = info.NumPending + uint64(info.NumAckPending)
+		info, err := st.Info(ctx, jetstream.WithSubjectFilter(w.subject))
+		if err != nil {
+			return err
+		}
+		n = info.State.Subjects[w.subject]
 		return nil
 	})
 	return n, err
