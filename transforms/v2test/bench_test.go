@@ -56,47 +56,60 @@ func nativeWindowAgg(recs []arrow.RecordBatch) int {
 //	go test ./transforms/v2test -run '^$' -bench WindowAgg -benchtime 20x
 func BenchmarkWindowAgg(b *testing.B) {
 	mem := memory.NewGoAllocator()
+	recs := benchBatches(b, mem)
+	paired.Run(b, 1,
+		paired.Variant{Name: "native", Run: func() { nativeWindowAgg(recs) }},
+		paired.Variant{Name: "wasm", Run: windowPass(b, module(b), mem, recs)},
+	)
+}
+
+// benchBatches are the benchmarks' input: 64 Ki ordered orders in
+// batches of 1,024, released when b ends.
+func benchBatches(b *testing.B, mem memory.Allocator) []arrow.RecordBatch {
 	rows := ordered(64*1024, 5)
 	var recs []arrow.RecordBatch
 	for lo := 0; lo < len(rows); lo += 1024 {
 		recs = append(recs, batch(mem, rows[lo:lo+1024]))
 	}
-	defer func() {
+	b.Cleanup(func() {
 		for _, r := range recs {
 			r.Release()
 		}
-	}()
+	})
+	return recs
+}
+
+// windowPass binds a stage of wasm and returns one pass of it over recs,
+// ending with Finish. Every pass starts from the empty state: the same
+// rows again would otherwise be late for the windows the last pass
+// emitted.
+func windowPass(b *testing.B, wasm []byte, mem memory.Allocator, recs []arrow.RecordBatch) func() {
 	ctx := context.Background()
-	s := wasmtesting.NewStage(b, module(b), nil, mem, wasmtesting.Config())
+	s := wasmtesting.NewStage(b, wasm, nil, mem, wasmtesting.Config())
 	if _, err := s.Bind(ctx, schema); err != nil {
 		b.Fatal(err)
 	}
-	// Every pass starts from the empty state: the same rows again would
-	// otherwise be late for the windows the last pass emitted.
 	empty, err := s.Snapshot(ctx)
 	if err != nil {
 		b.Fatal(err)
 	}
-	paired.Run(b, 1,
-		paired.Variant{Name: "native", Run: func() { nativeWindowAgg(recs) }},
-		paired.Variant{Name: "wasm", Run: func() {
-			if err := s.Restore(ctx, empty); err != nil {
-				b.Fatal(err)
-			}
-			for _, r := range recs {
-				out, _, err := s.Process(ctx, r)
-				if err != nil {
-					b.Fatal(err)
-				}
-				out.Release()
-			}
-			outs, err := s.Finish(ctx)
+	return func() {
+		if err := s.Restore(ctx, empty); err != nil {
+			b.Fatal(err)
+		}
+		for _, r := range recs {
+			out, _, err := s.Process(ctx, r)
 			if err != nil {
 				b.Fatal(err)
 			}
-			for _, o := range outs {
-				o.Release()
-			}
-		}},
-	)
+			out.Release()
+		}
+		outs, err := s.Finish(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, o := range outs {
+			o.Release()
+		}
+	}
 }

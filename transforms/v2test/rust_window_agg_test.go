@@ -185,49 +185,9 @@ func TestRustWindowAggRestore(t *testing.T) {
 //	go test ./transforms/v2test -run '^$' -bench RustWindowAgg -benchtime 20x
 func BenchmarkRustWindowAgg(b *testing.B) {
 	mem := memory.NewGoAllocator()
-	rows := ordered(64*1024, 5)
-	var recs []arrow.RecordBatch
-	for lo := 0; lo < len(rows); lo += 1024 {
-		recs = append(recs, batch(mem, rows[lo:lo+1024]))
-	}
-	defer func() {
-		for _, r := range recs {
-			r.Release()
-		}
-	}()
-	ctx := context.Background()
-	pass := func(wasm []byte) func() {
-		s := wasmtesting.NewStage(b, wasm, nil, mem, wasmtesting.Config())
-		if _, err := s.Bind(ctx, schema); err != nil {
-			b.Fatal(err)
-		}
-		// Every pass starts from the empty state, as in BenchmarkWindowAgg.
-		empty, err := s.Snapshot(ctx)
-		if err != nil {
-			b.Fatal(err)
-		}
-		return func() {
-			if err := s.Restore(ctx, empty); err != nil {
-				b.Fatal(err)
-			}
-			for _, r := range recs {
-				out, _, err := s.Process(ctx, r)
-				if err != nil {
-					b.Fatal(err)
-				}
-				out.Release()
-			}
-			outs, err := s.Finish(ctx)
-			if err != nil {
-				b.Fatal(err)
-			}
-			for _, o := range outs {
-				o.Release()
-			}
-		}
-	}
+	recs := benchBatches(b, mem)
 	paired.Run(b, 1,
-		paired.Variant{Name: "c", Run: pass(module(b))},
-		paired.Variant{Name: "rust", Run: pass(rustModule(b))},
+		paired.Variant{Name: "c", Run: windowPass(b, module(b), mem, recs)},
+		paired.Variant{Name: "rust", Run: windowPass(b, rustModule(b), mem, recs)},
 	)
 }
