@@ -74,6 +74,27 @@ func colSpan(mem []byte, p, n uint64, col, what string) ([]byte, error) {
 	return mem[p : p+n : p+n], nil
 }
 
+// readStatus reads a result header's status word and, for a failed
+// batch, its message (at ptr, n bytes): the sanitised message, or "" when
+// the batch succeeded. Both ABI versions start their header so.
+func readStatus(mem []byte, status, ptr, n uint64) (string, error) {
+	switch status {
+	case statusOK:
+		return "", nil
+	case statusFailed:
+		msg, err := span(mem, ptr, n, "failure message")
+		if err != nil {
+			return "", err
+		}
+		if failed := sanitize(msg[:min(len(msg), maxMessage)]); failed != "" {
+			return failed, nil
+		}
+		return "(no message)", nil
+	default:
+		return "", fmt.Errorf("%w: result status %d (want 0 or 1)", ErrGuestOutput, status)
+	}
+}
+
 // readResult validates the result header at ptr for a batch of n rows
 // against the columns the guest declared at bind time, into r (whose slices
 // are reused call to call). It never reads outside mem and never panics,
@@ -85,20 +106,9 @@ func readResult(mem []byte, ptr uint32, n int, writes []outCol, r *result) error
 		return err
 	}
 	u := func(i int) uint64 { return uint64(le.Uint32(hdr[4*i:])) }
-	switch u(0) {
-	case statusOK:
-	case statusFailed:
-		msg, err := span(mem, u(1), u(2), "failure message")
-		if err != nil {
-			return err
-		}
-		r.failed = sanitize(msg[:min(len(msg), maxMessage)])
-		if r.failed == "" {
-			r.failed = "(no message)"
-		}
-		return nil
-	default:
-		return fmt.Errorf("%w: result status %d (want 0 or 1)", ErrGuestOutput, u(0))
+	if failed, err := readStatus(mem, u(0), u(1), u(2)); err != nil || failed != "" {
+		r.failed = failed
+		return err
 	}
 	nbits := uint64(n+7) / 8
 	switch r.selKind = uint32(u(3)); r.selKind {

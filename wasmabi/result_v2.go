@@ -40,20 +40,9 @@ func readResultV2(mem []byte, ptr uint32, n int, writes []outCol, lim v2Limits, 
 		return err
 	}
 	u := func(i int) uint64 { return uint64(le.Uint32(hdr[4*i:])) }
-	switch u(0) {
-	case statusOK:
-	case statusFailed:
-		msg, err := span(mem, u(1), u(2), "failure message")
-		if err != nil {
-			return err
-		}
-		r.failed = sanitize(msg[:min(len(msg), maxMessage)])
-		if r.failed == "" {
-			r.failed = "(no message)"
-		}
-		return nil
-	default:
-		return fmt.Errorf("%w: result status %d (want 0 or 1)", ErrGuestOutput, u(0))
+	if failed, err := readStatus(mem, u(0), u(1), u(2)); err != nil || failed != "" {
+		r.failed = failed
+		return err
 	}
 	if u(9) != 0 {
 		return fmt.Errorf("%w: result header word 9 is %d (reserved, must be 0)", ErrGuestOutput, u(9))
