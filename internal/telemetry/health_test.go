@@ -118,6 +118,16 @@ func TestReadyz(t *testing.T) {
 	}
 
 	close(drain)
+	// The source sees the drain on its own goroutine: poll until the run
+	// has stopped reading (it stays ready until then), then check why.
+	for {
+		if code, _ := get(t, srv.Addr(), "/readyz"); code != http.StatusOK {
+			break
+		}
+		if err := wait.For(t.Context(), 5*time.Millisecond); err != nil {
+			t.Fatal(err)
+		}
+	}
 	want(http.StatusServiceUnavailable, "pipeline gated: draining")
 	close(sink.next)
 	if err := <-done; err != nil {
