@@ -92,7 +92,9 @@ func (p *Pipeline) Remake(b Build) (*Pipeline, error) {
 			q.Sinks[i].Sink = s
 		}
 	}
-	if p.DeadLetter != nil {
+	// A pipeline described by recipes alone (the Beam adapter's plan) has
+	// the dead-letter sink's recipe and not yet the sink.
+	if p.DeadLetter != nil || p.DeadLetterRecipe != nil {
 		b := b
 		b.DeadLetter = true
 		if s, err := remake(p.DeadLetterRecipe, deadLetterName, b, b.Env.BuildSink); err != nil {
