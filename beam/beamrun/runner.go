@@ -96,38 +96,9 @@ func (r Runner) Run(ctx context.Context, p *engine.Pipeline) (*engine.Metrics, e
 // source that p holds) → Reshuffle → one splitFn per split. The steps of p
 // are not run; they are made again on the workers from p's recipes.
 func Translate(ctx context.Context, p *engine.Pipeline) (*beam.Pipeline, error) {
-	pl, err := NewPlan(p)
+	enc, elems, err := plan(ctx, p)
 	if err != nil {
 		return nil, err
-	}
-	for _, sk := range p.Sinks {
-		if err := partSink(sk); err != nil {
-			return nil, err
-		}
-	}
-	src, ok := p.Source.Source.(split.Source)
-	if !ok {
-		return nil, fmt.Errorf("%w: source %s cannot be read in splits, which Beam needs: "+
-			"files, object storage and Postgres tables can", engine.ErrInvalidConfig, p.Source.Name)
-	}
-	splits, err := src.Splits(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("%s: planning splits: %w", p.Source.Name, err)
-	}
-	if len(splits) == 0 {
-		return nil, fmt.Errorf("%s: the input has nothing to read", p.Source.Name)
-	}
-	enc, err := pl.Encode()
-	if err != nil {
-		return nil, err
-	}
-	elems := make([]string, len(splits))
-	for i, s := range splits {
-		b, err := json.Marshal(s)
-		if err != nil {
-			return nil, err
-		}
-		elems[i] = string(b)
 	}
 	bp, s := beam.NewPipelineWithRoot()
 	s = s.Scope("weave:" + p.Name)
@@ -135,6 +106,45 @@ func Translate(ctx context.Context, p *engine.Pipeline) (*beam.Pipeline, error) 
 	col = beam.Reshuffle(s, col)
 	beam.ParDo0(s, &splitFn{Plan: enc}, col)
 	return bp, nil
+}
+
+// plan returns p's plan (encoded) and its splits (as JSON), the DoFn's
+// field and its elements.
+func plan(ctx context.Context, p *engine.Pipeline) (string, []string, error) {
+	pl, err := NewPlan(p)
+	if err != nil {
+		return "", nil, err
+	}
+	for _, sk := range p.Sinks {
+		if err := partSink(sk); err != nil {
+			return "", nil, err
+		}
+	}
+	src, ok := p.Source.Source.(split.Source)
+	if !ok {
+		return "", nil, fmt.Errorf("%w: source %s cannot be read in splits, which Beam needs: "+
+			"files, object storage and Postgres tables can", engine.ErrInvalidConfig, p.Source.Name)
+	}
+	splits, err := src.Splits(ctx)
+	if err != nil {
+		return "", nil, fmt.Errorf("%s: planning splits: %w", p.Source.Name, err)
+	}
+	if len(splits) == 0 {
+		return "", nil, fmt.Errorf("%s: the input has nothing to read", p.Source.Name)
+	}
+	enc, err := pl.Encode()
+	if err != nil {
+		return "", nil, err
+	}
+	elems := make([]string, len(splits))
+	for i, s := range splits {
+		b, err := json.Marshal(s)
+		if err != nil {
+			return "", nil, err
+		}
+		elems[i] = string(b)
+	}
+	return enc, elems, nil
 }
 
 // fill adds the workers' counters to m's steps.

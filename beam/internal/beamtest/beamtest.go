@@ -66,13 +66,15 @@ func CGuests(t *testing.T) string {
 // directories (parts) under out.
 type Job struct {
 	Name, File string
-	Sinks      []string // "sinks[0]=parquet", "dead_letter=jsonl"
+	Sinks      []string
+	// Source, when set, replaces the source's path (a glob, say).
+	Source string // "sinks[0]=parquet", "dead_letter=jsonl"
 }
 
 // Jobs are the jobs the issue names: the demo and W1.
 var Jobs = []Job{
-	{"demo", "testdata/pipelines/demo.yaml", []string{"sinks[0]=parquet", "sinks[1]=jsonl", "dead_letter=jsonl"}},
-	{"w1", "testdata/pipelines/wasm_orders.yaml", []string{"sinks[0]=jsonl"}},
+	{Name: "demo", File: "testdata/pipelines/demo.yaml", Sinks: []string{"sinks[0]=parquet", "sinks[1]=jsonl", "dead_letter=jsonl"}},
+	{Name: "w1", File: "testdata/pipelines/wasm_orders.yaml", Sinks: []string{"sinks[0]=jsonl"}},
 }
 
 // Load builds j with its sinks writing parts under out and ${WASM} = wasm,
@@ -91,6 +93,9 @@ func (j Job) Load(t *testing.T, wasm, out string) *engine.Pipeline {
 // Set is the --set overrides that point j's sinks at directories under out.
 func (j Job) Set(out string) []string {
 	var set []string
+	if j.Source != "" {
+		set = append(set, fmt.Sprintf("source.file={path: %q}", j.Source))
+	}
 	for _, s := range j.Sinks {
 		step, format, _ := strings.Cut(s, "=")
 		// The whole file node is replaced, as W1 gives the sink as a bare path.
