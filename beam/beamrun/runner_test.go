@@ -4,9 +4,6 @@ import (
 	"context"
 	"flag"
 	"os"
-	"path/filepath"
-	"slices"
-	"strings"
 	"testing"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
@@ -42,16 +39,7 @@ func TestSameAsWeaveRun(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, s := range j.Sinks {
-				step, format, _ := strings.Cut(s, "=")
-				want, got := beamtest.Rows(t, filepath.Join(local, step), format), beamtest.Rows(t, filepath.Join(onBeam, step), format)
-				if len(want) == 0 {
-					t.Fatalf("%s: weave run wrote no rows", step)
-				}
-				if !slices.Equal(got, want) {
-					t.Errorf("%s: Beam wrote %d rows, weave run %d; first difference at %d", step, len(got), len(want), beamtest.Diff(got, want))
-				}
-			}
+			j.SameRows(t, local, onBeam)
 			for i, st := range lm.Steps {
 				b := bm.Steps[i]
 				if b.RowsIn.Load() != st.RowsIn.Load() || b.RowsOut.Load() != st.RowsOut.Load() || b.DeadLettered.Load() != st.DeadLettered.Load() {

@@ -8,8 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -107,16 +105,8 @@ func TestPrismJobServer(t *testing.T) {
 			if err != nil {
 				t.Fatalf("weave-beam: %v\n%s", err, out)
 			}
-			for _, s := range j.Sinks {
-				step, format, _ := strings.Cut(s, "=")
-				want, got := beamtest.Rows(t, filepath.Join(local, step), format), beamtest.Rows(t, filepath.Join(onBeam, step), format)
-				if len(want) == 0 {
-					t.Fatalf("%s: weave run wrote no rows", step)
-				}
-				if !slices.Equal(got, want) {
-					t.Errorf("%s: Beam wrote %d rows, weave run %d; first difference at %d\nweave-beam's output:\n%s",
-						step, len(got), len(want), beamtest.Diff(got, want), out)
-				}
+			if !j.SameRows(t, local, onBeam) {
+				t.Logf("weave-beam's output:\n%s", out)
 			}
 		})
 	}

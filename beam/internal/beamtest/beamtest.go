@@ -113,6 +113,25 @@ func (j Job) SetFlags(out string) []string {
 	return f
 }
 
+// SameRows checks that every sink of j wrote the same rows under onBeam as
+// under local (weave run's), and some; it says whether they did.
+func (j Job) SameRows(t *testing.T, local, onBeam string) bool {
+	t.Helper()
+	same := true
+	for _, s := range j.Sinks {
+		step, format, _ := strings.Cut(s, "=")
+		want, got := Rows(t, filepath.Join(local, step), format), Rows(t, filepath.Join(onBeam, step), format)
+		if len(want) == 0 {
+			t.Fatalf("%s: weave run wrote no rows", step)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: Beam wrote %d rows, weave run %d; first difference at %d", step, len(got), len(want), Diff(got, want))
+			same = false
+		}
+	}
+	return same
+}
+
 // Diff is the index of the first difference of two sorted row lists.
 func Diff(a, b []string) int {
 	for i := range min(len(a), len(b)) {
