@@ -16,9 +16,10 @@ import (
 
 // TestExplodePipeline runs testdata/pipelines/wasm_explode.yaml (JSON
 // Lines with a list and a list of structs → the committed C explode → JSON
-// Lines) through the CLI and checks every written row against the input
-// file read with encoding/json alone: one row per non-null tag list item,
-// in order, the other fields unchanged, the tag in place of the list.
+// Lines) through the CLI, from the JSON Lines file and from a Parquet copy
+// of it, and checks every written row against the input file read with
+// encoding/json alone: one row per tag of each non-null list, in order,
+// the other fields unchanged, the tag in place of the list.
 func TestExplodePipeline(t *testing.T) {
 	t.Chdir(filepath.Join("..", ".."))
 	f, err := os.Open("testdata/orders_items.jsonl")
@@ -48,9 +49,28 @@ func TestExplodePipeline(t *testing.T) {
 	}
 
 	out := t.TempDir()
+	t.Run("jsonl", func(t *testing.T) {
+		weaveRun(t, out, "testdata/pipelines/wasm_explode.yaml")
+		checkExploded(t, filepath.Join(out, "tags.jsonl"), want)
+	})
+	// The same rows through Parquet: written by weave without the stage,
+	// then read back (lists of strings and of structs) into explode.
+	t.Run("parquet", func(t *testing.T) {
+		pq := filepath.Join(out, "items.parquet")
+		weaveRun(t, out, "testdata/pipelines/wasm_explode.yaml", "--set", "stages=[]", "--set", "sinks[0].file="+pq)
+		weaveRun(t, out, "testdata/pipelines/wasm_explode.yaml", "--set", "source.file.path="+pq,
+			"--set", "sinks[0].file="+filepath.Join(out, "from_parquet.jsonl"))
+		checkExploded(t, filepath.Join(out, "from_parquet.jsonl"), want)
+	})
+}
+
+// weaveRun runs weave with args, ${OUT} set to out, and fails the test
+// unless it exits 0 having released every Arrow buffer.
+func weaveRun(t *testing.T, out string, args ...string) {
+	t.Helper()
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	var stdout, stderr bytes.Buffer
-	code := cli.Main([]string{"weave", "run", "testdata/pipelines/wasm_explode.yaml"}, cli.Options{
+	code := cli.Main(append([]string{"weave", "run"}, args...), cli.Options{
 		Stdout: &stdout, Stderr: &stderr, Mem: mem, Signals: make(chan os.Signal),
 		Lookup: func(k string) (string, bool) {
 			v, ok := map[string]string{"OUT": out}[k]
@@ -59,14 +79,18 @@ func TestExplodePipeline(t *testing.T) {
 	})
 	mem.AssertSize(t, 0)
 	if code != 0 {
-		t.Fatalf("exit %d:\n%s", code, stderr.String())
+		t.Fatalf("weave run %v: exit %d:\n%s", args, code, stderr.String())
 	}
-	written, err := os.ReadFile(filepath.Join(out, "tags.jsonl"))
+}
+
+func checkExploded(t *testing.T, file string, want []map[string]any) {
+	t.Helper()
+	written, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var got []map[string]any
-	sc = bufio.NewScanner(bytes.NewReader(written))
+	sc := bufio.NewScanner(bytes.NewReader(written))
 	for sc.Scan() {
 		var row map[string]any
 		if err := json.Unmarshal(sc.Bytes(), &row); err != nil {
