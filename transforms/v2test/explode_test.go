@@ -28,8 +28,8 @@ var explodeBuild struct {
 }
 
 // explodeModules are the Go explode (built once per test binary, as
-// dedupe is) and the committed C one (rebuilt and compared under
-// DW_WASM_FRESH=1).
+// dedupe is) and the committed C and Rust ones (rebuilt and compared
+// under DW_WASM_FRESH=1).
 func explodeModules(t *testing.T) map[string][]byte {
 	t.Helper()
 	explodeBuild.once.Do(func() {
@@ -48,8 +48,9 @@ func explodeModules(t *testing.T) map[string][]byte {
 		t.Fatal(explodeBuild.err)
 	}
 	return map[string][]byte{
-		"go": explodeBuild.wasm,
-		"c":  wasmtesting.Committed(t, "transforms/c/explode", "transforms/c/explode/explode.wasm"),
+		"go":   explodeBuild.wasm,
+		"c":    wasmtesting.Committed(t, "transforms/c/explode", "transforms/c/explode/explode.wasm"),
+		"rust": wasmtesting.Committed(t, "transforms/rust/explode", "transforms/rust/explode/explode.wasm"),
 	}
 }
 
@@ -172,11 +173,12 @@ func rowLines(rec arrow.RecordBatch) []string {
 	return out
 }
 
-// TestExplode: the C and Go explode (ABI v2, a list column read across
-// the boundary) give one row per item, each from its input row, so the
-// other columns (another list among them) are handed on with it; null
+// TestExplode: the C, Go and Rust explode (ABI v2, a list column read
+// across the boundary) give one row per item, each from its input row, so
+// the other columns (another list among them) are handed on with it; null
 // and empty lists give none. Checked against the items read straight
-// from the input arrays, on whole and sliced batches, and C against Go.
+// from the input arrays, on whole and sliced batches and a selection, and
+// the three languages against each other.
 func TestExplode(t *testing.T) {
 	mem := wasmtesting.Allocator(t)
 	mods := explodeModules(t)
@@ -196,7 +198,7 @@ func TestExplode(t *testing.T) {
 	} {
 		t.Run(col.name, func(t *testing.T) {
 			outs := map[string][]arrow.RecordBatch{}
-			for _, lang := range []string{"c", "go"} {
+			for _, lang := range []string{"c", "go", "rust"} {
 				s := wasmtesting.NewStage(t, mods[lang], col.conf, mem, wasmtesting.Config())
 				schema, err := s.Bind(context.Background(), listSchema)
 				if err != nil {
@@ -239,8 +241,10 @@ func TestExplode(t *testing.T) {
 				}
 			}
 			for i := range outs["c"] {
-				if !array.RecordEqual(outs["c"][i], outs["go"][i]) {
-					t.Errorf("batch %d: C and Go differ", i)
+				for _, lang := range []string{"go", "rust"} {
+					if !array.RecordEqual(outs["c"][i], outs[lang][i]) {
+						t.Errorf("batch %d: C and %s differ", i, lang)
+					}
 				}
 			}
 		})
