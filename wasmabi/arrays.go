@@ -19,6 +19,9 @@ func newBuf(mem memory.Allocator, n int) *memory.Buffer {
 
 // buildArray copies a validated guest column into host memory.
 func buildArray(mem memory.Allocator, dt arrow.DataType, code uint8, n int, c colView) arrow.Array {
+	if isNested(code) {
+		return buildNested(mem, newNType(dt, code, ""), n, c)
+	}
 	lay, _ := layoutOf(code)
 	var valid *memory.Buffer
 	nulls := 0

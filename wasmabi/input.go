@@ -53,6 +53,10 @@ func varRange(a arrow.Array, ow int) (int64, int64) {
 func layoutSize(cols []inCol) int {
 	size := align64(batchHeader + descSize*len(cols))
 	for _, c := range cols {
+		if isNested(c.code) {
+			size += nestedSize(c)
+			continue
+		}
 		v, o, x := c.sizes()
 		size += align64(v) + align64(o) + align64(x)
 	}
@@ -78,6 +82,11 @@ func writeBatch(view []byte, base uint32, n int, cols []inCol) {
 	for i, c := range cols {
 		d := view[batchHeader+descSize*i : batchHeader+descSize*(i+1)]
 		clear(d)
+		if isNested(c.code) {
+			le.PutUint32(d[0:], c.index)
+			pos = writeNested(view, base, pos, d, c)
+			continue
+		}
 		validN, offsN, valsN := c.sizes()
 		data := c.arr.Data()
 		off := data.Offset()

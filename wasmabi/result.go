@@ -41,6 +41,7 @@ type colView struct {
 	valid   []byte // nil: no nulls
 	offsets []byte // var-width only
 	values  []byte
+	kids    []colView // nested columns' children (nested_result.go)
 }
 
 type rowErr struct {
@@ -52,6 +53,7 @@ type rowErr struct {
 type outCol struct {
 	name string
 	code uint8
+	nt   *ntype // nested columns' type tree, else nil (nested_result.go)
 }
 
 // span returns mem[p:p+n] or an error naming what lay out of bounds.

@@ -82,11 +82,18 @@ func readResultV2(mem []byte, ptr uint32, n int, writes []outCol, lim v2Limits, 
 		if vl := uint64(le.Uint32(d[24:])); r.bytes+vl > lim.bytes() {
 			return fmt.Errorf("%w: column %q: %d value bytes bring the call's output past the stage's limit of %d bytes (max_emit_bytes)", ErrGuestOutput, w.name, vl, lim.bytes())
 		}
-		c, err := readColumn(mem, d, r.rows, w)
+		var c colView
+		if w.nt != nil {
+			var used uint64
+			c, used, err = readNested(mem, d, r.rows, w, lim.bytes()-r.bytes)
+			r.bytes += used
+		} else {
+			c, err = readColumn(mem, d, r.rows, w)
+			r.bytes += uint64(len(c.valid) + len(c.offsets) + len(c.values))
+		}
 		if err != nil {
 			return err
 		}
-		r.bytes += uint64(len(c.valid) + len(c.offsets) + len(c.values))
 		if r.bytes > lim.bytes() {
 			return fmt.Errorf("%w: column %q brings the call's output to %d bytes, over the stage's limit of %d (max_emit_bytes)", ErrGuestOutput, w.name, r.bytes, lim.bytes())
 		}

@@ -252,6 +252,9 @@ func (s *Stage) derive(p *plan, codes []uint8) error {
 		if codes[i] == 0 {
 			return fail("column %q is %s, which ABI v1 cannot pass to a guest", r, in.Field(i).Type)
 		}
+		if isNested(codes[i]) && p.abi != abiV2 {
+			return fail("column %q is %s: nested types need an ABI v2 module", r, in.Field(i).Type)
+		}
 		p.reads, p.codes = append(p.reads, i), append(p.codes, codes[i])
 	}
 	dropped := map[int]bool{}
@@ -272,7 +275,10 @@ func (s *Stage) derive(p *plan, codes []uint8) error {
 		if err != nil {
 			return fail("output column %q: %v", w.Name, err)
 		}
-		p.writes, p.wtypes = append(p.writes, outCol{name: w.Name, code: code}), append(p.wtypes, dt)
+		if isNested(code) && p.abi != abiV2 {
+			return fail("output column %q: nested types need an ABI v2 module", w.Name)
+		}
+		p.writes, p.wtypes = append(p.writes, outCol{name: w.Name, code: code, nt: nestedOut(dt, code, w.Name)}), append(p.wtypes, dt)
 		if idx := in.FieldIndices(w.Name); len(idx) == 1 && !dropped[idx[0]] {
 			replaced[idx[0]] = j
 		} else {

@@ -109,6 +109,8 @@ func typeName(dt arrow.DataType) (string, uint8, error) {
 		return fmt.Sprintf("timestamp[%s]", t.Unit), codeTimestamp, nil
 	case *arrow.Decimal128Type:
 		return fmt.Sprintf("decimal128(%d,%d)", t.Precision, t.Scale), codeDecimal128, nil
+	case *arrow.ListType, *arrow.StructType, *arrow.MapType:
+		return nestedTypeName(dt, 0) // ABI v2 (nested_types.go)
 	}
 	return "", 0, fmt.Errorf("type %s is not in ABI v1", dt)
 }
@@ -147,6 +149,9 @@ func parseType(name string) (arrow.DataType, uint8, error) {
 		if ok && err1 == nil && err2 == nil && p >= 1 && p <= 38 && s >= 0 && s <= p {
 			return &arrow.Decimal128Type{Precision: int32(p), Scale: int32(s)}, codeDecimal128, nil
 		}
+	}
+	if dt, code, ok, err := parseNested(name, 0); ok { // ABI v2 (nested_types.go)
+		return dt, code, err
 	}
 	return nil, 0, fmt.Errorf("type %q is not in ABI v1", name)
 }

@@ -161,6 +161,7 @@ var runElsewhere = map[string]string{
 	"jetstream_to_kafka.yaml":       "connectors/internal/e2e/pipelines_test.go",
 	"kafka_to_postgres_upsert.yaml": "connectors/internal/e2e/pipelines_test.go",
 	"http_to_parquet.yaml":          "connectors/http/e2e_test.go",
+	"wasm_explode.yaml":             "cmd/weave/explode_test.go", // checked against the input read with encoding/json
 	"file_to_s3.yaml":               "connectors/s3/pipeline_test.go",
 	"s3_to_file.yaml":               "connectors/s3/pipeline_test.go",
 

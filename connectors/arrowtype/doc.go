@@ -11,6 +11,7 @@
 // common aliases string, boolean, double, date and decimal accepted too.
 // Parameterised types take their parameters in brackets (timestamp[us],
 // timestamp[ms, UTC], timestamp[ns, tz=Europe/Paris], time64[ns],
-// duration[ms]) or parentheses (decimal128(10,2)); lists use angle
-// brackets (list<utf8>).
+// duration[ms]) or parentheses (decimal128(10,2)); nested types use
+// angle brackets: list<utf8>, struct<name: utf8, score: float64 not null>,
+// map<utf8, int64>.
 package arrowtype

@@ -51,6 +51,8 @@ var parameterised = map[string]string{
 	"decimal128": "decimal128(precision,scale)",
 	"decimal256": "decimal256(precision,scale)",
 	"list":       "list<type>",
+	"struct":     "struct<name: type, …>",
+	"map":        "map<key type, value type>",
 }
 
 // Names lists every accepted type name, sorted, for docs and error hints.
@@ -185,8 +187,51 @@ func parseType(s string) (arrow.DataType, error) {
 			return nil, fmt.Errorf("list element: %w", err)
 		}
 		return arrow.ListOf(elem), nil
+	case "struct":
+		return parseStruct(args)
+	case "map":
+		if len(args) != 2 {
+			return nil, fmt.Errorf("write %s", form)
+		}
+		key, err := parseType(strings.TrimSpace(args[0]))
+		if err != nil {
+			return nil, fmt.Errorf("map key: %w", err)
+		}
+		switch key.(type) {
+		case *arrow.ListType, *arrow.StructType, *arrow.MapType:
+			return nil, fmt.Errorf("map key: %s cannot be a key (keys are plain values)", key)
+		}
+		item, err := parseType(strings.TrimSpace(args[1]))
+		if err != nil {
+			return nil, fmt.Errorf("map value: %w", err)
+		}
+		return arrow.MapOf(key, item), nil
 	}
 	return nil, unknown(name)
+}
+
+// parseStruct reads struct<name: type, …>; a field's type may end in
+// "not null" like a column's.
+func parseStruct(args []string) (arrow.DataType, error) {
+	fields := make([]arrow.Field, len(args))
+	seen := map[string]bool{}
+	for i, a := range args {
+		name, typ, ok := strings.Cut(a, ":")
+		name = strings.TrimSpace(name)
+		if !ok || name == "" {
+			return nil, fmt.Errorf("struct field %d: write name: type", i+1)
+		}
+		if seen[name] {
+			return nil, fmt.Errorf("struct field %q appears twice", name)
+		}
+		seen[name] = true
+		dt, nullable, err := Parse(typ)
+		if err != nil {
+			return nil, fmt.Errorf("struct field %q: %w", name, err)
+		}
+		fields[i] = arrow.Field{Name: name, Type: dt, Nullable: nullable}
+	}
+	return arrow.StructOf(fields...), nil
 }
 
 // splitArgs separates "name[a, b]", "name(a,b)" or "name<t>" into the name

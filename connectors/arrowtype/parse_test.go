@@ -33,6 +33,14 @@ func TestParse(t *testing.T) {
 		{"decimal256", "decimal256(60,10)", &arrow.Decimal256Type{Precision: 60, Scale: 10}, true},
 		{"list", "list<utf8>", arrow.ListOf(arrow.BinaryTypes.String), true},
 		{"nested list", "list<list<decimal(5,1)>>", arrow.ListOf(arrow.ListOf(&arrow.Decimal128Type{Precision: 5, Scale: 1})), true},
+		{"struct", "struct<name: utf8, at: timestamp[us, UTC], n: int64 not null>", arrow.StructOf(
+			arrow.Field{Name: "name", Type: arrow.BinaryTypes.String, Nullable: true},
+			arrow.Field{Name: "at", Type: &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"}, Nullable: true},
+			arrow.Field{Name: "n", Type: arrow.PrimitiveTypes.Int64}), true},
+		{"list of structs", "list<struct<sku: utf8, tags: list<utf8>>>", arrow.ListOf(arrow.StructOf(
+			arrow.Field{Name: "sku", Type: arrow.BinaryTypes.String, Nullable: true},
+			arrow.Field{Name: "tags", Type: arrow.ListOf(arrow.BinaryTypes.String), Nullable: true})), true},
+		{"map", "map<utf8, list<float64>>", arrow.MapOf(arrow.BinaryTypes.String, arrow.ListOf(arrow.PrimitiveTypes.Float64)), true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -81,6 +89,11 @@ func TestParseErrors(t *testing.T) {
 		{"unclosed", "timestamp[us", "missing closing"},
 		{"unbalanced", "list<list<int64>", "unbalanced brackets"},
 		{"list bad elem", "list<nope>", "list element"},
+		{"struct without a name", "struct<int64>", "struct field 1: write name: type"},
+		{"struct twice", "struct<a: int8, a: int8>", `struct field "a" appears twice`},
+		{"struct bad field", "struct<a: nope>", `struct field "a"`},
+		{"map one type", "map<utf8>", "write map<key type, value type>"},
+		{"map list key", "map<list<utf8>, int8>", "cannot be a key"},
 		{"empty param", "decimal(10,)", "parameter 2 of decimal is empty"},
 		{"space", "int 64", "unexpected"},
 	}

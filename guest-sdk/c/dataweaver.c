@@ -229,43 +229,76 @@ static const char *narrow(struct dw__in_col *c, const uint8_t *src, bool wide, u
     return NULL;
 }
 
+static const char *load_col(struct dw__in_col *c, const uint8_t *d, uint32_t n, bool nested);
+
+/* load_list resolves a list column (ABI v2): its offsets rebased to 0,
+ * then its one child, the items, as a column of offsets[n]-offsets[0]
+ * rows. dw_read_list allows only v1 items, so this goes one level. */
+static const char *load_list(struct dw__in_col *c, uint32_t offs, uint32_t vals, uint32_t vlen, uint32_t n) {
+    const uint8_t *o = region(offs, (uint64_t)(n + 1) * 4);
+    const uint8_t *kid = vlen == 1 ? region(vals, 32) : NULL;
+    if (o == NULL || offs == 0 || kid == NULL) return "list offsets or child descriptor outside the reserved region";
+    if (c->list_offs_cap < n + 1) {
+        free(c->list_offs);
+        c->list_offs_cap = n + n / 4 + 8;
+        c->list_offs = dw__xmalloc((size_t)c->list_offs_cap * 4);
+    }
+    int32_t base, o_i;
+    memcpy(&base, o, 4);
+    for (uint32_t i = 0; i <= n; i++) {
+        memcpy(&o_i, o + 4 * (size_t)i, 4);
+        c->list_offs[i] = o_i - base;
+    }
+    c->list.len = n;
+    c->list.validity = c->view.validity;
+    c->list.offsets = c->list_offs;
+    if (c->item == NULL) {
+        c->item = dw__xmalloc(sizeof *c->item);
+        memset(c->item, 0, sizeof *c->item);
+    }
+    const char *err = load_col(c->item, kid, (uint32_t)c->list_offs[n], true);
+    c->list.items = c->item->view;
+    return err;
+}
+
+static const char *load_col(struct dw__in_col *c, const uint8_t *d, uint32_t n, bool nested) {
+    uint32_t valid, offs, vals, vlen;
+    c->code = d[4];
+    memcpy(&valid, d + 12, 4);
+    memcpy(&offs, d + 16, 4);
+    memcpy(&vals, d + 20, 4);
+    memcpy(&vlen, d + 24, 4);
+    dw_view *v = &c->view;
+    memset(v, 0, sizeof *v);
+    v->len = n;
+    if (valid != 0 && (v->validity = region(valid, (n + 7) / 8)) == NULL) return "validity outside the reserved region";
+    if (c->code == DW_CODE_LIST) {
+        if (nested) return "a list inside a list (dw_read_list reads lists of v1 types)";
+        return load_list(c, offs, vals, vlen, n);
+    }
+    if ((v->values = region(vals, vlen)) == NULL) return "values outside the reserved region";
+    if (c->code < DW_CODE_UTF8 || c->code > DW_CODE_LARGE_BINARY) return NULL;
+    bool wide = c->code >= DW_CODE_LARGE_UTF8;
+    const uint8_t *o = region(offs, (uint64_t)(n + 1) * (wide ? 8 : 4));
+    if (o == NULL || offs == 0) return "offsets outside the reserved region";
+    v->data = v->values;
+    v->data_len = vlen;
+    int32_t first;
+    memcpy(&first, o, 4);
+    if (!wide && first == 0 && ((uintptr_t)o & 3) == 0) {
+        v->offsets = (const int32_t *)o;
+    } else if (narrow(c, o, wide, n, vlen) != NULL) {
+        return "offsets outside its values";
+    }
+    return NULL;
+}
+
 static const char *load_inputs(const uint8_t *descs, uint32_t n) {
-    static char msg[96];
+    static char msg[128];
     for (uint32_t i = 0; i < dw__g.nins; i++) {
-        const uint8_t *d = descs + 32 * (size_t)i;
-        struct dw__in_col *c = &dw__g.ins[i];
-        uint32_t valid, offs, vals, vlen;
-        c->code = d[4];
-        memcpy(&valid, d + 12, 4);
-        memcpy(&offs, d + 16, 4);
-        memcpy(&vals, d + 20, 4);
-        memcpy(&vlen, d + 24, 4);
-        dw_view *v = &c->view;
-        memset(v, 0, sizeof *v);
-        v->len = n;
-        if (valid != 0 && (v->validity = region(valid, (n + 7) / 8)) == NULL) {
-            snprintf(msg, sizeof msg, "input column %u: validity outside the reserved region", i);
-            return msg;
-        }
-        if ((v->values = region(vals, vlen)) == NULL) {
-            snprintf(msg, sizeof msg, "input column %u: values outside the reserved region", i);
-            return msg;
-        }
-        if (c->code < DW_CODE_UTF8 || c->code > DW_CODE_LARGE_BINARY) continue;
-        bool wide = c->code >= DW_CODE_LARGE_UTF8;
-        const uint8_t *o = region(offs, (uint64_t)(n + 1) * (wide ? 8 : 4));
-        if (o == NULL || offs == 0) {
-            snprintf(msg, sizeof msg, "input column %u: offsets outside the reserved region", i);
-            return msg;
-        }
-        v->data = v->values;
-        v->data_len = vlen;
-        int32_t first;
-        memcpy(&first, o, 4);
-        if (!wide && first == 0 && ((uintptr_t)o & 3) == 0) {
-            v->offsets = (const int32_t *)o;
-        } else if (narrow(c, o, wide, n, vlen) != NULL) {
-            snprintf(msg, sizeof msg, "input column %u: offsets outside its values", i);
+        const char *err = load_col(&dw__g.ins[i], descs + 32 * (size_t)i, n, false);
+        if (err != NULL) {
+            snprintf(msg, sizeof msg, "input column %u: %s", i, err);
             return msg;
         }
     }
@@ -276,6 +309,13 @@ dw_view dw_view_of(dw_batch *b, dw_col c) {
     (void)b;
     if (c.slot < 0 || (uint32_t)c.slot >= dw__g.nins) dw__die("dataweaver: dw_view_of on a column dw_read did not declare");
     return dw__g.ins[c.slot].view;
+}
+
+dw_list dw_list_of(dw_batch *b, dw_col c) {
+    (void)b;
+    if (c.slot < 0 || (uint32_t)c.slot >= dw__g.nins || dw__g.ins[c.slot].code != DW_CODE_LIST)
+        dw__die("dataweaver: dw_list_of on a column dw_read_list did not declare");
+    return dw__g.ins[c.slot].list;
 }
 
 uint32_t dw_len(const dw_batch *b) { return b->n; }

@@ -431,6 +431,22 @@ void dw_put_bool(dw_batch *b, dw_out o, bool v);
 void dw_put_str(dw_batch *b, dw_out o, dw_str v);
 void dw_put_null(dw_batch *b, dw_out o);
 
+/* Lists (v2, wasmabi/ABI.md "Nested types"): dw_read_list declares a
+ * read of a list<T> column whose items T fit kind items (as dw_read's
+ * kinds fit types); dw_list_of views it in a batch. Row i's items are
+ * rows offsets[i] .. offsets[i+1] of the view items (offsets[0] is 0);
+ * read them with items' members as any column's. */
+typedef struct dw_list {
+    uint32_t len; /* rows */
+    const uint8_t *validity; /* NULL: no null rows */
+    const int32_t *offsets;  /* len+1, from 0 */
+    dw_view items;           /* offsets[len] rows */
+} dw_list;
+dw_col dw_read_list(dw_setup *s, const char *name, dw_kind items);
+dw_list dw_list_of(dw_batch *b, dw_col c);
+static inline bool dw_list_valid(const dw_list *l, uint32_t i) {
+    return l->validity == NULL || (l->validity[i >> 3] >> (i & 7) & 1);
+}
 /* End of input: DW_FINISH(fn) exports dw_finish, which the host calls
  * once when the input has ended; fn emits what the stage held back (rows
  * with DW_NO_ORIGIN: there is no input row) and should forget it. */

@@ -61,6 +61,7 @@ enum {
     DW_CODE_LARGE_BINARY = 15,
     DW_CODE_TIMESTAMP = 17,
     DW_CODE_DECIMAL128 = 18,
+    DW_CODE_LIST = 19, /* v2's nested types (wasmabi/ABI.md) */
 };
 
 /* dw__type_code maps an ABI type name to its descriptor code and value
@@ -101,6 +102,12 @@ struct dw__in_col {
     dw_view view;
     int32_t *offs; /* narrowed or rebased offsets */
     uint32_t offs_cap;
+    /* a list column (dw_read_list): its rows' offsets (rebased to 0)
+     * and validity, and its items as a column of their own */
+    dw_list list;
+    int32_t *list_offs;
+    uint32_t list_offs_cap;
+    struct dw__in_col *item;
 };
 
 struct dw__out_col {

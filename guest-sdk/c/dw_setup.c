@@ -95,6 +95,37 @@ dw_col dw_read(dw_setup *s, const char *name, dw_kind kind) {
     return c;
 }
 
+dw_col dw_read_list(dw_setup *s, const char *name, dw_kind items) {
+    dw_col c = {-1};
+    const dw_field *f = dw_field_of(s, name);
+    if (f == NULL) {
+        no_column(s, "", name);
+        return c;
+    }
+    size_t n = strlen(f->type);
+    char inner[128];
+    if (n < 7 || n - 6 >= sizeof inner || strncmp(f->type, "list<", 5) != 0 || f->type[n - 1] != '>') {
+        dw_errorf(s, "column \"%s\" is %s, this stage reads it as a list of %s", name, f->type, kind_name(items));
+        return c;
+    }
+    memcpy(inner, f->type + 5, n - 6);
+    inner[n - 6] = 0;
+    if (!fits(items, inner)) {
+        dw_errorf(s, "column \"%s\" is %s, this stage reads it as a list of %s", name, f->type, kind_name(items));
+        return c;
+    }
+    for (uint32_t i = 0; i < s->nreads; i++) {
+        if (strcmp(s->reads[i], name) == 0) {
+            c.slot = (int32_t)i;
+            return c;
+        }
+    }
+    DW_GROW(s->reads, s->nreads, s->capreads);
+    s->reads[s->nreads] = f->name;
+    c.slot = (int32_t)s->nreads++;
+    return c;
+}
+
 dw_out dw_write(dw_setup *s, const char *name, const char *type) {
     dw_out o = {-1};
     uint8_t width;

@@ -135,34 +135,9 @@ func runBatch(ptr uint32) (err error) {
 	}
 	batch.n = n
 	for i := range batch.ins {
-		d := descs[32*i:]
-		code := d[4]
-		valid, offs, vals, vlen := le.Uint32(d[12:]), le.Uint32(d[16:]), le.Uint32(d[20:]), int(le.Uint32(d[24:]))
-		c := inCol{valuesLen: vlen, large: code == codeLargeUTF8 || code == codeLargeBin}
-		if valid != 0 {
-			if c.valid = region(valid, (n+7)/8); c.valid == nil {
-				return fmt.Errorf("column %d: validity outside the reserved region", i)
-			}
-		}
-		if offs != 0 {
-			w := 4
-			if c.large {
-				w = 8
-			}
-			o := region(offs, (n+1)*w)
-			if o == nil {
-				return fmt.Errorf("column %d: offsets outside the reserved region", i)
-			}
-			c.offsets = unsafe.Pointer(&o[0])
-		}
-		if vlen > 0 {
-			v := region(vals, vlen)
-			if v == nil {
-				return fmt.Errorf("column %d: values outside the reserved region", i)
-			}
-			c.values = unsafe.Pointer(&v[0])
-		} else {
-			c.values = unsafe.Pointer(&arena[0])
+		c, err := readIn(descs[32*i:], n, 0)
+		if err != nil {
+			return fmt.Errorf("column %d: %w", i, err)
 		}
 		batch.ins[i] = c
 	}
@@ -183,6 +158,68 @@ func runBatch(ptr uint32) (err error) {
 		return err
 	}
 	return finish()
+}
+
+// readIn resolves the input descriptor d of n rows into pointers into
+// the arena and, for a nested column (ABI v2), its children, depth
+// levels down.
+func readIn(d []byte, n, depth int) (inCol, error) {
+	le := binary.LittleEndian
+	code := d[4]
+	valid, offs, vals, vlen := le.Uint32(d[12:]), le.Uint32(d[16:]), le.Uint32(d[20:]), int(le.Uint32(d[24:]))
+	c := inCol{valuesLen: vlen, large: code == codeLargeUTF8 || code == codeLargeBin, rows: n}
+	if valid != 0 {
+		if c.valid = region(valid, (n+7)/8); c.valid == nil {
+			return c, fmt.Errorf("validity outside the reserved region")
+		}
+	}
+	if offs != 0 {
+		w := 4
+		if c.large {
+			w = 8
+		}
+		o := region(offs, (n+1)*w)
+		if o == nil {
+			return c, fmt.Errorf("offsets outside the reserved region")
+		}
+		c.offsets = unsafe.Pointer(&o[0])
+	}
+	if code >= codeList && code <= codeMap {
+		if depth >= 4 {
+			return c, fmt.Errorf("nested deeper than 4 levels")
+		}
+		kids := region(vals, 32*vlen)
+		if kids == nil && vlen > 0 {
+			return c, fmt.Errorf("child descriptors outside the reserved region")
+		}
+		rows := n
+		if code != codeStruct {
+			if c.offsets == nil {
+				return c, fmt.Errorf("a list without offsets")
+			}
+			o := unsafe.Slice((*int32)(c.offsets), n+1)
+			rows = int(o[n] - o[0])
+		}
+		c.kids = make([]inCol, vlen)
+		for k := range c.kids {
+			kc, err := readIn(kids[32*k:], rows, depth+1)
+			if err != nil {
+				return c, fmt.Errorf("child %d: %w", k, err)
+			}
+			c.kids[k] = kc
+		}
+		return c, nil
+	}
+	if vlen > 0 {
+		v := region(vals, vlen)
+		if v == nil {
+			return c, fmt.Errorf("values outside the reserved region")
+		}
+		c.values = unsafe.Pointer(&v[0])
+	} else {
+		c.values = unsafe.Pointer(&arena[0])
+	}
+	return c, nil
 }
 
 func finish() error {

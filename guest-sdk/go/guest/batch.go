@@ -16,6 +16,9 @@ const (
 	codeDate32     = 16
 	codeTimestamp  = 17
 	codeDecimal128 = 18
+	codeList       = 19
+	codeStruct     = 20
+	codeMap        = 21
 )
 
 // typeCode maps an ABI type name to its descriptor code and value width in
@@ -71,6 +74,8 @@ type inCol struct {
 	valid     []byte
 	valuesLen int
 	large     bool
+	rows      int     // the column's rows (a list's items: its children's)
+	kids      []inCol // a nested column's children (nested.go)
 }
 
 type rowErr struct {

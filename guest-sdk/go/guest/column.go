@@ -156,15 +156,17 @@ type StrView struct {
 }
 
 // View returns the column in batch b.
-func (c StrCol) View(b *Batch) StrView {
-	d := b.in(c.slot)
+func (c StrCol) View(b *Batch) StrView { return strView(b.in(c.slot), b.n) }
+
+// strView views the n rows of d.
+func strView(d *inCol, n int) StrView {
 	v := StrView{valid: d.valid}
 	var base int64
 	if d.large {
-		v.offs64 = unsafe.Slice((*int64)(d.offsets), b.n+1)
+		v.offs64 = unsafe.Slice((*int64)(d.offsets), n+1)
 		base = v.offs64[0]
 	} else {
-		v.offs32 = unsafe.Slice((*int32)(d.offsets), b.n+1)
+		v.offs32 = unsafe.Slice((*int32)(d.offsets), n+1)
 		base = int64(v.offs32[0])
 	}
 	if d.valuesLen > 0 {

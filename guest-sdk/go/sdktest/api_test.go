@@ -177,6 +177,8 @@ func TestCheckGuestCoversAPI(t *testing.T) {
 	// ABI v2's names are exercised by their own check stage (a module
 	// registers one stage, v1 or v2).
 	files = append(files, checkPackage(t, fset, filepath.Join(root, checkV2Dir), "main", sdkImporter{importer.ForCompiler(fset, "gc", nil), sdk.pkg}, info).files...)
+	// List reading (v2 nested types) has its own too.
+	files = append(files, checkPackage(t, fset, filepath.Join(root, checkListDir), "main", sdkImporter{importer.ForCompiler(fset, "gc", nil), sdk.pkg}, info).files...)
 
 	used, called := map[string]bool{}, map[string]bool{}
 	key := func(id *ast.Ident) string {

@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -126,5 +128,105 @@ func TestV2(t *testing.T) {
 	}
 	if got, want := render(out), []string{"0 false row1 ", "null null null ", "95 false wm:ts "}; !slices.Equal(got, want) {
 		t.Fatalf("with a watermark: %q, want %q", got, want)
+	}
+}
+
+const checkListDir = "guest-sdk/go/sdktest/testdata/checklist"
+
+var checkList struct {
+	once sync.Once
+	wasm []byte
+	err  error
+}
+
+func checkListModule(t *testing.T) []byte {
+	t.Helper()
+	checkList.once.Do(func() {
+		out := filepath.Join(filepath.Dir(cacheDir), "checklist.wasm")
+		if checkList.err = wasmtest.Build(checkListDir, out); checkList.err == nil {
+			checkList.wasm, checkList.err = os.ReadFile(out)
+		}
+	})
+	if checkList.err != nil {
+		t.Fatalf("building the list check stage: %v", checkList.err)
+	}
+	return checkList.wasm
+}
+
+// TestLists: the list check stage's rows, recomputed from its input's
+// Arrow arrays: each row's three lists (null lists, empty ones, null
+// items, sliced batches), then the item types and counts.
+func TestLists(t *testing.T) {
+	mem := wasmtesting.Allocator(t)
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "nums", Type: arrow.ListOf(arrow.PrimitiveTypes.Int32), Nullable: true},
+		{Name: "flags", Type: arrow.ListOf(arrow.FixedWidthTypes.Boolean), Nullable: true},
+		{Name: "words", Type: arrow.ListOf(arrow.BinaryTypes.String), Nullable: true},
+	}, nil)
+	rec, _, err := array.RecordFromJSON(mem, schema, strings.NewReader(`[
+		{"nums": [1, -2, null], "flags": [true, null, false, true, true, false, true, true, false], "words": ["a", "", null, "Île"]},
+		{"nums": null, "flags": [], "words": null},
+		{"nums": [], "flags": null, "words": []},
+		{"nums": [2147483647], "flags": [false], "words": ["日本", "x,y"]},
+		{"nums": [7, 8], "flags": [true, true], "words": ["z"]}
+	]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(rec.Release)
+	s := wasmtesting.NewStage(t, checkListModule(t), nil, mem, wasmtesting.Config())
+	if _, err := s.Bind(context.Background(), schema); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range [][2]int64{{0, 5}, {1, 4}, {3, 5}} {
+		in := rec.NewSlice(r[0], r[1])
+		out, rejects, err := wasmtesting.Process(t, s, in)
+		if err != nil || len(rejects) > 0 {
+			t.Fatalf("rows %v: %v, %d rejects", r, err, len(rejects))
+		}
+		var want []string
+		items := make([]int, 3)
+		for i := range int(in.NumRows()) {
+			var parts []string
+			for c := range 3 {
+				l := in.Column(c).(*array.List)
+				if l.IsNull(i) {
+					parts = append(parts, "null")
+					continue
+				}
+				lo, hi := l.ValueOffsets(i)
+				var vals []string
+				for k := lo; k < hi; k++ {
+					v := l.ListValues()
+					switch {
+					case v.IsNull(int(k)):
+						vals = append(vals, "null")
+					case c == 2:
+						vals = append(vals, strconv.Quote(v.(*array.String).Value(int(k))))
+					default:
+						vals = append(vals, v.ValueStr(int(k)))
+					}
+				}
+				parts = append(parts, "["+strings.Join(vals, ",")+"]")
+			}
+			want = append(want, strings.Join(parts, ";"))
+		}
+		for c := range 3 {
+			l := in.Column(c).(*array.List)
+			lo, _ := l.ValueOffsets(0)
+			_, hi := l.ValueOffsets(l.Len() - 1)
+			items[c] = int(hi - lo)
+		}
+		want = append(want, fmt.Sprintf("elems:int32,bool,utf8 items:%d,%d,%d", items[0], items[1], items[2]))
+		got := out.Column(0).(*array.String)
+		if got.Len() != len(want) {
+			t.Fatalf("rows %v: %d rows, want %d", r, got.Len(), len(want))
+		}
+		for i, w := range want {
+			if got.Value(i) != w {
+				t.Errorf("rows %v, row %d: %q, want %q", r, i, got.Value(i), w)
+			}
+		}
+		in.Release()
 	}
 }

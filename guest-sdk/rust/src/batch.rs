@@ -19,6 +19,18 @@ pub(crate) struct InCol {
     pub offsets: Span,
     pub valid: Option<Span>,
     pub large: bool,
+    /// A list column's items (v2 nested types; see column.rs's ListView).
+    pub items: Items,
+}
+
+/// The items of a list column: a column of `rows` rows of its own.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Items {
+    pub rows: usize,
+    pub values: Span,
+    pub offsets: Span,
+    pub valid: Option<Span>,
+    pub large: bool,
 }
 
 impl InCol {

@@ -291,3 +291,101 @@ impl<'a> StrView<'a> {
         (self.offs, self.data)
     }
 }
+
+/// A `list<T>` input column of a v2 stage, T a v1 type (from
+/// [`crate::Setup::read_list`]; wasmabi/ABI.md, "Nested types"). Its
+/// items are viewed as a column of their own; [`ListView::range`] gives
+/// each row's.
+#[derive(Clone, Debug)]
+pub struct ListCol {
+    pub(crate) slot: usize,
+    pub(crate) elem: String,
+}
+
+/// A zero-copy view of a list column in one batch.
+#[derive(Clone, Copy)]
+pub struct ListView<'a> {
+    offs: &'a [i32],
+    valid: Option<&'a [u8]>,
+    items: crate::batch::Items,
+    arena: &'a [u8],
+}
+
+impl ListCol {
+    /// The items' ABI type name ("int64", "utf8", "timestamp[us]"…).
+    pub fn elem(&self) -> &str {
+        &self.elem
+    }
+
+    pub fn view<'a>(&self, b: &Batch<'a>) -> ListView<'a> {
+        let c = b.input(self.slot);
+        ListView {
+            offs: &cast::<i32>(b.bytes(c.offsets))[..b.len() + 1],
+            valid: c.validity(b),
+            items: c.items,
+            arena: b.arena,
+        }
+    }
+}
+
+impl<'a> ListView<'a> {
+    /// Whether row i is not null.
+    pub fn is_valid(&self, i: usize) -> bool {
+        self.valid.map_or(true, |v| bitmap::get(v, i))
+    }
+
+    /// The items of row i: rows `lo..hi` of the views that
+    /// [`ListView::items_of`], [`ListView::bools`] and
+    /// [`ListView::strings`] return. A null row usually has none.
+    pub fn range(&self, i: usize) -> std::ops::Range<usize> {
+        (self.offs[i] - self.offs[0]) as usize..(self.offs[i + 1] - self.offs[0]) as usize
+    }
+
+    /// The number of item rows in the batch.
+    pub fn items(&self) -> usize {
+        self.items.rows
+    }
+
+    fn bytes(&self, s: crate::batch::Span) -> &'a [u8] {
+        &self.arena[s.off..s.off + s.len]
+    }
+
+    fn item_validity(&self) -> Option<&'a [u8]> {
+        self.items.valid.map(|v| self.bytes(v))
+    }
+
+    /// Fixed-width items as `[T]` (T fits the items' type as
+    /// [`crate::Setup::read`]'s T fits a column's).
+    pub fn items_of<T: Fixed>(&self) -> FixedView<'a, T> {
+        FixedView {
+            values: &cast::<T>(self.bytes(self.items.values))[..self.items.rows],
+            valid: self.item_validity(),
+        }
+    }
+
+    /// Bool items.
+    pub fn bools(&self) -> BoolView<'a> {
+        BoolView {
+            bits: &self.bytes(self.items.values)[..(self.items.rows + 7) / 8],
+            valid: self.item_validity(),
+        }
+    }
+
+    /// utf8/binary (or large_) items.
+    pub fn strings(&self) -> StrView<'a> {
+        let n = self.items.rows;
+        let (offs, base) = if self.items.large {
+            let o = &cast::<i64>(self.bytes(self.items.offsets))[..n + 1];
+            (Offsets::Large(o), o[0] as usize)
+        } else {
+            let o = &cast::<i32>(self.bytes(self.items.offsets))[..n + 1];
+            (Offsets::Small(o), o[0] as usize)
+        };
+        StrView {
+            offs,
+            base,
+            data: self.bytes(self.items.values),
+            valid: self.item_validity(),
+        }
+    }
+}

@@ -86,7 +86,7 @@ mod v2;
 pub mod abi;
 
 pub use batch::Batch;
-pub use column::{BoolCol, BoolView, Col, Decimal128, Fixed, FixedView, Offsets, StrCol, StrView};
+pub use column::{BoolCol, BoolView, Col, Decimal128, Fixed, FixedView, ListCol, ListView, Offsets, StrCol, StrView};
 pub use log::{log, Level};
 pub use output::{BoolOut, FixedOut, Out, OutBool, OutStr, StrBuilder};
 pub use setup::{Config, Field, Setup};

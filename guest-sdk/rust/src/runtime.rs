@@ -5,7 +5,7 @@
 
 use std::cell::RefCell;
 
-use crate::batch::{Batch, Emitted, InCol, RowError, Selection, Span};
+use crate::batch::{Batch, Emitted, InCol, Items, RowError, Selection, Span};
 use crate::json::{write_str, Json};
 use crate::output::{Kind, OutCol, Values};
 use crate::setup::{Field, Setup};
@@ -213,6 +213,21 @@ impl Runtime {
                     .ok_or_else(|| format!("column {}: offsets outside the reserved region", i))?;
             }
             c.values = Span::default();
+            if code == CODE_LIST {
+                c.offsets = at(offs, (n + 1) * 4)
+                    .ok_or_else(|| format!("column {}: list offsets outside the reserved region", i))?;
+                let kid = at(vals, 32)
+                    .filter(|_| vlen == 1)
+                    .ok_or_else(|| format!("column {}: list item descriptor outside the reserved region", i))?;
+                let o = c.offsets.off;
+                let rows = u32_at(o + 4 * n).wrapping_sub(u32_at(o)) as i32;
+                if rows < 0 {
+                    return Err(format!("column {}: list offsets go backwards", i));
+                }
+                c.items = items(region, &at, kid.off, rows as usize)
+                    .map_err(|e| format!("column {}: list items: {}", i, e))?;
+                continue;
+            }
             if vlen > 0 {
                 c.values = at(vals, vlen).ok_or_else(|| format!("column {}: values outside the reserved region", i))?;
             }
@@ -330,4 +345,31 @@ fn parse_request(req: &Json, abi: i32) -> Result<(String, Vec<Field>), String> {
         }
     }
     Ok((stage, schema))
+}
+
+/// The code of a list column (ABI v2 nested types, wasmabi/ABI.md).
+pub(crate) const CODE_LIST: u8 = 19;
+
+/// items resolves a list's item descriptor at offset d of the region, of
+/// `rows` rows; `at` maps a host pointer and a length to a span of it.
+fn items(region: &[u8], at: &dyn Fn(u32, usize) -> Option<Span>, d: usize, rows: usize) -> Result<Items, String> {
+    let u32_at = |off: usize| u32::from_le_bytes([region[off], region[off + 1], region[off + 2], region[off + 3]]);
+    let code = region[d + 4];
+    let (valid, offs, vals, vlen) = (u32_at(d + 12), u32_at(d + 16), u32_at(d + 20), u32_at(d + 24) as usize);
+    let mut it = Items {
+        rows,
+        large: code == CODE_LARGE_UTF8 || code == CODE_LARGE_BINARY,
+        ..Items::default()
+    };
+    if valid != 0 {
+        it.valid = Some(at(valid, (rows + 7) / 8).ok_or("validity outside the reserved region")?);
+    }
+    if (CODE_UTF8..=CODE_LARGE_BINARY).contains(&code) {
+        let w = if it.large { 8 } else { 4 };
+        it.offsets = at(offs, (rows + 1) * w).ok_or("offsets outside the reserved region")?;
+    }
+    if vlen > 0 {
+        it.values = at(vals, vlen).ok_or("values outside the reserved region")?;
+    }
+    Ok(it)
 }

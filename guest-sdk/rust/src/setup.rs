@@ -3,7 +3,7 @@
 
 use std::marker::PhantomData;
 
-use crate::column::{BoolCol, Col, Fixed, StrCol};
+use crate::column::{BoolCol, Col, Fixed, ListCol, StrCol};
 use crate::json::Json;
 use crate::output::{Out, OutBool, OutStr};
 
@@ -186,6 +186,23 @@ impl Setup {
         let ok = |t: &str| matches!(t, "utf8" | "binary" | "large_utf8" | "large_binary");
         StrCol {
             slot: self.read_slot(name, ok, "string"),
+        }
+    }
+
+    /// (v2) Declares a read of a `list<T>` column whose items are of a v1
+    /// type; [`ListCol::elem`] names T.
+    pub fn read_list(&mut self, name: &str) -> ListCol {
+        let elem = self.field(name).map(|f| f.ty.clone()).unwrap_or_default();
+        let elem = elem
+            .strip_prefix("list<")
+            .and_then(|t| t.strip_suffix('>'))
+            .filter(|t| crate::runtime::type_code(t).is_some())
+            .unwrap_or("")
+            .to_string();
+        let ok = !elem.is_empty();
+        ListCol {
+            slot: self.read_slot(name, |_| ok, "a list of a v1 type"),
+            elem,
         }
     }
 
