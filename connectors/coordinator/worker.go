@@ -263,6 +263,7 @@ func (w *worker) take(ctx context.Context, msg jetstream.Msg) error {
 // runSplit builds a pipeline, points its source at s and its part sinks
 // at s's parts, and runs it while a goroutine extends the lease.
 func (w *worker) runSplit(ctx context.Context, msg jetstream.Msg, s split.Split) (int64, error) {
+	redo := redelivered(msg)
 	p, err := w.job.Build(ctx)
 	if err != nil {
 		return 0, err
@@ -282,11 +283,9 @@ func (w *worker) runSplit(ctx context.Context, msg jetstream.Msg, s split.Split)
 			return 0, fmt.Errorf("%w: sink %s replaces one output file, which every split would replace again: "+
 				"write parts to a directory (a path ending in /) instead", engine.ErrInvalidConfig, sk.Name)
 		}
-		if ps, ok := sk.Sink.(split.Sink); ok {
-			if err := ps.WritePart(s.ID); err != nil {
-				_ = p.Close()
-				return 0, err
-			}
+		if err := writePart(sk.Sink, s.ID, redo); err != nil {
+			_ = p.Close()
+			return 0, err
 		}
 	}
 	// A split is redone from its start, never resumed: its part is
@@ -327,6 +326,25 @@ func (w *worker) runSplit(ctx context.Context, msg jetstream.Msg, s split.Split)
 		}
 	}
 	return rows, nil
+}
+
+// redelivered reports whether msg was handed out before: its worker died
+// or gave it back, and may have left unpublished parts.
+func redelivered(msg jetstream.Msg) bool {
+	md, err := msg.Metadata()
+	return err == nil && md.NumDelivered > 1
+}
+
+// writePart points a part sink at split id's parts; a redone split's
+// sink also cleans up what earlier attempts left (split.Redoer).
+func writePart(sk engine.Sink, id string, redo bool) error {
+	if r, ok := sk.(split.Redoer); ok && redo {
+		return r.WritePartAgain(id)
+	}
+	if ps, ok := sk.(split.Sink); ok {
+		return ps.WritePart(id)
+	}
+	return nil
 }
 
 // ack acknowledges a split and waits for the server's answer, retrying

@@ -41,3 +41,13 @@ type Sink interface {
 	// earlier run wrote for the same id.
 	WritePart(id string) error
 }
+
+// Redoer is a Sink that cleans up after earlier attempts at a split. The
+// coordinator calls WritePartAgain instead of WritePart for a split that
+// was handed out before (its worker died or gave it back): once this
+// attempt's parts are published, the sink removes what earlier attempts
+// left unpublished (temporary files, unfinished multipart uploads), and
+// an earlier attempt still running finds the split's parts published.
+type Redoer interface {
+	WritePartAgain(id string) error
+}
