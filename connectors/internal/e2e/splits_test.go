@@ -236,7 +236,7 @@ func TestSplitsKillWorker(t *testing.T) {
 	}
 	redo := j.p.Start(t)
 	redo.Wait(t)
-	if !strings.Contains(redo.Output(), "splits=9") {
+	if !strings.Contains(redo.Output(), "read 9 splits") {
 		t.Errorf("the run after --reset did not read the 9 splits again:\n%s", redo.Output())
 	}
 	j.checkExact(t)
