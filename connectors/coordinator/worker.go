@@ -89,6 +89,9 @@ func Run(ctx context.Context, c Config, job Job) (Result, error) {
 		prog = NewProgress()
 	}
 	defer prog.set(PhaseEnded)
+	if err := check(ctx, job, log); err != nil {
+		return Result{}, err
+	}
 	nc, err := c.connect(log)
 	if err != nil {
 		return Result{}, err
@@ -117,6 +120,21 @@ func Run(ctx context.Context, c Config, job Job) (Result, error) {
 	}
 	err = w.consume(ctx, cons)
 	return w.res, err
+}
+
+// check builds one pipeline of the job and refuses it before connecting
+// when it cannot run as a worker (Check), logging Check's notes.
+func check(ctx context.Context, job Job, log *slog.Logger) error {
+	p, err := job.Build(ctx)
+	if err != nil {
+		return err
+	}
+	notes, err := Check(p)
+	_ = p.Close()
+	for _, n := range notes {
+		log.Warn("coordinator: " + n)
+	}
+	return err
 }
 
 // setup creates the stream and the pipeline's durable consumer (both
@@ -316,6 +334,7 @@ func (w *worker) runSplit(ctx context.Context, msg jetstream.Msg, s split.Split,
 	if err != nil {
 		return 0, err
 	}
+	// Run checked the file's pipeline (Check) before it connected.
 	src, ok := p.Source.Source.(split.Source)
 	if !ok {
 		_ = p.Close()
@@ -326,11 +345,6 @@ func (w *worker) runSplit(ctx context.Context, msg jetstream.Msg, s split.Split,
 		return 0, err
 	}
 	for _, sk := range p.Sinks {
-		if r, ok := sk.Sink.(engine.OutputReplacer); ok && r.ReplacesOutput() {
-			_ = p.Close()
-			return 0, fmt.Errorf("%w: sink %s replaces one output file, which every split would replace again: "+
-				"write parts to a directory (a path ending in /) instead", engine.ErrInvalidConfig, sk.Name)
-		}
 		if err := writePart(sk.Sink, s.ID, redo); err != nil {
 			_ = p.Close()
 			return 0, err

@@ -31,6 +31,17 @@ func (w *weave) coordinated(c *ucli.Context) (*config.File, config.Options, bool
 	return f, opts, f.Coordinator != nil, nil
 }
 
+// checkWorkers is weave validate's check of a coordinated file's
+// pipeline p (coordinator.Check): the error refusing it, or notes on
+// sinks that get a redone split's rows twice. Nothing for other files.
+func (w *weave) checkWorkers(c *ucli.Context, p *engine.Pipeline) ([]string, error) {
+	_, _, ok, err := w.coordinated(c)
+	if err != nil || !ok {
+		return nil, err
+	}
+	return coordinator.Check(p)
+}
+
 // runWorker runs f as one worker: split after split until none is left.
 // The first signal stops the split being read (Drain) and hands it back
 // to the stream, for another worker; the second aborts. With --http,

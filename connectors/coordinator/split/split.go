@@ -51,3 +51,18 @@ type Sink interface {
 type Redoer interface {
 	WritePartAgain(id string) error
 }
+
+// Checker is a sink that says whether the workers of a coordinated run
+// may write to it at all: CheckWorkers returns nil when they may, or why
+// not and what to write to instead (one file appended to by N processes,
+// say).
+type Checker interface {
+	CheckWorkers() error
+}
+
+// Idempotent is a sink whose writes leave one copy of rows written
+// twice (an upsert by key): a split redone after its worker died
+// rewrites its rows in place rather than adding them again.
+type Idempotent interface {
+	IdempotentWrites() bool
+}
