@@ -176,6 +176,19 @@ func (j splitsJob) checkParts(t *testing.T, splits int) {
 	}
 }
 
+// checkRepeats fails t unless the slow HTTP sink, which appends, got
+// every row and at most one split's rows (perSplit) twice: those the
+// killed worker had sent of the split in hand, which the split's redo
+// sends again.
+func (j splitsJob) checkRepeats(t *testing.T, perSplit int) {
+	t.Helper()
+	got := int(j.slow.Load())
+	if got < j.rows || got > j.rows+perSplit {
+		t.Errorf("the http sink got %d rows, want the job's %d plus at most the killed worker's split (%d)", got, j.rows, perSplit)
+	}
+	t.Logf("the http sink got %d rows again", got-j.rows)
+}
+
 // killMidSplit SIGKILLs the worker that is writing a split's part (its
 // process ID is in the temporary part's name), so the kill surely leaves
 // an unpublished part behind, and returns its index in ws.
@@ -226,6 +239,7 @@ func TestSplitsKillWorker(t *testing.T) {
 	}
 	j.checkExact(t)
 	j.checkParts(t, 9)
+	j.checkRepeats(t, 400)
 
 	out := j.weave(t, "positions", j.p.File)
 	if n := strings.Count(out, "read to the end"); n != 9 {
