@@ -27,10 +27,21 @@
 // the lease runs out; what it wrote was never published, or is replaced by
 // the redo's parts of the same names.
 //
+// # Before connecting
+//
+// Run builds one pipeline of the job and refuses it (Check) when its
+// source cannot be split or a sink would make a coordinated run wrong
+// (one replaced file, one file appended to by N processes, a sink keeping
+// the pipeline's positions itself); a sink that gets a redone split's
+// rows again is noted. A split handed out before (its message
+// redelivered) goes to its part sinks through split.Redoer, so they
+// remove what the earlier attempt left unpublished.
+//
 // # The end
 //
 // A worker ends when the stream holds none of the job's splits (none
 // waiting, none leased), no planner holds the lock and the plan is
 // complete. Requests ride out a lost server or a leader election for up
-// to max_outage.
+// to max_outage. Job.Progress shows a worker's splits and phase while it
+// runs (weave run --http exports them).
 package coordinator

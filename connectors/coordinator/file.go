@@ -16,22 +16,32 @@ import (
 // local positions are not used; the shared ones are.
 func RunFile(ctx context.Context, f *config.File, opts config.Options,
 	run func(context.Context, *engine.Pipeline) (*engine.Metrics, error), stop <-chan struct{}) (Result, error) {
-	if f.Coordinator == nil {
-		return Result{}, fmt.Errorf("%w: %s has no coordinator section", engine.ErrInvalidConfig, f.Filename)
-	}
-	c, err := FromSpec(f.Coordinator)
+	c, job, err := FileJob(f, opts)
 	if err != nil {
 		return Result{}, err
 	}
+	job.Run, job.Stop = run, stop
+	return Run(ctx, c, job)
+}
+
+// FileJob is the worker configuration and job of a parsed pipeline file
+// with a coordinator section, for a caller that sets more of the Job
+// (Progress) before it calls Run. The file's local positions are not
+// used; the shared ones are.
+func FileJob(f *config.File, opts config.Options) (Config, Job, error) {
+	if f.Coordinator == nil {
+		return Config{}, Job{}, fmt.Errorf("%w: %s has no coordinator section", engine.ErrInvalidConfig, f.Filename)
+	}
+	c, err := FromSpec(f.Coordinator)
+	if err != nil {
+		return Config{}, Job{}, err
+	}
 	opts.NoPositions = true
-	job := Job{
+	return c, Job{
 		Pipeline: f.Name,
 		Build:    func(context.Context) (*engine.Pipeline, error) { return config.Build(f, opts) },
-		Run:      run,
 		Logger:   opts.Logger,
-		Stop:     stop,
-	}
-	return Run(ctx, c, job)
+	}, nil
 }
 
 // OpenFileStore opens the shared positions of a pipeline file with a

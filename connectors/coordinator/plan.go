@@ -218,6 +218,7 @@ func (w *worker) publish(ctx context.Context, epoch uint64) (int, error) {
 			return 0, err
 		}
 		w.res.Planned++
+		w.prog.Planned.Add(1)
 	}
 	w.log.Info("coordinator: planned", "splits", len(splits), "published", w.res.Planned, "finished_before", len(finished), "epoch", epoch)
 	return len(splits), nil

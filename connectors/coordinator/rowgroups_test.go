@@ -15,7 +15,6 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/dataweaver/dataweaver/connectors/coordinator"
-	"github.com/dataweaver/dataweaver/engine"
 )
 
 // writeParquet writes ids 0..groups*per-1 as one Parquet file of groups
@@ -91,24 +90,4 @@ func TestParquetRowGroupSplits(t *testing.T) {
 		t.Errorf("%d parts, want 5", parts)
 	}
 	checkExactlyOnce(t, ids, n)
-}
-
-// TestSingleFileSinkRefused: a sink replacing one file would be replaced
-// by every split; a coordinated run refuses it.
-func TestSingleFileSinkRefused(t *testing.T) {
-	url := startNATS(t)
-	in := t.TempDir()
-	writeCSVs(t, in, 1, 10)
-	f, opts := parse(t, `
-source:
-  file: {path: "${IN}/*.csv"}
-sinks:
-  - file: {path: "${IN}/out.csv"}
-coordinator:
-  urls: ["${NATS}"]
-`, map[string]string{"IN": in, "NATS": url})
-	_, err := coordinator.RunFile(context.Background(), f, opts, nil, nil)
-	if err == nil || !errors.Is(err, engine.ErrInvalidConfig) {
-		t.Fatalf("err = %v, want ErrInvalidConfig naming the sink", err)
-	}
 }

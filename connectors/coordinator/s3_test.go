@@ -15,8 +15,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/dataweaver/dataweaver/connectors/coordinator"
+	"github.com/dataweaver/dataweaver/connectors/coordinator/split"
+	"github.com/dataweaver/dataweaver/connectors/internal/blob"
 	"github.com/dataweaver/dataweaver/connectors/internal/s3test"
 	_ "github.com/dataweaver/dataweaver/connectors/s3"
+	"github.com/dataweaver/dataweaver/engine"
+	"github.com/dataweaver/dataweaver/engine/config"
 )
 
 // TestS3Splits: two workers share the objects under a prefix (one split
@@ -124,4 +128,70 @@ coordinator:
 		t.Errorf("redo read %d splits, want 4", got)
 	}
 	check()
+}
+
+// TestS3StrayUploadsAborted: a worker killed mid-split leaves its part's
+// multipart upload unfinished (planted here, as kill -9 leaves it). The
+// split is handed out again (its first attempt failed and gave it back),
+// and the attempt that completes it aborts the stray upload: nothing
+// unfinished stays under the prefix to be billed.
+func TestS3StrayUploadsAborted(t *testing.T) {
+	srv := s3test.Shared(t)
+	bucket := s3test.Bucket(t)
+	client := srv.Client()
+	ctx := context.Background()
+	if _, err := client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String("in/0.csv"),
+		Body: strings.NewReader("id,name\n0,n\n1,n\n")}); err != nil {
+		t.Fatal(err)
+	}
+	f, opts := parse(t, fmt.Sprintf(`
+name: s3stray
+source:
+  s3: {%[1]s, path: "in/*.csv"}
+sinks:
+  - s3: {%[1]s, path: "out/", format: csv}
+coordinator:
+  urls: ["${NATS}"]
+`, srv.Config(bucket)), map[string]string{"NATS": startNATS(t)})
+	p, err := config.Build(f, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	splits, err := p.Source.Source.(split.Source).Splits(ctx)
+	_ = p.Close()
+	if err != nil || len(splits) != 1 {
+		t.Fatalf("splits %v, %v: want one", splits, err)
+	}
+	key := "out/" + blob.SplitPartName(blob.SplitPartBase(splits[0].ID), 1, ".csv")
+	up, err := client.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.UploadPart(ctx, &s3.UploadPartInput{Bucket: aws.String(bucket), Key: aws.String(key), UploadId: up.UploadId,
+		PartNumber: aws.Int32(1), Body: strings.NewReader("id,name\n0,n\n")}); err != nil {
+		t.Fatal(err)
+	}
+	failed := errors.New("first attempt fails")
+	fail := func(context.Context, *engine.Pipeline) (*engine.Metrics, error) { return nil, failed }
+	if _, err := coordinator.RunFile(ctx, f, opts, fail, nil); !errors.Is(err, failed) {
+		t.Fatalf("first attempt: %v, want %v", err, failed)
+	}
+	res, err := coordinator.RunFile(ctx, f, opts, nil, nil)
+	if err != nil || res.Splits != 1 {
+		t.Fatalf("second attempt: %+v, %v: want the split read", res, err)
+	}
+	ups, err := client.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: aws.String(bucket), Prefix: aws.String("out/")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ups.Uploads) != 0 {
+		t.Errorf("%d unfinished uploads under out/ after the job, want 0 (the stray one aborted)", len(ups.Uploads))
+	}
+	objs, err := client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String("out/")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(objs.Contents) != 1 || aws.ToString(objs.Contents[0].Key) != key {
+		t.Errorf("objects under out/: %d, want the split's one part %s", len(objs.Contents), key)
+	}
 }

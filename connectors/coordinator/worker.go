@@ -33,16 +33,24 @@ type Job struct {
 	// (give it the pipelines' Drain as well, so the split in hand stops
 	// early: SIGINT).
 	Stop <-chan struct{}
+	// Progress, when set, is updated as the worker goes, for a caller
+	// that reports it while Run runs (nil: Run keeps its own).
+	Progress *Progress
 }
 
 // Result is what one worker did.
 type Result struct {
+	// Worker is the worker's name (Config.Worker, or its default).
+	Worker string
 	// Planned is how many splits this worker published (0 when another
 	// worker planned), Splits how many it read, Skipped how many it was
-	// handed that a position marked finished already.
-	Planned, Splits, Skipped int
+	// handed that a position marked finished already, Redone how many of
+	// those it read had been handed out before.
+	Planned, Splits, Skipped, Redone int
 	// Rows is the source rows of the splits it read.
 	Rows int64
+	// Read lists the splits it read, in order.
+	Read []SplitRead
 }
 
 // ErrInterrupted is returned by Run when Job.Stop stopped the worker; a
@@ -59,6 +67,7 @@ type worker struct {
 	locks   jetstream.KeyValue
 	subject string
 	res     Result
+	prog    *Progress
 }
 
 // Run is one worker of job: it connects, takes part in planning, then
@@ -75,6 +84,14 @@ func Run(ctx context.Context, c Config, job Job) (Result, error) {
 	if job.Run == nil {
 		job.Run = engine.Local{}.Run
 	}
+	prog := job.Progress
+	if prog == nil {
+		prog = NewProgress()
+	}
+	defer prog.set(PhaseEnded)
+	if err := check(ctx, job, log); err != nil {
+		return Result{}, err
+	}
 	nc, err := c.connect(log)
 	if err != nil {
 		return Result{}, err
@@ -84,7 +101,7 @@ func Run(ctx context.Context, c Config, job Job) (Result, error) {
 	if err != nil {
 		return Result{}, fmt.Errorf("coordinator: %w", err)
 	}
-	w := &worker{c: c, job: job, log: log, js: js, subject: "weave.splits." + enc(job.Pipeline)}
+	w := &worker{c: c, job: job, log: log, js: js, subject: "weave.splits." + enc(job.Pipeline), prog: prog, res: Result{Worker: c.Worker}}
 	kv, err := openBucket(ctx, js, c, c.Bucket, 0, log)
 	if err != nil {
 		return Result{}, err
@@ -97,11 +114,27 @@ func Run(ctx context.Context, c Config, job Job) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	prog.set(PhasePlanning)
 	if err := w.plan(ctx, cons); err != nil {
 		return w.res, err
 	}
 	err = w.consume(ctx, cons)
 	return w.res, err
+}
+
+// check builds one pipeline of the job and refuses it before connecting
+// when it cannot run as a worker (Check), logging Check's notes.
+func check(ctx context.Context, job Job, log *slog.Logger) error {
+	p, err := job.Build(ctx)
+	if err != nil {
+		return err
+	}
+	notes, err := Check(p)
+	_ = p.Close()
+	for _, n := range notes {
+		log.Warn("coordinator: " + n)
+	}
+	return err
 }
 
 // setup creates the stream and the pipeline's durable consumer (both
@@ -176,10 +209,12 @@ func (w *worker) consume(ctx context.Context, cons jetstream.Consumer) error {
 			return err
 		}
 		if msg == nil {
+			w.prog.set(PhaseWaiting)
 			left, err := w.left(ctx, cons)
 			if err != nil {
 				return err
 			}
+			w.prog.Left.Store(int64(left))
 			if left == 0 {
 				over, err := w.done(ctx, cons)
 				if over || err != nil {
@@ -235,10 +270,15 @@ func (w *worker) take(ctx context.Context, msg jetstream.Msg) error {
 	}
 	if rec.Finished {
 		w.res.Skipped++
+		w.prog.Skipped.Add(1)
 		return w.ack(ctx, msg)
 	}
-	w.log.Info("coordinator: reading split", "split", m.Split.ID)
-	rows, err := w.runSplit(ctx, msg, m.Split)
+	redo := redelivered(msg)
+	w.log.Info("coordinator: reading split", "split", m.Split.ID, "redone", redo)
+	w.prog.set(PhaseReading)
+	w.prog.Taken.Add(1)
+	start := time.Now()
+	rows, err := w.runSplit(ctx, msg, m.Split, redo)
 	if err != nil {
 		// Handed back at once, for another worker (or this one's next run).
 		_ = msg.Nak()
@@ -257,16 +297,44 @@ func (w *worker) take(ctx context.Context, msg jetstream.Msg) error {
 	// ours replaced its, the same rows either way.
 	w.res.Splits++
 	w.res.Rows += rows
-	return w.ack(ctx, msg)
+	w.res.Read = append(w.res.Read, SplitRead{ID: m.Split.ID, Text: m.Split.Text, Rows: rows, Redone: redo, Duration: time.Since(start)})
+	if redo {
+		w.res.Redone++
+		w.prog.Redone.Add(1)
+	}
+	if err := w.ack(ctx, msg); err != nil {
+		return err
+	}
+	w.prog.Done.Add(1)
+	w.countLeft(ctx)
+	return nil
+}
+
+// countLeft updates Progress.Left after a split, once: a count that
+// fails (a server failing over) leaves the last one, and the split goes
+// on rather than waiting for a figure only shown.
+func (w *worker) countLeft(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	st, err := w.js.Stream(ctx, w.c.Stream)
+	if err != nil {
+		return
+	}
+	info, err := st.Info(ctx, jetstream.WithSubjectFilter(w.subject))
+	if err != nil {
+		return
+	}
+	w.prog.Left.Store(int64(info.State.Subjects[w.subject]))
 }
 
 // runSplit builds a pipeline, points its source at s and its part sinks
 // at s's parts, and runs it while a goroutine extends the lease.
-func (w *worker) runSplit(ctx context.Context, msg jetstream.Msg, s split.Split) (int64, error) {
+func (w *worker) runSplit(ctx context.Context, msg jetstream.Msg, s split.Split, redo bool) (int64, error) {
 	p, err := w.job.Build(ctx)
 	if err != nil {
 		return 0, err
 	}
+	// Run checked the file's pipeline (Check) before it connected.
 	src, ok := p.Source.Source.(split.Source)
 	if !ok {
 		_ = p.Close()
@@ -277,16 +345,9 @@ func (w *worker) runSplit(ctx context.Context, msg jetstream.Msg, s split.Split)
 		return 0, err
 	}
 	for _, sk := range p.Sinks {
-		if r, ok := sk.Sink.(engine.OutputReplacer); ok && r.ReplacesOutput() {
+		if err := writePart(sk.Sink, s.ID, redo); err != nil {
 			_ = p.Close()
-			return 0, fmt.Errorf("%w: sink %s replaces one output file, which every split would replace again: "+
-				"write parts to a directory (a path ending in /) instead", engine.ErrInvalidConfig, sk.Name)
-		}
-		if ps, ok := sk.Sink.(split.Sink); ok {
-			if err := ps.WritePart(s.ID); err != nil {
-				_ = p.Close()
-				return 0, err
-			}
+			return 0, err
 		}
 	}
 	// A split is redone from its start, never resumed: its part is
@@ -327,6 +388,25 @@ func (w *worker) runSplit(ctx context.Context, msg jetstream.Msg, s split.Split)
 		}
 	}
 	return rows, nil
+}
+
+// redelivered reports whether msg was handed out before: its worker died
+// or gave it back, and may have left unpublished parts.
+func redelivered(msg jetstream.Msg) bool {
+	md, err := msg.Metadata()
+	return err == nil && md.NumDelivered > 1
+}
+
+// writePart points a part sink at split id's parts; a redone split's
+// sink also cleans up what earlier attempts left (split.Redoer).
+func writePart(sk engine.Sink, id string, redo bool) error {
+	if r, ok := sk.(split.Redoer); ok && redo {
+		return r.WritePartAgain(id)
+	}
+	if ps, ok := sk.(split.Sink); ok {
+		return ps.WritePart(id)
+	}
+	return nil
 }
 
 // ack acknowledges a split and waits for the server's answer, retrying

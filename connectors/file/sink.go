@@ -42,6 +42,18 @@ const (
 // Appending and stdout (a stream, consumed as it goes) continue instead.
 func (s *Sink) ReplacesOutput() bool { return !s.append && s.path != "-" }
 
+// CheckWorkers refuses one file appended to by the N workers of a
+// coordinated run (split.Checker): each process appends its own buffers,
+// which interleave mid-row on a shared file system, and a split redone
+// after its worker died is appended again. Stdout is each worker's own.
+func (s *Sink) CheckWorkers() error {
+	if s.append && s.path != "-" {
+		return fmt.Errorf("appends to one file (%s), which N workers would write into at once, mixing their rows mid-line: "+
+			"write parts to a directory (a path ending in /) instead", s.path)
+	}
+	return nil
+}
+
 // CheckSchema reports whether the format can write schema (Avro and
 // Parquet cannot hold every Arrow type), for weave validate.
 func (c *sinkConfig) CheckSchema(schema *arrow.Schema) error {

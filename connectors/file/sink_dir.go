@@ -41,6 +41,7 @@ type DirSink struct {
 	closed   []part // finished and fsynced, not yet prepared
 	prepared bool   // Prepare was called: the engine checkpoints
 	split    string // set by WritePart: the split's part names
+	redo     bool   // set by WritePartAgain: remove earlier attempts' parts
 	state    atomic.Int32
 }
 
@@ -355,6 +356,11 @@ func (d *DirSink) Close() error {
 	}
 	if len(ready) > 0 {
 		if err := syncDir(d.path); err != nil {
+			return fmt.Errorf("file sink: %w", err)
+		}
+	}
+	if d.redo {
+		if err := d.removeStrayParts(); err != nil {
 			return fmt.Errorf("file sink: %w", err)
 		}
 	}

@@ -39,6 +39,7 @@ type PartSink struct {
 	closed   []*upload
 	prepared bool
 	split    string // set by WritePart: the split's part names
+	redo     bool   // set by WritePartAgain: abort earlier attempts' uploads
 	state    atomic.Int32
 }
 
@@ -47,11 +48,50 @@ type PartSink struct {
 // the run ends well and not at checkpoints, so a split done again by
 // another worker (its first worker died) completes its uploads over the
 // same keys, replacing the objects. The dead worker's unfinished uploads
-// are left for the bucket's lifecycle rule (AbortIncompleteMultipartUpload)
-// to clean: another worker's may be in progress under the prefix.
+// are aborted by the attempt that completes the split (WritePartAgain).
 func (s *PartSink) WritePart(id string) error {
 	s.split = blob.SplitPartBase(id)
 	return nil
+}
+
+// WritePartAgain is WritePart for a split handed out before
+// (split.Redoer): once its uploads are completed, the ones an earlier
+// attempt left unfinished (its worker was killed) are aborted, so no
+// multipart upload of the split is left to be billed. Only then: a first
+// attempt has nothing to abort, and listing the uploads once per split
+// would cost a job of many splits dearly. Another worker's splits are
+// not touched.
+func (s *PartSink) WritePartAgain(id string) error {
+	s.redo = true
+	return s.WritePart(id)
+}
+
+// abortStrayUploads aborts the split's unfinished uploads: an earlier
+// attempt's. One still running completes into NoSuchUpload, finds the
+// object there (complete) and carries on.
+func (s *PartSink) abortStrayUploads(ctx context.Context, client *s3.Client) error {
+	stray := regexp.MustCompile(`^` + regexp.QuoteMeta(s.prefix+"part-"+s.split+"-") + `[0-9]{6,}` + regexp.QuoteMeta(s.ext) + `$`)
+	in := &s3.ListMultipartUploadsInput{Bucket: aws.String(s.conn.bucket), Prefix: aws.String(s.prefix + "part-" + s.split + "-")}
+	for {
+		out, err := client.ListMultipartUploads(ctx, in)
+		if err != nil {
+			return fmt.Errorf("listing the unfinished uploads of split part %s: %w", s.conn.url(s.prefix+"part-"+s.split), err)
+		}
+		for _, u := range out.Uploads {
+			key := aws.ToString(u.Key)
+			if !stray.MatchString(key) {
+				continue
+			}
+			old := &upload{ctx: ctx, client: client, bucket: s.conn.bucket, key: key, id: aws.ToString(u.UploadId)}
+			if err := old.abort(); err != nil {
+				return fmt.Errorf("aborting an upload an earlier attempt at the split left: %w", err)
+			}
+		}
+		if !aws.ToBool(out.IsTruncated) {
+			return nil
+		}
+		in.KeyMarker, in.UploadIdMarker = out.NextKeyMarker, out.NextUploadIdMarker
+	}
 }
 
 const (
@@ -357,6 +397,11 @@ func (s *PartSink) Close() error {
 	}
 	for _, p := range ready {
 		if err := complete(ctx, client, s.conn.bucket, p); err != nil {
+			return fmt.Errorf("s3 sink: %w", err)
+		}
+	}
+	if s.redo {
+		if err := s.abortStrayUploads(ctx, client); err != nil {
 			return fmt.Errorf("s3 sink: %w", err)
 		}
 	}

@@ -357,3 +357,14 @@ func TestHelp(t *testing.T) {
 		t.Errorf("exit %d, stdout:\n%s", r.code, r.stdout)
 	}
 }
+
+// TestValidateCoordinated: weave validate checks a coordinated file as a
+// worker would run it (coordinator.Check), before any worker connects:
+// a source that cannot be split is refused, naming it.
+func TestValidateCoordinated(t *testing.T) {
+	path := writeFile(t, "p.yaml", "source: {counter: {}}\nsinks: [{collect: {}}]\ncoordinator: {urls: [\"nats://127.0.0.1:1\"]}\n")
+	r := run(t, cli.Options{}, "validate", path)
+	if r.code != 2 || !strings.Contains(r.stderr, "source source.counter cannot be read in splits") {
+		t.Errorf("weave validate: exit %d, stderr:\n%s\nwant exit 2 naming the source", r.code, r.stderr)
+	}
+}

@@ -26,13 +26,18 @@ var httpLingerFlag = &ucli.DurationFlag{
 // an orchestrator stopping weave does not wait for it, and a run stopped by
 // a signal does not linger at all.
 func (w *weave) serveHTTP(c *ucli.Context, p *engine.Pipeline, drain <-chan struct{}) (stop func(), err error) {
-	addr := c.String("http")
-	if addr == "" {
+	if c.String("http") == "" {
 		return func() {}, nil
 	}
 	col := telemetry.NewCollector()
 	col.Add(p)
-	srv, err := telemetry.Listen(addr, col, w.logger)
+	return w.serveCollector(c, col, drain)
+}
+
+// serveCollector is serveHTTP for a collector the caller fills: a
+// coordinated run adds each split's pipeline as it runs.
+func (w *weave) serveCollector(c *ucli.Context, col *telemetry.Collector, drain <-chan struct{}) (stop func(), err error) {
+	srv, err := telemetry.Listen(c.String("http"), col, w.logger)
 	if err != nil {
 		return nil, err
 	}

@@ -339,7 +339,14 @@ func (w *weave) validate(c *ucli.Context) error {
 	if err != nil {
 		return err
 	}
+	notes, err := w.checkWorkers(c, p)
+	if err != nil {
+		return err
+	}
 	out := w.opts.Stdout
+	for _, n := range notes {
+		fmt.Fprintln(out, "note: "+n)
+	}
 	for _, s := range schemas {
 		fmt.Fprintln(out, s.Name)
 		writeSchema(out, s.Schema)

@@ -105,7 +105,7 @@ const summaryMessage = "run summary"
 // whose other keys are the Summary's own, so `jq 'select(.msg == "run
 // summary")'` finds it among the progress records. It is written whatever
 // --log-level says, as the text table is.
-func (w *weave) writeSummaryJSON(s engine.Summary) {
+func (w *weave) writeSummaryJSON(s any) {
 	body, err := json.Marshal(s)
 	if err != nil {
 		// A Summary holds strings and numbers only; this would be a bug.

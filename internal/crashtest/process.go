@@ -82,6 +82,10 @@ func (pr *Process) Output() string {
 	return string(b)
 }
 
+// Pid is the child's process ID (a test finds which worker wrote a
+// file named after it).
+func (pr *Process) Pid() int { return pr.cmd.Process.Pid }
+
 // Exited reports whether the child has ended.
 func (pr *Process) Exited() bool {
 	select {

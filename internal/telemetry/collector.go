@@ -28,6 +28,8 @@ type Collector struct {
 	retired map[string]*series
 	// supervised, when set, lists weave serve's pipelines.
 	supervised func() []Supervised
+	// workers, when set, lists a coordinated run's workers (Coordinate).
+	workers func() []Worker
 }
 
 // Supervised is what weave serve knows of one pipeline beyond its runs.
@@ -141,6 +143,13 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for _, s := range retired {
 		c.send(ch, &s)
+	}
+	if list := c.workerList(); list != nil {
+		var r reader
+		r.collectWorkers(list())
+		for _, s := range r {
+			c.send(ch, s)
+		}
 	}
 	c.mu.Lock()
 	list := c.supervised

@@ -103,6 +103,24 @@ var (
 	defState = Definition{"weave_pipeline_state", "gauge", []string{labelPipeline, labelState},
 		"1 for the state weave serve has the pipeline in (starting, running, restarting, finished, failed, stopped), 0 for the others.",
 		"weave serve only; `/pipelines` shows the same with the last error. `weave_pipeline_state{state=\"failed\"} == 1` is a file that does not load."}
+	defSplitsPlanned = Definition{"weave_splits_planned_total", "counter", pipelineLabels,
+		"Splits this worker published to the work-queue stream as the job's planner.",
+		"Coordinated runs only (a `coordinator:` section), as are the other `weave_splits_*` series and `weave_worker_phase`: each worker exports its own; sum them over the workers for the job's."}
+	defSplitsTaken = Definition{"weave_splits_taken_total", "counter", pipelineLabels,
+		"Splits this worker started reading.", "Taken minus done minus the one being read: splits that failed or were handed back."}
+	defSplitsDone = Definition{"weave_splits_done_total", "counter", pipelineLabels,
+		"Splits this worker read to their end, published and acknowledged.", ""}
+	defSplitsRedone = Definition{"weave_splits_redone_total", "counter", pipelineLabels,
+		"Splits this worker finished that had been handed out before: another worker died or gave them back.",
+		"Each one replaced the parts its earlier attempt published, and removed what that attempt left unpublished."}
+	defSplitsSkipped = Definition{"weave_splits_skipped_total", "counter", pipelineLabels,
+		"Splits this worker was handed that a shared position marked finished already (acknowledged without reading).", ""}
+	defSplitsLeft = Definition{"weave_splits_left", "gauge", pipelineLabels,
+		"The job's splits still in the work-queue stream, waiting or leased to a worker: the job's lag.",
+		"As of the worker's last count: after each split, and every fetch while it waits. Absent before the first count. 0 on every worker ends the job."}
+	defWorkerPhase = Definition{"weave_worker_phase", "gauge", []string{labelPipeline, labelPhase},
+		"1 for the phase the worker is in (connecting, planning, reading, waiting, ended), 0 for the others.",
+		"`/readyz` answers 200 while the worker is planning, reading or waiting for a split."}
 )
 
 // ServeStates are the states of weave_pipeline_state, in order.
@@ -121,5 +139,6 @@ func Definitions() []Definition {
 		defCheckpoints, defCheckpointAge, defCheckpointTime,
 		defPhase, defStart,
 		defRestarts, defReloads, defState,
+		defSplitsPlanned, defSplitsTaken, defSplitsDone, defSplitsRedone, defSplitsSkipped, defSplitsLeft, defWorkerPhase,
 	}
 }

@@ -13,6 +13,9 @@ import (
 // SIGTERM) or ended is not ready, so an orchestrator stops routing to it
 // (an HTTP source) before it goes away.
 func (c *Collector) notReady() string {
+	if list := c.workerList(); list != nil {
+		return workersNotReady(list())
+	}
 	ps := c.snapshot()
 	if len(ps) == 0 {
 		return "no pipeline"

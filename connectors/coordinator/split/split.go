@@ -41,3 +41,28 @@ type Sink interface {
 	// earlier run wrote for the same id.
 	WritePart(id string) error
 }
+
+// Redoer is a Sink that cleans up after earlier attempts at a split. The
+// coordinator calls WritePartAgain instead of WritePart for a split that
+// was handed out before (its worker died or gave it back): once this
+// attempt's parts are published, the sink removes what earlier attempts
+// left unpublished (temporary files, unfinished multipart uploads), and
+// an earlier attempt still running finds the split's parts published.
+type Redoer interface {
+	WritePartAgain(id string) error
+}
+
+// Checker is a sink that says whether the workers of a coordinated run
+// may write to it at all: CheckWorkers returns nil when they may, or why
+// not and what to write to instead (one file appended to by N processes,
+// say).
+type Checker interface {
+	CheckWorkers() error
+}
+
+// Idempotent is a sink whose writes leave one copy of rows written
+// twice (an upsert by key): a split redone after its worker died
+// rewrites its rows in place rather than adding them again.
+type Idempotent interface {
+	IdempotentWrites() bool
+}

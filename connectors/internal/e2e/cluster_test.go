@@ -112,6 +112,34 @@ func (c *natsCluster) stopLeader(t *testing.T, js jetstream.JetStream, stream, d
 	return ""
 }
 
+// stopStreamLeader shuts down the server leading stream (where its
+// publishes, and a key-value bucket's updates, go) and returns its name.
+func (c *natsCluster) stopStreamLeader(t *testing.T, js jetstream.JetStream, stream string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	defer cancel()
+	st, err := js.Stream(ctx, stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := st.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Cluster == nil || info.Cluster.Leader == "" {
+		t.Fatalf("stream %s has no leader: %+v", stream, info.Cluster)
+	}
+	for _, srv := range c.servers {
+		if srv.Name() == info.Cluster.Leader {
+			srv.Shutdown()
+			srv.WaitForShutdown()
+			return srv.Name()
+		}
+	}
+	t.Fatal(errors.New("the stream's leader " + info.Cluster.Leader + " is none of the cluster's servers"))
+	return ""
+}
+
 // freePorts returns n TCP ports on 127.0.0.1 that were free a moment ago.
 func freePorts(t *testing.T, n int) []int {
 	t.Helper()

@@ -4,6 +4,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/dataweaver/dataweaver/internal/crashtest"
 )
 
@@ -29,6 +31,36 @@ func TestSplitsKillRepeatedly(t *testing.T) {
 		w.Wait(t)
 	}
 	j.checkExact(t)
+	j.checkParts(t, 12)
+}
+
+// TestSplitsWorkerKilled is the claim for file splits: kill -9
+// of one of three workers a third of the way through (while it writes a
+// part): 0 rows lost, none doubled in the parts, at most the killed
+// worker's split again in a sink that appends, and the job done within
+// the lease (ack_wait) + 10 s of the kill. The bound on time puts it in
+// the crash suite; TestSplitsKillWorker checks the rest in make test.
+func TestSplitsWorkerKilled(t *testing.T) {
+	crashtest.Suite(t)
+	const ackWait = 2 * time.Second // splitsPipeline's
+	j := newSplitsJob(t, startNATS(t), 12, 400)
+	ws := j.start(t, 3)
+	j.waitRows(t, int64(j.rows/3), ws)
+	victim := j.killMidSplit(t, ws)
+	killed := time.Now()
+	for i, w := range ws {
+		if i != victim {
+			w.Wait(t)
+		}
+	}
+	took := time.Since(killed)
+	t.Logf("the other two finished %v after the kill (ack_wait %v)", took.Round(time.Millisecond), ackWait)
+	if limit := ackWait + 10*time.Second; took > limit {
+		t.Errorf("the job ended %v after the kill, want within ack_wait + 10 s (%v)", took, limit)
+	}
+	j.checkExact(t)
+	j.checkParts(t, 12)
+	j.checkRepeats(t, 400)
 }
 
 // TestSplitsScaleOut times the job with one worker and with three,
@@ -60,21 +92,38 @@ func TestSplitsScaleOut(t *testing.T) {
 	}
 }
 
-// TestSplitsLeaderStopped stops the server leading the splits' durable
-// consumer (where fetches and acks go) on a 3-node cluster (R3 stream and
-// buckets) a third of the way through: no worker exits non-zero and the
-// parts hold every row once.
+// TestSplitsLeaderStopped stops a JetStream leader on a 3-node cluster
+// (R3 stream and buckets) a third of the way through, under three
+// workers: the leader of the splits' durable consumer (where fetches and
+// acks go), or of the positions bucket's stream (where finished splits
+// are recorded). No worker exits non-zero and the parts hold every row
+// once, one part per split.
 func TestSplitsLeaderStopped(t *testing.T) {
 	crashtest.Suite(t)
-	c := startNATSCluster(t)
-	j := newSplitsJob(t, c.url, 12, 400)
-	j.p.Set = []string{"coordinator.replicas=3"}
-	ws := j.start(t, 3)
-	j.waitRows(t, int64(j.rows/3), ws)
-	_, js := jetStream(t, c.url)
-	t.Logf("stopped %s, the splits consumer's leader", c.stopLeader(t, js, "WEAVE_SPLITS", "weave-splits"))
-	for _, w := range ws {
-		w.Wait(t)
+	for _, tc := range []struct {
+		name string
+		stop func(t *testing.T, c *natsCluster, js jetstream.JetStream) string
+	}{
+		{"consumer", func(t *testing.T, c *natsCluster, js jetstream.JetStream) string {
+			return c.stopLeader(t, js, "WEAVE_SPLITS", "weave-splits")
+		}},
+		{"positions bucket", func(t *testing.T, c *natsCluster, js jetstream.JetStream) string {
+			return c.stopStreamLeader(t, js, "KV_weave_positions")
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := startNATSCluster(t)
+			j := newSplitsJob(t, c.url, 12, 400)
+			j.p.Set = []string{"coordinator.replicas=3"}
+			ws := j.start(t, 3)
+			j.waitRows(t, int64(j.rows/3), ws)
+			_, js := jetStream(t, c.url)
+			t.Logf("stopped %s, leader of the %s", tc.stop(t, c, js), tc.name)
+			for _, w := range ws {
+				w.Wait(t)
+			}
+			j.checkExact(t)
+			j.checkParts(t, 12)
+		})
 	}
-	j.checkExact(t)
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -150,19 +151,95 @@ func (j splitsJob) waitRows(t *testing.T, n int64, ws []*crashtest.Process) {
 	}
 }
 
+// checkParts fails t unless the output directory holds exactly one part
+// per split and nothing else: no temporary part a killed worker left.
+func (j splitsJob) checkParts(t *testing.T, splits int) {
+	t.Helper()
+	entries, err := os.ReadDir(j.out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	one := regexp.MustCompile(`^part-in-[0-9]{3}_csv-[0-9a-f]{12}-000001\.csv$`)
+	n := 0
+	for _, name := range names {
+		if one.MatchString(name) {
+			n++
+		}
+	}
+	if n != splits || len(names) != splits {
+		t.Errorf("the output directory holds %d entries, %d of them parts, want exactly one part per split (%d):\n%s",
+			len(names), n, splits, strings.Join(names, "\n"))
+	}
+}
+
+// checkRepeats fails t unless the slow HTTP sink, which appends, got
+// every row and at most one split's rows (perSplit) twice: those the
+// killed worker had sent of the split in hand, which the split's redo
+// sends again.
+func (j splitsJob) checkRepeats(t *testing.T, perSplit int) {
+	t.Helper()
+	got := int(j.slow.Load())
+	if got < j.rows || got > j.rows+perSplit {
+		t.Errorf("the http sink got %d rows, want the job's %d plus at most the killed worker's split (%d)", got, j.rows, perSplit)
+	}
+	t.Logf("the http sink got %d rows again", got-j.rows)
+}
+
+// killMidSplit SIGKILLs the worker that is writing a split's part (its
+// process ID is in the temporary part's name), so the kill surely leaves
+// an unpublished part behind, and returns its index in ws.
+func (j splitsJob) killMidSplit(t *testing.T, ws []*crashtest.Process) int {
+	t.Helper()
+	tmp := regexp.MustCompile(`^\.part-.*\.([0-9]+)-[0-9a-z]+\.tmp$`)
+	deadline := time.Now().Add(waitFor)
+	for time.Now().Before(deadline) {
+		entries, err := os.ReadDir(j.out)
+		if err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			m := tmp.FindStringSubmatch(e.Name())
+			if m == nil {
+				continue
+			}
+			for i, w := range ws {
+				if strconv.Itoa(w.Pid()) == m[1] && !w.Exited() {
+					w.Kill(t)
+					t.Logf("killed worker %d (pid %s) while it wrote %s", i, m[1], e.Name())
+					return i
+				}
+			}
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatalf("no worker was writing a part within %s", waitFor)
+	return -1
+}
+
 // TestSplitsKillWorker SIGKILLs one of three workers a third of the way
-// through: the others take over its split when its lease (ack_wait)
-// runs out, and the parts hold every row once. weave positions then
-// lists every split finished; after --reset a worker reads them all again
-// and its parts replace the first ones.
+// through, while it writes a split's part: the others take over its
+// split when its lease (ack_wait) runs out, the parts hold every row
+// once, and the output directory holds one part per split and nothing
+// else (the redo removed the killed worker's temporary part). weave
+// positions then lists every split finished; after --reset a worker
+// reads them all again and its parts replace the first ones.
 func TestSplitsKillWorker(t *testing.T) {
 	j := newSplitsJob(t, startNATS(t), 9, 400)
 	ws := j.start(t, 3)
 	j.waitRows(t, int64(j.rows/3), ws)
-	ws[0].Kill(t)
-	ws[1].Wait(t)
-	ws[2].Wait(t)
+	victim := j.killMidSplit(t, ws)
+	for i, w := range ws {
+		if i != victim {
+			w.Wait(t)
+		}
+	}
 	j.checkExact(t)
+	j.checkParts(t, 9)
+	j.checkRepeats(t, 400)
 
 	out := j.weave(t, "positions", j.p.File)
 	if n := strings.Count(out, "read to the end"); n != 9 {
@@ -173,7 +250,7 @@ func TestSplitsKillWorker(t *testing.T) {
 	}
 	redo := j.p.Start(t)
 	redo.Wait(t)
-	if !strings.Contains(redo.Output(), "splits=9") {
+	if !strings.Contains(redo.Output(), "read 9 splits") {
 		t.Errorf("the run after --reset did not read the 9 splits again:\n%s", redo.Output())
 	}
 	j.checkExact(t)
