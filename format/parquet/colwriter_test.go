@@ -2,6 +2,8 @@ package parquet
 
 import (
 	"bytes"
+	"errors"
+	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -89,7 +91,7 @@ func TestParallelWriterSameBytes(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if got := w.(*writer); workers > 0 && len(tt.recs) > 0 {
+				if got := w.(*writer); workers > 1 && len(tt.recs) > 0 {
 					if err := w.Write(tt.recs[0]); err != nil {
 						t.Fatal(err)
 					}
@@ -114,7 +116,7 @@ func TestParallelWriterSameBytes(t *testing.T) {
 				return buf.Bytes()
 			}
 			serial := write(0)
-			for _, workers := range []int{1, 3} {
+			for _, workers := range []int{2, 3, 8} {
 				if got := write(workers); !bytes.Equal(got, serial) {
 					t.Fatalf("%d workers wrote %d bytes that differ from pqarrow's %d", workers, len(got), len(serial))
 				}
@@ -170,4 +172,43 @@ func concat(t *testing.T, mem memory.Allocator, recs []arrow.RecordBatch) arrow.
 		cols[c] = col
 	}
 	return array.NewRecordBatch(recs[0].Schema(), cols, rows)
+}
+
+// failAfter fails every write once n bytes have been written.
+type failAfter struct{ n int }
+
+func (f *failAfter) Write(p []byte) (int, error) {
+	if f.n < len(p) {
+		return 0, errors.New("disk full")
+	}
+	f.n -= len(p)
+	return len(p), nil
+}
+
+// TestParallelWriterError: a failed write of a row group's pages is the
+// writer's error, whichever path wrote them.
+func TestParallelWriterError(t *testing.T) {
+	mem := checkedMem(t)
+	orders := testrecords.Orders(mem, 20_000, 5_000)
+	defer testrecords.Release(orders)
+	tu := defaultTuning
+	tu.rowGroupRows = 8192
+	for _, workers := range []int{0, 2} {
+		tu.workers = workers
+		w, err := newWriter(&failAfter{n: 100_000}, orders[0].Schema(), format.WriteOptions{Mem: mem, Name: "full.parquet"}, tu)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, rec := range orders {
+			if err = w.Write(rec); err != nil {
+				break
+			}
+		}
+		if cerr := w.Close(); err == nil {
+			err = cerr
+		}
+		if err == nil || !strings.Contains(err.Error(), "disk full") || !strings.Contains(err.Error(), "full.parquet") {
+			t.Fatalf("%d workers: err = %v, want the write's error naming the file", workers, err)
+		}
+	}
 }

@@ -48,9 +48,9 @@ type tuning struct {
 	stats        bool
 	pageBytes    int64
 	pageV1       bool
-	// workers encode a flat schema's columns in parallel (colwriter.go);
-	// 0 leaves every schema to pqarrow's serial FileWriter, -1 is
-	// GOMAXPROCS when the file is opened.
+	// workers encode a flat schema's columns in parallel (colwriter.go)
+	// when there are at least 2; 0 or 1 leaves every schema to pqarrow's
+	// serial FileWriter, -1 is GOMAXPROCS when the file is opened.
 	workers int
 }
 
@@ -146,7 +146,8 @@ func (w *writer) open(sample arrow.RecordBatch) error {
 		if workers < 0 {
 			workers = runtime.GOMAXPROCS(0)
 		}
-		if workers > 0 && flatSchema(w.schema) {
+		// One worker would only add the buffered row group's copy.
+		if workers > 1 && flatSchema(w.schema) {
 			w.cw, err = newColWriter(w.schema, w.w, w.props(sample), w.arrowProps(), true, workers)
 			return err
 		}

@@ -311,7 +311,33 @@ func report(rows int, jb job, res [][]result) []string {
 		}
 	}
 	fmt.Println()
+	againstBase(jb, res)
 	return bad
+}
+
+// againstBase prints, when -weave-base ran, each weave variant's wall and
+// CPU against the base binary's same variant, taken within each round.
+func againstBase(jb job, res [][]result) {
+	header := false
+	for v, vr := range jb.variants {
+		b := slices.IndexFunc(jb.variants, func(x variant) bool { return x.name == "base "+strings.TrimPrefix(vr.name, "weave ") })
+		if !strings.HasPrefix(vr.name, "weave ") || b < 0 {
+			continue
+		}
+		if !header {
+			fmt.Printf("%s, weave against base within each round, median [min-max]:\n\n| variant | wall | CPU |\n| --- | ---: | ---: |\n", jb.name)
+			header = true
+		}
+		var wall, cpu []float64
+		for i, r := range res[v] {
+			wall = append(wall, r.wall.Seconds()/res[b][i].wall.Seconds())
+			cpu = append(cpu, r.cpu.Seconds()/res[b][i].cpu.Seconds())
+		}
+		fmt.Printf("| %s | %s | %s |\n", vr.name, spread(wall), spread(cpu))
+	}
+	if header {
+		fmt.Println()
+	}
 }
 
 func durations(rs []result, f func(result) time.Duration) []float64 {
