@@ -49,6 +49,17 @@ func nullRuns(mem memory.Allocator, rows int) arrow.RecordBatch {
 	return b.NewRecordBatch()
 }
 
+// pageOfInts is 1,000 rows of a required int64 column.
+func pageOfInts(mem memory.Allocator) arrow.RecordBatch {
+	schema := arrow.NewSchema([]arrow.Field{{Name: "n", Type: arrow.PrimitiveTypes.Int64}}, nil)
+	b := array.NewRecordBuilder(mem, schema)
+	defer b.Release()
+	for i := range 1000 {
+		b.Field(0).(*array.Int64Builder).Append(int64(i) * 7919)
+	}
+	return b.NewRecordBatch()
+}
+
 // TestParallelWriterSameBytes: encoding a flat schema's columns in
 // parallel writes the very file pqarrow's serial FileWriter writes from
 // the same batches, including row groups that cut through a batch and
@@ -59,6 +70,10 @@ func TestParallelWriterSameBytes(t *testing.T) {
 	defer flat.Release()
 	runs := nullRuns(mem, 5000)
 	defer runs.Release()
+	// 1,000 int64 values are 8,000 bytes: a page of 8,000 bytes is full
+	// at the end of each batch.
+	ints := pageOfInts(mem)
+	defer ints.Release()
 	orders := testrecords.Orders(mem, 20_000, 3_000)
 	defer testrecords.Release(orders)
 	small := defaultTuning
@@ -72,6 +87,8 @@ func TestParallelWriterSameBytes(t *testing.T) {
 		{"orders, default tuning", orders, defaultTuning},
 		{"every flat type, 5 batches, row groups of 25 rows", []arrow.RecordBatch{flat, flat, flat, flat, flat}, tuning{rowGroupRows: 25, dict: dictAuto, stats: true, pageBytes: 1 << 20}},
 		{"null runs, dictionary always", []arrow.RecordBatch{runs, runs}, tuning{rowGroupRows: 7000, dict: dictAlways, stats: true, pageBytes: 1024}},
+		{"row groups ending on a page boundary", []arrow.RecordBatch{ints, ints, ints}, tuning{rowGroupRows: 3000, dict: dictNever, stats: true, pageBytes: 8000}},
+		{"no statistics", []arrow.RecordBatch{runs, runs}, tuning{rowGroupRows: 7000, dict: dictAuto, pageBytes: 1024}},
 		{"no rows", nil, defaultTuning},
 	}
 	for _, tt := range tests {
