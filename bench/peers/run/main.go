@@ -25,6 +25,13 @@
 // the sum of a hash of each row's id, email, country and amount_cents; all
 // runs of a job's variants that do the job must agree (the no-stages
 // baseline must hold every input row), or the command fails.
+//
+// -jobs W2 runs one job only; -weave-base BIN adds BIN's three weave
+// variants ("base …") to the same rounds and prints each weave variant
+// against its base twin within rounds: a same-run A/B of two commits
+// with DuckDB beside them, e.g.
+//
+//	make bench-peers PEERS_FLAGS="-no-benthos -jobs W2 -weave-base /tmp/weave-main"
 package main
 
 import (
