@@ -74,6 +74,7 @@ func BenchmarkWriteParquet(b *testing.B) {
 		{"page-64k", "", with(func(t *tuning) { t.pageBytes = 64 << 10 })},
 		{"page-v1", "", with(func(t *tuning) { t.pageV1 = true })},
 		{"page-v1-rowgroup-64k", "", with(func(t *tuning) { t.pageV1 = true; t.rowGroupRows = 64 << 10 })},
+		{"serial-columns", "", with(func(t *tuning) { t.workers = 0 })},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {

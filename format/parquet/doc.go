@@ -20,7 +20,10 @@
 // V2 data pages (arrow-go v15 writes V1 pages in quadratic time, see
 // BENCH_NOTES.md) with statistics. Dictionary encoding is chosen per
 // top-level column from the first batch: on where at least half of the
-// sampled values repeat. The Arrow schema is stored in the file so every
+// sampled values repeat. When every field is a primitive leaf (no lists,
+// structs, maps or dictionaries), a row group's columns are encoded on
+// GOMAXPROCS goroutines and written in column order; the file is byte for
+// byte the one the serial path writes (colwriter.go). The Arrow schema is stored in the file so every
 // type below reads back as written. Compression is "snappy" (default;
 // s2's fast encoder, registered for the whole process, see snappy.go),
 // "zstd", "gzip" or "none". Flush encodes the gathered rows as a row group.

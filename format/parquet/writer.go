@@ -3,6 +3,7 @@ package parquet
 import (
 	"fmt"
 	"io"
+	"runtime"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -47,13 +48,17 @@ type tuning struct {
 	stats        bool
 	pageBytes    int64
 	pageV1       bool
+	// workers encode a flat schema's columns in parallel (colwriter.go)
+	// when there are at least 2; 0 or 1 leaves every schema to pqarrow's
+	// serial FileWriter, -1 is GOMAXPROCS when the file is opened.
+	workers int
 }
 
 // defaultTuning: see BENCH_NOTES.md. Data pages are V2 because arrow-go
 // v15 encodes V1 definition levels in quadratic time (PooledBufferWriter
 // regrows its buffer on every reserve when it has the 4-byte V1 length
 // prefix), which made nullable columns 5-8x slower.
-var defaultTuning = tuning{rowGroupRows: rowGroupRows, dict: dictAuto, stats: true, pageBytes: 1 << 20}
+var defaultTuning = tuning{rowGroupRows: rowGroupRows, dict: dictAuto, stats: true, pageBytes: 1 << 20, workers: -1}
 
 func newWriter(w io.Writer, schema *arrow.Schema, opts format.WriteOptions, tu tuning) (format.Writer, error) {
 	mem := opts.Mem
@@ -132,11 +137,20 @@ func wantDictionary(f arrow.Field, col arrow.Array) (dict, ok bool) {
 
 // open creates the file writer once the first batch (or Close) arrives.
 func (w *writer) open(sample arrow.RecordBatch) error {
-	if w.fw != nil {
+	if w.fw != nil || w.cw != nil {
 		return nil
 	}
 	err := guard(func() error {
 		var err error
+		workers := w.tu.workers
+		if workers < 0 {
+			workers = runtime.GOMAXPROCS(0)
+		}
+		// One worker would only add the buffered row group's copy.
+		if workers > 1 && flatSchema(w.schema) {
+			w.cw, err = newColWriter(w.schema, w.w, w.props(sample), w.arrowProps(), true, workers)
+			return err
+		}
 		w.fw, err = pqarrow.NewFileWriter(w.schema, w.w, w.props(sample), w.arrowProps())
 		return err
 	})
@@ -166,7 +180,8 @@ type writer struct {
 	tu      tuning
 	codec   compress.Compression
 	mem     memory.Allocator
-	fw      *pqarrow.FileWriter // nil until open
+	fw      *pqarrow.FileWriter // nil until open, and for flat schemas
+	cw      *colWriter          // flat schemas: nil until open
 	schema  *arrow.Schema
 	pending []arrow.RecordBatch // retained until written as a row group
 	rows    int64               // rows in pending
@@ -201,13 +216,29 @@ func (w *writer) writePending() error {
 	if w.rows == 0 {
 		return nil
 	}
-	tbl := array.NewTableFromRecords(w.schema, w.pending)
-	for _, r := range w.pending {
-		r.Release()
+	var err error
+	if w.cw != nil {
+		// Cut as pqarrow's WriteTable cuts: groupRows rows a row group.
+		for off := int64(0); off < w.rows && err == nil; off += w.groupRows {
+			group := sliceRecords(w.pending, off, min(off+w.groupRows, w.rows))
+			err = w.cw.writeRowGroup(group)
+			for _, r := range group {
+				r.Release()
+			}
+		}
+		for _, r := range w.pending {
+			r.Release()
+		}
+		w.pending, w.rows = w.pending[:0], 0
+	} else {
+		tbl := array.NewTableFromRecords(w.schema, w.pending)
+		for _, r := range w.pending {
+			r.Release()
+		}
+		w.pending, w.rows = w.pending[:0], 0
+		defer tbl.Release()
+		err = guard(func() error { return w.fw.WriteTable(tbl, w.groupRows) })
 	}
-	w.pending, w.rows = w.pending[:0], 0
-	defer tbl.Release()
-	err := guard(func() error { return w.fw.WriteTable(tbl, w.groupRows) })
 	if err != nil {
 		return fmt.Errorf("%s: write parquet row group: %w", w.name, err)
 	}
@@ -231,7 +262,11 @@ func (w *writer) Close() error {
 		return err
 	}
 	err := w.writePending()
-	if cerr := guard(w.fw.Close); cerr != nil && err == nil {
+	closeFile := w.fw.Close
+	if w.cw != nil {
+		closeFile = w.cw.Close
+	}
+	if cerr := guard(closeFile); cerr != nil && err == nil {
 		err = fmt.Errorf("%s: close parquet file: %w", w.name, cerr)
 	}
 	for _, r := range w.pending {
@@ -239,4 +274,19 @@ func (w *writer) Close() error {
 	}
 	w.pending = nil
 	return err
+}
+
+// sliceRecords returns the rows [from, to) of recs (counted across them
+// in order) as slices of the records, each retained by the caller.
+func sliceRecords(recs []arrow.RecordBatch, from, to int64) []arrow.RecordBatch {
+	var out []arrow.RecordBatch
+	var start int64
+	for _, r := range recs {
+		end := start + r.NumRows()
+		if lo, hi := max(from, start), min(to, end); lo < hi {
+			out = append(out, r.NewSlice(lo-start, hi-start))
+		}
+		start = end
+	}
+	return out
 }

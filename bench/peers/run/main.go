@@ -25,6 +25,13 @@
 // the sum of a hash of each row's id, email, country and amount_cents; all
 // runs of a job's variants that do the job must agree (the no-stages
 // baseline must hold every input row), or the command fails.
+//
+// -jobs W2 runs one job only; -weave-base BIN adds BIN's three weave
+// variants ("base …") to the same rounds and prints each weave variant
+// against its base twin within rounds: a same-run A/B of two commits
+// with DuckDB beside them, e.g.
+//
+//	make bench-peers PEERS_FLAGS="-no-benthos -jobs W2 -weave-base /tmp/weave-main"
 package main
 
 import (
@@ -51,6 +58,8 @@ func main() {
 	flag.IntVar(&o.pairs, "pairs", 5, "rounds: runs of each variant of each job")
 	flag.StringVar(&o.dir, "dir", "", "where to write inputs and outputs (default: the system temporary directory)")
 	flag.BoolVar(&o.noBenthos, "no-benthos", false, "leave Benthos out (about 20 s a run)")
+	flag.StringVar(&o.jobs, "jobs", "W1,W2", "the jobs to run, comma-separated")
+	flag.StringVar(&o.base, "weave-base", "", "a second weave binary (e.g. built at the base commit of an A/B): its variants run in the same rounds, named \"base …\"")
 	flag.Parse()
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "bench-peers:", err)
@@ -60,6 +69,7 @@ func main() {
 
 type opts struct {
 	weave, goWasm, cWasm, peers, dir string
+	jobs, base                       string
 	rows, pairs                      int
 	noBenthos                        bool
 }
@@ -85,7 +95,10 @@ type result struct {
 }
 
 func run(o opts) error {
-	for _, p := range []*string{&o.weave, &o.goWasm, &o.cWasm, &o.peers} {
+	for _, p := range []*string{&o.weave, &o.goWasm, &o.cWasm, &o.peers, &o.base} {
+		if *p == "" {
+			continue
+		}
 		abs, err := filepath.Abs(*p)
 		if err != nil {
 			return err
@@ -164,11 +177,12 @@ http:
 		return err
 	}
 
-	weave := func(lang, ext string) func(string) []string {
+	weaveWith := func(bin, lang, ext string) func(string) []string {
 		return func(w string) []string {
-			return []string{o.weave, "run", "--from-start", "--state", filepath.Join(w, "state"), filepath.Join(w, lang+"-"+ext+".yaml")}
+			return []string{bin, "run", "--from-start", "--state", filepath.Join(w, "state"), filepath.Join(w, lang+"-"+ext+".yaml")}
 		}
 	}
+	weave := func(lang, ext string) func(string) []string { return weaveWith(o.weave, lang, ext) }
 	duckdb := func(j, ext string) func(string) []string {
 		return func(w string) []string {
 			return []string{duck, "-job", j, "-threads", "2", "-in", filepath.Join(w, "orders."+ext), "-out", filepath.Join(w, "out."+ext)}
@@ -188,12 +202,28 @@ http:
 			{"DuckDB 2 threads", duckdb("w2", "parquet"), true},
 		}},
 	}
+	if o.base != "" {
+		for j, ext := range []string{"jsonl", "parquet"} {
+			jobs[j].variants = append(jobs[j].variants,
+				variant{"base Go guests", weaveWith(o.base, "go", ext), true},
+				variant{"base C guests", weaveWith(o.base, "c", ext), true},
+				variant{"base no stages", weaveWith(o.base, "none", ext), false})
+		}
+	}
 	if !o.noBenthos {
 		jobs[0].variants = append(jobs[0].variants, variant{"Benthos 2 threads", func(w string) []string {
 			return []string{benthos, "-c", filepath.Join(w, "benthos.yaml")}
 		}, true})
 	}
 
+	want := strings.Split(o.jobs, ",")
+	jobs = slices.DeleteFunc(jobs, func(j job) bool { return !slices.Contains(want, j.name) })
+	if len(jobs) == 0 {
+		return fmt.Errorf("-jobs %q names none of W1, W2", o.jobs)
+	}
+	if o.base != "" {
+		fmt.Printf("weave: %s; base: %s\n", o.weave, o.base)
+	}
 	fmt.Printf("%d input rows, %d rounds, variants interleaved (order rotated each round); load before: %s\n", o.rows, o.pairs, loadavg())
 	results := make([][][]result, len(jobs)) // job, variant, round
 	for j := range jobs {
@@ -288,7 +318,33 @@ func report(rows int, jb job, res [][]result) []string {
 		}
 	}
 	fmt.Println()
+	againstBase(jb, res)
 	return bad
+}
+
+// againstBase prints, when -weave-base ran, each weave variant's wall and
+// CPU against the base binary's same variant, taken within each round.
+func againstBase(jb job, res [][]result) {
+	header := false
+	for v, vr := range jb.variants {
+		b := slices.IndexFunc(jb.variants, func(x variant) bool { return x.name == "base "+strings.TrimPrefix(vr.name, "weave ") })
+		if !strings.HasPrefix(vr.name, "weave ") || b < 0 {
+			continue
+		}
+		if !header {
+			fmt.Printf("%s, weave against base within each round, median [min-max]:\n\n| variant | wall | CPU |\n| --- | ---: | ---: |\n", jb.name)
+			header = true
+		}
+		var wall, cpu []float64
+		for i, r := range res[v] {
+			wall = append(wall, r.wall.Seconds()/res[b][i].wall.Seconds())
+			cpu = append(cpu, r.cpu.Seconds()/res[b][i].cpu.Seconds())
+		}
+		fmt.Printf("| %s | %s | %s |\n", vr.name, spread(wall), spread(cpu))
+	}
+	if header {
+		fmt.Println()
+	}
 }
 
 func durations(rs []result, f func(result) time.Duration) []float64 {
