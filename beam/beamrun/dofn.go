@@ -89,9 +89,6 @@ func aim(p *engine.Pipeline, s split.Split) error {
 		sinks = append(sinks, engine.SinkStep{Name: "dead_letter", Sink: p.DeadLetter})
 	}
 	for _, sk := range sinks {
-		if err := partSink(sk); err != nil {
-			return fail(err)
-		}
 		if ps, ok := sk.Sink.(split.Sink); ok {
 			if err := ps.WritePart(s.ID); err != nil {
 				return fail(err)
@@ -101,16 +98,6 @@ func aim(p *engine.Pipeline, s split.Split) error {
 	// A split is redone whole, never resumed: Beam keeps no position, and
 	// a part is published only at the end of its split.
 	p.Positions, p.FromStart = nil, true
-	return nil
-}
-
-// partSink refuses a sink that replaces one output file: on Beam every
-// split would write it again.
-func partSink(sk engine.SinkStep) error {
-	if r, ok := sk.Sink.(engine.OutputReplacer); ok && r.ReplacesOutput() {
-		return fmt.Errorf("%w: sink %s writes one file, which every split of the input would replace: "+
-			"on Beam write parts to a directory (a path ending in /) or an S3 prefix", engine.ErrInvalidConfig, sk.Name)
-	}
 	return nil
 }
 

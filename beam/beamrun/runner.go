@@ -20,12 +20,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/x/beamx"
 
+	"github.com/dataweaver/dataweaver/connectors/coordinator"
 	"github.com/dataweaver/dataweaver/connectors/coordinator/split"
 	"github.com/dataweaver/dataweaver/engine"
 )
@@ -115,15 +117,21 @@ func plan(ctx context.Context, p *engine.Pipeline) (string, []string, error) {
 	if err != nil {
 		return "", nil, err
 	}
-	for _, sk := range p.Sinks {
-		if err := partSink(sk); err != nil {
-			return "", nil, err
-		}
-	}
 	src, ok := p.Source.Source.(split.Source)
 	if !ok {
 		return "", nil, fmt.Errorf("%w: source %s cannot be read in splits, which Beam needs: "+
 			"files, object storage and Postgres tables can", engine.ErrInvalidConfig, p.Source.Name)
+	}
+	// Beam's workers take splits as the coordinator's do, so the same
+	// sinks are refused (one replaced file, one file appended to by N
+	// processes, a sink keeping one position per pipeline) and the same
+	// note is given for sinks that get a retried split's rows again.
+	notes, err := coordinator.Check(p)
+	if err != nil {
+		return "", nil, err
+	}
+	for _, n := range notes {
+		logger(p).Warn(n)
 	}
 	splits, err := src.Splits(ctx)
 	if err != nil {
@@ -145,6 +153,13 @@ func plan(ctx context.Context, p *engine.Pipeline) (string, []string, error) {
 		elems[i] = string(b)
 	}
 	return enc, elems, nil
+}
+
+func logger(p *engine.Pipeline) *slog.Logger {
+	if p.Logger != nil {
+		return p.Logger
+	}
+	return slog.Default()
 }
 
 // fill adds the workers' counters to m's steps.

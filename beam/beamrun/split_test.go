@@ -15,23 +15,32 @@ import (
 	"github.com/dataweaver/dataweaver/engine"
 )
 
-// orderFiles writes testdata/orders.jsonl's lines into n files of dir, so
-// the file source plans n splits.
-func orderFiles(t *testing.T, root string, n int) string {
+// orderFiles writes the lines of testdata/<name> into n files of dir (a
+// CSV file's header into each), so the file source plans n splits, and
+// returns their glob.
+func orderFiles(t *testing.T, root, name string, n int) string {
 	t.Helper()
-	in, err := os.Open(filepath.Join(root, "testdata/orders.jsonl"))
+	in, err := os.Open(filepath.Join(root, "testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer in.Close()
 	dir := t.TempDir()
+	ext := filepath.Ext(name)
 	outs := make([]*os.File, n)
 	for i := range outs {
-		if outs[i], err = os.Create(filepath.Join(dir, fmt.Sprintf("orders-%d.jsonl", i))); err != nil {
+		if outs[i], err = os.Create(filepath.Join(dir, fmt.Sprintf("orders-%d%s", i, ext))); err != nil {
 			t.Fatal(err)
 		}
 	}
 	sc := bufio.NewScanner(in)
+	if ext == ".csv" && sc.Scan() {
+		for _, f := range outs {
+			if _, err := fmt.Fprintf(f, "%s\n", sc.Bytes()); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 	for i := 0; sc.Scan(); i++ {
 		if _, err := fmt.Fprintf(outs[i%n], "%s\n", sc.Bytes()); err != nil {
 			t.Fatal(err)
@@ -42,7 +51,7 @@ func orderFiles(t *testing.T, root string, n int) string {
 			t.Fatal(err)
 		}
 	}
-	return filepath.Join(dir, "*.jsonl")
+	return filepath.Join(dir, "*"+ext)
 }
 
 // TestSplitsAcrossWorkers runs W1 on four input files: Beam gets four
@@ -53,7 +62,7 @@ func TestSplitsAcrossWorkers(t *testing.T) {
 	wasm := beamtest.CGuests(t)
 	t.Chdir(root)
 	j := beamtest.Jobs[1]
-	j.Source = orderFiles(t, root, 4)
+	j.Source = orderFiles(t, root, "orders.jsonl", 4)
 	local, onBeam := t.TempDir(), t.TempDir()
 	if _, err := (engine.Local{}).Run(context.Background(), j.Load(t, wasm, local)); err != nil {
 		t.Fatal(err)
@@ -84,8 +93,10 @@ func TestSplitDoneTwice(t *testing.T) {
 	root := beamtest.Root(t)
 	wasm := beamtest.CGuests(t)
 	t.Chdir(root)
-	j := beamtest.Jobs[1]
-	j.Source = orderFiles(t, root, 2)
+	// The demo job: its dead letters (orders.csv's two malformed rows,
+	// one in each file) are parts of the split's own too.
+	j := beamtest.Jobs[0]
+	j.Source = orderFiles(t, root, "orders.csv", 2)
 	out := t.TempDir()
 	p := j.Load(t, wasm, out)
 	fn, splits, err := beamrun.SplitFn(context.Background(), p)

@@ -26,7 +26,13 @@ func Check(p *engine.Pipeline) (notes []string, err error) {
 			"remove the coordinator section (a Kafka or JetStream source scales with its group or durable consumer instead)",
 			engine.ErrInvalidConfig, p.Source.Name))
 	}
-	for _, sk := range p.Sinks {
+	sinks := p.Sinks
+	if p.DeadLetter != nil {
+		// The dead letters of every split go to the one dead-letter sink:
+		// one file would be replaced by each split as well.
+		sinks = append(sinks[:len(sinks):len(sinks)], engine.SinkStep{Name: "dead_letter", Sink: p.DeadLetter})
+	}
+	for _, sk := range sinks {
 		why, note := checkSink(sk.Sink)
 		switch {
 		case why != "":

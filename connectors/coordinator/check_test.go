@@ -23,17 +23,21 @@ func TestCheck(t *testing.T) {
 	for _, tc := range []struct {
 		name, source, sink string
 		refused, note      string // "" for none
+		deadLetter         string // the dead_letter sink, when there is one
 	}{
-		{"directory of parts", "", `file: {path: "${OUT}/", format: csv}`, "", ""},
-		{"one file", "", `file: {path: "${OUT}/out.csv"}`, "sink sinks[0].file replaces one output file", ""},
-		{"one file appended to", "", `file: {path: "${OUT}/out.csv", append: true}`, "sink sinks[0].file appends to one file", ""},
-		{"stdout", "", `file: {path: "-", format: csv}`, "", "sink sinks[0].file gets the rows of a split again"},
-		{"http", "", `http: {url: "http://127.0.0.1:1/in"}`, "", "sink sinks[0].http gets the rows of a split again"},
-		{"postgres append", "", pg + `}`, "", "sink sinks[0].postgres gets the rows"},
-		{"postgres upsert", "", pg + `, mode: upsert, key: [id]}`, "", ""},
-		{"postgres exactly_once", "", pg + `, exactly_once: true}`, "sink sinks[0].postgres keeps the pipeline's positions itself", ""},
+		{"directory of parts", "", `file: {path: "${OUT}/", format: csv}`, "", "", ""},
+		{"one file", "", `file: {path: "${OUT}/out.csv"}`, "sink sinks[0].file replaces one output file", "", ""},
+		{"one file appended to", "", `file: {path: "${OUT}/out.csv", append: true}`, "sink sinks[0].file appends to one file", "", ""},
+		{"stdout", "", `file: {path: "-", format: csv}`, "", "sink sinks[0].file gets the rows of a split again", ""},
+		{"http", "", `http: {url: "http://127.0.0.1:1/in"}`, "", "sink sinks[0].http gets the rows of a split again", ""},
+		{"postgres append", "", pg + `}`, "", "sink sinks[0].postgres gets the rows", ""},
+		{"postgres upsert", "", pg + `, mode: upsert, key: [id]}`, "", "", ""},
+		{"postgres exactly_once", "", pg + `, exactly_once: true}`, "sink sinks[0].postgres keeps the pipeline's positions itself", "", ""},
+		{"dead letters in one file", "", `file: {path: "${OUT}/", format: csv}`, "sink dead_letter appends to one file", "",
+			`file: {path: "${OUT}/rejected.jsonl"}`},
+		{"dead letters in parts", "", `file: {path: "${OUT}/", format: csv}`, "", "", `file: {path: "${OUT}/rejected/", format: jsonl}`},
 		{"kafka source", `kafka: {brokers: ["127.0.0.1:1"], topics: [t], group: g, schema: {id: int64}}`, `file: {path: "${OUT}/", format: csv}`,
-			"source source.kafka cannot be read in splits", ""},
+			"source source.kafka cannot be read in splits", "", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			src := tc.source
@@ -41,7 +45,11 @@ func TestCheck(t *testing.T) {
 				src = `file: {path: "${OUT}/*.csv"}`
 			}
 			// Port 1 refuses connections: a refusal must come before any.
-			f, opts := parse(t, "source:\n  "+src+"\nsinks:\n  - "+tc.sink+"\ncoordinator:\n  urls: [\"nats://127.0.0.1:1\"]\n",
+			dl := ""
+			if tc.deadLetter != "" {
+				dl = "on_error: dead_letter\ndead_letter:\n  " + tc.deadLetter + "\n"
+			}
+			f, opts := parse(t, "source:\n  "+src+"\nsinks:\n  - "+tc.sink+"\n"+dl+"coordinator:\n  urls: [\"nats://127.0.0.1:1\"]\n",
 				map[string]string{"OUT": t.TempDir()})
 			p, err := config.Build(f, opts)
 			if err != nil {

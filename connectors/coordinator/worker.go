@@ -350,6 +350,14 @@ func (w *worker) runSplit(ctx context.Context, msg jetstream.Msg, s split.Split,
 			return 0, err
 		}
 	}
+	if p.DeadLetter != nil {
+		// The split's dead letters are a part of its own too, so a redone
+		// split replaces them instead of adding them again.
+		if err := writePart(p.DeadLetter, s.ID, redo); err != nil {
+			_ = p.Close()
+			return 0, err
+		}
+	}
 	// A split is redone from its start, never resumed: its part is
 	// published whole at the end, so a half-read split left nothing.
 	p.Positions, p.FromStart = nil, true
