@@ -106,7 +106,7 @@ func TestSplitDoneTwice(t *testing.T) {
 	if len(splits) != 2 {
 		t.Fatalf("%d splits, want 2", len(splits))
 	}
-	for _, s := range []string{splits[0], splits[1], splits[0]} {
+	for _, s := range []string{splits[0], splits[1], splits[0], splits[1]} {
 		if err := fn(context.Background(), s); err != nil {
 			t.Fatal(err)
 		}
