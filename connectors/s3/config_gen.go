@@ -116,6 +116,16 @@ type SourceConfig struct {
 	// Default 0.
 	Workers int `weave:"workers"`
 
+	// With a coordinator section, an uncompressed JSON Lines file (or CSV file
+	// with csv.quoted_newlines: false) larger than this is cut into byte ranges
+	// of this size, one split each, so a few large files still spread over many
+	// workers; each range reads the lines that start in it. Changing it between
+	// runs of the same job renames the splits, so a file read whole before is
+	// read again.
+	//
+	// Default 64MiB.
+	SplitSize int64 `weave:"split_size"`
+
 	// Longest record of a text format (a line; in CSV a record whose quoted
 	// fields span lines), without its line end. A longer one is skipped to its
 	// end without being held in memory and rejected with its file and line,
@@ -296,6 +306,15 @@ type SourceCSVConfig struct {
 	//
 	// Default true when nil (a pointer, so that false can be set).
 	Header *bool `weave:"header"`
+
+	// Whether a quoted value may hold a line break. Declare false to let a
+	// coordinated run (coordinator section) cut a large uncompressed CSV file
+	// into byte ranges at newlines, as it cuts JSON Lines; with the default,
+	// each CSV file is one split, since a range starting inside a quoted value
+	// would misread it.
+	//
+	// Default true when nil (a pointer, so that false can be set).
+	QuotedNewlines *bool `weave:"quoted_newlines"`
 
 	// Cell texts read as null.
 	//

@@ -108,7 +108,10 @@ func (st *store) Open(ctx context.Context, obj blob.Object) (blob.Opened, error)
 	rctx, cancel := context.WithCancel(context.Background())
 	o := &objectReader{ctx: rctx, client: client, bucket: st.conn.bucket, key: key, name: obj.Name, etag: obj.ETag, size: obj.Size, st: st}
 	o.body.o = o
-	return blob.Opened{R: &o.body, RA: o, Close: func() error {
+	// A byte-range split reads its range with one GET, and the line
+	// crossing its end with another.
+	section := func(off, n int64) (io.ReadCloser, error) { return o.get(fmt.Sprintf("bytes=%d-%d", off, off+n-1)) }
+	return blob.Opened{R: &o.body, RA: o, Section: section, Close: func() error {
 		cancel()
 		return o.body.close()
 	}}, nil

@@ -29,6 +29,11 @@ func ReadFields(formatDesc string) []*spec.Field {
 		spec.Object("csv",
 			DelimiterField(),
 			HeaderField(true),
+			spec.Bool("quoted_newlines").Default(true).
+				Desc("Whether a quoted value may hold a line break. Declare false to let a coordinated run "+
+					"(coordinator section) cut a large uncompressed CSV file into byte ranges at newlines, as it "+
+					"cuts JSON Lines; with the default, each CSV file is one split, since a range starting inside "+
+					"a quoted value would misread it."),
 			spec.StringList("null_values").Default([]string{""}).
 				Desc("Cell texts read as null.").
 				Example(`["", "NA", "NULL"]`),
@@ -38,6 +43,17 @@ func ReadFields(formatDesc string) []*spec.Field {
 			Validate(positive),
 		spec.Int("workers").Default(0).Advance().
 			Desc("Goroutines decoding in parallel (CSV, JSON Lines); 0 means one per CPU."),
+		spec.ByteSize("split_size").Default(int64(DefaultSplitBytes)).Advance().
+			Validate(func(v any) error {
+				if v.(int64) < 1<<10 {
+					return errors.New("must be at least 1KiB")
+				}
+				return nil
+			}).
+			Desc("With a coordinator section, an uncompressed JSON Lines file (or CSV file with csv.quoted_newlines: " +
+				"false) larger than this is cut into byte ranges of this size, one split each, so a few large files " +
+				"still spread over many workers; each range reads the lines that start in it. Changing it between " +
+				"runs of the same job renames the splits, so a file read whole before is read again."),
 		codec.MaxRecordBytesField().
 			Desc("Longest record of a text format (a line; in CSV a record whose quoted fields span lines), " +
 				"without its line end. A longer one is skipped to its end without being held in memory and " +
@@ -93,6 +109,11 @@ func ParseRead(conf *spec.Parsed, b engine.Build, path string) (SourceConfig, er
 		}
 		c.Opts.NoHeader = !csv.Bool("header")
 		c.Opts.NullValues = csv.Strings("null_values")
+		c.LineSplits = !csv.Bool("quoted_newlines")
+	}
+	c.SplitBytes = conf.ByteSize("split_size")
+	if c.Format.Name == "jsonl" {
+		c.LineSplits = true // a JSON string escapes its line breaks
 	}
 	return c, nil
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -47,10 +48,14 @@ type Source struct {
 	err      error        // first fatal error, returned by every later Read
 	closed   bool
 
-	split  *objectSplit // set by ReadSplit: read that split only
-	resume *Position    // set by Resume, kept across Opens
-	at     *resumeAt    // where this Open continues, nil from the start
-	log    *slog.Logger
+	split *objectSplit // set by ReadSplit: read that split only
+	// splitBytes is the size of a byte-range split (0: none); lineSplits
+	// says the format may be cut at any newline (see rangeSplits).
+	splitBytes int64
+	lineSplits bool
+	resume     *Position // set by Resume, kept across Opens
+	at         *resumeAt // where this Open continues, nil from the start
+	log        *slog.Logger
 }
 
 // open is one file being decoded.
@@ -61,6 +66,7 @@ type open struct {
 	mtime   int64
 	etag    string
 	release func() error // the store's close, nil once closed
+	tail    io.Closer    // the stream a byte-range split reads, nil for others
 	count   *countingReader
 	countRA *countingReaderAt
 	unzip   func() error
@@ -102,13 +108,19 @@ type SourceConfig struct {
 	Compression string             // CompAuto, CompNone, CompGzip, CompZstd
 	Opts        format.ReadOptions // Schema is the declared schema, if any
 	Log         *slog.Logger       // may be nil
+	// SplitBytes is the size of the byte ranges a coordinated run cuts a
+	// large text object into (0: one split per object); LineSplits says
+	// the format's records never hold a newline (JSON Lines, CSV declared
+	// so), the condition for cutting it at any newline.
+	SplitBytes int64
+	LineSplits bool
 }
 
 // NewSource returns a source reading what c.Store lists. Nothing is
 // listed or opened before Open.
 func NewSource(c SourceConfig) *Source {
 	s := &Source{kind: c.Kind, path: c.Path, store: c.Store, stream: c.Stream, format: c.Format,
-		compression: c.Compression, opts: c.Opts, log: c.Log}
+		compression: c.Compression, opts: c.Opts, log: c.Log, splitBytes: c.SplitBytes, lineSplits: c.LineSplits}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -184,10 +196,22 @@ func (s *Source) openNext(ctx context.Context) error {
 		return fmt.Errorf("%s: %w", s.kind, err)
 	}
 	o.release = opened.Close
-	o.count = &countingReader{r: opened.R, total: &s.read}
-	br := bufio.NewReaderSize(o.count, IOBuffer)
+	// A byte-range split is uncompressed text (its planner checked) read
+	// from its start on, and read through no ReaderAt.
+	rng := s.split != nil && s.split.End > 0
+	var src io.Reader
+	if rng {
+		src = s.openRange(opened, o)
+		in.Name = name + "@" + strconv.FormatInt(s.split.Start, 10)
+	} else {
+		o.count = &countingReader{r: opened.R, total: &s.read}
+		src = o.count
+	}
+	br := bufio.NewReaderSize(src, IOBuffer)
 	kind := s.compression
-	if kind == CompAuto {
+	if rng {
+		kind = CompNone
+	} else if kind == CompAuto {
 		kind = BySuffix(name)
 		if kind == "" && s.format.Text {
 			var err error
@@ -208,7 +232,7 @@ func (s *Source) openNext(ctx context.Context) error {
 	}
 	o.unzip = unzip
 	in.R = r
-	if opened.RA != nil && kind != CompGzip && kind != CompZstd {
+	if opened.RA != nil && !rng && kind != CompGzip && kind != CompZstd {
 		o.countRA = &countingReaderAt{ra: opened.RA, total: &s.read}
 		in.RA, in.Size = o.countRA, o.size
 	}
@@ -310,6 +334,10 @@ func (o *open) close() error {
 	}
 	if o.unzip != nil {
 		errs = append(errs, o.unzip())
+	}
+	if o.tail != nil {
+		errs = append(errs, o.tail.Close())
+		o.tail = nil
 	}
 	if o.release != nil {
 		errs = append(errs, o.release())
@@ -482,11 +510,12 @@ func (s *Source) rowErrors(in []format.RowError) []engine.RowError {
 
 // finishFile closes the current file and settles its progress at exactly
 // its size: buffered read-ahead and random-access re-reads would otherwise
-// make the total drift from the sum of file sizes.
+// make the total drift from the sum of file sizes. A byte-range split
+// counts what it read: a range, not the object.
 func (s *Source) finishFile() error {
 	o := s.cur
 	s.cur = nil
-	if o.size >= 0 {
+	if o.size >= 0 && o.tail == nil {
 		s.read.Add(o.size - o.counted())
 	}
 	if o.settle {

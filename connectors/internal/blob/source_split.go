@@ -33,10 +33,16 @@ type objectSplit struct {
 	// split decodes into it, as a run alone decodes later files into the
 	// first one's, rather than infer types of its own.
 	Schema []byte `json:"schema,omitempty"`
+	// Start and End are a byte-range split's range of the object (End 0:
+	// not one), Header the CSV header line its reader reads first.
+	Start  int64  `json:"start,omitempty"`
+	End    int64  `json:"end,omitempty"`
+	Header []byte `json:"header,omitempty"`
 }
 
 // Splits lists the splits of the source's input (split.Source): one per
-// object, or one per row group of a Parquet file, so a few large files
+// object, one per row group of a Parquet file, or one per byte range of a
+// large JSON Lines (or newline-free CSV) object, so a few large files
 // still spread over many workers. Standard input has none.
 func (s *Source) Splits(ctx context.Context) ([]split.Split, error) {
 	if s.stream {
@@ -55,6 +61,14 @@ func (s *Source) Splits(ctx context.Context) ([]split.Split, error) {
 	var out []split.Split
 	for _, o := range objs {
 		whole := objectSplit{Name: o.Name, Size: o.Size, MtimeNs: o.MtimeNs, ETag: o.ETag, Group: -1, Schema: schema}
+		ranges, err := s.rangeSplits(ctx, o, whole)
+		if err != nil {
+			return nil, err
+		}
+		if len(ranges) > 0 {
+			out = append(out, ranges...)
+			continue
+		}
 		groups, err := s.rowGroups(ctx, o)
 		if err != nil {
 			return nil, err
@@ -161,6 +175,9 @@ func (s *Source) restrict(listErr error) error {
 				"write new files instead of changing read ones", s.kind, o.Name, sp.Size, o.Size)
 		}
 		s.objs, s.total = []Object{o}, o.Size
+		if sp.End > 0 {
+			s.total = sp.End - sp.Start
+		}
 		if sp.Skip > 0 {
 			s.at = &resumeAt{index: 0, row: sp.Skip}
 		}

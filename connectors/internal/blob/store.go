@@ -30,6 +30,10 @@ type Opened struct {
 	// RA reads it at any offset, nil when the store cannot (stdin). Only
 	// used when the object is not compressed as a whole.
 	RA io.ReaderAt
+	// Section, when the store has it, reads n bytes from off as one
+	// stream (S3: one ranged GET), for a byte-range split; without it the
+	// source reads through RA. Each is closed before Close.
+	Section func(off, n int64) (io.ReadCloser, error)
 	// Close releases the object; called after the format reader stopped.
 	Close func() error
 }
