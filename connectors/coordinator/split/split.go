@@ -1,6 +1,7 @@
 // Package split is what a bounded source and a sink implement to run as
 // one of N workers coordinated by package coordinator: a source cuts its
-// input into splits (a file, a Parquet row group) and reads one of them;
+// input into splits (a file, a Parquet row group, a byte range of a text
+// file) and reads one of them;
 // a sink writes the rows of one split as a part of its own, so a split
 // done twice (its worker died before acknowledging it) replaces its part
 // instead of adding a second copy.

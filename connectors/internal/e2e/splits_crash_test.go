@@ -92,6 +92,31 @@ func TestSplitsScaleOut(t *testing.T) {
 	}
 }
 
+// TestRangesScaleOut is TestSplitsScaleOut on one JSON Lines file cut
+// into 12 byte ranges instead of 12 files: wall(1)/wall(3) >= 2.4.
+func TestRangesScaleOut(t *testing.T) {
+	crashtest.Suite(t)
+	crashtest.Weave(t)
+	walls := map[int]time.Duration{}
+	for _, n := range []int{1, 3, 2, 3, 1} {
+		j := newRangesJob(t, startNATS(t), 12, 12*600)
+		j.p.Set = []string{"batch.rows=20"}
+		start := time.Now()
+		for _, w := range j.start(t, n) {
+			w.Wait(t)
+		}
+		wall := time.Since(start)
+		walls[n] += wall
+		t.Logf("%d worker(s): %s", n, wall.Round(time.Millisecond))
+		j.checkExact(t)
+	}
+	ratio := float64(walls[1]) / float64(walls[3])
+	t.Logf("wall(1)/wall(3) = %.2f", ratio)
+	if ratio < 2.4 {
+		t.Errorf("wall(1)/wall(3) = %.2f, want at least 2.4", ratio)
+	}
+}
+
 // TestSplitsLeaderStopped stops a JetStream leader on a 3-node cluster
 // (R3 stream and buckets) a third of the way through, under three
 // workers: the leader of the splits' durable consumer (where fetches and

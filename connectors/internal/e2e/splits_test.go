@@ -92,6 +92,46 @@ func newSplitsJob(t *testing.T, natsURL string, files, perFile int) splitsJob {
 	}
 }
 
+// rangesPipeline reads one JSON Lines file in byte ranges (split_size
+// given by the test) into the same sinks as splitsPipeline.
+const rangesPipeline = `name: ranges
+batch: {rows: 100}
+source:
+  file: {path: "${IN}/big.jsonl", split_size: "${SPLIT}", schema: {id: int64, name: utf8}}
+sinks:
+  - file: {path: "${OUT}/", format: csv}
+  - http: {url: "${SLOW}", codec: ndjson}
+coordinator:
+  urls: ["${NATS}"]
+  ack_wait: 2s
+  max_outage: 30s
+`
+
+// newRangesJob writes rows lines of JSON Lines to one file, to be read
+// in ranges byte ranges.
+func newRangesJob(t *testing.T, natsURL string, ranges, rows int) splitsJob {
+	t.Helper()
+	dir := t.TempDir()
+	in, out := filepath.Join(dir, "in"), filepath.Join(dir, "out")
+	if err := os.MkdirAll(in, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for id := range rows {
+		fmt.Fprintf(&b, `{"id":%d,"name":"name-%d"}`+"\n", id, id)
+	}
+	writeFile(t, filepath.Join(in, "big.jsonl"), []byte(b.String()))
+	file := filepath.Join(dir, "ranges.yaml")
+	writeFile(t, file, []byte(rangesPipeline))
+	slowURL, slow := slowEndpoint(t, 20*time.Millisecond)
+	split := (b.Len() + ranges - 1) / ranges
+	return splitsJob{
+		p: crashtest.Pipeline{File: file, State: filepath.Join(dir, "state"),
+			Env: map[string]string{"IN": in, "OUT": out, "SLOW": slowURL, "NATS": natsURL, "SPLIT": strconv.Itoa(split)}},
+		out: out, rows: rows, slow: slow,
+	}
+}
+
 // start starts n workers.
 func (j splitsJob) start(t *testing.T, n int) []*crashtest.Process {
 	t.Helper()
