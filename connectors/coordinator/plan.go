@@ -185,21 +185,28 @@ func (w *worker) publish(ctx context.Context, epoch uint64) (int, error) {
 	defer p.Close()
 	src, ok := p.Source.Source.(split.Source)
 	if !ok {
-		return 0, fmt.Errorf("%w: coordinator: source %s cannot be read in splits (file and s3 sources can)", engine.ErrInvalidConfig, p.Source.Name)
-	}
-	splits, err := src.Splits(ctx)
-	if err != nil {
-		return 0, fmt.Errorf("coordinator: plan: %w", err)
+		return 0, fmt.Errorf("%w: coordinator: source %s cannot be read in splits (file, s3 and postgres sources can)", engine.ErrInvalidConfig, p.Source.Name)
 	}
 	finished := map[string]bool{}
 	entries, err := w.store.List(ctx, w.job.Pipeline)
 	if err != nil {
 		return 0, err
 	}
+	var done []split.Split
 	for _, e := range entries {
 		if e.Key.Step == p.Source.Name && e.Record.Finished {
 			finished[e.Key.Split] = true
+			done = append(done, split.Split{ID: e.Key.Split, Data: e.Record.Source})
 		}
+	}
+	var splits []split.Split
+	if c, ok := src.(split.Continuer); ok {
+		splits, err = c.SplitsAfter(ctx, done)
+	} else {
+		splits, err = src.Splits(ctx)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("coordinator: plan: %w", err)
 	}
 	for _, s := range splits {
 		if finished[s.ID] {

@@ -29,7 +29,8 @@ func Spec() *spec.Spec {
 		Summary("Runs the pipeline as one of N workers that share its bounded source's splits through NATS JetStream.").
 		Description("Every worker runs the same file. The first to take a lock in a JetStream key-value bucket "+
 			"cuts the source into splits (one per file; one per row group of a Parquet file; one per byte range "+
-			"of a large JSON Lines file, see the source's split_size) and publishes one "+
+			"of a large JSON Lines file, see the source's split_size; one per cursor range of a Postgres table, see "+
+			"split_rows) and publishes one "+
 			"message per split to a work-queue stream, each with a message ID so a second planning adds nothing. "+
 			"Workers take splits one at a time: ack_wait is a split's lease, extended while the split is being "+
 			"read, so a split whose worker dies is handed to another after ack_wait. A split is acknowledged "+

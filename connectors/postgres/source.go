@@ -44,6 +44,17 @@ var sourceSpec = spec.New("postgres").
 			Example(`"2024-05-01 12:00:00.123456+00"`),
 		spec.Duration("poll_interval").Default(time.Second).Desc("Wait between polls once the source has caught up."),
 		spec.Bool("stop_at_end").Default(false).Desc("End the input when a poll finds no new rows, instead of polling on."),
+		spec.Int("split_rows").Default(DefaultSplitRows).Advance().
+			Validate(func(v any) error {
+				if v.(int) < 1 {
+					return errors.New("must be at least 1")
+				}
+				return nil
+			}).
+			Desc("With a coordinator section, the rows of one split: the planner cuts the rows past the finished "+
+				"splits of earlier runs into ranges of the cursor at its quantiles, about this many rows each, and each "+
+				"worker reads its ranges as this source reads the table (pages by the cursor), then ends. Rows "+
+				"inserted meanwhile are read by the next run."),
 	).
 	WithExample("A table, incrementally by updated_at", `source:
   postgres:
@@ -101,6 +112,11 @@ type Source struct {
 	lastRows int
 	lastData []int
 
+	// split is the one cursor range to read (ReadSplit), nil for all;
+	// splitRows the rows a planned split aims at.
+	split     *cursorRange
+	splitRows int
+
 	mu    sync.Mutex
 	acked *string // last acknowledged cursor value, where a reopened source resumes
 }
@@ -109,6 +125,7 @@ func newSource(conf *spec.Parsed, b engine.Build) (engine.Source, error) {
 	s := &Source{
 		name: b.Name, dsn: conf.String("dsn"), cursor: conf.String("cursor"),
 		poll: conf.Duration("poll_interval"), stop: conf.Bool("stop_at_end"), batch: b.BatchRows, mem: b.Mem,
+		splitRows: conf.Int("split_rows"),
 	}
 	if s.batch <= 0 {
 		s.batch = 1000
@@ -187,11 +204,19 @@ func (s *Source) Open(ctx context.Context) (*arrow.Schema, error) {
 	s.mu.Lock()
 	s.pos = s.acked
 	s.mu.Unlock()
-	if s.pos == nil && s.resumed != nil {
+	if s.pos == nil && s.split != nil {
+		s.pos = s.split.Lo
+	} else if s.pos == nil && s.resumed != nil {
 		s.pos = &s.resumed.Cursor
 	}
-	if s.pos == nil {
+	if s.pos == nil && s.split == nil {
 		s.pos = s.start
+	}
+	if s.split != nil && s.split.Type != s.typeName {
+		closeConn(conn)
+		s.conn = nil
+		return nil, fmt.Errorf("postgres: %s: the split %s was planned for cursor type %s, the cursor now has type %s",
+			s.from, s.split.Hi, s.split.Type, s.typeName)
 	}
 	return s.schema, nil
 }
@@ -223,9 +248,15 @@ func (s *Source) page(ctx context.Context) (*engine.Batch, error) {
 	cur := "dw." + quote(s.cursor)
 	sql := "SELECT dw.*, (" + cur + ")::text FROM " + s.from + " AS dw"
 	args := []any{}
+	sql += " WHERE true"
 	if s.pos != nil {
-		sql += " WHERE " + cur + " > $1::" + s.typeName
 		args = append(args, *s.pos)
+		sql += fmt.Sprintf(" AND %s > $%d::%s", cur, len(args), s.typeName)
+	}
+	if s.split != nil {
+		// A split's rows end at its upper bound: the next split's start.
+		args = append(args, s.split.Hi)
+		sql += fmt.Sprintf(" AND %s <= $%d::%s", cur, len(args), s.typeName)
 	}
 	sql += fmt.Sprintf(" ORDER BY %s LIMIT %d", cur, s.batch)
 	rows, err := s.conn.Query(ctx, sql, args...)

@@ -67,3 +67,13 @@ type Checker interface {
 type Idempotent interface {
 	IdempotentWrites() bool
 }
+
+// Continuer is a Source whose input grows at one end (a table read by a
+// growing cursor): its next plan covers what the finished splits of
+// earlier plans do not, rather than listing the same splits again. The
+// coordinator calls SplitsAfter instead of Splits.
+type Continuer interface {
+	// SplitsAfter lists the splits not covered by finished, the splits
+	// (ID and Data) that earlier runs of the job finished.
+	SplitsAfter(ctx context.Context, finished []Split) ([]Split, error)
+}
