@@ -6,8 +6,10 @@ import (
 	"log/slog"
 
 	"github.com/dataweaver/dataweaver/connectors/internal/natsauth"
+	"github.com/dataweaver/dataweaver/connectors/postgres"
 	"github.com/dataweaver/dataweaver/engine"
 	"github.com/dataweaver/dataweaver/engine/config"
+	"github.com/dataweaver/dataweaver/engine/position"
 )
 
 // RunFile runs a parsed pipeline file as one worker of its coordinator
@@ -46,12 +48,19 @@ func FileJob(f *config.File, opts config.Options) (Config, Job, error) {
 
 // OpenFileStore opens the shared positions of a pipeline file with a
 // coordinator section, for weave positions, and says where they are.
-func OpenFileStore(ctx context.Context, f *config.File, log *slog.Logger) (*Store, string, error) {
+func OpenFileStore(ctx context.Context, f *config.File, log *slog.Logger) (position.Store, string, error) {
 	c, err := FromSpec(f.Coordinator)
 	if err != nil {
 		return nil, "", err
 	}
 	c = c.withDefaults()
+	if c.PositionsDSN != "" {
+		st, err := postgres.PositionStore(ctx, c.PositionsDSN, c.PositionsTable)
+		if err != nil {
+			return nil, "", fmt.Errorf("coordinator: %w", err)
+		}
+		return st, "PostgreSQL table " + c.PositionsTable, nil
+	}
 	st, err := OpenStore(ctx, c, log)
 	if err != nil {
 		return nil, "", err

@@ -76,7 +76,7 @@ func (w *worker) done(ctx context.Context, cons jetstream.Consumer) (bool, error
 			return err
 		}
 		held = false
-		e, err := w.store.kv.Get(ctx, "plan."+enc(w.job.Pipeline))
+		e, err := w.plans.Get(ctx, "plan."+enc(w.job.Pipeline))
 		if errors.Is(err, jetstream.ErrKeyNotFound) {
 			plan = planRecord{}
 			return nil
@@ -124,7 +124,7 @@ func (w *worker) planHolding(ctx context.Context, cons jetstream.Consumer, key s
 	var prev planRecord
 	var prevRev uint64
 	err := retry(ctx, w.c.MaxOutage, w.log, "read the plan", func(ctx context.Context) error {
-		e, err := w.store.kv.Get(ctx, planKey)
+		e, err := w.plans.Get(ctx, planKey)
 		if errors.Is(err, jetstream.ErrKeyNotFound) {
 			prev, prevRev = planRecord{}, 0
 			return nil
@@ -161,7 +161,7 @@ func (w *worker) planHolding(ctx context.Context, cons jetstream.Consumer, key s
 			return fmt.Errorf("coordinator: %w", err)
 		}
 		return retry(ctx, w.c.MaxOutage, w.log, "save the plan", func(ctx context.Context) error {
-			_, err := w.store.kv.Put(ctx, planKey, val)
+			_, err := w.plans.Put(ctx, planKey, val)
 			return err
 		})
 	}

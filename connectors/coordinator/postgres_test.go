@@ -98,3 +98,52 @@ coordinator:
 		t.Errorf("%d parts after the redo, want the same %d (the lost split's part replaced)", parts3, parts2)
 	}
 }
+
+// TestPostgresPositions: with positions_dsn, three workers record the
+// finished splits in the Postgres table, none in the bucket, and a
+// second run finds them there and reads nothing; weave positions opens
+// the same table.
+func TestPostgresPositions(t *testing.T) {
+	dsn := pgtest.DB(t)
+	url := startNATS(t)
+	in, out := t.TempDir(), t.TempDir()
+	n := writeCSVs(t, in, 4, 100)
+	f, opts := parse(t, `
+name: pgpos
+source:
+  file: {path: "${IN}/*.csv"}
+sinks:
+  - file: {path: "${OUT}/", format: csv}
+coordinator:
+  urls: ["${NATS}"]
+  positions_dsn: "${DSN}"
+  positions_table: etl.positions
+`, map[string]string{"IN": in, "OUT": out, "NATS": url, "DSN": dsn})
+	pgExec(t, dsn, "CREATE SCHEMA etl")
+	if got := runWorkersOn(t, f, opts, 3); got.Splits != 4 {
+		t.Errorf("read %d splits, want 4", got.Splits)
+	}
+	ids, _ := readIDs(t, out)
+	checkExactlyOnce(t, ids, n)
+
+	st, where, err := coordinator.OpenFileStore(context.Background(), f, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	entries, err := st.List(context.Background(), "pgpos")
+	if err != nil || len(entries) != 4 || !entries[0].Record.Finished {
+		t.Fatalf("%s: List = %+v, %v; want 4 finished splits", where, entries, err)
+	}
+	kv, err := coordinator.OpenStore(context.Background(), coordinator.Config{URLs: []string{url}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kv.Close()
+	if inBucket, err := kv.List(context.Background(), "pgpos"); err != nil || len(inBucket) != 0 {
+		t.Errorf("bucket holds %d positions (%v), want none: they go to the table", len(inBucket), err)
+	}
+	if again := runWorkersOn(t, f, opts, 2); again.Planned != 0 || again.Splits != 0 {
+		t.Errorf("second run: %+v, want nothing planned or read", again)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/dataweaver/dataweaver/connectors/internal/natsauth"
+	"github.com/dataweaver/dataweaver/connectors/postgres"
 	"github.com/dataweaver/dataweaver/engine/spec"
 )
 
@@ -65,6 +66,14 @@ func Spec() *spec.Spec {
 				Desc("How long the planning lock outlives a planner that died."),
 			spec.Duration("max_outage").Default(2*time.Minute).
 				Desc("How long a worker rides out a lost server or a JetStream leader election before it fails."),
+			spec.String("positions_dsn").Optional().SecretIn(postgres.DSNSecrets).
+				Desc("PostgreSQL connection string: keep the shared positions (finished splits) in a table of this "+
+					"database instead of the bucket, fenced the same way (a revision column, checked under the row's "+
+					"lock). The planning lock and the plan stay in JetStream. A password in it is a secret.").
+				Example(`"postgres://weave@db/shop"`),
+			spec.String("positions_table").Default("weave_positions").
+				Desc("Table of the positions with positions_dsn (optionally schema-qualified); created if missing, "+
+					"the same layout as an exactly_once sink's positions_table."),
 			spec.String("worker").Optional().
 				Desc("This worker's name in logs and in the lock; default: host name and process ID."),
 		).
@@ -98,6 +107,10 @@ type Config struct {
 	LockTTL    time.Duration
 	MaxOutage  time.Duration
 	Worker     string
+	// PositionsDSN, when set, keeps the positions in PositionsTable of
+	// that PostgreSQL database instead of Bucket.
+	PositionsDSN   string
+	PositionsTable string
 	// auth is the section's authentication and TLS, made into options at
 	// each connect (TLS reads files).
 	auth *natsauth.Auth
@@ -109,6 +122,7 @@ func FromSpec(p *spec.Parsed) (Config, error) {
 		URLs: p.Strings("urls"), Stream: p.String("stream"), Bucket: p.String("bucket"),
 		LockBucket: p.String("lock_bucket"), Replicas: p.Int("replicas"), AckWait: p.Duration("ack_wait"),
 		LockTTL: p.Duration("lock_ttl"), MaxOutage: p.Duration("max_outage"), Worker: p.String("worker"),
+		PositionsDSN: p.String("positions_dsn"), PositionsTable: p.String("positions_table"),
 	}
 	a, err := natsauth.Read(p)
 	if err != nil {

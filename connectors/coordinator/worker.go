@@ -63,7 +63,8 @@ type worker struct {
 	job     Job
 	log     *slog.Logger
 	js      jetstream.JetStream
-	store   *Store
+	store   position.Store     // the shared positions
+	plans   jetstream.KeyValue // the plan records, beside the positions in the bucket
 	locks   jetstream.KeyValue
 	subject string
 	res     Result
@@ -106,7 +107,13 @@ func Run(ctx context.Context, c Config, job Job) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	w.store = &Store{kv: kv, outage: c.MaxOutage, log: log}
+	w.plans = kv
+	st, err := openPositions(ctx, c, kv, log)
+	if err != nil {
+		return Result{}, err
+	}
+	defer st.Close()
+	w.store = st
 	if w.locks, err = openBucket(ctx, js, c, c.LockBucket, c.LockTTL, log); err != nil {
 		return Result{}, err
 	}

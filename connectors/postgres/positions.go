@@ -26,15 +26,42 @@ const defaultPositionsTable = "weave_positions"
 // in the saving transaction, so two runs of one pipeline cannot both save
 // over the same revision: the second waits for the first, then sees the
 // revision moved and fails with position.ErrStale, its rows rolled back.
+//
+// Without a sink (PositionStore: the shared positions of coordinated
+// workers) every Save is a transaction of its own, fenced the same way.
 type store struct {
-	sink        *Sink
-	table, name string // quoted, and as configured (for messages)
+	sink          *Sink  // nil: a store of its own
+	dsn, connName string // where, and the connection's application name
+	table, name   string // quoted, and as configured (for messages)
 
 	mu   sync.Mutex // guards conn
 	conn *pgx.Conn
 }
 
 var _ position.Store = (*store)(nil)
+
+// DSNSecrets returns the password a connection string holds, if any: a
+// field holding a DSN outside this package marks it secret with it
+// (spec.Field.SecretIn).
+func DSNSecrets(dsn string) []string { return dsnPassword(dsn) }
+
+// PositionStore opens positions kept in table (default weave_positions,
+// created when missing) of the database at dsn, for a store shared by
+// processes that write no rows with them: the workers of a coordinated
+// run. A Save names the revision it read and fails with
+// position.ErrStale when another process saved since: the row lock and
+// the revision column fence it, as for an exactly_once sink.
+func PositionStore(ctx context.Context, dsn, table string) (position.Store, error) {
+	if table == "" {
+		table = defaultPositionsTable
+	}
+	st := &store{dsn: dsn, connName: "positions", table: tableIdent(table).Sanitize(), name: table}
+	if err := st.setup(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return st, nil
+}
 
 func (st *store) setup(ctx context.Context) error {
 	st.mu.Lock()
@@ -75,7 +102,7 @@ func (st *store) connLocked(ctx context.Context) (*pgx.Conn, error) {
 	}
 	closeConn(st.conn)
 	st.conn = nil
-	conn, err := connect(ctx, st.sink.dsn, st.sink.name+" positions")
+	conn, err := connect(ctx, st.dsn, st.connName)
 	if err != nil {
 		return nil, err
 	}
@@ -141,14 +168,19 @@ func (st *store) Load(ctx context.Context, key position.Key) (position.Record, e
 // txState.lost): saving a later position without them would skip them.
 func (st *store) Save(ctx context.Context, key position.Key, rec position.Record) (uint64, error) {
 	s := st.sink
-	s.mu.Lock()
-	if s.lost != nil {
-		s.mu.Unlock()
-		return 0, s.lost
+	var tx pgx.Tx
+	if s != nil {
+		s.mu.Lock()
+		if s.lost != nil {
+			s.mu.Unlock()
+			return 0, s.lost
+		}
+		tx = s.prepared
 	}
-	tx := s.prepared
 	if tx == nil {
-		s.mu.Unlock()
+		if s != nil {
+			s.mu.Unlock()
+		}
 		var rev uint64
 		err := st.own(ctx, func(conn *pgx.Conn) error {
 			return pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {

@@ -218,7 +218,7 @@ func (s *Sink) commitFailed(batches int, err error) error {
 // Positions returns the store kept in positions_table, creating the table
 // when missing.
 func (s txSink) Positions(ctx context.Context) (position.Store, error) {
-	st := &store{sink: s.Sink, table: tableIdent(s.posTable).Sanitize(), name: s.posTable}
+	st := &store{sink: s.Sink, dsn: s.dsn, connName: s.name + " positions", table: tableIdent(s.posTable).Sanitize(), name: s.posTable}
 	if err := st.setup(ctx); err != nil {
 		st.Close()
 		return nil, err
