@@ -7,7 +7,9 @@
 // Every worker runs the same file. The first to create the pipeline's key
 // in a lock bucket (it expires after lock_ttl if its holder dies) plans:
 // it lists the source's splits (split.Source: a file, an object, a Parquet
-// row group) and publishes one message per split not finished yet to a
+// row group, a byte range of a text file, a cursor range of a table; a
+// split.Continuer only what the finished splits do not cover) and
+// publishes one message per split not finished yet to a
 // work-queue stream, with the message ID pipeline/split@epoch. The other
 // workers read splits as they are published. A plan record beside the
 // positions holds the epoch: a worker taking over from a planner that died
@@ -22,8 +24,9 @@
 // Build) reads the split: its source restricted to the split, its part
 // sinks (split.Sink) naming their parts after it and publishing them only
 // when the run ends well. Then the split's position is saved finished in
-// the positions bucket (Store: compare-and-set on the revision) and the
-// message acknowledged. A worker that dies loses the split to another when
+// the positions bucket (Store: compare-and-set on the revision), or with
+// positions_dsn a PostgreSQL table fenced alike, and the message
+// acknowledged. A worker that dies loses the split to another when
 // the lease runs out; what it wrote was never published, or is replaced by
 // the redo's parts of the same names.
 //
