@@ -61,9 +61,10 @@ type SourceConfig struct {
 
 	// With a coordinator section, the rows of one split: the planner cuts the
 	// rows past the finished splits of earlier runs into ranges of the cursor
-	// at its quantiles, about this many rows each, and each worker reads its
-	// ranges as this source reads the table (pages by the cursor), then ends.
-	// Rows inserted meanwhile are read by the next run.
+	// at its quantiles (from a sample of pages above 5 million rows of a
+	// table), about this many rows each, and each worker reads its ranges as
+	// this source reads the table (pages by the cursor), then ends. Rows
+	// inserted meanwhile are read by the next run.
 	//
 	// Default 1000000.
 	SplitRows int `weave:"split_rows"`

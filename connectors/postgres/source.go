@@ -52,7 +52,8 @@ var sourceSpec = spec.New("postgres").
 				return nil
 			}).
 			Desc("With a coordinator section, the rows of one split: the planner cuts the rows past the finished "+
-				"splits of earlier runs into ranges of the cursor at its quantiles, about this many rows each, and each "+
+				"splits of earlier runs into ranges of the cursor at its quantiles (from a sample of pages above 5 million "+
+				"rows of a table), about this many rows each, and each "+
 				"worker reads its ranges as this source reads the table (pages by the cursor), then ends. Rows "+
 				"inserted meanwhile are read by the next run."),
 	).
@@ -116,6 +117,7 @@ type Source struct {
 	// splitRows the rows a planned split aims at.
 	split     *cursorRange
 	splitRows int
+	table     bool // from is a table (which TABLESAMPLE can sample), not a query
 
 	mu    sync.Mutex
 	acked *string // last acknowledged cursor value, where a reopened source resumes
@@ -134,7 +136,7 @@ func newSource(conf *spec.Parsed, b engine.Build) (engine.Source, error) {
 	case conf.Given("table") == conf.Given("query"):
 		return nil, configErr(conf, "table", "give either table or query")
 	case conf.Given("table"):
-		s.from = tableIdent(conf.String("table")).Sanitize()
+		s.from, s.table = tableIdent(conf.String("table")).Sanitize(), true
 	default:
 		s.from = "(" + conf.String("query") + ")"
 	}
