@@ -13,12 +13,15 @@ import (
 	"github.com/dataweaver/dataweaver/beam/internal/beamtest"
 	_ "github.com/dataweaver/dataweaver/connectors/all"
 	"github.com/dataweaver/dataweaver/engine"
+	"github.com/dataweaver/dataweaver/internal/pgtest"
 )
 
 func TestMain(m *testing.M) {
 	flag.Parse()
 	beam.Init()
-	os.Exit(m.Run())
+	code := m.Run()
+	pgtest.Stop()
+	os.Exit(code)
 }
 
 // TestSameAsWeaveRun runs the demo and the W1 jobs on Prism (in this

@@ -4,8 +4,8 @@ import (
 	"os"
 	"testing"
 
-	"github.com/dataweaver/dataweaver/connectors/internal/pgtest"
 	"github.com/dataweaver/dataweaver/connectors/internal/s3test"
+	"github.com/dataweaver/dataweaver/internal/pgtest"
 )
 
 func TestMain(m *testing.M) {

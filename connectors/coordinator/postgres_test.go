@@ -8,8 +8,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/dataweaver/dataweaver/connectors/coordinator"
-	"github.com/dataweaver/dataweaver/connectors/internal/pgtest"
 	_ "github.com/dataweaver/dataweaver/connectors/postgres"
+	"github.com/dataweaver/dataweaver/internal/pgtest"
 )
 
 // pgExec runs statements on a connection of the test's own.

@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/dataweaver/dataweaver/connectors/conformance"
-	"github.com/dataweaver/dataweaver/connectors/internal/pgtest"
 	"github.com/dataweaver/dataweaver/engine"
+	"github.com/dataweaver/dataweaver/internal/pgtest"
 )
 
 // tableText is a table's rows as text, ordered by id, to compare two

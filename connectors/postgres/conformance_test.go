@@ -10,8 +10,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/dataweaver/dataweaver/connectors/conformance"
-	"github.com/dataweaver/dataweaver/connectors/internal/pgtest"
 	"github.com/dataweaver/dataweaver/engine"
+	"github.com/dataweaver/dataweaver/internal/pgtest"
 )
 
 // TestSourceConformance: the source Resumes. Its position lives in the

@@ -11,9 +11,9 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
-	"github.com/dataweaver/dataweaver/connectors/internal/pgtest"
 	"github.com/dataweaver/dataweaver/engine"
 	"github.com/dataweaver/dataweaver/engine/config"
+	"github.com/dataweaver/dataweaver/internal/pgtest"
 
 	_ "github.com/dataweaver/dataweaver/connectors/discard"
 	_ "github.com/dataweaver/dataweaver/connectors/generate"

@@ -9,7 +9,7 @@ import (
 	"github.com/dataweaver/dataweaver/connectors/conformance"
 	"github.com/dataweaver/dataweaver/connectors/generate"
 	mem "github.com/dataweaver/dataweaver/connectors/inmemory"
-	"github.com/dataweaver/dataweaver/connectors/internal/pgtest"
+	"github.com/dataweaver/dataweaver/internal/pgtest"
 )
 
 // TestGenerateToPostgresAndBack: generate → postgres (upsert, twice, so

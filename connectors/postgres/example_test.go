@@ -14,7 +14,7 @@ import (
 // the last one it finds. This example needs a PostgreSQL server (the DSNs
 // come from the environment), so go test compiles it but does not run it;
 // the package's tests run the same steps against a real server started by
-// connectors/internal/pgtest.
+// internal/pgtest.
 func Example() {
 	src, err := postgres.SourceConfig{
 		DSN: os.Getenv("SOURCE_DSN"), Table: "orders", Cursor: "id", StopAtEnd: true,

@@ -8,9 +8,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dataweaver/dataweaver/connectors/internal/pgtest"
 	"github.com/dataweaver/dataweaver/engine"
 	"github.com/dataweaver/dataweaver/internal/cli"
+	"github.com/dataweaver/dataweaver/internal/pgtest"
 
 	_ "github.com/dataweaver/dataweaver/connectors/generate"
 	_ "github.com/dataweaver/dataweaver/connectors/postgres"

@@ -6,8 +6,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/dataweaver/dataweaver/connectors/internal/pgtest"
 	"github.com/dataweaver/dataweaver/engine/position"
+	"github.com/dataweaver/dataweaver/internal/pgtest"
 )
 
 // TestPositionStoreFencing: two processes' stores on one positions

@@ -7,9 +7,9 @@ import (
 	"testing"
 
 	"github.com/dataweaver/dataweaver/connectors/conformance"
-	"github.com/dataweaver/dataweaver/connectors/internal/pgtest"
 	"github.com/dataweaver/dataweaver/engine"
 	"github.com/dataweaver/dataweaver/engine/position"
+	"github.com/dataweaver/dataweaver/internal/pgtest"
 )
 
 // TestPositionsList: List returns a pipeline's keys sorted by step, then

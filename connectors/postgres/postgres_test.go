@@ -13,8 +13,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/dataweaver/dataweaver/connectors/conformance"
-	"github.com/dataweaver/dataweaver/connectors/internal/pgtest"
 	"github.com/dataweaver/dataweaver/engine"
+	"github.com/dataweaver/dataweaver/internal/pgtest"
 )
 
 // protocols are the two ways results arrive: binary (pgx's default, read

@@ -11,8 +11,8 @@ import (
 
 	"github.com/dataweaver/dataweaver/connectors/conformance"
 	mem "github.com/dataweaver/dataweaver/connectors/inmemory"
-	"github.com/dataweaver/dataweaver/connectors/internal/pgtest"
 	"github.com/dataweaver/dataweaver/engine"
+	"github.com/dataweaver/dataweaver/internal/pgtest"
 )
 
 // TestReconnect: a Write that finds its connection terminated fails with

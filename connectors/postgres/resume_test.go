@@ -10,7 +10,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/dataweaver/dataweaver/connectors/conformance"
-	"github.com/dataweaver/dataweaver/connectors/internal/pgtest"
+	"github.com/dataweaver/dataweaver/internal/pgtest"
 )
 
 // TestResume: a new source built from the same configuration and given a

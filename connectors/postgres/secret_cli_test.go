@@ -11,9 +11,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/dataweaver/dataweaver/connectors/internal/pgtest"
 	"github.com/dataweaver/dataweaver/engine"
 	"github.com/dataweaver/dataweaver/internal/cli"
+	"github.com/dataweaver/dataweaver/internal/pgtest"
 )
 
 // TestDSNPasswordNeverPrinted: a password in a DSN appears in nothing weave

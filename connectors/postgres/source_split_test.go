@@ -10,7 +10,7 @@ import (
 
 	"github.com/dataweaver/dataweaver/connectors/conformance"
 	"github.com/dataweaver/dataweaver/connectors/coordinator/split"
-	"github.com/dataweaver/dataweaver/connectors/internal/pgtest"
+	"github.com/dataweaver/dataweaver/internal/pgtest"
 )
 
 // TestCursorSplits: a table's cursor ranges, planned from exact or

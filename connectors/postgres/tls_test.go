@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"github.com/dataweaver/dataweaver/connectors/conformance"
-	"github.com/dataweaver/dataweaver/connectors/internal/pgtest"
 	"github.com/dataweaver/dataweaver/connectors/internal/tlsconf/tlstest"
+	"github.com/dataweaver/dataweaver/internal/pgtest"
 )
 
 // TestSSLMode: sslmode and sslrootcert in the DSN reach the server as

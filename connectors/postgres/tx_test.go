@@ -15,9 +15,9 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/dataweaver/dataweaver/connectors/conformance"
-	"github.com/dataweaver/dataweaver/connectors/internal/pgtest"
 	"github.com/dataweaver/dataweaver/engine"
 	"github.com/dataweaver/dataweaver/engine/position"
+	"github.com/dataweaver/dataweaver/internal/pgtest"
 )
 
 var testKey = position.Key{Pipeline: "orders-load", Step: "source"}

@@ -8,8 +8,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/dataweaver/dataweaver/connectors/internal/pgtest"
 	"github.com/dataweaver/dataweaver/internal/crashtest"
+	"github.com/dataweaver/dataweaver/internal/pgtest"
 )
 
 // cdcChanges is how many transactions of changes the CDC tests make

@@ -19,9 +19,9 @@ import (
 	"github.com/twmb/franz-go/pkg/sr/srfake"
 
 	"github.com/dataweaver/dataweaver/connectors/conformance"
-	"github.com/dataweaver/dataweaver/connectors/internal/pgtest"
 	"github.com/dataweaver/dataweaver/connectors/internal/s3test"
 	"github.com/dataweaver/dataweaver/internal/crashtest"
+	"github.com/dataweaver/dataweaver/internal/pgtest"
 )
 
 // chainRows is the orders table's size before the changes.

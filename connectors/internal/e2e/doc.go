@@ -1,6 +1,6 @@
 // Package e2e runs the pipeline files of testdata/pipelines that sync real
 // systems, each against the real thing started in-process or beside the
-// test: PostgreSQL (a throw-away initdb cluster, connectors/internal/pgtest),
+// test: PostgreSQL (a throw-away initdb cluster, internal/pgtest),
 // NATS JetStream (an embedded nats-server) and Kafka (franz-go's kfake),
 // with the Wasm mask stage built once per test binary.
 //

@@ -14,8 +14,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/dataweaver/dataweaver/connectors/internal/pgtest"
 	"github.com/dataweaver/dataweaver/internal/crashtest"
+	"github.com/dataweaver/dataweaver/internal/pgtest"
 )
 
 // Pipelines killed again and again (TestKillRepeatedly): each is SIGKILLed

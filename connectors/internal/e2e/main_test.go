@@ -6,9 +6,9 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/dataweaver/dataweaver/connectors/internal/pgtest"
 	"github.com/dataweaver/dataweaver/connectors/internal/s3test"
 	"github.com/dataweaver/dataweaver/internal/crashtest"
+	"github.com/dataweaver/dataweaver/internal/pgtest"
 	"github.com/dataweaver/dataweaver/internal/wasmtest"
 )
 
