@@ -18,8 +18,9 @@ type ConfKey struct {
 // ConfigKeys decodes the stage's `config:` mapping into the variables of
 // keys: a key that is absent or null leaves its variable as it is (so
 // set defaults first), a key the list does not name is an error, as is a
-// value of the wrong kind. It sets every key it can and returns the first
-// problem in the mapping's order. It does what Config does for a struct of
+// value of the wrong kind. Names match exactly or else ASCII
+// case-insensitively, as in Config. It sets every key it can and returns
+// the first problem in the mapping's order. It does what Config does for a struct of
 // those fields, without reflect: a guest that uses only ConfigKeys is
 // about 0.4 MB smaller and starts that much faster (BENCHMARKS.md, "Go
 // guests' size and start").
@@ -36,24 +37,37 @@ func (s *Setup) ConfigKeys(keys ...ConfKey) error {
 		return errors.New("config: " + wrong("a mapping", tree))
 	}
 	var first error
-next:
 	for _, m := range obj {
-		for _, k := range keys {
-			if k.key != m.key {
-				continue
+		k := keyFor(keys, m.key)
+		if k == nil {
+			if first == nil {
+				first = errors.New("config: json: unknown field " + quote(m.key))
 			}
-			if m.val != nil {
-				if problem := k.set(m.val); problem != "" && first == nil {
-					first = errors.New("config: " + m.key + ": " + problem)
-				}
-			}
-			continue next
+			continue
 		}
-		if first == nil {
-			first = errors.New("config: json: unknown field " + quote(m.key))
+		if m.val != nil {
+			if problem := k.set(m.val); problem != "" && first == nil {
+				first = errors.New("config: " + m.key + ": " + problem)
+			}
 		}
 	}
 	return first
+}
+
+// keyFor is the key of keys that name matches: exactly, else ASCII
+// case-insensitively, as Config (and encoding/json) match a struct's
+// fields; nil if none.
+func keyFor(keys []ConfKey, name string) *ConfKey {
+	var fold *ConfKey
+	for i := range keys {
+		if keys[i].key == name {
+			return &keys[i]
+		}
+		if fold == nil && equalFoldASCII(keys[i].key, name) {
+			fold = &keys[i]
+		}
+	}
+	return fold
 }
 
 // wrong says that v is not what was wanted.

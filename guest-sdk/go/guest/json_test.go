@@ -161,6 +161,8 @@ func TestConfigKeys(t *testing.T) {
 		{`{"s":"x","f":2.5,"i":9,"b":true,"l":["a"],"m":{"k":"v"},"a":[1,"x"]}`,
 			vals{S: "x", F: 2.5, I: 9, B: true, L: []string{"a"}, M: map[string]string{"k": "v"}, A: []any{1.0, "x"}}, ""},
 		{`{"s":null,"l":null}`, vals{S: "def", F: -1, I: -1, L: []string{"d"}}, ""},
+		// Names match case-insensitively (ASCII), as Config's do.
+		{`{"S":"up","F":3}`, vals{S: "up", F: 3, I: -1, L: []string{"d"}}, ""},
 		{`{"bogus":1}`, vals{}, `config: json: unknown field "bogus"`},
 		{`{"s":1}`, vals{}, "config: s: want a string, not a number"},
 		{`{"f":"x"}`, vals{}, "config: f: want a number, not a string"},
