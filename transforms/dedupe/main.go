@@ -17,16 +17,14 @@ package main
 import (
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/dataweaver/dataweaver/guest-sdk/go/guest"
 )
 
 type config struct {
-	Key     string `json:"key"`
-	Time    string `json:"time"`
-	Seconds int64  `json:"seconds"`
+	Key, Time string
+	Seconds   int64
 }
 
 func main() {}
@@ -43,21 +41,22 @@ var (
 
 func setup(s *guest.Setup) (guest.ProcessFunc, error) {
 	c := config{Key: "email", Time: "ts", Seconds: 60}
-	if err := s.Config(&c); err != nil {
+	if err := s.ConfigKeys(guest.ConfString("key", &c.Key), guest.ConfString("time", &c.Time),
+		guest.ConfInt("seconds", &c.Seconds)); err != nil {
 		return nil, err
 	}
 	tf, ok := s.Field(c.Time)
 	if !ok {
-		return nil, fmt.Errorf("no column %q in the input", c.Time)
+		return nil, errors.New("no column \"" + c.Time + "\" in the input")
 	}
 	per := map[string]int64{"timestamp[s]": 1, "timestamp[ms]": 1e3, "timestamp[us]": 1e6, "timestamp[ns]": 1e9,
 		"timestamp[s,UTC]": 1, "timestamp[ms,UTC]": 1e3, "timestamp[us,UTC]": 1e6, "timestamp[ns,UTC]": 1e9,
 		"timestamp[s, UTC]": 1, "timestamp[ms, UTC]": 1e3, "timestamp[us, UTC]": 1e6, "timestamp[ns, UTC]": 1e9}[tf.Type]
 	if per == 0 {
-		return nil, fmt.Errorf("time column %q is %s, want a timestamp", c.Time, tf.Type)
+		return nil, errors.New("time column \"" + c.Time + "\" is " + tf.Type + ", want a timestamp")
 	}
 	if c.Seconds < 1 {
-		return nil, fmt.Errorf("config: seconds must be 1 or more")
+		return nil, errors.New("config: seconds must be 1 or more")
 	}
 	width = c.Seconds * per
 	key := guest.ReadString(s, c.Key)

@@ -12,7 +12,7 @@
 package main
 
 import (
-	"fmt"
+	"errors"
 
 	"github.com/dataweaver/dataweaver/guest-sdk/go/guest"
 )
@@ -32,7 +32,7 @@ func setup(s *guest.Setup) (guest.ProcessFunc, error) {
 		return nil, err
 	}
 	if conf.Key == "" || conf.Target == "" {
-		return nil, fmt.Errorf("config: key and target are required")
+		return nil, errors.New("config: key and target are required")
 	}
 	key := guest.ReadString(s, conf.Key)
 	out := guest.WriteString(s, conf.Target)

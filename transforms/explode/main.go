@@ -14,15 +14,12 @@
 package main
 
 import (
-	"fmt"
+	"errors"
 
 	"github.com/dataweaver/dataweaver/guest-sdk/go/guest"
 )
 
-type config struct {
-	Column string `json:"column"`
-	As     string `json:"as"`
-}
+type config struct{ Column, As string }
 
 func main() {}
 
@@ -30,11 +27,11 @@ func init() { guest.StageV2(setup) }
 
 func setup(s *guest.Setup) (guest.ProcessFunc, error) {
 	var c config
-	if err := s.Config(&c); err != nil {
+	if err := s.ConfigKeys(guest.ConfString("column", &c.Column), guest.ConfString("as", &c.As)); err != nil {
 		return nil, err
 	}
 	if c.Column == "" {
-		return nil, fmt.Errorf("config: column is required")
+		return nil, errors.New("config: column is required")
 	}
 	if c.As == "" {
 		c.As = c.Column
@@ -104,7 +101,7 @@ func setup(s *guest.Setup) (guest.ProcessFunc, error) {
 	case 16:
 		return fixed[guest.Decimal128](s, list, c.As, list.Elem()), nil
 	}
-	return nil, fmt.Errorf("column %q: items of type %s are not supported", c.Column, list.Elem())
+	return nil, errors.New("column \"" + c.Column + "\": items of type " + list.Elem() + " are not supported")
 }
 
 func width(typ string) int {

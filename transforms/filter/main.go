@@ -10,15 +10,16 @@
 package main
 
 import (
-	"fmt"
+	"errors"
+	"strconv"
 
 	"github.com/dataweaver/dataweaver/guest-sdk/go/guest"
 )
 
 type config struct {
-	Column string `json:"column"`
-	Op     string `json:"op"`
-	Value  any    `json:"value"`
+	Column string
+	Op     string
+	Value  any
 }
 
 func main() {}
@@ -27,18 +28,20 @@ func init() { guest.Stage(setup) }
 
 func setup(s *guest.Setup) (guest.ProcessFunc, error) {
 	var c config
-	if err := s.Config(&c); err != nil {
+	// ConfigKeys rather than Config(&c): no reflect in the module.
+	if err := s.ConfigKeys(guest.ConfString("column", &c.Column), guest.ConfString("op", &c.Op),
+		guest.ConfAny("value", &c.Value)); err != nil {
 		return nil, err
 	}
 	if c.Column == "" {
-		return nil, fmt.Errorf("config: column is required")
+		return nil, errors.New("config: column is required")
 	}
 	if c.Op == "" {
 		c.Op = "=="
 	}
 	f, ok := s.Field(c.Column)
 	if !ok {
-		return nil, fmt.Errorf("no column %q in the input", c.Column)
+		return nil, errors.New("no column " + quote(c.Column) + " in the input")
 	}
 	s.Filter()
 	switch f.Type {
@@ -51,7 +54,7 @@ func setup(s *guest.Setup) (guest.ProcessFunc, error) {
 	case "int32":
 		return numberFilter(s, c, guest.Read[int32](s, c.Column))
 	}
-	return nil, fmt.Errorf("column %q is %s; filter takes float64, int64, int32 or string columns", c.Column, f.Type)
+	return nil, errors.New("column " + quote(c.Column) + " is " + f.Type + "; filter takes float64, int64, int32 or string columns")
 }
 
 func stringFilter(s *guest.Setup, c config) (guest.ProcessFunc, error) {
@@ -63,12 +66,12 @@ func stringFilter(s *guest.Setup, c config) (guest.ProcessFunc, error) {
 		for _, x := range v {
 			str, ok := x.(string)
 			if !ok {
-				return nil, fmt.Errorf("config: value: %v is not a string", x)
+				return nil, errors.New("config: value: " + describe(x) + " is not a string")
 			}
 			set[str] = true
 		}
 	default:
-		return nil, fmt.Errorf("config: value must be a string or a list of strings for column %q", c.Column)
+		return nil, errors.New("config: value must be a string or a list of strings for column " + quote(c.Column))
 	}
 	var keep bool
 	switch c.Op {
@@ -76,7 +79,7 @@ func stringFilter(s *guest.Setup, c config) (guest.ProcessFunc, error) {
 		keep = true
 	case "!=":
 	default:
-		return nil, fmt.Errorf("config: op %q does not apply to strings (use == or !=)", c.Op)
+		return nil, errors.New("config: op " + quote(c.Op) + " does not apply to strings (use == or !=)")
 	}
 	col := guest.ReadString(s, c.Column)
 	if len(set) == 1 {
@@ -128,7 +131,7 @@ type number interface{ ~int32 | ~int64 | ~float64 }
 func numberFilter[T number](s *guest.Setup, c config, col guest.Col[T]) (guest.ProcessFunc, error) {
 	x, ok := c.Value.(float64)
 	if !ok {
-		return nil, fmt.Errorf("config: value must be a number for column %q", c.Column)
+		return nil, errors.New("config: value must be a number for column " + quote(c.Column))
 	}
 	var kernel func(sel []byte, vals []T, sign, x float64, inv byte)
 	sign, inv := 1.0, byte(0)
@@ -146,7 +149,7 @@ func numberFilter[T number](s *guest.Setup, c config, col guest.Col[T]) (guest.P
 	case ">=":
 		kernel = fillGE[T]
 	default:
-		return nil, fmt.Errorf("config: unknown op %q (==, !=, <, <=, >, >=)", c.Op)
+		return nil, errors.New("config: unknown op " + quote(c.Op) + " (==, !=, <, <=, >, >=)")
 	}
 	sx := sign * x
 	return func(b *guest.Batch) error {
@@ -156,4 +159,24 @@ func numberFilter[T number](s *guest.Setup, c config, col guest.Col[T]) (guest.P
 		andValid(sel, v.Validity())
 		return nil
 	}, nil
+}
+
+// quote is a name in double quotes, as %q prints a plain one (the
+// transforms build messages without fmt, which would add about 0.3 MB to
+// the module: BENCHMARKS.md, "Go guests' size and start").
+func quote(s string) string { return `"` + s + `"` }
+
+// describe is %v of a configuration value that should have been a string.
+func describe(x any) string {
+	switch v := x.(type) {
+	case float64:
+		return strconv.FormatFloat(v, 'g', -1, 64)
+	case bool:
+		return strconv.FormatBool(v)
+	case nil:
+		return "<nil>"
+	case []any:
+		return "a list"
+	}
+	return "a mapping"
 }

@@ -15,11 +15,8 @@ func main() {}
 func init() { guest.Stage(setup) }
 
 func setup(s *guest.Setup) (guest.ProcessFunc, error) {
-	conf := struct {
-		Floats  []string `json:"floats"`
-		Strings []string `json:"strings"`
-	}{}
-	if err := s.Config(&conf); err != nil {
+	var conf struct{ Floats, Strings []string }
+	if err := s.ConfigKeys(guest.ConfStrings("floats", &conf.Floats), guest.ConfStrings("strings", &conf.Strings)); err != nil {
 		return nil, err
 	}
 	for _, name := range conf.Floats {

@@ -9,7 +9,7 @@
 package main
 
 import (
-	"fmt"
+	"errors"
 	"math/bits"
 	"strings"
 	"unicode/utf8"
@@ -28,17 +28,15 @@ type column struct {
 }
 
 func setup(s *guest.Setup) (guest.ProcessFunc, error) {
-	var conf struct {
-		Columns []string `json:"columns"`
-	}
-	if err := s.Config(&conf); err != nil {
+	var columns []string
+	if err := s.ConfigKeys(guest.ConfStrings("columns", &columns)); err != nil {
 		return nil, err
 	}
-	if len(conf.Columns) == 0 {
-		return nil, fmt.Errorf("config: columns: name at least one string column to mask")
+	if len(columns) == 0 {
+		return nil, errors.New("config: columns: name at least one string column to mask")
 	}
-	cols := make([]column, len(conf.Columns))
-	for i, name := range conf.Columns {
+	cols := make([]column, len(columns))
+	for i, name := range columns {
 		cols[i] = column{guest.ReadString(s, name), guest.WriteString(s, name)}
 	}
 	return func(b *guest.Batch) error {

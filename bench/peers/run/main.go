@@ -60,6 +60,7 @@ func main() {
 	flag.BoolVar(&o.noBenthos, "no-benthos", false, "leave Benthos out (about 20 s a run)")
 	flag.StringVar(&o.jobs, "jobs", "W1,W2", "the jobs to run, comma-separated")
 	flag.StringVar(&o.base, "weave-base", "", "a second weave binary (e.g. built at the base commit of an A/B): its variants run in the same rounds, named \"base …\"")
+	flag.StringVar(&o.baseGoWasm, "base-go-wasm", "", "with -weave-base: the base commit's Go guests for its \"base Go guests\" variant (default: -go-wasm's), for an A/B of a change to the Go guests or their SDK")
 	flag.Parse()
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "bench-peers:", err)
@@ -69,7 +70,7 @@ func main() {
 
 type opts struct {
 	weave, goWasm, cWasm, peers, dir string
-	jobs, base                       string
+	jobs, base, baseGoWasm           string
 	rows, pairs                      int
 	noBenthos                        bool
 }
@@ -95,7 +96,7 @@ type result struct {
 }
 
 func run(o opts) error {
-	for _, p := range []*string{&o.weave, &o.goWasm, &o.cWasm, &o.peers, &o.base} {
+	for _, p := range []*string{&o.weave, &o.goWasm, &o.cWasm, &o.peers, &o.base, &o.baseGoWasm} {
 		if *p == "" {
 			continue
 		}
@@ -133,7 +134,13 @@ sinks:
 		"go": func(m string) string { return filepath.Join(o.goWasm, m+".wasm") },
 		"c":  func(m string) string { return filepath.Join(o.cWasm, m, m+".wasm") },
 	}
-	for _, lang := range []string{"go", "c", "none"} {
+	if o.baseGoWasm != "" {
+		guests["go-base"] = func(m string) string { return filepath.Join(o.baseGoWasm, m+".wasm") }
+	}
+	for _, lang := range []string{"go", "c", "none", "go-base"} {
+		if lang == "go-base" && o.baseGoWasm == "" {
+			continue
+		}
 		for _, ext := range []string{"jsonl", "parquet"} {
 			stages := ""
 			if lang != "none" {
@@ -203,9 +210,13 @@ http:
 		}},
 	}
 	if o.base != "" {
+		baseGo := "go"
+		if o.baseGoWasm != "" {
+			baseGo = "go-base"
+		}
 		for j, ext := range []string{"jsonl", "parquet"} {
 			jobs[j].variants = append(jobs[j].variants,
-				variant{"base Go guests", weaveWith(o.base, "go", ext), true},
+				variant{"base Go guests", weaveWith(o.base, baseGo, ext), true},
 				variant{"base C guests", weaveWith(o.base, "c", ext), true},
 				variant{"base no stages", weaveWith(o.base, "none", ext), false})
 		}

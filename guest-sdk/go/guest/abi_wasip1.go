@@ -4,8 +4,8 @@ package guest
 
 import (
 	"encoding/binary"
-	"encoding/json"
-	"fmt"
+	"errors"
+	"strconv"
 	"unsafe"
 )
 
@@ -61,23 +61,22 @@ func region(p uint32, n int) []byte {
 //go:wasmexport dw_bind
 func dwBind(ptr, n int32) int32 {
 	resp := bind(region(uint32(ptr), int(n)))
-	body, _ := json.Marshal(resp)
-	bindResp = binary.LittleEndian.AppendUint32(bindResp[:0], uint32(len(body)))
-	bindResp = append(bindResp, body...)
+	bindResp = resp.appendJSON(append(bindResp[:0], 0, 0, 0, 0))
+	binary.LittleEndian.PutUint32(bindResp, uint32(len(bindResp)-4))
 	return int32(addr(bindResp))
 }
 
 func bind(raw []byte) (resp bindResponse) {
 	defer func() {
 		if r := recover(); r != nil {
-			resp = bindResponse{Error: fmt.Sprintf("setup panicked: %v", r)}
+			resp = bindResponse{Error: "setup panicked: " + panicMessage(r)}
 		}
 	}()
 	if raw == nil {
 		return bindResponse{Error: "bind request outside the reserved region"}
 	}
-	var req bindRequest
-	if err := json.Unmarshal(raw, &req); err != nil {
+	req, err := parseBindRequest(raw)
+	if err != nil {
 		return bindResponse{Error: "bind request: " + err.Error()}
 	}
 	if registered == nil {
@@ -89,7 +88,7 @@ func bind(raw []byte) (resp bindResponse) {
 		err = s.Err()
 	}
 	if err == nil && fn == nil {
-		err = fmt.Errorf("setup returned no process function")
+		err = errors.New("setup returned no process function")
 	}
 	if err != nil {
 		return bindResponse{Error: err.Error()}
@@ -99,7 +98,7 @@ func bind(raw []byte) (resp bindResponse) {
 	for i, w := range s.writes {
 		code, _ := typeCode(w.Type)
 		if code == 0 {
-			return bindResponse{Error: fmt.Sprintf("column %q: type %q is not in ABI v1", w.Name, w.Type)}
+			return bindResponse{Error: "column " + quote(w.Name) + ": type " + quote(w.Type) + " is not in ABI v1"}
 		}
 		batch.outs[i] = outCol{field: w, code: code}
 	}
@@ -122,22 +121,22 @@ func dwProcess(ptr int32) int32 {
 func runBatch(ptr uint32) (err error) {
 	hdr := region(ptr, 16)
 	if hdr == nil || process == nil {
-		return fmt.Errorf("dw_process before dw_bind, or batch header outside the reserved region")
+		return errors.New("dw_process before dw_bind, or batch header outside the reserved region")
 	}
 	le := binary.LittleEndian
 	n, ncols := int(le.Uint32(hdr)), int(le.Uint32(hdr[4:]))
 	if ncols != len(batch.ins) {
-		return fmt.Errorf("host sent %d columns, the stage reads %d", ncols, len(batch.ins))
+		return errors.New("host sent " + strconv.Itoa(ncols) + " columns, the stage reads " + strconv.Itoa(len(batch.ins)))
 	}
 	descs := region(ptr+16, 32*ncols)
 	if descs == nil && ncols > 0 {
-		return fmt.Errorf("column descriptors outside the reserved region")
+		return errors.New("column descriptors outside the reserved region")
 	}
 	batch.n = n
 	for i := range batch.ins {
 		c, err := readIn(descs[32*i:], n, 0)
 		if err != nil {
-			return fmt.Errorf("column %d: %w", i, err)
+			return errors.New("column " + strconv.Itoa(i) + ": " + err.Error())
 		}
 		batch.ins[i] = c
 	}
@@ -148,7 +147,7 @@ func runBatch(ptr uint32) (err error) {
 
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("panic: %v", r)
+			err = errors.New("panic: " + panicMessage(r))
 		}
 	}()
 	if abi == 2 {
@@ -170,7 +169,7 @@ func readIn(d []byte, n, depth int) (inCol, error) {
 	c := inCol{valuesLen: vlen, large: code == codeLargeUTF8 || code == codeLargeBin, rows: n}
 	if valid != 0 {
 		if c.valid = region(valid, (n+7)/8); c.valid == nil {
-			return c, fmt.Errorf("validity outside the reserved region")
+			return c, errors.New("validity outside the reserved region")
 		}
 	}
 	if offs != 0 {
@@ -180,22 +179,22 @@ func readIn(d []byte, n, depth int) (inCol, error) {
 		}
 		o := region(offs, (n+1)*w)
 		if o == nil {
-			return c, fmt.Errorf("offsets outside the reserved region")
+			return c, errors.New("offsets outside the reserved region")
 		}
 		c.offsets = unsafe.Pointer(&o[0])
 	}
 	if code >= codeList && code <= codeMap {
 		if depth >= 4 {
-			return c, fmt.Errorf("nested deeper than 4 levels")
+			return c, errors.New("nested deeper than 4 levels")
 		}
 		kids := region(vals, 32*vlen)
 		if kids == nil && vlen > 0 {
-			return c, fmt.Errorf("child descriptors outside the reserved region")
+			return c, errors.New("child descriptors outside the reserved region")
 		}
 		rows := n
 		if code != codeStruct {
 			if c.offsets == nil {
-				return c, fmt.Errorf("a list without offsets")
+				return c, errors.New("a list without offsets")
 			}
 			o := unsafe.Slice((*int32)(c.offsets), n+1)
 			rows = int(o[n] - o[0])
@@ -204,7 +203,7 @@ func readIn(d []byte, n, depth int) (inCol, error) {
 		for k := range c.kids {
 			kc, err := readIn(kids[32*k:], rows, depth+1)
 			if err != nil {
-				return c, fmt.Errorf("child %d: %w", k, err)
+				return c, errors.New("child " + strconv.Itoa(k) + ": " + err.Error())
 			}
 			c.kids[k] = kc
 		}
@@ -213,7 +212,7 @@ func readIn(d []byte, n, depth int) (inCol, error) {
 	if vlen > 0 {
 		v := region(vals, vlen)
 		if v == nil {
-			return c, fmt.Errorf("values outside the reserved region")
+			return c, errors.New("values outside the reserved region")
 		}
 		c.values = unsafe.Pointer(&v[0])
 	} else {

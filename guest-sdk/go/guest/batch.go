@@ -1,7 +1,6 @@
 package guest
 
 import (
-	"fmt"
 	"strings"
 	"unsafe"
 )
@@ -146,9 +145,10 @@ func (b *Batch) Reject(i int, err error) {
 	b.errs = append(b.errs, rowErr{row: i, msg: []byte(err.Error())})
 }
 
-// Rejectf is Reject with a formatted message.
+// Rejectf is Reject with a formatted message (package doc, "Messages",
+// for the verbs it takes).
 func (b *Batch) Rejectf(i int, format string, args ...any) {
-	b.errs = append(b.errs, rowErr{row: i, msg: fmt.Appendf(nil, format, args...)})
+	b.errs = append(b.errs, rowErr{row: i, msg: appendf(nil, format, args)})
 }
 
 func (b *Batch) in(slot int) *inCol { return &b.ins[slot] }

@@ -1,7 +1,5 @@
 package guest
 
-import "fmt"
-
 // Log levels, as the host's log/slog numbers them.
 const (
 	LevelDebug = -4
@@ -13,5 +11,6 @@ const (
 // Log writes one line to the host's log, tagged with the stage's name.
 func Log(level int, msg string) { hostLog(level, msg) }
 
-// Logf writes one formatted info line to the host's log.
-func Logf(format string, args ...any) { hostLog(LevelInfo, fmt.Sprintf(format, args...)) }
+// Logf writes one formatted info line to the host's log (package doc,
+// "Messages", for the verbs it takes).
+func Logf(format string, args ...any) { hostLog(LevelInfo, sprintf(format, args...)) }

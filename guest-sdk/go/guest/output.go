@@ -1,7 +1,8 @@
 package guest
 
 import (
-	"fmt"
+	"errors"
+	"strconv"
 	"unsafe"
 )
 
@@ -13,7 +14,7 @@ type Out[T Fixed] struct{ slot int }
 // input column replaces it in place; other names are appended.
 func Write[T Fixed](s *Setup, name, typ string) Out[T] {
 	if !fits[T](typ) {
-		s.Errorf("column %q: type %s cannot be written as %s", name, typ, goName[T]())
+		s.fail("column " + quote(name) + ": type " + typ + " cannot be written as " + goName[T]())
 	}
 	return Out[T]{s.write(name, typ)}
 }
@@ -147,11 +148,11 @@ func (c *outCol) setNull(n, i int) {
 
 func (c *outCol) check(n int) error {
 	if !c.touched {
-		return fmt.Errorf("output column %q was not written for this batch", c.field.Name)
+		return errors.New("output column " + quote(c.field.Name) + " was not written for this batch")
 	}
 	if c.code == codeUTF8 || c.code == codeBinary {
 		if got := len(c.offs) - 1; got != n {
-			return fmt.Errorf("output column %q: %d values appended for %d rows", c.field.Name, got, n)
+			return errors.New("output column " + quote(c.field.Name) + ": " + strconv.Itoa(got) + " values appended for " + strconv.Itoa(n) + " rows")
 		}
 	}
 	return nil

@@ -1,9 +1,8 @@
 package guest
 
 import (
-	"bytes"
-	"encoding/json"
-	"fmt"
+	"errors"
+	"reflect"
 	"strings"
 )
 
@@ -34,7 +33,7 @@ type Setup struct {
 	// Schema is the input schema.
 	Schema []Field
 
-	config json.RawMessage
+	config []byte // the JSON text of the stage's `config:`
 	reads  []string
 	writes []Field
 	drops  []string
@@ -47,14 +46,24 @@ type Setup struct {
 // Config decodes the stage's `config:` mapping into v (a pointer to a
 // struct with json tags). Unknown keys are an error, so a typo in a
 // pipeline file is reported when the pipeline is validated.
+//
+// It decodes as encoding/json would (strings, numbers, bools, slices,
+// string-keyed maps, pointers, nested structs, any) without linking it
+// into the guest (json.go).
 func (s *Setup) Config(v any) error {
 	if len(s.config) == 0 || string(s.config) == "null" {
 		return nil
 	}
-	d := json.NewDecoder(bytes.NewReader(s.config))
-	d.DisallowUnknownFields()
-	if err := d.Decode(v); err != nil {
-		return fmt.Errorf("config: %w", err)
+	tree, err := parseJSON(s.config)
+	if err == nil {
+		rv := reflect.ValueOf(v)
+		if rv.Kind() != reflect.Pointer || rv.IsNil() {
+			return errors.New("config: Config needs a non-nil pointer")
+		}
+		err = decodeConfig(tree, rv.Elem(), "")
+	}
+	if err != nil {
+		return errors.New("config: " + err.Error())
 	}
 	return nil
 }
@@ -75,25 +84,28 @@ func (s *Setup) Filter() { s.filter = true }
 // DropColumn removes an input column from the stage's output.
 func (s *Setup) DropColumn(name string) {
 	if _, ok := s.Field(name); !ok {
-		s.Errorf("drop: no column %q in the input (columns: %s)", name, s.columnList())
+		s.fail("drop: no column " + quote(name) + " in the input (columns: " + s.columnList() + ")")
 		return
 	}
 	s.drops = append(s.drops, name)
 }
 
 // Errorf records a setup error; the stage fails to bind with every recorded
-// message. Read and Write use it so a setup function can declare all its
-// columns and check once.
+// message. Read and Write record theirs so a setup function can declare
+// all its columns and check once. The format takes fmt's common verbs for
+// strings, numbers, bools and errors (package doc, "Messages").
 func (s *Setup) Errorf(format string, args ...any) {
-	s.errs = append(s.errs, fmt.Sprintf(format, args...))
+	s.fail(sprintf(format, args...))
 }
+
+func (s *Setup) fail(msg string) { s.errs = append(s.errs, msg) }
 
 // Err returns the errors recorded so far, or nil.
 func (s *Setup) Err() error {
 	if len(s.errs) == 0 {
 		return nil
 	}
-	return fmt.Errorf("%s", strings.Join(s.errs, "; "))
+	return errors.New(strings.Join(s.errs, "; "))
 }
 
 func (s *Setup) columnList() string {
@@ -109,11 +121,11 @@ func (s *Setup) columnList() string {
 func (s *Setup) read(name string, ok func(typ string) bool, want string) int {
 	f, found := s.Field(name)
 	if !found {
-		s.Errorf("no column %q in the input (columns: %s)", name, s.columnList())
+		s.fail("no column " + quote(name) + " in the input (columns: " + s.columnList() + ")")
 		return -1
 	}
 	if !ok(f.Type) {
-		s.Errorf("column %q is %s, this stage reads it as %s", name, f.Type, want)
+		s.fail("column " + quote(name) + " is " + f.Type + ", this stage reads it as " + want)
 		return -1
 	}
 	for i, r := range s.reads {
@@ -128,7 +140,7 @@ func (s *Setup) read(name string, ok func(typ string) bool, want string) int {
 func (s *Setup) write(name, typ string) int {
 	for i, w := range s.writes {
 		if w.Name == name {
-			s.Errorf("column %q is written twice", name)
+			s.fail("column " + quote(name) + " is written twice")
 			return i
 		}
 	}
@@ -151,8 +163,8 @@ type bindRequest struct {
 	// EventTime is the declared event-time column (v2 only).
 	EventTime string `json:"event_time"`
 
-	ABI    int             `json:"abi"`
-	Stage  string          `json:"stage"`
-	Config json.RawMessage `json:"config"`
-	Schema []Field         `json:"schema"`
+	ABI    int     `json:"abi"`
+	Stage  string  `json:"stage"`
+	Config []byte  `json:"config"`
+	Schema []Field `json:"schema"`
 }

@@ -1,7 +1,8 @@
 package guest
 
 import (
-	"fmt"
+	"errors"
+	"strconv"
 	"unsafe"
 )
 
@@ -80,7 +81,7 @@ func Tumble(t, w int64) int64 {
 // for it with Put or PutNull.
 func (b *Batch) Emit(origin int) int {
 	if origin != NoOrigin && (origin < 0 || origin >= b.n) {
-		panic(fmt.Sprintf("guest: Emit with origin %d of a %d-row batch", origin, b.n))
+		panic("guest: Emit with origin " + strconv.Itoa(origin) + " of a " + strconv.Itoa(b.n) + "-row batch")
 	}
 	v2.origins = append(v2.origins, uint32(origin))
 	v2.any = v2.any || origin != NoOrigin
@@ -93,7 +94,7 @@ func (b *Batch) Emit(origin int) int {
 func (b *Batch) emitCol(slot int) *outCol {
 	c := &b.outs[slot]
 	if c.rows >= b.emitted {
-		panic(fmt.Sprintf("guest: a second value for row %d of column %q (call Emit first)", b.emitted-1, c.field.Name))
+		panic("guest: a second value for row " + strconv.Itoa(b.emitted-1) + " of column " + quote(c.field.Name) + " (call Emit first)")
 	}
 	return c
 }
@@ -175,7 +176,7 @@ func (b *Batch) checkV2() error {
 	for i := range b.outs {
 		c := &b.outs[i]
 		if c.rows != b.emitted {
-			return fmt.Errorf("output column %q: %d values put for %d rows emitted", c.field.Name, c.rows, b.emitted)
+			return errors.New("output column " + quote(c.field.Name) + ": " + strconv.Itoa(c.rows) + " values put for " + strconv.Itoa(b.emitted) + " rows emitted")
 		}
 		if c.hasNull {
 			for len(c.valid) < (b.emitted+7)/8 {

@@ -4,7 +4,7 @@ package guest
 
 import (
 	"encoding/binary"
-	"fmt"
+	"errors"
 	"unsafe"
 )
 
@@ -14,7 +14,7 @@ func callV2(fn ProcessFunc) (err error) {
 	batch.beginV2()
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("panic: %v", r)
+			err = errors.New("panic: " + panicMessage(r))
 		}
 	}()
 	if err := fn(&batch); err != nil {
@@ -70,7 +70,7 @@ func runNoInput(fn ProcessFunc) int32 {
 	result = [10]uint32{}
 	batch.n, batch.sel, batch.errs = 0, nil, batch.errs[:0]
 	if process == nil {
-		fn = func(*Batch) error { return fmt.Errorf("called before dw_bind") }
+		fn = func(*Batch) error { return errors.New("called before dw_bind") }
 	}
 	if err := callV2(fn); err != nil {
 		failMsg = append(failMsg[:0], err.Error()...)
@@ -109,9 +109,9 @@ func dwSnapshot() int32 {
 
 //go:wasmexport dw_restore
 func dwRestore(ptr, n int32) int32 {
-	err := fmt.Errorf("the stage keeps no state")
+	err := errors.New("the stage keeps no state")
 	if state := region(uint32(ptr), int(n)); state == nil && n > 0 {
-		err = fmt.Errorf("the state is outside the reserved region")
+		err = errors.New("the state is outside the reserved region")
 	} else if v2.restore != nil {
 		err = v2.restore(append([]byte(nil), state...))
 	}

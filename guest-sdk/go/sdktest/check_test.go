@@ -379,6 +379,13 @@ func TestSetup(t *testing.T) {
 		{"unknown key", map[string]any{"mode": "config", "bogus": 1}, []string{`config: json: unknown field "bogus"`}},
 		{"wrong type", map[string]any{"mode": "config", "n": "x"}, []string{"config: json: cannot unmarshal string", "n"}},
 		{"unknown mode", map[string]any{"mode": "nope"}, []string{`config: unknown mode "nope"`}},
+		{"keys", map[string]any{"mode": "keys", "str": "s", "num": 2.5, "int": 7, "flag": true, "list": []string{"a", "b"},
+			"map": map[string]string{"k": "v", "j": "w"}, "any": "x"},
+			[]string{"keys: str=s num=2.5 int=7 flag=true list=a+b map=j:w,k:v any=x"}},
+		{"keys defaults", map[string]any{"mode": "keys", "str": nil, "any": 3},
+			[]string{"keys: str=def num=-1 int=-1 flag=false list=d map= any=3"}},
+		{"keys unknown", map[string]any{"mode": "keys", "bogus": 1}, []string{`config: json: unknown field "bogus"`}},
+		{"keys wrong type", map[string]any{"mode": "keys", "int": 1.5}, []string{"config: int: want an integer in int64's range, not 1.5"}},
 		{"setup error", map[string]any{"mode": "setuperr"}, []string{"setup refused on purpose"}},
 		{"every setup mistake", map[string]any{"mode": "badsetup"}, []string{
 			"setup: ",

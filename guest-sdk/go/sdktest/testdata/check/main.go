@@ -30,6 +30,9 @@ type config struct {
 }
 
 func setup(s *guest.Setup) (guest.ProcessFunc, error) {
+	if p, err, ok := keys(s); ok {
+		return p, err
+	}
 	var c config
 	if err := s.Config(&c); err != nil {
 		return nil, err
@@ -334,4 +337,36 @@ func failures(s *guest.Setup, mode string) guest.ProcessFunc {
 		}
 		return nil // "unwritten": out is never touched
 	}
+}
+
+// keys is the "keys" mode: the configuration read with ConfigKeys (no
+// reflect) and echoed as the bind error. ok is false in the other modes,
+// which read it with Config.
+func keys(s *guest.Setup) (p guest.ProcessFunc, err error, ok bool) {
+	var (
+		mode, str = "", "def"
+		num       = -1.0
+		n         = int64(-1)
+		flag      bool
+		list      = []string{"d"}
+		m         map[string]string
+		v         any
+	)
+	err = s.ConfigKeys(guest.ConfString("mode", &mode), guest.ConfString("str", &str), guest.ConfNumber("num", &num),
+		guest.ConfInt("int", &n), guest.ConfBool("flag", &flag), guest.ConfStrings("list", &list),
+		guest.ConfStringMap("map", &m), guest.ConfAny("any", &v))
+	if mode != "keys" {
+		return nil, nil, false
+	}
+	if err != nil {
+		return nil, err, true
+	}
+	pairs := make([]string, 0, len(m))
+	for k, x := range m {
+		pairs = append(pairs, k+":"+x)
+	}
+	slices.Sort(pairs)
+	s.Errorf("keys: str=%s num=%g int=%d flag=%t list=%s map=%s any=%v",
+		str, num, n, flag, strings.Join(list, "+"), strings.Join(pairs, ","), v)
+	return nil, s.Err(), true
 }
