@@ -163,6 +163,13 @@ bench-pipelines:
 rss: build
 	$(GO) run ./internal/pipelinebench/cmd/rss -weave bin/weave -rows 1000000,10000000 -repeat 2
 
+# Issue 16's memory target for W1 (JSON Lines through the four Go-guest
+# Wasm stages, default batch size): peak RSS at most 256 MiB and within 5%
+# from 1M to 10M rows; fails when missed. ~2 GB of disk, a few minutes.
+.PHONY: rss-w1
+rss-w1: wasm-go
+	$(GO) run ./internal/pipelinebench/cmd/rss -weave bin/weave -pipelines w1 -wasm build/wasm -rows 1000000,10000000 -repeat 2 -max-rss 256 -flat 5
+
 # weave against DuckDB and Benthos on issue 16's jobs W1 (JSON Lines) and
 # W2 (Parquet), interleaved: bench/peers. The peers are built from
 # bench/peers/go.mod, a module of their own (not part of ours, so neither

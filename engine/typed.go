@@ -12,7 +12,13 @@ import (
 
 // DefaultBatchRows is the batch size a step built from Go aims for when
 // Build.BatchRows is unset; a pipeline file's batch.rows defaults to it too.
-const DefaultBatchRows = 65536
+// Everything the engine and the readers hold in flight is counted in
+// batches, so it sets the peak memory: at 16,384 rows W1 (JSON Lines
+// through four Wasm stages) peaks at about 250 MiB where 65,536 reached
+// 440, at equal CPU on the file paths, Kafka and NATS; a bulk load into
+// PostgreSQL (COPY) spends about 10% more CPU per row and may set
+// batch.rows: 65536 (BENCHMARKS.md "W1 peak memory", RATIONALE.md).
+const DefaultBatchRows = 16384
 
 // ParseConfig validates a typed configuration (a struct with `weave` tags,
 // such as the generated file.SourceConfig) against the plugin's spec, as

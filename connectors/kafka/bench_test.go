@@ -13,6 +13,7 @@ import (
 	"github.com/dataweaver/dataweaver/connectors/conformance"
 	"github.com/dataweaver/dataweaver/connectors/generate"
 	"github.com/dataweaver/dataweaver/connectors/internal/msgtest"
+	"github.com/dataweaver/dataweaver/internal/benchrec/paired"
 
 	_ "github.com/dataweaver/dataweaver/connectors/discard"
 )
@@ -60,6 +61,36 @@ sinks:
 					b.Fatalf("read %d rows, want %d", got, rows)
 				}
 				b.ReportMetric(float64(rows)/time.Since(start).Seconds(), "rows/s")
+			}
+		})
+	}
+}
+
+// BenchmarkKafkaSink: rows/s and CPU per row (this process: the pipeline
+// and the in-process kfake broker) of generate → the kafka sink (JSON,
+// about 150 bytes a record, 4 partitions), per batch size: what a smaller
+// default batch costs a message sink, whose flush at the end of a run of
+// batches waits for every produce (BENCHMARKS.md "W1 peak memory").
+func BenchmarkKafkaSink(b *testing.B) {
+	const rows = 500_000
+	brokers := startCluster(b, 4, "orders")
+	for _, batch := range []int{16384, 65536} {
+		b.Run(fmt.Sprintf("batch%d", batch), func(b *testing.B) {
+			for range b.N {
+				text := fmt.Sprintf(`
+batch: {rows: %d}
+source: {generate: {preset: orders, rows: %d}}
+sinks:
+  - kafka: {brokers: %s, topic: orders}
+`, batch, rows, brokers)
+				cpu0, start := paired.CPU(), time.Now()
+				m := conformance.RunPipeline(b, memory.NewGoAllocator(), text)
+				elapsed, cpu := time.Since(start), paired.CPU()-cpu0
+				if got := m.Steps[len(m.Steps)-1].RowsOut.Load(); got != rows {
+					b.Fatalf("wrote %d rows, want %d", got, rows)
+				}
+				b.ReportMetric(float64(rows)/elapsed.Seconds(), "rows/s")
+				b.ReportMetric(float64(cpu.Nanoseconds())/rows, "cpu-ns/row")
 			}
 		})
 	}

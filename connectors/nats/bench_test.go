@@ -11,6 +11,7 @@ import (
 	"github.com/dataweaver/dataweaver/connectors/conformance"
 	"github.com/dataweaver/dataweaver/connectors/generate"
 	"github.com/dataweaver/dataweaver/connectors/internal/msgtest"
+	"github.com/dataweaver/dataweaver/internal/benchrec/paired"
 
 	_ "github.com/dataweaver/dataweaver/connectors/discard"
 )
@@ -53,6 +54,37 @@ sinks:
 					b.Fatalf("read %d rows, want %d", got, rows)
 				}
 				b.ReportMetric(float64(rows)/time.Since(start).Seconds(), "rows/s")
+			}
+		})
+	}
+}
+
+// BenchmarkJetStreamSink: rows/s and CPU per row (this process: the
+// pipeline and the embedded nats-server) of generate → the nats sink
+// publishing to JetStream (JSON, about 150 bytes a message, acks awaited
+// at each flush), per batch size: what a smaller default batch costs a
+// message sink (BENCHMARKS.md "W1 peak memory").
+func BenchmarkJetStreamSink(b *testing.B) {
+	const rows = 100_000
+	url := startServer(b)
+	createStream(b, url, "SINK", "sink.>")
+	for _, batch := range []int{16384, 65536} {
+		b.Run(fmt.Sprintf("batch%d", batch), func(b *testing.B) {
+			for range b.N {
+				text := fmt.Sprintf(`
+batch: {rows: %d}
+source: {generate: {preset: orders, rows: %d}}
+sinks:
+  - nats: {urls: [%s], subject: sink.orders}
+`, batch, rows, q(url))
+				cpu0, start := paired.CPU(), time.Now()
+				m := conformance.RunPipeline(b, memory.NewGoAllocator(), text)
+				elapsed, cpu := time.Since(start), paired.CPU()-cpu0
+				if got := m.Steps[len(m.Steps)-1].RowsOut.Load(); got != rows {
+					b.Fatalf("wrote %d rows, want %d", got, rows)
+				}
+				b.ReportMetric(float64(rows)/elapsed.Seconds(), "rows/s")
+				b.ReportMetric(float64(cpu.Nanoseconds())/rows, "cpu-ns/row")
 			}
 		})
 	}

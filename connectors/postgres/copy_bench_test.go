@@ -22,9 +22,9 @@ import (
 // benchRows is the table size of the PostgreSQL benchmarks (BENCHMARKS.md).
 const benchRows = 1_000_000
 
-// benchBatches are the batch sizes measured: a mid-size one and the
-// pipeline default.
-var benchBatches = []int{10_000, 65_536}
+// benchBatches are the batch sizes measured: 16,384 rows, the default
+// since issue 16 (W1's peak memory), and 65,536, the default before it.
+var benchBatches = []int{16_384, 65_536}
 
 // BenchmarkPostgresSink: rows/s of generate (1M orders) → postgres sink
 // into a table with a primary key on id, created by the sink, per mode and

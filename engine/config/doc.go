@@ -18,7 +18,7 @@
 //	sinks:
 //	  - file: {path: out/orders.parquet}
 //	    retry: {attempts: 5, initial: 100ms, max: 10s}
-//	batch: {rows: 65536, linger: 100ms}
+//	batch: {rows: 16384, linger: 100ms}
 //	on_error: dead_letter
 //	dead_letter:
 //	  file: {path: out/rejected.jsonl}

@@ -99,6 +99,34 @@ var Baselines = []Pipeline{
 	pipeline("parquet-select-discard", Parquet, selectStage, ""),
 }
 
+// W1 is issue 16's job W1 as testdata/pipelines/wasm_orders.yaml has it:
+// the JSON Lines input through four Wasm stages (drop amount < 0, drop
+// country XX, mask the email, add amount_cents) into JSON Lines, at the
+// default batch size (it sets no batch keys: the default is what the
+// memory target is stated for). Its modules are the Go guests of `make
+// wasm-go`, in BENCH_WASM. It is in neither list, since the other
+// pipelines need no modules; cmd/rss runs it with -pipelines w1.
+var W1 = Pipeline{Name: "w1", Input: JSONL, Output: "out.jsonl", YAML: `name: w1
+source:
+  file:
+    path: ${BENCH_IN}/` + JSONL + `
+stages:
+  - wasm:
+      path: ${BENCH_WASM}/filter.wasm
+      config: {column: amount, op: ">=", value: 0}
+  - wasm:
+      path: ${BENCH_WASM}/filter.wasm
+      config: {column: country, op: "!=", value: XX}
+  - wasm:
+      path: ${BENCH_WASM}/mask.wasm
+      config: {columns: [email]}
+  - wasm:
+      path: ${BENCH_WASM}/derive.wasm
+sinks:
+  - file:
+      path: ${BENCH_OUT}/out.jsonl
+`}
+
 // InputsYAML is the pipeline file that writes rows rows of the orders
 // table into dir under the given names (CSV, JSONL, Parquet; all of Inputs
 // when none are given): a generate source fanned out to one file sink per

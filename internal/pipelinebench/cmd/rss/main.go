@@ -27,6 +27,17 @@
 // Without -weave it builds ./cmd/weave into the temporary directory first.
 // GOGC, GOMEMLIMIT and the BENCH_* tuning variables of the pipeline files
 // (see internal/pipelinebench) are passed on to the child.
+//
+// # Checking a memory target
+//
+// -pipelines w1 -wasm DIR runs issue 16's W1 (pipelinebench.W1: JSON
+// Lines through four Wasm stages, the Go guests of `make wasm-go` in DIR)
+// at the default batch size. -max-rss N fails the command when a run
+// peaks above N MiB, and -flat P when a pipeline's highest peak at the
+// largest row count is more than P% above its highest at the smallest:
+// `make rss-w1` checks W1's target, ≤ 256 MiB and flat within 5% from 1M
+// to 10M rows. It takes minutes and gigabytes of disk, so it is a bench
+// target, not part of make test.
 package main
 
 import (
@@ -58,14 +69,18 @@ func main() {
 	names := flag.String("pipelines", "", "comma-separated pipeline names (default: the three target pipelines); also accepts the baselines' names")
 	repeat := flag.Int("repeat", 1, "runs of each pipeline at each size")
 	dir := flag.String("dir", "", "where to write the inputs (default: the system temporary directory)")
+	wasm := flag.String("wasm", "", "directory of the Go guests (filter.wasm, mask.wasm, derive.wasm) for the w1 pipeline, as make wasm-go builds them")
+	var lim limits
+	flag.Float64Var(&lim.maxMiB, "max-rss", 0, "fail when a run's peak RSS is above this many MiB (0: no check)")
+	flag.Float64Var(&lim.flatPct, "flat", 0, "fail when a pipeline's highest peak at the largest row count is more than this percentage above its highest at the smallest (0: no check)")
 	flag.Parse()
-	if err := run(*weave, *rowsList, *names, *repeat, *dir); err != nil {
+	if err := run(*weave, *rowsList, *names, *repeat, *dir, *wasm, lim); err != nil {
 		fmt.Fprintln(os.Stderr, "rss:", err)
 		os.Exit(1)
 	}
 }
 
-func run(weave, rowsList, names string, repeat int, parent string) error {
+func run(weave, rowsList, names string, repeat int, parent, wasm string, lim limits) error {
 	var counts []int
 	for _, s := range strings.Split(rowsList, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
@@ -77,6 +92,16 @@ func run(weave, rowsList, names string, repeat int, parent string) error {
 	pipes, err := choose(names)
 	if err != nil {
 		return err
+	}
+	for _, p := range pipes {
+		if p.Name == pipelinebench.W1.Name && wasm == "" {
+			return errors.New("-pipelines w1 needs -wasm DIR, the Go guests (make wasm-go builds them into build/wasm)")
+		}
+	}
+	if wasm != "" {
+		if wasm, err = filepath.Abs(wasm); err != nil {
+			return err
+		}
 	}
 	tmp, err := os.MkdirTemp(parent, "weave-rss-")
 	if err != nil {
@@ -137,7 +162,7 @@ func run(weave, rowsList, names string, repeat int, parent string) error {
 		if err != nil {
 			return err
 		}
-		env := []string{"BENCH_IN=" + in, "BENCH_OUT=" + out, "BENCH_ROWS=" + strconv.Itoa(rows)}
+		env := []string{"BENCH_IN=" + in, "BENCH_OUT=" + out, "BENCH_ROWS=" + strconv.Itoa(rows), "BENCH_WASM=" + wasm}
 		for _, p := range pipes {
 			for range repeat {
 				r, err := child(weave, []string{"run", filepath.Join(tmp, p.Name+".yaml")}, env)
@@ -150,6 +175,7 @@ func run(weave, rowsList, names string, repeat int, parent string) error {
 				fmt.Printf("| %s | %d | %.1f | %.1f | %d | %d | %d | %.2f | %.0f | %.2f | %.0f |\n",
 					p.Name, rows, float64(sizes[p.Input])/1e6, r.rssMB, r.gc.cycles, r.gc.liveMB, r.gc.goal, r.wall.Seconds(),
 					float64(rows)/r.wall.Seconds(), r.cpu.Seconds(), float64(r.cpu.Nanoseconds())/float64(rows))
+				lim.add(p.Name, rows, r.rssMB*1e6/(1<<20))
 			}
 		}
 		if err := os.RemoveAll(in); err != nil {
@@ -160,7 +186,7 @@ func run(weave, rowsList, names string, repeat int, parent string) error {
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &self); err == nil {
 		fmt.Printf("\nThis command's own peak RSS (a floor under every child's figure): %.1f MB\n", float64(self.Maxrss)*1024/1e6)
 	}
-	return nil
+	return lim.check(pipes, counts)
 }
 
 // choose returns the pipelines named in list, or the target pipelines.
@@ -169,6 +195,7 @@ func choose(list string) ([]pipelinebench.Pipeline, error) {
 		return pipelinebench.Pipelines, nil
 	}
 	all := append(append([]pipelinebench.Pipeline(nil), pipelinebench.Pipelines...), pipelinebench.Baselines...)
+	all = append(all, pipelinebench.W1)
 	var out []pipelinebench.Pipeline
 next:
 	for _, name := range strings.Split(list, ",") {
