@@ -2,6 +2,8 @@ package wasmabi
 
 import (
 	"fmt"
+	"math/bits"
+	"slices"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -16,8 +18,12 @@ import (
 // changing keyedMagic. Columnar: one type switch per key column, then a
 // loop over its buffers; no call through an interface per row.
 
-// nullKey is what a null key value hashes as: nulls form one key.
-const nullKey = 0x6e756c6c6b6579
+// nullKey is a null key value's: nulls form one key. golden (2^64/φ)
+// is added before each mix so that 0 does not stay 0.
+const (
+	nullKey = 0x6e756c6c6b6579
+	golden  = 0x9e3779b97f4a7c15
+)
 
 // mix64 is SplitMix64's finalizer: every input bit reaches every output
 // bit, so the low bits taken by the modulo are as good as the high ones.
@@ -45,61 +51,45 @@ func keyHashable(dt arrow.DataType) error {
 	return fmt.Errorf("%s cannot be a key (a key is strings, binary, booleans, numbers, dates, times or timestamps)", dt)
 }
 
-// hashKey folds column a's key values into h: h[k] for row rows[k] of a
-// (rows nil: row k).
-func hashKey(a arrow.Array, rows []int, h []uint64) error {
+// keyValues writes column a's key value for each row into v: v[k] for
+// row rows[k] of a (rows nil: row k); a string's is its xxhash, a
+// number's its bits, a null's nullKey.
+func keyValues(a arrow.Array, rows []int, v []uint64) error {
 	d := a.Data()
 	off := d.Offset()
-	var valid []byte
-	if a.NullN() > 0 {
-		valid = a.NullBitmapBytes()
-	}
-	put := func(k, i int, v uint64) {
-		if valid != nil && !bitutil.BitIsSet(valid, off+i) {
-			v = nullKey
-		}
-		h[k] = mix64(h[k] ^ v)
-	}
 	switch c := a.(type) {
 	case *array.Dictionary:
-		// Hash the dictionary once; rows look their value's hash up.
+		// The dictionary's values once; rows look theirs up.
 		dict := make([]uint64, c.Dictionary().Len())
-		if err := hashKey(c.Dictionary(), nil, dict); err != nil {
+		if err := keyValues(c.Dictionary(), nil, dict); err != nil {
 			return err
 		}
-		for k := range h {
-			i := rowOf(rows, k)
-			put(k, i, dict[c.GetValueIndex(i)])
+		for k := range v {
+			v[k] = dict[c.GetValueIndex(rowOf(rows, k))]
 		}
 	case *array.String:
-		for k := range h {
-			i := rowOf(rows, k)
-			put(k, i, xxhash.Sum64String(c.Value(i)))
+		for k := range v {
+			v[k] = xxhash.Sum64String(c.Value(rowOf(rows, k)))
 		}
 	case *array.LargeString:
-		for k := range h {
-			i := rowOf(rows, k)
-			put(k, i, xxhash.Sum64String(c.Value(i)))
+		for k := range v {
+			v[k] = xxhash.Sum64String(c.Value(rowOf(rows, k)))
 		}
 	case *array.Binary:
-		for k := range h {
-			i := rowOf(rows, k)
-			put(k, i, xxhash.Sum64(c.Value(i)))
+		for k := range v {
+			v[k] = xxhash.Sum64(c.Value(rowOf(rows, k)))
 		}
 	case *array.LargeBinary:
-		for k := range h {
-			i := rowOf(rows, k)
-			put(k, i, xxhash.Sum64(c.Value(i)))
+		for k := range v {
+			v[k] = xxhash.Sum64(c.Value(rowOf(rows, k)))
 		}
 	case *array.Boolean:
 		vals := d.Buffers()[1].Bytes()
-		for k := range h {
-			i := rowOf(rows, k)
-			var v uint64
-			if bitutil.BitIsSet(vals, off+i) {
-				v = 1
+		for k := range v {
+			v[k] = 0
+			if bitutil.BitIsSet(vals, off+rowOf(rows, k)) {
+				v[k] = 1
 			}
-			put(k, i, v)
 		}
 	default:
 		fw, ok := a.DataType().(arrow.FixedWidthDataType)
@@ -111,23 +101,29 @@ func hashKey(a arrow.Array, rows []int, h []uint64) error {
 		if b := d.Buffers()[1]; b != nil {
 			vals = b.Bytes()
 		}
-		for k := range h {
-			i := rowOf(rows, k)
-			b := vals[(off+i)*w : (off+i+1)*w]
-			var v uint64
+		for k := range v {
+			i := off + rowOf(rows, k)
+			b := vals[i*w : (i+1)*w]
 			switch w {
 			case 1:
-				v = uint64(b[0])
+				v[k] = uint64(b[0])
 			case 2:
-				v = uint64(le.Uint16(b))
+				v[k] = uint64(le.Uint16(b))
 			case 4:
-				v = uint64(le.Uint32(b))
+				v[k] = uint64(le.Uint32(b))
 			case 8:
-				v = le.Uint64(b)
+				v[k] = le.Uint64(b)
 			default:
-				v = xxhash.Sum64(b)
+				v[k] = xxhash.Sum64(b)
 			}
-			put(k, i, v)
+		}
+	}
+	if a.NullN() > 0 {
+		valid := a.NullBitmapBytes()
+		for k := range v {
+			if !bitutil.BitIsSet(valid, off+rowOf(rows, k)) {
+				v[k] = nullKey
+			}
 		}
 	}
 	return nil
@@ -135,8 +131,8 @@ func hashKey(a arrow.Array, rows []int, h []uint64) error {
 
 // partitions splits the rows of rec (rows nil: all) over n partitions by
 // the hash of the key columns: into[p] lists partition p's rows of rec in
-// their input order. hashes and into are reused scratch.
-func partitions(rec arrow.RecordBatch, keys []int, rows []int, n int, hashes *[]uint64, into [][]int) error {
+// their input order. scratch and into are reused.
+func partitions(rec arrow.RecordBatch, keys []int, rows []int, n int, scratch *[]uint64, into [][]int) error {
 	m := int(rec.NumRows())
 	if rows != nil {
 		m = len(rows)
@@ -151,18 +147,22 @@ func partitions(rec arrow.RecordBatch, keys []int, rows []int, n int, hashes *[]
 		}
 		return nil
 	}
-	h := (*hashes)[:0]
-	for range m {
-		h = append(h, 0)
-	}
-	*hashes = h
+	buf := slices.Grow((*scratch)[:0], 2*m)[:2*m]
+	*scratch = buf
+	h, v := buf[:m], buf[m:]
+	clear(h)
 	for _, c := range keys {
-		if err := hashKey(rec.Column(c), rows, h); err != nil {
+		if err := keyValues(rec.Column(c), rows, v); err != nil {
 			return err
 		}
+		for k := range h {
+			h[k] = mix64(h[k] ^ v[k] + golden)
+		}
 	}
-	for k, v := range h {
-		p := v % uint64(n)
+	for k := range h {
+		// The high bits of h × n (Lemire's reduction): mix64's low bits
+		// are poor for small inputs, its high ones are not.
+		p, _ := bits.Mul64(h[k], uint64(n))
 		into[p] = append(into[p], rowOf(rows, k))
 	}
 	return nil
