@@ -53,6 +53,13 @@ func TestWindowAggKeyed(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			a := keyedStage(t, wasm, c.workers, c.cfg)
 			outs := run(t, a, mem, c.rows[:1537], 64)
+			emitted := 0
+			for _, o := range outs {
+				emitted += int(o.NumRows())
+			}
+			if emitted == 0 {
+				t.Fatal("no window closed before end of input")
+			}
 			state, err := a.Snapshot(context.Background())
 			if err != nil {
 				t.Fatal(err)
