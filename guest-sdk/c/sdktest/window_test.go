@@ -137,6 +137,7 @@ func TestWindowSessions(t *testing.T) {
 		}
 		var got [][2]int64
 		var late []int64
+		closed := 0
 		for {
 			line, err := p.out.ReadString('\n')
 			if err != nil {
@@ -153,7 +154,7 @@ func TestWindowSessions(t *testing.T) {
 				late = append(late, a)
 			case "closed", "open":
 				if f[0] == "closed" {
-					closedEarly++
+					closed++
 				}
 				got = append(got, [2]int64{a, b})
 			default:
@@ -164,6 +165,19 @@ func TestWindowSessions(t *testing.T) {
 		if !slices.Equal(got, want) || !slices.Equal(late, wantLate) {
 			t.Fatalf("case %d (gap %d, lateness %d, rows %v):\nsessions %v late %v\nwant     %v late %v", i, gap, lateness, arrived, got, late, want, wantLate)
 		}
+		// Closed as soon as the final watermark allows: a session whose
+		// span [start, last+gap) ends at or before the watermark + 1.
+		wm := slices.Max(arrived) - lateness
+		wantClosed := 0
+		for _, s := range want {
+			if wm-s[1] >= gap-1 {
+				wantClosed++
+			}
+		}
+		if closed != wantClosed {
+			t.Fatalf("case %d (gap %d, lateness %d, watermark %d): %d sessions closed, want %d of %v", i, gap, lateness, wm, closed, wantClosed, want)
+		}
+		closedEarly += closed
 	}
 	if closedEarly == 0 {
 		t.Fatal("the watermark closed no session before the end: dw_sessions_closed is untested")
