@@ -159,6 +159,39 @@ func TestTopK(t *testing.T) {
 		t.Fatalf("rejects %v; want row 0, of a window emitted, as too late", rejects)
 	}
 
+	// Sliding: a row whose earliest window was emitted is late, though
+	// its latest is open.
+	sl := bound(t, map[string]any{"seconds": 60, "slide": 20, "k": 1}, wasmtesting.Config())
+	run(t, sl, mem, rows[:500], 500)
+	in2 := batch(mem, []order{{country: "FR", ts: last - 40_000_000}})
+	defer in2.Release()
+	out, rejects, err = sl.Process(context.Background(), in2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out.Release()
+	if len(rejects) != 1 {
+		t.Fatalf("rejects %v; want the row 40 s behind, whose earliest window was emitted, as too late", rejects)
+	}
+
+	// Under a watermark with no lateness, a window closes once the
+	// watermark reaches its last instant, not an instant before.
+	wm := bound(t, map[string]any{"seconds": 60, "k": 5}, wasmtesting.Config().WithEventTime("ts", 0))
+	var closed []string
+	for _, ts := range []int64{0, minute - 2, minute - 1, minute} {
+		in := batch(mem, []order{{country: "FR", ts: ts}})
+		out, rejects, err := wm.Process(context.Background(), in)
+		in.Release()
+		if err != nil || len(rejects) > 0 {
+			t.Fatalf("row at %d µs: %v %v", ts, err, rejects)
+		}
+		closed = append(closed, fmt.Sprint(topkLines([]arrow.RecordBatch{out})))
+		out.Release()
+	}
+	if want := []string{"[]", "[]", "[0 1 FR 0 3]", "[]"}; !slices.Equal(closed, want) {
+		t.Fatalf("closed after each row: %q, want %q", closed, want)
+	}
+
 	for conf, msg := range map[string]string{
 		`{"seconds": 60, "slide": 0.5}`: "whole numbers of seconds",
 		`{"seconds": 3600, "slide": 1}`: "in 3600 windows (seconds / slide); at most 64",
