@@ -152,6 +152,7 @@ func (p *Pipeline) check() error {
 func (p *Pipeline) bind(ctx context.Context, schema *arrow.Schema) ([]StepSchema, error) {
 	out := []StepSchema{{Name: p.Source.Name, Schema: schema}}
 	for _, s := range p.Stages {
+		s.goroutines() // tells a Partitioned stage its workers before Bind
 		next, err := s.Stage.Bind(ctx, schema)
 		if err != nil {
 			return out, fmt.Errorf("%sstage %s: %w", at(s.Origin), s.Name, err)

@@ -16,7 +16,7 @@ import (
 func (r *runner) runStage(ctx context.Context, i int, in <-chan *envelope, out chan<- *envelope) error {
 	defer close(out)
 	step := r.p.Stages[i]
-	workers := max(step.Workers, 1)
+	workers := step.goroutines()
 	if workers == 1 {
 		for env := range in {
 			if env.bar != nil {
@@ -322,7 +322,7 @@ func (r *runner) processBatch(ctx context.Context, i int, env *envelope, res *St
 // fails at once either way.
 func (r *runner) stageReject(ctx context.Context, i int, env *envelope, rows []RowError, src arrow.RecordBatch) error {
 	step := r.p.Stages[i]
-	if step.Workers > 1 && !step.Unordered && step.OnError != Fail {
+	if step.goroutines() > 1 && !step.Unordered && step.OnError != Fail {
 		src.Retain()
 		env.rejects = append(env.rejects, heldRejects{rows: rows, src: src})
 		return nil

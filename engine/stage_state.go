@@ -25,10 +25,11 @@ func (r *runner) restoreStages(ctx context.Context) error {
 		if s == nil {
 			continue
 		}
-		if step.Workers > 1 {
+		if step.goroutines() > 1 {
 			// Each worker's instance would hold part of the state, by
-			// whichever batches it happened to get.
-			return fmt.Errorf("%w: stage %s keeps state, so it runs on one worker (workers: %d)", ErrInvalidConfig, step.Name, step.Workers)
+			// whichever batches it happened to get (a Partitioned stage
+			// gives each instance its own keys instead).
+			return fmt.Errorf("%w: stage %s keeps state, so it runs on one worker (workers: %d) unless it partitions its rows by a key (a wasm stage's key:)", ErrInvalidConfig, step.Name, step.Workers)
 		}
 		if saving && r.p.Limit > 0 {
 			// The limit cuts a batch whose position is not saved: its

@@ -28,6 +28,8 @@ type v2Limits struct {
 	// latest event time the watermark stays (watermark.go).
 	eventTime string
 	lateness  time.Duration
+	// key names the columns a keyed stage partitions its rows by (keyed.go).
+	key []string
 }
 
 // WithMaxEmit bounds what one call of a v2 module may emit: rows, and the

@@ -40,6 +40,7 @@ type Stage struct {
 	batches atomic.Int64
 	stats   engine.GuestStats
 	v2      v2Stage
+	keys    keyed // keyed.go
 
 	mu   sync.Mutex
 	free []*instance
@@ -174,6 +175,10 @@ func (s *Stage) Bind(ctx context.Context, in *arrow.Schema) (*arrow.Schema, erro
 		return nil, err
 	}
 	if err := s.derive(p, codes); err != nil {
+		inst.close(ctx)
+		return nil, err
+	}
+	if err := s.bindKeys(ctx, p); err != nil {
 		inst.close(ctx)
 		return nil, err
 	}
@@ -356,6 +361,7 @@ func (s *Stage) Close() error {
 	// A compile in the background cannot be stopped; wait for it, so its
 	// runtime is closed rather than leaked.
 	_ = s.Ready()
+	s.closeKeyed(ctx)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, in := range s.free {
@@ -401,6 +407,10 @@ func (s *Stage) ProcessSelected(ctx context.Context, rec arrow.RecordBatch, sel 
 }
 
 func (s *Stage) run(ctx context.Context, rec arrow.RecordBatch, sel []int, selOut bool) (arrow.RecordBatch, []int, []engine.RowError, error) {
+	if len(s.cfg.v2.key) > 0 {
+		out, rejects, err := s.runKeyed(ctx, rec, sel)
+		return out, nil, rejects, err
+	}
 	if err := s.stateLost(); err != nil {
 		return nil, nil, nil, err
 	}

@@ -165,6 +165,9 @@ func (s *Stage) stateLost() error {
 // Snapshot asks the module for its state (engine.Stateful); nil for a
 // module that keeps none.
 func (s *Stage) Snapshot(ctx context.Context) ([]byte, error) {
+	if len(s.cfg.v2.key) > 0 {
+		return s.snapshotKeyed(ctx)
+	}
 	if err := s.stateLost(); err != nil {
 		return nil, err
 	}
@@ -209,6 +212,9 @@ func (s *Stage) snapshot(ctx context.Context, inst *instance) ([]byte, error) {
 // Restore hands the module the state a snapshot took (engine.Stateful).
 // It runs after Bind, before any batch.
 func (s *Stage) Restore(ctx context.Context, state []byte) error {
+	if len(s.cfg.v2.key) > 0 {
+		return s.restoreKeyed(ctx, state)
+	}
 	inst, p, err := s.get(ctx)
 	if err != nil {
 		return err
@@ -258,6 +264,9 @@ func (s *Stage) restore(ctx context.Context, inst *instance, state []byte) error
 // Finish calls dw_finish on every idle instance at end of input and
 // returns what they emit (engine.Finisher); nil for a module without it.
 func (s *Stage) Finish(ctx context.Context) ([]arrow.RecordBatch, error) {
+	if len(s.cfg.v2.key) > 0 {
+		return s.finishKeyed(ctx)
+	}
 	if err := s.stateLost(); err != nil {
 		return nil, err
 	}

@@ -87,6 +87,17 @@ type StageConfig struct {
 	// Default 0s.
 	Lateness time.Duration `weave:"lateness"`
 
+	// The column(s) whose values decide which of the stage's workers processes
+	// a row: with workers: N, each batch is split by a hash of the key over N
+	// instances, so the rows of one key go to one instance, in their input
+	// order, and a module that keeps state per key (windows, seen keys) can run
+	// on several workers. Their outputs are joined in instance order. Each
+	// instance's state is saved separately; a run resuming such state must have
+	// the same workers.
+	//
+	// Optional.
+	Key []string `weave:"key"`
+
 	// Lifts the limits on the module's structure (not max_module_bytes), for a
 	// module you trust that needs more than they allow. Its compile time and
 	// memory are then unbounded.

@@ -92,6 +92,13 @@ var stageSpec = spec.New("wasm").
 				}
 				return nil
 			}).Advance(),
+		spec.StringList("key").Optional().
+			Desc("The column(s) whose values decide which of the stage's workers processes a row: with workers: N, "+
+				"each batch is split by a hash of the key over N instances, so the rows of one key go to one instance, "+
+				"in their input order, and a module that keeps state per key (windows, seen keys) can run on several "+
+				"workers. Their outputs are joined in instance order. Each instance's state is saved separately; a run "+
+				"resuming such state must have the same workers.").
+			Example("[country]").Advance(),
 		spec.Bool("trusted").Default(false).
 			Desc("Lifts the limits on the module's structure (not max_module_bytes), for a module you trust that "+
 				"needs more than they allow. Its compile time and memory are then unbounded.").Advance(),
@@ -116,7 +123,8 @@ func newStage(conf *spec.Parsed, b engine.Build) (engine.Stage, error) {
 		WithTrusted(conf.Bool("trusted")).
 		WithMaxEmit(int64(conf.Int("max_emit_rows")), conf.ByteSize("max_emit_bytes")).
 		WithMaxState(conf.ByteSize("max_state")).
-		WithEventTime(conf.String("event_time"), conf.Duration("lateness"))
+		WithEventTime(conf.String("event_time"), conf.Duration("lateness")).
+		WithKey(conf.Strings("key")...)
 	if !conf.Bool("interruptible") && conf.Duration("timeout") > 0 {
 		return nil, fmt.Errorf("%w: %w", engine.ErrInvalidConfig,
 			conf.Errorf("interruptible", "false needs timeout: 0 (a timeout stops the guest through the same checks)"))

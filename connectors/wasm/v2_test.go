@@ -100,6 +100,32 @@ sinks:
 			t.Fatalf("run: %v; want workers: 2 refused", err)
 		}
 	})
+	t.Run("key", func(t *testing.T) {
+		// With a key, the stage keeps state on 4 workers: each country's
+		// rows go to one instance, which aggregates them as one would;
+		// the rows come out grouped by instance instead of by window.
+		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+		defer mem.AssertSize(t, 0)
+		p := buildPipeline(t, yaml(", key: [country]", "4", "keyed-out"), "keyed.yaml", mem)
+		if _, err := p.Run(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		got := sinkRows("keyed-out")
+		slices.Sort(got)
+		want := []string{
+			"1970-01-01T00:00:00 DE 1 2 2", "1970-01-01T00:00:00 FR 2 4 2",
+			"1970-01-01T00:01:00 FR 1 4 4",
+			"1970-01-01T00:02:00 DE 1 0 (null)",
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("rows:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+		_, err := buildPipeline(t, yaml(", key: [nope]", "4", "nokey-out"), "nokey.yaml", memory.NewGoAllocator()).Run(context.Background())
+		defer func() { memsink.Lookup("nokey-out").Release() }()
+		if !errors.Is(err, engine.ErrSchema) || !strings.Contains(err.Error(), `key: no single column "nope"`) {
+			t.Fatalf("run with key: [nope]: %v; want the column refused", err)
+		}
+	})
 }
 
 // sinkRows renders the rows the memory sink name holds, a line per row,

@@ -498,6 +498,9 @@ static inline int64_t dw_tumble(int64_t t, int64_t w) {
     return t - r - (r < 0 ? w : 0);
 }
 
+/* Sliding and session windows: dw_hop, dw_session_add (dw_window.h). */
+#include "dw_window.h"
+
 #ifdef __cplusplus
 }
 #endif

@@ -11,6 +11,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"github.com/dataweaver/dataweaver/internal/wasmtesting"
+	"github.com/dataweaver/dataweaver/internal/windowtest"
 	"github.com/dataweaver/dataweaver/wasmabi"
 )
 
@@ -54,7 +55,7 @@ func TestSDKV2(t *testing.T) {
 			msgs[i] = fmt.Sprintf("%d: %v", r.Row, r.Err)
 		}
 		var w strings.Builder
-		fmt.Fprintln(&w, render(out, msgs))
+		fmt.Fprintln(&w, windowtest.Render(out, msgs))
 		state, err := s.Snapshot(ctx)
 		if err != nil {
 			t.Fatal(err)
@@ -68,7 +69,7 @@ func TestSDKV2(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, e := range recs {
-			fmt.Fprintln(&w, render(wasmtesting.Release(t, e), nil))
+			fmt.Fprintln(&w, windowtest.Render(wasmtesting.Release(t, e), nil))
 		}
 		return w.String(), state
 	}

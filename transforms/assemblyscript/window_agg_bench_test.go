@@ -9,6 +9,7 @@ import (
 
 	"github.com/dataweaver/dataweaver/internal/benchrec/paired"
 	"github.com/dataweaver/dataweaver/internal/wasmtesting"
+	"github.com/dataweaver/dataweaver/internal/windowtest"
 	"github.com/dataweaver/dataweaver/wasmabi"
 )
 
@@ -21,10 +22,10 @@ import (
 //	go test ./transforms/assemblyscript -run '^$' -bench WindowAgg -benchtime 20x
 func BenchmarkWindowAgg(b *testing.B) {
 	mem := memory.NewGoAllocator()
-	rows := waOrders(64*1024, 5, false)
+	rows := windowtest.Orders(64*1024, 5, false)
 	var recs []arrow.RecordBatch
 	for lo := 0; lo < len(rows); lo += 1024 {
-		recs = append(recs, waBatch(mem, rows[lo:lo+1024]))
+		recs = append(recs, windowtest.Batch(mem, rows[lo:lo+1024]))
 	}
 	defer func() {
 		for _, r := range recs {

@@ -88,6 +88,28 @@ func partLines(t testing.TB, dir string) []string {
 // every 20 rows, and building weave), so it runs in the crash suite.
 func TestWindowAggKilled(t *testing.T) {
 	crashtest.Suite(t)
+	windowsKilled(t, windowsPipeline)
+}
+
+// keyedPipeline is windowsPipeline on 2 workers, keyed by country.
+var keyedPipeline = strings.Replace(windowsPipeline, "    name: windows\n", "      key: [country]\n    name: windows\n    workers: 2\n", 1)
+
+// TestWindowAggKeyedKilled: as TestWindowAggKilled, with the killed run
+// and its rerun on 2 workers keyed by country: each instance's open
+// windows are saved with the position and restored into the instance of
+// the same number, and the aggregates equal the clean run's on one
+// worker, line for line. (Crash suite, as TestWindowAggKilled.)
+func TestWindowAggKeyedKilled(t *testing.T) {
+	crashtest.Suite(t)
+	if keyedPipeline == windowsPipeline {
+		t.Fatal("the keyed pipeline is the plain one: windowsPipeline changed")
+	}
+	windowsKilled(t, keyedPipeline)
+}
+
+// windowsKilled runs windowsPipeline to the end, then killed (the file
+// killed, which may be another) and rerun, and compares their outputs.
+func windowsKilled(t *testing.T, killed string) {
 	root, err := wasmtest.Root()
 	if err != nil {
 		t.Fatal(err)
@@ -111,12 +133,16 @@ func TestWindowAggKilled(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.Close()
-	file := filepath.Join(t.TempDir(), "windows.yaml")
-	if err := os.WriteFile(file, []byte(windowsPipeline), 0o644); err != nil {
-		t.Fatal(err)
+	write := func(name, yaml string) string {
+		file := filepath.Join(t.TempDir(), name)
+		if err := os.WriteFile(file, []byte(yaml), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return file
 	}
+	cleanFile, killedFile := write("windows.yaml", windowsPipeline), write("killed.yaml", killed)
 	want := len(aggregate(rows, minute))
-	pipeline := func(out string) crashtest.Pipeline {
+	pipeline := func(file, out string) crashtest.Pipeline {
 		return crashtest.Pipeline{
 			File:  file,
 			State: t.TempDir(),
@@ -129,13 +155,13 @@ func TestWindowAggKilled(t *testing.T) {
 		}
 	}
 	cleanOut := filepath.Join(t.TempDir(), "clean")
-	pipeline(cleanOut).Run(t)
+	pipeline(cleanFile, cleanOut).Run(t)
 	clean := partLines(t, cleanOut)
 	if len(clean) != want {
 		t.Fatalf("a clean run published %d aggregates, want %d", len(clean), want)
 	}
 	out := filepath.Join(t.TempDir(), "killed")
-	c := pipeline(out).KillAndRerun(t)
+	c := pipeline(killedFile, out).KillAndRerun(t)
 	if !strings.Contains(c.Rerun.Output, "started at ") || strings.Contains(c.Rerun.Output, "started at the start") {
 		t.Errorf("the rerun did not resume from a saved position:\n%s", c.Rerun.Output)
 	}

@@ -81,6 +81,7 @@ mod runtime;
 mod setup;
 pub mod testing;
 mod v2;
+mod window;
 
 #[doc(hidden)]
 pub mod abi;
@@ -91,6 +92,7 @@ pub use log::{log, Level};
 pub use output::{BoolOut, FixedOut, Out, OutBool, OutStr, StrBuilder};
 pub use setup::{Config, Field, Setup};
 pub use v2::{tumble, StageV2, StateReader};
+pub use window::{hop, hop_max, session_add, sessions_closed, Hops, Session};
 
 /// The ABI version of a stage defined with [`stage!`] (wasmabi/ABI.md);
 /// [`stage_v2!`] makes a stage of version 2.

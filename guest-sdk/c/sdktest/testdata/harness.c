@@ -10,6 +10,12 @@
  *     harness float      8-byte doubles on stdin; one line per value
  *     harness utf8       frames as for json; one line per frame with the
  *                        sequence length at each byte offset
+ *     harness window     lines of "hop t w s": one line of the window
+ *                        starts; or "session gap lateness t…": a line
+ *                        per session closed by the watermark ("closed
+ *                        start last"), per row behind it ("late t"), per
+ *                        session open at the end ("open start last"),
+ *                        then "end"
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -161,6 +167,56 @@ static unsigned char *frame(size_t *n) {
     return b;
 }
 
+/* windows answers dw_hop and dw_session_add requests (mode "window"). A
+ * session request is one key's rows in arrival order; the watermark is
+ * the largest time seen minus lateness, and rows at or behind it are
+ * late, as window_agg treats them. */
+static int windows(void) {
+    static char line[1 << 20];
+    while (fgets(line, sizeof line, stdin) != NULL) {
+        char *p = line, *end;
+        if (strncmp(p, "hop ", 4) == 0) {
+            int64_t t = strtoll(p + 4, &end, 10), w = strtoll(end, &end, 10), s = strtoll(end, &end, 10);
+            int64_t starts[64];
+            uint32_t n = dw_hop(t, w, s, starts, 64);
+            printf("%u", n);
+            for (uint32_t i = 0; i < n && i < 64; i++) printf(" %lld", (long long)starts[i]);
+            printf("\n");
+        } else if (strncmp(p, "session ", 8) == 0) {
+            int64_t gap = strtoll(p + 8, &end, 10), late = strtoll(end, &end, 10);
+            dw_session s[256];
+            uint32_t n = 0;
+            bool seen = false;
+            int64_t max = 0;
+            for (;;) {
+                p = end;
+                int64_t t = strtoll(p, &end, 10);
+                if (end == p) break;
+                if (seen && t <= max - late) {
+                    printf("late %lld\n", (long long)t);
+                    continue;
+                }
+                if (dw_session_add(s, &n, 256, t, gap) < 0) {
+                    printf("full\n");
+                    continue;
+                }
+                if (!seen || t > max) max = t, seen = true;
+                uint32_t k = dw_sessions_closed(s, n, max - late, gap);
+                for (uint32_t i = 0; i < k; i++) printf("closed %lld %lld\n", (long long)s[i].start, (long long)s[i].last);
+                memmove(s, s + k, (n - k) * sizeof *s);
+                n -= k;
+            }
+            for (uint32_t i = 0; i < n; i++) printf("open %lld %lld\n", (long long)s[i].start, (long long)s[i].last);
+            printf("end\n");
+        } else {
+            fprintf(stderr, "window: bad request %s", line);
+            return 2;
+        }
+        fflush(stdout);
+    }
+    return 0;
+}
+
 int main(int argc, char **argv) {
     const char *mode = argc > 1 ? argv[1] : "";
     if (strcmp(mode, "selftest") == 0) {
@@ -202,6 +258,7 @@ int main(int argc, char **argv) {
         }
         return 0;
     }
-    fprintf(stderr, "usage: harness selftest|json|float|utf8\n");
+    if (strcmp(mode, "window") == 0) return windows();
+    fprintf(stderr, "usage: harness selftest|json|float|utf8|window\n");
     return 2;
 }
