@@ -226,6 +226,7 @@ func TestCallerCancel(t *testing.T) {
 	}{
 		{"timeout", testConfig()},
 		{"interruptible", testConfig().WithTimeout(0).WithInterruptible(true)},
+		{"wazero-checks", func() Config { c := testConfig(); c.wazeroChecks = true; return c }()},
 		{"wazero-watcher", func() Config { c := testConfig(); c.keepWatcher = true; return c }()},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -257,14 +258,17 @@ func TestCallerCancel(t *testing.T) {
 	}
 }
 
-// TestWatcherDetached: a stage that can stop its guest runs its calls
-// without wazero's per-call watcher goroutine (watcher.go). If a wazero
-// upgrade changes the internals detachWatcher reaches, stages still work
-// (with the watcher) but this fails, so the cost does not come back
-// unnoticed.
+// TestWatcherDetached: a stage that can stop its guest with wazero's
+// checks (a module the host's loop checks leave alone, loopchecks.go)
+// runs its calls without wazero's per-call watcher goroutine
+// (watcher.go). If a wazero upgrade changes the internals detachWatcher
+// reaches, stages still work (with the watcher) but this fails, so the
+// cost does not come back unnoticed.
 func TestWatcherDetached(t *testing.T) {
 	mem := conformance.Checked(t)
-	s := newStage(t, "hostile", map[string]any{"mode": "loop"}, mem, testConfig())
+	cfg := testConfig()
+	cfg.wazeroChecks = true
+	s := newStage(t, "hostile", map[string]any{"mode": "loop"}, mem, cfg)
 	bindHostile(t, s, mem)
 	s.mu.Lock()
 	defer s.mu.Unlock()
