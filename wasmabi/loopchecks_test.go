@@ -1,7 +1,9 @@
 package wasmabi
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -56,4 +58,24 @@ func TestLoopChecksOneProc(t *testing.T) {
 	rows := int(b.boom.NumRows())
 	wantGuestErr(t, err, ErrGuestTimeout, exportProcess, rows, "timed out after "+loopTimeout.String())
 	wantOut(t, s, b.good, "ok 1")
+}
+
+// TestLoopChecksCached: with a compilation cache, the rewrite is kept
+// there and the next start of the same module reads it back.
+func TestLoopChecksCached(t *testing.T) {
+	wasm, err := os.ReadFile(filepath.Join("..", "transforms/c/gcd/gcd.wasm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := NewConfig().WithCacheDir(t.TempDir())
+	sum := sha256.Sum256(wasm)
+	before := loopRewrites.Load()
+	first, own := withLoopChecks(wasm, sum, cfg)
+	again, own2 := withLoopChecks(wasm, sum, cfg)
+	if !own || !own2 || !bytes.Equal(first, again) {
+		t.Fatal("the second start did not get the same checked module")
+	}
+	if n := loopRewrites.Load() - before; n != 1 {
+		t.Fatalf("%d rewrites for two starts, want 1", n)
+	}
 }

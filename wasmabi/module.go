@@ -197,7 +197,7 @@ func newRuntime(ctx context.Context, stage, module string, wasm []byte, sum [sha
 	if err := checkModule(wasm, sum, cfg); err != nil {
 		return nil, &GuestError{Stage: stage, Module: module, Export: "(load)", Err: err}
 	}
-	wasm, own := withLoopChecks(wasm, cfg)
+	wasm, own := withLoopChecks(wasm, sum, cfg)
 	r, err := buildRuntime(ctx, stage, module, wasm, cfg, own)
 	var bad *badCacheEntry
 	if !errors.As(err, &bad) {
