@@ -226,7 +226,6 @@ func TestCallerCancel(t *testing.T) {
 	}{
 		{"timeout", testConfig()},
 		{"interruptible", testConfig().WithTimeout(0).WithInterruptible(true)},
-		{"wazero-checks", func() Config { c := testConfig(); c.wazeroChecks = true; return c }()},
 		{"wazero-watcher", func() Config { c := testConfig(); c.keepWatcher = true; return c }()},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -268,8 +267,12 @@ func TestWatcherDetached(t *testing.T) {
 	mem := conformance.Checked(t)
 	cfg := testConfig()
 	cfg.wazeroChecks = true
-	s := newStage(t, "hostile", map[string]any{"mode": "loop"}, mem, cfg)
-	bindHostile(t, s, mem)
+	// A small module: compiling the Go hostile guest once more, with
+	// wazero's checks, took seconds under -race.
+	s := newStageOf(t, "raw.wasm", goodModule().bytes(), nil, mem, cfg)
+	if _, err := s.Bind(context.Background(), ordersSchema); err != nil {
+		t.Fatal(err)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.free) != 1 || s.free[0].stop == nil {
