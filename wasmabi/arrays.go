@@ -17,30 +17,32 @@ func newBuf(mem memory.Allocator, n int) *memory.Buffer {
 	return b
 }
 
-// buildArray copies a validated guest column into host memory.
-func buildArray(mem memory.Allocator, dt arrow.DataType, code uint8, n int, c colView) arrow.Array {
+// buildArray copies a validated guest column into host memory, a flat
+// column's buffers from the stage's pool (a nested one's, rarer, from its
+// allocator).
+func buildArray(pool *outPool, dt arrow.DataType, code uint8, n int, c colView) arrow.Array {
 	if isNested(code) {
-		return buildNested(mem, newNType(dt, code, ""), n, c)
+		return buildNested(pool.mem, newNType(dt, code, ""), n, c)
 	}
 	lay, _ := layoutOf(code)
 	var valid *memory.Buffer
 	nulls := 0
 	if c.valid != nil {
-		valid = newBuf(mem, (n+7)/8)
+		valid = pool.buffer((n + 7) / 8)
 		copy(valid.Bytes(), c.valid)
 		nulls = n - bitutil.CountSetBits(valid.Bytes(), 0, n)
 	}
 	var bufs []*memory.Buffer
 	switch {
 	case lay.offsets > 0:
-		offs := newBuf(mem, (n+1)*lay.offsets)
+		offs := pool.buffer((n + 1) * lay.offsets)
 		copy(offs.Bytes(), c.offsets)
 		rebase(offs.Bytes(), lay.offsets, n)
-		vals := newBuf(mem, len(c.values))
+		vals := pool.buffer(len(c.values))
 		copy(vals.Bytes(), c.values)
 		bufs = []*memory.Buffer{valid, offs, vals}
 	default:
-		vals := newBuf(mem, len(c.values))
+		vals := pool.buffer(len(c.values))
 		copy(vals.Bytes(), c.values)
 		bufs = []*memory.Buffer{valid, vals}
 	}

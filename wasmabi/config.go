@@ -50,6 +50,10 @@ type Config struct {
 	// keepWatcher keeps wazero's per-call context watcher instead of
 	// detaching it (watcher.go); set only by tests and benchmarks.
 	keepWatcher bool
+	// wazeroChecks compiles a stoppable module with wazero's loop checks
+	// instead of writing the host's into it (loopchecks.go); set only by
+	// tests and benchmarks. keepWatcher implies it.
+	wazeroChecks bool
 }
 
 // NewConfig returns the defaults: 256 MiB of guest memory, 10 s per call,

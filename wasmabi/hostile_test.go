@@ -217,8 +217,11 @@ func (l *logBuffer) logger() *slog.Logger {
 // stopped when the caller's context is cancelled (the guest logs just
 // before it loops, and that log line cancels), and the error is the
 // caller's, not a timeout. The stage then serves good batches with a fresh
-// instance. The same holds without a timeout (interruptible), and with
-// wazero's own per-call watcher kept instead of the stopper's exit code.
+// instance. The same holds without a timeout (interruptible). (wazero's
+// checks, detached or with the watcher kept, stop a call the same way
+// for a cancel as for a timeout: the stopper fires alike; they are
+// tested on a small module in TestInitializeLoop, as compiling the Go
+// hostile guest once more took ~20 s under -race.)
 func TestCallerCancel(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -226,7 +229,6 @@ func TestCallerCancel(t *testing.T) {
 	}{
 		{"timeout", testConfig()},
 		{"interruptible", testConfig().WithTimeout(0).WithInterruptible(true)},
-		{"wazero-watcher", func() Config { c := testConfig(); c.keepWatcher = true; return c }()},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			mem := conformance.Checked(t)
@@ -257,15 +259,22 @@ func TestCallerCancel(t *testing.T) {
 	}
 }
 
-// TestWatcherDetached: a stage that can stop its guest runs its calls
-// without wazero's per-call watcher goroutine (watcher.go). If a wazero
-// upgrade changes the internals detachWatcher reaches, stages still work
-// (with the watcher) but this fails, so the cost does not come back
-// unnoticed.
+// TestWatcherDetached: a stage that can stop its guest with wazero's
+// checks (a module the host's loop checks leave alone, loopchecks.go)
+// runs its calls without wazero's per-call watcher goroutine
+// (watcher.go). If a wazero upgrade changes the internals detachWatcher
+// reaches, stages still work (with the watcher) but this fails, so the
+// cost does not come back unnoticed.
 func TestWatcherDetached(t *testing.T) {
 	mem := conformance.Checked(t)
-	s := newStage(t, "hostile", map[string]any{"mode": "loop"}, mem, testConfig())
-	bindHostile(t, s, mem)
+	cfg := testConfig()
+	cfg.wazeroChecks = true
+	// A small module: compiling the Go hostile guest once more, with
+	// wazero's checks, took seconds under -race.
+	s := newStageOf(t, "raw.wasm", goodModule().bytes(), nil, mem, cfg)
+	if _, err := s.Bind(context.Background(), ordersSchema); err != nil {
+		t.Fatal(err)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.free) != 1 || s.free[0].stop == nil {

@@ -69,11 +69,12 @@ func (in *instance) call(ctx context.Context, fn api.Function, args ...uint32) (
 	if err := in.stop.begin(ctx); err != nil {
 		return 0, err
 	}
-	// Detached from wazero's watcher, the call takes the caller's context
-	// (for its values; wazero does not watch it) and the stopper stops it
-	// through the exit code; otherwise wazero watches the stopper's Done.
+	// With the host's loop checks, or detached from wazero's watcher, the
+	// call takes the caller's context (for its values; wazero does not
+	// watch it) and the stopper stops it through the module's stop global
+	// or its exit code; otherwise wazero watches the stopper's Done.
 	callCtx := context.Context(in.stop)
-	if in.stop.exit != nil {
+	if in.stop.exit != nil || in.stop.loop != nil {
 		callCtx = ctx
 	}
 	err := fn.CallWithStack(callCtx, stack)
@@ -155,10 +156,17 @@ func (r *runtime) instantiate(ctx context.Context, timeout time.Duration, log *g
 	}
 	if r.stoppable {
 		var exit *atomic.Uint64
-		if !r.keepWatcher {
+		var flags *loopFlags
+		switch {
+		case r.loopChecks:
+			if flags, err = loopFlagsOf(mod); err != nil {
+				in.close(ctx)
+				return nil, "(instantiate)", err
+			}
+		case !r.keepWatcher:
 			exit = detachWatcher(mod)
 		}
-		in.stop = newStopper(timeout, exit)
+		in.stop = newStopper(timeout, exit, flags)
 	}
 	if init := mod.ExportedFunction(exportInit); init != nil {
 		if _, err := in.call(ctx, init); err != nil {

@@ -186,16 +186,19 @@ type runtime struct {
 	log  *guestLog
 	logs sync.Map
 	// stoppable: compiled with the checks that let a call be stopped,
-	// so every call runs under a stopper. keepWatcher leaves wazero's
-	// per-call watcher on (detachWatcher) for a benchmark to compare.
-	stoppable, keepWatcher bool
+	// so every call runs under a stopper. loopChecks: the checks are the
+	// host's, written into the module (loopchecks.go); otherwise they are
+	// wazero's. keepWatcher leaves wazero's per-call watcher on
+	// (detachWatcher) for a benchmark to compare.
+	stoppable, loopChecks, keepWatcher bool
 }
 
 func newRuntime(ctx context.Context, stage, module string, wasm []byte, sum [sha256.Size]byte, cfg Config) (*runtime, error) {
 	if err := checkModule(wasm, sum, cfg); err != nil {
 		return nil, &GuestError{Stage: stage, Module: module, Export: "(load)", Err: err}
 	}
-	r, err := buildRuntime(ctx, stage, module, wasm, cfg)
+	wasm, own := withLoopChecks(wasm, sum, cfg)
+	r, err := buildRuntime(ctx, stage, module, wasm, cfg, own)
 	var bad *badCacheEntry
 	if !errors.As(err, &bad) {
 		return r, err
@@ -203,13 +206,13 @@ func newRuntime(ctx context.Context, stage, module string, wasm []byte, sum [sha
 	// wazero fails every later compile of this module on a damaged entry
 	// (a crash or a full disk while it was written) until the file is
 	// deleted: replace it and say so once, instead of failing every run.
-	if rerr := repairCache(ctx, wasm, cfg); rerr != nil {
+	if rerr := repairCache(ctx, wasm, cfg, own); rerr != nil {
 		return nil, &GuestError{Stage: stage, Module: module, Export: "(load)",
 			Err: fmt.Errorf("%w: %w; replacing the entry failed: %w", ErrModule, bad.err, rerr)}
 	}
 	cfg.loggerOrDefault().Warn("compilation cache: dropped an unreadable entry and recompiled the module",
 		"stage", stage, "module", module, "dir", cfg.cacheDir, "error", bad.err.Error())
-	return buildRuntime(ctx, stage, module, wasm, cfg)
+	return buildRuntime(ctx, stage, module, wasm, cfg, own)
 }
 
 // badCacheEntry is a compile that failed reading the compilation cache.
@@ -218,22 +221,23 @@ type badCacheEntry struct{ err error }
 func (e *badCacheEntry) Error() string { return e.err.Error() }
 
 // runtimeConfig is the wazero configuration of a stage; repairCache must
-// compile with the same one, since the cache key depends on it.
-func runtimeConfig(cfg Config) wazero.RuntimeConfig {
+// compile with the same one, since the cache key depends on it. own: the
+// module carries the host's loop checks (withLoopChecks).
+func runtimeConfig(cfg Config, own bool) wazero.RuntimeConfig {
 	return wazero.NewRuntimeConfigCompiler().
 		WithMemoryLimitPages(cfg.memoryPages()).
-		// The loop and call instrumentation that lets a timeout or a
-		// cancelled context stop a running guest costs 2-9x on guest-heavy
-		// stages (BENCH_NOTES.md), so it is left out only when asked for:
-		// no timeout and not interruptible.
-		WithCloseOnContextDone(cfg.timeout > 0 || cfg.interruptible)
+		// wazero's loop instrumentation, which lets a timeout or a
+		// cancelled context stop a running guest, costs 2-9x on
+		// guest-heavy stages (BENCH_NOTES.md): it is compiled in only for a
+		// stoppable stage whose module could not take the host's own.
+		WithCloseOnContextDone((cfg.timeout > 0 || cfg.interruptible) && !own)
 }
 
 // repairCache compiles wasm into an empty cache beside cfg's and moves the
 // entry it writes over the damaged one. wazero names an entry by a hash of
 // the module, its settings and the CPU's features, which only wazero
 // knows: compiling into a fresh cache is how to learn the file's name.
-func repairCache(ctx context.Context, wasm []byte, cfg Config) error {
+func repairCache(ctx context.Context, wasm []byte, cfg Config, own bool) error {
 	tmp, err := os.MkdirTemp(cfg.cacheDir, "repair-")
 	if err != nil {
 		return err
@@ -244,7 +248,7 @@ func repairCache(ctx context.Context, wasm []byte, cfg Config) error {
 		return err
 	}
 	defer cache.Close(ctx)
-	rt := wazero.NewRuntimeWithConfig(ctx, runtimeConfig(cfg).WithCompilationCache(cache))
+	rt := wazero.NewRuntimeWithConfig(ctx, runtimeConfig(cfg, own).WithCompilationCache(cache))
 	compiled, err := rt.CompileModule(ctx, wasm)
 	if err != nil {
 		_ = rt.Close(ctx)
@@ -274,8 +278,8 @@ func repairCache(ctx context.Context, wasm []byte, cfg Config) error {
 	return err
 }
 
-func buildRuntime(ctx context.Context, stage, module string, wasm []byte, cfg Config) (*runtime, error) {
-	rc := runtimeConfig(cfg)
+func buildRuntime(ctx context.Context, stage, module string, wasm []byte, cfg Config, own bool) (*runtime, error) {
+	rc := runtimeConfig(cfg, own)
 	if cfg.cacheDir != "" {
 		cache, err := compilationCache(cfg.cacheDir)
 		if err != nil {
@@ -342,6 +346,7 @@ func buildRuntime(ctx context.Context, stage, module string, wasm []byte, cfg Co
 		WithRandSource(rand.Reader)
 	r.compiled, r.modCfg = compiled, modCfg
 	r.stoppable, r.keepWatcher = cfg.timeout > 0 || cfg.interruptible, cfg.keepWatcher
+	r.loopChecks = r.stoppable && own
 	return r, nil
 }
 

@@ -46,7 +46,7 @@ func FuzzReadNested(f *testing.F) {
 		alloc := memory.NewCheckedAllocator(memory.NewGoAllocator())
 		defer alloc.AssertSize(t, 0)
 		for j, w := range writes {
-			a := buildArray(alloc, w.nt.dt, w.code, res.rows, res.cols[j])
+			a := buildArray(unpooled(alloc), w.nt.dt, w.code, res.rows, res.cols[j])
 			if err := checkNested(a); err != nil {
 				t.Fatalf("column %s: accepted and built %s: %v", w.name, a, err)
 			}

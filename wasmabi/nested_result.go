@@ -143,7 +143,7 @@ func buildNested(mem memory.Allocator, t *ntype, n int, c colView) arrow.Array {
 
 func nestedData(mem memory.Allocator, t *ntype, n int, c colView) arrow.ArrayData {
 	if !isNested(t.code) {
-		a := buildArray(mem, t.dt, t.code, n, c)
+		a := buildArray(unpooled(mem), t.dt, t.code, n, c)
 		defer a.Release()
 		d := a.Data()
 		d.Retain()

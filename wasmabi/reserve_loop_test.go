@@ -63,19 +63,24 @@ func TestReserveLoop(t *testing.T) {
 }
 
 // TestInitializeLoop: an _initialize that never returns is stopped by the
-// stage's timeout like any export, with wazero's per-call watcher detached
-// (the host calls _initialize through its call wrapper) and kept.
+// stage's timeout like any export (the host calls _initialize through its
+// call wrapper): under the host's loop checks, under wazero's with its
+// per-call watcher detached (the stopper sets the exit code), and with
+// the watcher kept.
 func TestInitializeLoop(t *testing.T) {
 	// () -> i32, as rawModule types an unknown export: (loop (br 0)) (i32.const 0)
 	loop := []byte{0x00, 0x03, 0x40, 0x0c, 0x00, opEnd, opI32Const, 0x00}
-	for _, keep := range []bool{false, true} {
-		t.Run(map[bool]string{false: "detached", true: "wazero-watcher"}[keep], func(t *testing.T) {
+	for _, tc := range []struct {
+		name               string
+		wazeroChecks, keep bool
+	}{{"loop-checks", false, false}, {"detached", true, false}, {"wazero-watcher", false, true}} {
+		t.Run(tc.name, func(t *testing.T) {
 			mem := conformance.Checked(t)
 			m := goodModule()
 			m.exports[exportInit] = 0
 			m.code = map[string][]byte{exportInit: loop}
 			cfg := testConfig().WithTimeout(100 * time.Millisecond)
-			cfg.keepWatcher = keep
+			cfg.wazeroChecks, cfg.keepWatcher = tc.wazeroChecks, tc.keep
 			s := newStageOf(t, "raw.wasm", m.bytes(), nil, mem, cfg)
 			_, err := s.Bind(context.Background(), ordersSchema)
 			wantGuestErr(t, err, ErrGuestTimeout, exportInit, 0, "guest call timed out after 100ms")

@@ -47,7 +47,9 @@ func FuzzReadResult(f *testing.F) {
 		}
 		alloc := memory.NewCheckedAllocator(memory.NewGoAllocator())
 		defer alloc.AssertSize(t, 0)
-		a := buildArray(alloc, arrow.BinaryTypes.String, codeUTF8, n, res.cols[0])
+		pool := newOutPool(alloc)
+		defer pool.close()
+		a := buildArray(pool, arrow.BinaryTypes.String, codeUTF8, n, res.cols[0])
 		defer a.Release()
 		checkStrings(t, a.(*array.String))
 		keep, kept := selection(res, n, new([]bool))

@@ -58,7 +58,9 @@ func FuzzReadResultV2(f *testing.F) {
 		}
 		alloc := memory.NewCheckedAllocator(memory.NewGoAllocator())
 		defer alloc.AssertSize(t, 0)
-		a := buildArray(alloc, arrow.BinaryTypes.String, codeUTF8, res.rows, res.cols[0])
+		pool := newOutPool(alloc)
+		defer pool.close()
+		a := buildArray(pool, arrow.BinaryTypes.String, codeUTF8, res.rows, res.cols[0])
 		defer a.Release()
 		checkStrings(t, a.(*array.String))
 	})

@@ -25,6 +25,7 @@ type runtimeKey struct {
 	pages          uint32
 	stoppable      bool
 	keepWatcher    bool
+	wazeroChecks   bool
 	trusted        bool
 	maxModuleBytes int64
 	cacheDir       string
@@ -36,6 +37,7 @@ func keyOf(wasm []byte, cfg Config) runtimeKey {
 		pages:          cfg.memoryPages(),
 		stoppable:      cfg.timeout > 0 || cfg.interruptible,
 		keepWatcher:    cfg.keepWatcher,
+		wazeroChecks:   cfg.wazeroChecks,
 		trusted:        cfg.trusted,
 		maxModuleBytes: cfg.maxModuleBytes,
 		cacheDir:       cfg.cacheDir,

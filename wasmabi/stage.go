@@ -27,6 +27,7 @@ type Stage struct {
 	name, module string
 	cfg          Config
 	mem          memory.Allocator
+	out          *outPool // the written columns' buffers (outpool.go)
 	conf         json.RawMessage
 	// rt may be shared with other stages running the same module
 	// (runtimes.go): key releases it. log is this stage's log import.
@@ -113,7 +114,7 @@ func NewStage(ctx context.Context, wasm []byte, cfg Config) (*Stage, error) {
 	if mem == nil {
 		mem = memory.DefaultAllocator
 	}
-	s := &Stage{name: name, module: module, cfg: cfg, mem: mem, conf: raw, ready: make(chan struct{}),
+	s := &Stage{name: name, module: module, cfg: cfg, mem: mem, out: newOutPool(mem), conf: raw, ready: make(chan struct{}),
 		log: newGuestLog(cfg.loggerOrDefault().With("stage", name))}
 	if cfg.background {
 		go func() {
@@ -368,6 +369,7 @@ func (s *Stage) Close() error {
 		in.close(ctx)
 	}
 	s.free, s.plan = nil, nil
+	s.out.close()
 	if s.rt == nil {
 		return nil
 	}
@@ -562,7 +564,7 @@ func (s *Stage) assemble(inst *instance, rec arrow.RecordBatch, sel []int, selOu
 		clear(cols)
 	}()
 	for j := range p.writes {
-		written[j] = buildArray(s.mem, p.wtypes[j], p.writes[j].code, n, res.cols[j])
+		written[j] = buildArray(s.out, p.wtypes[j], p.writes[j].code, n, res.cols[j])
 	}
 	keep, kept := selection(res, n, &inst.keep)
 	var rejects []engine.RowError

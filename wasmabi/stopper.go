@@ -10,10 +10,12 @@ import (
 // stopper is the context every guest call of one instance runs under when
 // its stage can stop a running guest (a timeout, or interruptible). It
 // fires when its per-instance timer does or when the caller's context is
-// cancelled, and then stops the call: through the module's exit code when
-// wazero's own per-call watcher is detached (watcher.go), else by closing
-// Done, which wazero's watcher sees. Either way wazero closes the module
-// and the guest stops at its next loop head or function entry.
+// cancelled, and then stops the call: through the module's stop global
+// when the module carries the host's loop checks (loopchecks.go; the
+// guest traps at its next loop head), else through the module's exit code
+// when wazero's own per-call watcher is detached (watcher.go), else by
+// closing Done, which wazero's watcher sees; in the last two wazero closes
+// the module and the guest stops at its next loop head.
 //
 // It replaces a context.WithTimeout per call (a context, a timer and a
 // goroutine registration: 8 allocations and ~1 µs per batch) with one timer
@@ -26,8 +28,11 @@ type stopper struct {
 	timer   *time.Timer
 	done    chan struct{}
 	// exit is the module's exit-code word when wazero's watcher is
-	// detached (detachWatcher), nil otherwise.
+	// detached (detachWatcher), nil otherwise. loop is the module's stop
+	// global when it carries the host's loop checks (loopchecks.go); then
+	// exit is nil.
 	exit *atomic.Uint64
+	loop *loopFlags
 
 	mu       sync.Mutex
 	err      error // context.DeadlineExceeded (timer) or the caller's error
@@ -41,8 +46,8 @@ type stopper struct {
 	unwatch func() bool
 }
 
-func newStopper(timeout time.Duration, exit *atomic.Uint64) *stopper {
-	s := &stopper{timeout: timeout, done: make(chan struct{}), exit: exit}
+func newStopper(timeout time.Duration, exit *atomic.Uint64, loop *loopFlags) *stopper {
+	s := &stopper{timeout: timeout, done: make(chan struct{}), exit: exit, loop: loop}
 	if timeout > 0 {
 		s.timer = time.AfterFunc(time.Hour, func() { s.fire(context.DeadlineExceeded, true) })
 		s.timer.Stop()
@@ -58,6 +63,9 @@ func (s *stopper) fire(err error, timedOut bool) {
 	}
 	s.err, s.timedOut = err, timedOut
 	close(s.done)
+	if s.loop != nil {
+		s.loop.halt()
+	}
 	if s.exit != nil {
 		// What wazero's watcher does: the call's next check sees it.
 		s.exited = s.exit.CompareAndSwap(0, stopCode(timedOut))

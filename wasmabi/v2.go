@@ -374,7 +374,7 @@ func (s *Stage) resultV2(inst *instance, p *plan, rec arrow.RecordBatch, sel []i
 	for k, from := range p.outFrom {
 		if from < 0 {
 			j := -1 - from
-			cols[k] = buildArray(s.mem, p.wtypes[j], p.writes[j].code, m, res.cols[j])
+			cols[k] = buildArray(s.out, p.wtypes[j], p.writes[j].code, m, res.cols[j])
 			continue
 		}
 		a := rec.Column(from)
