@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/runners/prism"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/dataweaver/dataweaver/beam/beamrun"
 	"github.com/dataweaver/dataweaver/beam/internal/beamtest"
@@ -22,19 +21,9 @@ import (
 func TestPostgresRanges(t *testing.T) {
 	dsn := pgtest.DB(t)
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range []string{
+	pgtest.Exec(t, dsn,
 		"CREATE TABLE orders (id bigint PRIMARY KEY, email text, amount float8)",
-		"INSERT INTO orders SELECT i, 'user' || i || '@example.org', (i % 97) - 10 FROM generate_series(1, 2500) AS i",
-	} {
-		if _, err := conn.Exec(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	conn.Close(ctx)
+		"INSERT INTO orders SELECT i, 'user' || i || '@example.org', (i % 97) - 10 FROM generate_series(1, 2500) AS i")
 
 	wasm := beamtest.CGuests(t)
 	file := filepath.Join(t.TempDir(), "pg.yaml")

@@ -5,28 +5,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/dataweaver/dataweaver/connectors/coordinator"
 	_ "github.com/dataweaver/dataweaver/connectors/postgres"
 	"github.com/dataweaver/dataweaver/internal/pgtest"
 )
-
-// pgExec runs statements on a connection of the test's own.
-func pgExec(t *testing.T, dsn string, sqls ...string) {
-	t.Helper()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	for _, s := range sqls {
-		if _, err := conn.Exec(ctx, s); err != nil {
-			t.Fatalf("%s: %v", s, err)
-		}
-	}
-}
 
 // TestPostgresSplits: three workers share a table cut into cursor ranges
 // of about split_rows rows (at quantiles of the cursor), each read as
@@ -37,7 +19,7 @@ func pgExec(t *testing.T, dsn string, sqls ...string) {
 func TestPostgresSplits(t *testing.T) {
 	dsn := pgtest.DB(t)
 	url := startNATS(t)
-	pgExec(t, dsn, "CREATE TABLE src (id bigint PRIMARY KEY, name text)",
+	pgtest.Exec(t, dsn, "CREATE TABLE src (id bigint PRIMARY KEY, name text)",
 		"INSERT INTO src SELECT i, 'n' || i FROM generate_series(0, 2499) AS i")
 	out := t.TempDir()
 	f, opts := parse(t, `
@@ -57,7 +39,7 @@ coordinator:
 	ids, parts := readIDs(t, out)
 	checkExactlyOnce(t, ids, 2500)
 
-	pgExec(t, dsn, "INSERT INTO src SELECT i, 'n' || i FROM generate_series(2500, 3199) AS i")
+	pgtest.Exec(t, dsn, "INSERT INTO src SELECT i, 'n' || i FROM generate_series(2500, 3199) AS i")
 	got = runWorkersOn(t, f, opts, 2)
 	if got.Planned != 2 || got.Rows != 700 {
 		t.Errorf("second run planned %d splits and read %d rows, want 2 and the 700 new", got.Planned, got.Rows)
@@ -119,7 +101,7 @@ coordinator:
   positions_dsn: "${DSN}"
   positions_table: etl.positions
 `, map[string]string{"IN": in, "OUT": out, "NATS": url, "DSN": dsn})
-	pgExec(t, dsn, "CREATE SCHEMA etl")
+	pgtest.Exec(t, dsn, "CREATE SCHEMA etl")
 	if got := runWorkersOn(t, f, opts, 3); got.Splits != 4 {
 		t.Errorf("read %d splits, want 4", got.Splits)
 	}

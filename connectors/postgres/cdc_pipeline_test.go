@@ -34,7 +34,7 @@ func tableText(t testing.TB, dsn, table string) string {
 func TestCDCPostgresToPostgres(t *testing.T) {
 	mem := conformance.Checked(t)
 	src, dst := pgtest.DB(t), pgtest.DB(t)
-	exec(t, src, `CREATE TABLE items (id int PRIMARY KEY, name text, qty bigint, big text)`,
+	pgtest.Exec(t, src, `CREATE TABLE items (id int PRIMARY KEY, name text, qty bigint, big text)`,
 		`ALTER TABLE items ALTER COLUMN big SET STORAGE EXTERNAL`,
 		`INSERT INTO items SELECT i, 'n' || i, i * 10, CASE WHEN i % 50 = 0 THEN repeat('b', 4000) END FROM generate_series(1, 500) i`)
 	state := t.TempDir()
@@ -50,7 +50,7 @@ sinks:
 	if got, want := tableText(t, dst, "items"), tableText(t, src, "items"); got != want {
 		t.Fatalf("after the snapshot the copy differs:\n%.500s\nwant\n%.500s", got, want)
 	}
-	exec(t, src,
+	pgtest.Exec(t, src,
 		`INSERT INTO items SELECT i, 'n' || i, i, NULL FROM generate_series(501, 600) i`,
 		`UPDATE items SET qty = qty + 1 WHERE id % 7 = 0`,
 		`UPDATE items SET name = 'renamed' WHERE id = 50`, // big unchanged, not sent
@@ -80,7 +80,7 @@ sinks:
 func TestCDCNewColumn(t *testing.T) {
 	mem := conformance.Checked(t)
 	dsn := pgtest.DB(t)
-	exec(t, dsn, `CREATE TABLE items (id int PRIMARY KEY, name text)`, `INSERT INTO items VALUES (1, 'a')`)
+	pgtest.Exec(t, dsn, `CREATE TABLE items (id int PRIMARY KEY, name text)`, `INSERT INTO items VALUES (1, 'a')`)
 	ctx := context.Background()
 	first := mustCDC(t, cdcConf(dsn, ""), conformance.Build(mem, 100, "source"))
 	defer first.Close()
@@ -91,7 +91,7 @@ func TestCDCNewColumn(t *testing.T) {
 	if err := first.Ack(ctx, cp); err != nil {
 		t.Fatal(err)
 	}
-	exec(t, dsn, `ALTER TABLE items ADD COLUMN color text`, `INSERT INTO items VALUES (2, 'b', 'red')`)
+	pgtest.Exec(t, dsn, `ALTER TABLE items ADD COLUMN color text`, `INSERT INTO items VALUES (2, 'b', 'red')`)
 	_, err := first.Read(ctx)
 	if err == nil || !strings.Contains(err.Error(), `table public.items has a new column "color"`) || !engine.IsPermanent(err) {
 		t.Fatalf("Read after ADD COLUMN: %v; want a permanent error naming table and column", err)
@@ -123,7 +123,7 @@ func TestCDCRefusals(t *testing.T) {
 	mem := conformance.Checked(t)
 	dsn := pgtest.DB(t)
 	slot := slotFor(dsn)
-	exec(t, dsn, `CREATE TABLE items (id int PRIMARY KEY)`, `CREATE TABLE other (id int)`, `CREATE PUBLICATION other_pub FOR TABLE other`)
+	pgtest.Exec(t, dsn, `CREATE TABLE items (id int PRIMARY KEY)`, `CREATE TABLE other (id int)`, `CREATE PUBLICATION other_pub FOR TABLE other`)
 	ctx := context.Background()
 	for _, tc := range []struct{ name, conf, want string }{
 		{"no publication", "publication: nope, slot: " + slot + ", create_slot: true",
@@ -147,7 +147,7 @@ func TestCDCRefusals(t *testing.T) {
 	}
 	// The slot exists now (made after the publication, as pgoutput
 	// needs), and a snapshot needs a new one.
-	exec(t, dsn, "CREATE PUBLICATION p FOR TABLE items", "SELECT pg_create_logical_replication_slot('"+slot+"', 'pgoutput')")
+	pgtest.Exec(t, dsn, "CREATE PUBLICATION p FOR TABLE items", "SELECT pg_create_logical_replication_slot('"+slot+"', 'pgoutput')")
 	src := mustCDC(t, fmt.Sprintf("{dsn: %s, table: items, publication: p, slot: %s}", q(dsn), slot), conformance.Build(mem, 10, "source"))
 	if _, err := src.Open(ctx); err == nil || !strings.Contains(err.Error(), "set create_slot: true (the slot is dropped and created again) or snapshot: false") {
 		t.Fatalf("snapshot from an existing slot: %v", err)
@@ -159,9 +159,9 @@ func TestCDCRefusals(t *testing.T) {
 	if _, err := stream.Open(ctx); err != nil {
 		t.Fatal(err)
 	}
-	exec(t, dsn, `INSERT INTO items VALUES (1)`)
+	pgtest.Exec(t, dsn, `INSERT INTO items VALUES (1)`)
 	readChanges(t, stream, 1)
-	exec(t, dsn, `TRUNCATE items`)
+	pgtest.Exec(t, dsn, `TRUNCATE items`)
 	if _, err := stream.Read(ctx); err == nil || !strings.Contains(err.Error(), "table public.items was truncated") || !engine.IsPermanent(err) {
 		t.Fatalf("Read after TRUNCATE: %v; want a permanent error naming the table", err)
 	}

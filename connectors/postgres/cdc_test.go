@@ -90,7 +90,7 @@ func TestCDCChanges(t *testing.T) {
 		t.Run(ident, func(t *testing.T) {
 			mem := conformance.Checked(t)
 			dsn := pgtest.DB(t)
-			exec(t, dsn, `CREATE TABLE items (id int PRIMARY KEY, name text, big text)`,
+			pgtest.Exec(t, dsn, `CREATE TABLE items (id int PRIMARY KEY, name text, big text)`,
 				`ALTER TABLE items ALTER COLUMN big SET STORAGE EXTERNAL`, // out of line, uncompressed, from 2 kB
 				`ALTER TABLE items REPLICA IDENTITY `+ident,
 				`INSERT INTO items VALUES (1, 'one', repeat('x', 5000)), (2, 'two', 'small'), (3, 'three', NULL)`)
@@ -108,7 +108,7 @@ func TestCDCChanges(t *testing.T) {
 			if c := cp.(CDCCheckpoint); c.Snapshot {
 				t.Errorf("the last snapshot page's position %v says the snapshot is not finished", c)
 			}
-			exec(t, dsn, `INSERT INTO items VALUES (4, 'four', 'x')`,
+			pgtest.Exec(t, dsn, `INSERT INTO items VALUES (4, 'four', 'x')`,
 				`UPDATE items SET name = 'TWO' WHERE id = 2`,
 				`DELETE FROM items WHERE id = 3`,
 				`UPDATE items SET name = 'ONE' WHERE id = 1`, // big not sent: unchanged TOAST
@@ -175,7 +175,7 @@ func confirmed(t testing.TB, dsn string) string {
 func TestCDCAckConfirmsAndResumes(t *testing.T) {
 	mem := conformance.Checked(t)
 	dsn := pgtest.DB(t)
-	exec(t, dsn, `CREATE TABLE items (id int PRIMARY KEY, name text)`, `INSERT INTO items VALUES (1, 'a')`)
+	pgtest.Exec(t, dsn, `CREATE TABLE items (id int PRIMARY KEY, name text)`, `INSERT INTO items VALUES (1, 'a')`)
 	ctx := context.Background()
 	// Batches of one row: each is full before its transaction's commit
 	// arrives, and its position must still cover that commit.
@@ -184,12 +184,12 @@ func TestCDCAckConfirmsAndResumes(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, cp0 := readChanges(t, first, 1)
-	exec(t, dsn, `INSERT INTO items VALUES (2, 'b')`)
+	pgtest.Exec(t, dsn, `INSERT INTO items VALUES (2, 'b')`)
 	_, cp1 := readChanges(t, first, 1)
 	if lsnOf(t, cp1) <= lsnOf(t, cp0) {
 		t.Fatalf("the batch holding insert 2 has position %v, not past the snapshot's %v: it does not cover its commit", cp1, cp0)
 	}
-	exec(t, dsn, `INSERT INTO items VALUES (3, 'c')`)
+	pgtest.Exec(t, dsn, `INSERT INTO items VALUES (3, 'c')`)
 	_, cp2 := readChanges(t, first, 1)
 	before := confirmed(t, dsn)
 	if err := first.Ack(ctx, cp1); err != nil {
@@ -215,7 +215,7 @@ func TestCDCAckConfirmsAndResumes(t *testing.T) {
 	if _, err := second.Open(ctx); err != nil {
 		t.Fatal(err)
 	}
-	exec(t, dsn, `INSERT INTO items VALUES (4, 'd')`)
+	pgtest.Exec(t, dsn, `INSERT INTO items VALUES (4, 'd')`)
 	got, _ := readChanges(t, second, 1)
 	more, cp := readChanges(t, second, 1)
 	got = append(got, more...)
@@ -261,7 +261,7 @@ func TestCDCSourceConformance(t *testing.T) {
 			write(t, dsn, "rows", "", memory.NewGoAllocator(), empty)
 			empty.Release()
 			slot := slotFor(dsn)
-			exec(t, dsn, "ALTER TABLE rows REPLICA IDENTITY FULL", "CREATE PUBLICATION p FOR TABLE rows",
+			pgtest.Exec(t, dsn, "ALTER TABLE rows REPLICA IDENTITY FULL", "CREATE PUBLICATION p FOR TABLE rows",
 				"SELECT pg_create_logical_replication_slot('"+slot+"', 'pgoutput')")
 			// One sink, a Write (a transaction) per row.
 			if n := in.NumRows(); n > 0 {
@@ -328,10 +328,10 @@ func TestCDCQuietTableAndAbandonedSlot(t *testing.T) {
 	mem := conformance.Checked(t)
 	dsn := pgtest.DB(t)
 	abandoned := "gone_" + slotFor(dsn)
-	exec(t, dsn, `CREATE TABLE items (id int PRIMARY KEY)`, `CREATE TABLE other (id int)`, `INSERT INTO items VALUES (1)`,
+	pgtest.Exec(t, dsn, `CREATE TABLE items (id int PRIMARY KEY)`, `CREATE TABLE other (id int)`, `INSERT INTO items VALUES (1)`,
 		"SELECT pg_create_logical_replication_slot('"+abandoned+"', 'pgoutput')",
 		`INSERT INTO other SELECT generate_series(1, 1000)`)
-	t.Cleanup(func() { exec(t, dsn, "SELECT pg_drop_replication_slot('"+abandoned+"')") })
+	t.Cleanup(func() { pgtest.Exec(t, dsn, "SELECT pg_drop_replication_slot('"+abandoned+"')") })
 	var logs syncbuf.Buffer
 	b := conformance.Build(mem, 100, "source")
 	b.Logger = slog.New(slog.NewTextHandler(&logs, nil))
@@ -360,7 +360,7 @@ func TestCDCQuietTableAndAbandonedSlot(t *testing.T) {
 			t.Errorf("a change of the quiet table arrived")
 		}
 	}()
-	exec(t, dsn, `INSERT INTO other SELECT generate_series(1, 1000)`)
+	pgtest.Exec(t, dsn, `INSERT INTO other SELECT generate_series(1, 1000)`)
 	var now string
 	conn := connTest(t, dsn)
 	defer conn.Close(ctx)

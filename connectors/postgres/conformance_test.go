@@ -28,7 +28,7 @@ func TestSourceConformance(t *testing.T) {
 			if in.NumRows() > 0 {
 				write(t, dsn, "rows", "", memory.NewGoAllocator(), in)
 			} else {
-				exec(t, dsn, "CREATE TABLE rows (id bigint, name text, score double precision, ok boolean, note text, ts timestamptz)")
+				pgtest.Exec(t, dsn, "CREATE TABLE rows (id bigint, name text, score double precision, ok boolean, note text, ts timestamptz)")
 			}
 			return savedPositions(t, conformance.SourceFromConfig(t, "postgres", fmt.Sprintf("{dsn: %s, table: rows, cursor: id, stop_at_end: true}", q(dsn))))
 		}),

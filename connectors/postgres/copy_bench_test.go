@@ -55,7 +55,9 @@ sinks: [discard]
 batch: {rows: %d}
 source: {generate: {preset: orders, rows: %d}}
 sinks: [{postgres: {dsn: %q, table: orders_bench, mode: %s, key: [id], create_table: true}}]
-`, batch, benchRows, dsn, mode), func() { exec(b, dsn, "DROP TABLE IF EXISTS orders_bench", "DROP TABLE IF EXISTS weave_positions") })
+`, batch, benchRows, dsn, mode), func() {
+						pgtest.Exec(b, dsn, "DROP TABLE IF EXISTS orders_bench", "DROP TABLE IF EXISTS weave_positions")
+					})
 				}
 			})
 		}
@@ -70,7 +72,7 @@ sinks: [{postgres: {dsn: %q, table: orders_bench, mode: %s, key: [id], create_ta
 func BenchmarkPostgresSnapshot(b *testing.B) {
 	dsn := pgtest.DB(b)
 	srv := pgtest.Shared(b)
-	exec(b, dsn, fmt.Sprintf(ordersSQL, benchRows), "ALTER TABLE orders_bench ADD PRIMARY KEY (id)", "VACUUM ANALYZE orders_bench")
+	pgtest.Exec(b, dsn, fmt.Sprintf(ordersSQL, benchRows), "ALTER TABLE orders_bench ADD PRIMARY KEY (id)", "VACUUM ANALYZE orders_bench")
 	for _, batch := range benchBatches {
 		b.Run(fmt.Sprintf("batch%d", batch), func(b *testing.B) {
 			for range b.N {

@@ -8,7 +8,6 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/dataweaver/dataweaver/connectors/conformance"
 	"github.com/dataweaver/dataweaver/engine"
@@ -32,22 +31,6 @@ func mustSink(t testing.TB, text string, b engine.Build) *Sink {
 }
 
 func q(s string) string { return fmt.Sprintf("%q", s) }
-
-// exec runs statements on a connection of the test's own.
-func exec(t testing.TB, dsn string, sqls ...string) {
-	t.Helper()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	for _, s := range sqls {
-		if _, err := conn.Exec(ctx, s); err != nil {
-			t.Fatalf("%s: %v", s, err)
-		}
-	}
-}
 
 // write stores rec in table through the sink (created from rec's schema).
 func write(t testing.TB, dsn, table, extra string, mem memory.Allocator, recs ...arrow.RecordBatch) {

@@ -76,7 +76,7 @@ func TestExactlyOnceThroughPipeline(t *testing.T) {
 	alloc := conformance.Checked(t)
 	dsn := pgtest.DB(t)
 	const total = 2000 // 40 batches of 50
-	exec(t, dsn, `CREATE TABLE src (id bigint, name text, amount numeric(12,2))`,
+	pgtest.Exec(t, dsn, `CREATE TABLE src (id bigint, name text, amount numeric(12,2))`,
 		fmt.Sprintf(`INSERT INTO src SELECT i, 'n' || i, i / 100.0 FROM generate_series(1, %d) i`, total))
 	consistent := func(run string, want int64) {
 		t.Helper()
@@ -174,7 +174,7 @@ func TestExactlyOnceWithoutPositions(t *testing.T) {
 func TestExactlyOnceIdleInTransaction(t *testing.T) {
 	alloc := conformance.Checked(t)
 	dsn := pgtest.DB(t)
-	exec(t, dsn, `CREATE TABLE src (id bigint, name text, amount numeric(12,2))`,
+	pgtest.Exec(t, dsn, `CREATE TABLE src (id bigint, name text, amount numeric(12,2))`,
 		`INSERT INTO src SELECT i, 'n' || i, i / 100.0 FROM generate_series(1, 500) i`,
 		`DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET idle_in_transaction_session_timeout = 50', current_database()); END $$`)
 	// The source pauses past the timeout with batches in the transaction.

@@ -46,12 +46,12 @@ func TestPositionsList(t *testing.T) {
 func TestPositionsTableMadeByAdmin(t *testing.T) {
 	mem := conformance.Checked(t)
 	dsn := pgtest.DB(t)
-	exec(t, dsn, "DROP ROLE IF EXISTS loader", "CREATE ROLE loader LOGIN", "REVOKE CREATE ON SCHEMA public FROM PUBLIC",
+	pgtest.Exec(t, dsn, "DROP ROLE IF EXISTS loader", "CREATE ROLE loader LOGIN", "REVOKE CREATE ON SCHEMA public FROM PUBLIC",
 		"CREATE SCHEMA etl", `CREATE TABLE etl.positions (pipeline text NOT NULL, step text NOT NULL, split text NOT NULL DEFAULT '',
 			revision bigint NOT NULL, record jsonb NOT NULL, saved_at timestamptz NOT NULL, PRIMARY KEY (pipeline, step, split))`,
 		"CREATE TABLE events (id bigint, name text, score double precision, ok boolean, note text, ts timestamptz)",
 		"GRANT USAGE ON SCHEMA etl TO loader", "GRANT SELECT, INSERT, UPDATE, DELETE ON etl.positions, events TO loader")
-	t.Cleanup(func() { exec(t, dsn, "DROP OWNED BY loader", "DROP ROLE loader") })
+	t.Cleanup(func() { pgtest.Exec(t, dsn, "DROP OWNED BY loader", "DROP ROLE loader") })
 	loader := strings.Replace(dsn, "postgres@", "loader@", 1)
 	ctx := context.Background()
 	s := conformance.MustBuild[txSink](t, engine.KindSink, "postgres",

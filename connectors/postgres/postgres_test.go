@@ -69,7 +69,7 @@ func TestPostgresTypes(t *testing.T) {
 func postgresTypes(t *testing.T, protocol string) {
 	mem := conformance.Checked(t)
 	dsn := pgtest.DB(t)
-	exec(t, dsn, `CREATE TABLE x (id int PRIMARY KEY, u uuid, j json, jb jsonb, vc varchar(5), n numeric, big numeric(40,2), c char(3))`,
+	pgtest.Exec(t, dsn, `CREATE TABLE x (id int PRIMARY KEY, u uuid, j json, jb jsonb, vc varchar(5), n numeric, big numeric(40,2), c char(3))`,
 		`INSERT INTO x VALUES (1, 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '{"a": 1}', '{"b": [1, 2]}', 'hé', 12345678901234567890.123456789, 1.5, 'ab'),
 		 (2, NULL, NULL, NULL, NULL, NULL, NULL, NULL)`)
 	got := readTable(t, dsn+protocol, "table: x", "id", mem)
@@ -92,7 +92,7 @@ func postgresTypes(t *testing.T, protocol string) {
 		}
 	}
 	// A type without a mapping is an error naming the column at Open.
-	exec(t, dsn, "CREATE TABLE y (id int, span interval)")
+	pgtest.Exec(t, dsn, "CREATE TABLE y (id int, span interval)")
 	src := mustSource(t, fmt.Sprintf("{dsn: %s, table: y, cursor: id}", q(dsn)), conformance.Build(mem, 10, "source"))
 	if _, err := src.Open(context.Background()); err == nil || !strings.Contains(err.Error(), `column "span" has type interval`) {
 		t.Errorf("Open with an interval column: %v", err)
@@ -105,7 +105,7 @@ func postgresTypes(t *testing.T, protocol string) {
 func TestOutOfRange(t *testing.T) {
 	mem := conformance.Checked(t)
 	dsn := pgtest.DB(t)
-	exec(t, dsn, `CREATE TABLE r (id int, d date, ts timestamp, tstz timestamptz)`,
+	pgtest.Exec(t, dsn, `CREATE TABLE r (id int, d date, ts timestamp, tstz timestamptz)`,
 		`INSERT INTO r VALUES (1, '2024-05-01', '2024-05-01 12:00', '2024-05-01 12:00+00'),
 		 (2, 'infinity', NULL, NULL), (3, NULL, '-infinity', NULL), (4, NULL, NULL, 'infinity'),
 		 (5, NULL, '294270-01-01 00:00', NULL), (6, NULL, NULL, '294270-01-01 00:00+00')`)
@@ -165,7 +165,7 @@ func readN(t *testing.T, src engine.Source, max int) (ids []int64, last engine.C
 func TestIncremental(t *testing.T) {
 	mem := conformance.Checked(t)
 	dsn := pgtest.DB(t)
-	exec(t, dsn, `CREATE TABLE ev (id bigint, updated_at timestamptz UNIQUE, v text)`,
+	pgtest.Exec(t, dsn, `CREATE TABLE ev (id bigint, updated_at timestamptz UNIQUE, v text)`,
 		`INSERT INTO ev SELECT i, '2024-01-01'::timestamptz + i * interval '1 second', 'v' FROM generate_series(1, 25) i`)
 	conf := fmt.Sprintf("{dsn: %s, table: ev, cursor: updated_at, stop_at_end: true}", q(dsn))
 	src := mustSource(t, conf, conformance.Build(mem, 10, "source"))
@@ -184,7 +184,7 @@ func TestIncremental(t *testing.T) {
 	if err := src.Ack(ctx, cp); err != nil {
 		t.Fatal(err)
 	}
-	exec(t, dsn, `INSERT INTO ev VALUES (26, '2024-01-02', 'new'), (27, '2024-01-02 00:00:00.000001', 'new')`,
+	pgtest.Exec(t, dsn, `INSERT INTO ev VALUES (26, '2024-01-02', 'new'), (27, '2024-01-02 00:00:00.000001', 'new')`,
 		`UPDATE ev SET updated_at = '2024-01-03', v = 'changed' WHERE id = 3`)
 	// Reopened, it resumes after the acknowledged position.
 	src.Close()
@@ -213,7 +213,7 @@ func TestIncremental(t *testing.T) {
 func TestPolling(t *testing.T) {
 	mem := conformance.Checked(t)
 	dsn := pgtest.DB(t)
-	exec(t, dsn, `CREATE TABLE p (id bigint)`)
+	pgtest.Exec(t, dsn, `CREATE TABLE p (id bigint)`)
 	src := mustSource(t, fmt.Sprintf("{dsn: %s, table: p, cursor: id, poll_interval: 20ms}", q(dsn)), conformance.Build(mem, 10, "source"))
 	ctx := context.Background()
 	if _, err := src.Open(ctx); err != nil {
@@ -267,12 +267,12 @@ func TestUpsert(t *testing.T) {
 func TestConstraintError(t *testing.T) {
 	mem := conformance.Checked(t)
 	dsn := pgtest.DB(t)
-	exec(t, dsn, `CREATE TABLE orders (id bigint, name text, score double precision CONSTRAINT score_small CHECK (score > -124.5), ok boolean, note text, ts timestamptz)`)
+	pgtest.Exec(t, dsn, `CREATE TABLE orders (id bigint, name text, score double precision CONSTRAINT score_small CHECK (score > -124.5), ok boolean, note text, ts timestamptz)`)
 	in := conformance.Sample(mem, conformance.SampleSchema, 0, 20)
 	defer in.Release()
 	for _, mode := range []string{"append", "upsert, key: [id]"} {
 		if mode != "append" {
-			exec(t, dsn, "ALTER TABLE orders ADD PRIMARY KEY (id)")
+			pgtest.Exec(t, dsn, "ALTER TABLE orders ADD PRIMARY KEY (id)")
 		}
 		sink := mustSink(t, fmt.Sprintf("{dsn: %s, table: orders, mode: %s}", q(dsn), mode), conformance.Build(mem, 10, "sink"))
 		ctx := context.Background()

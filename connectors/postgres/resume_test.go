@@ -19,7 +19,7 @@ import (
 func TestResume(t *testing.T) {
 	mem := conformance.Checked(t)
 	dsn := pgtest.DB(t)
-	exec(t, dsn, `CREATE TABLE ev (id bigint, v text)`,
+	pgtest.Exec(t, dsn, `CREATE TABLE ev (id bigint, v text)`,
 		`INSERT INTO ev SELECT i, 'v' || i FROM generate_series(1, 95) i`)
 	conf := fmt.Sprintf("{dsn: %s, table: ev, cursor: id, stop_at_end: true}", q(dsn))
 	ctx := context.Background()
@@ -66,7 +66,7 @@ func TestResume(t *testing.T) {
 func TestResumeRefused(t *testing.T) {
 	mem := conformance.Checked(t)
 	dsn := pgtest.DB(t)
-	exec(t, dsn, `CREATE TABLE ev (id bigint, updated_at timestamptz)`, `INSERT INTO ev VALUES (1, now())`)
+	pgtest.Exec(t, dsn, `CREATE TABLE ev (id bigint, updated_at timestamptz)`, `INSERT INTO ev VALUES (1, now())`)
 	ctx := context.Background()
 	for _, tc := range []struct {
 		name, pos, at, want string

@@ -23,7 +23,7 @@ func TestCursorSplits(t *testing.T) {
 	// Rows of 1.2 KB, six to a page: a sample of pages (TABLESAMPLE
 	// SYSTEM) spreads over enough of them to cut even ranges, as it does
 	// in a table of millions of rows.
-	exec(t, dsn, "CREATE TABLE ints (id bigint PRIMARY KEY, n int, pad text)",
+	pgtest.Exec(t, dsn, "CREATE TABLE ints (id bigint PRIMARY KEY, n int, pad text)",
 		"INSERT INTO ints SELECT i * 3, i, repeat('x', 1200) FROM generate_series(0, 2999) AS i",
 		"CREATE TABLE times (at timestamptz PRIMARY KEY, n int, pad text)",
 		"INSERT INTO times SELECT timestamptz '2024-01-01 00:00:00+00' + i * interval '1.5 second', i, repeat('x', 1200) FROM generate_series(0, 2999) AS i")

@@ -19,7 +19,7 @@ import (
 func TestSSLMode(t *testing.T) {
 	mem := conformance.Checked(t)
 	plain := pgtest.DB(t)
-	exec(t, plain, `CREATE TABLE items (id int PRIMARY KEY, name text)`, `INSERT INTO items VALUES (1, 'a'), (2, 'b')`)
+	pgtest.Exec(t, plain, `CREATE TABLE items (id int PRIMARY KEY, name text)`, `INSERT INTO items VALUES (1, 'a'), (2, 'b')`)
 	srv := pgtest.Shared(t)
 	db := plain[strings.LastIndexByte(plain, '/')+1 : strings.IndexByte(plain, '?')]
 	dsn := func(ca string) string {
@@ -51,7 +51,7 @@ func TestSSLMode(t *testing.T) {
 			t.Fatal(err)
 		}
 		readChanges(t, src, 2)
-		exec(t, plain, `INSERT INTO items VALUES (3, 'c')`)
+		pgtest.Exec(t, plain, `INSERT INTO items VALUES (3, 'c')`)
 		if got, _ := readChanges(t, src, 1); got[0]["id"] != "3" {
 			t.Fatalf("streamed over TLS: %v", got)
 		}

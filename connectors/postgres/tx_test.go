@@ -384,7 +384,7 @@ func TestExactlyOnceRefusedBatch(t *testing.T) {
 	mem := conformance.Checked(t)
 	dsn := pgtest.DB(t)
 	s, st := onceSink(t, dsn, mem, "sink")
-	exec(t, dsn, "ALTER TABLE events ADD CONSTRAINT small_id CHECK (id < 1000)")
+	pgtest.Exec(t, dsn, "ALTER TABLE events ADD CONSTRAINT small_id CHECK (id < 1000)")
 	writeRows(t, s, mem, 0, 10)
 	bad := conformance.Sample(mem, conformance.SampleSchema, 995, 10)
 	defer bad.Release()
@@ -462,7 +462,7 @@ func TestExactlyOnceSinkConformance(t *testing.T) {
 				t.Fatal(err)
 			}
 			return &checkpointingSink{txSink: sink, st: st}, func(t *testing.T, mem memory.Allocator) []arrow.RecordBatch {
-				exec(t, dsn, "CREATE TABLE IF NOT EXISTS out (id bigint)")
+				pgtest.Exec(t, dsn, "CREATE TABLE IF NOT EXISTS out (id bigint)")
 				return readTable(t, dsn, "query: 'SELECT * FROM out'", "id", mem)
 			}
 		},

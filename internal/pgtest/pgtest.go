@@ -100,6 +100,23 @@ func DB(t testing.TB) string {
 	return s.DSN(name)
 }
 
+// Exec runs statements on dsn over a connection of its own, failing t on
+// the first error.
+func Exec(t testing.TB, dsn string, sqls ...string) {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	for _, q := range sqls {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+}
+
 // Stop stops the shared cluster, if it was started, and removes it.
 func Stop() {
 	if shared != nil {
