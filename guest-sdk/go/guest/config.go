@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // ConfKey is one key of a stage's configuration and the variable it
@@ -13,13 +15,16 @@ type ConfKey struct {
 	key string
 	// set stores v (not null) in the variable, or says what is wrong.
 	set func(v any) (problem string)
+	// null, when set, is what null does to the variable: encoding/json
+	// sets a slice, map or interface to nil and leaves the others alone.
+	null func()
 }
 
 // ConfigKeys decodes the stage's `config:` mapping into the variables of
 // keys: a key that is absent or null leaves its variable as it is (so
 // set defaults first), a key the list does not name is an error, as is a
-// value of the wrong kind. Names match exactly or else ASCII
-// case-insensitively, as in Config. It sets every key it can and returns
+// value of the wrong kind. Names match exactly or else case-insensitively
+// as encoding/json folds them, as in Config. It sets every key it can and returns
 // the first problem in the mapping's order. It does what Config does for a struct of
 // those fields, without reflect: a guest that uses only ConfigKeys is
 // about 0.4 MB smaller and starts that much faster (BENCHMARKS.md, "Go
@@ -45,16 +50,20 @@ func (s *Setup) ConfigKeys(keys ...ConfKey) error {
 			}
 			continue
 		}
-		if m.val != nil {
-			if problem := k.set(m.val); problem != "" && first == nil {
-				first = errors.New("config: " + m.key + ": " + problem)
+		if m.val == nil {
+			if k.null != nil {
+				k.null()
 			}
+			continue
+		}
+		if problem := k.set(m.val); problem != "" && first == nil {
+			first = errors.New("config: " + m.key + ": " + problem)
 		}
 	}
 	return first
 }
 
-// keyFor is the key of keys that name matches: exactly, else ASCII
+// keyFor is the key of keys that name matches: exactly, else
 // case-insensitively, as Config (and encoding/json) match a struct's
 // fields; nil if none.
 func keyFor(keys []ConfKey, name string) *ConfKey {
@@ -63,7 +72,7 @@ func keyFor(keys []ConfKey, name string) *ConfKey {
 		if keys[i].key == name {
 			return &keys[i]
 		}
-		if fold == nil && equalFoldASCII(keys[i].key, name) {
+		if fold == nil && equalFold(keys[i].key, name) {
 			fold = &keys[i]
 		}
 	}
@@ -91,7 +100,7 @@ func ConfString(key string, p *string) ConfKey {
 		}
 		*p = s
 		return ""
-	}}
+	}, nil}
 }
 
 // ConfNumber is a number key.
@@ -107,7 +116,7 @@ func ConfNumber(key string, p *float64) ConfKey {
 		}
 		*p = f
 		return ""
-	}}
+	}, nil}
 }
 
 // ConfInt is an integer key (a number with no fraction or exponent that
@@ -124,7 +133,7 @@ func ConfInt(key string, p *int64) ConfKey {
 		}
 		*p = i
 		return ""
-	}}
+	}, nil}
 }
 
 // ConfBool is a true/false key.
@@ -136,7 +145,7 @@ func ConfBool(key string, p *bool) ConfKey {
 		}
 		*p = b
 		return ""
-	}}
+	}, nil}
 }
 
 // ConfStrings is a key holding a list of strings.
@@ -154,7 +163,7 @@ func ConfStrings(key string, p *[]string) ConfKey {
 		}
 		*p = out
 		return ""
-	}}
+	}, func() { *p = nil }}
 }
 
 // ConfStringMap is a key holding a mapping of strings to strings.
@@ -174,7 +183,7 @@ func ConfStringMap(key string, p *map[string]string) ConfKey {
 		}
 		*p = out
 		return ""
-	}}
+	}, func() { *p = nil }}
 }
 
 // ConfAny is a key of any kind, decoded as encoding/json decodes into an
@@ -183,14 +192,14 @@ func ConfAny(key string, p *any) ConfKey {
 	return ConfKey{key, func(v any) string {
 		*p = plain(v)
 		return ""
-	}}
+	}, func() { *p = nil }}
 }
 
 // decodeConfig stores the parsed JSON value v in the value rv points to,
 // as encoding/json's Decoder with DisallowUnknownFields would for the
 // types a stage's configuration uses: strings, bools, numbers, pointers,
-// slices, string-keyed maps, structs (json tags, exact or ASCII
-// case-insensitive key match) and interfaces (as map[string]any, []any,
+// slices, string-keyed maps, structs (json tags, exact or case-insensitive
+// key match as encoding/json folds) and interfaces (as map[string]any, []any,
 // float64, string, bool, nil). It is written on the few reflect calls it
 // needs so that a guest links no encoding/json (see json.go).
 func decodeConfig(v any, rv reflect.Value, path string) error {
@@ -292,7 +301,7 @@ func fieldIndex(t reflect.Type, key string) int {
 		if name == key {
 			return i
 		}
-		if fold < 0 && equalFoldASCII(name, key) {
+		if fold < 0 && equalFold(name, key) {
 			fold = i
 		}
 	}
@@ -310,23 +319,33 @@ func jsonName(f reflect.StructField) string {
 	return f.Name
 }
 
-func equalFoldASCII(a, b string) bool {
-	if len(a) != len(b) {
-		return false
+// equalFold says whether two names match as encoding/json matches a key
+// to a field: equal once folded (appendFolded).
+func equalFold(a, b string) bool {
+	if len(a) == len(b) && a == b {
+		return true
 	}
-	for i := range len(a) {
-		x, y := a[i], b[i]
-		if x >= 'A' && x <= 'Z' {
-			x += 'a' - 'A'
+	return string(appendFolded(nil, a)) == string(appendFolded(nil, b))
+}
+
+// appendFolded is encoding/json's folding of a name (its fold.go): ASCII
+// upper-cased, every other rune as unicode.ToUpper(unicode.ToLower(r)),
+// so "ſ" (U+017F) matches "s" and the Kelvin sign "K" matches "k".
+func appendFolded(out []byte, in string) []byte {
+	for i := 0; i < len(in); {
+		if c := in[i]; c < utf8.RuneSelf {
+			if 'a' <= c && c <= 'z' {
+				c -= 'a' - 'A'
+			}
+			out = append(out, c)
+			i++
+			continue
 		}
-		if y >= 'A' && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
+		r, n := utf8.DecodeRuneInString(in[i:])
+		out = utf8.AppendRune(out, unicode.ToUpper(unicode.ToLower(r)))
+		i += n
 	}
-	return true
+	return out
 }
 
 func decodeNumber(n jsonNumber, rv reflect.Value, path string) error {

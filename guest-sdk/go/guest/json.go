@@ -229,6 +229,11 @@ func (p *jsonParser) number() (any, error) {
 			return nil, p.fail("in exponent of numeric literal")
 		}
 	}
+	// encoding/json refuses a number out of float64's range wherever it
+	// goes (a float64, an int, an any), and so does this reader, at once.
+	if _, err := strconv.ParseFloat(string(p.s[start:p.i]), 64); err != nil {
+		return nil, errors.New("number " + string(p.s[start:p.i]) + " is out of range")
+	}
 	return jsonNumber(p.s[start:p.i]), nil
 }
 

@@ -160,13 +160,18 @@ func TestConfigKeys(t *testing.T) {
 		{`null`, vals{S: "def", F: -1, I: -1, L: []string{"d"}}, ""},
 		{`{"s":"x","f":2.5,"i":9,"b":true,"l":["a"],"m":{"k":"v"},"a":[1,"x"]}`,
 			vals{S: "x", F: 2.5, I: 9, B: true, L: []string{"a"}, M: map[string]string{"k": "v"}, A: []any{1.0, "x"}}, ""},
-		{`{"s":null,"l":null}`, vals{S: "def", F: -1, I: -1, L: []string{"d"}}, ""},
-		// Names match case-insensitively (ASCII), as Config's do.
+		// null leaves a string alone and empties a list, as encoding/json does.
+		{`{"s":null,"l":null}`, vals{S: "def", F: -1, I: -1}, ""},
+		// Names match case-insensitively as encoding/json folds them:
+		// "ſ" (U+017F) is an s.
 		{`{"S":"up","F":3}`, vals{S: "up", F: 3, I: -1, L: []string{"d"}}, ""},
+		{`{"\u017f":"long s"}`, vals{S: "long s", F: -1, I: -1, L: []string{"d"}}, ""},
+		// The last of a repeated key wins.
+		{`{"s":"a","s":"b","a":1,"a":null}`, vals{S: "b", F: -1, I: -1, L: []string{"d"}}, ""},
 		{`{"bogus":1}`, vals{}, `config: json: unknown field "bogus"`},
 		{`{"s":1}`, vals{}, "config: s: want a string, not a number"},
 		{`{"f":"x"}`, vals{}, "config: f: want a number, not a string"},
-		{`{"f":1e400}`, vals{}, "config: f: number 1e400 is out of range"},
+		{`{"f":1e400}`, vals{}, "config: number 1e400 is out of range"},
 		{`{"i":1.5}`, vals{}, "config: i: want an integer in int64's range, not 1.5"},
 		{`{"b":1}`, vals{}, "config: b: want true or false, not a number"},
 		{`{"l":["a",2]}`, vals{}, "config: l: entry 1: want a string, not a number"},
@@ -189,6 +194,25 @@ func TestConfigKeys(t *testing.T) {
 		}
 		if !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("%s:\n got %+v\nwant %+v", tc.doc, got, tc.want)
+		}
+	}
+	// The same documents through encoding/json, the oracle: the same
+	// values, and an error where it gives one.
+	for _, tc := range tests {
+		if tc.doc == "" {
+			continue
+		}
+		got, err := decode(tc.doc)
+		want := vals{S: "def", F: -1, I: -1, L: []string{"d"}}
+		d := json.NewDecoder(strings.NewReader(tc.doc))
+		d.DisallowUnknownFields()
+		wantErr := d.Decode(&want)
+		if (err != nil) != (wantErr != nil) {
+			t.Errorf("%s: error %v, encoding/json's %v", tc.doc, err, wantErr)
+			continue
+		}
+		if err == nil && !reflect.DeepEqual(got, want) {
+			t.Errorf("%s:\n got %+v\nencoding/json %+v", tc.doc, got, want)
 		}
 	}
 }
