@@ -49,6 +49,8 @@ func setup(s *guest.Setup) (guest.ProcessFunc, error) {
 		p = func(*guest.Batch) error { return nil }
 	case "log":
 		p = logs(s)
+	case "windows":
+		p = windows(s)
 	case "config":
 		var f guest.Field
 		f, ok := s.Field("dec")
