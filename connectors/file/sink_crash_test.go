@@ -120,9 +120,13 @@ func TestAppendCrash(t *testing.T) {
 	writeFile(t, file, crashAppendPipeline)
 	lines := &lineCounter{path: path}
 	p := crashtest.Pipeline{
-		File:   file,
-		State:  filepath.Join(dir, "state"),
-		Env:    map[string]string{"OUT": dir},
+		File:  file,
+		State: filepath.Join(dir, "state"),
+		Env:   map[string]string{"OUT": dir},
+		// Paced: unpaced, an idle machine appended 573,900 rows between two
+		// looks of the line counter (a 500,000-row input, so the kill
+		// tested nothing, and the test said so).
+		Set:    []string{"source.generate.rows_per_second=200000"},
 		Finish: []string{fmt.Sprintf("source.generate.rows=%d", crashRows)},
 		Rows:   crashRows,
 		Stored: lines.count,
