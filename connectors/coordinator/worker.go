@@ -149,13 +149,23 @@ func check(ctx context.Context, job Job, log *slog.Logger) error {
 func (w *worker) setup(ctx context.Context) (jetstream.Consumer, error) {
 	var cons jetstream.Consumer
 	err := retry(ctx, w.c.MaxOutage, w.log, "create stream "+w.c.Stream, func(ctx context.Context) error {
-		_, err := w.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		cfg := jetstream.StreamConfig{
 			Name: w.c.Stream, Subjects: []string{"weave.splits.>"}, Retention: jetstream.WorkQueuePolicy,
 			Storage: jetstream.FileStorage, Replicas: w.c.Replicas,
 			// A planner taking over from one that died re-publishes under
 			// the same message IDs within this window (see planRecord).
 			Duplicates: 10 * time.Minute,
-		})
+		}
+		// Create, which leaves a stream of the same settings as it is, and
+		// update only a stream whose settings differ (replicas changed).
+		// CreateOrUpdateStream updated the stream at every worker's start,
+		// and an update racing another worker's consumer creation is a data
+		// race inside nats-server (fileStore.UpdateConfig against
+		// jsConsumerCreateRequest, seen by -race in TestPostgresPositions).
+		_, err := w.js.CreateStream(ctx, cfg)
+		if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+			_, err = w.js.UpdateStream(ctx, cfg)
+		}
 		if err != nil {
 			return err
 		}
