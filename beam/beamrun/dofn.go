@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
@@ -105,22 +106,24 @@ func aim(p *engine.Pipeline, s split.Split) error {
 // "<step>/<figure>" in namespace weave.
 func count(ctx context.Context, m *engine.Metrics) {
 	for _, st := range m.Steps {
-		for name, v := range figures(st) {
-			if v != 0 {
+		for name, c := range figures(st) {
+			if v := c.Load(); v != 0 {
 				beam.NewCounter(counterNS, st.Name+"/"+name).Inc(ctx, v)
 			}
 		}
 	}
 }
 
-// figures are the counters of a step that Runner.Run carries back.
-func figures(st *engine.StepMetrics) map[string]int64 {
-	return map[string]int64{
-		"rows_in":       st.RowsIn.Load(),
-		"rows_out":      st.RowsOut.Load(),
-		"batches":       st.Batches.Load(),
-		"skipped":       st.Skipped.Load(),
-		"dead_lettered": st.DeadLettered.Load(),
-		"retries":       st.Retries.Load(),
+// figures are the counters of a step that travel as Beam counters, by
+// their names there: the workers add to them (count) and Runner.Run reads
+// them back into the same fields (fill).
+func figures(st *engine.StepMetrics) map[string]*atomic.Int64 {
+	return map[string]*atomic.Int64{
+		"rows_in":       &st.RowsIn,
+		"rows_out":      &st.RowsOut,
+		"batches":       &st.Batches,
+		"skipped":       &st.Skipped,
+		"dead_lettered": &st.DeadLettered,
+		"retries":       &st.Retries,
 	}
 }

@@ -180,20 +180,8 @@ func fill(m *engine.Metrics, res beam.PipelineResult) {
 		if st == nil {
 			continue
 		}
-		v := c.Result()
-		switch c.Key.Name[i+1:] {
-		case "rows_in":
-			st.RowsIn.Add(v)
-		case "rows_out":
-			st.RowsOut.Add(v)
-		case "batches":
-			st.Batches.Add(v)
-		case "skipped":
-			st.Skipped.Add(v)
-		case "dead_lettered":
-			st.DeadLettered.Add(v)
-		case "retries":
-			st.Retries.Add(v)
+		if f := figures(st)[c.Key.Name[i+1:]]; f != nil {
+			f.Add(c.Result())
 		}
 	}
 }
