@@ -171,7 +171,8 @@ rss-w1: wasm-go
 	$(GO) run ./internal/pipelinebench/cmd/rss -weave bin/weave -pipelines w1 -wasm build/wasm -rows 1000000,10000000 -repeat 2 -max-rss 256 -flat 5
 
 # weave against DuckDB and Benthos on issue 16's jobs W1 (JSON Lines) and
-# W2 (Parquet), interleaved: bench/peers. The peers are built from
+# W2 (Parquet) and issue 18's W3 (window_agg; its input writer, bench/w3,
+# is built into PEERS_BIN too), interleaved: bench/peers. The peers are built from
 # bench/peers/go.mod, a module of their own (not part of ours, so neither
 # the weave binary nor make test sees them), into PEERS_BIN. The first run
 # downloads, through the Go module proxy, duckdb-go v2.10506.0 with its
@@ -187,6 +188,7 @@ PEERS_PAIRS ?= 5
 PEERS_FLAGS ?=
 bench-peers: wasm-go
 	cd bench/peers && $(GO) build -o $(PEERS_BIN)/duckdb ./duckdb && $(GO) build -o $(PEERS_BIN)/benthos ./benthos && $(GO) build -o $(PEERS_BIN)/run ./run
+	$(GO) build -o $(PEERS_BIN)/w3 ./bench/w3
 	$(PEERS_BIN)/run -weave bin/weave -go-wasm build/wasm -c-wasm transforms/c -peers $(PEERS_BIN) -rows $(PEERS_ROWS) -pairs $(PEERS_PAIRS) $(PEERS_FLAGS) | tee bench-peers.txt
 
 # The example transforms as Wasm modules, built by weave itself. The Go ones

@@ -1,18 +1,25 @@
 // Command run is `make bench-peers`: weave against DuckDB and Benthos on
-// issue 16's two jobs, side by side on this machine.
+// issue 16's two jobs and issue 18's W3, side by side on this machine.
 //
 //   - W1: 1M orders as JSON Lines → drop amount < 0 or country XX → mask
 //     the email → add amount_cents → JSON Lines.
 //   - W2: the same, Parquet → Parquet.
+//   - W3: 1M orders in event-time order as JSON Lines → count and sum of
+//     amount per country per 1-minute window of ts → JSON Lines (w3.go).
 //
 // Variants: weave with the Go guests (build/wasm, `make wasm-go`), weave
 // with the C guests (transforms/c, committed), weave with no stages (the
 // formats and the engine alone, a baseline whose output is the input),
 // DuckDB with 2 threads (bench/peers/duckdb) and, for W1, Benthos with 2
-// pipeline threads and a Bloblang mapping (bench/peers/benthos).
+// pipeline threads and a Bloblang mapping (bench/peers/benthos). W3 runs
+// weave with the C and the Rust window_agg (transforms/rust, committed),
+// DuckDB's GROUP BY and Benthos (w3.go says how).
 //
-// weave writes the inputs itself (the generate connector's orders preset,
-// seed 42, as internal/pipelinebench does). Then every variant of a job
+// weave writes W1's and W2's inputs itself (the generate connector's
+// orders preset, seed 42, as internal/pipelinebench does); bench/w3 writes
+// W3's (its rows are in event-time order, which the preset's are not:
+// window_agg then closes each window at the next one's first row, as
+// DuckDB and Benthos need no lateness either). Then every variant of a job
 // runs once per round, in an order rotated each round, for -pairs rounds:
 // load from the other users of the machine falls on all of them alike, and
 // each ratio against DuckDB is taken within a round, then the median over
@@ -24,7 +31,9 @@
 // After every run DuckDB reads the output back and prints its row count and
 // the sum of a hash of each row's id, email, country and amount_cents; all
 // runs of a job's variants that do the job must agree (the no-stages
-// baseline must hold every input row), or the command fails.
+// baseline must hold every input row), or the command fails. W3's outputs
+// are read here instead (groups.go): every run must hold the same groups
+// as the first, with equal counts and sums equal within 1e-9.
 //
 // -jobs W2 runs one job only; -weave-base BIN adds BIN's three weave
 // variants ("base …") to the same rounds and prints each weave variant
@@ -53,12 +62,13 @@ func main() {
 	flag.StringVar(&o.weave, "weave", "bin/weave", "weave binary")
 	flag.StringVar(&o.goWasm, "go-wasm", "build/wasm", "directory of the Go guests filter.wasm, mask.wasm, derive.wasm (make wasm-go)")
 	flag.StringVar(&o.cWasm, "c-wasm", "transforms/c", "directory of the C guests (<name>/<name>.wasm)")
-	flag.StringVar(&o.peers, "peers", "", "directory holding the duckdb and benthos binaries")
+	flag.StringVar(&o.rustWasm, "rust-wasm", "transforms/rust", "directory of the Rust guests (<name>/<name>.wasm)")
+	flag.StringVar(&o.peers, "peers", "", "directory holding the duckdb and benthos binaries, and w3, bench/w3's input writer")
 	flag.IntVar(&o.rows, "rows", 1_000_000, "input rows")
 	flag.IntVar(&o.pairs, "pairs", 5, "rounds: runs of each variant of each job")
 	flag.StringVar(&o.dir, "dir", "", "where to write inputs and outputs (default: the system temporary directory)")
-	flag.BoolVar(&o.noBenthos, "no-benthos", false, "leave Benthos out (about 20 s a run)")
-	flag.StringVar(&o.jobs, "jobs", "W1,W2", "the jobs to run, comma-separated")
+	flag.BoolVar(&o.noBenthos, "no-benthos", false, "leave Benthos out (20-90 s a run)")
+	flag.StringVar(&o.jobs, "jobs", "W1,W2,W3", "the jobs to run, comma-separated")
 	flag.StringVar(&o.base, "weave-base", "", "a second weave binary (e.g. built at the base commit of an A/B): its variants run in the same rounds, named \"base …\"")
 	flag.StringVar(&o.baseGoWasm, "base-go-wasm", "", "with -weave-base: the base commit's Go guests for its \"base Go guests\" variant (default: -go-wasm's), for an A/B of a change to the Go guests or their SDK")
 	flag.Parse()
@@ -69,23 +79,29 @@ func main() {
 }
 
 type opts struct {
-	weave, goWasm, cWasm, peers, dir string
-	jobs, base, baseGoWasm           string
-	rows, pairs                      int
-	noBenthos                        bool
+	weave, goWasm, cWasm, rustWasm, peers string
+	dir, jobs, base, baseGoWasm           string
+	rows, pairs                           int
+	noBenthos                             bool
 }
 
 // variant is one way to run one job: the command, given the work
-// directory, and whether its output is the job's (false: a baseline).
+// directory, whether its output is the job's (false: a baseline), and, for
+// an aggregation, whether it writes each group's updates (a changelog,
+// the last line per group the final aggregate) instead of each group once.
 type variant struct {
-	name string
-	cmd  func(w string) []string
-	job  bool
+	name      string
+	cmd       func(w string) []string
+	job       bool
+	changelog bool
 }
 
+// job is one benchmark job; groups says its output is aggregates, checked
+// by readGroups and compareGroups instead of DuckDB's checksum.
 type job struct {
 	name, in, out string
 	variants      []variant
+	groups        bool
 }
 
 // result is one run.
@@ -93,10 +109,11 @@ type result struct {
 	wall, cpu time.Duration
 	rssKiB    int64
 	check     string
+	diffs     []string // an aggregation's differences from the job's first run
 }
 
 func run(o opts) error {
-	for _, p := range []*string{&o.weave, &o.goWasm, &o.cWasm, &o.peers, &o.base, &o.baseGoWasm} {
+	for _, p := range []*string{&o.weave, &o.goWasm, &o.cWasm, &o.rustWasm, &o.peers, &o.base, &o.baseGoWasm} {
 		if *p == "" {
 			continue
 		}
@@ -112,6 +129,15 @@ func run(o opts) error {
 		return err
 	}
 	defer os.RemoveAll(w)
+	want := strings.Split(o.jobs, ",")
+	if slices.Contains(want, "W3") {
+		if err := writeW3Input(filepath.Join(o.peers, "w3"), o.rows, filepath.Join(w, "w3.jsonl")); err != nil {
+			return err
+		}
+	}
+	if !slices.Contains(want, "W1") && !slices.Contains(want, "W2") {
+		return runJobs(o, w, duck, want, nil)
+	}
 
 	gen := fmt.Sprintf(`name: peers-inputs
 source:
@@ -197,16 +223,16 @@ http:
 	}
 	jobs := []job{
 		{name: "W1", in: "orders.jsonl", out: "out.jsonl", variants: []variant{
-			{"weave Go guests", weave("go", "jsonl"), true},
-			{"weave C guests", weave("c", "jsonl"), true},
-			{"weave no stages", weave("none", "jsonl"), false},
-			{"DuckDB 2 threads", duckdb("w1", "jsonl"), true},
+			{name: "weave Go guests", cmd: weave("go", "jsonl"), job: true},
+			{name: "weave C guests", cmd: weave("c", "jsonl"), job: true},
+			{name: "weave no stages", cmd: weave("none", "jsonl"), job: false},
+			{name: "DuckDB 2 threads", cmd: duckdb("w1", "jsonl"), job: true},
 		}},
 		{name: "W2", in: "orders.parquet", out: "out.parquet", variants: []variant{
-			{"weave Go guests", weave("go", "parquet"), true},
-			{"weave C guests", weave("c", "parquet"), true},
-			{"weave no stages", weave("none", "parquet"), false},
-			{"DuckDB 2 threads", duckdb("w2", "parquet"), true},
+			{name: "weave Go guests", cmd: weave("go", "parquet"), job: true},
+			{name: "weave C guests", cmd: weave("c", "parquet"), job: true},
+			{name: "weave no stages", cmd: weave("none", "parquet"), job: false},
+			{name: "DuckDB 2 threads", cmd: duckdb("w2", "parquet"), job: true},
 		}},
 	}
 	if o.base != "" {
@@ -216,27 +242,39 @@ http:
 		}
 		for j, ext := range []string{"jsonl", "parquet"} {
 			jobs[j].variants = append(jobs[j].variants,
-				variant{"base Go guests", weaveWith(o.base, baseGo, ext), true},
-				variant{"base C guests", weaveWith(o.base, "c", ext), true},
-				variant{"base no stages", weaveWith(o.base, "none", ext), false})
+				variant{name: "base Go guests", cmd: weaveWith(o.base, baseGo, ext), job: true},
+				variant{name: "base C guests", cmd: weaveWith(o.base, "c", ext), job: true},
+				variant{name: "base no stages", cmd: weaveWith(o.base, "none", ext), job: false})
 		}
 	}
 	if !o.noBenthos {
-		jobs[0].variants = append(jobs[0].variants, variant{"Benthos 2 threads", func(w string) []string {
+		jobs[0].variants = append(jobs[0].variants, variant{name: "Benthos 2 threads", cmd: func(w string) []string {
 			return []string{benthos, "-c", filepath.Join(w, "benthos.yaml")}
-		}, true})
+		}, job: true})
 	}
+	return runJobs(o, w, duck, want, jobs)
+}
 
-	want := strings.Split(o.jobs, ",")
+// runJobs adds W3 to W1's and W2's jobs when asked, then runs the jobs
+// asked for, rounds of interleaved variants, and prints their tables.
+func runJobs(o opts, w, duck string, want []string, jobs []job) error {
+	if slices.Contains(want, "W3") {
+		w3, err := w3Job(o, w)
+		if err != nil {
+			return err
+		}
+		jobs = append(jobs, w3)
+	}
 	jobs = slices.DeleteFunc(jobs, func(j job) bool { return !slices.Contains(want, j.name) })
 	if len(jobs) == 0 {
-		return fmt.Errorf("-jobs %q names none of W1, W2", o.jobs)
+		return fmt.Errorf("-jobs %q names none of W1, W2, W3", o.jobs)
 	}
 	if o.base != "" {
 		fmt.Printf("weave: %s; base: %s\n", o.weave, o.base)
 	}
 	fmt.Printf("%d input rows, %d rounds, variants interleaved (order rotated each round); load before: %s\n", o.rows, o.pairs, loadavg())
 	results := make([][][]result, len(jobs)) // job, variant, round
+	refs := make([]map[group]agg, len(jobs)) // an aggregation's first output
 	for j := range jobs {
 		results[j] = make([][]result, len(jobs[j].variants))
 	}
@@ -245,13 +283,16 @@ http:
 			n := len(jb.variants)
 			for k := range n {
 				v := (k + r) % n
-				res, err := measure(w, duck, jb, jb.variants[v])
+				res, err := measure(w, duck, jb, jb.variants[v], &refs[j])
 				if err != nil {
 					return fmt.Errorf("%s, %s, round %d: %w", jb.name, jb.variants[v].name, r+1, err)
 				}
 				results[j][v] = append(results[j][v], res)
 				fmt.Fprintf(os.Stderr, "round %d %s %-18s wall %6.2fs cpu %6.2fs rss %4d MiB  %s\n",
 					r+1, jb.name, jb.variants[v].name, res.wall.Seconds(), res.cpu.Seconds(), res.rssKiB/1024, res.check)
+				for _, d := range res.diffs {
+					fmt.Fprintf(os.Stderr, "  differs from the first run: %s\n", d)
+				}
 			}
 		}
 	}
@@ -266,8 +307,9 @@ http:
 	return nil
 }
 
-// measure runs one variant as a child and checks its output.
-func measure(w, duck string, jb job, v variant) (result, error) {
+// measure runs one variant as a child and checks its output. For an
+// aggregation, *ref is the job's first output, set by its first run.
+func measure(w, duck string, jb job, v variant, ref *map[group]agg) (result, error) {
 	out := filepath.Join(w, jb.out)
 	os.Remove(out)
 	start := time.Now()
@@ -277,6 +319,24 @@ func measure(w, duck string, jb job, v variant) (result, error) {
 		return result{}, err
 	}
 	ru := ps.SysUsage().(*syscall.Rusage)
+	res := result{
+		wall:   wall,
+		cpu:    time.Duration(ru.Utime.Nano() + ru.Stime.Nano()),
+		rssKiB: ru.Maxrss,
+	}
+	if jb.groups {
+		groups, err := readGroups(out, v.changelog)
+		if err != nil {
+			return result{}, err
+		}
+		res.check = summary(groups)
+		if *ref == nil {
+			*ref = groups
+		} else {
+			res.diffs = compareGroups(*ref, groups, 10)
+		}
+		return res, nil
+	}
 	cols := "id,email,country,amount_cents"
 	if !v.job {
 		cols = "id,email,country"
@@ -285,19 +345,15 @@ func measure(w, duck string, jb job, v variant) (result, error) {
 	if err != nil {
 		return result{}, fmt.Errorf("reading back %s: %w", out, errText(err))
 	}
-	return result{
-		wall:   wall,
-		cpu:    time.Duration(ru.Utime.Nano() + ru.Stime.Nano()),
-		rssKiB: ru.Maxrss,
-		check:  strings.TrimSpace(string(check)),
-	}, nil
+	res.check = strings.TrimSpace(string(check))
+	return res, nil
 }
 
 // report prints one job's table and returns what disagrees.
 func report(rows int, jb job, res [][]result) []string {
 	base := slices.IndexFunc(jb.variants, func(v variant) bool { return strings.HasPrefix(v.name, "DuckDB") })
 	fmt.Printf("%s (%s → %s), median of %d runs; ratios against DuckDB within each round, median [min-max]:\n\n", jb.name, jb.in, jb.out, len(res[0]))
-	fmt.Println("| variant | wall s | CPU s | peak RSS MiB | rows/s | rows/CPU-s | speed vs DuckDB (wall) | CPU vs DuckDB | output rows, checksum |")
+	fmt.Println("| variant | wall s | CPU s | peak RSS MiB | rows/s | rows/CPU-s | speed vs DuckDB (wall) | CPU vs DuckDB | output: rows, checksum (W3: groups, rows counted) |")
 	fmt.Println("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
 	var bad []string
 	want := ""
@@ -316,6 +372,9 @@ func report(rows int, jb job, res [][]result) []string {
 			jb.variants[v].name, mw, mc, slices.Min(rss), slices.Max(rss),
 			float64(rows)/mw/1e6, float64(rows)/mc/1e6, spread(speed), spread(cpu), rs[0].check)
 		for _, r := range rs {
+			for _, d := range r.diffs {
+				bad = append(bad, fmt.Sprintf("%s %s: %s", jb.name, jb.variants[v].name, d))
+			}
 			if jb.variants[v].job {
 				if want == "" {
 					want = r.check
