@@ -389,7 +389,31 @@ func report(rows int, jb job, res [][]result) []string {
 	}
 	fmt.Println()
 	againstBase(jb, res)
+	againstBenthos(jb, res)
 	return bad
+}
+
+// againstBenthos prints, when Benthos ran, how many times faster each
+// weave variant was than Benthos by wall and by CPU, taken within each
+// round (issue 18 asks W3 for ≥ 20×).
+func againstBenthos(jb job, res [][]result) {
+	b := slices.IndexFunc(jb.variants, func(v variant) bool { return strings.HasPrefix(v.name, "Benthos") })
+	if b < 0 {
+		return
+	}
+	fmt.Printf("%s, Benthos's wall and CPU over each weave variant's within each round (times faster), median [min-max]:\n\n| variant | wall | CPU |\n| --- | ---: | ---: |\n", jb.name)
+	for v, vr := range jb.variants {
+		if !strings.HasPrefix(vr.name, "weave ") {
+			continue
+		}
+		var wall, cpu []float64
+		for i, r := range res[v] {
+			wall = append(wall, res[b][i].wall.Seconds()/r.wall.Seconds())
+			cpu = append(cpu, res[b][i].cpu.Seconds()/r.cpu.Seconds())
+		}
+		fmt.Printf("| %s | %s | %s |\n", vr.name, spread(wall), spread(cpu))
+	}
+	fmt.Println()
 }
 
 // againstBase prints, when -weave-base ran, each weave variant's wall and
