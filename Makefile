@@ -179,8 +179,9 @@ rss-w1: wasm-go
 # prebuilt static libduckdb (duckdb-go-bindings, ~140 MB for linux-amd64)
 # and Benthos v4.60.0 with the ~160 modules the two need in all, and
 # compiles for one to two minutes; later runs reuse Go's caches. Needs cgo
-# (gcc, g++) and ~1 GB of disk at 1M rows; takes 10-15 min (Benthos alone
-# runs 20-90 s per round; PEERS_FLAGS=-no-benthos leaves it out). Not in
+# (gcc, g++) and ~1 GB of disk at 1M rows; takes 15-25 min (Benthos alone
+# runs 20-90 s per round and job; PEERS_FLAGS=-no-benthos leaves it out,
+# PEERS_FLAGS="-jobs W3" runs W3 only). Not in
 # make test or CI.
 PEERS_BIN ?= $(HOME)/.cache/dataweaver/peers
 PEERS_ROWS ?= 1000000

@@ -1,9 +1,10 @@
-// Command duckdb runs the benchmark jobs W1 and W2 in DuckDB, as a peer
+// Command duckdb runs the benchmark jobs W1, W2 and W3 in DuckDB, as a peer
 // for weave in `make bench-peers`, and reads back any job's output to
 // count and checksum it so every tool's output can be compared.
 //
 //	duckdb -job w1 -in orders.jsonl -out out.jsonl -threads 2
 //	duckdb -job w2 -in orders.parquet -out out.parquet -threads 2
+//	duckdb -job w3 -in w3.jsonl -out w3-out.jsonl -threads 2
 //	duckdb -check out.jsonl -cols id,email,country,amount_cents
 //
 // The job is one COPY statement, the way a DuckDB user writes it: the
@@ -11,7 +12,7 @@
 // where amount >= 0 and country is not XX (a null fails either test, as in
 // weave's filter), the email's local part masked as transforms/mask does
 // (first character, "***", from the last '@' on), and amount_cents =
-// round(amount*100) added.
+// round(amount*100) added. W3 is one GROUP BY (see its case in run).
 package main
 
 import (
