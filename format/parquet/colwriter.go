@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/flight"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	pq "github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/metadata"
@@ -62,13 +64,19 @@ type colWriter struct {
 	ctxs []context.Context
 	// levels: one definition level buffer per worker.
 	levels [][]int16
+	// dicts: one dictionary encoder per worker (dictwrite.go); nil when
+	// string columns are left to arrow-go's encoder.
+	dicts []dictWriter
+	mem   memory.Allocator
+	// ownCols counts the column chunks dictWriter encoded, for tests.
+	ownCols atomic.Int64
 }
 
 // newColWriter does what pqarrow.NewFileWriter does (the Parquet schema,
 // the schema's metadata and the stored Arrow schema in the footer's
 // key-value metadata) but keeps the file.Writer, whose buffered row
 // groups colWriter needs.
-func newColWriter(schema *arrow.Schema, w io.Writer, props *pq.WriterProperties, arrowProps pqarrow.ArrowWriterProperties, storeSchema bool, workers int) (*colWriter, error) {
+func newColWriter(schema *arrow.Schema, w io.Writer, props *pq.WriterProperties, arrowProps pqarrow.ArrowWriterProperties, storeSchema, ownDict bool, workers int) (*colWriter, error) {
 	pqschema, err := pqarrow.ToParquet(schema, props, arrowProps)
 	if err != nil {
 		return nil, err
@@ -96,6 +104,10 @@ func newColWriter(schema *arrow.Schema, w io.Writer, props *pq.WriterProperties,
 		cw.ctxs = append(cw.ctxs, pqarrow.NewArrowWriteContext(context.Background(), &cw.props))
 	}
 	cw.levels = make([][]int16, cw.workers)
+	if ownDict {
+		cw.dicts = make([]dictWriter, cw.workers)
+		cw.mem = props.Allocator()
+	}
 	return cw, nil
 }
 
@@ -146,6 +158,27 @@ func (cw *colWriter) writeColumn(wk int, rgw file.BufferedRowGroupWriter, c int,
 		return err
 	}
 	nullable := cw.schema.Field(c).Nullable
+	if cw.dicts != nil && byteArrayLeaf(cw.schema.Field(c).Type) {
+		arrs := make([]arrow.Array, 0, len(recs))
+		for _, rec := range recs {
+			if rec.Column(c).Len() > 0 {
+				arrs = append(arrs, rec.Column(c))
+			}
+		}
+		if len(arrs) == 0 {
+			return nil
+		}
+		done, err := cw.dicts[wk].write(ccw, arrs, nullable, &cw.levels[wk], cw.mem)
+		if err != nil || done {
+			if done {
+				cw.ownCols.Add(1)
+			}
+			if err == nil {
+				err = flushLastPage(ccw)
+			}
+			return err
+		}
+	}
 	for _, rec := range recs {
 		arr := rec.Column(c)
 		if arr.Len() == 0 {

@@ -2,13 +2,17 @@ package parquet
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/dataweaver/dataweaver/format"
 	"github.com/dataweaver/dataweaver/format/internal/testrecords"
 )
@@ -49,6 +53,24 @@ func nullRuns(mem memory.Allocator, rows int) arrow.RecordBatch {
 	return b.NewRecordBatch()
 }
 
+// words is rows of a required string column and a binary one holding 300
+// distinct 4-byte values ("v000".."v299"): a dictionary of 300 × (4 + 4) =
+// 2,400 bytes, and 8 raw bytes a value as the page size counts them.
+func words(mem memory.Allocator, rows int) arrow.RecordBatch {
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "s", Type: arrow.BinaryTypes.String},
+		{Name: "b", Type: arrow.BinaryTypes.Binary, Nullable: true},
+	}, nil)
+	b := array.NewRecordBuilder(mem, schema)
+	defer b.Release()
+	for i := range rows {
+		v := fmt.Sprintf("v%03d", (i*7)%300)
+		b.Field(0).(*array.StringBuilder).Append(v)
+		b.Field(1).(*array.BinaryBuilder).Append([]byte(v))
+	}
+	return b.NewRecordBatch()
+}
+
 // pageOfInts is 1,000 rows of a required int64 column.
 func pageOfInts(mem memory.Allocator) arrow.RecordBatch {
 	schema := arrow.NewSchema([]arrow.Field{{Name: "n", Type: arrow.PrimitiveTypes.Int64}}, nil)
@@ -76,83 +98,110 @@ func TestParallelWriterSameBytes(t *testing.T) {
 	defer ints.Release()
 	orders := testrecords.Orders(mem, 10_000, 2_500)
 	defer testrecords.Release(orders)
+	ws := words(mem, 5000)
+	defer ws.Release()
+	wordRecs := []arrow.RecordBatch{ws, ws}
 	small := defaultTuning
 	small.rowGroupRows, small.pageBytes = 4096, 4096
 	tests := []struct {
 		name string
 		recs []arrow.RecordBatch
 		tu   tuning
+		// dict: some string column is dictionary-encoded (so the own
+		// encoder, when on, must have been used).
+		dict bool
 	}{
-		{"orders, row groups across batches", orders, small},
-		{"orders, default tuning", orders, defaultTuning},
-		{"every flat type, 5 batches, row groups of 25 rows", []arrow.RecordBatch{flat, flat, flat, flat, flat}, tuning{rowGroupRows: 25, dict: dictAuto, stats: true, pageBytes: 1 << 20}},
-		{"null runs, dictionary always", []arrow.RecordBatch{runs, runs}, tuning{rowGroupRows: 7000, dict: dictAlways, stats: true, pageBytes: 1024}},
-		{"row groups ending on a page boundary", []arrow.RecordBatch{ints, ints, ints}, tuning{rowGroupRows: 3000, dict: dictNever, stats: true, pageBytes: 8000}},
-		{"no statistics", []arrow.RecordBatch{runs, runs}, tuning{rowGroupRows: 7000, dict: dictAuto, pageBytes: 1024}},
-		{"no rows", nil, defaultTuning},
+		{"orders, row groups across batches", orders, small, true},
+		{"orders, default tuning", orders, defaultTuning, true},
+		{"every flat type, 5 batches, row groups of 25 rows", []arrow.RecordBatch{flat, flat, flat, flat, flat}, tuning{rowGroupRows: 25, dict: dictAuto, stats: true, pageBytes: 1 << 20}, false},
+		{"every flat type, dictionary always", []arrow.RecordBatch{flat, flat, flat}, tuning{rowGroupRows: 40, dict: dictAlways, stats: true, pageBytes: 64}, true},
+		{"orders, dictionaries over the page limit", orders, tuning{rowGroupRows: 5000, dict: dictAlways, stats: true, pageBytes: 4096, dictPageBytes: 2000}, true},
+		// 1,024-row write batches of 8 raw bytes a value: a page is cut
+		// after each batch, as the dense path counts them.
+		{"words, a page a write batch", wordRecs, tuning{rowGroupRows: 10_000, dict: dictAlways, stats: true, pageBytes: 8192}, true},
+		// The dense path falls back to plain once the dictionary reaches
+		// the limit, so must the own encoder.
+		{"words, dictionary at the limit", wordRecs, tuning{rowGroupRows: 10_000, dict: dictAlways, stats: true, pageBytes: 8192, dictPageBytes: 2400}, false},
+		{"words, dictionary just under the limit", wordRecs, tuning{rowGroupRows: 10_000, dict: dictAlways, stats: true, pageBytes: 8192, dictPageBytes: 2401}, true},
+		{"null runs, dictionary always", []arrow.RecordBatch{runs, runs}, tuning{rowGroupRows: 7000, dict: dictAlways, stats: true, pageBytes: 1024}, true},
+		{"row groups ending on a page boundary", []arrow.RecordBatch{ints, ints, ints}, tuning{rowGroupRows: 3000, dict: dictNever, stats: true, pageBytes: 8000}, false},
+		{"no statistics", []arrow.RecordBatch{runs, runs}, tuning{rowGroupRows: 7000, dict: dictAuto, pageBytes: 1024}, true},
+		{"no rows", nil, defaultTuning, false},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			schema := orders[0].Schema()
-			if len(tt.recs) > 0 {
-				schema = tt.recs[0].Schema()
+		for _, own := range []bool{false, true} {
+			tu := tt.tu
+			tu.ownDict = own
+			name := tt.name
+			if own {
+				name += ", own dictionary encoder"
 			}
-			if !flatSchema(schema) {
-				t.Fatalf("schema is not flat:\n%s", schema)
-			}
-			write := func(workers int) []byte {
-				tu := tt.tu
-				tu.workers = workers
-				var buf bytes.Buffer
-				w, err := newWriter(&buf, schema, format.WriteOptions{Mem: mem, Name: "p.parquet"}, tu)
-				if err != nil {
-					t.Fatal(err)
+			t.Run(name, func(t *testing.T) {
+				ownCols := testSameBytes(t, mem, orders[0].Schema(), tt.recs, tu)
+				if own && tt.dict && ownCols == 0 {
+					t.Error("no column went through the own dictionary encoder")
 				}
-				if got := w.(*writer); workers > 1 && len(tt.recs) > 0 {
-					if err := w.Write(tt.recs[0]); err != nil {
-						t.Fatal(err)
-					}
-					if got.cw == nil {
-						t.Fatal("the parallel writer was not used")
-					}
-					for _, rec := range tt.recs[1:] {
-						if err := w.Write(rec); err != nil {
-							t.Fatal(err)
-						}
-					}
-				} else {
-					for _, rec := range tt.recs {
-						if err := w.Write(rec); err != nil {
-							t.Fatal(err)
-						}
-					}
-				}
-				if err := w.Close(); err != nil {
-					t.Fatal(err)
-				}
-				return buf.Bytes()
-			}
-			serial := write(0)
-			for _, workers := range []int{2, 8} {
-				if got := write(workers); !bytes.Equal(got, serial) {
-					t.Fatalf("%d workers wrote %d bytes that differ from pqarrow's %d", workers, len(got), len(serial))
-				}
-			}
-			rows := 0
-			for _, rec := range tt.recs {
-				rows += int(rec.NumRows())
-			}
-			_, got := readAll(t, bytesInput("p.parquet", write(2)), format.ReadOptions{Mem: mem, BatchRows: max(rows, 1)})
-			defer testrecords.Release(got)
-			if len(tt.recs) == 0 {
-				testrecords.RequireEqual(t, "parallel writer", nil, got)
-				return
-			}
-			want := concat(t, mem, tt.recs)
-			defer want.Release()
-			testrecords.RequireEqual(t, "parallel writer", []arrow.RecordBatch{want}, got)
-		})
+			})
+		}
 	}
+}
+
+// testSameBytes checks that the parallel writer with tu writes the bytes
+// pqarrow's serial FileWriter writes from recs, and that they read back.
+// It returns how many column chunks the parallel writer dictionary-encoded
+// itself (dictwrite.go).
+func testSameBytes(t *testing.T, mem memory.Allocator, schema *arrow.Schema, recs []arrow.RecordBatch, tu tuning) (ownCols int64) {
+	t.Helper()
+	if len(recs) > 0 {
+		schema = recs[0].Schema()
+	}
+	if !flatSchema(schema) {
+		t.Fatalf("schema is not flat:\n%s", schema)
+	}
+	write := func(workers int) []byte {
+		tu := tu
+		tu.workers = workers
+		var buf bytes.Buffer
+		w, err := newWriter(&buf, schema, format.WriteOptions{Mem: mem, Name: "p.parquet"}, tu)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, rec := range recs {
+			if err := w.Write(rec); err != nil {
+				t.Fatal(err)
+			}
+			if i == 0 && workers > 1 && w.(*writer).cw == nil {
+				t.Fatal("the parallel writer was not used")
+			}
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if cw := w.(*writer).cw; cw != nil {
+			ownCols = cw.ownCols.Load()
+		}
+		return buf.Bytes()
+	}
+	serial := write(0)
+	for _, workers := range []int{2, 8} {
+		if err := sameFile(write(workers), serial); err != nil {
+			t.Fatalf("%d workers wrote a file that differs from pqarrow's: %v", workers, err)
+		}
+	}
+	rows := 0
+	for _, rec := range recs {
+		rows += int(rec.NumRows())
+	}
+	_, got := readAll(t, bytesInput("p.parquet", write(2)), format.ReadOptions{Mem: mem, BatchRows: max(rows, 1)})
+	defer testrecords.Release(got)
+	if len(recs) == 0 {
+		testrecords.RequireEqual(t, "parallel writer", nil, got)
+		return ownCols
+	}
+	want := concat(t, mem, recs)
+	defer want.Release()
+	testrecords.RequireEqual(t, "parallel writer", []arrow.RecordBatch{want}, got)
+	return ownCols
 }
 
 func TestFlatSchema(t *testing.T) {
@@ -228,4 +277,75 @@ func TestParallelWriterError(t *testing.T) {
 			t.Fatalf("%d workers: err = %v, want the write's error naming the file", workers, err)
 		}
 	}
+}
+
+// sameFile returns nil when a and b are the same bytes, or differ only
+// in the order of the column chunks' encoding statistics in the footer:
+// arrow-go lists them from a map when a column falls back from dictionary
+// to plain pages, so two runs of pqarrow's own writer differ there.
+func sameFile(a, b []byte) error {
+	if bytes.Equal(a, b) {
+		return nil
+	}
+	if len(a) != len(b) || len(a) < 8 {
+		return fmt.Errorf("%d bytes against %d", len(a), len(b))
+	}
+	footer := int(binary.LittleEndian.Uint32(a[len(a)-8:])) + 8
+	if footer > len(a) {
+		return errors.New("footer length past the start of the file")
+	}
+	if i := firstDiff(a[:len(a)-footer], b[:len(b)-footer]); i >= 0 {
+		return fmt.Errorf("pages differ from byte %d", i)
+	}
+	ra, err := file.NewParquetReader(bytes.NewReader(a))
+	if err != nil {
+		return err
+	}
+	rb, err := file.NewParquetReader(bytes.NewReader(b))
+	if err != nil {
+		return err
+	}
+	describe := func(r *file.Reader) []string {
+		var out []string
+		for g := 0; g < r.NumRowGroups(); g++ {
+			rg := r.MetaData().RowGroup(g)
+			for c := 0; c < rg.NumColumns(); c++ {
+				cc, err := rg.ColumnChunk(c)
+				if err != nil {
+					out = append(out, err.Error())
+					continue
+				}
+				var es []string
+				for _, e := range cc.EncodingStats() {
+					es = append(es, fmt.Sprint(e))
+				}
+				slices.Sort(es)
+				var stats string
+				if st, err := cc.Statistics(); err != nil {
+					stats = err.Error()
+				} else if st != nil {
+					stats = fmt.Sprint(st.HasMinMax(), st.EncodeMin(), st.EncodeMax(), st.NullCount(), st.NumValues())
+				}
+				out = append(out, fmt.Sprint(g, c, cc.Encodings(), es, stats, cc.NumValues(), cc.DataPageOffset(),
+					cc.DictionaryPageOffset(), cc.TotalCompressedSize(), cc.TotalUncompressedSize()))
+			}
+		}
+		return out
+	}
+	if da, db := describe(ra), describe(rb); !slices.Equal(da, db) {
+		return fmt.Errorf("footers differ:\n%s\nagainst\n%s", strings.Join(da, "\n"), strings.Join(db, "\n"))
+	}
+	return nil
+}
+
+func firstDiff(a, b []byte) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	if len(a) != len(b) {
+		return min(len(a), len(b))
+	}
+	return -1
 }

@@ -48,17 +48,23 @@ type tuning struct {
 	stats        bool
 	pageBytes    int64
 	pageV1       bool
+	// dictPageBytes is the dictionary page limit (0: arrow-go's 1 MiB),
+	// past which a column chunk falls back to plain pages.
+	dictPageBytes int64
 	// workers encode a flat schema's columns in parallel (colwriter.go)
 	// when there are at least 2; 0 or 1 leaves every schema to pqarrow's
 	// serial FileWriter, -1 is GOMAXPROCS when the file is opened.
 	workers int
+	// ownDict: the parallel writer dictionary-encodes string and binary
+	// columns itself (dictwrite.go) instead of through arrow-go's encoder.
+	ownDict bool
 }
 
 // defaultTuning: see BENCH_NOTES.md. Data pages are V2 because arrow-go
 // v15 encodes V1 definition levels in quadratic time (PooledBufferWriter
 // regrows its buffer on every reserve when it has the 4-byte V1 length
 // prefix), which made nullable columns 5-8x slower.
-var defaultTuning = tuning{rowGroupRows: rowGroupRows, dict: dictAuto, stats: true, pageBytes: 1 << 20, workers: -1}
+var defaultTuning = tuning{rowGroupRows: rowGroupRows, dict: dictAuto, stats: true, pageBytes: 1 << 20, workers: -1, ownDict: true}
 
 func newWriter(w io.Writer, schema *arrow.Schema, opts format.WriteOptions, tu tuning) (format.Writer, error) {
 	mem := opts.Mem
@@ -96,6 +102,9 @@ func (w *writer) props(sample arrow.RecordBatch) *pq.WriterProperties {
 		pq.WithStats(w.tu.stats),
 		pq.WithDataPageSize(w.tu.pageBytes),
 		pq.WithDictionaryDefault(w.tu.dict != dictNever),
+	}
+	if w.tu.dictPageBytes > 0 {
+		opts = append(opts, pq.WithDictionaryPageSizeLimit(w.tu.dictPageBytes))
 	}
 	if !w.tu.pageV1 {
 		opts = append(opts, pq.WithDataPageVersion(pq.DataPageV2))
@@ -148,7 +157,7 @@ func (w *writer) open(sample arrow.RecordBatch) error {
 		}
 		// One worker would only add the buffered row group's copy.
 		if workers > 1 && flatSchema(w.schema) {
-			w.cw, err = newColWriter(w.schema, w.w, w.props(sample), w.arrowProps(), true, workers)
+			w.cw, err = newColWriter(w.schema, w.w, w.props(sample), w.arrowProps(), true, w.tu.ownDict, workers)
 			return err
 		}
 		w.fw, err = pqarrow.NewFileWriter(w.schema, w.w, w.props(sample), w.arrowProps())
