@@ -138,12 +138,13 @@ func (d *dictWriter) write(ccw file.ColumnChunkWriter, arrs []arrow.Array, nulla
 	for _, a := range arrs {
 		n := a.Len()
 		hasNulls := a.NullN() > 0
+		valid, voff := a.NullBitmapBytes(), a.Data().Offset()
 		for b := 0; b < n; b += batch {
 			end := min(b+batch, n)
 			// The page's raw size as the dense path counts it, and its
 			// distinct values for the statistics.
 			for i := b; i < end; i++ {
-				if hasNulls && a.IsNull(i) {
+				if hasNulls && !bitutil.BitIsSet(valid, voff+i) {
 					pageNulls++
 					continue
 				}
@@ -199,8 +200,9 @@ func (d *dictWriter) build(arrs []arrow.Array, rows int, limit int64, mem memory
 	for _, a := range arrs {
 		ao, ab := binaryParts(a)
 		hasNulls := a.NullN() > 0
+		valid, voff := a.NullBitmapBytes(), a.Data().Offset()
 		for i := 0; i < a.Len(); i++ {
-			if hasNulls && a.IsNull(i) {
+			if hasNulls && !bitutil.BitIsSet(valid, voff+i) {
 				idx[row+i] = 0
 				continue
 			}
