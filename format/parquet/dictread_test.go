@@ -124,3 +124,66 @@ func TestDictionaryRead(t *testing.T) {
 		})
 	}
 }
+
+// TestExpandLengths: expand moves values of up to copyWidth bytes as one
+// block when the dictionary has that many bytes after the value's start,
+// and copies the others; values of every length around the width, last in
+// the dictionary or not, with nulls, come out as the dictionary holds them.
+func TestExpandLengths(t *testing.T) {
+	mem := checkedMem(t)
+	long := string(bytes.Repeat([]byte("abcdefghij"), 7))
+	tests := []struct {
+		name string
+		dict []string
+	}{
+		{"empty values", []string{"", "", "x"}},
+		{"around the width", []string{long[:copyWidth-1], long[:copyWidth], long[:copyWidth+1], "a"}},
+		{"short value last, no slack after it", []string{long, "abc"}},
+		{"width-long value last", []string{"z", long[:copyWidth]}},
+		{"long values only", []string{long, long[:40], long[:copyWidth+5]}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db := array.NewStringBuilder(mem)
+			defer db.Release()
+			db.AppendValues(tt.dict, nil)
+			dict := db.NewArray()
+			defer dict.Release()
+			ib := array.NewInt32Builder(mem)
+			defer ib.Release()
+			var want []*string
+			for i := range 3 * len(tt.dict) {
+				if i%5 == 4 {
+					ib.AppendNull()
+					want = append(want, nil)
+					continue
+				}
+				// Every entry, in an order that puts long values before short.
+				k := (len(tt.dict) - 1 - i%len(tt.dict))
+				ib.Append(int32(k))
+				want = append(want, &tt.dict[k])
+			}
+			idx := ib.NewArray()
+			defer idx.Release()
+			d := array.NewDictionaryArray(&arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.BinaryTypes.String}, idx, dict)
+			defer d.Release()
+			got, err := expand(d, mem)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer got.Release()
+			s := got.(*array.String)
+			for i, w := range want {
+				switch {
+				case w == nil && s.IsValid(i):
+					t.Fatalf("row %d: got %q, want null", i, s.Value(i))
+				case w != nil && (s.IsNull(i) || s.Value(i) != *w):
+					t.Fatalf("row %d: got %q (null %v), want %q", i, s.Value(i), s.IsNull(i), *w)
+				}
+			}
+			if n := int(s.ValueOffsets()[s.Len()]); n != len(s.ValueBytes()) {
+				t.Fatalf("values buffer holds %d bytes, offsets end at %d", len(s.ValueBytes()), n)
+			}
+		})
+	}
+}
