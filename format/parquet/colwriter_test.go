@@ -170,7 +170,7 @@ func testSameBytes(t *testing.T, mem memory.Allocator, schema *arrow.Schema, rec
 			if err := w.Write(rec); err != nil {
 				t.Fatal(err)
 			}
-			if i == 0 && workers > 1 && w.(*writer).cw == nil {
+			if i == 0 && (workers > 1 || workers == 1 && tu.ownDict) && w.(*writer).cw == nil {
 				t.Fatal("the parallel writer was not used")
 			}
 		}
@@ -183,7 +183,11 @@ func testSameBytes(t *testing.T, mem memory.Allocator, schema *arrow.Schema, rec
 		return buf.Bytes()
 	}
 	serial := write(0)
-	for _, workers := range []int{2, 8} {
+	workers := []int{2, 8}
+	if tu.ownDict {
+		workers = append(workers, 1) // the own encoder takes the parallel path with one worker too
+	}
+	for _, workers := range workers {
 		if err := sameFile(write(workers), serial); err != nil {
 			t.Fatalf("%d workers wrote a file that differs from pqarrow's: %v", workers, err)
 		}

@@ -52,8 +52,9 @@ type tuning struct {
 	// past which a column chunk falls back to plain pages.
 	dictPageBytes int64
 	// workers encode a flat schema's columns in parallel (colwriter.go)
-	// when there are at least 2; 0 or 1 leaves every schema to pqarrow's
-	// serial FileWriter, -1 is GOMAXPROCS when the file is opened.
+	// when there are at least 2, or 1 with ownDict; 0 (or 1 without
+	// ownDict) leaves every schema to pqarrow's serial FileWriter, -1 is
+	// GOMAXPROCS when the file is opened.
 	workers int
 	// ownDict: the parallel writer dictionary-encodes string and binary
 	// columns itself (dictwrite.go) instead of through arrow-go's encoder.
@@ -155,8 +156,9 @@ func (w *writer) open(sample arrow.RecordBatch) error {
 		if workers < 0 {
 			workers = runtime.GOMAXPROCS(0)
 		}
-		// One worker would only add the buffered row group's copy.
-		if workers > 1 && flatSchema(w.schema) {
+		// One worker pays the buffered row group's copy for nothing
+		// unless it encodes the string dictionaries itself.
+		if (workers > 1 || workers == 1 && w.tu.ownDict) && flatSchema(w.schema) {
 			w.cw, err = newColWriter(w.schema, w.w, w.props(sample), w.arrowProps(), true, w.tu.ownDict, workers)
 			return err
 		}
