@@ -98,7 +98,7 @@ func TestParallelWriterSameBytes(t *testing.T) {
 	defer ints.Release()
 	orders := testrecords.Orders(mem, 10_000, 2_500)
 	defer testrecords.Release(orders)
-	ws := words(mem, 5000)
+	ws := words(mem, 2500)
 	defer ws.Release()
 	wordRecs := []arrow.RecordBatch{ws, ws}
 	small := defaultTuning
@@ -115,7 +115,7 @@ func TestParallelWriterSameBytes(t *testing.T) {
 		{"orders, default tuning", orders, defaultTuning, true},
 		{"every flat type, 5 batches, row groups of 25 rows", []arrow.RecordBatch{flat, flat, flat, flat, flat}, tuning{rowGroupRows: 25, dict: dictAuto, stats: true, pageBytes: 1 << 20}, false},
 		{"every flat type, dictionary always", []arrow.RecordBatch{flat, flat, flat}, tuning{rowGroupRows: 40, dict: dictAlways, stats: true, pageBytes: 64}, true},
-		{"orders, dictionaries over the page limit", orders, tuning{rowGroupRows: 5000, dict: dictAlways, stats: true, pageBytes: 4096, dictPageBytes: 2000}, true},
+		{"orders, dictionaries over the page limit", orders[:2], tuning{rowGroupRows: 5000, dict: dictAlways, stats: true, pageBytes: 4096, dictPageBytes: 2000}, true},
 		// 1,024-row write batches of 8 raw bytes a value: a page is cut
 		// after each batch, as the dense path counts them.
 		{"words, a page a write batch", wordRecs, tuning{rowGroupRows: 10_000, dict: dictAlways, stats: true, pageBytes: 8192}, true},
@@ -185,12 +185,18 @@ func testSameBytes(t *testing.T, mem memory.Allocator, schema *arrow.Schema, rec
 	serial := write(0)
 	workers := []int{2, 8}
 	if tu.ownDict {
-		workers = append(workers, 1) // the own encoder takes the parallel path with one worker too
+		// The own encoder takes the parallel path with one worker too.
+		// Its bytes are the serial writer's, whose reading back the
+		// case without it checks: that is not repeated here.
+		workers = []int{1, 2}
 	}
 	for _, workers := range workers {
 		if err := sameFile(write(workers), serial); err != nil {
 			t.Fatalf("%d workers wrote a file that differs from pqarrow's: %v", workers, err)
 		}
+	}
+	if tu.ownDict {
+		return ownCols
 	}
 	rows := 0
 	for _, rec := range recs {
