@@ -146,23 +146,7 @@ func BenchmarkWriteParquetFile(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	r, err := NewReader(bytesInput(name, data), format.ReadOptions{BatchRows: 16384})
-	if err != nil {
-		b.Fatal(err)
-	}
-	schema := r.Schema()
-	var recs []arrow.RecordBatch
-	for {
-		rec, _, err := r.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			b.Fatal(err)
-		}
-		recs = append(recs, rec)
-	}
-	r.Close()
+	schema, recs := readAll(b, bytesInput(name, data), format.ReadOptions{BatchRows: 16384})
 	defer testrecords.Release(recs)
 	arrowDict := defaultTuning
 	arrowDict.ownDict = false
