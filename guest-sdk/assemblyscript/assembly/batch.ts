@@ -10,6 +10,10 @@ export class InCol {
   valid: usize = 0;
   valuesLen: u32 = 0;
   large: bool = false;
+  /** Rows: the batch's, or for a list's items their number. */
+  rows: i32 = 0;
+  /** A list's items (v2), made on the first batch. */
+  kid: InCol | null = null;
 }
 
 /** @internal One output column's buffers, reused batch to batch. */
