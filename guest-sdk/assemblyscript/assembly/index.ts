@@ -12,3 +12,4 @@ export { JSONValue, Kind, bytesEqual } from "./json";
 export { log, logBytes, LevelDebug, LevelInfo, LevelWarn, LevelError } from "./log";
 export { formatFloat } from "./format";
 export { NoOrigin, StageV2, StateReader, StateWriter, tumble } from "./v2";
+export { Sessions, hop, hopMax } from "./window";
