@@ -1,6 +1,6 @@
 import { Buf } from "./buffer";
 import { Field } from "./setup";
-import { codeBool, codeBinary, codeUTF8, typeWidth } from "./types";
+import { codeBool, codeBinary, codeList, codeMap, codeUTF8, typeWidth } from "./types";
 
 /** @internal One input column descriptor, resolved to pointers. */
 @final
@@ -46,7 +46,8 @@ export class OutCol {
     this.hasNull = false;
     this.rows = 0;
     this.offs.len = 0;
-    if (this.code == codeUTF8 || this.code == codeBinary) this.offs.u32(0);
+    let code = this.code;
+    if (code == codeUTF8 || code == codeBinary || code == codeList || code == codeMap) this.offs.u32(0);
   }
 
   /** v2: makes the validity bitmap n bytes or more, the new bytes all

@@ -49,6 +49,16 @@ export function typeWidth(code: i32): i32 {
   return 0;
 }
 
+/** nestedCode is the type code of a list<…>, struct<…> or map<…> type
+ * name, or 0. */
+export function nestedCode(t: string): i32 {
+  if (!t.endsWith(">")) return 0;
+  if (t.startsWith("list<") && t.length > 6) return codeList;
+  if (t.startsWith("struct<") && t.length > 8) return codeStruct;
+  if (t.startsWith("map<") && t.length > 5) return codeMap;
+  return 0;
+}
+
 /** listElem is T of a "list<T>" type whose items are of a v1 type, or
  * "" (not a list, or a list of nested items). */
 export function listElem(typ: string): string {
