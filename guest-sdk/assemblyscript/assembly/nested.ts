@@ -82,7 +82,7 @@ function declare(s: Setup, k: i32, t: string, depth: i32): void {
   let parts = new Array<string>();
   for (let off = 0; off <= inner.length; ) {
     let n = splitType(inner, off);
-    parts.push(inner.slice(off, off + n));
+    parts.push(inner.slice(off, off + n).trim()); // the host allows spaces around parts
     off += n + 1;
   }
   if ((code == codeList && parts.length != 1) || (code == codeMap && parts.length != 2)) {
@@ -102,14 +102,14 @@ function declare(s: Setup, k: i32, t: string, depth: i32): void {
         s.error("column " + quote(nd.path) + ": struct field " + quote(kt) + " has no name");
         return;
       }
-      name = kt.slice(0, colon);
-      kt = kt.slice(colon + 1);
+      name = kt.slice(0, colon).trim();
+      kt = kt.slice(colon + 1).trim();
     }
     nodes.push(new NodeData(nd.path + "." + name, name, k, nd.slot));
   }
   for (let i = 0; i < parts.length; i++) {
     let kt = parts[i];
-    if (code == codeStruct) kt = kt.slice(kt.indexOf(":") + 1);
+    if (code == codeStruct) kt = kt.slice(kt.indexOf(":") + 1).trim();
     declare(s, kid0 + i, kt, depth + 1);
   }
 }

@@ -64,7 +64,7 @@ class NestOut extends StageV2 {
     this.m = writeNested(s, "m", "map<utf8,float64>");
     this.mKey = this.m.child(s, 0);
     this.mVal = this.m.child(s, 1);
-    this.ls = writeNested(s, "ls", "list<struct<x:int64,y:bool>>");
+    this.ls = writeNested(s, "ls", "list<struct<x: int64, y: bool>>"); // spaces as a pipeline file may have them
     this.lsItem = this.ls.child(s, 0);
     this.lsX = this.lsItem.field(s, "x");
     this.lsY = this.lsItem.field(s, "y");
