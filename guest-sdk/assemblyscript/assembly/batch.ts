@@ -61,6 +61,17 @@ export class OutCol {
     memory.fill(v.ptr + old, 0xff, n - old);
   }
 
+  /** v2: appends a bool value (bit-packed, a byte per 8 rows). */
+  putBit(v: bool): void {
+    let i = this.rows;
+    if ((i & 7) == 0) this.values.byte(0);
+    if (v) {
+      let p = this.values.ptr + (<usize>i >> 3);
+      store<u8>(p, load<u8>(p) | (<u8>1 << <u8>(i & 7)));
+    }
+    this.rows++;
+  }
+
   /** v2: the next value put is a null: clears its validity bit. */
   nullBit(): void {
     let i = this.rows;

@@ -206,7 +206,7 @@ export class Node {
     let nd = nodes[this.id];
     let c = col(b, this.id);
     if (nd.code != codeBool) b.fail(misuse("putBool on a column that is not bool", nd.path));
-    putBit(c, v);
+    c.putBit(v);
   }
 
   /** Gives a utf8 or binary child n bytes at p as its next value. */
@@ -275,16 +275,6 @@ function col(b: Batch, k: i32): OutCol {
   return nd.own;
 }
 
-function putBit(c: OutCol, v: bool): void {
-  let i = c.rows;
-  if ((i & 7) == 0) c.values.byte(0);
-  if (v) {
-    let p = c.values.ptr + (<usize>i >> 3);
-    store<u8>(p, load<u8>(p) | (<u8>1 << <u8>(i & 7)));
-  }
-  c.rows++;
-}
-
 // nullRow appends a null row to node k's column c: no items for a list
 // or map, a null row in each field of a struct, an empty value of a leaf.
 function nullRow(k: i32, c: OutCol): void {
@@ -298,7 +288,7 @@ function nullRow(k: i32, c: OutCol): void {
     for (let i = 0; i < nd.nkids; i++) nullRow(nd.kid0 + i, nodes[nd.kid0 + i].own);
     c.rows++;
   } else if (code == codeBool) {
-    putBit(c, false);
+    c.putBit(false);
   } else if (code == codeUTF8 || code == codeBinary) {
     c.offs.u32(c.values.len);
     c.rows++;

@@ -17,71 +17,73 @@
 // written as utf8 and binary, as the Go stage writes them.
 
 import {
-  Batch, BoolCol, Col, ListCol, ListView, Out, OutBool, OutStr, Setup, StageV2, StrCol,
+  Batch, BoolCol, BoolView, Col, FixedView, ListCol, ListView, Out, OutBool, OutStr, Setup, StageV2,
+  StrCol, StrView,
   readList, register, write, writeBinary, writeBool, writeString,
 } from "../../../../guest-sdk/assemblyscript/assembly";
 export * from "../../../../guest-sdk/assemblyscript/assembly/exportsV2";
 
-// Items explodes one item type: AssemblyScript has no closures, so each
-// type's loop is a class of its own, picked once at setup.
+// Items gives emitted rows the items of one type: AssemblyScript has no
+// closures, so each type is a class of its own, picked once at setup, and
+// explode calls its put per item as Go's each calls its func.
 abstract class Items {
-  abstract explode(b: Batch, v: ListView): void;
-}
+  /** Takes the batch's view of the items. */
+  abstract load(b: Batch): void;
+  /** Gives the row just emitted item k. */
+  abstract put(b: Batch, k: i32): void;
 
-class FixedItems<T> extends Items {
-  constructor(private items: Col<T>, private out: Out<T>) {
-    super();
-  }
-
+  /** Emits one row per item of every non-null row of v, in order. */
   explode(b: Batch, v: ListView): void {
-    let it = this.items.view(b);
-    let out = this.out;
+    this.load(b);
     for (let i = 0; i < b.length; i++) {
       if (!v.valid(i)) continue;
       for (let k = v.start(i), end = v.end(i); k < end; k++) {
         b.emit(i);
-        if (it.valid(k)) out.put(b, it.get(k));
-        else out.putNull(b);
+        this.put(b, k);
       }
     }
+  }
+}
+
+class FixedItems<T> extends Items {
+  private it: FixedView<T> = new FixedView<T>();
+  constructor(private items: Col<T>, private out: Out<T>) {
+    super();
+  }
+  load(b: Batch): void {
+    this.it = this.items.view(b);
+  }
+  put(b: Batch, k: i32): void {
+    if (this.it.valid(k)) this.out.put(b, this.it.get(k));
+    else this.out.putNull(b);
   }
 }
 
 class StrItems extends Items {
+  private it: StrView = new StrView();
   constructor(private items: StrCol, private out: OutStr) {
     super();
   }
-
-  explode(b: Batch, v: ListView): void {
-    let it = this.items.view(b);
-    let out = this.out;
-    for (let i = 0; i < b.length; i++) {
-      if (!v.valid(i)) continue;
-      for (let k = v.start(i), end = v.end(i); k < end; k++) {
-        b.emit(i);
-        if (it.valid(k)) out.put(b, it.ptr(k), it.len(k));
-        else out.putNull(b);
-      }
-    }
+  load(b: Batch): void {
+    this.it = this.items.view(b);
+  }
+  put(b: Batch, k: i32): void {
+    if (this.it.valid(k)) this.out.put(b, this.it.ptr(k), this.it.len(k));
+    else this.out.putNull(b);
   }
 }
 
 class BoolItems extends Items {
+  private it: BoolView = new BoolView();
   constructor(private items: BoolCol, private out: OutBool) {
     super();
   }
-
-  explode(b: Batch, v: ListView): void {
-    let it = this.items.view(b);
-    let out = this.out;
-    for (let i = 0; i < b.length; i++) {
-      if (!v.valid(i)) continue;
-      for (let k = v.start(i), end = v.end(i); k < end; k++) {
-        b.emit(i);
-        if (it.valid(k)) out.put(b, it.get(k));
-        else out.putNull(b);
-      }
-    }
+  load(b: Batch): void {
+    this.it = this.items.view(b);
+  }
+  put(b: Batch, k: i32): void {
+    if (this.it.valid(k)) this.out.put(b, this.it.get(k));
+    else this.out.putNull(b);
   }
 }
 
