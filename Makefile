@@ -211,6 +211,8 @@ wasm: wasm-go
 	./bin/weave build transforms/assemblyscript/testdata/sdkcheck -o transforms/assemblyscript/testdata/sdkcheck/sdkcheck.wasm
 	./bin/weave build transforms/rust/testdata/stagev2 -o transforms/rust/testdata/stagev2/stagev2.wasm
 	./bin/weave build transforms/assemblyscript/testdata/sdkcheckv2 -o transforms/assemblyscript/testdata/sdkcheckv2/sdkcheckv2.wasm
+	./bin/weave build transforms/assemblyscript/testdata/windows -o transforms/assemblyscript/testdata/windows/windows.wasm
+	./bin/weave build transforms/assemblyscript/testdata/nestout -o transforms/assemblyscript/testdata/nestout/nestout.wasm
 
 # Runs the bundled pipeline: the orders job on testdata/orders.csv (two
 # malformed rows) through Wasm filter/mask/derive and a native rename into

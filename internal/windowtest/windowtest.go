@@ -2,7 +2,9 @@
 // share (transforms/assemblyscript, transforms/conformance): orders with
 // nullable keys, amounts and times, in event-time or arrival order; their
 // batches; a rendering of each call's output exact to the bit; and
-// window_agg computed in Go.
+// window_agg computed in Go. windows.go holds the cases and definitions
+// of the SDKs' sliding and session window helpers, which the C and
+// AssemblyScript SDKs' tests share.
 package windowtest
 
 import (

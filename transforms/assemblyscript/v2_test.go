@@ -123,3 +123,27 @@ func TestSDKV2Misuse(t *testing.T) {
 		}
 	}
 }
+
+// TestSDKListItemTypes: a view of a list's items that does not fit their
+// type (ListCol.itemsOf<T>, strings, bools) fails the bind naming the
+// column, the items' type and the view; one that fits binds.
+func TestSDKListItemTypes(t *testing.T) {
+	as := wasmtesting.Committed(t, "transforms/assemblyscript/testdata/sdkcheckv2", "transforms/assemblyscript/testdata/sdkcheckv2/sdkcheckv2.wasm")
+	mem := wasmtesting.Allocator(t)
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "id", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "s", Type: arrow.BinaryTypes.String},
+		{Name: "tags", Type: arrow.ListOf(arrow.BinaryTypes.String), Nullable: true},
+	}, nil)
+	for items, want := range map[string]string{
+		"f64":    `list column "tags": items are utf8, this stage reads them as f64`,
+		"bool":   `list column "tags": items are utf8, this stage reads them as bool`,
+		"string": "",
+	} {
+		s := wasmtesting.NewStage(t, as, map[string]any{"items": items}, mem, wasmtesting.Config().WithCacheDir(cacheDir))
+		_, err := s.Bind(context.Background(), schema)
+		if want == "" && err != nil || want != "" && (err == nil || !strings.Contains(err.Error(), want)) {
+			t.Errorf("items %s: %v, want %q", items, err, want)
+		}
+	}
+}

@@ -1,6 +1,6 @@
 import { Buf } from "./buffer";
 import { Field } from "./setup";
-import { codeBool, codeBinary, codeUTF8, typeWidth } from "./types";
+import { codeBool, codeBinary, codeList, codeMap, codeUTF8, typeWidth } from "./types";
 
 /** @internal One input column descriptor, resolved to pointers. */
 @final
@@ -10,6 +10,10 @@ export class InCol {
   valid: usize = 0;
   valuesLen: u32 = 0;
   large: bool = false;
+  /** Rows: the batch's, or for a list's items their number. */
+  rows: i32 = 0;
+  /** A list's items (v2), made on the first batch. */
+  kid: InCol | null = null;
 }
 
 /** @internal One output column's buffers, reused batch to batch. */
@@ -42,7 +46,8 @@ export class OutCol {
     this.hasNull = false;
     this.rows = 0;
     this.offs.len = 0;
-    if (this.code == codeUTF8 || this.code == codeBinary) this.offs.u32(0);
+    let code = this.code;
+    if (code == codeUTF8 || code == codeBinary || code == codeList || code == codeMap) this.offs.u32(0);
   }
 
   /** v2: makes the validity bitmap n bytes or more, the new bytes all
@@ -54,6 +59,17 @@ export class OutCol {
     if (old >= n) return;
     v.resize(n);
     memory.fill(v.ptr + old, 0xff, n - old);
+  }
+
+  /** v2: appends a bool value (bit-packed, a byte per 8 rows). */
+  putBit(v: bool): void {
+    let i = this.rows;
+    if ((i & 7) == 0) this.values.byte(0);
+    if (v) {
+      let p = this.values.ptr + (<usize>i >> 3);
+      store<u8>(p, load<u8>(p) | (<u8>1 << <u8>(i & 7)));
+    }
+    this.rows++;
   }
 
   /** v2: the next value put is a null: clears its validity bit. */

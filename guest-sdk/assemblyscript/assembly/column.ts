@@ -7,18 +7,27 @@ import { fits, isVarWidth, typeName } from "./types";
 @final
 export class Col<T> {
   private v: FixedView<T> = new FixedView<T>();
-  constructor(private slot: i32) {}
+  /** item: the column is the items of the list read at slot (ListCol.itemsOf). */
+  constructor(private slot: i32, private item: bool = false) {}
 
   /** The column in batch b. The same view object is returned (updated)
    * every batch: take it again in each process call. */
   view(b: Batch): FixedView<T> {
-    let d = unchecked(b.ins[this.slot]);
+    let d = inCol(b, this.slot, this.item);
     let v = this.v;
     v.values = d.values;
     v.validity = d.valid;
-    v.length = b.n;
+    v.length = d.rows;
     return v;
   }
+}
+
+// inCol is the input column at slot in batch b, or with item its list's
+// items.
+@inline
+function inCol(b: Batch, slot: i32, item: bool): InCol {
+  let d = unchecked(b.ins[slot]);
+  return item ? changetype<InCol>(d.kid) : d;
 }
 
 /** Declares that the stage reads column name as T. A missing column or a
@@ -55,15 +64,15 @@ export class FixedView<T> {
 @final
 export class BoolCol {
   private v: BoolView = new BoolView();
-  constructor(private slot: i32) {}
+  constructor(private slot: i32, private item: bool = false) {}
 
   /** The column in batch b (the same object every batch). */
   view(b: Batch): BoolView {
-    let d = unchecked(b.ins[this.slot]);
+    let d = inCol(b, this.slot, this.item);
     let v = this.v;
     v.bits = d.values;
     v.validity = d.valid;
-    v.length = b.n;
+    v.length = d.rows;
     return v;
   }
 }
@@ -97,16 +106,16 @@ export class BoolView {
 @final
 export class StrCol {
   private v: StrView = new StrView();
-  constructor(private slot: i32) {}
+  constructor(private slot: i32, private item: bool = false) {}
 
   /** The column in batch b (the same object every batch). */
   view(b: Batch): StrView {
-    let d: InCol = unchecked(b.ins[this.slot]);
+    let d = inCol(b, this.slot, this.item);
     let v = this.v;
     v.offsets = d.offsets;
     v.large = d.large;
     v.validity = d.valid;
-    v.length = b.n;
+    v.length = d.rows;
     // Offsets are copied verbatim and values start at offsets[0]: moving
     // the base pointer back by offsets[0] lets every row be read as
     // data + offsets[i] without rewriting the offsets.

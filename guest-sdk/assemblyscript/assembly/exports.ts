@@ -9,7 +9,7 @@ import { Buf } from "./buffer";
 import { batch, errorDescs, inArena, loadBatch, reserve } from "./host";
 import { Kind, parseJSON, writeJSONString } from "./json";
 import { Field, Setup, Stage, registered } from "./setup";
-import { codeBinary, codeUTF8, typeCode } from "./types";
+import { codeBinary, codeUTF8, nestedCode, typeCode } from "./types";
 
 
 export function dw_abi_version(): i32 {
@@ -85,6 +85,7 @@ function bind(ptr: usize, len: usize): void {
   for (let i = 0; i < s.writes.length; i++) {
     let w = s.writes[i];
     let code = typeCode(w.type);
+    if (code == 0) code = nestedCode(w.type);
     if (code == 0) return fail("column \"" + w.name + "\": type \"" + w.type + "\" is not in ABI v1");
     outs[i] = new OutCol(w, code);
   }

@@ -9,6 +9,7 @@
 
 import { Buf } from "./buffer";
 import { batch, errorDescs, inArena, loadBatch } from "./host";
+import { beginNested, isNestedSlot, nestedDesc } from "./nested";
 import { registered } from "./setup";
 import { codeBinary, codeUTF8 } from "./types";
 import { StageV2, StateReader, StateWriter } from "./v2";
@@ -50,6 +51,7 @@ export function dw_process(ptr: usize): usize {
   let s = stage();
   if (s == null) return failed(notV2);
   batch.beginV2();
+  beginNested();
   s.process(batch);
   return end();
 }
@@ -70,6 +72,7 @@ function noInput(what: string): StageV2 | null {
   batch.msgs.len = 0;
   batch.failMsg = null;
   batch.beginV2();
+  beginNested();
   return s;
 }
 
@@ -94,21 +97,30 @@ function end(): usize {
   let m = batch.emitted;
   let outs = batch.outs;
   outDesc.len = 0;
+  outDesc.reserve(32 * <u32>outs.length);
   for (let i = 0; i < outs.length; i++) {
     let c = unchecked(outs[i]);
+    let d = outDesc.ptr + outDesc.len;
+    outDesc.len += 32;
+    store<u32>(d, <u32>i);
+    store<u32>(d, <u32>c.code, 4);
+    // A nested column's row left open is the mistake to name, before
+    // the rows it lacks for it.
+    let nested = isNestedSlot(i);
+    let err = nested ? nestedDesc(i, c, d) : null;
+    if (err != null) return failed(err);
     if (c.rows != m) {
       return failed("output column \"" + c.field.name + "\": " + c.rows.toString() + " values put for " + m.toString() + " rows emitted");
     }
+    if (nested) continue;
     let varw = c.code == codeUTF8 || c.code == codeBinary;
     if (c.hasNull) c.validTo((<u32>m + 7) >> 3);
-    outDesc.u32(<u32>i);
-    outDesc.u32(<u32>c.code);
-    outDesc.u32(0);
-    outDesc.u32(c.hasNull ? <u32>c.valid.ptr : 0);
-    outDesc.u32(varw ? <u32>c.offs.ptr : 0);
-    outDesc.u32(c.values.len > 0 ? <u32>c.values.ptr : 0);
-    outDesc.u32(c.values.len);
-    outDesc.u32(0);
+    store<u32>(d, 0, 8);
+    store<u32>(d, c.hasNull ? <u32>c.valid.ptr : 0, 12);
+    store<u32>(d, varw ? <u32>c.offs.ptr : 0, 16);
+    store<u32>(d, c.values.len > 0 ? <u32>c.values.ptr : 0, 20);
+    store<u32>(d, c.values.len, 24);
+    store<u32>(d, 0, 28);
   }
   let nerr = batch.errs.len / 12;
   memory.fill(result, 0, 40);

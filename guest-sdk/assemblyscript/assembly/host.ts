@@ -2,9 +2,9 @@
 // the reserved region the host writes into, the one Batch object, and
 // the reading of a batch header and writing of row errors.
 
-import { Batch } from "./batch";
+import { Batch, InCol } from "./batch";
 import { Buf } from "./buffer";
-import { codeBinary, codeLargeBinary, codeLargeUTF8, codeUTF8 } from "./types";
+import { codeBinary, codeLargeBinary, codeLargeUTF8, codeList, codeMap, codeStruct, codeUTF8 } from "./types";
 
 /** @internal The one batch object, reused by every call. */
 export const batch = new Batch();
@@ -49,23 +49,48 @@ export function loadBatch(ptr: usize): string | null {
   if (ncols > 0 && !inArena(ptr + 16, 32 * <usize>ncols)) return "column descriptors outside the reserved region";
   batch.n = <i32>n;
   for (let i = 0; i < ins.length; i++) {
-    let d = ptr + 16 + 32 * <usize>i;
-    let c = unchecked(ins[i]);
-    let code = <i32>load<u8>(d, 4);
-    c.valid = load<u32>(d, 12);
-    c.offsets = load<u32>(d, 16);
-    c.values = load<u32>(d, 20);
-    c.valuesLen = load<u32>(d, 24);
-    c.large = code == codeLargeUTF8 || code == codeLargeBinary;
-    if (c.valid != 0 && !inArena(c.valid, (<usize>n + 7) >> 3)) return "column " + i.toString() + ": validity outside the reserved region";
-    let varw = code == codeUTF8 || code == codeBinary || c.large;
-    if (varw && !inArena(c.offsets, (<usize>n + 1) << (c.large ? 3 : 2))) return "column " + i.toString() + ": offsets outside the reserved region";
-    if (c.valuesLen > 0 && !inArena(c.values, c.valuesLen)) return "column " + i.toString() + ": values outside the reserved region";
-    if (c.valuesLen == 0) c.values = arenaBase;
+    let err = loadCol(unchecked(ins[i]), ptr + 16 + 32 * <usize>i, n, false);
+    if (err != null) return "column " + i.toString() + ": " + err;
   }
   batch.errs.len = 0;
   batch.msgs.len = 0;
   batch.failMsg = null;
+  return null;
+}
+
+// loadCol points c at the column descriptor at d, of n rows, checking
+// that what the SDK will read lies in the reserved region. A list's items
+// are a column of their own (its one child descriptor, ABI v2 "Nested
+// types"), of offsets[n]-offsets[0] rows; readList allows only items of
+// v1 types, so nested is never a list.
+function loadCol(c: InCol, d: usize, n: u32, nested: bool): string | null {
+  let code = <i32>load<u8>(d, 4);
+  c.valid = load<u32>(d, 12);
+  c.offsets = load<u32>(d, 16);
+  c.values = load<u32>(d, 20);
+  c.valuesLen = load<u32>(d, 24);
+  c.rows = <i32>n;
+  c.large = code == codeLargeUTF8 || code == codeLargeBinary;
+  if (c.valid != 0 && !inArena(c.valid, (<usize>n + 7) >> 3)) return "validity outside the reserved region";
+  if (code == codeList) {
+    if (nested) return "a list inside a list (readList reads lists of v1 types)";
+    if (!inArena(c.offsets, (<usize>n + 1) << 2)) return "list offsets outside the reserved region";
+    if (c.valuesLen != 1 || !inArena(c.values, 32)) return "list child descriptor outside the reserved region";
+    let lo = load<i32>(c.offsets), hi = load<i32>(c.offsets + (<usize>n << 2));
+    if (lo < 0 || hi < lo) return "list offsets " + lo.toString() + ".." + hi.toString();
+    let kid = c.kid;
+    if (kid == null) {
+      kid = new InCol();
+      c.kid = kid;
+    }
+    let err = loadCol(kid, c.values, <u32>(hi - lo), true);
+    return err == null ? null : "items: " + err;
+  }
+  if (code == codeStruct || code == codeMap) return "a struct or map (this SDK reads lists of v1 types only)";
+  let varw = code == codeUTF8 || code == codeBinary || c.large;
+  if (varw && !inArena(c.offsets, (<usize>n + 1) << (c.large ? 3 : 2))) return "offsets outside the reserved region";
+  if (c.valuesLen > 0 && !inArena(c.values, c.valuesLen)) return "values outside the reserved region";
+  if (c.valuesLen == 0) c.values = arenaBase;
   return null;
 }
 

@@ -78,14 +78,7 @@ export class OutBool {
 
   /** v2: gives the row being emitted (Batch.emit) its value. */
   put(b: Batch, v: bool): void {
-    let c = b.putCol(this.slot);
-    let i = c.rows;
-    if ((i & 7) == 0) c.values.byte(0);
-    if (v) {
-      let p = c.values.ptr + (<usize>i >> 3);
-      store<u8>(p, load<u8>(p) | (<u8>1 << <u8>(i & 7)));
-    }
-    c.rows++;
+    b.putCol(this.slot).putBit(v);
   }
 
   /** v2: gives the row being emitted a null. */

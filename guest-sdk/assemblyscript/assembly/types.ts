@@ -8,6 +8,10 @@ export const codeLargeBinary = 15;
 export const codeDate32 = 16;
 export const codeTimestamp = 17;
 export const codeDecimal128 = 18;
+// ABI v2's nested types ("Nested types").
+export const codeList = 19;
+export const codeStruct = 20;
+export const codeMap = 21;
 
 /** typeCode maps an ABI type name to its descriptor code, 0 if unknown. */
 export function typeCode(typ: string): i32 {
@@ -43,6 +47,24 @@ export function typeWidth(code: i32): i32 {
     case codeDecimal128: return 16;
   }
   return 0;
+}
+
+/** nestedCode is the type code of a list<…>, struct<…> or map<…> type
+ * name, or 0. */
+export function nestedCode(t: string): i32 {
+  if (!t.endsWith(">")) return 0;
+  if (t.startsWith("list<") && t.length > 6) return codeList;
+  if (t.startsWith("struct<") && t.length > 8) return codeStruct;
+  if (t.startsWith("map<") && t.length > 5) return codeMap;
+  return 0;
+}
+
+/** listElem is T of a "list<T>" type whose items are of a v1 type, or
+ * "" (not a list, or a list of nested items). */
+export function listElem(typ: string): string {
+  if (!typ.startsWith("list<") || !typ.endsWith(">")) return "";
+  let elem = typ.slice(5, typ.length - 1);
+  return typeCode(elem) == 0 ? "" : elem;
 }
 
 /** isVarWidth: utf8, binary and their large forms. */

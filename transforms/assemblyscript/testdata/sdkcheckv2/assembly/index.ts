@@ -15,11 +15,13 @@
 // of no origin with n = that count, txt = "end" and the rest null.
 // config.mode breaks a rule of the SDK instead: "missing" leaves txt
 // without a value, "twice" puts n twice, "origin" emits from a row past
-// the batch.
+// the batch. config.items ("f64", "string", "bool") reads the list column
+// "tags" with its items viewed as that (the bind refuses a view that does
+// not fit the items).
 
 import {
   Batch, Col, NoOrigin, Out, OutBool, OutStr, Setup, StageV2, StateReader, StateWriter, StrCol,
-  read, readString, register, tumble, write, writeBool, writeString,
+  read, readList, readString, register, tumble, write, writeBool, writeString,
 } from "../../../../../guest-sdk/assemblyscript/assembly";
 export * from "../../../../../guest-sdk/assemblyscript/assembly/exportsV2";
 
@@ -36,7 +38,14 @@ class CheckV2 extends StageV2 {
   x: Out<f64> | null = null;
 
   setup(s: Setup): void {
-    let c = s.config(["drop_all", "mode"]);
+    let c = s.config(["drop_all", "mode", "items"]);
+    let items = c.string("items");
+    if (items != "") {
+      let tags = readList(s, "tags");
+      if (items == "f64") tags.itemsOf<f64>(s);
+      else if (items == "string") tags.strings(s);
+      else tags.bools(s);
+    }
     this.dropAll = c.bool("drop_all");
     this.mode = c.string("mode");
     this.id = read<i64>(s, "id");
