@@ -28,6 +28,9 @@ type v2Limits struct {
 	// latest event time the watermark stays (watermark.go).
 	eventTime string
 	lateness  time.Duration
+	// idle is how long the stage may see no rows before its event clock
+	// moves on with the wall clock (idle.go); 0: never.
+	idle time.Duration
 	// key names the columns a keyed stage partitions its rows by (keyed.go).
 	key []string
 }
