@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dataweaver/dataweaver/engine/position"
@@ -55,6 +56,12 @@ type checkpoints struct {
 	arrived map[int64]*arrival
 	last    time.Time // when the last barrier was sent
 	nextID  int64
+	// wanted asks for a barrier although no batch was read since the
+	// last one: a stage emitted rows on idle advance (idle.go).
+	wanted atomic.Bool
+	// resumed is the saved position this run resumes from, saved again
+	// by a checkpoint taken before the run has read any batch.
+	resumed *position.Record
 }
 
 type arrival struct {
@@ -138,6 +145,7 @@ func (r *runner) setupCheckpoints(ctx context.Context) error {
 		}
 		c.base = rec.Rows
 		c.states = rec.Stages
+		c.resumed = &rec
 		r.metrics.StartPosition = rec.Describe()
 		r.metrics.Resumed = true
 	}
@@ -225,6 +233,7 @@ func (c *checkpoints) newBarrier(upto int64, cp Checkpoint, rows int64) *barrier
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.last = time.Now()
+	c.wanted.Store(false)
 	c.nextID++
 	return &barrier{id: c.nextID, upto: upto, cp: cp, rows: rows}
 }
@@ -271,7 +280,12 @@ func (c *checkpoints) take(ctx context.Context, b *barrier, a *arrival) error {
 			a.prepared[deadLetterName] = prep
 		}
 	}
-	if c.store != nil && b.upto >= 0 {
+	// A barrier before the run's first batch saves the position it
+	// resumed from again, with the states of stages that emitted on idle
+	// advance since (idle.go): the rows they emitted are published below
+	// and must not be emitted again by a later run.
+	again := b.upto < 0 && c.resumed != nil && len(b.states) > 0
+	if c.store != nil && (b.upto >= 0 || again) {
 		rec := position.Record{
 			Revision: c.rev,
 			Prepared: a.prepared,
@@ -281,10 +295,12 @@ func (c *checkpoints) take(ctx context.Context, b *barrier, a *arrival) error {
 			Stages:   b.states,
 		}
 		var err error
-		if rec.Source, err = json.Marshal(b.cp); err != nil {
+		if again {
+			rec.Source, rec.Text = c.resumed.Source, c.resumed.Text
+		} else if rec.Source, err = json.Marshal(b.cp); err != nil {
 			return fmt.Errorf("%s: checkpoint %T cannot be saved: %w", r.p.Source.Name, b.cp, err)
 		}
-		if s, ok := b.cp.(fmt.Stringer); ok {
+		if s, ok := b.cp.(fmt.Stringer); ok && !again {
 			rec.Text = s.String()
 		}
 		rev, err := c.store.Save(ctx, c.key, rec)

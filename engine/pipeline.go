@@ -76,6 +76,8 @@ type Pipeline struct {
 	MemoryBudget int64
 
 	closed bool
+	// clock is what idle advance reads (idle.go); nil: the wall clock.
+	clock clock
 }
 
 // SourceStep is the pipeline's source and its error policy for rows it

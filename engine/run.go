@@ -33,8 +33,11 @@ type envelope struct {
 	// letters written) by its collector in batch order, not by the
 	// worker when it finishes.
 	rejects []heldRejects
-	bar     *barrier    // set on a checkpoint barrier, which carries no batch
-	trace   *batchTrace // nil unless the pipeline is traced
+	bar     *barrier // set on a checkpoint barrier, which carries no batch
+	// tick, when not 0, makes this an idle tick (idle.go): the clock's
+	// time, in unix nanoseconds, when the source was found waiting.
+	tick  int64
+	trace *batchTrace // nil unless the pipeline is traced
 	// left counts the sinks still to write the batch; the last one frees
 	// its in-flight slot (see runner.slots). Shared by fanOut's copies.
 	left *atomic.Int32
@@ -235,6 +238,8 @@ type runner struct {
 	// spans are the batch spans not yet ended; nil when not traced. Set
 	// on the source's goroutine, read after every step has stopped.
 	spans *openSpans
+	// idle runs idle advance (idle.go); nil when no stage asks for it.
+	idle *idleTicks
 }
 
 type limitOf struct {
@@ -531,6 +536,7 @@ func (r *runner) run(ctx context.Context) (err error) {
 	if err := r.restoreStages(startCtx); err != nil {
 		return err
 	}
+	r.setupIdle()
 	final := schemas[len(schemas)-1].Schema
 	if p.DeadLetter != nil {
 		if err := p.DeadLetter.Open(startCtx, DeadLetterSchema); err != nil {
@@ -653,7 +659,9 @@ func (r *runner) readSource(ctx context.Context, out chan<- *envelope) error {
 	// last rows published and its position saved.
 	var sendMu sync.Mutex
 	barrierAt := func(final, eof bool) error {
-		if r.ckpt == nil || (!final && sentUpTo == seq-1) {
+		// A stage that emitted rows on idle advance asks for a barrier
+		// although the source has not moved (idle.go).
+		if r.ckpt == nil || (!final && sentUpTo == seq-1 && !r.ckpt.wanted.Load()) {
 			return nil
 		}
 		upto := seq - 1
@@ -696,6 +704,7 @@ func (r *runner) readSource(ctx context.Context, out chan<- *envelope) error {
 		// Runs before close(out): no barrier is sent on a closed channel.
 		defer func() { close(stopTimer); <-timerDone }()
 	}
+	defer r.startTicks(ctx, out, &sendMu)()
 	stopped := func() error {
 		if err := r.drained(ctx); err != nil {
 			return err
@@ -722,7 +731,7 @@ func (r *runner) readSource(ctx context.Context, out chan<- *envelope) error {
 			return stopped()
 		}
 		start := time.Now()
-		b, err := p.Source.Source.Read(readCtx)
+		b, err := r.readIdle(readCtx)
 		if err != nil {
 			<-r.slots // nothing was read into it
 		}
@@ -817,6 +826,9 @@ func fanOut(ctx context.Context, in <-chan *envelope, outs []chan *envelope) err
 		}
 	}()
 	for env := range in {
+		if env.tick != 0 {
+			continue // every stage has seen it; sinks have no use for it
+		}
 		for i, o := range outs {
 			e := env
 			if i < len(outs)-1 {

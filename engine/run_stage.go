@@ -24,6 +24,11 @@ func (r *runner) runStage(ctx context.Context, i int, in <-chan *envelope, out c
 					return err
 				}
 			}
+			if env.tick != 0 {
+				if err := r.stageTick(ctx, i, env, out); err != nil {
+					return err
+				}
+			}
 			if err := r.process(ctx, i, env); err != nil {
 				env.release()
 				return err
@@ -155,6 +160,9 @@ func (r *runner) runStageOrdered(ctx context.Context, i, workers int, in <-chan 
 		if res.err == nil && res.env.bar != nil {
 			res.err = r.stageBarrier(ctx, i, res.env.bar, out)
 		}
+		if res.err == nil && res.env.tick != 0 {
+			res.err = r.stageTick(ctx, i, res.env, out)
+		}
 		if res.err != nil {
 			res.env.release()
 			return res.err
@@ -188,9 +196,15 @@ func (r *runner) runStageUnordered(ctx context.Context, i, workers int, in <-cha
 			for {
 				recvMu.Lock()
 				env, ok := recv(in, stop)
-				if ok && env.bar != nil {
+				if ok && (env.bar != nil || env.tick != 0) {
+					// A tick, like a barrier, follows the batches before it.
 					inFlight.Wait()
-					err := r.stageBarrier(ctx, i, env.bar, out)
+					var err error
+					if env.bar != nil {
+						err = r.stageBarrier(ctx, i, env.bar, out)
+					} else {
+						err = r.stageTick(ctx, i, env, out)
+					}
 					if err == nil {
 						err = send(ctx, out, env)
 					}
@@ -264,6 +278,7 @@ func (r *runner) processBatch(ctx context.Context, i int, env *envelope, res *St
 		m.RowsOut.Add(0)
 		return nil
 	}
+	r.sawRows(i)
 	var out arrow.RecordBatch
 	var outSel []int
 	var rejects []RowError
