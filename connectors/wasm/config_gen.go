@@ -87,6 +87,18 @@ type StageConfig struct {
 	// Default 0s.
 	Lateness time.Duration `weave:"lateness"`
 
+	// With event_time, on a stream (not a file, whose end closes every window):
+	// when no rows have reached the stage for this long, the watermark moves on
+	// by the wall time since the last row, and again every idle_advance while
+	// the stream stays quiet, so the windows a quiet stream leaves open close
+	// and their rows are emitted without more input. Rows that then arrive
+	// behind the moved watermark are late (the module rejects them; on_error
+	// decides). The moved watermark is saved with the state. 0 (the default)
+	// moves event time only with rows.
+	//
+	// Default 0s.
+	IdleAdvance time.Duration `weave:"idle_advance"`
+
 	// The column(s) whose values decide which of the stage's workers processes
 	// a row: with workers: N, each batch is split by a hash of the key over N
 	// instances, so the rows of one key go to one instance, in their input

@@ -92,6 +92,20 @@ var stageSpec = spec.New("wasm").
 				}
 				return nil
 			}).Advance(),
+		spec.Duration("idle_advance").Default(time.Duration(0)).
+			Desc("With event_time, on a stream (not a file, whose end closes every window): when no rows have reached "+
+				"the stage for this long, the watermark moves on by the wall time since the last row, and again every "+
+				"idle_advance while the stream stays quiet, so the windows a quiet stream leaves open close and their rows "+
+				"are emitted without more input. Rows that then arrive behind the moved watermark are late (the module "+
+				"rejects them; on_error decides). The moved watermark is saved with the state. 0 (the default) moves "+
+				"event time only with rows.").
+			Example("30s").
+			Validate(func(v any) error {
+				if d, _ := v.(time.Duration); d < 0 {
+					return errors.New("must not be negative")
+				}
+				return nil
+			}).Advance(),
 		spec.StringList("key").Optional().
 			Desc("The column(s) whose values decide which of the stage's workers processes a row: with workers: N, "+
 				"each batch is split by a hash of the key over N instances, so the rows of one key go to one instance, "+
@@ -124,10 +138,15 @@ func newStage(conf *spec.Parsed, b engine.Build) (engine.Stage, error) {
 		WithMaxEmit(int64(conf.Int("max_emit_rows")), conf.ByteSize("max_emit_bytes")).
 		WithMaxState(conf.ByteSize("max_state")).
 		WithEventTime(conf.String("event_time"), conf.Duration("lateness")).
+		WithIdleAdvance(conf.Duration("idle_advance")).
 		WithKey(conf.Strings("key")...)
 	if !conf.Bool("interruptible") && conf.Duration("timeout") > 0 {
 		return nil, fmt.Errorf("%w: %w", engine.ErrInvalidConfig,
 			conf.Errorf("interruptible", "false needs timeout: 0 (a timeout stops the guest through the same checks)"))
+	}
+	if conf.Duration("idle_advance") > 0 && conf.String("event_time") == "" {
+		return nil, fmt.Errorf("%w: %w", engine.ErrInvalidConfig,
+			conf.Errorf("idle_advance", "needs event_time: it moves the watermark, which comes from the event-time column"))
 	}
 	wasm, err := wasmabi.ReadModule(path, cfg)
 	if err != nil {
