@@ -75,7 +75,7 @@ test:
 # sink's SIGKILL tests and the 5-second server outages, which would push
 # make test past its budget; make test lists each as a skip naming this
 # target. CI runs it.
-CRASH_TESTS = ^(TestWorkerKilled|TestWorkersRideOutLeaderLoss|TestWorkersSpeedUp|TestWindowAggKilled|TestWindowAggKeyedKilled|TestKillRepeatedly|TestKillCDCMirrorRepeatedly|TestKillCDCSnapshot|TestDirCrash|TestAppendCrash|TestSourceRidesOutRestart|TestSinkRidesOutRestart|TestS3KillAndRerun|TestSplitsKillRepeatedly|TestSplitsScaleOut|TestRangesScaleOut|TestSplitsLeaderStopped|TestSplitsWorkerKilled)$$
+CRASH_TESTS = ^(TestWorkerKilled|TestIdleKilled|TestWorkersRideOutLeaderLoss|TestWorkersSpeedUp|TestWindowAggKilled|TestWindowAggKeyedKilled|TestKillRepeatedly|TestKillCDCMirrorRepeatedly|TestKillCDCSnapshot|TestDirCrash|TestAppendCrash|TestSourceRidesOutRestart|TestSinkRidesOutRestart|TestS3KillAndRerun|TestSplitsKillRepeatedly|TestSplitsScaleOut|TestRangesScaleOut|TestSplitsLeaderStopped|TestSplitsWorkerKilled)$$
 test-crash:
 	{ rc=0; \
 	  DW_CRASH_SUITE=1 $(GO) test -count=1 -json -run '$(CRASH_TESTS)' $(CHILD_PKGS) ./transforms/v2test || rc=1; \
