@@ -274,3 +274,69 @@ func TestIdleAdvanceAfterResume(t *testing.T) {
 		}
 	}
 }
+
+// idleMark passes batches on and, on idle advance, emits one row -1: a
+// stage without state, which may run on several workers.
+type idleMark struct{ tally }
+
+func (s *idleMark) IdleAfter() time.Duration { return 10 * time.Second }
+
+func (s *idleMark) Idle(context.Context, time.Duration) ([]arrow.RecordBatch, error) {
+	w := &windowSum{mem: s.mem}
+	return []arrow.RecordBatch{w.emit([]int64{-1})}, nil
+}
+
+// TestIdleAdvanceWorkers: whatever the stage's workers and ordering, a
+// tick follows the batches before it through the stage, and what Idle
+// emits reaches the sink after every row read, in a run without
+// checkpoints.
+func TestIdleAdvanceWorkers(t *testing.T) {
+	const batches, rows = 6, 5
+	for _, tc := range []struct {
+		name      string
+		workers   int
+		unordered bool
+	}{{"one worker", 1, false}, {"ordered workers", 3, false}, {"unordered workers", 3, true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			mem := checkedMem(t)
+			src := &streamSource{resumableSource: resumableSource{seqSource: seqSource{mem: mem, batches: batches, rows: rows}, resumedAt: -1}, waiting: make(chan struct{})}
+			sink := &collectSink{}
+			drain := make(chan struct{})
+			stage := &idleMark{tally: tally{mem: mem}}
+			p := &engine.Pipeline{
+				Name:   "marks",
+				Source: engine.SourceStep{Name: "src", Source: src},
+				Stages: []engine.StageStep{{Name: "mark", Stage: stage, Workers: tc.workers, Unordered: tc.unordered}},
+				Sinks:  []engine.SinkStep{{Name: "out", Sink: sink}},
+				Drain:  drain,
+			}
+			clock := engine.NewFakeClock()
+			engine.WithClock(p, clock)
+			done := make(chan error, 1)
+			go func() { _, err := p.Run(context.Background()); done <- err }()
+			<-src.waiting
+			for stage.rows.Load() < batches*rows {
+				time.Sleep(time.Millisecond)
+			}
+			clock.Advance(10 * time.Second)
+			for {
+				sink.mu.Lock()
+				n := len(sink.values)
+				sink.mu.Unlock()
+				if n > batches*rows {
+					break
+				}
+				time.Sleep(time.Millisecond)
+			}
+			close(drain)
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			// A run without checkpoints finishes its stages when drained:
+			// tally's count comes last.
+			if got := sink.values; len(got) != batches*rows+2 || got[batches*rows] != -1 {
+				t.Fatalf("the sink got %v; want the %d rows, the idle mark -1, then the tally", got, batches*rows)
+			}
+		})
+	}
+}
