@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -54,37 +55,33 @@ func (s *Stage) Idle(ctx context.Context, quiet time.Duration) ([]arrow.RecordBa
 	if len(s.cfg.v2.key) > 0 {
 		return s.idleKeyed(ctx, quiet)
 	}
+	// The pool stays locked while its instances are told: a worker that
+	// wants one waits, rather than making a new instance beside them
+	// (the pool would outgrow the workers). Instances busy with a batch
+	// (several workers, in the engine's ordered mode) are not in it: each
+	// hears the watermark after its batch, from the clock moved here.
 	s.mu.Lock()
-	p, insts := s.plan, s.free
-	s.free = nil
-	s.mu.Unlock()
+	defer s.mu.Unlock()
+	p := s.plan
 	if p == nil || p.evIdx < 0 {
-		for _, inst := range insts {
-			s.put(ctx, inst, p)
-		}
 		return nil, nil
 	}
 	s.moveClock(p, quiet)
-	// Instances busy with a batch (more than one worker, in the engine's
-	// ordered mode) are not in the pool: each hears the watermark after
-	// its batch, from the clock moved here.
 	var out []arrow.RecordBatch
-	for i, inst := range insts {
+	for i, inst := range s.free {
 		rec, err := s.advance(ctx, inst, p)
 		if err != nil {
 			for _, r := range out {
 				r.Release()
 			}
-			for _, in := range insts[i:] {
-				in.close(ctx)
-			}
+			inst.close(ctx)
+			s.free = slices.Delete(s.free, i, i+1)
 			s.countFailure(err)
 			return nil, s.loseState(p, s.guestErr(exportWatermark, 0, 0, fmt.Errorf("idle advance: %w", err)))
 		}
 		if rec != nil {
 			out = append(out, rec)
 		}
-		s.put(ctx, inst, p)
 	}
 	return out, nil
 }
