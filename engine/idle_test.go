@@ -3,7 +3,9 @@ package engine_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -338,5 +340,38 @@ func TestIdleAdvanceWorkers(t *testing.T) {
 				t.Fatalf("the sink got %v; want the %d rows, the idle mark -1, then the tally", got, batches*rows)
 			}
 		})
+	}
+}
+
+// idleFails is an Idler whose Idle fails.
+type idleFails struct{ idleMark }
+
+func (s *idleFails) Idle(context.Context, time.Duration) ([]arrow.RecordBatch, error) {
+	return nil, errors.New("the guest trapped")
+}
+
+// TestIdleAdvanceFailure: a failed idle advance has no input row to
+// reject, so it fails the run whatever the stage's on_error says.
+func TestIdleAdvanceFailure(t *testing.T) {
+	mem := checkedMem(t)
+	src := &streamSource{resumableSource: resumableSource{seqSource: seqSource{mem: mem, batches: 2, rows: 5}, resumedAt: -1}, waiting: make(chan struct{})}
+	stage := &idleFails{idleMark{tally: tally{mem: mem}}}
+	p := &engine.Pipeline{
+		Name:   "fails",
+		Source: engine.SourceStep{Name: "src", Source: src},
+		Stages: []engine.StageStep{{Name: "mark", Stage: stage, OnError: engine.Skip}},
+		Sinks:  []engine.SinkStep{{Name: "out", Sink: &collectSink{}}},
+	}
+	clock := engine.NewFakeClock()
+	engine.WithClock(p, clock)
+	done := make(chan error, 1)
+	go func() { _, err := p.Run(context.Background()); done <- err }()
+	<-src.waiting
+	for stage.rows.Load() < 10 {
+		time.Sleep(time.Millisecond)
+	}
+	clock.Advance(10 * time.Second)
+	if err := <-done; err == nil || !strings.Contains(err.Error(), "stage mark: idle advance: the guest trapped") {
+		t.Fatalf("Run: %v; want the idle advance's failure, on_error: skip or not", err)
 	}
 }
