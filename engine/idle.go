@@ -171,18 +171,9 @@ func (r *runner) stageTick(ctx context.Context, i int, env *envelope, out chan<-
 	if err != nil {
 		return fmt.Errorf("stage %s: idle advance: %w", step.Name, err)
 	}
-	emitted := false
-	for k, rec := range recs {
-		r.stages[i].RowsOut.Add(rec.NumRows())
-		emitted = emitted || rec.NumRows() > 0
-		// As at end of input: no source batch, nothing to acknowledge
-		// (seq -1) and no in-flight slot to free.
-		if err := send(ctx, out, &envelope{seq: -1, rec: rec}); err != nil {
-			for _, rest := range recs[k+1:] {
-				rest.Release()
-			}
-			return err
-		}
+	emitted, err := r.sendOwn(ctx, i, recs, out)
+	if err != nil {
+		return err
 	}
 	if emitted && r.ckpt != nil {
 		// The source has not moved, so no barrier would follow: ask for

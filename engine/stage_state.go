@@ -3,6 +3,8 @@ package engine
 import (
 	"context"
 	"fmt"
+
+	"github.com/apache/arrow-go/v18/arrow"
 )
 
 // statefulStage returns stage i as a Stateful stage that keeps state once
@@ -65,18 +67,27 @@ func (r *runner) finishStage(ctx context.Context, i int, out chan<- *envelope) e
 	if err != nil {
 		return fmt.Errorf("stage %s: end of input: %w", step.Name, err)
 	}
+	_, err = r.sendOwn(ctx, i, recs, out)
+	return err
+}
+
+// sendOwn hands on records stage i made of its own (at end of input, on
+// idle advance) and reports whether they held any row. They come from no
+// source batch: nothing to acknowledge (seq -1) and no in-flight slot to
+// free.
+func (r *runner) sendOwn(ctx context.Context, i int, recs []arrow.RecordBatch, out chan<- *envelope) (bool, error) {
+	held := false
 	for k, rec := range recs {
 		r.stages[i].RowsOut.Add(rec.NumRows())
-		// No source batch: nothing to acknowledge (seq -1) and no
-		// in-flight slot to free.
+		held = held || rec.NumRows() > 0
 		if err := send(ctx, out, &envelope{seq: -1, rec: rec}); err != nil {
 			for _, rest := range recs[k+1:] {
 				rest.Release()
 			}
-			return err
+			return held, err
 		}
 	}
-	return nil
+	return held, nil
 }
 
 // finishAtClose finishes stage i when its input has ended in a run that
