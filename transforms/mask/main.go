@@ -146,41 +146,30 @@ func maskRows(b *guest.Batch, v guest.StrView, w *guest.StrBuilder, offs []int32
 	}
 	valid = valid[:(n+7)/8]
 	offs = offs[:n+1]
-	for i := range n {
-		o0, o1 := int(offs[i]), int(offs[i+1])
+	for i := 0; i < n; {
+		// The fast rows, in a kernel that runs them until the first row it
+		// does not take (kernel_wasm.s on wasm, kernel.go elsewhere).
 		p := len(vals)
-		// The slow path comes first so that the fast one falls through
-		// to the loop's back-edge: every taken jump is an exit under a
-		// timeout.
-		if !(uint(o1-o0-1) < 32 && o1 >= 32 && o1+32 <= len(data) && data[o0] < utf8.RuneSelf &&
-			valid[i>>3]&(1<<(i&7)) != 0 && cap(vals)-p >= 36) {
-			*pv, *po = vals, outOffs
-			if valid[i>>3]&(1<<(i&7)) == 0 {
-				w.AppendNull(b)
-			} else {
-				head, tail := split(unsafe.String(unsafe.SliceData(data[o0:]), o1-o0))
-				w.AppendConcat(head, "***", tail)
-			}
-			vals, outOffs = *pv, *po
-			continue
+		next, q := maskFast(unsafe.SliceData(data), len(data), unsafe.SliceData(offs), i, n,
+			unsafe.SliceData(valid), unsafe.SliceData(vals), p, cap(vals),
+			unsafe.SliceData(outOffs[len(outOffs):cap(outOffs)]))
+		outOffs = outOffs[:len(outOffs)+next-i]
+		vals = vals[:q]
+		if i = next; i == n {
+			break
 		}
-		src := unsafe.Pointer(unsafe.SliceData(data))
-		// The last '@' at index 1 or more of the value, from the four
-		// words ending at o1 (atIn inlines); the tail is data[from:o1],
-		// the last '@' on, or nothing.
-		from := atIn(src, o1-32, o0, o1)
-		from = atIn(src, o1-24, o0, from)
-		from = atIn(src, o1-16, o0, from)
-		from = atIn(src, o1-8, o0, from)
-		dst := unsafe.Add(unsafe.Pointer(unsafe.SliceData(vals)), p)
-		*(*uint32)(dst) = uint32(data[o0]) | '*'<<8 | '*'<<16 | '*'<<24
-		s := unsafe.Add(src, from)
-		*(*uint64)(unsafe.Add(dst, 4)) = *(*uint64)(s)
-		*(*uint64)(unsafe.Add(dst, 12)) = *(*uint64)(unsafe.Add(s, 8))
-		*(*uint64)(unsafe.Add(dst, 20)) = *(*uint64)(unsafe.Add(s, 16))
-		*(*uint64)(unsafe.Add(dst, 28)) = *(*uint64)(unsafe.Add(s, 24))
-		vals = vals[:p+4+o1-from]
-		outOffs = append(outOffs, int32(len(vals)))
+		// Row i is not a fast one: nulls, empty, long, non-ASCII first
+		// character, near the ends, or no room left.
+		*pv, *po = vals, outOffs
+		if valid[i>>3]&(1<<(i&7)) == 0 {
+			w.AppendNull(b)
+		} else {
+			o0, o1 := int(offs[i]), int(offs[i+1])
+			head, tail := split(unsafe.String(unsafe.SliceData(data[o0:]), o1-o0))
+			w.AppendConcat(head, "***", tail)
+		}
+		vals, outOffs = *pv, *po
+		i++
 	}
 	*pv, *po = vals, outOffs
 }
@@ -203,29 +192,4 @@ func fillOnes(p []byte) {
 	for k := 1; k < len(p); k *= 2 {
 		copy(p[k:], p[:k])
 	}
-}
-
-// atIn returns the position in data of the last '@' in the word at
-// data[start:start+8] if it lies after o0 (so at index 1 or more of the
-// value starting at o0), else pos. Branch-free: the highest '@' of the
-// word is the only candidate, since a later word overrides it.
-func atIn(base unsafe.Pointer, start, o0, pos int) int {
-	const (
-		low7 = 0x7f7f7f7f7f7f7f7f
-		at   = '@' * 0x0101010101010101
-	)
-	x := *(*uint64)(unsafe.Add(base, start)) ^ at
-	// High bit set in each byte of x that is zero (exact: no borrow
-	// between bytes), i.e. each '@'.
-	z := ^(((x & low7) + low7) | x | low7)
-	// h is 8*(index of the last '@' byte)+8, or 0 when there is none;
-	// then nz is 0 and cand is -1, which never passes cand > o0.
-	h := 64 - bits.LeadingZeros64(z)
-	nz := (h | -h) >> 63
-	cand := (start + h>>3 - 1) | ^nz
-	// pos = cand if cand > o0, in arithmetic: an `if` here would be a jump,
-	// since the compiler keeps branches for values that feed a load
-	// address (the tail copy below).
-	m := (o0 - cand) >> 63
-	return pos ^ (pos^cand)&m
 }
