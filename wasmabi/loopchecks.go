@@ -28,8 +28,8 @@ import (
 // before (watcher.go).
 
 // loopChecksVersion is in the name of a cached rewrite: what
-// wasmcheck.LoopChecks writes changes, so does it.
-const loopChecksVersion = "1"
+// wasmcheck.LoopChecks writes changes, so does it (2: data segments merged).
+const loopChecksVersion = "2"
 
 // loopRewrites counts the rewrites run, for TestLoopChecksCached.
 var loopRewrites atomic.Int64

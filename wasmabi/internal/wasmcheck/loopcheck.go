@@ -69,7 +69,9 @@ const (
 // an export named like the ones it adds, an instruction the scan does not
 // know, or code or exports that name a global past the module's own (an
 // invalid module, which must not get to use the new ones). It does not
-// validate otherwise; wazero does, on the result.
+// validate otherwise; wazero does, on the result. It also merges the data
+// section's small segments (datamerge.go): the rewrite is cached, and
+// every later start decodes and applies far fewer of them.
 func LoopChecks(wasm []byte) ([]byte, error) {
 	r := &reader{b: wasm}
 	if len(wasm) < 8 || string(wasm[:4]) != "\x00asm" {
@@ -98,7 +100,7 @@ func LoopChecks(wasm []byte) ([]byte, error) {
 		}
 		secs = append(secs, section{id, start, r.off, hdr})
 	}
-	globals, memory := 0, false
+	globals, memory, imported, dataCount := 0, false, false, false
 	globalSec, exportSec := -1, -1
 	for i, s := range secs {
 		sr := &reader{b: wasm[:s.end], off: s.start}
@@ -110,7 +112,7 @@ func LoopChecks(wasm []byte) ([]byte, error) {
 			if err != nil {
 				return nil, err
 			}
-			globals, memory = globals+g, memory || m
+			globals, memory, imported = globals+g, memory || m, m
 		case secMemory:
 			n, err := sr.u32()
 			if err != nil {
@@ -126,6 +128,8 @@ func LoopChecks(wasm []byte) ([]byte, error) {
 			globalSec = i
 		case secExport:
 			exportSec = i
+		case secDataCount:
+			dataCount = true
 		}
 	}
 	if !memory {
@@ -169,6 +173,16 @@ func LoopChecks(wasm []byte) ([]byte, error) {
 				return nil, err
 			}
 			out = appendSection(out, secCode, body)
+		case s.id == secData && !imported && !dataCount:
+			body, ok, err := mergeData(sr)
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				out = append(out, wasm[s.hdr:s.end]...)
+				break
+			}
+			out = appendSection(out, secData, body)
 		default:
 			out = append(out, wasm[s.hdr:s.end]...)
 		}
