@@ -50,6 +50,10 @@ uint8_t dw__type_code(const char *t, uint8_t *width) {
         return DW_CODE_DECIMAL128;
     }
     *width = 0;
+    /* ABI v2's nested types (dw_nested_out.c parses the rest). */
+    if (strncmp(t, "list<", 5) == 0) return DW_CODE_LIST;
+    if (strncmp(t, "struct<", 7) == 0) return DW_CODE_STRUCT;
+    if (strncmp(t, "map<", 4) == 0) return DW_CODE_MAP;
     return 0;
 }
 

@@ -138,6 +138,7 @@ dw_out dw_write(dw_setup *s, const char *name, const char *type) {
     }
     uint8_t code = dw__type_code(type, &width);
     if (code == 0) dw_errorf(s, "column \"%s\": type \"%s\" is not in ABI v1", name, type);
+    bool nested = code == DW_CODE_LIST || code == DW_CODE_STRUCT || code == DW_CODE_MAP;
     /* Guest memory is 32-bit, so 64-bit offsets would buy nothing. */
     if (code == DW_CODE_LARGE_UTF8 || code == DW_CODE_LARGE_BINARY)
         dw_errorf(s, "column \"%s\": write %s columns as %s (the SDK builds 32-bit offsets)", name, type,
@@ -146,6 +147,7 @@ dw_out dw_write(dw_setup *s, const char *name, const char *type) {
     dw_field f = {dw__xstrndup(name, strlen(name)), dw__xstrndup(type, strlen(type)), true};
     s->writes[s->nwrites] = f;
     o.slot = (int32_t)s->nwrites++;
+    if (nested) dw__nested_declare(s, o.slot, f.name, f.type);
     return o;
 }
 
