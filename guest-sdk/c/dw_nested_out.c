@@ -93,7 +93,7 @@ static void declare(dw_setup *s, uint32_t k, const char *t, size_t n, int depth)
         return;
     }
     nodes.n[k].code = code;
-    if (depth >= 4) {
+    if (depth > 4) {
         dw_errorf(s, "column \"%s\": nested deeper than 4 levels", path);
         return;
     }
@@ -197,7 +197,7 @@ dw_out dw_field_out(dw_setup *s, dw_out parent, const char *name) {
 struct dw__v2col *dw__nested_col(dw_out o, uint8_t *code, uint8_t *width) {
     uint32_t k = node_of(o);
     struct node *nd = &nodes.n[k], *p = &nodes.n[nd->parent];
-    if (!p->open) die_about("a value for a list's, map's or struct's child outside dw_begin/dw_end of its parent", nd->path);
+    if (!p->open) die_about("a value outside its parent's begin/end", nd->path);
     if (p->code == DW_CODE_STRUCT && nd->own.rows != col_of((uint32_t)nd->parent)->rows)
         die_about("a second value for a struct's field in one row", nd->path);
     *code = nd->code;
@@ -211,7 +211,7 @@ void dw_begin(dw_batch *b, dw_out o) {
     uint8_t code, width;
     /* dw__v2_col checks that the row may take a value here. */
     (void)dw__v2_col(o, &code, &width);
-    if (nodes.n[k].open) die_about("dw_begin of a row already begun", nodes.n[k].path);
+    if (nodes.n[k].open) die_about("a begin of a row already begun", nodes.n[k].path);
     nodes.n[k].open = true;
 }
 
@@ -220,7 +220,7 @@ void dw_end(dw_batch *b, dw_out o) {
     uint32_t k = node_of(o);
     struct node *nd = &nodes.n[k];
     struct dw__v2col *c = col_of(k);
-    if (!nd->open) die_about("dw_end without dw_begin", nd->path);
+    if (!nd->open) die_about("an end without a begin", nd->path);
     if (nd->code == DW_CODE_STRUCT) {
         for (uint32_t i = 0; i < nd->nkids; i++)
             if (nodes.n[nd->kid0 + i].own.rows != c->rows + 1)
@@ -254,7 +254,7 @@ static void null_row(uint32_t k, struct dw__v2col *c) {
 
 void dw__nested_null(dw_out o, struct dw__v2col *c) {
     uint32_t k = node_of(o);
-    if (nodes.n[k].open) die_about("dw_put_null inside dw_begin/dw_end of the same row", nodes.n[k].path);
+    if (nodes.n[k].open) die_about("a null inside the begin/end of the same row", nodes.n[k].path);
     null_row(k, c);
 }
 
@@ -296,7 +296,7 @@ static const char *fill(uint32_t k, struct dw__v2col *c, uint32_t *d) {
     struct node *nd = &nodes.n[k];
     nodes.msg.len = 0;
     if (nd->open) {
-        dwj_printf(&nodes.msg, "output column \"%s\": a row begun with dw_begin was not ended", nd->path);
+        dwj_printf(&nodes.msg, "output column \"%s\": a row begun and not ended", nd->path);
         return nodes.msg.p;
     }
     if (c->has_null) dw__v2_valid_room(c, (uint64_t)(c->rows + 7) / 8 + 1);

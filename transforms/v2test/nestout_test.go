@@ -2,23 +2,53 @@ package v2test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/dataweaver/dataweaver/internal/wasmtest"
 	"github.com/dataweaver/dataweaver/internal/wasmtesting"
 )
 
+var nestoutBuild struct {
+	once sync.Once
+	wasm []byte
+	err  error
+}
+
 // nestoutModules are the three SDKs' nestout test stages: the same
-// nested columns built with each SDK's builders.
+// nested columns built with each SDK's builders (the Go one built once
+// per test binary, the others committed).
 func nestoutModules(t *testing.T) map[string][]byte {
 	t.Helper()
-	return map[string][]byte{
-		"c": wasmtesting.Committed(t, "guest-sdk/c/sdktest/testdata/nestout", "guest-sdk/c/sdktest/testdata/nestout/nestout.wasm"),
+	nestoutBuild.once.Do(func() { nestoutBuild.wasm, nestoutBuild.err = buildGo("guest-sdk/go/sdktest/testdata/nestout") })
+	if nestoutBuild.err != nil {
+		t.Fatal(nestoutBuild.err)
 	}
+	return map[string][]byte{
+		"c":  wasmtesting.Committed(t, "guest-sdk/c/sdktest/testdata/nestout", "guest-sdk/c/sdktest/testdata/nestout/nestout.wasm"),
+		"go": nestoutBuild.wasm,
+	}
+}
+
+// buildGo builds the Go guest in dir (relative to the repository).
+func buildGo(dir string) ([]byte, error) {
+	tmp, err := os.MkdirTemp("", "v2test-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	out := filepath.Join(tmp, "m.wasm")
+	if err := wasmtest.Build(dir, out); err != nil {
+		return nil, err
+	}
+	return os.ReadFile(out)
 }
 
 var nestoutIn = arrow.NewSchema([]arrow.Field{{Name: "n", Type: arrow.PrimitiveTypes.Int64}}, nil)
@@ -184,8 +214,8 @@ func TestNestedOutputMisuse(t *testing.T) {
 	in := wasmtesting.Release(t, nestoutInput(mem, []int64{13}))
 	for lang, wasm := range nestoutModules(t) {
 		for _, c := range []struct{ misuse, want string }{
-			{"unended", `output column "l": a row begun with dw_begin was not ended`},
-			{"outside", `outside dw_begin/dw_end of its parent (output column "l.item")`},
+			{"unended", `output column "l": a row begun and not ended`},
+			{"outside", `a value outside its parent's begin/end (output column "l.item")`},
 			{"twice", `a second value for a struct's field in one row (output column "s.a")`},
 			{"missing", `a struct row ended without a value for this field (output column "s.c")`},
 			{"mapkeys", `more keys than values or more values than keys (output column "m")`},
