@@ -32,8 +32,9 @@ func nestoutModules(t *testing.T) map[string][]byte {
 		t.Fatal(nestoutBuild.err)
 	}
 	return map[string][]byte{
-		"c":  wasmtesting.Committed(t, "guest-sdk/c/sdktest/testdata/nestout", "guest-sdk/c/sdktest/testdata/nestout/nestout.wasm"),
-		"go": nestoutBuild.wasm,
+		"c":    wasmtesting.Committed(t, "guest-sdk/c/sdktest/testdata/nestout", "guest-sdk/c/sdktest/testdata/nestout/nestout.wasm"),
+		"go":   nestoutBuild.wasm,
+		"rust": wasmtesting.Committed(t, "transforms/rust/testdata/nestout", "transforms/rust/testdata/nestout/nestout.wasm"),
 	}
 }
 

@@ -73,6 +73,8 @@ pub struct Batch<'a> {
     pub(crate) errs: &'a RefCell<Vec<RowError>>,
     /// Some in a v2 call: the rows emitted so far.
     pub(crate) emitted: Option<&'a RefCell<Emitted>>,
+    /// v2: the nested output columns' children.
+    pub(crate) nodes: &'a crate::nested_out::Nodes,
 }
 
 impl<'a> Batch<'a> {

@@ -68,6 +68,7 @@ pub(crate) struct Runtime {
     pub(crate) sel: RefCell<Selection>,
     pub(crate) errs: RefCell<Vec<RowError>>,
     pub(crate) n: usize,
+    pub(crate) nodes: crate::nested_out::Nodes,
 }
 
 impl Runtime {
@@ -117,11 +118,13 @@ impl Runtime {
         s.err()?;
         let mut outs = Vec::with_capacity(s.writes.len());
         for w in &s.writes {
-            let (code, kind, values) =
-                type_code(&w.ty).ok_or_else(|| format!("column {:?}: type {:?} is not in ABI v1", w.name, w.ty))?;
+            let (code, kind, values) = type_code(&w.ty)
+                .or_else(|| crate::nested_out::nested_code(&w.ty).map(|(c, _)| (c, Kind::Nested, Values::None)))
+                .ok_or_else(|| format!("column {:?}: type {:?} is not in ABI v1", w.name, w.ty))?;
             outs.push(RefCell::new(OutCol::new(w.name.clone(), code, kind, values)));
         }
         self.outs = outs;
+        self.nodes = std::mem::take(&mut s.nodes);
         self.ins = vec![InCol::default(); s.reads.len()];
         self.no_ins = vec![InCol::default(); s.reads.len()];
         self.process = Some(f);
@@ -291,6 +294,9 @@ impl Runtime {
                 c.touched = false;
             }
         }
+        if v2 {
+            self.nodes.start();
+        }
         self.sel.get_mut().active = false;
         self.errs.get_mut().clear();
         let e = self.emitted.get_mut();
@@ -304,10 +310,14 @@ impl Runtime {
             sel: &self.sel,
             errs: &self.errs,
             emitted: if v2 { Some(&self.emitted) } else { None },
+            nodes: &self.nodes,
         };
         f(self.process.as_mut().expect("bound"), &b)?;
         if v2 {
             let m = self.emitted.get_mut().origins.len();
+            // A nested column's own failures (a row begun and not
+            // ended) say more than the count of its rows.
+            self.nodes.check(&self.outs)?;
             for c in &mut self.outs {
                 c.get_mut().check_v2(m)?;
             }
