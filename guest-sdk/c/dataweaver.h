@@ -431,17 +431,42 @@ void dw_put_bool(dw_batch *b, dw_out o, bool v);
 void dw_put_str(dw_batch *b, dw_out o, dw_str v);
 void dw_put_null(dw_batch *b, dw_out o);
 
+/* Structs (v2): dw_read_struct declares a read of a struct<…> column
+ * whose fields are of v1 types; dw_struct_of views it in a batch, each
+ * field a dw_view of the struct's rows, in the type's order. The fields'
+ * names and types come from dw_struct_fields at setup. */
+typedef struct dw_struct {
+    uint32_t len;            /* rows */
+    const uint8_t *validity; /* NULL: no null rows */
+    uint32_t nfields;
+    const dw_view *fields; /* nfields views of len rows */
+} dw_struct;
+dw_col dw_read_struct(dw_setup *s, const char *name);
+dw_struct dw_struct_of(dw_batch *b, dw_col c);
+static inline bool dw_struct_valid(const dw_struct *st, uint32_t i) {
+    return st->validity == NULL || (st->validity[i >> 3] >> (i & 7) & 1);
+}
+/* dw_struct_fields returns the fields of a struct<…> type, or of the
+ * items of a list<struct<…>> ("struct<a:int64,b:utf8>" gives a: int64
+ * and b: utf8), as *n fields that live as long as the instance; NULL
+ * when type is neither. */
+const dw_field *dw_struct_fields(dw_setup *s, const char *type, uint32_t *n);
+
 /* Lists (v2, wasmabi/ABI.md "Nested types"): dw_read_list declares a
  * read of a list<T> column whose items T fit kind items (as dw_read's
  * kinds fit types); dw_list_of views it in a batch. Row i's items are
  * rows offsets[i] .. offsets[i+1] of the view items (offsets[0] is 0);
- * read them with items' members as any column's. */
+ * read them with items' members as any column's. dw_read_list_struct
+ * declares a read of a list<struct<…>> column (v1 fields): its items are
+ * the struct view structs. */
 typedef struct dw_list {
     uint32_t len; /* rows */
     const uint8_t *validity; /* NULL: no null rows */
     const int32_t *offsets;  /* len+1, from 0 */
     dw_view items;           /* offsets[len] rows */
+    dw_struct structs;       /* dw_read_list_struct: the items */
 } dw_list;
+dw_col dw_read_list_struct(dw_setup *s, const char *name);
 dw_col dw_read_list(dw_setup *s, const char *name, dw_kind items);
 dw_list dw_list_of(dw_batch *b, dw_col c);
 static inline bool dw_list_valid(const dw_list *l, uint32_t i) {

@@ -110,6 +110,12 @@ struct dw__in_col {
     int32_t *list_offs;
     uint32_t list_offs_cap;
     struct dw__in_col *item;
+    /* a struct column (dw_read_struct, or a list's items): its fields,
+     * each a column of the struct's rows */
+    dw_struct st;
+    struct dw__in_col *fields;
+    dw_view *field_views;
+    uint32_t nfields;
 };
 
 struct dw__out_col {
@@ -205,6 +211,9 @@ void dw__v2_put_empty(struct dw__v2col *c, uint8_t code, uint8_t width);
 #define DW_NODE_BASE 0x10000
 /* dw__nested_declare builds the nodes of output slot's nested type,
  * recording errors in s. */
+/* dw__struct_fields parses the fields of a struct<…> type name (t[0..n))
+ * into a new array of *nf fields, or returns NULL when it is not one. */
+dw_field *dw__struct_fields(const char *t, size_t n, uint32_t *nf);
 void dw__nested_declare(dw_setup *s, int32_t slot, const char *name, const char *type);
 /* dw__nested_col returns the column a put on o writes to, with its type
  * code and width, after checking that o may take a value now. */

@@ -74,6 +74,28 @@ static uint8_t nested_code(const char *t, size_t n, size_t *skip) {
     return 0;
 }
 
+dw_field *dw__struct_fields(const char *t, size_t n, uint32_t *nf) {
+    size_t skip;
+    *nf = 0;
+    if (nested_code(t, n, &skip) != DW_CODE_STRUCT) return NULL;
+    const char *in = t + skip;
+    size_t len = n - skip - 1, cnt = 0;
+    for (size_t off = 0; off <= len; cnt++) off += split(in + off, len - off) + 1;
+    dw_field *f = dw__xmalloc(sizeof *f * cnt);
+    size_t off = 0;
+    for (size_t i = 0; i < cnt; i++) {
+        size_t part = split(in + off, len - off);
+        const char *p = in + off, *colon = memchr(p, ':', part);
+        size_t nl = colon ? (size_t)(colon - p) : 0;
+        f[i].name = dw__xstrndup(p, nl);
+        f[i].type = colon ? dw__xstrndup(colon + 1, part - nl - 1) : dw__xstrndup(p, part);
+        f[i].nullable = true;
+        off += part + 1;
+    }
+    *nf = (uint32_t)cnt;
+    return f;
+}
+
 /* declare makes node k of type t[0..n) and, for a nested type, its
  * children, numbered consecutively. */
 static void declare(dw_setup *s, uint32_t k, const char *t, size_t n, int depth) {
@@ -262,7 +284,7 @@ static void put_list(dw_batch *b, dw_out o, const void *v, uint32_t n, uint8_t w
     dw_begin(b, o);
     struct node *nd = &nodes.n[node_of(o)];
     struct node *it = &nodes.n[nd->kid0];
-    if (nd->code != DW_CODE_LIST || !(it->code == want || (want == 5 && it->code == DW_CODE_TIMESTAMP)))
+    if (nd->code != DW_CODE_LIST || !(it->code == want || (want == 5 && it->code == DW_CODE_TIMESTAMP) || (want == 4 && it->code == 16)))
         die_about("dw_put_list_* of the wrong type for the list's items", nd->path);
     struct dw__v2col *c = &it->own;
     dw__v2_grow((void **)&c->vals, &c->cap, (uint64_t)c->len + (uint64_t)n * w, 1);

@@ -86,7 +86,8 @@ void dw__v2_valid_room(struct v2col *c, uint64_t n) {
 static void put_fixed(dw_out o, const void *p, uint32_t w, uint8_t code) {
     uint8_t have, width;
     struct v2col *c = col(o, &have, &width);
-    if (have != code && !(code == 5 && have == DW_CODE_TIMESTAMP))
+    /* int64 also fills timestamps, int32 dates (date32, code 16). */
+    if (have != code && !(code == 5 && have == DW_CODE_TIMESTAMP) && !(code == 4 && have == 16))
         dw__die("dataweaver: dw_put of the wrong type for the column");
     grow((void **)&c->vals, &c->cap, (uint64_t)c->len + w, 1);
     memcpy(c->vals + c->len, p, w);

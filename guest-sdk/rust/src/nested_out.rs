@@ -65,7 +65,7 @@ pub(crate) fn nested_code(t: &str) -> Option<(u8, usize)> {
 
 /// The parts of a comma-separated type list, commas inside `<>`, `[]`
 /// and `()` belonging to the inner types.
-fn split_types(t: &str) -> Vec<&str> {
+pub(crate) fn split_types(t: &str) -> Vec<&str> {
     let (mut parts, mut depth, mut start) = (vec![], 0i32, 0);
     for (i, c) in t.bytes().enumerate() {
         match c {

@@ -259,7 +259,7 @@ impl Setup {
     /// Declares a read and returns its slot (position in the batch's
     /// column descriptors); after recording an error the slot is never
     /// used, because the stage does not bind.
-    fn read_slot(&mut self, name: &str, ok: impl Fn(&str) -> bool, want: &str) -> usize {
+    pub(crate) fn read_slot(&mut self, name: &str, ok: impl Fn(&str) -> bool, want: &str) -> usize {
         let ty = match self.field(name) {
             Some(f) => f.ty.clone(),
             None => {

@@ -14,8 +14,16 @@
 //! (default: the list's own name, which the item replaces in place).
 //! Items may be int64 or timestamps, int32, float64, bool, utf8 or binary
 //! (large_ ones too, written as utf8 or binary).
+//!
+//! A list of structs gives one row per item with the struct's fields as
+//! columns of their own names (DuckDB's unnest(recursive := true)), in the
+//! list's place: a field named like an input column replaces it; a null
+//! struct gives a row of nulls. The fields may be of the types above and
+//! date32; `as` does not apply.
 
-use dataweaver_guest::{stage_v2, Batch, ListCol, ListView, Out, OutBool, OutStr, Setup, StageV2};
+use dataweaver_guest::{
+    stage_v2, struct_fields, Batch, ListCol, ListView, Out, OutBool, OutStr, Setup, StageV2, StructView,
+};
 
 stage_v2!(setup);
 
@@ -29,7 +37,109 @@ enum Output {
 
 struct Explode {
     list: ListCol,
-    out: Output,
+    mode: Mode,
+}
+
+enum Mode {
+    /// A list of v1 items: the item's column.
+    Items(Output),
+    /// A list of structs: one output per field, in order.
+    Fields(Vec<Output>),
+}
+
+/// Gives the emitted row field f of struct item k (null when the struct
+/// or the field is).
+fn put_field(b: &Batch, v: &StructView, f: usize, k: usize, o: &Output) {
+    let valid = v.is_valid(k);
+    match o {
+        Output::I64(o) => {
+            let it = v.field_of::<i64>(f);
+            if valid && it.is_valid(k) {
+                o.put(b, it.values[k])
+            } else {
+                o.put_null(b)
+            }
+        }
+        Output::I32(o) => {
+            let it = v.field_of::<i32>(f);
+            if valid && it.is_valid(k) {
+                o.put(b, it.values[k])
+            } else {
+                o.put_null(b)
+            }
+        }
+        Output::F64(o) => {
+            let it = v.field_of::<f64>(f);
+            if valid && it.is_valid(k) {
+                o.put(b, it.values[k])
+            } else {
+                o.put_null(b)
+            }
+        }
+        Output::Bool(o) => {
+            let it = v.bools(f);
+            if valid && it.is_valid(k) {
+                o.put(b, it.value(k))
+            } else {
+                o.put_null(b)
+            }
+        }
+        Output::Str(o) => {
+            let it = v.strings(f);
+            if valid && it.is_valid(k) {
+                o.put_bytes(b, it.bytes(k))
+            } else {
+                o.put_null(b)
+            }
+        }
+    }
+}
+
+/// The output of items (or fields) of type t written as column name;
+/// None when t is not supported.
+fn output(s: &mut Setup, name: &str, t: &str, date32: bool) -> Option<Output> {
+    Some(match t {
+        "int64" => Output::I64(s.write::<i64>(name, t)),
+        t if t.starts_with("timestamp[") => Output::I64(s.write::<i64>(name, t)),
+        "int32" => Output::I32(s.write::<i32>(name, t)),
+        "date32" if date32 => Output::I32(s.write::<i32>(name, t)),
+        "float64" => Output::F64(s.write::<f64>(name, t)),
+        "bool" => Output::Bool(s.write_bool(name)),
+        "utf8" | "large_utf8" => Output::Str(s.write_string(name)),
+        "binary" | "large_binary" => Output::Str(s.write_binary(name)),
+        _ => return None,
+    })
+}
+
+/// Setup of a list of structs: its fields as columns.
+fn setup_structs(s: &mut Setup, column: &str, as_: &str) -> Result<Explode, String> {
+    if !as_.is_empty() {
+        return Err("config: as names the item's column; a list of structs gives its fields as columns".into());
+    }
+    let list = s.read_list_of_structs(column);
+    s.err()?;
+    let mut fields = vec![];
+    let mut replaced = false;
+    for f in struct_fields(list.elem()) {
+        replaced |= f.name == column;
+        match output(s, &f.name, &f.ty, true) {
+            Some(o) => fields.push(o),
+            None => {
+                return Err(format!(
+                    "column \"{}\": field \"{}\" of type {} is not supported",
+                    column, f.name, f.ty
+                ))
+            }
+        }
+    }
+    // A field of the list's name takes its place; else the list goes.
+    if !replaced {
+        s.drop_column(column);
+    }
+    Ok(Explode {
+        list,
+        mode: Mode::Fields(fields),
+    })
 }
 
 /// Emits one row per item of every non-null row of v, in order, and calls
@@ -49,7 +159,19 @@ fn each(b: &Batch, v: &ListView, mut put: impl FnMut(usize)) {
 impl StageV2 for Explode {
     fn process(&mut self, b: &Batch) -> Result<(), String> {
         let v = self.list.view(b);
-        match &self.out {
+        let out = match &self.mode {
+            Mode::Items(out) => out,
+            Mode::Fields(fields) => {
+                let items = v.structs();
+                each(b, &v, |k| {
+                    for (f, o) in fields.iter().enumerate() {
+                        put_field(b, &items, f, k, o);
+                    }
+                });
+                return Ok(());
+            }
+        };
+        match out {
             Output::I64(o) => {
                 let it = v.items_of::<i64>();
                 each(b, &v, |k| {
@@ -112,6 +234,9 @@ fn setup(s: &mut Setup) -> Result<Explode, String> {
     if column.is_empty() {
         return Err("config: column is required".into());
     }
+    if s.field(&column).map_or(false, |f| f.ty.starts_with("list<struct<")) {
+        return setup_structs(s, &column, &as_);
+    }
     let as_ = if as_.is_empty() { column.clone() } else { as_ };
     let list = s.read_list(&column);
     if as_ != column {
@@ -129,5 +254,8 @@ fn setup(s: &mut Setup) -> Result<Explode, String> {
         "" => Output::Bool(s.write_bool(&as_)), // read_list recorded why
         t => return Err(format!("column {:?}: items of type {} are not supported", column, t)),
     };
-    Ok(Explode { list, out })
+    Ok(Explode {
+        list,
+        mode: Mode::Items(out),
+    })
 }
