@@ -17,7 +17,9 @@
 // list's place: a field named like an input column replaces it; a null
 // struct gives a row of nulls. The fields may be int64, timestamps,
 // int32, date32, float64, bool, utf8 or binary (large_ ones written as
-// utf8 or binary), as in the C and Rust explode; `as` does not apply.
+// utf8 or binary), as in the C and Rust explode; `as` does not apply. A
+// struct column is unnested the same way, one row per input row (a null
+// struct, a row of nulls).
 package main
 
 import (
@@ -41,8 +43,8 @@ func setup(s *guest.Setup) (guest.ProcessFunc, error) {
 	if c.Column == "" {
 		return nil, errors.New("config: column is required")
 	}
-	if f, ok := s.Field(c.Column); ok && strings.HasPrefix(f.Type, "list<struct<") {
-		return setupStructs(s, c)
+	if f, ok := s.Field(c.Column); ok && (strings.HasPrefix(f.Type, "list<struct<") || strings.HasPrefix(f.Type, "struct<")) {
+		return setupStructs(s, c, strings.HasPrefix(f.Type, "struct<"))
 	}
 	if c.As == "" {
 		c.As = c.Column
@@ -160,11 +162,21 @@ func each(b *guest.Batch, v guest.ListView, put func(k int)) {
 }
 
 // setupStructs explodes a list of structs into its fields' columns.
-func setupStructs(s *guest.Setup, c config) (guest.ProcessFunc, error) {
+// whole is a struct column (one row per input row), not a list of them.
+func setupStructs(s *guest.Setup, c config, whole bool) (guest.ProcessFunc, error) {
 	if c.As != "" {
 		return nil, errors.New("config: as names the item's column; a list of structs gives its fields as columns")
 	}
-	list := guest.ReadListOfStructs(s, c.Column)
+	var list guest.ListCol
+	var col guest.StructCol
+	var fields []guest.Field
+	if whole {
+		col = guest.ReadStruct(s, c.Column)
+		fields = col.Fields()
+	} else {
+		list = guest.ReadListOfStructs(s, c.Column)
+		fields = guest.StructFields(list.Elem())
+	}
 	if err := s.Err(); err != nil {
 		return nil, err
 	}
@@ -172,7 +184,7 @@ func setupStructs(s *guest.Setup, c config) (guest.ProcessFunc, error) {
 	// value (the views made once, not per row).
 	var preps []func(v guest.StructView) func(b *guest.Batch, k int)
 	replaced := false
-	for f, field := range guest.StructFields(list.Elem()) {
+	for f, field := range fields {
 		replaced = replaced || field.Name == c.Column
 		switch typ := field.Type; {
 		case typ == "int64" || strings.HasPrefix(typ, "timestamp["):
@@ -219,6 +231,19 @@ func setupStructs(s *guest.Setup, c config) (guest.ProcessFunc, error) {
 	}
 	puts := make([]func(b *guest.Batch, k int), len(preps))
 	return func(b *guest.Batch) error {
+		if whole {
+			v := col.View(b)
+			for f, prep := range preps {
+				puts[f] = prep(v)
+			}
+			for i := range b.Len() {
+				b.Emit(i)
+				for _, put := range puts {
+					put(b, i)
+				}
+			}
+			return nil
+		}
 		v := list.View(b)
 		items := v.Structs()
 		for f, prep := range preps {

@@ -18,7 +18,8 @@
  * columns of their own names (DuckDB's unnest(recursive := true)), in the
  * list's place: a field named like an input column replaces it; a null
  * struct gives a row of nulls. The fields may be of the types above and
- * date32; `as` does not apply.
+ * date32; `as` does not apply. A struct column is unnested the same way,
+ * one row per input row (a null struct, a row of nulls).
  */
 #include <stdlib.h>
 
@@ -30,7 +31,7 @@ enum kind { I64, I32, F64, BOOL, STR };
 static enum kind kind;
 
 /* A list of structs: each field's output column and kind. */
-static bool structs;
+static bool structs, whole; /* whole: a struct column, not a list of them */
 static uint32_t nfields;
 static dw_out *fouts;
 static enum kind *fkinds;
@@ -50,21 +51,29 @@ static void put(dw_batch *b, dw_out o, enum kind kd, const dw_view *v, uint32_t 
     }
 }
 
+/* emit_struct emits struct st's row k, from input row i. */
+static void emit_struct(dw_batch *b, const dw_struct *st, uint32_t i, uint32_t k) {
+    dw_emit(b, i);
+    bool valid = dw_struct_valid(st, k);
+    for (uint32_t f = 0; f < nfields; f++) {
+        if (valid)
+            put(b, fouts[f], fkinds[f], &st->fields[f], k);
+        else
+            dw_put_null(b, fouts[f]);
+    }
+}
+
 static int process_structs(dw_batch *b) {
+    if (whole) {
+        dw_struct st = dw_struct_of(b, list);
+        for (uint32_t i = 0; i < st.len; i++) emit_struct(b, &st, i, i);
+        return 0;
+    }
     dw_list l = dw_list_of(b, list);
     const dw_struct *st = &l.structs;
     for (uint32_t i = 0; i < l.len; i++) {
         if (!dw_list_valid(&l, i)) continue;
-        for (uint32_t k = (uint32_t)l.offsets[i]; k < (uint32_t)l.offsets[i + 1]; k++) {
-            dw_emit(b, i);
-            bool valid = dw_struct_valid(st, k);
-            for (uint32_t f = 0; f < nfields; f++) {
-                if (valid)
-                    put(b, fouts[f], fkinds[f], &st->fields[f], k);
-                else
-                    dw_put_null(b, fouts[f]);
-            }
-        }
+        for (uint32_t k = (uint32_t)l.offsets[i]; k < (uint32_t)l.offsets[i + 1]; k++) emit_struct(b, st, i, k);
     }
     return 0;
 }
@@ -98,7 +107,7 @@ static dw_process_fn setup_structs(dw_setup *s, dw_str column, bool as_given) {
         dw_errorf(s, "config: as names the item's column; a list of structs gives its fields as columns");
         return NULL;
     }
-    list = dw_read_list_struct(s, column.ptr);
+    list = whole ? dw_read_struct(s, column.ptr) : dw_read_list_struct(s, column.ptr);
     const dw_field *fs = dw_struct_fields(s, dw_field_of(s, column.ptr)->type, &nfields);
     if (dw_setup_failed(s)) return NULL;
     fouts = calloc(nfields, sizeof *fouts);
@@ -143,6 +152,10 @@ static dw_process_fn setup(dw_setup *s) {
     bool as_given = as.ptr != NULL && as.len > 0;
     if (!as_given) as = column;
     const dw_field *f = dw_field_of(s, column.ptr);
+    if (f != NULL && strncmp(f->type, "struct<", 7) == 0) {
+        whole = true;
+        return setup_structs(s, column, as_given);
+    }
     if (f == NULL || strncmp(f->type, "list<", 5) != 0) {
         /* dw_read_list says what is wrong */
         dw_read_list(s, column.ptr, DW_INT64);

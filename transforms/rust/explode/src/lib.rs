@@ -19,10 +19,11 @@
 //! columns of their own names (DuckDB's unnest(recursive := true)), in the
 //! list's place: a field named like an input column replaces it; a null
 //! struct gives a row of nulls. The fields may be of the types above and
-//! date32; `as` does not apply.
+//! date32; `as` does not apply. A struct column is unnested the same way,
+//! one row per input row (a null struct, a row of nulls).
 
 use dataweaver_guest::{
-    stage_v2, struct_fields, Batch, ListCol, ListView, Out, OutBool, OutStr, Setup, StageV2, StructView,
+    stage_v2, struct_fields, Batch, ListCol, ListView, Out, OutBool, OutStr, Setup, StageV2, StructCol, StructView,
 };
 
 stage_v2!(setup);
@@ -36,8 +37,10 @@ enum Output {
 }
 
 struct Explode {
-    list: ListCol,
+    list: Option<ListCol>,
     mode: Mode,
+    /// A struct column, unnested one row per input row.
+    whole: Option<StructCol>,
 }
 
 enum Mode {
@@ -112,15 +115,25 @@ fn output(s: &mut Setup, name: &str, t: &str, date32: bool) -> Option<Output> {
 }
 
 /// Setup of a list of structs: its fields as columns.
-fn setup_structs(s: &mut Setup, column: &str, as_: &str) -> Result<Explode, String> {
+/// `whole`: a struct column (one row per input row), not a list of them.
+fn setup_structs(s: &mut Setup, column: &str, as_: &str, whole: bool) -> Result<Explode, String> {
     if !as_.is_empty() {
         return Err("config: as names the item's column; a list of structs gives its fields as columns".into());
     }
-    let list = s.read_list_of_structs(column);
+    let (list, whole) = if whole {
+        (None, Some(s.read_struct(column)))
+    } else {
+        (Some(s.read_list_of_structs(column)), None)
+    };
+    let types = match (&list, &whole) {
+        (_, Some(c)) => c.fields().to_vec(),
+        (Some(l), _) => struct_fields(l.elem()),
+        _ => vec![],
+    };
     s.err()?;
     let mut fields = vec![];
     let mut replaced = false;
-    for f in struct_fields(list.elem()) {
+    for f in types {
         replaced |= f.name == column;
         match output(s, &f.name, &f.ty, true) {
             Some(o) => fields.push(o),
@@ -139,6 +152,7 @@ fn setup_structs(s: &mut Setup, column: &str, as_: &str) -> Result<Explode, Stri
     Ok(Explode {
         list,
         mode: Mode::Fields(fields),
+        whole,
     })
 }
 
@@ -158,7 +172,17 @@ fn each(b: &Batch, v: &ListView, mut put: impl FnMut(usize)) {
 
 impl StageV2 for Explode {
     fn process(&mut self, b: &Batch) -> Result<(), String> {
-        let v = self.list.view(b);
+        if let (Some(c), Mode::Fields(fields)) = (&self.whole, &self.mode) {
+            let st = c.view(b);
+            for i in 0..b.len() {
+                b.emit(Some(i));
+                for (f, o) in fields.iter().enumerate() {
+                    put_field(b, &st, f, i, o);
+                }
+            }
+            return Ok(());
+        }
+        let v = self.list.as_ref().expect("a list column").view(b);
         let out = match &self.mode {
             Mode::Items(out) => out,
             Mode::Fields(fields) => {
@@ -234,8 +258,9 @@ fn setup(s: &mut Setup) -> Result<Explode, String> {
     if column.is_empty() {
         return Err("config: column is required".into());
     }
-    if s.field(&column).map_or(false, |f| f.ty.starts_with("list<struct<")) {
-        return setup_structs(s, &column, &as_);
+    let ty = s.field(&column).map(|f| f.ty.clone()).unwrap_or_default();
+    if ty.starts_with("list<struct<") || ty.starts_with("struct<") {
+        return setup_structs(s, &column, &as_, ty.starts_with("struct<"));
     }
     let as_ = if as_.is_empty() { column.clone() } else { as_ };
     let list = s.read_list(&column);
@@ -255,7 +280,8 @@ fn setup(s: &mut Setup) -> Result<Explode, String> {
         t => return Err(format!("column {:?}: items of type {} are not supported", column, t)),
     };
     Ok(Explode {
-        list,
+        list: Some(list),
         mode: Mode::Items(out),
+        whole: None,
     })
 }
