@@ -22,7 +22,8 @@
  * guards: "unended" (a list row begun and not ended), "outside" (an item
  * put outside dw_begin/dw_end), "twice" (two values for a struct field),
  * "missing" (a struct row ended without a field), "mapkeys" (a map row
- * with a key and no value).
+ * with a key and no value), or "utf8" (a utf8 field not UTF-8: the SDK
+ * does not check it, the host refuses it).
  */
 #include "dataweaver.h"
 
@@ -65,7 +66,7 @@ static int process(dw_batch *b) {
             if (v % 3 == 0)
                 dw_put_null(b, s_b);
             else
-                dw_put_str(b, s_b, words[v % 4]);
+                dw_put_str(b, s_b, is("utf8") ? (dw_str){"\xff", 1} : words[v % 4]);
             if (!is("missing")) {
                 dw_begin(b, s_c);
                 for (int64_t k = 0; k < v % 3; k++) dw_put_str(b, s_c_item, words[(v + k) % 4]);

@@ -77,6 +77,8 @@ func setup(st *guest.Setup) (guest.ProcessFunc, error) {
 				}
 				if v%3 == 0 {
 					sb.PutNull(b)
+				} else if misuse == "utf8" {
+					sb.PutBytes(b, []byte{0xff})
 				} else {
 					sb.PutString(b, words[v%4])
 				}

@@ -74,6 +74,8 @@ impl StageV2 for Nestout {
                 }
                 if v % 3 == 0 {
                     self.s_b.put_null(b);
+                } else if misuse == "utf8" {
+                    self.s_b.put_bytes(b, b"\xff");
                 } else {
                     self.s_b.put_str(b, WORDS[(v % 4) as usize]);
                 }
