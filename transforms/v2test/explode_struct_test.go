@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/dataweaver/dataweaver/internal/wasmtesting"
@@ -72,7 +74,39 @@ func orderBatch(mem memory.Allocator, n int, seed uint64) arrow.RecordBatch {
 			maybe(f(7), func() { f(7).(*array.Int32Builder).Append(rng.Int32()) })
 		}
 	}
-	return b.NewRecordBatch()
+	rec := b.NewRecordBatch()
+	defer rec.Release()
+	return nullOverFields(mem, rec)
+}
+
+// nullOverFields makes every 5th line item a null struct without nulling
+// its fields: Arrow lets a null struct keep values behind it, which
+// arrow-go's builders never write but other producers may, and explode
+// must give nulls for it.
+func nullOverFields(mem memory.Allocator, rec arrow.RecordBatch) arrow.RecordBatch {
+	l := rec.Column(1).Data()
+	st := l.Children()[0]
+	n := st.Len()
+	valid := memory.NewResizableBuffer(mem)
+	defer valid.Release()
+	valid.Resize((n + 7) / 8)
+	nulls := 0
+	for k := range n {
+		ok := (st.Buffers()[0] == nil || bitutil.BitIsSet(st.Buffers()[0].Bytes(), st.Offset()+k)) && k%5 != 2
+		bitutil.SetBitTo(valid.Bytes(), k, ok)
+		if !ok {
+			nulls++
+		}
+	}
+	sd := array.NewData(st.DataType(), n, []*memory.Buffer{valid}, st.Children(), nulls, st.Offset())
+	defer sd.Release()
+	ld := array.NewData(l.DataType(), l.Len(), l.Buffers(), []arrow.ArrayData{sd}, l.NullN(), l.Offset())
+	defer ld.Release()
+	la := array.MakeFromData(ld)
+	defer la.Release()
+	cols := slices.Clone(rec.Columns())
+	cols[1] = la
+	return array.NewRecordBatch(rec.Schema(), cols, rec.NumRows())
 }
 
 // explodeStructsRef is the reference, from the input's Arrow arrays: per
