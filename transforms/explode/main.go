@@ -236,7 +236,7 @@ func setupStructs(s *guest.Setup, c config, whole bool) (guest.ProcessFunc, erro
 			for f, prep := range preps {
 				puts[f] = prep(v)
 			}
-			for i := range b.Len() {
+			for i := range v.Len() {
 				b.Emit(i)
 				for _, put := range puts {
 					put(b, i)
