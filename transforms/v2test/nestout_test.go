@@ -163,10 +163,10 @@ func nestoutInput(mem memory.Allocator, ns []int64) arrow.RecordBatch {
 	return b.NewRecordBatch()
 }
 
-// TestNestedOutput: the C, Go and Rust SDKs' nested output builders
-// (lists, a struct holding a list, a map with null values, a list of
-// structs with null items, a list of lists; whole-slice puts and nulls at
-// each level) give exactly the columns arrow-go's builders make from the
+// TestNestedOutput: the C, Go, Rust and AssemblyScript SDKs' nested
+// output builders (lists, a struct holding a list, a map with null
+// values, a list of structs with null items, a list of lists; whole-slice
+// puts and nulls at each level) give exactly the columns arrow-go's builders make from the
 // same specification, on batches of 0, 1 and 300 rows, and the same as
 // each other.
 func TestNestedOutput(t *testing.T) {
@@ -175,7 +175,11 @@ func TestNestedOutput(t *testing.T) {
 	for i := range int64(300) {
 		big = append(big, i*7%211)
 	}
-	for lang, wasm := range nestoutModules(t) {
+	mods := nestoutModules(t)
+	// The AssemblyScript SDK's builders make the same columns
+	// (transforms/assemblyscript/testdata/nestout).
+	mods["assemblyscript"] = wasmtesting.Committed(t, "transforms/assemblyscript/testdata/nestout", "transforms/assemblyscript/testdata/nestout/nestout.wasm")
+	for lang, wasm := range mods {
 		s := wasmtesting.NewStage(t, wasm, nil, mem, wasmtesting.Config())
 		if _, err := s.Bind(context.Background(), nestoutIn); err != nil {
 			t.Fatalf("%s: %v", lang, err)
