@@ -208,8 +208,10 @@ wasm: wasm-go
 	./bin/weave build wasmabi/testdata/hostile/c -o wasmabi/testdata/hostile/c/hostile.wasm
 	./bin/weave build guest-sdk/c/sdktest/testdata/stage -o guest-sdk/c/sdktest/testdata/stage/stage.wasm
 	./bin/weave build guest-sdk/c/sdktest/testdata/stagev2 -o guest-sdk/c/sdktest/testdata/stagev2/stagev2.wasm
+	./bin/weave build guest-sdk/c/sdktest/testdata/nestout -o guest-sdk/c/sdktest/testdata/nestout/nestout.wasm
 	./bin/weave build transforms/assemblyscript/testdata/sdkcheck -o transforms/assemblyscript/testdata/sdkcheck/sdkcheck.wasm
 	./bin/weave build transforms/rust/testdata/stagev2 -o transforms/rust/testdata/stagev2/stagev2.wasm
+	./bin/weave build transforms/rust/testdata/nestout -o transforms/rust/testdata/nestout/nestout.wasm
 	./bin/weave build transforms/assemblyscript/testdata/sdkcheckv2 -o transforms/assemblyscript/testdata/sdkcheckv2/sdkcheckv2.wasm
 	./bin/weave build transforms/assemblyscript/testdata/windows -o transforms/assemblyscript/testdata/windows/windows.wasm
 	./bin/weave build transforms/assemblyscript/testdata/nestout -o transforms/assemblyscript/testdata/nestout/nestout.wasm

@@ -19,7 +19,9 @@ import (
 // Lines) through the CLI, from the JSON Lines file and from a Parquet copy
 // of it, and checks every written row against the input file read with
 // encoding/json alone: one row per tag of each non-null list, in order,
-// the other fields unchanged, the tag in place of the list.
+// the other fields unchanged, the tag in place of the list; and, exploding
+// the list of structs items instead, one row per item with its fields
+// sku and qty as columns (nulls for a null struct).
 func TestExplodePipeline(t *testing.T) {
 	t.Chdir(filepath.Join("..", ".."))
 	f, err := os.Open("testdata/orders_items.jsonl")
@@ -27,12 +29,27 @@ func TestExplodePipeline(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	var want []map[string]any
+	var want, wantItems []map[string]any
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		var row map[string]any
 		if err := json.Unmarshal(sc.Bytes(), &row); err != nil {
 			t.Fatal(err)
+		}
+		// Exploding items: its structs' fields in its place, a null
+		// struct's as nulls.
+		items, _ := row["items"].([]any)
+		for _, item := range items {
+			out := map[string]any{"sku": nil, "qty": nil}
+			for k, v := range row {
+				if k != "items" {
+					out[k] = v
+				}
+			}
+			if st, ok := item.(map[string]any); ok {
+				out["sku"], out["qty"] = st["sku"], st["qty"]
+			}
+			wantItems = append(wantItems, out)
 		}
 		tags, _ := row["tags"].([]any)
 		delete(row, "tags")
@@ -62,6 +79,16 @@ func TestExplodePipeline(t *testing.T) {
 			"--set", "sinks[0].file="+filepath.Join(out, "from_parquet.jsonl"))
 		checkExploded(t, filepath.Join(out, "from_parquet.jsonl"), want)
 	})
+	// A list of structs, from JSON Lines and from the Parquet copy: one
+	// row per item, its fields as columns (DuckDB's unnest recursive).
+	for _, src := range []string{"testdata/orders_items.jsonl", filepath.Join(out, "items.parquet")} {
+		t.Run("items from "+filepath.Ext(src)[1:], func(t *testing.T) {
+			file := filepath.Join(out, "items"+filepath.Ext(src)+".jsonl")
+			weaveRun(t, out, "testdata/pipelines/wasm_explode.yaml", "--set", "source.file.path="+src,
+				"--set", "stages[0].wasm.config={column: items}", "--set", "sinks[0].file="+file)
+			checkExploded(t, file, wantItems)
+		})
+	}
 }
 
 // weaveRun runs weave with args, ${OUT} set to out, and fails the test

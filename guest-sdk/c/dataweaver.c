@@ -50,6 +50,10 @@ uint8_t dw__type_code(const char *t, uint8_t *width) {
         return DW_CODE_DECIMAL128;
     }
     *width = 0;
+    /* ABI v2's nested types (dw_nested_out.c parses the rest). */
+    if (strncmp(t, "list<", 5) == 0) return DW_CODE_LIST;
+    if (strncmp(t, "struct<", 7) == 0) return DW_CODE_STRUCT;
+    if (strncmp(t, "map<", 4) == 0) return DW_CODE_MAP;
     return 0;
 }
 
@@ -229,7 +233,32 @@ static const char *narrow(struct dw__in_col *c, const uint8_t *src, bool wide, u
     return NULL;
 }
 
-static const char *load_col(struct dw__in_col *c, const uint8_t *d, uint32_t n, bool nested);
+static const char *load_col(struct dw__in_col *c, const uint8_t *d, uint32_t n, int depth);
+
+/* load_struct resolves a struct column (ABI v2): its fields, each a
+ * column of the struct's n rows (dw_read_struct allows v1 fields only). */
+static const char *load_struct(struct dw__in_col *c, uint32_t vals, uint32_t vlen, uint32_t n, int depth) {
+    const uint8_t *kids = vlen ? region(vals, (uint64_t)vlen * 32) : NULL;
+    if (kids == NULL) return "struct child descriptors outside the reserved region";
+    if (c->nfields != vlen) {
+        free(c->fields);
+        free(c->field_views);
+        c->fields = dw__xmalloc(sizeof *c->fields * vlen);
+        memset(c->fields, 0, sizeof *c->fields * vlen);
+        c->field_views = dw__xmalloc(sizeof *c->field_views * vlen);
+        c->nfields = vlen;
+    }
+    for (uint32_t i = 0; i < vlen; i++) {
+        const char *err = load_col(&c->fields[i], kids + 32 * (size_t)i, n, depth + 1);
+        if (err != NULL) return err;
+        c->field_views[i] = c->fields[i].view;
+    }
+    c->st.len = n;
+    c->st.validity = c->view.validity;
+    c->st.nfields = vlen;
+    c->st.fields = c->field_views;
+    return NULL;
+}
 
 /* load_list resolves a list column (ABI v2): its offsets rebased to 0,
  * then its one child, the items, as a column of offsets[n]-offsets[0]
@@ -256,12 +285,13 @@ static const char *load_list(struct dw__in_col *c, uint32_t offs, uint32_t vals,
         c->item = dw__xmalloc(sizeof *c->item);
         memset(c->item, 0, sizeof *c->item);
     }
-    const char *err = load_col(c->item, kid, (uint32_t)c->list_offs[n], true);
+    const char *err = load_col(c->item, kid, (uint32_t)c->list_offs[n], 1);
     c->list.items = c->item->view;
+    c->list.structs = c->item->st;
     return err;
 }
 
-static const char *load_col(struct dw__in_col *c, const uint8_t *d, uint32_t n, bool nested) {
+static const char *load_col(struct dw__in_col *c, const uint8_t *d, uint32_t n, int depth) {
     uint32_t valid, offs, vals, vlen;
     c->code = d[4];
     memcpy(&valid, d + 12, 4);
@@ -272,10 +302,17 @@ static const char *load_col(struct dw__in_col *c, const uint8_t *d, uint32_t n, 
     memset(v, 0, sizeof *v);
     v->len = n;
     if (valid != 0 && (v->validity = region(valid, (n + 7) / 8)) == NULL) return "validity outside the reserved region";
+    /* The reads declared allow a list at the top, a struct at the top
+     * or as a list's items, v1 types below. */
     if (c->code == DW_CODE_LIST) {
-        if (nested) return "a list inside a list (dw_read_list reads lists of v1 types)";
+        if (depth > 0) return "a list inside a nested column (dw_read_list reads lists of v1 types or structs)";
         return load_list(c, offs, vals, vlen, n);
     }
+    if (c->code == DW_CODE_STRUCT) {
+        if (depth > 1) return "a struct nested too deep (dw_read_struct reads structs of v1 types)";
+        return load_struct(c, vals, vlen, n, depth);
+    }
+    if (c->code == DW_CODE_MAP) return "a map (the SDK reads lists and structs)";
     if ((v->values = region(vals, vlen)) == NULL) return "values outside the reserved region";
     if (c->code < DW_CODE_UTF8 || c->code > DW_CODE_LARGE_BINARY) return NULL;
     bool wide = c->code >= DW_CODE_LARGE_UTF8;
@@ -296,7 +333,7 @@ static const char *load_col(struct dw__in_col *c, const uint8_t *d, uint32_t n, 
 static const char *load_inputs(const uint8_t *descs, uint32_t n) {
     static char msg[128];
     for (uint32_t i = 0; i < dw__g.nins; i++) {
-        const char *err = load_col(&dw__g.ins[i], descs + 32 * (size_t)i, n, false);
+        const char *err = load_col(&dw__g.ins[i], descs + 32 * (size_t)i, n, 0);
         if (err != NULL) {
             snprintf(msg, sizeof msg, "input column %u: %s", i, err);
             return msg;
@@ -316,6 +353,13 @@ dw_list dw_list_of(dw_batch *b, dw_col c) {
     if (c.slot < 0 || (uint32_t)c.slot >= dw__g.nins || dw__g.ins[c.slot].code != DW_CODE_LIST)
         dw__die("dataweaver: dw_list_of on a column dw_read_list did not declare");
     return dw__g.ins[c.slot].list;
+}
+
+dw_struct dw_struct_of(dw_batch *b, dw_col c) {
+    (void)b;
+    if (c.slot < 0 || (uint32_t)c.slot >= dw__g.nins || dw__g.ins[c.slot].code != DW_CODE_STRUCT)
+        dw__die("dataweaver: dw_struct_of on a column dw_read_struct did not declare");
+    return dw__g.ins[c.slot].st;
 }
 
 uint32_t dw_len(const dw_batch *b) { return b->n; }

@@ -431,22 +431,82 @@ void dw_put_bool(dw_batch *b, dw_out o, bool v);
 void dw_put_str(dw_batch *b, dw_out o, dw_str v);
 void dw_put_null(dw_batch *b, dw_out o);
 
+/* Structs (v2): dw_read_struct declares a read of a struct<…> column
+ * whose fields are of v1 types; dw_struct_of views it in a batch, each
+ * field a dw_view of the struct's rows, in the type's order. The fields'
+ * names and types come from dw_struct_fields at setup. */
+typedef struct dw_struct {
+    uint32_t len;            /* rows */
+    const uint8_t *validity; /* NULL: no null rows */
+    uint32_t nfields;
+    const dw_view *fields; /* nfields views of len rows */
+} dw_struct;
+dw_col dw_read_struct(dw_setup *s, const char *name);
+dw_struct dw_struct_of(dw_batch *b, dw_col c);
+static inline bool dw_struct_valid(const dw_struct *st, uint32_t i) {
+    return st->validity == NULL || (st->validity[i >> 3] >> (i & 7) & 1);
+}
+/* dw_struct_fields returns the fields of a struct<…> type, or of the
+ * items of a list<struct<…>> ("struct<a:int64,b:utf8>" gives a: int64
+ * and b: utf8), as *n fields that live as long as the instance; NULL
+ * when type is neither. */
+const dw_field *dw_struct_fields(dw_setup *s, const char *type, uint32_t *n);
+
 /* Lists (v2, wasmabi/ABI.md "Nested types"): dw_read_list declares a
  * read of a list<T> column whose items T fit kind items (as dw_read's
  * kinds fit types); dw_list_of views it in a batch. Row i's items are
  * rows offsets[i] .. offsets[i+1] of the view items (offsets[0] is 0);
- * read them with items' members as any column's. */
+ * read them with items' members as any column's. dw_read_list_struct
+ * declares a read of a list<struct<…>> column (v1 fields): its items are
+ * the struct view structs. */
 typedef struct dw_list {
     uint32_t len; /* rows */
     const uint8_t *validity; /* NULL: no null rows */
     const int32_t *offsets;  /* len+1, from 0 */
     dw_view items;           /* offsets[len] rows */
+    dw_struct structs;       /* dw_read_list_struct: the items */
 } dw_list;
+dw_col dw_read_list_struct(dw_setup *s, const char *name);
 dw_col dw_read_list(dw_setup *s, const char *name, dw_kind items);
 dw_list dw_list_of(dw_batch *b, dw_col c);
 static inline bool dw_list_valid(const dw_list *l, uint32_t i) {
     return l->validity == NULL || (l->validity[i >> 3] >> (i & 7) & 1);
 }
+/* Nested output (v2, wasmabi/ABI.md "Nested types"): dw_write with a
+ * type such as "list<int64>", "struct<sku:utf8,qty:int64>" or
+ * "map<utf8,list<float64>>" (at most 4 levels) declares a nested output
+ * column; dw_child (child i: a list's items 0, a map's keys 0 and values
+ * 1, a struct's field i) or dw_field_out (a struct's field by name) give
+ * its children at setup, as dw_outs the dw_put_* functions fill like
+ * columns. Per emitted row:
+ *
+ *     dw_emit(b, i);
+ *     dw_begin(b, items);                 // items: list<struct<sku,qty>>
+ *     for (…) {
+ *         dw_begin(b, item);              // item = dw_child(s, items, 0)
+ *         dw_put_str(b, sku, …);          // sku = dw_field_out(s, item, "sku")
+ *         dw_put_int64(b, qty, …);
+ *         dw_end(b, item);
+ *     }
+ *     dw_end(b, items);
+ *
+ * A map row is dw_begin, a key then a value per entry (keys not null),
+ * dw_end. dw_put_null makes a null row at any level (a null list has no
+ * items; a null struct's fields get null rows). The SDK lays out the
+ * offsets, validity and child descriptors, and stops the instance with a
+ * message naming the column on misuse: a child's value outside
+ * dw_begin/dw_end of its parent, a second value for a struct's field, a
+ * struct row ended without a field's value, a map row with more keys
+ * than values; a row begun and not ended fails the batch. */
+dw_out dw_child(dw_setup *s, dw_out parent, uint32_t i);
+dw_out dw_field_out(dw_setup *s, dw_out parent, const char *name);
+void dw_begin(dw_batch *b, dw_out o);
+void dw_end(dw_batch *b, dw_out o);
+/* dw_put_list_* put a whole non-null list row of n fixed-width items. */
+void dw_put_list_int64(dw_batch *b, dw_out o, const int64_t *v, uint32_t n);
+void dw_put_list_int32(dw_batch *b, dw_out o, const int32_t *v, uint32_t n);
+void dw_put_list_float64(dw_batch *b, dw_out o, const double *v, uint32_t n);
+
 /* End of input: DW_FINISH(fn) exports dw_finish, which the host calls
  * once when the input has ended; fn emits what the stage held back (rows
  * with DW_NO_ORIGIN: there is no input row) and should forget it. */

@@ -62,6 +62,8 @@ enum {
     DW_CODE_TIMESTAMP = 17,
     DW_CODE_DECIMAL128 = 18,
     DW_CODE_LIST = 19, /* v2's nested types (wasmabi/ABI.md) */
+    DW_CODE_STRUCT = 20,
+    DW_CODE_MAP = 21,
 };
 
 /* dw__type_code maps an ABI type name to its descriptor code and value
@@ -108,6 +110,12 @@ struct dw__in_col {
     int32_t *list_offs;
     uint32_t list_offs_cap;
     struct dw__in_col *item;
+    /* a struct column (dw_read_struct, or a list's items): its fields,
+     * each a column of the struct's rows */
+    dw_struct st;
+    struct dw__in_col *fields;
+    dw_view *field_views;
+    uint32_t nfields;
 };
 
 struct dw__out_col {
@@ -170,5 +178,52 @@ uint32_t dw__failed(const char *msg);
  * dw__v2_result describes what the call emitted. */
 void dw__v2_begin(dw_batch *b);
 uint32_t dw__v2_result(dw_batch *b);
+
+/* One emitted column of a v2 call, or one child of a nested one (a
+ * list's items, a struct's field, a map's keys or values): fixed-width
+ * values or utf8/binary (list, map) offsets and bytes, a validity bitmap
+ * once a null is put, and how many rows have a value. */
+struct dw__v2col {
+    uint8_t *vals;
+    uint32_t len, cap; /* bytes */
+    int32_t *offs;
+    uint32_t offs_cap; /* entries */
+    uint8_t *valid;
+    uint32_t valid_cap; /* bytes */
+    bool has_null;
+    uint32_t rows;
+};
+/* dw__v2_col returns the column a put on o writes, with its type code and
+ * width, after checking that o may take a value for the row. */
+struct dw__v2col *dw__v2_col(dw_out o, uint8_t *code, uint8_t *width);
+void dw__v2_grow(void **p, uint32_t *cap, uint64_t need, uint32_t size);
+/* dw__v2_null_bit clears the validity bit of the column's next row. */
+void dw__v2_null_bit(struct dw__v2col *c);
+/* dw__v2_valid_room makes the bitmap n bytes or more, new bytes valid. */
+void dw__v2_valid_room(struct dw__v2col *c, uint64_t n);
+/* dw__v2_put_empty appends a row without a value (after dw__v2_null_bit):
+ * an empty string, false, zero bytes. */
+void dw__v2_put_empty(struct dw__v2col *c, uint8_t code, uint8_t width);
+
+/* Nested output (dw_nested_out.c). The children of a nested output
+ * column are nodes numbered from 0; a dw_out naming one has slot
+ * DW_NODE_BASE + its number, so dw_put_* write children as columns. */
+#define DW_NODE_BASE 0x10000
+/* dw__nested_declare builds the nodes of output slot's nested type,
+ * recording errors in s. */
+/* dw__struct_fields parses the fields of a struct<…> type name (t[0..n))
+ * into a new array of *nf fields, or returns NULL when it is not one. */
+dw_field *dw__struct_fields(const char *t, size_t n, uint32_t *nf);
+void dw__nested_declare(dw_setup *s, int32_t slot, const char *name, const char *type);
+/* dw__nested_col returns the column a put on o writes to, with its type
+ * code and width, after checking that o may take a value now. */
+struct dw__v2col *dw__nested_col(dw_out o, uint8_t *code, uint8_t *width);
+/* dw__nested_begin resets the nodes for a call; dw__nested_null fills a
+ * null row of a nested column c of slot or node o (its children get
+ * theirs); dw__nested_desc fills a top-level nested column's descriptor
+ * words 4-6 and its children's blocks, or returns why the call fails. */
+void dw__nested_begin(struct dw__v2col *tops);
+void dw__nested_null(dw_out o, struct dw__v2col *c);
+const char *dw__nested_desc(uint32_t slot, struct dw__v2col *c, uint32_t *d);
 
 #endif

@@ -126,6 +126,73 @@ dw_col dw_read_list(dw_setup *s, const char *name, dw_kind items) {
     return c;
 }
 
+/* add_read declares input column f read, once. */
+static dw_col add_read(dw_setup *s, const dw_field *f) {
+    dw_col c = {-1};
+    for (uint32_t i = 0; i < s->nreads; i++) {
+        if (strcmp(s->reads[i], f->name) == 0) {
+            c.slot = (int32_t)i;
+            return c;
+        }
+    }
+    DW_GROW(s->reads, s->nreads, s->capreads);
+    s->reads[s->nreads] = f->name;
+    c.slot = (int32_t)s->nreads++;
+    return c;
+}
+
+/* v1_fields reports whether type t is a struct of v1 fields. */
+static bool v1_fields(dw_setup *s, const char *t) {
+    uint32_t n;
+    const dw_field *f = dw_struct_fields(s, t, &n);
+    if (f == NULL || strncmp(t, "struct<", 7) != 0) return false;
+    for (uint32_t i = 0; i < n; i++) {
+        uint8_t w, code = dw__type_code(f[i].type, &w);
+        if (code == 0 || code >= DW_CODE_LIST) return false;
+    }
+    return true;
+}
+
+const dw_field *dw_struct_fields(dw_setup *s, const char *type, uint32_t *n) {
+    (void)s;
+    size_t len = strlen(type);
+    *n = 0;
+    if (len > 6 && strncmp(type, "list<", 5) == 0 && type[len - 1] == '>') type += 5, len -= 6;
+    return dw__struct_fields(type, len, n);
+}
+
+dw_col dw_read_struct(dw_setup *s, const char *name) {
+    dw_col c = {-1};
+    const dw_field *f = dw_field_of(s, name);
+    if (f == NULL) {
+        no_column(s, "", name);
+        return c;
+    }
+    if (!v1_fields(s, f->type)) {
+        dw_errorf(s, "column \"%s\" is %s, this stage reads it as a struct of v1 types", name, f->type);
+        return c;
+    }
+    return add_read(s, f);
+}
+
+dw_col dw_read_list_struct(dw_setup *s, const char *name) {
+    dw_col c = {-1};
+    const dw_field *f = dw_field_of(s, name);
+    if (f == NULL) {
+        no_column(s, "", name);
+        return c;
+    }
+    size_t n = strlen(f->type);
+    char *inner = n > 6 ? dw__xstrndup(f->type + 5, n - 6) : NULL;
+    bool ok = inner != NULL && strncmp(f->type, "list<", 5) == 0 && f->type[n - 1] == '>' && v1_fields(s, inner);
+    free(inner);
+    if (!ok) {
+        dw_errorf(s, "column \"%s\" is %s, this stage reads it as a list of structs of v1 types", name, f->type);
+        return c;
+    }
+    return add_read(s, f);
+}
+
 dw_out dw_write(dw_setup *s, const char *name, const char *type) {
     dw_out o = {-1};
     uint8_t width;
@@ -138,6 +205,7 @@ dw_out dw_write(dw_setup *s, const char *name, const char *type) {
     }
     uint8_t code = dw__type_code(type, &width);
     if (code == 0) dw_errorf(s, "column \"%s\": type \"%s\" is not in ABI v1", name, type);
+    bool nested = code == DW_CODE_LIST || code == DW_CODE_STRUCT || code == DW_CODE_MAP;
     /* Guest memory is 32-bit, so 64-bit offsets would buy nothing. */
     if (code == DW_CODE_LARGE_UTF8 || code == DW_CODE_LARGE_BINARY)
         dw_errorf(s, "column \"%s\": write %s columns as %s (the SDK builds 32-bit offsets)", name, type,
@@ -146,6 +214,7 @@ dw_out dw_write(dw_setup *s, const char *name, const char *type) {
     dw_field f = {dw__xstrndup(name, strlen(name)), dw__xstrndup(type, strlen(type)), true};
     s->writes[s->nwrites] = f;
     o.slot = (int32_t)s->nwrites++;
+    if (nested) dw__nested_declare(s, o.slot, f.name, f.type);
     return o;
 }
 

@@ -9,19 +9,7 @@
 
 #include "dw_internal.h"
 
-/* One written column's emitted values: fixed-width values or utf8/
- * binary offsets and bytes, a validity bitmap once a null is put, and
- * how many rows have a value. */
-struct v2col {
-    uint8_t *vals;
-    uint32_t len, cap; /* bytes */
-    int32_t *offs;
-    uint32_t offs_cap; /* entries */
-    uint8_t *valid;
-    uint32_t valid_cap; /* bytes */
-    bool has_null;
-    uint32_t rows;
-};
+#define v2col dw__v2col
 
 static struct {
     struct v2col *cols;
@@ -34,7 +22,7 @@ static struct {
     uint32_t *errs, errs_cap;
 } v2;
 
-static void grow(void **p, uint32_t *cap, uint64_t need, uint32_t size) {
+void dw__v2_grow(void **p, uint32_t *cap, uint64_t need, uint32_t size) {
     if (need <= *cap) return;
     uint64_t c = *cap ? *cap : 64;
     while (c < need) c *= 2;
@@ -42,6 +30,7 @@ static void grow(void **p, uint32_t *cap, uint64_t need, uint32_t size) {
     *p = dw__xrealloc(*p, (size_t)(c * size) + DW_PAD);
     *cap = (uint32_t)c;
 }
+#define grow dw__v2_grow
 
 void dw__v2_begin(dw_batch *b) {
     (void)b;
@@ -59,6 +48,7 @@ void dw__v2_begin(dw_batch *b) {
         grow((void **)&c->offs, &c->offs_cap, 1, 4);
         c->offs[0] = 0;
     }
+    dw__nested_begin(v2.cols);
 }
 
 uint32_t dw_emit(dw_batch *b, uint32_t origin) {
@@ -69,18 +59,23 @@ uint32_t dw_emit(dw_batch *b, uint32_t origin) {
     return v2.rows++;
 }
 
-static struct v2col *col(dw_out o) {
+/* col returns the column a put on o writes, with its type code and
+ * width: an emitted column, which takes one value per emitted row, or a
+ * nested column's child (dw_child). */
+struct v2col *dw__v2_col(dw_out o, uint8_t *code, uint8_t *width) {
+    if (o.slot >= DW_NODE_BASE) return dw__nested_col(o, code, width);
     if (o.slot < 0 || (uint32_t)o.slot >= v2.ncols) dw__die("dataweaver: dw_put on a column dw_write did not declare");
     struct v2col *c = &v2.cols[o.slot];
     if (c->rows >= v2.rows) dw__die("dataweaver: dw_put of a second value for the row (call dw_emit first)");
+    *code = dw__g.outs[o.slot].code;
+    *width = dw__g.outs[o.slot].width;
     return c;
 }
-
-static uint8_t code_of(dw_out o) { return dw__g.outs[o.slot].code; }
+#define col dw__v2_col
 
 /* valid_room makes the validity bitmap n bytes or more, new bytes all
  * valid: a row's bit is cleared only by dw_put_null. */
-static void valid_room(struct v2col *c, uint64_t n) {
+void dw__v2_valid_room(struct v2col *c, uint64_t n) {
     uint32_t old = c->valid_cap;
     grow((void **)&c->valid, &c->valid_cap, n, 1);
     if (c->valid_cap > old) memset(c->valid + old, 0xff, c->valid_cap - old);
@@ -89,8 +84,10 @@ static void valid_room(struct v2col *c, uint64_t n) {
 /* put_fixed appends a w-byte value to a column of type code (int64 also
  * fills timestamp columns, which hold int64). */
 static void put_fixed(dw_out o, const void *p, uint32_t w, uint8_t code) {
-    struct v2col *c = col(o);
-    if (code_of(o) != code && !(code == 5 && code_of(o) == DW_CODE_TIMESTAMP))
+    uint8_t have, width;
+    struct v2col *c = col(o, &have, &width);
+    /* int64 also fills timestamps, int32 dates (date32, code 16). */
+    if (have != code && !(code == 5 && have == DW_CODE_TIMESTAMP) && !(code == 4 && have == 16))
         dw__die("dataweaver: dw_put of the wrong type for the column");
     grow((void **)&c->vals, &c->cap, (uint64_t)c->len + w, 1);
     memcpy(c->vals + c->len, p, w);
@@ -104,8 +101,9 @@ void dw_put_float64(dw_batch *b, dw_out o, double v) { (void)b; put_fixed(o, &v,
 
 void dw_put_bool(dw_batch *b, dw_out o, bool v) {
     (void)b;
-    struct v2col *c = col(o);
-    if (code_of(o) != DW_CODE_BOOL) dw__die("dataweaver: dw_put_bool on a column that is not bool");
+    uint8_t code, width;
+    struct v2col *c = col(o, &code, &width);
+    if (code != DW_CODE_BOOL) dw__die("dataweaver: dw_put_bool on a column that is not bool");
     uint32_t i = c->rows;
     grow((void **)&c->vals, &c->cap, (uint64_t)i / 8 + 1, 1);
     if (i % 8 == 0) c->vals[i / 8] = 0;
@@ -116,8 +114,8 @@ void dw_put_bool(dw_batch *b, dw_out o, bool v) {
 
 void dw_put_str(dw_batch *b, dw_out o, dw_str v) {
     (void)b;
-    struct v2col *c = col(o);
-    uint8_t code = code_of(o);
+    uint8_t code, width;
+    struct v2col *c = col(o, &code, &width);
     if (code != DW_CODE_UTF8 && code != DW_CODE_BINARY) dw__die("dataweaver: dw_put_str on a column that is not utf8 or binary");
     grow((void **)&c->vals, &c->cap, (uint64_t)c->len + v.len, 1);
     memcpy(c->vals + c->len, v.ptr, v.len);
@@ -126,8 +124,7 @@ void dw_put_str(dw_batch *b, dw_out o, dw_str v) {
     c->offs[++c->rows] = (int32_t)c->len;
 }
 
-void dw_put_null(dw_batch *b, dw_out o) {
-    struct v2col *c = col(o);
+void dw__v2_null_bit(struct v2col *c) {
     uint32_t i = c->rows;
     /* The validity bitmap follows the rows: set every bit up to this
      * row the first time a null comes, then one bit per row after. */
@@ -136,23 +133,38 @@ void dw_put_null(dw_batch *b, dw_out o) {
         if (c->valid_cap) memset(c->valid, 0xff, c->valid_cap);
         c->has_null = true;
     }
-    valid_room(c, (uint64_t)i / 8 + 1);
+    dw__v2_valid_room(c, (uint64_t)i / 8 + 1);
     c->valid[i / 8] &= (uint8_t)~(1u << (i % 8));
-    uint8_t code = code_of(o);
+}
+
+void dw__v2_put_empty(struct v2col *c, uint8_t code, uint8_t width) {
     if (code == DW_CODE_UTF8 || code == DW_CODE_BINARY) {
-        dw_put_str(b, o, (dw_str){0});
-        return;
+        grow((void **)&c->offs, &c->offs_cap, (uint64_t)c->rows + 2, 4);
+        c->offs[c->rows + 1] = (int32_t)c->len;
+    } else if (code == DW_CODE_BOOL) {
+        uint32_t i = c->rows;
+        grow((void **)&c->vals, &c->cap, (uint64_t)i / 8 + 1, 1);
+        if (i % 8 == 0) c->vals[i / 8] = 0;
+        c->len = i / 8 + 1;
+    } else {
+        static const uint8_t zero[16];
+        grow((void **)&c->vals, &c->cap, (uint64_t)c->len + width, 1);
+        memcpy(c->vals + c->len, zero, width);
+        c->len += width;
     }
-    if (code == DW_CODE_BOOL) {
-        dw_put_bool(b, o, false);
-        return;
-    }
-    uint8_t w = dw__g.outs[o.slot].width;
-    static const uint8_t zero[16];
-    grow((void **)&c->vals, &c->cap, (uint64_t)c->len + w, 1);
-    memcpy(c->vals + c->len, zero, w);
-    c->len += w;
     c->rows++;
+}
+
+void dw_put_null(dw_batch *b, dw_out o) {
+    (void)b;
+    uint8_t code, width;
+    struct v2col *c = col(o, &code, &width);
+    if (code == DW_CODE_LIST || code == DW_CODE_STRUCT || code == DW_CODE_MAP) {
+        dw__nested_null(o, c);
+        return;
+    }
+    dw__v2_null_bit(c);
+    dw__v2_put_empty(c, code, width);
 }
 
 uint32_t dw__v2_result(dw_batch *b) {
@@ -161,16 +173,26 @@ uint32_t dw__v2_result(dw_batch *b) {
     for (uint32_t i = 0; i < v2.ncols; i++) {
         struct v2col *c = &v2.cols[i];
         struct dw__out_col *oc = &dw__g.outs[i];
+        bool var = oc->code == DW_CODE_UTF8 || oc->code == DW_CODE_BINARY;
+        bool nested = oc->code == DW_CODE_LIST || oc->code == DW_CODE_STRUCT || oc->code == DW_CODE_MAP;
+        /* A nested column's own failures (a row begun and not ended)
+         * say more than the count of its rows. */
+        const char *err = nested ? dw__nested_desc(i, c, v2.desc + 8 * i) : NULL;
+        if (err != NULL) return dw__failed(err);
         if (c->rows != v2.rows) {
             msg.len = 0;
             dwj_printf(&msg, "output column \"%s\": %u values put for %u rows emitted", oc->name, c->rows, v2.rows);
             return dw__failed(msg.p);
         }
-        bool var = oc->code == DW_CODE_UTF8 || oc->code == DW_CODE_BINARY;
+        if (nested) {
+            v2.desc[8 * i] = i;
+            v2.desc[8 * i + 1] = oc->code;
+            continue;
+        }
         if (c->has_null) {
             /* Rows put after the last null may lie past the bitmap's
              * bytes so far: they are valid. */
-            valid_room(c, (uint64_t)(v2.rows + 7) / 8 + 1);
+            dw__v2_valid_room(c, (uint64_t)(v2.rows + 7) / 8 + 1);
         }
         uint32_t *d = v2.desc + 8 * i;
         d[0] = i;

@@ -11,10 +11,20 @@
 // Spark's explode); a null item gives a row with a null value. `as`
 // names the output column (default: the list column's own name, which
 // the item replaces in place). The items may be of any v1 type.
+//
+// A list of structs gives one row per item with the struct's fields as
+// columns of their own names (DuckDB's unnest(recursive := true)), in the
+// list's place: a field named like an input column replaces it; a null
+// struct gives a row of nulls. The fields may be int64, timestamps,
+// int32, date32, float64, bool, utf8 or binary (large_ ones written as
+// utf8 or binary), as in the C and Rust explode; `as` does not apply. A
+// struct column is unnested the same way, one row per input row (a null
+// struct, a row of nulls).
 package main
 
 import (
 	"errors"
+	"strings"
 
 	"github.com/dataweaver/dataweaver/guest-sdk/go/guest"
 )
@@ -32,6 +42,9 @@ func setup(s *guest.Setup) (guest.ProcessFunc, error) {
 	}
 	if c.Column == "" {
 		return nil, errors.New("config: column is required")
+	}
+	if f, ok := s.Field(c.Column); ok && (strings.HasPrefix(f.Type, "list<struct<") || strings.HasPrefix(f.Type, "struct<")) {
+		return setupStructs(s, c, strings.HasPrefix(f.Type, "struct<"))
 	}
 	if c.As == "" {
 		c.As = c.Column
@@ -144,6 +157,117 @@ func each(b *guest.Batch, v guest.ListView, put func(k int)) {
 		for k := lo; k < hi; k++ {
 			b.Emit(i)
 			put(k)
+		}
+	}
+}
+
+// setupStructs explodes a list of structs into its fields' columns.
+// whole is a struct column (one row per input row), not a list of them.
+func setupStructs(s *guest.Setup, c config, whole bool) (guest.ProcessFunc, error) {
+	if c.As != "" {
+		return nil, errors.New("config: as names the item's column; a list of structs gives its fields as columns")
+	}
+	var list guest.ListCol
+	var col guest.StructCol
+	var fields []guest.Field
+	if whole {
+		col = guest.ReadStruct(s, c.Column)
+		fields = col.Fields()
+	} else {
+		list = guest.ReadListOfStructs(s, c.Column)
+		fields = guest.StructFields(list.Elem())
+	}
+	if err := s.Err(); err != nil {
+		return nil, err
+	}
+	// Per field, once per batch: a putter giving the emitted row item k's
+	// value (the views made once, not per row).
+	var preps []func(v guest.StructView) func(b *guest.Batch, k int)
+	replaced := false
+	for f, field := range fields {
+		replaced = replaced || field.Name == c.Column
+		switch typ := field.Type; {
+		case typ == "int64" || strings.HasPrefix(typ, "timestamp["):
+			preps = append(preps, fieldPut(guest.Write[int64](s, field.Name, typ), f))
+		case typ == "int32" || typ == "date32":
+			preps = append(preps, fieldPut(guest.Write[int32](s, field.Name, typ), f))
+		case typ == "float64":
+			preps = append(preps, fieldPut(guest.Write[float64](s, field.Name, typ), f))
+		case typ == "bool":
+			out := guest.WriteBool(s, field.Name)
+			preps = append(preps, func(v guest.StructView) func(b *guest.Batch, k int) {
+				items := v.Bools(f)
+				return func(b *guest.Batch, k int) {
+					if v.Valid(k) && items.Valid(k) {
+						out.Put(b, items.Value(k))
+					} else {
+						out.PutNull(b)
+					}
+				}
+			})
+		case typ == "utf8" || typ == "large_utf8" || typ == "binary" || typ == "large_binary":
+			write := guest.WriteString
+			if strings.HasSuffix(typ, "binary") {
+				write = guest.WriteBinary
+			}
+			out := write(s, field.Name)
+			preps = append(preps, func(v guest.StructView) func(b *guest.Batch, k int) {
+				items := v.Strings(f)
+				return func(b *guest.Batch, k int) {
+					if v.Valid(k) && items.Valid(k) {
+						out.Put(b, items.Value(k))
+					} else {
+						out.PutNull(b)
+					}
+				}
+			})
+		default:
+			return nil, errors.New("column \"" + c.Column + "\": field \"" + field.Name + "\" of type " + typ + " is not supported")
+		}
+	}
+	// A field of the list's name takes its place; else the list goes.
+	if !replaced {
+		s.DropColumn(c.Column)
+	}
+	puts := make([]func(b *guest.Batch, k int), len(preps))
+	return func(b *guest.Batch) error {
+		if whole {
+			v := col.View(b)
+			for f, prep := range preps {
+				puts[f] = prep(v)
+			}
+			for i := range v.Len() {
+				b.Emit(i)
+				for _, put := range puts {
+					put(b, i)
+				}
+			}
+			return nil
+		}
+		v := list.View(b)
+		items := v.Structs()
+		for f, prep := range preps {
+			puts[f] = prep(items)
+		}
+		each(b, v, func(k int) {
+			for _, put := range puts {
+				put(b, k)
+			}
+		})
+		return nil
+	}, nil
+}
+
+// fieldPut prepares the putter of fixed-width field f.
+func fieldPut[T guest.Fixed](out guest.Out[T], f int) func(v guest.StructView) func(b *guest.Batch, k int) {
+	return func(v guest.StructView) func(b *guest.Batch, k int) {
+		items := guest.FieldOf[T](v, f)
+		return func(b *guest.Batch, k int) {
+			if v.Valid(k) && items.Valid(k) {
+				out.Put(b, items.Values[k])
+			} else {
+				out.PutNull(b)
+			}
 		}
 	}
 }

@@ -98,6 +98,9 @@ func bind(raw []byte) (resp bindResponse) {
 	for i, w := range s.writes {
 		code, _ := typeCode(w.Type)
 		if code == 0 {
+			code, _ = nestedCode(w.Type) // nested_out.go
+		}
+		if code == 0 {
 			return bindResponse{Error: "column " + quote(w.Name) + ": type " + quote(w.Type) + " is not in ABI v1"}
 		}
 		batch.outs[i] = outCol{field: w, code: code}

@@ -54,6 +54,15 @@
 // as %!v(unsupported). A stage that calls fmt itself pays about 0.7 MB
 // (fmt links reflect, os and time).
 //
+// # Nested columns (ABI v2)
+//
+// ReadList, ReadStruct and ReadListOfStructs view lists of v1 items,
+// structs of v1 fields and lists of structs; WriteNested declares a list,
+// struct or map output column whose children (Node.Child, Node.Field) are
+// filled like columns between their parent's Node.Begin and Node.End
+// (PutList puts a whole list, PutNull a null at any level).
+// transforms/explode and transforms/nest use them.
+//
 // # Performance under a stage timeout
 //
 // With a timeout (the default) the runtime makes every taken jump in a Go

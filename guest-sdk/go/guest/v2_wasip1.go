@@ -12,6 +12,7 @@ import (
 // emitted in result (the v2 result header, wasmabi/ABI.md).
 func callV2(fn ProcessFunc) (err error) {
 	batch.beginV2()
+	beginNested()
 	defer func() {
 		if r := recover(); r != nil {
 			err = errors.New("panic: " + panicMessage(r))
@@ -20,12 +21,21 @@ func callV2(fn ProcessFunc) (err error) {
 	if err := fn(&batch); err != nil {
 		return err
 	}
+	if err := checkNested(); err != nil {
+		return err
+	}
 	if err := batch.checkV2(); err != nil {
 		return err
 	}
 	outDesc = outDesc[:0]
 	for i := range batch.outs {
 		c := &batch.outs[i]
+		if c.code >= codeList {
+			if outDesc, err = nestedDesc(outDesc, i, c); err != nil {
+				return err
+			}
+			continue
+		}
 		var valid, offs uint32
 		if c.hasNull {
 			valid = addr(c.valid)

@@ -179,6 +179,11 @@ func TestCheckGuestCoversAPI(t *testing.T) {
 	files = append(files, checkPackage(t, fset, filepath.Join(root, checkV2Dir), "main", sdkImporter{importer.ForCompiler(fset, "gc", nil), sdk.pkg}, info).files...)
 	// List reading (v2 nested types) has its own too.
 	files = append(files, checkPackage(t, fset, filepath.Join(root, checkListDir), "main", sdkImporter{importer.ForCompiler(fset, "gc", nil), sdk.pkg}, info).files...)
+	// Nested output and struct reading: the nestout stage, explode and nest,
+	// checked against arrow-go in transforms/v2test.
+	for _, dir := range []string{"guest-sdk/go/sdktest/testdata/nestout", "transforms/explode", "transforms/nest"} {
+		files = append(files, checkPackage(t, fset, filepath.Join(root, dir), "main", sdkImporter{importer.ForCompiler(fset, "gc", nil), sdk.pkg}, info).files...)
+	}
 
 	used, called := map[string]bool{}, map[string]bool{}
 	key := func(id *ast.Ident) string {

@@ -244,6 +244,15 @@ fn describe(g: &mut Guest) {
     g.out_desc.clear();
     for (i, c) in rt.outs.iter().enumerate() {
         let c = c.borrow();
+        if rt.nodes.is_nested(i) {
+            let mut d = [i as u32, c.code as u32, 0, 0, 0, 0, 0, 0];
+            if c.nulls.has_null {
+                d[3] = addr(c.nulls.valid.as_ptr());
+            }
+            rt.nodes.describe(i, c.offs.as_ptr(), &mut d, &|p| addr(p));
+            g.out_desc.extend_from_slice(&d);
+            continue;
+        }
         let valid = if c.nulls.has_null {
             addr(c.nulls.valid.as_ptr())
         } else {

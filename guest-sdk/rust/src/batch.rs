@@ -13,7 +13,7 @@ pub(crate) struct Span {
 }
 
 /// One input column descriptor, resolved to ranges of the region.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct InCol {
     pub values: Span,
     pub offsets: Span,
@@ -21,6 +21,9 @@ pub(crate) struct InCol {
     pub large: bool,
     /// A list column's items (v2 nested types; see column.rs's ListView).
     pub items: Items,
+    /// A struct column's fields, or a list of structs' items' fields
+    /// (nested_in.rs), each of the struct's rows.
+    pub fields: Vec<Items>,
 }
 
 /// The items of a list column: a column of `rows` rows of its own.
@@ -73,6 +76,8 @@ pub struct Batch<'a> {
     pub(crate) errs: &'a RefCell<Vec<RowError>>,
     /// Some in a v2 call: the rows emitted so far.
     pub(crate) emitted: Option<&'a RefCell<Emitted>>,
+    /// v2: the nested output columns' children.
+    pub(crate) nodes: &'a crate::nested_out::Nodes,
 }
 
 impl<'a> Batch<'a> {
@@ -138,7 +143,7 @@ impl<'a> Batch<'a> {
         });
     }
 
-    pub(crate) fn input(&self, slot: usize) -> &InCol {
+    pub(crate) fn input(&self, slot: usize) -> &'a InCol {
         &self.ins[slot]
     }
 

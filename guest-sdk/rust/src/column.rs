@@ -307,8 +307,10 @@ pub struct ListCol {
 pub struct ListView<'a> {
     offs: &'a [i32],
     valid: Option<&'a [u8]>,
-    items: crate::batch::Items,
-    arena: &'a [u8],
+    pub(crate) items: crate::batch::Items,
+    pub(crate) arena: &'a [u8],
+    /// A list of structs' items' fields (nested_in.rs).
+    pub(crate) fields: &'a [crate::batch::Items],
 }
 
 impl ListCol {
@@ -324,6 +326,7 @@ impl ListCol {
             valid: c.validity(b),
             items: c.items,
             arena: b.arena,
+            fields: &c.fields,
         }
     }
 }
@@ -346,46 +349,62 @@ impl<'a> ListView<'a> {
         self.items.rows
     }
 
-    fn bytes(&self, s: crate::batch::Span) -> &'a [u8] {
-        &self.arena[s.off..s.off + s.len]
-    }
-
-    fn item_validity(&self) -> Option<&'a [u8]> {
-        self.items.valid.map(|v| self.bytes(v))
-    }
-
     /// Fixed-width items as `[T]` (T fits the items' type as
     /// [`crate::Setup::read`]'s T fits a column's).
     pub fn items_of<T: Fixed>(&self) -> FixedView<'a, T> {
-        FixedView {
-            values: &cast::<T>(self.bytes(self.items.values))[..self.items.rows],
-            valid: self.item_validity(),
-        }
+        self.items.fixed(self.arena)
     }
 
     /// Bool items.
     pub fn bools(&self) -> BoolView<'a> {
-        BoolView {
-            bits: &self.bytes(self.items.values)[..(self.items.rows + 7) / 8],
-            valid: self.item_validity(),
-        }
+        self.items.bools(self.arena)
     }
 
     /// utf8/binary (or large_) items.
     pub fn strings(&self) -> StrView<'a> {
-        let n = self.items.rows;
-        let (offs, base) = if self.items.large {
-            let o = &cast::<i64>(self.bytes(self.items.offsets))[..n + 1];
+        self.items.strings(self.arena)
+    }
+}
+
+// Views of a nested column's child (a list's items, a struct's fields):
+// a column of `rows` rows of its own.
+impl crate::batch::Items {
+    fn bytes<'a>(&self, arena: &'a [u8], s: crate::batch::Span) -> &'a [u8] {
+        &arena[s.off..s.off + s.len]
+    }
+
+    fn validity<'a>(&self, arena: &'a [u8]) -> Option<&'a [u8]> {
+        self.valid.map(|v| self.bytes(arena, v))
+    }
+
+    pub(crate) fn fixed<'a, T: Fixed>(&self, arena: &'a [u8]) -> FixedView<'a, T> {
+        FixedView {
+            values: &cast::<T>(self.bytes(arena, self.values))[..self.rows],
+            valid: self.validity(arena),
+        }
+    }
+
+    pub(crate) fn bools<'a>(&self, arena: &'a [u8]) -> BoolView<'a> {
+        BoolView {
+            bits: &self.bytes(arena, self.values)[..(self.rows + 7) / 8],
+            valid: self.validity(arena),
+        }
+    }
+
+    pub(crate) fn strings<'a>(&self, arena: &'a [u8]) -> StrView<'a> {
+        let n = self.rows;
+        let (offs, base) = if self.large {
+            let o = &cast::<i64>(self.bytes(arena, self.offsets))[..n + 1];
             (Offsets::Large(o), o[0] as usize)
         } else {
-            let o = &cast::<i32>(self.bytes(self.items.offsets))[..n + 1];
+            let o = &cast::<i32>(self.bytes(arena, self.offsets))[..n + 1];
             (Offsets::Small(o), o[0] as usize)
         };
         StrView {
             offs,
             base,
-            data: self.bytes(self.items.values),
-            valid: self.item_validity(),
+            data: self.bytes(arena, self.values),
+            valid: self.validity(arena),
         }
     }
 }

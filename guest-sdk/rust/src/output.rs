@@ -53,6 +53,11 @@ impl Values {
         each_values!(self, v => { v.clear(); v.resize(n, Default::default()) }, ())
     }
 
+    /// Appends one zero value (v2: a null's place).
+    pub(crate) fn push_zero(&mut self) {
+        each_values!(self, v => v.push(Default::default()), ())
+    }
+
     /// The values as little-endian bytes (for the testing host).
     pub(crate) fn le_bytes(&self) -> Vec<u8> {
         let mut out = Vec::new();
@@ -72,6 +77,9 @@ pub(crate) enum Kind {
     Fixed,
     Bool,
     Var,
+    /// list, struct, map (nested_out.rs): offsets (list, map) and
+    /// children.
+    Nested,
 }
 
 /// The validity bitmap of an output column, made on the first null.
@@ -153,7 +161,7 @@ impl OutCol {
                 self.bytes.clear();
                 self.bytes.resize((n + 7) / 8, 0);
             }
-            Kind::Var => {
+            Kind::Var | Kind::Nested => {
                 self.bytes.clear();
                 self.offs.clear();
                 self.offs.push(0);
@@ -176,7 +184,7 @@ impl OutCol {
 
     /// v2: marks the value just put null, growing the validity bitmap
     /// with the rows (rows past its end are valid).
-    fn null_last(&mut self) {
+    pub(crate) fn null_last(&mut self) {
         let i = self.rows - 1;
         let v = &mut self.nulls;
         if !v.has_null {
@@ -462,7 +470,7 @@ impl OutStr {
 
 impl OutCol {
     #[inline]
-    fn push_bool(&mut self, v: bool) {
+    pub(crate) fn push_bool(&mut self, v: bool) {
         let i = self.rows;
         if i & 7 == 0 {
             self.bytes.push(0);
@@ -472,7 +480,7 @@ impl OutCol {
     }
 
     #[inline]
-    fn push_bytes(&mut self, v: &[u8]) {
+    pub(crate) fn push_bytes(&mut self, v: &[u8]) {
         self.bytes.extend_from_slice(v);
         // Offsets are i32 (utf8, binary): the host's emit limit is far
         // below, but a wrapped offset must never reach it.

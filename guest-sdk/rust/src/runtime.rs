@@ -68,6 +68,7 @@ pub(crate) struct Runtime {
     pub(crate) sel: RefCell<Selection>,
     pub(crate) errs: RefCell<Vec<RowError>>,
     pub(crate) n: usize,
+    pub(crate) nodes: crate::nested_out::Nodes,
 }
 
 impl Runtime {
@@ -117,11 +118,13 @@ impl Runtime {
         s.err()?;
         let mut outs = Vec::with_capacity(s.writes.len());
         for w in &s.writes {
-            let (code, kind, values) =
-                type_code(&w.ty).ok_or_else(|| format!("column {:?}: type {:?} is not in ABI v1", w.name, w.ty))?;
+            let (code, kind, values) = type_code(&w.ty)
+                .or_else(|| crate::nested_out::nested_code(&w.ty).map(|(c, _)| (c, Kind::Nested, Values::None)))
+                .ok_or_else(|| format!("column {:?}: type {:?} is not in ABI v1", w.name, w.ty))?;
             outs.push(RefCell::new(OutCol::new(w.name.clone(), code, kind, values)));
         }
         self.outs = outs;
+        self.nodes = std::mem::take(&mut s.nodes);
         self.ins = vec![InCol::default(); s.reads.len()];
         self.no_ins = vec![InCol::default(); s.reads.len()];
         self.process = Some(f);
@@ -213,6 +216,12 @@ impl Runtime {
                     .ok_or_else(|| format!("column {}: offsets outside the reserved region", i))?;
             }
             c.values = Span::default();
+            c.fields.clear();
+            if code == CODE_STRUCT {
+                // A struct's fields have its rows (nested_in.rs).
+                struct_fields(region, &at, vals, vlen, n, &mut c.fields).map_err(|e| format!("column {}: {}", i, e))?;
+                continue;
+            }
             if code == CODE_LIST {
                 c.offsets = at(offs, (n + 1) * 4)
                     .ok_or_else(|| format!("column {}: list offsets outside the reserved region", i))?;
@@ -226,6 +235,11 @@ impl Runtime {
                 }
                 c.items = items(region, &at, kid.off, rows as usize)
                     .map_err(|e| format!("column {}: list items: {}", i, e))?;
+                if region[kid.off + 4] == CODE_STRUCT {
+                    let (kids, nkids) = (u32_at(kid.off + 20), u32_at(kid.off + 24) as usize);
+                    struct_fields(region, &at, kids, nkids, rows as usize, &mut c.fields)
+                        .map_err(|e| format!("column {}: list items: {}", i, e))?;
+                }
                 continue;
             }
             if vlen > 0 {
@@ -291,6 +305,9 @@ impl Runtime {
                 c.touched = false;
             }
         }
+        if v2 {
+            self.nodes.start();
+        }
         self.sel.get_mut().active = false;
         self.errs.get_mut().clear();
         let e = self.emitted.get_mut();
@@ -304,10 +321,14 @@ impl Runtime {
             sel: &self.sel,
             errs: &self.errs,
             emitted: if v2 { Some(&self.emitted) } else { None },
+            nodes: &self.nodes,
         };
         f(self.process.as_mut().expect("bound"), &b)?;
         if v2 {
             let m = self.emitted.get_mut().origins.len();
+            // A nested column's own failures (a row begun and not
+            // ended) say more than the count of its rows.
+            self.nodes.check(&self.outs)?;
             for c in &mut self.outs {
                 c.get_mut().check_v2(m)?;
             }
@@ -349,6 +370,33 @@ fn parse_request(req: &Json, abi: i32) -> Result<(String, Vec<Field>), String> {
 
 /// The code of a list column (ABI v2 nested types, wasmabi/ABI.md).
 pub(crate) const CODE_LIST: u8 = 19;
+use crate::nested_out::CODE_STRUCT;
+
+/// struct_fields resolves the nkids field descriptors at guest address
+/// kids of a struct of `rows` rows into out (reused from batch to batch).
+fn struct_fields(
+    region: &[u8],
+    at: &dyn Fn(u32, usize) -> Option<Span>,
+    kids: u32,
+    nkids: usize,
+    rows: usize,
+    out: &mut Vec<Items>,
+) -> Result<(), String> {
+    let d = at(kids, 32 * nkids)
+        .filter(|_| nkids > 0)
+        .ok_or("struct child descriptors outside the reserved region")?;
+    for k in 0..nkids {
+        let code = region[d.off + 32 * k + 4];
+        if code >= CODE_LIST {
+            return Err(format!(
+                "field {}: a nested field (the SDK reads structs of v1 types)",
+                k
+            ));
+        }
+        out.push(items(region, at, d.off + 32 * k, rows).map_err(|e| format!("field {}: {}", k, e))?);
+    }
+    Ok(())
+}
 
 /// items resolves a list's item descriptor at offset d of the region, of
 /// `rows` rows; `at` maps a host pointer and a length to a span of it.

@@ -34,6 +34,8 @@ pub struct Setup {
     pub(crate) drop_all: bool,
     pub(crate) state: bool,
     pub(crate) event_time: Option<String>,
+    /// v2: the nested output columns' children (nested_out.rs).
+    pub(crate) nodes: crate::nested_out::Nodes,
 }
 
 impl Setup {
@@ -51,6 +53,7 @@ impl Setup {
             drop_all: false,
             state: false,
             event_time: None,
+            nodes: Default::default(),
         }
     }
 
@@ -256,7 +259,7 @@ impl Setup {
     /// Declares a read and returns its slot (position in the batch's
     /// column descriptors); after recording an error the slot is never
     /// used, because the stage does not bind.
-    fn read_slot(&mut self, name: &str, ok: impl Fn(&str) -> bool, want: &str) -> usize {
+    pub(crate) fn read_slot(&mut self, name: &str, ok: impl Fn(&str) -> bool, want: &str) -> usize {
         let ty = match self.field(name) {
             Some(f) => f.ty.clone(),
             None => {
@@ -276,7 +279,7 @@ impl Setup {
         self.reads.len() - 1
     }
 
-    fn write_slot(&mut self, name: &str, ty: &str) -> usize {
+    pub(crate) fn write_slot(&mut self, name: &str, ty: &str) -> usize {
         if let Some(i) = self.writes.iter().position(|w| w.name == name) {
             self.error(format!("column {:?} is written twice", name));
             return i;

@@ -325,6 +325,8 @@ impl Host {
                 Kind::Bool => (0..n)
                     .map(|i| valid(i).then(|| vec![bitmap::get(&c.bytes, i) as u8]))
                     .collect(),
+                // Nested columns (nested_out.rs): their validity only.
+                Kind::Nested => (0..n).map(|i| valid(i).then(Vec::new)).collect(),
                 Kind::Fixed => {
                     let bytes = c.values.le_bytes();
                     let w = bytes.len() / n.max(1);
