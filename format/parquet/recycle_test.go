@@ -1,6 +1,7 @@
 package parquet
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"testing"
@@ -72,15 +73,45 @@ func TestRecyclerSizeClass(t *testing.T) {
 func TestReaderRecyclesBatches(t *testing.T) {
 	recyclePoison = true
 	t.Cleanup(func() { recyclePoison = false })
-	const rows, batch = 40_000, 4096
+	const rows = 40_000
 	want := testrecords.Orders(memory.NewGoAllocator(), rows, 10_000)
 	defer testrecords.Release(want)
-	data := writeAll(t, ordersSchema, want, format.WriteOptions{}, false)
 	whole := concat(t, memory.NewGoAllocator(), want)
 	defer whole.Release()
+	// Several row groups and pages of each kind: page buffers come from
+	// the recycler too.
+	small := defaultTuning
+	small.rowGroupRows, small.pageBytes = 9_000, 16<<10
+	v1 := small
+	v1.pageV1 = true
+	for _, c := range []struct {
+		name string
+		tu   tuning
+	}{{"default", defaultTuning}, {"small-pages", small}, {"v1-pages", v1}} {
+		t.Run(c.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			w, err := newWriter(&buf, ordersSchema, format.WriteOptions{}, c.tu)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, rec := range want {
+				if err := w.Write(rec); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			readHeld(t, buf.Bytes(), whole)
+		})
+	}
+}
 
+// readHeld reads data in batches of 4096 rows, holding 3 at a time and
+// releasing them from another goroutine, and compares them with whole.
+func readHeld(t *testing.T, data []byte, whole arrow.RecordBatch) {
 	mem := checkedMem(t)
-	rd, err := NewReader(bytesInput("orders.parquet", data), format.ReadOptions{Mem: mem, BatchRows: batch})
+	rd, err := NewReader(bytesInput("orders.parquet", data), format.ReadOptions{Mem: mem, BatchRows: 4096})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,8 +164,8 @@ func TestReaderRecyclesBatches(t *testing.T) {
 	}
 	close(release)
 	<-done
-	if off != rows {
-		t.Fatalf("read %d rows, want %d", off, rows)
+	if off != whole.NumRows() {
+		t.Fatalf("read %d rows, want %d", off, whole.NumRows())
 	}
 	if reused == 0 {
 		t.Fatal("no buffer was reused")
