@@ -187,3 +187,39 @@ func cpuTime() time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// BenchmarkReadParquetFile reads the Parquet file named by DW_BENCH_PARQUET
+// in batches of the engine's default 16,384 rows, releasing each batch
+// once it is read, as a sink does once it has written it. cpu-ms/op is the
+// process's user+system CPU per read.
+func BenchmarkReadParquetFile(b *testing.B) {
+	name := os.Getenv("DW_BENCH_PARQUET")
+	if name == "" {
+		b.Skip("set DW_BENCH_PARQUET to a Parquet file")
+	}
+	data, err := os.ReadFile(name)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cpu0 := cpuTime()
+	for i := 0; i < b.N; i++ {
+		r, err := NewReader(bytesInput(name, data), format.ReadOptions{BatchRows: 16384})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for {
+			rec, _, err := r.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			rec.Release()
+		}
+		if err := r.Close(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N)/1e6, "cpu-ms/op")
+}
