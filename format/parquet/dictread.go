@@ -92,7 +92,8 @@ func plainSchema(s *arrow.Schema, cols []int) *arrow.Schema {
 // expandColumns replaces the dictionary columns cols of rec by plain ones
 // of schema's types and releases rec. Columns are expanded in parallel,
 // one goroutine each, as the writer encodes them: the same CPU, a shorter
-// wait for the batch (BENCHMARKS.md, "The reader's buffers recycled").
+// wait for the batch (BENCHMARKS.md, "The reader's buffers recycled,
+// dictionary columns expanded in parallel").
 // Each goroutine recovers its own panics (guard only covers the caller's).
 func expandColumns(rec arrow.RecordBatch, cols []int, schema *arrow.Schema, mem memory.Allocator) (arrow.RecordBatch, error) {
 	defer rec.Release()
@@ -108,14 +109,20 @@ func expandColumns(rec arrow.RecordBatch, cols []int, schema *arrow.Schema, mem 
 		c.Retain()
 		out[i] = c
 	}
-	plain := make([]arrow.Array, len(cols))
-	errs := make([]error, len(cols))
-	var wg sync.WaitGroup
+	// Every column's type is checked before any goroutine starts, so an
+	// error return never leaves one running with arrays nobody releases.
+	dicts := make([]*array.Dictionary, len(cols))
 	for j, i := range cols {
 		d, ok := out[i].(*array.Dictionary)
 		if !ok {
 			return nil, fmt.Errorf("column %q: read as %s, want a dictionary", schema.Field(i).Name, out[i].DataType())
 		}
+		dicts[j] = d
+	}
+	plain := make([]arrow.Array, len(cols))
+	errs := make([]error, len(cols))
+	var wg sync.WaitGroup
+	for j, d := range dicts {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

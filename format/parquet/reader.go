@@ -27,7 +27,6 @@ func NewReader(in format.Input, opts format.ReadOptions) (format.Reader, error) 
 	if mem == nil {
 		mem = memory.DefaultAllocator
 	}
-	rec := newRecycler(mem)
 	batch := opts.BatchRows
 	if batch <= 0 {
 		batch = defaultBatchRows
@@ -46,14 +45,14 @@ func NewReader(in format.Input, opts format.ReadOptions) (format.Reader, error) 
 		srcSize = int64(len(data))
 	}
 
-	r := &reader{name: in.Name, mem: rec, recycler: rec, batch: int64(batch)}
+	r := &reader{name: in.Name, mem: mem, batch: int64(batch)}
 	err := guard(func() error {
 		// The file's metadata is read once to decide how to read it.
 		meta, err := file.NewParquetReader(src)
 		if err != nil {
 			return err
 		}
-		libMem, libBatch := memory.Allocator(rec), int64(batch)
+		libMem, libBatch := mem, int64(batch)
 		if rows, ok := deltaEncoded(meta); ok {
 			// arrow-go v15's DELTA_* decoders fail when a batch ends in
 			// the middle of a page and never free their scratch buffer.
@@ -121,7 +120,7 @@ func NewReader(in format.Input, opts format.ReadOptions) (format.Reader, error) 
 			read = plainSchema(read, r.expand)
 			r.plain = read
 		}
-		r.restore = newRestorer(read, pf.MetaData().KeyValueMetadata(), rec)
+		r.restore = newRestorer(read, pf.MetaData().KeyValueMetadata(), mem)
 		if schemaNested(r.rr.Schema()) {
 			return predecode(pf, fr.Manifest, libMem)
 		}
@@ -135,12 +134,9 @@ func NewReader(in format.Input, opts format.ReadOptions) (format.Reader, error) 
 }
 
 type reader struct {
-	name string
-	// mem is recycler, over ReadOptions.Mem: every buffer of the batches
-	// comes from it (recycle.go).
-	mem      memory.Allocator
-	recycler *recycler
-	batch    int64
+	name  string
+	mem   memory.Allocator
+	batch int64
 	// copyTo: records come from a private allocator in batches of a whole
 	// row group and are copied to mem and sliced to batch rows (see NewReader).
 	copyTo bool
@@ -307,7 +303,6 @@ func (r *reader) Close() error {
 		r.rr.Release()
 		r.rr = nil
 	}
-	r.recycler.close()
 	if r.pf != nil {
 		err := r.pf.Close()
 		r.pf = nil
