@@ -67,3 +67,23 @@ func TestHeapFloor(t *testing.T) {
 		t.Errorf("GOGC=100: %d collections (goals %v MB), without GOGC %d; want GOGC to replace the floor (5× as many or more)", len(paced), paced, len(floored))
 	}
 }
+
+// TestFloorFor: the heap floor is 128 MiB unless an eighth of the memory
+// limit is less; an unknown limit (0) keeps the floor.
+func TestFloorFor(t *testing.T) {
+	for _, c := range []struct {
+		limit int64
+		want  uint64
+	}{
+		{0, 128 << 20},
+		{24 << 30, 128 << 20},
+		{1 << 30, 128 << 20},
+		{1<<30 - 8, 128<<20 - 1},
+		{256 << 20, 32 << 20},
+		{64 << 20, 8 << 20},
+	} {
+		if got := floorFor(c.limit); got != c.want {
+			t.Errorf("floorFor(%d) = %d, want %d", c.limit, got, c.want)
+		}
+	}
+}
