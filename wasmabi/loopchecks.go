@@ -28,8 +28,9 @@ import (
 // before (watcher.go).
 
 // loopChecksVersion is in the name of a cached rewrite: what
-// wasmcheck.LoopChecks writes changes, so does it (2: data segments merged).
-const loopChecksVersion = "2"
+// wasmcheck.LoopChecks writes changes, so does it (2: data segments merged;
+// 3: merged by wasmdata.Merge at wasmdata.Gap, 64 bytes, not 32).
+const loopChecksVersion = "3"
 
 // loopRewrites counts the rewrites run, for TestLoopChecksCached.
 var loopRewrites atomic.Int64

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/dataweaver/dataweaver/internal/wasmdata"
 )
 
 func TestDetect(t *testing.T) {
@@ -94,6 +96,10 @@ func TestBuildGo(t *testing.T) {
 	}
 	if !bytes.HasPrefix(b, []byte("\x00asm")) {
 		t.Errorf("%s is not a wasm module", out)
+	}
+	// Go's ~24,000 data segments were joined: nothing is left to join.
+	if _, more := wasmdata.Merge(b, wasmdata.Gap); more {
+		t.Error("the Go guest's data segments were not merged")
 	}
 	// A compile error names the directory and the command.
 	bad := t.TempDir()

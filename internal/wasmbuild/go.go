@@ -6,6 +6,8 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+
+	"github.com/dataweaver/dataweaver/internal/wasmdata"
 )
 
 const goInstall = "Go 1.24 or newer (https://go.dev/dl/), with `go` on PATH"
@@ -40,7 +42,7 @@ func buildGo(ctx context.Context, o Options) error {
 	if err != nil {
 		return fmt.Errorf("reading the module go build wrote: %w", err)
 	}
-	if merged := MergeDataSegments(wasm, mergeGap); len(merged) != len(wasm) {
+	if merged, ok := wasmdata.Merge(wasm, wasmdata.Gap); ok {
 		if err := os.WriteFile(o.Out, merged, 0o644); err != nil {
 			return fmt.Errorf("writing %s: %w", o.Out, err)
 		}

@@ -3,6 +3,8 @@ package wasmcheck
 import (
 	"errors"
 	"fmt"
+
+	"github.com/dataweaver/dataweaver/internal/wasmdata"
 )
 
 // The loop checks wazero compiles in for close-on-context-done leave the
@@ -70,8 +72,9 @@ const (
 // know, or code or exports that name a global past the module's own (an
 // invalid module, which must not get to use the new ones). It does not
 // validate otherwise; wazero does, on the result. It also merges the data
-// section's small segments (datamerge.go): the rewrite is cached, and
-// every later start decodes and applies far fewer of them.
+// section's small segments (wasmdata.Merge, for modules `weave build` did
+// not already merge): the rewrite is cached, and every later start
+// decodes and applies far fewer of them.
 func LoopChecks(wasm []byte) ([]byte, error) {
 	r := &reader{b: wasm}
 	if len(wasm) < 8 || string(wasm[:4]) != "\x00asm" {
@@ -100,7 +103,7 @@ func LoopChecks(wasm []byte) ([]byte, error) {
 		}
 		secs = append(secs, section{id, start, r.off, hdr})
 	}
-	globals, memory, imported, dataCount := 0, false, false, false
+	globals, memory := 0, false
 	globalSec, exportSec := -1, -1
 	for i, s := range secs {
 		sr := &reader{b: wasm[:s.end], off: s.start}
@@ -112,7 +115,7 @@ func LoopChecks(wasm []byte) ([]byte, error) {
 			if err != nil {
 				return nil, err
 			}
-			globals, memory, imported = globals+g, memory || m, m
+			globals, memory = globals+g, memory || m
 		case secMemory:
 			n, err := sr.u32()
 			if err != nil {
@@ -128,8 +131,6 @@ func LoopChecks(wasm []byte) ([]byte, error) {
 			globalSec = i
 		case secExport:
 			exportSec = i
-		case secDataCount:
-			dataCount = true
 		}
 	}
 	if !memory {
@@ -173,19 +174,13 @@ func LoopChecks(wasm []byte) ([]byte, error) {
 				return nil, err
 			}
 			out = appendSection(out, secCode, body)
-		case s.id == secData && !imported && !dataCount:
-			body, ok, err := mergeData(sr)
-			if err != nil {
-				return nil, err
-			}
-			if !ok {
-				out = append(out, wasm[s.hdr:s.end]...)
-				break
-			}
-			out = appendSection(out, secData, body)
 		default:
 			out = append(out, wasm[s.hdr:s.end]...)
 		}
+	}
+	// The data section passes through the rewrite above as it was.
+	if merged, ok := wasmdata.Merge(out, wasmdata.Gap); ok {
+		out = merged
 	}
 	return out, nil
 }
