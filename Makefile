@@ -54,20 +54,30 @@ SLOW_PKGS = ./wasmabi ./internal/cli ./connectors/nats ./cmd/weave ./connectors/
 TESTREPORT = $(GO) run ./internal/testreport/cmd/testreport
 # GUEST_PKGS run beside the race suite, into a file that joins the stream
 # at the end (two go test -json streams must not interleave mid-line).
-# WASMABI_GUEST_TESTS are wasmabi's tests that run guest code through many
-# inputs in one goroutine (kernel differential tests, every transform,
-# every hostile module): -race slowed them to 120 of the package's 130 s
-# and has nothing to watch there. They run without it beside the guest
-# packages; the rest of wasmabi (workers, cancellation, pools) keeps it.
-# (-skip applies to every package of the race run: no other package may
-# name a test so.)
-WASMABI_GUEST_TESTS = ^(TestFilterDeriveBlocks|TestMaskBlocks|TestTransforms|TestHostile)$$
+# NORACE_TESTS are single-goroutine tests that push much data or guest code
+# through code whose concurrency other tests of their package race-test:
+# wasmabi's kernel differential tests, every transform and every hostile
+# module (-race slowed them to 120 of the package's 130 s); engine/config's
+# parses of 4 MiB pipeline files and format/csv's and format/jsonl's
+# 200 MB records (a size limit and an allocation bound each: -race made
+# them 25-70 s and watched no goroutine of theirs). They run without it,
+# beside the guest packages, from NORACE_PKGS; the rest of those packages
+# keeps it. -skip applies to every package of the race run, so no package
+# outside NORACE_PKGS may declare a test so named (internal/testreport's
+# TestNoRaceTestsMakefile checks).
+NORACE_TESTS = ^(TestFilterDeriveBlocks|TestMaskBlocks|TestTransforms|TestHostile|TestFileSizeLimit|TestParseMemory|TestRecordLimitHugeLine)$$
+NORACE_PKGS = ./wasmabi ./engine/config ./format/csv ./format/jsonl
+# Test binaries are linked without DWARF (-w): nothing in a test reads it
+# (stack traces and race reports come from the symbol table), and every
+# package's test binary is relinked in a fresh clone: -w cuts about a
+# fifth of each link's CPU.
+TEST_FLAGS = -count=1 -ldflags=-w
 test:
 	{ rc=0; guest_out=$$(mktemp); \
-	  ( r=0; $(GO) test -count=1 -json $(GUEST_PKGS) $(CHILD_PKGS) || r=1; \
-	    $(GO) test -count=1 -json -run '$(WASMABI_GUEST_TESTS)' ./wasmabi || r=1; exit $$r ) > $$guest_out 2>&1 & guest=$$!; \
-	  $(GO) test -race -count=1 -json -run '^$$' $(GUEST_PKGS) || rc=1; \
-	  $(GO) test -race -p 3 -count=1 -json -skip '$(WASMABI_GUEST_TESTS)' $$($(GO) list $(SLOW_PKGS) ./... | grep -v -x -F $(patsubst ./%,-e github.com/dataweaver/dataweaver/%,$(GUEST_PKGS) $(CHILD_PKGS))) || rc=1; \
+	  ( r=0; $(GO) test $(TEST_FLAGS) -json $(GUEST_PKGS) $(CHILD_PKGS) || r=1; \
+	    $(GO) test $(TEST_FLAGS) -json -run '$(NORACE_TESTS)' $(NORACE_PKGS) || r=1; exit $$r ) > $$guest_out 2>&1 & guest=$$!; \
+	  $(GO) test -race $(TEST_FLAGS) -json -run '^$$' $(GUEST_PKGS) || rc=1; \
+	  $(GO) test -race -p 3 $(TEST_FLAGS) -json -skip '$(NORACE_TESTS)' $$($(GO) list $(SLOW_PKGS) ./... | grep -v -x -F $(patsubst ./%,-e github.com/dataweaver/dataweaver/%,$(GUEST_PKGS) $(CHILD_PKGS))) || rc=1; \
 	  wait $$guest || rc=1; cat $$guest_out; rm -f $$guest_out; \
 	  exit $$rc; } | $(TESTREPORT)
 
