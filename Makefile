@@ -60,11 +60,15 @@ TESTREPORT = $(GO) run ./internal/testreport/cmd/testreport
 # module (-race slowed them to 120 of the package's 130 s), and
 # engine/config's parses of 4 MiB pipeline files (a size limit and an
 # allocation bound: -race made them 45 and 20 s of the package's 69 s, and
-# a parse starts no goroutine). They run without it,
-# beside the guest packages, from NORACE_PKGS; the rest of those packages
-# keeps it. -skip applies to every package of the race run, so no package
-# outside NORACE_PKGS may declare a test so named (internal/testreport's
-# TestNoRaceTestsMakefile checks).
+# a parse starts no goroutine). They run without it, from NORACE_PKGS,
+# first (beside the race build of the guest packages); the rest of those
+# packages keeps it. -skip applies to every package of the race run, so no
+# package outside NORACE_PKGS may declare a test so named
+# (internal/testreport's TestNoRaceTestsMakefile checks).
+# DW_TEST_WAZERO_CACHE is one wazero compilation cache for both wasmabi
+# test binaries: the NORACE run compiles the Go guests, and the race run,
+# which starts after it, loads their code instead of compiling it again
+# with a race-instrumented compiler (4 compiles, ~35 s of CPU).
 NORACE_TESTS = ^(TestFilterDeriveBlocks|TestMaskBlocks|TestTransforms|TestHostile|TestFileSizeLimit|TestParseMemory)$$
 NORACE_PKGS = ./wasmabi ./engine/config
 # Test binaries are linked without DWARF (-w): nothing in a test reads it
@@ -73,12 +77,13 @@ NORACE_PKGS = ./wasmabi ./engine/config
 # fifth of each link's CPU.
 TEST_FLAGS = -count=1 -ldflags=-w
 test:
-	{ rc=0; guest_out=$$(mktemp); \
-	  ( r=0; $(GO) test $(TEST_FLAGS) -json $(GUEST_PKGS) $(CHILD_PKGS) || r=1; \
-	    $(GO) test $(TEST_FLAGS) -json -run '$(NORACE_TESTS)' $(NORACE_PKGS) || r=1; exit $$r ) > $$guest_out 2>&1 & guest=$$!; \
+	{ rc=0; tmp=$$(mktemp -d); export DW_TEST_WAZERO_CACHE=$$tmp/wazero; \
+	  $(GO) test $(TEST_FLAGS) -json -run '$(NORACE_TESTS)' $(NORACE_PKGS) > $$tmp/norace 2>&1 & norace=$$!; \
 	  $(GO) test -race $(TEST_FLAGS) -json -run '^$$' $(GUEST_PKGS) || rc=1; \
+	  wait $$norace || rc=1; \
+	  $(GO) test $(TEST_FLAGS) -json $(GUEST_PKGS) $(CHILD_PKGS) > $$tmp/guest 2>&1 & guest=$$!; \
 	  $(GO) test -race -p 3 $(TEST_FLAGS) -json -skip '$(NORACE_TESTS)' $$($(GO) list $(SLOW_PKGS) ./... | grep -v -x -F $(patsubst ./%,-e github.com/dataweaver/dataweaver/%,$(GUEST_PKGS) $(CHILD_PKGS))) || rc=1; \
-	  wait $$guest || rc=1; cat $$guest_out; rm -f $$guest_out; \
+	  wait $$guest || rc=1; cat $$tmp/norace $$tmp/guest; rm -rf $$tmp; \
 	  exit $$rc; } | $(TESTREPORT)
 
 # The crash suite: every kill -9 series (5 kills per pipeline), the file

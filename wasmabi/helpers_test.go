@@ -41,6 +41,15 @@ func TestMain(m *testing.M) {
 		}
 		defer os.RemoveAll(dir)
 		guestDir, cacheDir = dir, filepath.Join(dir, "cache")
+		// make test gives this binary and the one of its NORACE_TESTS
+		// one cache: the non-race run, which goes first, compiles the Go
+		// guests, and the race run loads their code instead of compiling
+		// them again with wazero's compiler under -race (5-10x slower:
+		// hostile, filter, mask and derive took ~35 s of CPU). Tests of
+		// the cache itself use directories of their own.
+		if shared := os.Getenv("DW_TEST_WAZERO_CACHE"); shared != "" {
+			cacheDir = shared
+		}
 		var wg sync.WaitGroup
 		errs := make(chan error, len(guestPkgs))
 		for name, args := range guestPkgs {
