@@ -68,7 +68,11 @@ TESTREPORT = $(GO) run ./internal/testreport/cmd/testreport
 # DW_TEST_WAZERO_CACHE is one wazero compilation cache for both wasmabi
 # test binaries: the NORACE run compiles the Go guests, and the race run,
 # which starts after it, loads their code instead of compiling it again
-# with a race-instrumented compiler (4 compiles, ~35 s of CPU).
+# with a race-instrumented compiler (4 compiles, ~35 s of CPU); engine's
+# timeout test loads hostile's from it too (wasmtest.CacheDir).
+# DW_TEST_WEAVE is a weave binary built once for the test binaries that run
+# a real weave (internal/crashtest's Weave): five of them each linked their
+# own, about 5 s of CPU each.
 NORACE_TESTS = ^(TestFilterDeriveBlocks|TestMaskBlocks|TestTransforms|TestHostile|TestFileSizeLimit|TestParseMemory)$$
 NORACE_PKGS = ./wasmabi ./engine/config
 # Test binaries are linked without DWARF (-w): nothing in a test reads it
@@ -77,8 +81,9 @@ NORACE_PKGS = ./wasmabi ./engine/config
 # fifth of each link's CPU.
 TEST_FLAGS = -count=1 -ldflags=-w
 test:
-	{ rc=0; tmp=$$(mktemp -d); export DW_TEST_WAZERO_CACHE=$$tmp/wazero; \
-	  $(GO) test $(TEST_FLAGS) -json -run '$(NORACE_TESTS)' $(NORACE_PKGS) > $$tmp/norace 2>&1 & norace=$$!; \
+	{ rc=0; tmp=$$(mktemp -d); export DW_TEST_WAZERO_CACHE=$$tmp/wazero DW_TEST_WEAVE=$$tmp/weave; \
+	  { $(GO) build -o $$tmp/weave ./cmd/weave && \
+	    $(GO) test $(TEST_FLAGS) -json -run '$(NORACE_TESTS)' $(NORACE_PKGS); } > $$tmp/norace 2>&1 & norace=$$!; \
 	  $(GO) test -race $(TEST_FLAGS) -json -run '^$$' $(GUEST_PKGS) || rc=1; \
 	  wait $$norace || rc=1; \
 	  $(GO) test $(TEST_FLAGS) -json $(GUEST_PKGS) $(CHILD_PKGS) > $$tmp/guest 2>&1 & guest=$$!; \

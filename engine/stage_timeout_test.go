@@ -49,7 +49,9 @@ func TestOneTimeoutFailsTheStage(t *testing.T) {
 	wasm := hostileGuest(t)
 	noLeakedGoroutines(t)
 	mem := checkedMem(t)
-	cfg := wasmabi.NewConfig().WithTimeout(loopTimeout).WithCacheDir("").WithLogger(slog.New(slog.DiscardHandler))
+	// make test's shared cache holds hostile's code (wasmabi's tests
+	// compiled it without -race); the timing starts after NewStage.
+	cfg := wasmabi.NewConfig().WithTimeout(loopTimeout).WithCacheDir(wasmtest.CacheDir()).WithLogger(slog.New(slog.DiscardHandler))
 	guest, err := wasmabi.NewStage(context.Background(), wasm, cfg.WithName("loop", "hostile.wasm").WithGuestConfig(map[string]any{"mode": "loop", "always": true}).WithAllocator(mem))
 	if err != nil {
 		t.Fatal(err)

@@ -47,7 +47,7 @@ func TestMain(m *testing.M) {
 		// them again with wazero's compiler under -race (5-10x slower:
 		// hostile, filter, mask and derive took ~35 s of CPU). Tests of
 		// the cache itself use directories of their own.
-		if shared := os.Getenv("DW_TEST_WAZERO_CACHE"); shared != "" {
+		if shared := wasmtest.CacheDir(); shared != "" {
 			cacheDir = shared
 		}
 		var wg sync.WaitGroup

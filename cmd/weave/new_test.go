@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dataweaver/dataweaver/internal/crashtest"
 	"github.com/dataweaver/dataweaver/internal/scaffold"
 	"github.com/dataweaver/dataweaver/internal/wasmbuild"
 )
@@ -32,10 +33,7 @@ const scaffoldOutput = `{"id":1,"amount":10.5,"scaled":21.0}
 // A language whose toolchain is missing skips, and fails under CI=true,
 // with what weave build says to install.
 func TestNewTransform(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "weave")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/weave: %v\n%s", err, out)
-	}
+	bin := crashtest.Weave(t)
 	env := userEnv()
 	for _, lang := range scaffold.Languages {
 		t.Run(lang, func(t *testing.T) {

@@ -19,7 +19,9 @@ var (
 )
 
 // Weave returns the path of a weave binary built from this checkout,
-// building it on the first call of the test binary.
+// building it on the first call of the test binary. make test builds one
+// for the whole run and names it in DW_TEST_WEAVE: five test binaries use
+// it, and each link of weave costs about 5 s of CPU.
 func Weave(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() { binPath, buildErr = build() })
@@ -38,6 +40,12 @@ func Cleanup() {
 }
 
 func build() (string, error) {
+	if bin := os.Getenv("DW_TEST_WEAVE"); bin != "" {
+		if _, err := os.Stat(bin); err != nil {
+			return "", fmt.Errorf("DW_TEST_WEAVE: %w", err)
+		}
+		return bin, nil
+	}
 	root, err := wasmtest.Root()
 	if err != nil {
 		return "", err

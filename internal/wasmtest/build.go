@@ -49,3 +49,10 @@ func Build(pkg, out string, flags ...string) error {
 	_, _, err = wasmbuild.Build(context.Background(), o)
 	return err
 }
+
+// CacheDir is the wazero compilation cache make test shares between test
+// binaries (DW_TEST_WAZERO_CACHE), or "" (no file cache) outside it. A
+// test that compiles one of the Go guests under -race and does not test
+// compiling loads the code a non-race run wrote there instead (a Go
+// guest's compile takes 10-20 s of CPU under -race, under 2 s without).
+func CacheDir() string { return os.Getenv("DW_TEST_WAZERO_CACHE") }
