@@ -273,8 +273,11 @@ func TestBackgroundCompile(t *testing.T) {
 		t.Errorf("ids %q, want 3, 4, 5", got)
 	}
 
-	// Closed while its compile may still run: no leak, no race.
-	late, err := NewStage(context.Background(), guestBytes(t, "mask"), cfg)
+	// Closed while its compile may still run: no leak, no race. A cache
+	// of its own: from make test's shared one (DW_TEST_WAZERO_CACHE) the
+	// code would load too fast for the leak check to see a Close that did
+	// not wait.
+	late, err := NewStage(context.Background(), guestBytes(t, "mask"), cfg.WithCacheDir(t.TempDir()))
 	if err != nil {
 		t.Fatal(err)
 	}
