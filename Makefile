@@ -61,15 +61,19 @@ TESTREPORT = $(GO) run ./internal/testreport/cmd/testreport
 # engine/config's parses of 4 MiB pipeline files (a size limit and an
 # allocation bound: -race made them 45 and 20 s of the package's 69 s, and
 # a parse starts no goroutine). They run without it, from NORACE_PKGS,
-# first (beside the race build of the guest packages); the rest of those
+# from the start (beside the race build of the guest packages); the rest of those
 # packages keeps it. -skip applies to every package of the race run, so no
 # package outside NORACE_PKGS may declare a test so named
 # (internal/testreport's TestNoRaceTestsMakefile checks).
 # DW_TEST_WAZERO_CACHE is one wazero compilation cache for both wasmabi
-# test binaries: the NORACE run compiles the Go guests, and the race run,
-# which starts after it, loads their code instead of compiling it again
-# with a race-instrumented compiler (4 compiles, ~35 s of CPU); engine's
-# timeout test loads hostile's from it too (wasmtest.CacheDir).
+# test binaries: the NORACE run compiles the Go guests, and the race run's
+# TestMain waits for it (DW_TEST_WAZERO_READY, emptied for the NORACE run
+# itself) and loads their code
+# instead of compiling it again with a race-instrumented compiler (4
+# compiles, ~35 s of CPU); engine's timeout test loads hostile's from it
+# too when it is there (wasmtest.CacheDir). The rest of the race suite
+# does not wait: making it wait cost a minute of wall time on a loaded
+# machine.
 # DW_TEST_WEAVE is a weave binary built once for the test binaries that run
 # a real weave (internal/crashtest's Weave): five of them each linked their
 # own, about 5 s of CPU each.
@@ -81,14 +85,14 @@ NORACE_PKGS = ./wasmabi ./engine/config
 # fifth of each link's CPU.
 TEST_FLAGS = -count=1 -ldflags=-w
 test:
-	{ rc=0; tmp=$$(mktemp -d); export DW_TEST_WAZERO_CACHE=$$tmp/wazero DW_TEST_WEAVE=$$tmp/weave; \
-	  { $(GO) build -o $$tmp/weave ./cmd/weave && \
-	    $(GO) test $(TEST_FLAGS) -json -run '$(NORACE_TESTS)' $(NORACE_PKGS); } > $$tmp/norace 2>&1 & norace=$$!; \
+	{ rc=0; tmp=$$(mktemp -d); export DW_TEST_WAZERO_CACHE=$$tmp/wazero DW_TEST_WAZERO_READY=$$tmp/wazero.ready DW_TEST_WEAVE=$$tmp/weave; \
+	  $(GO) build -o $$tmp/weave ./cmd/weave > $$tmp/build 2>&1 & build=$$!; \
+	  ( r=0; DW_TEST_WAZERO_READY= $(GO) test $(TEST_FLAGS) -json -run '$(NORACE_TESTS)' $(NORACE_PKGS) || r=1; touch $$DW_TEST_WAZERO_READY; exit $$r ) > $$tmp/norace 2>&1 & norace=$$!; \
 	  $(GO) test -race $(TEST_FLAGS) -json -run '^$$' $(GUEST_PKGS) || rc=1; \
-	  wait $$norace || rc=1; \
+	  wait $$build || rc=1; \
 	  $(GO) test $(TEST_FLAGS) -json $(GUEST_PKGS) $(CHILD_PKGS) > $$tmp/guest 2>&1 & guest=$$!; \
 	  $(GO) test -race -p 3 $(TEST_FLAGS) -json -skip '$(NORACE_TESTS)' $$($(GO) list $(SLOW_PKGS) ./... | grep -v -x -F $(patsubst ./%,-e github.com/dataweaver/dataweaver/%,$(GUEST_PKGS) $(CHILD_PKGS))) || rc=1; \
-	  wait $$guest || rc=1; cat $$tmp/norace $$tmp/guest; rm -rf $$tmp; \
+	  wait $$norace || rc=1; wait $$guest || rc=1; cat $$tmp/build $$tmp/norace $$tmp/guest; rm -rf $$tmp; \
 	  exit $$rc; } | $(TESTREPORT)
 
 # The crash suite: every kill -9 series (5 kills per pipeline), the file

@@ -49,6 +49,7 @@ func TestMain(m *testing.M) {
 		// the cache itself use directories of their own.
 		if shared := wasmtest.CacheDir(); shared != "" {
 			cacheDir = shared
+			wasmtest.WaitCache()
 		}
 		var wg sync.WaitGroup
 		errs := make(chan error, len(guestPkgs))

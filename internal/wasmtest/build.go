@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"time"
 
 	"github.com/dataweaver/dataweaver/internal/wasmbuild"
 )
@@ -56,3 +57,19 @@ func Build(pkg, out string, flags ...string) error {
 // compiling loads the code a non-race run wrote there instead (a Go
 // guest's compile takes 10-20 s of CPU under -race, under 2 s without).
 func CacheDir() string { return os.Getenv("DW_TEST_WAZERO_CACHE") }
+
+// WaitCache waits until the run that fills CacheDir is done: make test
+// touches DW_TEST_WAZERO_READY when its non-race wasmabi run ends (passed
+// or failed). It gives up after ten minutes (the caller then compiles for
+// itself, which is slower but as correct), so it sets no limit on a test.
+func WaitCache() {
+	ready := os.Getenv("DW_TEST_WAZERO_READY")
+	if ready == "" {
+		return
+	}
+	for deadline := time.Now().Add(10 * time.Minute); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if _, err := os.Stat(ready); err == nil {
+			return
+		}
+	}
+}
