@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/dataweaver/dataweaver/internal/leb128"
 )
 
 // The compile bombs of issue 11, built as bytes (a megabyte each: not
@@ -21,7 +23,7 @@ import (
 // brTableBomb's bomb holds a br_table of n targets: about 1 MB at n = 1M.
 func brTableBomb(n int) []byte {
 	in := []byte{0x02, 0x40, opI32Const, 0x00, 0x0e} // block; i32.const 0; br_table
-	in = uleb(in, uint32(n-1))
+	in = leb128.AppendU32(in, uint32(n-1))
 	for range n {
 		in = append(in, 0x00)
 	}
@@ -55,7 +57,7 @@ func withBody(body []byte) []byte {
 // localsBomb's bomb declares n i32 locals in one group: six bytes that
 // ask the compiler for n slots.
 func localsBomb(n uint32) []byte {
-	return withBody(append(uleb([]byte{1}, n), valI32, opI32Const, 0x00))
+	return withBody(append(leb128.AppendU32([]byte{1}, n), valI32, opI32Const, 0x00))
 }
 
 // TestCompileBombs: a module over a structural limit fails at NewStage

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/dataweaver/dataweaver/connectors/conformance"
+	"github.com/dataweaver/dataweaver/internal/leb128"
 )
 
 // rawModule is a tiny stage module written as bytes (the machine may have
@@ -61,36 +62,18 @@ const (
 	externMemory = 0x02
 )
 
-func uleb(b []byte, v uint32) []byte {
-	for ; v >= 0x80; v >>= 7 {
-		b = append(b, byte(v)|0x80)
-	}
-	return append(b, byte(v))
-}
-
-func sleb(b []byte, v int32) []byte {
-	for {
-		c := byte(v & 0x7f)
-		v >>= 7
-		if (v == 0 && c&0x40 == 0) || (v == -1 && c&0x40 != 0) {
-			return append(b, c)
-		}
-		b = append(b, c|0x80)
-	}
-}
-
-func wasmName(b []byte, s string) []byte { return append(uleb(b, uint32(len(s))), s...) }
+func wasmName(b []byte, s string) []byte { return append(leb128.AppendU32(b, uint32(len(s))), s...) }
 
 // section appends section id holding a vector of items.
 func section(b []byte, id byte, items [][]byte) []byte {
-	body := uleb(nil, uint32(len(items)))
+	body := leb128.AppendU32(nil, uint32(len(items)))
 	for _, it := range items {
 		body = append(body, it...)
 	}
-	return append(uleb(append(b, id), uint32(len(body))), body...)
+	return append(leb128.AppendU32(append(b, id), uint32(len(body))), body...)
 }
 
-func i32Const(v int32) []byte { return append(sleb([]byte{opI32Const}, v), opEnd) }
+func i32Const(v int32) []byte { return append(leb128.AppendS32([]byte{opI32Const}, v), opEnd) }
 
 func (m rawModule) bytes() []byte {
 	b := []byte("\x00asm\x01\x00\x00\x00")
@@ -114,16 +97,16 @@ func (m rawModule) bytes() []byte {
 			t = typeNone
 		}
 		funcs = append(funcs, []byte{t})
-		exports = append(exports, uleb(append(wasmName(nil, n), externFunc), uint32(len(m.imports)+i)))
+		exports = append(exports, leb128.AppendU32(append(wasmName(nil, n), externFunc), uint32(len(m.imports)+i)))
 		body := append([]byte{0}, i32Const(m.exports[n])...) // no locals
 		if c, ok := m.code[n]; ok {
 			body = append(slices.Clone(c), opEnd)
 		}
-		code = append(code, append(uleb(nil, uint32(len(body))), body...))
+		code = append(code, append(leb128.AppendU32(nil, uint32(len(body))), body...))
 	}
 	b = section(b, 3, funcs)
 	if m.pages > 0 {
-		b = section(b, 5, [][]byte{uleb([]byte{0}, m.pages)})
+		b = section(b, 5, [][]byte{leb128.AppendU32([]byte{0}, m.pages)})
 		exports = append(exports, append(wasmName(nil, "memory"), externMemory, 0))
 	}
 	b = section(b, 7, exports)
@@ -131,7 +114,7 @@ func (m rawModule) bytes() []byte {
 	var data [][]byte
 	for _, off := range slices.Sorted(maps.Keys(m.data)) {
 		seg := append([]byte{0}, i32Const(int32(off))...)
-		data = append(data, append(uleb(seg, uint32(len(m.data[off]))), m.data[off]...))
+		data = append(data, append(leb128.AppendU32(seg, uint32(len(m.data[off]))), m.data[off]...))
 	}
 	return section(b, 11, data)
 }

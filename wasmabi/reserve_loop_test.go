@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/dataweaver/dataweaver/connectors/conformance"
+	"github.com/dataweaver/dataweaver/internal/leb128"
 )
 
 // TestReserveLoop: a dw_reserve that never returns is stopped by the
@@ -20,7 +21,7 @@ func TestReserveLoop(t *testing.T) {
 	//   (if (i32.gt_u (local.get $size) (i32.const min)) (then (loop (br 0))))
 	//   (i32.const 1024)
 	loopOver := func(min int32) []byte {
-		b := append([]byte{0x00, 0x20, 0x00}, sleb([]byte{opI32Const}, min)...)
+		b := append([]byte{0x00, 0x20, 0x00}, leb128.AppendS32([]byte{opI32Const}, min)...)
 		return append(b, 0x4b, 0x04, 0x40, 0x03, 0x40, 0x0c, 0x00, opEnd, opEnd, opI32Const, 0x80, 0x08)
 	}
 	tests := []struct {

@@ -13,6 +13,8 @@ package wasmdata
 
 import (
 	"slices"
+
+	"github.com/dataweaver/dataweaver/internal/leb128"
 )
 
 // Gap is the longest run of zero bytes Merge fills in between two
@@ -111,7 +113,7 @@ func Merge(wasm []byte, gap int) (out []byte, merged bool) {
 	out = make([]byte, 0, len(wasm)-(d.end-d.hdr)+len(body)+6)
 	out = append(out, wasm[:d.hdr]...)
 	out = append(out, secData)
-	out = appendU32(out, uint32(len(body)))
+	out = leb128.AppendU32(out, uint32(len(body)))
 	out = append(out, body...)
 	out = append(out, wasm[d.end:]...)
 	return out, true
@@ -223,12 +225,12 @@ func join(segs []segment, gap int) []segment {
 }
 
 func writeSegments(segs []segment) []byte {
-	b := appendU32(nil, uint32(len(segs)))
+	b := leb128.AppendU32(nil, uint32(len(segs)))
 	for _, s := range segs {
 		b = append(b, 0x00, 0x41)
-		b = appendS32(b, int32(s.off))
+		b = leb128.AppendS32(b, int32(s.off))
 		b = append(b, 0x0b)
-		b = appendU32(b, uint32(len(s.data)))
+		b = leb128.AppendU32(b, uint32(len(s.data)))
 		b = append(b, s.data...)
 	}
 	return b

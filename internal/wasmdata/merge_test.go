@@ -5,6 +5,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/dataweaver/dataweaver/internal/leb128"
 	"github.com/tetratelabs/wazero"
 )
 
@@ -23,19 +24,19 @@ type seg struct {
 
 // dataBody is a data section's contents: active segments for memory 0.
 func dataBody(segs ...seg) []byte {
-	b := appendU32(nil, uint32(len(segs)))
+	b := leb128.AppendU32(nil, uint32(len(segs)))
 	for _, s := range segs {
 		b = append(b, 0x00, 0x41)
-		b = appendS32(b, s.off)
+		b = leb128.AppendS32(b, s.off)
 		b = append(b, 0x0b)
-		b = appendU32(b, uint32(len(s.data)))
+		b = leb128.AppendU32(b, uint32(len(s.data)))
 		b = append(b, s.data...)
 	}
 	return b
 }
 
 func section(id byte, body []byte) string {
-	return string(append(appendU32([]byte{id}, uint32(len(body))), body...))
+	return string(append(leb128.AppendU32([]byte{id}, uint32(len(body))), body...))
 }
 
 // module is a module with its own one-page memory, exported, and body as

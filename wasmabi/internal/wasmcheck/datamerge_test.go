@@ -5,6 +5,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/dataweaver/dataweaver/internal/leb128"
 	"github.com/tetratelabs/wazero"
 )
 
@@ -14,12 +15,12 @@ const secData = 11
 // dataSec is a data section of active segments for memory 0 at the
 // given offsets, segment i holding bytes i+1 repeated lens[i] times.
 func dataSec(offs []int32, lens []int) string {
-	body := appendU32(nil, uint32(len(offs)))
+	body := leb128.AppendU32(nil, uint32(len(offs)))
 	for i, off := range offs {
 		body = append(body, 0x00, 0x41)
-		body = appendS32(body, off)
+		body = leb128.AppendS32(body, off)
 		body = append(body, 0x0b)
-		body = appendU32(body, uint32(lens[i]))
+		body = leb128.AppendU32(body, uint32(lens[i]))
 		body = append(body, bytes.Repeat([]byte{byte(i + 1)}, lens[i])...)
 	}
 	return string(appendSection(nil, secData, body))

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/dataweaver/dataweaver/internal/leb128"
 	"github.com/dataweaver/dataweaver/internal/wasmdata"
 )
 
@@ -145,10 +146,10 @@ func LoopChecks(wasm []byte) ([]byte, error) {
 	out := make([]byte, 0, len(wasm)+len(wasm)/16+64)
 	out = append(out, wasm[:8]...)
 	newGlobals := func(count uint32, entries []byte) []byte {
-		body := appendU32(nil, count+2)
+		body := leb128.AppendU32(nil, count+2)
 		body = append(body, entries...)
 		body = append(body, 0x7f, 0x01, 0x41)
-		body = appendS32(body, FuelPerYield)
+		body = leb128.AppendS32(body, FuelPerYield)
 		body = append(body, 0x0b, 0x7f, 0x01, 0x41, 0x00, 0x0b)
 		return body
 	}
@@ -285,36 +286,36 @@ func exports(r *reader, globals, fuel, stop uint32) ([]byte, error) {
 			return nil, fmt.Errorf("%w: an export names global %d of %d", ErrNoLoopChecks, idx, globals)
 		}
 	}
-	body := appendU32(nil, n+2)
+	body := leb128.AppendU32(nil, n+2)
 	body = append(body, r.b[start:r.off]...)
 	for _, g := range []struct {
 		name string
 		idx  uint32
 	}{{FuelExport, fuel}, {StopExport, stop}} {
-		body = appendU32(body, uint32(len(g.name)))
+		body = leb128.AppendU32(body, uint32(len(g.name)))
 		body = append(body, g.name...)
 		body = append(body, 0x03)
-		body = appendU32(body, g.idx)
+		body = leb128.AppendU32(body, g.idx)
 	}
 	return body, nil
 }
 
 // loopCheck is the code inserted after every loop's block type.
 func loopCheck(fuel, stop uint32) []byte {
-	c := append([]byte{0x23}, appendU32(nil, fuel)...) // global.get $fuel
-	c = append(c, 0x41, 0x01, 0x48, 0x04, 0x40)        // i32.const 1; i32.lt_s; if
-	c = append(c, 0x41, 0x00, 0x40, 0x00, 0x1a)        // i32.const 0; memory.grow 0; drop
-	c = append(c, 0x23)                                // global.get $stop
-	c = appendU32(c, stop)
+	c := append([]byte{0x23}, leb128.AppendU32(nil, fuel)...) // global.get $fuel
+	c = append(c, 0x41, 0x01, 0x48, 0x04, 0x40)               // i32.const 1; i32.lt_s; if
+	c = append(c, 0x41, 0x00, 0x40, 0x00, 0x1a)               // i32.const 0; memory.grow 0; drop
+	c = append(c, 0x23)                                       // global.get $stop
+	c = leb128.AppendU32(c, stop)
 	c = append(c, 0x04, 0x40, 0x00, 0x0b) // if unreachable end
 	c = append(c, 0x41)                   // i32.const FuelPerYield
-	c = appendS32(c, FuelPerYield)
+	c = leb128.AppendS32(c, FuelPerYield)
 	c = append(c, 0x24) // global.set $fuel
-	c = appendU32(c, fuel)
+	c = leb128.AppendU32(c, fuel)
 	c = append(c, 0x0b, 0x23) // end; global.get $fuel
-	c = appendU32(c, fuel)
+	c = leb128.AppendU32(c, fuel)
 	c = append(c, 0x41, 0x01, 0x6b, 0x24) // i32.const 1; i32.sub; global.set $fuel
-	return appendU32(c, fuel)
+	return leb128.AppendU32(c, fuel)
 }
 
 // codeWithChecks returns the code section's contents with check after
@@ -324,7 +325,7 @@ func codeWithChecks(r *reader, globals uint32, check []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := appendU32(make([]byte, 0, len(r.b)-r.off+len(r.b)/16), n)
+	out := leb128.AppendU32(make([]byte, 0, len(r.b)-r.off+len(r.b)/16), n)
 	var body []byte
 	for range n {
 		size, err := r.u32()
@@ -339,7 +340,7 @@ func codeWithChecks(r *reader, globals uint32, check []byte) ([]byte, error) {
 		if body, err = bodyWithChecks(body[:0], br, globals, check); err != nil {
 			return nil, err
 		}
-		out = appendU32(out, uint32(len(body)))
+		out = leb128.AppendU32(out, uint32(len(body)))
 		out = append(out, body...)
 	}
 	return out, nil
@@ -405,25 +406,6 @@ func bodyWithChecks(out []byte, r *reader, globals uint32, check []byte) ([]byte
 
 func appendSection(out []byte, id byte, body []byte) []byte {
 	out = append(out, id)
-	out = appendU32(out, uint32(len(body)))
+	out = leb128.AppendU32(out, uint32(len(body)))
 	return append(out, body...)
-}
-
-func appendU32(b []byte, v uint32) []byte {
-	for v >= 0x80 {
-		b = append(b, byte(v)|0x80)
-		v >>= 7
-	}
-	return append(b, byte(v))
-}
-
-func appendS32(b []byte, v int32) []byte {
-	for {
-		c := byte(v & 0x7f)
-		v >>= 7
-		if (v == 0 && c&0x40 == 0) || (v == -1 && c&0x40 != 0) {
-			return append(b, c)
-		}
-		b = append(b, c|0x80)
-	}
 }
