@@ -72,6 +72,21 @@ static void no_column(dw_setup *s, const char *prefix, const char *name) {
     free(cols.p);
 }
 
+/* add_read declares input column f read, once. */
+static dw_col add_read(dw_setup *s, const dw_field *f) {
+    dw_col c = {-1};
+    for (uint32_t i = 0; i < s->nreads; i++) {
+        if (strcmp(s->reads[i], f->name) == 0) {
+            c.slot = (int32_t)i;
+            return c;
+        }
+    }
+    DW_GROW(s->reads, s->nreads, s->capreads);
+    s->reads[s->nreads] = f->name;
+    c.slot = (int32_t)s->nreads++;
+    return c;
+}
+
 dw_col dw_read(dw_setup *s, const char *name, dw_kind kind) {
     dw_col c = {-1};
     const dw_field *f = dw_field_of(s, name);
@@ -83,16 +98,7 @@ dw_col dw_read(dw_setup *s, const char *name, dw_kind kind) {
         dw_errorf(s, "column \"%s\" is %s, this stage reads it as %s", name, f->type, kind_name(kind));
         return c;
     }
-    for (uint32_t i = 0; i < s->nreads; i++) {
-        if (strcmp(s->reads[i], name) == 0) {
-            c.slot = (int32_t)i;
-            return c;
-        }
-    }
-    DW_GROW(s->reads, s->nreads, s->capreads);
-    s->reads[s->nreads] = f->name;
-    c.slot = (int32_t)s->nreads++;
-    return c;
+    return add_read(s, f);
 }
 
 dw_col dw_read_list(dw_setup *s, const char *name, dw_kind items) {
@@ -114,31 +120,7 @@ dw_col dw_read_list(dw_setup *s, const char *name, dw_kind items) {
         dw_errorf(s, "column \"%s\" is %s, this stage reads it as a list of %s", name, f->type, kind_name(items));
         return c;
     }
-    for (uint32_t i = 0; i < s->nreads; i++) {
-        if (strcmp(s->reads[i], name) == 0) {
-            c.slot = (int32_t)i;
-            return c;
-        }
-    }
-    DW_GROW(s->reads, s->nreads, s->capreads);
-    s->reads[s->nreads] = f->name;
-    c.slot = (int32_t)s->nreads++;
-    return c;
-}
-
-/* add_read declares input column f read, once. */
-static dw_col add_read(dw_setup *s, const dw_field *f) {
-    dw_col c = {-1};
-    for (uint32_t i = 0; i < s->nreads; i++) {
-        if (strcmp(s->reads[i], f->name) == 0) {
-            c.slot = (int32_t)i;
-            return c;
-        }
-    }
-    DW_GROW(s->reads, s->nreads, s->capreads);
-    s->reads[s->nreads] = f->name;
-    c.slot = (int32_t)s->nreads++;
-    return c;
+    return add_read(s, f);
 }
 
 /* v1_fields reports whether type t is a struct of v1 fields. */
