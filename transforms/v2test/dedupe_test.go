@@ -3,47 +3,22 @@ package v2test
 import (
 	"context"
 	"errors"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
-	"github.com/dataweaver/dataweaver/internal/wasmtest"
 	"github.com/dataweaver/dataweaver/internal/wasmtesting"
 	"github.com/dataweaver/dataweaver/wasmabi"
 )
 
-var dedupeBuild struct {
-	once sync.Once
-	wasm []byte
-	err  error
-}
-
 // dedupeModule builds transforms/dedupe (Go SDK, ABI v2) once per test binary.
 func dedupeModule(t *testing.T) []byte {
 	t.Helper()
-	dedupeBuild.once.Do(func() {
-		dir, err := os.MkdirTemp("", "v2test-")
-		if err != nil {
-			dedupeBuild.err = err
-			return
-		}
-		defer os.RemoveAll(dir)
-		out := filepath.Join(dir, "dedupe.wasm")
-		if dedupeBuild.err = wasmtest.Build("transforms/dedupe", out); dedupeBuild.err == nil {
-			dedupeBuild.wasm, dedupeBuild.err = os.ReadFile(out)
-		}
-	})
-	if dedupeBuild.err != nil {
-		t.Fatal(dedupeBuild.err)
-	}
-	return dedupeBuild.wasm
+	return goModule(t, "transforms/dedupe")
 }
 
 // firstPerWindow is the reference: the indexes of the rows that are the

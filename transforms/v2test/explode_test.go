@@ -4,11 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -17,38 +14,16 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/dataweaver/dataweaver/internal/gather"
-	"github.com/dataweaver/dataweaver/internal/wasmtest"
 	"github.com/dataweaver/dataweaver/internal/wasmtesting"
 )
-
-var explodeBuild struct {
-	once sync.Once
-	wasm []byte
-	err  error
-}
 
 // explodeModules are the Go explode (built once per test binary, as
 // dedupe is) and the committed C and Rust ones (rebuilt and compared
 // under DW_WASM_FRESH=1).
 func explodeModules(t *testing.T) map[string][]byte {
 	t.Helper()
-	explodeBuild.once.Do(func() {
-		dir, err := os.MkdirTemp("", "v2test-")
-		if err != nil {
-			explodeBuild.err = err
-			return
-		}
-		defer os.RemoveAll(dir)
-		out := filepath.Join(dir, "explode.wasm")
-		if explodeBuild.err = wasmtest.Build("transforms/explode", out); explodeBuild.err == nil {
-			explodeBuild.wasm, explodeBuild.err = os.ReadFile(out)
-		}
-	})
-	if explodeBuild.err != nil {
-		t.Fatal(explodeBuild.err)
-	}
 	return map[string][]byte{
-		"go":   explodeBuild.wasm,
+		"go":   goModule(t, "transforms/explode"),
 		"c":    wasmtesting.Committed(t, "transforms/c/explode", "transforms/c/explode/explode.wasm"),
 		"rust": wasmtesting.Committed(t, "transforms/rust/explode", "transforms/rust/explode/explode.wasm"),
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -15,22 +14,12 @@ import (
 	"github.com/dataweaver/dataweaver/internal/wasmtesting"
 )
 
-var nestBuild struct {
-	once sync.Once
-	wasm []byte
-	err  error
-}
-
 // nestModules are the Go nest (built once per test binary) and the
 // committed C and Rust ones.
 func nestModules(t *testing.T) map[string][]byte {
 	t.Helper()
-	nestBuild.once.Do(func() { nestBuild.wasm, nestBuild.err = buildGo("transforms/nest") })
-	if nestBuild.err != nil {
-		t.Fatal(nestBuild.err)
-	}
 	return map[string][]byte{
-		"go":   nestBuild.wasm,
+		"go":   goModule(t, "transforms/nest"),
 		"c":    wasmtesting.Committed(t, "transforms/c/nest", "transforms/c/nest/nest.wasm"),
 		"rust": wasmtesting.Committed(t, "transforms/rust/nest", "transforms/rust/nest/nest.wasm"),
 	}

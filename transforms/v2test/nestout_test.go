@@ -2,54 +2,26 @@ package v2test
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
-	"github.com/dataweaver/dataweaver/internal/wasmtest"
 	"github.com/dataweaver/dataweaver/internal/wasmtesting"
 )
-
-var nestoutBuild struct {
-	once sync.Once
-	wasm []byte
-	err  error
-}
 
 // nestoutModules are the three SDKs' nestout test stages: the same
 // nested columns built with each SDK's builders (the Go one built once
 // per test binary, the others committed).
 func nestoutModules(t *testing.T) map[string][]byte {
 	t.Helper()
-	nestoutBuild.once.Do(func() { nestoutBuild.wasm, nestoutBuild.err = buildGo("guest-sdk/go/sdktest/testdata/nestout") })
-	if nestoutBuild.err != nil {
-		t.Fatal(nestoutBuild.err)
-	}
 	return map[string][]byte{
 		"c":    wasmtesting.Committed(t, "guest-sdk/c/sdktest/testdata/nestout", "guest-sdk/c/sdktest/testdata/nestout/nestout.wasm"),
-		"go":   nestoutBuild.wasm,
+		"go":   goModule(t, "guest-sdk/go/sdktest/testdata/nestout"),
 		"rust": wasmtesting.Committed(t, "transforms/rust/testdata/nestout", "transforms/rust/testdata/nestout/nestout.wasm"),
 	}
-}
-
-// buildGo builds the Go guest in dir (relative to the repository).
-func buildGo(dir string) ([]byte, error) {
-	tmp, err := os.MkdirTemp("", "v2test-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(tmp)
-	out := filepath.Join(tmp, "m.wasm")
-	if err := wasmtest.Build(dir, out); err != nil {
-		return nil, err
-	}
-	return os.ReadFile(out)
 }
 
 var nestoutIn = arrow.NewSchema([]arrow.Field{{Name: "n", Type: arrow.PrimitiveTypes.Int64}}, nil)
