@@ -13,7 +13,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
-	"github.com/dataweaver/dataweaver/internal/gather"
 	"github.com/dataweaver/dataweaver/internal/wasmtesting"
 )
 
@@ -21,84 +20,6 @@ import (
 // compared under DW_WASM_FRESH=1).
 func asExplode(t *testing.T) []byte {
 	return wasmtesting.Committed(t, "transforms/assemblyscript/explode", "transforms/assemblyscript/explode/explode.wasm")
-}
-
-// TestExplodeAssemblyScript: the AssemblyScript explode (its SDK's list
-// reading) gives TestExplode's batches the rows their items give, and the
-// same output as the C explode, batch for batch: whole and sliced
-// batches, null and empty lists, a null list with items behind it, null
-// items, a selection; exploding a non-list column fails at bind naming it.
-func TestExplodeAssemblyScript(t *testing.T) {
-	mem := wasmtesting.Allocator(t)
-	mods := explodeModules(t)
-	as := asExplode(t)
-	var recs []arrow.RecordBatch
-	for seed := range uint64(3) {
-		rec := wasmtesting.Release(t, listBatch(mem, 200, seed))
-		recs = append(recs, rec, wasmtesting.Release(t, rec.NewSlice(37, 151)))
-	}
-	recs = append(recs, wasmtesting.Release(t, recs[0].NewSlice(5, 5)))
-	for _, col := range []struct {
-		name string
-		idx  int
-		conf map[string]any
-	}{
-		{name: "tags in place", idx: 1, conf: map[string]any{"column": "tags"}},
-		{name: "nums as num", idx: 2, conf: map[string]any{"column": "nums", "as": "num"}},
-	} {
-		t.Run(col.name, func(t *testing.T) {
-			var schemas []string
-			outs := map[string][]arrow.RecordBatch{}
-			for lang, wasm := range map[string][]byte{"c": mods["c"], "as": as} {
-				s := wasmtesting.NewStage(t, wasm, col.conf, mem, wasmtesting.Config())
-				schema, err := s.Bind(context.Background(), listSchema)
-				if err != nil {
-					t.Fatalf("%s: %v", lang, err)
-				}
-				schemas = append(schemas, schema.String())
-				for _, rec := range recs {
-					out, rejects, err := wasmtesting.Process(t, s, rec)
-					if err != nil || len(rejects) > 0 {
-						t.Fatalf("%s: %v, %d rejects", lang, err, len(rejects))
-					}
-					if got, want := rowLines(out), explodeRef(rec, col.idx); fmt.Sprint(got) != fmt.Sprint(want) {
-						t.Fatalf("%s: %d rows, want %d\n got %q\nwant %q", lang, len(got), len(want), got[:min(4, len(got))], want[:min(4, len(want))])
-					}
-					outs[lang] = append(outs[lang], out)
-				}
-				rec := recs[0]
-				var sel []int
-				for i := 1; i < int(rec.NumRows()); i += 3 {
-					sel = append(sel, i)
-				}
-				out, _, rejects, err := s.ProcessSelected(context.Background(), rec, sel)
-				if err != nil || len(rejects) > 0 {
-					t.Fatalf("%s, selected: %v, %d rejects", lang, err, len(rejects))
-				}
-				outs[lang] = append(outs[lang], wasmtesting.Release(t, out))
-				picked, err := gather.Record(mem, rec, sel)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if got, want := rowLines(out), explodeRef(picked, col.idx); fmt.Sprint(got) != fmt.Sprint(want) {
-					t.Errorf("%s, selected: %d rows, want %d", lang, len(got), len(want))
-				}
-				picked.Release()
-			}
-			if schemas[0] != schemas[1] {
-				t.Fatalf("output schemas differ:\n%s\n%s", schemas[0], schemas[1])
-			}
-			for i := range outs["c"] {
-				if !array.RecordEqual(outs["c"][i], outs["as"][i]) {
-					t.Errorf("batch %d: C and AssemblyScript differ", i)
-				}
-			}
-		})
-	}
-	s := wasmtesting.NewStage(t, as, map[string]any{"column": "id"}, mem, wasmtesting.Config())
-	if _, err := s.Bind(context.Background(), listSchema); err == nil || !strings.Contains(err.Error(), `column "id" is int64, this stage reads it as a list of a v1 type`) {
-		t.Errorf("exploding an int64 column: %v, want a bind error naming it", err)
-	}
 }
 
 // listsOf wraps each of items' columns as a list<T> column of n rows

@@ -148,20 +148,23 @@ func rowLines(rec arrow.RecordBatch) []string {
 	return out
 }
 
-// TestExplode: the C, Go and Rust explode (ABI v2, a list column read
-// across the boundary) give one row per item, each from its input row, so
-// the other columns (another list among them) are handed on with it; null
-// and empty lists give none. Checked against the items read straight
-// from the input arrays, on whole and sliced batches and a selection, and
-// the three languages against each other.
+// TestExplode: the C, Go, Rust and AssemblyScript explode (ABI v2, a
+// list column read across the boundary) give one row per item, each from
+// its input row, so the other columns (another list among them) are
+// handed on with it; null and empty lists give none. Checked against the
+// items read straight from the input arrays, on whole, sliced and empty
+// batches and a selection, and the four languages against each other
+// (output schema and batches).
 func TestExplode(t *testing.T) {
 	mem := wasmtesting.Allocator(t)
 	mods := explodeModules(t)
+	mods["as"] = asExplode(t)
 	var recs []arrow.RecordBatch
 	for seed := range uint64(3) {
 		rec := wasmtesting.Release(t, listBatch(mem, 200, seed))
 		recs = append(recs, rec, wasmtesting.Release(t, rec.NewSlice(37, 151)))
 	}
+	recs = append(recs, wasmtesting.Release(t, recs[0].NewSlice(5, 5)))
 	for _, col := range []struct {
 		name string
 		idx  int
@@ -173,7 +176,7 @@ func TestExplode(t *testing.T) {
 	} {
 		t.Run(col.name, func(t *testing.T) {
 			outs := map[string][]arrow.RecordBatch{}
-			for _, lang := range []string{"c", "go", "rust"} {
+			for _, lang := range []string{"c", "go", "rust", "as"} {
 				s := wasmtesting.NewStage(t, mods[lang], col.conf, mem, wasmtesting.Config())
 				schema, err := s.Bind(context.Background(), listSchema)
 				if err != nil {
@@ -216,7 +219,10 @@ func TestExplode(t *testing.T) {
 				}
 			}
 			for i := range outs["c"] {
-				for _, lang := range []string{"go", "rust"} {
+				for _, lang := range []string{"go", "rust", "as"} {
+					if !outs["c"][i].Schema().Equal(outs[lang][i].Schema()) {
+						t.Errorf("batch %d: output schemas of C and %s differ:\n%s\n%s", i, lang, outs["c"][i].Schema(), outs[lang][i].Schema())
+					}
 					if !array.RecordEqual(outs["c"][i], outs[lang][i]) {
 						t.Errorf("batch %d: C and %s differ", i, lang)
 					}
