@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/dataweaver/dataweaver/internal/testenv"
 )
 
 // scratchRepo makes a repository with one commit on main and one on a side
@@ -13,10 +15,7 @@ import (
 func scratchRepo(t *testing.T) (dir, onMain, offMain string) {
 	t.Helper()
 	if _, err := exec.LookPath("git"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("git is not installed (apt-get install git)")
-		}
-		t.Skip("git is not installed (apt-get install git)")
+		testenv.Missing(t, "git is not installed (apt-get install git)")
 	}
 	dir = t.TempDir()
 	run := func(args ...string) string {

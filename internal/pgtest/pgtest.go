@@ -41,6 +41,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/dataweaver/dataweaver/internal/testenv"
 )
 
 // InstallHint is the message a test skips (or, under CI, fails) with when
@@ -70,10 +72,7 @@ func Shared(t testing.TB) *Server {
 	t.Helper()
 	once.Do(func() { shared, initErr = Start() })
 	if errors.Is(initErr, errMissing) {
-		if os.Getenv("CI") == "true" {
-			t.Fatal(InstallHint)
-		}
-		t.Skip(InstallHint)
+		testenv.Missing(t, "%s", InstallHint)
 	}
 	if initErr != nil {
 		t.Fatalf("pgtest: %v", initErr)

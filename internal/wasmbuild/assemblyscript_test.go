@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/dataweaver/dataweaver/internal/testenv"
 )
 
 // needASC returns the asc the AssemblyScript transforms build with, and
@@ -21,10 +23,7 @@ func needASC(t *testing.T) string {
 		_, err = exec.LookPath("node")
 	}
 	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("the AssemblyScript compiler is not installed: run `npm ci --prefix guest-sdk/assemblyscript` (%v)", err)
-		}
-		t.Skipf("the AssemblyScript compiler is not installed; to run this test: npm ci --prefix guest-sdk/assemblyscript (%v)", err)
+		testenv.Missing(t, "the AssemblyScript compiler is not installed; to run this test: npm ci --prefix guest-sdk/assemblyscript (%v)", err)
 	}
 	return asc
 }

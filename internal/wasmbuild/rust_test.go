@@ -16,6 +16,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/dataweaver/dataweaver/internal/testenv"
 	"github.com/dataweaver/dataweaver/wasmabi"
 )
 
@@ -25,10 +26,7 @@ func needRust(t *testing.T) rustToolchain {
 	t.Helper()
 	tc, err := findRust(context.Background())
 	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("no Rust toolchain for WASI: %s (%v)", rustInstall, err)
-		}
-		t.Skipf("no Rust toolchain for WASI; to run this test: %s (%v)", rustInstall, err)
+		testenv.Missing(t, "no Rust toolchain for WASI; to run this test: %s (%v)", rustInstall, err)
 	}
 	return tc
 }

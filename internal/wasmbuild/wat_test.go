@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/dataweaver/dataweaver/internal/testenv"
 )
 
 // needWAT skips (or, under CI=true, fails) when a toolchain is missing.
@@ -16,10 +18,7 @@ func needWAT(t *testing.T) {
 	const tool, install = "wat2wasm", watInstall
 	t.Helper()
 	if _, err := exec.LookPath(tool); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is not installed: %s", tool, install)
-		}
-		t.Skipf("%s is not installed; to run this test: %s", tool, install)
+		testenv.Missing(t, "%s is not installed; to run this test: %s", tool, install)
 	}
 }
 
