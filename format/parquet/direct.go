@@ -76,7 +76,7 @@ func newDirect(pf *file.Reader, src io.ReaderAt, size int64, groups []int, batch
 			return nil, nil
 		}
 		desc := md.Schema.Column(i)
-		width, ok := directWidth(desc.PhysicalType(), sf.Field.Type)
+		k, ok := directKind(desc.PhysicalType(), sf.Field.Type)
 		if !ok || desc.MaxRepetitionLevel() != 0 || desc.MaxDefinitionLevel() > 1 {
 			return nil, nil
 		}
@@ -92,7 +92,7 @@ func newDirect(pf *file.Reader, src io.ReaderAt, size int64, groups []int, batch
 		}
 		fields[i] = *sf.Field
 		d.cols = append(d.cols, &colReader{
-			name: sf.Field.Name, col: i, dt: sf.Field.Type, width: width,
+			name: sf.Field.Name, col: i, dt: sf.Field.Type, width: k.width, outWidth: k.out, boolean: k.boolean,
 			optional: desc.MaxDefinitionLevel() == 1,
 			src:      src, size: size, md: md, groups: groups, old: old,
 		})
@@ -109,32 +109,45 @@ func newDirect(pf *file.Reader, src io.ReaderAt, size int64, groups []int, batch
 	return d, nil
 }
 
-// directWidth returns the bytes per value of a Parquet physical type read
-// as Arrow type dt (0 for strings and binary), and whether pqarrow would
-// hand its values over unchanged, so that copying them is the same.
-func directWidth(pt pq.Type, dt arrow.DataType) (int, bool) {
+// valueKind is how a column's values are laid out: width bytes per value
+// in the page (0 for strings and binary), out in the array.
+type valueKind struct {
+	width, out int
+	boolean    bool
+}
+
+// directKind returns the layout of a Parquet physical type read as Arrow
+// type dt, and whether pqarrow would give the values unchanged (or, for
+// int8 and int16, truncated), so that copying them gives the same array.
+func directKind(pt pq.Type, dt arrow.DataType) (valueKind, bool) {
 	switch pt {
+	case pq.Types.Boolean:
+		return valueKind{width: 1, out: 1, boolean: true}, dt.ID() == arrow.BOOL
 	case pq.Types.Int32:
 		switch dt.ID() {
 		case arrow.INT32, arrow.UINT32, arrow.DATE32, arrow.TIME32:
-			return 4, true
+			return valueKind{width: 4, out: 4}, true
+		case arrow.INT16, arrow.UINT16:
+			return valueKind{width: 4, out: 2}, true
+		case arrow.INT8, arrow.UINT8:
+			return valueKind{width: 4, out: 1}, true
 		}
 	case pq.Types.Int64:
 		switch dt.ID() {
 		case arrow.INT64, arrow.UINT64, arrow.TIME64, arrow.TIMESTAMP:
-			return 8, true
+			return valueKind{width: 8, out: 8}, true
 		}
 	case pq.Types.Float:
-		return 4, dt.ID() == arrow.FLOAT32
+		return valueKind{width: 4, out: 4}, dt.ID() == arrow.FLOAT32
 	case pq.Types.Double:
-		return 8, dt.ID() == arrow.FLOAT64
+		return valueKind{width: 8, out: 8}, dt.ID() == arrow.FLOAT64
 	case pq.Types.ByteArray:
 		switch dt.ID() {
 		case arrow.STRING, arrow.BINARY:
-			return 0, true
+			return valueKind{}, true
 		}
 	}
-	return 0, false
+	return valueKind{}, false
 }
 
 // directChunk reports whether a column chunk's pages are all of the kinds

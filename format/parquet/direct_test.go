@@ -101,9 +101,9 @@ func TestDirectSameAsPqarrow(t *testing.T) {
 
 	// supported: the flat types the direct reader decodes; the others make
 	// a file go to pqarrow.
-	supported := []string{"i32", "i64", "u32", "u64", "f32", "f64", "utf8", "binary", "date32", "date64",
+	supported := []string{"bool", "i8", "i16", "u8", "u16", "i32", "i64", "u32", "u64", "f32", "f64", "utf8", "binary", "date32", "date64",
 		"time32ms", "time64us", "time64ns", "ts_s", "ts_ms_utc", "ts_us_paris", "ts_ns"}
-	others := []string{"bool", "i8", "u16", "dec", "fixed", "large_utf8", "list", "struct", "dict"}
+	others := []string{"dec", "fixed", "large_utf8", "list", "struct", "dict"}
 	all := map[string]arrow.Field{}
 	for _, f := range testrecords.AllTypes() {
 		all[f.Name] = f
@@ -215,6 +215,16 @@ func randomRecord(mem memory.Allocator, schema *arrow.Schema, rows, nullEvery, d
 			}
 			v := int64(rng.IntN(distinct))
 			switch fb := fb.(type) {
+			case *array.BooleanBuilder:
+				fb.Append(v%3 == 1)
+			case *array.Int8Builder:
+				fb.Append(int8(v - 100))
+			case *array.Int16Builder:
+				fb.Append(int16(v*37 - 30000))
+			case *array.Uint8Builder:
+				fb.Append(uint8(v * 3))
+			case *array.Uint16Builder:
+				fb.Append(uint16(v * 1001))
 			case *array.Int32Builder:
 				fb.Append(int32(v) - 1<<20)
 			case *array.Int64Builder:

@@ -26,7 +26,9 @@ type colReader struct {
 	name     string
 	col      int
 	dt       arrow.DataType
-	width    int  // bytes per value; 0 for strings and binary
+	width    int  // bytes per value in the page; 0 for strings and binary
+	outWidth int  // bytes per value in the array (INT32 read as int8, int16)
+	boolean  bool // bit-packed values, into a bitmap
 	optional bool // maximum definition level 1, else 0
 
 	src    io.ReaderAt
@@ -56,6 +58,7 @@ type colReader struct {
 	plain    []byte // plain values not yet read
 	plainAt  int    // strings: offset of plain in plainSrc
 	plainSrc []byte // strings: the page's values, a buffer of its own
+	plainBit int    // booleans: the next value's bit in plain
 
 	comp, page []byte  // reused except for pages of plain strings
 	ids        []int32 // dictionary indices of one page's run
@@ -131,10 +134,14 @@ func (c *colReader) rows(n, row int, vb []byte) (m, k int, err error) {
 }
 
 func (c *colReader) readFixed(n int, mem memory.Allocator, vb []byte) ([]*memory.Buffer, int, error) {
-	w := c.width
+	w, ow := c.width, c.outWidth
 	vals := memory.NewResizableBuffer(mem)
 	bufs := []*memory.Buffer{vals}
-	vals.Resize(n * w)
+	if c.boolean {
+		vals.Resize(int(bitutil.BytesForBits(int64(n))))
+	} else {
+		vals.Resize(n * ow)
+	}
 	out := vals.Bytes()
 	nonNull := 0
 	for row := 0; row < n; {
@@ -142,20 +149,18 @@ func (c *colReader) readFixed(n int, mem memory.Allocator, vb []byte) ([]*memory
 		if err != nil {
 			return bufs, 0, err
 		}
-		if k == m {
+		switch {
+		case c.boolean:
+			err = c.boolValues(out, vb, row, m, k)
+		case k == m && w == ow:
 			err = c.fixedValues(out[row*w:(row+m)*w], k)
-		} else {
+		default:
 			if cap(c.tmp) < k*w {
 				c.tmp = make([]byte, k*w)
 			}
 			tmp := c.tmp[:k*w]
-			err = c.fixedValues(tmp, k)
-			j := 0
-			for r := row; r < row+m && j < len(tmp); r++ {
-				if bitutil.BitIsSet(vb, r) {
-					copy(out[r*w:(r+1)*w], tmp[j:j+w])
-					j += w
-				}
+			if err = c.fixedValues(tmp, k); err == nil {
+				c.spread(out, vb, tmp, row, m, k == m)
 			}
 		}
 		if err != nil {
@@ -165,6 +170,44 @@ func (c *colReader) readFixed(n int, mem memory.Allocator, vb []byte) ([]*memory
 		row += m
 	}
 	return bufs, nonNull, nil
+}
+
+// spread moves the values in tmp to the non-null rows of row..row+m of
+// out, keeping the low outWidth bytes of each: pqarrow narrows INT32 to
+// int8 and int16 by the same truncation (both little-endian).
+func (c *colReader) spread(out, vb, tmp []byte, row, m int, dense bool) {
+	w, ow := c.width, c.outWidth
+	j := 0
+	for r := row; r < row+m; r++ {
+		if dense || bitutil.BitIsSet(vb, r) {
+			copy(out[r*ow:(r+1)*ow], tmp[j:j+ow])
+			j += w
+		}
+	}
+}
+
+// boolValues sets the bits of the non-null rows of row..row+m of out from
+// the page's next k plain (bit-packed) booleans.
+func (c *colReader) boolValues(out, vb []byte, row, m, k int) error {
+	if c.indexed {
+		return errors.New("dictionary-encoded booleans")
+	}
+	if need := (c.plainBit + k + 7) / 8; need > len(c.plain) {
+		return fmt.Errorf("page holds %d bytes of booleans, %d needed", len(c.plain), need)
+	}
+	if k == m {
+		bitutil.CopyBitmap(c.plain, c.plainBit, k, out, row)
+	} else {
+		j := c.plainBit
+		for r := row; r < row+m; r++ {
+			if bitutil.BitIsSet(vb, r) {
+				bitutil.SetBitTo(out, r, bitutil.BitIsSet(c.plain, j))
+				j++
+			}
+		}
+	}
+	c.plainBit += k
+	return nil
 }
 
 // fixedValues fills dst with the page's next len(dst)/width values.
@@ -564,7 +607,7 @@ func (c *colReader) values(nv, enc int64, data []byte, at int) error {
 		c.indexed = false
 		// For strings data is this page's own buffer (body and decompress
 		// with fresh): the batch's values point into it until copied.
-		c.plain, c.plainAt, c.plainSrc = data[at:], at, data
+		c.plain, c.plainAt, c.plainSrc, c.plainBit = data[at:], at, data, 0
 	case pq.Encodings.RLEDict, pq.Encodings.PlainDict:
 		if !c.hasDict {
 			return errors.New("dictionary-encoded page without a dictionary page")
