@@ -85,7 +85,7 @@ func newDirect(pf *file.Reader, src io.ReaderAt, size int64, groups []int, batch
 			if err != nil {
 				return nil, err
 			}
-			if !directChunk(cc) {
+			if !directChunk(cc, k.boolean) {
 				return nil, nil
 			}
 			sizes[i] += cc.TotalUncompressedSize()
@@ -152,7 +152,7 @@ func directKind(pt pq.Type, dt arrow.DataType) (valueKind, bool) {
 
 // directChunk reports whether a column chunk's pages are all of the kinds
 // colReader decodes, from the footer's encodings and page statistics.
-func directChunk(cc *metadata.ColumnChunkMetaData) bool {
+func directChunk(cc *metadata.ColumnChunkMetaData, boolean bool) bool {
 	if cc.CryptoMetadata() != nil || cc.FilePath() != "" {
 		return false
 	}
@@ -170,7 +170,10 @@ func directChunk(cc *metadata.ColumnChunkMetaData) bool {
 	}
 	stats := cc.EncodingStats()
 	if len(stats) == 0 {
-		return false
+		// Without page statistics (DuckDB writes none) RLE may be a
+		// data page encoding only for booleans; for other types it is
+		// the levels'.
+		return !boolean
 	}
 	for _, st := range stats {
 		switch st.Encoding {

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -94,8 +95,19 @@ func TestDirectSameAsPqarrow(t *testing.T) {
 				if c.rows > 100 {
 					batch = 250
 				}
-				requireSameRead(t, c.file, data, format.ReadOptions{Mem: checkedMem(t), BatchRows: batch})
+				if requireSameRead(t, c.file, data, format.ReadOptions{Mem: checkedMem(t), BatchRows: batch}) {
+					t.Log("read by the direct reader")
+				}
 			})
+		}
+		// W2's job run by DuckDB 1.5.6 on 1,000 generated orders: V1 pages,
+		// nullable columns, PLAIN_DICTIONARY, no page statistics.
+		data, err := os.ReadFile(filepath.Join("testdata", "duckdb_w2.parquet"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !requireSameRead(t, "duckdb_w2.parquet", data, format.ReadOptions{Mem: checkedMem(t), BatchRows: 300}) {
+			t.Fatal("duckdb_w2.parquet: not read by the direct reader")
 		}
 	})
 
@@ -308,5 +320,26 @@ func TestDirectPlainStringPages(t *testing.T) {
 				t.Fatal("not read by the direct reader")
 			}
 		})
+	}
+}
+
+// TestDirectSameAsPqarrowFiles compares the two paths on the Parquet
+// files named in DW_DIFF_PARQUET (comma-separated), e.g. W2's 1M-row input
+// and DuckDB's output of it, too big to keep in the repository.
+func TestDirectSameAsPqarrowFiles(t *testing.T) {
+	names := os.Getenv("DW_DIFF_PARQUET")
+	if names == "" {
+		t.Skip("set DW_DIFF_PARQUET to Parquet files")
+	}
+	for _, name := range strings.Split(names, ",") {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, batch := range []int{16384, 1000} {
+			if !requireSameRead(t, name, data, format.ReadOptions{Mem: checkedMem(t), BatchRows: batch}) {
+				t.Logf("%s: not read by the direct reader", name)
+			}
+		}
 	}
 }
