@@ -20,16 +20,16 @@ import (
 )
 
 // The direct reader decodes the files weave writes itself, and any file
-// made the same way, without pqarrow: flat columns of fixed-width numbers
-// and strings, PLAIN or dictionary pages (V1 or V2), Snappy or no
+// made the same way, without pqarrow: flat columns of fixed-width numbers,
+// booleans and strings, PLAIN or dictionary pages (V1 or V2), Snappy or no
 // compression. pqarrow's path decodes into growing builders value by value,
 // reads string columns as dictionaries that we then expand (dictread.go),
 // and decodes the columns one after another; here each column is decoded
 // straight into buffers sized once per batch, string values copied once
 // from the dictionary page, and a batch's columns are decoded in parallel
-// (BENCH_NOTES.md, "The direct reader"). Every other file, or any column
-// chunk written otherwise, goes through pqarrow as before; the arrays are
-// the same either way (TestDirectSameAsPqarrow).
+// (BENCH_NOTES.md, "The direct reader"). Every other file goes through
+// pqarrow as before, whole, even when only one column or chunk is of
+// another kind; the arrays are the same either way (TestDirectSameAsPqarrow).
 
 // directRead turns the direct reader on; tests and benchmarks turn it off
 // to compare with pqarrow's path.
