@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -190,8 +191,9 @@ func cpuTime() time.Duration {
 
 // BenchmarkReadParquetFile reads the Parquet file named by DW_BENCH_PARQUET
 // in batches of the engine's default 16,384 rows, releasing each batch
-// once it is read, as a sink does once it has written it. cpu-ms/op is the
-// process's user+system CPU per read.
+// once it is read, as a sink does once it has written it, with the direct
+// reader (direct.go) and through pqarrow. cpu-ms/op is the process's
+// user+system CPU per read.
 func BenchmarkReadParquetFile(b *testing.B) {
 	name := os.Getenv("DW_BENCH_PARQUET")
 	if name == "" {
@@ -201,25 +203,47 @@ func BenchmarkReadParquetFile(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	cpu0 := cpuTime()
-	for i := 0; i < b.N; i++ {
-		r, err := NewReader(bytesInput(name, data), format.ReadOptions{BatchRows: 16384})
-		if err != nil {
-			b.Fatal(err)
-		}
-		for {
-			rec, _, err := r.Next()
-			if err == io.EOF {
-				break
+	for _, direct := range []bool{true, false} {
+		mode := map[bool]string{true: "direct", false: "pqarrow"}[direct]
+		b.Run(mode, func(b *testing.B) {
+			setDirect(b, direct)
+			cpu0 := cpuTime()
+			var reads atomic.Int64
+			for i := 0; i < b.N; i++ {
+				in := bytesInput(name, data)
+				in.RA = countingReaderAt{in.RA, &reads}
+				r, err := NewReader(in, format.ReadOptions{BatchRows: 16384})
+				if err != nil {
+					b.Fatal(err)
+				}
+				for {
+					rec, _, err := r.Next()
+					if err == io.EOF {
+						break
+					}
+					if err != nil {
+						b.Fatal(err)
+					}
+					rec.Release()
+				}
+				if err := r.Close(); err != nil {
+					b.Fatal(err)
+				}
 			}
-			if err != nil {
-				b.Fatal(err)
-			}
-			rec.Release()
-		}
-		if err := r.Close(); err != nil {
-			b.Fatal(err)
-		}
+			b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N)/1e6, "cpu-ms/op")
+			b.ReportMetric(float64(reads.Load())/float64(b.N), "reads/op")
+		})
 	}
-	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N)/1e6, "cpu-ms/op")
+}
+
+// countingReaderAt counts ReadAt calls: each is one ranged GET when the
+// file is an object in a bucket (connectors/s3).
+type countingReaderAt struct {
+	ra io.ReaderAt
+	n  *atomic.Int64
+}
+
+func (c countingReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	c.n.Add(1)
+	return c.ra.ReadAt(p, off)
 }

@@ -76,13 +76,18 @@ func TestDictionaryRead(t *testing.T) {
 		name     string
 		dict     bool
 		skip     int64
-		wantDict []int // columns read as dictionaries
+		wantDict []int // columns read as dictionaries by pqarrow's path
+		direct   bool
 	}{
+		{name: "dictionary pages, direct", dict: true, direct: true},
+		{name: "dictionary pages, direct, resuming inside a row group", dict: true, skip: 1234, direct: true},
+		{name: "no dictionary, direct", dict: false, direct: true},
 		{name: "dictionary pages", dict: true, wantDict: []int{1, 2}},
 		{name: "dictionary pages, resuming inside a row group", dict: true, skip: 1234, wantDict: []int{1, 2}},
 		{name: "no dictionary", dict: false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
+			setDirect(t, tt.direct)
 			data := write(t, tt.dict)
 			mem := checkedMem(t)
 			r, err := NewReader(bytesInput("dict.parquet", data), format.ReadOptions{Mem: mem, BatchRows: 300, SkipRows: tt.skip})
@@ -90,6 +95,9 @@ func TestDictionaryRead(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer r.Close()
+			if got := r.(*reader).direct != nil; got != tt.direct {
+				t.Errorf("direct reader: %v, want %v", got, tt.direct)
+			}
 			if got := r.(*reader).expand; fmt.Sprint(got) != fmt.Sprint(tt.wantDict) {
 				t.Errorf("columns read as dictionaries: %v, want %v", got, tt.wantDict)
 			}

@@ -6,9 +6,13 @@
 // Parquet keeps its metadata in a footer, so the reader needs random access:
 // it uses format.Input.RA when the input is a file and reads a pipe whole
 // into memory otherwise. Batches hold ReadOptions.BatchRows rows (65536 by
-// default); columns are decoded one after another (see the limits below).
-// String and binary columns whose pages are all dictionary-encoded are
-// decoded as dictionaries and expanded in one sized copy (dictread.go).
+// default). Files of flat columns with PLAIN or dictionary pages, Snappy or
+// uncompressed (what weave writes), are decoded by the package itself, a
+// batch's columns on GOMAXPROCS goroutines, into the arrays pqarrow would
+// give (direct.go). Other files go through pqarrow, columns one after
+// another (see the limits below); there, string and binary columns whose
+// pages are all dictionary-encoded are decoded as dictionaries and
+// expanded in one sized copy (dictread.go).
 // Spark's INT96 timestamps read as timestamp[ns]. Corrupt files give an
 // error wrapping format.ErrMalformed with the file name: the footer, the
 // stored Arrow schema and every page header are checked before pqarrow

@@ -38,6 +38,26 @@ func FuzzReadParquet(f *testing.F) {
 		rec.Release()
 		f.Add(buf.Bytes())
 	}
+	// Files the direct reader decodes (direct.go): V2 and V1 pages,
+	// dictionaries, nulls, Snappy.
+	for _, pageV1 := range []bool{false, true} {
+		rec := testrecords.Record(mem, testrecords.ByName("i32", "f64", "utf8", "binary", "ts_ns")...)
+		tu := defaultTuning
+		tu.pageV1, tu.dict = pageV1, dictAlways
+		var buf bytes.Buffer
+		w, err := newWriter(&buf, rec.Schema(), format.WriteOptions{}, tu)
+		if err != nil {
+			f.Fatal(err)
+		}
+		if err := w.Write(rec); err != nil {
+			f.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			f.Fatal(err)
+		}
+		rec.Release()
+		f.Add(buf.Bytes())
+	}
 	f.Add([]byte("PAR1\x00\x00\x00\x00PAR1"))
 
 	f.Fuzz(func(t *testing.T, data []byte) {

@@ -75,3 +75,10 @@ func readAllErr(data []byte, mem memory.Allocator) error {
 }
 
 func containsStr(s, sub string) bool { return bytes.Contains([]byte(s), []byte(sub)) }
+
+// setDirect turns the direct reader (direct.go) on or off for one test.
+func setDirect(t testing.TB, on bool) {
+	old := directRead
+	directRead = on
+	t.Cleanup(func() { directRead = old })
+}

@@ -148,6 +148,7 @@ var errShortThrift = errors.New("truncated thrift")
 type thriftStruct struct {
 	ints    map[int16]int64
 	structs map[int16]*thriftStruct
+	falses  map[int16]bool // boolean fields set to false
 }
 
 func (s *thriftStruct) i32(id int16) int64 { return s.ints[id] }
@@ -190,7 +191,7 @@ func (p *thriftParser) zigzag() int64 {
 }
 
 func (p *thriftParser) structure(depth int) *thriftStruct {
-	s := &thriftStruct{ints: map[int16]int64{}, structs: map[int16]*thriftStruct{}}
+	s := &thriftStruct{ints: map[int16]int64{}, structs: map[int16]*thriftStruct{}, falses: map[int16]bool{}}
 	if depth > 16 {
 		p.err = errors.New("thrift structs nested too deep")
 		return s
@@ -211,6 +212,8 @@ func (p *thriftParser) structure(depth int) *thriftStruct {
 			s.ints[id] = p.zigzag()
 		case 12:
 			s.structs[id] = p.structure(depth + 1)
+		case 2: // a boolean false, in the field header
+			s.falses[id] = true
 		default:
 			p.skip(typ, depth)
 		}

@@ -90,6 +90,15 @@ func NewReader(in format.Input, opts format.ReadOptions) (format.Reader, error) 
 		if err != nil {
 			return err
 		}
+		if directRead && !r.copyTo {
+			if r.direct, err = newDirect(pf, src, srcSize, groups, int64(batch), mem); err != nil {
+				return err
+			}
+			if r.direct != nil {
+				r.restore = newRestorer(r.direct.schema, pf.MetaData().KeyValueMetadata(), mem)
+				return nil
+			}
+		}
 		arrowProps := pqarrow.ArrowReadProperties{BatchSize: libBatch, Parallel: false}
 		if !r.copyTo {
 			// Dictionary-encoded string columns are read as dictionaries
@@ -147,6 +156,8 @@ type reader struct {
 	gotRows, wantRows int64
 	pf                *file.Reader
 	rr                pqarrow.RecordReader
+	// direct decodes the file instead of rr when it can (direct.go).
+	direct *directReader
 	// expand lists the columns read as dictionaries to expand into plain
 	// ones of plain's types (dictread.go).
 	expand []int
@@ -252,15 +263,21 @@ func (r *reader) Next() (arrow.RecordBatch, []format.RowError, error) {
 // next returns the next record as pqarrow reads it, restored and copied.
 func (r *reader) next() (rec arrow.RecordBatch, _ []format.RowError, err error) {
 	err = guard(func() error {
-		if !r.rr.Next() {
-			if err := r.rr.Err(); err != nil && !errors.Is(err, io.EOF) {
+		var err error
+		if r.direct != nil {
+			if rec, err = r.direct.next(); err != nil {
 				return err
 			}
-			return io.EOF
+		} else {
+			if !r.rr.Next() {
+				if err := r.rr.Err(); err != nil && !errors.Is(err, io.EOF) {
+					return err
+				}
+				return io.EOF
+			}
+			rec = r.rr.RecordBatch()
+			rec.Retain() // the record reader releases it on the next call
 		}
-		rec = r.rr.RecordBatch()
-		rec.Retain() // the record reader releases it on the next call
-		var err error
 		if len(r.expand) > 0 {
 			if rec, err = expandColumns(rec, r.expand, r.plain, r.mem); err != nil {
 				return err
