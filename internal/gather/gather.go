@@ -13,7 +13,6 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
@@ -67,15 +66,7 @@ func Take(mem memory.Allocator, a arrow.Array, idx []int) (arrow.Array, error) {
 	}
 	if a.NullN() > 0 || hasNeg {
 		valid = newBuf(mem, (m+7)/8)
-		vb := valid.Bytes()
-		clear(vb)
-		for j, i := range idx {
-			if i >= 0 && a.IsValid(i) {
-				bitutil.SetBit(vb, j)
-			} else {
-				nulls++
-			}
-		}
+		nulls = gatherValidity(valid.Bytes(), data, idx)
 	}
 	release := func(bs ...*memory.Buffer) {
 		for _, b := range bs {
@@ -97,14 +88,7 @@ func Take(mem memory.Allocator, a arrow.Array, idx []int) (arrow.Array, error) {
 		return array.MakeFromData(nd), nil
 	case *arrow.BooleanType:
 		vals := newBuf(mem, (m+7)/8)
-		vb := vals.Bytes()
-		clear(vb)
-		src := bufs[1].Bytes()
-		for j, i := range idx {
-			if i >= 0 && bitutil.BitIsSet(src, off+i) {
-				bitutil.SetBit(vb, j)
-			}
-		}
+		gatherBits(vals.Bytes(), bufs[1].Bytes(), off, idx)
 		out = []*memory.Buffer{valid, vals}
 	case arrow.FixedWidthDataType:
 		w := t.BitWidth() / 8
@@ -176,14 +160,6 @@ func gatherBytes(dst, src []byte, off, w int, idx []int) {
 	}
 }
 
-func gather[T any](dst, src []T, idx []int) {
-	for j, i := range idx {
-		if i >= 0 {
-			dst[j] = src[i]
-		}
-	}
-}
-
 // AsT views b as []T; Arrow buffers are 64-byte aligned.
 func AsT[T any](b []byte) []T {
 	var z T
@@ -191,31 +167,4 @@ func AsT[T any](b []byte) []T {
 		return nil
 	}
 	return unsafe.Slice((*T)(unsafe.Pointer(&b[0])), len(b)/int(unsafe.Sizeof(z)))
-}
-
-func gatherVar[O int32 | int64](mem memory.Allocator, bufs []*memory.Buffer, off int, idx []int, valid *memory.Buffer) []*memory.Buffer {
-	so := AsT[O](bufs[1].Bytes())[off:]
-	var sv []byte
-	if bufs[2] != nil {
-		sv = bufs[2].Bytes()
-	}
-	total := 0
-	for _, i := range idx {
-		if i >= 0 {
-			total += int(so[i+1] - so[i])
-		}
-	}
-	var z O
-	offs := newBuf(mem, (len(idx)+1)*int(unsafe.Sizeof(z)))
-	vals := newBuf(mem, total)
-	do, dv := AsT[O](offs.Bytes()), vals.Bytes()
-	pos := O(0)
-	do[0] = 0
-	for j, i := range idx {
-		if i >= 0 {
-			pos += O(copy(dv[pos:], sv[so[i]:so[i+1]]))
-		}
-		do[j+1] = pos
-	}
-	return []*memory.Buffer{valid, offs, vals}
 }
