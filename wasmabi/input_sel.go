@@ -1,6 +1,8 @@
 package wasmabi
 
 import (
+	"unsafe"
+
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/bitutil"
 
@@ -55,11 +57,21 @@ func putSelected(valid, offs, vals []byte, c inCol) int {
 		nulls = n - bitutil.CountSetBits(valid, 0, n)
 	}
 	lay, _ := layoutOf(c.code)
+	var vb []byte // an all-empty var-width column may have no values buffer
+	if len(bufs) > 2 && bufs[2] != nil {
+		vb = bufs[2].Bytes()
+	}
 	switch {
-	case lay.offsets == 4:
-		putVar(offs, vals, bufs[1].Bytes(), bufs[2].Bytes(), off, 4, c.sel)
-	case lay.offsets == 8:
-		putVar(offs, vals, bufs[1].Bytes(), bufs[2].Bytes(), off, 8, c.sel)
+	case lay.offsets > 0 && aligned(offs, lay.offsets):
+		// Guest memory's buffers are 64-byte aligned from the arena's
+		// start, which is at least 8-aligned in practice: typed offsets.
+		if lay.offsets == 4 {
+			c.sel.VarInto(gather.AsT[int32](offs), gather.AsT[int32](bufs[1].Bytes())[off:], vals, vb)
+		} else {
+			c.sel.VarInto64(gather.AsT[int64](offs), gather.AsT[int64](bufs[1].Bytes())[off:], vals, vb)
+		}
+	case lay.offsets > 0:
+		putVar(offs, vals, bufs[1].Bytes(), vb, off, lay.offsets, c.sel)
 	case lay.width > 0:
 		w := lay.width
 		src := bufs[1].Bytes()[off*w:]
@@ -70,6 +82,12 @@ func putSelected(valid, offs, vals []byte, c inCol) int {
 		c.sel.Bits(vals, bufs[1].Bytes(), off)
 	}
 	return nulls
+}
+
+// aligned reports whether b's start is aligned for w-byte words (an
+// empty b is: nothing is written).
+func aligned(b []byte, w int) bool {
+	return len(b) == 0 || uintptr(unsafe.Pointer(&b[0]))%uintptr(w) == 0
 }
 
 // putVar writes rows sel of a var-width column (offsets ob, ow bytes

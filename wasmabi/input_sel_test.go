@@ -75,26 +75,28 @@ func TestSelectedInputLayout(t *testing.T) {
 					c.selVals = selVarSize(a, lay.offsets, rows)
 				}
 				cols := []inCol{c}
-				const base = 4096
-				guest := make([]byte, base+layoutSize(cols))
-				for i := range guest {
-					guest[i] = 0xa5 // stale bytes: the layout must overwrite what it uses
+				// An arena 8-aligned and one that is not: typed and
+				// byte-wise offsets.
+				for _, base := range []int{4096, 4098} {
+					guest := make([]byte, base+layoutSize(cols))
+					for i := range guest {
+						guest[i] = 0xa5 // stale bytes: the layout must overwrite what it uses
+					}
+					writeBatch(guest[base:], uint32(base), rows.Len(), cols)
+					d := guest[base+batchHeader:]
+					if got := int(le.Uint32(d[8:])); got != want.NullN() {
+						t.Errorf("%s nulls=%v %s base %d: descriptor says %d nulls, want %d", dt, nulls, name, base, got, want.NullN())
+					}
+					cv, err := readColumn(guest, d, len(sel), outCol{name: "c", code: code})
+					if err != nil {
+						t.Fatalf("%s nulls=%v %s base %d: %v", dt, nulls, name, base, err)
+					}
+					got := buildArray(unpooled(mem), dt, code, len(sel), cv)
+					if !array.Equal(got, want) {
+						t.Errorf("%s nulls=%v %s base %d: the guest saw %s, want %s", dt, nulls, name, base, got, want)
+					}
+					got.Release()
 				}
-				writeBatch(guest[base:], base, rows.Len(), cols)
-				d := guest[base+batchHeader:]
-				if got := int(le.Uint32(d[8:])); got != want.NullN() {
-					t.Errorf("%s nulls=%v %s: descriptor says %d nulls, want %d", dt, nulls, name, got, want.NullN())
-				}
-				cv, err := readColumn(guest, d, len(sel), outCol{name: "c", code: code})
-				if err != nil {
-					t.Fatalf("%s nulls=%v %s: %v", dt, nulls, name, err)
-				}
-				pool := unpooled(mem)
-				got := buildArray(pool, dt, code, len(sel), cv)
-				if !array.Equal(got, want) {
-					t.Errorf("%s nulls=%v %s: the guest saw %s, want %s", dt, nulls, name, got, want)
-				}
-				got.Release()
 				want.Release()
 			}
 			a.Release()

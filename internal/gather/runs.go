@@ -148,6 +148,14 @@ func gatherVar[O int32 | int64](mem memory.Allocator, bufs []*memory.Buffer, off
 	return []*memory.Buffer{valid, offs, vals}
 }
 
+// VarInto writes the rows of a var-width column (offsets so from its first
+// row, values sv) as offsets from 0 into do (one per row and one more)
+// and values into dv, which must hold them (VarSize).
+func (r *Rows) VarInto(do, so []int32, dv, sv []byte) { gatherVarInto(do, dv, so, sv, r.runs) }
+
+// VarInto64 is VarInto for 64-bit offsets.
+func (r *Rows) VarInto64(do, so []int64, dv, sv []byte) { gatherVarInto(do, dv, so, sv, r.runs) }
+
 // gatherVarInto writes the runs of the var-width column (so, sv) as
 // offsets from 0 (one per row and one more) and values dv, which must
 // hold them.
