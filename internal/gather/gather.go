@@ -16,7 +16,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
-// Record gathers rows idx of every column of rec into a new record.
+// Record gathers rows idx (none negative) of every column of rec into a
+// new record.
 func Record(mem memory.Allocator, rec arrow.RecordBatch, idx []int) (arrow.RecordBatch, error) {
 	return NewRows(idx).Record(mem, rec)
 }
@@ -30,7 +31,7 @@ func newBuf(mem memory.Allocator, n int) *memory.Buffer {
 // Take gathers rows idx of a into a new array; an index of -1 gives a
 // null (how a dictionary is decoded).
 func Take(mem memory.Allocator, a arrow.Array, idx []int) (arrow.Array, error) {
-	return NewRows(idx).Take(mem, a)
+	return withNulls(idx).Take(mem, a)
 }
 
 // Take gathers the rows of a into a new array.
@@ -72,7 +73,7 @@ func (r *Rows) Take(mem memory.Allocator, a arrow.Array) (arrow.Array, error) {
 		return array.MakeFromData(nd), nil
 	case *arrow.BooleanType:
 		vals := newBuf(mem, (m+7)/8)
-		gatherBits(vals.Bytes(), bufs[1].Bytes(), off, r.runs)
+		gatherBits(vals.Bytes(), bufs[1].Bytes(), off, r)
 		out = []*memory.Buffer{valid, vals}
 	case arrow.FixedWidthDataType:
 		w := t.BitWidth() / 8
@@ -108,7 +109,7 @@ func takeSlices(mem memory.Allocator, a arrow.Array, r *Rows, valid *memory.Buff
 			p.Release()
 		}
 	}()
-	for _, run := range r.runs {
+	for _, run := range r.Runs() {
 		if run.I < 0 {
 			return nil, fmt.Errorf("cannot decode a dictionary of %s", a.DataType())
 		}
@@ -123,13 +124,13 @@ func takeSlices(mem memory.Allocator, a arrow.Array, r *Rows, valid *memory.Buff
 func gatherBytes(dst, src []byte, off, w int, r *Rows) {
 	switch w {
 	case 1:
-		gather(dst, src[off:], r.runs)
+		gather(dst, src[off:], r)
 	case 2:
-		gather(AsT[uint16](dst), AsT[uint16](src)[off:], r.runs)
+		gather(AsT[uint16](dst), AsT[uint16](src)[off:], r)
 	case 4:
-		gather(AsT[uint32](dst), AsT[uint32](src)[off:], r.runs)
+		gather(AsT[uint32](dst), AsT[uint32](src)[off:], r)
 	case 8:
-		gather(AsT[uint64](dst), AsT[uint64](src)[off:], r.runs)
+		gather(AsT[uint64](dst), AsT[uint64](src)[off:], r)
 	default:
 		for j, i := range r.idx {
 			if i >= 0 {
