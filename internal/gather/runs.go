@@ -70,7 +70,9 @@ func (r *Rows) split(limit int) bool {
 	idx := r.idx
 	runs := make([]Run, 0, min(limit, len(idx)))
 	for j := 0; j < len(idx); {
-		if len(runs) == limit {
+		// Give up early, not only at the limit: the runs so far already
+		// average under shortRun rows (past a first few).
+		if len(runs) == limit || len(runs) > j/shortRun+16 && limit < len(idx) {
 			return false
 		}
 		i := idx[j]
