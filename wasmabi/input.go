@@ -123,6 +123,11 @@ func writeBatch(view []byte, base uint32, n int, cols []inCol) {
 		if c.sel != nil {
 			nulls := putSelected(view[vp:vp+validN], view[op:op+offsN], view[xp:xp+valsN], c)
 			le.PutUint32(d[8:], uint32(nulls))
+			if nulls == 0 {
+				// The rows selected have none: no bitmap, as ABI.md
+				// promises (guests take the no-nulls path on it).
+				le.PutUint32(d[12:], 0)
+			}
 			continue
 		}
 		le.PutUint32(d[8:], uint32(c.arr.NullN()))

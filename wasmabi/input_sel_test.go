@@ -16,7 +16,7 @@ import (
 // straight into guest memory (input_sel.go); read back by the output
 // validator, which checks every offset, it builds the same array as
 // gathering the rows first (gather.Take) does, with the selected rows'
-// null count in its descriptor. Every flat layout, sliced (so bits start
+// null count in its descriptor and no validity bitmap when they have none. Every flat layout, sliced (so bits start
 // mid-byte), with selections of long runs, short runs, none and all.
 func TestSelectedInputLayout(t *testing.T) {
 	mem := conformance.Checked(t)
@@ -86,6 +86,9 @@ func TestSelectedInputLayout(t *testing.T) {
 					d := guest[base+batchHeader:]
 					if got := int(le.Uint32(d[8:])); got != want.NullN() {
 						t.Errorf("%s nulls=%v %s base %d: descriptor says %d nulls, want %d", dt, nulls, name, base, got, want.NullN())
+					}
+					if vp := le.Uint32(d[12:]); (vp == 0) != (want.NullN() == 0) {
+						t.Errorf("%s nulls=%v %s base %d: validity pointer %#x with %d nulls (0 means none, ABI.md)", dt, nulls, name, base, vp, want.NullN())
 					}
 					cv, err := readColumn(guest, d, len(sel), outCol{name: "c", code: code})
 					if err != nil {
