@@ -3,6 +3,8 @@ package wasmabi
 import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/bitutil"
+
+	"github.com/dataweaver/dataweaver/internal/gather"
 )
 
 // inCol is one column going into the guest.
@@ -10,6 +12,19 @@ type inCol struct {
 	index uint32 // position in the input schema
 	code  uint8
 	arr   arrow.Array
+	// sel, when not nil, is the rows of arr the guest gets, gathered
+	// straight into its memory (input_sel.go); selVals is then their
+	// value bytes (var-width columns).
+	sel     *gather.Rows
+	selVals int
+}
+
+// rows is how many rows of the column the guest gets.
+func (c inCol) rows() int {
+	if c.sel != nil {
+		return c.sel.Len()
+	}
+	return c.arr.Len()
 }
 
 const batchHeader = 16
@@ -20,7 +35,7 @@ func align64(n int) int { return (n + 63) &^ 63 }
 // validity (nil when no nulls, or when the bitmap must be re-packed: see
 // bitOffset), offsets and values.
 func (c inCol) sizes() (valid, offs, vals int) {
-	n := c.arr.Len()
+	n := c.rows()
 	lay, _ := layoutOf(c.code)
 	if c.arr.NullN() > 0 {
 		valid = (n + 7) / 8
@@ -28,6 +43,10 @@ func (c inCol) sizes() (valid, offs, vals int) {
 	switch {
 	case lay.offsets > 0:
 		offs = (n + 1) * lay.offsets
+		if c.sel != nil {
+			vals = c.selVals
+			break
+		}
 		lo, hi := varRange(c.arr, lay.offsets)
 		vals = int(hi - lo)
 	case lay.width > 0:
@@ -94,29 +113,41 @@ func writeBatch(view []byte, base uint32, n int, cols []inCol) {
 		lay, _ := layoutOf(c.code)
 		le.PutUint32(d[0:], c.index)
 		d[4] = c.code
+		vp, vptr := place(validN)
+		op, optr := place(offsN)
+		xp, xptr := place(valsN)
+		le.PutUint32(d[12:], vptr)
+		le.PutUint32(d[16:], optr)
+		le.PutUint32(d[20:], xptr)
+		le.PutUint32(d[24:], uint32(valsN))
+		if c.sel != nil {
+			nulls := putSelected(view[vp:vp+validN], view[op:op+offsN], view[xp:xp+valsN], c)
+			le.PutUint32(d[8:], uint32(nulls))
+			if nulls == 0 {
+				// The rows selected have none: no bitmap, as ABI.md
+				// promises (guests take the no-nulls path on it).
+				le.PutUint32(d[12:], 0)
+			}
+			continue
+		}
 		le.PutUint32(d[8:], uint32(c.arr.NullN()))
-		if p, ptr := place(validN); validN > 0 {
-			copyBits(view[p:p+validN], bufs[0].Bytes(), off, n)
-			le.PutUint32(d[12:], ptr)
+		if validN > 0 {
+			copyBits(view[vp:vp+validN], bufs[0].Bytes(), off, n)
 		}
-		if p, ptr := place(offsN); offsN > 0 {
-			copy(view[p:p+offsN], bufs[1].Bytes()[off*lay.offsets:])
-			le.PutUint32(d[16:], ptr)
+		if offsN > 0 {
+			copy(view[op:op+offsN], bufs[1].Bytes()[off*lay.offsets:])
 		}
-		p, ptr := place(valsN)
 		if valsN > 0 {
 			switch {
 			case lay.offsets > 0:
 				lo, _ := varRange(c.arr, lay.offsets)
-				copy(view[p:p+valsN], bufs[2].Bytes()[lo:])
+				copy(view[xp:xp+valsN], bufs[2].Bytes()[lo:])
 			case lay.width > 0:
-				copy(view[p:p+valsN], bufs[1].Bytes()[off*lay.width:])
+				copy(view[xp:xp+valsN], bufs[1].Bytes()[off*lay.width:])
 			default:
-				copyBits(view[p:p+valsN], bufs[1].Bytes(), off, n)
+				copyBits(view[xp:xp+valsN], bufs[1].Bytes(), off, n)
 			}
 		}
-		le.PutUint32(d[20:], ptr)
-		le.PutUint32(d[24:], uint32(valsN))
 	}
 }
 

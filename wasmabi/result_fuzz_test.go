@@ -53,6 +53,19 @@ func FuzzReadResult(f *testing.F) {
 		defer a.Release()
 		checkStrings(t, a.(*array.String))
 		keep, kept := selection(res, n, new([]bool))
+		if res.selKind == selBitmap {
+			// The word-at-a-time lister agrees with the bitmap read row
+			// by row, whatever bits lie past the last row.
+			rows := bitmapRows(res.selBits, n, new([]int))
+			if len(rows) != kept {
+				t.Fatalf("bitmapRows listed %d rows, the bitmap keeps %d", len(rows), kept)
+			}
+			for _, i := range rows {
+				if !keep[i] {
+					t.Fatalf("bitmapRows listed row %d, which the bitmap drops", i)
+				}
+			}
+		}
 		if keep != nil {
 			b, err := filterArray(alloc, a, keep, kept)
 			if err != nil {

@@ -496,13 +496,26 @@ func (s *Stage) process(ctx context.Context, inst *instance, p *plan, rec arrow.
 }
 
 // inputs returns the arrays the guest reads, dictionary columns decoded
-// and, with a selection, only the selected rows, in inst's reused slice;
+// and, with a selection, only the selected rows (a flat column's gathered
+// by writeBatch straight into guest memory), in inst's reused slice;
 // release frees what it made.
 func (s *Stage) inputs(inst *instance, rec arrow.RecordBatch, sel []int, p *plan) ([]inCol, error) {
 	cols := slices.Grow(inst.cols[:0], len(p.reads))[:len(p.reads)]
 	inst.cols = cols
+	var rows *gather.Rows // sel's runs, shared by the columns
 	for slot, i := range p.reads {
 		a := rec.Column(i)
+		if sel != nil && selectable(a, p.codes[slot]) {
+			if rows == nil {
+				rows = gather.NewRows(sel)
+			}
+			c := inCol{index: uint32(i), code: p.codes[slot], arr: a, sel: rows}
+			if lay, _ := layoutOf(c.code); lay.offsets > 0 {
+				c.selVals = selVarSize(a, lay.offsets, rows)
+			}
+			cols[slot] = c
+			continue
+		}
 		if sel != nil {
 			g, err := gather.Take(s.mem, a, sel)
 			if err != nil {
@@ -566,32 +579,10 @@ func (s *Stage) assemble(inst *instance, rec arrow.RecordBatch, sel []int, selOu
 	for j := range p.writes {
 		written[j] = buildArray(s.out, p.wtypes[j], p.writes[j].code, n, res.cols[j])
 	}
-	keep, kept := selection(res, n, &inst.keep)
-	var rejects []engine.RowError
-	for _, e := range res.errs {
-		if keep == nil {
-			keep, kept = allTrue(n, &inst.keep), n
-		}
-		if keep[e.row] {
-			keep[e.row] = false
-			kept--
-		}
-		row := e.row
-		if sel != nil {
-			row = sel[row]
-		}
-		rejects = append(rejects, engine.RowError{Row: row, Err: errors.New(e.msg)})
-	}
-	var idx []int // kept positions of the guest's input
-	if keep != nil {
-		idx = keptRows(keep, kept, &inst.idx)
-		if idx == nil {
-			idx = []int{} // none kept: nil would mean all
-		}
-	}
+	idx, rejects := kept(inst, res, n, sel) // kept positions of the guest's input (nil: all)
 	// src: the rows of rec the output's rows come from (nil: all of rec).
 	src := sel
-	if keep != nil {
+	if idx != nil {
 		src = idx
 		if sel != nil {
 			src = make([]int, len(idx))
@@ -615,29 +606,36 @@ func (s *Stage) assemble(inst *instance, rec arrow.RecordBatch, sel []int, selOu
 		}
 		return array.NewRecordBatch(p.out, cols, rec.NumRows()), outSel, rejects, nil
 	}
+	// Each selection is split into runs once, for all the columns
+	// gathered with it.
+	var srcRows, idxRows *gather.Rows
 	for k, from := range p.outFrom {
 		var a arrow.Array
-		rows, all := src, src == nil
+		var rows **gather.Rows
+		var sel []int
 		if from >= 0 {
-			a = rec.Column(from)
+			a, rows, sel = rec.Column(from), &srcRows, src
 		} else {
-			a = written[-1-from]
-			rows, all = idx, keep == nil // written columns have the guest's rows
+			// Written columns have the guest's rows.
+			a, rows, sel = written[-1-from], &idxRows, idx
 		}
-		if all {
+		if sel == nil {
 			a.Retain()
 			cols[k] = a
 			continue
 		}
-		t, err := gather.Take(s.mem, a, rows)
+		if *rows == nil {
+			*rows = gather.NewRows(sel)
+		}
+		t, err := (*rows).Take(s.mem, a)
 		if err != nil {
 			return nil, nil, nil, err
 		}
 		cols[k] = t
 	}
 	rows := int64(n)
-	if keep != nil {
-		rows = int64(kept)
+	if idx != nil {
+		rows = int64(len(idx))
 	}
 	return array.NewRecordBatch(p.out, cols, rows), nil, rejects, nil
 }

@@ -13,28 +13,13 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
-// Record gathers rows idx of every column of rec into a new record.
+// Record gathers rows idx (none negative) of every column of rec into a
+// new record.
 func Record(mem memory.Allocator, rec arrow.RecordBatch, idx []int) (arrow.RecordBatch, error) {
-	cols := make([]arrow.Array, rec.NumCols())
-	defer func() {
-		for _, c := range cols {
-			if c != nil {
-				c.Release()
-			}
-		}
-	}()
-	for i, c := range rec.Columns() {
-		t, err := Take(mem, c, idx)
-		if err != nil {
-			return nil, fmt.Errorf("column %s: %w", rec.ColumnName(i), err)
-		}
-		cols[i] = t
-	}
-	return array.NewRecordBatch(rec.Schema(), cols, int64(len(idx))), nil
+	return NewRows(idx).Record(mem, rec)
 }
 
 func newBuf(mem memory.Allocator, n int) *memory.Buffer {
@@ -46,6 +31,12 @@ func newBuf(mem memory.Allocator, n int) *memory.Buffer {
 // Take gathers rows idx of a into a new array; an index of -1 gives a
 // null (how a dictionary is decoded).
 func Take(mem memory.Allocator, a arrow.Array, idx []int) (arrow.Array, error) {
+	return withNulls(idx).Take(mem, a)
+}
+
+// Take gathers the rows of a into a new array.
+func (r *Rows) Take(mem memory.Allocator, a arrow.Array) (arrow.Array, error) {
+	idx := r.idx
 	if len(idx) == 0 {
 		// An empty input has no values buffer to gather from (a bool
 		// array of length 0 may carry nil buffers): an empty slice is
@@ -58,24 +49,9 @@ func Take(mem memory.Allocator, a arrow.Array, idx []int) (arrow.Array, error) {
 	m := len(idx)
 	var valid *memory.Buffer
 	nulls := 0
-	hasNeg := false
-	for _, i := range idx {
-		if i < 0 {
-			hasNeg = true
-			break
-		}
-	}
-	if a.NullN() > 0 || hasNeg {
+	if a.NullN() > 0 || r.neg {
 		valid = newBuf(mem, (m+7)/8)
-		vb := valid.Bytes()
-		clear(vb)
-		for j, i := range idx {
-			if i >= 0 && a.IsValid(i) {
-				bitutil.SetBit(vb, j)
-			} else {
-				nulls++
-			}
-		}
+		nulls = r.gatherValidity(valid.Bytes(), data)
 	}
 	release := func(bs ...*memory.Buffer) {
 		for _, b := range bs {
@@ -90,36 +66,29 @@ func Take(mem memory.Allocator, a arrow.Array, idx []int) (arrow.Array, error) {
 	case *arrow.DictionaryType:
 		w := t.IndexType.(arrow.FixedWidthDataType).BitWidth() / 8
 		vals := newBuf(mem, m*w)
-		gatherBytes(vals.Bytes(), bufs[1].Bytes(), off, w, idx)
+		gatherBytes(vals.Bytes(), bufs[1].Bytes(), off, w, r)
 		nd := array.NewDataWithDictionary(dt, m, []*memory.Buffer{valid, vals}, nulls, 0, data.Dictionary().(*array.Data))
 		release(valid, vals)
 		defer nd.Release()
 		return array.MakeFromData(nd), nil
 	case *arrow.BooleanType:
 		vals := newBuf(mem, (m+7)/8)
-		vb := vals.Bytes()
-		clear(vb)
-		src := bufs[1].Bytes()
-		for j, i := range idx {
-			if i >= 0 && bitutil.BitIsSet(src, off+i) {
-				bitutil.SetBit(vb, j)
-			}
-		}
+		gatherBits(vals.Bytes(), bufs[1].Bytes(), off, r)
 		out = []*memory.Buffer{valid, vals}
 	case arrow.FixedWidthDataType:
 		w := t.BitWidth() / 8
 		if t.BitWidth()%8 != 0 || len(bufs) != 2 {
-			return takeSlices(mem, a, idx, valid)
+			return takeSlices(mem, a, r, valid)
 		}
 		vals := newBuf(mem, m*w)
-		gatherBytes(vals.Bytes(), bufs[1].Bytes(), off, w, idx)
+		gatherBytes(vals.Bytes(), bufs[1].Bytes(), off, w, r)
 		out = []*memory.Buffer{valid, vals}
 	case *arrow.StringType, *arrow.BinaryType:
-		out = gatherVar[int32](mem, bufs, off, idx, valid)
+		out = gatherVar[int32](mem, bufs, off, r, valid)
 	case *arrow.LargeStringType, *arrow.LargeBinaryType:
-		out = gatherVar[int64](mem, bufs, off, idx, valid)
+		out = gatherVar[int64](mem, bufs, off, r, valid)
 	default:
-		return takeSlices(mem, a, idx, valid)
+		return takeSlices(mem, a, r, valid)
 	}
 	nd := array.NewData(dt, m, out, nil, nulls, 0)
 	release(out...)
@@ -130,7 +99,7 @@ func Take(mem memory.Allocator, a arrow.Array, idx []int) (arrow.Array, error) {
 // takeSlices handles the types the gathers above do not (nested types
 // passing around a filter): runs of consecutive rows are sliced and
 // concatenated.
-func takeSlices(mem memory.Allocator, a arrow.Array, idx []int, valid *memory.Buffer) (arrow.Array, error) {
+func takeSlices(mem memory.Allocator, a arrow.Array, r *Rows, valid *memory.Buffer) (arrow.Array, error) {
 	if valid != nil {
 		valid.Release()
 	}
@@ -140,16 +109,11 @@ func takeSlices(mem memory.Allocator, a arrow.Array, idx []int, valid *memory.Bu
 			p.Release()
 		}
 	}()
-	for s := 0; s < len(idx); {
-		if idx[s] < 0 {
+	for _, run := range r.Runs() {
+		if run.I < 0 {
 			return nil, fmt.Errorf("cannot decode a dictionary of %s", a.DataType())
 		}
-		e := s + 1
-		for e < len(idx) && idx[e] == idx[e-1]+1 {
-			e++
-		}
-		parts = append(parts, array.NewSlice(a, int64(idx[s]), int64(idx[e-1]+1)))
-		s = e
+		parts = append(parts, array.NewSlice(a, int64(run.I), int64(run.I+run.N)))
 	}
 	if len(parts) == 0 {
 		return array.MakeArrayOfNull(mem, a.DataType(), 0), nil
@@ -157,29 +121,21 @@ func takeSlices(mem memory.Allocator, a arrow.Array, idx []int, valid *memory.Bu
 	return array.Concatenate(parts, mem)
 }
 
-func gatherBytes(dst, src []byte, off, w int, idx []int) {
+func gatherBytes(dst, src []byte, off, w int, r *Rows) {
 	switch w {
 	case 1:
-		gather(dst, src[off:], idx)
+		gather(dst, src[off:], r)
 	case 2:
-		gather(AsT[uint16](dst), AsT[uint16](src)[off:], idx)
+		gather(AsT[uint16](dst), AsT[uint16](src)[off:], r)
 	case 4:
-		gather(AsT[uint32](dst), AsT[uint32](src)[off:], idx)
+		gather(AsT[uint32](dst), AsT[uint32](src)[off:], r)
 	case 8:
-		gather(AsT[uint64](dst), AsT[uint64](src)[off:], idx)
+		gather(AsT[uint64](dst), AsT[uint64](src)[off:], r)
 	default:
-		for j, i := range idx {
+		for j, i := range r.idx {
 			if i >= 0 {
 				copy(dst[j*w:(j+1)*w], src[(off+i)*w:])
 			}
-		}
-	}
-}
-
-func gather[T any](dst, src []T, idx []int) {
-	for j, i := range idx {
-		if i >= 0 {
-			dst[j] = src[i]
 		}
 	}
 }
@@ -191,31 +147,4 @@ func AsT[T any](b []byte) []T {
 		return nil
 	}
 	return unsafe.Slice((*T)(unsafe.Pointer(&b[0])), len(b)/int(unsafe.Sizeof(z)))
-}
-
-func gatherVar[O int32 | int64](mem memory.Allocator, bufs []*memory.Buffer, off int, idx []int, valid *memory.Buffer) []*memory.Buffer {
-	so := AsT[O](bufs[1].Bytes())[off:]
-	var sv []byte
-	if bufs[2] != nil {
-		sv = bufs[2].Bytes()
-	}
-	total := 0
-	for _, i := range idx {
-		if i >= 0 {
-			total += int(so[i+1] - so[i])
-		}
-	}
-	var z O
-	offs := newBuf(mem, (len(idx)+1)*int(unsafe.Sizeof(z)))
-	vals := newBuf(mem, total)
-	do, dv := AsT[O](offs.Bytes()), vals.Bytes()
-	pos := O(0)
-	do[0] = 0
-	for j, i := range idx {
-		if i >= 0 {
-			pos += O(copy(dv[pos:], sv[so[i]:so[i+1]]))
-		}
-		do[j+1] = pos
-	}
-	return []*memory.Buffer{valid, offs, vals}
 }

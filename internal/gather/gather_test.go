@@ -36,7 +36,6 @@ func TestTakeEmpty(t *testing.T) {
 			t.Errorf("%s: got %d rows of %s", dt, out.Len(), out.DataType())
 		}
 		out.Release()
-		a.Release()
 	}
 }
 
@@ -86,22 +85,109 @@ func TestRecord(t *testing.T) {
 	// A slice, so the gathers must honour the arrays' offsets.
 	rec := whole.NewSlice(5, n)
 	defer rec.Release()
-	for _, idx := range [][]int{nil, {0}, {44, 0, 3, 3, 10}, {1, 2, 3, 4, 5, 6, 7, 8}} {
-		out, err := Record(mem, rec, idx)
-		if err != nil {
-			t.Fatal(err)
+	// Long runs take the copying paths (a filter's kept rows: all but a
+	// few), short ones the row-by-row ones; rec's offset of 5 puts the
+	// runs' bits across byte boundaries.
+	var most, all []int
+	for i := range n - 5 {
+		all = append(all, i)
+		if i%13 != 0 {
+			most = append(most, i)
 		}
-		if out.NumRows() != int64(len(idx)) {
-			t.Fatalf("idx %v: %d rows", idx, out.NumRows())
+	}
+	for _, idx := range [][]int{nil, {0}, {44, 0, 3, 3, 10}, {1, 2, 3, 4, 5, 6, 7, 8}, most, all, {30, 31, 32, 33, 34, 35, 36, 37, 38, 0, 1, 2}} {
+		for _, rows := range bothModes(idx) {
+			testRecord(t, mem, rec, idx, rows)
 		}
-		for c := range rec.Columns() {
-			for j, i := range idx {
-				want, got := rec.Column(c).ValueStr(i), out.Column(c).ValueStr(j)
-				if want != got || rec.Column(c).IsNull(i) != out.Column(c).IsNull(j) {
-					t.Errorf("idx %v column %s row %d: got %q, want row %d's %q", idx, rec.ColumnName(c), j, got, i, want)
-				}
+	}
+}
+
+// bothModes gives idx as Rows gathered run by run and row by row, so
+// each test covers both whichever NewRows would choose.
+func bothModes(idx []int) []*Rows {
+	runs, rowwise := withNulls(idx), withNulls(idx)
+	runs.tried = true
+	runs.split(len(idx))
+	rowwise.tried, rowwise.rowwise = true, true
+	return []*Rows{runs, rowwise}
+}
+
+func testRecord(t *testing.T, mem memory.Allocator, rec arrow.RecordBatch, idx []int, rows *Rows) {
+	t.Helper()
+	out, err := rows.Record(mem, rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.NumRows() != int64(len(idx)) {
+		t.Fatalf("idx %v: %d rows", idx, out.NumRows())
+	}
+	for c := range rec.Columns() {
+		nulls := 0
+		for _, i := range idx {
+			if rec.Column(c).IsNull(i) {
+				nulls++
 			}
 		}
-		out.Release()
+		if got := out.Column(c).NullN(); got != nulls {
+			t.Errorf("idx %v column %s: %d nulls, want %d", idx, rec.ColumnName(c), got, nulls)
+		}
+		for j, i := range idx {
+			want, got := rec.Column(c).ValueStr(i), out.Column(c).ValueStr(j)
+			if want != got || rec.Column(c).IsNull(i) != out.Column(c).IsNull(j) {
+				t.Errorf("idx %v column %s row %d: got %q, want row %d's %q", idx, rec.ColumnName(c), j, got, i, want)
+			}
+		}
 	}
+	out.Release()
+}
+
+// TestTakeNulls: a negative index gives a null (how a dictionary is
+// decoded), also inside and beside long runs, for each gathered layout;
+// the other rows are the input's, and the null count is right.
+func TestTakeNulls(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	const n = 40
+	ib := array.NewInt64Builder(mem)
+	bb := array.NewBooleanBuilder(mem)
+	sb := array.NewStringBuilder(mem)
+	for r := range n {
+		ib.Append(int64(r))
+		bb.Append(r%3 == 1)
+		sb.Append(strings.Repeat("v", r%4) + strconv.Itoa(r))
+	}
+	arrs := []arrow.Array{ib.NewArray(), bb.NewArray(), sb.NewArray()}
+	ib.Release()
+	bb.Release()
+	sb.Release()
+	idx := []int{-1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, -1, -1, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 39, -1}
+	for _, a := range arrs {
+		for _, rows := range bothModes(idx) {
+			takeNulls(t, mem, a, idx, rows)
+		}
+		a.Release()
+	}
+}
+
+func takeNulls(t *testing.T, mem memory.Allocator, a arrow.Array, idx []int, rows *Rows) {
+	t.Helper()
+	out, err := rows.Take(mem, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.NullN() != 4 {
+		t.Errorf("%s: %d nulls, want 4", a.DataType(), out.NullN())
+	}
+	for j, i := range idx {
+		if i < 0 {
+			if !out.IsNull(j) {
+				t.Errorf("%s row %d: %q, want null", a.DataType(), j, out.ValueStr(j))
+			}
+			continue
+		}
+		if got, want := out.ValueStr(j), a.ValueStr(i); got != want || out.IsNull(j) {
+			t.Errorf("%s row %d: %q, want row %d's %q", a.DataType(), j, got, i, want)
+		}
+	}
+	out.Release()
 }
