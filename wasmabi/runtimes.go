@@ -34,7 +34,7 @@ type runtimeKey struct {
 
 func keyOf(wasm []byte, cfg Config) runtimeKey {
 	return runtimeKey{
-		sum:            sha256.Sum256(wasm),
+		sum:            sumOf(wasm), // once for stages of one file (samemodule.go)
 		pages:          cfg.memoryPages(),
 		stoppable:      cfg.timeout > 0 || cfg.interruptible,
 		keepWatcher:    cfg.keepWatcher,
