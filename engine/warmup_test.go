@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -152,4 +153,45 @@ func TestValidateWarms(t *testing.T) {
 	if _, err := p.Validate(context.Background()); !errors.Is(err, loadErr) {
 		t.Errorf("Validate = %v, want %v", err, loadErr)
 	}
+}
+
+// stallingSource is a seqSource whose reads after the first wait, as a
+// stream's do when nothing arrives, until their context ends.
+type stallingSource struct {
+	seqSource
+	read atomic.Int32
+}
+
+func (s *stallingSource) Read(ctx context.Context) (*engine.Batch, error) {
+	if s.read.Add(1) > 1 {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
+	return s.seqSource.Read(ctx)
+}
+
+// TestDrainWhileReadingAhead: a Drain after start-up while the read ahead
+// waits on a quiet source stops that read as it stops the source's own:
+// the batch read ahead is written and acknowledged, and the run ends as a
+// drained one.
+func TestDrainWhileReadingAhead(t *testing.T) {
+	noLeakedGoroutines(t)
+	mem := checkedMem(t)
+	src := &stallingSource{seqSource: seqSource{mem: mem, batches: -1, rows: 4}}
+	drain := make(chan struct{})
+	var once sync.Once
+	src.onAck = func(engine.Checkpoint) { once.Do(func() { close(drain) }) }
+	sink := &collectSink{}
+	p := &engine.Pipeline{
+		Source: engine.SourceStep{Name: "src", Source: src},
+		Stages: []engine.StageStep{{Name: "pass", Stage: keep(mem, func(int64) bool { return true })}},
+		Sinks:  []engine.SinkStep{{Name: "out", Sink: sink}},
+		Drain:  drain,
+		Warm:   func() error { return nil },
+	}
+	m, err := p.Run(context.Background())
+	if err != nil || !m.Interrupted.Load() {
+		t.Fatalf("Run = %v, interrupted %v; want a drained run", err, m.Interrupted.Load())
+	}
+	wantSeq(t, sink.values, 4, nil)
 }
