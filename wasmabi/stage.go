@@ -37,10 +37,9 @@ type Stage struct {
 	// WithBackgroundCompile returns before the module has compiled.
 	ready chan struct{}
 	rtErr error
-	// warm is the instance made in the background with the module
-	// (warm.go) for the first Bind to take; nil once taken, or if it
-	// could not be made.
-	warm    *instance
+	// warm is what making an instance in the background with the module
+	// gave (warm.go), for the first Bind to take.
+	warm    warmInstance
 	batches atomic.Int64
 	stats   engine.GuestStats
 	v2      v2Stage
@@ -198,10 +197,9 @@ func (s *Stage) fresh(ctx context.Context, p *plan) (*instance, error) {
 	if err := s.Ready(); err != nil {
 		return nil, err
 	}
-	inst := s.takeWarm()
-	var export string
-	var err error
-	if inst == nil {
+	w := s.takeWarm()
+	inst, export, err := w.inst, w.export, w.err
+	if inst == nil && err == nil {
 		inst, export, err = s.rt.instantiate(ctx, s.cfg.timeout, s.log)
 	}
 	if err != nil {
@@ -370,10 +368,10 @@ func (s *Stage) Close() error {
 	s.closeKeyed(ctx)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.warm != nil {
-		s.warm.close(ctx)
-		s.warm = nil
+	if s.warm.inst != nil {
+		s.warm.inst.close(ctx)
 	}
+	s.warm = warmInstance{}
 	for _, in := range s.free {
 		in.close(ctx)
 	}

@@ -14,22 +14,28 @@ import (
 // a short job needs no more, and a longer one makes the others as its
 // workers ask (Stage.get).
 
-// prepare makes an instance of r for a later Bind, or nil if it fails:
-// Bind then instantiates again and reports the failure where it always
-// has, with the same error.
-func (r *runtime) prepare(ctx context.Context, timeout time.Duration, log *guestLog) *instance {
-	inst, _, err := r.instantiate(ctx, timeout, log)
-	if err != nil {
-		return nil
-	}
-	return inst
+// warmInstance is the outcome of prepare: an instance, or the error
+// instantiating gave and the export that gave it. A guest whose
+// _initialize fails (or loops until the timeout) fails the first Bind with
+// that error rather than being started a second time.
+type warmInstance struct {
+	inst   *instance
+	export string
+	err    error
 }
 
-// takeWarm hands over the instance made in the background, once.
-func (s *Stage) takeWarm() *instance {
+// prepare makes an instance of r for a later Bind.
+func (r *runtime) prepare(ctx context.Context, timeout time.Duration, log *guestLog) warmInstance {
+	inst, export, err := r.instantiate(ctx, timeout, log)
+	return warmInstance{inst, export, err}
+}
+
+// takeWarm hands over what prepare gave, once; the zero value when there
+// is nothing (a stage compiled in the foreground, or taken already).
+func (s *Stage) takeWarm() warmInstance {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	inst := s.warm
-	s.warm = nil
-	return inst
+	w := s.warm
+	s.warm = warmInstance{}
+	return w
 }

@@ -3,6 +3,7 @@ package wasmabi
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/dataweaver/dataweaver/connectors/conformance"
 )
@@ -19,15 +20,15 @@ func TestWarmInstance(t *testing.T) {
 	if err := s.Ready(); err != nil {
 		t.Fatal(err)
 	}
-	warm := s.warm
+	warm := s.warm.inst
 	if warm == nil {
 		t.Fatal("no instance was made with the module")
 	}
 	if _, err := s.Bind(context.Background(), ordersSchema); err != nil {
 		t.Fatal(err)
 	}
-	if s.warm != nil || len(s.free) != 1 || s.free[0] != warm {
-		t.Errorf("Bind made its own instance instead of taking the warm one (warm %p, free %v)", s.warm, s.free)
+	if s.warm.inst != nil || len(s.free) != 1 || s.free[0] != warm {
+		t.Errorf("Bind made its own instance instead of taking the warm one (warm %p, free %v)", s.warm.inst, s.free)
 	}
 
 	unused, err := NewStage(context.Background(), guestBytes(t, "filter"), cfg.WithCacheDir(cacheDir).WithGuestConfig(conf).WithAllocator(mem))
@@ -37,11 +38,36 @@ func TestWarmInstance(t *testing.T) {
 	if err := unused.Ready(); err != nil {
 		t.Fatal(err)
 	}
-	mod := unused.warm.mod
+	mod := unused.warm.inst.mod
 	if err := unused.Close(); err != nil {
 		t.Fatal(err)
 	}
 	if !mod.IsClosed() {
 		t.Error("Close left the warm instance open")
+	}
+}
+
+// TestWarmInstanceFails: a guest whose _initialize loops fails the first
+// Bind of a stage compiled in the background with the error a stage
+// compiled in the foreground gives, from the one start made in the
+// background: it is not started again to time out a second time.
+func TestWarmInstanceFails(t *testing.T) {
+	mem := conformance.Checked(t)
+	m := goodModule()
+	m.exports[exportInit] = 0
+	m.code = map[string][]byte{exportInit: {0x00, 0x03, 0x40, 0x0c, 0x00, opEnd, opI32Const, 0x00}} // (loop (br 0))
+	cfg := testConfig().WithTimeout(100 * time.Millisecond).WithBackgroundCompile(true)
+	before := instantiations.Load()
+	s := newStageOf(t, "raw.wasm", m.bytes(), nil, mem, cfg)
+	if err := s.Ready(); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.Bind(context.Background(), ordersSchema)
+	wantGuestErr(t, err, ErrGuestTimeout, exportInit, 0, "guest call timed out after 100ms")
+	if n := instantiations.Load() - before; n != 1 {
+		t.Errorf("the guest was started %d times, want once", n)
+	}
+	if s.warm != (warmInstance{}) {
+		t.Error("the failed start was not taken by Bind")
 	}
 }
