@@ -64,20 +64,17 @@ func (r *runner) startReadAhead(ctx context.Context) *readAhead {
 	return a
 }
 
-// next returns the next batch read ahead, or ok false once there is none
-// left (the source's goroutine then reads itself). ctx is the source
+// next returns the next read ahead, or ok false once there is none left
+// (the source's goroutine then reads itself). ctx is the source
 // goroutine's reading context: when it ends (Drain, abort) a read still
 // under way is cancelled, and next reports ctx's error as a read would.
-func (a *readAhead) next(ctx context.Context) (b *Batch, err error, ok bool) {
+func (a *readAhead) next(ctx context.Context) (res aheadRead, ok bool) {
 	select {
 	case res, more := <-a.out:
-		if !more {
-			return nil, nil, false
-		}
-		return res.b, res.err, true
+		return res, more
 	case <-ctx.Done():
 		a.stop()
-		return nil, ctx.Err(), true
+		return aheadRead{err: ctx.Err()}, true
 	}
 }
 
@@ -126,8 +123,8 @@ func (r *runner) warm(startCtx context.Context) error {
 // warmed, then the source's own.
 func (r *runner) read(ctx context.Context) (*Batch, error) {
 	if r.ahead != nil {
-		if b, err, ok := r.ahead.next(ctx); ok {
-			return b, err
+		if res, ok := r.ahead.next(ctx); ok {
+			return res.b, res.err
 		}
 		r.ahead = nil
 	}
