@@ -74,6 +74,15 @@ type Pipeline struct {
 	// memory this process may use (its cgroup's limit, else the machine's);
 	// negative turns the check off. A pipeline file's memory_budget sets it.
 	MemoryBudget int64
+	// Warm, when set, waits for the steps that still prepare in the
+	// background (Warming: Wasm modules compiling) and returns their
+	// errors together, as building the pipeline would have. Run calls it
+	// once the source is open, and has the source read its first batches
+	// meanwhile (at most Buffer); Validate calls it first. config.Build
+	// sets it when Options.DeferReady asks it not to wait itself. A
+	// Drain interrupts Run's wait; Warm must then return once the steps
+	// are closed, which Run does before it returns.
+	Warm func() error
 
 	closed bool
 	// clock is what idle advance reads (idle.go); nil: the wall clock.

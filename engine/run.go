@@ -87,6 +87,11 @@ func (p *Pipeline) Validate(ctx context.Context) ([]StepSchema, error) {
 	if err := p.check(); err != nil {
 		return nil, err
 	}
+	if p.Warm != nil {
+		if err := p.Warm(); err != nil {
+			return nil, err
+		}
+	}
 	schema, err := p.Source.Source.Open(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("%s%s: %w", at(p.Source.Origin), p.Source.Name, err)
@@ -240,6 +245,13 @@ type runner struct {
 	spans *openSpans
 	// idle runs idle advance (idle.go); nil when no stage asks for it.
 	idle *idleTicks
+	// ahead holds what the source read while the stages warmed
+	// (warmup.go); nil when it read nothing ahead. Only the source's
+	// goroutine touches it once the run has started.
+	ahead *readAhead
+	// warming, when set, is a Pipeline.Warm a Drain left running; run
+	// waits for it once the steps are closed.
+	warming chan error
 }
 
 type limitOf struct {
@@ -489,10 +501,11 @@ func (r *runner) run(ctx context.Context) (err error) {
 			return
 		}
 		if endStart() && err != nil {
-			// Nothing was read, so nothing is lost: the run ends as a
+			// Nothing was sent on (batches read ahead are released,
+			// unacknowledged), so nothing is lost: the run ends as a
 			// drained one does, and the outputs of sinks already opened
 			// were thrown away rather than replaced by empty ones.
-			r.log.Warn("interrupted during start-up; nothing was read", "pipeline", p.Name, "while", err.Error())
+			r.log.Warn("interrupted during start-up; nothing was written", "pipeline", p.Name, "while", err.Error())
 			r.interrupted.Store(true)
 			r.metrics.Interrupted.Store(true)
 			err = nil
@@ -505,6 +518,11 @@ func (r *runner) run(ctx context.Context) (err error) {
 	r.closed = make([]bool, len(p.Sinks)+1)
 	r.held = make([][]int64, len(p.Sinks))
 	r.abandoned = make([]bool, len(p.Sinks))
+	defer func() {
+		if r.warming != nil {
+			<-r.warming // ended by closing the steps, just before
+		}
+	}()
 	defer func() {
 		if err == nil && r.acker != nil {
 			if r.interrupted.Load() {
@@ -527,7 +545,19 @@ func (r *runner) run(ctx context.Context) (err error) {
 	}
 	schema, err := p.Source.Source.Open(startCtx)
 	if err != nil {
+		if werr := r.warm(startCtx); werr != nil {
+			// A step that failed to prepare is reported as building the
+			// pipeline would have, before anything was opened.
+			return werr
+		}
 		return fmt.Errorf("%s%s: %w", at(p.Source.Origin), p.Source.Name, err)
+	}
+	// Registered after the close above, so it runs before it: the source
+	// is not closed under a read still going on.
+	r.ahead = r.startReadAhead(ctx)
+	defer r.ahead.stop()
+	if err := r.warm(startCtx); err != nil {
+		return err
 	}
 	schemas, err := p.bind(startCtx, schema)
 	if err != nil {
@@ -731,7 +761,7 @@ func (r *runner) readSource(ctx context.Context, out chan<- *envelope) error {
 			return stopped()
 		}
 		start := time.Now()
-		b, err := r.readIdle(readCtx)
+		b, err := r.read(readCtx)
 		if err != nil {
 			<-r.slots // nothing was read into it
 		}

@@ -54,8 +54,11 @@ type MemoryBounded interface {
 // background (a Wasm stage compiling its module), so that the steps of a
 // pipeline prepare in parallel instead of one after another. Ready waits
 // for it and returns its error. config.Build calls Ready on every step
-// once all are constructed; Bind waits for it too, so a program that
-// builds steps itself need not call it.
+// once all are constructed, or, with Options.DeferReady, leaves that to
+// Pipeline.Warm, which Run calls once the source is open so the source
+// reads meanwhile. Bind waits for it too, so a program that builds steps
+// itself need not call it. Ready may be called more than once, and from
+// another goroutine than Close.
 type Warming interface {
 	Ready() error
 }

@@ -134,7 +134,12 @@ func (in *instance) close(ctx context.Context) {
 // instantiate starts a fresh instance, runs its _initialize export and
 // checks its ABI version. The module's start section, if it has one, runs
 // under a plain timeout context; _initialize is called like any export.
+// instantiations counts the instances made or tried, for
+// TestWarmInstanceFails.
+var instantiations atomic.Int64
+
 func (r *runtime) instantiate(ctx context.Context, timeout time.Duration, log *guestLog) (*instance, string, error) {
+	instantiations.Add(1)
 	stderr := &tail{}
 	ictx := ctx // the start section runs once: a plain timeout context will do
 	if timeout > 0 {

@@ -131,13 +131,20 @@ func checkErr(_ wasmcheck.Stats, err error) error {
 
 // ReadModule reads the module at path, refusing one larger than cfg's
 // max_module_bytes without reading past the limit (a pipeline could name
-// /dev/zero or a huge file).
+// /dev/zero or a huge file). Stages that read the same unchanged file
+// get the same bytes (samemodule.go): they must not be modified.
 func ReadModule(path string, cfg Config) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
+	fi, ferr := f.Stat()
+	if ferr == nil && fi.Mode().IsRegular() {
+		if wasm := sameRead(path, fi); wasm != nil && (cfg.maxModuleBytes <= 0 || int64(len(wasm)) <= cfg.maxModuleBytes) {
+			return wasm, nil
+		}
+	}
 	r := io.Reader(f)
 	if cfg.maxModuleBytes > 0 {
 		r = io.LimitReader(f, cfg.maxModuleBytes+1)
@@ -146,7 +153,7 @@ func ReadModule(path string, cfg Config) ([]byte, error) {
 	// guest is read into one buffer instead of io.ReadAll's ~20 growths
 	// and copies; the byte past the size sees a file that grew.
 	size := int64(512)
-	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+	if ferr == nil && fi.Mode().IsRegular() {
 		size = fi.Size() + 1
 		if cfg.maxModuleBytes > 0 {
 			size = min(size, cfg.maxModuleBytes+1)
@@ -169,6 +176,9 @@ func ReadModule(path string, cfg Config) ([]byte, error) {
 	if cfg.maxModuleBytes > 0 && int64(len(wasm)) > cfg.maxModuleBytes {
 		return nil, fmt.Errorf("%w: module[%s]: %s: over the limit of %d (raise max_module_bytes for a module you trust)",
 			ErrModule, filepath.Base(path), wasmcheck.ModuleSize, cfg.maxModuleBytes)
+	}
+	if ferr == nil && fi.Mode().IsRegular() && int64(len(wasm)) == fi.Size() {
+		rememberRead(path, fi, wasm)
 	}
 	return wasm, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	goruntime "runtime"
 	"sync"
 )
 
@@ -33,7 +34,7 @@ type runtimeKey struct {
 
 func keyOf(wasm []byte, cfg Config) runtimeKey {
 	return runtimeKey{
-		sum:            sha256.Sum256(wasm),
+		sum:            sumOf(wasm), // once for stages of one file (samemodule.go)
 		pages:          cfg.memoryPages(),
 		stoppable:      cfg.timeout > 0 || cfg.interruptible,
 		keepWatcher:    cfg.keepWatcher,
@@ -52,6 +53,10 @@ type sharedRuntime struct {
 	err   error
 	refs  int
 }
+
+// compiling bounds the modules compiled in the background at once to the
+// cores: more would only share them, with every compile's memory held.
+var compiling = make(chan struct{}, max(1, goruntime.GOMAXPROCS(0)))
 
 var (
 	sharedMu sync.Mutex
@@ -80,6 +85,13 @@ func acquireRuntime(ctx context.Context, stage, module string, wasm []byte, cfg 
 	shared[key] = e
 	sharedMu.Unlock()
 
+	if cfg.background {
+		// Only the stage that compiles takes a slot: one that shares a
+		// module waits above without holding a core's turn from the
+		// next distinct module.
+		compiling <- struct{}{}
+		defer func() { <-compiling }()
+	}
 	e.rt, e.err = newRuntime(ctx, stage, module, wasm, key.sum, cfg)
 	if e.err != nil {
 		sharedMu.Lock()

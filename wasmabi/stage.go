@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	goruntime "runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -36,8 +35,11 @@ type Stage struct {
 	log *guestLog
 	// ready is closed once rt (or rtErr) is set: NewStage with
 	// WithBackgroundCompile returns before the module has compiled.
-	ready   chan struct{}
-	rtErr   error
+	ready chan struct{}
+	rtErr error
+	// warm is what making an instance in the background with the module
+	// gave (warm.go), for the first Bind to take.
+	warm    warmInstance
 	batches atomic.Int64
 	stats   engine.GuestStats
 	v2      v2Stage
@@ -118,9 +120,10 @@ func NewStage(ctx context.Context, wasm []byte, cfg Config) (*Stage, error) {
 		log: newGuestLog(cfg.loggerOrDefault().With("stage", name))}
 	if cfg.background {
 		go func() {
-			compiling <- struct{}{}
-			defer func() { <-compiling }()
 			s.rt, s.key, s.rtErr = acquireRuntime(ctx, name, module, wasm, cfg)
+			if s.rtErr == nil {
+				s.warm = s.rt.prepare(ctx, s.cfg.timeout, s.log)
+			}
 			close(s.ready)
 		}()
 		return s, nil
@@ -132,10 +135,6 @@ func NewStage(ctx context.Context, wasm []byte, cfg Config) (*Stage, error) {
 	}
 	return s, nil
 }
-
-// compiling bounds the modules compiled in the background at once to the
-// cores: more would only share them, with every compile's memory held.
-var compiling = make(chan struct{}, max(1, goruntime.GOMAXPROCS(0)))
 
 // Ready waits until the module has compiled and returns the error that
 // compiling it gave (the same NewStage would return without
@@ -198,7 +197,11 @@ func (s *Stage) fresh(ctx context.Context, p *plan) (*instance, error) {
 	if err := s.Ready(); err != nil {
 		return nil, err
 	}
-	inst, export, err := s.rt.instantiate(ctx, s.cfg.timeout, s.log)
+	w := s.takeWarm()
+	inst, export, err := w.inst, w.export, w.err
+	if inst == nil && err == nil {
+		inst, export, err = s.rt.instantiate(ctx, s.cfg.timeout, s.log)
+	}
 	if err != nil {
 		return nil, s.guestErr(export, 0, 0, err)
 	}
@@ -365,6 +368,10 @@ func (s *Stage) Close() error {
 	s.closeKeyed(ctx)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.warm.inst != nil {
+		s.warm.inst.close(ctx)
+	}
+	s.warm = warmInstance{}
 	for _, in := range s.free {
 		in.close(ctx)
 	}

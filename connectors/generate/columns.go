@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/bitutil"
@@ -20,8 +21,9 @@ var words = strings.Fields(`amber basil cedar delta ember fjord grove harbor iri
 	atlas birch comet dune echo flint glade heron indigo jade kelp lotus meadow north opal pine`)
 
 // wordPool holds every two-word combination, so generated strings are
-// varied but still come from a pool.
-var wordPool = func() *pool {
+// varied but still come from a pool. Built on first use, not at every
+// weave start.
+var wordPool = sync.OnceValue(func() *pool {
 	var s []string
 	for _, a := range words {
 		for _, b := range words {
@@ -29,7 +31,7 @@ var wordPool = func() *pool {
 		}
 	}
 	return newPool(s)
-}()
+})
 
 // columnFor returns the generator for field number col of a declared
 // schema, or an error naming the type when it has none. Values are spread
@@ -86,14 +88,15 @@ func columnFor(f arrow.Field, col int, nullFraction float64) (column, error) {
 		}, nil
 	case *arrow.StringType, *arrow.BinaryType:
 		return func(mem memory.Allocator, k uint64, start, n int) arrow.Array {
+			wp := wordPool()
 			idx := make([]int32, n)
 			for i := range n {
-				idx[i] = int32(bounded(cell(k, col, start+i), wordPool.len()))
+				idx[i] = int32(bounded(cell(k, col, start+i), wp.len()))
 				if isNull(k, start+i) {
 					idx[i] = -1
 				}
 			}
-			return wordPool.strings(mem, dt, idx)
+			return wp.strings(mem, dt, idx)
 		}, nil
 	case *arrow.Date32Type:
 		// 2020-01-01 plus up to five years.

@@ -2,6 +2,7 @@ package generate
 
 import (
 	"strings"
+	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -30,9 +31,14 @@ var (
 
 	notes = []string{"gift wrap", "leave at the door", "expedite", "call before delivery", "fragile",
 		"second attempt", "customer asked for an invoice", "deliver after 6pm", "dup of earlier order?", "VIP"}
-
-	customerPool, emailPool, countryPool, notePool = orderPools()
 )
+
+// thePools are built on first use, not at every weave start (~1 ms of
+// every command's start-up, most of which never generate a row).
+var thePools = sync.OnceValue(func() [4]*pool {
+	c, e, k, n := orderPools()
+	return [4]*pool{c, e, k, n}
+})
 
 // orderPools builds aligned customer and email pools (entry i of both is
 // the same person) so a customer always has the same address.
@@ -64,6 +70,8 @@ const ordersEpoch = 1_704_067_200_000_000
 // row with up to a second of jitter (so it is not sorted), and note is
 // null except for about 6% of rows.
 func OrdersRange(mem memory.Allocator, seed int64, start, n int) arrow.RecordBatch {
+	pools := thePools()
+	customerPool, emailPool, countryPool, notePool := pools[0], pools[1], pools[2], pools[3]
 	k := key(seed)
 	cust := make([]int32, n)
 	ctry := make([]int32, n)

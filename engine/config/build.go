@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -34,24 +35,12 @@ func Build(f *File, opts Options) (*engine.Pipeline, error) {
 	}
 	// Stages are all constructed before any is waited for, so that those
 	// preparing in the background (engine.Warming: Wasm modules
-	// compiling) do so in parallel.
+	// compiling) do so in parallel, and with the sinks' constructors.
 	stages := make([]engine.Stage, len(f.Stages))
 	errs := make([]error, len(f.Stages))
 	for i := range f.Stages {
 		st := &f.Stages[i]
 		stages[i], errs[i] = b.plugin(st).NewStage(st.Config, b.build(st))
-	}
-	for i := range f.Stages {
-		st, stage, err := &f.Stages[i], stages[i], errs[i]
-		if w, ok := stage.(engine.Warming); ok && err == nil {
-			if err = w.Ready(); err != nil {
-				_ = stage.Close()
-				stage = nil
-			}
-		}
-		if b.check(st, stage, err) {
-			p.Stages = append(p.Stages, engine.StageStep{Name: st.Name, Stage: stage, OnError: st.OnError, MaxRejects: st.MaxRejects, Workers: st.Workers, Unordered: st.Unordered, Origin: b.origin(st), Recipe: b.recipe(st)})
-		}
 	}
 	for i := range f.Sinks {
 		st := &f.Sinks[i]
@@ -66,6 +55,22 @@ func Build(f *File, opts Options) (*engine.Pipeline, error) {
 			p.DeadLetter, p.DeadLetterRecipe = sink, b.recipe(st)
 		}
 	}
+	// Deferred only when nothing else failed: a pipeline that cannot be
+	// built reports every problem at once, failed compiles included.
+	deferred := opts.DeferReady && len(b.errs) == 0 && !slices.ContainsFunc(errs, func(err error) bool { return err != nil })
+	if !deferred {
+		// A stage that failed is closed and left out, with its error.
+		for _, i := range waitReady(stages, errs) {
+			_ = stages[i].Close()
+			stages[i] = nil
+		}
+	}
+	for i := range f.Stages {
+		st := &f.Stages[i]
+		if b.check(st, stages[i], errs[i]) {
+			p.Stages = append(p.Stages, engine.StageStep{Name: st.Name, Stage: stages[i], OnError: st.OnError, MaxRejects: st.MaxRejects, Workers: st.Workers, Unordered: st.Unordered, Origin: b.origin(st), Recipe: b.recipe(st)})
+		}
+	}
 	if len(b.errs) == 0 {
 		budget, err := checkBudget(f, opts, p)
 		if err != nil {
@@ -73,14 +78,56 @@ func Build(f *File, opts Options) (*engine.Pipeline, error) {
 		}
 		p.MemoryBudget = budget
 	}
+	if deferred && len(b.errs) > 0 {
+		// Only the budget can have failed, which Build checks once every
+		// stage is ready: stages that failed take its place, as they do
+		// without DeferReady. They are in p.Stages: closeAll closes them.
+		if failed := waitReady(stages, errs); len(failed) > 0 {
+			b.errs = nil
+			for _, i := range failed {
+				b.check(&f.Stages[i], nil, errs[i])
+			}
+		}
+	}
 	if len(b.errs) > 0 {
 		closeAll(p)
 		return nil, invalid(b.errs)
+	}
+	if deferred {
+		p.Warm = b.warm(stages)
 	}
 	if dir := opts.StateDir(f); dir != "" {
 		p.Positions = position.OpenDir(dir)
 	}
 	return p, nil
+}
+
+// waitReady waits for every stage still preparing (engine.Warming) and
+// returns the indexes of those that failed, with their errors in errs.
+func waitReady(stages []engine.Stage, errs []error) []int {
+	var failed []int
+	for i, stage := range stages {
+		if w, ok := stage.(engine.Warming); ok && errs[i] == nil {
+			if errs[i] = w.Ready(); errs[i] != nil {
+				failed = append(failed, i)
+			}
+		}
+	}
+	return failed
+}
+
+// warm is Pipeline.Warm for stages Build did not wait for: the problems
+// of those that failed, placed at their steps and put together as Build
+// would have returned them. The run closes every stage, failed or not.
+func (b *builder) warm(stages []engine.Stage) func() error {
+	return func() error {
+		errs := make([]error, len(stages))
+		wb := &builder{file: b.file, env: b.env, logger: b.logger, mem: b.mem}
+		for _, i := range waitReady(stages, errs) {
+			wb.check(&b.file.Stages[i], nil, errs[i])
+		}
+		return invalid(wb.errs)
+	}
 }
 
 type builder struct {

@@ -43,6 +43,14 @@ type Options struct {
 	// NoPositions builds the pipeline without a position store: every run
 	// starts from the start and saves nothing.
 	NoPositions bool
+	// DeferReady makes Build return without waiting for the steps that
+	// prepare in the background (engine.Warming: Wasm modules compiling)
+	// when nothing else failed: it sets the pipeline's Warm, which Run
+	// calls once its source is open, so the source reads its first
+	// batches while they compile. A step that fails to prepare then fails
+	// Run (or Validate) before anything is written, with the error Build
+	// would have returned. weave run sets it.
+	DeferReady bool
 	// MemoryBudget, when positive, replaces the file's memory_budget and the
 	// default, the machine's memory (see sysmem.Limit).
 	MemoryBudget int64

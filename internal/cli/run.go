@@ -94,6 +94,12 @@ func (w *weave) load(c *ucli.Context) (*engine.Pipeline, error) {
 	opts.State = c.String("state")
 	// validate never moves data, so it must not lock or create state.
 	opts.NoPositions = c.Command.Name == "validate"
+	// A run in this process opens its source while the Wasm modules
+	// compile (config.Options.DeferReady); a runner that makes the steps
+	// again elsewhere needs them ready here, to report a module that does
+	// not load before it starts.
+	_, local := w.opts.Runner.(engine.Local)
+	opts.DeferReady = c.Command.Name == "run" && local
 	return config.Load(c.Args().First(), opts)
 }
 
@@ -158,7 +164,12 @@ func (w *weave) run(c *ucli.Context) error {
 	case err == nil && m != nil && m.Interrupted.Load():
 		err = &abortError{sig: first, err: interrupted(m), drained: true}
 	}
-	if m != nil {
+	// A step that failed to prepare (a module that does not load) is a
+	// problem of the file found after Build returned (DeferReady): it is
+	// reported as Build reports one, without a summary of a run that
+	// never started.
+	var late *config.Error
+	if m != nil && !errors.As(err, &late) {
 		w.writeSummary(p.Name, m, err)
 	}
 	return err
