@@ -59,13 +59,16 @@ type tuning struct {
 	// ownDict: the parallel writer dictionary-encodes string and binary
 	// columns itself (dictwrite.go) instead of through arrow-go's encoder.
 	ownDict bool
+	// codecPick: columns without a dictionary that snappy hardly shrinks
+	// on the first batch are stored uncompressed (codecpick.go).
+	codecPick bool
 }
 
 // defaultTuning: see BENCH_NOTES.md. Data pages are V2 because arrow-go
 // v15 encodes V1 definition levels in quadratic time (PooledBufferWriter
 // regrows its buffer on every reserve when it has the 4-byte V1 length
 // prefix), which made nullable columns 5-8x slower.
-var defaultTuning = tuning{rowGroupRows: rowGroupRows, dict: dictAuto, stats: true, pageBytes: 1 << 20, workers: -1, ownDict: true}
+var defaultTuning = tuning{rowGroupRows: rowGroupRows, dict: dictAuto, stats: true, pageBytes: 1 << 20, workers: -1, ownDict: true, codecPick: true}
 
 func newWriter(w io.Writer, schema *arrow.Schema, opts format.WriteOptions, tu tuning) (format.Writer, error) {
 	mem := opts.Mem
@@ -110,10 +113,21 @@ func (w *writer) props(sample arrow.RecordBatch) *pq.WriterProperties {
 	if !w.tu.pageV1 {
 		opts = append(opts, pq.WithDataPageVersion(pq.DataPageV2))
 	}
-	if w.tu.dict == dictAuto && sample != nil {
+	if sample != nil && w.tu.dict != dictAlways {
 		for i, f := range w.schema.Fields() {
-			if dict, ok := wantDictionary(f, sample.Column(i)); ok {
-				opts = append(opts, pq.WithDictionaryFor(f.Name, dict))
+			dict := false
+			if w.tu.dict == dictAuto {
+				var ok bool
+				if dict, ok = wantDictionary(f, sample.Column(i)); ok {
+					opts = append(opts, pq.WithDictionaryFor(f.Name, dict))
+				}
+			}
+			// codecpick.go: plain columns snappy hardly shrinks are
+			// stored uncompressed.
+			if w.tu.codecPick && !dict {
+				if pays, ok := compressPays(w.codec, sample.Column(i)); ok && !pays {
+					opts = append(opts, pq.WithCompressionFor(f.Name, compress.Codecs.Uncompressed))
+				}
 			}
 		}
 	}
