@@ -111,12 +111,11 @@ func newColWriter(schema *arrow.Schema, w io.Writer, props *pq.WriterProperties,
 	return cw, nil
 }
 
-// writeRowGroup encodes recs (rows rows in all) as one row group.
-func (cw *colWriter) writeRowGroup(recs []arrow.RecordBatch) error {
-	rgw, err := cw.wr.AppendBufferedRowGroupChecked()
-	if err != nil {
-		return err
-	}
+// encodeColumns encodes recs into rgw's columns, whose pages stay in
+// memory until rgw.Close writes them to the file. It writes nothing to
+// the file, so it may run on another goroutine than the one that owns
+// the file's io.Writer (rowgroups.go).
+func (cw *colWriter) encodeColumns(rgw file.BufferedRowGroupWriter, recs []arrow.RecordBatch) error {
 	cols := make(chan int, cw.schema.NumFields())
 	for i := range cw.schema.NumFields() {
 		cols <- i
@@ -146,8 +145,7 @@ func (cw *colWriter) writeRowGroup(recs []arrow.RecordBatch) error {
 			return err
 		}
 	}
-	// Writes the columns' buffered pages to the file, in column order.
-	return rgw.Close()
+	return nil
 }
 
 // writeColumn writes column c of recs, one call per record as pqarrow

@@ -6,17 +6,18 @@ import (
 	"runtime"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	pq "github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 	"github.com/dataweaver/dataweaver/format"
 )
 
 // rowGroupRows is how many rows the writer gathers into one row group.
-// The writer holds a whole row group of Arrow data before encoding it, so
-// this bounds its memory: 1M-row groups added ~140 MB of peak RSS to a
+// The writer holds a whole row group of Arrow data before encoding it
+// (and gathers the next while encoding one, rowgroups.go), so this
+// bounds its memory: 1M-row groups added ~140 MB of peak RSS to a
 // CSV → Parquet run against 262,144 (BENCHMARKS.md), while writing speed
 // was the same (5.1 vs 5.2 M rows/s, BENCH_NOTES.md). 256K-row groups are
 // what Polars writes and within what DuckDB and Spark read efficiently.
@@ -62,13 +63,16 @@ type tuning struct {
 	// codecPick: columns without a dictionary that snappy hardly shrinks
 	// on the first batch are stored uncompressed (codecpick.go).
 	codecPick bool
+	// background: row groups are encoded in a goroutine while the next
+	// one is gathered (rowgroups.go).
+	background bool
 }
 
 // defaultTuning: see BENCH_NOTES.md. Data pages are V2 because arrow-go
 // v15 encodes V1 definition levels in quadratic time (PooledBufferWriter
 // regrows its buffer on every reserve when it has the 4-byte V1 length
 // prefix), which made nullable columns 5-8x slower.
-var defaultTuning = tuning{rowGroupRows: rowGroupRows, dict: dictAuto, stats: true, pageBytes: 1 << 20, workers: -1, ownDict: true, codecPick: true}
+var defaultTuning = tuning{rowGroupRows: rowGroupRows, dict: dictAuto, stats: true, pageBytes: 1 << 20, workers: -1, ownDict: true, codecPick: true, background: true}
 
 func newWriter(w io.Writer, schema *arrow.Schema, opts format.WriteOptions, tu tuning) (format.Writer, error) {
 	mem := opts.Mem
@@ -212,11 +216,20 @@ type writer struct {
 	rows    int64               // rows in pending
 	// groupRows is the row group size (rowGroupRows unless benchmarking).
 	groupRows int64
+	// encoding delivers the outcome of the row group rgw being encoded
+	// in the background (rowgroups.go); nil when none is.
+	encoding chan error
+	rgw      file.BufferedRowGroupWriter
+	// err is the first encoding error: every later call returns it.
+	err error
 }
 
 func (w *writer) Write(rec arrow.RecordBatch) error {
 	if !rec.Schema().Equal(w.schema) {
 		return fmt.Errorf("%s: record schema does not match the writer's:\n%s\nwant\n%s", w.name, rec.Schema(), w.schema)
+	}
+	if w.err != nil {
+		return w.err
 	}
 	if rec.NumRows() == 0 {
 		return nil
@@ -230,42 +243,7 @@ func (w *writer) Write(rec arrow.RecordBatch) error {
 	w.pending = append(w.pending, rec)
 	w.rows += rec.NumRows()
 	if w.rows >= w.groupRows {
-		return w.writePending()
-	}
-	return nil
-}
-
-// writePending encodes the gathered records as row groups of at most
-// rowGroupRows rows.
-func (w *writer) writePending() error {
-	if w.rows == 0 {
-		return nil
-	}
-	var err error
-	if w.cw != nil {
-		// Cut as pqarrow's WriteTable cuts: groupRows rows a row group.
-		for off := int64(0); off < w.rows && err == nil; off += w.groupRows {
-			group := sliceRecords(w.pending, off, min(off+w.groupRows, w.rows))
-			err = w.cw.writeRowGroup(group)
-			for _, r := range group {
-				r.Release()
-			}
-		}
-		for _, r := range w.pending {
-			r.Release()
-		}
-		w.pending, w.rows = w.pending[:0], 0
-	} else {
-		tbl := array.NewTableFromRecords(w.schema, w.pending)
-		for _, r := range w.pending {
-			r.Release()
-		}
-		w.pending, w.rows = w.pending[:0], 0
-		defer tbl.Release()
-		err = guard(func() error { return w.fw.WriteTable(tbl, w.groupRows) })
-	}
-	if err != nil {
-		return fmt.Errorf("%s: write parquet row group: %w", w.name, err)
+		return w.encode(w.cut(false), w.tu.background)
 	}
 	return nil
 }
@@ -278,15 +256,18 @@ func (w *writer) writePending() error {
 // whenever a sink's queue runs dry) would instead cut row groups at sizes
 // that depend on timing: the same 5M-row run gave 47 to 72 row groups.
 // Rows are written in row groups of rowGroupRows, bounding memory to one
-// row group of Arrow data.
+// row group of Arrow data gathering and one being encoded.
 func (w *writer) Flush() error { return nil }
 
 // Close writes the remaining rows and the footer.
 func (w *writer) Close() error {
+	groups := w.cut(true)
 	if err := w.open(nil); err != nil {
+		releaseGroups(groups)
+		w.finish()
 		return err
 	}
-	err := w.writePending()
+	err := w.encode(groups, false)
 	closeFile := w.fw.Close
 	if w.cw != nil {
 		closeFile = w.cw.Close
@@ -294,10 +275,6 @@ func (w *writer) Close() error {
 	if cerr := guard(closeFile); cerr != nil && err == nil {
 		err = fmt.Errorf("%s: close parquet file: %w", w.name, cerr)
 	}
-	for _, r := range w.pending {
-		r.Release()
-	}
-	w.pending = nil
 	return err
 }
 
