@@ -134,8 +134,9 @@ func BenchmarkReadParquet(b *testing.B) {
 // DW_BENCH_PARQUET (e.g. 1M rows of `generate: {preset: orders}`, whose
 // string columns all repeat enough to be dictionary-encoded) with the
 // default tuning, with arrow-go's own dictionary encoder, with snappy
-// on every column (codecpick.go off) and with row groups encoded inside
-// Write (rowgroups.go), in batches of
+// on every column (codecpick.go off), with row groups encoded inside
+// Write (rowgroups.go) and with Go's allocator instead of the writer's
+// buffer pool (bufpool.go), in batches of
 // the engine's default 16,384 rows, to a byte counter. cpu-ms/op is the
 // process's user+system CPU per write: the writer encodes columns on
 // several goroutines, so ns/op is wall time.
@@ -156,10 +157,12 @@ func BenchmarkWriteParquetFile(b *testing.B) {
 	snappyAll.codecPick = false
 	foreground := defaultTuning
 	foreground.background = false
+	noPool := defaultTuning
+	noPool.pool = false
 	for _, c := range []struct {
 		name string
 		tu   tuning
-	}{{"default", defaultTuning}, {"arrow-dictionary", arrowDict}, {"snappy-everywhere", snappyAll}, {"foreground", foreground}} {
+	}{{"default", defaultTuning}, {"arrow-dictionary", arrowDict}, {"snappy-everywhere", snappyAll}, {"foreground", foreground}, {"no-pool", noPool}} {
 		b.Run(c.name, func(b *testing.B) {
 			var size int64
 			cpu0 := cpuTime()

@@ -25,7 +25,8 @@ import (
 // this package's reader and through pqarrow's; every column chunk both
 // files compress alike must be the same bytes; and the default file may
 // be larger by at most 1/7 (a column is left uncompressed only when
-// snappy saved less than 1/8 of its sample).
+// snappy saved less than 1/8 of its sample). Writing without the buffer
+// pool gives the same bytes.
 func TestRandomSchemas(t *testing.T) {
 	picked := 0 // column chunks the default file left uncompressed
 	for seed := range uint64(16) {
@@ -42,6 +43,12 @@ func TestRandomSchemas(t *testing.T) {
 			before.codecPick = false
 			got := writeFile(t, mem, schema, recs, "", tu)
 			was := writeFile(t, mem, schema, recs, "", before)
+			// bufpool.go only changes where buffers come from.
+			unpooled := tu
+			unpooled.pool = false
+			if err := sameFile(writeFile(t, mem, schema, recs, "", unpooled), got); err != nil {
+				t.Fatalf("the buffer pool changed the file: %v", err)
+			}
 
 			rows := 0
 			for _, r := range recs {

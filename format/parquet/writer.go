@@ -66,13 +66,15 @@ type tuning struct {
 	// background: row groups are encoded in a goroutine while the next
 	// one is gathered (rowgroups.go).
 	background bool
+	// pool: arrow-go's buffers are kept and reused (bufpool.go).
+	pool bool
 }
 
 // defaultTuning: see BENCH_NOTES.md. Data pages are V2 because arrow-go
 // v15 encodes V1 definition levels in quadratic time (PooledBufferWriter
 // regrows its buffer on every reserve when it has the 4-byte V1 length
 // prefix), which made nullable columns 5-8x slower.
-var defaultTuning = tuning{rowGroupRows: rowGroupRows, dict: dictAuto, stats: true, pageBytes: 1 << 20, workers: -1, ownDict: true, codecPick: true, background: true}
+var defaultTuning = tuning{rowGroupRows: rowGroupRows, dict: dictAuto, stats: true, pageBytes: 1 << 20, workers: -1, ownDict: true, codecPick: true, background: true, pool: true}
 
 func newWriter(w io.Writer, schema *arrow.Schema, opts format.WriteOptions, tu tuning) (format.Writer, error) {
 	mem := opts.Mem
@@ -84,6 +86,10 @@ func newWriter(w io.Writer, schema *arrow.Schema, opts format.WriteOptions, tu t
 		return nil, fmt.Errorf("%s: %w", opts.Name, err)
 	}
 	wr := &writer{name: opts.Name, w: w, schema: schema, groupRows: tu.rowGroupRows, tu: tu, codec: codec, mem: mem}
+	if tu.pool {
+		wr.pool = newBufPool(mem)
+		wr.mem = wr.pool
+	}
 	// Check the schema now, so an unsupported type fails at NewWriter;
 	// the file writer itself waits for the first batch (see open).
 	err = guard(func() error {
@@ -208,7 +214,8 @@ type writer struct {
 	w       io.Writer
 	tu      tuning
 	codec   compress.Compression
-	mem     memory.Allocator
+	mem     memory.Allocator // pool when there is one
+	pool    *bufPool
 	fw      *pqarrow.FileWriter // nil until open, and for flat schemas
 	cw      *colWriter          // flat schemas: nil until open
 	schema  *arrow.Schema
@@ -265,6 +272,7 @@ func (w *writer) Close() error {
 	if err := w.open(nil); err != nil {
 		releaseGroups(groups)
 		w.finish()
+		w.closePool()
 		return err
 	}
 	err := w.encode(groups, false)
@@ -275,7 +283,14 @@ func (w *writer) Close() error {
 	if cerr := guard(closeFile); cerr != nil && err == nil {
 		err = fmt.Errorf("%s: close parquet file: %w", w.name, cerr)
 	}
+	w.closePool()
 	return err
+}
+
+func (w *writer) closePool() {
+	if w.pool != nil {
+		w.pool.Close()
+	}
 }
 
 // sliceRecords returns the rows [from, to) of recs (counted across them
