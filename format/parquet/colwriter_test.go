@@ -363,3 +363,21 @@ func firstDiff(a, b []byte) int {
 	}
 	return -1
 }
+
+// TestCostliestFirst: the workers take the columns costliest first:
+// strings by their non-null values and bytes, the others by their bytes;
+// ties keep the schema order.
+func TestCostliestFirst(t *testing.T) {
+	mem := checkedMem(t)
+	orders := testrecords.Orders(mem, 1000, 500)
+	defer testrecords.Release(orders)
+	// id int64, customer, email, country (2 letters), amount float64,
+	// ts timestamp, note (nullable string, mostly null).
+	var names []string
+	for _, c := range costliestFirst(orders[0].Schema(), orders) {
+		names = append(names, orders[0].Schema().Field(c).Name)
+	}
+	if got, want := strings.Join(names, " "), "email customer country id amount ts note"; got != want {
+		t.Errorf("order %q, want %q", got, want)
+	}
+}
