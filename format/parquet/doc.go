@@ -22,7 +22,8 @@
 // top-level column from the first batch: on where at least half of the
 // sampled values repeat. When every field is a primitive leaf (no lists,
 // structs, maps or dictionaries), a row group's columns are encoded on
-// GOMAXPROCS goroutines and written in column order; the file is byte for
+// GOMAXPROCS goroutines while the next row group gathers (rowgroups.go)
+// and written in column order; the file is byte for
 // byte the one the serial path writes (colwriter.go). The Arrow schema is stored in the file so every
 // type below reads back as written. Compression is "snappy" (default;
 // s2's fast encoder, registered for the whole process, see snappy.go;
