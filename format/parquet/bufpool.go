@@ -19,8 +19,10 @@ import (
 // dozen buffers, kept here, serve every page and row group of the file.
 //
 // Buffers come in power-of-two sizes from 4 KiB (smaller ones go straight
-// to the underlying allocator) and are cleared when handed out again, so
-// arrow-go sees what it sees from Go's allocator: zeroed memory. At most
+// to the underlying allocator) and are cleared as far as they are handed
+// out again (and further as Reallocate grows them), so arrow-go sees what
+// it sees from Go's allocator: zeroed memory, and its own bytes kept
+// across a shrink and a regrow. At most
 // poolBytes are kept; Close gives them back to the underlying allocator
 // (so a checked allocator still sees every byte returned) and later frees
 // go straight to it.
@@ -29,10 +31,17 @@ type bufPool struct {
 	mu    sync.Mutex
 	free  [64][][]byte // by log2 of the size; each as under allocated it
 	kept  int          // bytes in free
-	// full: the slice under returned for each buffer handed out, by the
-	// address of its first byte, to free it as allocated.
-	full   map[*byte][]byte
+	// out: the buffers handed out, by the address of their first byte.
+	out    map[*byte]*pooled
 	closed bool
+}
+
+// pooled is a buffer handed out.
+type pooled struct {
+	full []byte // as under allocated it, to free it so
+	// zeroTo: bytes from here on are zero (never handed out since they
+	// were cleared), so growing into them needs no clearing.
+	zeroTo int
 }
 
 const (
@@ -41,7 +50,7 @@ const (
 )
 
 func newBufPool(under memory.Allocator) *bufPool {
-	return &bufPool{under: under, full: make(map[*byte][]byte)}
+	return &bufPool{under: under, out: make(map[*byte]*pooled)}
 }
 
 // sizeClass returns the power-of-two class of a request, and false for
@@ -53,37 +62,57 @@ func sizeClass(size int) (int, bool) {
 	return bits.Len(uint(size - 1)), true
 }
 
-func (p *bufPool) Allocate(size int) []byte {
+func (p *bufPool) Allocate(size int) []byte { return p.allocate(size, nil) }
+
+// allocate returns a buffer of size bytes starting with a copy of keep
+// and zero after it.
+func (p *bufPool) allocate(size int, keep []byte) []byte {
 	class, ok := sizeClass(size)
 	if !ok {
-		return p.under.Allocate(size)
+		buf := p.under.Allocate(size)
+		copy(buf, keep)
+		return buf
 	}
 	p.mu.Lock()
-	var buf []byte
+	var full []byte
 	if n := len(p.free[class]); n > 0 {
-		buf = p.free[class][n-1]
+		full = p.free[class][n-1]
 		p.free[class] = p.free[class][:n-1]
-		p.kept -= len(buf)
+		p.kept -= len(full)
 	}
 	p.mu.Unlock()
-	if buf != nil {
-		clear(buf)
-	} else {
-		buf = p.under.Allocate(1 << class)
+	fresh := full == nil
+	if fresh {
+		full = p.under.Allocate(1 << class)
+	}
+	copy(full, keep)
+	zeroTo := len(full) // fresh memory is zero
+	if !fresh {
+		// A reused buffer is cleared only as far as it is handed out;
+		// Reallocate clears the rest as the buffer grows into it.
+		clear(full[len(keep):size])
+		zeroTo = size
 	}
 	p.mu.Lock()
-	p.full[&buf[0]] = buf
+	p.out[&full[0]] = &pooled{full: full, zeroTo: zeroTo}
 	p.mu.Unlock()
 	// The capacity is the class's: Reallocate within it keeps the buffer.
-	return buf[:size]
+	return full[:size]
 }
 
 func (p *bufPool) Reallocate(size int, b []byte) []byte {
 	if cap(b) >= size {
+		if size > len(b) && cap(b) > 0 {
+			p.mu.Lock()
+			if pb := p.out[&b[:1][0]]; pb != nil && pb.zeroTo < size {
+				clear(pb.full[pb.zeroTo:size])
+				pb.zeroTo = size
+			}
+			p.mu.Unlock()
+		}
 		return b[:size]
 	}
-	nb := p.Allocate(size)
-	copy(nb, b)
+	nb := p.allocate(size, b)
 	p.Free(b)
 	return nb
 }
@@ -93,13 +122,14 @@ func (p *bufPool) Free(b []byte) {
 		return
 	}
 	p.mu.Lock()
-	full, ours := p.full[&b[:1][0]]
-	if !ours {
+	pb := p.out[&b[:1][0]]
+	if pb == nil {
 		p.mu.Unlock()
 		p.under.Free(b)
 		return
 	}
-	delete(p.full, &full[0])
+	full := pb.full
+	delete(p.out, &full[0])
 	class, _ := sizeClass(len(full))
 	keep := !p.closed && p.kept+len(full) <= poolBytes
 	if keep {
