@@ -29,8 +29,7 @@
 // s2's fast encoder, registered for the whole process, see snappy.go;
 // a column without a dictionary whose first batch Snappy shrinks by less
 // than 1/8 is stored uncompressed, see codecpick.go), "zstd", "gzip" or
-// "none". Flush encodes the gathered rows as a row group.
-// A Parquet file is readable only once Close has written its footer, so a
+// "none". Flush does nothing: a Parquet file is readable only once Close has written its footer, so a
 // sink must acknowledge Parquet output after Close, not after Flush (see
 // writer.Flush).
 //
