@@ -30,18 +30,18 @@ var randomTypes = []arrow.DataType{
 	arrow.BinaryTypes.String, arrow.BinaryTypes.Binary, arrow.BinaryTypes.LargeString,
 }
 
-// valueKind is what a random column holds.
-type valueKind int
+// fillKind is what a random column holds.
+type fillKind int
 
 const (
-	noise    valueKind = iota // random bits: snappy cannot shrink them
-	sequence                  // 0, 1, 2, ...: snappy halves them
-	repeats                   // a few distinct values: dictionary-encoded
+	noise    fillKind = iota // random bits: snappy cannot shrink them
+	sequence                 // 0, 1, 2, ...: snappy halves them
+	repeats                  // a few distinct values: dictionary-encoded
 )
 
 // randomColumn returns n values of dt of the given kind, each null with
 // probability nulls.
-func randomColumn(mem memory.Allocator, rng *rand.Rand, dt arrow.DataType, n int, kind valueKind, nulls float64) arrow.Array {
+func randomColumn(mem memory.Allocator, rng *rand.Rand, dt arrow.DataType, n int, kind fillKind, nulls float64) arrow.Array {
 	var valid *memory.Buffer
 	nullN := 0
 	if nulls > 0 {
@@ -163,7 +163,7 @@ func TestCodecPick(t *testing.T) {
 	cols := []struct {
 		name string
 		dt   arrow.DataType
-		kind valueKind
+		kind fillKind
 		// want is the codec of the column with snappy asked for.
 		want compress.Compression
 	}{

@@ -88,7 +88,7 @@ func randomRecords(mem memory.Allocator, rng *rand.Rand) (*arrow.Schema, []arrow
 			nulls = []float64{0, 0.05, 0.5, 1}[rng.IntN(4)]
 		}
 		fields = append(fields, arrow.Field{Name: fmt.Sprintf("c%d", i), Type: dt, Nullable: nullable})
-		arrs = append(arrs, randomColumn(mem, rng, dt, rows, valueKind(rng.IntN(3)), nulls))
+		arrs = append(arrs, randomColumn(mem, rng, dt, rows, fillKind(rng.IntN(3)), nulls))
 	}
 	if rng.IntN(4) == 0 {
 		dt := &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.BinaryTypes.String}

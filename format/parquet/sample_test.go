@@ -39,7 +39,7 @@ func TestSampleDistinct(t *testing.T) {
 		}
 	}
 	for _, dt := range randomTypes {
-		for _, kind := range []valueKind{noise, sequence, repeats} {
+		for _, kind := range []fillKind{noise, sequence, repeats} {
 			if kind == noise && (dt.ID() == arrow.FLOAT32 || dt.ID() == arrow.FLOAT64) {
 				continue // random bits make NaNs of many payloads, which ValueStr prints alike
 			}
