@@ -134,7 +134,10 @@ func BenchmarkReadParquet(b *testing.B) {
 // BenchmarkWriteParquetFile writes the rows of the Parquet file named by
 // DW_BENCH_PARQUET (e.g. 1M rows of `generate: {preset: orders}`, whose
 // string columns all repeat enough to be dictionary-encoded) with the
-// default tuning and with arrow-go's own dictionary encoder, in batches of
+// default tuning, with arrow-go's own dictionary encoder, with snappy
+// on every column (codecpick.go off), with row groups encoded inside
+// Write (rowgroups.go) and with Go's allocator instead of the writer's
+// buffer pool (bufpool.go), in batches of
 // the engine's default 16,384 rows, to a byte counter. cpu-ms/op is the
 // process's user+system CPU per write: the writer encodes columns on
 // several goroutines, so ns/op is wall time.
@@ -151,10 +154,16 @@ func BenchmarkWriteParquetFile(b *testing.B) {
 	defer testrecords.Release(recs)
 	arrowDict := defaultTuning
 	arrowDict.ownDict = false
+	snappyAll := defaultTuning
+	snappyAll.codecPick = false
+	foreground := defaultTuning
+	foreground.background = false
+	noPool := defaultTuning
+	noPool.pool = false
 	for _, c := range []struct {
 		name string
 		tu   tuning
-	}{{"default", defaultTuning}, {"arrow-dictionary", arrowDict}} {
+	}{{"default", defaultTuning}, {"arrow-dictionary", arrowDict}, {"snappy-everywhere", snappyAll}, {"foreground", foreground}, {"no-pool", noPool}} {
 		b.Run(c.name, func(b *testing.B) {
 			var size int64
 			cpu0 := cpuTime()

@@ -1,10 +1,12 @@
 package parquet
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -111,15 +113,14 @@ func newColWriter(schema *arrow.Schema, w io.Writer, props *pq.WriterProperties,
 	return cw, nil
 }
 
-// writeRowGroup encodes recs (rows rows in all) as one row group.
-func (cw *colWriter) writeRowGroup(recs []arrow.RecordBatch) error {
-	rgw, err := cw.wr.AppendBufferedRowGroupChecked()
-	if err != nil {
-		return err
-	}
+// encodeColumns encodes recs into rgw's columns, whose pages stay in
+// memory until rgw.Close writes them to the file. It writes nothing to
+// the file, so it may run on another goroutine than the one that owns
+// the file's io.Writer (rowgroups.go).
+func (cw *colWriter) encodeColumns(rgw file.BufferedRowGroupWriter, recs []arrow.RecordBatch) error {
 	cols := make(chan int, cw.schema.NumFields())
-	for i := range cw.schema.NumFields() {
-		cols <- i
+	for _, c := range costliestFirst(cw.schema, recs) {
+		cols <- c
 	}
 	close(cols)
 	errs := make([]error, cw.workers)
@@ -146,8 +147,35 @@ func (cw *colWriter) writeRowGroup(recs []arrow.RecordBatch) error {
 			return err
 		}
 	}
-	// Writes the columns' buffered pages to the file, in column order.
-	return rgw.Close()
+	return nil
+}
+
+// costliestFirst orders the columns by their estimated encoding cost,
+// highest first, so that the workers, each taking the next column as it
+// finishes one, end together: in schema order, W2's two string columns
+// could fall to one worker while the other ran out of work. A string or
+// binary column costs a hash lookup a non-null value (dictwrite.go) on
+// top of its bytes; other columns cost their bytes.
+func costliestFirst(schema *arrow.Schema, recs []arrow.RecordBatch) []int {
+	cost := make([]int64, schema.NumFields())
+	order := make([]int, schema.NumFields())
+	for c, f := range schema.Fields() {
+		order[c] = c
+		for _, rec := range recs {
+			n := rec.NumRows()
+			if byteArrayLeaf(f.Type) {
+				col := rec.Column(c)
+				offs, _ := binaryParts(col)
+				cost[c] += 16*(n-int64(col.NullN())) + int64(offs[len(offs)-1]-offs[0])
+			} else if fw, ok := f.Type.(arrow.FixedWidthDataType); ok {
+				cost[c] += n * int64(max(fw.BitWidth()/8, 1))
+			} else {
+				cost[c] += 8 * n
+			}
+		}
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(cost[b], cost[a]) })
+	return order
 }
 
 // writeColumn writes column c of recs, one call per record as pqarrow

@@ -286,6 +286,10 @@ func TestParallelWriterError(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "disk full") || !strings.Contains(err.Error(), "full.parquet") {
 			t.Fatalf("%d workers: err = %v, want the write's error naming the file", workers, err)
 		}
+		// Row groups are encoded in the background: the error stays.
+		if err := w.Write(orders[0]); err == nil || !strings.Contains(err.Error(), "disk full") {
+			t.Fatalf("%d workers: a Write after the failure returned %v, want the failure", workers, err)
+		}
 	}
 }
 
@@ -358,4 +362,22 @@ func firstDiff(a, b []byte) int {
 		return min(len(a), len(b))
 	}
 	return -1
+}
+
+// TestCostliestFirst: the workers take the columns costliest first:
+// strings by their non-null values and bytes, the others by their bytes;
+// ties keep the schema order.
+func TestCostliestFirst(t *testing.T) {
+	mem := checkedMem(t)
+	orders := testrecords.Orders(mem, 1000, 500)
+	defer testrecords.Release(orders)
+	// id int64, customer, email, country (2 letters), amount float64,
+	// ts timestamp, note (nullable string, mostly null).
+	var names []string
+	for _, c := range costliestFirst(orders[0].Schema(), orders) {
+		names = append(names, orders[0].Schema().Field(c).Name)
+	}
+	if got, want := strings.Join(names, " "), "email customer country id amount ts note"; got != want {
+		t.Errorf("order %q, want %q", got, want)
+	}
 }

@@ -26,12 +26,14 @@
 // top-level column from the first batch: on where at least half of the
 // sampled values repeat. When every field is a primitive leaf (no lists,
 // structs, maps or dictionaries), a row group's columns are encoded on
-// GOMAXPROCS goroutines and written in column order; the file is byte for
+// GOMAXPROCS goroutines while the next row group gathers (rowgroups.go)
+// and written in column order; the file is byte for
 // byte the one the serial path writes (colwriter.go). The Arrow schema is stored in the file so every
 // type below reads back as written. Compression is "snappy" (default;
-// s2's fast encoder, registered for the whole process, see snappy.go),
-// "zstd", "gzip" or "none". Flush encodes the gathered rows as a row group.
-// A Parquet file is readable only once Close has written its footer, so a
+// s2's fast encoder, registered for the whole process, see snappy.go;
+// a column without a dictionary whose first batch Snappy shrinks by less
+// than 1/8 is stored uncompressed, see codecpick.go), "zstd", "gzip" or
+// "none". Flush does nothing: a Parquet file is readable only once Close has written its footer, so a
 // sink must acknowledge Parquet output after Close, not after Flush (see
 // writer.Flush).
 //

@@ -1,6 +1,7 @@
 package parquet
 
 import (
+	"encoding/binary"
 	"fmt"
 	"io"
 	"runtime"
@@ -10,13 +11,15 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	pq "github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 	"github.com/dataweaver/dataweaver/format"
 )
 
 // rowGroupRows is how many rows the writer gathers into one row group.
-// The writer holds a whole row group of Arrow data before encoding it, so
-// this bounds its memory: 1M-row groups added ~140 MB of peak RSS to a
+// The writer holds a whole row group of Arrow data before encoding it
+// (and gathers the next while encoding one, rowgroups.go), so this
+// bounds its memory: 1M-row groups added ~140 MB of peak RSS to a
 // CSV → Parquet run against 262,144 (BENCHMARKS.md), while writing speed
 // was the same (5.1 vs 5.2 M rows/s, BENCH_NOTES.md). 256K-row groups are
 // what Polars writes and within what DuckDB and Spark read efficiently.
@@ -59,13 +62,21 @@ type tuning struct {
 	// ownDict: the parallel writer dictionary-encodes string and binary
 	// columns itself (dictwrite.go) instead of through arrow-go's encoder.
 	ownDict bool
+	// codecPick: columns without a dictionary that snappy hardly shrinks
+	// on the first batch are stored uncompressed (codecpick.go).
+	codecPick bool
+	// background: row groups are encoded in a goroutine while the next
+	// one is gathered (rowgroups.go).
+	background bool
+	// pool: arrow-go's buffers are kept and reused (bufpool.go).
+	pool bool
 }
 
 // defaultTuning: see BENCH_NOTES.md. Data pages are V2 because arrow-go
 // v15 encodes V1 definition levels in quadratic time (PooledBufferWriter
 // regrows its buffer on every reserve when it has the 4-byte V1 length
 // prefix), which made nullable columns 5-8x slower.
-var defaultTuning = tuning{rowGroupRows: rowGroupRows, dict: dictAuto, stats: true, pageBytes: 1 << 20, workers: -1, ownDict: true}
+var defaultTuning = tuning{rowGroupRows: rowGroupRows, dict: dictAuto, stats: true, pageBytes: 1 << 20, workers: -1, ownDict: true, codecPick: true, background: true, pool: true}
 
 func newWriter(w io.Writer, schema *arrow.Schema, opts format.WriteOptions, tu tuning) (format.Writer, error) {
 	mem := opts.Mem
@@ -77,6 +88,10 @@ func newWriter(w io.Writer, schema *arrow.Schema, opts format.WriteOptions, tu t
 		return nil, fmt.Errorf("%s: %w", opts.Name, err)
 	}
 	wr := &writer{name: opts.Name, w: w, schema: schema, groupRows: tu.rowGroupRows, tu: tu, codec: codec, mem: mem}
+	if tu.pool {
+		wr.pool = newBufPool(mem)
+		wr.mem = wr.pool
+	}
 	// Check the schema now, so an unsupported type fails at NewWriter;
 	// the file writer itself waits for the first batch (see open).
 	err = guard(func() error {
@@ -110,10 +125,21 @@ func (w *writer) props(sample arrow.RecordBatch) *pq.WriterProperties {
 	if !w.tu.pageV1 {
 		opts = append(opts, pq.WithDataPageVersion(pq.DataPageV2))
 	}
-	if w.tu.dict == dictAuto && sample != nil {
+	if sample != nil && w.tu.dict != dictAlways {
 		for i, f := range w.schema.Fields() {
-			if dict, ok := wantDictionary(f, sample.Column(i)); ok {
-				opts = append(opts, pq.WithDictionaryFor(f.Name, dict))
+			dict := false
+			if w.tu.dict == dictAuto {
+				var ok bool
+				if dict, ok = wantDictionary(f, sample.Column(i)); ok {
+					opts = append(opts, pq.WithDictionaryFor(f.Name, dict))
+				}
+			}
+			// codecpick.go: plain columns snappy hardly shrinks are
+			// stored uncompressed.
+			if w.tu.codecPick && !dict {
+				if pays, ok := compressPays(w.codec, sample.Column(i)); ok && !pays {
+					opts = append(opts, pq.WithCompressionFor(f.Name, compress.Codecs.Uncompressed))
+				}
 			}
 		}
 	}
@@ -132,17 +158,53 @@ func wantDictionary(f arrow.Field, col arrow.Array) (dict, ok bool) {
 	case arrow.NestedType:
 		return false, false
 	}
-	const sample = 8192
-	seen := map[string]struct{}{}
-	valid := 0
-	for i := 0; i < col.Len() && valid < sample; i++ {
-		if col.IsNull(i) {
-			continue
+	valid, distinct := sampleDistinct(col, 8192)
+	return valid > 0 && 2*distinct <= valid, true
+}
+
+// sampleDistinct counts the first n non-null values of col and how many
+// of them differ. Values are compared by their bits (numbers, dates,
+// times) or bytes (strings, binary), not through ValueStr, which formats
+// each one: for timestamps and floats that was 3% of the writer's CPU on
+// W2's output, per file. The count is the same but for floats' NaNs of
+// different payloads, which ValueStr prints alike.
+func sampleDistinct(col arrow.Array, n int) (valid, distinct int) {
+	each := func(key func(i int)) {
+		for i := 0; i < col.Len() && valid < n; i++ {
+			if col.IsNull(i) {
+				continue
+			}
+			valid++
+			key(i)
 		}
-		valid++
-		seen[col.ValueStr(i)] = struct{}{}
 	}
-	return valid > 0 && 2*len(seen) <= valid, true
+	if fw, ok := col.DataType().(arrow.FixedWidthDataType); ok && col.DataType().ID() != arrow.BOOL &&
+		fw.BitWidth() >= 8 && fw.BitWidth() <= 64 && fw.BitWidth()%8 == 0 && len(col.Data().Buffers()) > 1 &&
+		col.Data().Buffers()[1] != nil {
+		width := fw.BitWidth() / 8
+		vals := col.Data().Buffers()[1].Bytes()[col.Data().Offset()*width:]
+		seen := make(map[uint64]struct{})
+		each(func(i int) {
+			var b [8]byte
+			copy(b[:], vals[i*width:(i+1)*width])
+			seen[binary.LittleEndian.Uint64(b[:])] = struct{}{}
+		})
+		return valid, len(seen)
+	}
+	seen := make(map[string]struct{})
+	switch a := col.(type) {
+	case *array.String:
+		each(func(i int) { seen[a.Value(i)] = struct{}{} })
+	case *array.LargeString:
+		each(func(i int) { seen[a.Value(i)] = struct{}{} })
+	case *array.Binary:
+		each(func(i int) { seen[a.ValueString(i)] = struct{}{} })
+	case *array.LargeBinary:
+		each(func(i int) { seen[a.ValueString(i)] = struct{}{} })
+	default:
+		each(func(i int) { seen[col.ValueStr(i)] = struct{}{} })
+	}
+	return valid, len(seen)
 }
 
 // open creates the file writer once the first batch (or Close) arrives.
@@ -190,7 +252,8 @@ type writer struct {
 	w       io.Writer
 	tu      tuning
 	codec   compress.Compression
-	mem     memory.Allocator
+	mem     memory.Allocator // pool when there is one
+	pool    *bufPool
 	fw      *pqarrow.FileWriter // nil until open, and for flat schemas
 	cw      *colWriter          // flat schemas: nil until open
 	schema  *arrow.Schema
@@ -198,11 +261,20 @@ type writer struct {
 	rows    int64               // rows in pending
 	// groupRows is the row group size (rowGroupRows unless benchmarking).
 	groupRows int64
+	// encoding delivers the outcome of the row group rgw being encoded
+	// in the background (rowgroups.go); nil when none is.
+	encoding chan error
+	rgw      file.BufferedRowGroupWriter
+	// err is the first encoding error: every later call returns it.
+	err error
 }
 
 func (w *writer) Write(rec arrow.RecordBatch) error {
 	if !rec.Schema().Equal(w.schema) {
 		return fmt.Errorf("%s: record schema does not match the writer's:\n%s\nwant\n%s", w.name, rec.Schema(), w.schema)
+	}
+	if w.err != nil {
+		return w.err
 	}
 	if rec.NumRows() == 0 {
 		return nil
@@ -216,42 +288,7 @@ func (w *writer) Write(rec arrow.RecordBatch) error {
 	w.pending = append(w.pending, rec)
 	w.rows += rec.NumRows()
 	if w.rows >= w.groupRows {
-		return w.writePending()
-	}
-	return nil
-}
-
-// writePending encodes the gathered records as row groups of at most
-// rowGroupRows rows.
-func (w *writer) writePending() error {
-	if w.rows == 0 {
-		return nil
-	}
-	var err error
-	if w.cw != nil {
-		// Cut as pqarrow's WriteTable cuts: groupRows rows a row group.
-		for off := int64(0); off < w.rows && err == nil; off += w.groupRows {
-			group := sliceRecords(w.pending, off, min(off+w.groupRows, w.rows))
-			err = w.cw.writeRowGroup(group)
-			for _, r := range group {
-				r.Release()
-			}
-		}
-		for _, r := range w.pending {
-			r.Release()
-		}
-		w.pending, w.rows = w.pending[:0], 0
-	} else {
-		tbl := array.NewTableFromRecords(w.schema, w.pending)
-		for _, r := range w.pending {
-			r.Release()
-		}
-		w.pending, w.rows = w.pending[:0], 0
-		defer tbl.Release()
-		err = guard(func() error { return w.fw.WriteTable(tbl, w.groupRows) })
-	}
-	if err != nil {
-		return fmt.Errorf("%s: write parquet row group: %w", w.name, err)
+		return w.encode(w.cut(false), w.tu.background)
 	}
 	return nil
 }
@@ -264,15 +301,19 @@ func (w *writer) writePending() error {
 // whenever a sink's queue runs dry) would instead cut row groups at sizes
 // that depend on timing: the same 5M-row run gave 47 to 72 row groups.
 // Rows are written in row groups of rowGroupRows, bounding memory to one
-// row group of Arrow data.
+// row group of Arrow data gathering and one being encoded.
 func (w *writer) Flush() error { return nil }
 
 // Close writes the remaining rows and the footer.
 func (w *writer) Close() error {
+	groups := w.cut(true)
 	if err := w.open(nil); err != nil {
+		releaseGroups(groups)
+		w.finish()
+		w.closePool()
 		return err
 	}
-	err := w.writePending()
+	err := w.encode(groups, false)
 	closeFile := w.fw.Close
 	if w.cw != nil {
 		closeFile = w.cw.Close
@@ -280,11 +321,14 @@ func (w *writer) Close() error {
 	if cerr := guard(closeFile); cerr != nil && err == nil {
 		err = fmt.Errorf("%s: close parquet file: %w", w.name, cerr)
 	}
-	for _, r := range w.pending {
-		r.Release()
-	}
-	w.pending = nil
+	w.closePool()
 	return err
+}
+
+func (w *writer) closePool() {
+	if w.pool != nil {
+		w.pool.Close()
+	}
 }
 
 // sliceRecords returns the rows [from, to) of recs (counted across them
