@@ -156,14 +156,12 @@ func BenchmarkWriteParquetFile(b *testing.B) {
 	arrowDict.ownDict = false
 	snappyAll := defaultTuning
 	snappyAll.codecPick = false
-	foreground := defaultTuning
-	foreground.background = false
 	noPool := defaultTuning
 	noPool.pool = false
 	for _, c := range []struct {
 		name string
 		tu   tuning
-	}{{"default", defaultTuning}, {"arrow-dictionary", arrowDict}, {"snappy-everywhere", snappyAll}, {"foreground", foreground}, {"no-pool", noPool}} {
+	}{{"default", defaultTuning}, {"arrow-dictionary", arrowDict}, {"snappy-everywhere", snappyAll}, {"no-pool", noPool}} {
 		b.Run(c.name, func(b *testing.B) {
 			var size int64
 			cpu0 := cpuTime()

@@ -286,7 +286,7 @@ func TestParallelWriterError(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "disk full") || !strings.Contains(err.Error(), "full.parquet") {
 			t.Fatalf("%d workers: err = %v, want the write's error naming the file", workers, err)
 		}
-		// Row groups are encoded in the background: the error stays.
+		// The first error stays.
 		if err := w.Write(orders[0]); err == nil || !strings.Contains(err.Error(), "disk full") {
 			t.Fatalf("%d workers: a Write after the failure returned %v, want the failure", workers, err)
 		}

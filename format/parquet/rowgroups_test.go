@@ -35,7 +35,6 @@ func TestRowGroupsWhole(t *testing.T) {
 	}{
 		{"parallel", func(*tuning) {}},
 		{"serial", func(tu *tuning) { tu.workers = 0 }},
-		{"foreground", func(tu *tuning) { tu.background = false }},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			tu := defaultTuning
@@ -84,8 +83,7 @@ func (o *ownerWriter) Write(p []byte) (int, error) {
 	return o.buf.Write(p)
 }
 
-// TestRowGroupsWrittenBySink: with row groups encoded in the background,
-// every byte still reaches the io.Writer on the goroutine calling Write
+// TestRowGroupsWrittenBySink: every byte reaches the io.Writer on the goroutine calling Write
 // and Close.
 func TestRowGroupsWrittenBySink(t *testing.T) {
 	mem := checkedMem(t)

@@ -11,7 +11,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	pq "github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
-	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 	"github.com/dataweaver/dataweaver/format"
 )
@@ -65,9 +64,6 @@ type tuning struct {
 	// codecPick: columns without a dictionary that snappy hardly shrinks
 	// on the first batch are stored uncompressed (codecpick.go).
 	codecPick bool
-	// background: row groups are encoded in a goroutine while the next
-	// one is gathered (rowgroups.go).
-	background bool
 	// pool: arrow-go's buffers are kept and reused (bufpool.go).
 	pool bool
 }
@@ -76,7 +72,7 @@ type tuning struct {
 // v15 encodes V1 definition levels in quadratic time (PooledBufferWriter
 // regrows its buffer on every reserve when it has the 4-byte V1 length
 // prefix), which made nullable columns 5-8x slower.
-var defaultTuning = tuning{rowGroupRows: rowGroupRows, dict: dictAuto, stats: true, pageBytes: 1 << 20, workers: -1, ownDict: true, codecPick: true, background: true, pool: true}
+var defaultTuning = tuning{rowGroupRows: rowGroupRows, dict: dictAuto, stats: true, pageBytes: 1 << 20, workers: -1, ownDict: true, codecPick: true, pool: true}
 
 func newWriter(w io.Writer, schema *arrow.Schema, opts format.WriteOptions, tu tuning) (format.Writer, error) {
 	mem := opts.Mem
@@ -261,10 +257,6 @@ type writer struct {
 	rows    int64               // rows in pending
 	// groupRows is the row group size (rowGroupRows unless benchmarking).
 	groupRows int64
-	// encoding delivers the outcome of the row group rgw being encoded
-	// in the background (rowgroups.go); nil when none is.
-	encoding chan error
-	rgw      file.BufferedRowGroupWriter
 	// err is the first encoding error: every later call returns it.
 	err error
 }
@@ -288,7 +280,7 @@ func (w *writer) Write(rec arrow.RecordBatch) error {
 	w.pending = append(w.pending, rec)
 	w.rows += rec.NumRows()
 	if w.rows >= w.groupRows {
-		return w.encode(w.cut(false), w.tu.background)
+		return w.encode(w.cut(false))
 	}
 	return nil
 }
@@ -301,7 +293,7 @@ func (w *writer) Write(rec arrow.RecordBatch) error {
 // whenever a sink's queue runs dry) would instead cut row groups at sizes
 // that depend on timing: the same 5M-row run gave 47 to 72 row groups.
 // Rows are written in row groups of rowGroupRows, bounding memory to one
-// row group of Arrow data gathering and one being encoded.
+// row group of Arrow data gathering.
 func (w *writer) Flush() error { return nil }
 
 // Close writes the remaining rows and the footer.
@@ -309,11 +301,10 @@ func (w *writer) Close() error {
 	groups := w.cut(true)
 	if err := w.open(nil); err != nil {
 		releaseGroups(groups)
-		w.finish()
 		w.closePool()
 		return err
 	}
-	err := w.encode(groups, false)
+	err := w.encode(groups)
 	closeFile := w.fw.Close
 	if w.cw != nil {
 		closeFile = w.cw.Close
