@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/dataweaver/dataweaver/internal/gather"
 	"github.com/dataweaver/dataweaver/internal/guesttext"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -42,6 +43,10 @@ type instance struct {
 	out     []arrow.Array
 	keep    []bool
 	idx     []int
+	// The selections' runs (gather.Rows.Reset): the input's in inputs,
+	// the output's two in assemble. Scratch of one call: no array keeps
+	// them.
+	inRows, srcRows, idxRows gather.Rows
 
 	// abi is the version the module speaks; v2 its v2 exports (v2.go).
 	abi int32

@@ -514,7 +514,8 @@ func (s *Stage) inputs(inst *instance, rec arrow.RecordBatch, sel []int, p *plan
 		a := rec.Column(i)
 		if sel != nil && selectable(a, p.codes[slot]) {
 			if rows == nil {
-				rows = gather.NewRows(sel)
+				inst.inRows.Reset(sel)
+				rows = &inst.inRows
 			}
 			c := inCol{index: uint32(i), code: p.codes[slot], arr: a, sel: rows}
 			if lay, _ := layoutOf(c.code); lay.offsets > 0 {
@@ -620,11 +621,12 @@ func (s *Stage) assemble(inst *instance, rec arrow.RecordBatch, sel []int, selOu
 		var a arrow.Array
 		var rows **gather.Rows
 		var sel []int
+		var scratch *gather.Rows
 		if from >= 0 {
-			a, rows, sel = rec.Column(from), &srcRows, src
+			a, rows, sel, scratch = rec.Column(from), &srcRows, src, &inst.srcRows
 		} else {
 			// Written columns have the guest's rows.
-			a, rows, sel = written[-1-from], &idxRows, idx
+			a, rows, sel, scratch = written[-1-from], &idxRows, idx, &inst.idxRows
 		}
 		if sel == nil {
 			a.Retain()
@@ -632,7 +634,8 @@ func (s *Stage) assemble(inst *instance, rec arrow.RecordBatch, sel []int, selOu
 			continue
 		}
 		if *rows == nil {
-			*rows = gather.NewRows(sel)
+			scratch.Reset(sel)
+			*rows = scratch
 		}
 		t, err := (*rows).Take(s.mem, a)
 		if err != nil {

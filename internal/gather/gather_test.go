@@ -95,9 +95,29 @@ func TestRecord(t *testing.T) {
 			most = append(most, i)
 		}
 	}
-	for _, idx := range [][]int{nil, {0}, {44, 0, 3, 3, 10}, {1, 2, 3, 4, 5, 6, 7, 8}, most, all, {30, 31, 32, 33, 34, 35, 36, 37, 38, 0, 1, 2}} {
+	var sparse []int // runs of one row: gathered row by row
+	for i := 0; i < n-5; i += 2 {
+		sparse = append(sparse, i)
+	}
+	// reused is one Rows reset to each selection in turn, as a stage's
+	// scratch is batch to batch: longer selections before shorter ones
+	// leave stale runs in its storage. Its runs are listed first (Runs,
+	// as the input side of a stage does) on every other selection.
+	reused := &Rows{}
+	for k, idx := range [][]int{nil, {0}, {44, 0, 3, 3, 10}, {1, 2, 3, 4, 5, 6, 7, 8}, most, all, sparse, {30, 31, 32, 33, 34, 35, 36, 37, 38, 0, 1, 2}, most, {5, 6, 7}} {
 		for _, rows := range bothModes(idx) {
 			testRecord(t, mem, rec, idx, rows)
+		}
+		reused.Reset(idx)
+		if k%2 == 0 {
+			reused.Runs()
+		}
+		testRecord(t, mem, rec, idx, reused)
+		// Listing the runs first does not change how they are gathered.
+		fresh, listed := NewRows(idx), NewRows(idx)
+		listed.Runs()
+		if f, l := fresh.useRuns(), listed.useRuns(); f != l {
+			t.Errorf("idx %v: by runs %v, %v after Runs", idx, f, l)
 		}
 	}
 }

@@ -33,6 +33,7 @@ type Run struct{ J, I, N int }
 type Rows struct {
 	idx     []int
 	runs    []Run
+	buf     []Run // storage for runs kept by Reset
 	neg     bool
 	tried   bool // split was tried: runs, or rowwise
 	rowwise bool
@@ -42,6 +43,19 @@ type Rows struct {
 // (Take takes -1 for a null). A selection's rows are: no pass over them
 // is needed to find out.
 func NewRows(idx []int) *Rows { return &Rows{idx: idx} }
+
+// Reset makes r the selection of the rows idx (as NewRows), keeping the
+// storage of its runs for the new ones: a stage splits a selection per
+// batch, and a fresh list of runs for each was a quarter of the
+// allocation behind W2's stages (BENCHMARKS.md, "Allocation on the stage
+// path"). The runs are r's own scratch; nothing it gathered refers to them.
+func (r *Rows) Reset(idx []int) {
+	buf := r.buf
+	if cap(r.runs) > cap(buf) {
+		buf = r.runs
+	}
+	*r = Rows{idx: idx, buf: buf[:0]}
+}
 
 // withNulls is NewRows for indices that may be -1 (a null).
 func withNulls(idx []int) *Rows {
@@ -68,7 +82,22 @@ func (r *Rows) useRuns() bool {
 // split lists the runs, up to limit of them (reporting false past it).
 func (r *Rows) split(limit int) bool {
 	idx := r.idx
-	runs := make([]Run, 0, min(limit, len(idx)))
+	if r.runs != nil {
+		// Listed already (Runs): the same test over the same runs, so
+		// that they are listed once and their storage is not rewritten
+		// under the caller.
+		for c, run := range r.runs {
+			if c == limit || c > run.J/shortRun+16 && limit < len(idx) {
+				return false
+			}
+		}
+		return true
+	}
+	runs := r.buf[:0]
+	if cap(runs) == 0 {
+		runs = make([]Run, 0, min(limit, len(idx)))
+	}
+	defer func() { r.buf = runs[:0] }()
 	for j := 0; j < len(idx); {
 		// Give up early, not only at the limit: the runs so far already
 		// average under shortRun rows (past a first few).
