@@ -82,3 +82,64 @@ func TestFloorHoldsOffCollections(t *testing.T) {
 		t.Errorf("GOGC after Stop = %d, want 100", got)
 	}
 }
+
+func TestRescale(t *testing.T) {
+	const mib = 1 << 20
+	for _, tc := range []struct {
+		name              string
+		pct               int
+		live, goal, floor uint64
+		want              int
+	}{
+		{"goal at the floor: kept", 300, 32 * mib, 128 * mib, 128 * mib, 300},
+		{"goal under the floor: kept", 3100, 2 * mib, 124 * mib, 128 * mib, 3100},
+		// 4 MiB live, GOGC 3100, roots 1.6 MiB: 174 MiB.
+		{"roots times a large GOGC", 3100, 4 * mib, 174 * mib, 128 * mib, 3100 * 124 / 170},
+		{"never under 100", 110, 60 * mib, 1000 * mib, 128 * mib, 100},
+		{"live above the floor", 100, 200 * mib, 400 * mib, 128 * mib, 100},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := gcpace.Rescale(tc.pct, tc.live, tc.goal, tc.floor); got != tc.want {
+				t.Errorf("Rescale(%d, %d, %d, %d) = %d, want %d", tc.pct, tc.live, tc.goal, tc.floor, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestGoalAtFloor checks the goal the runtime sets, read back: with
+// ~nothing live, GOGC is large and multiplies the roots (stacks,
+// globals) too; the pacer's goal is the floor all the same, within 2%.
+func TestGoalAtFloor(t *testing.T) {
+	if debug.SetGCPercent(100) < 0 {
+		t.Skip("GOGC=off in the environment: nothing to pace")
+	}
+	t.Cleanup(func() { debug.SetGCPercent(100) })
+	// Goroutines parked on deep stacks (4 MiB): roots a cycle scans.
+	stop := make(chan struct{})
+	t.Cleanup(func() { close(stop) })
+	for range 16 {
+		go deep(256, stop)
+	}
+	const floor = 256 << 20
+	p := gcpace.Start(floor)
+	t.Cleanup(p.Stop)
+	for _, c := range []string{"after Start", "after a cycle"} {
+		s := []metrics.Sample{{Name: "/gc/heap/goal:bytes"}}
+		metrics.Read(s)
+		if goal := s[0].Value.Uint64(); goal > floor*102/100 {
+			t.Errorf("%s: goal %d MiB, want at most the floor, %d MiB", c, goal>>20, floor>>20)
+		}
+		runtime.GC()
+		runtime.GC() // and the pacer's finalizer has run
+	}
+}
+
+// deep parks on a stack n frames deep until stop closes.
+func deep(n int, stop chan struct{}) int {
+	var pad [1024]byte
+	if n == 0 {
+		<-stop
+		return int(pad[0])
+	}
+	return deep(n-1, stop) + int(pad[n%1024])
+}
