@@ -135,7 +135,8 @@ func BenchmarkReadParquet(b *testing.B) {
 // DW_BENCH_PARQUET (e.g. 1M rows of `generate: {preset: orders}`, whose
 // string columns all repeat enough to be dictionary-encoded) with the
 // default tuning, with arrow-go's own dictionary encoder, with snappy
-// on every column (codecpick.go off), with row groups encoded inside
+// on every column (codecpick.go off), with Snappy only where it halves
+// a column (codecSaveEighths 4), with row groups encoded inside
 // Write (rowgroups.go) and with Go's allocator instead of the writer's
 // buffer pool (bufpool.go), in batches of
 // the engine's default 16,384 rows, to a byte counter. cpu-ms/op is the
@@ -156,12 +157,14 @@ func BenchmarkWriteParquetFile(b *testing.B) {
 	arrowDict.ownDict = false
 	snappyAll := defaultTuning
 	snappyAll.codecPick = false
+	snappyHalves := defaultTuning
+	snappyHalves.codecSaveEighths = 4
 	noPool := defaultTuning
 	noPool.pool = false
 	for _, c := range []struct {
 		name string
 		tu   tuning
-	}{{"default", defaultTuning}, {"arrow-dictionary", arrowDict}, {"snappy-everywhere", snappyAll}, {"no-pool", noPool}} {
+	}{{"default", defaultTuning}, {"arrow-dictionary", arrowDict}, {"snappy-everywhere", snappyAll}, {"snappy-if-it-halves", snappyHalves}, {"no-pool", noPool}} {
 		b.Run(c.name, func(b *testing.B) {
 			var size int64
 			cpu0 := cpuTime()

@@ -29,10 +29,11 @@ import (
 const codecSampleBytes = 64 << 10
 
 // compressPays reports whether compressing column col (the first batch's)
-// with codec saves at least 1/8 of a sample of its values. ok is false
-// when the check does not apply (not Snappy, or not a column of 4- or
-// 8-byte values): the column keeps the file's codec.
-func compressPays(codec compress.Compression, col arrow.Array) (pays, ok bool) {
+// with codec saves at least eighths/8 of a sample of its values (the
+// writer asks for 1/8: tuning.codecSaveEighths). ok is false when the
+// check does not apply (not Snappy, or not a column of 4- or 8-byte
+// values): the column keeps the file's codec.
+func compressPays(codec compress.Compression, col arrow.Array, eighths int) (pays, ok bool) {
 	if codec != compress.Codecs.Snappy {
 		return false, false
 	}
@@ -45,7 +46,7 @@ func compressPays(codec compress.Compression, col arrow.Array) (pays, ok bool) {
 		return false, false
 	}
 	out := c.Encode(nil, sample)
-	return 8*len(out) <= 7*len(sample), true
+	return 8*(len(sample)-len(out)) >= eighths*len(sample), true
 }
 
 // fixedWidthBytes returns up to codecSampleBytes of col's values as stored

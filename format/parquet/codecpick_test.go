@@ -227,3 +227,33 @@ func TestCodecPick(t *testing.T) {
 		})
 	}
 }
+
+// TestCompressPaysThreshold: the saving compressPays asks for is the
+// writer's tuning, in eighths: a sequence snappy shrinks passes at 1/8
+// and fails at 8/8, noise it cannot shrink fails even at 0.
+func TestCompressPaysThreshold(t *testing.T) {
+	mem := checkedMem(t)
+	rng := rand.New(rand.NewPCG(3, 4))
+	seq := randomColumn(mem, rng, arrow.PrimitiveTypes.Int64, 5000, sequence, 0)
+	t.Cleanup(seq.Release)
+	noiseCol := randomColumn(mem, rng, arrow.PrimitiveTypes.Int64, 5000, noise, 0)
+	t.Cleanup(noiseCol.Release)
+	for _, tt := range []struct {
+		name    string
+		col     arrow.Array
+		eighths int
+		want    bool
+	}{
+		{"sequence, 1/8", seq, 1, true},
+		{"sequence, 8/8", seq, 8, false},
+		{"noise, 0/8", noiseCol, 0, false},
+		{"noise, 1/8", noiseCol, 1, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			pays, ok := compressPays(compress.Codecs.Snappy, tt.col, tt.eighths)
+			if !ok || pays != tt.want {
+				t.Errorf("compressPays = %v, %v; want %v, true", pays, ok, tt.want)
+			}
+		})
+	}
+}

@@ -64,6 +64,10 @@ type tuning struct {
 	// codecPick: columns without a dictionary that snappy hardly shrinks
 	// on the first batch are stored uncompressed (codecpick.go).
 	codecPick bool
+	// codecSaveEighths is the saving, in eighths of the sample, below
+	// which codecPick stores a column uncompressed: 1. BENCH_NOTES.md
+	// measures 4 (keep Snappy only where it halves a column).
+	codecSaveEighths int
 	// pool: arrow-go's buffers are kept and reused (bufpool.go).
 	pool bool
 }
@@ -72,7 +76,7 @@ type tuning struct {
 // v15 encodes V1 definition levels in quadratic time (PooledBufferWriter
 // regrows its buffer on every reserve when it has the 4-byte V1 length
 // prefix), which made nullable columns 5-8x slower.
-var defaultTuning = tuning{rowGroupRows: rowGroupRows, dict: dictAuto, stats: true, pageBytes: 1 << 20, workers: -1, ownDict: true, codecPick: true, pool: true}
+var defaultTuning = tuning{rowGroupRows: rowGroupRows, dict: dictAuto, stats: true, pageBytes: 1 << 20, workers: -1, ownDict: true, codecPick: true, codecSaveEighths: 1, pool: true}
 
 func newWriter(w io.Writer, schema *arrow.Schema, opts format.WriteOptions, tu tuning) (format.Writer, error) {
 	mem := opts.Mem
@@ -133,7 +137,7 @@ func (w *writer) props(sample arrow.RecordBatch) *pq.WriterProperties {
 			// codecpick.go: plain columns snappy hardly shrinks are
 			// stored uncompressed.
 			if w.tu.codecPick && !dict {
-				if pays, ok := compressPays(w.codec, sample.Column(i)); ok && !pays {
+				if pays, ok := compressPays(w.codec, sample.Column(i), w.tu.codecSaveEighths); ok && !pays {
 					opts = append(opts, pq.WithCompressionFor(f.Name, compress.Codecs.Uncompressed))
 				}
 			}
