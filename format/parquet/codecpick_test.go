@@ -112,25 +112,6 @@ func randomColumn(mem memory.Allocator, rng *rand.Rand, dt arrow.DataType, n int
 	return b.NewArray()
 }
 
-// writeFile writes recs with tu and returns the file.
-func writeFile(t *testing.T, mem memory.Allocator, schema *arrow.Schema, recs []arrow.RecordBatch, compression string, tu tuning) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	w, err := newWriter(&buf, schema, format.WriteOptions{Mem: mem, Name: "r.parquet", Compression: compression}, tu)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, rec := range recs {
-		if err := w.Write(rec); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
 // chunkCodecs returns the codec of each column chunk, by row group.
 func chunkCodecs(t *testing.T, data []byte) [][]compress.Compression {
 	t.Helper()

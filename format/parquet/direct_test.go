@@ -164,18 +164,7 @@ func TestDirectSameAsPqarrow(t *testing.T) {
 			if byArrow {
 				data = writeArrow(t, rec, codec, tu)
 			} else {
-				var buf bytes.Buffer
-				w, err := newWriter(&buf, schema, format.WriteOptions{Compression: codec}, tu)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := w.Write(rec); err != nil {
-					t.Fatal(err)
-				}
-				if err := w.Close(); err != nil {
-					t.Fatal(err)
-				}
-				data = buf.Bytes()
+				data = writeFile(t, mem, schema, []arrow.RecordBatch{rec}, codec, tu)
 			}
 			opts.Mem = mem
 			used := requireSameRead(t, name+".parquet", data, opts)
@@ -305,18 +294,8 @@ func TestDirectPlainStringPages(t *testing.T) {
 			defer rec.Release()
 			tu := defaultTuning
 			tu.dict, tu.pageBytes = dictNever, 512
-			var buf bytes.Buffer
-			w, err := newWriter(&buf, schema, format.WriteOptions{Compression: codec}, tu)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := w.Write(rec); err != nil {
-				t.Fatal(err)
-			}
-			if err := w.Close(); err != nil {
-				t.Fatal(err)
-			}
-			if !requireSameRead(t, "plain.parquet", buf.Bytes(), format.ReadOptions{Mem: mem, BatchRows: 1000}) {
+			data := writeFile(t, mem, schema, []arrow.RecordBatch{rec}, codec, tu)
+			if !requireSameRead(t, "plain.parquet", data, format.ReadOptions{Mem: mem, BatchRows: 1000}) {
 				t.Fatal("not read by the direct reader")
 			}
 		})

@@ -44,18 +44,7 @@ func directFile(t testing.TB, col int) (data []byte, at, levels int64) {
 	defer rec.Release()
 	tu := defaultTuning
 	tu.dict = dictAlways
-	var buf bytes.Buffer
-	w, err := newWriter(&buf, schema, format.WriteOptions{Compression: "none"}, tu)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Write(rec); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	data = buf.Bytes()
+	data = writeFile(t, mem, schema, []arrow.RecordBatch{rec}, "none", tu)
 	pf, err := file.NewParquetReader(bytes.NewReader(data))
 	if err != nil {
 		t.Fatal(err)

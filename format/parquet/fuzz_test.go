@@ -1,13 +1,11 @@
 package parquet
 
 import (
-	"bytes"
 	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/dataweaver/dataweaver/format"
 	"github.com/dataweaver/dataweaver/format/internal/testrecords"
 )
 
@@ -24,19 +22,8 @@ func FuzzReadParquet(f *testing.F) {
 		{"zstd", []string{"f64", "ts_ms_utc", "dec"}},
 	} {
 		rec := testrecords.Record(mem, testrecords.ByName(c.fields...)...)
-		var buf bytes.Buffer
-		w, err := NewWriter(&buf, rec.Schema(), format.WriteOptions{Compression: c.codec})
-		if err != nil {
-			f.Fatal(err)
-		}
-		if err := w.Write(rec); err != nil {
-			f.Fatal(err)
-		}
-		if err := w.Close(); err != nil {
-			f.Fatal(err)
-		}
+		f.Add(writeFile(f, mem, rec.Schema(), []arrow.RecordBatch{rec}, c.codec, defaultTuning))
 		rec.Release()
-		f.Add(buf.Bytes())
 	}
 	// Files the direct reader decodes (direct.go): V2 and V1 pages,
 	// dictionaries, nulls, Snappy.
@@ -44,19 +31,8 @@ func FuzzReadParquet(f *testing.F) {
 		rec := testrecords.Record(mem, testrecords.ByName("i32", "f64", "utf8", "binary", "ts_ns")...)
 		tu := defaultTuning
 		tu.pageV1, tu.dict = pageV1, dictAlways
-		var buf bytes.Buffer
-		w, err := newWriter(&buf, rec.Schema(), format.WriteOptions{}, tu)
-		if err != nil {
-			f.Fatal(err)
-		}
-		if err := w.Write(rec); err != nil {
-			f.Fatal(err)
-		}
-		if err := w.Close(); err != nil {
-			f.Fatal(err)
-		}
+		f.Add(writeFile(f, mem, rec.Schema(), []arrow.RecordBatch{rec}, "", tu))
 		rec.Release()
-		f.Add(buf.Bytes())
 	}
 	f.Add([]byte("PAR1\x00\x00\x00\x00PAR1"))
 

@@ -82,3 +82,22 @@ func setDirect(t testing.TB, on bool) {
 	directRead = on
 	t.Cleanup(func() { directRead = old })
 }
+
+// writeFile writes recs with tu and returns the file.
+func writeFile(t testing.TB, mem memory.Allocator, schema *arrow.Schema, recs []arrow.RecordBatch, compression string, tu tuning) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	w, err := newWriter(&buf, schema, format.WriteOptions{Mem: mem, Name: "r.parquet", Compression: compression}, tu)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rec := range recs {
+		if err := w.Write(rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
