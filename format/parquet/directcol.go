@@ -364,16 +364,9 @@ func (c *colReader) nextChunk() error {
 	if err != nil {
 		return err
 	}
-	start := cc.DataPageOffset()
-	if d := cc.DictionaryPageOffset(); d > 0 && d < start {
-		start = d
-	}
-	end := start + cc.TotalCompressedSize()
-	if c.old {
-		end += 100 // PARQUET-816 padding, as arrow-go applies it
-	}
-	if start < 0 || cc.TotalCompressedSize() < 0 || start > c.size {
-		return fmt.Errorf("chunk at %d of %d bytes lies outside the file", start, cc.TotalCompressedSize())
+	start, end, err := chunkSpan(cc, c.old, c.size)
+	if err != nil {
+		return err
 	}
 	c.pos, c.end = start, min(end, c.size)
 	c.snappy = cc.Compression() == compress.Codecs.Snappy

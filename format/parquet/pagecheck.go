@@ -30,16 +30,9 @@ func checkPages(pf *file.Reader, ra io.ReaderAt, size int64) error {
 			if err != nil {
 				return err
 			}
-			start := cc.DataPageOffset()
-			if d := cc.DictionaryPageOffset(); d > 0 && d < start {
-				start = d
-			}
-			end := start + cc.TotalCompressedSize()
-			if old {
-				end += 100 // PARQUET-816 padding, as arrow-go applies it
-			}
-			if start < 0 || cc.TotalCompressedSize() < 0 || start > size {
-				return fmt.Errorf("row group %d column %d: chunk at %d of %d bytes lies outside the file", g, c, start, cc.TotalCompressedSize())
+			start, end, err := chunkSpan(cc, old, size)
+			if err != nil {
+				return fmt.Errorf("row group %d column %d: %w", g, c, err)
 			}
 			if err := checkChunk(ra, start, min(end, size), cc.NumValues()); err != nil {
 				return fmt.Errorf("row group %d column %d: %w", g, c, err)
@@ -273,4 +266,24 @@ func (p *thriftParser) skipValue(typ byte, depth int) {
 		return
 	}
 	p.skip(typ, depth)
+}
+
+// chunkSpan is the byte range [start, end) of a column chunk in a file of
+// size bytes, as arrow-go reads it: from the dictionary page when it comes
+// first, with PARQUET-816's 100 bytes of padding for a file of an old
+// writer (old), end not clamped to the file. A chunk starting outside the
+// file is an error.
+func chunkSpan(cc *metadata.ColumnChunkMetaData, old bool, size int64) (start, end int64, err error) {
+	start = cc.DataPageOffset()
+	if d := cc.DictionaryPageOffset(); d > 0 && d < start {
+		start = d
+	}
+	end = start + cc.TotalCompressedSize()
+	if old {
+		end += 100 // PARQUET-816 padding, as arrow-go applies it
+	}
+	if start < 0 || cc.TotalCompressedSize() < 0 || start > size {
+		return 0, 0, fmt.Errorf("chunk at %d of %d bytes lies outside the file", start, cc.TotalCompressedSize())
+	}
+	return start, end, nil
 }
