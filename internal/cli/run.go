@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -154,9 +155,9 @@ func (w *weave) run(c *ucli.Context) error {
 	defer stopHTTP()
 	signals := w.watchSignals(ctx, drain, cancel)
 
-	stopMeter := w.startMeter(p, every)
+	meter := w.meterWhenReady(p, every)
 	m, err := w.opts.Runner.Run(ctx, p)
-	stopMeter()
+	meter.stop()
 	first, second := signals()
 	switch {
 	case second != nil && err != nil:
@@ -328,6 +329,54 @@ func (w *weave) startMeter(p *engine.Pipeline, every time.Duration) (stop func()
 	return func() {
 		meter.Stop()
 		w.stderr.set(w.opts.Stderr)
+	}
+}
+
+// readyMeter is the progress meter of a run whose stages may still be
+// preparing when it starts (engine.Pipeline.Warm: Wasm modules
+// compiling, seconds with an empty compile cache). It starts once they
+// are ready: until then no row moves, and a record of 0 rows at 100%
+// read (the source reads ahead meanwhile) would only say that the start
+// is slow, and would make a run's log depend on its cache.
+type readyMeter struct {
+	mu      sync.Mutex
+	stopped bool
+	stopFn  func() // nil until started
+}
+
+// meterWhenReady starts the meter when p's steps are ready: at once, or
+// when p.Warm, which it wraps, succeeds.
+func (w *weave) meterWhenReady(p *engine.Pipeline, every time.Duration) *readyMeter {
+	m := &readyMeter{}
+	start := func() {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		if !m.stopped && m.stopFn == nil {
+			m.stopFn = w.startMeter(p, every)
+		}
+	}
+	warm := p.Warm
+	if warm == nil {
+		start()
+		return m
+	}
+	p.Warm = func() error {
+		err := warm()
+		if err == nil {
+			start()
+		}
+		return err
+	}
+	return m
+}
+
+// stop stops the meter, or keeps it from starting.
+func (m *readyMeter) stop() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.stopped = true
+	if m.stopFn != nil {
+		m.stopFn()
 	}
 }
 
