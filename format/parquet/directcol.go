@@ -391,25 +391,13 @@ func (c *colReader) nextPage() error {
 		}
 		at := c.pos
 		typ, comp, uncomp := h.i32(1), h.i32(3), h.i32(2)
-		if comp < 0 || uncomp < 0 || uncomp > maxPageBytes || at+hn+comp > c.end {
-			return fmt.Errorf("page at %d: sizes %d/%d out of range", at, comp, uncomp)
+		sub, err := pageSub(h, at, hn, c.end)
+		if err != nil {
+			return err
 		}
 		c.pos = at + hn + comp
-		var sub *thriftStruct
-		switch typ {
-		case pageIndex:
+		if sub == nil { // an index page
 			continue
-		case pageDictionary:
-			sub = h.structs[7]
-		case pageData:
-			sub = h.structs[5]
-		case pageDataV2:
-			sub = h.structs[8]
-		default:
-			return fmt.Errorf("page at %d: unknown page type %d", at, typ)
-		}
-		if sub == nil {
-			return fmt.Errorf("page at %d: type %d without its header", at, typ)
 		}
 		plainStrings := c.width == 0 && (typ == pageData || typ == pageDataV2) && sub.i32(encodingField(typ)) == int64(pq.Encodings.Plain)
 		body, err := c.body(at+hn, comp, plainStrings)

@@ -54,6 +54,41 @@ const (
 	pageDataV2     = 3
 )
 
+// pageSub checks the sizes and type of the page whose header h (n bytes)
+// stands at pos in a column chunk ending at end, and returns the header
+// of its kind (data, dictionary or data V2), or nil for an index page,
+// which readers skip. Both the header check (checkChunk) and the direct
+// reader (colReader.nextPage) take a page through it.
+func pageSub(h *thriftStruct, pos, n, end int64) (*thriftStruct, error) {
+	typ, compressed, uncompressed := h.i32(1), h.i32(3), h.i32(2)
+	if compressed < 0 || uncompressed < 0 || uncompressed > maxPageBytes {
+		return nil, fmt.Errorf("page at %d: sizes %d/%d out of range", pos, compressed, uncompressed)
+	}
+	if pos+n+compressed > end {
+		return nil, fmt.Errorf("page at %d of %d bytes overruns its column chunk", pos, n+compressed)
+	}
+	var sub *thriftStruct
+	switch typ {
+	case pageData:
+		sub = h.structs[5]
+	case pageDictionary:
+		sub = h.structs[7]
+	case pageDataV2:
+		sub = h.structs[8]
+		if sub != nil && (sub.i32(5) < 0 || sub.i32(6) < 0 || int64(sub.i32(5))+int64(sub.i32(6)) > compressed) {
+			return nil, fmt.Errorf("page at %d: level lengths do not fit the page", pos)
+		}
+	case pageIndex:
+		return nil, nil
+	default:
+		return nil, fmt.Errorf("page at %d: unknown page type %d", pos, typ)
+	}
+	if sub == nil {
+		return nil, fmt.Errorf("page at %d: type %d without its header", pos, typ)
+	}
+	return sub, nil
+}
+
 func checkChunk(ra io.ReaderAt, pos, end, numValues int64) error {
 	var seen int64
 	for seen < numValues && pos < end {
@@ -62,31 +97,13 @@ func checkChunk(ra io.ReaderAt, pos, end, numValues int64) error {
 			return fmt.Errorf("page header at %d: %w", pos, err)
 		}
 		typ, compressed, uncompressed := h.i32(1), h.i32(3), h.i32(2)
-		if compressed < 0 || uncompressed < 0 || uncompressed > maxPageBytes {
-			return fmt.Errorf("page at %d: sizes %d/%d out of range", pos, compressed, uncompressed)
+		sub, err := pageSub(h, pos, n, end)
+		if err != nil {
+			return err
 		}
-		if pos+n+compressed > end {
-			return fmt.Errorf("page at %d of %d bytes overruns its column chunk", pos, n+compressed)
-		}
-		var sub *thriftStruct
-		switch typ {
-		case pageData:
-			sub = h.structs[5]
-		case pageDictionary:
-			sub = h.structs[7]
-		case pageDataV2:
-			sub = h.structs[8]
-			if sub != nil && (sub.i32(5) < 0 || sub.i32(6) < 0 || int64(sub.i32(5))+int64(sub.i32(6)) > compressed) {
-				return fmt.Errorf("page at %d: level lengths do not fit the page", pos)
-			}
-		case pageIndex:
+		if sub == nil { // an index page
 			pos += n + compressed
 			continue
-		default:
-			return fmt.Errorf("page at %d: unknown page type %d", pos, typ)
-		}
-		if sub == nil {
-			return fmt.Errorf("page at %d: type %d without its header", pos, typ)
 		}
 		nv := sub.i32(1)
 		if nv < 0 {
