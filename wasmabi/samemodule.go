@@ -85,13 +85,15 @@ func sumOf(wasm []byte) [sha256.Size]byte {
 	}
 	readsMu.Lock()
 	r, ok := byBytes[weak.Make(&wasm[0])]
+	ok = ok && r.n == len(wasm)
+	summed, sum := ok && r.summed, [sha256.Size]byte{}
+	if summed {
+		sum = r.sum
+	}
 	readsMu.Unlock()
-	if !ok || r.n != len(wasm) {
+	if !ok {
 		return sha256.Sum256(wasm)
 	}
-	readsMu.Lock()
-	summed, sum := r.summed, r.sum
-	readsMu.Unlock()
 	if summed {
 		return sum
 	}
